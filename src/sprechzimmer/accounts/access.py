@@ -1,0 +1,49 @@
+"""Access rules shared by every practice view: who may see what of which practice."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+
+from sprechzimmer.accounts.models import Device
+
+
+def _approved_member(request) -> bool:
+    device = getattr(request, "device", None)
+    return (
+        request.user.organisation_id is not None
+        and device is not None
+        and device.status == Device.Status.APPROVED
+    )
+
+
+def member_required(view):
+    """A logged-in member of a practice on an approved device; anyone else gets 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _approved_member(request):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def main_user_required(view):
+    """Only the practice's main user (Hauptnutzer) manages members, devices and settings."""
+
+    @member_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_main_user:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def json_error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)

@@ -1,0 +1,50 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from sprechzimmer.accounts import demo_keys, provisioning
+from sprechzimmer.accounts.models import Organisation, User
+from sprechzimmer.records.models import EncryptedRecord
+
+DEMO_BSNR = "521234500"
+DEMO_PASSWORD = "Demo-Praxis-2026"
+DEMO_USERS = [
+    # email, name, role, LANR, TOTP secret (base32; published in the README, demo only)
+    ("arzt@demo.sprechzimmer.test", "Dr. med. Anna Demo", User.Role.DOCTOR, "838382202", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+    ("mfa@demo.sprechzimmer.test", "Max Muster (MFA)", User.Role.STAFF, "", "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"),
+]
+
+
+class Command(BaseCommand):
+    help = "Creates the demo practice with real keys and an encrypted note (does nothing if it exists)."
+
+    def handle(self, *args, **options):
+        if Organisation.objects.filter(bsnr=DEMO_BSNR).exists():
+            self.stdout.write("Demo-Praxis ist bereits vorhanden.")
+            return
+        with transaction.atomic():
+            (email, name, role, lanr, secret), *others = DEMO_USERS
+            organisation, main, practice_key, recovery = provisioning.create_practice(
+                name="Hausarztpraxis Dr. Demo", bsnr=DEMO_BSNR, main_email=email, main_name=name,
+                password=DEMO_PASSWORD, lanr=lanr, role=role,
+            )
+            provisioning.enable_totp(main, secret)
+            for email, name, role, lanr, secret in others:
+                member = provisioning.add_member(organisation, email=email, name=name, password=DEMO_PASSWORD,
+                                                 role=role, lanr=lanr, practice_key=practice_key)
+                member.key_granted_by = main
+                member.save(update_fields=["key_granted_by"])
+                provisioning.enable_totp(member, secret)
+            kind = "practice-note"
+            EncryptedRecord.objects.create(
+                organisation=organisation, kind=kind, updated_by=main,
+                ciphertext=demo_keys.encrypt_record(
+                    practice_key, demo_keys.record_context(organisation.pk, kind),
+                    {"text": "Willkommen in der Demo-Praxis. Diese Notiz ist Ende-zu-Ende-verschlüsselt: "
+                             "der Server speichert nur Geheimtext."},
+                ),
+            )
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo-Praxis angelegt. Anmeldung: {', '.join(u[0] for u in DEMO_USERS)} / {DEMO_PASSWORD}\n"
+            f"Zweiter Faktor: `sprechzimmer totp E-MAIL` zeigt den aktuellen Code.\n"
+            f"Wiederherstellungsschlüssel der Demo-Praxis: {recovery}"
+        ))

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from sprechzimmer.accounts.domain import KV_BY_CODE
+
+
+def token_digest(token: str) -> str:
+    """Tokens (device cookies, invitations) are stored only as SHA-256 digests."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Organisation(models.Model):
+    """A practice (Praxis/Organisation) with its BSNR; the unit that owns data and keys."""
+
+    name = models.CharField("Praxisname", max_length=200)
+    street = models.CharField("Straße und Hausnummer", max_length=200)
+    postcode = models.CharField("PLZ", max_length=5)
+    city = models.CharField("Ort", max_length=100)
+    bsnr = models.CharField("BSNR", max_length=9, unique=True)
+    require_device_approval = models.BooleanField(
+        "Neue Endgeräte müssen freigegeben werden", default=False
+    )
+    # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself.
+    recovery_wrapped_key = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def kv_name(self) -> str:
+        return KV_BY_CODE.get(self.bsnr[:2], "")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who logs in: a member of a practice (Benutzer), doctor or staff."""
+
+    class Role(models.TextChoices):
+        DOCTOR = "doctor", "Arzt/Ärztin"
+        STAFF = "staff", "Praxispersonal (MFA)"
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("E-Mail-Adresse", unique=True)
+    full_name = models.CharField("Name", max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="members", null=True, blank=True
+    )
+    role = models.CharField("Rolle", max_length=10, choices=Role.choices, default=Role.DOCTOR)
+    is_main_user = models.BooleanField("Hauptnutzer", default=False)
+    lanr = models.CharField("LANR", max_length=9, blank=True)
+
+    # Key material, all produced in the browser (docs/e2ee.md). The server cannot use any of it.
+    public_key = models.TextField(blank=True)  # ECDH P-256, SPKI, base64url
+    wrapped_private_key = models.TextField(blank=True)  # AES-GCM under the password-derived key
+    wrapped_practice_key = models.TextField(blank=True)  # ECIES to public_key; empty = awaiting grant
+    key_granted_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def has_practice_key(self) -> bool:
+        return bool(self.wrapped_practice_key)
+
+
+class Device(models.Model):
+    """A browser that logged in (Arbeitsplatz/Endgerät), recognised by a long-lived cookie."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "wartet auf Freigabe"
+        APPROVED = "approved", "freigegeben"
+        REVOKED = "revoked", "gesperrt"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    token_hash = models.CharField(max_length=64, db_index=True)
+    name = models.CharField("Name", max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
+    first_seen_at = models.DateTimeField("Erste Nutzung", default=timezone.now)
+    last_seen_at = models.DateTimeField("Letzte Nutzung", default=timezone.now)
+    approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "token_hash"], name="device_unique_per_user")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    """An invitation of a colleague by e-mail; the link carries a token stored only as a digest."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("E-Mail-Adresse")
+    full_name = models.CharField("Name", max_length=200)
+    role = models.CharField("Rolle", max_length=10, choices=User.Role.choices)
+    lanr = models.CharField("LANR", max_length=9, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and not self.is_expired

@@ -1,0 +1,355 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from allauth.core import ratelimit
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.accounts.access import json_error, main_user_required, member_required
+from sprechzimmer.accounts.domain import KV_BY_CODE
+from sprechzimmer.accounts.forms import (
+    AcceptInvitationForm,
+    InvitationForm,
+    PracticeDetailsForm,
+    PracticeSettingsForm,
+)
+from sprechzimmer.accounts.models import Device, Invitation, User, token_digest
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "home.html")
+
+
+def legal(request, page):
+    return render(request, f"legal/{page}.html")
+
+
+def signup_check(request):
+    """Checks the practice details before the browser makes keys and shows the recovery key.
+
+    So a mistake (a wrong BSNR, an e-mail already registered) is reported before the user writes
+    down a recovery key that would then belong to nothing.
+    """
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not ratelimit.consume(request, action="signup", key=None):
+        return json_error("Zu viele Versuche. Bitte warten Sie einen Moment.", 429)
+    form = PracticeDetailsForm(request.POST)
+    errors = {} if form.is_valid() else {k: [str(e) for e in v] for k, v in form.errors.items()}
+    email = (request.POST.get("email") or "").strip()
+    if not email:
+        errors["email"] = ["Bitte geben Sie Ihre E-Mail-Adresse an."]
+    elif EmailAddress.objects.filter(email__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["Mit dieser E-Mail-Adresse besteht bereits ein Benutzerkonto."]
+    return JsonResponse({"ok": not errors, "errors": errors})
+
+
+def kv_codes(request):
+    return JsonResponse(KV_BY_CODE)
+
+
+@member_required
+def dashboard(request):
+    organisation = request.user.organisation
+    pending_grants = (
+        organisation.members.filter(is_active=True, wrapped_practice_key="").exclude(public_key="").count()
+        if request.user.has_practice_key
+        else 0
+    )
+    return render(request, "accounts/dashboard.html", {"pending_grants": pending_grants})
+
+
+def device_pending(request):
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    if request.device and request.device.status == Device.Status.APPROVED:
+        return redirect("dashboard")
+    return render(request, "accounts/device_pending.html")
+
+
+# --- members and invitations --------------------------------------------------------------------
+
+
+@member_required
+def members(request):
+    organisation = request.user.organisation
+    form = InvitationForm()
+    if request.method == "POST":
+        if not request.user.is_main_user:
+            return render(request, "403.html", status=403)
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            invitation = _send_invitation(request, form.cleaned_data)
+            messages.success(request, f"Die Einladung an {invitation.email} wurde versendet.")
+            return redirect("members")
+    context = {
+        "members": organisation.members.order_by("-is_active", "full_name"),
+        "invitations": organisation.invitations.filter(accepted_at=None),
+        "form": form,
+    }
+    return render(request, "accounts/members.html", context)
+
+
+def _send_invitation(request, data) -> Invitation:
+    token = Invitation.new_token()
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation=request.user.organisation,
+            email=data["email"],
+            full_name=data["full_name"],
+            role=data["role"],
+            lanr=data["lanr"],
+            token_hash=token_digest(token),
+            invited_by=request.user,
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
+        )
+        link = request.build_absolute_uri(reverse("accept_invitation", args=[token]))
+        body = render_to_string(
+            "accounts/email/invitation.txt",
+            {"invitation": invitation, "link": link, "inviter": request.user, "days": settings.INVITATION_DAYS},
+        )
+        # Sending inside the transaction: if the mail server refuses, no invitation is left behind.
+        send_mail(
+            f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Einladung in die Praxis {invitation.organisation.name}",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [invitation.email],
+        )
+    return invitation
+
+
+@main_user_required
+@require_POST
+def invitation_revoke(request, pk):
+    invitation = get_object_or_404(Invitation, pk=pk, organisation=request.user.organisation, accepted_at=None)
+    invitation.delete()
+    messages.success(request, f"Die Einladung an {invitation.email} wurde zurückgezogen.")
+    return redirect("members")
+
+
+@main_user_required
+@require_POST
+def member_set_active(request, pk):
+    member = get_object_or_404(User, pk=pk, organisation=request.user.organisation)
+    if member == request.user:
+        messages.error(request, "Sie können sich nicht selbst deaktivieren.")
+        return redirect("members")
+    activate = request.POST.get("active") == "1"
+    with transaction.atomic():
+        member.is_active = activate
+        member.save(update_fields=["is_active"])
+        if not activate:
+            # Ends the member's sessions at once: their devices are no longer accepted.
+            member.devices.exclude(status=Device.Status.REVOKED).update(
+                status=Device.Status.REVOKED, revoked_at=timezone.now()
+            )
+    messages.success(
+        request, f"{member} wurde {'wieder aktiviert' if activate else 'deaktiviert; alle Sitzungen sind beendet'}."
+    )
+    return redirect("members")
+
+
+def _invitation_for(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("organisation").filter(token_hash=token_digest(token)).first()
+
+
+def accept_invitation(request, token):
+    invitation = _invitation_for(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", {"reason": "unknown"}, status=404)
+    if invitation.accepted_at:
+        return render(request, "accounts/invitation_invalid.html", {"reason": "accepted"}, status=410)
+    if invitation.is_expired:
+        return render(request, "accounts/invitation_invalid.html", {"reason": "expired", "invitation": invitation}, status=410)
+    if request.user.is_authenticated:
+        logout(request)
+
+    form = AcceptInvitationForm(initial={"full_name": invitation.full_name})
+    if request.method == "POST":
+        form = AcceptInvitationForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+                if locked.accepted_at or User.objects.filter(email__iexact=locked.email).exists():
+                    return render(request, "accounts/invitation_invalid.html", {"reason": "accepted"}, status=410)
+                user = User.objects.create_user(
+                    locked.email,
+                    form.cleaned_data["password"],
+                    full_name=form.cleaned_data["full_name"],
+                    organisation=locked.organisation,
+                    role=locked.role,
+                    lanr=locked.lanr,
+                    public_key=form.cleaned_data["public_key"],
+                    wrapped_private_key=form.cleaned_data["wrapped_private_key"],
+                )
+                # The link reached this address, so the address is verified.
+                EmailAddress.objects.create(user=user, email=locked.email, verified=True, primary=True)
+                locked.accepted_at = timezone.now()
+                locked.user = user
+                locked.save(update_fields=["accepted_at", "user"])
+            messages.success(
+                request,
+                "Ihr Zugang ist eingerichtet. Bitte melden Sie sich an. Sobald ein Kollege Ihrer Praxis "
+                "Ihnen den Praxisschlüssel freigibt, sehen Sie die verschlüsselten Praxisdaten.",
+            )
+            return redirect("account_login")
+    return render(request, "accounts/accept_invitation.html", {"invitation": invitation, "form": form})
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+
+@member_required
+def device_list(request):
+    organisation = request.user.organisation
+    if request.user.is_main_user:
+        queryset = Device.objects.filter(user__organisation=organisation)
+    else:
+        queryset = Device.objects.filter(user=request.user)
+    return render(
+        request,
+        "accounts/devices.html",
+        {"devices": queryset.select_related("user"), "current_device": request.device},
+    )
+
+
+def _device_of_practice(request, pk) -> Device:
+    return get_object_or_404(Device, pk=pk, user__organisation=request.user.organisation)
+
+
+@main_user_required
+@require_POST
+def device_revoke(request, pk):
+    device = _device_of_practice(request, pk)
+    device.status = Device.Status.REVOKED
+    device.revoked_at = timezone.now()
+    device.save(update_fields=["status", "revoked_at"])
+    messages.success(request, f"Das Endgerät „{device.name}“ von {device.user} ist gesperrt; seine Sitzung ist beendet.")
+    return redirect("devices")
+
+
+@main_user_required
+@require_POST
+def device_approve(request, pk):
+    device = _device_of_practice(request, pk)
+    if device.status != Device.Status.PENDING:
+        messages.error(request, "Nur wartende Endgeräte können freigegeben werden.")
+        return redirect("devices")
+    device.status = Device.Status.APPROVED
+    device.approved_by = request.user
+    device.save(update_fields=["status", "approved_by"])
+    messages.success(request, f"Das Endgerät „{device.name}“ von {device.user} ist freigegeben.")
+    return redirect("devices")
+
+
+@member_required
+@require_POST
+def device_rename(request, pk):
+    device = get_object_or_404(Device, pk=pk, user=request.user) if not request.user.is_main_user else _device_of_practice(request, pk)
+    name = (request.POST.get("name") or "").strip()
+    if not name or len(name) > 100:
+        messages.error(request, "Bitte geben Sie einen Namen mit höchstens 100 Zeichen an.")
+    else:
+        device.name = name
+        device.save(update_fields=["name"])
+        messages.success(request, "Der Name des Endgeräts wurde gespeichert.")
+    return redirect("devices")
+
+
+@main_user_required
+def practice_settings(request):
+    form = PracticeSettingsForm(instance=request.user.organisation)
+    if request.method == "POST":
+        form = PracticeSettingsForm(request.POST, instance=request.user.organisation)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Die Einstellungen wurden gespeichert.")
+            return redirect("practice_settings")
+    return render(request, "accounts/settings.html", {"form": form})
+
+
+# --- key material (docs/e2ee.md) ----------------------------------------------------------------
+
+
+def fingerprint(public_key: str) -> str:
+    """A short SHA-256 fingerprint of a public key, shown to people who compare keys."""
+    digest = hashlib.sha256(keyblobs.b64url_decode(public_key)).hexdigest()[:20].upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 20, 4))
+
+
+@member_required
+def api_keys(request):
+    user = request.user
+    return JsonResponse(
+        {
+            "user_id": user.pk,
+            "organisation_id": user.organisation_id,
+            "public_key": user.public_key,
+            "wrapped_private_key": user.wrapped_private_key,
+            "wrapped_practice_key": user.wrapped_practice_key or None,
+        }
+    )
+
+
+@member_required
+def api_key_grants(request):
+    """Members who have a key pair but no practice key yet; a member with access may grant it."""
+    organisation = request.user.organisation
+    if request.method == "GET":
+        waiting = organisation.members.filter(is_active=True, wrapped_practice_key="").exclude(public_key="")
+        return JsonResponse(
+            {
+                "members": [
+                    {
+                        "id": m.pk,
+                        "name": m.full_name,
+                        "email": m.email,
+                        "role": m.get_role_display(),
+                        "public_key": m.public_key,
+                        "fingerprint": fingerprint(m.public_key),
+                    }
+                    for m in waiting
+                ]
+            }
+        )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if not request.user.has_practice_key:
+        return json_error("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.", 403)
+    try:
+        body = json.loads(request.body or b"{}")
+        member_id = int(body["member_id"])
+        wrapped = keyblobs.check_practice_key_wrap(body["wrapped_practice_key"])
+        expected_public_key = str(body["public_key"])
+    except (ValueError, KeyError, TypeError):
+        return json_error("Die Freigabe war unvollständig. Bitte laden Sie die Seite neu.")
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    with transaction.atomic():
+        member = get_object_or_404(
+            User.objects.select_for_update(), pk=member_id, organisation=organisation, is_active=True
+        )
+        # The key was wrapped to the public key the granting browser saw; refuse if it changed since.
+        if member.public_key != expected_public_key:
+            return json_error("Der Schlüssel dieses Mitglieds hat sich geändert. Bitte laden Sie die Seite neu.", 409)
+        member.wrapped_practice_key = wrapped
+        member.key_granted_by = request.user
+        member.save(update_fields=["wrapped_practice_key", "key_granted_by"])
+    return JsonResponse({"ok": True})

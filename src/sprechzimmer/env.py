@@ -1,0 +1,101 @@
+"""Strict readers for settings that come from environment variables.
+
+A value that cannot be parsed stops start-up with a message naming the variable, instead of
+silently falling back to a default (the healthchecks habit). Every reader also accepts a
+``NAME_FILE`` variant that points at a file holding the value (Docker/systemd secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlparse
+
+
+class ImproperlyConfiguredEnv(SystemExit):
+    """Raised for a bad environment value; exits with a one-line message, no traceback."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"Konfigurationsfehler: {name}: {reason}")
+
+
+def _raw(name: str) -> str | None:
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            with open(file_name, encoding="utf-8") as fh:
+                return fh.read().strip()
+        except OSError as exc:
+            raise ImproperlyConfiguredEnv(f"{name}_FILE", f"cannot read {file_name}: {exc.strerror}")
+    return os.environ.get(name)
+
+
+def envstr(name: str, default: str = "") -> str:
+    value = _raw(name)
+    return default if value is None else value
+
+
+def envbool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfiguredEnv(name, f"expected true/false, got {value!r}")
+
+
+def envint(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(name, f"expected a whole number, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfiguredEnv(name, f"must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfiguredEnv(name, f"must be at most {maximum}, got {number}")
+    return number
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    if value not in choices:
+        raise ImproperlyConfiguredEnv(name, f"expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def database_from_url(name: str, url: str) -> dict:
+    """Parse ``postgres://user:pass@host:port/db`` or ``sqlite:///path`` into a Django DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("postgres", "postgresql"):
+        if not parsed.path.strip("/"):
+            raise ImproperlyConfiguredEnv(name, "the URL names no database")
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")),
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        if not path or path == "/":
+            raise ImproperlyConfiguredEnv(name, "sqlite URL needs a path, e.g. sqlite:////var/lib/sz/db.sqlite3")
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+    raise ImproperlyConfiguredEnv(name, f"unsupported scheme {parsed.scheme!r} (use postgres:// or sqlite://)")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    name = "sprechzimmer.records"
+    verbose_name = "Verschlüsselte Datensätze"

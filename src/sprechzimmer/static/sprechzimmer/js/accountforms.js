@@ -1,0 +1,120 @@
+// Hooks every form that carries a password so the typed password never leaves the browser: it is
+// replaced by the authentication secret derived from it (docs/e2ee.md). Loaded on every page.
+import * as e2ee from "./e2ee.js";
+import * as keystore from "./keystore.js";
+import { getJson } from "./api.js";
+import { passwordProblem, setBusy, showErrors } from "./forms.js";
+
+const DERIVING = "Schlüssel werden berechnet …";
+
+function pageEmail() {
+  return document.querySelector('meta[name="sz-email"]')?.content ?? "";
+}
+
+function onSubmit(form, handler) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    setBusy(form, true, DERIVING);
+    try {
+      if ((await handler(form)) !== false) form.submit();
+      else setBusy(form, false);
+    } catch (error) {
+      console.error(error);
+      showErrors(form, { __all__: [error.userMessage ?? "Die Verschlüsselung im Browser ist fehlgeschlagen. Bitte laden Sie die Seite neu."] });
+      setBusy(form, false);
+    }
+  });
+}
+
+async function login(form) {
+  const email = form.elements.login.value;
+  const { authSecret, kek } = await e2ee.deriveLoginSecrets(email, form.elements.password.value);
+  await keystore.clear();
+  await keystore.put("kek", kek);
+  form.elements.password.value = authSecret;
+}
+
+async function reauthenticate(form) {
+  const { authSecret } = await e2ee.deriveLoginSecrets(pageEmail(), form.elements.password.value);
+  form.elements.password.value = authSecret;
+}
+
+async function changePassword(form) {
+  const { oldpassword, password1, password2 } = form.elements;
+  const problem = passwordProblem(password1.value, password2.value);
+  if (problem) {
+    showErrors(form, { password1: [problem] });
+    return false;
+  }
+  const email = pageEmail();
+  const old = await e2ee.deriveLoginSecrets(email, oldpassword.value);
+  const next = await e2ee.deriveLoginSecrets(email, password1.value);
+  const keys = await getJson("/api/schluessel/");
+  try {
+    form.elements.wrapped_private_key.value = await e2ee.rewrapPrivateKey(keys.wrapped_private_key, old.kek, next.kek);
+  } catch {
+    showErrors(form, { oldpassword: ["Das aktuelle Passwort ist nicht korrekt."] });
+    return false;
+  }
+  oldpassword.value = old.authSecret;
+  password1.value = password2.value = next.authSecret;
+  await keystore.put("kek", next.kek);
+}
+
+async function resetFromKey(form) {
+  const { password1, password2 } = form.elements;
+  const problem = passwordProblem(password1.value, password2.value);
+  if (problem) {
+    showErrors(form, { password1: [problem] });
+    return false;
+  }
+  const { authSecret, kek } = await e2ee.deriveLoginSecrets(form.dataset.email, password1.value);
+  const pair = await e2ee.generateKeyPair();
+  const publicKey = await e2ee.exportPublicKey(pair.publicKey);
+  form.elements.public_key.value = publicKey;
+  form.elements.wrapped_private_key.value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
+  const recoveryText = form.querySelector("#recovery-key")?.value.trim();
+  form.elements.wrapped_practice_key.value = "";
+  if (recoveryText) {
+    if (!e2ee.parseRecoveryKey(recoveryText)) {
+      showErrors(form, { "recovery-key": ["Das ist kein gültiger Wiederherstellungsschlüssel (32 Zeichen, z. B. ABCD-EFGH-…)."] });
+      return false;
+    }
+    let raw;
+    try {
+      raw = await e2ee.unwrapWithRecoveryKey(form.dataset.recovery, recoveryText);
+    } catch {
+      showErrors(form, { "recovery-key": ["Dieser Wiederherstellungsschlüssel passt nicht zu Ihrer Praxis."] });
+      return false;
+    }
+    form.elements.wrapped_practice_key.value = await e2ee.wrapToPublicKey(raw, publicKey);
+    raw.fill(0);
+  }
+  password1.value = password2.value = authSecret;
+}
+
+const HANDLERS = [
+  [/\/konto\/login\/$/, login],
+  [/\/konto\/reauthenticate\/$/, reauthenticate],
+  [/\/konto\/password\/change\/$/, changePassword],
+];
+
+for (const form of document.querySelectorAll("form")) {
+  const action = new URL(form.getAttribute("action") || location.href, location.href).pathname;
+  if (form.dataset.sz === "reset-from-key") {
+    onSubmit(form, resetFromKey);
+    continue;
+  }
+  if (/\/konto\/logout\/$/.test(action)) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      keystore.clear().finally(() => form.submit());
+    });
+    continue;
+  }
+  const match = HANDLERS.find(([pattern]) => pattern.test(action));
+  if (match && form.querySelector('input[type="password"]')) onSubmit(form, match[1]);
+}
+
+// A fresh login page: nothing of a previous session's keys stays in this browser.
+if (/\/konto\/login\/$/.test(location.pathname)) keystore.clear().catch(() => {});

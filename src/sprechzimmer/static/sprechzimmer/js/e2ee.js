@@ -1,0 +1,198 @@
+// End-to-end encryption primitives (docs/e2ee.md). Pure WebCrypto, no DOM, no network.
+// Every envelope is JSON {v: 1, alg, iv, ct, ...} with base64url values; the server checks only
+// its shape (accounts/keyblobs.py) and the demo data (accounts/demo_keys.py) writes the same.
+
+const subtle = globalThis.crypto.subtle;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** PBKDF2-SHA256 iterations (OWASP 2023 recommendation; BSI TR-02102 allows PBKDF2 with SHA-256). */
+export const PBKDF2_ITERATIONS = 600000;
+export const MIN_PASSWORD_LENGTH = 10;
+const INFO = {
+  auth: "sprechzimmer/v1/auth",
+  keyWrap: "sprechzimmer/v1/key-wrap",
+  privateKey: "sprechzimmer/v1/private-key",
+  ecies: "sprechzimmer/v1/ecies",
+  recovery: "sprechzimmer/v1/recovery",
+};
+const ALG = {
+  passwordWrap: "PBKDF2-HKDF-A256GCM",
+  ecies: "ECDH-P256-HKDF-A256GCM",
+  recovery: "RECOVERY-HKDF-A256GCM",
+  record: "A256GCM",
+};
+const EC = { name: "ECDH", namedCurve: "P-256" };
+
+/** @param {ArrayBuffer|Uint8Array} bytes */
+export function b64u(bytes) {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let bin = "";
+  for (const b of view) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** @param {string} text */
+export function unb64u(text) {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+function randomBytes(n) {
+  return globalThis.crypto.getRandomValues(new Uint8Array(n));
+}
+
+async function hkdfKey(secret, info, salt = new Uint8Array(0)) {
+  // RFC 5869 HKDF-SHA256 -> AES-256-GCM key (NIST SP 800-38D), not extractable.
+  const base = await subtle.importKey("raw", secret, "HKDF", false, ["deriveKey"]);
+  return subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt, info: enc.encode(info) },
+    base,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+async function seal(key, plaintext, aad, alg, extra = {}) {
+  const iv = randomBytes(12);
+  const ct = await subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(aad) }, key, plaintext);
+  return JSON.stringify({ v: 1, alg, ...extra, iv: b64u(iv), ct: b64u(ct) });
+}
+
+async function open(key, envelope, aad, alg) {
+  const data = typeof envelope === "string" ? JSON.parse(envelope) : envelope;
+  if (data.v !== 1 || data.alg !== alg) throw new Error(`unexpected envelope ${data.alg}`);
+  return new Uint8Array(
+    await subtle.decrypt({ name: "AES-GCM", iv: unb64u(data.iv), additionalData: enc.encode(aad) }, key, unb64u(data.ct)),
+  );
+}
+
+/** Normalised e-mail: the PBKDF2 salt, so a login needs no round trip before the password is sent. */
+export function normaliseEmail(email) {
+  return email.trim().toLowerCase();
+}
+
+/**
+ * Password -> (authentication secret, key-wrapping key). PBKDF2-SHA256 (RFC 8018) then HKDF
+ * (RFC 5869) with two labels, so the secret the server sees cannot unwrap anything.
+ * @returns {Promise<{authSecret: string, kek: CryptoKey}>}
+ */
+export async function deriveLoginSecrets(email, password) {
+  const salt = enc.encode("sprechzimmer/v1/" + normaliseEmail(email));
+  const base = await subtle.importKey("raw", enc.encode(password.normalize("NFC")), "PBKDF2", false, ["deriveBits"]);
+  const master = await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: PBKDF2_ITERATIONS }, base, 256);
+  const hk = await subtle.importKey("raw", master, "HKDF", false, ["deriveBits"]);
+  const auth = await subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: enc.encode(INFO.auth) },
+    hk,
+    256,
+  );
+  const kek = await hkdfKey(master, INFO.keyWrap);
+  return { authSecret: b64u(auth), kek };
+}
+
+/** A member's ECDH P-256 key pair (NIST SP 800-56A). @returns {Promise<CryptoKeyPair>} */
+export function generateKeyPair() {
+  return subtle.generateKey(EC, true, ["deriveBits"]);
+}
+
+export async function exportPublicKey(publicKey) {
+  return b64u(await subtle.exportKey("spki", publicKey));
+}
+
+/** Private key (PKCS#8) sealed under the password-derived key. */
+export async function wrapPrivateKey(privateKey, kek) {
+  const pkcs8 = await subtle.exportKey("pkcs8", privateKey);
+  return seal(kek, pkcs8, INFO.privateKey, ALG.passwordWrap);
+}
+
+/** @returns {Promise<CryptoKey>} the private key, not extractable. */
+export async function unwrapPrivateKey(envelope, kek) {
+  const pkcs8 = await open(kek, envelope, INFO.privateKey, ALG.passwordWrap);
+  return subtle.importKey("pkcs8", pkcs8, EC, false, ["deriveBits"]);
+}
+
+/** Password change: the same private key under a new password, without ever importing it. */
+export async function rewrapPrivateKey(envelope, oldKek, newKek) {
+  const pkcs8 = await open(oldKek, envelope, INFO.privateKey, ALG.passwordWrap);
+  return seal(newKek, pkcs8, INFO.privateKey, ALG.passwordWrap);
+}
+
+/** 32 random bytes: the practice data key (AES-256-GCM) in raw form, only ever held in memory. */
+export function newPracticeKeyBytes() {
+  return randomBytes(32);
+}
+
+export function importPracticeKey(raw) {
+  return subtle.importKey("raw", raw, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+/**
+ * ECIES: wrap raw key bytes to a member's public key. Ephemeral-static ECDH P-256, HKDF-SHA256
+ * with the ephemeral public key as salt, AES-256-GCM with the recipient's public key as AAD.
+ */
+export async function wrapToPublicKey(raw, recipientPublicKeyB64) {
+  const recipientSpki = unb64u(recipientPublicKeyB64);
+  const recipient = await subtle.importKey("spki", recipientSpki, EC, false, []);
+  const eph = await subtle.generateKey(EC, true, ["deriveBits"]);
+  const shared = await subtle.deriveBits({ name: "ECDH", public: recipient }, eph.privateKey, 256);
+  const epk = new Uint8Array(await subtle.exportKey("spki", eph.publicKey));
+  const key = await hkdfKey(shared, INFO.ecies, epk);
+  return seal(key, raw, recipientPublicKeyB64, ALG.ecies, { epk: b64u(epk) });
+}
+
+/** @returns {Promise<Uint8Array>} the raw key bytes wrapped to us. */
+export async function unwrapFromPublicKey(envelope, privateKey, ownPublicKeyB64) {
+  const data = JSON.parse(envelope);
+  const epk = unb64u(data.epk);
+  const eph = await subtle.importKey("spki", epk, EC, false, []);
+  const shared = await subtle.deriveBits({ name: "ECDH", public: eph }, privateKey, 256);
+  const key = await hkdfKey(shared, INFO.ecies, epk);
+  return open(key, data, ownPublicKeyB64, ALG.ecies);
+}
+
+// Recovery key: 160 random bits as 32 characters of Crockford's base32 in groups of four.
+const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export function newRecoveryKey() {
+  const bytes = randomBytes(20);
+  let bits = "";
+  for (const b of bytes) bits += b.toString(2).padStart(8, "0");
+  let text = "";
+  for (let i = 0; i < bits.length; i += 5) text += B32[parseInt(bits.slice(i, i + 5), 2)];
+  return text.match(/.{4}/g).join("-");
+}
+
+/** @returns {Uint8Array|null} the 20 bytes, or null when the text is not a recovery key. */
+export function parseRecoveryKey(text) {
+  const clean = text.toUpperCase().replace(/[\s-]/g, "").replace(/O/g, "0").replace(/[IL]/g, "1");
+  if (!/^[0-9A-HJKMNP-TV-Z]{32}$/.test(clean)) return null;
+  let bits = "";
+  for (const c of clean) bits += B32.indexOf(c).toString(2).padStart(5, "0");
+  return Uint8Array.from(bits.match(/.{8}/g), (b) => parseInt(b, 2));
+}
+
+export async function wrapWithRecoveryKey(raw, recoveryText) {
+  const key = await hkdfKey(parseRecoveryKey(recoveryText), INFO.recovery);
+  return seal(key, raw, INFO.recovery, ALG.recovery);
+}
+
+export async function unwrapWithRecoveryKey(envelope, recoveryText) {
+  const bytes = parseRecoveryKey(recoveryText);
+  if (!bytes) throw new Error("not a recovery key");
+  return open(await hkdfKey(bytes, INFO.recovery), envelope, INFO.recovery, ALG.recovery);
+}
+
+/** Associated data binding a record's ciphertext to its practice and kind. */
+export function recordContext(organisationId, kind) {
+  return `sprechzimmer/v1/record/${organisationId}/${kind}`;
+}
+
+export async function encryptRecord(practiceKey, context, value) {
+  return seal(practiceKey, enc.encode(JSON.stringify(value)), context, ALG.record);
+}
+
+export async function decryptRecord(practiceKey, context, envelope) {
+  return JSON.parse(dec.decode(await open(practiceKey, envelope, context, ALG.record)));
+}

@@ -1,0 +1,24 @@
+// Accepting an invitation: the colleague's password is derived and a key pair made in the browser.
+import * as e2ee from "./e2ee.js";
+import { passwordProblem, setBusy, showErrors } from "./forms.js";
+
+const form = document.querySelector('form[data-sz="accept-invitation"]');
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const { password, password2 } = form.elements;
+  const problem = passwordProblem(password.value, password2.value);
+  if (problem) return showErrors(form, { password: [problem] });
+  setBusy(form, true, "Schlüssel werden erzeugt …");
+  try {
+    const { authSecret, kek } = await e2ee.deriveLoginSecrets(form.dataset.email, password.value);
+    const pair = await e2ee.generateKeyPair();
+    form.elements.public_key.value = await e2ee.exportPublicKey(pair.publicKey);
+    form.elements.wrapped_private_key.value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
+    password.value = authSecret;
+    password2.value = "";
+    form.submit();
+  } catch {
+    showErrors(form, { __all__: ["Die Schlüssel konnten nicht erzeugt werden. Bitte laden Sie die Seite neu."] });
+    setBusy(form, false);
+  }
+});

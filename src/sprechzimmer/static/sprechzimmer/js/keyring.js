@@ -1,0 +1,71 @@
+// The logged-in member's keys: unlock the practice key once per login, grant it to colleagues.
+import * as e2ee from "./e2ee.js";
+import * as keystore from "./keystore.js";
+import { getJson, request } from "./api.js";
+
+export class KeyringError extends Error {}
+
+function currentUserId() {
+  return document.querySelector('meta[name="sz-user"]')?.content ?? "";
+}
+
+async function privateKey(keys) {
+  const cached = await keystore.get("private");
+  if (cached && cached.userId === String(keys.user_id)) return cached.key;
+  const kek = await keystore.get("kek");
+  if (!kek) {
+    throw new KeyringError(
+      "Ihre Schlüssel sind in diesem Browser nicht entsperrt. Bitte melden Sie sich ab und erneut an.",
+    );
+  }
+  let key;
+  try {
+    key = await e2ee.unwrapPrivateKey(keys.wrapped_private_key, kek);
+  } catch {
+    throw new KeyringError("Ihr privater Schlüssel lässt sich nicht entsperren. Bitte melden Sie sich erneut an.");
+  }
+  await keystore.put("private", { userId: String(keys.user_id), key });
+  await keystore.remove("kek");
+  return key;
+}
+
+/**
+ * The practice key for encrypting and decrypting records.
+ * @returns {Promise<{key: CryptoKey, organisationId: number}>}
+ */
+export async function practiceKey() {
+  const cached = await keystore.get("practice");
+  if (cached && cached.userId === currentUserId()) return cached;
+  const keys = await getJson("/api/schluessel/");
+  if (!keys.wrapped_practice_key) {
+    throw new KeyringError(
+      "Sie haben noch keinen Zugriff auf die verschlüsselten Praxisdaten. Ein Kollege Ihrer Praxis muss " +
+        "Ihnen den Praxisschlüssel freigeben (Seite „Mitglieder“).",
+    );
+  }
+  const raw = await e2ee.unwrapFromPublicKey(keys.wrapped_practice_key, await privateKey(keys), keys.public_key);
+  const entry = { userId: String(keys.user_id), organisationId: keys.organisation_id, key: await e2ee.importPracticeKey(raw) };
+  await keystore.put("practice", entry);
+  return entry;
+}
+
+/** Members waiting for the practice key, each with the fingerprint of their public key. */
+export async function pendingGrants() {
+  return (await getJson("/api/schluessel/freigaben/")).members;
+}
+
+/** Wraps the practice key to one waiting member's public key and stores it on the server. */
+export async function grant(member) {
+  const keys = await getJson("/api/schluessel/");
+  if (!keys.wrapped_practice_key) throw new KeyringError("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.");
+  const raw = await e2ee.unwrapFromPublicKey(keys.wrapped_practice_key, await privateKey(keys), keys.public_key);
+  const wrapped = await e2ee.wrapToPublicKey(raw, member.public_key);
+  raw.fill(0);
+  await request("POST", "/api/schluessel/freigaben/", {
+    member_id: member.id,
+    public_key: member.public_key,
+    wrapped_practice_key: wrapped,
+  });
+}
+
+export const forget = () => keystore.clear();

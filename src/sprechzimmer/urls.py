@@ -1,0 +1,28 @@
+from django.urls import include, path
+
+from sprechzimmer.accounts import views as accounts
+from sprechzimmer.records import views as records
+
+urlpatterns = [
+    path("", accounts.home, name="home"),
+    path("impressum/", accounts.legal, {"page": "imprint"}, name="imprint"),
+    path("datenschutz/", accounts.legal, {"page": "privacy"}, name="privacy"),
+    path("nutzungsbedingungen/", accounts.legal, {"page": "terms"}, name="terms"),
+    path("konto/registrierung/pruefen/", accounts.signup_check, name="signup_check"),
+    path("konto/", include("allauth.urls")),
+    path("einladung/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
+    path("geraet/wartet/", accounts.device_pending, name="device_pending"),
+    path("praxis/", accounts.dashboard, name="dashboard"),
+    path("praxis/mitglieder/", accounts.members, name="members"),
+    path("praxis/mitglieder/<int:pk>/aktiv/", accounts.member_set_active, name="member_set_active"),
+    path("praxis/einladungen/<int:pk>/zurueckziehen/", accounts.invitation_revoke, name="invitation_revoke"),
+    path("praxis/geraete/", accounts.device_list, name="devices"),
+    path("praxis/geraete/<int:pk>/sperren/", accounts.device_revoke, name="device_revoke"),
+    path("praxis/geraete/<int:pk>/freigeben/", accounts.device_approve, name="device_approve"),
+    path("praxis/geraete/<int:pk>/umbenennen/", accounts.device_rename, name="device_rename"),
+    path("praxis/einstellungen/", accounts.practice_settings, name="practice_settings"),
+    path("api/kv/", accounts.kv_codes, name="kv_codes"),
+    path("api/schluessel/", accounts.api_keys, name="api_keys"),
+    path("api/schluessel/freigaben/", accounts.api_key_grants, name="api_key_grants"),
+    path("api/datensaetze/<slug:kind>/", records.api_record, name="api_record"),
+]
