@@ -1,0 +1,224 @@
+"""A real server for browser tests: Daphne in a subprocess on its own database, a real SMTP server
+(aiosmtpd) that receives its e-mail, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    messages: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append((envelope.rcpt_tos, message))
+        return "250 OK"
+
+    def wait_for(self, recipient: str, subject_part: str, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for rcpts, message in reversed(self.messages):
+                    if recipient in rcpts and subject_part in message["Subject"]:
+                        return message
+            time.sleep(0.1)
+        raise AssertionError(f"no mail to {recipient} with {subject_part!r} arrived")
+
+    @staticmethod
+    def link_in(message, pattern: str) -> str:
+        body = message.get_body(("plain",)).get_content()
+        match = re.search(r"https?://\S*" + pattern + r"\S*", body)
+        assert match, f"no link matching {pattern} in:\n{body}"
+        return match.group(0)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+class Database:
+    """The live server's database, read directly (no Django in the test process)."""
+
+    def __init__(self, url: str | None, sqlite_path: Path):
+        self.url, self.sqlite_path = url, sqlite_path
+
+    def dump(self) -> str:
+        """Every row of every table as text: what an operator with database access sees."""
+        if not self.url:
+            with sqlite3.connect(self.sqlite_path) as conn:
+                return "\n".join(conn.iterdump())
+        import psycopg
+
+        lines = []
+        with psycopg.connect(self.url) as conn:
+            tables = [r[0] for r in conn.execute(
+                "select tablename from pg_tables where schemaname = 'public' order by tablename")]
+            for table in tables:
+                for row in conn.execute(f'select * from "{table}"'):
+                    lines.append(f"{table}: {row!r}")
+        return "\n".join(lines)
+
+    def scalar(self, sql: str):
+        if not self.url:
+            with sqlite3.connect(self.sqlite_path) as conn:
+                return conn.execute(sql).fetchone()[0]
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            return conn.execute(sql).fetchone()[0]
+
+
+@dataclass
+class Server:
+    url: str
+    log_path: Path
+    db: Database
+    env: dict
+    mailbox: Mailbox
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def manage(self, *args: str) -> str:
+        return subprocess.run([str(BIN / "sprechzimmer"), *args], env=self.env, check=True,
+                              capture_output=True, text=True).stdout
+
+
+def _create_pg_database(base_url: str) -> str:
+    import psycopg
+
+    name = f"sz_e2e_{secrets.token_hex(4)}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return urlparse(base_url)._replace(path=f"/{name}").geturl()
+
+
+def _drop_pg_database(base_url: str, url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, smtp_server):
+    controller, mailbox = smtp_server
+    data_dir = tmp_path_factory.mktemp("live")
+    base_db_url = os.environ.get("DATABASE_URL")
+    db_url = _create_pg_database(base_db_url) if base_db_url else None
+    port = free_port()
+    env = {
+        **os.environ,
+        "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
+        "DATA_DIR": str(data_dir),
+        "DEBUG": "false",
+        "SECURE_HTTPS": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(controller.port),
+        "EMAIL_USE_TLS": "false",
+        "EMAIL_USE_SSL": "false",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DATABASE_URL", None)
+    if db_url:
+        env["DATABASE_URL"] = db_url
+    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
+        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+    log_path = data_dir / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", "-",
+             "sprechzimmer.asgi:application"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
+                time.sleep(0.2)
+        yield Server(f"http://127.0.0.1:{port}", log_path, Database(db_url, data_dir / "sprechzimmer.sqlite3"),
+                         env, mailbox)
+    finally:
+        process.terminate()
+        process.wait(10)
+        if db_url:
+            _drop_pg_database(base_db_url, db_url)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser, server):
+    """Opens a page in a fresh browser context (its own cookies and IndexedDB: another device)."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(base_url=server.url, locale="de-DE")
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

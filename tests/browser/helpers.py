@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import time
+
+from sprechzimmer.accounts.totp import PERIOD, code_now
+
+_used: set[tuple[str, str]] = set()
+
+
+def fresh_totp(secret: str) -> str:
+    """The current code, waiting for the next period if this one was used (allauth refuses reuse)."""
+    while True:
+        code = code_now(secret)
+        if (secret, code) not in _used:
+            _used.add((secret, code))
+            return code
+        time.sleep(PERIOD - time.time() % PERIOD + 0.5)
+
+
+def login(page, email: str, password: str, totp_secret: str | None = None) -> None:
+    page.goto("/konto/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.click("form[action$='/konto/login/'] button[type=submit]")
+    page.wait_for_url(lambda url: "/konto/login/" not in url)
+    if totp_secret and "/2fa/authenticate/" in page.url:
+        page.fill("input[name=code]", fresh_totp(totp_secret))
+        page.click("form:has(input[name=code]) button[type=submit]")
+        page.wait_for_url(lambda url: "/2fa/authenticate/" not in url)
+
+
+def enrol_totp(page, password: str) -> str:
+    """Activates TOTP on allauth's page like a person with an authenticator app; returns the secret.
+
+    allauth asks for the password once more before a second factor is added (reauthentication).
+    """
+    page.wait_for_url(lambda url: "/reauthenticate/" in url or "/totp/activate/" in url)
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", password)
+        page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url("**/2fa/totp/activate/")
+    secret = page.input_value("#authenticator_secret")
+    page.fill("input[name=code]", fresh_totp(secret))
+    page.click("form:has(input[name=code]) button[type=submit]")
+    page.wait_for_url(lambda url: "/totp/activate/" not in url)
+    return secret
+
+
+def logout(page) -> None:
+    page.click("header form[action$='/konto/logout/'] button")
+    page.wait_for_url(lambda url: "/praxis/" not in url)
+
+
+def read_note(page) -> str:
+    page.goto("/praxis/")
+    page.wait_for_selector("#practice-note[data-state=ready]")
+    return page.input_value("#note-text")

@@ -1,0 +1,103 @@
+"""The foundation end to end in Chromium: sign-up, e-mail verification from a real SMTP server,
+TOTP enrolment, login with TOTP, an encrypted note, a colleague invited and granted the key who reads
+the note in another browser, and afterwards no plaintext in the database or the server log."""
+
+import pytest
+
+from tests.browser.helpers import enrol_totp, login, logout, read_note
+
+pytestmark = pytest.mark.browser
+
+MAIN_EMAIL = "praxis.nord@example.org"
+MAIN_PASSWORD = "Stethoskop-Lindenblatt-42"
+COLLEAGUE_EMAIL = "mfa.nord@example.org"
+COLLEAGUE_PASSWORD = "Wartezimmer-Sonnenuhr-17"
+NOTE = "Schlüssel für den Medikamentenschrank liegt bei Frau Kowalczyk (Notiz 4711)"
+
+
+def test_practice_onboarding_and_shared_encrypted_note(new_page, server):
+    mailbox = server.mailbox
+    page = new_page()
+
+    # Sign-up: the KV is named from the BSNR; keys and the recovery key are made in the browser.
+    page.goto("/konto/signup/")
+    page.fill("#id_practice_name", "Gemeinschaftspraxis Nord")
+    page.fill("#id_street", "Rheinallee 5")
+    page.fill("#id_postcode", "40213")
+    page.fill("#id_city", "Düsseldorf")
+    page.fill("#id_bsnr", "381234567")
+    assert page.text_content("#kv-hint") == "Ihre KV: KV Nordrhein"
+    page.fill("#id_full_name", "Dr. med. Jana Nord")
+    page.select_option("#id_role", "doctor")
+    page.fill("#id_lanr", "838382202")
+    page.fill("#id_email", MAIN_EMAIL)
+    page.fill("#id_password1", MAIN_PASSWORD)
+    page.fill("#id_password2", MAIN_PASSWORD)
+    page.click("form[data-sz=signup] button[type=submit]")
+    page.wait_for_selector("#recovery-panel:not([hidden])")
+    recovery_key = page.text_content("#recovery-key")
+    assert len(recovery_key) == 39  # 32 characters in 8 groups
+    page.check("#recovery-confirm")
+    page.click("#finish-signup")
+    page.wait_for_url("**/konto/confirm-email/")
+
+    # E-mail verification through the real SMTP server.
+    message = mailbox.wait_for(MAIN_EMAIL, "")
+    page.goto(mailbox.link_in(message, "/konto/confirm-email/"))
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/konto/login/")
+
+    # First login: a second factor is required before anything else.
+    login(page, MAIN_EMAIL, MAIN_PASSWORD)
+    main_secret = enrol_totp(page, MAIN_PASSWORD)
+    page.goto("/praxis/")
+    assert "BSNR 381234567 · KV Nordrhein" in page.text_content("main")
+
+    page.wait_for_selector("#practice-note[data-state=ready]")
+    page.fill("#note-text", NOTE)
+    page.click("#practice-note button")
+    page.wait_for_selector("#practice-note[data-saved='1']")
+    logout(page)
+
+    # Login with password and TOTP; the note decrypts again.
+    login(page, MAIN_EMAIL, MAIN_PASSWORD, main_secret)
+    assert read_note(page) == NOTE
+
+    # Invite a colleague (staff) by e-mail.
+    page.goto("/praxis/mitglieder/")
+    page.fill("#id_full_name", "Mia Assistenz")
+    page.fill("#id_email", COLLEAGUE_EMAIL)
+    page.select_option("#id_role", "staff")
+    page.click("form:has(#id_full_name) button[type=submit]")
+    assert f"Die Einladung an {COLLEAGUE_EMAIL} wurde versendet." in page.text_content(".messages")
+    invitation = mailbox.wait_for(COLLEAGUE_EMAIL, "Einladung")
+
+    # The colleague, on another device, sets a password and a second factor.
+    other = new_page()
+    other.goto(mailbox.link_in(invitation, "/einladung/"))
+    other.fill("#id_password", COLLEAGUE_PASSWORD)
+    other.fill("#id_password2", COLLEAGUE_PASSWORD)
+    other.click("form[data-sz=accept-invitation] button[type=submit]")
+    other.wait_for_url("**/konto/login/")
+    login(other, COLLEAGUE_EMAIL, COLLEAGUE_PASSWORD)
+    enrol_totp(other, COLLEAGUE_PASSWORD)
+    other.goto("/praxis/")
+    other.wait_for_selector("#practice-note[data-state=locked]")
+    assert "noch keinen Zugriff" in other.text_content("#practice-note .status")
+
+    # The main user's browser wraps the practice key to the colleague's public key.
+    page.goto("/praxis/mitglieder/")
+    page.click("#key-grants button")
+    page.wait_for_selector("#key-grants .status.success")
+
+    assert read_note(other) == NOTE
+    assert not page.errors and not other.errors
+
+    # Zero knowledge: what the operator holds contains no note, no password, no recovery key.
+    dump, log = server.db.dump(), server.log()
+    assert "Rheinallee 5" in dump  # the dump really holds the practice's rows
+    assert "/praxis/mitglieder/" in log  # and the log really holds the requests
+    for secret in (NOTE, "Medikamentenschrank", MAIN_PASSWORD, COLLEAGUE_PASSWORD, recovery_key,
+                   recovery_key.replace("-", "")):
+        assert secret not in dump, f"{secret!r} found in the database"
+        assert secret not in log, f"{secret!r} found in the server log"
