@@ -13,9 +13,18 @@ MAIN_PASSWORD = "Stethoskop-Lindenblatt-42"
 COLLEAGUE_EMAIL = "mfa.nord@example.org"
 COLLEAGUE_PASSWORD = "Wartezimmer-Sonnenuhr-17"
 NOTE = "Schlüssel für den Medikamentenschrank liegt bei Frau Kowalczyk (Notiz 4711)"
+NEW_MAIN_PASSWORD = "Blutdruck-Kastanie-Morgenrot-8"
+RESET_COLLEAGUE_PASSWORD = "Vergessen-Neu-Gesetzt-2026"
+RESET_MAIN_PASSWORD = "Tresor-Wiederhergestellt-99"
 
 
-def test_practice_onboarding_and_shared_encrypted_note(new_page, server):
+@pytest.fixture(scope="module")
+def practice():
+    """What the first test created and the later tests of this module continue with."""
+    return {}
+
+
+def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practice):
     mailbox = server.mailbox
     page = new_page()
 
@@ -35,7 +44,7 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server):
     page.fill("#id_password2", MAIN_PASSWORD)
     page.click("form[data-sz=signup] button[type=submit]")
     page.wait_for_selector("#recovery-panel:not([hidden])")
-    recovery_key = page.text_content("#recovery-key")
+    recovery_key = practice["recovery_key"] = page.text_content("#recovery-key")
     assert len(recovery_key) == 39  # 32 characters in 8 groups
     page.check("#recovery-confirm")
     page.click("#finish-signup")
@@ -49,7 +58,7 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server):
 
     # First login: a second factor is required before anything else.
     login(page, MAIN_EMAIL, MAIN_PASSWORD)
-    main_secret = enrol_totp(page, MAIN_PASSWORD)
+    main_secret = practice["main_totp"] = enrol_totp(page, MAIN_PASSWORD)
     page.goto("/praxis/")
     assert "BSNR 381234567 · KV Nordrhein" in page.text_content("main")
 
@@ -80,7 +89,7 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server):
     other.click("form[data-sz=accept-invitation] button[type=submit]")
     other.wait_for_url("**/konto/login/")
     login(other, COLLEAGUE_EMAIL, COLLEAGUE_PASSWORD)
-    enrol_totp(other, COLLEAGUE_PASSWORD)
+    practice["colleague_totp"] = enrol_totp(other, COLLEAGUE_PASSWORD)
     other.goto("/praxis/")
     other.wait_for_selector("#practice-note[data-state=locked]")
     assert "noch keinen Zugriff" in other.text_content("#practice-note .status")
@@ -101,3 +110,62 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server):
                    recovery_key.replace("-", "")):
         assert secret not in dump, f"{secret!r} found in the database"
         assert secret not in log, f"{secret!r} found in the server log"
+
+
+def reset_password(page, mailbox, email, new_password, recovery_key=""):
+    page.goto("/konto/password/reset/")
+    page.fill("input[name=email]", email)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/password/reset/done/")
+    page.goto(mailbox.link_in(mailbox.wait_for(email, "Passwort"), "/konto/password/reset/key/"))
+    assert "nicht</strong> wiederhergestellt werden" in page.inner_html(".notice")
+    page.fill("#id_password1", new_password)
+    page.fill("#id_password2", new_password)
+    page.fill("#recovery-key", recovery_key)
+    page.click("form[data-sz=reset-from-key] button[type=submit]")
+    page.wait_for_url("**/password/reset/key/done/")
+
+
+def test_password_change_reset_and_recovery_key(new_page, server, practice):
+    """Change re-wraps the private key; a reset without the recovery key needs a colleague's grant;
+    a reset with the recovery key restores access by itself."""
+    assert practice, "runs after the onboarding test"
+    mailbox = server.mailbox
+
+    # Password change: the old password stops working, the note stays readable with the new one.
+    page = new_page()
+    login(page, MAIN_EMAIL, MAIN_PASSWORD, practice["main_totp"])
+    page.goto("/konto/password/change/")
+    page.fill("input[name=oldpassword]", MAIN_PASSWORD)
+    page.fill("input[name=password1]", NEW_MAIN_PASSWORD)
+    page.fill("input[name=password2]", NEW_MAIN_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_selector(".messages .success")
+    logout(page)
+    page.goto("/konto/login/")
+    page.fill("input[name=login]", MAIN_EMAIL)
+    page.fill("input[name=password]", MAIN_PASSWORD)
+    page.click("form[action$='/konto/login/'] button[type=submit]")
+    page.wait_for_selector("main .error, main [role=alert], main ul.errorlist")
+    assert "/konto/login/" in page.url
+    login(page, MAIN_EMAIL, NEW_MAIN_PASSWORD, practice["main_totp"])
+    assert read_note(page) == NOTE
+
+    # The colleague forgets the password and has no recovery key: new keys, no access yet ...
+    other = new_page()
+    reset_password(other, mailbox, COLLEAGUE_EMAIL, RESET_COLLEAGUE_PASSWORD)
+    login(other, COLLEAGUE_EMAIL, RESET_COLLEAGUE_PASSWORD, practice["colleague_totp"])
+    other.goto("/praxis/")
+    other.wait_for_selector("#practice-note[data-state=locked]")
+    # ... until the main user grants the practice key to the new public key.
+    page.goto("/praxis/mitglieder/")
+    page.click("#key-grants button")
+    page.wait_for_selector("#key-grants .status.success")
+    assert read_note(other) == NOTE
+
+    # The main user forgets the password too, but holds the printed recovery key.
+    logout(page)
+    reset_password(page, mailbox, MAIN_EMAIL, RESET_MAIN_PASSWORD, practice["recovery_key"])
+    login(page, MAIN_EMAIL, RESET_MAIN_PASSWORD, practice["main_totp"])
+    assert read_note(page) == NOTE
+    assert not page.errors and not other.errors

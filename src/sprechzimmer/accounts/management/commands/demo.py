@@ -2,16 +2,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from sprechzimmer.accounts import demo_keys, provisioning
-from sprechzimmer.accounts.models import Organisation, User
+from sprechzimmer.accounts.demo_data import DEMO_BSNR, DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.accounts.models import Organisation
 from sprechzimmer.records.models import EncryptedRecord
 
-DEMO_BSNR = "521234500"
-DEMO_PASSWORD = "Demo-Praxis-2026"
-DEMO_USERS = [
-    # email, name, role, LANR, TOTP secret (base32; published in the README, demo only)
-    ("arzt@demo.sprechzimmer.test", "Dr. med. Anna Demo", User.Role.DOCTOR, "838382202", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
-    ("mfa@demo.sprechzimmer.test", "Max Muster (MFA)", User.Role.STAFF, "", "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"),
-]
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from allauth.mfa.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand, CommandError
 
-from sprechzimmer.accounts.management.commands.demo import DEMO_BSNR
+from sprechzimmer.accounts.demo_data import DEMO_BSNR
 from sprechzimmer.accounts.totp import code_now
 
 
