@@ -5,6 +5,16 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="sz-test-"))
+os.makedirs(os.path.join(os.environ["DATA_DIR"], "static"), exist_ok=True)
 os.environ["SECURE_HTTPS"] = "false"
 os.environ["DJANGO_SETTINGS_MODULE"] = "sprechzimmer.settings"
 os.environ.pop("EMAIL_HOST", None)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+# Tests run with the production static-file setup (WhiteNoise manifest), so collect once.
+call_command("collectstatic", "--noinput", verbosity=0)

@@ -146,7 +146,9 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_CHANGE_EMAIL = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
-ACCOUNT_PREVENT_ENUMERATION = True
+# A duplicate sign-up must say so clearly (issue #2); the price is that a reset form reveals
+# whether an address has an account. Practice addresses are not secret; see docs/e2ee.md.
+ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_FORMS = {
     "signup": "sprechzimmer.accounts.forms.PracticeSignupForm",
     "change_password": "sprechzimmer.accounts.forms.KeyedChangePasswordForm",

@@ -1,0 +1,207 @@
+"""Bad input gets a clear German message and changes nothing."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from sprechzimmer.accounts import demo_keys, keyblobs, provisioning
+from sprechzimmer.accounts.models import Invitation, Organisation, User, token_digest
+from sprechzimmer.accounts.totp import code_now
+from sprechzimmer.records.models import EncryptedRecord
+from tests import factories
+
+
+def signup_data(**overrides):
+    data = {
+        "practice_name": "Praxis Süd", "street": "Hauptstr. 1", "postcode": "80331", "city": "München",
+        "bsnr": "711234567", "full_name": "Dr. Süd", "role": "doctor", "lanr": "838382202",
+        "email": "sued@example.org", "password1": factories.derived_secret(),
+        "public_key": factories.fake_public_key(),
+        "wrapped_private_key": factories.envelope(keyblobs.ALG_PASSWORD_WRAP),
+        "wrapped_practice_key": factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key()),
+        "recovery_wrapped_key": factories.envelope(keyblobs.ALG_RECOVERY_WRAP),
+    }
+    data.update(overrides)
+    return data
+
+
+def counts():
+    return (Organisation.objects.count(), User.objects.count(), EmailAddress.objects.count(), len(mail.outbox))
+
+
+def test_valid_signup_creates_practice_and_sends_verification(client, db):
+    response = client.post(reverse("account_signup"), signup_data())
+    assert response.status_code == 302
+    user = User.objects.get(email="sued@example.org")
+    assert user.is_main_user and user.organisation.kv_name == "KV Bayerns"
+    assert len(mail.outbox) == 1 and "/konto/confirm-email/" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"bsnr": "991234567"}, "keine KV-Kennung"),
+        ({"bsnr": "12345"}, "genau 9 Ziffern"),
+        ({"lanr": "838382302"}, "Prüfziffer der LANR"),
+        ({"lanr": ""}, "die LANR erforderlich"),
+        ({"postcode": "8033"}, "PLZ besteht aus 5 Ziffern"),
+        ({"password1": "Klartext-Passwort-123"}, "nicht im Browser verschlüsselt"),
+        ({"wrapped_practice_key": "{}"}, "Schlüsseldaten aus Ihrem Browser"),
+    ],
+)
+def test_signup_with_bad_input_changes_nothing(client, db, overrides, message):
+    before = counts()
+    response = client.post(reverse("account_signup"), signup_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert counts() == before
+    # What the user typed is shown again.
+    assert "Praxis Süd" in response.content.decode()
+
+
+def test_signup_with_duplicate_email_changes_nothing(client, team):
+    before = counts()
+    response = client.post(reverse("account_signup"), signup_data(email=team.owner.email))
+    assert "bereits" in response.content.decode()
+    assert counts() == before
+
+
+def test_signup_with_taken_bsnr_changes_nothing(client, team):
+    before = counts()
+    response = client.post(reverse("account_signup"), signup_data(bsnr=team.practice.bsnr))
+    assert "Für diese BSNR ist bereits eine Praxis registriert." in response.content.decode()
+    assert counts() == before
+
+
+def test_signup_check_reports_errors_before_keys_are_made(client, team):
+    data = signup_data(bsnr="001234567", lanr="123456749", email=team.owner.email)
+    errors = client.post(reverse("signup_check"), data).json()["errors"]
+    assert "keine KV-Kennung" in errors["bsnr"][0]
+    assert "Prüfziffer" in errors["lanr"][0]
+    assert "bereits ein Benutzerkonto" in errors["email"][0]
+    assert client.post(reverse("signup_check"), signup_data()).json() == {"ok": True, "errors": {}}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"role": "doctor", "lanr": "838382312"}, "Prüfziffer der LANR"),
+        ({"role": "doctor", "lanr": ""}, "die LANR erforderlich"),
+        ({"email": "kein-at-zeichen"}, "gültige E-Mail-Adresse"),
+    ],
+)
+def test_invitation_with_bad_input_changes_nothing(client, team, overrides, message):
+    client.force_login(team.owner)
+    data = {"full_name": "Dr. Neu", "email": "dr.neu@example.org", "role": "staff", **overrides}
+    before = (Invitation.objects.count(), len(mail.outbox))
+    response = client.post(reverse("members"), data)
+    assert message in response.content.decode()
+    assert (Invitation.objects.count(), len(mail.outbox)) == before
+    assert "Dr. Neu" in response.content.decode()
+
+
+def test_invitation_of_existing_user_changes_nothing(client, team):
+    client.force_login(team.owner)
+    before = Invitation.objects.count()
+    response = client.post(reverse("members"), {"full_name": "X", "email": team.outsider.email, "role": "staff"})
+    assert "Mit dieser E-Mail-Adresse besteht bereits ein Benutzerkonto." in response.content.decode()
+    assert Invitation.objects.count() == before
+
+
+def accept_data():
+    return {"full_name": "Neu", "password": factories.derived_secret(), "public_key": factories.fake_public_key(),
+            "wrapped_private_key": factories.envelope(keyblobs.ALG_PASSWORD_WRAP)}
+
+
+def test_expired_invitation_is_refused_and_changes_nothing(client, team):
+    Invitation.objects.filter(pk=team.invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    url = reverse("accept_invitation", args=["token-eins"])
+    assert "Diese Einladung ist abgelaufen" in client.get(url).content.decode()
+    before = User.objects.count()
+    response = client.post(url, accept_data())
+    assert response.status_code == 410
+    assert User.objects.count() == before
+
+
+def test_invitation_is_accepted_once(client, team):
+    url = reverse("accept_invitation", args=["token-eins"])
+    assert client.post(url, accept_data()).status_code == 302
+    user = User.objects.get(email="neu@example.org")
+    assert user.organisation == team.practice and user.wrapped_practice_key == ""
+    response = client.post(url, accept_data())
+    assert response.status_code == 410
+    assert "bereits angenommen" in response.content.decode()
+
+
+def test_unknown_invitation_token(client, team):
+    response = client.get(reverse("accept_invitation", args=["falsch"]))
+    assert response.status_code == 404 and "ungültig" in response.content.decode()
+
+
+def test_wrong_totp_is_refused_and_does_not_log_in(client, db):
+    password = "Richtiges-Passwort-1"
+    organisation, user, _, _ = provisioning.create_practice(
+        name="Praxis TOTP", bsnr="201234567", main_email="totp@example.org", main_name="Dr. T", password=password)
+    provisioning.enable_totp(user, factories.TOTP_SECRET)
+    auth_secret, _ = demo_keys.derive_login_secrets("totp@example.org", password)
+    response = client.post(reverse("account_login"), {"login": "totp@example.org", "password": auth_secret})
+    assert response.status_code == 302 and "/2fa/authenticate/" in response["Location"]
+    wrong = f"{(int(code_now(factories.TOTP_SECRET)) + 1) % 1_000_000:06d}"
+    response = client.post(reverse("mfa_authenticate"), {"code": wrong})
+    assert "Falscher Code" in response.content.decode()
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_failed_logins_are_rate_limited(client, db):
+    password = "Richtiges-Passwort-2"
+    provisioning.create_practice(name="Praxis RL", bsnr="171234567", main_email="rl@example.org",
+                                 main_name="Dr. RL", password=password)
+    wrong = {"login": "rl@example.org", "password": factories.derived_secret()}
+    for _ in range(5):
+        assert "E-Mail-Adresse und/oder das Passwort sind leider falsch" in client.post(reverse("account_login"), wrong).content.decode()
+    # From the sixth attempt on, even the right password is refused for a while.
+    right = {"login": "rl@example.org", "password": demo_keys.derive_login_secrets("rl@example.org", password)[0]}
+    response = client.post(reverse("account_login"), right)
+    assert "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut." in response.content.decode()
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_record_save_with_stale_version_keeps_the_newer_text(client, team):
+    client.force_login(team.owner)
+    url = reverse("api_record", args=["practice-note"])
+
+    def put(version):
+        return client.put(url, json.dumps({"ciphertext": factories.envelope("A256GCM"), "base_version": version}),
+                          content_type="application/json")
+
+    assert put(0).status_code == 200
+    saved = EncryptedRecord.objects.get().ciphertext
+    response = put(0)
+    assert response.status_code == 409
+    assert "inzwischen geändert" in response.json()["error"]
+    assert response.json()["ciphertext"] == saved
+    assert EncryptedRecord.objects.get().ciphertext == saved
+
+
+def test_record_with_garbage_is_refused(client, team):
+    client.force_login(team.owner)
+    url = reverse("api_record", args=["practice-note"])
+    response = client.put(url, json.dumps({"ciphertext": "Klartext!", "base_version": 0}), content_type="application/json")
+    assert response.status_code == 400 and "Ihre Eingabe ist noch im Browser" in response.json()["error"]
+    assert not EncryptedRecord.objects.exists()
+
+
+def test_key_grant_for_a_changed_public_key_is_refused(client, team):
+    client.force_login(team.owner)
+    response = client.post(reverse("api_key_grants"), json.dumps({
+        "member_id": team.waiting.pk, "public_key": factories.fake_public_key(),
+        "wrapped_practice_key": factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key()),
+    }), content_type="application/json")
+    assert response.status_code == 409
+    team.waiting.refresh_from_db()
+    assert team.waiting.wrapped_practice_key == ""
