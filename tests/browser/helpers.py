@@ -48,7 +48,8 @@ def enrol_totp(page, password: str) -> str:
 
 def logout(page) -> None:
     page.click("header form[action$='/konto/logout/'] button")
-    page.wait_for_url(lambda url: "/praxis/" not in url)
+    # Logged out when the header offers the login again (the URL alone may not change).
+    page.wait_for_selector("header a[href='/konto/login/']")
 
 
 def read_note(page) -> str:
