@@ -1,12 +1,21 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (routes added by the video app)."""
+"""ASGI entry point: HTTP through Django, websockets through Channels (docs/signalling.md)."""
 
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sprechzimmer.settings")
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from sprechzimmer.video.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

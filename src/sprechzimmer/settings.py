@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "sprechzimmer.accounts",
     "sprechzimmer.records",
+    "sprechzimmer.video",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,17 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 SIGNUP_OPEN = envbool("SIGNUP_OPEN", True)
 INVITATION_DAYS = envint("INVITATION_DAYS", 7, minimum=1, maximum=60)
 
+# --- video consultation -------------------------------------------------------------------------
+# Access-code attempts per address per minute and across all addresses per minute (docs/signalling.md).
+ACCESS_CODE_LIMIT_PER_ADDRESS = envint("ACCESS_CODE_LIMIT_PER_ADDRESS", 10, minimum=1)
+ACCESS_CODE_LIMIT_GLOBAL = envint("ACCESS_CODE_LIMIT_GLOBAL", 300, minimum=1)
+# ICE: nothing is needed on one machine; STUN/TURN for real networks (docs/operations.md).
+STUN_URLS = envlist("STUN_URLS", [])
+TURN_URLS = envlist("TURN_URLS", [])
+TURN_SECRET = envstr("TURN_SECRET")
+TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
+METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
+
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -206,7 +218,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "sprechzimmer.storage.StaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
@@ -219,7 +231,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = SECURE_HTTPS and envbool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0, minimum=0)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", False) else None
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.records import views as records
+from sprechzimmer.video import views as video
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -21,6 +22,16 @@ urlpatterns = [
     path("praxis/geraete/<int:pk>/freigeben/", accounts.device_approve, name="device_approve"),
     path("praxis/geraete/<int:pk>/umbenennen/", accounts.device_rename, name="device_rename"),
     path("praxis/einstellungen/", accounts.practice_settings, name="practice_settings"),
+    path("praxis/termine/", video.calendar, name="calendar"),
+    path("praxis/termine/<int:pk>/raum/", video.room, name="room"),
+    path("api/termine/", video.api_appointments, name="api_appointments"),
+    path("api/termine/<int:pk>/", video.api_appointment, name="api_appointment"),
+    path("api/termine/<int:pk>/code/", video.api_reissue_code, name="api_reissue_code"),
+    path("api/termine/<int:pk>/egk/", video.api_egk_checked, name="api_egk_checked"),
+    path("api/praxis/schluesselpaar/", video.api_practice_keypair, name="api_practice_keypair"),
+    path("sprechstunde/", video.join, name="join"),
+    path("api/sprechstunde/zugang/", video.api_patient_access, name="api_patient_access"),
+    path("api/sprechstunde/einwilligung/", video.api_patient_consent, name="api_patient_consent"),
     path("api/kv/", accounts.kv_codes, name="kv_codes"),
     path("api/schluessel/", accounts.api_keys, name="api_keys"),
     path("api/schluessel/freigaben/", accounts.api_key_grants, name="api_key_grants"),

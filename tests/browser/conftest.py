@@ -198,7 +198,8 @@ def browser():
         instance = p.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+                  "--disable-sync", "--no-first-run", "--disable-quic",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
         )
         yield instance
         instance.close()

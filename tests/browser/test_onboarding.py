@@ -93,9 +93,13 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
     other.goto("/praxis/")
     other.wait_for_selector("#practice-note[data-state=locked]")
     assert "noch keinen Zugriff" in other.text_content("#practice-note .status")
+    colleague_fingerprint = other.text_content("#own-fingerprint")
 
-    # The main user's browser wraps the practice key to the colleague's public key.
+    # The main user's browser wraps the practice key to the colleague's public key, after showing
+    # the same fingerprint the colleague sees.
     page.goto("/praxis/mitglieder/")
+    page.wait_for_selector("#key-grants li")
+    assert colleague_fingerprint in page.text_content("#key-grants li")
     page.click("#key-grants button")
     page.wait_for_selector("#key-grants .status.success")
 

@@ -28,6 +28,10 @@ class Organisation(models.Model):
     )
     # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself.
     recovery_wrapped_key = models.TextField(blank=True)
+    # The practice's own ECDH key pair: patients encrypt to its public key (their typed name, for
+    # the doctor only); the private key is sealed with the practice key. Made by a member's browser.
+    public_key = models.TextField(blank=True)
+    wrapped_private_key = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

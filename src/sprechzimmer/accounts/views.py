@@ -5,7 +5,6 @@ import json
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
-from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sprechzimmer import ratelimit
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, main_user_required, member_required
 from sprechzimmer.accounts.domain import KV_BY_CODE
@@ -49,7 +49,7 @@ def signup_check(request):
     """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if not ratelimit.consume(request, action="signup", key=None):
+    if not ratelimit.allow(request, "signup-check", per_address=(30, 60)):
         return json_error("Zu viele Versuche. Bitte warten Sie einen Moment.", 429)
     form = PracticeDetailsForm(request.POST)
     errors = {} if form.is_valid() else {k: [str(e) for e in v] for k, v in form.errors.items()}
@@ -73,7 +73,11 @@ def dashboard(request):
         if request.user.has_practice_key
         else 0
     )
-    return render(request, "accounts/dashboard.html", {"pending_grants": pending_grants})
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"pending_grants": pending_grants, "fingerprint": fingerprint(request.user.public_key)},
+    )
 
 
 def device_pending(request):

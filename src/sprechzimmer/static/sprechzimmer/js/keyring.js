@@ -69,3 +69,40 @@ export async function grant(member) {
 }
 
 export const forget = () => keystore.clear();
+
+const PRACTICE_PAIR_CONTEXT = "sprechzimmer/v1/practice-private-key";
+
+/**
+ * The practice's own ECDH key pair, made by the first member's browser that needs it: patients
+ * encrypt what they type (their name) to its public key; its private key is sealed with the
+ * practice key, so only members can read it.
+ * @returns {Promise<{publicKey: string, privateKey: CryptoKey}>}
+ */
+export async function practiceKeyPair() {
+  const { key, organisationId } = await practiceKey();
+  const context = `${PRACTICE_PAIR_CONTEXT}/${organisationId}`;
+  let pair = await getJson("/api/praxis/schluesselpaar/");
+  if (!pair.public_key) {
+    const fresh = await e2ee.generateKeyPair();
+    const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", fresh.privateKey));
+    const body = {
+      public_key: await e2ee.exportPublicKey(fresh.publicKey),
+      wrapped_private_key: await e2ee.encryptRecord(key, context, { pkcs8: e2ee.b64u(pkcs8) }),
+    };
+    try {
+      await request("POST", "/api/praxis/schluesselpaar/", body);
+    } catch (error) {
+      if (error.status !== 409) throw error; // a colleague was quicker: use theirs
+    }
+    pair = await getJson("/api/praxis/schluesselpaar/");
+  }
+  const { pkcs8 } = await e2ee.decryptRecord(key, context, pair.wrapped_private_key);
+  const privateKey = await crypto.subtle.importKey("pkcs8", e2ee.unb64u(pkcs8), { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+  return { publicKey: pair.public_key, privateKey };
+}
+
+/** Reads a text a patient encrypted to the practice key pair (e.g. the typed name). */
+export async function openFromPatient(envelope, pair) {
+  const bytes = await e2ee.unwrapFromPublicKey(envelope, pair.privateKey, pair.publicKey);
+  return new TextDecoder().decode(bytes);
+}

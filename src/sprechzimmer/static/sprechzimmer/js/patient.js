@@ -1,0 +1,157 @@
+// The patient's page (no account): code and name → device check → consent → waiting room → call.
+import * as e2ee from "./e2ee.js";
+import * as media from "./media.js";
+import { request } from "./api.js";
+import { Call } from "./call.js";
+import { CallView } from "./callview.js";
+import { SignallingClient } from "./signalling.js";
+import { setBusy, showErrors } from "./forms.js";
+
+const steps = ["enter", "check", "consent", "waiting", "call", "done"];
+const $ = (selector) => document.querySelector(selector);
+let access = null;
+let stream = null;
+let view = null;
+let call = null;
+let signalling = null;
+
+function show(step, message) {
+  for (const name of steps) $(`#step-${name}`).hidden = name !== step;
+  document.body.dataset.step = step;
+  if (message) $(`#step-${step} .message`).textContent = message;
+}
+
+// 1. Code (from the link's fragment, which never reaches a server log) and name.
+const enterForm = $("#step-enter form");
+const fragmentCode = new URLSearchParams(location.hash.slice(1)).get("code");
+if (fragmentCode) enterForm.elements.code.value = fragmentCode;
+
+enterForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = enterForm.elements.name.value.trim();
+  if (!name) return showErrors(enterForm, { name: ["Bitte geben Sie Ihren Namen ein, damit die Praxis Sie erkennt."] });
+  setBusy(enterForm, true, "Wird geprüft …");
+  try {
+    access = await request("POST", "/api/sprechstunde/zugang/", { code: enterForm.elements.code.value });
+    access.name = name;
+    $("#appointment-info").textContent =
+      `${access.practice} · ${access.doctor} · ${new Date(access.start).toLocaleString("de-DE", { dateStyle: "full", timeStyle: "short" })} Uhr`;
+    show("check");
+    startDeviceCheck();
+  } catch (error) {
+    showErrors(enterForm, { code: [error.message] });
+  } finally {
+    setBusy(enterForm, false);
+  }
+});
+
+// 2. Device check: preview, choice of devices, clear messages.
+async function startDeviceCheck() {
+  const problem = $("#device-problem");
+  problem.hidden = true;
+  if (!media.webrtcSupported()) {
+    problem.hidden = false;
+    problem.textContent = "Ihr Browser unterstützt keine Videosprechstunde. Bitte verwenden Sie einen aktuellen Browser wie Firefox, Chrome, Edge oder Safari.";
+    return;
+  }
+  try {
+    stream = await media.open();
+    $("#preview").srcObject = stream;
+    await media.listDevices($("#check-camera"), $("#check-microphone"), stream);
+    $("#check-continue").disabled = false;
+  } catch (error) {
+    problem.hidden = false;
+    problem.textContent = media.explain(error);
+  }
+}
+
+for (const select of [$("#check-camera"), $("#check-microphone")]) {
+  select.addEventListener("change", async () => {
+    stream?.getTracks().forEach((t) => t.stop());
+    try {
+      stream = await media.open({ cameraId: $("#check-camera").value, microphoneId: $("#check-microphone").value });
+      $("#preview").srcObject = stream;
+    } catch (error) {
+      $("#device-problem").hidden = false;
+      $("#device-problem").textContent = media.explain(error);
+    }
+  });
+}
+$("#check-retry").addEventListener("click", startDeviceCheck);
+$("#check-continue").addEventListener("click", () => show("consent"));
+
+// 3. Consent, stored with the appointment (time and version of the text).
+const consentForm = $("#step-consent form");
+consentForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!consentForm.elements.accepted.checked) {
+    return showErrors(consentForm, { accepted: ["Bitte bestätigen Sie die Einwilligung, um fortzufahren."] });
+  }
+  setBusy(consentForm, true, "Wird gespeichert …");
+  try {
+    await request("POST", "/api/sprechstunde/einwilligung/", {
+      token: access.token,
+      version: consentForm.dataset.version,
+      accepted: true,
+    });
+    enterWaitingRoom();
+  } catch (error) {
+    showErrors(consentForm, { __all__: [error.message] });
+  } finally {
+    setBusy(consentForm, false);
+  }
+});
+
+// 4. Waiting room and 5. the call.
+async function enterWaitingRoom() {
+  show("waiting");
+  view = new CallView($("#call"), stream);
+  // The typed name is encrypted to the practice's public key: only the practice can read it.
+  const name = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name), access.practice_public_key);
+  signalling = new SignallingClient(`/ws/sprechstunde/${access.token}/`);
+  signalling
+    .on("waiting", () => {
+      signalling.send({ type: "hello", name });
+      if (!call) show("waiting");
+    })
+    .on("admitted", ({ ice_servers }) => startCall(ice_servers))
+    .on("in-call", ({ ice_servers }) => {
+      signalling.send({ type: "hello", name });
+      if (!call) startCall(ice_servers);
+    })
+    .on("signal", ({ payload }) => call?.handle(payload))
+    .on("peer-left", () => view.say("Die Praxis hat das Gespräch verlassen. Bitte bleiben Sie im Wartezimmer."))
+    .on("ended", () => finish("Die Videosprechstunde ist beendet. Vielen Dank!"))
+    .on("refused", ({ message }) => finish(message))
+    .on("close", () => {
+      if (document.body.dataset.step === "waiting") $("#step-waiting .message").textContent = "Verbindung wird wiederhergestellt …";
+    });
+  signalling.connect();
+}
+
+function startCall(iceServers) {
+  call?.close();
+  call = new Call({
+    polite: true,
+    iceServers,
+    localStream: stream,
+    sendSignal: (payload) => signalling.send({ type: "signal", payload }),
+  });
+  view.attach(call);
+  show("call");
+  signalling.send({ type: "signal", payload: { ready: true } });
+}
+
+function finish(message) {
+  call?.close();
+  call = null;
+  signalling?.close();
+  view?.stop();
+  show("done", message);
+}
+
+$("#call .hangup").addEventListener("click", () => {
+  signalling.send({ type: "leave" });
+  finish("Sie haben die Videosprechstunde verlassen.");
+});
+window.addEventListener("pagehide", () => signalling?.send({ type: "leave" }));

@@ -1,0 +1,138 @@
+// The doctor's video room for one appointment: local preview, the waiting patient, admit, call.
+import * as media from "./media.js";
+import { getJson, request } from "./api.js";
+import { practiceKey, practiceKeyPair, openFromPatient } from "./keyring.js";
+import { decryptPatient } from "./patientdata.js";
+import { Call } from "./call.js";
+import { CallView } from "./callview.js";
+import { SignallingClient } from "./signalling.js";
+
+const root = document.getElementById("room");
+const appointmentId = root.dataset.appointment;
+const $ = (selector) => root.querySelector(selector);
+const admitButton = $(".admit");
+const lobby = $(".lobby-status");
+let stream = null;
+let view = null;
+let call = null;
+let iceServers = [];
+let keyPair = null;
+
+function say(text) {
+  lobby.textContent = text;
+}
+
+async function showPatient() {
+  const keyEntry = await practiceKey();
+  const { appointment } = await getJson(`/api/termine/${appointmentId}/`);
+  const patient = await decryptPatient(keyEntry, appointment.patient);
+  $(".patient-name").textContent = patient.name;
+  $(".patient-birth").textContent = patient.birth_date ? `geb. ${new Date(patient.birth_date).toLocaleDateString("de-DE")}` : "";
+  keyPair = await practiceKeyPair();
+}
+
+async function showState(appointment) {
+  root.dataset.status = appointment.status;
+  if (appointment.waiting_name && keyPair) {
+    $(".typed-name").textContent = `Im Wartezimmer angemeldet als: ${await openFromPatient(appointment.waiting_name, keyPair)}`;
+  } else if (!appointment.patient_present) {
+    $(".typed-name").textContent = "";
+  }
+  const waiting = appointment.patient_present && appointment.status === "waiting";
+  admitButton.hidden = !(waiting || (appointment.status === "in_call" && appointment.patient_present && !call));
+  admitButton.disabled = false;
+  if (waiting) say("Der Patient wartet im Wartezimmer.");
+  else if (appointment.status === "in_call") say(call ? "Im Gespräch." : "Das Gespräch läuft; holen Sie den Patienten erneut herein.");
+  else if (appointment.status === "done") say("Das Gespräch ist beendet und als Videokontakt erfasst.");
+  else say("Noch niemand im Wartezimmer.");
+}
+
+function newCall() {
+  call?.close();
+  call = new Call({
+    polite: false,
+    iceServers,
+    localStream: stream,
+    sendSignal: (payload) => signalling.send({ type: "signal", payload }),
+  });
+  view.attach(call);
+  const report = call.onState;
+  let announced = false;
+  call.onState = (state) => {
+    report(state);
+    if (state === "connected" && !announced) {
+      announced = true;
+      signalling.send({ type: "connected" });
+    }
+  };
+  return call;
+}
+
+const signalling = new SignallingClient(`/ws/raum/${appointmentId}/`);
+signalling
+  .on("state", ({ appointment }) => showState(appointment))
+  .on("admitted", ({ ice_servers }) => {
+    iceServers = ice_servers;
+    root.classList.add("in-call");
+  })
+  .on("signal", async ({ payload }) => {
+    if (payload.ready) {
+      // The patient is ready (first time, or after a reload): a fresh connection, we offer.
+      await newCall().offer();
+    } else {
+      await call?.handle(payload);
+    }
+  })
+  .on("peer-left", () => {
+    call?.close();
+    call = null;
+    root.classList.remove("in-call");
+    if (root.dataset.status !== "done") say("Der Patient hat das Gespräch verlassen.");
+  })
+  .on("ended", () => {
+    root.classList.remove("in-call");
+    say("Das Gespräch ist beendet und als Videokontakt erfasst.");
+  })
+  .on("refused", ({ message }) => say(message))
+  .on("error", ({ message }) => say(message))
+  .on("close", () => say("Verbindung zum Server unterbrochen – wird wiederhergestellt …"));
+
+admitButton.addEventListener("click", () => {
+  admitButton.disabled = true;
+  signalling.send({ type: "admit" });
+});
+
+$(".hangup").addEventListener("click", () => {
+  signalling.send({ type: "hangup" });
+  call?.close();
+  call = null;
+  root.classList.remove("in-call");
+});
+
+$(".egk").addEventListener("click", async (event) => {
+  try {
+    await request("POST", `/api/termine/${appointmentId}/egk/`, {});
+    event.target.disabled = true;
+    event.target.textContent = "eGK geprüft ✓";
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+async function start() {
+  try {
+    await showPatient();
+  } catch (error) {
+    say(error.message);
+  }
+  if (!media.webrtcSupported()) return say("Dieser Browser unterstützt keine Videosprechstunde.");
+  try {
+    stream = await media.open();
+  } catch (error) {
+    return say(media.explain(error));
+  }
+  view = new CallView($("#call"), stream);
+  signalling.connect();
+}
+
+start();

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VideoConfig(AppConfig):
+    name = "sprechzimmer.video"
+    verbose_name = "Videosprechstunde"

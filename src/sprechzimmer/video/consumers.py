@@ -1,0 +1,274 @@
+"""Signalling over websockets (docs/signalling.md). Consumers are thin: parse, authorise, relay.
+The server never sees media; it relays SDP and ICE candidates between the two seats of a room."""
+
+from __future__ import annotations
+
+import json
+
+from allauth.mfa.utils import is_mfa_enabled
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from sprechzimmer.accounts import devices
+from sprechzimmer.accounts.models import Device
+from sprechzimmer.video import seats, services
+from sprechzimmer.video.ice import ice_servers
+from sprechzimmer.video.models import Appointment
+from sprechzimmer.video.views import appointment_for_token, read_token
+
+MAX_MESSAGE = 64 * 1024
+MAX_NAME = 2048
+
+CLOSE_INVALID = 4001
+CLOSE_REFUSED = 4003
+CLOSE_NOT_FOUND = 4004
+
+REFUSALS = {
+    "invalid": "Ihr Zugang ist ungültig oder abgelaufen. Bitte geben Sie den Zugangscode erneut ein.",
+    "consent": "Bitte bestätigen Sie zuerst die Einwilligung zur Videosprechstunde.",
+    "room-full": "Diese Videosprechstunde ist bereits auf einem anderen Gerät geöffnet. Es können nur zwei "
+                 "Personen teilnehmen.",
+    "doctor-present": "Diese Videosprechstunde ist bereits in einem anderen Fenster geöffnet.",
+    "replaced": "Die Videosprechstunde wurde in einem anderen Fenster geöffnet.",
+}
+
+
+def room_group(appointment_id: int) -> str:
+    return f"room.{appointment_id}"
+
+
+def practice_group(organisation_id: int) -> str:
+    return f"practice.{organisation_id}"
+
+
+@database_sync_to_async
+def _appointment_state(appointment_id: int) -> dict:
+    a = Appointment.objects.get(pk=appointment_id)
+    return {"id": a.pk, "status": a.status, "waiting_name": a.waiting_name or None,
+            "patient_present": bool(a.patient_channel)}
+
+
+class SignallingConsumer(AsyncJsonWebsocketConsumer):
+    """What both seats share: relaying, heartbeats, refusing with a reason, telling the practice."""
+
+    role = ""
+    appointment_id: int | None = None
+    organisation_id: int | None = None
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None or len(text_data) > MAX_MESSAGE:
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return
+        if isinstance(content, dict):
+            await self.receive_json(content)
+
+    async def refuse(self, reason: str, code: int) -> None:
+        await self.send_json({"type": "refused", "reason": reason, "message": REFUSALS[reason]})
+        await self.close(code)
+
+    async def relay(self, payload) -> None:
+        await self.channel_layer.group_send(
+            room_group(self.appointment_id), {"type": "room.signal", "sender": self.channel_name, "payload": payload})
+
+    async def room_signal(self, event):
+        if event["sender"] != self.channel_name:
+            await self.send_json({"type": "signal", "payload": event["payload"]})
+
+    async def seat_replaced(self, event):
+        await self.refuse("replaced", CLOSE_REFUSED)
+
+    async def tell_practice(self) -> None:
+        state = await _appointment_state(self.appointment_id)
+        await self.channel_layer.group_send(practice_group(self.organisation_id),
+                                            {"type": "appointment.changed", "appointment": state})
+        await self.channel_layer.group_send(room_group(self.appointment_id),
+                                            {"type": "room.state", "appointment": state})
+
+    async def room_state(self, event):
+        if self.role == "doctor":
+            await self.send_json({"type": "state", "appointment": event["appointment"]})
+
+    async def heartbeat(self) -> None:
+        await database_sync_to_async(seats.heartbeat)(self.appointment_id, self.role, self.channel_name)
+
+    async def leave_room(self) -> bool:
+        if self.appointment_id is None:
+            return False
+        await self.channel_layer.group_discard(room_group(self.appointment_id), self.channel_name)
+        return await database_sync_to_async(seats.release)(self.appointment_id, self.role, self.channel_name)
+
+
+class PatientConsumer(SignallingConsumer):
+    """The patient's seat, opened with the token the access code was exchanged for."""
+
+    role = "patient"
+
+    async def connect(self):
+        await self.accept()
+        token = self.scope["url_route"]["kwargs"]["token"]
+        data = read_token(token)
+        appointment = await database_sync_to_async(appointment_for_token)(token)
+        if data is None or appointment is None:
+            return await self.refuse("invalid", CLOSE_INVALID)
+        if appointment.consent_at is None:
+            return await self.refuse("consent", CLOSE_REFUSED)
+        ok, replaced = await database_sync_to_async(seats.take_patient_seat)(
+            appointment.pk, data["seat"], self.channel_name)
+        if not ok:
+            return await self.refuse("room-full", CLOSE_REFUSED)
+        if replaced:
+            await self.channel_layer.send(replaced, {"type": "seat.replaced"})
+        self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
+        await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
+        if appointment.status == Appointment.Status.IN_CALL:
+            # Back after a network interruption or a reload: the call goes on.
+            await self.send_json({"type": "in-call", "ice_servers": await database_sync_to_async(ice_servers)()})
+        else:
+            await database_sync_to_async(services.set_status)(
+                appointment.pk, Appointment.Status.WAITING, only_from=(Appointment.Status.PLANNED,))
+            await self.send_json({"type": "waiting"})
+        await self.tell_practice()
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type")
+        if kind == "hello":
+            name = content.get("name")
+            if isinstance(name, str) and len(name) <= MAX_NAME:
+                await database_sync_to_async(
+                    Appointment.objects.filter(pk=self.appointment_id, patient_channel=self.channel_name).update
+                )(waiting_name=name)
+                await self.tell_practice()
+        elif kind == "signal":
+            await self.relay(content.get("payload"))
+        elif kind == "ping":
+            await self.heartbeat()
+            await self.send_json({"type": "pong"})
+        elif kind == "leave":
+            self.left = True
+            await self.close(1000)
+
+    left = False
+
+    async def room_admitted(self, event):
+        await self.send_json({"type": "admitted", "ice_servers": await database_sync_to_async(ice_servers)()})
+
+    async def room_ended(self, event):
+        await self.send_json({"type": "ended"})
+
+    async def room_peer_left(self, event):
+        if event["sender"] != self.channel_name:
+            await self.send_json({"type": "peer-left"})
+
+    async def disconnect(self, code):
+        if not await self.leave_room():
+            return
+        status = (await _appointment_state(self.appointment_id))["status"]
+        # A lost websocket during a call is not the end of it (media flows browser to browser and
+        # the client reconnects); leaving on purpose, or leaving the waiting room, is.
+        if self.left or status != Appointment.Status.IN_CALL:
+            await database_sync_to_async(services.set_status)(
+                self.appointment_id, Appointment.Status.PLANNED, only_from=(Appointment.Status.WAITING,))
+            await self.channel_layer.group_send(room_group(self.appointment_id),
+                                                {"type": "room.peer_left", "sender": self.channel_name})
+        await self.tell_practice()
+
+
+@database_sync_to_async
+def _member_appointment(scope, appointment_id: int) -> Appointment | None:
+    """The appointment, if the connecting user is a member of its practice on an approved device
+    with a second factor (the HTTP access rules, for websockets)."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated or user.organisation_id is None or not is_mfa_enabled(user):
+        return None
+    device_id = scope["session"].get(devices.SESSION_KEY)
+    if not Device.objects.filter(pk=device_id, user=user, status=Device.Status.APPROVED).exists():
+        return None
+    return Appointment.objects.filter(pk=appointment_id, organisation_id=user.organisation_id).first()
+
+
+class DoctorConsumer(SignallingConsumer):
+    """The practice's seat in one appointment's room: sees the waiting patient, admits, calls."""
+
+    role = "doctor"
+
+    async def connect(self):
+        await self.accept()
+        appointment = await _member_appointment(self.scope, self.scope["url_route"]["kwargs"]["appointment_id"])
+        if appointment is None:
+            await self.send_json({"type": "refused", "reason": "not-found",
+                                  "message": "Diesen Termin gibt es nicht in Ihrer Praxis."})
+            return await self.close(CLOSE_NOT_FOUND)
+        ok, _ = await database_sync_to_async(seats.take_doctor_seat)(appointment.pk, self.channel_name)
+        if not ok:
+            return await self.refuse("doctor-present", CLOSE_REFUSED)
+        self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
+        await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
+        await self.send_json({"type": "state", "appointment": await _appointment_state(appointment.pk)})
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type")
+        if kind == "admit":
+            await self.admit()
+        elif kind == "signal":
+            await self.relay(content.get("payload"))
+        elif kind == "connected":
+            await database_sync_to_async(services.mark_connected)(self.appointment_id)
+        elif kind == "hangup":
+            await database_sync_to_async(services.end_call)(self.appointment_id, completed=True)
+            await self.channel_layer.group_send(room_group(self.appointment_id), {"type": "room.ended"})
+            await self.tell_practice()
+        elif kind == "ping":
+            await self.heartbeat()
+            await self.send_json({"type": "pong"})
+
+    async def admit(self):
+        appointment = await database_sync_to_async(Appointment.objects.get)(pk=self.appointment_id)
+        if not appointment.patient_channel:
+            return await self.send_json({"type": "error", "message": "Im Wartezimmer ist niemand."})
+        await database_sync_to_async(services.start_call)(appointment)
+        await self.send_json({"type": "admitted", "ice_servers": await database_sync_to_async(ice_servers)()})
+        await self.channel_layer.group_send(room_group(self.appointment_id), {"type": "room.admitted"})
+        await self.tell_practice()
+
+    async def room_admitted(self, event):
+        pass
+
+    async def room_ended(self, event):
+        await self.send_json({"type": "ended"})
+
+    async def room_peer_left(self, event):
+        if event["sender"] != self.channel_name:
+            # The patient left or lost the connection; an open call ends without a contact.
+            await database_sync_to_async(services.end_call)(self.appointment_id, completed=False)
+            await self.send_json({"type": "peer-left"})
+
+    async def disconnect(self, code):
+        if await self.leave_room():
+            await self.tell_practice()
+
+
+class PracticeConsumer(AsyncJsonWebsocketConsumer):
+    """Live changes of the practice's appointments (who is waiting) for the calendar."""
+
+    async def connect(self):
+        await self.accept()
+        user = self.scope.get("user")
+        ok = await database_sync_to_async(
+            lambda: user is not None and user.is_authenticated and user.organisation_id is not None
+            and is_mfa_enabled(user) and Device.objects.filter(
+                pk=self.scope["session"].get(devices.SESSION_KEY), user=user, status=Device.Status.APPROVED).exists()
+        )()
+        if not ok:
+            return await self.close(CLOSE_NOT_FOUND)
+        self.group = practice_group(user.organisation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def appointment_changed(self, event):
+        await self.send_json({"type": "appointment", "appointment": event["appointment"]})
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)

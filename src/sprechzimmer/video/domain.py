@@ -1,0 +1,57 @@
+"""Rules of the video consultation that need no database: access codes and their validity.
+
+An access code (Zugangscode) is 10 characters from an alphabet without look-alikes (no 0/O, 1/I/L,
+2/Z, 5/S, 8/B, G/6), written in two groups of five so it can be typed from paper. 23 symbols give
+log2(23) × 10 ≈ 45.2 bits. The server keeps only an HMAC of the code (docs/signalling.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
+CODE_LENGTH = 10
+CODE_BITS = CODE_LENGTH * math.log2(len(CODE_ALPHABET))
+EARLY_ENTRY = timedelta(minutes=30)
+
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"})
+
+
+def new_access_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalise_code(text: str) -> str | None:
+    """The code as stored, from what a patient typed (case, spaces and dashes ignored); None if it
+    cannot be a code at all."""
+    clean = "".join(ch for ch in (text or "").upper() if ch.isalnum()).translate(_LOOKALIKES)
+    if len(clean) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in clean):
+        return None
+    return clean
+
+
+def code_digest(code: str, secret: str) -> str:
+    """HMAC-SHA256 under the server secret: a stolen database alone does not allow an offline search
+    of the 2^45 codes."""
+    return hmac.new(secret.encode(), f"access-code:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_window(start: datetime) -> tuple[datetime, datetime]:
+    """A code opens 30 minutes before the appointment and closes at the end of that day (Berlin)."""
+    local_day = start.astimezone(BERLIN).date()
+    end_of_day = datetime.combine(local_day + timedelta(days=1), time(0, 0), tzinfo=BERLIN)
+    return start - EARLY_ENTRY, end_of_day
+
+
+def expected_years_to_guess(valid_codes: int, guesses_per_minute: int) -> float:
+    """Expected time for an attacker at the global rate limit to hit any one of the valid codes."""
+    space = len(CODE_ALPHABET) ** CODE_LENGTH
+    minutes = space / max(valid_codes, 1) / guesses_per_minute
+    return minutes / (60 * 24 * 365.25)

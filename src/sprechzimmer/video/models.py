@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from sprechzimmer.accounts.models import Organisation
+from sprechzimmer.video.domain import code_window
+
+
+class Appointment(models.Model):
+    """A video appointment (Videotermin). Times, doctor and status are plain; everything about the
+    patient (name, date of birth, e-mail, phone, note) is one ciphertext made in the browser."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "geplant"
+        WAITING = "waiting", "wartet"
+        IN_CALL = "in_call", "im Gespräch"
+        DONE = "done", "abgeschlossen"
+        CANCELLED = "cancelled", "abgesagt"
+        NO_SHOW = "no_show", "nicht erschienen"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="appointments")
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField("Beginn", db_index=True)
+    duration_minutes = models.PositiveSmallIntegerField("Dauer (Minuten)", default=15)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    patient_ciphertext = models.TextField()
+    version = models.PositiveIntegerField(default=1)
+    access_code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    code_issued_at = models.DateTimeField(null=True, blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_version = models.CharField(max_length=20, blank=True)
+    egk_checked_at = models.DateTimeField(null=True, blank=True)
+    # Who is in the room right now (at most one patient seat and one doctor seat, docs/signalling.md).
+    patient_seat = models.CharField(max_length=20, blank=True)
+    patient_channel = models.CharField(max_length=200, blank=True)
+    patient_seen_at = models.DateTimeField(null=True, blank=True)
+    doctor_channel = models.CharField(max_length=200, blank=True)
+    doctor_seen_at = models.DateTimeField(null=True, blank=True)
+    # The name the waiting patient typed, encrypted in the patient's browser to the practice key pair.
+    waiting_name = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start"]
+
+    @property
+    def end(self):
+        return self.start + timedelta(minutes=self.duration_minutes)
+
+    def code_is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        opens, closes = code_window(self.start)
+        return (
+            self.access_code_digest is not None
+            and self.status not in (self.Status.CANCELLED, self.Status.DONE, self.Status.NO_SHOW)
+            and opens <= now < closes
+        )
+
+
+class CallSession(models.Model):
+    """One connection of a call: when it ran. Metadata, deleted after three months (A8)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="calls")
+    admitted_at = models.DateTimeField(default=timezone.now)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+
+class VideoContact(models.Model):
+    """A completed video contact (Videokontakt) for billing: date, start and duration."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="video_contacts")
+    appointment = models.ForeignKey(Appointment, null=True, on_delete=models.SET_NULL, related_name="contacts")
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    duration_seconds = models.PositiveIntegerField()
+    egk_checked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at"]

@@ -1,0 +1,104 @@
+"""Appointment and call operations shared by views and websocket consumers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sprechzimmer.video.domain import code_digest, new_access_code, normalise_code
+from sprechzimmer.video.models import Appointment, CallSession, VideoContact
+
+
+def issue_code(appointment: Appointment) -> str:
+    """A new access code; the old one stops working at once. Returns the code (shown once)."""
+    while True:
+        code = new_access_code()
+        digest = code_digest(normalise_code(code), settings.SECRET_KEY)
+        if not Appointment.objects.filter(access_code_digest=digest).exists():
+            break
+    appointment.access_code_digest = digest
+    appointment.code_issued_at = timezone.now()
+    appointment.save(update_fields=["access_code_digest", "code_issued_at"])
+    return code
+
+
+def appointment_for_code(text: str) -> tuple[Appointment | None, str]:
+    """The appointment a typed code opens, or None with the German reason."""
+    code = normalise_code(text)
+    if code is None:
+        return None, "Der Zugangscode besteht aus 10 Zeichen, z. B. ACDEF-34679. Bitte prüfen Sie Ihre Eingabe."
+    appointment = (
+        Appointment.objects.select_related("organisation", "doctor")
+        .filter(access_code_digest=code_digest(code, settings.SECRET_KEY))
+        .first()
+    )
+    if appointment is None:
+        return None, "Dieser Zugangscode ist nicht bekannt. Bitte prüfen Sie ihn oder fragen Sie Ihre Praxis."
+    if appointment.status == Appointment.Status.CANCELLED:
+        return None, "Dieser Termin wurde abgesagt. Bitte wenden Sie sich an Ihre Praxis."
+    if not appointment.code_is_open():
+        if timezone.now() < appointment.start:
+            return None, (
+                f"Ihr Termin beginnt am {timezone.localtime(appointment.start):%d.%m.%Y um %H:%M} Uhr. "
+                "Sie können das Wartezimmer 30 Minuten vorher betreten."
+            )
+        return None, "Dieser Zugangscode ist abgelaufen. Bitte fragen Sie Ihre Praxis nach einem neuen Termin."
+    return appointment, ""
+
+
+def set_status(appointment_id: int, status: str, *, only_from: tuple[str, ...] = ()) -> bool:
+    query = Appointment.objects.filter(pk=appointment_id)
+    if only_from:
+        query = query.filter(status__in=only_from)
+    return bool(query.update(status=status, updated_at=timezone.now()))
+
+
+@transaction.atomic
+def start_call(appointment: Appointment) -> CallSession:
+    """Admits the patient; a call still open (the doctor reloaded) goes on as the same session, so
+    one conversation is one video contact."""
+    set_status(appointment.pk, Appointment.Status.IN_CALL)
+    open_session = CallSession.objects.filter(appointment=appointment, ended_at=None).last()
+    return open_session or CallSession.objects.create(appointment=appointment)
+
+
+def mark_connected(appointment_id: int) -> None:
+    CallSession.objects.filter(appointment_id=appointment_id, ended_at=None, connected_at=None).update(
+        connected_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def end_call(appointment_id: int, *, completed: bool) -> VideoContact | None:
+    """Ends the open call; a call that was connected becomes a video contact for billing."""
+    now = timezone.now()
+    session = (
+        CallSession.objects.select_for_update().filter(appointment_id=appointment_id, ended_at=None).last()
+    )
+    contact = None
+    if session is not None:
+        session.ended_at = now
+        session.save(update_fields=["ended_at"])
+        if session.connected_at is not None:
+            appointment = Appointment.objects.get(pk=appointment_id)
+            contact = VideoContact.objects.create(
+                organisation_id=appointment.organisation_id, appointment=appointment, doctor_id=appointment.doctor_id,
+                started_at=session.connected_at, duration_seconds=int((now - session.connected_at).total_seconds()),
+                egk_checked=appointment.egk_checked_at is not None,
+            )
+    if completed:
+        status = Appointment.Status.DONE
+    else:
+        # Interrupted: back to the waiting room if the patient is still there.
+        present = Appointment.objects.filter(pk=appointment_id).exclude(patient_channel="").exists()
+        status = Appointment.Status.WAITING if present else Appointment.Status.PLANNED
+    set_status(appointment_id, status, only_from=(Appointment.Status.IN_CALL, Appointment.Status.WAITING))
+    return contact
+
+
+def delete_old_metadata(older_than) -> int:
+    """Call metadata older than the cut-off (A8: three months): call sessions."""
+    deleted, _ = CallSession.objects.filter(Q(admitted_at__lt=older_than)).delete()
+    return deleted

@@ -1,0 +1,299 @@
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.http import require_POST
+
+from sprechzimmer import ratelimit
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.accounts.access import json_error, member_required
+from sprechzimmer.accounts.models import User
+from sprechzimmer.video import consent, services
+from sprechzimmer.video.domain import BERLIN, code_window
+from sprechzimmer.video.models import Appointment
+
+PATIENT_MAX_BYTES = 16 * 1024
+TOKEN_SALT = "sprechzimmer.video.patient"
+TOKEN_MAX_AGE = 12 * 3600
+
+
+def _doctors(organisation):
+    return organisation.members.filter(role=User.Role.DOCTOR, is_active=True).order_by("full_name")
+
+
+def appointment_json(a: Appointment) -> dict:
+    opens, closes = code_window(a.start)
+    return {
+        "id": a.pk,
+        "doctor_id": a.doctor_id,
+        "doctor": a.doctor.full_name,
+        "start": a.start.isoformat(),
+        "duration_minutes": a.duration_minutes,
+        "status": a.status,
+        "status_label": a.get_status_display(),
+        "patient": a.patient_ciphertext,
+        "version": a.version,
+        "has_code": a.access_code_digest is not None,
+        "code_opens": opens.isoformat(),
+        "code_closes": closes.isoformat(),
+        "consent_at": a.consent_at.isoformat() if a.consent_at else None,
+        "egk_checked_at": a.egk_checked_at.isoformat() if a.egk_checked_at else None,
+    }
+
+
+@member_required
+def calendar(request):
+    return render(request, "video/calendar.html", {"doctors": _doctors(request.user.organisation)})
+
+
+@member_required
+def room(request, pk):
+    appointment = get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
+    return render(request, "video/room.html", {"appointment": appointment})
+
+
+def _body(request) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValidationError("Die Anfrage war unvollständig. Bitte versuchen Sie es erneut.") from None
+    if not isinstance(data, dict):
+        raise ValidationError("Die Anfrage war unvollständig. Bitte versuchen Sie es erneut.")
+    return data
+
+
+def _clean_fields(data: dict, organisation, *, partial: bool) -> dict:
+    """Validates what the browser may set on an appointment; German messages per field."""
+    cleaned, errors = {}, {}
+    if "doctor_id" in data or not partial:
+        doctor = _doctors(organisation).filter(pk=data.get("doctor_id") or 0).first()
+        if doctor is None:
+            errors["doctor_id"] = "Bitte wählen Sie eine Ärztin oder einen Arzt Ihrer Praxis."
+        cleaned["doctor"] = doctor
+    if "start" in data or not partial:
+        start = parse_datetime(str(data.get("start") or ""))
+        if start is None:
+            errors["start"] = "Bitte geben Sie Datum und Uhrzeit an."
+        else:
+            cleaned["start"] = start if timezone.is_aware(start) else start.replace(tzinfo=BERLIN)
+    if "duration_minutes" in data or not partial:
+        try:
+            duration = int(data.get("duration_minutes") or 0)
+        except (TypeError, ValueError):
+            duration = 0
+        if not 5 <= duration <= 240:
+            errors["duration_minutes"] = "Die Dauer liegt zwischen 5 und 240 Minuten."
+        cleaned["duration_minutes"] = duration
+    if "patient" in data or not partial:
+        try:
+            cleaned["patient_ciphertext"] = keyblobs.check_record(str(data.get("patient") or ""), PATIENT_MAX_BYTES)
+        except ValidationError:
+            errors["patient"] = "Die Patientendaten sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu."
+    if "status" in data:
+        allowed = {Appointment.Status.PLANNED, Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW,
+                   Appointment.Status.DONE}
+        if data["status"] not in allowed:
+            errors["status"] = "Dieser Status kann hier nicht gesetzt werden."
+        cleaned["status"] = data.get("status")
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _validation_response(exc: ValidationError) -> JsonResponse:
+    if hasattr(exc, "error_dict"):
+        errors = {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+        return JsonResponse({"error": "Bitte prüfen Sie die markierten Angaben.", "errors": errors}, status=400)
+    return json_error(" ".join(exc.messages))
+
+
+@member_required
+def api_appointments(request):
+    organisation = request.user.organisation
+    if request.method == "GET":
+        first = parse_date(request.GET.get("von", "")) or timezone.localdate()
+        last = parse_date(request.GET.get("bis", "")) or first
+        if last < first or (last - first).days > 62:
+            return json_error("Bitte wählen Sie einen Zeitraum von höchstens zwei Monaten.")
+        start = datetime.combine(first, datetime.min.time(), tzinfo=BERLIN)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=BERLIN)
+        query = organisation.appointments.select_related("doctor").filter(start__gte=start, start__lt=end)
+        if request.GET.get("arzt"):
+            query = query.filter(doctor_id=request.GET["arzt"])
+        return JsonResponse({"appointments": [appointment_json(a) for a in query]})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        fields = _clean_fields(_body(request), organisation, partial=False)
+    except ValidationError as exc:
+        return _validation_response(exc)
+    with transaction.atomic():
+        appointment = Appointment.objects.create(organisation=organisation, created_by=request.user, **fields)
+        code = services.issue_code(appointment)
+    return JsonResponse({"appointment": appointment_json(appointment), "code": code}, status=201)
+
+
+@member_required
+def api_appointment(request, pk):
+    organisation = request.user.organisation
+    appointment = get_object_or_404(Appointment.objects.select_related("doctor"), pk=pk, organisation=organisation)
+    if request.method == "GET":
+        return JsonResponse({"appointment": appointment_json(appointment)})
+    if request.method != "PATCH":
+        return HttpResponseNotAllowed(["GET", "PATCH"])
+    try:
+        data = _body(request)
+        fields = _clean_fields(data, organisation, partial=True)
+        base_version = int(data.get("base_version") or 0)
+    except ValidationError as exc:
+        return _validation_response(exc)
+    except (TypeError, ValueError):
+        return json_error("Die Anfrage war unvollständig.")
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.version != base_version:
+            return JsonResponse({"error": "Der Termin wurde inzwischen von jemand anderem geändert. Ihre Eingaben "
+                                          "sind noch im Formular; bitte prüfen Sie und speichern Sie erneut.",
+                                 "appointment": appointment_json(locked)}, status=409)
+        if locked.status in (Appointment.Status.IN_CALL,) and "status" in fields:
+            return json_error("Der Termin läuft gerade als Videosprechstunde.", 409)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+    return JsonResponse({"appointment": appointment_json(locked)})
+
+
+@member_required
+@require_POST
+def api_reissue_code(request, pk):
+    appointment = get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
+    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DONE):
+        return json_error("Für abgesagte oder abgeschlossene Termine gibt es keinen Zugangscode.", 409)
+    return JsonResponse({"code": services.issue_code(appointment)})
+
+
+@member_required
+@require_POST
+def api_egk_checked(request, pk):
+    appointment = get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
+    if request.user.role != User.Role.DOCTOR:
+        return json_error("Nur Ärztinnen und Ärzte bestätigen die Prüfung der eGK.", 403)
+    appointment.egk_checked_at = timezone.now()
+    appointment.save(update_fields=["egk_checked_at"])
+    return JsonResponse({"egk_checked_at": appointment.egk_checked_at.isoformat()})
+
+
+@member_required
+def api_practice_keypair(request):
+    """The practice's ECDH key pair for patients' encrypted names, made once by a member's browser."""
+    organisation = request.user.organisation
+    if request.method == "GET":
+        return JsonResponse({"public_key": organisation.public_key or None,
+                             "wrapped_private_key": organisation.wrapped_private_key or None})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        data = _body(request)
+        public_key = keyblobs.check_public_key(str(data.get("public_key") or ""))
+        wrapped = keyblobs.check_record(str(data.get("wrapped_private_key") or ""), 8 * 1024)
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    with transaction.atomic():
+        type(organisation).objects.select_for_update().get(pk=organisation.pk)
+        updated = type(organisation).objects.filter(pk=organisation.pk, public_key="").update(
+            public_key=public_key, wrapped_private_key=wrapped)
+    if not updated:
+        return json_error("Die Praxis hat bereits ein Schlüsselpaar. Bitte laden Sie die Seite neu.", 409)
+    return JsonResponse({"ok": True}, status=201)
+
+
+# --- patient side (no account) -------------------------------------------------------------------
+
+
+def join(request):
+    """The patient's page: code, device check, consent, waiting room and call in one page."""
+    return render(request, "video/join.html", {"consent_version": consent.CURRENT_VERSION,
+                                               "consent_text": consent.TEXTS[consent.CURRENT_VERSION]})
+
+
+def _code_rate_limited(request) -> bool:
+    # Per address and across all addresses (docs/signalling.md has the arithmetic).
+    return not ratelimit.allow(request, "access-code",
+                               per_address=(settings.ACCESS_CODE_LIMIT_PER_ADDRESS, 60),
+                               overall=(settings.ACCESS_CODE_LIMIT_GLOBAL, 60))
+
+
+@require_POST
+def api_patient_access(request):
+    if _code_rate_limited(request):
+        return json_error("Zu viele Versuche mit falschen Zugangscodes. Bitte warten Sie einige Minuten und "
+                          "versuchen Sie es dann erneut.", 429)
+    try:
+        data = _body(request)
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    appointment, reason = services.appointment_for_code(str(data.get("code") or ""))
+    if appointment is None:
+        return json_error(reason, 403)
+    if not appointment.organisation.public_key:
+        return json_error("Die Praxis hat die Videosprechstunde noch nicht eingerichtet.", 409)
+    # The seat names this browser: a reload keeps its place, a second device with the same code
+    # gets another seat and is refused while the first is present (at most two participants).
+    token = signing.dumps({"a": appointment.pk, "d": appointment.access_code_digest,
+                           "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT)
+    return JsonResponse({
+        "token": token,
+        "practice": appointment.organisation.name,
+        "doctor": appointment.doctor.full_name,
+        "start": appointment.start.isoformat(),
+        "practice_public_key": appointment.organisation.public_key,
+        "consent_version": consent.CURRENT_VERSION,
+        "consent_given": appointment.consent_at is not None,
+    })
+
+
+def read_token(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+
+
+def appointment_for_token(token: str) -> Appointment | None:
+    """The appointment a patient token admits to, while its code is unchanged and open."""
+    data = read_token(token)
+    if data is None:
+        return None
+    appointment = Appointment.objects.select_related("organisation", "doctor").filter(
+        pk=data.get("a"), access_code_digest=data.get("d")).first()
+    if appointment is None or not appointment.code_is_open():
+        return None
+    return appointment
+
+
+@require_POST
+def api_patient_consent(request):
+    try:
+        data = _body(request)
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    appointment = appointment_for_token(str(data.get("token") or ""))
+    if appointment is None:
+        return json_error("Ihr Zugang ist abgelaufen. Bitte geben Sie den Zugangscode erneut ein.", 403)
+    if data.get("version") != consent.CURRENT_VERSION or data.get("accepted") is not True:
+        return json_error("Bitte bestätigen Sie die aktuelle Einwilligungserklärung.")
+    Appointment.objects.filter(pk=appointment.pk).update(consent_at=timezone.now(),
+                                                         consent_version=consent.CURRENT_VERSION)
+    return JsonResponse({"ok": True})

@@ -1,0 +1,117 @@
+"""The video consultation end to end in two Chromium contexts with fake camera and microphone:
+book → join with code → device check → consent → waiting → admit → both sides connected with
+decoded video → hang up; a third device is refused; nothing about the patient in plaintext on the
+server."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+from tests.browser.helpers import login
+
+pytestmark = pytest.mark.browser
+
+(DOCTOR, _, _, _, DOCTOR_TOTP), _staff = DEMO_USERS
+PATIENT_NAME = "Erika Mustermann-Quast"
+TYPED_NAME = "Erika Quast"
+PATIENT_EMAIL = "erika.quast@example.org"
+PATIENT_NOTE = "Rückfrage Blutwerte Oktober"
+
+
+def book_appointment(doctor) -> tuple[str, str]:
+    """Books an appointment five minutes from now; returns (access code, invitation text)."""
+    doctor.goto("/praxis/termine/")
+    doctor.click("#new-appointment")
+    start = datetime.now() + timedelta(minutes=5)
+    doctor.fill("#f-date", start.strftime("%Y-%m-%d"))
+    doctor.fill("#f-time", start.strftime("%H:%M"))
+    doctor.fill("#f-name", PATIENT_NAME)
+    doctor.fill("#f-email", PATIENT_EMAIL)
+    doctor.fill("#f-note", PATIENT_NOTE)
+    doctor.click("#appointment-dialog button[type=submit]")
+    doctor.wait_for_selector("#invitation-dialog[open]")
+    code = doctor.text_content("#invitation-code")
+    text = doctor.text_content("#invitation-text")
+    mailto = doctor.get_attribute("#invitation-mail", "href")
+    assert mailto.startswith("mailto:erika.quast%40example.org?subject=")
+    doctor.click("#invitation-dialog .close-dialog")
+    return code, text
+
+
+def patient_enters_waiting_room(patient, code: str) -> None:
+    patient.goto(f"/sprechstunde/#code={code}")
+    assert patient.input_value("#code") == code
+    patient.fill("#name", TYPED_NAME)
+    patient.click("#step-enter button[type=submit]")
+    patient.wait_for_selector("#check-continue:not([disabled])")
+    patient.click("#check-continue")
+    patient.check("#step-consent input[name=accepted]")
+    patient.click("#step-consent button[type=submit]")
+    patient.wait_for_selector("#step-waiting:not([hidden])")
+
+
+def wait_connected_with_video(page) -> None:
+    page.wait_for_selector("#call[data-connection-state=connected]", timeout=30_000)
+    page.wait_for_function(
+        "() => Number(document.querySelector('#call').dataset.framesDecoded || 0) > 0", timeout=30_000)
+
+
+def test_video_call_peer_to_peer(new_page, server):
+    doctor = new_page()
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    code, invitation = book_appointment(doctor)
+    assert re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", code)
+    assert f"/sprechstunde/#code={code}" in invitation and "Dr. med. Anna Demo" in invitation
+
+    # The calendar shows the decrypted name; the doctor opens the room with one click.
+    doctor.wait_for_selector(f".appointment:has-text('{PATIENT_NAME}')")
+    doctor.click(f".appointment:has-text('{PATIENT_NAME}') .room-link")
+    doctor.wait_for_selector(".patient-name:has-text('Erika')")
+
+    patient = new_page()
+    patient_enters_waiting_room(patient, code)
+
+    # The doctor sees the waiting patient in real time, with the name they typed (decrypted).
+    doctor.wait_for_selector("#room .admit:not([hidden])")
+    doctor.wait_for_selector(f"#room .typed-name:has-text('{TYPED_NAME}')")
+
+    # A third device with the same code is refused clearly; the waiting patient is not disturbed.
+    third = new_page()
+    patient_enters_waiting_room_third = third
+    patient_enters_waiting_room_third.goto(f"/sprechstunde/#code={code}")
+    third.fill("#name", "Jemand anderes")
+    third.click("#step-enter button[type=submit]")
+    third.wait_for_selector("#check-continue:not([disabled])")
+    third.click("#check-continue")
+    third.check("#step-consent input[name=accepted]")
+    third.click("#step-consent button[type=submit]")
+    third.wait_for_selector("#step-done:not([hidden])")
+    assert "nur zwei Personen" in third.text_content("#step-done .message")
+    assert patient.is_visible("#step-waiting")
+
+    doctor.click("#room .admit")
+    patient.wait_for_selector("#step-call:not([hidden])")
+    wait_connected_with_video(doctor)
+    wait_connected_with_video(patient)
+    assert "Verbindungsqualität" in doctor.text_content("#call .quality")
+
+    doctor.click("#room .egk")
+    doctor.wait_for_selector("#room .egk[disabled]")
+    doctor.click("#call .hangup")
+    patient.wait_for_selector("#step-done:not([hidden])")
+    assert "beendet" in patient.text_content("#step-done .message")
+    doctor.wait_for_selector(".lobby-status:has-text('Videokontakt erfasst')")
+    assert not [e for e in doctor.errors + patient.errors if "favicon" not in e]
+
+    # The completed call is a video contact; consent is stored with its version.
+    assert server.db.scalar("select count(*) from video_videocontact where egk_checked") == 1
+    assert server.db.scalar("select consent_version from video_appointment where consent_at is not null") == "2026-11"
+
+    # Zero knowledge: the patient's name, e-mail, note and typed name appear nowhere on the server.
+    dump, log = server.db.dump(), server.log()
+    assert "video_appointment" in dump
+    for secret in (PATIENT_NAME, "Mustermann", TYPED_NAME, PATIENT_EMAIL, PATIENT_NOTE, code, code.replace("-", "")):
+        assert secret not in dump, f"{secret!r} found in the database"
+        assert secret not in log, f"{secret!r} found in the server log"
