@@ -20,7 +20,8 @@ CODE_LENGTH = 10
 CODE_BITS = CODE_LENGTH * math.log2(len(CODE_ALPHABET))
 EARLY_ENTRY = timedelta(minutes=30)
 
-_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"})
+# Of each look-alike pair at most one member is in the alphabet; a typed G can only mean 6.
+_LOOKALIKES = str.maketrans({"G": "6"})
 
 
 def new_access_code() -> str:
