@@ -136,6 +136,37 @@ def _drop_pg_database(base_url: str, url: str) -> None:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def start_daphne(env: dict, port: int, log_path: Path) -> subprocess.Popen:
+    """Daphne serving the project on 127.0.0.1:port, its output in log_path; waits until it listens."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", "-",
+             "sprechzimmer.asgi:application"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+
+
+def pytest_collection_modifyitems(config, items):
+    # Two server processes can only reach each other through Redis: without REDIS_URL those tests
+    # are left out of the run (deselected, and said so), not skipped.
+    if os.environ.get("REDIS_URL"):
+        return
+    keep = [item for item in items if "redis" not in item.keywords]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if "redis" in item.keywords])
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, smtp_server):
     controller, mailbox = smtp_server
@@ -163,22 +194,8 @@ def server(tmp_path_factory, smtp_server):
     for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
         subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
     log_path = data_dir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", "-",
-             "sprechzimmer.asgi:application"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+    process = start_daphne(env, port, log_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
-                time.sleep(0.2)
         yield Server(f"http://127.0.0.1:{port}", log_path, Database(db_url, data_dir / "sprechzimmer.sqlite3"),
                          env, mailbox)
     finally:
@@ -210,8 +227,8 @@ def new_page(browser, server):
     """Opens a page in a fresh browser context (its own cookies and IndexedDB: another device)."""
     contexts = []
 
-    def make():
-        context = browser.new_context(base_url=server.url, locale="de-DE")
+    def make(base_url=None):
+        context = browser.new_context(base_url=base_url or server.url, locale="de-DE")
         context.set_default_timeout(20_000)
         contexts.append(context)
         page = context.new_page()
@@ -223,3 +240,15 @@ def new_page(browser, server):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def second_server(server):
+    """Another Daphne process on the same database and Redis: websockets on two processes."""
+    port = free_port()
+    process = start_daphne(server.env, port, server.log_path)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -115,3 +115,20 @@ def test_video_call_peer_to_peer(new_page, server):
     for secret in (PATIENT_NAME, "Mustermann", TYPED_NAME, PATIENT_EMAIL, PATIENT_NOTE, code, code.replace("-", "")):
         assert secret not in dump, f"{secret!r} found in the database"
         assert secret not in log, f"{secret!r} found in the server log"
+
+
+@pytest.mark.redis
+def test_video_call_across_two_server_processes(new_page, server, second_server):
+    """The doctor's websocket on one Daphne process, the patient's on another: Redis joins them."""
+    doctor = new_page()
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    code, _ = book_appointment(doctor)
+    doctor.click(f".appointment:has-text('{PATIENT_NAME}') >> nth=-1 >> .room-link")
+    patient = new_page(second_server)
+    patient_enters_waiting_room(patient, code)
+    doctor.wait_for_selector("#room .admit:not([hidden])")
+    doctor.click("#room .admit")
+    wait_connected_with_video(doctor)
+    wait_connected_with_video(patient)
+    doctor.click("#call .hangup")
+    patient.wait_for_selector("#step-done:not([hidden])")
