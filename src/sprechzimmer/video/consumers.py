@@ -148,9 +148,11 @@ class PatientConsumer(SignallingConsumer):
             await self.send_json({"type": "pong"})
         elif kind == "leave":
             self.left = True
+            await self.depart()
             await self.close(1000)
 
     left = False
+    departed = False
 
     async def room_admitted(self, event):
         await self.send_json({"type": "admitted", "ice_servers": await database_sync_to_async(ice_servers)()})
@@ -163,8 +165,12 @@ class PatientConsumer(SignallingConsumer):
             await self.send_json({"type": "peer-left"})
 
     async def disconnect(self, code):
-        if not await self.leave_room():
+        await self.depart()
+
+    async def depart(self):
+        if self.departed or not await self.leave_room():
             return
+        self.departed = True
         status = (await _appointment_state(self.appointment_id))["status"]
         # A lost websocket during a call is not the end of it (media flows browser to browser and
         # the client reconnects); leaving on purpose, or leaving the waiting room, is.

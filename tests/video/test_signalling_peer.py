@@ -1,0 +1,166 @@
+"""The signalling protocol driven by scripted WebRTC peers (aiortc), no browser: join, seats and
+refusals, admit, offer/answer with ICE, media flowing, hang-up into a video contact, leaving."""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.video import services
+from sprechzimmer.video.models import Appointment, VideoContact
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@database_sync_to_async
+def make_room():
+    cache.clear()
+    practice = factories.practice("Praxis Peer")
+    practice.public_key = factories.fake_public_key()
+    practice.wrapped_private_key = factories.envelope(keyblobs.ALG_RECORD)
+    practice.save()
+    doctor = factories.member(practice, main=True)
+    appointment = Appointment.objects.create(
+        organisation=practice, doctor=doctor, start=timezone.now() + timedelta(minutes=5),
+        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD))
+    code = services.issue_code(appointment)
+    client = Client()
+    client.force_login(doctor)
+    client.get(reverse("dashboard"))
+    return appointment, code, client.cookies["sessionid"].value
+
+
+@database_sync_to_async
+def patient_token(code: str, consent=True) -> str:
+    client = Client()
+    token = client.post(reverse("api_patient_access"), json.dumps({"code": code}),
+                        content_type="application/json").json()["token"]
+    if consent:
+        client.post(reverse("api_patient_consent"), json.dumps({"token": token, "version": "2026-11",
+                                                                "accepted": True}), content_type="application/json")
+    return token
+
+
+async def connect(path: str, cookie: str | None = None) -> WebsocketCommunicator:
+    from sprechzimmer.asgi import application
+
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    if cookie:
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def expect(communicator: WebsocketCommunicator, kind: str, timeout: float = 5.0) -> dict:
+    """The next message of this type; others on the way (state updates) are passed over."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        message = await communicator.receive_json_from(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+        if message["type"] == kind:
+            return message
+
+
+async def test_scripted_peers_call_through_the_signalling_server():
+    appointment, code, cookie = await make_room()
+    doctor = await connect(f"/ws/raum/{appointment.pk}/", cookie)
+    assert (await expect(doctor, "state"))["appointment"]["patient_present"] is False
+
+    patient = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
+    await expect(patient, "waiting")
+    await patient.send_json_to({"type": "hello", "name": '{"v":1,"ciphertext":"only"}'})
+    while not (state := await expect(doctor, "state"))["appointment"]["waiting_name"]:
+        pass
+    assert state["appointment"]["status"] == "waiting" and state["appointment"]["patient_present"]
+
+    # Refusals: a second device with the same code, a token without consent, a second doctor tab.
+    third = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
+    assert (await expect(third, "refused"))["reason"] == "room-full"
+    no_consent_appointment, no_consent_code, _ = await make_room()
+    unconsented = await connect(f"/ws/sprechstunde/{await patient_token(no_consent_code, consent=False)}/")
+    assert (await expect(unconsented, "refused"))["reason"] == "consent"
+    second_tab = await connect(f"/ws/raum/{appointment.pk}/", cookie)
+    assert (await expect(second_tab, "refused"))["reason"] == "doctor-present"
+    forged = await connect("/ws/sprechstunde/not-a-token/")
+    assert (await expect(forged, "refused"))["reason"] == "invalid"
+
+    # Admit, then a real WebRTC negotiation relayed by the server.
+    await doctor.send_json_to({"type": "admit"})
+    assert (await expect(doctor, "admitted"))["ice_servers"] == []
+    await expect(patient, "admitted")
+
+    doctor_pc, patient_pc = RTCPeerConnection(), RTCPeerConnection()
+    received = asyncio.get_running_loop().create_future()
+
+    @doctor_pc.on("track")
+    def on_track(track):
+        async def first_frame():
+            frame = await track.recv()
+            if not received.done():
+                received.set_result(frame)
+        asyncio.ensure_future(first_frame())
+
+    patient_pc.addTrack(VideoStreamTrack())
+    doctor_pc.addTransceiver("video", direction="recvonly")
+    try:
+        await patient.send_json_to({"type": "signal", "payload": {"ready": True}})
+        assert (await expect(doctor, "signal"))["payload"] == {"ready": True}
+        await doctor_pc.setLocalDescription(await doctor_pc.createOffer())
+        offer = doctor_pc.localDescription
+        await doctor.send_json_to({"type": "signal", "payload": {"description": {"type": offer.type, "sdp": offer.sdp}}})
+
+        description = (await expect(patient, "signal"))["payload"]["description"]
+        assert description["type"] == "offer" and "a=candidate" in description["sdp"]
+        await patient_pc.setRemoteDescription(RTCSessionDescription(**description))
+        await patient_pc.setLocalDescription(await patient_pc.createAnswer())
+        answer = patient_pc.localDescription
+        await patient.send_json_to({"type": "signal", "payload": {"description": {"type": answer.type, "sdp": answer.sdp}}})
+        await doctor_pc.setRemoteDescription(RTCSessionDescription(**(await expect(doctor, "signal"))["payload"]["description"]))
+
+        frame = await asyncio.wait_for(received, 15)
+        assert frame.width > 0 and doctor_pc.connectionState == "connected"
+        assert patient_pc.connectionState == "connected"
+
+        await doctor.send_json_to({"type": "connected"})
+        await asyncio.sleep(0.2)
+        await doctor.send_json_to({"type": "hangup"})
+        await expect(patient, "ended")
+        await expect(doctor, "ended")
+    finally:
+        await doctor_pc.close()
+        await patient_pc.close()
+
+    contacts = await database_sync_to_async(list)(VideoContact.objects.filter(appointment=appointment))
+    assert len(contacts) == 1
+    refreshed = await database_sync_to_async(Appointment.objects.get)(pk=appointment.pk)
+    assert refreshed.status == Appointment.Status.DONE
+    for communicator in (doctor, patient, third, unconsented, second_tab, forged):
+        await communicator.disconnect()
+
+
+async def test_patient_leaving_the_waiting_room_frees_the_seat():
+    appointment, code, cookie = await make_room()
+    doctor = await connect(f"/ws/raum/{appointment.pk}/", cookie)
+    await expect(doctor, "state")
+    patient = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
+    await expect(patient, "waiting")
+    await patient.send_json_to({"type": "leave"})
+    await expect(doctor, "peer-left")
+    refreshed = await database_sync_to_async(Appointment.objects.get)(pk=appointment.pk)
+    assert refreshed.status == Appointment.Status.PLANNED and refreshed.patient_channel == ""
+    # The seat is free again: another device may now enter.
+    again = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
+    await expect(again, "waiting")
+    await again.disconnect()
+    await doctor.disconnect()
