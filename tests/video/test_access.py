@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.accounts import keyblobs
-from sprechzimmer.video import services
 from sprechzimmer.video.models import Appointment
 from tests import factories
+from tests.video.helpers import connect, video_practice
 
 
 @pytest.fixture(autouse=True)
@@ -25,15 +24,7 @@ def _clean(settings):
 
 @pytest.fixture
 def clinic(db):
-    practice = factories.practice("Praxis Video")
-    practice.public_key = factories.fake_public_key()
-    practice.wrapped_private_key = factories.envelope(keyblobs.ALG_RECORD)
-    practice.save()
-    doctor = factories.member(practice, main=True)
-    appointment = Appointment.objects.create(
-        organisation=practice, doctor=doctor, start=timezone.now() + timedelta(minutes=10),
-        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD))
-    code = services.issue_code(appointment)
+    practice, doctor, appointment, code = video_practice("Praxis Video")
     outsider = factories.member(factories.practice("Andere Praxis"), main=True)
     return type("Clinic", (), dict(practice=practice, doctor=doctor, appointment=appointment, code=code,
                                    outsider=outsider))
@@ -102,21 +93,10 @@ def _session_cookie(user):
     return client.cookies["sessionid"].value
 
 
-async def _connect(path, cookie=None):
-    from sprechzimmer.asgi import application
-
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-    if cookie:
-        headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect()
-    return communicator, connected
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_room_websocket_validates_ownership(clinic):
-    communicator, connected = await _connect(f"/ws/raum/{clinic.appointment.pk}/", await _session_cookie(clinic.outsider))
+    communicator, connected = await connect(f"/ws/raum/{clinic.appointment.pk}/", await _session_cookie(clinic.outsider))
     message = await communicator.receive_json_from()
     assert message["type"] == "refused" and message["reason"] == "not-found"
     assert (await communicator.receive_output())["type"] == "websocket.close"
@@ -125,14 +105,14 @@ async def test_room_websocket_validates_ownership(clinic):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_room_websocket_refuses_anonymous(clinic):
-    communicator, _ = await _connect(f"/ws/raum/{clinic.appointment.pk}/")
+    communicator, _ = await connect(f"/ws/raum/{clinic.appointment.pk}/")
     assert (await communicator.receive_json_from())["reason"] == "not-found"
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_room_websocket_admits_the_practice(clinic):
-    communicator, _ = await _connect(f"/ws/raum/{clinic.appointment.pk}/", await _session_cookie(clinic.doctor))
+    communicator, _ = await connect(f"/ws/raum/{clinic.appointment.pk}/", await _session_cookie(clinic.doctor))
     message = await communicator.receive_json_from()
     assert message == {"type": "state", "appointment": {"id": clinic.appointment.pk, "status": "planned",
                                                         "waiting_name": None, "patient_present": False}}
@@ -142,7 +122,7 @@ async def test_room_websocket_admits_the_practice(clinic):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_practice_websocket_refuses_outsiders_of_any_kind():
-    communicator, _ = await _connect("/ws/praxis/")
+    communicator, _ = await connect("/ws/praxis/")
     assert (await communicator.receive_output())["type"] == "websocket.close"
 
 

@@ -3,21 +3,16 @@ refusals, admit, offer/answer with ICE, media flowing, hang-up into a video cont
 
 import asyncio
 import json
-from datetime import timedelta
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
-from sprechzimmer.accounts import keyblobs
-from sprechzimmer.video import services
 from sprechzimmer.video.models import Appointment, VideoContact
-from tests import factories
+from tests.video.helpers import connect as connect_to, video_practice
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -25,15 +20,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 @database_sync_to_async
 def make_room():
     cache.clear()
-    practice = factories.practice("Praxis Peer")
-    practice.public_key = factories.fake_public_key()
-    practice.wrapped_private_key = factories.envelope(keyblobs.ALG_RECORD)
-    practice.save()
-    doctor = factories.member(practice, main=True)
-    appointment = Appointment.objects.create(
-        organisation=practice, doctor=doctor, start=timezone.now() + timedelta(minutes=5),
-        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD))
-    code = services.issue_code(appointment)
+    _, doctor, appointment, code = video_practice("Praxis Peer")
     client = Client()
     client.force_login(doctor)
     client.get(reverse("dashboard"))
@@ -51,19 +38,13 @@ def patient_token(code: str, consent=True) -> str:
     return token
 
 
-async def connect(path: str, cookie: str | None = None) -> WebsocketCommunicator:
-    from sprechzimmer.asgi import application
-
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-    if cookie:
-        headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect()
+async def connect(path: str, cookie: str | None = None):
+    communicator, connected = await connect_to(path, cookie)
     assert connected
     return communicator
 
 
-async def expect(communicator: WebsocketCommunicator, kind: str, timeout: float = 5.0) -> dict:
+async def expect(communicator, kind: str, timeout: float = 5.0) -> dict:
     """The next message of this type; others on the way (state updates) are passed over."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

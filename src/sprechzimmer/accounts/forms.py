@@ -66,6 +66,11 @@ class KeyFieldsMixin:
         for name in self.key_fields:
             self.fields[name] = forms.CharField(widget=forms.HiddenInput, required=name not in optional)
 
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_keys()
+        return cleaned
+
     def clean_keys(self):
         for name in self.key_fields:
             value = self.cleaned_data.get(name)
@@ -85,11 +90,6 @@ class PracticeSignupForm(KeyFieldsMixin, PracticeDetailsForm, SignupForm):
         super().__init__(*args, **kwargs)
         self.add_key_fields()
         self.fields["email"].label = "Ihre E-Mail-Adresse (Anmeldename)"
-
-    def clean(self):
-        cleaned = super().clean()
-        self.clean_keys()
-        return cleaned
 
     def save(self, request):
         try:
@@ -129,11 +129,6 @@ class KeyedChangePasswordForm(KeyFieldsMixin, ChangePasswordForm):
         super().__init__(*args, **kwargs)
         self.add_key_fields()
 
-    def clean(self):
-        cleaned = super().clean()
-        self.clean_keys()
-        return cleaned
-
     def save(self):
         with transaction.atomic():
             self.user.wrapped_private_key = self.cleaned_data["wrapped_private_key"]
@@ -153,11 +148,6 @@ class KeyedResetPasswordKeyForm(KeyFieldsMixin, ResetPasswordKeyForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_key_fields(optional=("wrapped_practice_key",))
-
-    def clean(self):
-        cleaned = super().clean()
-        self.clean_keys()
-        return cleaned
 
     def save(self):
         with transaction.atomic():
@@ -199,11 +189,6 @@ class AcceptInvitationForm(KeyFieldsMixin, forms.Form):
         value = self.cleaned_data["password"]
         validate_password(value)
         return value
-
-    def clean(self):
-        cleaned = super().clean()
-        self.clean_keys()
-        return cleaned
 
 
 class PracticeSettingsForm(forms.ModelForm):

@@ -1,0 +1,179 @@
+"""Call setup time: from "admit" to the first remote video frame drawn on both sides, over N calls
+in headless Chromium on loopback, next to the floor measured in the same browser: two bare
+RTCPeerConnections on a minimal page, exchanging offer/answer through a trivial relay.
+
+    .venv/bin/python bench/call_setup.py [--calls 20]
+
+Frames are timed with requestVideoFrameCallback (getStats lags by 20-40 ms). Prints median and p90
+for both and their ratio. Starts its own server (Daphne, SQLite, in-memory layer) with demo data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import BIN, CHROMIUM, free_port, start_daphne  # noqa: E402
+from tests.browser.helpers import login  # noqa: E402
+
+# Installs a hook that records (epoch ms) when the first remote frame is drawn.
+FIRST_FRAME_HOOK = """
+(selector) => new Promise((resolve) => {
+  const video = document.querySelector(selector);
+  const arm = () => video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+  if (video.srcObject) arm(); else {
+    const timer = setInterval(() => { if (video.srcObject) { clearInterval(timer); arm(); } }, 1);
+  }
+})
+"""
+
+FLOOR_PAGE = """<!DOCTYPE html><html><body><video id="remote" autoplay playsinline muted></video><script>
+window.start = async (polite) => {
+  const stream = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
+  const pc = new RTCPeerConnection();
+  window.pc = pc;
+  stream.getTracks().forEach((t) => pc.addTrack(t, stream));
+  pc.ontrack = (e) => { document.getElementById("remote").srcObject = e.streams[0]; };
+  pc.onicecandidate = (e) => e.candidate && window.relay(JSON.stringify({candidate: e.candidate}));
+  window.receive = async (text) => {
+    const m = JSON.parse(text);
+    if (m.description) {
+      await pc.setRemoteDescription(m.description);
+      if (m.description.type === "offer") {
+        await pc.setLocalDescription(await pc.createAnswer());
+        window.relay(JSON.stringify({description: pc.localDescription}));
+      }
+    } else if (m.candidate) { await pc.addIceCandidate(m.candidate); }
+  };
+};
+window.offer = async () => {
+  await pc.setLocalDescription(await pc.createOffer());
+  window.relay(JSON.stringify({description: pc.localDescription}));
+};
+</script></body></html>"""
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+
+
+def measure_floor(browser, base_url: str, calls: int) -> list[float]:
+    times = []
+    for _ in range(calls):
+        contexts = [browser.new_context(base_url=base_url) for _ in range(2)]
+        a, b = (c.new_page() for c in contexts)
+        for page in (a, b):
+            page.goto("/impressum/")  # any page of the same origin: a secure context for getUserMedia
+            page.set_content(FLOOR_PAGE)
+        # The trivial relay: each page's messages are handed to the other page.
+        a.expose_function("relay", lambda text: b.evaluate("t => window.receive(t)", text))
+        b.expose_function("relay", lambda text: a.evaluate("t => window.receive(t)", text))
+        a.evaluate("() => start(false)")
+        b.evaluate("() => start(true)")
+        frame_a = a.evaluate_handle(FIRST_FRAME_HOOK, "#remote")
+        frame_b = b.evaluate_handle(FIRST_FRAME_HOOK, "#remote")
+        started = a.evaluate("() => { const t = performance.timeOrigin + performance.now(); offer(); return t; }")
+        done = max(frame_a.json_value(), frame_b.json_value())
+        times.append(done - started)
+        for c in contexts:
+            c.close()
+    return times
+
+
+def measure_ours(browser, base_url: str, calls: int) -> list[float]:
+    from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+
+    (email, _, _, _, secret) = DEMO_USERS[0]
+    doctor_context = browser.new_context(base_url=base_url)
+    doctor = doctor_context.new_page()
+    login(doctor, email, DEMO_PASSWORD, secret)
+    times = []
+    for n in range(calls):
+        doctor.goto("/praxis/termine/")
+        doctor.click("#new-appointment")
+        start = datetime.now() + timedelta(minutes=5)
+        doctor.fill("#f-date", start.strftime("%Y-%m-%d"))
+        doctor.fill("#f-time", start.strftime("%H:%M"))
+        doctor.fill("#f-name", f"Bench {n}")
+        doctor.click("#appointment-dialog button[type=submit]")
+        doctor.wait_for_selector("#invitation-dialog[open]")
+        code = doctor.text_content("#invitation-code")
+        room = doctor.get_attribute(f".appointment:has-text('Bench {n}') .room-link", "href")
+        doctor.goto(room)
+
+        patient_context = browser.new_context(base_url=base_url)
+        patient = patient_context.new_page()
+        patient.goto(f"/sprechstunde/#code={code}")
+        patient.fill("#name", "Bench")
+        patient.click("#step-enter button[type=submit]")
+        patient.wait_for_selector("#check-continue:not([disabled])")
+        patient.click("#check-continue")
+        patient.check("#step-consent input[name=accepted]")
+        patient.click("#step-consent button[type=submit]")
+        doctor.wait_for_selector("#room .admit:not([hidden])")
+
+        frame_doctor = doctor.evaluate_handle(FIRST_FRAME_HOOK, "#call .remote-video")
+        frame_patient = patient.evaluate_handle(FIRST_FRAME_HOOK, "#call .remote-video")
+        started = doctor.evaluate(
+            "() => { const t = performance.timeOrigin + performance.now(); document.querySelector('#room .admit').click(); return t; }")
+        done = max(frame_doctor.json_value(), frame_patient.json_value())
+        times.append(done - started)
+        doctor.click("#call .hangup")
+        patient.wait_for_selector("#step-done:not([hidden])")
+        patient_context.close()
+    doctor_context.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
+    env = {**os.environ, "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl", "DATA_DIR": str(data_dir),
+           "DEBUG": "false", "SECURE_HTTPS": "false", "LOG_LEVEL": "WARNING"}
+    for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
+        env.pop(name, None)
+    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
+        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+    port = free_port()
+    process = start_daphne(env, port, data_dir / "server.log")
+    base_url = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sprechzimmer.settings")
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            floor = measure_floor(browser, base_url, args.calls)
+            ours = measure_ours(browser, base_url, args.calls)
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+    print(f"call setup, admit → first remote frame drawn on both sides, {args.calls} calls each (ms)")
+    print(f"  floor (bare peer connections): median {statistics.median(floor):7.1f}  p90 {percentile(floor, 90):7.1f}")
+    print(f"  Sprechzimmer:                  median {statistics.median(ours):7.1f}  p90 {percentile(ours, 90):7.1f}")
+    print(f"  ratio of medians: {statistics.median(ours) / statistics.median(floor):.2f}× (aim ≤ 1.5×)")
+
+
+if __name__ == "__main__":
+    main()
