@@ -2,19 +2,23 @@ from __future__ import annotations
 
 import time
 
-from sprechzimmer.accounts.totp import PERIOD, code_now
+from sprechzimmer.accounts.totp import PERIOD, code_at
 
 _used: set[tuple[str, str]] = set()
 
 
 def fresh_totp(secret: str) -> str:
-    """The current code, waiting for the next period if this one was used (allauth refuses reuse)."""
+    """An unused valid code: the current one, else the next or previous period's (the server allows
+    one period of clock drift either way), else wait for a new period (allauth refuses reuse)."""
     while True:
-        code = code_now(secret)
-        if (secret, code) not in _used:
-            _used.add((secret, code))
-            return code
-        time.sleep(PERIOD - time.time() % PERIOD + 0.5)
+        now = time.time()
+        # The previous period's code only while this period has more than 5 s left.
+        for offset in (0, PERIOD, -PERIOD) if now % PERIOD < PERIOD - 5 else (0, PERIOD):
+            code = code_at(secret, now + offset)
+            if (secret, code) not in _used:
+                _used.add((secret, code))
+                return code
+        time.sleep(PERIOD - now % PERIOD + 0.5)
 
 
 def login(page, email: str, password: str, totp_secret: str | None = None) -> None:
