@@ -7,6 +7,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="sz-test-"))
 os.makedirs(os.path.join(os.environ["DATA_DIR"], "static"), exist_ok=True)
 os.environ["SECURE_HTTPS"] = "false"
+# Connections opened in database_sync_to_async threads must not outlive their call, or the test
+# database cannot be dropped at the end of the run.
+os.environ["DATABASE_CONN_MAX_AGE"] = "0"
 os.environ["DJANGO_SETTINGS_MODULE"] = "sprechzimmer.settings"
 os.environ.pop("EMAIL_HOST", None)
 
