@@ -17,20 +17,6 @@ from tests.video.helpers import connect as connect_to, video_practice
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
-@pytest.fixture(autouse=True)
-def _in_memory_layer(settings):
-    # These tests exercise the protocol with in-process communicators. Across real processes the
-    # Redis layer is covered by tests/browser/test_video_call.py (two Daphne processes); with
-    # in-process communicators on channels_redis the patient stopped receiving group messages
-    # after admission, which is still to be understood (see the closing note of issue 3).
-    from channels.layers import channel_layers
-
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
 @database_sync_to_async
 def make_room():
     cache.clear()
@@ -78,22 +64,6 @@ async def test_scripted_peers_call_through_the_signalling_server():
     while not (state := await expect(doctor, "state"))["appointment"]["waiting_name"]:
         pass
     assert state["appointment"]["status"] == "waiting" and state["appointment"]["patient_present"]
-
-    # Refusals: a second device with the same code, a token without consent, a second doctor tab.
-    # Each refused client closes its end, as a browser does.
-    third = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
-    assert (await expect(third, "refused"))["reason"] == "room-full"
-    await third.disconnect()
-    no_consent_appointment, no_consent_code, _ = await make_room()
-    unconsented = await connect(f"/ws/sprechstunde/{await patient_token(no_consent_code, consent=False)}/")
-    assert (await expect(unconsented, "refused"))["reason"] == "consent"
-    await unconsented.disconnect()
-    second_tab = await connect(f"/ws/raum/{appointment.pk}/", cookie)
-    assert (await expect(second_tab, "refused"))["reason"] == "doctor-present"
-    await second_tab.disconnect()
-    forged = await connect("/ws/sprechstunde/not-a-token/")
-    assert (await expect(forged, "refused"))["reason"] == "invalid"
-    await forged.disconnect()
 
     # Admit, then a real WebRTC negotiation relayed by the server.
     await doctor.send_json_to({"type": "admit"})
@@ -164,3 +134,32 @@ async def test_patient_leaving_the_waiting_room_frees_the_seat():
     await expect(again, "waiting")
     await again.disconnect()
     await doctor.disconnect()
+
+
+async def test_refusals_keep_the_room_to_two_participants():
+    """A second device with the same code, a patient without consent, a second doctor tab and a
+    forged token are each refused with their reason and a closing code."""
+    appointment, code, cookie = await make_room()
+    doctor = await connect(f"/ws/raum/{appointment.pk}/", cookie)
+    await expect(doctor, "state")
+    patient = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
+    await expect(patient, "waiting")
+    # Each refused client closes its end, as a browser does.
+    third = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
+    assert (await expect(third, "refused"))["reason"] == "room-full"
+    await third.disconnect()
+    no_consent_appointment, no_consent_code, _ = await make_room()
+    unconsented = await connect(f"/ws/sprechstunde/{await patient_token(no_consent_code, consent=False)}/")
+    assert (await expect(unconsented, "refused"))["reason"] == "consent"
+    await unconsented.disconnect()
+    second_tab = await connect(f"/ws/raum/{appointment.pk}/", cookie)
+    assert (await expect(second_tab, "refused"))["reason"] == "doctor-present"
+    await second_tab.disconnect()
+    forged = await connect("/ws/sprechstunde/not-a-token/")
+    assert (await expect(forged, "refused"))["reason"] == "invalid"
+    await forged.disconnect()
+
+    refreshed = await database_sync_to_async(Appointment.objects.get)(pk=appointment.pk)
+    assert refreshed.status == Appointment.Status.WAITING  # the waiting patient was not disturbed
+    for communicator in (doctor, patient):
+        await communicator.disconnect()
