@@ -1,0 +1,184 @@
+"""Signalling capacity of one server process: how many waiting-room websockets it holds, and the
+p50/p99 latency of relaying a signalling message between two peers in a call while they are held.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python bench/signalling_capacity.py [--connections 5000] [--pairs 50] [--messages 2000]
+
+Starts its own Daphne process (SQLite, in-memory channel layer; --redis uses REDIS_URL). Each
+waiting patient is a real appointment with its own code, token and consent, as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import BIN, free_port, start_daphne  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def prepare(n_rooms: int):
+    """Creates a practice, n_rooms appointments with consent, and returns (tokens, room ids, cookie)."""
+    import secrets
+    from datetime import timedelta
+
+    import django
+
+    django.setup()
+    from django.core import signing
+    from django.core.management import call_command
+    from django.test import Client
+    from django.utils import timezone
+
+    from sprechzimmer.accounts import provisioning
+    from sprechzimmer.accounts.demo_keys import b64u
+    from sprechzimmer.video import consent
+    from sprechzimmer.video.domain import code_digest, new_access_code, normalise_code
+    from sprechzimmer.video.models import Appointment
+    from sprechzimmer.video.views import TOKEN_SALT
+
+    call_command("migrate", verbosity=0)
+    organisation, doctor, _, _ = provisioning.create_practice(
+        name="Bench-Praxis", bsnr="981234567", main_email="bench@example.org", main_name="Dr. Bench",
+        password="Bench-Passwort-1")
+    provisioning.enable_totp(doctor, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    organisation.public_key = b64u(os.urandom(91))
+    organisation.save()
+    now = timezone.now()
+    from django.conf import settings
+
+    appointments = [
+        Appointment(organisation=organisation, doctor=doctor, start=now + timedelta(minutes=10),
+                    patient_ciphertext="{}", consent_at=now, consent_version=consent.CURRENT_VERSION,
+                    access_code_digest=code_digest(normalise_code(new_access_code()) + f"{i}", settings.SECRET_KEY))
+        for i in range(n_rooms)
+    ]
+    Appointment.objects.bulk_create(appointments, batch_size=1000)
+    rooms = list(Appointment.objects.filter(organisation=organisation).values_list("pk", "access_code_digest"))
+    tokens = [signing.dumps({"a": pk, "d": digest, "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT)
+              for pk, digest in rooms]
+    client = Client()
+    client.force_login(doctor)
+    client.get("/praxis/")  # binds the session to a device
+    return tokens, [pk for pk, _ in rooms], client.cookies["sessionid"].value
+
+
+async def open_waiting(url: str, token: str):
+    import websockets
+
+    socket = await websockets.connect(f"{url}/ws/sprechstunde/{token}/", origin="http://127.0.0.1",
+                                      open_timeout=60, ping_interval=None)
+    message = json.loads(await socket.recv())
+    assert message["type"] == "waiting", message
+    return socket
+
+
+async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages: int):
+    import websockets
+
+    baseline = rss_mb(pid)
+    waiting_tokens = tokens[pairs:]
+    sockets, failures = [], 0
+    started = time.perf_counter()
+    for start in range(0, len(waiting_tokens), 200):
+        results = await asyncio.gather(*(open_waiting(url, t) for t in waiting_tokens[start:start + 200]),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                failures += 1
+            else:
+                sockets.append(result)
+    connect_seconds = time.perf_counter() - started
+    held_rss = rss_mb(pid)
+
+    # Calls in progress while all those patients wait: doctor and patient per room.
+    calls = []
+    for token, room in zip(tokens[:pairs], room_ids[:pairs]):
+        doctor = await websockets.connect(f"{url}/ws/raum/{room}/", origin="http://127.0.0.1",
+                                          additional_headers={"Cookie": f"sessionid={cookie}"}, ping_interval=None)
+        assert json.loads(await doctor.recv())["type"] == "state"
+        patient = await open_waiting(url, token)
+        await doctor.send(json.dumps({"type": "admit"}))
+        while json.loads(await patient.recv())["type"] != "admitted":
+            pass
+        calls.append((doctor, patient))
+
+    async def receive_signal(socket):
+        while True:
+            message = json.loads(await socket.recv())
+            if message["type"] == "signal":
+                return message
+
+    latencies = []
+    for i in range(messages):
+        doctor, patient = calls[i % len(calls)]
+        sent = time.perf_counter()
+        await patient.send(json.dumps({"type": "signal", "payload": {"candidate": {"candidate": "x", "n": i}}}))
+        await receive_signal(doctor)
+        latencies.append((time.perf_counter() - sent) * 1000)
+
+    # Everyone still there?
+    alive = sum(1 for s in sockets if s.state.name == "OPEN")
+    for s in sockets + [s for pair in calls for s in pair]:
+        await s.close()
+    return dict(connections=len(sockets), failures=failures, alive=alive, connect_seconds=connect_seconds,
+                rss_base=baseline, rss_held=held_rss, latencies=latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=5000)
+    parser.add_argument("--pairs", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--redis", action="store_true", help="use REDIS_URL for the channel layer")
+    args = parser.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the server process
+    data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
+    os.environ.update({"SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl", "DATA_DIR": str(data_dir),
+                       "DEBUG": "false", "SECURE_HTTPS": "false", "LOG_LEVEL": "WARNING",
+                       "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings"})
+    for name in ("DATABASE_URL", "EMAIL_HOST") + (() if args.redis else ("REDIS_URL",)):
+        os.environ.pop(name, None)
+    tokens, room_ids, cookie = prepare(args.connections + args.pairs)
+    port = free_port()
+    process = start_daphne(dict(os.environ), port, data_dir / "server.log")
+    try:
+        result = asyncio.run(run(f"ws://127.0.0.1:{port}", process.pid, tokens, room_ids, cookie,
+                                 args.pairs, args.messages))
+    finally:
+        process.terminate()
+        process.wait(10)
+    lat = sorted(result["latencies"])
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
+    layer = "Redis" if args.redis else "in-memory"
+    print(f"signalling capacity, one Daphne process, {layer} channel layer")
+    print(f"  waiting-room websockets held: {result['connections']} (failed {result['failures']}, still open at end "
+          f"{result['alive']}), opened in {result['connect_seconds']:.1f} s "
+          f"({result['connections'] / result['connect_seconds']:.0f}/s)")
+    print(f"  server memory: {result['rss_base']:.0f} MB idle → {result['rss_held']:.0f} MB holding them "
+          f"({(result['rss_held'] - result['rss_base']) * 1024 / max(result['connections'], 1):.0f} KB each)")
+    print(f"  relay latency patient → doctor, {len(lat)} messages over {args.pairs} calls: "
+          f"p50 {statistics.median(lat):.2f} ms, p99 {p(0.99):.2f} ms, max {lat[-1]:.2f} ms (aim p99 < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()
