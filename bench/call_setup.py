@@ -47,7 +47,11 @@ FIRST_FRAME_TIME = "(selector) => window.firstFrame[selector]"
 FLOOR_SCRIPT = """
 async () => {
   const make = async (id) => {
-    const stream = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
+    // The same constraints as the product (static/sprechzimmer/js/media.js), so the ratio measures
+    // our page, signalling and waiting room, not a different camera resolution.
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: {width: {ideal: 1280}, height: {ideal: 720}},
+      audio: {echoCancellation: true, noiseSuppression: true}});
     const pc = new RTCPeerConnection();
     stream.getTracks().forEach((t) => pc.addTrack(t, stream));
     const video = document.createElement("video");

@@ -125,11 +125,12 @@ class PatientConsumer(SignallingConsumer):
         await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
         if appointment.status == Appointment.Status.IN_CALL:
             # Back after a network interruption or a reload: the call goes on.
-            await self.send_json({"type": "in-call", "ice_servers": await database_sync_to_async(ice_servers)()})
+            await self.send_json({"type": "in-call", "ice_servers": ice_servers()})
         else:
             await database_sync_to_async(services.set_status)(
                 appointment.pk, Appointment.Status.WAITING, only_from=(Appointment.Status.PLANNED,))
-            await self.send_json({"type": "waiting"})
+            # ICE servers now, so the browser can prepare its connection while it waits.
+            await self.send_json({"type": "waiting", "ice_servers": ice_servers()})
         await self.tell_practice()
 
     async def receive_json(self, content, **kwargs):
@@ -155,7 +156,7 @@ class PatientConsumer(SignallingConsumer):
     departed = False
 
     async def room_admitted(self, event):
-        await self.send_json({"type": "admitted", "ice_servers": await database_sync_to_async(ice_servers)()})
+        await self.send_json({"type": "admitted"})
 
     async def room_ended(self, event):
         await self.send_json({"type": "ended"})
@@ -213,6 +214,7 @@ class DoctorConsumer(SignallingConsumer):
         self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
         await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
         await self.send_json({"type": "state", "appointment": await _appointment_state(appointment.pk)})
+        await self.send_json({"type": "config", "ice_servers": ice_servers()})
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type")
@@ -234,9 +236,10 @@ class DoctorConsumer(SignallingConsumer):
         appointment = await database_sync_to_async(Appointment.objects.get)(pk=self.appointment_id)
         if not appointment.patient_channel:
             return await self.send_json({"type": "error", "message": "Im Wartezimmer ist niemand."})
-        await database_sync_to_async(services.start_call)(appointment)
-        await self.send_json({"type": "admitted", "ice_servers": await database_sync_to_async(ice_servers)()})
+        # Both sides first, the bookkeeping after: call setup time is what the people wait for.
+        await self.send_json({"type": "admitted"})
         await self.channel_layer.group_send(room_group(self.appointment_id), {"type": "room.admitted"})
+        await database_sync_to_async(services.start_call)(appointment)
         await self.tell_practice()
 
     async def room_admitted(self, event):

@@ -14,6 +14,7 @@ let stream = null;
 let view = null;
 let call = null;
 let signalling = null;
+let iceServers = [];
 
 function show(step, message) {
   for (const name of steps) $(`#step-${name}`).hidden = name !== step;
@@ -110,17 +111,31 @@ async function enterWaitingRoom() {
   const name = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name), access.practice_public_key);
   signalling = new SignallingClient(`/ws/sprechstunde/${access.token}/`);
   signalling
-    .on("waiting", () => {
+    .on("waiting", ({ ice_servers }) => {
+      iceServers = ice_servers;
       signalling.send({ type: "hello", name });
-      if (!call) show("waiting");
+      if (document.body.dataset.step !== "call") show("waiting");
+      ensureCall(); // prepared while waiting, so admission only has to answer the offer
     })
-    .on("admitted", ({ ice_servers }) => startCall(ice_servers))
+    .on("admitted", () => {
+      ensureCall();
+      show("call");
+    })
     .on("in-call", ({ ice_servers }) => {
+      // Back after an interruption: if this page lost its connection, ask for a new offer.
+      iceServers = ice_servers;
       signalling.send({ type: "hello", name });
-      if (!call) startCall(ice_servers);
+      if (!call || call.state === "failed" || call.state === "closed") {
+        freshCall();
+        show("call");
+        signalling.send({ type: "signal", payload: { ready: true } });
+      }
     })
-    .on("signal", ({ payload }) => call?.handle(payload))
-    .on("peer-left", () => view.say("Die Praxis hat das Gespräch verlassen. Bitte bleiben Sie im Wartezimmer."))
+    .on("signal", ({ payload }) => ensureCall().handle(payload))
+    .on("peer-left", () => {
+      freshCall(); // the practice may admit again with a new connection
+      show("waiting", "Die Praxis hat das Gespräch verlassen. Bitte bleiben Sie im Wartezimmer.");
+    })
     .on("ended", () => finish("Die Videosprechstunde ist beendet. Vielen Dank!"))
     .on("refused", ({ message }) => finish(message))
     .on("close", () => {
@@ -129,7 +144,7 @@ async function enterWaitingRoom() {
   signalling.connect();
 }
 
-function startCall(iceServers) {
+function freshCall() {
   call?.close();
   call = new Call({
     polite: true,
@@ -138,8 +153,11 @@ function startCall(iceServers) {
     sendSignal: (payload) => signalling.send({ type: "signal", payload }),
   });
   view.attach(call);
-  show("call");
-  signalling.send({ type: "signal", payload: { ready: true } });
+  return call;
+}
+
+function ensureCall() {
+  return call && call.state !== "closed" ? call : freshCall();
 }
 
 function finish(message) {

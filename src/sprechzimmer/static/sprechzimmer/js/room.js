@@ -41,7 +41,10 @@ async function showState(appointment) {
   const waiting = appointment.patient_present && appointment.status === "waiting";
   admitButton.hidden = !(waiting || (appointment.status === "in_call" && appointment.patient_present && !call));
   admitButton.disabled = false;
-  if (waiting) say("Der Patient wartet im Wartezimmer.");
+  if (waiting) {
+    say("Der Patient wartet im Wartezimmer.");
+    if (!call && stream) newCall(); // prepared now, so admitting only has to make the offer
+  }
   else if (appointment.status === "in_call") say(call ? "Im Gespräch." : "Das Gespräch läuft; holen Sie den Patienten erneut herein.");
   else if (appointment.status === "done") say("Das Gespräch ist beendet und als Videokontakt erfasst.");
   else say("Noch niemand im Wartezimmer.");
@@ -71,8 +74,10 @@ function newCall() {
 const signalling = new SignallingClient(`/ws/raum/${appointmentId}/`);
 signalling
   .on("state", ({ appointment }) => showState(appointment))
-  .on("admitted", ({ ice_servers }) => {
+  .on("config", ({ ice_servers }) => {
     iceServers = ice_servers;
+  })
+  .on("admitted", () => {
     root.classList.add("in-call");
   })
   .on("signal", async ({ payload }) => {
@@ -94,12 +99,18 @@ signalling
     say("Das Gespräch ist beendet und als Videokontakt erfasst.");
   })
   .on("refused", ({ message }) => say(message))
-  .on("error", ({ message }) => say(message))
+  .on("error", ({ message }) => {
+    call?.close();
+    call = null;
+    say(message);
+  })
   .on("close", () => say("Verbindung zum Server unterbrochen – wird wiederhergestellt …"));
 
-admitButton.addEventListener("click", () => {
+admitButton.addEventListener("click", async () => {
   admitButton.disabled = true;
+  // The offer follows the admission on the same socket; the server lets the patient in first.
   signalling.send({ type: "admit" });
+  await (call ?? newCall()).offer();
 });
 
 $(".hangup").addEventListener("click", () => {
