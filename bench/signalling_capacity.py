@@ -55,6 +55,7 @@ def prepare(n_rooms: int):
     from sprechzimmer.video.views import TOKEN_SALT
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
     organisation, doctor, _, _ = provisioning.create_practice(
         name="Bench-Praxis", bsnr="981234567", main_email="bench@example.org", main_name="Dr. Bench",
         password="Bench-Passwort-1")
@@ -74,9 +75,9 @@ def prepare(n_rooms: int):
     rooms = list(Appointment.objects.filter(organisation=organisation).values_list("pk", "access_code_digest"))
     tokens = [signing.dumps({"a": pk, "d": digest, "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT)
               for pk, digest in rooms]
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(doctor)
-    client.get("/praxis/")  # binds the session to a device
+    assert client.get("/praxis/").status_code == 200  # binds the session to a device
     return tokens, [pk for pk, _ in rooms], client.cookies["sessionid"].value
 
 
@@ -90,15 +91,15 @@ async def open_waiting(url: str, token: str):
     return socket
 
 
-async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages: int):
+async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages: int, burst: int):
     import websockets
 
     baseline = rss_mb(pid)
     waiting_tokens = tokens[pairs:]
     sockets, failures = [], 0
     started = time.perf_counter()
-    for start in range(0, len(waiting_tokens), 200):
-        results = await asyncio.gather(*(open_waiting(url, t) for t in waiting_tokens[start:start + 200]),
+    for start in range(0, len(waiting_tokens), burst):
+        results = await asyncio.gather(*(open_waiting(url, t) for t in waiting_tokens[start:start + burst]),
                                        return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):
@@ -147,12 +148,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=5000)
     parser.add_argument("--pairs", type=int, default=50)
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--burst", type=int, default=50, help="websockets opened at the same moment")
     parser.add_argument("--redis", action="store_true", help="use REDIS_URL for the channel layer")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the server process
     data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
+    (data_dir / "static").mkdir()
     os.environ.update({"SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl", "DATA_DIR": str(data_dir),
                        "DEBUG": "false", "SECURE_HTTPS": "false", "LOG_LEVEL": "WARNING",
                        "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings"})
@@ -163,7 +166,7 @@ def main() -> None:
     process = start_daphne(dict(os.environ), port, data_dir / "server.log")
     try:
         result = asyncio.run(run(f"ws://127.0.0.1:{port}", process.pid, tokens, room_ids, cookie,
-                                 args.pairs, args.messages))
+                                 args.pairs, args.messages, args.burst))
     finally:
         process.terminate()
         process.wait(10)
