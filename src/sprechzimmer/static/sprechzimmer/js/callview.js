@@ -1,6 +1,7 @@
 // The call screen both sides share: videos, controls and the quality indicator. Expects the
 // markup of templates/video/_call.html inside `root`.
 import * as media from "./media.js";
+import { Call } from "./call.js";
 
 export class CallView {
   /** @param {HTMLElement} root @param {MediaStream} stream */
@@ -54,6 +55,23 @@ export class CallView {
 
   say(text) {
     this.root.querySelector(".call-status").textContent = text;
+  }
+
+  /**
+   * Replaces the current call by a new one whose signals go through `signalling`, shown here.
+   * @param {import("./signalling.js").SignallingClient} signalling
+   * @param {{polite: boolean, iceServers: RTCIceServer[]}} options
+   */
+  newCall(signalling, { polite, iceServers }) {
+    this.call?.close();
+    const call = new Call({
+      polite,
+      iceServers,
+      localStream: this.stream,
+      sendSignal: (payload) => signalling.send({ type: "signal", payload }),
+    });
+    this.attach(call);
+    return call;
   }
 
   /** Shows a call's remote media and state; the page keeps the call itself. */

@@ -2,7 +2,6 @@
 import * as e2ee from "./e2ee.js";
 import * as media from "./media.js";
 import { request } from "./api.js";
-import { Call } from "./call.js";
 import { CallView } from "./callview.js";
 import { SignallingClient } from "./signalling.js";
 import { setBusy, showErrors } from "./forms.js";
@@ -145,14 +144,7 @@ async function enterWaitingRoom() {
 }
 
 function freshCall() {
-  call?.close();
-  call = new Call({
-    polite: true,
-    iceServers,
-    localStream: stream,
-    sendSignal: (payload) => signalling.send({ type: "signal", payload }),
-  });
-  view.attach(call);
+  call = view.newCall(signalling, { polite: true, iceServers });
   return call;
 }
 

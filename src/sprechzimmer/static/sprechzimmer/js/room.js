@@ -3,7 +3,6 @@ import * as media from "./media.js";
 import { getJson, request } from "./api.js";
 import { practiceKey, practiceKeyPair, openFromPatient } from "./keyring.js";
 import { decryptPatient } from "./patientdata.js";
-import { Call } from "./call.js";
 import { CallView } from "./callview.js";
 import { SignallingClient } from "./signalling.js";
 
@@ -51,14 +50,7 @@ async function showState(appointment) {
 }
 
 function newCall() {
-  call?.close();
-  call = new Call({
-    polite: false,
-    iceServers,
-    localStream: stream,
-    sendSignal: (payload) => signalling.send({ type: "signal", payload }),
-  });
-  view.attach(call);
+  call = view.newCall(signalling, { polite: false, iceServers });
   const report = call.onState;
   let announced = false;
   call.onState = (state) => {
