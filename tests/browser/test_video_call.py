@@ -132,3 +132,47 @@ def test_video_call_across_two_server_processes(new_page, server, second_server)
     wait_connected_with_video(patient)
     doctor.click("#call .hangup")
     patient.wait_for_selector("#step-done:not([hidden])")
+
+
+def frames(page) -> int:
+    return int(page.get_attribute("#call", "data-frames-decoded") or 0)
+
+
+def test_call_survives_a_server_restart(new_page, server):
+    """Media runs browser to browser, so a restart of the server process does not stop the call; both
+    websockets come back by themselves and take their seats again, and the hang-up still arrives."""
+    import time
+
+    from tests.browser.conftest import free_port, start_daphne
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_daphne(server.env, port, server.log_path)
+    try:
+        doctor = new_page(url)
+        login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+        code, _ = book_appointment(doctor)
+        doctor.click(f".appointment:has-text('{PATIENT_NAME}') >> nth=-1 >> .room-link")
+        patient = new_page(url)
+        patient_enters_waiting_room(patient, code)
+        doctor.wait_for_selector("#room .admit:not([hidden])")
+        doctor.click("#room .admit")
+        wait_connected_with_video(doctor)
+        wait_connected_with_video(patient)
+
+        process.terminate()
+        process.wait(10)
+        doctor.wait_for_selector(".lobby-status:has-text('unterbrochen')")
+        before = frames(patient)
+        time.sleep(5)  # the server is away; the call is not
+        assert frames(patient) > before
+        assert patient.get_attribute("#call", "data-connection-state") == "connected"
+
+        process = start_daphne(server.env, port, server.log_path)
+        doctor.wait_for_selector(".lobby-status:has-text('Im Gespräch')", timeout=20_000)
+        doctor.click("#call .hangup")
+        patient.wait_for_selector("#step-done:not([hidden])")
+        assert "beendet" in patient.text_content("#step-done .message")
+    finally:
+        process.terminate()
+        process.wait(10)

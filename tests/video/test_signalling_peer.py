@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sprechzimmer.video.models import Appointment, VideoContact
+from tests import factories
 from tests.video.helpers import connect as connect_to, video_practice
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -25,6 +26,15 @@ def make_room():
     client.force_login(doctor)
     client.get(reverse("dashboard"))
     return appointment, code, client.cookies["sessionid"].value
+
+
+@database_sync_to_async
+def colleague_cookie(appointment) -> str:
+    colleague = factories.member(appointment.organisation)
+    client = Client()
+    client.force_login(colleague)
+    client.get(reverse("dashboard"))
+    return client.cookies["sessionid"].value
 
 
 @database_sync_to_async
@@ -140,8 +150,8 @@ async def test_patient_leaving_the_waiting_room_frees_the_seat():
 
 
 async def test_refusals_keep_the_room_to_two_participants():
-    """A second device with the same code, a patient without consent, a second doctor tab and a
-    forged token are each refused with their reason and a closing code."""
+    """A second device with the same code, a patient without consent, a colleague while the doctor
+    is in the room and a forged token are each refused with their reason and a closing code."""
     appointment, code, cookie = await make_room()
     doctor = await connect(f"/ws/raum/{appointment.pk}/", cookie)
     await expect(doctor, "state")
@@ -155,9 +165,14 @@ async def test_refusals_keep_the_room_to_two_participants():
     unconsented = await connect(f"/ws/sprechstunde/{await patient_token(no_consent_code, consent=False)}/")
     assert (await expect(unconsented, "refused"))["reason"] == "consent"
     await unconsented.disconnect()
+    colleague = await connect(f"/ws/raum/{appointment.pk}/", await colleague_cookie(appointment))
+    assert (await expect(colleague, "refused"))["reason"] == "doctor-present"
+    await colleague.disconnect()
+    # The same doctor in a new tab (or back after an interruption) takes the seat over.
     second_tab = await connect(f"/ws/raum/{appointment.pk}/", cookie)
-    assert (await expect(second_tab, "refused"))["reason"] == "doctor-present"
-    await second_tab.disconnect()
+    await expect(second_tab, "state")
+    assert (await expect(doctor, "refused"))["reason"] == "replaced"
+    doctor = second_tab
     forged = await connect("/ws/sprechstunde/not-a-token/")
     assert (await expect(forged, "refused"))["reason"] == "invalid"
     await forged.disconnect()

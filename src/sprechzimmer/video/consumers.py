@@ -28,7 +28,7 @@ REFUSALS = {
     "consent": "Bitte bestätigen Sie zuerst die Einwilligung zur Videosprechstunde.",
     "room-full": "Diese Videosprechstunde ist bereits auf einem anderen Gerät geöffnet. Es können nur zwei "
                  "Personen teilnehmen.",
-    "doctor-present": "Diese Videosprechstunde ist bereits in einem anderen Fenster geöffnet.",
+    "doctor-present": "Diese Videosprechstunde ist bereits bei einer Kollegin oder einem Kollegen geöffnet.",
     "replaced": "Die Videosprechstunde wurde in einem anderen Fenster geöffnet.",
 }
 
@@ -208,9 +208,12 @@ class DoctorConsumer(SignallingConsumer):
             await self.send_json({"type": "refused", "reason": "not-found",
                                   "message": "Diesen Termin gibt es nicht in Ihrer Praxis."})
             return await self.close(CLOSE_NOT_FOUND)
-        ok, _ = await database_sync_to_async(seats.take_doctor_seat)(appointment.pk, self.channel_name)
+        ok, replaced = await database_sync_to_async(seats.take_doctor_seat)(
+            appointment.pk, self.channel_name, self.scope["user"].pk)
         if not ok:
             return await self.refuse("doctor-present", CLOSE_REFUSED)
+        if replaced:
+            await self.channel_layer.send(replaced, {"type": "seat.replaced"})
         self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
         await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
         await self.send_json({"type": "state", "appointment": await _appointment_state(appointment.pk)})

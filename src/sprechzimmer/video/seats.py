@@ -33,15 +33,19 @@ def take_patient_seat(appointment_id: int, seat: str, channel: str) -> tuple[boo
 
 
 @transaction.atomic
-def take_doctor_seat(appointment_id: int, channel: str) -> tuple[bool, str]:
+def take_doctor_seat(appointment_id: int, channel: str, user_id: int) -> tuple[bool, str]:
+    """Takes the practice's seat. The same user takes it over (a reconnect after a network or server
+    interruption, or a new tab); a colleague is refused while it is held."""
     now = timezone.now()
     appointment = Appointment.objects.select_for_update().get(pk=appointment_id)
     previous = appointment.doctor_channel
-    if previous and previous != channel and _fresh(appointment.doctor_seen_at, now):
+    if (previous and previous != channel and _fresh(appointment.doctor_seen_at, now)
+            and appointment.doctor_seat_user_id != user_id):
         return False, ""
     appointment.doctor_channel, appointment.doctor_seen_at = channel, now
-    appointment.save(update_fields=["doctor_channel", "doctor_seen_at"])
-    return True, ""
+    appointment.doctor_seat_user_id = user_id
+    appointment.save(update_fields=["doctor_channel", "doctor_seen_at", "doctor_seat_user"])
+    return True, previous if previous and previous != channel else ""
 
 
 def heartbeat(appointment_id: int, role: str, channel: str) -> None:
