@@ -136,11 +136,11 @@ def _drop_pg_database(base_url: str, url: str) -> None:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
-def start_daphne(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    """Daphne serving the project on 127.0.0.1:port, its output in log_path; waits until it listens."""
+def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") -> subprocess.Popen:
+    """Daphne serving the project on bind:port, its output in log_path; waits until it listens."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", "-",
+            [str(BIN / "daphne"), "-b", bind, "-p", str(port), "--access-log", "-",
              "sprechzimmer.asgi:application"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
