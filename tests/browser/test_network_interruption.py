@@ -16,7 +16,7 @@ import pytest
 from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import free_port, start_daphne
 from tests.browser.helpers import login
-from tests.browser.test_video_call import PATIENT_NAME, book_appointment, wait_connected_with_video
+from tests.browser.test_video_call import book_appointment, wait_connected_with_video
 
 pytestmark = pytest.mark.browser
 
@@ -86,8 +86,8 @@ def test_thirty_seconds_without_network_heal_without_reload(new_page, server, pa
     try:
         doctor = new_page(f"http://127.0.0.1:{port}")
         login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-        code, _ = book_appointment(doctor)
-        doctor.click(f".appointment:has-text('{PATIENT_NAME}') >> nth=-1 >> .room-link")
+        code, _ = book_appointment(doctor, "Paula Netzausfall")
+        doctor.click(".appointment:has-text('Paula Netzausfall') .room-link")
         patient = Patient(namespace, f"http://{HOST_IP}:{port}", code)
         patient.wait_for(lambda s: s.get("step") == "waiting", 60, "entering the waiting room")
         doctor.wait_for_selector("#room .admit:not([hidden])")

@@ -20,14 +20,15 @@ PATIENT_EMAIL = "erika.quast@example.org"
 PATIENT_NOTE = "Rückfrage Blutwerte Oktober"
 
 
-def book_appointment(doctor) -> tuple[str, str]:
-    """Books an appointment five minutes from now; returns (access code, invitation text)."""
+def book_appointment(doctor, name: str = PATIENT_NAME) -> tuple[str, str]:
+    """Books an appointment five minutes from now; returns (access code, invitation text). Each test
+    books under a name of its own, so it opens its own room from the calendar."""
     doctor.goto("/praxis/termine/")
     doctor.click("#new-appointment")
     start = datetime.now() + timedelta(minutes=5)
     doctor.fill("#f-date", start.strftime("%Y-%m-%d"))
     doctor.fill("#f-time", start.strftime("%H:%M"))
-    doctor.fill("#f-name", PATIENT_NAME)
+    doctor.fill("#f-name", name)
     doctor.fill("#f-email", PATIENT_EMAIL)
     doctor.fill("#f-note", PATIENT_NOTE)
     doctor.click("#appointment-dialog button[type=submit]")
@@ -122,8 +123,8 @@ def test_video_call_across_two_server_processes(new_page, server, second_server)
     """The doctor's websocket on one Daphne process, the patient's on another: Redis joins them."""
     doctor = new_page()
     login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-    code, _ = book_appointment(doctor)
-    doctor.click(f".appointment:has-text('{PATIENT_NAME}') >> nth=-1 >> .room-link")
+    code, _ = book_appointment(doctor, "Zora Zweiprozess")
+    doctor.click(".appointment:has-text('Zora Zweiprozess') .room-link")
     patient = new_page(second_server)
     patient_enters_waiting_room(patient, code)
     doctor.wait_for_selector("#room .admit:not([hidden])")
@@ -151,8 +152,8 @@ def test_call_survives_a_server_restart(new_page, server):
     try:
         doctor = new_page(url)
         login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-        code, _ = book_appointment(doctor)
-        doctor.click(f".appointment:has-text('{PATIENT_NAME}') >> nth=-1 >> .room-link")
+        code, _ = book_appointment(doctor, "Rolf Neustart")
+        doctor.click(".appointment:has-text('Rolf Neustart') .room-link")
         patient = new_page(url)
         patient_enters_waiting_room(patient, code)
         doctor.wait_for_selector("#room .admit:not([hidden])")
