@@ -118,19 +118,24 @@ def test_video_call_peer_to_peer(new_page, server):
         assert secret not in log, f"{secret!r} found in the server log"
 
 
-@pytest.mark.redis
-def test_video_call_across_two_server_processes(new_page, server, second_server):
-    """The doctor's websocket on one Daphne process, the patient's on another: Redis joins them."""
-    doctor = new_page()
+def call_in_progress(doctor, patient, name: str) -> None:
+    """The demo doctor books an appointment for `name`, the patient joins with its code, the doctor
+    admits: returns once both sides are connected with video."""
     login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-    code, _ = book_appointment(doctor, "Zora Zweiprozess")
-    doctor.click(".appointment:has-text('Zora Zweiprozess') .room-link")
-    patient = new_page(second_server)
+    code, _ = book_appointment(doctor, name)
+    doctor.click(f".appointment:has-text('{name}') .room-link")
     patient_enters_waiting_room(patient, code)
     doctor.wait_for_selector("#room .admit:not([hidden])")
     doctor.click("#room .admit")
     wait_connected_with_video(doctor)
     wait_connected_with_video(patient)
+
+
+@pytest.mark.redis
+def test_video_call_across_two_server_processes(new_page, server, second_server):
+    """The doctor's websocket on one Daphne process, the patient's on another: Redis joins them."""
+    doctor, patient = new_page(), new_page(second_server)
+    call_in_progress(doctor, patient, "Zora Zweiprozess")
     doctor.click("#call .hangup")
     patient.wait_for_selector("#step-done:not([hidden])")
 
@@ -150,16 +155,8 @@ def test_call_survives_a_server_restart(new_page, server):
     url = f"http://127.0.0.1:{port}"
     process = start_daphne(server.env, port, server.log_path)
     try:
-        doctor = new_page(url)
-        login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-        code, _ = book_appointment(doctor, "Rolf Neustart")
-        doctor.click(".appointment:has-text('Rolf Neustart') .room-link")
-        patient = new_page(url)
-        patient_enters_waiting_room(patient, code)
-        doctor.wait_for_selector("#room .admit:not([hidden])")
-        doctor.click("#room .admit")
-        wait_connected_with_video(doctor)
-        wait_connected_with_video(patient)
+        doctor, patient = new_page(url), new_page(url)
+        call_in_progress(doctor, patient, "Rolf Neustart")
 
         process.terminate()
         process.wait(10)

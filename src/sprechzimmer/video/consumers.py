@@ -183,15 +183,23 @@ class PatientConsumer(SignallingConsumer):
         await self.tell_practice()
 
 
-@database_sync_to_async
-def _member_appointment(scope, appointment_id: int) -> Appointment | None:
-    """The appointment, if the connecting user is a member of its practice on an approved device
-    with a second factor (the HTTP access rules, for websockets)."""
+def _approved_member(scope):
+    """The connecting user if a practice member on an approved device with a second factor (the HTTP
+    access rules, for websockets); otherwise None."""
     user = scope.get("user")
     if user is None or not user.is_authenticated or user.organisation_id is None or not is_mfa_enabled(user):
         return None
     device_id = scope["session"].get(devices.SESSION_KEY)
     if not Device.objects.filter(pk=device_id, user=user, status=Device.Status.APPROVED).exists():
+        return None
+    return user
+
+
+@database_sync_to_async
+def _member_appointment(scope, appointment_id: int) -> Appointment | None:
+    """The appointment, if it belongs to the practice of an approved member."""
+    user = _approved_member(scope)
+    if user is None:
         return None
     return Appointment.objects.filter(pk=appointment_id, organisation_id=user.organisation_id).first()
 
@@ -267,13 +275,8 @@ class PracticeConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         await self.accept()
-        user = self.scope.get("user")
-        ok = await database_sync_to_async(
-            lambda: user is not None and user.is_authenticated and user.organisation_id is not None
-            and is_mfa_enabled(user) and Device.objects.filter(
-                pk=self.scope["session"].get(devices.SESSION_KEY), user=user, status=Device.Status.APPROVED).exists()
-        )()
-        if not ok:
+        user = await database_sync_to_async(_approved_member)(self.scope)
+        if user is None:
             return await self.close(CLOSE_NOT_FOUND)
         self.group = practice_group(user.organisation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
