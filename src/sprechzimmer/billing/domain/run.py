@@ -1,0 +1,103 @@
+"""One check of one input (KVDT or the simple JSON format) for one quarter, streaming."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from .catalogue import Catalogue
+from .kvdt import KvdtReader
+from .model import BillingError, Quarter
+from .rules import CaseResult, QuarterCheck, Summary
+from .rulesets import RuleBook, RuleSet
+from .simple import read_simple
+
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+
+def sniff(head: bytes) -> str:
+    """``kvdt`` or ``json`` from the first bytes of a file; BillingError otherwise."""
+    stripped = head.lstrip()
+    if stripped.startswith(b"{"):
+        return "json"
+    if head[:3].isdigit() and head[3:7] == b"8000":
+        return "kvdt"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:64]:
+        raise BillingError("Die Datei ist UTF-16-kodiert; KVDT verlangt ISO-8859-15.")
+    if head.startswith(b"%PDF") or head.startswith(b"PK"):
+        raise BillingError("Das ist eine PDF- oder ZIP-Datei, keine KVDT-Datei (.con) und kein JSON-Fallformat.")
+    raise BillingError("Die Datei ist weder eine KVDT-Datei (erste Zeile z. B. »0138000con0«) noch das "
+                       "JSON-Fallformat.")
+
+
+class CheckRun:
+    """Reads ``stream`` and checks case by case. Iterate ``results()``, then call ``summary()``."""
+
+    def __init__(self, stream: BinaryIO, *, quarter: Quarter | None = None, rulebook: RuleBook | None = None,
+                 catalogue: Catalogue | None = None, ruleset: RuleSet | None = None):
+        self.rulebook = rulebook or RuleBook.load()
+        self.catalogue = catalogue or Catalogue.load()
+        self.forced_ruleset = ruleset
+        self.quarter = quarter
+        self.check: QuarterCheck | None = None
+        head = stream.peek(16)[:16] if hasattr(stream, "peek") else None
+        if head is None:
+            head = stream.read(16)
+            stream = _Prepend(head, stream)
+        self.format = sniff(head)
+        self.bsnr: str | None = None
+        if self.format == "json":
+            data = stream.read(MAX_JSON_BYTES + 1)
+            if len(data) > MAX_JSON_BYTES:
+                raise BillingError("Die JSON-Datei ist größer als 64 MB.")
+            file_quarter, self.bsnr, cases = read_simple(data)
+            self.quarter = quarter or file_quarter
+            self._cases = iter(cases)
+            self._reader = None
+        else:
+            self._reader = KvdtReader(stream, quarter)
+            self._cases = iter(self._reader)
+
+    def _start(self) -> QuarterCheck:
+        if self.quarter is None and self._reader is not None:
+            self.quarter = self._reader.quarter
+        if self.quarter is None:
+            raise BillingError("Die Datei nennt kein Quartal (Feld 4101); bitte das Quartal angeben.")
+        self.check = QuarterCheck(self.quarter, self.rulebook, self.catalogue, self.forced_ruleset)
+        return self.check
+
+    def results(self) -> Iterator[CaseResult]:
+        add = None
+        for case in self._cases:
+            if add is None:
+                add = (self.check or self._start()).add
+            yield add(case)
+        if self._reader is not None:
+            self.bsnr = self._reader.bsnr
+
+    def summary(self) -> Summary:
+        return (self.check or self._start()).summary()
+
+    @property
+    def ruleset(self) -> RuleSet:
+        return (self.check or self._start()).ruleset
+
+
+class _Prepend(io.RawIOBase):
+    """A stream that first returns ``head`` (already read to sniff the format), then the rest."""
+
+    def __init__(self, head: bytes, stream):
+        self._head = head
+        self._stream = stream
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if self._head:
+            head, self._head = self._head, b""
+            if size is None or size < 0:
+                return head + self._stream.read()
+            return head + self._stream.read(max(0, size - len(head)))
+        return self._stream.read(size)
