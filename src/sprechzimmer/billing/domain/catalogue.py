@@ -102,4 +102,5 @@ def _row(row: list[str], number: int) -> Gop:
     for link in link_codes:
         if not GOP_PATTERN.fullmatch(link):
             raise BillingError(f"{where}: verknüpfter Zuschlag »{link}« ist keine GOP.")
+    kind = KINDS[KINDS.index(kind)]  # the module's own string object, so the checker can compare with ``is``
     return Gop(code, chapter, points_value, video == "1", kind, deduction_value, video_code, link_codes, min_value, title)

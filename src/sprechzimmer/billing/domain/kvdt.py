@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from itertools import compress, count, repeat
+from operator import itemgetter, ne, sub
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -25,6 +27,7 @@ BLOCK = 1 << 20
 MAX_LINE = 999
 
 TREATMENT_RECORDS = frozenset({"0101", "0102", "0103", "0104"})
+_TREATMENT_BYTES = {kind.encode(): kind for kind in TREATMENT_RECORDS}
 
 # What the reader does with a field (the dictionary maps line heads to these).
 _IGNORE, _RECORD, _CASE_ID, _QUARTER, _SUBGROUP, _DATE, _GOP, _MULTIPLIER, _TIME, _LANR, _BSNR_SERVICE, \
@@ -33,6 +36,10 @@ _ACTIONS = {
     "8000": _RECORD, "3000": _CASE_ID, "4101": _QUARTER, "4239": _SUBGROUP, "5000": _DATE, "5001": _GOP,
     "5005": _MULTIPLIER, "5006": _TIME, "5099": _LANR, "5098": _BSNR_SERVICE, "0201": _BSNR, "4103": _TSS,
 }
+_LEN3 = {b"%03d" % n: n for n in range(1000)}
+_FIELD_ACTION = {b"%04d" % n: _ACTIONS.get("%04d" % n, _IGNORE) for n in range(10000)}
+_HEAD3 = itemgetter(slice(0, 3))
+_FIELD4 = itemgetter(slice(3, 7))
 FIELD_NAMES = {
     "8000": "Satzart", "3000": "Patientennummer", "4101": "Quartal", "4239": "Scheinuntergruppe",
     "5000": "Leistungstag", "5001": "GOP", "5005": "Multiplikator", "5006": "Uhrzeit", "5099": "LANR",
@@ -45,6 +52,17 @@ TSS_ACUTE = b"2"
 # One pass over a block finds every byte that has no place in a KVDT file: control characters
 # (other than CR LF), a CR not followed by LF, and UTF-8 sequences (KVDT is ISO-8859-15).
 _BAD_BYTES = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|[\xc2-\xf4][\x80-\xbf]")
+#: Bytes that plain ISO-8859-15 text consists of (printable ASCII, CR, LF, 0xA0–0xFF). The fast
+#: check deletes them from a block; anything left, a 0xC2/0xC3 (the lead bytes of UTF-8 umlauts)
+#: or a CR without LF sends the block through ``_BAD_BYTES`` to find and name the culprit.
+_TEXT_BYTES = bytes([0x0A, 0x0D, *range(0x20, 0x7F), *range(0xA0, 0x100)])
+
+
+def _suspicious(block: bytes) -> bool:
+    return bool(block.translate(None, _TEXT_BYTES) or b"\xc3" in block or b"\xc2" in block
+                or block.count(b"\r") != block.count(b"\r\n"))
+
+
 _GOP_CODE = re.compile(rb"\d{5}[A-Z]?")
 
 
@@ -79,7 +97,6 @@ class KvdtReader:
 
     # The parser is one long function on purpose: local variables are what make it fast.
     def __iter__(self) -> Iterator[Case]:  # noqa: C901 - one loop, one state machine
-        heads: dict[bytes, tuple[int, int]] = {}
         dates: dict[bytes, dt.date] = {}
         gops: dict[bytes, str] = {}
         lanrs: dict[bytes, str] = {}
@@ -98,7 +115,7 @@ class KvdtReader:
             block = read(BLOCK)
             if not block:
                 if rest:
-                    bad = _BAD_BYTES.search(rest)
+                    bad = _suspicious(rest) and _BAD_BYTES.search(rest)
                     if bad:
                         self._bad_byte(rest, bad, number)
                     lines = [rest]
@@ -115,7 +132,7 @@ class KvdtReader:
                                                           "keine KVDT-Datei?")
                     rest = block
                     continue
-                bad = _BAD_BYTES.search(block, 0, end + 1)
+                bad = _suspicious(block) and _BAD_BYTES.search(block, 0, end + 1)
                 if bad:
                     self._bad_byte(block, bad, number)
                 rest = block[end + 1:]
@@ -128,18 +145,18 @@ class KvdtReader:
                 if not (first[:3].isdigit() and first[3:7] == b"8000"):
                     raise KvdtError(1, _field(first), "keine KVDT-Datei: die erste Zeile muss die Satzart "
                                                       "(Feld 8000, z. B. »0138000con0«) sein.")
-            for line in lines:
-                number += 1
-                head = line[:7]
-                known = heads.get(head)
-                if known is None:
-                    known = self._head(head, line, number, adjust, last_block)
-                    heads[head] = known
-                if len(line) != known[0]:
-                    self._length_error(line, number, adjust, last_block)
-                action = known[1]
-                if action == _IGNORE:
-                    continue
+            # Validate every line of the block at C speed (length prefix against the real length,
+            # four-digit field), then walk in Python only over the lines of fields the rules use.
+            base = number
+            number += len(lines)
+            if any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)), map(len, lines)),
+                       repeat(adjust))):
+                self._scan(lines, base, adjust, last_block)
+            actions = list(map(_FIELD_ACTION.get, map(_FIELD4, lines)))
+            if None in actions:
+                self._scan(lines, base, adjust, last_block, fields=True)
+            for number, line, action in zip(compress(count(base + 1), actions), compress(lines, actions),
+                                            compress(actions, actions)):
                 value = line[7:cut]
                 if action == _GOP:
                     if case is None:
@@ -152,7 +169,7 @@ class KvdtReader:
                             raise KvdtError(number, "5001", f"»{value.decode(ENCODING)}« ist keine GOP "
                                                             "(fünf Ziffern, ggf. ein Buchstabe).")
                         gop = gops[value] = value.decode("ascii")
-                    service = Service(gop, date, visit, line=number)
+                    service = Service(gop, date, visit)
                     case.services.append(service)
                 elif action == _DATE:
                     if case is None:
@@ -179,8 +196,8 @@ class KvdtReader:
                         case = None
                     seen_record = True
                     self.records += 1
-                    kind = value.decode(ENCODING)
-                    if kind in TREATMENT_RECORDS:
+                    kind = _TREATMENT_BYTES.get(value)
+                    if kind is not None:
                         case = Case("", kind, self.bsnr, line=number)
                         record_line = number
                         service = None
@@ -191,7 +208,7 @@ class KvdtReader:
                         self.bsnr = self._digits(value, 9, number, "0201")
                     continue
                 elif action == _CASE_ID:
-                    case.case_id = value.decode(ENCODING).strip()
+                    case.case_id = (value.decode("ascii") if value.isascii() else value.decode(ENCODING)).strip()
                     if not case.case_id:
                         raise KvdtError(number, "3000", "Patientennummer ist leer.")
                 elif action == _TIME:
@@ -226,28 +243,29 @@ class KvdtReader:
         self.lines = number
 
     # -- slow paths, called once per distinct line head or on error ---------------------------------
-    def _head(self, head: bytes, line: bytes, number: int, adjust: int, last: bool) -> tuple[int, int]:
-        if len(head) < 7 or not head.isdigit():
-            if not line.strip():
-                raise KvdtError(number, None, "leere Zeile.")
-            raise KvdtError(number, _field(line), "die Zeile beginnt nicht mit Länge (3 Ziffern) und "
-                                                  "Feldkennung (4 Ziffern).")
-        length = int(head[:3])
-        if length < 9:
-            raise KvdtError(number, _field(line), f"Längenangabe {length} ist kleiner als 9.")
-        field = head[3:].decode("ascii")
-        return length - adjust, _ACTIONS.get(field, _IGNORE)
-
-    def _length_error(self, line: bytes, number: int, adjust: int, last: bool) -> None:
-        declared = int(line[:3])
-        if last and len(line) + 2 == declared:
-            return  # the last line may lack its line end
-        actual = len(line) + adjust
-        if adjust == 1 and not line.endswith(b"\r") and len(line) + 2 == declared:
-            reason = "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF."
-        else:
-            reason = f"Längenangabe {declared} passt nicht zur tatsächlichen Länge {actual} Bytes."
-        raise KvdtError(number, _field(line), reason)
+    def _scan(self, lines: list[bytes], base: int, adjust: int, last_block: bool, fields: bool = False) -> None:
+        """Finds the line the fast check refused and raises its error (the last line of a file may
+        lack its line end: that alone is no error)."""
+        for index, line in enumerate(lines):
+            number = base + index + 1
+            head = line[:7]
+            if len(head) < 7 or not head.isdigit():
+                if not line.strip():
+                    raise KvdtError(number, None, "leere Zeile.")
+                raise KvdtError(number, _field(line), "die Zeile beginnt nicht mit Länge (3 Ziffern) und "
+                                                      "Feldkennung (4 Ziffern).")
+            declared = int(line[:3])
+            if declared < 9:
+                raise KvdtError(number, _field(line), f"Längenangabe {declared} ist kleiner als 9.")
+            if len(line) + adjust == declared:
+                continue
+            if last_block and index == len(lines) - 1 and len(line) + 2 == declared:
+                continue
+            if adjust == 1 and not line.endswith(b"\r") and len(line) + 2 == declared:
+                reason = "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF."
+            else:
+                reason = f"Längenangabe {declared} passt nicht zur tatsächlichen Länge {len(line) + adjust} Bytes."
+            raise KvdtError(number, _field(line), reason)
 
     @staticmethod
     def _bad_byte(block: bytes, match: re.Match, number: int) -> None:

@@ -30,6 +30,9 @@ CENT = Decimal("0.01")
 #: R8, chapter 35: the cap applies to the point volume of the chapter's video GOPs, except 35152.
 CHAPTER_35 = "35"
 CHAPTER_35_OWN_CAP = "35152"
+_ONLY_VIDEO = frozenset({VIDEO})
+_PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
+_UNCHECKED = object()
 
 
 class Finding:
@@ -63,43 +66,6 @@ class CaseResult:
 
     def rules(self) -> list[str]:
         return [f.rule for f in self.findings]
-
-
-def infer_contacts(case: Case, catalogue: Catalogue) -> list[Contact]:
-    """Contacts of a case whose input did not state them (KVDT), one per visit (5000 group).
-
-    A visit with 01450 is a video contact; with 01435 a telephone contact; with a service that
-    cannot be delivered by video a personal contact. Any other visit takes the case's marker: 88220
-    → video, 01435 → telephone, neither → personal (a Pauschale without a marker means the patient
-    came in person)."""
-    get = catalogue.get
-    visits: dict[int, list] = {}
-    has_marker = has_phone_fee = False
-    for service in case.services:
-        visit = visits.get(service.visit)
-        if visit is None:
-            visit = visits[service.visit] = [service.date, service.time, 0]
-        elif visit[1] is None and service.time:
-            visit[1] = service.time
-        gop = get(service.gop)
-        if gop is None:
-            continue
-        kind = gop.kind
-        if kind == VIDEO_SURCHARGE:
-            visit[2] |= 1
-        elif kind == TELEPHONE_FEE:
-            visit[2] |= 2
-            has_phone_fee = True
-        elif kind == MARKER:
-            has_marker = True
-        elif not gop.video:
-            visit[2] |= 4
-    default = VIDEO if has_marker else TELEPHONE if has_phone_fee else PERSONAL
-    contacts = []
-    for number, (date, time, flags) in visits.items():
-        kind = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 else default
-        contacts.append(Contact(date, kind, number, time))
-    return contacts
 
 
 @dataclass
@@ -181,45 +147,124 @@ class QuarterCheck:
         self.severities = dict.fromkeys(SEVERITIES, 0)
         self.rule_counts: dict[str, int] = defaultdict(int)
         self.unknown_gops: set[str] = set()
+        self._unit_is_practice = self.ruleset.case_cap_unit == "bsnr"
+        self._gop_cap = self.ruleset.gop_cap_percent is not None
 
     # -- one case ---------------------------------------------------------------------------
+    def check_case(self, case: Case) -> CaseResult:
+        """Checks one case without counting it for the caps."""
+        return self._check(case)[0]
+
     def add(self, case: Case) -> CaseResult:
-        result = self.check_case(case)
-        self._count(result)
+        """Checks one case and counts it for the caps and totals."""
+        result, lanrs, gop_cap_services = self._check(case)
+        self.cases += 1
+        self.points_x100 += result.points_x100
+        video_only = result.video_only
+        if video_only:
+            self.video_only += 1
+        if result.phone_only:
+            self.phone_only += 1
+        for finding in result.findings:
+            self.severities[finding.severity] += 1
+            self.rule_counts[finding.rule] += 1
+        if case.subgroup is not None and case.emergency:
+            self.emergency += 1
+            return result  # R7/R8: emergency-service cases do not count
+        if not case.tss_acute:
+            if self._unit_is_practice:
+                units = (case.bsnr or "unbekannt",)
+            else:
+                units = lanrs or ("unbekannt",)
+            for unit in units:
+                counter = self._units[unit]
+                counter[0] += 1
+                if video_only:
+                    counter[1] += 1
+                    counter[2] += result.points_x100
+        if gop_cap_services:
+            kind_of_visit = {c.visit: c.kind for c in result.contacts}
+            counts = self._gop_counts
+            for service, gop in gop_cap_services:
+                if gop.chapter == CHAPTER_35 and service.gop != CHAPTER_35_OWN_CAP:
+                    counter = counts[(service.lanr or "unbekannt", "35*")]
+                    amount = gop.points * service.multiplier * 100
+                else:
+                    counter = counts[(service.lanr or "unbekannt", service.gop)]
+                    amount = service.multiplier
+                counter[0] += amount
+                if kind_of_visit.get(service.visit) == VIDEO:
+                    counter[1] += amount
         return result
 
-    def check_case(self, case: Case) -> CaseResult:
+    def _check(self, case: Case):  # noqa: C901 - the rules in one pass over the services, for speed
         get = self.catalogue.get
         services = case.services
-        contacts = case.contacts if case.contacts is not None else infer_contacts(case, self.catalogue)
-        findings: list[Finding] = []
-        kind_of_visit = {c.visit: c.kind for c in contacts}
-        kinds = set(kind_of_visit.values())
-        video_only = kinds == {VIDEO}
-        phone_only = bool(kinds) and kinds <= {TELEPHONE, INDIRECT}
-        has_personal = PERSONAL in kinds
-
-        gops = [get(s.gop) for s in services]
+        gops = []
+        visit_flags: dict[int, int] = {}
+        first_of_visit = {}
         pauschalen: dict[str, int] = {}
+        lanrs = set()
         marker = phone_fees = 0
-        for service, gop in zip(services, gops):
+        special = False  # a GOP that needs the slow checks (R1/R4/R10/R11 candidates)
+        gop_cap_services = [] if self._gop_cap else None
+        for service in services:
+            gop = get(service.gop)
+            gops.append(gop)
+            visit = service.visit
+            if visit not in visit_flags:
+                visit_flags[visit] = 0
+                first_of_visit[visit] = service
+            if service.lanr:
+                lanrs.add(service.lanr)
             if gop is None:
                 self.unknown_gops.add(service.gop)
                 continue
             kind = gop.kind
-            if kind == PAUSCHALE:
+            if kind is PAUSCHALE:
                 pauschalen[service.gop] = pauschalen.get(service.gop, 0) + 1
-            elif kind == MARKER:
-                marker += 1
-            elif kind == TELEPHONE_FEE:
+            elif kind is VIDEO_SURCHARGE:
+                visit_flags[visit] |= 1
+            elif kind is TELEPHONE_FEE:
+                visit_flags[visit] |= 2
                 phone_fees += 1
+            elif kind is MARKER:
+                marker += 1
+            elif kind is EXCLUDED:
+                special = True
+            elif gop_cap_services is not None and kind is SERVICE and gop.video:
+                gop_cap_services.append((service, gop))
+            if not gop.video:
+                visit_flags[visit] |= 4
+                special = True
+            elif gop.min_contacts:
+                special = True
+
+        if case.contacts is None:
+            # Contact inference (KVDT states no contacts), one contact per visit (5000 group): a visit
+            # with 01450 is a video contact, with 01435 a telephone contact, with a GOP that cannot be
+            # delivered by video a personal contact; any other visit takes the case's marker (88220 →
+            # video, 01435 → telephone, neither → personal: a Pauschale alone means a personal visit).
+            default = VIDEO if marker else TELEPHONE if phone_fees else PERSONAL
+            contacts = []
+            for visit, flags in visit_flags.items():
+                first = first_of_visit[visit]
+                kind = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 else default
+                contacts.append(Contact(first.date, kind, visit, first.time))
+        else:
+            contacts = case.contacts
+        kind_of_visit = {c.visit: c.kind for c in contacts}
+        kinds = set(kind_of_visit.values())
+        video_only = kinds == _ONLY_VIDEO
+        phone_only = bool(kinds) and kinds <= _PHONE_KINDS
+        findings: list[Finding] = []
 
         # R6: the 88220 marker.
         if video_only and not marker:
             findings.append(Finding("R6", ERROR, "Behandlungsfall mit ausschließlich Videokontakten: "
                                                  "Pseudo-GOP 88220 ergänzen."))
         elif marker and not video_only:
-            why = "einem persönlichen Kontakt" if has_personal else "Kontakten, die nicht alle per Video stattfanden"
+            why = "einem persönlichen Kontakt" if PERSONAL in kinds else "Kontakten, die nicht alle per Video stattfanden"
             findings.append(Finding("R6", ERROR, f"88220 steht in einem Fall mit {why}: 88220 entfernen "
                                                  "(nur für Fälle mit ausschließlich Videokontakten)."))
         # R1/R2: 01435.
@@ -247,31 +292,26 @@ class QuarterCheck:
                 findings.append(Finding("R5", ERROR, f"Pauschale {code} ist {count}-mal angesetzt; sie ist nur "
                                                      "einmal im Behandlungsfall berechnungsfähig."))
         # R12: doctor groups without video.
-        if VIDEO in kinds:
-            barred = sorted({gop.chapter for gop in gops if gop is not None and gop.kind == PAUSCHALE
-                             and gop.chapter in self.ruleset.no_video_chapters})
+        if VIDEO in kinds and pauschalen:
+            barred = sorted({get(code).chapter for code in pauschalen} & self.ruleset.no_video_chapters)
             if barred:
                 findings.append(Finding("R12", ERROR, f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
                                                       "keine Videosprechstunde abrechnen: Videoleistungen streichen."))
 
-        # Lines, with R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10, R9.
+        # Lines, with R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10.
         deduction_of: dict[str, tuple[int, str]] = {}
         if video_only:
-            for service, gop in zip(services, gops):
-                if gop is not None and gop.kind == PAUSCHALE and gop.deduction:
-                    deduction_of[service.gop] = (gop.deduction, gop.video_code)
+            for code in pauschalen:
+                gop = get(code)
+                if gop.deduction:
+                    deduction_of[code] = (gop.deduction, gop.video_code or code)
                     for link in gop.links:
-                        deduction_of.setdefault(link, (gop.deduction, ""))
+                        deduction_of.setdefault(link, (gop.deduction, link))
         lines = []
         total = 0
         reduced = []
         not_billable = []
-        visits_by_day: dict[dt.date, set[int]] = defaultdict(set)
-        for contact in contacts:
-            visits_by_day[contact.date].add(contact.visit)
-        busy_days = {day for day, visits in visits_by_day.items() if len(visits) > 1}
-        untimed: dict[dt.date, list[str]] = defaultdict(list)
-        contact_count = sum(1 for c in contacts if c.kind in (PERSONAL, VIDEO))
+        contact_count = None
         for service, gop in zip(services, gops):
             code = service.gop
             if gop is None:
@@ -279,31 +319,33 @@ class QuarterCheck:
                 continue
             factor = 100
             billed = code
-            kind = gop.kind
-            if video_only and kind == EXCLUDED:
-                factor = 0
-                not_billable.append(code)
-            elif code in deduction_of and kind in (PAUSCHALE, LINKED):
-                deduction, video_code = deduction_of[code]
+            if deduction_of and code in deduction_of:
+                deduction, billed = deduction_of[code]
                 factor = 100 - deduction
-                billed = (video_code or gop.video_code or code) if kind == PAUSCHALE else code
                 reduced.append((code, deduction, billed))
-            if not gop.video and kind_of_visit.get(service.visit) == VIDEO:
-                if kind == PAUSCHALE:
-                    findings.append(Finding("R11", ERROR, f"Pauschale {code} ist im Rahmen einer Videosprechstunde "
-                                                          "nicht berechnungsfähig."))
-                else:
-                    findings.append(Finding("R1", ERROR, f"GOP {code} am {_date(service.date)} kann nicht per Video "
-                                                         "erbracht werden: für einen persönlichen Kontakt eine "
-                                                         "eigene Inanspruchnahme mit Uhrzeit angeben."))
-                factor = 0
-            if gop.min_contacts and contact_count < gop.min_contacts:
-                findings.append(Finding("R10", WARNING, f"GOP {code} setzt mindestens {gop.min_contacts} "
-                                                        f"Arzt-Patienten-Kontakte voraus, gefunden {contact_count} "
-                                                        "(Videokontakte zählen als persönliche)."))
+            if special:
+                kind = gop.kind
+                if video_only and kind is EXCLUDED:
+                    factor = 0
+                    not_billable.append(code)
+                elif not gop.video and kind_of_visit.get(service.visit) == VIDEO:
+                    if kind is PAUSCHALE:
+                        findings.append(Finding("R11", ERROR, f"Pauschale {code} ist im Rahmen einer "
+                                                              "Videosprechstunde nicht berechnungsfähig."))
+                    else:
+                        findings.append(Finding("R1", ERROR, f"GOP {code} am {_date(service.date)} kann nicht per "
+                                                             "Video erbracht werden: für einen persönlichen Kontakt "
+                                                             "eine eigene Inanspruchnahme mit Uhrzeit angeben."))
+                    factor = 0
+                if gop.min_contacts:
+                    if contact_count is None:
+                        contact_count = sum(1 for c in contacts if c.kind is PERSONAL or c.kind is VIDEO)
+                    if contact_count < gop.min_contacts:
+                        findings.append(Finding("R10", WARNING, f"GOP {code} setzt mindestens {gop.min_contacts} "
+                                                                f"Arzt-Patienten-Kontakte voraus, gefunden "
+                                                                f"{contact_count} (Videokontakte zählen als "
+                                                                "persönliche)."))
             points = gop.points * service.multiplier * factor
-            if points and service.time is None and service.date in busy_days:
-                untimed[service.date].append(code)
             total += points
             lines.append((code, service.date, billed, factor, points))
         if reduced:
@@ -312,20 +354,31 @@ class QuarterCheck:
         if not_billable:
             findings.append(Finding("R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: "
                                                  f"{', '.join(not_billable)} streichen."))
+        # R9: several visits on one day need times for billable services.
+        if len(contacts) > 1 and len({c.date for c in contacts}) < len(contacts):
+            self._times(contacts, services, lines, findings)
+        for lanr in lanrs:
+            problem = self._lanr_checked.get(lanr, _UNCHECKED)
+            if problem is _UNCHECKED:
+                problem = self._lanr_problem(lanr)
+            if problem:
+                findings.append(Finding("LANR", WARNING, problem))
+        return CaseResult(case, video_only, phone_only, contacts, findings, lines, total), lanrs, gop_cap_services
+
+    @staticmethod
+    def _times(contacts, services, lines, findings) -> None:
+        visits_by_day: dict[dt.date, set[int]] = defaultdict(set)
+        for contact in contacts:
+            visits_by_day[contact.date].add(contact.visit)
+        untimed: dict[dt.date, list[str]] = defaultdict(list)
+        for service, line in zip(services, lines):
+            if line[4] and service.time is None and len(visits_by_day[service.date]) > 1:
+                untimed[service.date].append(service.gop)
         for day, codes in sorted(untimed.items()):
             findings.append(Finding("R9", ERROR, f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) "
                                                  f"für {', '.join(codes)} angeben."))
-        for lanr in {s.lanr for s in services if s.lanr}:
-            problem = self._lanr_problem(lanr)
-            if problem:
-                findings.append(Finding("LANR", WARNING, problem))
-        return CaseResult(case, video_only, phone_only, contacts, findings, lines, total)
 
     def _lanr_problem(self, lanr: str) -> str | None:
-        try:
-            return self._lanr_checked[lanr]
-        except KeyError:
-            pass
         try:
             parse_lanr(lanr)
             problem = None
@@ -333,53 +386,6 @@ class QuarterCheck:
             problem = f"LANR {lanr}: {exc.message} Bitte prüfen (der Fall wird trotzdem geprüft)."
         self._lanr_checked[lanr] = problem
         return problem
-
-    # -- counters for caps and totals -------------------------------------------------------------
-    def _count(self, result: CaseResult) -> None:
-        case = result.case
-        self.cases += 1
-        self.points_x100 += result.points_x100
-        if result.video_only:
-            self.video_only += 1
-        if result.phone_only:
-            self.phone_only += 1
-        for finding in result.findings:
-            self.severities[finding.severity] += 1
-            self.rule_counts[finding.rule] += 1
-        emergency = case.emergency
-        if emergency:
-            self.emergency += 1
-            return  # R7/R8: emergency-service cases do not count
-        ruleset = self.ruleset
-        if not case.tss_acute:
-            if ruleset.case_cap_unit == "bsnr":
-                units = {case.bsnr or "unbekannt"}
-            else:
-                units = {s.lanr for s in case.services if s.lanr} or {"unbekannt"}
-            for unit in units:
-                counter = self._units[unit]
-                counter[0] += 1
-                if result.video_only:
-                    counter[1] += 1
-                    counter[2] += result.points_x100
-        if ruleset.gop_cap_percent is not None:
-            get = self.catalogue.get
-            kind_of_visit = {c.visit: c.kind for c in result.contacts}
-            counts = self._gop_counts
-            for service in case.services:
-                gop = get(service.gop)
-                if gop is None or gop.kind != SERVICE or not gop.video:
-                    continue
-                by_video = kind_of_visit.get(service.visit) == VIDEO
-                if gop.chapter == CHAPTER_35 and service.gop != CHAPTER_35_OWN_CAP:
-                    counter = counts[(service.lanr or "unbekannt", "35*")]
-                    amount = gop.points * service.multiplier * 100
-                else:
-                    counter = counts[(service.lanr or "unbekannt", service.gop)]
-                    amount = service.multiplier
-                counter[0] += amount
-                if by_video:
-                    counter[1] += amount
 
     def summary(self) -> Summary:
         ruleset = self.ruleset

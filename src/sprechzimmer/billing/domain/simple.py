@@ -94,6 +94,7 @@ def _case(raw, number: int, bsnr: str | None) -> Case:
             kind = item.get("kind")
             if kind not in CONTACT_KINDS:
                 _fail(at, f"kind ist eine von {', '.join(CONTACT_KINDS)}.")
+            kind = CONTACT_KINDS[CONTACT_KINDS.index(kind)]  # the model's own string, compared with ``is``
             contacts.append(Contact(_date(item.get("date"), at), kind, index, _time(item.get("time"), at)))
     services_raw = raw.get("services", [])
     if not isinstance(services_raw, list):
