@@ -118,6 +118,8 @@ class KvdtReader:
                     bad = _suspicious(rest) and _BAD_BYTES.search(rest)
                     if bad:
                         self._bad_byte(rest, bad, number)
+                    if adjust == 1 and not rest.endswith(b"\r"):
+                        rest += b"\r"  # the last line may lack its line end
                     lines = [rest]
                     rest = b""
                     last_block = True
@@ -244,8 +246,7 @@ class KvdtReader:
 
     # -- slow paths, called once per distinct line head or on error ---------------------------------
     def _scan(self, lines: list[bytes], base: int, adjust: int, last_block: bool, fields: bool = False) -> None:
-        """Finds the line the fast check refused and raises its error (the last line of a file may
-        lack its line end: that alone is no error)."""
+        """Finds the line the fast check refused and raises its error."""
         for index, line in enumerate(lines):
             number = base + index + 1
             head = line[:7]
@@ -258,8 +259,6 @@ class KvdtReader:
             if declared < 9:
                 raise KvdtError(number, _field(line), f"Längenangabe {declared} ist kleiner als 9.")
             if len(line) + adjust == declared:
-                continue
-            if last_block and index == len(lines) - 1 and len(line) + 2 == declared:
                 continue
             if adjust == 1 and not line.endswith(b"\r") and len(line) + 2 == declared:
                 reason = "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF."
