@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "sprechzimmer.accounts",
     "sprechzimmer.records",
     "sprechzimmer.video",
+    "sprechzimmer.billing",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,8 @@ STUN_URLS = envlist("STUN_URLS", [])
 TURN_URLS = envlist("TURN_URLS", [])
 TURN_SECRET = envstr("TURN_SECRET")
 TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
+# Largest quarter file the billing check accepts (bytes).
+EBM_UPLOAD_MAX_BYTES = envint("EBM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)

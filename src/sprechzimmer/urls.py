@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from sprechzimmer.accounts import views as accounts
+from sprechzimmer.billing import views as billing
 from sprechzimmer.records import views as records
 from sprechzimmer.video import views as video
 
@@ -32,6 +33,12 @@ urlpatterns = [
     path("sprechstunde/", video.join, name="join"),
     path("api/sprechstunde/zugang/", video.api_patient_access, name="api_patient_access"),
     path("api/sprechstunde/einwilligung/", video.api_patient_consent, name="api_patient_consent"),
+    path("praxis/abrechnung/", billing.index, name="billing"),
+    path("praxis/abrechnung/pruefen/", billing.upload, name="billing_upload"),
+    path("praxis/abrechnung/videokontakte/", billing.video_contacts, name="billing_video_contacts"),
+    path("praxis/abrechnung/<int:pk>/", billing.report, name="billing_report"),
+    path("praxis/abrechnung/<int:pk>/befunde.csv", billing.report_csv, name="billing_report_csv"),
+    path("praxis/abrechnung/<int:pk>/bericht.pdf", billing.report_pdf, name="billing_report_pdf"),
     path("api/kv/", accounts.kv_codes, name="kv_codes"),
     path("api/schluessel/", accounts.api_keys, name="api_keys"),
     path("api/schluessel/freigaben/", accounts.api_key_grants, name="api_key_grants"),

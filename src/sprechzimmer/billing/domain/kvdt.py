@@ -31,13 +31,19 @@ _TREATMENT_BYTES = {kind.encode(): kind for kind in TREATMENT_RECORDS}
 
 # What the reader does with a field (the dictionary maps line heads to these).
 _IGNORE, _RECORD, _CASE_ID, _QUARTER, _SUBGROUP, _DATE, _GOP, _MULTIPLIER, _TIME, _LANR, _BSNR_SERVICE, \
-    _BSNR, _TSS = range(13)
+    _BSNR, _TSS, _PRIVATE = range(14)
 _ACTIONS = {
     "8000": _RECORD, "3000": _CASE_ID, "4101": _QUARTER, "4239": _SUBGROUP, "5000": _DATE, "5001": _GOP,
     "5005": _MULTIPLIER, "5006": _TIME, "5099": _LANR, "5098": _BSNR_SERVICE, "0201": _BSNR, "4103": _TSS,
 }
 _LEN3 = {b"%03d" % n: n for n in range(1000)}
 _FIELD_ACTION = {b"%04d" % n: _ACTIONS.get("%04d" % n, _IGNORE) for n in range(10000)}
+#: Fields an upload to the server may carry with content (everything the rules need, no patient
+#: data). The browser blanks every other field before upload (static/…/js/kvdtstrip.js); in privacy
+#: mode the reader refuses a file where one still has content.
+UPLOAD_FIELDS = frozenset(_ACTIONS) | {"9103", "9106", "9132", "9212", "0203", "0212", "8100"}
+_FIELD_ACTION_PRIVATE = {field: action if field.decode() in UPLOAD_FIELDS else _PRIVATE
+                         for field, action in _FIELD_ACTION.items()}
 _HEAD3 = itemgetter(slice(0, 3))
 _FIELD4 = itemgetter(slice(3, 7))
 FIELD_NAMES = {
@@ -86,8 +92,9 @@ def _field(line: bytes) -> str | None:
 class KvdtReader:
     """Reads cases from a binary stream. After iteration ``quarter`` and ``bsnr`` are set."""
 
-    def __init__(self, stream: BinaryIO, quarter: Quarter | None = None):
+    def __init__(self, stream: BinaryIO, quarter: Quarter | None = None, *, privacy: bool = False):
         self.stream = stream
+        self._field_action = _FIELD_ACTION_PRIVATE if privacy else _FIELD_ACTION
         self.quarter = quarter  # from field 4101 unless given
         self._quarter_raw = quarter.kvdt.encode() if quarter else None
         self._strict_quarter = quarter is None
@@ -110,6 +117,7 @@ class KvdtReader:
         record_line = 0
         seen_record = False
         read = self.stream.read
+        field_action = self._field_action.get
         rest = b""
         while True:
             block = read(BLOCK)
@@ -154,12 +162,17 @@ class KvdtReader:
             if any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)), map(len, lines)),
                        repeat(adjust))):
                 self._scan(lines, base, adjust, last_block)
-            actions = list(map(_FIELD_ACTION.get, map(_FIELD4, lines)))
+            actions = list(map(field_action, map(_FIELD4, lines)))
             if None in actions:
                 self._scan(lines, base, adjust, last_block, fields=True)
             for number, line, action in zip(compress(count(base + 1), actions), compress(lines, actions),
                                             compress(actions, actions)):
                 value = line[7:cut]
+                if action == _PRIVATE:
+                    if value:
+                        raise KvdtError(number, _field(line), "Patientendaten (Namen, Anschrift, Versicherung, "
+                                                              "Diagnosen) dürfen nicht hochgeladen werden.")
+                    continue
                 if action == _GOP:
                     if case is None:
                         continue

@@ -58,12 +58,9 @@ def head_dict(run: CheckRun) -> dict:
             "case_cap_unit": ruleset.case_cap_unit}
 
 
-def report_dict(run: CheckRun, *, max_cases: int | None = None) -> dict:
+def report_dict(run: CheckRun, *, only_findings: bool = False) -> dict:
     """The whole report in memory (for the web page, whose uploads are small)."""
-    cases = []
-    for result in run.results():
-        if max_cases is None or len(cases) < max_cases:
-            cases.append(case_dict(result))
+    cases = [case_dict(result) for result in run.results() if result.findings or not only_findings]
     return {**head_dict(run), "bsnr": run.bsnr, "cases": cases, **summary_dict(run.summary())}
 
 

@@ -147,6 +147,8 @@ class QuarterCheck:
         self.severities = dict.fromkeys(SEVERITIES, 0)
         self.rule_counts: dict[str, int] = defaultdict(int)
         self.unknown_gops: set[str] = set()
+        self.counted = 0  # cases the case cap counts, practice-wide (no emergency, no TSS acute)
+        self.counted_video_only = 0
         self._unit_is_practice = self.ruleset.case_cap_unit == "bsnr"
         self._gop_cap = self.ruleset.gop_cap_percent is not None
 
@@ -172,6 +174,9 @@ class QuarterCheck:
             self.emergency += 1
             return result  # R7/R8: emergency-service cases do not count
         if not case.tss_acute:
+            self.counted += 1
+            if video_only:
+                self.counted_video_only += 1
             if self._unit_is_practice:
                 units = (case.bsnr or "unbekannt",)
             else:
@@ -349,7 +354,7 @@ class QuarterCheck:
             total += points
             lines.append((code, service.date, billed, factor, points))
         if reduced:
-            text = "; ".join(f"{code} −{pct} % (als {billed})" for code, pct, billed in reduced)
+            text = "; ".join(f"{code} – {pct} % (als {billed})" for code, pct, billed in reduced)
             findings.append(Finding("R3", INFO, f"Reiner Videofall: Abschlag {text}; die KV nimmt ihn vor."))
         if not_billable:
             findings.append(Finding("R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: "
@@ -424,6 +429,8 @@ class QuarterCheck:
             "video_only_cases": self.video_only,
             "phone_only_cases": self.phone_only,
             "emergency_cases": self.emergency,
+            "counted_cases": self.counted,
+            "counted_video_only_cases": self.counted_video_only,
             "findings": dict(self.severities),
             "findings_by_rule": dict(sorted(self.rule_counts.items())),
             "points": str(Decimal(self.points_x100) / 100),

@@ -18,7 +18,7 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 
 def sniff(head: bytes) -> str:
     """``kvdt`` or ``json`` from the first bytes of a file; BillingError otherwise."""
-    stripped = head.lstrip()
+    stripped = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if stripped.startswith(b"{"):
         return "json"
     if head[:3].isdigit() and head[3:7] == b"8000":
@@ -35,7 +35,7 @@ class CheckRun:
     """Reads ``stream`` and checks case by case. Iterate ``results()``, then call ``summary()``."""
 
     def __init__(self, stream: BinaryIO, *, quarter: Quarter | None = None, rulebook: RuleBook | None = None,
-                 catalogue: Catalogue | None = None, ruleset: RuleSet | None = None):
+                 catalogue: Catalogue | None = None, ruleset: RuleSet | None = None, privacy: bool = False):
         self.rulebook = rulebook or RuleBook.load()
         self.catalogue = catalogue or Catalogue.load()
         self.forced_ruleset = ruleset
@@ -56,7 +56,7 @@ class CheckRun:
             self._cases = iter(cases)
             self._reader = None
         else:
-            self._reader = KvdtReader(stream, quarter)
+            self._reader = KvdtReader(stream, quarter, privacy=privacy)
             self._cases = iter(self._reader)
 
     def _start(self) -> QuarterCheck:

@@ -52,7 +52,7 @@ def _text(raw, where: str, pattern: str | None = None, label: str = "Wert") -> s
 
 def read_simple(data: bytes) -> tuple[Quarter, str | None, list[Case]]:
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise BillingError("Die JSON-Datei ist nicht UTF-8-kodiert.") from None
     except json.JSONDecodeError as exc:

@@ -1,0 +1,63 @@
+"""PDF of a stored quarter report (reportlab). ``render(report) -> (filename, mimetype, bytes)``."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .domain.report import SEVERITY_LABELS, euro_text, percent_text
+from .models import QuarterReport
+
+
+def render(report: QuarterReport) -> tuple[str, str, bytes]:
+    data = report.report
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
+                            topMargin=15 * mm, bottomMargin=15 * mm,
+                            title=f"EBM 4.3.1 – Quartal {report.quarter_label}", author="Sprechzimmer")
+    story = [
+        Paragraph(f"Prüfung der Video- und Telefonkontakte (EBM 4.3.1) – Quartal {report.quarter_label}",
+                  styles["Title"]),
+        Paragraph(f"{report.organisation.name}, BSNR {report.organisation.bsnr} · Regelversion {data['ruleset']} "
+                  f"({data.get('ruleset_title', '')}) · Datei {report.filename}", styles["BodyText"]),
+        Spacer(1, 4 * mm),
+    ]
+    totals = data["totals"]
+    story.append(Paragraph(
+        f"{totals['cases']} Fälle, {totals['video_only_cases']} reine Videofälle, {totals['phone_only_cases']} "
+        f"reine Telefonfälle, {totals['emergency_cases']} Notdienstfälle · {totals['findings']['error']} Fehler, "
+        f"{totals['findings']['warning']} Warnungen · {totals['points']} Punkte = {euro_text(totals['euro'])} "
+        f"(Orientierungswert {totals['orientation_value_ct']} ct)", styles["BodyText"]))
+    story.append(Spacer(1, 4 * mm))
+    caps = [["Einheit", "Nummer", "gezählte Fälle", "Videofälle", "Grenze", "Fälle darüber", "gefährdet"]]
+    for cap in data["caps"]:
+        caps.append([cap["unit"].upper(), cap["id"], cap["counted_cases"], cap["video_only_cases"],
+                     percent_text(cap["limit"]), cap["excess_cases"], euro_text(cap["euro_at_risk"])])
+    story += [Paragraph("Obergrenze für Videofälle (R7)", styles["Heading2"]), _table(caps, [30 * mm] * 7)]
+    rows = [["Fall", "LANR", "Regel", "Schwere", "Hinweis"]]
+    for case in data["cases"]:
+        for finding in case["findings"]:
+            rows.append([case["case_id"], case["lanr"] or "–", finding["rule"], SEVERITY_LABELS[finding["severity"]],
+                         Paragraph(finding["message"], small)])
+    story += [Paragraph("Befunde", styles["Heading2"])]
+    story.append(_table(rows, [25 * mm, 25 * mm, 15 * mm, 20 * mm, 180 * mm]) if len(rows) > 1
+                 else Paragraph("Keine Befunde.", styles["BodyText"]))
+    doc.build(story)
+    return f"ebm-431-{report.year}-Q{report.number}.pdf", "application/pdf", buffer.getvalue()
+
+
+def _table(rows, widths):
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8), ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    return table

@@ -1,0 +1,156 @@
+"""The practice's billing check: upload a quarter file, read the report, export it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from sprechzimmer.accounts.access import json_error, member_required
+from sprechzimmer.video.domain import BERLIN
+from sprechzimmer.video.models import VideoContact
+
+from . import pdf
+from .domain.model import BillingError, Quarter
+from .domain.report import findings_csv, percent_text, report_dict
+from .domain.run import CheckRun
+from .domain.simple import FORMAT
+from .models import QuarterReport
+
+CHART_QUARTERS = 8
+
+
+def _reports(organisation):
+    return QuarterReport.objects.filter(organisation=organisation)
+
+
+def _chart(reports: list[QuarterReport]) -> list[dict]:
+    """Bars of the video-only share per quarter (oldest first), in a 0–100 coordinate system."""
+    bars = []
+    for index, report in enumerate(sorted(reports, key=lambda r: (r.year, r.number))[-CHART_QUARTERS:]):
+        share = report.share * 100
+        bars.append({
+            "label": report.quarter_label, "x": 8 + index * 36, "height": round(share, 1), "y": round(100 - share, 1),
+            "share": f"{share:.1f}".replace(".", ","),
+            "limit_y": None if report.limit is None else round(100 - float(report.limit) * 100, 1),
+            "over": report.limit is not None and report.share > float(report.limit),
+        })
+    return bars
+
+
+@member_required
+def index(request):
+    reports = list(_reports(request.user.organisation))
+    today = dt.datetime.now(BERLIN).date()
+    quarters = [Quarter.of(today).shift(-n) for n in range(0, 8)]
+    return render(request, "billing/index.html", {
+        "reports": reports, "bars": _chart(reports), "quarters": quarters,
+        "max_mb": settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024), "max_bytes": settings.EBM_UPLOAD_MAX_BYTES,
+    })
+
+
+@member_required
+@require_POST
+def upload(request):
+    upload = request.FILES.get("file")
+    if upload is None:
+        return json_error("Bitte wählen Sie eine Quartalsdatei (KVDT .con oder JSON-Fallformat).")
+    if upload.size == 0:
+        return json_error("Die Datei ist leer.")
+    if upload.size > settings.EBM_UPLOAD_MAX_BYTES:
+        return json_error(f"Die Datei ist größer als {settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
+    raw_quarter = request.POST.get("quarter", "").strip()
+    try:
+        quarter = Quarter.parse(raw_quarter) if raw_quarter else None
+        with upload.open("rb") as stream:
+            run = CheckRun(stream, quarter=quarter, privacy=True)
+            report = report_dict(run, only_findings=True)
+    except BillingError as exc:
+        return json_error(f"Die Datei wurde nicht übernommen. {exc}")
+    totals = report["totals"]
+    limit = report["caps"][0]["limit"] if report["caps"] else None
+    with transaction.atomic():
+        saved, _ = QuarterReport.objects.update_or_create(
+            organisation=request.user.organisation, year=run.quarter.year, number=run.quarter.number,
+            defaults={
+                "ruleset": report["ruleset"], "filename": upload.name[:200], "uploaded_by": request.user,
+                "cases": totals["cases"], "counted_cases": totals["counted_cases"],
+                "video_only_cases": totals["counted_video_only_cases"],
+                "limit": Decimal(limit) if limit is not None else None,
+                "errors": totals["findings"]["error"], "report": report,
+            })
+    return JsonResponse({"redirect": reverse("billing_report", args=[saved.pk])})
+
+
+def _own_report(request, pk) -> QuarterReport:
+    return get_object_or_404(QuarterReport, pk=pk, organisation=request.user.organisation)
+
+
+@member_required
+def report(request, pk):
+    saved = _own_report(request, pk)
+    data = saved.report
+    gauges = []
+    for cap in data["caps"]:
+        share = cap["video_only_cases"] / cap["counted_cases"] if cap["counted_cases"] else 0
+        limit = float(cap["limit"]) if cap["limit"] is not None else None
+        gauges.append({**cap, "share_pct": round(share * 100, 1), "limit_pct": None if limit is None else limit * 100,
+                       "limit_text": percent_text(cap["limit"]), "over": cap["excess_cases"] > 0,
+                       "share_text": f"{share * 100:.1f}".replace(".", ",")})
+    rows = [(case, finding) for case in data["cases"] for finding in case["findings"]]
+    return render(request, "billing/report.html", {"saved": saved, "data": data, "gauges": gauges, "rows": rows})
+
+
+@member_required
+def report_csv(request, pk):
+    saved = _own_report(request, pk)
+    response = HttpResponse(findings_csv(saved.report).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ebm-431-{saved.year}-Q{saved.number}.csv"'
+    return response
+
+
+@member_required
+def report_pdf(request, pk):
+    filename, mimetype, content = pdf.render(_own_report(request, pk))
+    response = HttpResponse(content, content_type=mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@member_required
+def video_contacts(request):
+    """The quarter's video contacts recorded by the Videosprechstunde, in the simple JSON format.
+
+    One case per appointment: the server cannot tell whether two appointments are the same
+    patient (patient data is encrypted in the browser), so the practice merges cases in its PVS."""
+    try:
+        quarter = Quarter.parse(request.GET.get("quarter", ""))
+    except BillingError as exc:
+        return json_error(str(exc))
+    start = dt.datetime.combine(quarter.first_day, dt.time(), BERLIN)
+    end = dt.datetime.combine(quarter.shift(1).first_day, dt.time(), BERLIN)
+    contacts = (VideoContact.objects.filter(organisation=request.user.organisation, started_at__gte=start,
+                                            started_at__lt=end).select_related("doctor").order_by("started_at"))
+    cases: dict[str, dict] = {}
+    for contact in contacts:
+        key = f"T{contact.appointment_id}" if contact.appointment_id else f"K{contact.pk}"
+        local = contact.started_at.astimezone(BERLIN)
+        item = cases.setdefault(key, {"case_id": key, "record_type": "0101", "contacts": [], "services": []})
+        day, time = local.date().isoformat(), local.strftime("%H:%M")
+        lanr = contact.doctor.lanr or None
+        item["contacts"].append({"date": day, "time": time, "kind": "video"})
+        item["services"].append({"gop": "01450", "date": day, "time": time, "multiplier": 1, "lanr": lanr})
+        if contact.egk_checked and not any(s["gop"] == "01444" for s in item["services"]):
+            item["services"].append({"gop": "01444", "date": day, "time": time, "multiplier": 1, "lanr": lanr})
+    doc = {"format": FORMAT, "quarter": str(quarter), "bsnr": request.user.organisation.bsnr,
+           "cases": list(cases.values())}
+    response = HttpResponse(json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json")
+    response["Content-Disposition"] = (f'attachment; filename="videokontakte-{quarter.year}-Q{quarter.number}.json"')
+    return response

@@ -1,0 +1,145 @@
+"""The billing page: upload checks, stored reports, exports, ownership (owner vs. outsider)."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from sprechzimmer.billing.domain.run import CheckRun
+from sprechzimmer.billing.models import QuarterReport
+from sprechzimmer.video.domain import BERLIN
+from sprechzimmer.video.models import VideoContact
+from tests import factories
+
+from .builders import case, kvdt_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def practices():
+    own = factories.practice("Praxis Eins")
+    doctor = factories.member(own, main=True)
+    other = factories.practice("Praxis Zwei")
+    outsider = factories.member(other, main=True)
+    return type("P", (), dict(own=own, doctor=doctor, other=other, outsider=outsider))
+
+
+def logged_in(client, user):
+    client.force_login(user)
+    client.get(reverse("dashboard"))  # binds the session to a device
+    return client
+
+
+def quarter_file(**kwargs) -> bytes:
+    cases = [case((2, ["03000", "01450"]), case_id="V1"), case((3, ["03000"]), case_id="P1"),
+             case((4, ["03000"]), case_id="P2")]
+    return kvdt_bytes(cases, **kwargs)
+
+
+def upload(client, content: bytes, name="Z01521234500_01.10.2024_10.00.con", quarter=""):
+    return client.post(reverse("billing_upload"), {"file": SimpleUploadedFile(name, content), "quarter": quarter})
+
+
+def test_upload_stores_a_report_and_renders_it(client, practices):
+    logged_in(client, practices.doctor)
+    response = upload(client, quarter_file())
+    assert response.status_code == 200, response.content
+    saved = QuarterReport.objects.get(organisation=practices.own)
+    assert response.json()["redirect"] == reverse("billing_report", args=[saved.pk])
+    assert (saved.quarter_label, saved.cases, saved.counted_cases, saved.video_only_cases) == ("3/2024", 3, 3, 1)
+    assert [c["case_id"] for c in saved.report["cases"]] == ["V1"]  # only cases with findings are kept
+    page = client.get(reverse("billing_report", args=[saved.pk])).content.decode()
+    assert "88220 ergänzen" in page and "1 Fälle darüber" in page
+    index = client.get(reverse("billing")).content.decode()
+    assert "3/2024" in index and "<svg class=\"chart\"" in index
+
+
+def test_csv_and_pdf_exports(client, practices):
+    logged_in(client, practices.doctor)
+    upload(client, quarter_file())
+    saved = QuarterReport.objects.get()
+    csv = client.get(reverse("billing_report_csv", args=[saved.pk]))
+    text = csv.content.decode("utf-8-sig")
+    assert csv["Content-Type"].startswith("text/csv") and text.splitlines()[0].startswith("Fall;Satzart;LANR")
+    assert "V1;0101;" in text and ";R6;Fehler;" in text
+    pdf = client.get(reverse("billing_report_pdf", args=[saved.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert len(pdf.content) > 1500
+
+
+def test_reupload_of_a_quarter_replaces_its_report(client, practices):
+    logged_in(client, practices.doctor)
+    upload(client, quarter_file())
+    upload(client, kvdt_bytes([case((3, ["03000"]), case_id="P9")]))
+    saved = QuarterReport.objects.get()
+    assert saved.cases == 1 and saved.video_only_cases == 0
+
+
+@pytest.mark.parametrize("content, name, message", [
+    (b"%PDF-1.4 ...", "abrechnung.pdf", "PDF- oder ZIP-Datei"),
+    (b"", "leer.con", "leer"),
+    ("Müller".encode("utf-16"), "x.con", "UTF-16"),
+    (b"0138000con0\r\n0138000besa\r\n0180201521234500\r\n01380000101\r\n0113000V1\r\n0193101Mustermann\r\n",
+     "x.con", "Zeile 6, Feld 3101: Patientendaten"),
+    (b"0138000con0\r\n0148000besa\r\n", "x.con", "Zeile 2"),
+])
+def test_bad_files_get_a_german_message_and_change_nothing(client, practices, content, name, message):
+    logged_in(client, practices.doctor)
+    upload(client, quarter_file())
+    before = QuarterReport.objects.get().report
+    response = upload(client, content, name=name)
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert QuarterReport.objects.get().report == before
+
+
+def test_size_limit(client, practices, settings):
+    settings.EBM_UPLOAD_MAX_BYTES = 1024
+    logged_in(client, practices.doctor)
+    response = upload(client, quarter_file() * 3)
+    assert response.status_code == 400 and "größer als" in response.json()["error"]
+    assert not QuarterReport.objects.exists()
+
+
+def test_report_views_validate_ownership(client, practices):
+    logged_in(client, practices.doctor)
+    upload(client, quarter_file())
+    saved = QuarterReport.objects.get()
+    logged_in(client, practices.outsider)
+    for name in ("billing_report", "billing_report_csv", "billing_report_pdf"):
+        assert client.get(reverse(name, args=[saved.pk])).status_code == 404
+    assert reverse("billing_report", args=[saved.pk]) not in client.get(reverse("billing")).content.decode()
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("billing"))
+    assert response.status_code == 302 and "/konto/login/" in response["Location"]
+    assert client.post(reverse("billing_upload")).status_code == 302
+
+
+def test_video_contacts_export_is_the_practices_own_and_checks_as_video_cases(client, practices):
+    practices.doctor.lanr = "838382202"
+    practices.doctor.save()
+    start = dt.datetime(2024, 8, 5, 9, 30, tzinfo=BERLIN)
+    for minutes in (0, 60 * 24 * 7):
+        VideoContact.objects.create(organisation=practices.own, doctor=practices.doctor, duration_seconds=600,
+                                    started_at=start + dt.timedelta(minutes=minutes), egk_checked=True)
+    VideoContact.objects.create(organisation=practices.other, doctor=practices.outsider, duration_seconds=60,
+                                started_at=start)
+    VideoContact.objects.create(organisation=practices.own, doctor=practices.doctor, duration_seconds=60,
+                                started_at=dt.datetime(2024, 10, 1, 0, 5, tzinfo=BERLIN))  # next quarter
+    logged_in(client, practices.doctor)
+    response = client.get(reverse("billing_video_contacts"), {"quarter": "3/2024"})
+    doc = json.loads(response.content)
+    assert response["Content-Disposition"].startswith("attachment")
+    assert len(doc["cases"]) == 2 and doc["bsnr"] == practices.own.bsnr
+    first = doc["cases"][0]
+    assert first["contacts"] == [{"date": "2024-08-05", "time": "09:30", "kind": "video"}]
+    assert [s["gop"] for s in first["services"]] == ["01450", "01444"]
+    run = CheckRun(io.BytesIO(response.content))
+    results = list(run.results())
+    assert all(r.video_only for r in results) and run.summary().totals["cases"] == 2
+    assert client.get(reverse("billing_video_contacts"), {"quarter": "9/2024"}).status_code == 400
