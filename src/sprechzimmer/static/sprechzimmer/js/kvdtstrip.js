@@ -62,3 +62,19 @@ export function looksLikeJson(bytes) {
   }
   return false;
 }
+
+/**
+ * Why the file cannot be a KVDT file, or null when its first line is a KVDT record header
+ * (`LLL8000…`). Checked before anything is uploaded, so a wrong file (a letter as PDF, a
+ * spreadsheet) never leaves the computer.
+ * @param {Uint8Array} bytes
+ * @returns {string | null}
+ */
+export function notKvdtReason(bytes) {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return "Die Datei ist UTF-16-kodiert; KVDT verlangt ISO-8859-15. Bitte exportieren Sie sie aus Ihrem Praxisverwaltungssystem erneut.";
+  }
+  const head = String.fromCharCode(...bytes.subarray(0, 7));
+  if (/^\d{3}8000$/.test(head)) return null;
+  return "Das ist keine KVDT-Datei (.con) und nicht das JSON-Fallformat; die erste Zeile einer KVDT-Datei lautet z. B. »0138000con0«. Es wurde nichts hochgeladen.";
+}

@@ -1,0 +1,59 @@
+"""The billing check in the browser: a KVDT file with patient names is stripped in the page,
+checked on the server and reported; the CSV downloads; no name reaches the server; a bad file
+gets a German message and the chosen file stays in the form."""
+
+import pytest
+
+from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+from tests.billing.builders import LANR, lines
+from tests.browser.helpers import login
+
+pytestmark = pytest.mark.browser
+
+(DOCTOR, _, _, _, DOCTOR_TOTP), _staff = DEMO_USERS
+SURNAME = "Quastenberg-Müller"
+FIRST_NAME = "Walburga"
+DIAGNOSIS = "F33.1"
+
+
+def quarter_file() -> bytes:
+    patient = (("3101", SURNAME), ("3102", FIRST_NAME), ("3103", "19440229"), ("3107", "Lindenweg 7"))
+    return lines(("8000", "con0"), ("8000", "besa"), ("0201", "521234500"),
+                 ("8000", "0101"), ("3000", "V77"), *patient, ("4101", "32024"),
+                 ("5000", "20240702"), ("5001", "03000"), ("5099", LANR), ("5001", "01450"), ("5099", LANR),
+                 ("6001", DIAGNOSIS),
+                 ("8000", "0101"), ("3000", "P78"), *patient, ("4101", "32024"),
+                 ("5000", "20240703"), ("5001", "03000"), ("5099", LANR), ("5001", "03330"), ("5099", LANR),
+                 ("8000", "con9"))
+
+
+def test_upload_strips_patient_data_and_reports(server, new_page):
+    page = new_page()
+    login(page, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    page.goto("/praxis/abrechnung/")
+    # A wrong file first: message in German, the form keeps the choice.
+    page.set_input_files("#ebm-file", files=[{"name": "brief.pdf", "mimeType": "application/pdf",
+                                              "buffer": b"%PDF-1.7\n%..."}])
+    page.click("#ebm-upload button[type=submit]")
+    page.wait_for_selector("#ebm-upload .status.error")
+    assert "keine KVDT-Datei" in page.text_content("#ebm-upload .status")
+    assert page.evaluate("document.querySelector('#ebm-file').files[0].name") == "brief.pdf"
+
+    page.set_input_files("#ebm-file", files=[{"name": "Z01521234500_01.10.2024_10.00.con",
+                                              "mimeType": "application/octet-stream", "buffer": quarter_file()}])
+    page.click("#ebm-upload button[type=submit]")
+    page.wait_for_url("**/praxis/abrechnung/*/")
+    findings = page.text_content("#findings")
+    assert "V77" in findings and "88220 ergänzen" in findings and "P78" not in findings
+    assert "Grenze 30 %" in page.text_content("main")
+    with page.expect_download() as download:
+        page.click("text=Befunde als CSV")
+    csv = download.value.path().read_text(encoding="utf-8-sig")
+    assert "V77;0101;838382202;ja;nein;nein;R6;Fehler;" in csv
+    page.goto("/praxis/abrechnung/")
+    assert page.locator("svg.chart rect").count() == 1
+
+    dump = server.db.dump() + server.log_path.read_text(encoding="utf-8", errors="replace")
+    for secret in (SURNAME, FIRST_NAME, "Lindenweg", DIAGNOSIS, "19440229"):
+        assert secret not in dump
+    assert "V77" in dump  # the report is stored (the practice's case number is not patient data)
