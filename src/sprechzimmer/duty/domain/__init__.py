@@ -1,0 +1,1 @@
+"""Ärztlicher Bereitschaftsdienst: pure domain core (no Django). Issue 5, in progress."""
