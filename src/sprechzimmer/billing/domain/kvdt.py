@@ -100,7 +100,6 @@ class KvdtReader:
         self._strict_quarter = quarter is None
         self.bsnr: str | None = None
         self.lines = 0
-        self.records = 0
 
     # The parser is one long function on purpose: local variables are what make it fast.
     def __iter__(self) -> Iterator[Case]:  # noqa: C901 - one loop, one state machine
@@ -114,7 +113,6 @@ class KvdtReader:
         service: Service | None = None
         date: dt.date | None = None
         visit = 0
-        record_line = 0
         seen_record = False
         read = self.stream.read
         field_action = self._field_action.get
@@ -130,7 +128,6 @@ class KvdtReader:
                         rest += b"\r"  # the last line may lack its line end
                     lines = [rest]
                     rest = b""
-                    last_block = True
                 else:
                     break
             else:
@@ -148,7 +145,6 @@ class KvdtReader:
                 rest = block[end + 1:]
                 block = block[:end]
                 lines = block.split(b"\n")
-                last_block = False
             if adjust is None:
                 first = lines[0]
                 adjust, cut = (1, -1) if first.endswith(b"\r") else (2, None)
@@ -159,12 +155,10 @@ class KvdtReader:
             # four-digit field), then walk in Python only over the lines of fields the rules use.
             base = number
             number += len(lines)
-            if any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)), map(len, lines)),
-                       repeat(adjust))):
-                self._scan(lines, base, adjust, last_block)
             actions = list(map(field_action, map(_FIELD4, lines)))
-            if None in actions:
-                self._scan(lines, base, adjust, last_block, fields=True)
+            if None in actions or any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)),
+                                                  map(len, lines)), repeat(adjust))):
+                self._scan(lines, base, adjust)
             for number, line, action in zip(compress(count(base + 1), actions), compress(lines, actions),
                                             compress(actions, actions)):
                 value = line[7:cut]
@@ -207,14 +201,12 @@ class KvdtReader:
                     service.lanr = lanr
                 elif action == _RECORD:
                     if case is not None:
-                        yield self._finish(case, record_line)
+                        yield self._finish(case)
                         case = None
                     seen_record = True
-                    self.records += 1
                     kind = _TREATMENT_BYTES.get(value)
                     if kind is not None:
                         case = Case("", kind, self.bsnr, line=number)
-                        record_line = number
                         service = None
                         date = None
                         visit = 0
@@ -254,11 +246,11 @@ class KvdtReader:
         if not seen_record:
             raise KvdtError(max(number, 1), None, "keine KVDT-Datei: kein Satz (Feld 8000) gefunden.")
         if case is not None:
-            yield self._finish(case, record_line)
+            yield self._finish(case)
         self.lines = number
 
     # -- slow paths, called once per distinct line head or on error ---------------------------------
-    def _scan(self, lines: list[bytes], base: int, adjust: int, last_block: bool, fields: bool = False) -> None:
+    def _scan(self, lines: list[bytes], base: int, adjust: int) -> None:
         """Finds the line the fast check refused and raises its error."""
         for index, line in enumerate(lines):
             number = base + index + 1
@@ -326,9 +318,9 @@ class KvdtReader:
             raise KvdtError(number, "4101", f"Quartal {quarter} weicht vom Quartal der Datei ({self.quarter}) ab.")
 
     @staticmethod
-    def _finish(case: Case, line: int) -> Case:
+    def _finish(case: Case) -> Case:
         if not case.case_id:
-            raise KvdtError(line, "3000", "dem Behandlungsfall fehlt die Patientennummer (Feld 3000).")
+            raise KvdtError(case.line, "3000", "dem Behandlungsfall fehlt die Patientennummer (Feld 3000).")
         return case
 
 

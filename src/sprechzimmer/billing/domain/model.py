@@ -88,10 +88,10 @@ class Quarter:
 class Service:
     """Leistung: one GOP on one day, in one visit (Inanspruchnahme) of the case."""
 
-    __slots__ = ("gop", "date", "time", "multiplier", "lanr", "bsnr", "visit", "line")
+    __slots__ = ("gop", "date", "time", "multiplier", "lanr", "bsnr", "visit")
 
     def __init__(self, gop: str, date: dt.date, visit: int, time: str | None = None, multiplier: int = 1,
-                 lanr: str | None = None, bsnr: str | None = None, line: int = 0):
+                 lanr: str | None = None, bsnr: str | None = None):
         self.gop = gop
         self.date = date
         self.visit = visit
@@ -99,10 +99,9 @@ class Service:
         self.multiplier = multiplier
         self.lanr = lanr
         self.bsnr = bsnr
-        self.line = line
 
     def __eq__(self, other):
-        return isinstance(other, Service) and all(getattr(self, s) == getattr(other, s) for s in self.__slots__[:-1])
+        return isinstance(other, Service) and all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
 
     def __repr__(self):
         return f"Service({self.gop} {self.date} visit={self.visit} t={self.time} x{self.multiplier} {self.lanr})"

@@ -159,7 +159,7 @@ class QuarterCheck:
 
     def add(self, case: Case) -> CaseResult:
         """Checks one case and counts it for the caps and totals."""
-        result, lanrs, gop_cap_services = self._check(case)
+        result, lanrs, gop_cap_services, kind_of_visit = self._check(case)
         self.cases += 1
         self.points_x100 += result.points_x100
         video_only = result.video_only
@@ -188,7 +188,6 @@ class QuarterCheck:
                     counter[1] += 1
                     counter[2] += result.points_x100
         if gop_cap_services:
-            kind_of_visit = {c.visit: c.kind for c in result.contacts}
             counts = self._gop_counts
             for service, gop in gop_cap_services:
                 if gop.chapter == CHAPTER_35 and service.gop != CHAPTER_35_OWN_CAP:
@@ -368,7 +367,8 @@ class QuarterCheck:
                 problem = self._lanr_problem(lanr)
             if problem:
                 findings.append(Finding("LANR", WARNING, problem))
-        return CaseResult(case, video_only, phone_only, contacts, findings, lines, total), lanrs, gop_cap_services
+        result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total)
+        return result, lanrs, gop_cap_services, kind_of_visit
 
     @staticmethod
     def _times(contacts, services, lines, findings) -> None:

@@ -17,6 +17,7 @@ import json
 import re
 
 from .catalogue import GOP_PATTERN
+from .kvdt import TREATMENT_RECORDS
 from .model import CONTACT_KINDS, BillingError, Case, Contact, Quarter, Service
 
 FORMAT = "sprechzimmer-ebm/1"
@@ -77,7 +78,7 @@ def _case(raw, number: int, bsnr: str | None) -> Case:
     case_id = _text(raw.get("case_id"), where, label="Fallnummer (case_id)")
     where = f"Fall {number} ({case_id})"
     record_type = raw.get("record_type", "0101")
-    if record_type not in ("0101", "0102", "0103", "0104"):
+    if record_type not in TREATMENT_RECORDS:
         _fail(where, "record_type ist 0101, 0102, 0103 oder 0104.")
     subgroup = raw.get("subgroup")
     if subgroup is not None and not (isinstance(subgroup, str) and re.fullmatch(r"\d{2}", subgroup)):
