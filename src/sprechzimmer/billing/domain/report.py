@@ -66,13 +66,11 @@ def report_dict(run: CheckRun, *, only_findings: bool = False) -> dict:
 
 def write_json(run: CheckRun, out) -> None:
     results = run.results()
-    first = next(results, None)
-    head = head_dict(run)
-    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "cases": [')
-    if first is not None:
-        out.write("\n" + json.dumps(case_dict(first), ensure_ascii=False))
-        for result in results:
-            out.write(",\n" + json.dumps(case_dict(result), ensure_ascii=False))
+    out.write(json.dumps(head_dict(run), ensure_ascii=False)[:-1] + ', "cases": [')
+    separator = "\n"
+    for result in results:
+        out.write(separator + json.dumps(case_dict(result), ensure_ascii=False))
+        separator = ",\n"
     tail = {"bsnr": run.bsnr, **summary_dict(run.summary())}
     out.write("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n")
 
@@ -91,10 +89,9 @@ def percent_text(limit: str | Decimal | None) -> str:
 
 def write_text(run: CheckRun, out, *, all_cases: bool = False) -> None:
     results = run.results()
-    first = next(results, None)
     ruleset = run.ruleset
     out.write(f"EBM 4.3.1 – Prüfung Quartal {run.quarter}, Regelversion {ruleset.id} ({ruleset.title})\n\n")
-    for result in _chain(first, results) if first is not None else ():
+    for result in results:
         if not result.findings and not all_cases:
             continue
         case = result.case
@@ -128,11 +125,6 @@ def write_summary_text(summary: dict, out, *, unit: str) -> None:
         shown = ", ".join(totals["unknown_gops"][:20])
         out.write(f"GOPs ohne Stammdaten (ohne Punkte gezählt): {shown}"
                   f"{' …' if len(totals['unknown_gops']) > 20 else ''}\n")
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 def findings_csv(report: dict) -> str:

@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from .catalogue import Catalogue
 from .kvdt import KvdtReader
-from .model import BillingError, Quarter
+from .model import BillingError, Case, Quarter
 from .rules import CaseResult, QuarterCheck, Summary
 from .rulesets import RuleBook, RuleSet
 from .simple import read_simple
@@ -68,11 +68,17 @@ class CheckRun:
         return self.check
 
     def results(self) -> Iterator[CaseResult]:
-        add = None
-        for case in self._cases:
-            if add is None:
-                add = (self.check or self._start()).add
-            yield add(case)
+        """The checked cases. The first case is read before this returns, so ``quarter`` and
+        ``ruleset`` are known (KVDT names its quarter in the first record's field 4101) and a report
+        can write its head before the cases."""
+        first = next(self._cases, None)
+        return self._checked(first, self.check or self._start())
+
+    def _checked(self, first: Case | None, check: QuarterCheck) -> Iterator[CaseResult]:
+        if first is not None:
+            yield check.add(first)
+            for case in self._cases:
+                yield check.add(case)
         if self._reader is not None:
             self.bsnr = self._reader.bsnr
 
