@@ -11,6 +11,8 @@ export const UPLOAD_FIELDS = new Set([
 
 const LF = 10;
 const CR = 13;
+const encoder = new TextEncoder();
+const NOT_KVDT_MARKER = encoder.encode("?");
 
 function isDigits(bytes, start, end) {
   for (let i = start; i < end; i++) if (bytes[i] < 48 || bytes[i] > 57) return false;
@@ -37,15 +39,14 @@ export function stripKvdt(bytes) {
     const field = isDigits(bytes, start, start + 7) ? String.fromCharCode(...bytes.subarray(start + 3, start + 7)) : null;
     if (field === null) {
       // Not a KVDT line: send only what the server needs to name the problem, never its content.
-      const marker = new TextEncoder().encode("?");
-      out.set(marker, o); o += marker.length;
+      out.set(NOT_KVDT_MARKER, o); o += NOT_KVDT_MARKER.length;
     } else if (UPLOAD_FIELDS.has(field)) {
       out.set(bytes.subarray(start, contentEnd), o); o += contentEnd - start;
     } else {
       const declared = Number(String.fromCharCode(...bytes.subarray(start, start + 3)));
       const actual = (contentEnd - start) + 2;
       const prefix = declared === actual ? "009" : String.fromCharCode(...bytes.subarray(start, start + 3));
-      const head = new TextEncoder().encode(prefix + field);
+      const head = encoder.encode(prefix + field);
       out.set(head, o); o += head.length;
     }
     out.set(lineEnd, o); o += lineEnd.length;
