@@ -15,3 +15,15 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("CI") and _skipped and exitstatus == 0:
         session.exitstatus = 1
         print(f"\nCI: {len(_skipped)} Test(s) übersprungen – das zählt als Fehler: {_skipped[:5]}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets a channel layer of its own. The Redis layer keeps asyncio locks bound to the
+    event loop that made them, and pytest-asyncio gives every test a new loop; a layer carried over
+    from an earlier test fails with "bound to a different event loop" (a test artefact: a server
+    process has one loop)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield

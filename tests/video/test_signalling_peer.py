@@ -172,6 +172,7 @@ async def test_refusals_keep_the_room_to_two_participants():
     second_tab = await connect(f"/ws/raum/{appointment.pk}/", cookie)
     await expect(second_tab, "state")
     assert (await expect(doctor, "refused"))["reason"] == "replaced"
+    await doctor.disconnect()
     doctor = second_tab
     forged = await connect("/ws/sprechstunde/not-a-token/")
     assert (await expect(forged, "refused"))["reason"] == "invalid"
