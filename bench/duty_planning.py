@@ -1,0 +1,95 @@
+"""Fair duty planning against a greedy round-robin baseline (issue 5).
+
+    .venv/bin/python bench/duty_planning.py [--doctors 250] [--areas 3] [--year 2026] [--limit 60]
+
+One year of duties in BW for N areas × 2 duty types (Sitzdienst, Fahrdienst) and the obliged
+doctors spread over the areas (weights 1.0 / 0.75 / 0.5; ~10 % blocked days; 70 % qualified for
+the Fahrdienst; a third with preferred weekdays). Each area is planned on its own, as the KV does.
+Prints per area and in total: time to the first feasible plan, time to the returned plan, and the
+fairness spread (max and mean deviation from the weighted target hours; weekend/holiday spread),
+next to the greedy baseline on the same input, and the ratio baseline / planner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+
+from sprechzimmer.duty.domain.calendar import duty_slots  # noqa: E402
+from sprechzimmer.duty.domain.planner import Doctor, Duty, Rules, greedy_round_robin, plan  # noqa: E402
+
+TYPES = ("Sitzdienst", "Fahrdienst")
+
+
+def instance(doctors: int, areas: int, year: int, seed: int = 7):
+    rng = random.Random(seed)
+    slots = duty_slots(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    days = [slot.day for slot in slots]
+    result = []
+    for area in range(areas):
+        duties = [Duty(f"{area}-{t}-{slot.day}", t, slot) for slot in slots for t in TYPES]
+        people = []
+        for k in range(doctors // areas + (1 if area < doctors % areas else 0)):
+            weight = rng.choice([Decimal(1)] * 6 + [Decimal("0.75")] * 2 + [Decimal("0.5")] * 2)
+            blocked = frozenset(rng.sample(days, round(len(days) * 0.1)))
+            qualified = frozenset(TYPES) if rng.random() < 0.7 else frozenset({"Sitzdienst"})
+            wishes = frozenset(rng.sample(range(7), 2)) if rng.random() < 0.33 else frozenset()
+            people.append(Doctor(f"{area}-{k}", weight, qualified, blocked, wishes))
+        result.append((duties, people))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--doctors", type=int, default=250)
+    parser.add_argument("--areas", type=int, default=3)
+    parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument("--limit", type=float, default=60.0, help="seconds per area")
+    args = parser.parse_args()
+    rules = Rules(time_limit=args.limit)
+    print(f"{args.areas} areas × {len(TYPES)} types, {args.doctors} doctors, year {args.year}, "
+          f"rest {rules.rest_hours} h, {rules.workers} workers, limit {args.limit:.0f} s per area")
+    header = f"{'area':>4} {'duties':>6} {'docs':>4} | {'first s':>7} {'total s':>7} {'status':>8} " \
+             f"{'max h':>7} {'mean h':>7} {'max we':>6} | {'greedy max h':>12} {'mean h':>7} {'max we':>6}"
+    print(header)
+    totals = {"first": 0.0, "seconds": 0.0}
+    worst = {"plan": [], "greedy": []}
+    started = time.perf_counter()
+    for area, (duties, doctors) in enumerate(instance(args.doctors, args.areas, args.year)):
+        result = plan(duties, doctors, rules)
+        baseline = greedy_round_robin(duties, doctors, rules)
+        totals["first"] += result.seconds_to_first or result.seconds
+        totals["seconds"] += result.seconds
+        worst["plan"].append(result.spread)
+        worst["greedy"].append(baseline.spread)
+        s, g = result.spread, baseline.spread
+        uncovered = len(duties) - len(baseline.assignment)
+        print(f"{area:>4} {len(duties):>6} {len(doctors):>4} | {result.seconds_to_first or 0:>7.1f} {result.seconds:>7.1f} "
+              f"{result.status:>8} {s.max_deviation_hours:>7} {s.mean_deviation_hours:>7} {s.max_special_deviation:>6} | "
+              f"{g.max_deviation_hours:>12} {g.mean_deviation_hours:>7} {g.max_special_deviation:>6}"
+              + (f"  (greedy left {uncovered} uncovered)" if uncovered else "")
+              + (f"  relaxed: {', '.join(result.relaxed)}" if result.relaxed else ""))
+    wall = time.perf_counter() - started
+
+    def agg(spreads, name):
+        return max(getattr(s, name) for s in spreads), sum(getattr(s, name) for s in spreads) / len(spreads)
+
+    p_max, p_mean = agg(worst["plan"], "max_deviation_hours")[0], agg(worst["plan"], "mean_deviation_hours")[1]
+    g_max, g_mean = agg(worst["greedy"], "max_deviation_hours")[0], agg(worst["greedy"], "mean_deviation_hours")[1]
+    pw, gw = agg(worst["plan"], "max_special_deviation")[0], agg(worst["greedy"], "max_special_deviation")[0]
+    print(f"all areas: first feasible after {totals['first']:.1f} s, returned after {totals['seconds']:.1f} s "
+          f"(wall incl. baseline {wall:.1f} s)")
+    print(f"  hours deviation  planner max {p_max:.2f} h mean {p_mean:.2f} h | greedy max {g_max:.2f} h mean {g_mean:.2f} h"
+          f" | ratio max {g_max / max(p_max, Decimal('0.01')):.1f}× mean {g_mean / max(p_mean, Decimal('0.01')):.1f}×")
+    print(f"  weekend/holiday  planner max {pw:.2f} | greedy max {gw:.2f} | ratio {gw / max(pw, Decimal('0.01')):.1f}×")
+
+
+if __name__ == "__main__":
+    main()

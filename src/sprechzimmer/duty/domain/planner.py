@@ -1,0 +1,500 @@
+"""Fair automatic duty planning (Dienstplanung) with OR-Tools CP-SAT. Pure Python, no Django.
+
+One call plans one area (Notfalldienstbereich): its duties and its obliged doctors. The model
+follows the hint of shared/domain/emergency-duty.md that one boolean per doctor × duty with
+absolute hour deviations does not scale, and solves in two steps:
+
+1. **Shares** (small CP-SAT model): how many duties of each *category* (duty type × weekday /
+   weekend / holiday × length in minutes) each doctor gets, so that everybody's hours are as
+   close as possible to the weighted target, weekends and holidays are spread the same way, and
+   preferred duty types are used where that costs no fairness. A few hundred integers: optimal in
+   well under a second.
+2. **Dates** (CP-SAT over doctor × duty booleans, only where the doctor may serve): every duty
+   covered once, those counts met exactly, nobody on a blocked day or without the qualification,
+   the rest period between any two duties, never three weekends in a row, and duties spread over
+   the period (at most the doctor's fair share in any 14 days); preferred weekdays as objective.
+   Should the spread or the exact counts make it infeasible (many blocked days, pinned duties),
+   the step is repeated without the spread, then with counts as soft targets.
+
+**Carry-over:** each doctor brings a balance from earlier plans — hours and weekend/holiday
+duties done beyond (+) or below (−) the fair share. This plan's target is the weighted share of
+its hours corrected by the balance, so fairness holds over the year, not per month. Balances are
+renormalised to sum to zero over the doctors of the plan (a doctor who left takes theirs along).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from ortools.sat.python import cp_model
+
+from .calendar import HOLIDAY, WEEKDAY, WEEKEND, DutySlot
+
+MINUTE = Decimal(60)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One duty to fill: a slot of the calendar in one duty type (Sitzdienst, Fahrdienst)."""
+
+    id: Hashable
+    duty_type: str
+    slot: DutySlot
+
+    @property
+    def minutes(self) -> int:
+        return int(self.slot.hours * MINUTE)
+
+
+@dataclass(frozen=True)
+class Doctor:
+    """An obliged doctor of the area with the weight of their obligation (1.0, 0.75, 0.5 …)."""
+
+    id: Hashable
+    weight: Decimal = Decimal(1)
+    qualified: frozenset[str] = frozenset()  # duty types; empty = all
+    blocked: frozenset[dt.date] = frozenset()  # no duty starts on these days
+    preferred_weekdays: frozenset[int] = frozenset()  # 0 = Monday
+    preferred_types: frozenset[str] = frozenset()
+    balance_hours: Decimal = Decimal(0)  # carried over: + = served more than the fair share
+    balance_special: Decimal = Decimal(0)  # weekend and holiday duties, same sign
+
+    def may_serve(self, duty: Duty) -> bool:
+        return (not self.qualified or duty.duty_type in self.qualified) and duty.slot.day not in self.blocked
+
+
+@dataclass(frozen=True)
+class Rules:
+    rest_hours: int = 24  # free hours between the end of one duty and the start of the next
+    spread_days: int = 14  # window in which a doctor gets at most their fair share of duties
+    time_limit: float = 20.0  # seconds for the whole plan of one area
+    workers: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DoctorLine:
+    """The plan explained for one doctor."""
+
+    doctor: Hashable
+    weight: Decimal
+    target_hours: Decimal
+    assigned_hours: Decimal
+    duties: int
+    special_duties: int  # weekends and holidays
+    target_special: Decimal
+    holidays: int
+    wishes_met: int
+    balance_hours_before: Decimal
+    balance_hours_after: Decimal
+    balance_special_after: Decimal
+
+    @property
+    def deviation(self) -> Decimal:
+        return self.assigned_hours - self.target_hours
+
+
+@dataclass(frozen=True)
+class Spread:
+    max_deviation_hours: Decimal
+    mean_deviation_hours: Decimal
+    max_special_deviation: Decimal
+    mean_special_deviation: Decimal
+
+
+@dataclass
+class Plan:
+    assignment: dict[Hashable, Hashable]  # duty id -> doctor id
+    lines: list[DoctorLine]
+    spread: Spread
+    status: str  # "optimal", "feasible" or "greedy"
+    seconds_to_first: float | None = None  # first complete feasible plan
+    seconds: float = 0.0
+    relaxed: list[str] = field(default_factory=list)  # rules given up to find a plan, in German
+
+
+class PlanningError(Exception):
+    """No plan satisfies the hard rules (German message for the staff)."""
+
+
+def _q(value: Decimal, places: str = "0.01") -> Decimal:
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def targets(duties: list[Duty], doctors: list[Doctor]) -> dict[Hashable, tuple[Decimal, Decimal]]:
+    """Per doctor (target hours, target weekend/holiday duties) of this plan, balances applied."""
+    total_weight = sum((d.weight for d in doctors), Decimal(0))
+    if total_weight <= 0:
+        raise PlanningError("Die Summe der Gewichte der Ärztinnen und Ärzte muss größer als 0 sein.")
+    hours = sum((duty.slot.hours for duty in duties), Decimal(0))
+    special = Decimal(sum(1 for duty in duties if duty.slot.special))
+    carried_hours = sum((d.balance_hours for d in doctors), Decimal(0))
+    carried_special = sum((d.balance_special for d in doctors), Decimal(0))
+    result = {}
+    for d in doctors:
+        share = d.weight / total_weight
+        result[d.id] = ((hours + carried_hours) * share - d.balance_hours,
+                        (special + carried_special) * share - d.balance_special)
+    return result
+
+
+def explain(duties: list[Duty], doctors: list[Doctor], assignment: dict[Hashable, Hashable]) -> tuple[list[DoctorLine], Spread]:
+    """Target vs. assigned hours, weekend/holiday counts and the balance carried forward."""
+    goal = targets(duties, doctors)
+    by_doctor: dict[Hashable, list[Duty]] = defaultdict(list)
+    for duty in duties:
+        if duty.id in assignment:
+            by_doctor[assignment[duty.id]].append(duty)
+    lines = []
+    for d in doctors:
+        mine = by_doctor.get(d.id, [])
+        target_hours, target_special = goal[d.id]
+        assigned = sum((duty.slot.hours for duty in mine), Decimal(0))
+        special = sum(1 for duty in mine if duty.slot.special)
+        lines.append(DoctorLine(
+            doctor=d.id, weight=d.weight, target_hours=_q(target_hours), assigned_hours=assigned,
+            duties=len(mine), special_duties=special, target_special=_q(target_special),
+            holidays=sum(1 for duty in mine if duty.slot.kind == HOLIDAY),
+            wishes_met=sum(1 for duty in mine if _wished(d, duty)),
+            balance_hours_before=d.balance_hours,
+            balance_hours_after=_q(assigned - target_hours),
+            balance_special_after=_q(special - target_special)))
+    count = Decimal(len(lines) or 1)
+    deviations = [abs(line.deviation) for line in lines] or [Decimal(0)]
+    special_dev = [abs(line.special_duties - line.target_special) for line in lines] or [Decimal(0)]
+    spread = Spread(max(deviations), _q(sum(deviations) / count), max(special_dev), _q(sum(special_dev) / count))
+    return lines, spread
+
+
+def _wished(doctor: Doctor, duty: Duty) -> bool:
+    return duty.slot.day.weekday() in doctor.preferred_weekdays or duty.duty_type in doctor.preferred_types
+
+
+def _category(duty: Duty) -> tuple:
+    return (duty.duty_type, duty.slot.kind, duty.minutes)
+
+
+def _conflict(a: Duty, b: Duty, rest: dt.timedelta) -> bool:
+    """The same doctor cannot serve both: they overlap or leave less than the rest period."""
+    first, second = (a, b) if a.slot.start <= b.slot.start else (b, a)
+    return second.slot.start < first.slot.end + rest
+
+
+def _weekend_key(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday() - 5) if day.weekday() >= 5 else day
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    def __init__(self, started: float):
+        super().__init__()
+        self.started = started
+        self.first: float | None = None
+
+    def on_solution_callback(self):
+        if self.first is None:
+            self.first = time.perf_counter() - self.started
+
+
+def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None = None,
+         fixed: dict[Hashable, Hashable] | None = None) -> Plan:
+    """Assign every duty to a doctor. ``fixed`` (duty id -> doctor id) are manual decisions of the
+    staff: kept as they are, and counted towards the doctors' hours."""
+    rules = rules or Rules()
+    started = time.perf_counter()
+    duties = sorted(duties, key=lambda d: (d.slot.start, str(d.duty_type), str(d.id)))
+    doctors = list(doctors)
+    fixed = dict(fixed or {})
+    known = {d.id for d in doctors}
+    for duty_id, doctor_id in fixed.items():
+        if doctor_id not in known:
+            raise PlanningError(f"Der fest eingetragene Dienst {duty_id} gehört zu niemandem dieses Bereichs.")
+    if not duties:
+        lines, spread = explain(duties, doctors, {})
+        return Plan({}, lines, spread, "optimal", 0.0, 0.0)
+    if not doctors:
+        raise PlanningError("In diesem Bereich ist niemand zum Dienst eingeteilt.")
+    uncovered = [duty for duty in duties if duty.id not in fixed and not any(d.may_serve(duty) for d in doctors)]
+    if uncovered:
+        duty = uncovered[0]
+        raise PlanningError(f"Den Dienst am {duty.slot.day:%d.%m.%Y} ({duty.duty_type}) kann niemand übernehmen: "
+                            "alle sind gesperrt oder nicht dafür qualifiziert.")
+
+    counts = _shares(duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0))
+    relaxed: list[str] = []
+    for spread_rule, exact in ((True, True), (False, True), (False, False)):
+        remaining = rules.time_limit - (time.perf_counter() - started)
+        if remaining <= 0.5:
+            break
+        attempt_started = time.perf_counter()
+        solved = _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, remaining)
+        if solved is not None:
+            assignment, status, first = solved
+            lines, spread = explain(duties, doctors, assignment)
+            return Plan(assignment, lines, spread, status,
+                        (attempt_started - started) + first if first is not None else None,
+                        time.perf_counter() - started, relaxed)
+        relaxed.append("gleichmäßige Verteilung über den Zeitraum" if spread_rule
+                       else "exakte Dienstanzahl je Art")
+    raise PlanningError("Es wurde kein Plan gefunden, der alle festen Regeln einhält (Sperrtage, Ruhezeit, "
+                        "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste.")
+
+
+def _shares(duties, doctors, fixed, rules, deadline) -> dict[tuple[Hashable, tuple], int]:
+    """Step 1: duties per doctor and category."""
+    goal = targets(duties, doctors)
+    open_duties = [duty for duty in duties if duty.id not in fixed]
+    per_category: dict[tuple, list[Duty]] = defaultdict(list)
+    for duty in open_duties:
+        per_category[_category(duty)].append(duty)
+    fixed_minutes: dict[Hashable, int] = defaultdict(int)
+    fixed_special: dict[Hashable, int] = defaultdict(int)
+    by_id = {duty.id: duty for duty in duties}
+    for duty_id, doctor_id in fixed.items():
+        if duty_id in by_id:
+            fixed_minutes[doctor_id] += by_id[duty_id].minutes
+            fixed_special[doctor_id] += by_id[duty_id].slot.special
+
+    model = cp_model.CpModel()
+    n = {}
+    for category, members in per_category.items():
+        for d in doctors:
+            available = sum(1 for duty in members if d.may_serve(duty))
+            if available:
+                n[d.id, category] = model.NewIntVar(0, available, "")
+        model.Add(sum(n[d.id, category] for d in doctors if (d.id, category) in n) == len(members))
+    total_minutes = sum(duty.minutes for duty in duties)
+    max_dev = model.NewIntVar(0, total_minutes, "max_dev")
+    max_special_dev = model.NewIntVar(0, 100 * len(duties), "max_special_dev")
+    objective = []
+    for d in doctors:
+        mine = [(category, var) for (doctor_id, category), var in n.items() if doctor_id == d.id]
+        minutes = fixed_minutes[d.id] + sum(var * category[2] for category, var in mine)
+        target_minutes, target_special = goal[d.id]
+        dev = model.NewIntVar(0, total_minutes * 2, "")
+        target = int(_q(target_minutes * MINUTE, "1"))
+        model.Add(dev >= minutes - target)
+        model.Add(dev >= target - minutes)
+        model.Add(max_dev >= dev)
+        special = fixed_special[d.id] + sum(var for category, var in mine if category[1] != WEEKDAY)
+        special_dev = model.NewIntVar(0, 100 * len(duties) * 2, "")
+        special_target = int(_q(target_special * 100, "1"))
+        model.Add(special_dev >= 100 * special - special_target)
+        model.Add(special_dev >= special_target - 100 * special)
+        model.Add(max_special_dev >= special_dev)
+        wished = sum(var for category, var in mine if category[0] in d.preferred_types
+                     or _mostly_on(per_category[category], d.preferred_weekdays))
+        # A special duty off target weighs like a day's hours; hours beat wishes.
+        objective += [dev, 14 * special_dev, -30 * wished]
+    model.Minimize(5 * max_dev + 5 * 14 * max_special_dev + sum(objective))
+    start = _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special)
+    for key, var in n.items():
+        model.AddHint(var, start.get(key, 0))
+    # CP-SAT's portfolio does not always start from the hint within a short budget: keep the
+    # greedy start when the search ends worse than it.
+    best_value, best = None, None
+    for fix_to_hint in (True, False):
+        solver = cp_model.CpSolver()
+        solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
+        solver.parameters.max_time_in_seconds = max(1.0, deadline - time.perf_counter())
+        solver.parameters.num_workers = rules.workers
+        solver.parameters.random_seed = rules.seed
+        status = solver.Solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (best_value is None or solver.ObjectiveValue() < best_value):
+            best_value, best = solver.ObjectiveValue(), {key: solver.Value(var) for key, var in n.items()}
+    if best is None:
+        raise PlanningError("Die Dienste lassen sich nicht auf die Qualifizierten verteilen.")
+    return best
+
+
+def _mostly_on(members: list[Duty], weekdays: frozenset[int]) -> bool:
+    """Wednesday and Friday duties have categories of their own (other hours), so a wish for
+    those weekdays can already be honoured in step 1."""
+    return bool(weekdays) and 2 * sum(1 for duty in members if duty.slot.day.weekday() in weekdays) > len(members)
+
+
+def _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special) -> dict[tuple, int]:
+    """A good start for step 1: weekends and holidays first, then the duty types few may serve,
+    longest duties first; each to whoever may serve and is furthest below their target."""
+    hours_left = {d.id: goal[d.id][0] * MINUTE - fixed_minutes[d.id] for d in doctors}
+    special_left = {d.id: goal[d.id][1] - fixed_special[d.id] for d in doctors}
+    counts: dict[tuple, int] = defaultdict(int)
+    # Duty types few may serve go first, so the others' hours are left for the rest.
+    eligible = {c: sum(1 for d in doctors if d.may_serve(per_category[c][0])) for c in per_category}
+    order = sorted(per_category, key=lambda c: (c[1] == WEEKDAY, eligible[c], -c[2]))
+    for category in order:
+        special = category[1] != WEEKDAY
+        for duty in per_category[category]:
+            options = [d for d in doctors if d.may_serve(duty)]
+            best = max(options, key=lambda d: (special_left[d.id], hours_left[d.id]) if special
+                       else (hours_left[d.id],))
+            counts[best.id, category] += 1
+            hours_left[best.id] -= category[2]
+            special_left[best.id] -= special
+    return counts
+
+
+def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, time_limit):
+    """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved."""
+    goal = targets(duties, doctors)
+    rest = dt.timedelta(hours=rules.rest_hours)
+    model = cp_model.CpModel()
+    x: dict[tuple[Hashable, int], object] = {}  # (doctor id, duty index) -> bool var or 1 for fixed
+    doctor_by_id = {d.id: d for d in doctors}
+    for i, duty in enumerate(duties):
+        if duty.id in fixed:
+            x[fixed[duty.id], i] = 1
+            continue
+        options = [d for d in doctors if d.may_serve(duty)]
+        for d in options:
+            x[d.id, i] = model.NewBoolVar("")
+        model.AddExactlyOne(x[d.id, i] for d in options)
+
+    starts = [duty.slot.start for duty in duties]
+    shortest = min(duty.slot.end - duty.slot.start for duty in duties)
+    days = max(1, (duties[-1].slot.day - duties[0].slot.day).days + 1)
+    penalties = []
+    objective = []
+    for d in doctors:
+        mine = [i for i in range(len(duties)) if (d.id, i) in x]
+        variables = [x[d.id, i] for i in mine]
+        if not mine:
+            continue
+        # Rest period: every pair closer than (shortest duty + rest) conflicts with all others of
+        # its window, so one at-most-one per window; longer duties add single pairs.
+        for position, i in enumerate(mine):
+            window = [i]
+            for j in mine[position + 1:]:
+                if starts[j] >= starts[i] + shortest + rest:
+                    if starts[j] >= duties[i].slot.end + rest:
+                        break
+                    _forbid_pair(model, x[d.id, i], x[d.id, j])
+                else:
+                    window.append(j)
+            if len(window) > 1:
+                _at_most_one(model, [x[d.id, k] for k in window])
+        # Never three weekends in a row.
+        weekends: dict[dt.date, list] = defaultdict(list)
+        for i in mine:
+            if duties[i].slot.kind == WEEKEND:
+                weekends[_weekend_key(duties[i].slot.day)].append(x[d.id, i])
+        for saturday in weekends:
+            run = [weekends.get(saturday + dt.timedelta(weeks=k), []) for k in range(3)]
+            if all(run):
+                _at_most(model, [v for week in run for v in week], 2)
+        # Counts per category from step 1.
+        by_category = defaultdict(list)
+        for i in mine:
+            if duties[i].id not in fixed:
+                by_category[_category(duties[i])].append(x[d.id, i])
+        for category, members in by_category.items():
+            wanted = counts.get((d.id, category), 0)
+            if exact:
+                model.Add(sum(members) == wanted)
+            else:
+                over = model.NewIntVar(0, len(members), "")
+                under = model.NewIntVar(0, wanted, "")
+                model.Add(sum(members) + under - over == wanted)
+                penalties += [100 * over, 100 * under]
+        if not exact:
+            # Counts are only a guide now; keep the hours fair directly (the slow model, but
+            # started from step 1's counts and only needed when those cannot be met).
+            minutes = sum(v * duties[i].minutes for i, v in zip(mine, variables))
+            target = int(_q(goal[d.id][0] * MINUTE, "1"))
+            dev = model.NewIntVar(0, 2 * sum(duty.minutes for duty in duties), "")
+            model.Add(dev >= minutes - target)
+            model.Add(dev >= target - minutes)
+            penalties.append(10 * dev)
+        # Spread: in any window of spread_days, at most the fair share (rounded up) of duties.
+        total = sum(counts.get((d.id, c), 0) for c in by_category) + sum(
+            1 for duty_id, doctor_id in fixed.items() if doctor_id == d.id)
+        if spread_rule and total:
+            limit = max(1, -(-total * rules.spread_days // days))
+            if limit < total:
+                first_day = duties[0].slot.day
+                step = max(1, rules.spread_days // 2)
+                for offset in range(0, days, step):
+                    lo = first_day + dt.timedelta(days=offset)
+                    hi = lo + dt.timedelta(days=rules.spread_days)
+                    window = [x[d.id, i] for i in mine if lo <= duties[i].slot.day < hi]
+                    if len(window) > limit:
+                        _at_most(model, window, limit)
+        doctor = doctor_by_id[d.id]
+        if doctor.preferred_weekdays:
+            objective += [v for i, v in zip(mine, variables)
+                          if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed]
+    # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
+    model.Maximize(sum(objective) - sum(penalties))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = rules.workers
+    solver.parameters.random_seed = rules.seed
+    callback = _FirstSolution(time.perf_counter())
+    status = solver.Solve(model, callback)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    assignment = {}
+    for (doctor_id, i), var in x.items():
+        if isinstance(var, int) or solver.Value(var):
+            assignment[duties[i].id] = doctor_id
+    return assignment, "optimal" if status == cp_model.OPTIMAL else "feasible", callback.first
+
+
+def _forbid_pair(model, a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        return  # two fixed duties: the staff decided so, the plan shows the conflict
+    if isinstance(a, int):
+        model.Add(b == 0)
+    elif isinstance(b, int):
+        model.Add(a == 0)
+    else:
+        model.AddBoolOr([a.Not(), b.Not()])
+
+
+def _at_most_one(model, items):
+    constants = sum(1 for v in items if isinstance(v, int))
+    variables = [v for v in items if not isinstance(v, int)]
+    if constants:
+        for v in variables:
+            model.Add(v == 0)
+    elif len(variables) > 1:
+        model.AddAtMostOne(variables)
+
+
+def _at_most(model, items, limit):
+    constants = sum(1 for v in items if isinstance(v, int))
+    variables = [v for v in items if not isinstance(v, int)]
+    if variables:
+        model.Add(sum(variables) <= max(0, limit - constants))
+
+
+def greedy_round_robin(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None = None) -> Plan:
+    """The baseline: duties in time order, each to the next doctor in turn who may serve and has
+    had the rest period; weights and wishes ignored (how plans are often made by hand)."""
+    rules = rules or Rules()
+    started = time.perf_counter()
+    duties = sorted(duties, key=lambda d: (d.slot.start, str(d.duty_type), str(d.id)))
+    doctors = list(doctors)
+    rest = dt.timedelta(hours=rules.rest_hours)
+    free_from: dict[Hashable, dt.datetime] = {}
+    assignment = {}
+    turn = 0
+    for duty in duties:
+        for step in range(len(doctors)):
+            d = doctors[(turn + step) % len(doctors)]
+            if d.may_serve(duty) and (d.id not in free_from or duty.slot.start >= free_from[d.id]):
+                assignment[duty.id] = d.id
+                free_from[d.id] = duty.slot.end + rest
+                turn = (turn + step + 1) % len(doctors)
+                break
+    lines, spread = explain(duties, doctors, assignment)
+    seconds = time.perf_counter() - started
+    return Plan(assignment, lines, spread, "greedy", seconds, seconds)
+
+
+__all__ = ["Doctor", "DoctorLine", "Duty", "HOLIDAY", "Plan", "PlanningError", "Rules", "Spread",
+           "WEEKDAY", "WEEKEND", "explain", "greedy_round_robin", "plan", "targets"]
