@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sprechzimmer.records",
     "sprechzimmer.video",
     "sprechzimmer.billing",
+    "sprechzimmer.duty",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,8 @@ TURN_SECRET = envstr("TURN_SECRET")
 TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
 # Largest quarter file the billing check accepts (bytes).
 EBM_UPLOAD_MAX_BYTES = envint("EBM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Seconds the duty planner may search per plan (one area); it returns earlier when it proves the optimum.
+DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 20, minimum=2)
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)

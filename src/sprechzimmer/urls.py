@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.billing import views as billing
+from sprechzimmer.duty import views as duty
 from sprechzimmer.records import views as records
 from sprechzimmer.video import views as video
 
@@ -39,6 +40,25 @@ urlpatterns = [
     path("praxis/abrechnung/<int:pk>/", billing.report, name="billing_report"),
     path("praxis/abrechnung/<int:pk>/befunde.csv", billing.report_csv, name="billing_report_csv"),
     path("praxis/abrechnung/<int:pk>/bericht.pdf", billing.report_pdf, name="billing_report_pdf"),
+    path("kv/", duty.kv_home, name="duty_kv"),
+    path("kv/bereiche/neu/", duty.area_create, name="duty_area_create"),
+    path("kv/bereiche/<int:pk>/", duty.area_detail, name="duty_area"),
+    path("kv/plaene/neu/", duty.plan_create, name="duty_plan_create"),
+    path("kv/plaene/<int:pk>/", duty.plan_detail, name="duty_plan"),
+    path("kv/plaene/<int:pk>/dienste/<int:duty_pk>/", duty.plan_assign, name="duty_plan_assign"),
+    path("kv/plaene/<int:pk>/neu-berechnen/", duty.plan_solve, name="duty_plan_solve"),
+    path("kv/plaene/<int:pk>/veroeffentlichen/", duty.plan_publish, name="duty_plan_publish"),
+    path("dienste/", duty.my_duties, name="duty_mine"),
+    path("dienste/wuensche/", duty.preferences, name="duty_preferences"),
+    path("dienste/boerse/", duty.exchange, name="duty_exchange"),
+    path("dienste/kalender/", duty.calendar_link, name="duty_calendar_link"),
+    path("dienste/kalender/<str:token>.ics", duty.calendar_feed, name="duty_calendar_feed"),
+    path("dienste/<int:pk>/uebernehmen/", duty.duty_take, name="duty_take"),
+    path("dienste/<int:pk>/anbieten/", duty.duty_offer, name="duty_offer"),
+    path("dienste/<int:pk>/zurueckziehen/", duty.duty_withdraw, name="duty_withdraw"),
+    path("dienste/<int:pk>/zurueckgeben/", duty.duty_give_back, name="duty_give_back"),
+    path("dienste/<int:pk>/vertretung/", duty.duty_handover, name="duty_handover"),
+    path("dienste/<int:pk>/vertretung/antwort/", duty.duty_answer, name="duty_answer"),
     path("api/kv/", accounts.kv_codes, name="kv_codes"),
     path("api/schluessel/", accounts.api_keys, name="api_keys"),
     path("api/schluessel/freigaben/", accounts.api_key_grants, name="api_key_grants"),

@@ -14,6 +14,7 @@ def _approved_member(request) -> bool:
     device = getattr(request, "device", None)
     return (
         request.user.organisation_id is not None
+        and not request.user.organisation.is_kv  # KV staff have duty pages only
         and device is not None
         and device.status == Device.Status.APPROVED
     )

@@ -1,4 +1,7 @@
 def practice(request):
     user = getattr(request, "user", None)
     organisation = getattr(user, "organisation", None) if user and user.is_authenticated else None
-    return {"practice": organisation, "device": getattr(request, "device", None)}
+    kv = organisation if organisation is not None and organisation.is_kv else None
+    duty_doctor = bool(user and user.is_authenticated and hasattr(user, "duty_profile"))
+    return {"practice": None if kv else organisation, "kv": kv, "duty_doctor": duty_doctor,
+            "device": getattr(request, "device", None)}

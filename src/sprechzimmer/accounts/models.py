@@ -16,8 +16,18 @@ def token_digest(token: str) -> str:
 
 
 class Organisation(models.Model):
-    """A practice (Praxis/Organisation) with its BSNR; the unit that owns data and keys."""
+    """A practice (Praxis/Organisation) with its BSNR; the unit that owns data and keys.
 
+    A Kassenärztliche Vereinigung is an organisation of its own kind: its members are the staff
+    who plan emergency duty (Notfalldienst-Datenmanagement); it has no practice pages. Its ``bsnr``
+    field holds "KV" and the two-digit KV code, which no real BSNR (nine digits) can collide with.
+    """
+
+    class Kind(models.TextChoices):
+        PRACTICE = "practice", "Praxis"
+        KV = "kv", "Kassenärztliche Vereinigung"
+
+    kind = models.CharField("Art", max_length=10, choices=Kind.choices, default=Kind.PRACTICE)
     name = models.CharField("Praxisname", max_length=200)
     street = models.CharField("Straße und Hausnummer", max_length=200)
     postcode = models.CharField("PLZ", max_length=5)
@@ -39,7 +49,12 @@ class Organisation(models.Model):
 
     @property
     def kv_name(self) -> str:
-        return KV_BY_CODE.get(self.bsnr[:2], "")
+        code = self.bsnr[2:4] if self.kind == self.Kind.KV else self.bsnr[:2]
+        return KV_BY_CODE.get(code, "")
+
+    @property
+    def is_kv(self) -> bool:
+        return self.kind == self.Kind.KV
 
 
 class UserManager(BaseUserManager):

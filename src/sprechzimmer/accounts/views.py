@@ -65,8 +65,19 @@ def kv_codes(request):
     return JsonResponse(KV_BY_CODE)
 
 
-@member_required
 def dashboard(request):
+    # KV staff and doctors without a practice (K-Ärzte) land on their duty pages.
+    if request.user.is_authenticated:
+        from sprechzimmer.duty.views import staff_or_doctor_home
+
+        target = staff_or_doctor_home(request.user)
+        if target:
+            return redirect(target)
+    return practice_dashboard(request)
+
+
+@member_required
+def practice_dashboard(request):
     organisation = request.user.organisation
     pending_grants = (
         organisation.members.filter(is_active=True, wrapped_practice_key="").exclude(public_key="").count()

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from sprechzimmer.accounts import demo_keys, provisioning
-from sprechzimmer.accounts.demo_data import DEMO_BSNR, DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.accounts.demo_data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
 from sprechzimmer.accounts.models import Organisation
 from sprechzimmer.records.models import EncryptedRecord
 
@@ -22,6 +22,7 @@ class Command(BaseCommand):
                 password=DEMO_PASSWORD, lanr=lanr, role=role,
             )
             provisioning.enable_totp(main, secret)
+            doctor = main
             for email, name, role, lanr, secret in others:
                 member = provisioning.add_member(organisation, email=email, name=name, password=DEMO_PASSWORD,
                                                  role=role, lanr=lanr, practice_key=practice_key)
@@ -37,8 +38,12 @@ class Command(BaseCommand):
                              "der Server speichert nur Geheimtext."},
                 ),
             )
+        from sprechzimmer.duty import demo as duty_demo
+
+        duty_demo.create(doctor)
         self.stdout.write(self.style.SUCCESS(
             f"Demo-Praxis angelegt. Anmeldung: {', '.join(u[0] for u in DEMO_USERS)} / {DEMO_PASSWORD}\n"
+            f"Bereitschaftsdienst: {DEMO_KV_STAFF[0]} (KV), {DEMO_K_ARZT[0]} (K-Arzt), {DEMO_SUBSTITUTE[0]}\n"
             f"Zweiter Faktor: `sprechzimmer totp E-MAIL` zeigt den aktuellen Code.\n"
             f"Wiederherstellungsschlüssel der Demo-Praxis: {recovery}"
         ))

@@ -1,0 +1,53 @@
+"""Demo data of the emergency duty: a KV with staff, one area, obliged doctors, a K-Arzt and a
+published plan of the next six weeks (run by `sprechzimmer demo`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from sprechzimmer.accounts import provisioning
+from sprechzimmer.accounts.demo_data import (
+    DEMO_AREA, DEMO_K_ARZT, DEMO_KV_CODE, DEMO_KV_STAFF, DEMO_OBLIGED, DEMO_PASSWORD, DEMO_SUBSTITUTE)
+from sprechzimmer.accounts.models import Organisation, User
+from sprechzimmer.duty import services
+from sprechzimmer.duty.models import Area, DutyDoctor, DutyType, EmergencyPractice
+
+PLAN_WEEKS = 6
+
+
+def create(practice_doctor: User) -> Area:
+    kv = Organisation.objects.create(kind=Organisation.Kind.KV, name="Kassenärztliche Vereinigung Baden-Württemberg",
+                                     bsnr=f"KV{DEMO_KV_CODE}", street="Albstadtweg 11", postcode="70567",
+                                     city="Stuttgart")
+    email, name, secret = DEMO_KV_STAFF
+    staff = provisioning.add_member(kv, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.STAFF)
+    provisioning.enable_totp(staff, secret)
+
+    area = Area.objects.create(kv=kv, name=DEMO_AREA)
+    practice = EmergencyPractice.objects.create(area=area, name="Notfallpraxis am Marienhospital",
+                                                address="Böheimstraße 37, 70199 Stuttgart", bsnr="529999900")
+    DutyType.objects.create(area=area, kind=DutyType.Kind.SITTING, practice=practice)
+    DutyType.objects.create(area=area, kind=DutyType.Kind.DRIVING)
+
+    DutyDoctor.objects.create(kv=kv, user=practice_doctor, area=area)
+    for email, name, lanr, weight in DEMO_OBLIGED:
+        user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR,
+                                       lanr=lanr)
+        DutyDoctor.objects.create(kv=kv, user=user, area=area, weight=Decimal(weight))
+    email, name, lanr, secret = DEMO_SUBSTITUTE
+    user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr)
+    provisioning.enable_totp(user, secret)
+    DutyDoctor.objects.create(kv=kv, user=user, area=area, qualifications=[DutyType.Kind.SITTING])
+    email, name, lanr, secret = DEMO_K_ARZT
+    user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr)
+    provisioning.enable_totp(user, secret)
+    DutyDoctor.objects.create(kv=kv, user=user, kind=DutyDoctor.Kind.COOPERATING)
+
+    today = timezone.localdate()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    plan = services.generate_plan(area, monday, monday + dt.timedelta(weeks=PLAN_WEEKS, days=-1))
+    services.publish(plan)
+    return area

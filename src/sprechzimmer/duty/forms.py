@@ -1,0 +1,85 @@
+"""Forms of the duty pages; German messages, nothing saved unless all of it is valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from sprechzimmer.duty.models import Area, DutyDoctor, DutyType
+
+WEEKDAYS = [(0, "Montag"), (1, "Dienstag"), (2, "Mittwoch"), (3, "Donnerstag"), (4, "Freitag"),
+            (5, "Samstag"), (6, "Sonntag")]
+
+
+class PlanForm(forms.Form):
+    area = forms.ModelChoiceField(label="Bereich", queryset=Area.objects.none(),
+                                  error_messages={"invalid_choice": "Bitte wählen Sie einen Bereich Ihrer KV."})
+    first = forms.DateField(label="von", widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label="bis", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, kv, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.filter(kv=kv)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("first") and data.get("last") and data["last"] < data["first"]:
+            raise forms.ValidationError("Das Ende des Zeitraums liegt vor dem Anfang.")
+        return data
+
+
+class AreaForm(forms.Form):
+    name = forms.CharField(label="Name des Bereichs", max_length=200)
+    practice_name = forms.CharField(label="Notfallpraxis", max_length=200)
+    practice_address = forms.CharField(label="Anschrift der Notfallpraxis", max_length=300)
+    practice_bsnr = forms.RegexField(label="BSNR der Notfallpraxis", regex=r"^\d{9}$",
+                                     error_messages={"invalid": "Die BSNR hat neun Ziffern."})
+    with_driving = forms.BooleanField(label="mit Fahrdienst", required=False, initial=True)
+    wednesday_start = forms.TimeField(label="Beginn Mittwoch", initial=dt.time(13))
+    friday_start = forms.TimeField(label="Beginn Freitag", initial=dt.time(16))
+    rest_hours = forms.IntegerField(label="Ruhezeit (Stunden)", min_value=0, max_value=168, initial=24)
+
+
+class DoctorForm(forms.Form):
+    email = forms.EmailField(label="E-Mail-Adresse (Zugang des Arztes)")
+    kind = forms.ChoiceField(label="Teilnahme", choices=DutyDoctor.Kind.choices)
+    weight = forms.DecimalField(label="Gewicht", min_value=0, max_value=2, decimal_places=2, initial=1)
+    qualifications = forms.MultipleChoiceField(label="Qualifiziert für", choices=DutyType.Kind.choices,
+                                               widget=forms.CheckboxSelectMultiple, required=False,
+                                               help_text="Nichts angekreuzt: alle Dienstarten.")
+
+
+class PreferencesForm(forms.Form):
+    blocked = forms.CharField(
+        label="Sperrtage", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Ein Datum je Zeile oder durch Komma getrennt, z. B. 24.12.2026")
+    preferred_weekdays = forms.TypedMultipleChoiceField(label="Wunsch-Wochentage", choices=WEEKDAYS, coerce=int,
+                                                        widget=forms.CheckboxSelectMultiple, required=False)
+    preferred_kinds = forms.MultipleChoiceField(label="Wunsch-Dienstarten", choices=DutyType.Kind.choices,
+                                                widget=forms.CheckboxSelectMultiple, required=False)
+
+    def __init__(self, *args, limit: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def clean_blocked(self) -> list[dt.date]:
+        days, wrong = set(), []
+        for part in self.cleaned_data["blocked"].replace(",", "\n").split():
+            try:
+                days.add(dt.datetime.strptime(part.strip(), "%d.%m.%Y").date())
+            except ValueError:
+                wrong.append(part)
+        if wrong:
+            raise forms.ValidationError(f"Kein gültiges Datum (TT.MM.JJJJ): {', '.join(wrong[:5])}")
+        per_year: dict[int, int] = {}
+        for day in days:
+            per_year[day.year] = per_year.get(day.year, 0) + 1
+        for year, count in sorted(per_year.items()):
+            if count > self.limit:
+                raise forms.ValidationError(f"Höchstens {self.limit} Sperrtage je Jahr ({year}: {count}).")
+        return sorted(days)
+
+
+class HandoverForm(forms.Form):
+    email = forms.EmailField(label="E-Mail-Adresse der Vertretung")

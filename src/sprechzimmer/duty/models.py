@@ -1,0 +1,212 @@
+"""Emergency duty (Ärztlicher Bereitschaftsdienst): areas, doctors, plans, duties.
+
+Every row hangs off a KV (an Organisation of kind KV) so that each query can be scoped to the
+KV of the user asking. Doctors (obliged contract doctors and volunteering K-Ärzte) have their own
+logins and a ``DutyDoctor`` profile with the KV that plans them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from sprechzimmer.accounts.models import Organisation
+from sprechzimmer.duty.domain.calendar import BERLIN, HOLIDAY, WEEKDAY, WEEKEND, DutyTimes
+
+
+class Area(models.Model):
+    """Notfalldienstbereich: one planning unit with its Notfallpraxen and duty times."""
+
+    kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="duty_areas")
+    name = models.CharField("Name", max_length=200)
+    state = models.CharField("Bundesland (Feiertage)", max_length=2, default="BW")
+    weekday_start = models.TimeField("Beginn Mo/Di/Do", default=dt.time(18))
+    wednesday_start = models.TimeField("Beginn Mittwoch", default=dt.time(13))
+    friday_start = models.TimeField("Beginn Freitag", default=dt.time(16))
+    rest_hours = models.PositiveSmallIntegerField("Ruhezeit zwischen zwei Diensten (Stunden)", default=24)
+    max_blocked_days = models.PositiveSmallIntegerField("Sperrtage je Jahr höchstens", default=40)
+    giveback_days = models.PositiveSmallIntegerField("Rückgabe bis Tage vor Dienstbeginn", default=14)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def times(self) -> DutyTimes:
+        return DutyTimes({0: self.weekday_start, 1: self.weekday_start, 2: self.wednesday_start,
+                          3: self.weekday_start, 4: self.friday_start}, self.state)
+
+
+class EmergencyPractice(models.Model):
+    """Notfallpraxis of an area."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="practices")
+    name = models.CharField("Name", max_length=200)
+    address = models.CharField("Anschrift", max_length=300)
+    bsnr = models.CharField("BSNR", max_length=9)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DutyType(models.Model):
+    """Dienstart of an area: Sitzdienst (in a Notfallpraxis) or Fahrdienst (home visits)."""
+
+    class Kind(models.TextChoices):
+        SITTING = "sitting", "Sitzdienst"
+        DRIVING = "driving", "Fahrdienst"
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="duty_types")
+    kind = models.CharField("Art", max_length=10, choices=Kind.choices)
+    practice = models.ForeignKey(EmergencyPractice, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    @property
+    def place(self) -> str:
+        return str(self.practice) if self.practice else f"Fahrdienst {self.area}"
+
+
+class DutyDoctor(models.Model):
+    """A doctor who serves duties: obliged (Vertragsarzt, planned) or a K-Arzt (takes open duties)."""
+
+    class Kind(models.TextChoices):
+        OBLIGED = "obliged", "zum Dienst verpflichtet"
+        COOPERATING = "cooperating", "Kooperationsarzt (K-Arzt)"
+
+    kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="duty_doctors")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duty_profile")
+    kind = models.CharField("Teilnahme", max_length=12, choices=Kind.choices, default=Kind.OBLIGED)
+    area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="doctors",
+                             help_text="Bereich, in dem verpflichtete Ärzte eingeteilt werden")
+    weight = models.DecimalField("Gewicht", max_digits=4, decimal_places=2, default=Decimal(1),
+                                 help_text="1,0 voller Versorgungsauftrag, 0,75, 0,5 …")
+    qualifications = models.JSONField("Qualifiziert für", default=list)  # DutyType.Kind values; [] = all
+    preferred_weekdays = models.JSONField("Wunsch-Wochentage", default=list)  # 0 = Monday
+    preferred_kinds = models.JSONField("Wunsch-Dienstarten", default=list)
+    balance_hours = models.DecimalField("Saldo Stunden", max_digits=8, decimal_places=2, default=Decimal(0))
+    balance_special = models.DecimalField("Saldo Wochenend-/Feiertagsdienste", max_digits=6, decimal_places=2,
+                                          default=Decimal(0))
+    ical_token_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["user__full_name"]
+
+    def __str__(self) -> str:
+        return self.user.full_name or self.user.email
+
+    @property
+    def lanr(self) -> str:
+        return self.user.lanr
+
+    @property
+    def is_cooperating(self) -> bool:
+        return self.kind == self.Kind.COOPERATING
+
+
+class BlockedDay(models.Model):
+    """Sperrtag: no duty starts on this day."""
+
+    doctor = models.ForeignKey(DutyDoctor, on_delete=models.CASCADE, related_name="blocked_days")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["doctor", "day"], name="blocked_day_once")]
+        ordering = ["day"]
+
+
+class Plan(models.Model):
+    """A duty plan of one area for a period; a draft until staff publish it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Entwurf"
+        PUBLISHED = "published", "veröffentlicht"
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="plans")
+    first = models.DateField("von")
+    last = models.DateField("bis")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    report = models.JSONField(default=dict)  # the planner's explanation (targets, balances, spread)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-first"]
+
+    def __str__(self) -> str:
+        return f"{self.area}: {self.first:%d.%m.%Y} – {self.last:%d.%m.%Y}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class Duty(models.Model):
+    """One duty of a plan.
+
+    ``doctor`` is responsible for it (planned, or took it in the exchange) and the services are
+    billed under their LANR. A ``substitute`` (Vertreter) serves in their place after accepting;
+    billing stays with ``doctor``. ``offered`` puts it into the exchange while ``doctor`` remains
+    responsible until someone takes it; a duty without ``doctor`` is open to all.
+    """
+
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", "eingeteilt"
+        OFFERED = "offered", "in der Dienstbörse angeboten"
+        OPEN = "open", "offen"
+
+    KIND_CHOICES = [(WEEKDAY, "Wochentag"), (WEEKEND, "Wochenende"), (HOLIDAY, "Feiertag")]
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="duties")
+    duty_type = models.ForeignKey(DutyType, on_delete=models.PROTECT, related_name="duties")
+    day = models.DateField()
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    holiday = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ASSIGNED)
+    doctor = models.ForeignKey(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL, related_name="duties")
+    substitute = models.ForeignKey(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="substitute_duties")
+    pending_substitute = models.ForeignKey(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="handover_requests")
+    pinned = models.BooleanField(default=False)  # a manual decision of the staff, kept on re-solving
+
+    class Meta:
+        ordering = ["start", "duty_type__kind"]
+        constraints = [models.UniqueConstraint(fields=["plan", "duty_type", "day"], name="one_duty_per_type_and_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_label()} {self.local_start:%d.%m.%Y %H:%M}"
+
+    def get_type_label(self) -> str:
+        return self.duty_type.get_kind_display()
+
+    @property
+    def hours(self) -> Decimal:
+        return Decimal(int((self.end - self.start).total_seconds())) / 3600
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.start.astimezone(BERLIN)
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return self.end.astimezone(BERLIN)
+
+    @property
+    def serving(self) -> DutyDoctor | None:
+        return self.substitute or self.doctor
+
+    @property
+    def billing_lanr(self) -> str:
+        return self.doctor.lanr if self.doctor else ""

@@ -1,0 +1,355 @@
+"""What staff and doctors do with duty plans; every function keeps the database consistent on error.
+
+Views call these with objects already scoped to the user's KV (views.py); here the domain rules
+are enforced: hard planning rules when taking a duty, deadlines, who may answer a handover.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from sprechzimmer.duty.domain import planner
+from sprechzimmer.duty.domain.calendar import BERLIN, DutySlot, duty_slots
+from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
+
+log = logging.getLogger(__name__)
+MAX_PLAN_DAYS = 366
+
+
+class DutyError(Exception):
+    """A rule stops the action; the message (German) is shown to the user as it is."""
+
+
+# --- plans (KV staff) ---------------------------------------------------------------------------
+
+
+def generate_plan(area: Area, first: dt.date, last: dt.date) -> Plan:
+    """A draft plan with the duties of the period, solved by the fair planner."""
+    if last < first:
+        raise DutyError("Das Ende des Zeitraums liegt vor dem Anfang.")
+    if (last - first).days + 1 > MAX_PLAN_DAYS:
+        raise DutyError("Ein Plan umfasst höchstens ein Jahr.")
+    types = list(area.duty_types.all())
+    if not types:
+        raise DutyError("Für diesen Bereich sind keine Dienstarten angelegt.")
+    if area.plans.filter(first__lte=last, last__gte=first).exists():
+        raise DutyError("Für diesen Zeitraum gibt es in diesem Bereich schon einen Plan.")
+    with transaction.atomic():
+        plan = Plan.objects.create(area=area, first=first, last=last)
+        Duty.objects.bulk_create(
+            Duty(plan=plan, duty_type=duty_type, day=slot.day, start=slot.start, end=slot.end, kind=slot.kind,
+                 holiday=slot.holiday)
+            for slot in duty_slots(first, last, area.times()) for duty_type in types)
+        solve(plan)
+    return plan
+
+
+def _domain_doctor(doctor: DutyDoctor, types: list[DutyType], blocked: set[dt.date]) -> planner.Doctor:
+    allowed = {str(t.pk) for t in types if not doctor.qualifications or t.kind in doctor.qualifications}
+    preferred = {str(t.pk) for t in types if t.kind in doctor.preferred_kinds}
+    return planner.Doctor(doctor.pk, doctor.weight, frozenset(allowed), frozenset(blocked),
+                          frozenset(doctor.preferred_weekdays), frozenset(preferred),
+                          doctor.balance_hours, doctor.balance_special)
+
+
+def _domain_inputs(plan: Plan):
+    types = list(plan.area.duty_types.all())
+    duties = list(plan.duties.select_related("duty_type"))
+    domain_duties = [planner.Duty(d.pk, str(d.duty_type_id), DutySlot(d.day, d.start.astimezone(BERLIN),
+                                                                      d.end.astimezone(BERLIN), d.kind, d.holiday))
+                     for d in duties]
+    doctors = list(plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED, user__is_active=True)
+                   .select_related("user").prefetch_related("blocked_days"))
+    domain_doctors = [_domain_doctor(d, types, {b.day for b in d.blocked_days.all()}) for d in doctors]
+    return duties, domain_duties, doctors, domain_doctors
+
+
+def solve(plan: Plan) -> Plan:
+    """(Re-)plan a draft. Duties the staff set by hand (pinned) stay as they are."""
+    if not plan.is_draft:
+        raise DutyError("Ein veröffentlichter Plan wird nicht neu berechnet.")
+    duties, domain_duties, doctors, domain_doctors = _domain_inputs(plan)
+    pinned = {d.pk: d.doctor_id for d in duties if d.pinned and d.doctor_id}
+    rules = planner.Rules(rest_hours=plan.area.rest_hours, time_limit=settings.DUTY_PLAN_SECONDS)
+    try:
+        result = planner.plan(domain_duties, domain_doctors, rules, fixed=pinned)
+    except planner.PlanningError as error:
+        raise DutyError(str(error)) from error
+    with transaction.atomic():
+        for duty in duties:
+            if not duty.pinned:
+                duty.doctor_id = result.assignment[duty.pk]
+        Duty.objects.bulk_update(duties, ["doctor"])
+        plan.report = _report(result, doctors)
+        plan.save(update_fields=["report"])
+    return plan
+
+
+def _report(result: planner.Plan, doctors: list[DutyDoctor]) -> dict:
+    names = {d.pk: str(d) for d in doctors}
+    return {
+        "status": result.status,
+        "seconds": round(result.seconds, 2),
+        "relaxed": result.relaxed,
+        "spread": {"max_hours": str(result.spread.max_deviation_hours),
+                   "mean_hours": str(result.spread.mean_deviation_hours),
+                   "max_special": str(result.spread.max_special_deviation)},
+        "lines": [{"doctor": line.doctor, "name": names.get(line.doctor, ""), "weight": str(line.weight),
+                   "target_hours": str(line.target_hours), "assigned_hours": str(line.assigned_hours),
+                   "duties": line.duties, "special": line.special_duties, "target_special": str(line.target_special),
+                   "holidays": line.holidays, "wishes_met": line.wishes_met,
+                   "balance_before": str(line.balance_hours_before), "balance_after": str(line.balance_hours_after),
+                   "balance_special_after": str(line.balance_special_after)}
+                  for line in result.lines],
+    }
+
+
+def explain(plan: Plan) -> dict:
+    """The report for the current assignment (after manual changes), without solving."""
+    duties, domain_duties, doctors, domain_doctors = _domain_inputs(plan)
+    assignment = {d.pk: d.doctor_id for d in duties if d.doctor_id}
+    lines, spread = planner.explain(domain_duties, domain_doctors, assignment)
+    return _report(planner.Plan(assignment, lines, spread, plan.report.get("status", "")), doctors) | {
+        "seconds": plan.report.get("seconds"), "relaxed": plan.report.get("relaxed", [])}
+
+
+def assign_by_hand(plan: Plan, duty: Duty, doctor: DutyDoctor | None) -> None:
+    """A manual change in the draft; kept when the rest is re-planned. None releases the pin."""
+    if not plan.is_draft:
+        raise DutyError("Veröffentlichte Pläne ändern sich nur noch über die Dienstbörse.")
+    if doctor is None:
+        duty.pinned = False
+        duty.save(update_fields=["pinned"])
+        return
+    if doctor.area_id != plan.area_id or doctor.kind != DutyDoctor.Kind.OBLIGED:
+        raise DutyError("Diese Person ist in diesem Bereich nicht zum Dienst verpflichtet.")
+    _check_may_serve(doctor, duty, ignore={duty.pk}, plan_draft=plan)
+    duty.doctor, duty.pinned = doctor, True
+    duty.save(update_fields=["doctor", "pinned"])
+    plan.report = explain(plan)
+    plan.save(update_fields=["report"])
+
+
+def publish(plan: Plan) -> None:
+    """Publish: balances carried forward, everyone with duties told by e-mail."""
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if not locked.is_draft:
+            raise DutyError("Dieser Plan ist bereits veröffentlicht.")
+        if locked.duties.filter(doctor__isnull=True).exists():
+            raise DutyError("Es sind noch nicht alle Dienste besetzt.")
+        report = explain(locked)
+        for line in report["lines"]:
+            DutyDoctor.objects.filter(pk=line["doctor"]).update(
+                balance_hours=Decimal(line["balance_after"]), balance_special=Decimal(line["balance_special_after"]))
+        locked.status, locked.published_at, locked.report = Plan.Status.PUBLISHED, timezone.now(), report
+        locked.save(update_fields=["status", "published_at", "report"])
+        plan.status, plan.published_at, plan.report = locked.status, locked.published_at, report
+        recipients = DutyDoctor.objects.filter(duties__plan=locked).distinct().select_related("user")
+        for doctor in recipients:
+            count = locked.duties.filter(doctor=doctor).count()
+            _notify(doctor, f"Dienstplan veröffentlicht: {locked}",
+                    f"der Dienstplan {locked} ist veröffentlicht. Sie sind für {count} Dienst(e) eingeteilt.\n\n"
+                    "Ihre Dienste, die Dienstbörse und Ihren Kalender-Link finden Sie unter „Dienste“.")
+
+
+# --- the exchange (doctors) ---------------------------------------------------------------------
+
+
+def _check_may_serve(doctor: DutyDoctor, duty: Duty, ignore: set[int] = frozenset(), plan_draft: Plan | None = None):
+    """Hard rules for one more duty: qualification, no overlap, rest period."""
+    if doctor.qualifications and duty.duty_type.kind not in doctor.qualifications:
+        raise DutyError(f"Sie sind für den {duty.duty_type.get_kind_display()} nicht qualifiziert.")
+    if doctor.blocked_days.filter(day=duty.day).exists() and plan_draft is not None:
+        raise DutyError(f"{doctor} hat den {duty.day:%d.%m.%Y} gesperrt.")
+    rest = dt.timedelta(hours=duty.plan.area.rest_hours)
+    mine = Duty.objects.filter(start__lt=duty.end + rest, end__gt=duty.start - rest).exclude(pk__in=ignore)
+    if plan_draft is not None:
+        mine = mine.filter(plan=plan_draft, doctor=doctor)
+    else:
+        mine = mine.filter(plan__status=Plan.Status.PUBLISHED).filter(
+            _serving_q(doctor))
+    clash = mine.select_related("duty_type").first()
+    if clash:
+        raise DutyError(f"Das geht nicht: Ihr Dienst am {clash.local_start:%d.%m.%Y %H:%M} liegt zu nah "
+                        f"(Ruhezeit {duty.plan.area.rest_hours} Stunden).")
+
+
+def _serving_q(doctor: DutyDoctor):
+    from django.db.models import Q
+
+    return (Q(doctor=doctor) & Q(substitute__isnull=True)) | Q(substitute=doctor)
+
+
+def _in_future(duty: Duty) -> None:
+    if duty.start <= timezone.now():
+        raise DutyError("Dieser Dienst hat bereits begonnen.")
+
+
+def take(duty_id: int, taker: DutyDoctor) -> Duty:
+    """Take an open or offered duty. Two doctors at the same moment: exactly one gets it — the
+    taker's row is locked (one take per doctor at a time, for the rest-period check), and the duty
+    changes hands only by a conditional UPDATE that the second writer finds no longer matching."""
+    with transaction.atomic():
+        DutyDoctor.objects.select_for_update().get(pk=taker.pk)
+        duty = (Duty.objects.select_related("plan__area", "duty_type", "doctor__user")
+                .get(pk=duty_id, plan__area__kv_id=taker.kv_id, plan__status=Plan.Status.PUBLISHED))
+        if duty.status == Duty.Status.ASSIGNED:
+            raise DutyError("Dieser Dienst ist bereits vergeben.")
+        if duty.doctor_id == taker.pk:
+            raise DutyError("Das ist Ihr eigener Dienst. Ziehen Sie das Angebot zurück, um ihn zu behalten.")
+        _in_future(duty)
+        _check_may_serve(taker, duty)
+        previous = duty.doctor
+        won = Duty.objects.filter(pk=duty.pk, status=duty.status, doctor=duty.doctor_id).update(
+            status=Duty.Status.ASSIGNED, doctor=taker, substitute=None, pending_substitute=None)
+        if not won:
+            raise DutyError("Diesen Dienst hat gerade jemand anderes übernommen.")
+        duty.refresh_from_db()
+    if previous is not None:
+        _notify(previous, f"Ihr Dienst am {duty.local_start:%d.%m.%Y} wurde übernommen",
+                f"{taker} hat Ihren angebotenen Dienst ({duty.duty_type.get_kind_display()}, "
+                f"{duty.local_start:%d.%m.%Y %H:%M} – {duty.local_end:%d.%m.%Y %H:%M}) übernommen. "
+                "Sie sind für diesen Dienst nicht mehr eingeteilt.")
+    return duty
+
+
+def offer(duty: Duty, doctor: DutyDoctor) -> None:
+    """An obliged doctor offers their duty in the exchange; they stay responsible until taken."""
+    _own(duty, doctor)
+    _in_future(duty)
+    if duty.pending_substitute_id or duty.substitute_id:
+        raise DutyError("Für diesen Dienst ist eine Vertretung eingetragen oder angefragt.")
+    Duty.objects.filter(pk=duty.pk, status=Duty.Status.ASSIGNED, doctor=doctor).update(status=Duty.Status.OFFERED)
+
+
+def withdraw(duty: Duty, doctor: DutyDoctor) -> None:
+    _own(duty, doctor)
+    if not Duty.objects.filter(pk=duty.pk, status=Duty.Status.OFFERED, doctor=doctor).update(status=Duty.Status.ASSIGNED):
+        raise DutyError("Dieser Dienst ist nicht (mehr) angeboten.")
+
+
+def give_back(duty: Duty, doctor: DutyDoctor) -> None:
+    """A K-Arzt returns a duty they took, until the area's deadline before it starts."""
+    _own(duty, doctor)
+    if not doctor.is_cooperating:
+        raise DutyError("Verpflichtete Ärzte bieten ihren Dienst in der Dienstbörse an oder geben ihn an eine Vertretung.")
+    deadline = duty.start - dt.timedelta(days=duty.plan.area.giveback_days)
+    if timezone.now() > deadline:
+        raise DutyError(f"Die Rückgabe war nur bis {deadline.astimezone(BERLIN):%d.%m.%Y %H:%M} möglich "
+                        f"({duty.plan.area.giveback_days} Tage vor Dienstbeginn).")
+    Duty.objects.filter(pk=duty.pk, doctor=doctor).update(status=Duty.Status.OPEN, doctor=None, substitute=None,
+                                                          pending_substitute=None)
+
+
+def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor) -> None:
+    """Hand a duty to a named substitute (Vertreter), who must accept."""
+    _own(duty, doctor)
+    _in_future(duty)
+    if substitute.pk == doctor.pk:
+        raise DutyError("Sie können sich nicht selbst vertreten.")
+    if substitute.kv_id != doctor.kv_id:
+        raise DutyError("Die Vertretung muss bei derselben KV registriert sein.")
+    if duty.status == Duty.Status.OFFERED:
+        raise DutyError("Der Dienst ist in der Dienstbörse angeboten. Ziehen Sie das Angebot erst zurück.")
+    Duty.objects.filter(pk=duty.pk).update(pending_substitute=substitute)
+    _notify(substitute, f"Vertretungsanfrage für den {duty.local_start:%d.%m.%Y}",
+            f"{doctor} bittet Sie, den {duty.duty_type.get_kind_display()} am {duty.local_start:%d.%m.%Y} von "
+            f"{duty.local_start:%H:%M} bis {duty.local_end:%d.%m.%Y %H:%M} ({duty.duty_type.place}) zu übernehmen. "
+            "Abgerechnet wird unter der LANR der vertretenen Person.\n\nBitte nehmen Sie unter „Dienste“ an oder lehnen Sie ab.")
+
+
+def answer_handover(duty: Duty, substitute: DutyDoctor, accept: bool) -> None:
+    if duty.pending_substitute_id != substitute.pk:
+        raise DutyError("Diese Anfrage gilt nicht (mehr) für Sie.")
+    with transaction.atomic():
+        if accept:
+            _in_future(duty)
+            _check_may_serve(substitute, duty, ignore={duty.pk})
+            Duty.objects.filter(pk=duty.pk, pending_substitute=substitute).update(substitute=substitute,
+                                                                                  pending_substitute=None)
+        else:
+            Duty.objects.filter(pk=duty.pk, pending_substitute=substitute).update(pending_substitute=None)
+    verb = "übernimmt" if accept else "übernimmt nicht"
+    _notify(duty.doctor, f"Vertretung für den {duty.local_start:%d.%m.%Y}: {substitute} {verb}",
+            f"{substitute} {verb} Ihren Dienst am {duty.local_start:%d.%m.%Y %H:%M}."
+            + (" Abgerechnet wird weiter unter Ihrer LANR." if accept else " Sie bleiben eingeteilt."))
+
+
+def _own(duty: Duty, doctor: DutyDoctor) -> None:
+    if duty.doctor_id != doctor.pk or duty.plan.status != Plan.Status.PUBLISHED:
+        raise DutyError("Das ist nicht Ihr Dienst.")
+
+
+def _notify(doctor: DutyDoctor | None, subject: str, text: str) -> None:
+    if doctor is None:
+        return
+    user = doctor.user
+    body = f"Guten Tag {user.full_name},\n\n{text}\n\nIhr Sprechzimmer\n"
+
+    def send():
+        try:
+            send_mail(f"[{settings.SITE_NAME}] {subject}", body, None, [user.email])
+        except Exception:  # the change is made; a mail outage must not undo it
+            log.exception("duty notification to user %s failed", user.pk)
+
+    transaction.on_commit(send)
+
+
+# --- calendar feed ------------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_calendar_token(doctor: DutyDoctor) -> str:
+    """A new secret feed URL token; the old link stops working. Only the digest is stored."""
+    token = secrets.token_urlsafe(32)
+    DutyDoctor.objects.filter(pk=doctor.pk).update(ical_token_hash=_digest(token))
+    return token
+
+
+def revoke_calendar_token(doctor: DutyDoctor) -> None:
+    DutyDoctor.objects.filter(pk=doctor.pk).update(ical_token_hash="")
+
+
+def doctor_for_token(token: str) -> DutyDoctor | None:
+    if not token or len(token) > 100:
+        return None
+    return DutyDoctor.objects.filter(ical_token_hash=_digest(token)).select_related("user").first()
+
+
+def serving_duties(doctor: DutyDoctor):
+    return (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED).filter(_serving_q(doctor))
+            .select_related("duty_type__practice", "duty_type__area", "doctor__user", "substitute__user"))
+
+
+def calendar_feed(doctor: DutyDoctor) -> bytes:
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//Sprechzimmer//Bereitschaftsdienst//DE")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Bereitschaftsdienste")
+    for duty in serving_duties(doctor).filter(end__gte=timezone.now() - dt.timedelta(days=90)):
+        event = Event()
+        event.add("uid", f"duty-{duty.pk}@sprechzimmer")
+        event.add("dtstamp", timezone.now())
+        event.add("dtstart", duty.start)
+        event.add("dtend", duty.end)
+        event.add("summary", f"Bereitschaftsdienst: {duty.duty_type.get_kind_display()}")
+        event.add("location", duty.duty_type.place)
+        if duty.substitute_id:
+            event.add("description", f"Vertretung für {duty.doctor}; abgerechnet unter LANR {duty.billing_lanr}")
+        calendar.add_component(event)
+    return calendar.to_ical()

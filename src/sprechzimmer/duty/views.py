@@ -1,0 +1,351 @@
+"""Duty pages: KV staff plan (/kv/…), doctors see their duties and the exchange (/dienste/…).
+
+Every object is looked up through the user's own KV, so staff of another KV and doctors who are
+not party to a duty get 404 (never a hint that the object exists).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from sprechzimmer.accounts.models import Device, Organisation, User
+from sprechzimmer.duty import services
+from sprechzimmer.duty.forms import AreaForm, DoctorForm, HandoverForm, PlanForm, PreferencesForm
+from sprechzimmer.duty.models import Area, BlockedDay, Duty, DutyDoctor, DutyType, EmergencyPractice, Plan
+from sprechzimmer.ratelimit import allow
+
+
+def _approved(request) -> bool:
+    return request.device is not None and request.device.status == Device.Status.APPROVED
+
+
+def kv_staff_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        organisation = request.user.organisation
+        if not _approved(request) or organisation is None or not organisation.is_kv:
+            raise Http404
+        request.kv = organisation
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def duty_doctor_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        profile = DutyDoctor.objects.filter(user=request.user).select_related("kv", "area").first()
+        if not _approved(request) or profile is None:
+            raise Http404
+        request.duty_doctor = profile
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _fail(request, error: Exception, to: str, *args):
+    messages.error(request, str(error))
+    return redirect(to, *args)
+
+
+# --- KV staff -----------------------------------------------------------------------------------
+
+
+@kv_staff_required
+def kv_home(request):
+    areas = Area.objects.filter(kv=request.kv).prefetch_related("practices", "duty_types", "doctors")
+    plans = Plan.objects.filter(area__kv=request.kv).select_related("area")
+    plan_form = PlanForm(kv=request.kv)
+    area_form = AreaForm()
+    return render(request, "duty/kv_home.html", {"areas": areas, "plans": plans, "plan_form": plan_form,
+                                                  "area_form": area_form})
+
+
+@kv_staff_required
+@require_POST
+def area_create(request):
+    form = AreaForm(request.POST)
+    if not form.is_valid():
+        return render(request, "duty/kv_home.html", {
+            "areas": Area.objects.filter(kv=request.kv), "plans": Plan.objects.filter(area__kv=request.kv),
+            "plan_form": PlanForm(kv=request.kv), "area_form": form}, status=400)
+    data = form.cleaned_data
+    with transaction.atomic():
+        area = Area.objects.create(kv=request.kv, name=data["name"], wednesday_start=data["wednesday_start"],
+                                   friday_start=data["friday_start"], rest_hours=data["rest_hours"])
+        practice = EmergencyPractice.objects.create(area=area, name=data["practice_name"],
+                                                    address=data["practice_address"], bsnr=data["practice_bsnr"])
+        DutyType.objects.create(area=area, kind=DutyType.Kind.SITTING, practice=practice)
+        if data["with_driving"]:
+            DutyType.objects.create(area=area, kind=DutyType.Kind.DRIVING)
+    messages.success(request, f"Bereich „{area}“ angelegt.")
+    return redirect("duty_area", area.pk)
+
+
+@kv_staff_required
+def area_detail(request, pk):
+    area = get_object_or_404(Area, pk=pk, kv=request.kv)
+    form = DoctorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = User.objects.filter(email__iexact=data["email"], is_active=True).first()
+        if user is None:
+            form.add_error("email", "Unter dieser E-Mail-Adresse gibt es keinen Zugang.")
+        elif DutyDoctor.objects.filter(user=user).exclude(kv=request.kv).exists():
+            form.add_error("email", "Diese Person ist bereits bei einer anderen KV eingetragen.")
+        else:
+            DutyDoctor.objects.update_or_create(user=user, defaults={
+                "kv": request.kv, "kind": data["kind"], "weight": data["weight"],
+                "area": area, "qualifications": data["qualifications"]})
+            messages.success(request, f"{user.full_name or user.email} ist im Bereich {area} eingetragen.")
+            return redirect("duty_area", area.pk)
+    doctors = area.doctors.select_related("user").prefetch_related("blocked_days")
+    return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@kv_staff_required
+@require_POST
+def plan_create(request):
+    form = PlanForm(request.POST, kv=request.kv)
+    if form.is_valid():
+        try:
+            plan = services.generate_plan(form.cleaned_data["area"], form.cleaned_data["first"],
+                                          form.cleaned_data["last"])
+        except services.DutyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Der Entwurf ist berechnet. Prüfen Sie ihn und veröffentlichen Sie ihn dann.")
+            return redirect("duty_plan", plan.pk)
+    areas = Area.objects.filter(kv=request.kv)
+    return render(request, "duty/kv_home.html", {"areas": areas, "plans": Plan.objects.filter(area__kv=request.kv),
+                                                  "plan_form": form, "area_form": AreaForm()}, status=400)
+
+
+def _staff_plan(request, pk) -> Plan:
+    return get_object_or_404(Plan.objects.select_related("area"), pk=pk, area__kv=request.kv)
+
+
+@kv_staff_required
+def plan_detail(request, pk):
+    plan = _staff_plan(request, pk)
+    duties = plan.duties.select_related("duty_type__practice", "doctor__user", "substitute__user",
+                                        "pending_substitute__user")
+    doctors = plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).select_related("user")
+    return render(request, "duty/plan.html", {"plan": plan, "duties": duties, "doctors": doctors,
+                                              "report": plan.report})
+
+
+@kv_staff_required
+@require_POST
+def plan_assign(request, pk, duty_pk):
+    plan = _staff_plan(request, pk)
+    duty = get_object_or_404(Duty, pk=duty_pk, plan=plan)
+    doctor_pk = request.POST.get("doctor", "")
+    doctor = None
+    if doctor_pk:
+        doctor = DutyDoctor.objects.filter(pk=doctor_pk if doctor_pk.isdigit() else 0, kv=request.kv).first()
+        if doctor is None:
+            return _fail(request, services.DutyError("Bitte wählen Sie eine Person aus der Liste."), "duty_plan", plan.pk)
+    try:
+        services.assign_by_hand(plan, duty, doctor)
+    except services.DutyError as error:
+        return _fail(request, error, "duty_plan", plan.pk)
+    messages.success(request, "Geändert. Die Änderung bleibt bei einer Neuberechnung erhalten."
+                     if doctor else "Der Dienst wird bei der nächsten Neuberechnung wieder frei verteilt.")
+    return redirect("duty_plan", plan.pk)
+
+
+@kv_staff_required
+@require_POST
+def plan_solve(request, pk):
+    plan = _staff_plan(request, pk)
+    try:
+        services.solve(plan)
+    except services.DutyError as error:
+        return _fail(request, error, "duty_plan", plan.pk)
+    messages.success(request, "Neu berechnet; Ihre Änderungen von Hand sind erhalten.")
+    return redirect("duty_plan", plan.pk)
+
+
+@kv_staff_required
+@require_POST
+def plan_publish(request, pk):
+    plan = _staff_plan(request, pk)
+    try:
+        services.publish(plan)
+    except services.DutyError as error:
+        return _fail(request, error, "duty_plan", plan.pk)
+    messages.success(request, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte sind benachrichtigt.")
+    return redirect("duty_plan", plan.pk)
+
+
+# --- doctors ------------------------------------------------------------------------------------
+
+
+@duty_doctor_required
+def my_duties(request):
+    me = request.duty_doctor
+    now = timezone.now()
+    duties = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, end__gte=now)
+              .filter(Q(doctor=me) | Q(substitute=me))
+              .select_related("duty_type__practice", "duty_type__area", "plan__area", "doctor__user",
+                              "substitute__user", "pending_substitute__user"))
+    requests_for_me = (Duty.objects.filter(pending_substitute=me, plan__status=Plan.Status.PUBLISHED, end__gte=now)
+                       .select_related("duty_type__practice", "duty_type__area", "doctor__user"))
+    limit = me.area.max_blocked_days if me.area else 40
+    form = PreferencesForm(initial={
+        "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
+        "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds}, limit=limit)
+    return render(request, "duty/mine.html", {"me": me, "duties": duties, "requests": requests_for_me,
+                                              "form": form, "handover_form": HandoverForm(),
+                                              "calendar_url": request.session.pop("calendar_url", "")})
+
+
+@duty_doctor_required
+@require_POST
+def preferences(request):
+    me = request.duty_doctor
+    form = PreferencesForm(request.POST, limit=me.area.max_blocked_days if me.area else 40)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        # What was typed stays: the page shows it again with the message.
+        return render(request, "duty/mine.html", {"me": me, "duties": [], "requests": [], "form": form,
+                                                  "handover_form": HandoverForm()}, status=400)
+    with transaction.atomic():
+        me.blocked_days.all().delete()
+        BlockedDay.objects.bulk_create(BlockedDay(doctor=me, day=day) for day in form.cleaned_data["blocked"])
+        me.preferred_weekdays = form.cleaned_data["preferred_weekdays"]
+        me.preferred_kinds = form.cleaned_data["preferred_kinds"]
+        me.save(update_fields=["preferred_weekdays", "preferred_kinds"])
+    messages.success(request, "Sperrtage und Wünsche gespeichert; sie gelten für die nächsten Pläne.")
+    return redirect("duty_mine")
+
+
+@duty_doctor_required
+def exchange(request):
+    me = request.duty_doctor
+    duties = (Duty.objects.filter(plan__area__kv=me.kv, plan__status=Plan.Status.PUBLISHED,
+                                  status__in=[Duty.Status.OPEN, Duty.Status.OFFERED], start__gt=timezone.now())
+              .select_related("duty_type__practice", "duty_type__area", "plan__area", "doctor__user"))
+    areas = Area.objects.filter(kv=me.kv)
+    area, kind = request.GET.get("bereich", ""), request.GET.get("art", "")
+    first, last = request.GET.get("von", ""), request.GET.get("bis", "")
+    if area.isdigit():
+        duties = duties.filter(plan__area_id=int(area))
+    if kind in DutyType.Kind.values:
+        duties = duties.filter(duty_type__kind=kind)
+    for value, lookup in ((first, "day__gte"), (last, "day__lte")):
+        try:
+            duties = duties.filter(**{lookup: timezone.datetime.fromisoformat(value).date()}) if value else duties
+        except ValueError:
+            messages.error(request, f"Kein gültiges Datum: {value}")
+    return render(request, "duty/exchange.html", {"me": me, "duties": duties, "areas": areas,
+                                                  "kinds": DutyType.Kind.choices,
+                                                  "filters": {"area": area, "kind": kind, "first": first, "last": last}})
+
+
+def _my_duty(request, pk) -> Duty:
+    """A published duty the doctor is responsible for, or was asked to substitute."""
+    me = request.duty_doctor
+    return get_object_or_404(Duty.objects.select_related("plan__area", "duty_type__practice", "doctor__user"),
+                             Q(doctor=me) | Q(pending_substitute=me), pk=pk, plan__status=Plan.Status.PUBLISHED)
+
+
+@duty_doctor_required
+@require_POST
+def duty_take(request, pk):
+    if not allow(request, "duty-take", per_address=(30, 60)):
+        return _fail(request, services.DutyError("Zu viele Versuche. Bitte warten Sie eine Minute."), "duty_exchange")
+    if not Duty.objects.filter(pk=pk, plan__area__kv=request.duty_doctor.kv).exists():
+        raise Http404
+    try:
+        duty = services.take(pk, request.duty_doctor)
+    except Duty.DoesNotExist:
+        raise Http404 from None
+    except services.DutyError as error:
+        return _fail(request, error, "duty_exchange")
+    messages.success(request, f"Sie haben den Dienst am {duty.local_start:%d.%m.%Y} übernommen.")
+    return redirect("duty_mine")
+
+
+def _duty_action(action, success: str):
+    @duty_doctor_required
+    @require_POST
+    def view(request, pk):
+        duty = _my_duty(request, pk)
+        try:
+            action(request, duty)
+        except services.DutyError as error:
+            return _fail(request, error, "duty_mine")
+        messages.success(request, success)
+        return redirect("duty_mine")
+
+    return view
+
+
+def _handover(request, duty):
+    form = HandoverForm(request.POST)
+    if not form.is_valid():
+        raise services.DutyError("Bitte geben Sie eine gültige E-Mail-Adresse an.")
+    substitute = DutyDoctor.objects.filter(user__email__iexact=form.cleaned_data["email"], kv=request.duty_doctor.kv,
+                                           user__is_active=True).first()
+    if substitute is None:
+        raise services.DutyError("Unter dieser E-Mail-Adresse ist niemand für den Bereitschaftsdienst Ihrer KV eingetragen.")
+    services.request_handover(duty, request.duty_doctor, substitute)
+
+
+duty_offer = _duty_action(lambda r, d: services.offer(d, r.duty_doctor), "Der Dienst ist in der Dienstbörse angeboten. "
+                          "Bis jemand ihn übernimmt, bleiben Sie eingeteilt.")
+duty_withdraw = _duty_action(lambda r, d: services.withdraw(d, r.duty_doctor), "Das Angebot ist zurückgezogen.")
+duty_give_back = _duty_action(lambda r, d: services.give_back(d, r.duty_doctor), "Der Dienst ist zurückgegeben und wieder offen.")
+duty_handover = _duty_action(_handover, "Die Vertretung ist angefragt und per E-Mail benachrichtigt.")
+duty_answer = _duty_action(lambda r, d: services.answer_handover(d, r.duty_doctor, r.POST.get("accept") == "1"),
+                           "Ihre Antwort ist gespeichert.")
+
+
+@duty_doctor_required
+@require_POST
+def calendar_link(request):
+    if request.POST.get("revoke"):
+        services.revoke_calendar_token(request.duty_doctor)
+        messages.success(request, "Der Kalender-Link ist gesperrt.")
+    else:
+        token = services.new_calendar_token(request.duty_doctor)
+        request.session["calendar_url"] = request.build_absolute_uri(f"/dienste/kalender/{token}.ics")
+        messages.success(request, "Ein neuer Kalender-Link ist erzeugt; ein früherer gilt nicht mehr.")
+    return redirect("duty_mine")
+
+
+def calendar_feed(request, token):
+    if not allow(request, "duty-ical", per_address=(60, 60)):
+        return HttpResponse("Zu viele Abrufe.", status=429, content_type="text/plain; charset=utf-8")
+    doctor = services.doctor_for_token(token)
+    if doctor is None:
+        raise Http404
+    response = HttpResponse(services.calendar_feed(doctor), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def staff_or_doctor_home(user) -> str | None:
+    """Where a user without a practice lands after login."""
+    organisation: Organisation | None = user.organisation
+    if organisation is not None and organisation.is_kv:
+        return "duty_kv"
+    if organisation is None and DutyDoctor.objects.filter(user=user).exists():
+        return "duty_mine"
+    return None
