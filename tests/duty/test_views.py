@@ -1,0 +1,281 @@
+"""Duty pages with the test client: staff plan and publish, doctors use the exchange, hand over,
+subscribe to the calendar; and every page refuses outsiders (another KV, another doctor)."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from sprechzimmer.duty import services
+from sprechzimmer.duty.models import BlockedDay, Duty, DutyDoctor, Plan
+from tests import factories
+
+from .helpers import area, doctor, first_duty_of, kv, logged_in, next_monday, published_plan, staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    own_kv = kv("KV Eins")
+    home = area(own_kv, "Mitte")
+    obliged = [doctor(own_kv, home) for _ in range(4)]
+    half = doctor(own_kv, home, weight="0.5")
+    k_arzt = doctor(own_kv, kind=DutyDoctor.Kind.COOPERATING)
+    other_kv = kv("KV Zwei")
+    return type("W", (), dict(kv=own_kv, area=home, staff=staff(own_kv), obliged=obliged, half=half, k_arzt=k_arzt,
+                              other_kv=other_kv, other_staff=staff(other_kv), other_area=area(other_kv, "Fremd")))
+
+
+def test_staff_generate_change_by_hand_resolve_and_publish(client, world, mailoutbox, django_capture_on_commit_callbacks):
+    logged_in(client, world.staff)
+    assert client.get(reverse("dashboard")).url == reverse("duty_kv")
+    extra = [doctor(world.kv, world.area) for _ in range(2)]  # more doctors than duties: someone is free
+    first = next_monday()
+    response = client.post(reverse("duty_plan_create"), {"area": world.area.pk, "first": first,
+                                                         "last": first + dt.timedelta(days=2)})
+    plan = Plan.objects.get(area=world.area)
+    assert response.url == reverse("duty_plan", args=[plan.pk])
+    assert plan.duties.count() == 6 and not plan.duties.filter(doctor__isnull=True).exists()
+    page = client.get(response.url).content.decode()
+    assert "Soll und Ist" in page and str(world.half) in page and "Entwurf" in page
+
+    # A manual change is kept when the rest is re-planned, and the explanation follows it.
+    duty = plan.duties.order_by("start")[0]
+
+    chosen = next(d for d in world.obliged + extra + [world.half] if not plan.duties.filter(doctor=d).exists())
+    client.post(reverse("duty_plan_assign", args=[plan.pk, duty.pk]), {"doctor": chosen.pk})
+    client.post(reverse("duty_plan_solve", args=[plan.pk]))
+    duty.refresh_from_db()
+    assert duty.doctor == chosen and duty.pinned
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("duty_plan_publish", args=[plan.pk]))
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PUBLISHED
+    serving = {d.user.email for d in DutyDoctor.objects.filter(duties__plan=plan).distinct()}
+    assert {m.to[0] for m in mailoutbox} == serving and all("veröffentlicht" in m.subject for m in mailoutbox)
+    # Balances carried forward: the half-weight doctor got about half the hours; balances sum to ~0.
+    lines = {line["doctor"]: line for line in plan.report["lines"]}
+    full = Decimal(lines[world.obliged[0].pk]["target_hours"])
+    assert Decimal(lines[world.half.pk]["target_hours"]) == pytest.approx(full / 2, abs=Decimal("0.01"))
+    world.half.refresh_from_db()
+    assert world.half.balance_hours == Decimal(lines[world.half.pk]["balance_after"])
+    assert abs(sum(Decimal(line["balance_after"]) for line in lines.values())) < 1
+    # Published: no more re-solving or manual edits.
+    client.post(reverse("duty_plan_solve", args=[plan.pk]))
+    client.post(reverse("duty_plan_assign", args=[plan.pk, duty.pk]), {"doctor": world.half.pk})
+    duty.refresh_from_db()
+    assert duty.doctor == chosen
+
+
+def test_bad_plan_input_changes_nothing_and_keeps_the_input(client, world):
+    logged_in(client, world.staff)
+    first = next_monday()
+    response = client.post(reverse("duty_plan_create"), {"area": world.area.pk, "first": first,
+                                                         "last": first - dt.timedelta(days=1)})
+    assert response.status_code == 400 and "liegt vor dem Anfang" in response.content.decode()
+    assert f'value="{first.isoformat()}"' in response.content.decode()
+    # Another KV's area is not a choice.
+    response = client.post(reverse("duty_plan_create"), {"area": world.other_area.pk, "first": first, "last": first})
+    assert response.status_code == 400 and "Bereich Ihrer KV" in response.content.decode()
+    # Everybody blocked on a day: the planner says which day, and no plan is left behind.
+    for d in world.obliged + [world.half]:
+        BlockedDay.objects.create(doctor=d, day=first)
+    response = client.post(reverse("duty_plan_create"), {"area": world.area.pk, "first": first, "last": first})
+    assert response.status_code == 400 and "kann niemand übernehmen" in response.content.decode()
+    assert not Plan.objects.exists()
+
+
+def test_another_kvs_staff_and_doctors_cannot_see_or_change_plans(client, world):
+    plan = published_plan(world.area)
+    draft = services.generate_plan(world.area, next_monday(8), next_monday(8) + dt.timedelta(days=2))
+    duty = draft.duties.first()
+    urls = [reverse("duty_plan", args=[plan.pk]), reverse("duty_plan", args=[draft.pk]),
+            reverse("duty_area", args=[world.area.pk])]
+    posts = [reverse("duty_plan_solve", args=[draft.pk]), reverse("duty_plan_publish", args=[draft.pk]),
+             reverse("duty_plan_assign", args=[draft.pk, duty.pk])]
+    for outsider in (world.other_staff, world.obliged[0].user, factories.member(factories.practice(), main=True)):
+        client.logout()
+        logged_in(client, outsider)
+        for url in urls:
+            assert client.get(url).status_code == 404, (outsider, url)
+        home = client.get(reverse("duty_kv"))
+        if outsider == world.other_staff:  # their own KV's page, without our plans
+            assert home.status_code == 200 and "Mitte" not in home.content.decode()
+        else:
+            assert home.status_code == 404
+        for url in posts:
+            assert client.post(url, {"doctor": world.obliged[0].pk}).status_code == 404, (outsider, url)
+    draft.refresh_from_db()
+    assert draft.is_draft
+    # KV staff have no practice pages.
+    client.logout()
+    logged_in(client, world.staff)
+    assert client.get(reverse("calendar")).status_code == 404
+    assert client.get(reverse("billing")).status_code == 404
+    # Anonymous: to the login.
+    client.logout()
+    assert client.get(reverse("duty_mine")).status_code == 302
+
+
+def test_offer_take_give_back_and_the_deadline(client, world, mailoutbox, django_capture_on_commit_callbacks):
+    plan = published_plan(world.area, weeks_ahead=4)
+    owner = world.obliged[0]
+    duty = first_duty_of(plan, owner)
+    logged_in(client, owner.user)
+    assert client.get(reverse("dashboard")).url == reverse("duty_mine")  # no practice: straight to the duties
+    client.post(reverse("duty_offer", args=[duty.pk]))
+    duty.refresh_from_db()
+    assert duty.status == Duty.Status.OFFERED and duty.doctor == owner
+
+    client.logout()
+    logged_in(client, world.k_arzt.user)
+    assert client.get(reverse("dashboard")).url == reverse("duty_mine")
+    page = client.get(reverse("duty_exchange"), {"art": duty.duty_type.kind}).content.decode()
+    assert f'data-duty="{duty.pk}"' in page
+    other_kind = "driving" if duty.duty_type.kind == "sitting" else "sitting"
+    assert f'data-duty="{duty.pk}"' not in client.get(reverse("duty_exchange"), {"art": other_kind}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("duty_take", args=[duty.pk]))
+    duty.refresh_from_db()
+    assert duty.doctor == world.k_arzt and duty.status == Duty.Status.ASSIGNED and duty.billing_lanr == world.k_arzt.lanr
+    assert [m.to[0] for m in mailoutbox] == [owner.user.email] and "übernommen" in mailoutbox[0].subject
+
+    # The K-Arzt may give it back until 14 days before it starts …
+    client.post(reverse("duty_give_back", args=[duty.pk]))
+    duty.refresh_from_db()
+    assert duty.status == Duty.Status.OPEN and duty.doctor is None
+    # … but not later: take a duty inside the deadline, the give-back is refused and nothing changes.
+    soon = Duty.objects.filter(plan=plan).order_by("start").first()
+    Duty.objects.filter(pk=soon.pk).update(status=Duty.Status.OPEN, doctor=None)
+    world.area.giveback_days = 60
+    world.area.save()
+    client.post(reverse("duty_take", args=[soon.pk]))
+    response = client.post(reverse("duty_give_back", args=[soon.pk]), follow=True)
+    assert "Die Rückgabe war nur bis" in response.content.decode()
+    soon.refresh_from_db()
+    assert soon.doctor == world.k_arzt
+
+
+def test_taking_keeps_the_rest_period_and_a_taken_duty_is_gone(client, world):
+    plan = published_plan(world.area)
+    duties = list(plan.duties.order_by("start"))
+    # Two duties of the same evening (Sitz- and Fahrdienst) and the next day's one are open.
+    for duty in duties[:3]:
+        Duty.objects.filter(pk=duty.pk).update(status=Duty.Status.OPEN, doctor=None)
+    logged_in(client, world.k_arzt.user)
+    client.post(reverse("duty_take", args=[duties[0].pk]))
+    response = client.post(reverse("duty_take", args=[duties[1].pk]), follow=True)
+    assert "zu nah" in response.content.decode()
+    response = client.post(reverse("duty_take", args=[duties[2].pk]), follow=True)
+    assert "zu nah" in response.content.decode()  # 24 h rest after 08:00 the next morning
+    assert list(Duty.objects.filter(doctor=world.k_arzt)) == [duties[0]]
+    # Someone else cannot take what is already assigned.
+    client.logout()
+    logged_in(client, world.obliged[1].user)
+    response = client.post(reverse("duty_take", args=[duties[0].pk]), follow=True)
+    assert "bereits vergeben" in response.content.decode()
+    # Another KV's doctor does not even see it.
+    stranger = doctor(world.other_kv, kind=DutyDoctor.Kind.COOPERATING)
+    client.logout()
+    logged_in(client, stranger.user)
+    assert client.post(reverse("duty_take", args=[duties[1].pk])).status_code == 404
+    assert f'data-duty="{duties[1].pk}"' not in client.get(reverse("duty_exchange")).content.decode()
+
+
+def test_a_doctor_cannot_change_anothers_duty(client, world):
+    plan = published_plan(world.area)
+    theirs = first_duty_of(plan, world.obliged[1])
+    logged_in(client, world.obliged[0].user)
+    for name in ("duty_offer", "duty_withdraw", "duty_give_back", "duty_handover", "duty_answer"):
+        assert client.post(reverse(name, args=[theirs.pk]), {"email": world.obliged[0].user.email,
+                                                             "accept": "1"}).status_code == 404, name
+    theirs.refresh_from_db()
+    assert theirs.status == Duty.Status.ASSIGNED and theirs.pending_substitute is None
+
+
+def test_handover_to_a_substitute_who_accepts(client, world, mailoutbox, django_capture_on_commit_callbacks):
+    plan = published_plan(world.area)
+    owner = world.obliged[0]
+    substitute = doctor(world.kv, world.area)  # joined after the plan: free on every day
+    mine = list(plan.duties.filter(doctor=owner).order_by("start"))
+    duty = mine[0]
+    logged_in(client, owner.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("duty_handover", args=[duty.pk]), {"email": substitute.user.email})
+    duty.refresh_from_db()
+    assert duty.pending_substitute == substitute and duty.serving == owner
+    assert mailoutbox[-1].to == [substitute.user.email] and "Vertretungsanfrage" in mailoutbox[-1].subject
+    # Unknown e-mail: clear message, nothing changes.
+    response = client.post(reverse("duty_handover", args=[mine[-1].pk]), {"email": "niemand@example.org"}, follow=True)
+    assert "niemand für den Bereitschaftsdienst" in response.content.decode()
+
+    client.logout()
+    logged_in(client, substitute.user)
+    assert f'data-duty="{duty.pk}"' in client.get(reverse("duty_mine")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("duty_answer", args=[duty.pk]), {"accept": "1"})
+    duty.refresh_from_db()
+    assert duty.substitute == substitute and duty.serving == substitute and duty.doctor == owner
+    assert duty.billing_lanr == owner.lanr
+    assert mailoutbox[-1].to == [owner.user.email] and "übernimmt" in mailoutbox[-1].subject
+    page = client.get(reverse("duty_mine")).content.decode()
+    assert f"Sie vertreten {owner}" in page and owner.lanr in page
+
+
+def test_calendar_feed_with_a_revocable_secret_link(client, world):
+    plan = published_plan(world.area)
+    me = world.obliged[0]
+    logged_in(client, me.user)
+    client.post(reverse("duty_calendar_link"))
+    page = client.get(reverse("duty_mine")).content.decode()
+    url = re.search(r'id="calendar-url"[^>]*|value="(http[^"]+\.ics)"', page)
+    link = re.search(r'value="(http[^"]+\.ics)"', page).group(1)
+    path = link.split("testserver", 1)[1]
+    client.logout()
+    response = client.get(path)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    body = response.content.decode()
+    assert body.count("BEGIN:VEVENT") == plan.duties.filter(doctor=me).count() and "Bereitschaftsdienst" in body
+    # The link is shown once only; the database keeps a digest, not the token.
+    assert url and path.split("/")[-1][:-4] not in DutyDoctor.objects.get(pk=me.pk).ical_token_hash
+    logged_in(client, me.user)
+    client.post(reverse("duty_calendar_link"), {"revoke": "1"})
+    client.logout()
+    assert client.get(path).status_code == 404
+    assert client.get("/dienste/kalender/erfunden.ics").status_code == 404
+
+
+def test_blocked_days_limit_and_wishes(client, world):
+    world.area.max_blocked_days = 2
+    world.area.save()
+    me = world.obliged[0]
+    logged_in(client, me.user)
+    response = client.post(reverse("duty_preferences"), {"blocked": "01.03.2027\n02.03.2027\n03.03.2027",
+                                                         "preferred_weekdays": ["2"]})
+    assert response.status_code == 400 and "Höchstens 2 Sperrtage je Jahr" in response.content.decode()
+    assert "03.03.2027" in response.content.decode()  # what was typed is still there
+    response = client.post(reverse("duty_preferences"), {"blocked": "31.02.2027"})
+    assert response.status_code == 400 and "Kein gültiges Datum" in response.content.decode()
+    assert not BlockedDay.objects.exists()
+    client.post(reverse("duty_preferences"), {"blocked": "01.03.2027, 24.12.2026", "preferred_weekdays": ["2", "5"],
+                                              "preferred_kinds": ["sitting"]})
+    me.refresh_from_db()
+    assert [b.day for b in me.blocked_days.all()] == [dt.date(2026, 12, 24), dt.date(2027, 3, 1)]
+    assert me.preferred_weekdays == [2, 5] and me.preferred_kinds == ["sitting"]
+
+
+def test_drafts_are_invisible_to_doctors(client, world):
+    draft = services.generate_plan(world.area, next_monday(), next_monday() + dt.timedelta(days=3))
+    Duty.objects.filter(plan=draft).update(status=Duty.Status.OPEN)
+    logged_in(client, world.obliged[0].user)
+    assert "data-duty" not in client.get(reverse("duty_mine")).content.decode()
+    assert "data-duty" not in client.get(reverse("duty_exchange")).content.decode()
+    assert client.post(reverse("duty_take", args=[draft.duties.first().pk])).status_code == 404
+    assert timezone.now()  # noqa: the draft stays untouched
+    assert not Duty.objects.filter(plan=draft, doctor=world.obliged[0], status=Duty.Status.ASSIGNED,
+                                   pinned=True).exists()
