@@ -186,6 +186,7 @@ def server(tmp_path_factory, smtp_server):
         "EMAIL_USE_TLS": "false",
         "EMAIL_USE_SSL": "false",
         "LOG_LEVEL": "INFO",
+        "DUTY_PLAN_SECONDS": "6",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)

@@ -225,6 +225,28 @@ def test_handover_to_a_substitute_who_accepts(client, world, mailoutbox, django_
     assert mailoutbox[-1].to == [owner.user.email] and "übernimmt" in mailoutbox[-1].subject
     page = client.get(reverse("duty_mine")).content.decode()
     assert f"Sie vertreten {owner}" in page and owner.lanr in page
+    # The plan shows who serves and under whose LANR the services are billed.
+    client.logout()
+    logged_in(client, world.staff)
+    page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
+    row = re.search(rf'<tr data-duty="{duty.pk}".*?</tr>', page, re.S).group(0)
+    assert f"{substitute} <small>(Vertretung)</small>" in row and f'<td class="lanr">{owner.lanr}</td>' in row
+
+
+def test_a_substitute_without_the_qualification_cannot_accept(client, world):
+    plan = published_plan(world.area)
+    owner = world.obliged[0]
+    duty = plan.duties.filter(doctor=owner, duty_type__kind="driving").first() or first_duty_of(plan, owner)
+    substitute = doctor(world.kv, qualifications=["sitting" if duty.duty_type.kind == "driving" else "driving"])
+    services.request_handover(duty, owner, substitute)
+    logged_in(client, substitute.user)
+    response = client.post(reverse("duty_answer", args=[duty.pk]), {"accept": "1"}, follow=True)
+    assert "nicht qualifiziert" in response.content.decode()
+    duty.refresh_from_db()
+    assert duty.substitute is None and duty.pending_substitute == substitute  # may still decline
+    client.post(reverse("duty_answer", args=[duty.pk]), {"accept": "0"})
+    duty.refresh_from_db()
+    assert duty.pending_substitute is None and duty.doctor == owner
 
 
 def test_calendar_feed_with_a_revocable_secret_link(client, world):
@@ -233,17 +255,18 @@ def test_calendar_feed_with_a_revocable_secret_link(client, world):
     logged_in(client, me.user)
     client.post(reverse("duty_calendar_link"))
     page = client.get(reverse("duty_mine")).content.decode()
-    url = re.search(r'id="calendar-url"[^>]*|value="(http[^"]+\.ics)"', page)
-    link = re.search(r'value="(http[^"]+\.ics)"', page).group(1)
-    path = link.split("testserver", 1)[1]
+    link = re.search(r'id="calendar-url" value="(http[^"]+\.ics)"|value="(http[^"]+\.ics)" id="calendar-url"', page)
+    path = (link.group(1) or link.group(2)).split("testserver", 1)[1]
+    token = path.rsplit("/", 1)[1].removesuffix(".ics")
     client.logout()
     response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     body = response.content.decode()
     assert body.count("BEGIN:VEVENT") == plan.duties.filter(doctor=me).count() and "Bereitschaftsdienst" in body
     # The link is shown once only; the database keeps a digest, not the token.
-    assert url and path.split("/")[-1][:-4] not in DutyDoctor.objects.get(pk=me.pk).ical_token_hash
     logged_in(client, me.user)
+    assert token not in client.get(reverse("duty_mine")).content.decode()
+    assert DutyDoctor.objects.get(pk=me.pk).ical_token_hash not in ("", token)
     client.post(reverse("duty_calendar_link"), {"revoke": "1"})
     client.logout()
     assert client.get(path).status_code == 404
@@ -279,3 +302,13 @@ def test_drafts_are_invisible_to_doctors(client, world):
     assert timezone.now()  # noqa: the draft stays untouched
     assert not Duty.objects.filter(plan=draft, doctor=world.obliged[0], status=Duty.Status.ASSIGNED,
                                    pinned=True).exists()
+
+
+def test_the_plan_shows_paid_hours_across_both_dst_changes(client, world):
+    logged_in(client, world.staff)
+    for day, hours in ((dt.date(2026, 3, 28), "23"), (dt.date(2026, 10, 24), "25")):
+        plan = services.generate_plan(world.area, day, day)
+        page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
+        cells = re.findall(r"08:00 – 08:00</td><td>(\d+)</td>", page)
+        assert cells.count(hours) == 2, cells  # Sitz- and Fahrdienst, 08:00 → 08:00
+        assert sum(Decimal(line["assigned_hours"]) for line in plan.report["lines"]) == 2 * Decimal(hours)

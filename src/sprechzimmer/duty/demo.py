@@ -40,7 +40,8 @@ def create(practice_doctor: User) -> Area:
     email, name, lanr, secret = DEMO_SUBSTITUTE
     user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr)
     provisioning.enable_totp(user, secret)
-    DutyDoctor.objects.create(kv=kv, user=user, area=area, qualifications=[DutyType.Kind.SITTING])
+    # Registered for substitutions (Vertretungen) only: not planned in the area.
+    DutyDoctor.objects.create(kv=kv, user=user, qualifications=[DutyType.Kind.SITTING])
     email, name, lanr, secret = DEMO_K_ARZT
     user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr)
     provisioning.enable_totp(user, secret)
