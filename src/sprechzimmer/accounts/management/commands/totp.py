@@ -2,19 +2,23 @@ from allauth.mfa.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand, CommandError
 
-from sprechzimmer.accounts.demo_data import DEMO_BSNR
+from django.db.models import Q
+
+from sprechzimmer.accounts.demo_data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_SUBSTITUTE
 from sprechzimmer.accounts.totp import code_now
 
 
 class Command(BaseCommand):
-    help = "Prints the current TOTP code of a demo user (the demo practice only)."
+    help = "Prints the current TOTP code of a demo user (the demo practice and the demo duty logins only)."
 
     def add_arguments(self, parser):
         parser.add_argument("email")
 
     def handle(self, email, **options):
+        demo_duty = {DEMO_KV_STAFF[0], DEMO_K_ARZT[0], DEMO_SUBSTITUTE[0]}
         authenticator = Authenticator.objects.filter(
-            user__email__iexact=email, user__organisation__bsnr=DEMO_BSNR, type=Authenticator.Type.TOTP
+            Q(user__organisation__bsnr=DEMO_BSNR) | Q(user__email__in=demo_duty),
+            user__email__iexact=email, type=Authenticator.Type.TOTP,
         ).first()
         if authenticator is None:
             raise CommandError("Kein Demo-Benutzer mit dieser E-Mail-Adresse.")
