@@ -10,15 +10,18 @@ def pytest_runtest_logreport(report):
         _skipped.append(report.nodeid)
 
 
+# Tests that need a service are left out without it (deselected, and said so), not skipped: two
+# server processes can only reach each other through Redis; real write concurrency needs
+# PostgreSQL (SQLite serialises writers). CI runs them in its PostgreSQL/Redis leg.
+_NEEDS = {"redis": "REDIS_URL", "postgres": "DATABASE_URL"}
+
+
 def pytest_collection_modifyitems(config, items):
-    # Concurrency tests need PostgreSQL: without DATABASE_URL they are left out (deselected, and
-    # said so), not skipped; CI runs them in its PostgreSQL leg.
-    if os.environ.get("DATABASE_URL"):
-        return
-    keep = [item for item in items if "postgres" not in item.keywords]
-    if len(keep) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if "postgres" in item.keywords])
-        items[:] = keep
+    missing = {marker for marker, variable in _NEEDS.items() if not os.environ.get(variable)}
+    left_out = [item for item in items if missing & set(item.keywords)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 def pytest_sessionfinish(session, exitstatus):

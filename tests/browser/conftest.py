@@ -156,17 +156,6 @@ def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") 
             time.sleep(0.2)
 
 
-def pytest_collection_modifyitems(config, items):
-    # Two server processes can only reach each other through Redis: without REDIS_URL those tests
-    # are left out of the run (deselected, and said so), not skipped.
-    if os.environ.get("REDIS_URL"):
-        return
-    keep = [item for item in items if "redis" not in item.keywords]
-    if len(keep) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if "redis" in item.keywords])
-        items[:] = keep
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, smtp_server):
     controller, mailbox = smtp_server

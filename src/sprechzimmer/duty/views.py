@@ -167,28 +167,26 @@ def plan_assign(request, pk, duty_pk):
     return redirect("duty_plan", plan.pk)
 
 
-@kv_staff_required
-@require_POST
-def plan_solve(request, pk):
-    plan = _staff_plan(request, pk)
-    try:
-        services.solve(plan)
-    except services.DutyError as error:
-        return _fail(request, error, "duty_plan", plan.pk)
-    messages.success(request, "Neu berechnet; Ihre Änderungen von Hand sind erhalten.")
-    return redirect("duty_plan", plan.pk)
+def _plan_action(action, success: str):
+    """A POST on a plan of the staff's KV that runs one service and reports its outcome."""
+
+    @kv_staff_required
+    @require_POST
+    def view(request, pk):
+        plan = _staff_plan(request, pk)
+        try:
+            action(plan)
+        except services.DutyError as error:
+            return _fail(request, error, "duty_plan", plan.pk)
+        messages.success(request, success)
+        return redirect("duty_plan", plan.pk)
+
+    return view
 
 
-@kv_staff_required
-@require_POST
-def plan_publish(request, pk):
-    plan = _staff_plan(request, pk)
-    try:
-        services.publish(plan)
-    except services.DutyError as error:
-        return _fail(request, error, "duty_plan", plan.pk)
-    messages.success(request, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte sind benachrichtigt.")
-    return redirect("duty_plan", plan.pk)
+plan_solve = _plan_action(services.solve, "Neu berechnet; Ihre Änderungen von Hand sind erhalten.")
+plan_publish = _plan_action(services.publish, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte "
+                                              "sind benachrichtigt.")
 
 
 # --- doctors ------------------------------------------------------------------------------------
