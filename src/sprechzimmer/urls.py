@@ -43,6 +43,7 @@ urlpatterns = [
     path("kv/", duty.kv_home, name="duty_kv"),
     path("kv/bereiche/neu/", duty.area_create, name="duty_area_create"),
     path("kv/bereiche/<int:pk>/", duty.area_detail, name="duty_area"),
+    path("kv/dienstarten/<int:pk>/zeiten/", duty.duty_type_times, name="duty_type_times"),
     path("kv/plaene/neu/", duty.plan_create, name="duty_plan_create"),
     path("kv/plaene/<int:pk>/", duty.plan_detail, name="duty_plan"),
     path("kv/plaene/<int:pk>/dienste/<int:duty_pk>/", duty.plan_assign, name="duty_plan_assign"),

@@ -312,3 +312,54 @@ def test_the_plan_shows_paid_hours_across_both_dst_changes(client, world):
         cells = re.findall(r"08:00 – 08:00</td><td>(\d+)</td>", page)
         assert cells.count(hours) == 2, cells  # Sitz- and Fahrdienst, 08:00 → 08:00
         assert sum(Decimal(line["assigned_hours"]) for line in plan.report["lines"]) == 2 * Decimal(hours)
+
+
+def test_a_duty_type_with_its_own_times(client, world):
+    driving = world.area.duty_types.get(kind="driving")
+    logged_in(client, world.staff)
+    response = client.post(reverse("duty_type_times", args=[driving.pk]),
+                           {f"type{driving.pk}-weekday_start": "19:30", f"type{driving.pk}-friday_start": "kaputt"},
+                           follow=True)
+    assert "Bitte eine Uhrzeit wie 16:00 angeben." in response.content.decode()
+    driving.refresh_from_db()
+    assert driving.weekday_start is None  # nothing saved half-way
+    client.post(reverse("duty_type_times", args=[driving.pk]), {f"type{driving.pk}-weekday_start": "19:30"})
+    monday = next_monday()
+    plan = services.generate_plan(world.area, monday, monday)
+    starts = {d.duty_type.kind: d.local_start.time() for d in plan.duties.select_related("duty_type")}
+    assert starts == {"sitting": dt.time(18), "driving": dt.time(19, 30)}
+    # Another KV's staff cannot change it.
+    client.logout()
+    logged_in(client, world.other_staff)
+    assert client.post(reverse("duty_type_times", args=[driving.pk]),
+                       {f"type{driving.pk}-weekday_start": "20:00"}).status_code == 404
+
+
+def test_staff_create_an_area_and_enter_doctors(client, world):
+    logged_in(client, world.staff)
+    response = client.post(reverse("duty_area_create"), {
+        "name": "Nord", "practice_name": "Notfallpraxis Nord", "practice_address": "Weg 3, 70000 Stadt",
+        "practice_bsnr": "12345", "wednesday_start": "13:00", "friday_start": "16:00", "rest_hours": "24"})
+    assert response.status_code == 400 and "Die BSNR hat neun Ziffern." in response.content.decode()
+    assert 'value="Notfallpraxis Nord"' in response.content.decode()  # the input is kept
+    response = client.post(reverse("duty_area_create"), {
+        "name": "Nord", "practice_name": "Notfallpraxis Nord", "practice_address": "Weg 3, 70000 Stadt",
+        "practice_bsnr": "529999901", "wednesday_start": "14:00", "friday_start": "16:00", "rest_hours": "48"})
+    nord = world.kv.duty_areas.get(name="Nord")
+    assert response.url == reverse("duty_area", args=[nord.pk])
+    assert [t.kind for t in nord.duty_types.all()] == ["sitting"]  # no Fahrdienst unless ticked
+    assert nord.rest_hours == 48 and nord.wednesday_start == dt.time(14)
+
+    newcomer = factories.member(None, with_key=False)
+    url = reverse("duty_area", args=[nord.pk])
+    response = client.post(url, {"email": "unbekannt@example.org", "kind": "obliged", "weight": "1"})
+    assert response.status_code == 400 and "keinen Zugang" in response.content.decode()
+    stranger = DutyDoctor.objects.create(kv=world.other_kv, user=factories.member(None, with_key=False))
+    response = client.post(url, {"email": stranger.user.email, "kind": "obliged", "weight": "1"})
+    assert response.status_code == 400 and "anderen KV" in response.content.decode()
+    client.post(url, {"email": newcomer.email.upper(), "kind": "obliged", "weight": "0.75",
+                      "qualifications": ["sitting"]})
+    entered = DutyDoctor.objects.get(user=newcomer)
+    assert (entered.kv, entered.area, entered.weight, entered.qualifications) == (world.kv, nord, Decimal("0.75"), ["sitting"])
+    page = client.get(url).content.decode()
+    assert str(entered) in page and "Dienstarten und ihre Zeiten" in page

@@ -41,6 +41,17 @@ class AreaForm(forms.Form):
     rest_hours = forms.IntegerField(label="Ruhezeit (Stunden)", min_value=0, max_value=168, initial=24)
 
 
+class DutyTypeTimesForm(forms.Form):
+    """Own evening starts of one duty type; empty fields take the area's times."""
+
+    weekday_start = forms.TimeField(label="Beginn Mo/Di/Do", required=False,
+                                    error_messages={"invalid": "Bitte eine Uhrzeit wie 18:00 angeben."})
+    wednesday_start = forms.TimeField(label="Beginn Mittwoch", required=False,
+                                      error_messages={"invalid": "Bitte eine Uhrzeit wie 13:00 angeben."})
+    friday_start = forms.TimeField(label="Beginn Freitag", required=False,
+                                   error_messages={"invalid": "Bitte eine Uhrzeit wie 16:00 angeben."})
+
+
 class DoctorForm(forms.Form):
     email = forms.EmailField(label="E-Mail-Adresse (Zugang des Arztes)")
     kind = forms.ChoiceField(label="Teilnahme", choices=DutyDoctor.Kind.choices)

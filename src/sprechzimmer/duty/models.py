@@ -37,10 +37,6 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def times(self) -> DutyTimes:
-        return DutyTimes({0: self.weekday_start, 1: self.weekday_start, 2: self.wednesday_start,
-                          3: self.weekday_start, 4: self.friday_start}, self.state)
-
 
 class EmergencyPractice(models.Model):
     """Notfallpraxis of an area."""
@@ -64,12 +60,22 @@ class DutyType(models.Model):
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="duty_types")
     kind = models.CharField("Art", max_length=10, choices=Kind.choices)
     practice = models.ForeignKey(EmergencyPractice, null=True, blank=True, on_delete=models.SET_NULL)
+    # Own evening starts of this duty type (e.g. a Notfallpraxis opening later); empty = the area's.
+    weekday_start = models.TimeField("Beginn Mo/Di/Do", null=True, blank=True)
+    wednesday_start = models.TimeField("Beginn Mittwoch", null=True, blank=True)
+    friday_start = models.TimeField("Beginn Freitag", null=True, blank=True)
 
     class Meta:
         ordering = ["kind"]
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+    def times(self) -> DutyTimes:
+        area = self.area
+        weekday = self.weekday_start or area.weekday_start
+        return DutyTimes({0: weekday, 1: weekday, 2: self.wednesday_start or area.wednesday_start, 3: weekday,
+                          4: self.friday_start or area.friday_start}, area.state)
 
     @property
     def place(self) -> str:

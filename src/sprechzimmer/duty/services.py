@@ -48,7 +48,7 @@ def generate_plan(area: Area, first: dt.date, last: dt.date) -> Plan:
         Duty.objects.bulk_create(
             Duty(plan=plan, duty_type=duty_type, day=slot.day, start=slot.start, end=slot.end, kind=slot.kind,
                  holiday=slot.holiday)
-            for slot in duty_slots(first, last, area.times()) for duty_type in types)
+            for duty_type in types for slot in duty_slots(first, last, duty_type.times()))
         solve(plan)
     return plan
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from sprechzimmer.accounts.models import Device, Organisation, User
 from sprechzimmer.duty import services
-from sprechzimmer.duty.forms import AreaForm, DoctorForm, HandoverForm, PlanForm, PreferencesForm
+from sprechzimmer.duty.forms import AreaForm, DoctorForm, DutyTypeTimesForm, HandoverForm, PlanForm, PreferencesForm
 from sprechzimmer.duty.models import Area, BlockedDay, Duty, DutyDoctor, DutyType, EmergencyPractice, Plan
 from sprechzimmer.ratelimit import allow
 
@@ -111,8 +111,28 @@ def area_detail(request, pk):
             messages.success(request, f"{user.full_name or user.email} ist im Bereich {area} eingetragen.")
             return redirect("duty_area", area.pk)
     doctors = area.doctors.select_related("user").prefetch_related("blocked_days")
-    return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form},
+    types = [(t, DutyTypeTimesForm(initial={"weekday_start": t.weekday_start, "wednesday_start": t.wednesday_start,
+                                            "friday_start": t.friday_start}, prefix=f"type{t.pk}"))
+             for t in area.duty_types.all()]
+    return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form, "types": types},
                   status=400 if form.errors else 200)
+
+
+@kv_staff_required
+@require_POST
+def duty_type_times(request, pk):
+    duty_type = get_object_or_404(DutyType, pk=pk, area__kv=request.kv)
+    form = DutyTypeTimesForm(request.POST, prefix=f"type{duty_type.pk}")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("duty_area", duty_type.area_id)
+    for name, value in form.cleaned_data.items():
+        setattr(duty_type, name, value)
+    duty_type.save(update_fields=list(form.cleaned_data))
+    messages.success(request, f"Zeiten für {duty_type} gespeichert; sie gelten für neue Pläne.")
+    return redirect("duty_area", duty_type.area_id)
 
 
 @kv_staff_required
