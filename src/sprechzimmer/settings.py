@@ -188,6 +188,11 @@ TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
 EBM_UPLOAD_MAX_BYTES = envint("EBM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 # Seconds the duty planner may search per plan (one area); it returns earlier when it proves the optimum.
 DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 20, minimum=2)
+# Key for the K-Arzt application documents at rest (AES-256-GCM): 32 bytes, base64url. Without it
+# the key is derived from SECRET_KEY (HKDF), so changing SECRET_KEY would make stored documents
+# unreadable: set DOCUMENT_KEY in production and back it up.
+DOCUMENT_KEY = envstr("DOCUMENT_KEY")
+DUTY_DOCUMENT_MAX_BYTES = envint("DUTY_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)

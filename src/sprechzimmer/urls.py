@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.billing import views as billing
+from sprechzimmer.duty import application_views as coop
 from sprechzimmer.duty import views as duty
 from sprechzimmer.records import views as records
 from sprechzimmer.video import views as video
@@ -40,6 +41,13 @@ urlpatterns = [
     path("praxis/abrechnung/<int:pk>/", billing.report, name="billing_report"),
     path("praxis/abrechnung/<int:pk>/befunde.csv", billing.report_csv, name="billing_report_csv"),
     path("praxis/abrechnung/<int:pk>/bericht.pdf", billing.report_pdf, name="billing_report_pdf"),
+    path("kooperationsarzt/", coop.start, name="coop_start"),
+    path("kooperationsarzt/antrag/<str:token>/", coop.application, name="coop_application"),
+    path("kooperationsarzt/antrag/<str:token>/dokumente/<int:pk>/", coop.applicant_document, name="coop_applicant_document"),
+    path("kv/antraege/", coop.staff_list, name="coop_staff_list"),
+    path("kv/antraege/<int:pk>/", coop.staff_detail, name="coop_staff_detail"),
+    path("kv/antraege/<int:pk>/dokumente/<int:doc_pk>/", coop.staff_document, name="coop_staff_document"),
+    path("kv/antraege/<int:pk>/entscheiden/", coop.staff_decide, name="coop_staff_decide"),
     path("kv/", duty.kv_home, name="duty_kv"),
     path("kv/bereiche/neu/", duty.area_create, name="duty_area_create"),
     path("kv/bereiche/<int:pk>/", duty.area_detail, name="duty_area"),

@@ -94,3 +94,68 @@ class PreferencesForm(forms.Form):
 
 class HandoverForm(forms.Form):
     email = forms.EmailField(label="E-Mail-Adresse der Vertretung")
+
+
+class ApplicationStartForm(forms.Form):
+    kv = forms.ModelChoiceField(label="Kassenärztliche Vereinigung", queryset=None,
+                                error_messages={"invalid_choice": "Bitte wählen Sie eine KV aus der Liste."})
+    full_name = forms.CharField(label="Vor- und Nachname, Titel", max_length=200)
+    email = forms.EmailField(label="E-Mail-Adresse")
+    birth_date = forms.DateField(label="Geburtsdatum", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from sprechzimmer.accounts.models import Organisation
+
+        super().__init__(*args, **kwargs)
+        self.fields["kv"].queryset = Organisation.objects.filter(kind=Organisation.Kind.KV).order_by("name")
+
+    def clean_birth_date(self):
+        day = self.cleaned_data["birth_date"]
+        if not dt.date(1900, 1, 1) < day < dt.date.today():
+            raise forms.ValidationError("Bitte prüfen Sie das Geburtsdatum.")
+        return day
+
+
+_FACTS = ["existing_lanr", "areas", "former_pool_doctor", "changed_since_pool", "approbation_issued",
+          "approbation_certified", "specialist_issued", "specialist_certified", "last_training_year", "clinical_months",
+          "police_issued", "police_type_n_original", "liability_personal", "liability_property"]
+
+
+class ApplicationFactsForm(forms.ModelForm):
+    """What the applicant states about the documents; the staff check it against the uploads."""
+
+    changed_since_pool = forms.MultipleChoiceField(
+        label="Seit Ende des Poolarzt-Status geändert", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[])
+
+    class Meta:
+        from sprechzimmer.duty.models import CooperationApplication
+
+        model = CooperationApplication
+        fields = _FACTS
+        widgets = {name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                   for name in ("approbation_issued", "specialist_issued", "police_issued")} | {
+            "areas": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        from sprechzimmer.duty.domain.cooperation import ANLAGEN
+
+        super().__init__(*args, **kwargs)
+        self.fields["areas"].queryset = Area.objects.filter(kv=self.instance.kv)
+        self.fields["changed_since_pool"].choices = [(k, v) for k, v in ANLAGEN.items() if k != "agreement"]
+
+    def clean_existing_lanr(self):
+        from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
+
+        value = self.cleaned_data["existing_lanr"].strip()
+        if value:
+            try:
+                parse_lanr(value)
+            except IdentifierError as error:
+                raise forms.ValidationError(str(error)) from error
+        return value
+
+
+class ApplicationReviewForm(ApplicationFactsForm):
+    class Meta(ApplicationFactsForm.Meta):
+        fields = _FACTS + ["agreement_copies_received"]

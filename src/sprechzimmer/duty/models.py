@@ -216,3 +216,88 @@ class Duty(models.Model):
     @property
     def billing_lanr(self) -> str:
         return self.doctor.lanr if self.doctor else ""
+
+
+# --- K-Ärzte: application, pay (issue 6) --------------------------------------------------------
+
+
+class CooperationApplication(models.Model):
+    """Antrag auf Teilnahme als Kooperationsarzt (K-Arzt). The applicant has no account: a secret
+    link (token, stored as a digest) opens their application. Document facts (dates, certified
+    copy, amounts) are entered by the applicant and checked by the staff against the uploads."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "in Bearbeitung"
+        SUBMITTED = "submitted", "eingereicht"
+        APPROVED = "approved", "angenommen"
+        REJECTED = "rejected", "abgelehnt"
+
+    kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cooperation_applications")
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    full_name = models.CharField("Name", max_length=200)
+    email = models.EmailField("E-Mail-Adresse")
+    birth_date = models.DateField("Geburtsdatum")
+    existing_lanr = models.CharField("Vorhandene LANR", max_length=9, blank=True)
+    areas = models.ManyToManyField(Area, blank=True, verbose_name="Gewünschte Notfalldienstbereiche")
+    former_pool_doctor = models.BooleanField("Ich war früher Poolarzt/Poolärztin der KV", default=False)
+    changed_since_pool = models.JSONField(default=list)  # ANLAGEN keys
+    approbation_issued = models.DateField("Approbation: Datum der Beglaubigung", null=True, blank=True)
+    approbation_certified = models.BooleanField("Approbation als amtlich beglaubigte Abschrift", default=False)
+    specialist_issued = models.DateField("Facharzturkunde: Datum der Beglaubigung", null=True, blank=True)
+    specialist_certified = models.BooleanField("Facharzturkunde als amtlich beglaubigte Abschrift", default=False)
+    last_training_year = models.BooleanField("Ich bin im letzten Jahr der Weiterbildung", default=False)
+    clinical_months = models.PositiveSmallIntegerField("Monate klinischer Tätigkeit", default=0)
+    police_issued = models.DateField("Führungszeugnis: Ausstellungsdatum", null=True, blank=True)
+    police_type_n_original = models.BooleanField("Privatführungszeugnis Belegart N im Original", default=False)
+    liability_personal = models.DecimalField("Deckungssumme Personenschäden (€)", max_digits=12, decimal_places=2,
+                                             null=True, blank=True)
+    liability_property = models.DecimalField("Deckungssumme Sachschäden (€)", max_digits=12, decimal_places=2,
+                                             null=True, blank=True)
+    agreement_copies_received = models.PositiveSmallIntegerField("Kooperationsvereinbarung: Originale eingegangen",
+                                                                 default=0)
+    doctor = models.OneToOneField(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="application")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Antrag {self.full_name}"
+
+
+class ApplicationDocument(models.Model):
+    """One uploaded Anlage, encrypted at rest (AES-GCM, key from DOCUMENT_KEY; docs/duty.md)."""
+
+    application = models.ForeignKey(CooperationApplication, on_delete=models.CASCADE, related_name="documents")
+    anlage = models.CharField(max_length=20)  # key of cooperation.ANLAGEN
+    label = models.CharField(max_length=200, blank=True)  # Anlage 6: the device
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    ciphertext = models.BinaryField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["anlage", "uploaded_at"]
+
+
+class MissedDuty(models.Model):
+    """A duty not served and no substitute named: the flat fee is due (recorded by the staff)."""
+
+    duty = models.OneToOneField(Duty, on_delete=models.CASCADE, related_name="missed")
+    doctor = models.ForeignKey(DutyDoctor, on_delete=models.CASCADE, related_name="missed_duties")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+
+class Notice(models.Model):
+    """Kündigung of a K-Arzt's cooperation agreement, in writing: ends six weeks to a month end."""
+
+    doctor = models.OneToOneField(DutyDoctor, on_delete=models.CASCADE, related_name="notice")
+    received = models.DateField("Eingang der Kündigung")
+    ends = models.DateField("Ende der Kooperation")
+    recorded_at = models.DateTimeField(default=timezone.now)

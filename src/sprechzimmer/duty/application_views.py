@@ -1,0 +1,149 @@
+"""K-Arzt applications: the applicant's pages (secret link, no account) and the staff's review."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from sprechzimmer.duty import applications, documents
+from sprechzimmer.duty.domain.cooperation import ANLAGEN
+from sprechzimmer.duty.forms import ApplicationFactsForm, ApplicationReviewForm, ApplicationStartForm
+from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication
+from sprechzimmer.duty.services import DutyError
+from sprechzimmer.duty.views import kv_staff_required
+from sprechzimmer.ratelimit import allow
+
+Status = CooperationApplication.Status
+
+
+def start(request):
+    form = ApplicationStartForm(request.POST or None)
+    if request.method == "POST":
+        if not allow(request, "coop-start", per_address=(10, 3600)):
+            form.add_error(None, "Zu viele neue Anträge von dieser Adresse. Bitte versuchen Sie es später erneut.")
+        elif form.is_valid():
+            data = form.cleaned_data
+            with transaction.atomic():
+                _, token = applications.start(data["kv"], full_name=data["full_name"], email=data["email"],
+                                              birth_date=data["birth_date"], base_url=request.build_absolute_uri("/"))
+            messages.success(request, "Ihr Antrag ist angelegt. Den persönlichen Link haben wir Ihnen auch per E-Mail "
+                                      "geschickt.")
+            return redirect("coop_application", token)
+    return render(request, "duty/application_start.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _application(token) -> CooperationApplication:
+    application = applications.for_token(token)
+    if application is None:
+        raise Http404
+    return application
+
+
+def _uploads(request) -> list[tuple[str, str, object]]:
+    files = []
+    for anlage in ANLAGEN:
+        for uploaded in request.FILES.getlist(f"file-{anlage}"):
+            files.append((anlage, request.POST.get(f"label-{anlage}", "").strip(), uploaded))
+    return files
+
+
+def _page(request, application, form, status=200, template="duty/application.html", **extra):
+    docs = application.documents.all()
+    return render(request, template, {"application": application, "form": form, "docs": docs,
+                                      "missing": applications.missing(application), "anlagen": ANLAGEN.items(),
+                                      "open": application.status in (Status.DRAFT, Status.SUBMITTED), **extra},
+                  status=status)
+
+
+def application(request, token):
+    app = _application(token)
+    if request.method != "POST":
+        return _page(request, app, ApplicationFactsForm(instance=app), token=token)
+    if app.status not in (Status.DRAFT, Status.SUBMITTED):
+        messages.error(request, "Über diesen Antrag ist bereits entschieden; er lässt sich nicht mehr ändern.")
+        return redirect("coop_application", token)
+    form = ApplicationFactsForm(request.POST, instance=app)
+    if not form.is_valid():
+        return _page(request, app, form, status=400, token=token)
+    try:
+        with transaction.atomic():
+            form.save()
+            stored = applications.add_documents(app, _uploads(request))
+            if request.POST.get("submit"):
+                applications.submit(app)
+    except (documents.DocumentError, DutyError) as error:
+        # Nothing is stored; the typed facts stay in the form, the file has to be chosen again.
+        form.add_error(None, f"{error} Es wurde nichts gespeichert; bitte wählen Sie die Dateien erneut.")
+        app.refresh_from_db()
+        return _page(request, app, form, status=400, token=token)
+    if request.POST.get("submit"):
+        messages.success(request, "Ihr Antrag ist eingereicht. Fehlt noch etwas, steht es oben auf dieser Seite.")
+    else:
+        messages.success(request, f"Gespeichert ({stored} Dokument(e) hochgeladen).")
+    return redirect("coop_application", token)
+
+
+def _download(doc: ApplicationDocument) -> HttpResponse:
+    response = HttpResponse(applications.read_document(doc), content_type=doc.content_type)
+    response["Content-Disposition"] = f'attachment; filename="anlage-{doc.anlage}-{doc.pk}.{doc.content_type.split("/")[1]}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def applicant_document(request, token, pk):
+    app = _application(token)
+    return _download(get_object_or_404(ApplicationDocument, pk=pk, application=app))
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+@kv_staff_required
+def staff_list(request):
+    items = [(a, applications.missing(a)) for a in
+             CooperationApplication.objects.filter(kv=request.kv).prefetch_related("documents")]
+    return render(request, "duty/applications.html", {"items": items})
+
+
+def _staff_application(request, pk) -> CooperationApplication:
+    return get_object_or_404(CooperationApplication, pk=pk, kv=request.kv)
+
+
+@kv_staff_required
+def staff_detail(request, pk):
+    app = _staff_application(request, pk)
+    form = ApplicationReviewForm(request.POST or None, instance=app)
+    if request.method == "POST":
+        if app.status not in (Status.DRAFT, Status.SUBMITTED):
+            messages.error(request, "Über diesen Antrag ist bereits entschieden.")
+            return redirect("coop_staff_detail", app.pk)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Gespeichert.")
+            return redirect("coop_staff_detail", app.pk)
+    return _page(request, app, form, status=400 if form.errors else 200, template="duty/application_review.html")
+
+
+@kv_staff_required
+def staff_document(request, pk, doc_pk):
+    app = _staff_application(request, pk)
+    return _download(get_object_or_404(ApplicationDocument, pk=doc_pk, application=app))
+
+
+@kv_staff_required
+@require_POST
+def staff_decide(request, pk):
+    app = _staff_application(request, pk)
+    try:
+        if request.POST.get("decision") == "approve":
+            doctor = applications.approve(app, request.build_absolute_uri("/"))
+            messages.success(request, f"Angenommen. LANR {doctor.lanr}; der Zugang wurde per E-Mail verschickt.")
+        else:
+            applications.reject(app)
+            messages.success(request, "Der Antrag ist abgelehnt.")
+    except DutyError as error:
+        messages.error(request, str(error))
+    return redirect("coop_staff_detail", app.pk)

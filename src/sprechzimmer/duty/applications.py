@@ -1,0 +1,160 @@
+"""K-Arzt applications: start, documents, submit, review, approve (LANR, login) and reject.
+
+The applicant has no account: a secret link opens the application (token as SHA-256 digest in the
+database). Approval makes the KV's agreement signature, assigns the LANR (K status on an existing
+one, else a new unique one), creates the login without a password and mails a link to set it;
+the browser then derives the keys as on every password reset (docs/e2ee.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
+from sprechzimmer.accounts.models import User
+from sprechzimmer.duty import documents
+from sprechzimmer.duty.domain import cooperation
+from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication, DutyDoctor
+from sprechzimmer.duty.services import DutyError
+
+Status = CooperationApplication.Status
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(kv, *, full_name: str, email: str, birth_date, base_url: str) -> tuple[CooperationApplication, str]:
+    token = secrets.token_urlsafe(32)
+    application = CooperationApplication.objects.create(kv=kv, token_hash=_digest(token), full_name=full_name,
+                                                        email=email.lower(), birth_date=birth_date)
+    link = base_url.rstrip("/") + reverse("coop_application", args=[token])
+    body = (f"Guten Tag {full_name},\n\nIhr Antrag auf Teilnahme am ärztlichen Bereitschaftsdienst als "
+            f"Kooperationsarzt bei der {kv.name} ist angelegt. Unter diesem persönlichen Link laden Sie die Anlagen "
+            f"hoch, sehen, was noch fehlt, und reichen den Antrag ein:\n\n{link}\n\nGeben Sie den Link nicht weiter.\n\n"
+            "Ihr Sprechzimmer\n")
+    transaction.on_commit(lambda: send_mail(f"[{settings.SITE_NAME}] Ihr Antrag als Kooperationsarzt", body, None,
+                                            [application.email]))
+    return application, token
+
+
+def for_token(token: str) -> CooperationApplication | None:
+    if not token or len(token) > 100:
+        return None
+    return CooperationApplication.objects.filter(token_hash=_digest(token)).select_related("kv").first()
+
+
+def as_domain(app: CooperationApplication) -> cooperation.Application:
+    """The application as the document rules see it: a document counts once it is uploaded and its
+    facts (dates, certified copy, amounts) are given."""
+    uploaded = {}
+    for doc in app.documents.all():
+        uploaded.setdefault(doc.anlage, []).append(doc)
+
+    def certificate(anlage, issued, certified):
+        return cooperation.Certificate(issued, certified_copy=certified) if anlage in uploaded and issued else None
+
+    police = None
+    if "police" in uploaded and app.police_issued:
+        police = cooperation.Certificate(app.police_issued, original=app.police_type_n_original,
+                                         kind="N" if app.police_type_n_original else "")
+    has_liability = "liability" in uploaded
+    return cooperation.Application(
+        birth_date=app.birth_date, former_pool_doctor=app.former_pool_doctor,
+        changed_since_pool=frozenset(app.changed_since_pool), measles_proof="measles" in uploaded,
+        approbation=certificate("approbation", app.approbation_issued, app.approbation_certified),
+        specialist=certificate("specialist", app.specialist_issued, app.specialist_certified),
+        last_training_year=app.last_training_year, clinical_months=app.clinical_months, police=police,
+        liability_personal=app.liability_personal if has_liability else None,
+        liability_property=app.liability_property if has_liability else None,
+        device_proofs=frozenset(d.label for d in uploaded.get("devices", []) if d.label),
+        declaration="declaration" in uploaded, questionnaire="questionnaire" in uploaded,
+        agreement_copies_received=app.agreement_copies_received)
+
+
+def missing(app: CooperationApplication) -> list[cooperation.Missing]:
+    return cooperation.missing_documents(as_domain(app), timezone.localdate())
+
+
+def add_documents(app: CooperationApplication, files: list[tuple[str, str, object]]) -> int:
+    """Stores (anlage, label, uploaded file) after every file passed the checks; one bad file and
+    none is stored (DocumentError names it)."""
+    if app.status not in (Status.DRAFT, Status.SUBMITTED):
+        raise DutyError("Über diesen Antrag ist bereits entschieden.")
+    checked = []
+    for anlage, label, uploaded in files:
+        if anlage not in cooperation.ANLAGEN:
+            raise documents.DocumentError("Unbekannte Anlage.")
+        data, content_type = documents.check(uploaded)
+        checked.append((anlage, label, uploaded.name[:200], content_type, data))
+    with transaction.atomic():
+        for anlage, label, name, content_type, data in checked:
+            ApplicationDocument.objects.create(application=app, anlage=anlage, label=label[:200], filename=name,
+                                               content_type=content_type, size=len(data),
+                                               ciphertext=documents.seal(data, app.pk, anlage))
+    return len(checked)
+
+
+def read_document(doc: ApplicationDocument) -> bytes:
+    return documents.unseal(doc.ciphertext, doc.application_id, doc.anlage)
+
+
+def submit(app: CooperationApplication) -> None:
+    if app.status == Status.DRAFT:
+        app.status, app.submitted_at = Status.SUBMITTED, timezone.now()
+        app.save(update_fields=["status", "submitted_at"])
+
+
+def _lanr_for(app: CooperationApplication) -> str:
+    if app.existing_lanr:
+        try:
+            return cooperation.k_status_lanr(parse_lanr(app.existing_lanr).value)
+        except (IdentifierError, cooperation.LanrError) as error:
+            raise DutyError(f"Die angegebene LANR ist nicht gültig: {error}") from error
+    return cooperation.new_lanr(lambda doctor: User.objects.filter(lanr__startswith=doctor).exists())
+
+
+def approve(app: CooperationApplication, base_url: str) -> DutyDoctor:
+    """KVBW signs the agreement → LANR → login (activated by a link to set the password)."""
+    with transaction.atomic():
+        app = CooperationApplication.objects.select_for_update().get(pk=app.pk)
+        if app.status != Status.SUBMITTED:
+            raise DutyError("Nur eingereichte Anträge können angenommen werden.")
+        gaps = missing(app)
+        if gaps:
+            raise DutyError("Der Antrag ist unvollständig: " + "; ".join(m.title for m in gaps) + ".")
+        if User.objects.filter(email__iexact=app.email).exists():
+            raise DutyError("Unter dieser E-Mail-Adresse gibt es schon einen Zugang; Vertragsärzte übernehmen "
+                            "Dienste über ihren eigenen Zugang.")
+        lanr = _lanr_for(app)
+        user = User.objects.create_user(app.email, None, full_name=app.full_name, role=User.Role.DOCTOR, lanr=lanr)
+        EmailAddress.objects.create(user=user, email=app.email, verified=True, primary=True)
+        doctor = DutyDoctor.objects.create(kv=app.kv, user=user, kind=DutyDoctor.Kind.COOPERATING)
+        app.status, app.decided_at, app.doctor = Status.APPROVED, timezone.now(), doctor
+        app.save(update_fields=["status", "decided_at", "doctor"])
+        link = base_url.rstrip("/") + reverse("account_reset_password_from_key", kwargs={
+            "uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
+        body = (f"Guten Tag {app.full_name},\n\ndie {app.kv.name} hat Ihre Kooperationsvereinbarung unterzeichnet. "
+                f"Ihre lebenslange Arztnummer (LANR) mit K-Status: {lanr}.\n\nRichten Sie Ihren Zugang ein, indem Sie "
+                f"ein Passwort festlegen (der Link gilt einige Tage):\n\n{link}\n\nDanach melden Sie sich an, richten die "
+                "Zwei-Faktor-Anmeldung ein und können in der Dienstbörse Dienste übernehmen.\n\nIhr Sprechzimmer\n")
+        transaction.on_commit(lambda: send_mail(f"[{settings.SITE_NAME}] Ihr Zugang als Kooperationsarzt", body, None,
+                                                [app.email]))
+    return doctor
+
+
+def reject(app: CooperationApplication) -> None:
+    if app.status in (Status.APPROVED, Status.REJECTED):
+        raise DutyError("Über diesen Antrag ist bereits entschieden.")
+    app.status, app.decided_at = Status.REJECTED, timezone.now()
+    app.save(update_fields=["status", "decided_at"])
