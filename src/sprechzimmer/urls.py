@@ -3,6 +3,7 @@ from django.urls import include, path
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.billing import views as billing
 from sprechzimmer.duty import application_views as coop
+from sprechzimmer.duty import pay_views as pay
 from sprechzimmer.duty import views as duty
 from sprechzimmer.records import views as records
 from sprechzimmer.video import views as video
@@ -49,6 +50,13 @@ urlpatterns = [
     path("kv/antraege/<int:pk>/dokumente/<int:doc_pk>/", coop.staff_document, name="coop_staff_document"),
     path("kv/antraege/<int:pk>/entscheiden/", coop.staff_decide, name="coop_staff_decide"),
     path("kv/", duty.kv_home, name="duty_kv"),
+    path("kv/kooperationsaerzte/", pay.cooperating_doctors, name="duty_cooperating"),
+    path("kv/kooperationsaerzte/<int:pk>/kuendigung/", pay.record_notice, name="duty_record_notice"),
+    path("kv/kooperationsaerzte/<int:pk>/abrechnung/<int:year>/<int:month>/", pay.doctor_statement,
+         name="duty_doctor_statement"),
+    path("kv/kooperationsaerzte/<int:pk>/abrechnung/<int:year>/<int:month>/pdf/", pay.doctor_statement,
+         {"as_pdf": True}, name="duty_doctor_statement_pdf"),
+    path("kv/plaene/<int:pk>/dienste/<int:duty_pk>/nicht-angetreten/", pay.record_missed, name="duty_record_missed"),
     path("kv/bereiche/neu/", duty.area_create, name="duty_area_create"),
     path("kv/bereiche/<int:pk>/", duty.area_detail, name="duty_area"),
     path("kv/dienstarten/<int:pk>/zeiten/", duty.duty_type_times, name="duty_type_times"),
@@ -60,6 +68,10 @@ urlpatterns = [
     path("dienste/", duty.my_duties, name="duty_mine"),
     path("dienste/wuensche/", duty.preferences, name="duty_preferences"),
     path("dienste/boerse/", duty.exchange, name="duty_exchange"),
+    path("dienste/abrechnung/", pay.my_statements, name="duty_statements"),
+    path("dienste/abrechnung/<int:year>/<int:month>/", pay.my_statement, name="duty_statement"),
+    path("dienste/abrechnung/<int:year>/<int:month>/pdf/", pay.my_statement, {"as_pdf": True},
+         name="duty_statement_pdf"),
     path("dienste/kalender/", duty.calendar_link, name="duty_calendar_link"),
     path("dienste/kalender/<str:token>.ics", duty.calendar_feed, name="duty_calendar_feed"),
     path("dienste/<int:pk>/uebernehmen/", duty.duty_take, name="duty_take"),

@@ -61,3 +61,22 @@ def logged_in(client, user):
 
 def first_duty_of(plan: Plan, doctor: DutyDoctor) -> Duty:
     return plan.duties.filter(doctor=doctor).order_by("start").first()
+
+
+def pdf_text(data: bytes) -> str:
+    """The text operators of a reportlab PDF (its page streams are ASCII85 + Flate encoded)."""
+    import base64
+    import re
+    import zlib
+
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        raw = stream.strip()
+        if raw.endswith(b"~>"):
+            body = raw[2:] if raw.startswith(b"<~") else raw
+            raw = base64.a85decode(body[:-2])
+        try:
+            chunks.append(zlib.decompress(raw).decode("latin-1"))
+        except zlib.error:
+            chunks.append(raw.decode("latin-1", "replace"))
+    return "\n".join(chunks)

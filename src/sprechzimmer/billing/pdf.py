@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from sprechzimmer.pdftable import grid_table
 
 from .domain.report import SEVERITY_LABELS, euro_text, percent_text
 from .models import QuarterReport
@@ -40,24 +41,14 @@ def render(report: QuarterReport) -> tuple[str, str, bytes]:
     for cap in data["caps"]:
         caps.append([cap["unit"].upper(), cap["id"], cap["counted_cases"], cap["video_only_cases"],
                      percent_text(cap["limit"]), cap["excess_cases"], euro_text(cap["euro_at_risk"])])
-    story += [Paragraph("Obergrenze für Videofälle (R7)", styles["Heading2"]), _table(caps, [30 * mm] * 7)]
+    story += [Paragraph("Obergrenze für Videofälle (R7)", styles["Heading2"]), grid_table(caps, [30 * mm] * 7)]
     rows = [["Fall", "LANR", "Regel", "Schwere", "Hinweis"]]
     for case in data["cases"]:
         for finding in case["findings"]:
             rows.append([case["case_id"], case["lanr"] or "–", finding["rule"], SEVERITY_LABELS[finding["severity"]],
                          Paragraph(finding["message"], small)])
     story += [Paragraph("Befunde", styles["Heading2"])]
-    story.append(_table(rows, [25 * mm, 25 * mm, 15 * mm, 20 * mm, 180 * mm]) if len(rows) > 1
+    story.append(grid_table(rows, [25 * mm, 25 * mm, 15 * mm, 20 * mm, 180 * mm]) if len(rows) > 1
                  else Paragraph("Keine Befunde.", styles["BodyText"]))
     doc.build(story)
     return f"ebm-431-{report.year}-Q{report.number}.pdf", "application/pdf", buffer.getvalue()
-
-
-def _table(rows, widths):
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8), ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
-    return table

@@ -208,6 +208,9 @@ def take(duty_id: int, taker: DutyDoctor) -> Duty:
         if duty.doctor_id == taker.pk:
             raise DutyError("Das ist Ihr eigener Dienst. Ziehen Sie das Angebot zurück, um ihn zu behalten.")
         _in_future(duty)
+        notice = getattr(taker, "notice", None) if taker.is_cooperating else None
+        if notice is not None and duty.day > notice.ends:
+            raise DutyError(f"Ihre Kooperationsvereinbarung endet am {notice.ends:%d.%m.%Y}.")
         _check_may_serve(taker, duty)
         previous = duty.doctor
         won = Duty.objects.filter(pk=duty.pk, status=duty.status, doctor=duty.doctor_id).update(
@@ -353,3 +356,70 @@ def calendar_feed(doctor: DutyDoctor) -> bytes:
             event.add("description", f"Vertretung für {duty.doctor}; abgerechnet unter LANR {duty.billing_lanr}")
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+# --- pay (K-Ärzte) -------------------------------------------------------------------------------
+
+
+def month_duties(doctor: DutyDoctor, year: int, month: int):
+    """Duties the doctor served under their own LANR that started in the month (Europe/Berlin)."""
+    first = dt.datetime(year, month, 1, tzinfo=BERLIN)
+    after = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BERLIN)
+    return (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, doctor=doctor, substitute__isnull=True,
+                                start__gte=first, start__lt=after, missed__isnull=True)
+            .select_related("duty_type__practice", "duty_type__area").order_by("start"))
+
+
+def monthly_statement(doctor: DutyDoctor, year: int, month: int):
+    from sprechzimmer.duty.domain import pay
+    from sprechzimmer.duty.models import MissedDuty
+
+    served = [pay.ServedDuty(d.local_start, d.duty_type.get_kind_display(), d.duty_type.place, d.hours)
+              for d in month_duties(doctor, year, month)]
+    first = dt.datetime(year, month, 1, tzinfo=BERLIN)
+    after = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BERLIN)
+    missed = [pay.MissedDuty(m.duty.day, m.duty.duty_type.place) for m in MissedDuty.objects.filter(
+        doctor=doctor, duty__start__gte=first, duty__start__lt=after).select_related("duty__duty_type__practice",
+                                                                                    "duty__duty_type__area")]
+    return pay.monthly_statement(year, month, served, missed)
+
+
+def record_missed(duty: Duty) -> None:
+    """A K-Arzt did not serve and named no substitute: the flat fee is due."""
+    from sprechzimmer.duty.models import MissedDuty
+
+    if duty.doctor is None or not duty.doctor.is_cooperating:
+        raise DutyError("Die Pauschale bei Nichtantritt gilt für Kooperationsärzte.")
+    if duty.substitute_id:
+        raise DutyError("Für diesen Dienst war eine Vertretung eingetragen.")
+    if duty.start > timezone.now():
+        raise DutyError("Der Dienst hat noch nicht begonnen.")
+    if MissedDuty.objects.filter(duty=duty).exists():
+        raise DutyError("Der Nichtantritt ist bereits erfasst.")
+    MissedDuty.objects.create(duty=duty, doctor=duty.doctor)
+
+
+def record_notice(doctor: DutyDoctor, received: dt.date) -> dt.date:
+    """Written notice of a K-Arzt: the agreement ends six weeks to a month end; their duties after
+    that go back to the exchange and the doctor is told."""
+    from sprechzimmer.duty.domain.cooperation import notice_end
+    from sprechzimmer.duty.models import Notice
+
+    if not doctor.is_cooperating:
+        raise DutyError("Eine Kündigung der Kooperationsvereinbarung gibt es nur für Kooperationsärzte.")
+    ends = notice_end(received)
+    after = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time(0), BERLIN)
+    with transaction.atomic():
+        Notice.objects.update_or_create(doctor=doctor, defaults={"received": received, "ends": ends})
+        returned = list(Duty.objects.filter(doctor=doctor, start__gte=after).select_related("duty_type__area",
+                                                                                            "duty_type__practice"))
+        Duty.objects.filter(pk__in=[d.pk for d in returned]).update(status=Duty.Status.OPEN, doctor=None,
+                                                                    pending_substitute=None)
+        Duty.objects.filter(substitute=doctor, start__gte=after).update(substitute=None)
+        listing = "\n".join(f"- {d.local_start:%d.%m.%Y %H:%M} {d.duty_type.get_kind_display()}, {d.duty_type.place}"
+                            for d in returned) or "- keine"
+        _notify(doctor, "Ihre Kündigung der Kooperationsvereinbarung",
+                f"Ihre schriftliche Kündigung vom {received:%d.%m.%Y} ist eingegangen. Die Kooperationsvereinbarung endet "
+                f"mit Ablauf des {ends:%d.%m.%Y} (sechs Wochen zum Monatsende).\n\nDiese Dienste nach dem Ende sind "
+                f"wieder in der Dienstbörse:\n{listing}")
+    return ends

@@ -163,8 +163,8 @@ def plan_detail(request, pk):
     duties = plan.duties.select_related("duty_type__practice", "doctor__user", "substitute__user",
                                         "pending_substitute__user")
     doctors = plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).select_related("user")
-    return render(request, "duty/plan.html", {"plan": plan, "duties": duties, "doctors": doctors,
-                                              "report": plan.report})
+    return render(request, "duty/plan.html", {"plan": plan, "duties": duties.select_related("missed"),
+                                              "doctors": doctors, "report": plan.report, "now": timezone.now()})
 
 
 @kv_staff_required

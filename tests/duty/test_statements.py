@@ -1,0 +1,121 @@
+"""K-Arzt pay statements on screen and as PDF, missed duties, notice (issue 6); outsiders refused."""
+
+import datetime as dt
+
+import pytest
+
+from sprechzimmer.billing.domain.report import euro_text
+from django.urls import reverse
+from django.utils import timezone
+
+from sprechzimmer.duty import services
+from sprechzimmer.duty.models import Duty, DutyDoctor, MissedDuty, Notice
+
+from .helpers import area, doctor, kv, logged_in, pdf_text, published_plan, staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    own = kv("KV Eins")
+    home = area(own, "Mitte")
+    for _ in range(5):  # 14 duties a week with 24 h rest need at least four
+        doctor(own, home)
+    k_arzt = doctor(own, kind=DutyDoctor.Kind.COOPERATING)
+    # A published plan of the first week of last month; the K-Arzt took three of its duties.
+    first = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    plan = services.generate_plan(home, first, first + dt.timedelta(days=6))
+    services.publish(plan)
+    taken = list(plan.duties.order_by("start"))[::4][:3]
+    Duty.objects.filter(pk__in=[d.pk for d in taken]).update(doctor=k_arzt)
+    return type("W", (), dict(kv=own, area=home, staff=staff(own), k_arzt=k_arzt, plan=plan, first=first,
+                              taken=[Duty.objects.get(pk=d.pk) for d in taken]))
+
+
+def test_monthly_statement_on_screen_and_as_pdf(client, world):
+    logged_in(client, world.k_arzt.user)
+    year, month = world.first.year, world.first.month
+    assert f"/dienste/abrechnung/{year}/{month}/" in client.get(reverse("duty_statements")).content.decode()
+    page = client.get(reverse("duty_statement", args=[year, month])).content.decode()
+    hours = sum(d.hours for d in world.taken)
+    gross = f"{hours * 50:.2f}".replace(".", ",")
+    assert page.count("<tr><td>") == 3 and f"{gross} €" in page and "vorsorglich" in page
+    assert f"Auszahlung am 15.{month % 12 + 1:02d}." in page
+    response = client.get(reverse("duty_statement_pdf", args=[year, month]))
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    text = pdf_text(response.content)
+    assert world.k_arzt.lanr in text and f"{world.taken[0].local_start:%d.%m.%Y}" in text
+    assert euro_text(hours * 50).replace(" €", "") in text
+
+
+def test_a_missed_duty_is_deducted_and_not_paid(client, world):
+    logged_in(client, world.staff)
+    missed = world.taken[0]
+    client.post(reverse("duty_record_missed", args=[world.plan.pk, missed.pk]))
+    assert MissedDuty.objects.filter(duty=missed, doctor=world.k_arzt).exists()
+    response = client.post(reverse("duty_record_missed", args=[world.plan.pk, missed.pk]), follow=True)
+    assert "bereits erfasst" in response.content.decode()
+    # An obliged doctor's duty: the flat fee is for K-Ärzte.
+    obliged_duty = world.plan.duties.exclude(doctor=world.k_arzt).first()
+    response = client.post(reverse("duty_record_missed", args=[world.plan.pk, obliged_duty.pk]), follow=True)
+    assert "gilt für Kooperationsärzte" in response.content.decode()
+    statement = services.monthly_statement(world.k_arzt, world.first.year, world.first.month)
+    assert len(statement.lines) == 2 and statement.deductions == 1000
+    assert statement.payout == statement.gross - 1000
+    page = client.get(reverse("duty_doctor_statement", args=[world.k_arzt.pk, world.first.year,
+                                                              world.first.month])).content.decode()
+    assert "Nichtantritt ohne Vertretung – 1000,00 €" in page
+
+
+def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(client, world, mailoutbox,
+                                                                        django_capture_on_commit_callbacks):
+    future = published_plan(world.area, weeks_ahead=12)
+    later = list(future.duties.order_by("start"))[:2]
+    Duty.objects.filter(pk__in=[d.pk for d in later]).update(doctor=world.k_arzt)
+    logged_in(client, world.staff)
+    received = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("duty_record_notice", args=[world.k_arzt.pk]), {"received": received.isoformat()})
+    notice = Notice.objects.get(doctor=world.k_arzt)
+    assert notice.ends >= received + dt.timedelta(weeks=6) and (notice.ends + dt.timedelta(days=1)).day == 1
+    for duty in later:
+        duty.refresh_from_db()
+        assert duty.status == Duty.Status.OPEN and duty.doctor is None  # back in the exchange
+    assert mailoutbox[-1].to == [world.k_arzt.user.email] and f"{notice.ends:%d.%m.%Y}" in mailoutbox[-1].body
+    # After the end the K-Arzt cannot take duties any more.
+    client.logout()
+    logged_in(client, world.k_arzt.user)
+    response = client.post(reverse("duty_take", args=[later[0].pk]), follow=True)
+    assert "endet am" in response.content.decode()
+    # A date in the future or no date changes nothing.
+    client.logout()
+    logged_in(client, world.staff)
+    other = doctor(world.kv, kind=DutyDoctor.Kind.COOPERATING)
+    client.post(reverse("duty_record_notice", args=[other.pk]), {"received": (received + dt.timedelta(days=3)).isoformat()})
+    client.post(reverse("duty_record_notice", args=[other.pk]), {"received": ""})
+    assert not Notice.objects.filter(doctor=other).exists()
+
+
+def test_statements_are_private(client, world):
+    other_k = doctor(world.kv, kind=DutyDoctor.Kind.COOPERATING)
+    year, month = world.first.year, world.first.month
+    # Another K-Arzt sees only their own (empty) statement under the same URL, and no staff view.
+    logged_in(client, other_k.user)
+    page = client.get(reverse("duty_statement", args=[year, month])).content.decode()
+    assert "Keine Dienste in diesem Monat" in page and world.k_arzt.lanr not in page
+    assert client.get(reverse("duty_doctor_statement", args=[world.k_arzt.pk, year, month])).status_code == 404
+    # Obliged doctors have no hourly statements; another KV's staff cannot open this one.
+    obliged = world.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).first()
+    for outsider in (obliged.user, staff(kv("KV Zwei"))):
+        client.logout()
+        logged_in(client, outsider)
+        assert client.get(reverse("duty_statement", args=[year, month])).status_code == 404
+        assert client.get(reverse("duty_doctor_statement_pdf", args=[world.k_arzt.pk, year, month])).status_code == 404
+        assert client.post(reverse("duty_record_notice", args=[world.k_arzt.pk]),
+                           {"received": "2026-01-01"}).status_code == 404
+    assert not Notice.objects.exists()
+    # Staff of the KV see it.
+    client.logout()
+    logged_in(client, world.staff)
+    assert client.get(reverse("duty_doctor_statement", args=[world.k_arzt.pk, year, month])).status_code == 200
