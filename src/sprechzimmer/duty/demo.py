@@ -13,9 +13,10 @@ from sprechzimmer.accounts.demo_data import (
     DEMO_AREA, DEMO_K_ARZT, DEMO_KV_CODE, DEMO_KV_STAFF, DEMO_OBLIGED, DEMO_PASSWORD, DEMO_SUBSTITUTE)
 from sprechzimmer.accounts.models import Organisation, User
 from sprechzimmer.duty import services
-from sprechzimmer.duty.models import Area, DutyDoctor, DutyType, EmergencyPractice
+from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, EmergencyPractice
 
 PLAN_WEEKS = 6
+OFFERED = 4
 
 
 def create(practice_doctor: User) -> Area:
@@ -51,4 +52,7 @@ def create(practice_doctor: User) -> Area:
     monday = today + dt.timedelta(days=7 - today.weekday())
     plan = services.generate_plan(area, monday, monday + dt.timedelta(weeks=PLAN_WEEKS, days=-1))
     services.publish(plan)
+    # Some obliged doctors have offered duties in the exchange, for the K-Arzt to take.
+    offered = plan.duties.exclude(doctor__user=practice_doctor).order_by("-start")[:OFFERED]
+    Duty.objects.filter(pk__in=[d.pk for d in offered]).update(status=Duty.Status.OFFERED)
     return area
