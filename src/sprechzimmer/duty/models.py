@@ -186,6 +186,8 @@ class Duty(models.Model):
     pending_substitute = models.ForeignKey(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL,
                                            related_name="handover_requests")
     pinned = models.BooleanField(default=False)  # a manual decision of the staff, kept on re-solving
+    # Stated by the serving doctor after the duty: no GKV patient came, so a pseudo case is billed.
+    without_gkv_patients = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["start", "duty_type__kind"]
@@ -301,3 +303,24 @@ class Notice(models.Model):
     received = models.DateField("Eingang der Kündigung")
     ends = models.DateField("Ende der Kooperation")
     recorded_at = models.DateTimeField(default=timezone.now)
+
+
+class QuarterRevenue(models.Model):
+    """EBM revenue per doctor (LANR) from a Notfallpraxis's quarter file, for the half-year bonus.
+    Only the figures are kept: the file itself is checked and dropped (patient fields never arrive,
+    the browser strips them)."""
+
+    practice = models.ForeignKey(EmergencyPractice, on_delete=models.CASCADE, related_name="revenues")
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField()
+    lanr = models.CharField(max_length=9)
+    cases = models.PositiveIntegerField()
+    points_x100 = models.BigIntegerField()
+    revenue = models.DecimalField(max_digits=12, decimal_places=2)
+    filename = models.CharField(max_length=200)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-number", "practice__name", "lanr"]
+        constraints = [models.UniqueConstraint(fields=["practice", "year", "number", "lanr"],
+                                               name="one_revenue_per_practice_quarter_lanr")]

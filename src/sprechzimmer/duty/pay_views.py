@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -49,7 +51,8 @@ def my_statements(request):
     if not me.is_cooperating:
         raise Http404  # obliged doctors bill their duties through their own practice
     months = [(y, m, pdf.month_label(y, m)) for y, m in _months(me)]
-    return render(request, "duty/statements.html", {"me": me, "months": months})
+    bonuses = [(y, m, pdf.month_label(y, m)) for y, m in bonus_months(timezone.localdate())]
+    return render(request, "duty/statements.html", {"me": me, "months": months, "bonuses": bonuses})
 
 
 @duty_doctor_required
@@ -69,7 +72,8 @@ def cooperating_doctors(request):
                .select_related("user", "notice"))
     today = timezone.localdate()
     return render(request, "duty/cooperating.html", {"doctors": doctors, "today": today,
-                                                     "last_month": (today.replace(day=1) - dt.timedelta(days=1))})
+                                                     "last_month": (today.replace(day=1) - dt.timedelta(days=1)),
+                                                     "bonuses": bonus_months(today)})
 
 
 @kv_staff_required
@@ -113,3 +117,106 @@ def record_missed(request, pk, duty_pk):
     else:
         messages.success(request, "Nichtantritt erfasst; die Pauschale steht in der Monatsabrechnung.")
     return redirect("duty_plan", pk)
+
+
+# --- half-year bonus: revenue files, statements; pseudo cases -----------------------------------
+
+
+@kv_staff_required
+def revenues(request):
+    from sprechzimmer.duty.models import EmergencyPractice, QuarterRevenue
+
+    practices = EmergencyPractice.objects.filter(area__kv=request.kv).select_related("area")
+    rows = QuarterRevenue.objects.filter(practice__area__kv=request.kv).select_related("practice")[:500]
+    return render(request, "duty/revenues.html", {"practices": practices, "rows": rows,
+                                                  "max_bytes": settings.EBM_UPLOAD_MAX_BYTES,
+                                                  "max_mb": settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024)})
+
+
+@kv_staff_required
+@require_POST
+def revenue_upload(request):
+    from sprechzimmer.accounts.access import json_error
+    from sprechzimmer.billing.domain.model import BillingError, Quarter
+    from sprechzimmer.duty.models import EmergencyPractice
+
+    practice = EmergencyPractice.objects.filter(pk=request.POST.get("practice") or 0, area__kv=request.kv).first()
+    if practice is None:
+        return json_error("Bitte wählen Sie eine Notfallpraxis Ihrer KV.")
+    upload = request.FILES.get("file")
+    if upload is None or upload.size == 0:
+        return json_error("Bitte wählen Sie die KVDT-Quartalsdatei der Notfallpraxis.")
+    if upload.size > settings.EBM_UPLOAD_MAX_BYTES:
+        return json_error(f"Die Datei ist größer als {settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
+    try:
+        raw_quarter = request.POST.get("quarter", "").strip()
+        quarter = Quarter.parse(raw_quarter) if raw_quarter else None
+        with upload.open("rb") as stream:
+            quarter, totals = services.record_revenue(practice, stream, quarter, upload.name)
+    except (BillingError, services.DutyError) as error:
+        return json_error(f"Die Datei wurde nicht übernommen. {error}")
+    messages.success(request, f"{practice}, Quartal {quarter}: Umsätze von {len(totals)} Ärztinnen und Ärzten übernommen.")
+    return JsonResponse({"redirect": reverse("duty_revenues")})
+
+
+def _bonus_response(request, doctor, year, month, back):
+    if month not in (5, 11) or not 2000 <= year <= 2100:
+        raise Http404
+    statement = services.bonus_statement(doctor, year, month)
+    return render(request, "duty/bonus.html", {"doctor": doctor, "statement": statement, "back": back,
+                                               "label": pdf.month_label(year, month)})
+
+
+def bonus_months(today: dt.date) -> list[tuple[int, int]]:
+    """The last two bonus payouts (May, November) up to today, newest first, and the next one."""
+    months = []
+    for year in (today.year + 1, today.year, today.year - 1):
+        for month in (11, 5):
+            months.append((year, month))
+    upcoming = [m for m in months if m > (today.year, today.month)][-1:]
+    return upcoming + [m for m in months if m <= (today.year, today.month)][:2]
+
+
+@duty_doctor_required
+def my_bonus(request, year, month):
+    me = request.duty_doctor
+    if not me.is_cooperating:
+        raise Http404
+    return _bonus_response(request, me, year, month, back="duty_statements")
+
+
+@kv_staff_required
+def doctor_bonus(request, pk, year, month):
+    doctor = get_object_or_404(DutyDoctor.objects.select_related("user", "kv"), pk=pk, kv=request.kv,
+                               kind=DutyDoctor.Kind.COOPERATING)
+    return _bonus_response(request, doctor, year, month, back="duty_cooperating")
+
+
+@duty_doctor_required
+@require_POST
+def without_gkv(request, pk):
+    duty = get_object_or_404(Duty.objects.select_related("doctor", "substitute"), pk=pk,
+                             plan__status=Plan.Status.PUBLISHED, plan__area__kv=request.duty_doctor.kv)
+    try:
+        services.mark_without_gkv(duty, request.duty_doctor, request.POST.get("value") == "1")
+    except services.DutyError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Gespeichert: für diesen Dienst wird ein Pseudo-Abrechnungsschein angelegt."
+                         if request.POST.get("value") == "1" else "Gespeichert.")
+    return redirect("duty_mine")
+
+
+@kv_staff_required
+def pseudo_cases(request, pk, year, number):
+    from sprechzimmer.duty.models import Area
+
+    area = get_object_or_404(Area, pk=pk, kv=request.kv)
+    try:
+        filename, data = services.pseudo_cases_file(area, year, number)
+    except services.DutyError as error:
+        messages.error(request, str(error))
+        return redirect("duty_area", area.pk)
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

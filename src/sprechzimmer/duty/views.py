@@ -6,6 +6,7 @@ not party to a duty get 404 (never a hint that the object exists).
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
 
 from django.contrib import messages
@@ -52,6 +53,9 @@ def duty_doctor_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+PAST_SHOWN = dt.timedelta(days=183)  # the past two quarters: pseudo cases are billed per quarter
 
 
 def _fail(request, error: Exception, to: str, *args):
@@ -114,7 +118,11 @@ def area_detail(request, pk):
     types = [(t, DutyTypeTimesForm(initial={"weekday_start": t.weekday_start, "wednesday_start": t.wednesday_start,
                                             "friday_start": t.friday_start}, prefix=f"type{t.pk}"))
              for t in area.duty_types.all()]
-    return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form, "types": types},
+    today = timezone.localdate()
+    current = (today.year, (today.month - 1) // 3 + 1)
+    previous = (current[0] - 1, 4) if current[1] == 1 else (current[0], current[1] - 1)
+    return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form, "types": types,
+                                              "quarters": [previous, current]},
                   status=400 if form.errors else 200)
 
 
@@ -226,7 +234,10 @@ def my_duties(request):
     form = PreferencesForm(initial={
         "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
         "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds}, limit=limit)
-    return render(request, "duty/mine.html", {"me": me, "duties": duties, "requests": requests_for_me,
+    past = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, start__lt=now, start__gte=now - PAST_SHOWN)
+            .filter(Q(doctor=me, substitute__isnull=True) | Q(substitute=me))
+            .select_related("duty_type__practice", "duty_type__area").order_by("-start"))
+    return render(request, "duty/mine.html", {"me": me, "duties": duties, "past": past, "requests": requests_for_me,
                                               "form": form, "handover_form": HandoverForm(),
                                               "calendar_url": request.session.pop("calendar_url", "")})
 

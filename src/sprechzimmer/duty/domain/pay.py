@@ -157,11 +157,23 @@ def half_year_bonus(payout_year: int, payout_month: int, revenue: Decimal, hourl
     return BonusStatement(payout_year, payout_month, quarters, money(revenue), money(hourly_pay), share, difference, bonus)
 
 
+def revenue_by_lanr(results: Iterable, orientation_value_ct: Decimal) -> dict[str, tuple[int, int, Decimal]]:
+    """Per doctor (LANR of the case) of a Notfallpraxis file: (cases, points × 100, euros), from
+    the billing engine's checked cases; euros = points × Orientierungswert, rounded once per doctor."""
+    totals: dict[str, list[int]] = {}
+    for result in results:
+        lanr = result.case.lanr
+        if lanr:
+            entry = totals.setdefault(lanr, [0, 0])
+            entry[0] += 1
+            entry[1] += result.points_x100
+    return {lanr: (cases, points, money(Decimal(points) * orientation_value_ct / 10000))
+            for lanr, (cases, points) in totals.items()}
+
+
 def ebm_revenue(results: Iterable, lanr: str, orientation_value_ct: Decimal) -> Decimal:
-    """Points × Orientierungswert of the checked cases (billing engine ``CaseResult``) whose
-    doctor is ``lanr``; rounded once, half up to the cent."""
-    points_x100 = sum(r.points_x100 for r in results if r.case.lanr == lanr)
-    return money(Decimal(points_x100) * orientation_value_ct / 10000)
+    """EBM revenue of the cases whose doctor is ``lanr``."""
+    return revenue_by_lanr(results, orientation_value_ct).get(lanr, (0, 0, Decimal("0.00")))[2]
 
 
 # --- pseudo billing case -------------------------------------------------------------------------
