@@ -192,6 +192,10 @@ DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 20, minimum=2)
 # the key is derived from SECRET_KEY (HKDF), so changing SECRET_KEY would make stored documents
 # unreadable: set DOCUMENT_KEY in production and back it up.
 DOCUMENT_KEY = envstr("DOCUMENT_KEY")
+# Digits 8–9 of a K-Arzt's LANR (NFD K-Status); ask your KV for its code.
+DUTY_K_STATUS_CODE = envstr("DUTY_K_STATUS_CODE", "97")
+if len(DUTY_K_STATUS_CODE) != 2 or not DUTY_K_STATUS_CODE.isdigit():
+    raise ImproperlyConfiguredEnv("DUTY_K_STATUS_CODE", "must be two digits")
 DUTY_DOCUMENT_MAX_BYTES = envint("DUTY_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 

@@ -51,6 +51,7 @@ urlpatterns = [
     path("kv/antraege/<int:pk>/entscheiden/", coop.staff_decide, name="coop_staff_decide"),
     path("kv/", duty.kv_home, name="duty_kv"),
     path("kv/kooperationsaerzte/", pay.cooperating_doctors, name="duty_cooperating"),
+    path("kv/kooperationsaerzte/saetze/", pay.terms_add, name="duty_terms_add"),
     path("kv/kooperationsaerzte/<int:pk>/kuendigung/", pay.record_notice, name="duty_record_notice"),
     path("kv/kooperationsaerzte/<int:pk>/abrechnung/<int:year>/<int:month>/", pay.doctor_statement,
          name="duty_doctor_statement"),

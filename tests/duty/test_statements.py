@@ -119,3 +119,29 @@ def test_statements_are_private(client, world):
     client.logout()
     logged_in(client, world.staff)
     assert client.get(reverse("duty_doctor_statement", args=[world.k_arzt.pk, year, month])).status_code == 200
+
+
+def test_new_terms_apply_from_their_date_and_never_to_past_statements(client, world):
+    before = services.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross
+    logged_in(client, world.staff)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    response = client.post(reverse("duty_terms_add"), {"valid_from": yesterday.isoformat(), "hourly_rate": "60",
+                                                       "missed_duty_fee": "1000", "bonus_share": "0.5",
+                                                       "notice_weeks": "4"})
+    assert response.status_code == 400 and "frühestens ab heute" in response.content.decode()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    client.post(reverse("duty_terms_add"), {"valid_from": tomorrow.isoformat(), "hourly_rate": "60",
+                                            "missed_duty_fee": "1000", "bonus_share": "0.5", "notice_weeks": "4"})
+    assert services.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross == before
+    later = tomorrow + dt.timedelta(days=40)
+    plan = services.generate_plan(world.area, later, later)
+    services.publish(plan)
+    duty = plan.duties.first()
+    Duty.objects.filter(pk=duty.pk).update(doctor=world.k_arzt)
+    statement = services.monthly_statement(world.k_arzt, later.year, later.month)
+    assert statement.lines[0].rate == 60 and statement.gross == duty.hours * 60
+    # Notice given after the change: four weeks to the month end.
+    ends = services.record_notice(world.k_arzt, tomorrow)
+    assert ends >= tomorrow + dt.timedelta(weeks=4) and (ends - tomorrow).days < 4 * 7 + 31
+    page = client.get(reverse("duty_cooperating")).content.decode()
+    assert "60,00 €" in page and "50,00 €" in page

@@ -118,10 +118,11 @@ def submit(app: CooperationApplication) -> None:
 def _lanr_for(app: CooperationApplication) -> str:
     if app.existing_lanr:
         try:
-            return cooperation.k_status_lanr(parse_lanr(app.existing_lanr).value)
+            return cooperation.k_status_lanr(parse_lanr(app.existing_lanr).value, settings.DUTY_K_STATUS_CODE)
         except (IdentifierError, cooperation.LanrError) as error:
             raise DutyError(f"Die angegebene LANR ist nicht gültig: {error}") from error
-    return cooperation.new_lanr(lambda doctor: User.objects.filter(lanr__startswith=doctor).exists())
+    return cooperation.new_lanr(lambda doctor: User.objects.filter(lanr__startswith=doctor).exists(),
+                                settings.DUTY_K_STATUS_CODE)
 
 
 def approve(app: CooperationApplication, base_url: str) -> DutyDoctor:

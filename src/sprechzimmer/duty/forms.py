@@ -159,3 +159,34 @@ class ApplicationFactsForm(forms.ModelForm):
 class ApplicationReviewForm(ApplicationFactsForm):
     class Meta(ApplicationFactsForm.Meta):
         fields = _FACTS + ["agreement_copies_received"]
+
+
+class DutyTermsForm(forms.ModelForm):
+    class Meta:
+        from sprechzimmer.duty.models import DutyTerms
+
+        model = DutyTerms
+        fields = ["valid_from", "hourly_rate", "missed_duty_fee", "bonus_share", "notice_weeks"]
+        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, kv, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kv = kv
+
+    def clean_valid_from(self):
+        from django.utils import timezone
+
+        from sprechzimmer.duty.models import DutyTerms
+
+        day = self.cleaned_data["valid_from"]
+        if day < timezone.localdate():
+            raise forms.ValidationError("Neue Sätze gelten frühestens ab heute: vergangene Abrechnungen bleiben, wie sie sind.")
+        if DutyTerms.objects.filter(kv=self.kv, valid_from=day).exists():
+            raise forms.ValidationError("Für diesen Tag gibt es schon Sätze.")
+        return day
+
+    def clean_bonus_share(self):
+        share = self.cleaned_data["bonus_share"]
+        if not 0 <= share <= 1:
+            raise forms.ValidationError("Der Bonusanteil liegt zwischen 0 und 1.")
+        return share

@@ -324,3 +324,20 @@ class QuarterRevenue(models.Model):
         ordering = ["-year", "-number", "practice__name", "lanr"]
         constraints = [models.UniqueConstraint(fields=["practice", "year", "number", "lanr"],
                                                name="one_revenue_per_practice_quarter_lanr")]
+
+
+class DutyTerms(models.Model):
+    """The K-Arzt terms a KV decided, from a date on (seed 004: 50 €/h since 6 March 2024, 1 000 €
+    per missed duty, 50 % bonus share, six weeks' notice). Without rows the seed's terms apply.
+    New terms start today or later, so past statements never change."""
+
+    kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="duty_terms")
+    valid_from = models.DateField("gültig ab")
+    hourly_rate = models.DecimalField("Stundensatz (€ brutto)", max_digits=7, decimal_places=2)
+    missed_duty_fee = models.DecimalField("Pauschale bei Nichtantritt (€)", max_digits=8, decimal_places=2)
+    bonus_share = models.DecimalField("Bonusanteil (0,5 = 50 %)", max_digits=4, decimal_places=3)
+    notice_weeks = models.PositiveSmallIntegerField("Kündigungsfrist (Wochen zum Monatsende)")
+
+    class Meta:
+        ordering = ["valid_from"]
+        constraints = [models.UniqueConstraint(fields=["kv", "valid_from"], name="one_terms_per_kv_and_day")]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer.duty import pdf, services
+from sprechzimmer.duty.forms import DutyTermsForm
 from sprechzimmer.duty.models import Duty, DutyDoctor, Plan
 from sprechzimmer.duty.views import duty_doctor_required, kv_staff_required
 
@@ -70,10 +71,29 @@ def my_statement(request, year, month, as_pdf=False):
 def cooperating_doctors(request):
     doctors = (DutyDoctor.objects.filter(kv=request.kv, kind=DutyDoctor.Kind.COOPERATING)
                .select_related("user", "notice"))
+    return _cooperating_page(request, doctors, DutyTermsForm(kv=request.kv))
+
+
+def _cooperating_page(request, doctors, terms_form, status=200):
     today = timezone.localdate()
-    return render(request, "duty/cooperating.html", {"doctors": doctors, "today": today,
-                                                     "last_month": (today.replace(day=1) - dt.timedelta(days=1)),
-                                                     "bonuses": bonus_months(today)})
+    return render(request, "duty/cooperating.html", {
+        "doctors": doctors, "today": today, "last_month": (today.replace(day=1) - dt.timedelta(days=1)),
+        "bonuses": bonus_months(today), "terms": services.terms_history(request.kv), "terms_form": terms_form},
+        status=status)
+
+
+@kv_staff_required
+@require_POST
+def terms_add(request):
+    form = DutyTermsForm(request.POST, kv=request.kv)
+    if not form.is_valid():
+        doctors = DutyDoctor.objects.filter(kv=request.kv, kind=DutyDoctor.Kind.COOPERATING).select_related("user")
+        return _cooperating_page(request, doctors, form, status=400)
+    terms = form.save(commit=False)
+    terms.kv = request.kv
+    terms.save()
+    messages.success(request, f"Die neuen Sätze gelten ab {terms.valid_from:%d.%m.%Y}.")
+    return redirect("duty_cooperating")
 
 
 @kv_staff_required

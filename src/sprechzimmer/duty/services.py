@@ -370,6 +370,16 @@ def month_duties(doctor: DutyDoctor, year: int, month: int):
             .select_related("duty_type__practice", "duty_type__area").order_by("start"))
 
 
+def terms_history(kv) -> tuple:
+    """The KV's dated K-Arzt terms; the seed's (50 €/h, 1 000 €, 50 %, six weeks) where it has none."""
+    from sprechzimmer.duty.domain import pay
+    from sprechzimmer.duty.models import DutyTerms
+
+    rows = [pay.Terms(t.valid_from, t.hourly_rate, t.missed_duty_fee, t.bonus_share, t.notice_weeks)
+            for t in DutyTerms.objects.filter(kv=kv)]
+    return pay.TERMS + tuple(rows)
+
+
 def monthly_statement(doctor: DutyDoctor, year: int, month: int):
     from sprechzimmer.duty.domain import pay
     from sprechzimmer.duty.models import MissedDuty
@@ -381,7 +391,7 @@ def monthly_statement(doctor: DutyDoctor, year: int, month: int):
     missed = [pay.MissedDuty(m.duty.day, m.duty.duty_type.place) for m in MissedDuty.objects.filter(
         doctor=doctor, duty__start__gte=first, duty__start__lt=after).select_related("duty__duty_type__practice",
                                                                                     "duty__duty_type__area")]
-    return pay.monthly_statement(year, month, served, missed)
+    return pay.monthly_statement(year, month, served, missed, history=terms_history(doctor.kv))
 
 
 def record_missed(duty: Duty) -> None:
@@ -403,11 +413,13 @@ def record_notice(doctor: DutyDoctor, received: dt.date) -> dt.date:
     """Written notice of a K-Arzt: the agreement ends six weeks to a month end; their duties after
     that go back to the exchange and the doctor is told."""
     from sprechzimmer.duty.domain.cooperation import notice_end
+    from sprechzimmer.duty.domain.pay import terms_on
     from sprechzimmer.duty.models import Notice
 
     if not doctor.is_cooperating:
         raise DutyError("Eine Kündigung der Kooperationsvereinbarung gibt es nur für Kooperationsärzte.")
-    ends = notice_end(received)
+    weeks = terms_on(received, terms_history(doctor.kv)).notice_weeks
+    ends = notice_end(received, weeks)
     after = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time(0), BERLIN)
     with transaction.atomic():
         Notice.objects.update_or_create(doctor=doctor, defaults={"received": received, "ends": ends})
@@ -420,7 +432,7 @@ def record_notice(doctor: DutyDoctor, received: dt.date) -> dt.date:
                             for d in returned) or "- keine"
         _notify(doctor, "Ihre Kündigung der Kooperationsvereinbarung",
                 f"Ihre schriftliche Kündigung vom {received:%d.%m.%Y} ist eingegangen. Die Kooperationsvereinbarung endet "
-                f"mit Ablauf des {ends:%d.%m.%Y} (sechs Wochen zum Monatsende).\n\nDiese Dienste nach dem Ende sind "
+                f"mit Ablauf des {ends:%d.%m.%Y} ({weeks} Wochen zum Monatsende).\n\nDiese Dienste nach dem Ende sind "
                 f"wieder in der Dienstbörse:\n{listing}")
     return ends
 
@@ -469,7 +481,7 @@ def bonus_statement(doctor: DutyDoctor, payout_year: int, payout_month: int):
     for quarter in quarters:
         for month in range(3 * quarter.number - 2, 3 * quarter.number + 1):
             hourly += monthly_statement(doctor, quarter.year, month).gross
-    return pay.half_year_bonus(payout_year, payout_month, revenue, hourly)
+    return pay.half_year_bonus(payout_year, payout_month, revenue, hourly, history=terms_history(doctor.kv))
 
 
 def mark_without_gkv(duty: Duty, doctor: DutyDoctor, value: bool) -> None:

@@ -42,10 +42,13 @@ TERMS = (Terms(dt.date(2024, 3, 6)),)
 
 
 def terms_on(day: dt.date, history: Iterable[Terms] = TERMS) -> Terms:
+    """The terms in force on ``day``: the latest that started on or before it (the earliest ones
+    for days before any decision, so old duties are never unpaid)."""
+    history = sorted(history, key=lambda t: t.valid_from)
+    if not history:
+        raise ValueError("Es sind keine Vergütungssätze hinterlegt.")
     valid = [t for t in history if t.valid_from <= day]
-    if not valid:
-        raise ValueError(f"Für den {day:%d.%m.%Y} sind keine Vergütungssätze hinterlegt.")
-    return max(valid, key=lambda t: t.valid_from)
+    return valid[-1] if valid else history[0]
 
 
 @dataclass(frozen=True)
