@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import BIN, free_port, start_daphne  # noqa: E402
+from tests.browser.conftest import free_port, start_daphne  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

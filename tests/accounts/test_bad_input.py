@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.accounts import demo_keys, keyblobs, provisioning
-from sprechzimmer.accounts.models import Invitation, Organisation, User, token_digest
+from sprechzimmer.accounts.models import Invitation, Organisation, User
 from sprechzimmer.accounts.totp import code_now
 from sprechzimmer.records.models import EncryptedRecord
 from tests import factories

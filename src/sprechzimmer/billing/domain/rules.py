@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 
-from .catalogue import EXCLUDED, LINKED, MARKER, PAUSCHALE, SERVICE, TELEPHONE_FEE, VIDEO_SURCHARGE, Catalogue
+from .catalogue import EXCLUDED, MARKER, PAUSCHALE, SERVICE, TELEPHONE_FEE, VIDEO_SURCHARGE, Catalogue
 from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Case, Contact, Quarter
 from .rulesets import RuleBook, RuleSet
 

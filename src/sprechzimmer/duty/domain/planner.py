@@ -13,6 +13,7 @@ absolute hour deviations does not scale, and solves in two steps:
    covered once, those counts met exactly, nobody on a blocked day or without the qualification,
    the rest period between any two duties, never three weekends in a row, and duties spread over
    the period (at most the doctor's fair share in any 14 days); preferred weekdays as objective.
+   The search stops at the time limit or when no better plan came for ``stall_seconds``.
    Should the spread or the exact counts make it infeasible (many blocked days, pinned duties),
    the step is repeated without the spread, then with counts as soft targets.
 
@@ -25,6 +26,7 @@ renormalised to sum to zero over the doctors of the plan (a doctor who left take
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
@@ -75,6 +77,7 @@ class Rules:
     time_limit: float = 20.0  # seconds for the whole plan of one area
     workers: int = 2
     seed: int = 0
+    stall_seconds: float = 5.0  # step 2 stops when no better plan came for this long
 
 
 @dataclass(frozen=True)
@@ -189,15 +192,40 @@ def _weekend_key(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday() - 5) if day.weekday() >= 5 else day
 
 
-class _FirstSolution(cp_model.CpSolverSolutionCallback):
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Remembers when the first and the latest improving solution came."""
+
     def __init__(self, started: float):
         super().__init__()
         self.started = started
         self.first: float | None = None
+        self.last: float | None = None
 
     def on_solution_callback(self):
+        now = time.perf_counter()
         if self.first is None:
-            self.first = time.perf_counter() - self.started
+            self.first = now - self.started
+        self.last = now
+
+
+def _solve_until_stalled(solver, model, progress: _Progress, stall: float) -> int:
+    """Solve, but stop once a solution exists and none better came for ``stall`` seconds: step 2
+    only improves wishes by then, and staff should not wait the whole time limit for that."""
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(0.2):
+            if progress.last is not None and time.perf_counter() - progress.last > stall:
+                solver.StopSearch()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return solver.Solve(model, progress)
+    finally:
+        done.set()
+        watcher.join()
 
 
 def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None = None,
@@ -231,7 +259,12 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
         if remaining <= 0.5:
             break
         attempt_started = time.perf_counter()
-        solved = _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, remaining)
+        # With the spread rule the search gets half of what is left, so that a plan without it
+        # still has time when the spread cannot be had.
+        deadline = started + rules.time_limit
+        if spread_rule:
+            deadline -= remaining / 2
+        solved = _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline)
         if solved is not None:
             assignment, status, first = solved
             lines, spread = explain(duties, doctors, assignment)
@@ -338,7 +371,7 @@ def _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special) ->
     return counts
 
 
-def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, time_limit):
+def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
     """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved."""
     goal = targets(duties, doctors)
     rest = dt.timedelta(hours=rules.rest_hours)
@@ -430,11 +463,12 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, time_limit
     # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
     model.Maximize(sum(objective) - sum(penalties))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
+    # Building the model takes a moment on large plans: the search gets what is left of the limit.
+    solver.parameters.max_time_in_seconds = max(0.5, deadline - time.perf_counter())
     solver.parameters.num_workers = rules.workers
     solver.parameters.random_seed = rules.seed
-    callback = _FirstSolution(time.perf_counter())
-    status = solver.Solve(model, callback)
+    callback = _Progress(time.perf_counter())
+    status = _solve_until_stalled(solver, model, callback, rules.stall_seconds)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     assignment = {}
