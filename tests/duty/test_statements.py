@@ -1,6 +1,7 @@
 """K-Arzt pay statements on screen and as PDF, missed duties, notice (issue 6); outsiders refused."""
 
 import datetime as dt
+import io
 
 import pytest
 
@@ -145,3 +146,19 @@ def test_new_terms_apply_from_their_date_and_never_to_past_statements(client, wo
     assert ends >= tomorrow + dt.timedelta(weeks=4) and (ends - tomorrow).days < 4 * 7 + 31
     page = client.get(reverse("duty_cooperating")).content.decode()
     assert "60,00 €" in page and "50,00 €" in page
+
+
+def test_statement_mails_on_the_15th(world, mailoutbox):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("duty_statements", "--base-url", "https://sz.example.org", stdout=out)
+    assert "1 Abrechnung(en)" in out.getvalue()  # only the K-Arzt with duties last month
+    mail = mailoutbox[-1]
+    assert mail.to == [world.k_arzt.user.email]
+    assert f"https://sz.example.org/dienste/abrechnung/{world.first.year}/{world.first.month}/" in mail.body
+    gross = sum(d.hours for d in world.taken) * 50
+    assert euro_text(gross) in mail.body
+    with pytest.raises(CommandError, match="JJJJ-MM"):
+        call_command("duty_statements", "--base-url", "x", "--month", "10/2026")
