@@ -8,7 +8,6 @@ the browser then derives the keys as on every password reset (docs/e2ee.md).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from allauth.account.forms import default_token_generator
@@ -21,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
-from sprechzimmer.accounts.models import User
+from sprechzimmer.accounts.models import User, token_digest
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.domain import cooperation
 from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication, DutyDoctor
@@ -30,13 +29,9 @@ from sprechzimmer.duty.services import DutyError
 Status = CooperationApplication.Status
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start(kv, *, full_name: str, email: str, birth_date, base_url: str) -> tuple[CooperationApplication, str]:
     token = secrets.token_urlsafe(32)
-    application = CooperationApplication.objects.create(kv=kv, token_hash=_digest(token), full_name=full_name,
+    application = CooperationApplication.objects.create(kv=kv, token_hash=token_digest(token), full_name=full_name,
                                                         email=email.lower(), birth_date=birth_date)
     link = base_url.rstrip("/") + reverse("coop_application", args=[token])
     body = (f"Guten Tag {full_name},\n\nIhr Antrag auf Teilnahme am ärztlichen Bereitschaftsdienst als "
@@ -51,7 +46,7 @@ def start(kv, *, full_name: str, email: str, birth_date, base_url: str) -> tuple
 def for_token(token: str) -> CooperationApplication | None:
     if not token or len(token) > 100:
         return None
-    return CooperationApplication.objects.filter(token_hash=_digest(token)).select_related("kv").first()
+    return CooperationApplication.objects.filter(token_hash=token_digest(token)).select_related("kv").first()
 
 
 def as_domain(app: CooperationApplication) -> cooperation.Application:

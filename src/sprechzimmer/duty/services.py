@@ -7,7 +7,6 @@ are enforced: hard planning rules when taking a duty, deadlines, who may answer 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import secrets
 from decimal import Decimal
@@ -17,6 +16,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from sprechzimmer.accounts.models import token_digest
 from sprechzimmer.duty.domain import planner
 from sprechzimmer.duty.domain.calendar import BERLIN, DutySlot, duty_slots
 from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
@@ -311,14 +311,10 @@ def _notify(doctor: DutyDoctor | None, subject: str, text: str) -> None:
 # --- calendar feed ------------------------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_calendar_token(doctor: DutyDoctor) -> str:
     """A new secret feed URL token; the old link stops working. Only the digest is stored."""
     token = secrets.token_urlsafe(32)
-    DutyDoctor.objects.filter(pk=doctor.pk).update(ical_token_hash=_digest(token))
+    DutyDoctor.objects.filter(pk=doctor.pk).update(ical_token_hash=token_digest(token))
     return token
 
 
@@ -329,7 +325,7 @@ def revoke_calendar_token(doctor: DutyDoctor) -> None:
 def doctor_for_token(token: str) -> DutyDoctor | None:
     if not token or len(token) > 100:
         return None
-    return DutyDoctor.objects.filter(ical_token_hash=_digest(token)).select_related("user").first()
+    return DutyDoctor.objects.filter(ical_token_hash=token_digest(token)).select_related("user").first()
 
 
 def serving_duties(doctor: DutyDoctor):
