@@ -118,6 +118,13 @@ class DutyDoctor(models.Model):
     def is_cooperating(self) -> bool:
         return self.kind == self.Kind.COOPERATING
 
+    @property
+    def blocked_days_limit(self) -> int:
+        """Blocked days a year: the home area's limit (K-Ärzte have none: the field's default)."""
+        if self.area is not None:
+            return self.area.max_blocked_days
+        return Area._meta.get_field("max_blocked_days").default
+
 
 class BlockedDay(models.Model):
     """Sperrtag: no duty starts on this day."""

@@ -357,10 +357,15 @@ def calendar_feed(doctor: DutyDoctor) -> bytes:
 # --- pay (K-Ärzte) -------------------------------------------------------------------------------
 
 
+def _month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """Midnight (Europe/Berlin) starting the month and the next one."""
+    return (dt.datetime(year, month, 1, tzinfo=BERLIN),
+            dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BERLIN))
+
+
 def month_duties(doctor: DutyDoctor, year: int, month: int):
     """Duties the doctor served under their own LANR that started in the month (Europe/Berlin)."""
-    first = dt.datetime(year, month, 1, tzinfo=BERLIN)
-    after = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BERLIN)
+    first, after = _month_bounds(year, month)
     return (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, doctor=doctor, substitute__isnull=True,
                                 start__gte=first, start__lt=after, missed__isnull=True)
             .select_related("duty_type__practice", "duty_type__area").order_by("start"))
@@ -382,8 +387,7 @@ def monthly_statement(doctor: DutyDoctor, year: int, month: int):
 
     served = [pay.ServedDuty(d.local_start, d.duty_type.get_kind_display(), d.duty_type.place, d.hours)
               for d in month_duties(doctor, year, month)]
-    first = dt.datetime(year, month, 1, tzinfo=BERLIN)
-    after = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BERLIN)
+    first, after = _month_bounds(year, month)
     missed = [pay.MissedDuty(m.duty.day, m.duty.duty_type.place) for m in MissedDuty.objects.filter(
         doctor=doctor, duty__start__gte=first, duty__start__lt=after).select_related("duty__duty_type__practice",
                                                                                     "duty__duty_type__area")]

@@ -66,14 +66,18 @@ def _fail(request, error: Exception, to: str, *args):
 # --- KV staff -----------------------------------------------------------------------------------
 
 
-@kv_staff_required
-def kv_home(request):
+def _kv_home(request, plan_form=None, area_form=None, status=200):
+    """The planning page; after a refused form it shows that form with what was typed."""
     areas = Area.objects.filter(kv=request.kv).prefetch_related("practices", "duty_types", "doctors")
     plans = Plan.objects.filter(area__kv=request.kv).select_related("area")
-    plan_form = PlanForm(kv=request.kv)
-    area_form = AreaForm()
-    return render(request, "duty/kv_home.html", {"areas": areas, "plans": plans, "plan_form": plan_form,
-                                                  "area_form": area_form})
+    return render(request, "duty/kv_home.html", {"areas": areas, "plans": plans,
+                                                  "plan_form": plan_form or PlanForm(kv=request.kv),
+                                                  "area_form": area_form or AreaForm()}, status=status)
+
+
+@kv_staff_required
+def kv_home(request):
+    return _kv_home(request)
 
 
 @kv_staff_required
@@ -81,9 +85,7 @@ def kv_home(request):
 def area_create(request):
     form = AreaForm(request.POST)
     if not form.is_valid():
-        return render(request, "duty/kv_home.html", {
-            "areas": Area.objects.filter(kv=request.kv), "plans": Plan.objects.filter(area__kv=request.kv),
-            "plan_form": PlanForm(kv=request.kv), "area_form": form}, status=400)
+        return _kv_home(request, area_form=form, status=400)
     data = form.cleaned_data
     with transaction.atomic():
         area = Area.objects.create(kv=request.kv, name=data["name"], wednesday_start=data["wednesday_start"],
@@ -156,9 +158,7 @@ def plan_create(request):
         else:
             messages.success(request, "Der Entwurf ist berechnet. Prüfen Sie ihn und veröffentlichen Sie ihn dann.")
             return redirect("duty_plan", plan.pk)
-    areas = Area.objects.filter(kv=request.kv)
-    return render(request, "duty/kv_home.html", {"areas": areas, "plans": Plan.objects.filter(area__kv=request.kv),
-                                                  "plan_form": form, "area_form": AreaForm()}, status=400)
+    return _kv_home(request, plan_form=form, status=400)
 
 
 def _staff_plan(request, pk) -> Plan:
@@ -230,10 +230,10 @@ def my_duties(request):
                               "substitute__user", "pending_substitute__user"))
     requests_for_me = (Duty.objects.filter(pending_substitute=me, plan__status=Plan.Status.PUBLISHED, end__gte=now)
                        .select_related("duty_type__practice", "duty_type__area", "doctor__user"))
-    limit = me.area.max_blocked_days if me.area else 40
     form = PreferencesForm(initial={
         "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
-        "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds}, limit=limit)
+        "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds},
+        limit=me.blocked_days_limit)
     past = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, start__lt=now, start__gte=now - PAST_SHOWN)
             .filter(Q(doctor=me, substitute__isnull=True) | Q(substitute=me))
             .select_related("duty_type__practice", "duty_type__area").order_by("-start"))
@@ -246,7 +246,7 @@ def my_duties(request):
 @require_POST
 def preferences(request):
     me = request.duty_doctor
-    form = PreferencesForm(request.POST, limit=me.area.max_blocked_days if me.area else 40)
+    form = PreferencesForm(request.POST, limit=me.blocked_days_limit)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
