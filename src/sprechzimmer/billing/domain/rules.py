@@ -51,18 +51,34 @@ class Finding:
 
 
 class CaseResult:
-    """A checked case. ``lines``: (gop, date, billed_code, factor_percent, points_x100 or None)."""
+    """A checked case. ``lines``: (gop, date, billed_code, factor_percent, points_x100 or None).
 
-    __slots__ = ("case", "video_only", "phone_only", "contacts", "findings", "lines", "points_x100")
+    ``contacts`` (the stated or inferred Arzt-Patienten-Kontakte) is built on first use: most
+    consumers only count and sum, and a Contact per visit per case is measurable at millions of
+    cases."""
 
-    def __init__(self, case, video_only, phone_only, contacts, findings, lines, points_x100):
+    __slots__ = ("case", "video_only", "phone_only", "_contacts", "_visits", "_kinds", "findings", "lines",
+                 "points_x100")
+
+    def __init__(self, case, video_only, phone_only, contacts, findings, lines, points_x100, visits=None,
+                 kinds=None):
         self.case = case
         self.video_only = video_only
         self.phone_only = phone_only
-        self.contacts = contacts
+        self._contacts = contacts
+        self._visits = visits  # visit → its first service (inferred contacts)
+        self._kinds = kinds  # visit → contact kind
         self.findings = findings
         self.lines = lines
         self.points_x100 = points_x100
+
+    @property
+    def contacts(self) -> list[Contact]:
+        if self._contacts is None:
+            kinds = self._kinds
+            self._contacts = [Contact(first.date, kinds[visit], visit, first.time)
+                              for visit, first in self._visits.items()]
+        return self._contacts
 
     def rules(self) -> list[str]:
         return [f.rule for f in self.findings]
@@ -205,6 +221,9 @@ class QuarterCheck:
         get = self.catalogue.get
         services = case.services
         gops = []
+        # Lines as if nothing were reduced; rebuilt below in the rare cases that deduct or refuse.
+        lines = []
+        total = 0
         visit_flags: dict[int, int] = {}
         first_of_visit = {}
         pauschalen: dict[str, int] = {}
@@ -213,7 +232,8 @@ class QuarterCheck:
         special = False  # a GOP that needs the slow checks (R1/R4/R10/R11 candidates)
         gop_cap_services = [] if self._gop_cap else None
         for service in services:
-            gop = get(service.gop)
+            code = service.gop
+            gop = get(code)
             gops.append(gop)
             visit = service.visit
             if visit not in visit_flags:
@@ -222,11 +242,15 @@ class QuarterCheck:
             if service.lanr:
                 lanrs.add(service.lanr)
             if gop is None:
-                self.unknown_gops.add(service.gop)
+                self.unknown_gops.add(code)
+                lines.append((code, service.date, code, 100, None))
                 continue
+            points = gop.points * service.multiplier * 100
+            total += points
+            lines.append((code, service.date, code, 100, points))
             kind = gop.kind
             if kind is PAUSCHALE:
-                pauschalen[service.gop] = pauschalen.get(service.gop, 0) + 1
+                pauschalen[code] = pauschalen.get(code, 0) + 1
             elif kind is VIDEO_SURCHARGE:
                 visit_flags[visit] |= 1
             elif kind is TELEPHONE_FEE:
@@ -249,15 +273,18 @@ class QuarterCheck:
             # with 01450 is a video contact, with 01435 a telephone contact, with a GOP that cannot be
             # delivered by video a personal contact; any other visit takes the case's marker (88220 →
             # video, 01435 → telephone, neither → personal: a Pauschale alone means a personal visit).
+            # The Contact objects themselves are made only when asked for (CaseResult.contacts).
             default = VIDEO if marker else TELEPHONE if phone_fees else PERSONAL
-            contacts = []
+            contacts = None
+            kind_of_visit = {}
             for visit, flags in visit_flags.items():
-                first = first_of_visit[visit]
-                kind = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 else default
-                contacts.append(Contact(first.date, kind, visit, first.time))
+                kind_of_visit[visit] = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 \
+                    else default
+            visits = first_of_visit
         else:
             contacts = case.contacts
-        kind_of_visit = {c.visit: c.kind for c in contacts}
+            kind_of_visit = {c.visit: c.kind for c in contacts}
+            visits = None
         kinds = set(kind_of_visit.values())
         video_only = kinds == _ONLY_VIDEO
         phone_only = bool(kinds) and kinds <= _PHONE_KINDS
@@ -302,7 +329,7 @@ class QuarterCheck:
                 findings.append(Finding("R12", ERROR, f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
                                                       "keine Videosprechstunde abrechnen: Videoleistungen streichen."))
 
-        # Lines, with R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10.
+        # R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10: the lines again.
         deduction_of: dict[str, tuple[int, str]] = {}
         if video_only:
             for code in pauschalen:
@@ -311,6 +338,34 @@ class QuarterCheck:
                     deduction_of[code] = (gop.deduction, gop.video_code or code)
                     for link in gop.links:
                         deduction_of.setdefault(link, (gop.deduction, link))
+        if deduction_of or special:
+            if contacts is None and special:
+                contacts = [Contact(first.date, kind_of_visit[visit], visit, first.time)
+                            for visit, first in first_of_visit.items()]
+            lines, total = self._lines(services, gops, deduction_of, special, video_only, kind_of_visit, contacts,
+                                       findings)
+        # R9: several visits on one day need times for billable services.
+        if len(kind_of_visit if contacts is None else contacts) > 1:
+            if contacts is None:
+                dates = {first.date for first in first_of_visit.values()}
+                if len(dates) < len(first_of_visit):
+                    contacts = [Contact(first.date, kind_of_visit[visit], visit, first.time)
+                                for visit, first in first_of_visit.items()]
+                    self._times(contacts, services, lines, findings)
+            elif len({c.date for c in contacts}) < len(contacts):
+                self._times(contacts, services, lines, findings)
+        for lanr in lanrs:
+            problem = self._lanr_checked.get(lanr, _UNCHECKED)
+            if problem is _UNCHECKED:
+                problem = self._lanr_problem(lanr)
+            if problem:
+                findings.append(Finding("LANR", WARNING, problem))
+        result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total, visits, kind_of_visit)
+        return result, lanrs, gop_cap_services, kind_of_visit
+
+    @staticmethod
+    def _lines(services, gops, deduction_of, special, video_only, kind_of_visit, contacts, findings):
+        """The lines of a case with a deduction (R3) or a GOP that needs the slow checks."""
         lines = []
         total = 0
         reduced = []
@@ -358,17 +413,7 @@ class QuarterCheck:
         if not_billable:
             findings.append(Finding("R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: "
                                                  f"{', '.join(not_billable)} streichen."))
-        # R9: several visits on one day need times for billable services.
-        if len(contacts) > 1 and len({c.date for c in contacts}) < len(contacts):
-            self._times(contacts, services, lines, findings)
-        for lanr in lanrs:
-            problem = self._lanr_checked.get(lanr, _UNCHECKED)
-            if problem is _UNCHECKED:
-                problem = self._lanr_problem(lanr)
-            if problem:
-                findings.append(Finding("LANR", WARNING, problem))
-        result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total)
-        return result, lanrs, gop_cap_services, kind_of_visit
+        return lines, total
 
     @staticmethod
     def _times(contacts, services, lines, findings) -> None:
