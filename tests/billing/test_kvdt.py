@@ -1,4 +1,6 @@
-"""The KVDT reader: strictness, error messages with line and field, inference, round trip, fuzz."""
+"""The KVDT reader: strictness, error messages with line and field, inference, round trip, fuzz.
+
+Every test runs twice: on the C scanner (_kvdt.c) and on the Python loop it must equal."""
 
 import io
 
@@ -6,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sprechzimmer.billing.domain import kvdt
 from sprechzimmer.billing.domain.kvdt import KvdtError, KvdtReader
 from sprechzimmer.billing.domain.model import BillingError, Quarter
 from sprechzimmer.billing.domain.run import CheckRun
@@ -13,6 +16,17 @@ from sprechzimmer.billing.domain.run import CheckRun
 from .builders import BSNR, LANR, case, kvdt_bytes, lines
 
 HEADER = (("8000", "con0"), ("8000", "besa"), ("0201", BSNR))
+
+
+@pytest.fixture(autouse=True, scope="module", params=["c", "python"])
+def loop(request):
+    """The module's tests on either line loop (module scope: hypothesis allows no function fixture)."""
+    if request.param == "c" and kvdt._kvdt is None:
+        pytest.skip("the C scanner is not built (no C compiler at install time)")
+    default = kvdt.ACCELERATED
+    kvdt.ACCELERATED = request.param == "c"
+    yield request.param
+    kvdt.ACCELERATED = default
 
 
 def read(data: bytes, quarter=None):
@@ -146,3 +160,48 @@ def test_fuzz_shuffled_and_damaged_kvdt_lines(chunks, cut, junk):
         list(KvdtReader(io.BytesIO(data)))
     except KvdtError as error:
         assert error.line >= 1 and str(error).startswith("Zeile")
+
+
+# -- the two loops agree ------------------------------------------------------------------------------
+def outcome(data: bytes, privacy=False):
+    """What each loop makes of ``data``: its cases and BSNR/quarter/lines, or its error."""
+    results = []
+    for accelerated in (True, False):
+        reader = KvdtReader(io.BytesIO(data), privacy=privacy, accelerated=accelerated)
+        try:
+            results.append((list(reader), reader.bsnr, reader.quarter, reader.lines))
+        except KvdtError as error:
+            results.append((error.line, error.field, error.reason))
+    return results
+
+
+damaged_lines = st.sampled_from(
+    lines(*HEADER, *record("4711", ("4239", "41"), ("4103", "2"), ("5000", "20240702"), ("5001", "03000"),
+                           ("5005", "2"), ("5006", "0930"), ("5098", BSNR), ("5099", LANR)), ("8000", "0104"),
+          ("3000", " 9 "), ("0201", "123456789")).splitlines(True)
+    + [b"0095001\r\n", b"0135005x\r\n", b"01380000103\r\n", b"\r\n", b"0174101ABCDE\r\n", b"0105099\r\n",
+       b"0135006\r\n", b"0125000202\r\n", b"0145001ABC\r\n", b"0103000\r\n", b"0175098x23456789\r\n",
+       b"0103101\r\n", b"008800\r\n", b"0135005 2\r\n", b"0114239\xe4\r\n"])
+
+
+@pytest.mark.skipif(kvdt._kvdt is None, reason="the C scanner is not built")
+@given(st.lists(damaged_lines, max_size=40), st.booleans(), st.booleans())
+@settings(max_examples=400)
+def test_the_c_scanner_and_the_python_loop_agree_on_any_mix_of_lines(chunks, lf_only, privacy):
+    data = b"".join(chunks)
+    if lf_only:
+        data = data.replace(b"\r\n", b"\n")
+    c, python = outcome(data, privacy)
+    assert c == python
+
+
+@pytest.mark.skipif(kvdt._kvdt is None, reason="the C scanner is not built")
+def test_the_two_loops_agree_across_block_edges_and_count_lines_alike():
+    cases = [case((2, ["03000", "03040"], "09:00"), (9, ["01450"]), case_id=str(i)) for i in range(30000)]
+    data = kvdt_bytes(cases)
+    c, python = outcome(data)
+    assert c == python and c[0] == cases and c[3] == data.count(b"\n")
+    # An error in the third block names the same line in both.
+    broken = data[:int(2.5 * (1 << 20))] + b"0095001\r\n" + data[int(2.5 * (1 << 20)):]
+    c, python = outcome(broken)
+    assert c == python and c[0] > 100000

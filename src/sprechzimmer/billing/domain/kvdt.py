@@ -14,6 +14,7 @@ and a length comparison.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from itertools import compress, count, repeat
 from operator import itemgetter, ne, sub
@@ -21,6 +22,14 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from .model import BillingError, Case, Quarter, Service
+
+try:
+    from . import _kvdt  # the C scanner, built by ``pip install -e .`` where a C compiler is at hand
+except ImportError:  # pragma: no cover - depends on the build
+    _kvdt = None
+
+#: Whether readers use the C scanner by default. SPRECHZIMMER_PURE_PYTHON=1 turns it off.
+ACCELERATED = _kvdt is not None and not os.environ.get("SPRECHZIMMER_PURE_PYTHON")
 
 ENCODING = "iso8859_15"
 BLOCK = 1 << 20
@@ -38,12 +47,16 @@ _ACTIONS = {
 }
 _LEN3 = {b"%03d" % n: n for n in range(1000)}
 _FIELD_ACTION = {b"%04d" % n: _ACTIONS.get("%04d" % n, _IGNORE) for n in range(10000)}
+#: The same tables as bytes (one action per field 0000–9999) and the record kinds, for the C scanner.
+_ACTION_TABLE = bytes(_FIELD_ACTION[b"%04d" % n] for n in range(10000))
+_TREATMENT_KINDS = tuple(sorted(TREATMENT_RECORDS))
 #: Fields an upload to the server may carry with content (everything the rules need, no patient
 #: data). The browser blanks every other field before upload (static/…/js/kvdtstrip.js); in privacy
 #: mode the reader refuses a file where one still has content.
 UPLOAD_FIELDS = frozenset(_ACTIONS) | {"9103", "9106", "9132", "9212", "0203", "0212", "8100"}
 _FIELD_ACTION_PRIVATE = {field: action if field.decode() in UPLOAD_FIELDS else _PRIVATE
                          for field, action in _FIELD_ACTION.items()}
+_ACTION_TABLE_PRIVATE = bytes(_FIELD_ACTION_PRIVATE[b"%04d" % n] for n in range(10000))
 _HEAD3 = itemgetter(slice(0, 3))
 _FIELD4 = itemgetter(slice(3, 7))
 FIELD_NAMES = {
@@ -90,46 +103,49 @@ def _field(line: bytes) -> str | None:
 
 
 class KvdtReader:
-    """Reads cases from a binary stream. After iteration ``quarter`` and ``bsnr`` are set."""
+    """Reads cases from a binary stream. After iteration ``quarter`` and ``bsnr`` are set.
 
-    def __init__(self, stream: BinaryIO, quarter: Quarter | None = None, *, privacy: bool = False):
+    The line loop runs in the C scanner (``_kvdt.c``) when it is built, else in Python
+    (``accelerated=False`` forces Python). Both call the same slow-path methods below for every value
+    seen the first time and for every error, so they accept the same files, give the same cases and
+    raise the same messages; the tests run every KVDT test on both."""
+
+    def __init__(self, stream: BinaryIO, quarter: Quarter | None = None, *, privacy: bool = False,
+                 accelerated: bool | None = None):
         self.stream = stream
+        self._privacy = privacy
         self._field_action = _FIELD_ACTION_PRIVATE if privacy else _FIELD_ACTION
         self.quarter = quarter  # from field 4101 unless given
         self._quarter_raw = quarter.kvdt.encode() if quarter else None
         self._strict_quarter = quarter is None
         self.bsnr: str | None = None
         self.lines = 0
+        self.accelerated = ACCELERATED if accelerated is None else accelerated
+        if self.accelerated and _kvdt is None:
+            raise RuntimeError("the C scanner (_kvdt) is not built")
+        self._adjust: int | None = None  # bytes of the line end not in a split line: 1 for CR LF, 2 for LF
+        self._cut: int | None = None  # slice end of the content: -1 drops the CR
 
-    # The parser is one long function on purpose: local variables are what make it fast.
-    def __iter__(self) -> Iterator[Case]:  # noqa: C901 - one loop, one state machine
-        dates: dict[bytes, dt.date] = {}
-        gops: dict[bytes, str] = {}
-        lanrs: dict[bytes, str] = {}
-        adjust = None  # bytes of the line end not in the split line: 1 for CR LF, 2 for LF only
-        cut = None  # slice end of the content: -1 drops the CR
+    def __iter__(self) -> Iterator[Case]:
+        return self._iter_c() if self.accelerated else self._iter_python()
+
+    def _blocks(self) -> Iterator[tuple[bytes, int]]:
+        """Blocks of whole lines (without the last line end) and the number of lines before each,
+        checked for bytes that have no place in KVDT; the first also for the first line."""
         number = 0
-        case: Case | None = None
-        service: Service | None = None
-        date: dt.date | None = None
-        visit = 0
-        seen_record = False
         read = self.stream.read
-        field_action = self._field_action.get
         rest = b""
         while True:
             block = read(BLOCK)
             if not block:
-                if rest:
-                    bad = _suspicious(rest) and _BAD_BYTES.search(rest)
-                    if bad:
-                        self._bad_byte(rest, bad, number)
-                    if adjust == 1 and not rest.endswith(b"\r"):
-                        rest += b"\r"  # the last line may lack its line end
-                    lines = [rest]
-                    rest = b""
-                else:
-                    break
+                if not rest:
+                    return
+                bad = _suspicious(rest) and _BAD_BYTES.search(rest)
+                if bad:
+                    self._bad_byte(rest, bad, number)
+                if self._adjust == 1 and not rest.endswith(b"\r"):
+                    rest += b"\r"  # the last line may lack its line end
+                block, rest = rest, b""
             else:
                 block = rest + block
                 end = block.rfind(b"\n")
@@ -144,17 +160,52 @@ class KvdtReader:
                     self._bad_byte(block, bad, number)
                 rest = block[end + 1:]
                 block = block[:end]
-                lines = block.split(b"\n")
-            if adjust is None:
-                first = lines[0]
-                adjust, cut = (1, -1) if first.endswith(b"\r") else (2, None)
+            if self._adjust is None:
+                newline = block.find(b"\n")
+                first = block if newline < 0 else block[:newline]
+                self._adjust, self._cut = (1, -1) if first.endswith(b"\r") else (2, None)
                 if not (first[:3].isdigit() and first[3:7] == b"8000"):
                     raise KvdtError(1, _field(first), "keine KVDT-Datei: die erste Zeile muss die Satzart "
                                                       "(Feld 8000, z. B. »0138000con0«) sein.")
+            yield block, number
+            number += block.count(b"\n") + 1
+
+    def _iter_c(self) -> Iterator[Case]:
+        scanner = None
+        for block, _number in self._blocks():
+            if scanner is None:
+                table = _ACTION_TABLE_PRIVATE if self._privacy else _ACTION_TABLE
+                scanner = _kvdt.Scanner(self, table, self._adjust, Case, Service, _TREATMENT_KINDS)
+            yield from scanner.feed(block)
+        if scanner is None or not scanner.seen_record:
+            raise KvdtError(max(scanner.number if scanner else 0, 1), None,
+                            "keine KVDT-Datei: kein Satz (Feld 8000) gefunden.")
+        last = scanner.finish()
+        self.bsnr = scanner.bsnr
+        if last is not None:
+            yield last
+        self.lines = scanner.number
+
+    # The parser is one long function on purpose: local variables are what make it fast.
+    def _iter_python(self) -> Iterator[Case]:  # noqa: C901 - one loop, one state machine
+        dates: dict[bytes, dt.date] = {}
+        gops: dict[bytes, str] = {}
+        lanrs: dict[bytes, str] = {}
+        number = 0
+        case: Case | None = None
+        service: Service | None = None
+        date: dt.date | None = None
+        visit = 0
+        seen_record = False
+        field_action = self._field_action.get
+        fail = self._fail
+        total = 0
+        for block, base in self._blocks():
+            lines = block.split(b"\n")
+            adjust, cut = self._adjust, self._cut
             # Validate every line of the block at C speed (length prefix against the real length,
             # four-digit field), then walk in Python only over the lines of fields the rules use.
-            base = number
-            number += len(lines)
+            total = base + len(lines)
             actions = list(map(field_action, map(_FIELD4, lines)))
             if None in actions or any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)),
                                                   map(len, lines)), repeat(adjust))):
@@ -164,20 +215,16 @@ class KvdtReader:
                 value = line[7:cut]
                 if action == _PRIVATE:
                     if value:
-                        raise KvdtError(number, _field(line), "Patientendaten (Namen, Anschrift, Versicherung, "
-                                                              "Diagnosen) dürfen nicht hochgeladen werden.")
+                        fail(number, "private", _field(line))
                     continue
                 if action == _GOP:
                     if case is None:
                         continue
                     if date is None:
-                        raise KvdtError(number, "5001", "GOP ohne vorangehenden Leistungstag (Feld 5000).")
+                        fail(number, "gop_without_date")
                     gop = gops.get(value)
                     if gop is None:
-                        if not _GOP_CODE.fullmatch(value):
-                            raise KvdtError(number, "5001", f"»{value.decode(ENCODING)}« ist keine GOP "
-                                                            "(fünf Ziffern, ggf. ein Buchstabe).")
-                        gop = gops[value] = value.decode("ascii")
+                        gop = gops[value] = self._gop(value, number)
                     service = Service(gop, date, visit)
                     case.services.append(service)
                 elif action == _DATE:
@@ -192,12 +239,10 @@ class KvdtReader:
                     if case is None:
                         continue
                     if service is None:
-                        raise KvdtError(number, "5099", "LANR ohne vorangehende GOP (Feld 5001).")
+                        fail(number, "lanr_without_gop")
                     lanr = lanrs.get(value)
                     if lanr is None:
-                        if len(value) != 9 or not value.isdigit():
-                            raise KvdtError(number, "5099", "die LANR besteht aus genau 9 Ziffern.")
-                        lanr = lanrs[value] = value.decode("ascii")
+                        lanr = lanrs[value] = self._lanr(value, number)
                     service.lanr = lanr
                 elif action == _RECORD:
                     if case is not None:
@@ -215,39 +260,35 @@ class KvdtReader:
                         self.bsnr = self._digits(value, 9, number, "0201")
                     continue
                 elif action == _CASE_ID:
-                    case.case_id = (value.decode("ascii") if value.isascii() else value.decode(ENCODING)).strip()
-                    if not case.case_id:
-                        raise KvdtError(number, "3000", "Patientennummer ist leer.")
+                    case.case_id = self._case_id(value, number)
                 elif action == _TIME:
                     if service is None:
-                        raise KvdtError(number, "5006", "Uhrzeit ohne vorangehende GOP (Feld 5001).")
+                        fail(number, "time_without_gop")
                     service.time = self._time(value, number)
                 elif action == _MULTIPLIER:
                     if service is None:
-                        raise KvdtError(number, "5005", "Multiplikator ohne vorangehende GOP (Feld 5001).")
-                    if not value.isdigit() or not 1 <= int(value) <= 99:
-                        raise KvdtError(number, "5005", "der Multiplikator ist eine Zahl von 1 bis 99.")
-                    service.multiplier = int(value)
+                        fail(number, "multiplier_without_gop")
+                    service.multiplier = self._multiplier(value, number)
                 elif action == _QUARTER:
                     if value != self._quarter_raw:
                         self._set_quarter(value, number)
                 elif action == _SUBGROUP:
-                    case.subgroup = value.decode(ENCODING)
+                    case.subgroup = self._subgroup(value)
                 elif action == _TSS:
                     case.tss_acute = value == TSS_ACUTE
                 elif action == _BSNR_SERVICE:
                     if service is None:
-                        raise KvdtError(number, "5098", "BSNR ohne vorangehende GOP (Feld 5001).")
+                        fail(number, "bsnr_without_gop")
                     service.bsnr = self._digits(value, 9, number, "5098")
                     if case.bsnr is None or case.bsnr == self.bsnr:
                         case.bsnr = service.bsnr
                 elif action == _BSNR:
                     case.bsnr = case.bsnr or self._digits(value, 9, number, "0201")
         if not seen_record:
-            raise KvdtError(max(number, 1), None, "keine KVDT-Datei: kein Satz (Feld 8000) gefunden.")
+            raise KvdtError(max(total, 1), None, "keine KVDT-Datei: kein Satz (Feld 8000) gefunden.")
         if case is not None:
             yield self._finish(case)
-        self.lines = number
+        self.lines = total
 
     # -- slow paths, called once per distinct line head or on error ---------------------------------
     def _scan(self, lines: list[bytes], base: int, adjust: int) -> None:
@@ -270,6 +311,51 @@ class KvdtReader:
             else:
                 reason = f"Längenangabe {declared} passt nicht zur tatsächlichen Länge {len(line) + adjust} Bytes."
             raise KvdtError(number, _field(line), reason)
+
+    #: Errors of structure, by the key both scanners pass to ``_fail``.
+    _STRUCTURE = {
+        "private": (None, "Patientendaten (Namen, Anschrift, Versicherung, Diagnosen) dürfen nicht hochgeladen "
+                          "werden."),
+        "gop_without_date": ("5001", "GOP ohne vorangehenden Leistungstag (Feld 5000)."),
+        "lanr_without_gop": ("5099", "LANR ohne vorangehende GOP (Feld 5001)."),
+        "time_without_gop": ("5006", "Uhrzeit ohne vorangehende GOP (Feld 5001)."),
+        "multiplier_without_gop": ("5005", "Multiplikator ohne vorangehende GOP (Feld 5001)."),
+        "bsnr_without_gop": ("5098", "BSNR ohne vorangehende GOP (Feld 5001)."),
+    }
+
+    def _fail(self, number: int, key: str, field: str | None = None) -> None:
+        default, reason = self._STRUCTURE[key]
+        raise KvdtError(number, field or default, reason)
+
+    @staticmethod
+    def _gop(value: bytes, number: int) -> str:
+        if not _GOP_CODE.fullmatch(value):
+            raise KvdtError(number, "5001", f"»{value.decode(ENCODING)}« ist keine GOP (fünf Ziffern, ggf. ein "
+                                            "Buchstabe).")
+        return value.decode("ascii")
+
+    @staticmethod
+    def _lanr(value: bytes, number: int) -> str:
+        if len(value) != 9 or not value.isdigit():
+            raise KvdtError(number, "5099", "die LANR besteht aus genau 9 Ziffern.")
+        return value.decode("ascii")
+
+    @staticmethod
+    def _multiplier(value: bytes, number: int) -> int:
+        if not value.isdigit() or not 1 <= int(value) <= 99:
+            raise KvdtError(number, "5005", "der Multiplikator ist eine Zahl von 1 bis 99.")
+        return int(value)
+
+    @staticmethod
+    def _case_id(value: bytes, number: int) -> str:
+        case_id = (value.decode("ascii") if value.isascii() else value.decode(ENCODING)).strip()
+        if not case_id:
+            raise KvdtError(number, "3000", "Patientennummer ist leer.")
+        return case_id
+
+    @staticmethod
+    def _subgroup(value: bytes) -> str:
+        return value.decode(ENCODING)
 
     @staticmethod
     def _bad_byte(block: bytes, match: re.Match, number: int) -> None:

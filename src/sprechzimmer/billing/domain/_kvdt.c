@@ -1,0 +1,671 @@
+/* The KVDT line loop in C: the hot path of KvdtReader (kvdt.py) and nothing else.
+ *
+ * kvdt.py reads the file in blocks of whole lines and checks each block for stray bytes; this
+ * scanner then validates every line of a block (three-digit length against the real length, four-
+ * digit field) and walks the lines of the fields the rules use, building the same Case and Service
+ * objects as the Python loop (KvdtReader._iter_python), which stays the reference. Every value seen
+ * for the first time and every error goes back to the reader's Python methods (_date, _gop, _lanr,
+ * _time, _digits, _set_quarter, _fail, _scan, ...), so the German messages and the validation rules
+ * live in one place; the scanner only caches what they returned. tests/billing runs every KVDT test
+ * on both loops.
+ *
+ * Untrusted input: every read is bounded by the block's length; lines are found with memchr.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+/* Actions, in the order of kvdt.py's _IGNORE ... _PRIVATE. */
+enum {
+    A_IGNORE, A_RECORD, A_CASE_ID, A_QUARTER, A_SUBGROUP, A_DATE, A_GOP, A_MULTIPLIER, A_TIME, A_LANR,
+    A_BSNR_SERVICE, A_BSNR, A_TSS, A_PRIVATE, A_COUNT
+};
+#define FIELDS 10000
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *reader;            /* the KvdtReader: slow paths and messages */
+    unsigned char table[FIELDS]; /* field number -> action */
+    int adjust;                  /* bytes of the line end outside a split line: 1 CR LF, 2 LF */
+    int cut;                     /* bytes dropped from the end of a line's content: 1 for CR LF */
+    PyObject *case_type, *service_type;
+    PyObject *kinds;             /* tuple of the record kinds as str ("0101" ... "0104") */
+    PyObject *dates, *gops, *lanrs, *times; /* caches: raw bytes -> value */
+    PyObject *kase;              /* the open treatment case or NULL */
+    PyObject *services;          /* its services list */
+    PyObject *service;           /* the last service of the open visit or NULL */
+    PyObject *date;              /* the open visit's date or NULL */
+    PyObject *case_bsnr;         /* mirror of kase.bsnr */
+    int case_has_id;
+    long visit;
+    PyObject *bsnr;              /* the file's BSNR (field 0201 outside a case), None until seen */
+    PyObject *quarter_raw;       /* mirror of reader._quarter_raw */
+    Py_ssize_t number;           /* lines read so far */
+    int seen_record;
+} Scanner;
+
+static PyObject *s_lanr, *s_time, *s_multiplier, *s_bsnr, *s_case_id, *s_subgroup, *s_tss_acute;
+static PyObject *s_date_m, *s_gop_m, *s_lanr_m, *s_time_m, *s_digits_m, *s_set_quarter_m, *s_fail_m, *s_scan_m,
+    *s_finish_m, *s_case_id_m, *s_subgroup_m, *s_multiplier_m, *s_quarter_raw, *s_empty;
+
+static int
+is_digits(const char *p, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    return 1;
+}
+
+/* reader.<method>(*args); a new reference or NULL with the reader's exception set. */
+static PyObject *
+call(Scanner *self, PyObject *method, PyObject *const *args, size_t nargs)
+{
+    PyObject *stack[5];
+    stack[0] = self->reader;
+    for (size_t i = 0; i < nargs && i < 4; i++)
+        stack[i + 1] = args[i];
+    return PyObject_VectorcallMethod(method, stack, nargs + 1, NULL);
+}
+
+/* Calls reader._fail(number, key[, field]), which raises; always returns -1. */
+static int
+fail(Scanner *self, Py_ssize_t number, const char *key, const char *field)
+{
+    PyObject *num = PyLong_FromSsize_t(number);
+    PyObject *k = PyUnicode_FromString(key);
+    PyObject *f = field ? PyUnicode_FromStringAndSize(field, 4) : NULL;
+    if (num && k && (f || !field)) {
+        PyObject *args[3] = {num, k, f};
+        PyObject *r = call(self, s_fail_m, args, f ? 3 : 2);
+        if (r) { /* _fail must raise */
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_RuntimeError, "KvdtReader._fail returned");
+        }
+    }
+    Py_XDECREF(num);
+    Py_XDECREF(k);
+    Py_XDECREF(f);
+    return -1;
+}
+
+/* The cached value of raw bytes, or reader.<method>(value, number) stored in the cache.
+ * A borrowed reference (owned by the cache) or NULL. */
+static PyObject *
+cached(Scanner *self, PyObject *cache, PyObject *method, const char *p, Py_ssize_t n, Py_ssize_t number)
+{
+    PyObject *key = PyBytes_FromStringAndSize(p, n);
+    if (!key)
+        return NULL;
+    PyObject *value = PyDict_GetItemWithError(cache, key);
+    if (!value && !PyErr_Occurred()) {
+        PyObject *num = PyLong_FromSsize_t(number);
+        if (num) {
+            PyObject *args[2] = {key, num};
+            value = call(self, method, args, 2);
+            Py_DECREF(num);
+            if (value) {
+                int failed = PyDict_SetItem(cache, key, value);
+                Py_DECREF(value); /* the cache holds it */
+                if (failed)
+                    value = NULL;
+            }
+        }
+    }
+    Py_DECREF(key);
+    return value;
+}
+
+/* reader.<method>(value, number, ...) with the value as bytes; a new reference or NULL. */
+static PyObject *
+call_value(Scanner *self, PyObject *method, const char *p, Py_ssize_t n, Py_ssize_t number, PyObject *extra1,
+           PyObject *extra2)
+{
+    PyObject *value = PyBytes_FromStringAndSize(p, n);
+    PyObject *num = PyLong_FromSsize_t(number);
+    PyObject *r = NULL;
+    if (value && num) {
+        PyObject *args[4] = {value, num, extra1, extra2};
+        r = call(self, method, args, extra1 ? (extra2 ? 4 : 3) : 2);
+    }
+    Py_XDECREF(value);
+    Py_XDECREF(num);
+    return r;
+}
+
+/* reader._digits(value, 9, number, field) */
+static PyObject *
+digits9(Scanner *self, const char *p, Py_ssize_t n, Py_ssize_t number, const char *field)
+{
+    PyObject *nine = PyLong_FromLong(9);
+    PyObject *f = PyUnicode_FromString(field);
+    PyObject *value = PyBytes_FromStringAndSize(p, n);
+    PyObject *num = PyLong_FromSsize_t(number);
+    PyObject *r = NULL;
+    if (nine && f && value && num) {
+        PyObject *args[4] = {value, nine, num, f};
+        r = call(self, s_digits_m, args, 4);
+    }
+    Py_XDECREF(nine);
+    Py_XDECREF(f);
+    Py_XDECREF(value);
+    Py_XDECREF(num);
+    return r;
+}
+
+static void
+close_visit_state(Scanner *self)
+{
+    Py_CLEAR(self->kase);
+    Py_CLEAR(self->services);
+    Py_CLEAR(self->service);
+    Py_CLEAR(self->date);
+    Py_CLEAR(self->case_bsnr);
+    self->case_has_id = 0;
+    self->visit = 0;
+}
+
+/* Hands the open case to `out` (after the case-id check of reader._finish) and closes it. */
+static int
+finish_case(Scanner *self, PyObject *out)
+{
+    if (!self->case_has_id) {
+        PyObject *args[1] = {self->kase};
+        PyObject *r = call(self, s_finish_m, args, 1);
+        if (!r)
+            return -1;
+        Py_DECREF(r);
+    }
+    if (PyList_Append(out, self->kase))
+        return -1;
+    close_visit_state(self);
+    return 0;
+}
+
+static int
+set_attr(PyObject *obj, PyObject *name, PyObject *value)
+{
+    return PyObject_SetAttr(obj, name, value);
+}
+
+/* Raises the error of the first bad line through reader._scan(lines, base, adjust). */
+static PyObject *
+scan_error(Scanner *self, PyObject *block, Py_ssize_t base)
+{
+    PyObject *lines = PyObject_CallMethod(block, "split", "y", "\n");
+    PyObject *b = PyLong_FromSsize_t(base);
+    PyObject *a = PyLong_FromLong(self->adjust);
+    if (lines && b && a) {
+        PyObject *args[3] = {lines, b, a};
+        PyObject *r = call(self, s_scan_m, args, 3);
+        if (r) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_RuntimeError, "KvdtReader._scan found no bad line");
+        }
+    }
+    Py_XDECREF(lines);
+    Py_XDECREF(b);
+    Py_XDECREF(a);
+    return NULL;
+}
+
+/* One line of a field the rules use. 0 or -1 with an exception set. */
+static int
+line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, Py_ssize_t number, PyObject *out)
+{
+    PyObject *x;
+    switch (action) {
+    case A_PRIVATE:
+        return n ? fail(self, number, "private", head + 3) : 0;
+    case A_GOP: {
+        if (!self->kase)
+            return 0;
+        if (!self->date)
+            return fail(self, number, "gop_without_date", NULL);
+        PyObject *gop = cached(self, self->gops, s_gop_m, v, n, number);
+        if (!gop)
+            return -1;
+        PyObject *visit = PyLong_FromLong(self->visit);
+        if (!visit)
+            return -1;
+        PyObject *args[3] = {gop, self->date, visit};
+        PyObject *service = PyObject_Vectorcall(self->service_type, args, 3, NULL);
+        Py_DECREF(visit);
+        if (!service)
+            return -1;
+        Py_XSETREF(self->service, service);
+        return PyList_Append(self->services, service);
+    }
+    case A_DATE: {
+        if (!self->kase)
+            return 0;
+        PyObject *date = cached(self, self->dates, s_date_m, v, n, number);
+        if (!date)
+            return -1;
+        Py_INCREF(date);
+        Py_XSETREF(self->date, date);
+        self->visit++;
+        Py_CLEAR(self->service);
+        return 0;
+    }
+    case A_LANR: {
+        if (!self->kase)
+            return 0;
+        if (!self->service)
+            return fail(self, number, "lanr_without_gop", NULL);
+        PyObject *lanr = cached(self, self->lanrs, s_lanr_m, v, n, number);
+        return lanr ? set_attr(self->service, s_lanr, lanr) : -1;
+    }
+    case A_RECORD: {
+        if (self->kase && finish_case(self, out))
+            return -1;
+        self->seen_record = 1;
+        if (n != 4 || memcmp(v, "010", 3) || v[3] < '1' || v[3] > '4')
+            return 0; /* not a treatment record */
+        PyObject *kind = PyTuple_GET_ITEM(self->kinds, v[3] - '1');
+        PyObject *services = PyList_New(0);
+        PyObject *num = PyLong_FromSsize_t(number);
+        if (!services || !num) {
+            Py_XDECREF(services);
+            Py_XDECREF(num);
+            return -1;
+        }
+        PyObject *bsnr = self->bsnr;
+        /* Case(case_id, record_type, bsnr, subgroup, tss_acute, services, contacts, line) */
+        PyObject *args[8] = {s_empty, kind, bsnr, Py_None, Py_False, services, Py_None, num};
+        PyObject *kase = PyObject_Vectorcall(self->case_type, args, 8, NULL);
+        Py_DECREF(num);
+        if (!kase) {
+            Py_DECREF(services);
+            return -1;
+        }
+        close_visit_state(self);
+        self->kase = kase;
+        self->services = services;
+        Py_INCREF(bsnr);
+        self->case_bsnr = bsnr;
+        return 0;
+    }
+    }
+    if (!self->kase) {
+        if (action == A_BSNR && self->bsnr == Py_None) {
+            x = digits9(self, v, n, number, "0201");
+            if (!x)
+                return -1;
+            Py_SETREF(self->bsnr, x);
+        }
+        return 0;
+    }
+    switch (action) {
+    case A_CASE_ID: {
+        int plain = n > 0;
+        for (Py_ssize_t i = 0; i < n && plain; i++)
+            plain = (unsigned char)v[i] > 0x20 && (unsigned char)v[i] < 0x7f; /* nothing to strip or decode */
+        x = plain ? PyUnicode_DecodeASCII(v, n, NULL) : call_value(self, s_case_id_m, v, n, number, NULL, NULL);
+        if (!x)
+            return -1;
+        int r = set_attr(self->kase, s_case_id, x);
+        Py_DECREF(x);
+        self->case_has_id = 1;
+        return r;
+    }
+    case A_TIME:
+        if (!self->service)
+            return fail(self, number, "time_without_gop", NULL);
+        x = cached(self, self->times, s_time_m, v, n, number);
+        return x ? set_attr(self->service, s_time, x) : -1;
+    case A_MULTIPLIER: {
+        if (!self->service)
+            return fail(self, number, "multiplier_without_gop", NULL);
+        x = call_value(self, s_multiplier_m, v, n, number, NULL, NULL);
+        if (!x)
+            return -1;
+        int r = set_attr(self->service, s_multiplier, x);
+        Py_DECREF(x);
+        return r;
+    }
+    case A_QUARTER: {
+        PyObject *raw = self->quarter_raw;
+        if (raw != Py_None && PyBytes_GET_SIZE(raw) == n && !memcmp(PyBytes_AS_STRING(raw), v, n))
+            return 0;
+        x = call_value(self, s_set_quarter_m, v, n, number, NULL, NULL);
+        if (!x)
+            return -1;
+        Py_DECREF(x);
+        x = PyObject_GetAttr(self->reader, s_quarter_raw);
+        if (!x)
+            return -1;
+        if (x != Py_None && !PyBytes_Check(x)) {
+            Py_DECREF(x);
+            PyErr_SetString(PyExc_TypeError, "_quarter_raw must be bytes or None");
+            return -1;
+        }
+        Py_SETREF(self->quarter_raw, x);
+        return 0;
+    }
+    case A_SUBGROUP: {
+        PyObject *value = PyBytes_FromStringAndSize(v, n);
+        if (!value)
+            return -1;
+        PyObject *args[1] = {value};
+        x = call(self, s_subgroup_m, args, 1);
+        Py_DECREF(value);
+        if (!x)
+            return -1;
+        int r = set_attr(self->kase, s_subgroup, x);
+        Py_DECREF(x);
+        return r;
+    }
+    case A_TSS:
+        return set_attr(self->kase, s_tss_acute, n == 1 && v[0] == '2' ? Py_True : Py_False);
+    case A_BSNR_SERVICE: {
+        if (!self->service)
+            return fail(self, number, "bsnr_without_gop", NULL);
+        x = digits9(self, v, n, number, "5098");
+        if (!x)
+            return -1;
+        if (set_attr(self->service, s_bsnr, x)) {
+            Py_DECREF(x);
+            return -1;
+        }
+        int same = self->case_bsnr == Py_None;
+        if (!same) {
+            same = PyObject_RichCompareBool(self->case_bsnr, self->bsnr, Py_EQ);
+            if (same < 0) {
+                Py_DECREF(x);
+                return -1;
+            }
+        }
+        if (same) {
+            if (set_attr(self->kase, s_bsnr, x)) {
+                Py_DECREF(x);
+                return -1;
+            }
+            Py_SETREF(self->case_bsnr, x);
+        } else {
+            Py_DECREF(x);
+        }
+        return 0;
+    }
+    case A_BSNR: {
+        int truthy = PyObject_IsTrue(self->case_bsnr);
+        if (truthy)
+            return truthy < 0 ? -1 : 0;
+        x = digits9(self, v, n, number, "0201");
+        if (!x)
+            return -1;
+        if (set_attr(self->kase, s_bsnr, x)) {
+            Py_DECREF(x);
+            return -1;
+        }
+        Py_SETREF(self->case_bsnr, x);
+        return 0;
+    }
+    }
+    return 0;
+}
+
+/* feed(block) -> list of the cases finished in this block. ``block`` holds whole lines separated by
+ * LF, without the last line's LF (kvdt.py's KvdtReader._blocks). */
+static PyObject *
+Scanner_feed(Scanner *self, PyObject *block)
+{
+    if (!PyBytes_Check(block)) {
+        PyErr_SetString(PyExc_TypeError, "feed() takes bytes");
+        return NULL;
+    }
+    const char *buf = PyBytes_AS_STRING(block);
+    Py_ssize_t size = PyBytes_GET_SIZE(block);
+    Py_ssize_t base = self->number;
+
+    /* Pass 1: every line has a three-digit length that matches and a four-digit field. */
+    Py_ssize_t lines = 0;
+    for (Py_ssize_t pos = 0;;) {
+        const char *nl = memchr(buf + pos, '\n', (size_t)(size - pos));
+        Py_ssize_t end = nl ? nl - buf : size;
+        Py_ssize_t len = end - pos;
+        const char *p = buf + pos;
+        lines++;
+        if (len < 7 || !is_digits(p, 7) ||
+            (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') != len + self->adjust)
+            return scan_error(self, block, base);
+        if (!nl)
+            break;
+        pos = end + 1;
+    }
+
+    /* Pass 2: the fields the rules use. */
+    PyObject *out = PyList_New(0);
+    if (!out)
+        return NULL;
+    Py_ssize_t number = base;
+    for (Py_ssize_t pos = 0;;) {
+        const char *nl = memchr(buf + pos, '\n', (size_t)(size - pos));
+        Py_ssize_t end = nl ? nl - buf : size;
+        const char *p = buf + pos;
+        number++;
+        int field = (p[3] - '0') * 1000 + (p[4] - '0') * 100 + (p[5] - '0') * 10 + (p[6] - '0');
+        int action = self->table[field];
+        if (action != A_IGNORE) {
+            Py_ssize_t n = end - pos - 7 - self->cut;
+            if (line(self, action, p, p + 7, n < 0 ? 0 : n, number, out)) {
+                self->number = base + lines;
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        if (!nl)
+            break;
+        pos = end + 1;
+    }
+    self->number = base + lines;
+    return out;
+}
+
+/* finish() -> the last open case (checked like any other) or None. */
+static PyObject *
+Scanner_finish(Scanner *self, PyObject *Py_UNUSED(ignored))
+{
+    if (!self->kase)
+        Py_RETURN_NONE;
+    PyObject *out = PyList_New(0);
+    if (!out)
+        return NULL;
+    if (finish_case(self, out)) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyObject *kase = PyList_GET_ITEM(out, 0);
+    Py_INCREF(kase);
+    Py_DECREF(out);
+    return kase;
+}
+
+static int
+Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *reader, *case_type, *service_type, *kinds;
+    Py_buffer table;
+    int adjust;
+    static char *names[] = {"reader", "table", "adjust", "case_type", "service_type", "kinds", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oy*iOOO!", names, &reader, &table, &adjust, &case_type,
+                                     &service_type, &PyTuple_Type, &kinds))
+        return -1;
+    int ok = table.len == FIELDS && (adjust == 1 || adjust == 2) && PyTuple_GET_SIZE(kinds) == 4;
+    if (ok) {
+        memcpy(self->table, table.buf, FIELDS);
+        for (int i = 0; i < FIELDS; i++)
+            ok &= self->table[i] < A_COUNT;
+    }
+    PyBuffer_Release(&table);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "Scanner(reader, table of 10000 actions, adjust 1|2, Case, Service, "
+                                          "4 kinds)");
+        return -1;
+    }
+    PyObject *raw = PyObject_GetAttr(reader, s_quarter_raw);
+    if (!raw)
+        return -1;
+    if (raw != Py_None && !PyBytes_Check(raw)) {
+        Py_DECREF(raw);
+        PyErr_SetString(PyExc_TypeError, "_quarter_raw must be bytes or None");
+        return -1;
+    }
+    Py_XSETREF(self->quarter_raw, raw);
+    self->adjust = adjust;
+    self->cut = adjust == 1 ? 1 : 0;
+    Py_INCREF(reader);
+    Py_XSETREF(self->reader, reader);
+    Py_INCREF(case_type);
+    Py_XSETREF(self->case_type, case_type);
+    Py_INCREF(service_type);
+    Py_XSETREF(self->service_type, service_type);
+    Py_INCREF(kinds);
+    Py_XSETREF(self->kinds, kinds);
+    Py_INCREF(Py_None);
+    Py_XSETREF(self->bsnr, Py_None);
+    Py_XSETREF(self->dates, PyDict_New());
+    Py_XSETREF(self->gops, PyDict_New());
+    Py_XSETREF(self->lanrs, PyDict_New());
+    Py_XSETREF(self->times, PyDict_New());
+    if (!self->dates || !self->gops || !self->lanrs || !self->times)
+        return -1;
+    close_visit_state(self);
+    self->number = 0;
+    self->seen_record = 0;
+    return 0;
+}
+
+static int
+Scanner_traverse(Scanner *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->reader);
+    Py_VISIT(self->case_type);
+    Py_VISIT(self->service_type);
+    Py_VISIT(self->kinds);
+    Py_VISIT(self->dates);
+    Py_VISIT(self->gops);
+    Py_VISIT(self->lanrs);
+    Py_VISIT(self->times);
+    Py_VISIT(self->kase);
+    Py_VISIT(self->services);
+    Py_VISIT(self->service);
+    Py_VISIT(self->date);
+    Py_VISIT(self->case_bsnr);
+    Py_VISIT(self->bsnr);
+    Py_VISIT(self->quarter_raw);
+    return 0;
+}
+
+static int
+Scanner_clear(Scanner *self)
+{
+    Py_CLEAR(self->reader);
+    Py_CLEAR(self->case_type);
+    Py_CLEAR(self->service_type);
+    Py_CLEAR(self->kinds);
+    Py_CLEAR(self->dates);
+    Py_CLEAR(self->gops);
+    Py_CLEAR(self->lanrs);
+    Py_CLEAR(self->times);
+    close_visit_state(self);
+    Py_CLEAR(self->bsnr);
+    Py_CLEAR(self->quarter_raw);
+    return 0;
+}
+
+static void
+Scanner_dealloc(Scanner *self)
+{
+    PyObject_GC_UnTrack(self);
+    Scanner_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+Scanner_get_bsnr(Scanner *self, void *closure)
+{
+    return Py_NewRef(self->bsnr ? self->bsnr : Py_None);
+}
+
+static PyObject *
+Scanner_get_number(Scanner *self, void *closure)
+{
+    return PyLong_FromSsize_t(self->number);
+}
+
+static PyObject *
+Scanner_get_seen_record(Scanner *self, void *closure)
+{
+    return PyBool_FromLong(self->seen_record);
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"feed", (PyCFunction)Scanner_feed, METH_O, "feed(block) -> cases finished in the block"},
+    {"finish", (PyCFunction)Scanner_finish, METH_NOARGS, "finish() -> the last case or None"},
+    {NULL},
+};
+
+static PyGetSetDef Scanner_getset[] = {
+    {"bsnr", (getter)Scanner_get_bsnr, NULL, "the file's BSNR (field 0201) or None", NULL},
+    {"number", (getter)Scanner_get_number, NULL, "lines read", NULL},
+    {"seen_record", (getter)Scanner_get_seen_record, NULL, "whether a record (8000) was read", NULL},
+    {NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "sprechzimmer.billing.domain._kvdt.Scanner",
+    .tp_doc = "The KVDT line loop of KvdtReader (see kvdt.py).",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Scanner_init,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_traverse = (traverseproc)Scanner_traverse,
+    .tp_clear = (inquiry)Scanner_clear,
+    .tp_methods = Scanner_methods,
+    .tp_getset = Scanner_getset,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kvdt", "The KVDT line loop in C (see kvdt.py).", -1, NULL,
+};
+
+#define INTERN(var, text) if (!(var = PyUnicode_InternFromString(text))) return NULL
+
+PyMODINIT_FUNC
+PyInit__kvdt(void)
+{
+    INTERN(s_lanr, "lanr");
+    INTERN(s_time, "time");
+    INTERN(s_multiplier, "multiplier");
+    INTERN(s_bsnr, "bsnr");
+    INTERN(s_case_id, "case_id");
+    INTERN(s_subgroup, "subgroup");
+    INTERN(s_tss_acute, "tss_acute");
+    INTERN(s_date_m, "_date");
+    INTERN(s_gop_m, "_gop");
+    INTERN(s_lanr_m, "_lanr");
+    INTERN(s_time_m, "_time");
+    INTERN(s_digits_m, "_digits");
+    INTERN(s_set_quarter_m, "_set_quarter");
+    INTERN(s_fail_m, "_fail");
+    INTERN(s_scan_m, "_scan");
+    INTERN(s_finish_m, "_finish");
+    INTERN(s_case_id_m, "_case_id");
+    INTERN(s_subgroup_m, "_subgroup");
+    INTERN(s_multiplier_m, "_multiplier");
+    INTERN(s_quarter_raw, "_quarter_raw");
+    INTERN(s_empty, "");
+    if (PyType_Ready(&ScannerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
