@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <string.h>
 
 /* Actions, in the order of kvdt.py's _IGNORE ... _PRIVATE. */
@@ -22,15 +23,181 @@ enum {
 };
 #define FIELDS 10000
 
+/* A cache of raw values (up to 15 bytes: dates, GOPs, LANRs, times) -> what the reader's Python method
+ * made of them, without making a bytes object per lookup. Open addressing, grows at half full. */
+#define KEY_MAX 15
+typedef struct {
+    unsigned char len; /* 0 = empty slot */
+    char key[KEY_MAX];
+    PyObject *value;
+} Entry;
+typedef struct {
+    Entry *entries;
+    size_t mask, used;
+} Map;
+
+static size_t
+map_hash(const char *p, Py_ssize_t n)
+{
+    size_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+static int
+map_init(Map *m, size_t capacity)
+{
+    m->entries = PyMem_Calloc(capacity, sizeof(Entry));
+    m->mask = capacity - 1;
+    m->used = 0;
+    if (!m->entries) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static Entry *
+map_slot(Map *m, const char *p, Py_ssize_t n)
+{
+    for (size_t i = map_hash(p, n) & m->mask;; i = (i + 1) & m->mask) {
+        Entry *e = &m->entries[i];
+        if (!e->len || (e->len == n && !memcmp(e->key, p, (size_t)n)))
+            return e;
+    }
+}
+
+/* Stores a new reference to value under p[:n] (1 <= n <= KEY_MAX, not yet in the map). */
+static int
+map_put(Map *m, const char *p, Py_ssize_t n, PyObject *value)
+{
+    if (2 * (m->used + 1) > m->mask + 1) {
+        Map bigger;
+        if (map_init(&bigger, 2 * (m->mask + 1)))
+            return -1;
+        for (size_t i = 0; i <= m->mask; i++) {
+            Entry *e = &m->entries[i];
+            if (e->len)
+                *map_slot(&bigger, e->key, e->len) = *e;
+        }
+        bigger.used = m->used;
+        PyMem_Free(m->entries);
+        *m = bigger;
+    }
+    Entry *e = map_slot(m, p, n);
+    e->len = (unsigned char)n;
+    memcpy(e->key, p, (size_t)n);
+    e->value = Py_NewRef(value);
+    m->used++;
+    return 0;
+}
+
+static void
+map_clear(Map *m)
+{
+    if (!m->entries)
+        return;
+    for (size_t i = 0; i <= m->mask; i++)
+        if (m->entries[i].len)
+            Py_CLEAR(m->entries[i].value);
+    PyMem_Free(m->entries);
+    m->entries = NULL;
+}
+
+/* Case and Service objects are made by copying a prototype's slots (made by their own __init__ in
+ * kvdt.py) and setting the few the line gives: a Python __init__ per service is a fifth of the
+ * loop's time. Both classes have only __slots__ holding objects. */
+#define MAX_SLOTS 16
+typedef struct {
+    PyObject *proto;
+    int count;
+    Py_ssize_t offsets[MAX_SLOTS];
+} Maker;
+
+static int
+maker_init(Maker *m, PyObject *proto)
+{
+    PyObject *type = (PyObject *)Py_TYPE(proto);
+    PyObject *slots = PyObject_GetAttrString(type, "__slots__");
+    if (!slots)
+        return -1;
+    PyObject *names = PySequence_Tuple(slots);
+    Py_DECREF(slots);
+    if (!names)
+        return -1;
+    int ok = PyTuple_GET_SIZE(names) <= MAX_SLOTS;
+    m->count = 0;
+    for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *descr = PyObject_GetAttr(type, PyTuple_GET_ITEM(names, i));
+        if (!descr) {
+            Py_DECREF(names);
+            return -1;
+        }
+        ok = Py_IS_TYPE(descr, &PyMemberDescr_Type) && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
+        if (ok)
+            m->offsets[m->count++] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        Py_DECREF(descr);
+    }
+    Py_DECREF(names);
+    if (!ok || ((PyTypeObject *)type)->tp_dictoffset) {
+        PyErr_Format(PyExc_TypeError, "%R: only object slots, at most %d", type, MAX_SLOTS);
+        return -1;
+    }
+    Py_XSETREF(m->proto, Py_NewRef(proto));
+    return 0;
+}
+
+static Py_ssize_t
+maker_offset(Maker *m, const char *name)
+{
+    PyObject *descr = PyObject_GetAttrString((PyObject *)Py_TYPE(m->proto), name);
+    if (!descr)
+        return -1;
+    Py_ssize_t offset = Py_IS_TYPE(descr, &PyMemberDescr_Type) ? ((PyMemberDescrObject *)descr)->d_member->offset : -1;
+    Py_DECREF(descr);
+    if (offset < 0)
+        PyErr_Format(PyExc_TypeError, "%s is not a slot", name);
+    return offset;
+}
+
+static PyObject *
+maker_new(Maker *m)
+{
+    PyTypeObject *type = Py_TYPE(m->proto);
+    PyObject *obj = type->tp_alloc(type, 0);
+    if (!obj)
+        return NULL;
+    for (int i = 0; i < m->count; i++) {
+        PyObject *value = *(PyObject **)((char *)m->proto + m->offsets[i]);
+        *(PyObject **)((char *)obj + m->offsets[i]) = Py_XNewRef(value);
+    }
+    return obj;
+}
+
+/* obj.<slot at offset> = value (a new reference is taken). */
+static inline void
+put(PyObject *obj, Py_ssize_t offset, PyObject *value)
+{
+    PyObject **p = (PyObject **)((char *)obj + offset);
+    PyObject *old = *p;
+    *p = Py_NewRef(value);
+    Py_XDECREF(old);
+}
+
 typedef struct {
     PyObject_HEAD
     PyObject *reader;            /* the KvdtReader: slow paths and messages */
     unsigned char table[FIELDS]; /* field number -> action */
     int adjust;                  /* bytes of the line end outside a split line: 1 CR LF, 2 LF */
     int cut;                     /* bytes dropped from the end of a line's content: 1 for CR LF */
-    PyObject *case_type, *service_type;
+    Maker cases, services_;      /* prototypes of Case and Service */
+    Py_ssize_t c_case_id, c_record_type, c_bsnr, c_subgroup, c_tss_acute, c_services, c_line; /* Case slots */
+    Py_ssize_t s_gop, s_date, s_visit, s_time, s_multiplier, s_lanr, s_bsnr; /* Service slots */
     PyObject *kinds;             /* tuple of the record kinds as str ("0101" ... "0104") */
-    PyObject *dates, *gops, *lanrs, *times; /* caches: raw bytes -> value */
+    Map dates, gops, lanrs, times; /* raw value -> what _date/_gop/_lanr/_time made of it */
+    PyObject *long_values;       /* the same for values over KEY_MAX bytes: (method, bytes) -> value */
+    PyObject *visits;            /* ints 0..n for the visit slot, reused */
     PyObject *kase;              /* the open treatment case or NULL */
     PyObject *services;          /* its services list */
     PyObject *service;           /* the last service of the open visit or NULL */
@@ -44,9 +211,8 @@ typedef struct {
     int seen_record;
 } Scanner;
 
-static PyObject *s_lanr, *s_time, *s_multiplier, *s_bsnr, *s_case_id, *s_subgroup, *s_tss_acute;
 static PyObject *s_date_m, *s_gop_m, *s_lanr_m, *s_time_m, *s_digits_m, *s_set_quarter_m, *s_fail_m, *s_scan_m,
-    *s_finish_m, *s_case_id_m, *s_subgroup_m, *s_multiplier_m, *s_quarter_raw, *s_empty;
+    *s_finish_m, *s_case_id_m, *s_subgroup_m, *s_multiplier_m, *s_quarter_raw;
 
 static int
 is_digits(const char *p, Py_ssize_t n)
@@ -89,34 +255,7 @@ fail(Scanner *self, Py_ssize_t number, const char *key, const char *field)
     return -1;
 }
 
-/* The cached value of raw bytes, or reader.<method>(value, number) stored in the cache.
- * A borrowed reference (owned by the cache) or NULL. */
-static PyObject *
-cached(Scanner *self, PyObject *cache, PyObject *method, const char *p, Py_ssize_t n, Py_ssize_t number)
-{
-    PyObject *key = PyBytes_FromStringAndSize(p, n);
-    if (!key)
-        return NULL;
-    PyObject *value = PyDict_GetItemWithError(cache, key);
-    if (!value && !PyErr_Occurred()) {
-        PyObject *num = PyLong_FromSsize_t(number);
-        if (num) {
-            PyObject *args[2] = {key, num};
-            value = call(self, method, args, 2);
-            Py_DECREF(num);
-            if (value) {
-                int failed = PyDict_SetItem(cache, key, value);
-                Py_DECREF(value); /* the cache holds it */
-                if (failed)
-                    value = NULL;
-            }
-        }
-    }
-    Py_DECREF(key);
-    return value;
-}
-
-/* reader.<method>(value, number, ...) with the value as bytes; a new reference or NULL. */
+/* reader.<method>(value, number[, extra...]) with the value as bytes; a new reference or NULL. */
 static PyObject *
 call_value(Scanner *self, PyObject *method, const char *p, Py_ssize_t n, Py_ssize_t number, PyObject *extra1,
            PyObject *extra2)
@@ -131,6 +270,29 @@ call_value(Scanner *self, PyObject *method, const char *p, Py_ssize_t n, Py_ssiz
     Py_XDECREF(value);
     Py_XDECREF(num);
     return r;
+}
+
+/* What reader.<method>(value, number) made of p[:n], asked once per distinct value.
+ * A borrowed reference (owned by the cache) or NULL. */
+static PyObject *
+cached(Scanner *self, Map *map, PyObject *method, const char *p, Py_ssize_t n, Py_ssize_t number)
+{
+    if (n >= 1 && n <= KEY_MAX) {
+        Entry *e = map_slot(map, p, n);
+        if (e->len)
+            return e->value;
+    }
+    PyObject *value = call_value(self, method, p, n, number, NULL, NULL);
+    if (!value)
+        return NULL;
+    int failed;
+    if (n >= 1 && n <= KEY_MAX) {
+        failed = map_put(map, p, n, value);
+    } else { /* rare: keep it alive in a list so the borrowed reference stays valid */
+        failed = PyList_Append(self->long_values, value);
+    }
+    Py_DECREF(value);
+    return failed ? NULL : value;
 }
 
 /* reader._digits(value, 9, number, field) */
@@ -154,7 +316,7 @@ digits9(Scanner *self, const char *p, Py_ssize_t n, Py_ssize_t number, const cha
 }
 
 static void
-close_visit_state(Scanner *self)
+close_case(Scanner *self)
 {
     Py_CLEAR(self->kase);
     Py_CLEAR(self->services);
@@ -178,14 +340,8 @@ finish_case(Scanner *self, PyObject *out)
     }
     if (PyList_Append(out, self->kase))
         return -1;
-    close_visit_state(self);
+    close_case(self);
     return 0;
-}
-
-static int
-set_attr(PyObject *obj, PyObject *name, PyObject *value)
-{
-    return PyObject_SetAttr(obj, name, value);
 }
 
 /* Raises the error of the first bad line through reader._scan(lines, base, adjust). */
@@ -209,7 +365,17 @@ scan_error(Scanner *self, PyObject *block, Py_ssize_t base)
     return NULL;
 }
 
-/* One line of a field the rules use. 0 or -1 with an exception set. */
+/* The int for the visit slot (small ints are shared by CPython anyway; this saves the call). */
+static PyObject *
+visit_number(Scanner *self)
+{
+    if (self->visit < PyList_GET_SIZE(self->visits))
+        return Py_NewRef(PyList_GET_ITEM(self->visits, self->visit));
+    return PyLong_FromLong(self->visit);
+}
+
+/* One line of a field the rules use; mirrors one branch of KvdtReader._iter_python. 0, or -1 with
+ * an exception set. */
 static int
 line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, Py_ssize_t number, PyObject *out)
 {
@@ -222,28 +388,31 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
             return 0;
         if (!self->date)
             return fail(self, number, "gop_without_date", NULL);
-        PyObject *gop = cached(self, self->gops, s_gop_m, v, n, number);
+        PyObject *gop = cached(self, &self->gops, s_gop_m, v, n, number);
         if (!gop)
             return -1;
-        PyObject *visit = PyLong_FromLong(self->visit);
+        PyObject *visit = visit_number(self);
         if (!visit)
             return -1;
-        PyObject *args[3] = {gop, self->date, visit};
-        PyObject *service = PyObject_Vectorcall(self->service_type, args, 3, NULL);
-        Py_DECREF(visit);
-        if (!service)
+        PyObject *service = maker_new(&self->services_);
+        if (!service) {
+            Py_DECREF(visit);
             return -1;
+        }
+        put(service, self->s_gop, gop);
+        put(service, self->s_date, self->date);
+        put(service, self->s_visit, visit);
+        Py_DECREF(visit);
         Py_XSETREF(self->service, service);
         return PyList_Append(self->services, service);
     }
     case A_DATE: {
         if (!self->kase)
             return 0;
-        PyObject *date = cached(self, self->dates, s_date_m, v, n, number);
+        PyObject *date = cached(self, &self->dates, s_date_m, v, n, number);
         if (!date)
             return -1;
-        Py_INCREF(date);
-        Py_XSETREF(self->date, date);
+        Py_XSETREF(self->date, Py_NewRef(date));
         self->visit++;
         Py_CLEAR(self->service);
         return 0;
@@ -253,8 +422,11 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
             return 0;
         if (!self->service)
             return fail(self, number, "lanr_without_gop", NULL);
-        PyObject *lanr = cached(self, self->lanrs, s_lanr_m, v, n, number);
-        return lanr ? set_attr(self->service, s_lanr, lanr) : -1;
+        PyObject *lanr = cached(self, &self->lanrs, s_lanr_m, v, n, number);
+        if (!lanr)
+            return -1;
+        put(self->service, self->s_lanr, lanr);
+        return 0;
     }
     case A_RECORD: {
         if (self->kase && finish_case(self, out))
@@ -262,28 +434,24 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         self->seen_record = 1;
         if (n != 4 || memcmp(v, "010", 3) || v[3] < '1' || v[3] > '4')
             return 0; /* not a treatment record */
-        PyObject *kind = PyTuple_GET_ITEM(self->kinds, v[3] - '1');
         PyObject *services = PyList_New(0);
         PyObject *num = PyLong_FromSsize_t(number);
-        if (!services || !num) {
+        PyObject *kase = maker_new(&self->cases);
+        if (!services || !num || !kase) {
             Py_XDECREF(services);
             Py_XDECREF(num);
+            Py_XDECREF(kase);
             return -1;
         }
-        PyObject *bsnr = self->bsnr;
-        /* Case(case_id, record_type, bsnr, subgroup, tss_acute, services, contacts, line) */
-        PyObject *args[8] = {s_empty, kind, bsnr, Py_None, Py_False, services, Py_None, num};
-        PyObject *kase = PyObject_Vectorcall(self->case_type, args, 8, NULL);
+        put(kase, self->c_record_type, PyTuple_GET_ITEM(self->kinds, v[3] - '1'));
+        put(kase, self->c_bsnr, self->bsnr);
+        put(kase, self->c_services, services);
+        put(kase, self->c_line, num);
         Py_DECREF(num);
-        if (!kase) {
-            Py_DECREF(services);
-            return -1;
-        }
-        close_visit_state(self);
+        close_case(self);
         self->kase = kase;
         self->services = services;
-        Py_INCREF(bsnr);
-        self->case_bsnr = bsnr;
+        self->case_bsnr = Py_NewRef(self->bsnr);
         return 0;
     }
     }
@@ -304,29 +472,31 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         x = plain ? PyUnicode_DecodeASCII(v, n, NULL) : call_value(self, s_case_id_m, v, n, number, NULL, NULL);
         if (!x)
             return -1;
-        int r = set_attr(self->kase, s_case_id, x);
+        put(self->kase, self->c_case_id, x);
         Py_DECREF(x);
         self->case_has_id = 1;
-        return r;
+        return 0;
     }
     case A_TIME:
         if (!self->service)
             return fail(self, number, "time_without_gop", NULL);
-        x = cached(self, self->times, s_time_m, v, n, number);
-        return x ? set_attr(self->service, s_time, x) : -1;
-    case A_MULTIPLIER: {
+        x = cached(self, &self->times, s_time_m, v, n, number);
+        if (!x)
+            return -1;
+        put(self->service, self->s_time, x);
+        return 0;
+    case A_MULTIPLIER:
         if (!self->service)
             return fail(self, number, "multiplier_without_gop", NULL);
         x = call_value(self, s_multiplier_m, v, n, number, NULL, NULL);
         if (!x)
             return -1;
-        int r = set_attr(self->service, s_multiplier, x);
+        put(self->service, self->s_multiplier, x);
         Py_DECREF(x);
-        return r;
-    }
+        return 0;
     case A_QUARTER: {
         PyObject *raw = self->quarter_raw;
-        if (raw != Py_None && PyBytes_GET_SIZE(raw) == n && !memcmp(PyBytes_AS_STRING(raw), v, n))
+        if (raw != Py_None && PyBytes_GET_SIZE(raw) == n && !memcmp(PyBytes_AS_STRING(raw), v, (size_t)n))
             return 0;
         x = call_value(self, s_set_quarter_m, v, n, number, NULL, NULL);
         if (!x)
@@ -352,35 +522,27 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         Py_DECREF(value);
         if (!x)
             return -1;
-        int r = set_attr(self->kase, s_subgroup, x);
+        put(self->kase, self->c_subgroup, x);
         Py_DECREF(x);
-        return r;
+        return 0;
     }
     case A_TSS:
-        return set_attr(self->kase, s_tss_acute, n == 1 && v[0] == '2' ? Py_True : Py_False);
+        put(self->kase, self->c_tss_acute, n == 1 && v[0] == '2' ? Py_True : Py_False);
+        return 0;
     case A_BSNR_SERVICE: {
         if (!self->service)
             return fail(self, number, "bsnr_without_gop", NULL);
         x = digits9(self, v, n, number, "5098");
         if (!x)
             return -1;
-        if (set_attr(self->service, s_bsnr, x)) {
+        put(self->service, self->s_bsnr, x);
+        int same = self->case_bsnr == Py_None;
+        if (!same && (same = PyObject_RichCompareBool(self->case_bsnr, self->bsnr, Py_EQ)) < 0) {
             Py_DECREF(x);
             return -1;
         }
-        int same = self->case_bsnr == Py_None;
-        if (!same) {
-            same = PyObject_RichCompareBool(self->case_bsnr, self->bsnr, Py_EQ);
-            if (same < 0) {
-                Py_DECREF(x);
-                return -1;
-            }
-        }
         if (same) {
-            if (set_attr(self->kase, s_bsnr, x)) {
-                Py_DECREF(x);
-                return -1;
-            }
+            put(self->kase, self->c_bsnr, x);
             Py_SETREF(self->case_bsnr, x);
         } else {
             Py_DECREF(x);
@@ -394,10 +556,7 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         x = digits9(self, v, n, number, "0201");
         if (!x)
             return -1;
-        if (set_attr(self->kase, s_bsnr, x)) {
-            Py_DECREF(x);
-            return -1;
-        }
+        put(self->kase, self->c_bsnr, x);
         Py_SETREF(self->case_bsnr, x);
         return 0;
     }
@@ -412,6 +571,10 @@ Scanner_feed(Scanner *self, PyObject *block)
 {
     if (!PyBytes_Check(block)) {
         PyErr_SetString(PyExc_TypeError, "feed() takes bytes");
+        return NULL;
+    }
+    if (!self->reader) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner not initialised");
         return NULL;
     }
     const char *buf = PyBytes_AS_STRING(block);
@@ -475,21 +638,22 @@ Scanner_finish(Scanner *self, PyObject *Py_UNUSED(ignored))
         Py_DECREF(out);
         return NULL;
     }
-    PyObject *kase = PyList_GET_ITEM(out, 0);
-    Py_INCREF(kase);
+    PyObject *kase = Py_NewRef(PyList_GET_ITEM(out, 0));
     Py_DECREF(out);
     return kase;
 }
 
+static int Scanner_clear(Scanner *self);
+
 static int
 Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *reader, *case_type, *service_type, *kinds;
+    PyObject *reader, *case_proto, *service_proto, *kinds;
     Py_buffer table;
     int adjust;
-    static char *names[] = {"reader", "table", "adjust", "case_type", "service_type", "kinds", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oy*iOOO!", names, &reader, &table, &adjust, &case_type,
-                                     &service_type, &PyTuple_Type, &kinds))
+    static char *names[] = {"reader", "table", "adjust", "case", "service", "kinds", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oy*iOOO!", names, &reader, &table, &adjust, &case_proto,
+                                     &service_proto, &PyTuple_Type, &kinds))
         return -1;
     int ok = table.len == FIELDS && (adjust == 1 || adjust == 2) && PyTuple_GET_SIZE(kinds) == 4;
     if (ok) {
@@ -499,10 +663,26 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
     }
     PyBuffer_Release(&table);
     if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "Scanner(reader, table of 10000 actions, adjust 1|2, Case, Service, "
-                                          "4 kinds)");
+        PyErr_SetString(PyExc_ValueError, "Scanner(reader, table of 10000 actions, adjust 1|2, a Case, a Service, "
+                                          "4 record kinds)");
         return -1;
     }
+    Scanner_clear(self);
+    if (maker_init(&self->cases, case_proto) || maker_init(&self->services_, service_proto))
+        return -1;
+    struct { Py_ssize_t *offset; Maker *maker; const char *name; } slots[] = {
+        {&self->c_case_id, &self->cases, "case_id"}, {&self->c_record_type, &self->cases, "record_type"},
+        {&self->c_bsnr, &self->cases, "bsnr"}, {&self->c_subgroup, &self->cases, "subgroup"},
+        {&self->c_tss_acute, &self->cases, "tss_acute"}, {&self->c_services, &self->cases, "services"},
+        {&self->c_line, &self->cases, "line"},
+        {&self->s_gop, &self->services_, "gop"}, {&self->s_date, &self->services_, "date"},
+        {&self->s_visit, &self->services_, "visit"}, {&self->s_time, &self->services_, "time"},
+        {&self->s_multiplier, &self->services_, "multiplier"}, {&self->s_lanr, &self->services_, "lanr"},
+        {&self->s_bsnr, &self->services_, "bsnr"},
+    };
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
+        if ((*slots[i].offset = maker_offset(slots[i].maker, slots[i].name)) < 0)
+            return -1;
     PyObject *raw = PyObject_GetAttr(reader, s_quarter_raw);
     if (!raw)
         return -1;
@@ -511,28 +691,37 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "_quarter_raw must be bytes or None");
         return -1;
     }
-    Py_XSETREF(self->quarter_raw, raw);
+    self->quarter_raw = raw;
     self->adjust = adjust;
     self->cut = adjust == 1 ? 1 : 0;
-    Py_INCREF(reader);
-    Py_XSETREF(self->reader, reader);
-    Py_INCREF(case_type);
-    Py_XSETREF(self->case_type, case_type);
-    Py_INCREF(service_type);
-    Py_XSETREF(self->service_type, service_type);
-    Py_INCREF(kinds);
-    Py_XSETREF(self->kinds, kinds);
-    Py_INCREF(Py_None);
-    Py_XSETREF(self->bsnr, Py_None);
-    Py_XSETREF(self->dates, PyDict_New());
-    Py_XSETREF(self->gops, PyDict_New());
-    Py_XSETREF(self->lanrs, PyDict_New());
-    Py_XSETREF(self->times, PyDict_New());
-    if (!self->dates || !self->gops || !self->lanrs || !self->times)
+    self->reader = Py_NewRef(reader);
+    self->kinds = Py_NewRef(kinds);
+    self->bsnr = Py_NewRef(Py_None);
+    self->long_values = PyList_New(0);
+    self->visits = PyList_New(0);
+    if (!self->long_values || !self->visits || map_init(&self->dates, 256) || map_init(&self->gops, 256)
+        || map_init(&self->lanrs, 64) || map_init(&self->times, 64))
         return -1;
-    close_visit_state(self);
+    for (long i = 0; i < 64; i++) {
+        PyObject *number = PyLong_FromLong(i);
+        if (!number || PyList_Append(self->visits, number)) {
+            Py_XDECREF(number);
+            return -1;
+        }
+        Py_DECREF(number);
+    }
     self->number = 0;
     self->seen_record = 0;
+    return 0;
+}
+
+static int
+map_traverse(Map *m, visitproc visit, void *arg)
+{
+    if (m->entries)
+        for (size_t i = 0; i <= m->mask; i++)
+            if (m->entries[i].len)
+                Py_VISIT(m->entries[i].value);
     return 0;
 }
 
@@ -540,13 +729,11 @@ static int
 Scanner_traverse(Scanner *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->reader);
-    Py_VISIT(self->case_type);
-    Py_VISIT(self->service_type);
+    Py_VISIT(self->cases.proto);
+    Py_VISIT(self->services_.proto);
     Py_VISIT(self->kinds);
-    Py_VISIT(self->dates);
-    Py_VISIT(self->gops);
-    Py_VISIT(self->lanrs);
-    Py_VISIT(self->times);
+    Py_VISIT(self->long_values);
+    Py_VISIT(self->visits);
     Py_VISIT(self->kase);
     Py_VISIT(self->services);
     Py_VISIT(self->service);
@@ -554,6 +741,9 @@ Scanner_traverse(Scanner *self, visitproc visit, void *arg)
     Py_VISIT(self->case_bsnr);
     Py_VISIT(self->bsnr);
     Py_VISIT(self->quarter_raw);
+    if (map_traverse(&self->dates, visit, arg) || map_traverse(&self->gops, visit, arg)
+        || map_traverse(&self->lanrs, visit, arg) || map_traverse(&self->times, visit, arg))
+        return -1;
     return 0;
 }
 
@@ -561,16 +751,18 @@ static int
 Scanner_clear(Scanner *self)
 {
     Py_CLEAR(self->reader);
-    Py_CLEAR(self->case_type);
-    Py_CLEAR(self->service_type);
+    Py_CLEAR(self->cases.proto);
+    Py_CLEAR(self->services_.proto);
     Py_CLEAR(self->kinds);
-    Py_CLEAR(self->dates);
-    Py_CLEAR(self->gops);
-    Py_CLEAR(self->lanrs);
-    Py_CLEAR(self->times);
-    close_visit_state(self);
+    Py_CLEAR(self->long_values);
+    Py_CLEAR(self->visits);
+    close_case(self);
     Py_CLEAR(self->bsnr);
     Py_CLEAR(self->quarter_raw);
+    map_clear(&self->dates);
+    map_clear(&self->gops);
+    map_clear(&self->lanrs);
+    map_clear(&self->times);
     return 0;
 }
 
@@ -637,13 +829,6 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__kvdt(void)
 {
-    INTERN(s_lanr, "lanr");
-    INTERN(s_time, "time");
-    INTERN(s_multiplier, "multiplier");
-    INTERN(s_bsnr, "bsnr");
-    INTERN(s_case_id, "case_id");
-    INTERN(s_subgroup, "subgroup");
-    INTERN(s_tss_acute, "tss_acute");
     INTERN(s_date_m, "_date");
     INTERN(s_gop_m, "_gop");
     INTERN(s_lanr_m, "_lanr");
@@ -657,7 +842,6 @@ PyInit__kvdt(void)
     INTERN(s_subgroup_m, "_subgroup");
     INTERN(s_multiplier_m, "_multiplier");
     INTERN(s_quarter_raw, "_quarter_raw");
-    INTERN(s_empty, "");
     if (PyType_Ready(&ScannerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);

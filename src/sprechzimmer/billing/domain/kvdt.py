@@ -175,7 +175,9 @@ class KvdtReader:
         for block, _number in self._blocks():
             if scanner is None:
                 table = _ACTION_TABLE_PRIVATE if self._privacy else _ACTION_TABLE
-                scanner = _kvdt.Scanner(self, table, self._adjust, Case, Service, _TREATMENT_KINDS)
+                # Prototypes: the scanner copies their slots (defaults from their own __init__).
+                scanner = _kvdt.Scanner(self, table, self._adjust, Case(""), Service("", None, 0),
+                                        _TREATMENT_KINDS)
             yield from scanner.feed(block)
         if scanner is None or not scanner.seen_record:
             raise KvdtError(max(scanner.number if scanner else 0, 1), None,
