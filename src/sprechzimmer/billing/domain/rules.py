@@ -231,14 +231,23 @@ class QuarterCheck:
         marker = phone_fees = 0
         special = False  # a GOP that needs the slow checks (R1/R4/R10/R11 candidates)
         gop_cap_services = [] if self._gop_cap else None
+        visit = last_visit = None
+        visit_days = set()
+        same_day = False  # two visits on one day (R9)
         for service in services:
             code = service.gop
             gop = get(code)
             gops.append(gop)
             visit = service.visit
-            if visit not in visit_flags:
-                visit_flags[visit] = 0
-                first_of_visit[visit] = service
+            if visit != last_visit:  # services come grouped by visit (KVDT); a dict tells for the rest
+                last_visit = visit
+                if visit not in visit_flags:
+                    visit_flags[visit] = 0
+                    first_of_visit[visit] = service
+                    if service.date in visit_days:
+                        same_day = True
+                    else:
+                        visit_days.add(service.date)
             if service.lanr:
                 lanrs.add(service.lanr)
             if gop is None:
@@ -249,7 +258,10 @@ class QuarterCheck:
             total += points
             lines.append((code, service.date, code, 100, points))
             kind = gop.kind
-            if kind is PAUSCHALE:
+            if kind is SERVICE:
+                if gop_cap_services is not None and gop.video:
+                    gop_cap_services.append((service, gop))
+            elif kind is PAUSCHALE:
                 pauschalen[code] = pauschalen.get(code, 0) + 1
             elif kind is VIDEO_SURCHARGE:
                 visit_flags[visit] |= 1
@@ -260,8 +272,6 @@ class QuarterCheck:
                 marker += 1
             elif kind is EXCLUDED:
                 special = True
-            elif gop_cap_services is not None and kind is SERVICE and gop.video:
-                gop_cap_services.append((service, gop))
             if not gop.video:
                 visit_flags[visit] |= 4
                 special = True
@@ -345,15 +355,13 @@ class QuarterCheck:
             lines, total = self._lines(services, gops, deduction_of, special, video_only, kind_of_visit, contacts,
                                        findings)
         # R9: several visits on one day need times for billable services.
-        if len(kind_of_visit if contacts is None else contacts) > 1:
-            if contacts is None:
-                dates = {first.date for first in first_of_visit.values()}
-                if len(dates) < len(first_of_visit):
-                    contacts = [Contact(first.date, kind_of_visit[visit], visit, first.time)
-                                for visit, first in first_of_visit.items()]
-                    self._times(contacts, services, lines, findings)
-            elif len({c.date for c in contacts}) < len(contacts):
+        if contacts is None:
+            if same_day:
+                contacts = [Contact(first.date, kind_of_visit[visit], visit, first.time)
+                            for visit, first in first_of_visit.items()]
                 self._times(contacts, services, lines, findings)
+        elif len(contacts) > 1 and len({c.date for c in contacts}) < len(contacts):
+            self._times(contacts, services, lines, findings)
         for lanr in lanrs:
             problem = self._lanr_checked.get(lanr, _UNCHECKED)
             if problem is _UNCHECKED:
