@@ -84,6 +84,16 @@ def test_errors_name_line_field_and_reason(mutate, line, field, reason):
     assert str(error).startswith(f"Zeile {error.line}")
 
 
+def test_a_line_without_cr_in_a_crlf_file_is_refused_even_if_its_length_fits_without():
+    data = lines(*HEADER, *record("4711", ("5000", "20240702"), ("5001", "03000")))
+    # "0145001" + "03000" + LF: declared 14 = 7 + 5 + CR LF, but only the LF is there; a prefix of 13
+    # would fit the LF-only line, and reading it as CR LF would drop the last digit of the GOP.
+    for prefix in (b"014", b"013"):
+        error = error_of(data.replace(b"014500103000\r\n", prefix + b"500103000\n"))
+        assert (error.line, error.field, error.reason) == (
+            9, "5001", "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF.")
+
+
 def test_service_fields_before_a_gop_and_missing_case_id_are_refused():
     assert error_of(lines(*HEADER, ("8000", "0101"), ("3000", "1"), ("5001", "03000"))).field == "5001"
     error = error_of(lines(*HEADER, ("8000", "0101"), ("4101", "32024"), ("8000", "con9")))

@@ -581,7 +581,8 @@ Scanner_feed(Scanner *self, PyObject *block)
     Py_ssize_t size = PyBytes_GET_SIZE(block);
     Py_ssize_t base = self->number;
 
-    /* Pass 1: every line has a three-digit length that matches and a four-digit field. */
+    /* Pass 1: every line has a three-digit length that matches and a four-digit field, and in a
+     * CR LF file ends with CR. */
     Py_ssize_t lines = 0;
     for (Py_ssize_t pos = 0;;) {
         const char *nl = memchr(buf + pos, '\n', (size_t)(size - pos));
@@ -590,7 +591,8 @@ Scanner_feed(Scanner *self, PyObject *block)
         const char *p = buf + pos;
         lines++;
         if (len < 7 || !is_digits(p, 7) ||
-            (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') != len + self->adjust)
+            (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') != len + self->adjust ||
+            (self->adjust == 1 && p[len - 1] != '\r'))
             return scan_error(self, block, base);
         if (!nl)
             break;

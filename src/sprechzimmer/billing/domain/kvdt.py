@@ -215,7 +215,8 @@ class KvdtReader:
             total = base + len(lines)
             actions = list(map(field_action, map(_FIELD4, lines)))
             if None in actions or any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)),
-                                                  map(len, lines)), repeat(adjust))):
+                                                  map(len, lines)), repeat(adjust))) \
+                    or adjust == 1 and (not block.endswith(b"\r") or block.count(b"\r\n") != len(lines) - 1):
                 self._scan(lines, base, adjust)
             for number, line, action in zip(compress(count(base + 1), actions), compress(lines, actions),
                                             compress(actions, actions)):
@@ -311,13 +312,11 @@ class KvdtReader:
             declared = int(line[:3])
             if declared < 9:
                 raise KvdtError(number, _field(line), f"Längenangabe {declared} ist kleiner als 9.")
-            if len(line) + adjust == declared:
-                continue
-            if adjust == 1 and not line.endswith(b"\r") and len(line) + 2 == declared:
-                reason = "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF."
-            else:
-                reason = f"Längenangabe {declared} passt nicht zur tatsächlichen Länge {len(line) + adjust} Bytes."
-            raise KvdtError(number, _field(line), reason)
+            if adjust == 1 and not line.endswith(b"\r"):
+                raise KvdtError(number, _field(line), "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF.")
+            if len(line) + adjust != declared:
+                raise KvdtError(number, _field(line), f"Längenangabe {declared} passt nicht zur tatsächlichen Länge "
+                                                      f"{len(line) + adjust} Bytes.")
 
     #: Errors of structure, by the key both scanners pass to ``_fail``.
     _STRUCTURE = {
