@@ -160,5 +160,16 @@ def test_statement_mails_on_the_15th(world, mailoutbox):
     assert f"https://sz.example.org/dienste/abrechnung/{world.first.year}/{world.first.month}/" in mail.body
     gross = sum(d.hours for d in world.taken) * 50
     assert euro_text(gross) in mail.body
+    # A second run (a timer that fired twice) mails nobody again ...
+    count = len(mailoutbox)
+    call_command("duty_statements", "--base-url", "https://sz.example.org", stdout=out)
+    assert len(mailoutbox) == count and "0 Abrechnung(en)" in out.getvalue().splitlines()[-1]
+    # ... unless the statement changed since: then the K-Arzt gets the new amounts as an update.
+    MissedDuty.objects.create(duty=world.taken[0], doctor=world.k_arzt)
+    call_command("duty_statements", "--base-url", "https://sz.example.org", stdout=out)
+    assert len(mailoutbox) == count + 1 and "1 aktualisiert" in out.getvalue().splitlines()[-1]
+    update = mailoutbox[-1]
+    assert "(aktualisiert)" in update.subject and "wurde aktualisiert" in update.body
+    assert euro_text(gross - world.taken[0].hours * 50 - 1000) in update.body
     with pytest.raises(CommandError, match="JJJJ-MM"):
         call_command("duty_statements", "--base-url", "x", "--month", "10/2026")

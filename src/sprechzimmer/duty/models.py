@@ -303,6 +303,21 @@ class MissedDuty(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
 
+class StatementMail(models.Model):
+    """The pay statement mail a K-Arzt got for a month (``duty_statements``), with the payout it named:
+    a second run of the command mails only those whose statement changed since (e.g. a missed duty
+    recorded later), and says that it is an update."""
+
+    doctor = models.ForeignKey(DutyDoctor, on_delete=models.CASCADE, related_name="statement_mails")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    payout = models.DecimalField(max_digits=10, decimal_places=2)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["doctor", "year", "month"], name="one_statement_mail_per_month")]
+
+
 class Notice(models.Model):
     """Kündigung of a K-Arzt's cooperation agreement, in writing: ends six weeks to a month end."""
 
