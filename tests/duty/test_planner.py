@@ -105,6 +105,18 @@ def test_carry_over_evens_out_over_two_plans():
     assert lines["a"].assigned_hours < min(lines[x].assigned_hours for x in "bcd")
 
 
+def test_a_tight_week_keeps_every_rule():
+    """Sitz- and Fahrdienst every day of a week with New Year and Epiphany, five doctors, 24 h rest:
+    the category counts of step 1 cannot all be placed (a doctor with Friday's duty cannot also
+    have Thursday's holiday), so the plan is found in one model, with no rule given up."""
+    week = duties(dt.date(2026, 1, 1), dt.date(2026, 1, 7), types=("Sitzdienst", "Fahrdienst"))
+    doctors = [Doctor(i) for i in range(5)]
+    result = plan(week, doctors, FAST)
+    assert_hard_rules(result, week, doctors, 24)
+    assert result.relaxed == [] and result.status == "optimal"
+    assert result.spread.max_special_deviation < 1  # eight weekend/holiday duties on five doctors
+
+
 def test_manual_decisions_are_kept_and_counted():
     month = duties(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     doctors = [Doctor(n) for n in "abcde"]

@@ -26,6 +26,7 @@ renormalised to sum to zero over the doctors of the plan (a doctor who left take
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections import defaultdict
@@ -119,6 +120,12 @@ class Plan:
     seconds_to_first: float | None = None  # first complete feasible plan
     seconds: float = 0.0
     relaxed: list[str] = field(default_factory=list)  # rules given up to find a plan, in German
+
+
+#: Plans with at most this many (doctor, duty) pairs may be solved in one model (a few weeks of an
+#: area) when the two steps do not fit together.
+DIRECT_LIMIT = 3000
+DIRECT_STALL_SECONDS = 1.0
 
 
 class PlanningError(Exception):
@@ -252,9 +259,18 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
         raise PlanningError(f"Den Dienst am {duty.slot.day:%d.%m.%Y} ({duty.duty_type}) kann niemand übernehmen: "
                             "alle sind gesperrt oder nicht dafür qualifiziert.")
 
+    # Two steps: counts per duty category first (fair by construction), then the dates. When the
+    # dates cannot meet the counts (rest periods in a short, tight plan), a small plan is solved in
+    # one model (a boolean per doctor and duty, fairness as the objective); a large one keeps the
+    # counts as a guide and the hours fair directly (docs/duty.md).
     counts = _shares(duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0))
-    relaxed: list[str] = []
-    for spread_rule, exact in ((True, True), (False, True), (False, False)):
+    attempts = [(counts, True, True), (counts, False, True)]
+    pairs = sum(1 for duty in duties if duty.id not in fixed for d in doctors if d.may_serve(duty))
+    if pairs <= DIRECT_LIMIT:
+        attempts += [(None, True, True), (None, False, True)]
+    else:
+        attempts.append((counts, False, False))
+    for guide, spread_rule, exact in attempts:
         remaining = rules.time_limit - (time.perf_counter() - started)
         if remaining <= 0.5:
             break
@@ -264,15 +280,15 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
         deadline = started + rules.time_limit
         if spread_rule:
             deadline -= remaining / 2
-        solved = _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline)
+        solved = _dates(duties, doctors, fixed, guide, rules, spread_rule, exact, deadline)
         if solved is not None:
             assignment, status, first = solved
             lines, spread = explain(duties, doctors, assignment)
+            relaxed = ([] if spread_rule else ["gleichmäßige Verteilung über den Zeitraum"]) + (
+                [] if exact else ["exakte Dienstanzahl je Art"])
             return Plan(assignment, lines, spread, status,
                         (attempt_started - started) + first if first is not None else None,
                         time.perf_counter() - started, relaxed)
-        relaxed.append("gleichmäßige Verteilung über den Zeitraum" if spread_rule
-                       else "exakte Dienstanzahl je Art")
     raise PlanningError("Es wurde kein Plan gefunden, der alle festen Regeln einhält (Sperrtage, Ruhezeit, "
                         "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste.")
 
@@ -300,30 +316,15 @@ def _shares(duties, doctors, fixed, rules, deadline) -> dict[tuple[Hashable, tup
             if available:
                 n[d.id, category] = model.NewIntVar(0, available, "")
         model.Add(sum(n[d.id, category] for d in doctors if (d.id, category) in n) == len(members))
-    total_minutes = sum(duty.minutes for duty in duties)
-    max_dev = model.NewIntVar(0, total_minutes, "max_dev")
-    max_special_dev = model.NewIntVar(0, 100 * len(duties), "max_special_dev")
-    objective = []
+    per_doctor = {}
     for d in doctors:
         mine = [(category, var) for (doctor_id, category), var in n.items() if doctor_id == d.id]
-        minutes = fixed_minutes[d.id] + sum(var * category[2] for category, var in mine)
-        target_minutes, target_special = goal[d.id]
-        dev = model.NewIntVar(0, total_minutes * 2, "")
-        target = int(_q(target_minutes * MINUTE, "1"))
-        model.Add(dev >= minutes - target)
-        model.Add(dev >= target - minutes)
-        model.Add(max_dev >= dev)
-        special = fixed_special[d.id] + sum(var for category, var in mine if category[1] != WEEKDAY)
-        special_dev = model.NewIntVar(0, 100 * len(duties) * 2, "")
-        special_target = int(_q(target_special * 100, "1"))
-        model.Add(special_dev >= 100 * special - special_target)
-        model.Add(special_dev >= special_target - 100 * special)
-        model.Add(max_special_dev >= special_dev)
-        wished = sum(var for category, var in mine if category[0] in d.preferred_types
-                     or _mostly_on(per_category[category], d.preferred_weekdays))
-        # A special duty off target weighs like a day's hours; hours beat wishes.
-        objective += [dev, 14 * special_dev, -30 * wished]
-    model.Minimize(5 * max_dev + 5 * 14 * max_special_dev + sum(objective))
+        per_doctor[d.id] = (
+            fixed_minutes[d.id] + sum(var * category[2] for category, var in mine),
+            fixed_special[d.id] + sum(var for category, var in mine if category[1] != WEEKDAY),
+            sum(var for category, var in mine if category[0] in d.preferred_types
+                or _mostly_on(per_category[category], d.preferred_weekdays)))
+    model.Minimize(_unfairness(model, duties, doctors, goal, per_doctor))
     start = _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special)
     for key, var in n.items():
         model.AddHint(var, start.get(key, 0))
@@ -342,6 +343,32 @@ def _shares(duties, doctors, fixed, rules, deadline) -> dict[tuple[Hashable, tup
     if best is None:
         raise PlanningError("Die Dienste lassen sich nicht auf die Qualifizierten verteilen.")
     return best
+
+
+def _unfairness(model, duties, doctors, goal, per_doctor):
+    """What a plan is minimised by: the largest and every doctor's distance from their target hours
+    (minutes) and weekend/holiday duties (hundredths), less the wishes met. ``per_doctor`` maps a
+    doctor id to linear expressions of (minutes, special duties, wishes met)."""
+    total_minutes = sum(duty.minutes for duty in duties)
+    max_dev = model.NewIntVar(0, total_minutes, "max_dev")
+    max_special_dev = model.NewIntVar(0, 100 * len(duties), "max_special_dev")
+    objective = []
+    for d in doctors:
+        minutes, special, wished = per_doctor[d.id]
+        target_minutes, target_special = goal[d.id]
+        dev = model.NewIntVar(0, total_minutes * 2, "")
+        target = int(_q(target_minutes * MINUTE, "1"))
+        model.Add(dev >= minutes - target)
+        model.Add(dev >= target - minutes)
+        model.Add(max_dev >= dev)
+        special_dev = model.NewIntVar(0, 100 * len(duties) * 2, "")
+        special_target = int(_q(target_special * 100, "1"))
+        model.Add(special_dev >= 100 * special - special_target)
+        model.Add(special_dev >= special_target - 100 * special)
+        model.Add(max_special_dev >= special_dev)
+        # A special duty off target weighs like a day's hours; hours beat wishes.
+        objective += [dev, 14 * special_dev, -30 * wished]
+    return 5 * max_dev + 5 * 14 * max_special_dev + sum(objective)
 
 
 def _mostly_on(members: list[Duty], weekdays: frozenset[int]) -> bool:
@@ -372,7 +399,9 @@ def _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special) ->
 
 
 def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
-    """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved."""
+    """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved.
+    With ``counts`` None, the only step: the duties per doctor are free and the objective is the
+    fairness of step 1 (``_unfairness``) on the booleans themselves."""
     goal = targets(duties, doctors)
     rest = dt.timedelta(hours=rules.rest_hours)
     model = cp_model.CpModel()
@@ -392,9 +421,17 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
     days = max(1, (duties[-1].slot.day - duties[0].slot.day).days + 1)
     penalties = []
     objective = []
+    per_doctor = {}
+    mean_minutes = Decimal(sum(duty.minutes for duty in duties)) / len(duties)
     for d in doctors:
         mine = [i for i in range(len(duties)) if (d.id, i) in x]
         variables = [x[d.id, i] for i in mine]
+        doctor = doctor_by_id[d.id]
+        if counts is None:
+            per_doctor[d.id] = (sum(duties[i].minutes * v for i, v in zip(mine, variables)),
+                                sum(v for i, v in zip(mine, variables) if duties[i].slot.special),
+                                sum(v for i, v in zip(mine, variables)
+                                    if duties[i].id not in fixed and _wished(doctor, duties[i])))
         if not mine:
             continue
         # Rest period: every pair closer than (shortest duty + rest) conflicts with all others of
@@ -424,7 +461,7 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
         for i in mine:
             if duties[i].id not in fixed:
                 by_category[_category(duties[i])].append(x[d.id, i])
-        for category, members in by_category.items():
+        for category, members in by_category.items() if counts is not None else ():
             wanted = counts.get((d.id, category), 0)
             if exact:
                 model.Add(sum(members) == wanted)
@@ -443,8 +480,11 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
             model.Add(dev >= target - minutes)
             penalties.append(10 * dev)
         # Spread: in any window of spread_days, at most the fair share (rounded up) of duties.
-        total = sum(counts.get((d.id, c), 0) for c in by_category) + sum(
-            1 for duty_id, doctor_id in fixed.items() if doctor_id == d.id)
+        if counts is None:  # the share of a duty of average length
+            total = max(0, math.ceil(goal[d.id][0] * MINUTE / mean_minutes))
+        else:
+            total = sum(counts.get((d.id, c), 0) for c in by_category) + sum(
+                1 for duty_id, doctor_id in fixed.items() if doctor_id == d.id)
         if spread_rule and total:
             limit = max(1, -(-total * rules.spread_days // days))
             if limit < total:
@@ -456,19 +496,24 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
                     window = [x[d.id, i] for i in mine if lo <= duties[i].slot.day < hi]
                     if len(window) > limit:
                         _at_most(model, window, limit)
-        doctor = doctor_by_id[d.id]
         if doctor.preferred_weekdays:
             objective += [v for i, v in zip(mine, variables)
                           if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed]
     # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
-    model.Maximize(sum(objective) - sum(penalties))
+    if counts is None:
+        model.Minimize(_unfairness(model, duties, doctors, goal, per_doctor))
+    else:
+        model.Maximize(sum(objective) - sum(penalties))
     solver = cp_model.CpSolver()
     # Building the model takes a moment on large plans: the search gets what is left of the limit.
     solver.parameters.max_time_in_seconds = max(0.5, deadline - time.perf_counter())
     solver.parameters.num_workers = rules.workers
     solver.parameters.random_seed = rules.seed
     callback = _Progress(time.perf_counter())
-    status = _solve_until_stalled(solver, model, callback, rules.stall_seconds)
+    # The one-model variant is small: its search finds good plans at once and then mostly tries to
+    # prove the last minute optimal, so it stops sooner without improvement.
+    stall = rules.stall_seconds if counts is not None else min(rules.stall_seconds, DIRECT_STALL_SECONDS)
+    status = _solve_until_stalled(solver, model, callback, stall)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     assignment = {}
