@@ -361,3 +361,13 @@ def test_staff_create_an_area_and_enter_doctors(client, world):
     assert (entered.kv, entered.area, entered.weight, entered.qualifications) == (world.kv, nord, Decimal("0.75"), ["sitting"])
     page = client.get(url).content.decode()
     assert str(entered) in page and "Dienstarten und ihre Zeiten" in page
+    # "Ändern" fills the form with the entry; saving it changes weight and qualifications.
+    page = client.get(url, {"aendern": entered.pk}).content.decode()
+    assert f"Eintrag von {entered} ändern" in page and f'value="{newcomer.email}"' in page
+    assert 'value="0.75"' in page and 'value="sitting" checked' in page.replace('id="id_qualifications_0" ', "")
+    client.post(url, {"email": newcomer.email, "kind": "obliged", "weight": "1"})
+    entered.refresh_from_db()
+    assert (entered.weight, entered.qualifications) == (Decimal(1), [])
+    # Another KV's doctor cannot be opened for editing.
+    assert client.get(url, {"aendern": stranger.pk}).status_code == 404
+    assert client.get(url, {"aendern": "x"}).status_code == 200

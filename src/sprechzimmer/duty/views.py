@@ -103,6 +103,13 @@ def area_create(request):
 def area_detail(request, pk):
     area = get_object_or_404(Area, pk=pk, kv=request.kv)
     form = DoctorForm(request.POST or None)
+    editing = None
+    if request.method != "POST" and request.GET.get("aendern", "").isdigit():
+        # "Ändern" on a row: the same form, filled in; saving it updates the entry (by e-mail).
+        editing = get_object_or_404(DutyDoctor.objects.select_related("user"), pk=request.GET["aendern"],
+                                    kv=request.kv)
+        form = DoctorForm(initial={"email": editing.user.email, "kind": editing.kind, "weight": editing.weight,
+                                   "qualifications": editing.qualifications})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = User.objects.filter(email__iexact=data["email"], is_active=True).first()
@@ -124,7 +131,7 @@ def area_detail(request, pk):
     current = (today.year, (today.month - 1) // 3 + 1)
     previous = (current[0] - 1, 4) if current[1] == 1 else (current[0], current[1] - 1)
     return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form, "types": types,
-                                              "quarters": [previous, current]},
+                                              "quarters": [previous, current], "editing": editing},
                   status=400 if form.errors else 200)
 
 
