@@ -148,7 +148,7 @@ def test_new_terms_apply_from_their_date_and_never_to_past_statements(client, wo
     assert "60,00 €" in page and "50,00 €" in page
 
 
-def test_statement_mails_on_the_15th(world, mailoutbox):
+def test_statement_mails_on_the_15th(client, world, mailoutbox):
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
@@ -160,6 +160,10 @@ def test_statement_mails_on_the_15th(world, mailoutbox):
     assert f"https://sz.example.org/dienste/abrechnung/{world.first.year}/{world.first.month}/" in mail.body
     gross = sum(d.hours for d in world.taken) * 50
     assert euro_text(gross) in mail.body
+    # The staff see that (and what) the K-Arzt was told.
+    logged_in(client, world.staff)
+    page = client.get(reverse("duty_cooperating")).content.decode()
+    assert f"(mitgeteilt am {timezone.localdate():%d.%m.%Y}: " in page
     # A second run (a timer that fired twice) mails nobody again ...
     count = len(mailoutbox)
     call_command("duty_statements", "--base-url", "https://sz.example.org", stdout=out)

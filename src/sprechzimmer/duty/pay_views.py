@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from sprechzimmer.duty import pdf, services
 from sprechzimmer.duty.forms import DutyTermsForm
-from sprechzimmer.duty.models import Duty, DutyDoctor, Plan
+from sprechzimmer.duty.models import Duty, DutyDoctor, Plan, StatementMail
 from sprechzimmer.duty.views import duty_doctor_required, kv_staff_required
 
 
@@ -69,15 +70,19 @@ def my_statement(request, year, month, as_pdf=False):
 
 @kv_staff_required
 def cooperating_doctors(request):
-    doctors = (DutyDoctor.objects.filter(kv=request.kv, kind=DutyDoctor.Kind.COOPERATING)
-               .select_related("user", "notice"))
-    return _cooperating_page(request, doctors, DutyTermsForm(kv=request.kv))
+    return _cooperating_page(request, DutyTermsForm(kv=request.kv))
 
 
-def _cooperating_page(request, doctors, terms_form, status=200):
+def _cooperating_page(request, terms_form, status=200):
     today = timezone.localdate()
+    last_month = today.replace(day=1) - dt.timedelta(days=1)
+    # With the mail that told each of them about last month's statement (duty_statements), if any.
+    mails = StatementMail.objects.filter(year=last_month.year, month=last_month.month)
+    doctors = (DutyDoctor.objects.filter(kv=request.kv, kind=DutyDoctor.Kind.COOPERATING)
+               .select_related("user", "notice")
+               .prefetch_related(Prefetch("statement_mails", queryset=mails, to_attr="last_month_mails")))
     return render(request, "duty/cooperating.html", {
-        "doctors": doctors, "today": today, "last_month": (today.replace(day=1) - dt.timedelta(days=1)),
+        "doctors": doctors, "today": today, "last_month": last_month,
         "bonuses": bonus_months(today), "terms": services.terms_history(request.kv), "terms_form": terms_form},
         status=status)
 
@@ -87,8 +92,7 @@ def _cooperating_page(request, doctors, terms_form, status=200):
 def terms_add(request):
     form = DutyTermsForm(request.POST, kv=request.kv)
     if not form.is_valid():
-        doctors = DutyDoctor.objects.filter(kv=request.kv, kind=DutyDoctor.Kind.COOPERATING).select_related("user")
-        return _cooperating_page(request, doctors, form, status=400)
+        return _cooperating_page(request, form, status=400)
     terms = form.save(commit=False)
     terms.kv = request.kv
     terms.save()
