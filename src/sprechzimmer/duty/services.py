@@ -79,9 +79,11 @@ def solve(plan: Plan) -> Plan:
         raise DutyError("Ein veröffentlichter Plan wird nicht neu berechnet.")
     duties, domain_duties, doctors, domain_doctors = _domain_inputs(plan)
     pinned = {d.pk: d.doctor_id for d in duties if d.pinned and d.doctor_id}
+    # Re-planning a draft keeps what it can: of equally fair plans, the one closest to this one.
+    current = {d.pk: d.doctor_id for d in duties if not d.pinned and d.doctor_id}
     rules = planner.Rules(rest_hours=plan.area.rest_hours, time_limit=settings.DUTY_PLAN_SECONDS)
     try:
-        result = planner.plan(domain_duties, domain_doctors, rules, fixed=pinned)
+        result = planner.plan(domain_duties, domain_doctors, rules, fixed=pinned, previous=current)
     except planner.PlanningError as error:
         raise DutyError(str(error)) from error
     with transaction.atomic():

@@ -236,15 +236,19 @@ def _solve_until_stalled(solver, model, progress: _Progress, stall: float) -> in
 
 
 def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None = None,
-         fixed: dict[Hashable, Hashable] | None = None) -> Plan:
+         fixed: dict[Hashable, Hashable] | None = None, previous: dict[Hashable, Hashable] | None = None) -> Plan:
     """Assign every duty to a doctor. ``fixed`` (duty id -> doctor id) are manual decisions of the
-    staff: kept as they are, and counted towards the doctors' hours."""
+    staff: kept as they are, and counted towards the doctors' hours. ``previous`` (duty id ->
+    doctor id) is the plan being re-planned: among equally fair plans the one that changes fewest of
+    its duties wins, and the search starts from it."""
     rules = rules or Rules()
     started = time.perf_counter()
     duties = sorted(duties, key=lambda d: (d.slot.start, str(d.duty_type), str(d.id)))
     doctors = list(doctors)
     fixed = dict(fixed or {})
     known = {d.id for d in doctors}
+    previous = {duty_id: doctor_id for duty_id, doctor_id in (previous or {}).items()
+                if doctor_id in known and duty_id not in fixed}
     for duty_id, doctor_id in fixed.items():
         if doctor_id not in known:
             raise PlanningError(f"Der fest eingetragene Dienst {duty_id} gehört zu niemandem dieses Bereichs.")
@@ -263,7 +267,8 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
     # dates cannot meet the counts (rest periods in a short, tight plan), a small plan is solved in
     # one model (a boolean per doctor and duty, fairness as the objective); a large one keeps the
     # counts as a guide and the hours fair directly (docs/duty.md).
-    counts = _shares(duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0))
+    counts = _shares(duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0),
+                     previous=previous)
     attempts = [(counts, True, True), (counts, False, True)]
     pairs = sum(1 for duty in duties if duty.id not in fixed for d in doctors if d.may_serve(duty))
     if pairs <= DIRECT_LIMIT:
@@ -280,7 +285,7 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
         deadline = started + rules.time_limit
         if spread_rule:
             deadline -= remaining / 2
-        solved = _dates(duties, doctors, fixed, guide, rules, spread_rule, exact, deadline)
+        solved = _dates(duties, doctors, fixed, guide, rules, spread_rule, exact, deadline, previous)
         if solved is not None:
             assignment, status, first = solved
             lines, spread = explain(duties, doctors, assignment)
@@ -293,8 +298,9 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
                         "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste.")
 
 
-def _shares(duties, doctors, fixed, rules, deadline) -> dict[tuple[Hashable, tuple], int]:
-    """Step 1: duties per doctor and category."""
+def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tuple[Hashable, tuple], int]:
+    """Step 1: duties per doctor and category. The search starts from the previous plan's counts
+    when it covers every open duty, else from a greedy apportionment."""
     goal = targets(duties, doctors)
     open_duties = [duty for duty in duties if duty.id not in fixed]
     per_category: dict[tuple, list[Duty]] = defaultdict(list)
@@ -325,7 +331,14 @@ def _shares(duties, doctors, fixed, rules, deadline) -> dict[tuple[Hashable, tup
             sum(var for category, var in mine if category[0] in d.preferred_types
                 or _mostly_on(per_category[category], d.preferred_weekdays)))
     model.Minimize(_unfairness(model, duties, doctors, goal, per_doctor))
-    start = _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special)
+    by_id = {duty.id: duty for duty in open_duties}
+    if previous and all(duty.id in previous for duty in open_duties):
+        start: dict[tuple, int] = defaultdict(int)
+        for duty_id, doctor_id in previous.items():
+            if duty_id in by_id:
+                start[doctor_id, _category(by_id[duty_id])] += 1
+    else:
+        start = _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special)
     for key, var in n.items():
         model.AddHint(var, start.get(key, 0))
     # CP-SAT's portfolio does not always start from the hint within a short budget: keep the
@@ -398,10 +411,11 @@ def _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special) ->
     return counts
 
 
-def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
+def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, previous=None):
     """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved.
     With ``counts`` None, the only step: the duties per doctor are free and the objective is the
-    fairness of step 1 (``_unfairness``) on the booleans themselves."""
+    fairness of step 1 (``_unfairness``) on the booleans themselves. With a ``previous`` plan, the
+    duties it keeps break ties (scaled so that they never outweigh anything else) and hint the search."""
     goal = targets(duties, doctors)
     rest = dt.timedelta(hours=rules.rest_hours)
     model = cp_model.CpModel()
@@ -500,10 +514,18 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline):
             objective += [v for i, v in zip(mine, variables)
                           if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed]
     # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
+    kept = []
+    for (doctor_id, i), var in x.items():
+        if not isinstance(var, int) and previous:
+            was = previous.get(duties[i].id) == doctor_id
+            model.AddHint(var, was)
+            if was:
+                kept.append(var)
+    scale = len(kept) + 1  # the kept duties only decide between otherwise equal plans
     if counts is None:
-        model.Minimize(_unfairness(model, duties, doctors, goal, per_doctor))
+        model.Minimize(scale * _unfairness(model, duties, doctors, goal, per_doctor) - sum(kept))
     else:
-        model.Maximize(sum(objective) - sum(penalties))
+        model.Maximize(scale * (sum(objective) - sum(penalties)) + sum(kept))
     solver = cp_model.CpSolver()
     # Building the model takes a moment on large plans: the search gets what is left of the limit.
     solver.parameters.max_time_in_seconds = max(0.5, deadline - time.perf_counter())
