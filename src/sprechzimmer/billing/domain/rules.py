@@ -75,13 +75,16 @@ class CaseResult:
     @property
     def contacts(self) -> list[Contact]:
         if self._contacts is None:
-            kinds = self._kinds
-            self._contacts = [Contact(first.date, kinds[visit], visit, first.time)
-                              for visit, first in self._visits.items()]
+            self._contacts = _inferred_contacts(self._visits, self._kinds)
         return self._contacts
 
     def rules(self) -> list[str]:
         return [f.rule for f in self.findings]
+
+
+def _inferred_contacts(first_of_visit: dict, kind_of_visit: dict) -> list[Contact]:
+    """One contact per visit: on the date and time of its first service, of the inferred kind."""
+    return [Contact(first.date, kind_of_visit[visit], visit, first.time) for visit, first in first_of_visit.items()]
 
 
 @dataclass
@@ -231,7 +234,7 @@ class QuarterCheck:
         marker = phone_fees = 0
         special = False  # a GOP that needs the slow checks (R1/R4/R10/R11 candidates)
         gop_cap_services = [] if self._gop_cap else None
-        visit = last_visit = None
+        last_visit = None
         visit_days = set()
         same_day = False  # two visits on one day (R9)
         for service in services:
@@ -350,15 +353,13 @@ class QuarterCheck:
                         deduction_of.setdefault(link, (gop.deduction, link))
         if deduction_of or special:
             if contacts is None and special:
-                contacts = [Contact(first.date, kind_of_visit[visit], visit, first.time)
-                            for visit, first in first_of_visit.items()]
+                contacts = _inferred_contacts(first_of_visit, kind_of_visit)
             lines, total = self._lines(services, gops, deduction_of, special, video_only, kind_of_visit, contacts,
                                        findings)
         # R9: several visits on one day need times for billable services.
         if contacts is None:
             if same_day:
-                contacts = [Contact(first.date, kind_of_visit[visit], visit, first.time)
-                            for visit, first in first_of_visit.items()]
+                contacts = _inferred_contacts(first_of_visit, kind_of_visit)
                 self._times(contacts, services, lines, findings)
         elif len(contacts) > 1 and len({c.date for c in contacts}) < len(contacts):
             self._times(contacts, services, lines, findings)
