@@ -131,7 +131,7 @@ def test_replanning_changes_as_few_duties_as_fairness_allows():
     assert_hard_rules(result, weeks, doctors, 24)
     assert result.assignment[duty.id] == other
     changed = sum(1 for k, v in rest.items() if result.assignment[k] != v)
-    assert changed <= len(weeks) // 3  # 7 of 27 when measured; a free re-plan changed 25
+    assert changed <= len(weeks) // 3  # 1–6 of 27 in twelve runs; a free re-plan changed 25
     assert result.spread.max_deviation_hours <= first.spread.max_deviation_hours + 24
 
 

@@ -330,19 +330,28 @@ def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tupl
             fixed_special[d.id] + sum(var for category, var in mine if category[1] != WEEKDAY),
             sum(var for category, var in mine if category[0] in d.preferred_types
                 or _mostly_on(per_category[category], d.preferred_weekdays)))
-    model.Minimize(_unfairness(model, duties, doctors, goal, per_doctor))
-    by_id = {duty.id: duty for duty in open_duties}
+    unfairness = _unfairness(model, duties, doctors, goal, per_doctor)
     if previous and all(duty.id in previous for duty in open_duties):
         start: dict[tuple, int] = defaultdict(int)
-        for duty_id, doctor_id in previous.items():
-            if duty_id in by_id:
-                start[doctor_id, _category(by_id[duty_id])] += 1
+        for category, members in per_category.items():
+            for duty in members:
+                start[previous[duty.id], category] += 1
+        # Re-planning: of equally fair counts, those closest to the previous plan's (the distance
+        # is at most twice the open duties, so scaled below a single minute of unfairness).
+        distance = []
+        for key, var in n.items():
+            gap = model.NewIntVar(0, len(open_duties), "")
+            model.Add(gap >= var - start.get(key, 0))
+            model.Add(gap >= start.get(key, 0) - var)
+            distance.append(gap)
+        model.Minimize((2 * len(open_duties) + 1) * unfairness + sum(distance))
     else:
+        model.Minimize(unfairness)
         start = _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special)
     for key, var in n.items():
         model.AddHint(var, start.get(key, 0))
     # CP-SAT's portfolio does not always start from the hint within a short budget: keep the
-    # greedy start when the search ends worse than it.
+    # start (previous or greedy) when the search ends worse than it.
     best_value, best = None, None
     for fix_to_hint in (True, False):
         solver = cp_model.CpSolver()
@@ -515,8 +524,8 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
                           if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed]
     # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
     kept = []
-    for (doctor_id, i), var in x.items():
-        if not isinstance(var, int) and previous:
+    for (doctor_id, i), var in x.items() if previous else ():
+        if not isinstance(var, int):
             was = previous.get(duties[i].id) == doctor_id
             model.AddHint(var, was)
             if was:
