@@ -255,17 +255,16 @@ fail(Scanner *self, Py_ssize_t number, const char *key, const char *field)
     return -1;
 }
 
-/* reader.<method>(value, number[, extra...]) with the value as bytes; a new reference or NULL. */
+/* reader.<method>(value, number) with the value as bytes; a new reference or NULL. */
 static PyObject *
-call_value(Scanner *self, PyObject *method, const char *p, Py_ssize_t n, Py_ssize_t number, PyObject *extra1,
-           PyObject *extra2)
+call_value(Scanner *self, PyObject *method, const char *p, Py_ssize_t n, Py_ssize_t number)
 {
     PyObject *value = PyBytes_FromStringAndSize(p, n);
     PyObject *num = PyLong_FromSsize_t(number);
     PyObject *r = NULL;
     if (value && num) {
-        PyObject *args[4] = {value, num, extra1, extra2};
-        r = call(self, method, args, extra1 ? (extra2 ? 4 : 3) : 2);
+        PyObject *args[2] = {value, num};
+        r = call(self, method, args, 2);
     }
     Py_XDECREF(value);
     Py_XDECREF(num);
@@ -282,7 +281,7 @@ cached(Scanner *self, Map *map, PyObject *method, const char *p, Py_ssize_t n, P
         if (e->len)
             return e->value;
     }
-    PyObject *value = call_value(self, method, p, n, number, NULL, NULL);
+    PyObject *value = call_value(self, method, p, n, number);
     if (!value)
         return NULL;
     int failed;
@@ -469,7 +468,7 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         int plain = n > 0;
         for (Py_ssize_t i = 0; i < n && plain; i++)
             plain = (unsigned char)v[i] > 0x20 && (unsigned char)v[i] < 0x7f; /* nothing to strip or decode */
-        x = plain ? PyUnicode_DecodeASCII(v, n, NULL) : call_value(self, s_case_id_m, v, n, number, NULL, NULL);
+        x = plain ? PyUnicode_DecodeASCII(v, n, NULL) : call_value(self, s_case_id_m, v, n, number);
         if (!x)
             return -1;
         put(self->kase, self->c_case_id, x);
@@ -488,7 +487,7 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
     case A_MULTIPLIER:
         if (!self->service)
             return fail(self, number, "multiplier_without_gop", NULL);
-        x = call_value(self, s_multiplier_m, v, n, number, NULL, NULL);
+        x = call_value(self, s_multiplier_m, v, n, number);
         if (!x)
             return -1;
         put(self->service, self->s_multiplier, x);
@@ -498,7 +497,7 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         PyObject *raw = self->quarter_raw;
         if (raw != Py_None && PyBytes_GET_SIZE(raw) == n && !memcmp(PyBytes_AS_STRING(raw), v, (size_t)n))
             return 0;
-        x = call_value(self, s_set_quarter_m, v, n, number, NULL, NULL);
+        x = call_value(self, s_set_quarter_m, v, n, number);
         if (!x)
             return -1;
         Py_DECREF(x);
