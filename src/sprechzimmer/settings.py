@@ -156,6 +156,9 @@ ACCOUNT_FORMS = {
     "signup": "sprechzimmer.accounts.forms.PracticeSignupForm",
     "change_password": "sprechzimmer.accounts.forms.KeyedChangePasswordForm",
     "reset_password_from_key": "sprechzimmer.accounts.forms.KeyedResetPasswordKeyForm",
+    "login": "sprechzimmer.accounts.forms.DerivedLoginForm",
+    "reauthenticate": "sprechzimmer.accounts.forms.DerivedReauthenticateForm",
+    "set_password": "sprechzimmer.accounts.forms.DerivedSetPasswordForm",
 }
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",

@@ -212,14 +212,28 @@ def browser():
         instance.close()
 
 
+@dataclass
+class SentRequest:
+    method: str
+    url: str
+    body: bytes
+
+
+@pytest.fixture(scope="module")
+def sent_requests() -> list[SentRequest]:
+    """Every request the module's browser pages sent, with its body: what left the browser."""
+    return []
+
+
 @pytest.fixture
-def new_page(browser, server):
+def new_page(browser, server, sent_requests):
     """Opens a page in a fresh browser context (its own cookies and IndexedDB: another device)."""
     contexts = []
 
     def make(base_url=None):
         context = browser.new_context(base_url=base_url or server.url, locale="de-DE")
         context.set_default_timeout(20_000)
+        context.on("request", lambda r: sent_requests.append(SentRequest(r.method, r.url, r.post_data_buffer or b"")))
         contexts.append(context)
         page = context.new_page()
         page.errors = []

@@ -2,6 +2,9 @@
 TOTP enrolment, login with TOTP, an encrypted note, a colleague invited and granted the key who reads
 the note in another browser, and afterwards no plaintext in the database or the server log."""
 
+import json
+from urllib.parse import quote, quote_plus
+
 import pytest
 
 from tests.browser.helpers import enrol_totp, login, logout, read_note
@@ -14,8 +17,9 @@ COLLEAGUE_EMAIL = "mfa.nord@example.org"
 COLLEAGUE_PASSWORD = "Wartezimmer-Sonnenuhr-17"
 NOTE = "Schlüssel für den Medikamentenschrank liegt bei Frau Kowalczyk (Notiz 4711)"
 NEW_MAIN_PASSWORD = "Blutdruck-Kastanie-Morgenrot-8"
-RESET_COLLEAGUE_PASSWORD = "Vergessen-Neu-Gesetzt-2026"
+RESET_COLLEAGUE_PASSWORD = "Vergessen/Neu?Gesetzt#2026"
 RESET_MAIN_PASSWORD = "Tresor-Wiederhergestellt-99"
+PASSWORDS = (MAIN_PASSWORD, COLLEAGUE_PASSWORD, NEW_MAIN_PASSWORD, RESET_COLLEAGUE_PASSWORD, RESET_MAIN_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -140,15 +144,15 @@ def test_password_change_reset_and_recovery_key(new_page, server, practice):
     page = new_page()
     login(page, MAIN_EMAIL, MAIN_PASSWORD, practice["main_totp"])
     page.goto("/konto/password/change/")
-    page.fill("input[name=oldpassword]", MAIN_PASSWORD)
-    page.fill("input[name=password1]", NEW_MAIN_PASSWORD)
-    page.fill("input[name=password2]", NEW_MAIN_PASSWORD)
+    page.fill("#id_oldpassword", MAIN_PASSWORD)
+    page.fill("#id_password1", NEW_MAIN_PASSWORD)
+    page.fill("#id_password2", NEW_MAIN_PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_selector(".messages .success")
     logout(page)
     page.goto("/konto/login/")
     page.fill("input[name=login]", MAIN_EMAIL)
-    page.fill("input[name=password]", MAIN_PASSWORD)
+    page.fill("#id_password", MAIN_PASSWORD)
     page.click("form[action$='/konto/login/'] button[type=submit]")
     page.wait_for_selector("main .error, main [role=alert], main ul.errorlist")
     assert "/konto/login/" in page.url
@@ -173,3 +177,31 @@ def test_password_change_reset_and_recovery_key(new_page, server, practice):
     login(page, MAIN_EMAIL, RESET_MAIN_PASSWORD, practice["main_totp"])
     assert read_note(page) == NOTE
     assert not page.errors and not other.errors
+
+
+def _encodings(password: str) -> set[bytes]:
+    """The ways a password can appear in a request body or URL: raw, form- and URL-encoded, JSON."""
+    forms = {password, quote_plus(password), quote(password, safe=""), json.dumps(password)[1:-1]}
+    return {f.encode() for f in forms} | {f.encode("latin-1", "ignore") for f in forms}
+
+
+def test_no_typed_password_left_the_browser(server, sent_requests, practice):
+    """Sign-up (with its check), login, reauthentication, password change, password reset with and
+    without the recovery key and invitation acceptance ran in this module's tests. No request any
+    browser page sent carried a typed password in its URL or body, and neither the database nor the
+    server log holds one."""
+    assert practice.get("recovery_key"), "runs after the module's other tests"
+    posted = {r.url.split("?")[0].replace(server.url, "") for r in sent_requests if r.method == "POST" and r.body}
+    for flow in ("/konto/registrierung/pruefen/", "/konto/signup/", "/konto/login/", "/konto/reauthenticate/",
+                 "/konto/password/change/", "/konto/2fa/authenticate/"):
+        assert flow in posted, f"the module never posted to {flow}; the check would prove nothing"
+    assert any(p.startswith("/einladung/") for p in posted)
+    assert sum(p.startswith("/konto/password/reset/key/") for p in posted) >= 1
+    dump, log = server.db.dump().encode(), server.log().encode()
+    for password in PASSWORDS:
+        for encoded in _encodings(password):
+            for request in sent_requests:
+                assert encoded not in request.body, f"{password!r} was sent to {request.url}"
+                assert encoded not in request.url.encode(), f"{password!r} is in the URL {request.url}"
+            assert encoded not in dump, f"{password!r} found in the database"
+            assert encoded not in log, f"{password!r} found in the server log"
