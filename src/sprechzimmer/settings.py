@@ -15,6 +15,7 @@ from sprechzimmer.env import (
     database_from_url,
     envbool,
     envint,
+    envkeys,
     envlist,
     envstr,
 )
@@ -29,16 +30,21 @@ def _secret_key() -> str:
     key = envstr("SECRET_KEY")
     if key:
         if len(key) < 32:
-            raise ImproperlyConfiguredEnv("SECRET_KEY", "must be at least 32 characters long")
+            raise ImproperlyConfiguredEnv("SECRET_KEY", "muss mindestens 32 Zeichen lang sein")
         return key
-    if not DEBUG:
-        raise ImproperlyConfiguredEnv("SECRET_KEY", "is required unless DEBUG=true")
-    # Embedded development setup: a key of its own, kept next to the SQLite file.
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # The embedded setup keeps a key of its own next to the SQLite file: made in development mode
+    # (./scripts/run), then used by every later command in the same DATA_DIR, so that e.g.
+    # `.venv/bin/sprechzimmer totp EMAIL` works as the README says.
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+    if key_file.exists():
+        return key_file.read_text().strip()
+    if not DEBUG:
+        raise ImproperlyConfiguredEnv(
+            "SECRET_KEY", f"fehlt. Setzen Sie SECRET_KEY (siehe .env.example), oder richten Sie mit ./scripts/run "
+                          f"die Entwicklungsumgebung ein (sie legt einen Schlüssel in {key_file} an)")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(secrets.token_urlsafe(48))
+    key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
@@ -169,11 +175,18 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+MFA_ADAPTER = "sprechzimmer.accounts.mfa_adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_TOTP_TOLERANCE = 1  # one period either side for clock drift
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+
+
+
+# Keys for TOTP secrets and recovery-code seeds at rest, comma-separated: the first encrypts, all
+# decrypt (rotation: docs/operations.md). Unset: a key derived from SECRET_KEY.
+MFA_KEYS = envkeys("MFA_KEYS")
 
 SIGNUP_OPEN = envbool("SIGNUP_OPEN", True)
 INVITATION_DAYS = envint("INVITATION_DAYS", 7, minimum=1, maximum=60)
@@ -198,7 +211,7 @@ DOCUMENT_KEY = envstr("DOCUMENT_KEY")
 # Digits 8–9 of a K-Arzt's LANR (NFD K-Status); ask your KV for its code.
 DUTY_K_STATUS_CODE = envstr("DUTY_K_STATUS_CODE", "97")
 if len(DUTY_K_STATUS_CODE) != 2 or not DUTY_K_STATUS_CODE.isdigit():
-    raise ImproperlyConfiguredEnv("DUTY_K_STATUS_CODE", "must be two digits")
+    raise ImproperlyConfiguredEnv("DUTY_K_STATUS_CODE", "muss aus zwei Ziffern bestehen")
 DUTY_DOCUMENT_MAX_BYTES = envint("DUTY_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 
@@ -277,7 +290,7 @@ CONTENT_SECURITY_POLICY = {
 # --- logging: to stderr, never request bodies ---------------------------------------------------
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-    raise ImproperlyConfiguredEnv("LOG_LEVEL", f"expected DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
+    raise ImproperlyConfiguredEnv("LOG_LEVEL", f"erwartet DEBUG, INFO, WARNING oder ERROR, nicht {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

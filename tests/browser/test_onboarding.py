@@ -205,3 +205,6 @@ def test_no_typed_password_left_the_browser(server, sent_requests, practice):
                 assert encoded not in request.url.encode(), f"{password!r} is in the URL {request.url}"
             assert encoded not in dump, f"{password!r} found in the database"
             assert encoded not in log, f"{password!r} found in the server log"
+    # The second factors enrolled above are sealed at rest (MFA_KEYS): no TOTP secret in the dump.
+    for secret in (practice["main_totp"], practice["colleague_totp"]):
+        assert secret.encode() not in dump and secret.lower().encode() not in dump
