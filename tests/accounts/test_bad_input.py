@@ -42,6 +42,13 @@ def test_valid_signup_creates_practice_and_sends_verification(client, db):
     assert len(mail.outbox) == 1 and "/konto/confirm-email/" in mail.outbox[0].body
 
 
+def test_a_real_bsnr_of_a_kv_district_signs_up(client, db):
+    """Real BSNRs begin with the KV-Bezirk (27: Bezirksstelle Köln), not only with the 17 KV codes."""
+    response = client.post(reverse("account_signup"), signup_data(bsnr="271234567"))
+    assert response.status_code == 302
+    assert Organisation.objects.get(bsnr="271234567").kv_name == "KV Nordrhein"
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

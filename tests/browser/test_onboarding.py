@@ -38,7 +38,7 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
     page.fill("#id_street", "Rheinallee 5")
     page.fill("#id_postcode", "40213")
     page.fill("#id_city", "Düsseldorf")
-    page.fill("#id_bsnr", "381234567")
+    page.fill("#id_bsnr", "271234567")  # a real Bezirk code (Köln), not one of the 17 KV codes
     assert page.text_content("#kv-hint") == "Ihre KV: KV Nordrhein"
     page.fill("#id_full_name", "Dr. med. Jana Nord")
     page.select_option("#id_role", "doctor")
@@ -64,7 +64,7 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
     login(page, MAIN_EMAIL, MAIN_PASSWORD)
     main_secret = practice["main_totp"] = enrol_totp(page, MAIN_PASSWORD)
     page.goto("/praxis/")
-    assert "BSNR 381234567 · KV Nordrhein" in page.text_content("main")
+    assert "BSNR 271234567 · KV Nordrhein" in page.text_content("main")
 
     page.wait_for_selector("#practice-note[data-state=ready]")
     page.fill("#note-text", NOTE)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
-from sprechzimmer.accounts.domain import KV_BY_CODE
+from sprechzimmer.accounts.domain import KV_BY_CODE, kv_code_of_bsnr
 
 
 def token_digest(token: str) -> str:
@@ -49,8 +49,8 @@ class Organisation(models.Model):
 
     @property
     def kv_name(self) -> str:
-        code = self.bsnr[2:4] if self.kind == self.Kind.KV else self.bsnr[:2]
-        return KV_BY_CODE.get(code, "")
+        code = self.bsnr[2:4] if self.kind == self.Kind.KV else kv_code_of_bsnr(self.bsnr)
+        return KV_BY_CODE.get(code or "", "")
 
     @property
     def is_kv(self) -> bool:

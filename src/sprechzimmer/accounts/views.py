@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from sprechzimmer import ratelimit
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, main_user_required, member_required
-from sprechzimmer.accounts.domain import KV_BY_CODE
+from sprechzimmer.accounts.domain import KV_BY_CODE, KV_CODE_BY_DISTRICT
 from sprechzimmer.accounts.forms import (
     AcceptInvitationForm,
     InvitationForm,
@@ -62,7 +62,8 @@ def signup_check(request):
 
 
 def kv_codes(request):
-    return JsonResponse(KV_BY_CODE)
+    """The KV of every KV-Bezirk code (digits 1–2 of a BSNR), for the sign-up form's hint."""
+    return JsonResponse({district: KV_BY_CODE[kv] for district, kv in KV_CODE_BY_DISTRICT.items()})
 
 
 def dashboard(request):
