@@ -168,7 +168,9 @@ ACCOUNT_FORMS = {
 }
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    # Per client address only: a limit per account ("key") would let anyone lock a named doctor out.
+    # Failures per account *and* address, with backoff, are counted by accounts/loginguard.py.
+    "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "20/m/ip"),
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -176,6 +178,10 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 MFA_ADAPTER = "sprechzimmer.accounts.mfa_adapter.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "sprechzimmer.accounts.mfa_forms.GuardedAuthenticateForm",
+    "reauthenticate": "sprechzimmer.accounts.mfa_forms.GuardedReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_TOTP_TOLERANCE = 1  # one period either side for clock drift
@@ -195,6 +201,9 @@ INVITATION_DAYS = envint("INVITATION_DAYS", 7, minimum=1, maximum=60)
 # Access-code attempts per address per minute and across all addresses per minute (docs/signalling.md).
 ACCESS_CODE_LIMIT_PER_ADDRESS = envint("ACCESS_CODE_LIMIT_PER_ADDRESS", 10, minimum=1)
 ACCESS_CODE_LIMIT_GLOBAL = envint("ACCESS_CODE_LIMIT_GLOBAL", 300, minimum=1)
+# Leading zero bits of the proof of work asked for while the global limit is exceeded (each further
+# doubling of the failure rate adds two bits).
+ACCESS_CODE_POW_BITS = envint("ACCESS_CODE_POW_BITS", 16, minimum=1, maximum=24)
 # ICE: nothing is needed on one machine; STUN/TURN for real networks (docs/operations.md).
 STUN_URLS = envlist("STUN_URLS", [])
 TURN_URLS = envlist("TURN_URLS", [])
@@ -263,7 +272,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = SECURE_HTTPS and envbool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0, minimum=0)
 BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+# How many reverse proxies in front of Daphne each append to X-Forwarded-For; the client address is
+# the entry the first of them appended (ratelimit.client_address).
+PROXY_COUNT = envint("PROXY_COUNT", 1, minimum=1, maximum=5)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# allauth's own limits key on the same address (the account adapter's get_client_ip uses ours too).
+ALLAUTH_TRUSTED_PROXY_COUNT = PROXY_COUNT if BEHIND_PROXY else 0
+ALLAUTH_RATE_LIMIT_IPV6_PREFIX = 56
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -294,7 +309,10 @@ if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_paths": {"()": "sprechzimmer.logsafety.RedactPaths"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_paths"]}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    # The development server's request lines repeat what sprechzimmer.access writes (redacted).
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
 }

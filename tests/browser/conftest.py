@@ -114,6 +114,16 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_when(self, *expected: str, timeout: float = 10.0) -> str:
+        """The log once it holds every expected text (the access log line of a request is written
+        just after its response, so a test may read it a moment too early)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log()
+            if all(e in text for e in expected) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.1)
+
     def manage(self, *args: str) -> str:
         return subprocess.run([str(BIN / "sprechzimmer"), *args], env=self.env, check=True,
                               capture_output=True, text=True).stdout
@@ -137,11 +147,11 @@ def _drop_pg_database(base_url: str, url: str) -> None:
 
 
 def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") -> subprocess.Popen:
-    """Daphne serving the project on bind:port, its output in log_path; waits until it listens."""
+    """Daphne serving the project on bind:port as in production (`sprechzimmer serve`), its output in
+    log_path; waits until it listens."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", bind, "-p", str(port), "--access-log", "-",
-             "sprechzimmer.asgi:application"],
+            [str(BIN / "sprechzimmer"), "serve", "--bind", bind, "--port", str(port)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 30

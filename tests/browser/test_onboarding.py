@@ -56,7 +56,9 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
 
     # E-mail verification through the real SMTP server.
     message = mailbox.wait_for(MAIN_EMAIL, "")
-    page.goto(mailbox.link_in(message, "/konto/confirm-email/"))
+    confirm_link = mailbox.link_in(message, "/konto/confirm-email/")
+    practice["links"] = [confirm_link]
+    page.goto(confirm_link)
     page.click("main form button[type=submit]")
     page.wait_for_url("**/konto/login/")
 
@@ -87,7 +89,9 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
 
     # The colleague, on another device, sets a password and a second factor.
     other = new_page()
-    other.goto(mailbox.link_in(invitation, "/einladung/"))
+    invitation_link = mailbox.link_in(invitation, "/einladung/")
+    practice["links"].append(invitation_link)
+    other.goto(invitation_link)
     other.fill("#id_password", COLLEAGUE_PASSWORD)
     other.fill("#id_password2", COLLEAGUE_PASSWORD)
     other.click("form[data-sz=accept-invitation] button[type=submit]")
@@ -120,12 +124,15 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
         assert secret not in log, f"{secret!r} found in the server log"
 
 
-def reset_password(page, mailbox, email, new_password, recovery_key=""):
+def reset_password(page, mailbox, email, new_password, recovery_key="", links=None):
     page.goto("/konto/password/reset/")
     page.fill("input[name=email]", email)
     page.click("main form button[type=submit]")
     page.wait_for_url("**/password/reset/done/")
-    page.goto(mailbox.link_in(mailbox.wait_for(email, "Passwort"), "/konto/password/reset/key/"))
+    link = mailbox.link_in(mailbox.wait_for(email, "Passwort"), "/konto/password/reset/key/")
+    if links is not None:
+        links.append(link)
+    page.goto(link)
     assert "nicht</strong> wiederhergestellt werden" in page.inner_html(".notice")
     page.fill("#id_password1", new_password)
     page.fill("#id_password2", new_password)
@@ -161,7 +168,7 @@ def test_password_change_reset_and_recovery_key(new_page, server, practice):
 
     # The colleague forgets the password and has no recovery key: new keys, no access yet ...
     other = new_page()
-    reset_password(other, mailbox, COLLEAGUE_EMAIL, RESET_COLLEAGUE_PASSWORD)
+    reset_password(other, mailbox, COLLEAGUE_EMAIL, RESET_COLLEAGUE_PASSWORD, links=practice["links"])
     login(other, COLLEAGUE_EMAIL, RESET_COLLEAGUE_PASSWORD, practice["colleague_totp"])
     other.goto("/praxis/")
     other.wait_for_selector("#practice-note[data-state=locked]")
@@ -173,7 +180,7 @@ def test_password_change_reset_and_recovery_key(new_page, server, practice):
 
     # The main user forgets the password too, but holds the printed recovery key.
     logout(page)
-    reset_password(page, mailbox, MAIN_EMAIL, RESET_MAIN_PASSWORD, practice["recovery_key"])
+    reset_password(page, mailbox, MAIN_EMAIL, RESET_MAIN_PASSWORD, practice["recovery_key"], links=practice["links"])
     login(page, MAIN_EMAIL, RESET_MAIN_PASSWORD, practice["main_totp"])
     assert read_note(page) == NOTE
     assert not page.errors and not other.errors
@@ -208,3 +215,15 @@ def test_no_typed_password_left_the_browser(server, sent_requests, practice):
     # The second factors enrolled above are sealed at rest (MFA_KEYS): no TOTP secret in the dump.
     for secret in (practice["main_totp"], practice["colleague_totp"]):
         assert secret.encode() not in dump and secret.lower().encode() not in dump
+
+
+def test_no_link_secret_in_the_server_log(server, practice):
+    """The links mailed above (e-mail confirmation, invitation, two password resets) carry secrets
+    in their paths; the server log shows those paths, redacted (sprechzimmer/logsafety.py)."""
+    assert len(practice.get("links", [])) == 4, "runs after the module's other tests"
+    log = server.log_when("GET /einladung/…/ 200", "GET /konto/confirm-email/…/")
+    assert "GET /einladung/…/ 200" in log and "GET /konto/confirm-email/…/" in log
+    for link in practice["links"]:
+        secret = link.rstrip("/").rsplit("/", 1)[1]
+        assert len(secret) >= 16
+        assert secret not in log, f"the secret of {link} is in the server log"
