@@ -11,14 +11,17 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+from sprechzimmer.bodylimit import BodyLimit, install_daphne_limit  # noqa: E402
 from sprechzimmer.logsafety import AccessLog  # noqa: E402
 from sprechzimmer.video.routing import websocket_urlpatterns  # noqa: E402
+
+install_daphne_limit()
 
 # Run Daphne without --access-log: AccessLog writes one line per request with secrets in paths
 # redacted (sprechzimmer/logsafety.py).
 application = AccessLog(ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 ))

@@ -76,17 +76,17 @@ def hit(name: str, key: str, limit: int, period_seconds: int) -> bool:
     return count(name, key, period_seconds) <= limit
 
 
-def count(name: str, key: str, period_seconds: int) -> int:
-    """Adds one to the current window's counter and returns it."""
+def count(name: str, key: str, period_seconds: int, amount: int = 1) -> int:
+    """Adds ``amount`` to the current window's counter and returns it."""
     window = int(time.time() // period_seconds)
     cache_key = f"rl:{name}:{key}:{period_seconds}:{window}"
-    if cache.add(cache_key, 1, timeout=period_seconds + 5):
-        return 1
+    if cache.add(cache_key, amount, timeout=period_seconds + 5):
+        return amount
     try:
-        return cache.incr(cache_key)
+        return cache.incr(cache_key, amount)
     except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=period_seconds + 5)
-        return 1
+        cache.add(cache_key, amount, timeout=period_seconds + 5)
+        return amount
 
 
 def current(name: str, key: str, period_seconds: int, *, windows: int = 1) -> int:
@@ -118,9 +118,10 @@ class Backoff:
         until = cache.get(self._keys(key)[0])
         return max(0, int(until - time.time()) + 1) if until else 0
 
-    def failed(self, key: str) -> int:
-        """Counts a failure; returns the seconds of a block it started (0 if none)."""
-        if count(f"bo:{self.name}", key, self.period) < self.attempts:
+    def failed(self, key: str, amount: int = 1) -> int:
+        """Counts a failure (or ``amount`` of something, e.g. bytes); returns the seconds of a block
+        it started (0 if none)."""
+        if count(f"bo:{self.name}", key, self.period, amount) < self.attempts:
             return 0
         until_key, strikes_key = self._keys(key)
         strikes = cache.get(strikes_key) or 0

@@ -209,8 +209,17 @@ STUN_URLS = envlist("STUN_URLS", [])
 TURN_URLS = envlist("TURN_URLS", [])
 TURN_SECRET = envstr("TURN_SECRET")
 TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
+# Largest request body (bytes): refused with 413 before anything reads it (sprechzimmer/bodylimit.py);
+# set the proxy's limit (nginx client_max_body_size) to the same. Must exceed EBM_UPLOAD_MAX_BYTES.
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
+# Django's own backstops: files per request, and the size above which an upload goes to a
+# temporary file instead of memory.
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
 # Largest quarter file the billing check accepts (bytes).
 EBM_UPLOAD_MAX_BYTES = envint("EBM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+if EBM_UPLOAD_MAX_BYTES + 64 * 1024 > REQUEST_MAX_BYTES:
+    raise ImproperlyConfiguredEnv("REQUEST_MAX_BYTES", "muss größer sein als EBM_UPLOAD_MAX_BYTES (plus 64 KB)")
 # Seconds the duty planner may search per plan (one area); it returns earlier when it proves the optimum.
 DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 20, minimum=2)
 # Key for the K-Arzt application documents at rest (AES-256-GCM): 32 bytes, base64url. Without it
@@ -222,6 +231,14 @@ DUTY_K_STATUS_CODE = envstr("DUTY_K_STATUS_CODE", "97")
 if len(DUTY_K_STATUS_CODE) != 2 or not DUTY_K_STATUS_CODE.isdigit():
     raise ImproperlyConfiguredEnv("DUTY_K_STATUS_CODE", "muss aus zwei Ziffern bestehen")
 DUTY_DOCUMENT_MAX_BYTES = envint("DUTY_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Per application: documents and bytes in all; per request: files; per client address and hour: the
+# bytes of uploaded documents (duty/documents.py, duty/uploads.py).
+DUTY_APPLICATION_MAX_FILES = envint("DUTY_APPLICATION_MAX_FILES", 25, minimum=1)
+DUTY_APPLICATION_MAX_BYTES = envint("DUTY_APPLICATION_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+DUTY_UPLOAD_FILES_PER_REQUEST = envint("DUTY_UPLOAD_FILES_PER_REQUEST", 10, minimum=1, maximum=50)
+DUTY_UPLOAD_BYTES_PER_HOUR = envint("DUTY_UPLOAD_BYTES_PER_HOUR", 100 * 1024 * 1024, minimum=1024)
+# Where the encrypted application documents are stored; shared by every server process.
+DOCUMENTS_DIR = Path(envstr("DOCUMENTS_DIR", str(DATA_DIR / "documents"))).resolve()
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)

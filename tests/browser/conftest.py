@@ -93,6 +93,13 @@ class Database:
                     lines.append(f"{table}: {row!r}")
         return "\n".join(lines)
 
+    def size(self) -> int:
+        """Bytes the database takes (SQLite file with its WAL, or PostgreSQL's own count)."""
+        if not self.url:
+            wal = self.sqlite_path.with_name(self.sqlite_path.name + "-wal")
+            return self.sqlite_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        return self.scalar("select pg_database_size(current_database())")
+
     def scalar(self, sql: str):
         if not self.url:
             with sqlite3.connect(self.sqlite_path) as conn:
@@ -110,6 +117,14 @@ class Server:
     db: Database
     env: dict
     mailbox: Mailbox
+    pid: int = 0
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -197,7 +212,7 @@ def server(tmp_path_factory, smtp_server):
     process = start_daphne(env, port, log_path)
     try:
         yield Server(f"http://127.0.0.1:{port}", log_path, Database(db_url, data_dir / "sprechzimmer.sqlite3"),
-                         env, mailbox)
+                     env, mailbox, process.pid)
     finally:
         process.terminate()
         process.wait(10)

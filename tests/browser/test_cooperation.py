@@ -32,6 +32,15 @@ def test_apply_review_approve_log_in_take_a_duty_and_see_the_statement(server, n
     assert "Anlage 1" in applicant.text_content("#missing")  # born after 1970: measles proof needed
     server.mailbox.wait_for(APPLICANT, "Ihr Antrag als Kooperationsarzt")
 
+    # A file over the limit is named before anything is sent; what was typed stays.
+    applicant.fill("#id_liability_personal", "3000000")
+    applicant.set_input_files("#file-police", files=[{"name": "riesig.pdf", "mimeType": "application/pdf",
+                                                      "buffer": PDF + b"%" * (11 * 1024 * 1024)}])
+    applicant.click("button[name=save]")
+    applicant.wait_for_selector(".js-error:has-text('„riesig.pdf“ ist größer als 10 MB')")
+    assert applicant.input_value("#id_liability_personal") == "3000000"
+    applicant.set_input_files("#file-police", files=[])
+
     recent = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     for name in ("approbation", "specialist"):
         applicant.fill(f"#id_{name}_issued", recent)
