@@ -108,19 +108,19 @@ TEMPLATES = [
 ]
 
 # --- storage -----------------------------------------------------------------------------------
+# SQLite under Daphne's threads: WAL lets readers work beside one writer; every transaction takes
+# the write lock when it begins (IMMEDIATE), so a read-then-write transaction never fails with
+# "database is locked" when it tries to upgrade; a busy writer is waited for up to 20 s.
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                  "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "sprechzimmer.sqlite3",
-            # WAL and a busy timeout keep the single-file database usable under Daphne's threads.
-            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "sprechzimmer.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
