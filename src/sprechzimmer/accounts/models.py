@@ -89,6 +89,9 @@ class User(AbstractUser):
     role = models.CharField("Rolle", max_length=10, choices=Role.choices, default=Role.DOCTOR)
     is_main_user = models.BooleanField("Hauptnutzer", default=False)
     lanr = models.CharField("LANR", max_length=9, blank=True)
+    # Set when the main user revokes one of this member's devices: new devices then wait for approval
+    # even if the practice does not ask for it, until the main user lifts it (docs/e2ee.md).
+    new_devices_need_approval = models.BooleanField("Neue Endgeräte brauchen Freigabe", default=False)
 
     # Key material, all produced in the browser (docs/e2ee.md). The server cannot use any of it.
     public_key = models.TextField(blank=True)  # ECDH P-256, SPKI, base64url
