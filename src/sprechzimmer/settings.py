@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "sprechzimmer.core",
     "sprechzimmer.accounts",
     "sprechzimmer.records",
     "sprechzimmer.video",

@@ -1,0 +1,60 @@
+"""The one formatter for numbers that people read: German conventions everywhere (page, PDF, mail).
+
+1.234,56 € · 14,29 h · 8 % · 0,75 — thousands with a dot, decimals with a comma, a space before a
+unit. Machine formats (CSV for software, JSON, SVG attributes, KVDT) never go through here.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+NBSP = "\u00a0"  # keeps a number and its unit on one line
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def number(value, decimals: int | None = None, *, grouping: bool = True) -> str:
+    """``value`` in German notation; ``decimals`` fixed places (None: as many as the value has,
+    without trailing zeros). Anything that is not a number comes back as it is."""
+    amount = _decimal(value)
+    if amount is None:
+        return "" if value is None else str(value)
+    if decimals is not None:
+        amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    else:
+        amount = amount.normalize()
+    if amount.is_zero():
+        amount = abs(amount)  # no "-0"
+    spec = f"{',' if grouping else ''}.{decimals}f" if decimals is not None else f"{',' if grouping else ''}f"
+    return format(amount, spec).replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def euro(value) -> str:
+    """1.234,56 €"""
+    return f"{number(value, 2)}{NBSP}€" if _decimal(value) is not None else ""
+
+
+def hours(value, decimals: int = 2) -> str:
+    """14,29 h (whole hours without decimals: 14 h)."""
+    amount = _decimal(value)
+    if amount is None:
+        return ""
+    return f"{number(amount, 0 if amount == amount.to_integral() else decimals)}{NBSP}h"
+
+
+def percent(value, decimals: int | None = None) -> str:
+    """A share given as a percentage number: 8 %, 30 %, 12,5 %."""
+    return f"{number(value, decimals)}{NBSP}%" if _decimal(value) is not None else ""
+
+
+def share(fraction, decimals: int | None = 0) -> str:
+    """A share given as a fraction: 0.083 → 8 %."""
+    amount = _decimal(fraction)
+    return percent(amount * 100, decimals) if amount is not None else ""
