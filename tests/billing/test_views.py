@@ -186,3 +186,17 @@ def test_an_upload_with_pseudonyms_groups_scheine_into_behandlungsfaelle(client,
     assert (saved.cases, saved.report["totals"]["scheine"]) == (1, 2)
     assert saved.report["cases"] == []  # 01435 twice is right for a child of 8: no finding
     assert "Quast" not in str(saved.report)
+
+
+def test_the_browsers_upload_field_list_matches_the_servers():
+    """kvdtstrip.js uploads UPLOAD_FIELDS as they are and replaces 3101/3103; the server's privacy mode
+    accepts exactly those (billing/domain/kvdt.py)."""
+    import re
+    from pathlib import Path
+
+    from sprechzimmer.billing.domain.kvdt import UPLOAD_FIELDS
+
+    js = (Path(__file__).resolve().parents[2] / "src/sprechzimmer/static/sprechzimmer/js/kvdtstrip.js").read_text()
+    listed = set(re.findall(r'"(\d{4})"', js[js.index("UPLOAD_FIELDS = new Set(["):js.index("]);")]))
+    replaced = set(re.findall(r'(?:PSEUDONYM|AGE)_FIELD = "(\d{4})"', js))
+    assert listed | replaced == set(UPLOAD_FIELDS) and replaced == {"3101", "3103"}
