@@ -145,6 +145,23 @@ def test_another_payer_or_quarter_is_another_behandlungsfall():
     assert len(results) == 2
 
 
+def test_grouping_window_checks_far_scheine_apart_and_counts_them():
+    from sprechzimmer.billing.domain.grouping import Grouper
+
+    def schein(name, case_id):
+        return case((2, ["03003"]), case_id=case_id, patient=name)
+
+    near = [schein("Quast", "q1"), schein("Klein", "k"), schein("Quast", "q2")]
+    far = [schein("Quast", "q1"), *(schein(f"P{n}", f"p{n}") for n in range(4)), schein("Quast", "q2")]
+    grouper = Grouper(window=2)
+    assert [c.case_id for c in grouper.group(near)] == ["q1 + q2", "k"]
+    assert grouper.scattered == 0
+    grouper = Grouper(window=2)
+    ids = [c.case_id for c in grouper.group(far)]
+    assert "q1" in ids and "q2" in ids and len(ids) == 6  # q1 was checked before q2 came
+    assert grouper.scattered == 1
+
+
 def test_r5_a_pauschale_once_per_behandlungsfall_04030_twice_and_one_age_tier():
     (twice, tiers, unforeseen, thrice), _ = check(
         case((2, ["03003"]), (9, ["03003"]), case_id="a"), case((2, ["03003"]), (9, ["03004"]), case_id="b"),

@@ -197,7 +197,7 @@ typedef struct {
         c_first_name, c_birth, c_payer; /* Case slots */
     Py_ssize_t s_gop, s_date, s_visit, s_time, s_multiplier, s_lanr, s_bsnr; /* Service slots */
     PyObject *kinds;             /* tuple of the record kinds as str ("0101" ... "0104") */
-    Map dates, gops, lanrs, times, quarters; /* raw value -> what _date/_gop/_lanr/_time/_quarter made of it */
+    Map dates, gops, lanrs, times, quarters, bsnrs, subgroups; /* raw value -> what _date/_gop/_lanr/_time/_quarter made of it */
     PyObject *long_values;       /* the same for values over KEY_MAX bytes: (method, bytes) -> value */
     PyObject *visits;            /* ints 0..n for the visit slot, reused */
     PyObject *kase;              /* the open treatment case or NULL */
@@ -214,7 +214,7 @@ typedef struct {
 
 static PyObject *s_date_m, *s_gop_m, *s_lanr_m, *s_time_m, *s_digits_m, *s_quarter_m, *s_billing_quarter_m,
     *s_record_m, *s_fail_m, *s_scan_m, *s_finish_m, *s_case_id_m, *s_subgroup_m, *s_multiplier_m, *s_pseudonym_m,
-    *s_age_m;
+    *s_age_m, *s_bsnr_m;
 
 static int
 is_digits(const char *p, Py_ssize_t n)
@@ -400,6 +400,11 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
             Py_DECREF(visit);
             return -1;
         }
+        /* A Service holds only strings, numbers, a date and None: it cannot be part of a reference
+         * cycle, so the cyclic GC need not visit it (as CPython does for tuples of such values).
+         * Files keep thousands of Scheine open while grouping; visiting their services was a sixth
+         * of the check's time. */
+        PyObject_GC_UnTrack(service);
         put(service, self->s_gop, gop);
         put(service, self->s_date, self->date);
         put(service, self->s_visit, visit);
@@ -535,28 +540,22 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
                         : action == A_BIRTH ? self->c_birth : self->c_payer, x);
         Py_DECREF(x);
         return 0;
-    case A_SUBGROUP: {
-        PyObject *value = PyBytes_FromStringAndSize(v, n);
-        if (!value)
-            return -1;
-        PyObject *args[1] = {value};
-        x = call(self, s_subgroup_m, args, 1);
-        Py_DECREF(value);
+    case A_SUBGROUP:
+        x = cached(self, &self->subgroups, s_subgroup_m, v, n, number);
         if (!x)
             return -1;
         put(self->kase, self->c_subgroup, x);
-        Py_DECREF(x);
         return 0;
-    }
     case A_TSS:
         put(self->kase, self->c_tss_acute, n == 1 && v[0] == '2' ? Py_True : Py_False);
         return 0;
     case A_BSNR_SERVICE: {
         if (!self->service)
             return fail(self, number, "bsnr_without_gop", NULL);
-        x = digits9(self, v, n, number, "5098");
+        x = cached(self, &self->bsnrs, s_bsnr_m, v, n, number);
         if (!x)
             return -1;
+        Py_INCREF(x); /* the cache owns one reference; this branch hands one on or drops it */
         put(self->service, self->s_bsnr, x);
         int same = self->case_bsnr == Py_None;
         if (!same && (same = PyObject_RichCompareBool(self->case_bsnr, self->bsnr, Py_EQ)) < 0) {
@@ -717,7 +716,8 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
     self->long_values = PyList_New(0);
     self->visits = PyList_New(0);
     if (!self->long_values || !self->visits || map_init(&self->dates, 256) || map_init(&self->gops, 256)
-        || map_init(&self->lanrs, 64) || map_init(&self->times, 64) || map_init(&self->quarters, 16))
+        || map_init(&self->lanrs, 64) || map_init(&self->times, 64) || map_init(&self->quarters, 16)
+        || map_init(&self->bsnrs, 16) || map_init(&self->subgroups, 16))
         return -1;
     for (long i = 0; i < 64; i++) {
         PyObject *number = PyLong_FromLong(i);
@@ -759,7 +759,8 @@ Scanner_traverse(Scanner *self, visitproc visit, void *arg)
     Py_VISIT(self->bsnr);
     if (map_traverse(&self->dates, visit, arg) || map_traverse(&self->gops, visit, arg)
         || map_traverse(&self->lanrs, visit, arg) || map_traverse(&self->times, visit, arg)
-        || map_traverse(&self->quarters, visit, arg))
+        || map_traverse(&self->quarters, visit, arg) || map_traverse(&self->bsnrs, visit, arg)
+        || map_traverse(&self->subgroups, visit, arg))
         return -1;
     return 0;
 }
@@ -780,6 +781,8 @@ Scanner_clear(Scanner *self)
     map_clear(&self->lanrs);
     map_clear(&self->times);
     map_clear(&self->quarters);
+    map_clear(&self->bsnrs);
+    map_clear(&self->subgroups);
     return 0;
 }
 
@@ -856,6 +859,7 @@ PyInit__kvdt(void)
     INTERN(s_record_m, "_record");
     INTERN(s_pseudonym_m, "_pseudonym");
     INTERN(s_age_m, "_age");
+    INTERN(s_bsnr_m, "_bsnr");
     INTERN(s_fail_m, "_fail");
     INTERN(s_scan_m, "_scan");
     INTERN(s_finish_m, "_finish");

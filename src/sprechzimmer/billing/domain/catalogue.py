@@ -35,7 +35,7 @@ import datetime as dt
 import io
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -59,11 +59,29 @@ COLUMNS = ("code", "chapter", "points", "video", "kind", "deduction", "video_cod
            "video_suffixes", "source")
 REQUIRED_COLUMNS = 10  # the first ten: files of the earlier format stay readable
 GOP_PATTERN = re.compile(r"\d{5}[A-Z]?")
+#: GOPs only a video-only Behandlungsfall may carry: 01452, the surcharge for known patients in
+#: video-only cases (in force from 1.4.2025).
+VIDEO_ONLY_GOPS = frozenset({"01452"})
+# Bits of ``Gop.fast``: what the checker's hot loop has to do for a service of this GOP. A plain
+# service with a GOP none of them applies to (most services) costs one test.
+F_VIDEO_VISIT = 1  # makes its visit a video contact: 01450, an EBM-Zusatznummer marking video
+F_PERSONAL = 2  # only possible in person (video = 0): makes its visit a personal contact
+F_MIN_CONTACTS = 4  # R10
+F_SLOW = 8  # dated, or only in video-only cases: the slow pass compares
+F_EXCLUDED = 16  # R4: not billable in a video-only case
+F_TIERED = 32  # an age tier (R14)
+F_LIMITED = 64  # a limit per Behandlungsfall (R5)
+F_CAP = 128  # a service deliverable by video: counts for R8
+F_KIND = 256  # a Pauschale, 01435 or 88220: the checker looks at the kind
+F_VOLUME = 512  # R8 from 3/2022: a chapter-35 GOP with points counts by its points (not 35152)
+#: R8, chapter 35: the cap applies to the point volume of the chapter's video GOPs, except 35152.
+CHAPTER_35 = "35"
+CHAPTER_35_OWN_CAP = "35152"
 _FAR_PAST = dt.date(1, 1, 1)
 _FAR_FUTURE = dt.date(9999, 12, 31)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Gop:
     code: str
     chapter: str
@@ -88,6 +106,23 @@ class Gop:
     base: str = ""  # the five-digit GOP (of an EBM-Zusatznummer)
     video_marked: bool = False  # an EBM-Zusatznummer whose letter marks a video service
     dated: bool = False  # valid_from or valid_to set: the check compares service dates
+    fast: int = field(default=0, init=False)  # F_* bits, computed
+    price: int = field(default=0, init=False)  # points, 0 when not confirmed
+    unpriced: int = field(default=0, init=False)  # 1 when the points are not confirmed
+
+    def __post_init__(self):
+        kind = self.kind
+        fast = (F_VIDEO_VISIT * (self.video_marked or kind == VIDEO_SURCHARGE) | F_PERSONAL * self.personal_only
+                | F_MIN_CONTACTS * bool(self.min_contacts) | F_SLOW * (self.dated or self.base in VIDEO_ONLY_GOPS)
+                | F_EXCLUDED * (kind == EXCLUDED)
+                | F_TIERED * (self.age_min is not None or self.age_max is not None)
+                | F_LIMITED * bool(self.max_per_case) | F_CAP * (kind == SERVICE and self.video)
+                | F_KIND * (kind in (PAUSCHALE, TELEPHONE_FEE, MARKER))
+                | F_VOLUME * (self.chapter == CHAPTER_35 and self.points is not None
+                             and self.code[:5] != CHAPTER_35_OWN_CAP))
+        object.__setattr__(self, "fast", fast)
+        object.__setattr__(self, "price", self.points or 0)
+        object.__setattr__(self, "unpriced", int(self.points is None))
 
     def valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day <= self.valid_to

@@ -3,8 +3,8 @@
 A KVDT file is one practice's billing (one ``besa``), so the Behandlungsfall key is the patient, the
 Schein's quarter (field 4101) and the payer (Kostenträgerkennung, field 4111). The patient is
 surname, first name and birth date (3101, 3102, 3103, Muss fields of every Schein 0101–0104) in a
-clear file, the browser's keyed pseudonym (``psn1:…`` in 3101) in an upload; without either, the
-Patientennummer (3000); without that, the Schein stands alone.
+clear file, the browser's keyed pseudonym (``psn1:…`` in 3101, 3102 blank, the age in 3103) in an
+upload; without them, the Patientennummer (3000); without that, the Schein stands alone.
 
 Scheine of one patient may stand anywhere in the file, so groups stay open until the file ends.
 ``window`` bounds the memory for files of any size: when more Scheine are open than that, the
@@ -26,16 +26,17 @@ _BLOOM_BITS = 1 << 24  # 2 MiB
 _MASK = _BLOOM_BITS - 1
 
 
-def patient_identity(schein: Case) -> bytes | None:
+def group_key(schein: Case) -> tuple | None:
+    """The Behandlungsfall a Schein belongs to: patient, quarter, payer; ``None``: no patient known.
+    The patient fields are compared as the PVS wrote them (one PVS writes one patient alike)."""
+    quarter = schein.quarter
+    year, number = (quarter.year, quarter.number) if quarter is not None else (0, 0)
     name = schein.name
     if name is not None:
-        if name.startswith(b"psn1:") or name.startswith(b"json:"):
-            return name
-        return b"\x1f".join((name.strip().lower(), (schein.first_name or b"").strip().lower(),
-                             (schein.birth or b"").strip()))
+        return name, schein.first_name, schein.birth, schein.payer, year, number
     case_id = schein.case_id
     if case_id and not case_id.startswith("Zeile "):
-        return b"3000:" + case_id.encode("utf-8")
+        return b"3000:" + case_id.encode("utf-8"), None, None, schein.payer, year, number
     return None
 
 
@@ -53,19 +54,29 @@ class Grouper:
         order: deque[tuple] = deque()
         held = 0
         window = self.window
+        bloom = None  # made at the first eviction; three bits per evicted key (inlined: hot loop)
+        count = 0
         for schein in scheine:
-            self.scheine += 1
-            identity = patient_identity(schein)
-            if identity is None:
-                yield schein
-                continue
-            key = (identity, schein.quarter, schein.payer)
+            count += 1
+            quarter = schein.quarter
+            name = schein.name
+            if name is not None and quarter is not None:  # the usual case, inline
+                key = (name, schein.first_name, schein.birth, schein.payer, quarter.year, quarter.number)
+            else:
+                key = group_key(schein)
+                if key is None:
+                    yield schein
+                    continue
             group = open_groups.get(key)
             if group is not None:
                 group.append(schein)
             else:
-                if self._bloom is not None and self._seen(key):
-                    self.scattered += 1
+                if bloom is not None:
+                    h = hash(key)
+                    a, b, c = h & _MASK, (h >> 24) & _MASK, ((h >> 40) ^ (h * 0x9E3779B1)) & _MASK
+                    if bloom[a >> 3] & (1 << (a & 7)) and bloom[b >> 3] & (1 << (b & 7)) \
+                            and bloom[c >> 3] & (1 << (c & 7)):
+                        self.scattered += 1
                 open_groups[key] = [schein]
                 order.append(key)
             held += 1
@@ -73,25 +84,15 @@ class Grouper:
                 oldest = order.popleft()
                 group = open_groups.pop(oldest)
                 held -= len(group)
-                self._remember(oldest)
-                yield _finished(group)
+                if bloom is None:
+                    bloom = self._bloom = bytearray(_BLOOM_BITS // 8)
+                h = hash(oldest)
+                a, b, c = h & _MASK, (h >> 24) & _MASK, ((h >> 40) ^ (h * 0x9E3779B1)) & _MASK
+                bloom[a >> 3] |= 1 << (a & 7)
+                bloom[b >> 3] |= 1 << (b & 7)
+                bloom[c >> 3] |= 1 << (c & 7)
+                yield group[0] if len(group) == 1 else TreatmentCase(group)
+        self.scheine = count
         for key in order:
-            yield _finished(open_groups[key])
-
-    def _positions(self, key: tuple) -> tuple[int, int, int]:
-        h = hash(key) & 0xFFFFFFFFFFFFFFFF
-        return h & _MASK, (h >> 24) & _MASK, ((h >> 40) ^ (h * 0x9E3779B1)) & _MASK
-
-    def _remember(self, key: tuple) -> None:
-        if self._bloom is None:
-            self._bloom = bytearray(_BLOOM_BITS // 8)
-        for position in self._positions(key):
-            self._bloom[position >> 3] |= 1 << (position & 7)
-
-    def _seen(self, key: tuple) -> bool:
-        bloom = self._bloom
-        return all(bloom[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
-
-
-def _finished(group: list[Case]) -> Case | TreatmentCase:
-    return group[0] if len(group) == 1 else TreatmentCase(group)
+            group = open_groups[key]
+            yield group[0] if len(group) == 1 else TreatmentCase(group)

@@ -193,10 +193,11 @@ class Case:
         return f"Case({self.case_id} {self.record_type} sug={self.subgroup} {self.services} {self.contacts})"
 
 
-def age_of(case) -> int | None:
+def age_of(case, first: dt.date | None = None) -> int | None:
     """The patient's age in completed years at the first contact of the quarter (EBM Allgemeine
     Bestimmung 4.3.5), from field 3103: a birth date JJJJMMTT, or the age the browser computed
-    (``alter:N``). ``None`` when unknown (no or the placeholder birth date 00000000). Cached."""
+    (``alter:N``). ``None`` when unknown (no or the placeholder birth date 00000000). Cached.
+    ``first``: the case's first service date, when the caller knows it."""
     age = case.age
     if age is not None:
         return age
@@ -205,13 +206,14 @@ def age_of(case) -> int | None:
         return None
     if birth.startswith(b"alter:"):
         age = int(birth[6:]) if birth[6:].isdigit() else None
-    elif len(birth) == 8 and birth.isdigit() and birth != b"00000000" and case.services:
-        try:
-            born = dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
-        except ValueError:
-            return None
-        first = min(service.date for service in case.services)
-        age = first.year - born.year - ((first.month, first.day) < (born.month, born.day))
+    elif len(birth) == 8 and birth.isdigit() and case.services:
+        born = int(birth)  # JJJJMMTT
+        if not (1 <= born // 100 % 100 <= 12 and 1 <= born % 100 <= 31):
+            return None  # the placeholder 00000000, or an unknown day or month
+        if first is None:
+            first = min(service.date for service in case.services)
+        # Completed years: (JJJJMMTT of the day − JJJJMMTT of the birth) // 10000.
+        age = (first.year * 10000 + first.month * 100 + first.day - born) // 10000
         if age < 0:
             return None
     case.age = age
@@ -224,13 +226,20 @@ class TreatmentCase:
     It looks like a :class:`Case` to the rules and reports (``case_id``, ``services``, ``lanr`` …);
     ``scheine`` are its Scheine in file order. A Behandlungsfall of one Schein is that Schein itself."""
 
-    __slots__ = ("scheine", "services", "contacts", "age")
+    __slots__ = ("scheine", "_services", "contacts", "age")
 
     def __init__(self, scheine: list[Case], age: int | None = None):
         self.scheine = scheine
-        self.services = [service for schein in scheine for service in schein.services]
+        self._services = None
         self.contacts = None
         self.age = age if age is not None else next((s.age for s in scheine if s.age is not None), None)
+
+    @property
+    def services(self) -> list[Service]:
+        """The services of all its Scheine, in file order."""
+        if self._services is None:
+            self._services = [service for schein in self.scheine for service in schein.services]
+        return self._services
 
     @property
     def case_id(self) -> str:

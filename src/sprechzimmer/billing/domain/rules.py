@@ -14,14 +14,17 @@ reported figure: points × Orientierungswert (ct) / 100, rounded half up to the 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import _count_elements, defaultdict
+from functools import reduce
+from itertools import compress, repeat
+from operator import and_, attrgetter, mul, or_
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 
-from .catalogue import EXCLUDED, LINKED, MARKER, PAUSCHALE, SERVICE, TELEPHONE_FEE, VIDEO_SURCHARGE, Catalogue, \
-    CatalogueView, Gop
+from .catalogue import EXCLUDED, F_CAP, F_EXCLUDED, F_KIND, F_LIMITED, F_MIN_CONTACTS, F_PERSONAL, F_SLOW, F_TIERED, \
+    F_VIDEO_VISIT, F_VOLUME, LINKED, MARKER, PAUSCHALE, TELEPHONE_FEE, VIDEO_ONLY_GOPS, Catalogue, CatalogueView, Gop
 from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Contact, Quarter, age_of
 from .rulesets import RuleBook, RuleSet
 
@@ -31,18 +34,43 @@ INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 CENT = Decimal("0.01")
 
-#: R8, chapter 35: the cap applies to the point volume of the chapter's video GOPs, except 35152.
-CHAPTER_35 = "35"
-CHAPTER_35_OWN_CAP = "35152"
 #: GOP 01435 (R2): once per Behandlungsfall, twice for children up to their 12th birthday
 #: (KBV, annotation to GOP 01435).
 CHILD_AGE_01435 = 12
-#: GOPs that only a video-only Behandlungsfall may carry: 01452, the surcharge for known patients
-#: in video-only cases (Beschluss des Bewertungsausschusses, in force from 1.4.2025).
-VIDEO_ONLY_GOPS = frozenset({"01452"})
 #: GOPs 01435 may stand beside on the same day (KBV annotation to 01435; the list names 01431 and 40128).
 BESIDE_01435 = frozenset({"01431", "40128"})
 _ONLY_VIDEO = frozenset({VIDEO})
+_EMPTY = frozenset()
+_CODE = attrgetter("gop")
+_MULTIPLIER = attrgetter("multiplier")
+_LANR = attrgetter("lanr")
+_VISIT = attrgetter("visit")
+_FAST = attrgetter("fast")
+_PRICE = attrgetter("price")
+_UNPRICED = attrgetter("unpriced")
+_BASE = attrgetter("base")
+#: The GOPs the first pass looks at one by one.
+F_PYTHON = F_KIND | F_LIMITED | F_TIERED
+_REPEAT_VIDEO_VISIT = repeat(F_VIDEO_VISIT)
+_REPEAT_PERSONAL = repeat(F_PERSONAL)
+_REPEAT_CAP = repeat(F_CAP)
+_REPEAT_PYTHON = repeat(F_PYTHON)
+
+
+class _Unknown:
+    """Stands for a GOP the catalogue does not know in the first pass: no points, no checks."""
+
+    __slots__ = ()
+    price = 0
+    unpriced = 0
+    fast = 0
+
+
+_UNKNOWN = _Unknown()
+
+
+def _first(item) -> int:
+    return item[0]
 _PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
 _UNCHECKED = object()
 _NO_LANR = "unbekannt"
@@ -65,17 +93,17 @@ class Finding:
 
 class CaseResult:
     """A checked Behandlungsfall. ``lines``: (gop, date, billed_code, factor_percent, points_x100 or
-    None, lanr) per service, in file order.
+    None, lanr) per service, in file order; ``count`` the number of services.
 
-    ``contacts`` (the stated or inferred Arzt-Patienten-Kontakte) is built on first use: most
-    consumers only count and sum, and a Contact per visit per case is measurable at millions of
-    cases."""
+    ``contacts`` (the stated or inferred Arzt-Patienten-Kontakte) and ``lines`` are built on first
+    use: most consumers only count and sum, and objects per service and visit are measurable at
+    millions of cases. A case whose lines the check changed (a deduction, a refused GOP) has them."""
 
-    __slots__ = ("case", "video_only", "phone_only", "_contacts", "_visits", "_kinds", "findings", "lines",
-                 "points_x100", "late", "unchecked")
+    __slots__ = ("case", "video_only", "phone_only", "_contacts", "_visits", "_kinds", "findings", "_lines",
+                 "points_x100", "late", "unchecked", "_view", "count")
 
     def __init__(self, case, video_only, phone_only, contacts, findings, lines, points_x100, visits=None,
-                 kinds=None, late=False, unchecked=0):
+                 kinds=None, late=False, unchecked=0, view=None, count=None):
         self.case = case
         self.video_only = video_only
         self.phone_only = phone_only
@@ -83,10 +111,25 @@ class CaseResult:
         self._visits = visits  # visit → its first service (inferred contacts)
         self._kinds = kinds  # visit → contact kind
         self.findings = findings
-        self.lines = lines
+        self._lines = lines
+        self._view = view  # the catalogue the case was checked with (lines made later)
         self.points_x100 = points_x100
         self.late = late  # a Behandlungsfall of an earlier quarter (Vorquartalsfall)
         self.unchecked = unchecked  # services with a GOP the catalogue does not know
+        self.count = len(lines) if count is None else count
+
+    @property
+    def lines(self) -> list[tuple]:
+        if self._lines is None:
+            get = self._view.get
+            resolve = self._view.resolve
+            lines = self._lines = []
+            for service in self.case.services:
+                code = service.gop
+                gop = get(code) or resolve(code)
+                points = None if gop is None or gop.points is None else gop.points * service.multiplier * 100
+                lines.append((code, service.date, code, 100, points, service.lanr))
+        return self._lines
 
     @property
     def contacts(self) -> list[Contact]:
@@ -98,9 +141,22 @@ class CaseResult:
         return [f.rule for f in self.findings]
 
 
+def _walk(scheine, get, resolve) -> list[tuple]:
+    """(service, gop or None, visit key) of every service of a Behandlungsfall, in file order; the
+    visit key is the Schein's number << 16 | the visit within the Schein."""
+    walked = []
+    for number, schein in enumerate(scheine):
+        offset = number << 16
+        for service in schein.services:
+            code = service.gop
+            walked.append((service, get(code) or resolve(code), offset | service.visit))
+    return walked
+
+
 def _inferred_contacts(first_of_visit: dict, kind_of_visit: dict) -> list[Contact]:
     """One contact per visit: on the date and time of its first service, of the inferred kind."""
-    return [Contact(first.date, kind_of_visit[visit], visit, first.time) for visit, first in first_of_visit.items()]
+    return [Contact(first.date, kind_of_visit[visit], visit, first.time)
+            for visit, first in sorted(first_of_visit.items(), key=_first)]
 
 
 @dataclass
@@ -179,12 +235,13 @@ class QuarterCheck:
         self.ruleset = ruleset or rulebook.for_quarter(quarter)
         self.catalogue = catalogue
         self.orientation_value_ct = rulebook.orientation_value(quarter.year)
-        self._contexts: dict[Quarter, tuple[CatalogueView, RuleSet]] = {
-            quarter: (catalogue.view(quarter), self.ruleset)}
+        self._own = (catalogue.view(quarter), self.ruleset)
+        self._contexts: dict[Quarter, tuple[CatalogueView, RuleSet]] = {quarter: self._own}
         # R7: unit id → [counted, video-only, points_x100 of the video-only cases]
         self._units: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        # R8: (lanr, gop) → [total, by video] (counts, or points_x100 for chapter 35)
-        self._gop_counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        # R8: (lanr or None, gop) → all, and by video (counts, or points_x100 for chapter 35 "35*")
+        self._gop_totals: dict[tuple[str | None, str], int] = {}
+        self._gop_video: dict[tuple[str | None, str], int] = {}
         self._lanr_checked: dict[str, str | None] = {}
         self.cases = 0
         self.scheine = 0
@@ -219,11 +276,11 @@ class QuarterCheck:
 
     def add(self, case) -> CaseResult:
         """Checks one Behandlungsfall and counts it for the caps and totals."""
-        result, lanrs, gop_cap_services, kind_of_visit = self._check(case)
+        result, lanrs, cap_parts, kind_of_visit = self._check(case)
         self.cases += 1
         self.scheine += len(case.scheine)
         self.points_x100 += result.points_x100
-        self.services += len(result.lines)
+        self.services += result.count
         self.unchecked_services += result.unchecked
         video_only = result.video_only
         if video_only:
@@ -254,118 +311,143 @@ class QuarterCheck:
                 if video_only:
                     counter[1] += 1
                     counter[2] += result.points_x100
-        if gop_cap_services:
-            counts = self._gop_counts
-            volume = self._chapter35_volume
-            for service, gop, visit in gop_cap_services:
-                if volume and gop.chapter == CHAPTER_35 and gop.base != CHAPTER_35_OWN_CAP and gop.points is not None:
-                    counter = counts[(service.lanr or _NO_LANR, "35*")]
-                    amount = gop.points * service.multiplier * 100
-                else:
-                    counter = counts[(service.lanr or _NO_LANR, gop.base)]
-                    amount = service.multiplier
-                counter[0] += amount
-                if kind_of_visit.get(visit) == VIDEO:
-                    counter[1] += amount
+        if cap_parts:
+            self._count_caps(cap_parts, kind_of_visit)
         return result
+
+    def _count_caps(self, cap_services, kind_of_visit) -> None:
+        """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
+        and those of video contacts (from 3/2022 chapter 35 by its point volume, ``"35*"``)."""
+        totals = self._gop_totals
+        by_video = self._gop_video
+        volume = self._chapter35_volume
+        for service, gop, visit in cap_services:
+            if volume and gop.fast & F_VOLUME:
+                key = (service.lanr, "35*")
+                amount = gop.points * service.multiplier * 100
+            else:
+                key = (service.lanr, gop.base)
+                amount = service.multiplier
+            totals[key] = totals.get(key, 0) + amount
+            if kind_of_visit[visit] is VIDEO:
+                by_video[key] = by_video.get(key, 0) + amount
 
     def _check(self, case):  # noqa: C901 - the rules in one pass over the services, for speed
         quarter = case.quarter
-        if quarter is None or quarter == self.file_quarter:
+        file_quarter = self.file_quarter
+        if quarter is None or quarter is file_quarter or quarter is self.quarter or quarter == file_quarter:
             quarter = self.quarter
-        view, ruleset = self._contexts.get(quarter) or self._context(quarter)
-        late = quarter < self.quarter
+            view, ruleset = self._own
+            late = False
+        else:
+            view, ruleset = self._context(quarter)
+            late = quarter < self.quarter
         get = view.get
         resolve = view.resolve
+        unknown_gops = self.unknown_gops
         scheine = case.scheine
-        gops = []
-        visits = []  # the visit key of each service: Schein number << 16 | visit
-        # Lines as if nothing were reduced; rebuilt below in the rare cases that deduct or refuse.
-        lines = []
-        total = 0
-        visit_flags: dict[int, int] = {}  # 1 video, 2 01435, 4 a GOP only possible in person, 8 a Pauschale
+        total = count = unknown = unpriced = marker = 0
+        visit_flags: dict[int, int] = {}  # visit key (Schein number << 16 | visit) → 1 video, 2 01435, 4 in person
         first_of_visit = {}
         doctor_of_visit = {}
         pauschalen: dict[str, int] = {}
         pauschale_of: dict[str | None, str] = {}  # LANR (Arztfall) → its first Pauschale
-        limited: dict[str, list] = {}  # group → [count, max, codes] (R5)
+        limited = None  # group → [count, max, codes] (R5)
         lanrs = set()
-        phone = []  # (service, LANR, Schein) of every 01435
-        marker = unknown = 0
-        special = False  # a GOP that needs the slow checks (R1/R4/R10/R11/R13/R14, dates)
+        last_lanr = None
+        phone = None  # (service, LANR, Schein) of every 01435
+        special = 0  # the F_* bits of all the case's GOPs: which of the slower checks can find something
+        tiered = None  # Pauschalen with an age tier (R14)
         gop_cap_services = [] if self._gop_cap and not late else None
         visit_days = set()
+        first_day = None
         same_day = False  # two visits on one day (R9)
         offset = 0
-        last_visit = None
+        last_number = visit = None
         for schein in scheine:
-            for service in schein.services:
+            services = schein.services
+            count += len(services)
+            for service in services:
                 code = service.gop
-                gop = get(code)
-                if gop is None:
-                    gop = resolve(code)
-                gops.append(gop)
-                visit = offset | service.visit
-                visits.append(visit)
-                lanr = service.lanr
-                if visit != last_visit:  # services come grouped by visit (KVDT); a dict tells for the rest
-                    last_visit = visit
+                gop = get(code) or resolve(code)
+                number = service.visit
+                if number != last_number:  # services come grouped by visit (KVDT); a dict tells for the rest
+                    last_number = number
+                    visit = offset | number
                     if visit not in visit_flags:
                         visit_flags[visit] = 0
                         first_of_visit[visit] = service
-                        doctor_of_visit[visit] = lanr
-                        if service.date in visit_days:
+                        doctor_of_visit[visit] = service.lanr
+                        day = service.date
+                        if day in visit_days:
                             same_day = True
                         else:
-                            visit_days.add(service.date)
-                if lanr:
-                    lanrs.add(lanr)
+                            visit_days.add(day)
+                            if first_day is None or day < first_day:
+                                first_day = day
+                lanr = service.lanr
+                if lanr is not last_lanr:  # the reader shares one string per LANR
+                    last_lanr = lanr
+                    if lanr:
+                        lanrs.add(lanr)
                 if gop is None:
                     unknown += 1
-                    self.unknown_gops[code] += 1
-                    lines.append((code, service.date, code, 100, None, lanr))
+                    unknown_gops[code] += 1
                     continue
                 points = gop.points
-                if points is not None:
-                    points = points * service.multiplier * 100
-                    total += points
+                if points is None:
+                    unpriced += 1
                 else:
-                    self.unpriced_services += 1
-                lines.append((code, service.date, code, 100, points, lanr))
-                kind = gop.kind
-                if kind is SERVICE:
-                    if gop_cap_services is not None and gop.video:
+                    total += points * service.multiplier
+                fast = gop.fast
+                if not fast:
+                    continue
+                special |= fast
+                if fast & F_CAP:
+                    if gop_cap_services is not None:
                         gop_cap_services.append((service, gop, visit))
-                    if gop.video_marked:
-                        visit_flags[visit] |= 1
-                elif kind is PAUSCHALE:
-                    pauschalen[code] = pauschalen.get(code, 0) + 1
-                    visit_flags[visit] |= 9 if gop.video_marked else 8
-                    if lanr not in pauschale_of:
-                        pauschale_of[lanr] = code
-                elif kind is VIDEO_SURCHARGE:
+                    if fast == F_CAP:
+                        continue
+                if fast & F_PERSONAL:
+                    visit_flags[visit] |= 4
+                    if fast == F_PERSONAL:
+                        continue
+                if fast & F_KIND:
+                    kind = gop.kind
+                    if kind is PAUSCHALE:
+                        pauschalen[code] = pauschalen.get(code, 0) + 1
+                        if lanr not in pauschale_of:
+                            pauschale_of[lanr] = code
+                    elif kind is TELEPHONE_FEE:
+                        visit_flags[visit] |= 2
+                        if phone is None:
+                            phone = [(service, lanr, schein)]
+                        else:
+                            phone.append((service, lanr, schein))
+                    elif kind is MARKER:
+                        marker += 1
+                if fast & F_VIDEO_VISIT:
                     visit_flags[visit] |= 1
-                elif kind is TELEPHONE_FEE:
-                    visit_flags[visit] |= 2
-                    phone.append((service, lanr, schein))
-                elif kind is MARKER:
-                    marker += 1
-                elif kind is EXCLUDED:
-                    special = True
-                if gop.max_per_case:
+                if fast & F_LIMITED:
                     group = gop.group or gop.base
+                    if limited is None:
+                        limited = {}
                     entry = limited.get(group)
                     if entry is None:
                         limited[group] = [1, gop.max_per_case, [code]]
                     else:
                         entry[0] += 1
                         entry[2].append(code)
-                if gop.personal_only:
-                    visit_flags[visit] |= 4
-                    special = True
-                elif gop.min_contacts or gop.dated or gop.age_min is not None or code in VIDEO_ONLY_GOPS:
-                    special = True
+                if fast & F_TIERED:
+                    if tiered is None:
+                        tiered = [gop]
+                    else:
+                        tiered.append(gop)
             offset += 1 << 16
+            last_number = None
+        if unpriced:
+            self.unpriced_services += unpriced
+        total *= 100
 
         contacts = None
         if case.contacts is not None:
@@ -385,7 +467,7 @@ class QuarterCheck:
             # doctor (Arztfall) billed 01435 and no Pauschale, else a personal one: a Pauschale
             # means the patient came in, and another doctor's 01435 says nothing about this visit.
             # The Contact objects themselves are made only when asked for (CaseResult.contacts).
-            phoning = {lanr for _service, lanr, _schein in phone if lanr not in pauschale_of}
+            phoning = () if phone is None else {lanr for _service, lanr, _schein in phone if lanr not in pauschale_of}
             kind_of_visit = {}
             for visit, flags in visit_flags.items():
                 kind_of_visit[visit] = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 \
@@ -395,6 +477,7 @@ class QuarterCheck:
         video_only = kinds == _ONLY_VIDEO
         phone_only = bool(kinds) and kinds <= _PHONE_KINDS
         findings: list[Finding] = []
+        walked = None  # (service, gop, visit) of every service, made for the rarer checks that need it
 
         # R6: the 88220 marker.
         if video_only and not marker:
@@ -405,8 +488,9 @@ class QuarterCheck:
             findings.append(Finding("R6", ERROR, f"88220 steht in einem Fall mit {why}: 88220 entfernen "
                                                  "(nur für Fälle mit ausschließlich Videokontakten)."))
         # R1/R2: 01435, per Arztfall (the same patient and doctor).
-        if phone:
-            self._telephone(phone, pauschale_of, kind_of_visit, visits, gops, scheine, case, findings)
+        if phone is not None:
+            walked = _walk(scheine, get, resolve)
+            self._telephone(phone, pauschale_of, kind_of_visit, walked, case, findings)
         elif phone_only and pauschalen:
             codes = ", ".join(sorted(pauschalen))
             findings.append(Finding("R2", WARNING, f"Nur telefonische/mittelbare Kontakte: {codes} setzt einen "
@@ -416,12 +500,13 @@ class QuarterCheck:
             findings.append(Finding("R2", WARNING, "Nur telefonische/mittelbare Kontakte: GOP 01435 ist "
                                                    "berechnungsfähig und fehlt."))
         # R5: GOPs with a limit per Behandlungsfall (a Pauschale once; 04030 twice; one age tier).
-        for group, (count, limit, codes) in limited.items():
-            if count > limit:
-                listed = ", ".join(dict.fromkeys(codes))
-                times = "einmal" if limit == 1 else f"{limit}-mal"
-                findings.append(Finding("R5", ERROR, f"{listed}: {count}-mal angesetzt, im Behandlungsfall nur "
-                                                     f"{times} berechnungsfähig; weitere streichen."))
+        if limited is not None:
+            for group, (times_billed, limit, codes) in limited.items():
+                if times_billed > limit:
+                    listed = ", ".join(dict.fromkeys(codes))
+                    times = "einmal" if limit == 1 else f"{limit}-mal"
+                    findings.append(Finding("R5", ERROR, f"{listed}: {times_billed}-mal angesetzt, im Behandlungsfall "
+                                                         f"nur {times} berechnungsfähig; weitere streichen."))
         # R12: doctor groups without video.
         if VIDEO in kinds and pauschalen:
             barred = sorted({(get(code) or resolve(code)).chapter for code in pauschalen} & ruleset.no_video_chapters)
@@ -429,7 +514,7 @@ class QuarterCheck:
                 findings.append(Finding("R12", ERROR, f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
                                                       "keine Videosprechstunde abrechnen: Videoleistungen streichen."))
 
-        # R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10, R13, R14, GOP dates.
+        # R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10, R13, GOP dates.
         deduction_of: dict[str, tuple[int, str, dt.date]] = {}
         if video_only:
             for code in pauschalen:
@@ -438,18 +523,36 @@ class QuarterCheck:
                     deduction_of[code] = (gop.deduction, gop.video_code or code, gop.deduction_from)
                     for link in gop.links:
                         deduction_of.setdefault(link, (gop.deduction, link, gop.deduction_from))
-        services = case.services
-        if deduction_of or special:
-            if contacts is None and special:
+        # The slow pass only where it can find something: R4 in video-only cases, R1/R11 where a
+        # visit was by video, R10, dates and R13 always.
+        slow = special & F_EXCLUDED and video_only or special & F_PERSONAL and VIDEO in kinds \
+            or special & (F_MIN_CONTACTS | F_SLOW)
+        lines = None  # made on first use (CaseResult.lines) unless the slow pass changes a line
+        if deduction_of or slow:
+            if contacts is None and special & F_MIN_CONTACTS:
                 contacts = _inferred_contacts(first_of_visit, kind_of_visit)
-            lines, total = self._lines(services, gops, visits, deduction_of, special, video_only, kind_of_visit,
-                                       contacts, findings, age_of(case), view)
+            if walked is None:
+                walked = _walk(scheine, get, resolve)
+            lines, total = self._lines(walked, deduction_of, slow, video_only, kind_of_visit, contacts, findings)
+        # R14: the age tier of a Pauschale against the age at the first contact of the quarter.
+        if tiered is not None:
+            age = age_of(case, first_day)
+            if age is not None:
+                for gop in tiered:
+                    if gop.age_min is not None and age < gop.age_min or gop.age_max is not None and age > gop.age_max:
+                        findings.append(Finding("R14", WARNING, f"{gop.code} gilt für {_age_range(gop)}; der Patient "
+                                                                f"war bei der ersten Inanspruchnahme im Quartal {age} "
+                                                                f"Jahre alt{_tier_hint(view, gop, age)} (Allgemeine "
+                                                                "Bestimmung 4.3.5)."))
         # R9: several visits on one day need times for billable services.
-        if contacts is None:
-            if same_day:
-                self._times(services, visits, gops, lines, findings)
-        elif len({c.date for c in contacts}) < len(contacts):
-            self._times(services, visits, gops, lines, findings)
+        if contacts is None or inferred is not None:
+            timed = same_day
+        else:
+            timed = len({c.date for c in contacts}) < len(contacts)
+        if timed:
+            if walked is None:
+                walked = _walk(scheine, get, resolve)
+            self._times(walked, lines, findings)
         for lanr in lanrs:
             problem = self._lanr_checked.get(lanr, _UNCHECKED)
             if problem is _UNCHECKED:
@@ -457,11 +560,11 @@ class QuarterCheck:
             if problem:
                 findings.append(Finding("LANR", WARNING, problem))
         result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total, inferred, kind_of_visit,
-                            late, unknown)
+                            late, unknown, view, count)
         return result, lanrs, gop_cap_services, kind_of_visit
 
     @staticmethod
-    def _telephone(phone, pauschale_of, kind_of_visit, visits, gops, scheine, case, findings) -> None:
+    def _telephone(phone, pauschale_of, kind_of_visit, walked, case, findings) -> None:
         """R1/R2 for GOP 01435 (KBV annotation to 01435, 4.3.1 Abs. 4): per Arztfall; once per
         Behandlungsfall, twice for children up to their 12th birthday; not in the organised
         emergency service; not in an Arztfall with a Versicherten-, Grund- or Konsiliarpauschale.
@@ -482,8 +585,7 @@ class QuarterCheck:
             by_doctor.setdefault(lanr, []).append(service)
         kinds_of_doctor: dict[str | None, set] = defaultdict(set)
         days_of_doctor: dict[tuple, list[str]] = defaultdict(list)
-        for schein_services_visit, gop in zip(zip(case.services, visits), gops):
-            service, visit = schein_services_visit
+        for service, gop, visit in walked:
             kinds_of_doctor[service.lanr].add(kind_of_visit.get(visit))
             if gop is not None and gop.kind is not MARKER and gop.kind is not TELEPHONE_FEE \
                     and gop.base not in BESIDE_01435 and gop.points:
@@ -509,15 +611,15 @@ class QuarterCheck:
                                                            "01431 und 40128 berechnungsfähig (Anmerkung zur GOP 01435)."))
 
     @staticmethod
-    def _lines(services, gops, visits, deduction_of, special, video_only, kind_of_visit, contacts, findings, age,
-               view):  # noqa: C901 - the slow checks of one case, in one pass
+    def _lines(walked, deduction_of, special, video_only, kind_of_visit, contacts,
+               findings):  # noqa: C901 - the slow checks of one case, in one pass
         """The lines of a case with a deduction (R3) or a GOP that needs the slow checks."""
         lines = []
         total = 0
         reduced = []
         not_billable = []
         contact_count = None
-        for service, gop, visit in zip(services, gops, visits):
+        for service, gop, visit in walked:
             code = service.gop
             if gop is None:
                 lines.append((code, service.date, code, 100, None, service.lanr))
@@ -567,12 +669,6 @@ class QuarterCheck:
                                                                 f"Arzt-Patienten-Kontakte voraus, gefunden "
                                                                 f"{contact_count} (Videokontakte zählen als "
                                                                 "persönliche)."))
-                if age is not None and (gop.age_min is not None and age < gop.age_min
-                                        or gop.age_max is not None and age > gop.age_max):
-                    findings.append(Finding("R14", WARNING, f"{code} gilt für {_age_range(gop)}; der Patient war bei "
-                                                            f"der ersten Inanspruchnahme im Quartal {age} Jahre alt"
-                                                            f"{_tier_hint(view, gop, age)} (Allgemeine Bestimmung "
-                                                            "4.3.5)."))
             points = None if gop.points is None else gop.points * service.multiplier * factor
             if points is not None:
                 total += points
@@ -586,18 +682,19 @@ class QuarterCheck:
         return lines, total
 
     @staticmethod
-    def _times(services, visits, gops, lines, findings) -> None:
+    def _times(walked, lines, findings) -> None:
         """R9: with several visits on one day, each visit with a billable service needs its time
-        (field 5006) on at least one of its GOPs; every GOP of the visit counts, unknown ones too."""
+        (field 5006) on at least one of its GOPs; every GOP of the visit counts, unknown ones too.
+        ``lines``: the lines of the slow pass (a service it refused needs no time), or ``None``."""
         visits_by_day: dict[dt.date, set[int]] = defaultdict(set)
         timed = set()
-        for service, visit in zip(services, visits):
+        for service, _gop, visit in walked:
             visits_by_day[service.date].add(visit)
             if service.time:
                 timed.add(visit)
         untimed: dict[dt.date, list[str]] = defaultdict(list)
-        for service, visit, gop, line in zip(services, visits, gops, lines):
-            if visit in timed or len(visits_by_day[service.date]) < 2 or line[3] == 0:
+        for index, (service, gop, visit) in enumerate(walked):
+            if visit in timed or len(visits_by_day[service.date]) < 2 or lines is not None and lines[index][3] == 0:
                 continue
             if gop is None or gop.kind is not MARKER:
                 untimed[service.date].append(service.gop)
@@ -633,7 +730,13 @@ class QuarterCheck:
         if ruleset.gop_cap_percent is not None:
             gop_percent = ruleset.gop_cap_percent
             view = self._contexts[self.quarter][0]
-            for (lanr, code), (total, by_video) in sorted(self._gop_counts.items()):
+            merged: dict[tuple[str, str], list[int]] = {}
+            for key, total in self._gop_totals.items():
+                lanr, code = key
+                counter = merged.setdefault((lanr or _NO_LANR, code), [0, 0])
+                counter[0] += total
+                counter[1] += self._gop_video.get(key, 0)
+            for (lanr, code), (total, by_video) in sorted(merged.items()):
                 if not by_video:
                     continue
                 limit = (gop_percent * total) // 100
@@ -683,11 +786,18 @@ def _age_range(gop: Gop) -> str:
 def _tier_hint(view: CatalogueView, gop: Gop, age: int) -> str:
     if not gop.group:
         return ""
-    for other in view.gops.values():
-        if other.group == gop.group and other.code == other.base and (other.age_min, other.age_max) != (None, None) \
-                and (other.age_min is None or other.age_min <= age) and (other.age_max is None or age <= other.age_max):
-            return f": {other.code} abrechnen"
-    return ""
+    hints = view.__dict__.setdefault("_tier_hints", {})  # per view: its rows do not change
+    hint = hints.get((gop.group, age))
+    if hint is None:
+        hint = ""
+        for other in view.gops.values():
+            if other.group == gop.group and other.code == other.base and (other.age_min, other.age_max) != (None, None) \
+                    and (other.age_min is None or other.age_min <= age) \
+                    and (other.age_max is None or age <= other.age_max):
+                hint = f": {other.code} abrechnen"
+                break
+        hints[(gop.group, age)] = hint
+    return hint
 
 
 __all__ = ["CaseResult", "Finding", "QuarterCheck", "Summary", "euros", "LINKED"]
