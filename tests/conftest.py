@@ -41,3 +41,17 @@ def _fresh_channel_layer():
 
     channel_layers.backends.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _documents_in_tmp(settings, tmp_path):
+    """Encrypted application documents of a test go to its own directory, not the project's var/."""
+    settings.DOCUMENTS_DIR = tmp_path / "documents"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and blocks of one test never reach the next."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -16,20 +16,24 @@ def start(**env):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"DEBUG": "vielleicht"}, "DEBUG: expected true/false"),
-        ({"SECRET_KEY": ""}, "SECRET_KEY: is required"),
-        ({"SECRET_KEY": "short"}, "at least 32"),
-        ({"SECRET_KEY": "x" * 40, "INVITATION_DAYS": "sieben"}, "INVITATION_DAYS: expected a whole number"),
-        ({"SECRET_KEY": "x" * 40, "DATABASE_URL": "mysql://db/x"}, "unsupported scheme"),
-        ({"SECRET_KEY": "x" * 40, "EMAIL_HOST": "mail", "EMAIL_PORT": "99999"}, "EMAIL_PORT: must be at most"),
-        ({"SECRET_KEY": "x" * 40, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"DEBUG": "vielleicht"}, "DEBUG: erwartet true oder false"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY: fehlt"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY: muss mindestens 32 Zeichen"),
+        ({"SECRET_KEY": "x" * 40, "INVITATION_DAYS": "sieben"}, "INVITATION_DAYS: erwartet eine ganze Zahl"),
+        ({"SECRET_KEY": "x" * 40, "DATABASE_URL": "mysql://db/x"}, "DATABASE_URL: das Schema"),
+        ({"SECRET_KEY": "x" * 40, "EMAIL_HOST": "mail", "EMAIL_PORT": "99999"}, "EMAIL_PORT: darf höchstens"),
+        ({"SECRET_KEY": "x" * 40, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL: erwartet"),
+        ({"SECRET_KEY": "x" * 40, "MFA_KEYS": "zu-kurz"}, "MFA_KEYS: ein Schlüssel muss 32 Bytes lang sein"),
+        ({"SECRET_KEY": "x" * 40, "SECRET_KEY_FILE": "/nicht/da"}, "SECRET_KEY_FILE: die Datei /nicht/da ist nicht"),
     ],
 )
-def test_bad_values_stop_start_up_with_a_message(env, message):
-    result = start(**env)
+def test_bad_values_stop_start_up_with_a_german_message(env, message, tmp_path):
+    result = start(DATA_DIR=str(tmp_path), **env)
     assert result.returncode != 0
-    assert message in result.stderr
+    assert f"Konfigurationsfehler: {message}" in result.stderr
     assert "Traceback" not in result.stderr
+    # German, not half English: none of the words the old messages used.
+    assert not set(result.stderr.lower().split()) & {"expected", "required", "must", "got", "unless", "cannot"}
 
 
 def test_good_environment_starts():
@@ -42,6 +46,6 @@ def test_every_variable_read_is_in_env_example():
 
     root = Path(__file__).resolve().parent.parent
     source = (root / "src/sprechzimmer/settings.py").read_text()
-    used = set(re.findall(r'env(?:str|bool|int|list|choice)\("([A-Z_]+)"', source))
+    used = set(re.findall(r'env(?:str|bool|int|list|choice|keys)\("([A-Z_]+)"', source))
     documented = set(re.findall(r"^#?\s*([A-Z_]+)=", (root / ".env.example").read_text(), re.M))
     assert used - documented == set()

@@ -6,16 +6,22 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sprechzimmer.settings")
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+from sprechzimmer.bodylimit import BodyLimit, install_daphne_limit  # noqa: E402
+from sprechzimmer.logsafety import AccessLog  # noqa: E402
 from sprechzimmer.video.routing import websocket_urlpatterns  # noqa: E402
+from sprechzimmer.wsorigin import SameOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter(
+install_daphne_limit()
+
+# Run Daphne without --access-log: AccessLog writes one line per request with secrets in paths
+# redacted (sprechzimmer/logsafety.py).
+application = AccessLog(ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "http": BodyLimit(django_asgi_app),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
-)
+))

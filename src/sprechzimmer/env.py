@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 
 
 class ImproperlyConfiguredEnv(SystemExit):
-    """Raised for a bad environment value; exits with a one-line message, no traceback."""
+    """Raised for a bad environment value; exits with a one-line German message, no traceback."""
 
     def __init__(self, name: str, reason: str):
         super().__init__(f"Konfigurationsfehler: {name}: {reason}")
@@ -25,7 +25,7 @@ def _raw(name: str) -> str | None:
             with open(file_name, encoding="utf-8") as fh:
                 return fh.read().strip()
         except OSError as exc:
-            raise ImproperlyConfiguredEnv(f"{name}_FILE", f"cannot read {file_name}: {exc.strerror}")
+            raise ImproperlyConfiguredEnv(f"{name}_FILE", f"die Datei {file_name} ist nicht lesbar ({exc.strerror})")
     return os.environ.get(name)
 
 
@@ -43,7 +43,7 @@ def envbool(name: str, default: bool) -> bool:
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise ImproperlyConfiguredEnv(name, f"expected true/false, got {value!r}")
+    raise ImproperlyConfiguredEnv(name, f"erwartet true oder false, nicht {value!r}")
 
 
 def envint(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -53,11 +53,11 @@ def envint(name: str, default: int, *, minimum: int | None = None, maximum: int 
     try:
         number = int(value)
     except ValueError:
-        raise ImproperlyConfiguredEnv(name, f"expected a whole number, got {value!r}") from None
+        raise ImproperlyConfiguredEnv(name, f"erwartet eine ganze Zahl, nicht {value!r}") from None
     if minimum is not None and number < minimum:
-        raise ImproperlyConfiguredEnv(name, f"must be at least {minimum}, got {number}")
+        raise ImproperlyConfiguredEnv(name, f"muss mindestens {minimum} sein, nicht {number}")
     if maximum is not None and number > maximum:
-        raise ImproperlyConfiguredEnv(name, f"must be at most {maximum}, got {number}")
+        raise ImproperlyConfiguredEnv(name, f"darf höchstens {maximum} sein, nicht {number}")
     return number
 
 
@@ -73,7 +73,7 @@ def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value is None or value == "":
         return default
     if value not in choices:
-        raise ImproperlyConfiguredEnv(name, f"expected one of {', '.join(choices)}, got {value!r}")
+        raise ImproperlyConfiguredEnv(name, f"erwartet einen der Werte {', '.join(choices)}, nicht {value!r}")
     return value
 
 
@@ -82,7 +82,7 @@ def database_from_url(name: str, url: str) -> dict:
     parsed = urlparse(url)
     if parsed.scheme in ("postgres", "postgresql"):
         if not parsed.path.strip("/"):
-            raise ImproperlyConfiguredEnv(name, "the URL names no database")
+            raise ImproperlyConfiguredEnv(name, "die URL nennt keine Datenbank")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -96,6 +96,16 @@ def database_from_url(name: str, url: str) -> dict:
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
         if not path or path == "/":
-            raise ImproperlyConfiguredEnv(name, "sqlite URL needs a path, e.g. sqlite:////var/lib/sz/db.sqlite3")
+            raise ImproperlyConfiguredEnv(name, "eine sqlite-URL braucht einen Pfad, z. B. sqlite:////var/lib/sz/db.sqlite3")
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
-    raise ImproperlyConfiguredEnv(name, f"unsupported scheme {parsed.scheme!r} (use postgres:// or sqlite://)")
+    raise ImproperlyConfiguredEnv(name, f"das Schema {parsed.scheme!r} wird nicht unterstützt (postgres:// oder sqlite://)")
+
+
+def envkeys(name: str) -> list[bytes]:
+    """Comma-separated 32-byte keys in base64url (the first encrypts, all decrypt: sprechzimmer.atrest)."""
+    from sprechzimmer import atrest
+
+    try:
+        return [atrest.parse_key(text) for text in envlist(name, [])]
+    except atrest.KeyFormatError as error:
+        raise ImproperlyConfiguredEnv(name, f"ein Schlüssel {error}") from None

@@ -15,6 +15,7 @@ from sprechzimmer.env import (
     database_from_url,
     envbool,
     envint,
+    envkeys,
     envlist,
     envstr,
 )
@@ -29,16 +30,21 @@ def _secret_key() -> str:
     key = envstr("SECRET_KEY")
     if key:
         if len(key) < 32:
-            raise ImproperlyConfiguredEnv("SECRET_KEY", "must be at least 32 characters long")
+            raise ImproperlyConfiguredEnv("SECRET_KEY", "muss mindestens 32 Zeichen lang sein")
         return key
-    if not DEBUG:
-        raise ImproperlyConfiguredEnv("SECRET_KEY", "is required unless DEBUG=true")
-    # Embedded development setup: a key of its own, kept next to the SQLite file.
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # The embedded setup keeps a key of its own next to the SQLite file: made in development mode
+    # (./scripts/run), then used by every later command in the same DATA_DIR, so that e.g.
+    # `.venv/bin/sprechzimmer totp EMAIL` works as the README says.
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+    if key_file.exists():
+        return key_file.read_text().strip()
+    if not DEBUG:
+        raise ImproperlyConfiguredEnv(
+            "SECRET_KEY", f"fehlt. Setzen Sie SECRET_KEY (siehe .env.example), oder richten Sie mit ./scripts/run "
+                          f"die Entwicklungsumgebung ein (sie legt einen Schlüssel in {key_file} an)")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(secrets.token_urlsafe(48))
+    key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
@@ -102,19 +108,19 @@ TEMPLATES = [
 ]
 
 # --- storage -----------------------------------------------------------------------------------
+# SQLite under Daphne's threads: WAL lets readers work beside one writer; every transaction takes
+# the write lock when it begins (IMMEDIATE), so a read-then-write transaction never fails with
+# "database is locked" when it tries to upgrade; a busy writer is waited for up to 20 s.
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                  "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "sprechzimmer.sqlite3",
-            # WAL and a busy timeout keep the single-file database usable under Daphne's threads.
-            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "sprechzimmer.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
@@ -156,21 +162,37 @@ ACCOUNT_FORMS = {
     "signup": "sprechzimmer.accounts.forms.PracticeSignupForm",
     "change_password": "sprechzimmer.accounts.forms.KeyedChangePasswordForm",
     "reset_password_from_key": "sprechzimmer.accounts.forms.KeyedResetPasswordKeyForm",
+    "login": "sprechzimmer.accounts.forms.DerivedLoginForm",
+    "reauthenticate": "sprechzimmer.accounts.forms.DerivedReauthenticateForm",
+    "set_password": "sprechzimmer.accounts.forms.DerivedSetPasswordForm",
 }
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    # Per client address only: a limit per account ("key") would let anyone lock a named doctor out.
+    # Failures per account *and* address, with backoff, are counted by accounts/loginguard.py.
+    "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "20/m/ip"),
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+MFA_ADAPTER = "sprechzimmer.accounts.mfa_adapter.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "sprechzimmer.accounts.mfa_forms.GuardedAuthenticateForm",
+    "reauthenticate": "sprechzimmer.accounts.mfa_forms.GuardedReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_TOTP_TOLERANCE = 1  # one period either side for clock drift
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+
+
+
+# Keys for TOTP secrets and recovery-code seeds at rest, comma-separated: the first encrypts, all
+# decrypt (rotation: docs/operations.md). Unset: a key derived from SECRET_KEY.
+MFA_KEYS = envkeys("MFA_KEYS")
 
 SIGNUP_OPEN = envbool("SIGNUP_OPEN", True)
 INVITATION_DAYS = envint("INVITATION_DAYS", 7, minimum=1, maximum=60)
@@ -179,13 +201,25 @@ INVITATION_DAYS = envint("INVITATION_DAYS", 7, minimum=1, maximum=60)
 # Access-code attempts per address per minute and across all addresses per minute (docs/signalling.md).
 ACCESS_CODE_LIMIT_PER_ADDRESS = envint("ACCESS_CODE_LIMIT_PER_ADDRESS", 10, minimum=1)
 ACCESS_CODE_LIMIT_GLOBAL = envint("ACCESS_CODE_LIMIT_GLOBAL", 300, minimum=1)
+# Leading zero bits of the proof of work asked for while the global limit is exceeded (each further
+# doubling of the failure rate adds two bits).
+ACCESS_CODE_POW_BITS = envint("ACCESS_CODE_POW_BITS", 16, minimum=1, maximum=24)
 # ICE: nothing is needed on one machine; STUN/TURN for real networks (docs/operations.md).
 STUN_URLS = envlist("STUN_URLS", [])
 TURN_URLS = envlist("TURN_URLS", [])
 TURN_SECRET = envstr("TURN_SECRET")
 TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
+# Largest request body (bytes): refused with 413 before anything reads it (sprechzimmer/bodylimit.py);
+# set the proxy's limit (nginx client_max_body_size) to the same. Must exceed EBM_UPLOAD_MAX_BYTES.
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
+# Django's own backstops: files per request, and the size above which an upload goes to a
+# temporary file instead of memory.
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
 # Largest quarter file the billing check accepts (bytes).
 EBM_UPLOAD_MAX_BYTES = envint("EBM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+if EBM_UPLOAD_MAX_BYTES + 64 * 1024 > REQUEST_MAX_BYTES:
+    raise ImproperlyConfiguredEnv("REQUEST_MAX_BYTES", "muss größer sein als EBM_UPLOAD_MAX_BYTES (plus 64 KB)")
 # Seconds the duty planner may search per plan (one area); it returns earlier when it proves the optimum.
 DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 20, minimum=2)
 # Key for the K-Arzt application documents at rest (AES-256-GCM): 32 bytes, base64url. Without it
@@ -195,8 +229,16 @@ DOCUMENT_KEY = envstr("DOCUMENT_KEY")
 # Digits 8–9 of a K-Arzt's LANR (NFD K-Status); ask your KV for its code.
 DUTY_K_STATUS_CODE = envstr("DUTY_K_STATUS_CODE", "97")
 if len(DUTY_K_STATUS_CODE) != 2 or not DUTY_K_STATUS_CODE.isdigit():
-    raise ImproperlyConfiguredEnv("DUTY_K_STATUS_CODE", "must be two digits")
+    raise ImproperlyConfiguredEnv("DUTY_K_STATUS_CODE", "muss aus zwei Ziffern bestehen")
 DUTY_DOCUMENT_MAX_BYTES = envint("DUTY_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Per application: documents and bytes in all; per request: files; per client address and hour: the
+# bytes of uploaded documents (duty/documents.py, duty/uploads.py).
+DUTY_APPLICATION_MAX_FILES = envint("DUTY_APPLICATION_MAX_FILES", 25, minimum=1)
+DUTY_APPLICATION_MAX_BYTES = envint("DUTY_APPLICATION_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+DUTY_UPLOAD_FILES_PER_REQUEST = envint("DUTY_UPLOAD_FILES_PER_REQUEST", 10, minimum=1, maximum=50)
+DUTY_UPLOAD_BYTES_PER_HOUR = envint("DUTY_UPLOAD_BYTES_PER_HOUR", 100 * 1024 * 1024, minimum=1024)
+# Where the encrypted application documents are stored; shared by every server process.
+DOCUMENTS_DIR = Path(envstr("DOCUMENTS_DIR", str(DATA_DIR / "documents"))).resolve()
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
@@ -247,7 +289,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = SECURE_HTTPS and envbool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0, minimum=0)
 BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+# How many reverse proxies in front of Daphne each append to X-Forwarded-For; the client address is
+# the entry the first of them appended (ratelimit.client_address).
+PROXY_COUNT = envint("PROXY_COUNT", 1, minimum=1, maximum=5)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# allauth's own limits key on the same address (the account adapter's get_client_ip uses ours too).
+ALLAUTH_TRUSTED_PROXY_COUNT = PROXY_COUNT if BEHIND_PROXY else 0
+ALLAUTH_RATE_LIMIT_IPV6_PREFIX = 56
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -274,11 +322,14 @@ CONTENT_SECURITY_POLICY = {
 # --- logging: to stderr, never request bodies ---------------------------------------------------
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-    raise ImproperlyConfiguredEnv("LOG_LEVEL", f"expected DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
+    raise ImproperlyConfiguredEnv("LOG_LEVEL", f"erwartet DEBUG, INFO, WARNING oder ERROR, nicht {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_paths": {"()": "sprechzimmer.logsafety.RedactPaths"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_paths"]}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    # The development server's request lines repeat what sprechzimmer.access writes (redacted).
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
 }

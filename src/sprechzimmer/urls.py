@@ -25,6 +25,8 @@ urlpatterns = [
     path("praxis/geraete/<int:pk>/sperren/", accounts.device_revoke, name="device_revoke"),
     path("praxis/geraete/<int:pk>/freigeben/", accounts.device_approve, name="device_approve"),
     path("praxis/geraete/<int:pk>/umbenennen/", accounts.device_rename, name="device_rename"),
+    path("praxis/mitglieder/<int:pk>/geraetefreigabe-aufheben/", accounts.member_device_approval,
+         name="member_device_approval"),
     path("praxis/einstellungen/", accounts.practice_settings, name="practice_settings"),
     path("praxis/termine/", video.calendar, name="calendar"),
     path("praxis/termine/<int:pk>/raum/", video.room, name="room"),

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,6 +41,13 @@ def test_valid_signup_creates_practice_and_sends_verification(client, db):
     user = User.objects.get(email="sued@example.org")
     assert user.is_main_user and user.organisation.kv_name == "KV Bayerns"
     assert len(mail.outbox) == 1 and "/konto/confirm-email/" in mail.outbox[0].body
+
+
+def test_a_real_bsnr_of_a_kv_district_signs_up(client, db):
+    """Real BSNRs begin with the KV-Bezirk (27: Bezirksstelle Köln), not only with the 17 KV codes."""
+    response = client.post(reverse("account_signup"), signup_data(bsnr="271234567"))
+    assert response.status_code == 302
+    assert Organisation.objects.get(bsnr="271234567").kv_name == "KV Nordrhein"
 
 
 @pytest.mark.parametrize(
@@ -157,18 +165,43 @@ def test_wrong_totp_is_refused_and_does_not_log_in(client, db):
     assert client.get(reverse("dashboard")).status_code == 302
 
 
-def test_failed_logins_are_rate_limited(client, db):
+def test_failed_logins_block_the_guesser_not_the_doctor(client, db):
+    """Five wrong passwords from one address block that address for this account (with backoff);
+    the doctor logging in from anywhere else is not locked out by someone else's guesses."""
     password = "Richtiges-Passwort-2"
     provisioning.create_practice(name="Praxis RL", bsnr="171234567", main_email="rl@example.org",
                                  main_name="Dr. RL", password=password)
     wrong = {"login": "rl@example.org", "password": factories.derived_secret()}
+    attacker = {"REMOTE_ADDR": "203.0.113.9"}
     for _ in range(5):
-        assert "E-Mail-Adresse und/oder das Passwort sind leider falsch" in client.post(reverse("account_login"), wrong).content.decode()
-    # From the sixth attempt on, even the right password is refused for a while.
+        page = client.post(reverse("account_login"), wrong, **attacker).content.decode()
+        assert "E-Mail-Adresse und/oder das Passwort sind leider falsch" in page
+    # From the sixth attempt on, this address is refused for this account, even with the right password.
     right = {"login": "rl@example.org", "password": demo_keys.derive_login_secrets("rl@example.org", password)[0]}
-    response = client.post(reverse("account_login"), right)
-    assert "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut." in response.content.decode()
+    response = client.post(reverse("account_login"), right, **attacker)
+    assert "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in 5 Minuten erneut." in response.content.decode()
     assert client.get(reverse("dashboard")).status_code == 302
+    # The doctor, from the practice's own connection, logs in at once.
+    doctor = Client()
+    response = doctor.post(reverse("account_login"), right, REMOTE_ADDR="198.51.100.20")
+    assert response.status_code == 302 and response["Location"] == "/praxis/"  # logged in
+
+
+def test_wrong_totp_codes_block_the_guesser_not_the_doctor(client, db):
+    """The same for the second factor: an attacker who has the password cannot lock the doctor's TOTP."""
+    user = factories.member(factories.practice())
+    attacker, doctor = Client(), Client()
+    for logged_in in (attacker, doctor):
+        logged_in.force_login(user)
+    # Both are past the password; the TOTP form they post to is allauth's reauthentication by code.
+    url = reverse("mfa_reauthenticate")
+    wrong = f"{(int(code_now(factories.TOTP_SECRET)) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        attacker.post(url, {"code": wrong}, REMOTE_ADDR="203.0.113.9")
+    page = attacker.post(url, {"code": code_now(factories.TOTP_SECRET)}, REMOTE_ADDR="203.0.113.9").content.decode()
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in page
+    response = doctor.post(url, {"code": code_now(factories.TOTP_SECRET)}, REMOTE_ADDR="198.51.100.20")
+    assert response.status_code == 302, response.content.decode()[:3000]
 
 
 def test_record_save_with_stale_version_keeps_the_newer_text(client, team):

@@ -93,6 +93,13 @@ class Database:
                     lines.append(f"{table}: {row!r}")
         return "\n".join(lines)
 
+    def size(self) -> int:
+        """Bytes the database takes (SQLite file with its WAL, or PostgreSQL's own count)."""
+        if not self.url:
+            wal = self.sqlite_path.with_name(self.sqlite_path.name + "-wal")
+            return self.sqlite_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        return self.scalar("select pg_database_size(current_database())")
+
     def scalar(self, sql: str):
         if not self.url:
             with sqlite3.connect(self.sqlite_path) as conn:
@@ -110,9 +117,27 @@ class Server:
     db: Database
     env: dict
     mailbox: Mailbox
+    pid: int = 0
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def log_when(self, *expected: str, timeout: float = 10.0) -> str:
+        """The log once it holds every expected text (the access log line of a request is written
+        just after its response, so a test may read it a moment too early)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log()
+            if all(e in text for e in expected) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.1)
 
     def manage(self, *args: str) -> str:
         return subprocess.run([str(BIN / "sprechzimmer"), *args], env=self.env, check=True,
@@ -137,11 +162,11 @@ def _drop_pg_database(base_url: str, url: str) -> None:
 
 
 def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") -> subprocess.Popen:
-    """Daphne serving the project on bind:port, its output in log_path; waits until it listens."""
+    """Daphne serving the project on bind:port as in production (`sprechzimmer serve`), its output in
+    log_path; waits until it listens."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", bind, "-p", str(port), "--access-log", "-",
-             "sprechzimmer.asgi:application"],
+            [str(BIN / "sprechzimmer"), "serve", "--bind", bind, "--port", str(port)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 30
@@ -187,7 +212,7 @@ def server(tmp_path_factory, smtp_server):
     process = start_daphne(env, port, log_path)
     try:
         yield Server(f"http://127.0.0.1:{port}", log_path, Database(db_url, data_dir / "sprechzimmer.sqlite3"),
-                         env, mailbox)
+                     env, mailbox, process.pid)
     finally:
         process.terminate()
         process.wait(10)
@@ -212,14 +237,28 @@ def browser():
         instance.close()
 
 
+@dataclass
+class SentRequest:
+    method: str
+    url: str
+    body: bytes
+
+
+@pytest.fixture(scope="module")
+def sent_requests() -> list[SentRequest]:
+    """Every request the module's browser pages sent, with its body: what left the browser."""
+    return []
+
+
 @pytest.fixture
-def new_page(browser, server):
+def new_page(browser, server, sent_requests):
     """Opens a page in a fresh browser context (its own cookies and IndexedDB: another device)."""
     contexts = []
 
     def make(base_url=None):
         context = browser.new_context(base_url=base_url or server.url, locale="de-DE")
         context.set_default_timeout(20_000)
+        context.on("request", lambda r: sent_requests.append(SentRequest(r.method, r.url, r.post_data_buffer or b"")))
         contexts.append(context)
         page = context.new_page()
         page.errors = []

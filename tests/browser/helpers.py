@@ -24,7 +24,7 @@ def fresh_totp(secret: str) -> str:
 def login(page, email: str, password: str, totp_secret: str | None = None) -> None:
     page.goto("/konto/login/")
     page.fill("input[name=login]", email)
-    page.fill("input[name=password]", password)
+    page.fill("#id_password", password)
     page.click("form[action$='/konto/login/'] button[type=submit]")
     page.wait_for_url(lambda url: "/konto/login/" not in url)
     if totp_secret and "/2fa/authenticate/" in page.url:
@@ -40,8 +40,8 @@ def enrol_totp(page, password: str) -> str:
     """
     page.wait_for_url(lambda url: "/reauthenticate/" in url or "/totp/activate/" in url)
     if "/reauthenticate/" in page.url:
-        page.fill("input[name=password]", password)
-        page.click("form:has(input[name=password]) button[type=submit]")
+        page.fill("#id_password", password)
+        page.click("form:has(#id_password) button[type=submit]")
     page.wait_for_url("**/2fa/totp/activate/")
     secret = page.input_value("#authenticator_secret")
     page.fill("input[name=code]", fresh_totp(secret))

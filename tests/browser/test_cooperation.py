@@ -32,6 +32,15 @@ def test_apply_review_approve_log_in_take_a_duty_and_see_the_statement(server, n
     assert "Anlage 1" in applicant.text_content("#missing")  # born after 1970: measles proof needed
     server.mailbox.wait_for(APPLICANT, "Ihr Antrag als Kooperationsarzt")
 
+    # A file over the limit is named before anything is sent; what was typed stays.
+    applicant.fill("#id_liability_personal", "3000000")
+    applicant.set_input_files("#file-police", files=[{"name": "riesig.pdf", "mimeType": "application/pdf",
+                                                      "buffer": PDF + b"%" * (11 * 1024 * 1024)}])
+    applicant.click("button[name=save]")
+    applicant.wait_for_selector(".js-error:has-text('„riesig.pdf“ ist größer als 10 MB')")
+    assert applicant.input_value("#id_liability_personal") == "3000000"
+    applicant.set_input_files("#file-police", files=[])
+
     recent = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     for name in ("approbation", "specialist"):
         applicant.fill(f"#id_{name}_issued", recent)
@@ -90,4 +99,19 @@ def test_apply_review_approve_log_in_take_a_duty_and_see_the_statement(server, n
     assert response.ok and response.headers["content-type"] == "application/pdf"
     text = pdf_text(response.body())
     assert f"{day}.{month}.{year}" in text and lanr in text
+
+    # The iCal feed link carries a token too.
+    doctor.goto("/dienste/")
+    with doctor.expect_navigation():
+        doctor.click("form[action$='/dienste/kalender/']:not(:has([name=revoke])) button")
+    feed = doctor.locator("#calendar-url").input_value()
+    assert doctor.request.get(feed).ok
     assert not applicant.errors and not staff.errors and not doctor.errors
+
+    # Secrets in links (the application link, whose holder reads the applicant's documents, the
+    # password link, the iCal token) never reach the server log (sprechzimmer/logsafety.py).
+    log = server.log_when("/dienste/kalender/….ics")
+    application_token = re.search(r"/kooperationsarzt/antrag/([^/]+)/", applicant.url).group(1)
+    assert "/kooperationsarzt/antrag/…/" in log and "/dienste/kalender/….ics" in log
+    for secret in (application_token, link.rstrip("/").rsplit("/", 1)[1], feed.rsplit("/", 1)[1][:-4]):
+        assert len(secret) >= 16 and secret not in log

@@ -80,3 +80,16 @@ def pdf_text(data: bytes) -> str:
         except zlib.error:
             chunks.append(raw.decode("latin-1", "replace"))
     return "\n".join(chunks)
+
+
+def pdf_lines(data: bytes) -> str:
+    """The text of a reportlab PDF as written: the strings of each text object joined, escapes undone."""
+    import re
+
+    def unescape(raw: str) -> str:
+        return re.sub(r"\\([0-7]{1,3}|.)",
+                      lambda m: chr(int(m.group(1), 8)) if m.group(1)[0].isdigit() else m.group(1), raw)
+
+    blocks = re.findall(r"BT(.*?)ET", pdf_text(data), re.S)
+    return "\n".join("".join(unescape(s) for s in re.findall(r"\(((?:\\.|[^\\)])*)\)\s*Tj", block))
+                     for block in blocks)

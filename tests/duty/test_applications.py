@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sprechzimmer.accounts.domain import parse_lanr
 from sprechzimmer.accounts.models import User
-from sprechzimmer.duty import applications
+from sprechzimmer.duty import applications, documents
 from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication, DutyDoctor
 
 from .helpers import area, doctor, kv, logged_in, staff
@@ -76,10 +76,12 @@ def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, 
     stored = ApplicationDocument.objects.filter(application=world.app)
     assert stored.count() == len(UPLOADS)
     approbation = stored.get(anlage="approbation")
-    assert b"GEHEIMER-INHALT" not in bytes(approbation.ciphertext) and approbation.content_type == "application/pdf"
+    on_disk = documents.path_of(approbation.stored_name).read_bytes()
+    assert on_disk.startswith(b"SZD1") and b"GEHEIMER-INHALT" not in on_disk
+    assert approbation.content_type == "application/pdf"
     assert stored.get(anlage="specialist").content_type == "image/jpeg"
     download = client.get(reverse("coop_applicant_document", args=[world.token, approbation.pk]))
-    assert download.content == PDF and download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content) == PDF and download["Content-Type"] == "application/pdf"
     assert "attachment" in download["Content-Disposition"]
 
     # Another applicant's link does not open this document; nor does a doctor or another KV's staff.
@@ -95,7 +97,7 @@ def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, 
         assert client.post(reverse("coop_staff_decide", args=[world.app.pk]), {"decision": "approve"}).status_code == 404
     client.logout()
     logged_in(client, world.staff)
-    assert client.get(staff_url).content == PDF
+    assert b"".join(client.get(staff_url).streaming_content) == PDF
 
 
 def test_complete_submit_review_approve_gives_lanr_and_login(client, world, mailoutbox, django_capture_on_commit_callbacks):

@@ -169,21 +169,71 @@ def test_cancelled_appointment_code_is_refused(client, clinic):
     assert response.status_code == 403 and "abgesagt" in response.json()["error"]
 
 
-def test_guessing_is_rate_limited_per_address(client, clinic, settings):
-    statuses = [post_json(client, reverse("api_patient_access"), {"code": "ACDEF-34679"}).status_code
+def test_guessing_blocks_the_guessing_address_with_backoff(client, clinic, settings, monkeypatch):
+    import sprechzimmer.ratelimit as ratelimit
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    url = reverse("api_patient_access")
+    statuses = [post_json(client, url, {"code": "ACDEF-34679"}).status_code
                 for _ in range(settings.ACCESS_CODE_LIMIT_PER_ADDRESS + 1)]
-    assert statuses[-1] == 429
-    # Even the right code waits now.
-    response = post_json(client, reverse("api_patient_access"), {"code": clinic.code})
-    assert response.status_code == 429 and "Zu viele Versuche" in response.json()["error"]
+    assert statuses[:-1] == [403] * settings.ACCESS_CODE_LIMIT_PER_ADDRESS and statuses[-1] == 429
+    # The guessing address waits, even with the right code ...
+    response = post_json(client, url, {"code": clinic.code})
+    assert response.status_code == 429 and "Zu viele falsche Zugangscodes" in response.json()["error"]
+    # ... a patient elsewhere does not.
+    assert post_json(client.__class__(REMOTE_ADDR="10.9.9.9"), url, {"code": clinic.code}).status_code == 200
+    # After a minute the address may try again; the next block lasts twice as long.
+    now[0] += 61
+    for _ in range(settings.ACCESS_CODE_LIMIT_PER_ADDRESS):
+        post_json(client, url, {"code": "ACDEF-34679"})
+    now[0] += 61
+    assert post_json(client, url, {"code": clinic.code}).status_code == 429
+    now[0] += 60
+    assert post_json(client, url, {"code": clinic.code}).status_code == 200
 
 
-def test_guessing_is_rate_limited_globally(client, clinic, settings):
+def test_a_global_guessing_attack_slows_every_guess_but_never_refuses_the_right_code(client, clinic, settings):
+    from sprechzimmer import proofofwork
+
     settings.ACCESS_CODE_LIMIT_GLOBAL = 3
-    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        post_json(client.__class__(REMOTE_ADDR=address), reverse("api_patient_access"), {"code": "ACDEF-34679"})
-    response = post_json(client.__class__(REMOTE_ADDR="10.0.0.4"), reverse("api_patient_access"), {"code": clinic.code})
-    assert response.status_code == 429
+    settings.ACCESS_CODE_POW_BITS = 8
+    url = reverse("api_patient_access")
+    for n in range(5):  # wrong codes from many addresses: over the global limit
+        post_json(client.__class__(REMOTE_ADDR=f"10.0.0.{n}"), url, {"code": "ACDEF-34679"})
+    patient = client.__class__(REMOTE_ADDR="10.0.1.1")
+    asked = post_json(patient, url, {"code": clinic.code})
+    assert asked.status_code == 429 and asked.json()["bits"] >= 8
+    challenge = asked.json()["challenge"]
+    wrong_nonce = next(str(n) for n in range(10_000)
+                       if proofofwork.leading_zero_bits(__import__("hashlib").sha256(f"{challenge}:{n}".encode()).digest()) == 0)
+    assert post_json(patient, url, {"code": clinic.code, "proof": {"challenge": challenge, "nonce": wrong_nonce}}
+                     ).status_code == 429
+    proof = {"challenge": challenge, "nonce": proofofwork.solve(challenge, asked.json()["bits"])}
+    assert post_json(patient, url, {"code": clinic.code, "proof": proof}).status_code == 200
+    # A challenge counts once; a forged one not at all.
+    assert post_json(patient, url, {"code": clinic.code, "proof": proof}).status_code == 429
+    forged = {"challenge": challenge.replace(challenge[-3:], "abc"), "nonce": proof["nonce"]}
+    assert post_json(patient, url, {"code": clinic.code, "proof": forged}).status_code == 429
+    # A guess with a valid proof is still checked, and counts.
+    asked = post_json(patient, url, {"code": "ACDEF-34679"}).json()
+    guess = {"challenge": asked["challenge"], "nonce": proofofwork.solve(asked["challenge"], asked["bits"])}
+    assert post_json(patient, url, {"code": "ACDEF-34679", "proof": guess}).status_code == 403
+
+
+def test_proof_of_work_difficulty_rises_with_the_attack(settings):
+    from sprechzimmer import proofofwork, ratelimit
+
+    settings.ACCESS_CODE_LIMIT_GLOBAL = 10
+    settings.ACCESS_CODE_POW_BITS = 16
+    assert proofofwork.required_bits() == 0
+    for _ in range(11):
+        proofofwork.count_failure()
+    assert proofofwork.required_bits() == 18  # just over the limit: base + 2
+    for _ in range(29):
+        proofofwork.count_failure()
+    assert proofofwork.required_bits() == 20  # 4x the limit: base + 4
+    assert ratelimit.current(proofofwork.FAILURES, "*", 60) == 40
 
 
 def test_consent_needs_a_valid_token_and_the_current_text(client, clinic):

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from sprechzimmer.video.domain import (
-    BERLIN, CODE_ALPHABET, CODE_BITS, code_digest, code_window, expected_years_to_guess, new_access_code,
+    BERLIN, CODE_ALPHABET, CODE_BITS, code_digest, code_window, expected_years_to_guess, guesses_per_address_per_day, new_access_code,
     normalise_code,
 )
 
@@ -37,5 +37,8 @@ def test_window_opens_30_minutes_before_and_closes_at_midnight_berlin():
 
 def test_guessing_takes_years_at_the_default_limits():
     # 10 000 codes valid at once across the instance, 300 guesses a minute overall.
-    assert expected_years_to_guess(10_000, 300) > 20
-    assert expected_years_to_guess(100_000, 300) > 2
+    # The table of docs/signalling.md: years even for a botnet against a busy instance.
+    assert guesses_per_address_per_day() == 110
+    assert expected_years_to_guess(1_000, 1_000) > 1_000
+    assert expected_years_to_guess(10_000, 10_000) > 10
+    assert expected_years_to_guess(10_000, 100_000) > 1

@@ -10,14 +10,19 @@ from django.http import Http404, JsonResponse
 from sprechzimmer.accounts.models import Device
 
 
+def is_practice_member(user) -> bool:
+    """An active member of a practice; KV staff (an organisation of kind KV) have duty pages only."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.organisation_id is not None
+                and not user.organisation.is_kv)
+
+
+def device_approved(user, device) -> bool:
+    """The device is this user's and approved: the one device check of HTTP views and websockets."""
+    return device is not None and device.user_id == user.pk and device.status == Device.Status.APPROVED
+
+
 def _approved_member(request) -> bool:
-    device = getattr(request, "device", None)
-    return (
-        request.user.organisation_id is not None
-        and not request.user.organisation.is_kv  # KV staff have duty pages only
-        and device is not None
-        and device.status == Device.Status.APPROVED
-    )
+    return is_practice_member(request.user) and device_approved(request.user, getattr(request, "device", None))
 
 
 def member_required(view):

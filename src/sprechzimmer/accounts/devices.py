@@ -44,7 +44,10 @@ def device_for_login(user: User, token: str, user_agent: str) -> Device:
     device = Device.objects.filter(user=user, token_hash=token_digest(token)).first()
     if device is not None:
         return device
-    needs_approval = bool(user.organisation and user.organisation.require_device_approval and not user.is_main_user)
+    # A member whose device was revoked needs approval for new devices even where the practice does
+    # not ask for it, or revoking would mean nothing: a fresh cookie would be a fresh device.
+    practice_asks = bool(user.organisation and user.organisation.require_device_approval)
+    needs_approval = (practice_asks or user.new_devices_need_approval) and not user.is_main_user
     return Device.objects.create(
         user=user,
         token_hash=token_digest(token),
@@ -58,3 +61,28 @@ def touch(device: Device) -> None:
     if now - device.last_seen_at >= LAST_SEEN_RESOLUTION:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now
+
+
+def member_group(user_id: int) -> str:
+    return f"member.{user_id}"
+
+
+def device_group(device_id: int) -> str:
+    return f"device.{device_id}"
+
+
+def end_live_connections(*, device_ids=(), user_ids=()) -> None:
+    """Closes every open websocket of these devices or members at once (a revoked device, a
+    deactivated member), after the change is committed (the consumers check the database too)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.db import transaction
+
+    groups = [device_group(d) for d in device_ids] + [member_group(u) for u in user_ids]
+
+    def send():
+        layer = get_channel_layer()
+        for group in groups:
+            async_to_sync(layer.group_send)(group, {"type": "access.revoked"})
+
+    transaction.on_commit(send)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: The 17 Kassenärztliche Vereinigungen by the region code in digits 1–2 of a BSNR.
+#: The 17 Kassenärztliche Vereinigungen by their Landesstelle code.
 KV_BY_CODE: dict[str, str] = {
     "01": "KV Schleswig-Holstein",
     "02": "KV Hamburg",
@@ -28,6 +28,40 @@ KV_BY_CODE: dict[str, str] = {
     "98": "KV Sachsen",
 }
 
+
+def _districts(kv: str, *codes: int) -> dict[str, str]:
+    return {f"{code:02d}": kv for code in codes}
+
+
+#: Digits 1–2 of a BSNR name the KV-Bezirk, which belongs to one of the 17 KVs. Source: the key
+#: table "KV-Bezirk" (GKV-Spitzenverband, Technische Anlage zur Datenübermittlung, Anhang
+#: Kostenträgerdatei, Schlüssel 8.7), the Landesstellen codes of the KBV's KVDT
+#: Datensatzbeschreibung (field 0201), and the KV mergers of 2005: Koblenz, Rheinhessen, Pfalz and
+#: Trier became KV Rheinland-Pfalz (51), Nordbaden, Südbaden, Nord- and Südwürttemberg with their
+#: Abrechnungsstellen became KV Baden-Württemberg (52). Real BSNRs keep their Bezirk codes, e.g.
+#: 27… (Köln, KV Nordrhein) or 13… (Osnabrück, KV Niedersachsen).
+KV_CODE_BY_DISTRICT: dict[str, str] = {
+    **_districts("01", 1), **_districts("02", 2), **_districts("03", 3),
+    **_districts("17", 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17),
+    **_districts("20", 18, 19, 20),
+    **_districts("38", 21, 24, 25, 27, 28, 31, 37, 38),
+    **_districts("46", 39, 40, 41, 42, 43, 44, 45, 46),
+    **_districts("51", 47, 48, 49, 50, 51),
+    **_districts("52", 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62),
+    **_districts("71", 63, 64, 65, 66, 67, 68, 69, 70, 71),
+    **_districts("72", 72), **_districts("73", 73), **_districts("78", 78),
+    **_districts("83", 79, 80, 81, 83),
+    **_districts("88", 85, 86, 87, 88),
+    **_districts("93", 89, 90, 91, 93),
+    **_districts("98", 94, 95, 96, 98),
+}
+
+
+def kv_code_of_bsnr(bsnr: str) -> str | None:
+    """The Landesstelle code of the KV a BSNR belongs to, or None if digits 1–2 are no KV-Bezirk."""
+    return KV_CODE_BY_DISTRICT.get((bsnr or "")[:2])
+
+
 LANR_WEIGHTS = (4, 9, 4, 9, 4, 9)
 LANR_PLACEHOLDER = "999999900"  # "no LANR yet"
 LANR_OBSOLETE = "888888800"
@@ -43,13 +77,14 @@ class IdentifierError(ValueError):
 
 @dataclass(frozen=True)
 class Bsnr:
-    """Betriebsstättennummer: 9 digits, the first two name the KV region."""
+    """Betriebsstättennummer: 9 digits, the first two name the KV-Bezirk (and so the KV)."""
 
     value: str
 
     @property
     def kv_code(self) -> str:
-        return self.value[:2]
+        """The Landesstelle code of the KV (a parsed BSNR always has one)."""
+        return KV_CODE_BY_DISTRICT[self.value[:2]]
 
     @property
     def kv_name(self) -> str:
@@ -60,10 +95,11 @@ def parse_bsnr(raw: str) -> Bsnr:
     value = (raw or "").strip().replace(" ", "")
     if len(value) != 9 or not value.isdigit():
         raise IdentifierError("Die BSNR besteht aus genau 9 Ziffern.")
-    if value[:2] not in KV_BY_CODE:
+    if value[:2] not in KV_CODE_BY_DISTRICT:
         raise IdentifierError(
             f"Die BSNR beginnt mit {value[:2]}; das ist keine KV-Kennung. "
-            "Die ersten beiden Ziffern nennen Ihre KV (z. B. 52 für Baden-Württemberg)."
+            "Die ersten beiden Ziffern nennen den KV-Bezirk Ihrer Praxis (z. B. 52 für Baden-Württemberg, "
+            "27 für Köln in der KV Nordrhein)."
         )
     return Bsnr(value)
 

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
-from allauth.account.forms import ChangePasswordForm, ResetPasswordKeyForm, SignupForm
+from allauth.account.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ReauthenticateForm,
+    ResetPasswordKeyForm,
+    SetPasswordForm,
+    SignupForm,
+)
 from django import forms
 from django.db import IntegrityError, transaction
 
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.domain import IdentifierError, parse_bsnr, parse_lanr
 from sprechzimmer.accounts.models import Organisation, User
+from sprechzimmer.accounts.widgets import DerivedSecretFieldsMixin, DerivedSecretInput
 
 
 def _clean_identifier(parse, value):
@@ -81,7 +89,7 @@ class KeyFieldsMixin:
                     self.add_error(name if name in self.fields else None, exc)
 
 
-class PracticeSignupForm(KeyFieldsMixin, PracticeDetailsForm, SignupForm):
+class PracticeSignupForm(DerivedSecretFieldsMixin, KeyFieldsMixin, PracticeDetailsForm, SignupForm):
     """Sign-up of a practice and its main user (Hauptnutzer)."""
 
     key_fields = ("public_key", "wrapped_private_key", "wrapped_practice_key", "recovery_wrapped_key")
@@ -120,7 +128,7 @@ class PracticeSignupForm(KeyFieldsMixin, PracticeDetailsForm, SignupForm):
         user.save()
 
 
-class KeyedChangePasswordForm(KeyFieldsMixin, ChangePasswordForm):
+class KeyedChangePasswordForm(DerivedSecretFieldsMixin, KeyFieldsMixin, ChangePasswordForm):
     """Password change: the browser re-wraps the private key under the new password in the same step."""
 
     key_fields = ("wrapped_private_key",)
@@ -136,7 +144,7 @@ class KeyedChangePasswordForm(KeyFieldsMixin, ChangePasswordForm):
             super().save()
 
 
-class KeyedResetPasswordKeyForm(KeyFieldsMixin, ResetPasswordKeyForm):
+class KeyedResetPasswordKeyForm(DerivedSecretFieldsMixin, KeyFieldsMixin, ResetPasswordKeyForm):
     """Password reset: the old private key is lost, so the browser makes a new key pair.
 
     With the practice's recovery key the browser re-wraps the practice key at once; without it the
@@ -177,7 +185,8 @@ class AcceptInvitationForm(KeyFieldsMixin, forms.Form):
 
     key_fields = ("public_key", "wrapped_private_key")
     full_name = forms.CharField(label="Ihr Name", max_length=200)
-    password = forms.CharField(widget=forms.PasswordInput, label="Passwort")
+    password = forms.CharField(widget=DerivedSecretInput(attrs={"autocomplete": "new-password"}), label="Passwort",
+                               strip=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,6 +198,19 @@ class AcceptInvitationForm(KeyFieldsMixin, forms.Form):
         value = self.cleaned_data["password"]
         validate_password(value)
         return value
+
+
+class DerivedLoginForm(DerivedSecretFieldsMixin, LoginForm):
+    """allauth's login; the password field carries the derived secret."""
+
+
+class DerivedReauthenticateForm(DerivedSecretFieldsMixin, ReauthenticateForm):
+    """allauth's reauthentication (before adding a second factor, …)."""
+
+
+class DerivedSetPasswordForm(DerivedSecretFieldsMixin, SetPasswordForm):
+    """allauth's "set a password" page; nobody reaches it (logins need a password), but if it is
+    ever shown, it must not send a typed password either."""
 
 
 class PracticeSettingsForm(forms.ModelForm):

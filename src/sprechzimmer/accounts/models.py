@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
-from sprechzimmer.accounts.domain import KV_BY_CODE
+from sprechzimmer.accounts.domain import KV_BY_CODE, kv_code_of_bsnr
 
 
 def token_digest(token: str) -> str:
@@ -49,8 +49,8 @@ class Organisation(models.Model):
 
     @property
     def kv_name(self) -> str:
-        code = self.bsnr[2:4] if self.kind == self.Kind.KV else self.bsnr[:2]
-        return KV_BY_CODE.get(code, "")
+        code = self.bsnr[2:4] if self.kind == self.Kind.KV else kv_code_of_bsnr(self.bsnr)
+        return KV_BY_CODE.get(code or "", "")
 
     @property
     def is_kv(self) -> bool:
@@ -89,6 +89,9 @@ class User(AbstractUser):
     role = models.CharField("Rolle", max_length=10, choices=Role.choices, default=Role.DOCTOR)
     is_main_user = models.BooleanField("Hauptnutzer", default=False)
     lanr = models.CharField("LANR", max_length=9, blank=True)
+    # Set when the main user revokes one of this member's devices: new devices then wait for approval
+    # even if the practice does not ask for it, until the main user lifts it (docs/e2ee.md).
+    new_devices_need_approval = models.BooleanField("Neue Endgeräte brauchen Freigabe", default=False)
 
     # Key material, all produced in the browser (docs/e2ee.md). The server cannot use any of it.
     public_key = models.TextField(blank=True)  # ECDH P-256, SPKI, base64url

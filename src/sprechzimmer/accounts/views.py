@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import ratelimit
-from sprechzimmer.accounts import keyblobs
+from sprechzimmer.accounts import devices, keyblobs
 from sprechzimmer.accounts.access import json_error, main_user_required, member_required
-from sprechzimmer.accounts.domain import KV_BY_CODE
+from sprechzimmer.accounts.domain import KV_BY_CODE, KV_CODE_BY_DISTRICT
 from sprechzimmer.accounts.forms import (
     AcceptInvitationForm,
     InvitationForm,
@@ -62,7 +62,8 @@ def signup_check(request):
 
 
 def kv_codes(request):
-    return JsonResponse(KV_BY_CODE)
+    """The KV of every KV-Bezirk code (digits 1–2 of a BSNR), for the sign-up form's hint."""
+    return JsonResponse({district: KV_BY_CODE[kv] for district, kv in KV_CODE_BY_DISTRICT.items()})
 
 
 def dashboard(request):
@@ -171,10 +172,12 @@ def member_set_active(request, pk):
         member.is_active = activate
         member.save(update_fields=["is_active"])
         if not activate:
-            # Ends the member's sessions at once: their devices are no longer accepted.
+            # Ends the member's sessions at once: their devices are no longer accepted, and their open
+            # websockets (waiting room, call) are closed.
             member.devices.exclude(status=Device.Status.REVOKED).update(
                 status=Device.Status.REVOKED, revoked_at=timezone.now()
             )
+            devices.end_live_connections(user_ids=[member.pk])
     messages.success(
         request, f"{member} wurde {'wieder aktiviert' if activate else 'deaktiviert; alle Sitzungen sind beendet'}."
     )
@@ -238,10 +241,11 @@ def device_list(request):
         queryset = Device.objects.filter(user__organisation=organisation)
     else:
         queryset = Device.objects.filter(user=request.user)
+    held = organisation.members.filter(new_devices_need_approval=True, is_active=True) if request.user.is_main_user else []
     return render(
         request,
         "accounts/devices.html",
-        {"devices": queryset.select_related("user"), "current_device": request.device},
+        {"devices": queryset.select_related("user"), "current_device": request.device, "held_members": held},
     )
 
 
@@ -253,10 +257,35 @@ def _device_of_practice(request, pk) -> Device:
 @require_POST
 def device_revoke(request, pk):
     device = _device_of_practice(request, pk)
-    device.status = Device.Status.REVOKED
-    device.revoked_at = timezone.now()
-    device.save(update_fields=["status", "revoked_at"])
-    messages.success(request, f"Das Endgerät „{device.name}“ von {device.user} ist gesperrt; seine Sitzung ist beendet.")
+    if device == request.device:
+        messages.error(request, "Das Gerät, mit dem Sie gerade arbeiten, können Sie nicht sperren.")
+        return redirect("devices")
+    with transaction.atomic():
+        device.status = Device.Status.REVOKED
+        device.revoked_at = timezone.now()
+        device.save(update_fields=["status", "revoked_at"])
+        owner = device.user
+        if not owner.is_main_user and not owner.new_devices_need_approval:
+            # Otherwise a fresh cookie would simply be a fresh, approved device.
+            owner.new_devices_need_approval = True
+            owner.save(update_fields=["new_devices_need_approval"])
+        devices.end_live_connections(device_ids=[device.pk])
+    text = f"Das Endgerät „{device.name}“ von {owner} ist gesperrt; seine Sitzung und Verbindungen sind beendet."
+    if not owner.is_main_user:
+        text += f" Neue Endgeräte von {owner} müssen Sie ab jetzt freigeben."
+    messages.success(request, text)
+    return redirect("devices")
+
+
+@main_user_required
+@require_POST
+def member_device_approval(request, pk):
+    """Lifts the approval duty for new devices that revoking one of the member's devices set."""
+    member = get_object_or_404(User, pk=pk, organisation=request.user.organisation)
+    member.new_devices_need_approval = False
+    member.save(update_fields=["new_devices_need_approval"])
+    messages.success(request, f"Neue Endgeräte von {member} brauchen keine Freigabe mehr"
+                              f"{' (außer die Praxis verlangt sie für alle)' if request.user.organisation.require_device_approval else ''}.")
     return redirect("devices")
 
 

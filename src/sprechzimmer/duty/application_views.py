@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
+
+from sprechzimmer import ratelimit
 
 from sprechzimmer.duty import applications, documents
 from sprechzimmer.duty.domain.cooperation import ANLAGEN
 from sprechzimmer.duty.forms import ApplicationFactsForm, ApplicationReviewForm, ApplicationStartForm
 from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication
 from sprechzimmer.duty.services import DutyError
+from sprechzimmer.duty.uploads import ApplicationUploadHandler
 from sprechzimmer.duty.views import kv_staff_required
-from sprechzimmer.ratelimit import allow
 
 Status = CooperationApplication.Status
 
@@ -22,7 +26,7 @@ Status = CooperationApplication.Status
 def start(request):
     form = ApplicationStartForm(request.POST or None)
     if request.method == "POST":
-        if not allow(request, "coop-start", per_address=(10, 3600)):
+        if not ratelimit.allow(request, "coop-start", per_address=(10, 3600)):
             form.add_error(None, "Zu viele neue Anträge von dieser Adresse. Bitte versuchen Sie es später erneut.")
         elif form.is_valid():
             data = form.cleaned_data
@@ -50,28 +54,59 @@ def _uploads(request) -> list[tuple[str, str, object]]:
     return files
 
 
+def _limits() -> dict:
+    request_budget = settings.REQUEST_MAX_BYTES - 64 * 1024  # room for the form fields
+    return {"file": settings.DUTY_DOCUMENT_MAX_BYTES, "file_mb": documents.megabytes(settings.DUTY_DOCUMENT_MAX_BYTES),
+            "files": settings.DUTY_UPLOAD_FILES_PER_REQUEST, "request": request_budget}
+
+
 def _page(request, application, form, status=200, template="duty/application.html", **extra):
     docs = application.documents.all()
-    return render(request, template, {"application": application, "form": form, "docs": docs,
+    return render(request, template, {"application": application, "form": form, "docs": docs, "limits": _limits(),
                                       "missing": applications.missing(application), "anlagen": ANLAGEN.items(),
                                       "open": application.status in (Status.DRAFT, Status.SUBMITTED), **extra},
                   status=status)
 
 
+@csrf_exempt
 def application(request, token):
+    # Our upload handler must be in place before anything reads the body; Django's CSRF check
+    # reads it, so the check runs inside (csrf_protect) instead of in the middleware.
+    request.upload_handlers = [ApplicationUploadHandler(request)]
+    return _application_view(request, token)
+
+
+def _upload_budget() -> ratelimit.Backoff:
+    """Bytes of documents per client address and hour; beyond it the address waits (with backoff)."""
+    return ratelimit.Backoff("coop-upload-bytes", settings.DUTY_UPLOAD_BYTES_PER_HOUR, 3600)
+
+
+@csrf_protect
+def _application_view(request, token):
     app = _application(token)
     if request.method != "POST":
         return _page(request, app, ApplicationFactsForm(instance=app), token=token)
+    address = ratelimit.request_key(request)
+    if _upload_budget().blocked_for(address):
+        messages.error(request, "Von diesem Internetanschluss wurden in der letzten Stunde sehr viele Dokumente "
+                                "hochgeladen. Bitte versuchen Sie es später erneut.")
+        return redirect("coop_application", token)
     if app.status not in (Status.DRAFT, Status.SUBMITTED):
         messages.error(request, "Über diesen Antrag ist bereits entschieden; er lässt sich nicht mehr ändern.")
         return redirect("coop_application", token)
     form = ApplicationFactsForm(request.POST, instance=app)
     if not form.is_valid():
         return _page(request, app, form, status=400, token=token)
+    uploads = _uploads(request)
+    received = sum(uploaded.size for _, _, uploaded in uploads)
+    if received:
+        _upload_budget().failed(address, received)
     try:
+        if request.upload_refusals:
+            raise documents.DocumentError(" ".join(request.upload_refusals))
         with transaction.atomic():
             form.save()
-            stored = applications.add_documents(app, _uploads(request))
+            stored = applications.add_documents(app, uploads)
             if request.POST.get("submit"):
                 applications.submit(app)
     except (documents.DocumentError, DutyError) as error:
@@ -86,8 +121,9 @@ def application(request, token):
     return redirect("coop_application", token)
 
 
-def _download(doc: ApplicationDocument) -> HttpResponse:
-    response = HttpResponse(applications.read_document(doc), content_type=doc.content_type)
+def _download(doc: ApplicationDocument) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(applications.read_document(doc), content_type=doc.content_type)
+    response["Content-Length"] = str(doc.size)
     response["Content-Disposition"] = f'attachment; filename="anlage-{doc.anlage}-{doc.pk}.{doc.content_type.split("/")[1]}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -16,6 +16,7 @@ from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,25 +84,47 @@ def missing(app: CooperationApplication) -> list[cooperation.Missing]:
 
 def add_documents(app: CooperationApplication, files: list[tuple[str, str, object]]) -> int:
     """Stores (anlage, label, uploaded file) after every file passed the checks; one bad file and
-    none is stored (DocumentError names it)."""
+    none is stored (DocumentError names it). Files are encrypted to disk in chunks (documents.py)."""
     if app.status not in (Status.DRAFT, Status.SUBMITTED):
         raise DutyError("Über diesen Antrag ist bereits entschieden.")
     checked = []
     for anlage, label, uploaded in files:
         if anlage not in cooperation.ANLAGEN:
             raise documents.DocumentError("Unbekannte Anlage.")
-        data, content_type = documents.check(uploaded)
-        checked.append((anlage, label, uploaded.name[:200], content_type, data))
+        checked.append((anlage, label, uploaded, documents.check(uploaded)))
+    if not checked:
+        return 0
     with transaction.atomic():
-        for anlage, label, name, content_type, data in checked:
-            ApplicationDocument.objects.create(application=app, anlage=anlage, label=label[:200], filename=name,
-                                               content_type=content_type, size=len(data),
-                                               ciphertext=documents.seal(data, app.pk, anlage))
+        # Locked, so that two requests at once cannot both stay under the limits.
+        CooperationApplication.objects.select_for_update().get(pk=app.pk)
+        held = app.documents.aggregate(count=Count("pk"), size=Sum("size"))
+        count, size = held["count"] + len(checked), (held["size"] or 0) + sum(u.size for _, _, u, _ in checked)
+        if count > settings.DUTY_APPLICATION_MAX_FILES:
+            raise documents.DocumentError(
+                f"Ein Antrag kann höchstens {settings.DUTY_APPLICATION_MAX_FILES} Dokumente haben; es wären {count}. "
+                "Bitte fassen Sie mehrseitige Nachweise in einem PDF zusammen.")
+        if size > settings.DUTY_APPLICATION_MAX_BYTES:
+            raise documents.DocumentError(
+                f"Die Dokumente eines Antrags dürfen zusammen höchstens "
+                f"{documents.megabytes(settings.DUTY_APPLICATION_MAX_BYTES)} groß sein.")
+        written = []
+        try:
+            for anlage, label, uploaded, content_type in checked:
+                stored = documents.store(uploaded, app.pk, anlage)
+                written.append(stored)
+                ApplicationDocument.objects.create(application=app, anlage=anlage, label=label[:200],
+                                                   filename=uploaded.name[:200], content_type=content_type,
+                                                   size=uploaded.size, stored_name=stored)
+        except BaseException:
+            for stored in written:
+                documents.delete(stored)
+            raise
     return len(checked)
 
 
-def read_document(doc: ApplicationDocument) -> bytes:
-    return documents.unseal(doc.ciphertext, doc.application_id, doc.anlage)
+def read_document(doc: ApplicationDocument):
+    """The document's bytes as an iterator of verified chunks."""
+    return documents.read(doc.stored_name, doc.application_id, doc.anlage)
 
 
 def submit(app: CooperationApplication) -> None:

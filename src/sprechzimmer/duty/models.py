@@ -11,7 +11,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from sprechzimmer.accounts.models import Organisation
@@ -280,7 +282,7 @@ class CooperationApplication(models.Model):
 
 
 class ApplicationDocument(models.Model):
-    """One uploaded Anlage, encrypted at rest (AES-GCM, key from DOCUMENT_KEY; docs/duty.md)."""
+    """One uploaded Anlage, encrypted at rest in DOCUMENTS_DIR (duty/documents.py)."""
 
     application = models.ForeignKey(CooperationApplication, on_delete=models.CASCADE, related_name="documents")
     anlage = models.CharField(max_length=20)  # key of cooperation.ANLAGEN
@@ -288,7 +290,7 @@ class ApplicationDocument(models.Model):
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=50)
     size = models.PositiveIntegerField()
-    ciphertext = models.BinaryField()
+    stored_name = models.CharField(max_length=100)  # relative to DOCUMENTS_DIR
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -363,3 +365,12 @@ class DutyTerms(models.Model):
     class Meta:
         ordering = ["valid_from"]
         constraints = [models.UniqueConstraint(fields=["kv", "valid_from"], name="one_terms_per_kv_and_day")]
+
+
+@receiver(post_delete, sender=ApplicationDocument)
+def _delete_document_file(sender, instance, **kwargs):
+    """A deleted document's encrypted file goes too, once the deletion is committed."""
+    from sprechzimmer.duty import documents
+
+    stored = instance.stored_name
+    transaction.on_commit(lambda: documents.delete(stored))

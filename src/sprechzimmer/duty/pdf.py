@@ -7,9 +7,9 @@ import io
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import SimpleDocTemplate, Spacer
 
-from sprechzimmer.pdftable import grid_table
+from sprechzimmer.pdf import bold, grid_table, para
 
 from sprechzimmer.billing.domain.report import euro_text
 from sprechzimmer.duty.domain.pay import MonthlyStatement
@@ -28,27 +28,28 @@ def render(doctor, kv_name: str, statement: MonthlyStatement) -> tuple[str, str,
     label = month_label(statement.year, statement.month)
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"Vergütungsabrechnung {label}", author=kv_name)
-    story = [Paragraph(f"Vergütungsabrechnung Bereitschaftsdienst – {label}", styles["Title"]),
-             Paragraph(f"{doctor} · LANR {doctor.lanr} · Kooperationsarzt der {kv_name}", styles["BodyText"]),
-             Paragraph(f"Auszahlung am {statement.pay_date:%d.%m.%Y}", styles["BodyText"]), Spacer(1, 5 * mm)]
+    body = styles["BodyText"]
+    story = [para(styles["Title"], f"Vergütungsabrechnung Bereitschaftsdienst – {label}"),
+             para(body, f"{doctor} · LANR {doctor.lanr} · Kooperationsarzt der {kv_name}"),
+             para(body, f"Auszahlung am {statement.pay_date:%d.%m.%Y}"), Spacer(1, 5 * mm)]
     rows = [["Datum", "Beginn", "Dienstart", "Ort", "Stunden", "Satz", "Betrag"]]
     for line in statement.lines:
         duty = line.duty
-        rows.append([f"{duty.start:%d.%m.%Y}", f"{duty.start:%H:%M}", duty.duty_type, Paragraph(duty.place, styles["BodyText"]),
+        rows.append([f"{duty.start:%d.%m.%Y}", f"{duty.start:%H:%M}", duty.duty_type, para(body, duty.place),
                      f"{duty.hours.normalize():f}".replace(".", ","), euro_text(line.rate), euro_text(line.amount)])
     rows.append(["", "", "", "Summe", f"{statement.hours.normalize():f}".replace(".", ","), "", euro_text(statement.gross)])
     story.append(_grid(rows, [22 * mm, 16 * mm, 24 * mm, 50 * mm, 17 * mm, 20 * mm, 25 * mm]))
     if statement.missed:
-        story += [Spacer(1, 4 * mm), Paragraph("Abzüge", styles["Heading3"])]
+        story += [Spacer(1, 4 * mm), para(styles["Heading3"], "Abzüge")]
         missed = [["Datum", "Ort", "Grund", "Betrag"]]
         for item, fee in statement.missed:
-            missed.append([f"{item.day:%d.%m.%Y}", Paragraph(item.place, styles["BodyText"]),
+            missed.append([f"{item.day:%d.%m.%Y}", para(body, item.place),
                            "Nichtantritt ohne Vertretung (Aufwendungsersatz)", "−" + euro_text(fee)])
         story.append(_grid(missed, [22 * mm, 50 * mm, 80 * mm, 25 * mm]))
     story += [Spacer(1, 5 * mm),
-              Paragraph(f"Bruttovergütung {euro_text(statement.gross)} · Abzüge {euro_text(statement.deductions)} · "
-                        f"<b>Auszahlungsbetrag {euro_text(statement.payout)}</b>", styles["BodyText"]),
-              Spacer(1, 3 * mm), Paragraph(statement.note, styles["BodyText"])]
+              para(body, f"Bruttovergütung {euro_text(statement.gross)} · Abzüge {euro_text(statement.deductions)} · ",
+                   bold(f"Auszahlungsbetrag {euro_text(statement.payout)}")),
+              Spacer(1, 3 * mm), para(body, statement.note)]
     doc.build(story)
     return f"abrechnung-{statement.year}-{statement.month:02d}.pdf", "application/pdf", buffer.getvalue()
 

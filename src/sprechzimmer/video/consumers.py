@@ -10,7 +10,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from sprechzimmer.accounts import devices
-from sprechzimmer.accounts.models import Device
+from sprechzimmer.accounts.access import device_approved, is_practice_member
+from sprechzimmer.accounts.models import Device, User
 from sprechzimmer.video import seats, services
 from sprechzimmer.video.ice import ice_servers
 from sprechzimmer.video.models import Appointment
@@ -30,6 +31,8 @@ REFUSALS = {
                  "Personen teilnehmen.",
     "doctor-present": "Diese Videosprechstunde ist bereits bei einer Kollegin oder einem Kollegen geöffnet.",
     "replaced": "Die Videosprechstunde wurde in einem anderen Fenster geöffnet.",
+    "revoked": "Dieses Endgerät oder Ihr Zugang wurde gesperrt. Bitte wenden Sie sich an den Hauptnutzer Ihrer "
+               "Praxis.",
 }
 
 
@@ -183,39 +186,71 @@ class PatientConsumer(SignallingConsumer):
         await self.tell_practice()
 
 
-def _approved_member(scope):
-    """The connecting user if a practice member on an approved device with a second factor (the HTTP
-    access rules, for websockets); otherwise None."""
+def _approved_member(scope) -> tuple | None:
+    """(user, device) if the connecting user is an active practice member (not KV staff) on an
+    approved device with a second factor — the HTTP access rules (accounts/access.py) for
+    websockets; otherwise None. Read fresh from the database on every call."""
     user = scope.get("user")
-    if user is None or not user.is_authenticated or user.organisation_id is None or not is_mfa_enabled(user):
+    if user is None or not user.is_authenticated:
         return None
-    device_id = scope["session"].get(devices.SESSION_KEY)
-    if not Device.objects.filter(pk=device_id, user=user, status=Device.Status.APPROVED).exists():
+    user = User.objects.select_related("organisation").filter(pk=user.pk).first()
+    if not is_practice_member(user) or not is_mfa_enabled(user):
         return None
-    return user
+    device = Device.objects.filter(pk=scope["session"].get(devices.SESSION_KEY)).first()
+    return (user, device) if device_approved(user, device) else None
 
 
 @database_sync_to_async
-def _member_appointment(scope, appointment_id: int) -> Appointment | None:
-    """The appointment, if it belongs to the practice of an approved member."""
-    user = _approved_member(scope)
-    if user is None:
+def _member_appointment(scope, appointment_id: int) -> tuple | None:
+    """(appointment, user, device), if the appointment belongs to the practice of an approved member."""
+    member = _approved_member(scope)
+    if member is None:
         return None
-    return Appointment.objects.filter(pk=appointment_id, organisation_id=user.organisation_id).first()
+    user, device = member
+    appointment = Appointment.objects.filter(pk=appointment_id, organisation_id=user.organisation_id).first()
+    return (appointment, user, device) if appointment else None
 
 
-class DoctorConsumer(SignallingConsumer):
+class MemberConnection:
+    """What a member's websocket shares: it joins its device's and its member's group, so that
+    revoking the device or deactivating the member closes it at once (accounts/devices.py), and it
+    checks again on every heartbeat in case such a message was lost."""
+
+    member_groups: list[str] = []
+
+    async def join_member_groups(self, user, device) -> None:
+        self.member_groups = [devices.device_group(device.pk), devices.member_group(user.pk)]
+        for group in self.member_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave_member_groups(self) -> None:
+        for group in self.member_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def still_allowed(self) -> bool:
+        return await database_sync_to_async(_approved_member)(self.scope) is not None
+
+    async def access_revoked(self, event):
+        # Give up the seat now, not when the browser acknowledges the close.
+        await self.disconnect(CLOSE_REFUSED)
+        await self.send_json({"type": "refused", "reason": "revoked", "message": REFUSALS["revoked"]})
+        await self.close(CLOSE_REFUSED)
+
+
+class DoctorConsumer(MemberConnection, SignallingConsumer):
     """The practice's seat in one appointment's room: sees the waiting patient, admits, calls."""
 
     role = "doctor"
 
     async def connect(self):
         await self.accept()
-        appointment = await _member_appointment(self.scope, self.scope["url_route"]["kwargs"]["appointment_id"])
-        if appointment is None:
+        found = await _member_appointment(self.scope, self.scope["url_route"]["kwargs"]["appointment_id"])
+        if found is None:
             await self.send_json({"type": "refused", "reason": "not-found",
                                   "message": "Diesen Termin gibt es nicht in Ihrer Praxis."})
             return await self.close(CLOSE_NOT_FOUND)
+        appointment, user, device = found
+        await self.join_member_groups(user, device)
         ok, replaced = await database_sync_to_async(seats.take_doctor_seat)(
             appointment.pk, self.channel_name, self.scope["user"].pk)
         if not ok:
@@ -240,6 +275,8 @@ class DoctorConsumer(SignallingConsumer):
             await self.channel_layer.group_send(room_group(self.appointment_id), {"type": "room.ended"})
             await self.tell_practice()
         elif kind == "ping":
+            if not await self.still_allowed():
+                return await self.access_revoked({})
             await self.heartbeat()
             await self.send_json({"type": "pong"})
 
@@ -266,18 +303,21 @@ class DoctorConsumer(SignallingConsumer):
             await self.send_json({"type": "peer-left"})
 
     async def disconnect(self, code):
+        await self.leave_member_groups()
         if await self.leave_room():
             await self.tell_practice()
 
 
-class PracticeConsumer(AsyncJsonWebsocketConsumer):
+class PracticeConsumer(MemberConnection, AsyncJsonWebsocketConsumer):
     """Live changes of the practice's appointments (who is waiting) for the calendar."""
 
     async def connect(self):
         await self.accept()
-        user = await database_sync_to_async(_approved_member)(self.scope)
-        if user is None:
+        member = await database_sync_to_async(_approved_member)(self.scope)
+        if member is None:
             return await self.close(CLOSE_NOT_FOUND)
+        user, device = member
+        await self.join_member_groups(user, device)
         self.group = practice_group(user.organisation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
 
@@ -285,5 +325,6 @@ class PracticeConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "appointment", "appointment": event["appointment"]})
 
     async def disconnect(self, code):
+        await self.leave_member_groups()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)

@@ -51,8 +51,20 @@ def code_window(start: datetime) -> tuple[datetime, datetime]:
     return start - EARLY_ENTRY, end_of_day
 
 
-def expected_years_to_guess(valid_codes: int, guesses_per_minute: int) -> float:
-    """Expected time for an attacker at the global rate limit to hit any one of the valid codes."""
+def guesses_per_address_per_day(attempts: int = 10, first_block_minutes: int = 1, max_block_minutes: int = 1440) -> int:
+    """Wrong codes one address can try in its first day under the backoff (docs/signalling.md):
+    ``attempts`` guesses, then a block that doubles each time, capped at a day."""
+    minutes, block, guesses = 0, first_block_minutes, 0
+    while minutes < 24 * 60:
+        guesses += attempts
+        minutes += block
+        block = min(block * 2, max_block_minutes)
+    return guesses
+
+
+def expected_years_to_guess(valid_codes: int, addresses: int, per_address_per_day: int | None = None) -> float:
+    """Expected time for an attacker with ``addresses`` client addresses to hit any valid code."""
+    per_day = per_address_per_day if per_address_per_day is not None else guesses_per_address_per_day()
     space = len(CODE_ALPHABET) ** CODE_LENGTH
-    minutes = space / max(valid_codes, 1) / guesses_per_minute
-    return minutes / (60 * 24 * 365.25)
+    days = space / max(valid_codes, 1) / (per_day * max(addresses, 1))
+    return days / 365.25

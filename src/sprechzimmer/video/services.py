@@ -24,18 +24,22 @@ def issue_code(appointment: Appointment) -> str:
     return code
 
 
+CODE_MALFORMED = "Der Zugangscode besteht aus 10 Zeichen, z. B. ACDEF-34679. Bitte prüfen Sie Ihre Eingabe."
+CODE_UNKNOWN = "Dieser Zugangscode ist nicht bekannt. Bitte prüfen Sie ihn oder fragen Sie Ihre Praxis."
+
+
 def appointment_for_code(text: str) -> tuple[Appointment | None, str]:
     """The appointment a typed code opens, or None with the German reason."""
     code = normalise_code(text)
     if code is None:
-        return None, "Der Zugangscode besteht aus 10 Zeichen, z. B. ACDEF-34679. Bitte prüfen Sie Ihre Eingabe."
+        return None, CODE_MALFORMED
     appointment = (
         Appointment.objects.select_related("organisation", "doctor")
         .filter(access_code_digest=code_digest(code, settings.SECRET_KEY))
         .first()
     )
     if appointment is None:
-        return None, "Dieser Zugangscode ist nicht bekannt. Bitte prüfen Sie ihn oder fragen Sie Ihre Praxis."
+        return None, CODE_UNKNOWN
     if appointment.status == Appointment.Status.CANCELLED:
         return None, "Dieser Termin wurde abgesagt. Bitte wenden Sie sich an Ihre Praxis."
     if not appointment.code_is_open():

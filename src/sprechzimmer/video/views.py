@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
-from sprechzimmer import ratelimit
+from sprechzimmer import proofofwork, ratelimit
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
@@ -228,24 +228,34 @@ def join(request):
                                                "consent_text": consent.TEXTS[consent.CURRENT_VERSION]})
 
 
-def _code_rate_limited(request) -> bool:
-    # Per address and across all addresses (docs/signalling.md has the arithmetic).
-    return not ratelimit.allow(request, "access-code",
-                               per_address=(settings.ACCESS_CODE_LIMIT_PER_ADDRESS, 60),
-                               overall=(settings.ACCESS_CODE_LIMIT_GLOBAL, 60))
+# Wrong codes per client address (docs/signalling.md): after ACCESS_CODE_LIMIT_PER_ADDRESS in a
+# minute the address waits a minute, each repeat within a day twice as long.
+def _code_failures() -> ratelimit.Backoff:
+    return ratelimit.Backoff("access-code", settings.ACCESS_CODE_LIMIT_PER_ADDRESS, 60)
 
 
 @require_POST
 def api_patient_access(request):
-    if _code_rate_limited(request):
-        return json_error("Zu viele Versuche mit falschen Zugangscodes. Bitte warten Sie einige Minuten und "
-                          "versuchen Sie es dann erneut.", 429)
+    address = ratelimit.request_key(request)
+    wait = _code_failures().blocked_for(address)
+    if wait:
+        return json_error("Zu viele falsche Zugangscodes von diesem Internetanschluss. Bitte versuchen Sie es "
+                          f"{ratelimit.wait_text(wait)} erneut.", 429)
     try:
         data = _body(request)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
+    bits = proofofwork.required_bits()
+    if bits and not proofofwork.verify(data.get("proof")):
+        # Under a guessing attack every attempt pays a little work in the browser; the right
+        # code is never refused for it.
+        return JsonResponse({"error": "Bitte einen Moment Geduld, Ihr Zugang wird geprüft.",
+                             **proofofwork.challenge(bits)}, status=429)
     appointment, reason = services.appointment_for_code(str(data.get("code") or ""))
     if appointment is None:
+        if reason in (services.CODE_UNKNOWN, services.CODE_MALFORMED):
+            _code_failures().failed(address)
+            proofofwork.count_failure()
         return json_error(reason, 403)
     if not appointment.organisation.public_key:
         return json_error("Die Praxis hat die Videosprechstunde noch nicht eingerichtet.", 409)

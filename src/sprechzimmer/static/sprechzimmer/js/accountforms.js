@@ -1,9 +1,10 @@
-// Hooks every form that carries a password so the typed password never leaves the browser: it is
-// replaced by the authentication secret derived from it (docs/e2ee.md). Loaded on every page.
+// Hooks every form that carries a password so the typed password never leaves the browser: the
+// typed inputs have no name (accounts/widgets.py), and the authentication secret derived from them
+// goes into the named hidden field (docs/e2ee.md). Loaded on every page.
 import * as e2ee from "./e2ee.js";
 import * as keystore from "./keystore.js";
 import { getJson } from "./api.js";
-import { passwordProblem, setBusy, showErrors } from "./forms.js";
+import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
 
 const DERIVING = "Schlüssel werden berechnet …";
 
@@ -28,19 +29,19 @@ function onSubmit(form, handler) {
 
 async function login(form) {
   const email = form.elements.login.value;
-  const { authSecret, kek } = await e2ee.deriveLoginSecrets(email, form.elements.password.value);
+  const { authSecret, kek } = await e2ee.deriveLoginSecrets(email, typedPassword(form, "password").value);
   await keystore.clear();
   await keystore.put("kek", kek);
-  form.elements.password.value = authSecret;
+  setDerivedSecret(form, "password", authSecret);
 }
 
 async function reauthenticate(form) {
-  const { authSecret } = await e2ee.deriveLoginSecrets(pageEmail(), form.elements.password.value);
-  form.elements.password.value = authSecret;
+  const { authSecret } = await e2ee.deriveLoginSecrets(pageEmail(), typedPassword(form, "password").value);
+  setDerivedSecret(form, "password", authSecret);
 }
 
 async function changePassword(form) {
-  const { oldpassword, password1, password2 } = form.elements;
+  const [oldpassword, password1, password2] = ["oldpassword", "password1", "password2"].map((n) => typedPassword(form, n));
   const problem = passwordProblem(password1.value, password2.value);
   if (problem) {
     showErrors(form, { password1: [problem] });
@@ -56,13 +57,14 @@ async function changePassword(form) {
     showErrors(form, { oldpassword: ["Das aktuelle Passwort ist nicht korrekt."] });
     return false;
   }
-  oldpassword.value = old.authSecret;
-  password1.value = password2.value = next.authSecret;
+  setDerivedSecret(form, "oldpassword", old.authSecret);
+  setDerivedSecret(form, "password1", next.authSecret);
+  setDerivedSecret(form, "password2", next.authSecret);
   await keystore.put("kek", next.kek);
 }
 
 async function resetFromKey(form) {
-  const { password1, password2 } = form.elements;
+  const [password1, password2] = ["password1", "password2"].map((n) => typedPassword(form, n));
   const problem = passwordProblem(password1.value, password2.value);
   if (problem) {
     showErrors(form, { password1: [problem] });
@@ -90,7 +92,8 @@ async function resetFromKey(form) {
     form.elements.wrapped_practice_key.value = await e2ee.wrapToPublicKey(raw, publicKey);
     raw.fill(0);
   }
-  password1.value = password2.value = authSecret;
+  setDerivedSecret(form, "password1", authSecret);
+  setDerivedSecret(form, "password2", authSecret);
 }
 
 const HANDLERS = [
@@ -113,7 +116,7 @@ for (const form of document.querySelectorAll("form")) {
     continue;
   }
   const match = HANDLERS.find(([pattern]) => pattern.test(action));
-  if (match && form.querySelector('input[type="password"]')) onSubmit(form, match[1]);
+  if (match && form.querySelector("input[data-secret-for]")) onSubmit(form, match[1]);
 }
 
 // A fresh login page: nothing of a previous session's keys stays in this browser.

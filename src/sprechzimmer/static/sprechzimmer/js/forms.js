@@ -17,12 +17,28 @@ export function clearErrors(form) {
   form.querySelectorAll(".js-error").forEach((el) => el.remove());
 }
 
+/**
+ * The input a person types a password into. It has no name, so the form can never send it; see
+ * accounts/widgets.py.
+ * @returns {HTMLInputElement}
+ */
+export function typedPassword(form, name) {
+  return form.querySelector(`input[type="password"][data-secret-for="${name}"]`);
+}
+
+/** Puts what the browser derived from a typed password into the field the server reads. */
+export function setDerivedSecret(form, name, value) {
+  const hidden = form.querySelector(`input[type="hidden"][name="${name}"][data-derived-secret]`);
+  if (!hidden) throw new Error(`no field for the derived ${name}`);
+  hidden.value = value;
+}
+
 /** @param {Record<string, string[]>} errors by field name; "__all__" for the whole form. */
 export function showErrors(form, errors) {
   clearErrors(form);
   let first = null;
   for (const [name, messages] of Object.entries(errors)) {
-    const field = form.elements.namedItem(name);
+    const field = typedPassword(form, name) ?? form.elements.namedItem(name);
     const note = document.createElement("p");
     note.className = "error js-error";
     note.setAttribute("role", "alert");

@@ -1,11 +1,12 @@
 // Accepting an invitation: the colleague's password is derived and a key pair made in the browser.
 import * as e2ee from "./e2ee.js";
-import { passwordProblem, setBusy, showErrors } from "./forms.js";
+import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
 
 const form = document.querySelector('form[data-sz="accept-invitation"]');
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const { password, password2 } = form.elements;
+  const password = typedPassword(form, "password");
+  const password2 = typedPassword(form, "password2");
   const problem = passwordProblem(password.value, password2.value);
   if (problem) return showErrors(form, { password: [problem] });
   setBusy(form, true, "Schlüssel werden erzeugt …");
@@ -14,8 +15,7 @@ form.addEventListener("submit", async (event) => {
     const pair = await e2ee.generateKeyPair();
     form.elements.public_key.value = await e2ee.exportPublicKey(pair.publicKey);
     form.elements.wrapped_private_key.value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
-    password.value = authSecret;
-    password2.value = "";
+    setDerivedSecret(form, "password", authSecret);
     form.submit();
   } catch {
     showErrors(form, { __all__: ["Die Schlüssel konnten nicht erzeugt werden. Bitte laden Sie die Seite neu."] });

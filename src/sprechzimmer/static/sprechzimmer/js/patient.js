@@ -5,6 +5,7 @@ import { request } from "./api.js";
 import { CallView } from "./callview.js";
 import { SignallingClient } from "./signalling.js";
 import { setBusy, showErrors } from "./forms.js";
+import { solve } from "./proofofwork.js";
 
 const steps = ["enter", "check", "consent", "waiting", "call", "done"];
 const $ = (selector) => document.querySelector(selector);
@@ -26,13 +27,26 @@ const enterForm = $("#step-enter form");
 const fragmentCode = new URLSearchParams(location.hash.slice(1)).get("code");
 if (fragmentCode) enterForm.elements.code.value = fragmentCode;
 
+/** Exchanges the code for a token; solves a proof of work first if the server asks for one. */
+async function requestAccess(code) {
+  const url = "/api/sprechstunde/zugang/";
+  try {
+    return await request("POST", url, { code });
+  } catch (error) {
+    if (error.status !== 429 || !error.body?.challenge) throw error;
+    setBusy(enterForm, true, "Einen Moment bitte, Ihr Zugang wird geprüft …");
+    const nonce = await solve(error.body.challenge, error.body.bits);
+    return request("POST", url, { code, proof: { challenge: error.body.challenge, nonce } });
+  }
+}
+
 enterForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const name = enterForm.elements.name.value.trim();
   if (!name) return showErrors(enterForm, { name: ["Bitte geben Sie Ihren Namen ein, damit die Praxis Sie erkennt."] });
   setBusy(enterForm, true, "Wird geprüft …");
   try {
-    access = await request("POST", "/api/sprechstunde/zugang/", { code: enterForm.elements.code.value });
+    access = await requestAccess(enterForm.elements.code.value);
     access.name = name;
     $("#appointment-info").textContent =
       `${access.practice} · ${access.doctor} · ${new Date(access.start).toLocaleString("de-DE", { dateStyle: "full", timeStyle: "short" })} Uhr`;

@@ -1,8 +1,9 @@
 // Practice sign-up: check the details, make all keys in the browser, show the recovery key once,
-// then submit. The password itself is never sent (docs/e2ee.md).
+// then submit. The password itself is never sent (docs/e2ee.md): its input has no name, so neither
+// the check's FormData nor the final submission can carry it.
 import * as e2ee from "./e2ee.js";
 import { request } from "./api.js";
-import { clearErrors, passwordProblem, setBusy, showErrors } from "./forms.js";
+import { clearErrors, passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
 
 const form = document.querySelector('form[data-sz="signup"]');
 const recoveryPanel = document.getElementById("recovery-panel");
@@ -30,8 +31,8 @@ toggleLanr();
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(form);
-  const password = form.elements.password1.value;
-  const problem = passwordProblem(password, form.elements.password2.value);
+  const password = typedPassword(form, "password1").value;
+  const problem = passwordProblem(password, typedPassword(form, "password2").value);
   if (problem) return showErrors(form, { password1: [problem] });
 
   setBusy(form, true, "Angaben werden geprüft …");
@@ -50,7 +51,7 @@ form.addEventListener("submit", async (event) => {
     form.elements.wrapped_practice_key.value = await e2ee.wrapToPublicKey(practiceKey, publicKey);
     form.elements.recovery_wrapped_key.value = await e2ee.wrapWithRecoveryKey(practiceKey, recovery);
     practiceKey.fill(0);
-    form.dataset.authSecret = authSecret;
+    setDerivedSecret(form, "password1", authSecret);
 
     recoveryText.textContent = recovery;
     document.getElementById("recovery-practice").textContent = form.elements.practice_name.value;
@@ -74,6 +75,5 @@ document.getElementById("back-to-form").addEventListener("click", () => {
 finishButton.addEventListener("click", () => {
   finishButton.disabled = true;
   finishButton.textContent = "Praxis wird angelegt …";
-  form.elements.password1.value = form.elements.password2.value = form.dataset.authSecret;
   form.submit();
 });
