@@ -36,13 +36,14 @@ from sprechzimmer.billing.domain.kvdt import kvdt_line  # noqa: E402
 
 BSNR = "521234500"
 LANRS = ["838382202", "123456640", "123456641", "100001702"]
-#: Pauschale by age tier (completed years): the families of 03000, 04000 and three Grundpauschalen.
+#: Pauschale by age tier (completed years at the first contact, EBM 4.3.5; "bis zum vollendeten 4.
+#: Lebensjahr" = up to 3): the families of 03000, 04000 and three Grundpauschalen.
 TIERS = {
-    "03": [(4, "03001"), (18, "03002"), (54, "03003"), (75, "03004"), (200, "03005")],
-    "04": [(4, "04001"), (18, "04002"), (54, "04003"), (75, "04004"), (200, "04005")],
-    "13": [(5, "13210"), (59, "13211"), (200, "13212")],
-    "06": [(5, "06210"), (59, "06211"), (200, "06212")],
-    "18": [(5, "18210"), (59, "18211"), (200, "18212")],
+    "03": [(3, "03001"), (17, "03002"), (53, "03003"), (74, "03004"), (200, "03005")],
+    "04": [(3, "04001"), (17, "04002"), (53, "04003"), (74, "04004"), (200, "04005")],
+    "13": [(4, "13210"), (58, "13211"), (200, "13212")],
+    "06": [(4, "06210"), (58, "06211"), (200, "06212")],
+    "18": [(4, "18210"), (58, "18211"), (200, "18212")],
 }
 SERVICES = ["03230", "03220", "03330", "02300", "35150", "01420", "03221", "01442"]
 UNKNOWN = ["32025", "32030", "33042", "40120", "32101"]  # lab, ultrasound, postage: not in our data
@@ -76,7 +77,8 @@ def generate(path: str, scheine: int, seed: int = 7) -> tuple[int, int]:
         while written < scheine:
             patients += 1
             age = rng.randrange(0, 95)
-            birth = f"{2024 - age - 1}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+            # born in October to December: in the third quarter of 2024 the patient is ``age`` years old
+            birth = f"{2024 - age - 1}{rng.randrange(10, 13):02d}{rng.randrange(1, 29):02d}"
             surname, first = rng.choice(SURNAMES), f"Vorname{patients}"
             family = rng.choice(["03", "03", "03", "04", "13", "06", "18"])
             count = 1 if rng.random() >= 0.30 else rng.choice((2, 2, 3))

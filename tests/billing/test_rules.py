@@ -229,6 +229,19 @@ def test_r14_the_age_tier_must_fit_the_age_at_the_first_contact():
     assert "03004 abrechnen" in findings(wrong, "R14")[0].message and not findings(right, "R14")
 
 
+def test_r14_tiers_count_completed_years_bis_zum_vollendeten_means_before_that_birthday():
+    # First contact 2.7.2024. "bis zum vollendeten 18. Lebensjahr" ends on the 18th birthday;
+    # "ab Beginn des 19. Lebensjahres" starts on it (completed years 18).
+    (turned_18, still_17, turned_4, grund_5), _ = check(
+        case((2, ["03002"]), case_id="a", birth="20060702"), case((2, ["03002"]), case_id="b", birth="20060703"),
+        case((2, ["03001"]), case_id="c", birth="20200701"), case((2, ["13210"]), case_id="d", birth="20190101"))
+    assert "03003 abrechnen" in findings(turned_18, "R14")[0].message
+    assert "Patienten von 4 bis 17 Jahren" in findings(turned_18, "R14")[0].message
+    assert not findings(still_17, "R14")
+    assert "bis zum vollendeten 4. Lebensjahr" in findings(turned_4, "R14")[0].message
+    assert "13211 abrechnen" in findings(grund_5, "R14")[0].message  # 5 years: "ab Beginn des 6. Lebensjahres"
+
+
 def test_suffixed_video_gops_are_video_contacts_and_count_for_r8():
     cases = [case((2, ["03003", "03230"]), case_id=f"p{i}") for i in range(7)]
     cases += [case((2, ["03003"]), (9, ["03230V"]), case_id=f"v{i}") for i in range(3)]
