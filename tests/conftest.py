@@ -55,3 +55,10 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """What the server stores is Django's hash of a 256-bit secret derived in the browser; the
+    hasher's cost only slows the tests down (the live server in browser tests keeps the real one)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

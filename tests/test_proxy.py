@@ -19,10 +19,6 @@ PROXY = "127.0.0.1"
 def behind_proxy(settings):
     settings.BEHIND_PROXY = True
     settings.PROXY_COUNT = 1
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from django.core.cache import cache
-
-    cache.clear()
 
 
 def via_proxy(client_address: str, spoofed: str = "") -> Client:

@@ -1,21 +1,9 @@
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from datetime import timedelta
 
 from sprechzimmer.accounts.models import Device, Invitation, token_digest
 from tests import factories
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The stored value is already a 256-bit derived secret; the hasher's cost only slows tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
     page.fill("#id_postcode", "40213")
     page.fill("#id_city", "Düsseldorf")
     page.fill("#id_bsnr", "271234567")  # a real Bezirk code (Köln), not one of the 17 KV codes
-    assert page.text_content("#kv-hint") == "Ihre KV: KV Nordrhein"
+    page.wait_for_selector("#kv-hint:has-text('Ihre KV: KV Nordrhein')")
     page.fill("#id_full_name", "Dr. med. Jana Nord")
     page.select_option("#id_role", "doctor")
     page.fill("#id_lanr", "838382202")

@@ -337,7 +337,7 @@ def test_a_duty_type_with_its_own_times(client, world):
                        {f"type{driving.pk}-weekday_start": "20:00"}).status_code == 404
 
 
-def test_staff_create_an_area_and_enter_doctors(client, world):
+def test_staff_create_an_area_and_enter_doctors(client, world, mailoutbox, django_capture_on_commit_callbacks):
     logged_in(client, world.staff)
     response = client.post(reverse("duty_area_create"), {
         "name": "Nord", "practice_name": "Notfallpraxis Nord", "practice_address": "Weg 3, 70000 Stadt",
@@ -354,15 +354,32 @@ def test_staff_create_an_area_and_enter_doctors(client, world):
 
     newcomer = factories.member(None, with_key=False)
     url = reverse("duty_area", args=[nord.pk])
-    response = client.post(url, {"email": "unbekannt@example.org", "kind": "obliged", "weight": "1"})
-    assert response.status_code == 400 and "keinen Zugang" in response.content.decode()
+    # Nobody is entered without consent, and the page says the same for any address.
     stranger = DutyDoctor.objects.create(kv=world.other_kv, user=factories.member(None, with_key=False))
-    response = client.post(url, {"email": stranger.user.email, "kind": "obliged", "weight": "1"})
-    assert response.status_code == 400 and "anderen KV" in response.content.decode()
-    client.post(url, {"email": newcomer.email.upper(), "kind": "obliged", "weight": "0.75",
-                      "qualifications": ["sitting"]})
+    pages = []
+    for email in ("unbekannt@example.org", stranger.user.email, newcomer.email.upper()):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, {"email": email, "kind": "obliged", "weight": "0.75",
+                                         "qualifications": ["sitting"]}, follow=True)
+        pages.append(response.content.decode().replace(email.lower(), "ADRESSE"))
+        assert "Eine Einladung an" in pages[-1]
+    said = {tuple(re.findall(r'<li class="(\w+)" role="\w+">([^<]*ADRESSE[^<]*)</li>', p)) for p in pages}
+    assert len(said) == 1 and all('class="error"' not in p for p in pages)
+    assert not DutyDoctor.objects.filter(user=newcomer).exists()
+    stranger.refresh_from_db()
+    assert stranger.kv == world.other_kv  # nothing changed for another KV's doctor
+    link = re.search(r"http://testserver(/dienste/einladung/\S+/)", mailoutbox[-1].body).group(1)
+    assert mailoutbox[-1].to == [newcomer.email.lower()]
+    # The newcomer agrees.
+    client.logout()
+    logged_in(client, newcomer)
+    assert "Zustimmen" in client.get(link).content.decode()
+    client.post(link, {"decision": "accept"})
     entered = DutyDoctor.objects.get(user=newcomer)
     assert (entered.kv, entered.area, entered.weight, entered.qualifications) == (world.kv, nord, Decimal("0.75"), ["sitting"])
+    assert client.get(link).status_code == 404  # used up
+    client.logout()
+    logged_in(client, world.staff)
     page = client.get(url).content.decode()
     assert str(entered) in page and "Dienstarten und ihre Zeiten" in page
     # "Ändern" fills the form with the entry; saving it changes weight and qualifications.

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,12 +13,6 @@ from sprechzimmer.accounts import keyblobs
 from sprechzimmer.video.models import Appointment
 from tests import factories
 from tests.video.helpers import connect, video_practice
-
-
-@pytest.fixture(autouse=True)
-def _clean(settings):
-    cache.clear()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

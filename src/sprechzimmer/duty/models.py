@@ -128,6 +128,29 @@ class DutyDoctor(models.Model):
         return Area._meta.get_field("max_blocked_days").default
 
 
+class DutyInvitation(models.Model):
+    """KV staff ask a person by e-mail to take part in their duty planning; only the person's own
+    consent enters them (duty/enrolment.py). The link's token is stored as a digest."""
+
+    kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="duty_invitations")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("E-Mail-Adresse")
+    kind = models.CharField(max_length=12, choices=DutyDoctor.Kind.choices, default=DutyDoctor.Kind.OBLIGED)
+    weight = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal(1))
+    qualifications = models.JSONField(default=list)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+
 class BlockedDay(models.Model):
     """Sperrtag: no duty starts on this day."""
 

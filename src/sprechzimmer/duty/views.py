@@ -18,10 +18,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sprechzimmer.accounts.models import Device, Organisation, User
-from sprechzimmer.duty import services
+from sprechzimmer.accounts.models import Device, Organisation
+from sprechzimmer.duty import enrolment, services
 from sprechzimmer.duty.forms import AreaForm, DoctorForm, DutyTypeTimesForm, HandoverForm, PlanForm, PreferencesForm
-from sprechzimmer.duty.models import Area, BlockedDay, Duty, DutyDoctor, DutyType, EmergencyPractice, Plan
+from sprechzimmer.duty.models import (
+    Area,
+    BlockedDay,
+    Duty,
+    DutyDoctor,
+    DutyInvitation,
+    DutyType,
+    EmergencyPractice,
+    Plan,
+)
 from sprechzimmer.ratelimit import allow
 
 
@@ -111,17 +120,17 @@ def area_detail(request, pk):
         form = DoctorForm(initial={"email": editing.user.email, "kind": editing.kind, "weight": editing.weight,
                                    "qualifications": editing.qualifications})
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        user = User.objects.filter(email__iexact=data["email"], is_active=True).first()
-        if user is None:
-            form.add_error("email", "Unter dieser E-Mail-Adresse gibt es keinen Zugang.")
-        elif DutyDoctor.objects.filter(user=user).exclude(kv=request.kv).exists():
-            form.add_error("email", "Diese Person ist bereits bei einer anderen KV eingetragen.")
+        if not allow(request, f"duty-invite-{request.kv.pk}", per_address=(60, 3600)):
+            form.add_error(None, "Zu viele Einladungen in kurzer Zeit. Bitte versuchen Sie es später erneut.")
         else:
-            DutyDoctor.objects.update_or_create(user=user, defaults={
-                "kv": request.kv, "kind": data["kind"], "weight": data["weight"],
-                "area": area, "qualifications": data["qualifications"]})
-            messages.success(request, f"{user.full_name or user.email} ist im Bereich {area} eingetragen.")
+            outcome, entry = enrolment.enter(request.kv, area, form.cleaned_data, request.user,
+                                             request.build_absolute_uri("/"))
+            if outcome == "changed":
+                messages.success(request, f"Der Eintrag von {entry} im Bereich {area} ist gespeichert.")
+            else:
+                # The same words whether or not the address has an account (nothing is revealed).
+                messages.success(request, f"Eine Einladung an {entry.email} ist verschickt. Sobald die Person "
+                                          "zustimmt, steht sie in der Liste.")
             return redirect("duty_area", area.pk)
     doctors = area.doctors.select_related("user").prefetch_related("blocked_days")
     types = [(t, DutyTypeTimesForm(initial={"weekday_start": t.weekday_start, "wednesday_start": t.wednesday_start,
@@ -130,9 +139,44 @@ def area_detail(request, pk):
     today = timezone.localdate()
     current = (today.year, (today.month - 1) // 3 + 1)
     previous = (current[0] - 1, 4) if current[1] == 1 else (current[0], current[1] - 1)
+    invitations = area.invitations.filter(expires_at__gt=timezone.now())
     return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form, "types": types,
-                                              "quarters": [previous, current], "editing": editing},
+                                              "quarters": [previous, current], "editing": editing,
+                                              "invitations": invitations},
                   status=400 if form.errors else 200)
+
+
+@kv_staff_required
+@require_POST
+def invitation_withdraw(request, pk):
+    invitation = get_object_or_404(DutyInvitation, pk=pk, kv=request.kv)
+    enrolment.decline(invitation)
+    messages.success(request, f"Die Einladung an {invitation.email} ist zurückgezogen.")
+    return redirect("duty_area", invitation.area_id)
+
+
+def invitation(request, token):
+    """The invited person's page: what the KV asks, and agree or decline (after logging in)."""
+    found = enrolment.for_token(token)
+    if found is None or found.is_expired:
+        return render(request, "duty/invitation.html", {"invalid": True}, status=404)
+    if not request.user.is_authenticated:
+        return render(request, "duty/invitation.html", {"invitation": found, "login_needed": True})
+    mismatch = request.user.email.lower() != found.email.lower()
+    if request.method == "POST" and not mismatch:
+        if request.POST.get("decision") == "accept":
+            try:
+                enrolment.accept(found, request.user)
+            except services.DutyError as error:
+                messages.error(request, str(error))
+                return render(request, "duty/invitation.html", {"invitation": found}, status=400)
+            messages.success(request, f"Sie sind im Bereitschaftsdienst der {found.kv.name} eingetragen.")
+            return redirect("duty_mine")
+        enrolment.decline(found)
+        messages.success(request, "Sie haben die Einladung abgelehnt.")
+        return redirect("home")
+    return render(request, "duty/invitation.html", {"invitation": found, "mismatch": mismatch},
+                  status=403 if mismatch and request.method == "POST" else 200)
 
 
 @kv_staff_required

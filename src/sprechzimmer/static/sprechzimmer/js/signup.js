@@ -14,12 +14,24 @@ const bsnr = form.elements.bsnr;
 const kvHint = document.getElementById("kv-hint");
 let kvCodes = {};
 
-request("GET", "/api/kv/").then((codes) => (kvCodes = codes)).catch(() => {});
-bsnr.addEventListener("input", () => {
+let kvCodesLoaded = false;
+
+function showKv() {
   const digits = bsnr.value.replace(/\s/g, "");
   const name = kvCodes[digits.slice(0, 2)];
-  kvHint.textContent = digits.length >= 2 ? (name ? `Ihre KV: ${name}` : `„${digits.slice(0, 2)}“ ist keine KV-Kennung.`) : "";
-});
+  // Until the table has arrived, say nothing rather than something wrong.
+  if (digits.length < 2 || (!name && !kvCodesLoaded)) kvHint.textContent = "";
+  else kvHint.textContent = name ? `Ihre KV: ${name}` : `„${digits.slice(0, 2)}“ ist keine KV-Kennung.`;
+}
+
+request("GET", "/api/kv/")
+  .then((codes) => {
+    kvCodes = codes;
+    kvCodesLoaded = true;
+    showKv();
+  })
+  .catch(() => {});
+bsnr.addEventListener("input", showKv);
 
 function toggleLanr() {
   const doctor = form.elements.role.value === "doctor";
