@@ -1,6 +1,7 @@
-"""The billing check in the browser: a KVDT file with patient names is stripped in the page,
-checked on the server and reported; the CSV downloads; no name reaches the server; a bad file
-gets a German message and the chosen file stays in the form."""
+"""The billing check in the browser: a KVDT file with patient names is pseudonymised in the page,
+checked on the server and reported (two Scheine of one patient as one Behandlungsfall); the CSV
+downloads; no name, birth date, address or diagnosis reaches the server; a bad file gets a German
+message and the chosen file stays in the form."""
 
 import pytest
 
@@ -18,16 +19,20 @@ DIAGNOSIS = "F33.1"
 
 def quarter_file() -> bytes:
     patient = (("3101", SURNAME), ("3102", FIRST_NAME), ("3103", "19440229"), ("3107", "Lindenweg 7"))
-    return lines(("8000", "con0"), ("8000", "besa"), ("0201", "521234500"),
-                 ("8000", "0101"), ("3000", "V77"), *patient, ("4101", "32024"),
-                 ("5000", "20240702"), ("5001", "03000"), ("5099", LANR), ("5001", "01450"), ("5099", LANR),
+    other = (("3101", "Brinkmeyer-Zuse"), ("3102", "Ottokar"), ("3103", "19800101"), ("3107", "Am Mühlbach 1"))
+    return lines(("8000", "con0"), ("8000", "besa"), ("0201", "521234500"), ("8000", "adt0"), ("9204", "32024"),
+                 ("8000", "0101"), ("3000", "V77"), *patient, ("4101", "32024"), ("4111", "108018007"),
+                 ("5000", "20240702"), ("5001", "03004"), ("5099", LANR), ("5001", "01450"), ("5099", LANR),
                  ("6001", DIAGNOSIS),
-                 ("8000", "0101"), ("3000", "P78"), *patient, ("4101", "32024"),
-                 ("5000", "20240703"), ("5001", "03000"), ("5099", LANR), ("5001", "03330"), ("5099", LANR),
-                 ("8000", "con9"))
+                 ("8000", "0101"), ("3000", "P78"), *other, ("4101", "32024"), ("4111", "108018007"),
+                 ("5000", "20240703"), ("5001", "03003"), ("5099", LANR), ("5001", "03330"), ("5099", LANR),
+                 # the same patient's Überweisungsschein: one Behandlungsfall with P78, 03003 twice in it
+                 ("8000", "0102"), ("3000", "P79"), *other, ("4101", "32024"), ("4111", "108018007"),
+                 ("4239", "24"), ("5000", "20240716"), ("5001", "03003"), ("5099", LANR),
+                 ("8000", "adt9"), ("8000", "con9"))
 
 
-def test_upload_strips_patient_data_and_reports(server, new_page):
+def test_upload_pseudonymises_patient_data_and_reports(server, new_page):
     page = new_page()
     login(page, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
     page.goto("/praxis/abrechnung/")
@@ -44,8 +49,9 @@ def test_upload_strips_patient_data_and_reports(server, new_page):
     page.click("#ebm-upload button[type=submit]")
     page.wait_for_url("**/praxis/abrechnung/*/")
     findings = page.text_content("#findings")
-    assert "V77" in findings and "88220 ergänzen" in findings and "P78" not in findings
-    assert "Grenze 30 %" in page.text_content("main")
+    assert "V77" in findings and "88220 ergänzen" in findings
+    assert "P78 + P79" in findings and "03003: 2-mal angesetzt" in findings  # one Behandlungsfall of two Scheine
+    assert "Grenze 30\u00a0%" in page.text_content("main")
     with page.expect_download() as download:
         page.click("text=Befunde als CSV")
     csv = download.value.path().read_text(encoding="utf-8-sig")
@@ -54,6 +60,6 @@ def test_upload_strips_patient_data_and_reports(server, new_page):
     assert page.locator("svg.chart rect").count() == 1
 
     dump = server.db.dump() + server.log_path.read_text(encoding="utf-8", errors="replace")
-    for secret in (SURNAME, FIRST_NAME, "Lindenweg", DIAGNOSIS, "19440229"):
+    for secret in (SURNAME, FIRST_NAME, "Lindenweg", DIAGNOSIS, "19440229", "Brinkmeyer", "Ottokar", "19800101", "Mühlbach"):
         assert secret not in dump
     assert "V77" in dump  # the report is stored (the practice's case number is not patient data)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from sprechzimmer.billing.domain.catalogue import Catalogue
+from sprechzimmer.billing.domain.catalogue import DEFAULT_GOP_FILE, Catalogue
 from sprechzimmer.billing.domain.kvdt import KvdtReader, write_kvdt
 from sprechzimmer.billing.domain.model import Case, Quarter, Service
 from sprechzimmer.billing.domain.rulesets import RuleBook
@@ -15,7 +15,7 @@ from sprechzimmer.billing.domain.run import CheckRun
 from sprechzimmer.duty.domain.calendar import BERLIN
 from sprechzimmer.duty.domain.pay import (
     TERMS, MissedDuty, ServedDuty, Terms, bonus_quarters, ebm_revenue, half_year_bonus, monthly_statement, pay_date,
-    pseudo_case_fields, write_pseudo_cases)
+    pseudo_case_fields, revenue_by_lanr, write_pseudo_cases)
 
 LANR = "838382297"
 
@@ -77,9 +77,21 @@ def test_pseudo_case_round_trip_and_the_revenue_under_the_doctors_lanr():
     data = out.getvalue()
     text = data.decode("iso8859_15")
     for value in ("Organisierter", "Notfalldienst Arzt 1", "Notfalldienst Arzt 2", "Notfallstr. 1", "12345",
-                  "Notfallstadt", "01012020", "108018007", "Z02", "99999"):
+                  "Notfallstadt", "108018007", "Z02", "99999"):
         assert value in text
-    cases = list(KvdtReader(io.BytesIO(data)))
+    reader = KvdtReader(io.BytesIO(data))
+    cases = list(reader)
+    assert reader.quarter == Quarter(2026, 4) and reader.records["adt0"] == 1  # 9204 in adt0
+    assert [c.birth for c in cases] == [b"20200101"] * 2  # 3103 as JJJJMMTT (Feldtyp n, Regel 021)
+    # Every unbedingte Muss field (M) of Satzart 0104 (KVDT Datensatzbeschreibung v6.02, 3.4.6), plus the
+    # conditional ones a Schein without eGK needs: 5098/5099 (Regel 859/837), 6001 + 6003, 3112.
+    muss_0104 = {"8000", "3101", "3102", "3103", "3108", "3110", "4101", "4104", "4106", "4111", "4131", "4132",
+                 "4121", "4122", "4239", "4243", "5000", "5001", "5098", "5099", "6001", "6003", "3112"}
+    scheine = text.split("0138000")[4:6]  # con0, besa, adt0 come first
+    for schein in scheine:
+        fields = {line[3:7] for line in schein.split("\r\n")[1:] if line}
+        assert muss_0104 - {"8000"} <= fields, muss_0104 - fields
+        assert "0104" in schein.split("\r\n")[0]
     assert [(c.record_type, c.subgroup, c.emergency, c.lanr) for c in cases] == [("0104", "41", True, LANR)] * 2
     assert [(s.gop, s.date, s.time) for c in cases for s in c.services] == [
         ("99999", dt.date(2026, 10, 5), "18:00"), ("99999", dt.date(2026, 10, 24), "08:00")]
@@ -89,11 +101,20 @@ def test_pseudo_case_round_trip_and_the_revenue_under_the_doctors_lanr():
     # doctor's case is not theirs.
     real = Case("P1", "0104", subgroup="41", services=[Service("01210", dt.date(2026, 10, 5), 0, lanr=LANR)])
     other = Case("P2", "0104", subgroup="41", services=[Service("01212", dt.date(2026, 10, 6), 0, lanr="123456697")])
+    # A case two doctors served: each gets the points of their own services.
+    shared = Case("P3", "0104", subgroup="41", services=[Service("01210", dt.date(2026, 10, 7), 1, lanr="123456697"),
+                                                          Service("01418", dt.date(2026, 10, 7), 1, lanr=LANR),
+                                                          Service("01214", dt.date(2026, 10, 8), 2, lanr=LANR)])
     out = io.BytesIO()
-    write_kvdt(cases + [real, other], Quarter(2026, 4), "529999900", out)
-    run = CheckRun(io.BytesIO(out.getvalue()), rulebook=RuleBook.load(), catalogue=Catalogue.load())
+    write_kvdt(cases + [real, other, shared], Quarter(2026, 4), "529999900", out)
+    catalogue = Catalogue.load(DEFAULT_GOP_FILE)
+    run = CheckRun(io.BytesIO(out.getvalue()), rulebook=RuleBook.load(), catalogue=catalogue)
     results = list(run.results())
     ov = RuleBook.load().orientation_value(2026)
-    points = Catalogue.load().gops["01210"].points
-    assert ebm_revenue(results, LANR, ov) == (Decimal(points) * ov / 100).quantize(Decimal("0.01"))
+    points = {code: catalogue.gops[code].points for code in ("01210", "01212", "01214", "01418")}
+    assert (points["01210"], points["01418"], points["01214"]) == (120, 778, 50)  # none counts as 0 any more
+    mine = points["01210"] + points["01418"] + points["01214"]
+    assert ebm_revenue(results, LANR, ov) == (Decimal(mine) * ov / 100).quantize(Decimal("0.01"))
+    assert revenue_by_lanr(results, ov)["123456697"][:2] == (2, (points["01212"] + points["01210"]) * 100)
+    assert revenue_by_lanr(results, ov)[LANR][0] == 4  # two pseudo cases, P1, P3
     assert ebm_revenue(results, "000000000", ov) == 0

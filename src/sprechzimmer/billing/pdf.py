@@ -9,9 +9,10 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer
 
-from sprechzimmer.pdf import grid_table, para
+from sprechzimmer.pdf import bold, grid_table, para
 
-from .domain.report import SEVERITY_LABELS, euro_text, percent_text
+from .domain.numbers import count_text, euro_text, percent_text, points_text
+from .domain.report import SEVERITY_LABELS, findings_line, notices
 from .models import QuarterReport
 
 
@@ -30,17 +31,19 @@ def render(report: QuarterReport) -> tuple[str, str, bytes]:
         Spacer(1, 4 * mm),
     ]
     totals = data["totals"]
+    for notice in data.get("notices", notices(totals)):
+        story.append(para(styles["BodyText"], bold(notice)))
     story.append(para(
         styles["BodyText"],
-        f"{totals['cases']} Fälle, {totals['video_only_cases']} reine Videofälle, {totals['phone_only_cases']} "
-        f"reine Telefonfälle, {totals['emergency_cases']} Notdienstfälle · {totals['findings']['error']} Fehler, "
-        f"{totals['findings']['warning']} Warnungen · {totals['points']} Punkte = {euro_text(totals['euro'])} "
-        f"(Orientierungswert {totals['orientation_value_ct']} ct)"))
+        f"{count_text(totals['cases'])} Behandlungsfälle, {count_text(totals['video_only_cases'])} reine Videofälle, "
+        f"{count_text(totals['phone_only_cases'])} reine Telefonfälle, {count_text(totals['emergency_cases'])} "
+        f"Notdienstfälle · {findings_line(totals)} · {points_text(totals['points'])} Punkte = "
+        f"{euro_text(totals['euro'])} (Orientierungswert {totals['orientation_value_ct'].replace('.', ',')} ct)"))
     story.append(Spacer(1, 4 * mm))
     caps = [["Einheit", "Nummer", "gezählte Fälle", "Videofälle", "Grenze", "Fälle darüber", "gefährdet"]]
     for cap in data["caps"]:
-        caps.append([cap["unit"].upper(), cap["id"], cap["counted_cases"], cap["video_only_cases"],
-                     percent_text(cap["limit"]), cap["excess_cases"], euro_text(cap["euro_at_risk"])])
+        caps.append([cap["unit"].upper(), cap["id"], count_text(cap["counted_cases"]), count_text(cap["video_only_cases"]),
+                     percent_text(cap["limit"]), count_text(cap["excess_cases"]), euro_text(cap["euro_at_risk"])])
     story += [para(styles["Heading2"], "Obergrenze für Videofälle (R7)"), grid_table(caps, [30 * mm] * 7)]
     rows = [["Fall", "LANR", "Regel", "Schwere", "Hinweis"]]
     for case in data["cases"]:

@@ -19,7 +19,8 @@ from sprechzimmer.video.models import VideoContact
 
 from . import pdf
 from .domain.model import BillingError, Quarter
-from .domain.report import findings_csv, percent_text, report_dict
+from .domain.numbers import count_text, decimal_text, euro_text, percent_text, points_text
+from .domain.report import findings_csv, findings_line, notices, report_dict
 from .domain.run import CheckRun
 from .domain.simple import FORMAT
 from .models import QuarterReport
@@ -38,7 +39,7 @@ def _chart(reports: list[QuarterReport]) -> list[dict]:
         share = report.share * 100
         bars.append({
             "label": report.quarter_label, "x": 8 + index * 36, "height": round(share, 1), "y": round(100 - share, 1),
-            "share": f"{share:.1f}".replace(".", ","),
+            "share": decimal_text(share, 1),
             "limit_y": None if report.limit is None else round(100 - float(report.limit) * 100, 1),
             "over": report.limit is not None and report.share > float(report.limit),
         })
@@ -70,7 +71,7 @@ def upload(request):
     try:
         quarter = Quarter.parse(raw_quarter) if raw_quarter else None
         with upload.open("rb") as stream:
-            run = CheckRun(stream, quarter=quarter, privacy=True)
+            run = CheckRun(stream, quarter=quarter, privacy=True, window=None)
             report = report_dict(run, only_findings=True)
     except BillingError as exc:
         return json_error(f"Die Datei wurde nicht übernommen. {exc}")
@@ -97,15 +98,32 @@ def _own_report(request, pk) -> QuarterReport:
 def report(request, pk):
     saved = _own_report(request, pk)
     data = saved.report
+    totals = data["totals"]
     gauges = []
     for cap in data["caps"]:
         share = cap["video_only_cases"] / cap["counted_cases"] if cap["counted_cases"] else 0
         limit = float(cap["limit"]) if cap["limit"] is not None else None
         gauges.append({**cap, "share_pct": round(share * 100, 1), "limit_pct": None if limit is None else limit * 100,
                        "limit_text": percent_text(cap["limit"]), "over": cap["excess_cases"] > 0,
-                       "share_text": f"{share * 100:.1f}".replace(".", ",")})
+                       "share_text": decimal_text(share * 100, 1), "counted_text": count_text(cap["counted_cases"]),
+                       "video_text": count_text(cap["video_only_cases"]), "excess_text": count_text(cap["excess_cases"]),
+                       "euro_text": euro_text(cap["euro_at_risk"])})
+    gop_caps = [{**c, "basis_text": "Punkte" if c["basis"] == "points" else "Anzahl",
+                 **{f"{k}_text": points_text(c[k]) for k in ("total", "video", "limit", "excess")}}
+                for c in data["gop_caps"]]
     rows = [(case, finding) for case in data["cases"] for finding in case["findings"]]
-    return render(request, "billing/report.html", {"saved": saved, "data": data, "gauges": gauges, "rows": rows})
+    summary = {
+        "cases": count_text(totals["cases"]), "scheine": count_text(totals.get("scheine", totals["cases"])),
+        "video_only": count_text(totals["video_only_cases"]), "phone_only": count_text(totals["phone_only_cases"]),
+        "emergency": count_text(totals["emergency_cases"]), "findings": findings_line(totals),
+        "euro": euro_text(totals["euro"]), "points": points_text(totals["points"]),
+    }
+    return render(request, "billing/report.html", {
+        "saved": saved, "data": data, "gauges": gauges, "gop_caps": gop_caps, "rows": rows, "summary": summary,
+        # reports stored before the notices existed get them computed from their totals
+        "notices": data.get("notices", notices(totals)),
+        "incomplete": bool((totals.get("unchecked_services") or {}).get("count")),
+    })
 
 
 @member_required

@@ -5,7 +5,7 @@
  * digit field) and walks the lines of the fields the rules use, building the same Case and Service
  * objects as the Python loop (KvdtReader._iter_python), which stays the reference. Every value seen
  * for the first time and every error goes back to the reader's Python methods (_date, _gop, _lanr,
- * _time, _digits, _set_quarter, _fail, _scan, ...), so the German messages and the validation rules
+ * _time, _digits, _quarter, _record, _fail, _scan, ...), so the German messages and the validation rules
  * live in one place; the scanner only caches what they returned. tests/billing runs every KVDT test
  * on both loops.
  *
@@ -19,7 +19,8 @@
 /* Actions, in the order of kvdt.py's _IGNORE ... _PRIVATE. */
 enum {
     A_IGNORE, A_RECORD, A_CASE_ID, A_QUARTER, A_SUBGROUP, A_DATE, A_GOP, A_MULTIPLIER, A_TIME, A_LANR,
-    A_BSNR_SERVICE, A_BSNR, A_TSS, A_PRIVATE, A_COUNT
+    A_BSNR_SERVICE, A_BSNR, A_TSS, A_PRIVATE, A_BILLING_QUARTER, A_NAME, A_FIRST_NAME, A_BIRTH, A_PAYER,
+    A_PSEUDONYM, A_AGE, A_COUNT
 };
 #define FIELDS 10000
 
@@ -192,10 +193,11 @@ typedef struct {
     int adjust;                  /* bytes of the line end outside a split line: 1 CR LF, 2 LF */
     int cut;                     /* bytes dropped from the end of a line's content: 1 for CR LF */
     Maker cases, services_;      /* prototypes of Case and Service */
-    Py_ssize_t c_case_id, c_record_type, c_bsnr, c_subgroup, c_tss_acute, c_services, c_line; /* Case slots */
+    Py_ssize_t c_case_id, c_record_type, c_bsnr, c_subgroup, c_tss_acute, c_services, c_line, c_quarter, c_name,
+        c_first_name, c_birth, c_payer; /* Case slots */
     Py_ssize_t s_gop, s_date, s_visit, s_time, s_multiplier, s_lanr, s_bsnr; /* Service slots */
     PyObject *kinds;             /* tuple of the record kinds as str ("0101" ... "0104") */
-    Map dates, gops, lanrs, times; /* raw value -> what _date/_gop/_lanr/_time made of it */
+    Map dates, gops, lanrs, times, quarters, bsnrs, subgroups; /* raw value -> what _date/_gop/_lanr/_time/_quarter made of it */
     PyObject *long_values;       /* the same for values over KEY_MAX bytes: (method, bytes) -> value */
     PyObject *visits;            /* ints 0..n for the visit slot, reused */
     PyObject *kase;              /* the open treatment case or NULL */
@@ -206,13 +208,13 @@ typedef struct {
     int case_has_id;
     long visit;
     PyObject *bsnr;              /* the file's BSNR (field 0201 outside a case), None until seen */
-    PyObject *quarter_raw;       /* mirror of reader._quarter_raw */
     Py_ssize_t number;           /* lines read so far */
     int seen_record;
 } Scanner;
 
-static PyObject *s_date_m, *s_gop_m, *s_lanr_m, *s_time_m, *s_digits_m, *s_set_quarter_m, *s_fail_m, *s_scan_m,
-    *s_finish_m, *s_case_id_m, *s_subgroup_m, *s_multiplier_m, *s_quarter_raw;
+static PyObject *s_date_m, *s_gop_m, *s_lanr_m, *s_time_m, *s_digits_m, *s_quarter_m, *s_billing_quarter_m,
+    *s_record_m, *s_fail_m, *s_scan_m, *s_finish_m, *s_case_id_m, *s_subgroup_m, *s_multiplier_m, *s_pseudonym_m,
+    *s_age_m, *s_bsnr_m;
 
 static int
 is_digits(const char *p, Py_ssize_t n)
@@ -398,6 +400,11 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
             Py_DECREF(visit);
             return -1;
         }
+        /* A Service holds only strings, numbers, a date and None: it cannot be part of a reference
+         * cycle, so the cyclic GC need not visit it (as CPython does for tuples of such values).
+         * Files keep thousands of Scheine open while grouping; visiting their services was a sixth
+         * of the check's time. */
+        PyObject_GC_UnTrack(service);
         put(service, self->s_gop, gop);
         put(service, self->s_date, self->date);
         put(service, self->s_visit, visit);
@@ -431,8 +438,14 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         if (self->kase && finish_case(self, out))
             return -1;
         self->seen_record = 1;
-        if (n != 4 || memcmp(v, "010", 3) || v[3] < '1' || v[3] > '4')
-            return 0; /* not a treatment record */
+        if (n != 4 || memcmp(v, "010", 3) || v[3] < '1' || v[3] > '4') {
+            /* not a treatment Schein: reader._record counts it and notes the data package */
+            x = call_value(self, s_record_m, v, n, number);
+            if (!x)
+                return -1;
+            Py_DECREF(x);
+            return 0;
+        }
         PyObject *services = PyList_New(0);
         PyObject *num = PyLong_FromSsize_t(number);
         PyObject *kase = maker_new(&self->cases);
@@ -453,6 +466,23 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         self->case_bsnr = Py_NewRef(self->bsnr);
         return 0;
     }
+    case A_PSEUDONYM:
+    case A_AGE: {
+        /* privacy mode: validated wherever they stand, kept only inside a Schein */
+        x = call_value(self, action == A_PSEUDONYM ? s_pseudonym_m : s_age_m, v, n, number);
+        if (!x)
+            return -1;
+        if (self->kase)
+            put(self->kase, action == A_PSEUDONYM ? self->c_name : self->c_birth, x);
+        Py_DECREF(x);
+        return 0;
+    }
+    case A_BILLING_QUARTER:
+        x = call_value(self, s_billing_quarter_m, v, n, number);
+        if (!x)
+            return -1;
+        Py_DECREF(x);
+        return 0;
     }
     if (!self->kase) {
         if (action == A_BSNR && self->bsnr == Py_None) {
@@ -472,8 +502,8 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         if (!x)
             return -1;
         put(self->kase, self->c_case_id, x);
+        self->case_has_id = PyUnicode_GET_LENGTH(x) > 0;
         Py_DECREF(x);
-        self->case_has_id = 1;
         return 0;
     }
     case A_TIME:
@@ -493,47 +523,39 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
         put(self->service, self->s_multiplier, x);
         Py_DECREF(x);
         return 0;
-    case A_QUARTER: {
-        PyObject *raw = self->quarter_raw;
-        if (raw != Py_None && PyBytes_GET_SIZE(raw) == n && !memcmp(PyBytes_AS_STRING(raw), v, (size_t)n))
-            return 0;
-        x = call_value(self, s_set_quarter_m, v, n, number);
+    case A_QUARTER:
+        x = cached(self, &self->quarters, s_quarter_m, v, n, number);
         if (!x)
             return -1;
-        Py_DECREF(x);
-        x = PyObject_GetAttr(self->reader, s_quarter_raw);
-        if (!x)
-            return -1;
-        if (x != Py_None && !PyBytes_Check(x)) {
-            Py_DECREF(x);
-            PyErr_SetString(PyExc_TypeError, "_quarter_raw must be bytes or None");
-            return -1;
-        }
-        Py_SETREF(self->quarter_raw, x);
+        put(self->kase, self->c_quarter, x);
         return 0;
-    }
-    case A_SUBGROUP: {
-        PyObject *value = PyBytes_FromStringAndSize(v, n);
-        if (!value)
+    case A_NAME:
+    case A_FIRST_NAME:
+    case A_BIRTH:
+    case A_PAYER:
+        x = PyBytes_FromStringAndSize(v, n);
+        if (!x)
             return -1;
-        PyObject *args[1] = {value};
-        x = call(self, s_subgroup_m, args, 1);
-        Py_DECREF(value);
+        put(self->kase, action == A_NAME ? self->c_name : action == A_FIRST_NAME ? self->c_first_name
+                        : action == A_BIRTH ? self->c_birth : self->c_payer, x);
+        Py_DECREF(x);
+        return 0;
+    case A_SUBGROUP:
+        x = cached(self, &self->subgroups, s_subgroup_m, v, n, number);
         if (!x)
             return -1;
         put(self->kase, self->c_subgroup, x);
-        Py_DECREF(x);
         return 0;
-    }
     case A_TSS:
         put(self->kase, self->c_tss_acute, n == 1 && v[0] == '2' ? Py_True : Py_False);
         return 0;
     case A_BSNR_SERVICE: {
         if (!self->service)
             return fail(self, number, "bsnr_without_gop", NULL);
-        x = digits9(self, v, n, number, "5098");
+        x = cached(self, &self->bsnrs, s_bsnr_m, v, n, number);
         if (!x)
             return -1;
+        Py_INCREF(x); /* the cache owns one reference; this branch hands one on or drops it */
         put(self->service, self->s_bsnr, x);
         int same = self->case_bsnr == Py_None;
         if (!same && (same = PyObject_RichCompareBool(self->case_bsnr, self->bsnr, Py_EQ)) < 0) {
@@ -675,7 +697,9 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
         {&self->c_case_id, &self->cases, "case_id"}, {&self->c_record_type, &self->cases, "record_type"},
         {&self->c_bsnr, &self->cases, "bsnr"}, {&self->c_subgroup, &self->cases, "subgroup"},
         {&self->c_tss_acute, &self->cases, "tss_acute"}, {&self->c_services, &self->cases, "services"},
-        {&self->c_line, &self->cases, "line"},
+        {&self->c_line, &self->cases, "line"}, {&self->c_quarter, &self->cases, "quarter"},
+        {&self->c_name, &self->cases, "name"}, {&self->c_first_name, &self->cases, "first_name"},
+        {&self->c_birth, &self->cases, "birth"}, {&self->c_payer, &self->cases, "payer"},
         {&self->s_gop, &self->services_, "gop"}, {&self->s_date, &self->services_, "date"},
         {&self->s_visit, &self->services_, "visit"}, {&self->s_time, &self->services_, "time"},
         {&self->s_multiplier, &self->services_, "multiplier"}, {&self->s_lanr, &self->services_, "lanr"},
@@ -684,15 +708,6 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
         if ((*slots[i].offset = maker_offset(slots[i].maker, slots[i].name)) < 0)
             return -1;
-    PyObject *raw = PyObject_GetAttr(reader, s_quarter_raw);
-    if (!raw)
-        return -1;
-    if (raw != Py_None && !PyBytes_Check(raw)) {
-        Py_DECREF(raw);
-        PyErr_SetString(PyExc_TypeError, "_quarter_raw must be bytes or None");
-        return -1;
-    }
-    self->quarter_raw = raw;
     self->adjust = adjust;
     self->cut = adjust == 1 ? 1 : 0;
     self->reader = Py_NewRef(reader);
@@ -701,7 +716,8 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
     self->long_values = PyList_New(0);
     self->visits = PyList_New(0);
     if (!self->long_values || !self->visits || map_init(&self->dates, 256) || map_init(&self->gops, 256)
-        || map_init(&self->lanrs, 64) || map_init(&self->times, 64))
+        || map_init(&self->lanrs, 64) || map_init(&self->times, 64) || map_init(&self->quarters, 16)
+        || map_init(&self->bsnrs, 16) || map_init(&self->subgroups, 16))
         return -1;
     for (long i = 0; i < 64; i++) {
         PyObject *number = PyLong_FromLong(i);
@@ -741,9 +757,10 @@ Scanner_traverse(Scanner *self, visitproc visit, void *arg)
     Py_VISIT(self->date);
     Py_VISIT(self->case_bsnr);
     Py_VISIT(self->bsnr);
-    Py_VISIT(self->quarter_raw);
     if (map_traverse(&self->dates, visit, arg) || map_traverse(&self->gops, visit, arg)
-        || map_traverse(&self->lanrs, visit, arg) || map_traverse(&self->times, visit, arg))
+        || map_traverse(&self->lanrs, visit, arg) || map_traverse(&self->times, visit, arg)
+        || map_traverse(&self->quarters, visit, arg) || map_traverse(&self->bsnrs, visit, arg)
+        || map_traverse(&self->subgroups, visit, arg))
         return -1;
     return 0;
 }
@@ -759,11 +776,13 @@ Scanner_clear(Scanner *self)
     Py_CLEAR(self->visits);
     close_case(self);
     Py_CLEAR(self->bsnr);
-    Py_CLEAR(self->quarter_raw);
     map_clear(&self->dates);
     map_clear(&self->gops);
     map_clear(&self->lanrs);
     map_clear(&self->times);
+    map_clear(&self->quarters);
+    map_clear(&self->bsnrs);
+    map_clear(&self->subgroups);
     return 0;
 }
 
@@ -835,14 +854,18 @@ PyInit__kvdt(void)
     INTERN(s_lanr_m, "_lanr");
     INTERN(s_time_m, "_time");
     INTERN(s_digits_m, "_digits");
-    INTERN(s_set_quarter_m, "_set_quarter");
+    INTERN(s_quarter_m, "_quarter");
+    INTERN(s_billing_quarter_m, "_billing_quarter");
+    INTERN(s_record_m, "_record");
+    INTERN(s_pseudonym_m, "_pseudonym");
+    INTERN(s_age_m, "_age");
+    INTERN(s_bsnr_m, "_bsnr");
     INTERN(s_fail_m, "_fail");
     INTERN(s_scan_m, "_scan");
     INTERN(s_finish_m, "_finish");
     INTERN(s_case_id_m, "_case_id");
     INTERN(s_subgroup_m, "_subgroup");
     INTERN(s_multiplier_m, "_multiplier");
-    INTERN(s_quarter_raw, "_quarter_raw");
     if (PyType_Ready(&ScannerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);

@@ -1,17 +1,23 @@
-"""KVDT (the quarterly billing file, ``.con``): a strict, streaming reader and a small writer.
+"""KVDT (the quarterly billing file, ``.con``): a strict, streaming reader and a writer.
 
-Format (shared/domain/kvdt-lanr-bsnr.md): one field per line, ``LLLFFFFcontent`` + CR LF, where
-``LLL`` = 9 + bytes of content, ISO-8859-15. The reader keeps only what the 4.3.1 rules need and
-yields one :class:`Case` per treatment record (Satzart 0101–0104); memory does not grow with the
-file. Every problem raises :class:`KvdtError` naming the line, the field and the reason.
+Format: KBV, *Datensatzbeschreibung KVDT* (KBV_ITA_VGEX_Datensatzbeschreibung_KVDT), version 6.02 of
+9.3.2026 and the versions before it back to 2019 (docs/ebm.md, "KVDT reader"). One field per line,
+``LLLFFFFcontent`` + CR LF (real exports also LF only), ``LLL`` = 9 + bytes of content, ISO-8859-15.
 
-Speed: the reader reads 32 KiB blocks and checks a whole block for control characters and UTF-8 at
-C speed (``_suspicious``, one regular expression only if that finds something). The line loop runs in
-the C scanner ``_kvdt.c`` (about ten million lines a second on one core) or, without a C compiler, in
-Python (``_iter_python``: each line's head is looked up in a dictionary, about 1.3 million lines a
-second). Blocks are small on purpose: the cases of a block live until they are checked, and with
-1 MiB blocks (4 600 cases) they outlived the young GC generations, which then cost a tenth of the
-check's time.
+The reader yields one :class:`~.model.Case` per treatment Schein (Satzart 0101–0104) and keeps what
+the 4.3.1 rules and the grouping into Behandlungsfälle need; memory does not grow with the file.
+Every other Satzart is read and counted (``records``; the Scheine 0109, sad1–sad3 and hdrg1 are
+reported as not checked, unknown Satzarten as unknown), never dropped without a word. A file is
+refused only when it is truly broken (a line whose length or field id cannot be read, bytes that
+are no ISO-8859-15 text, a value the check relies on that breaks its format); :class:`KvdtError`
+names the line, the field and the rule of the Datensatzbeschreibung.
+
+Speed: the reader reads 32 KiB blocks and checks a whole block for control characters, CR without
+LF and UTF-8 at C speed (``_suspicious``; a regular expression only where that finds something).
+The line loop runs in the C scanner ``_kvdt.c`` (about ten million lines a second on one core) or,
+without a C compiler, in Python (``_iter_python``). Blocks are small on purpose: the cases of a
+block live until they are checked, and with 1 MiB blocks (4 600 cases) they outlived the young GC
+generations, which then cost a tenth of the check's time.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from itertools import compress, count, repeat
 from operator import itemgetter, ne, sub
-from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from .model import BillingError, Case, Quarter, Service
@@ -37,57 +44,81 @@ ACCELERATED = _kvdt is not None and not os.environ.get("SPRECHZIMMER_PURE_PYTHON
 ENCODING = "iso8859_15"
 BLOCK = 1 << 15  # 32 KiB; see the module's docstring
 MAX_LINE = 999
+#: Which Datensatzbeschreibung the messages cite.
+SOURCE = "KVDT-Datensatzbeschreibung"
 
 TREATMENT_RECORDS = frozenset({"0101", "0102", "0103", "0104"})
+#: Scheine of the other data packages: read and counted, not checked against EBM 4.3.1 (KADT
+#: kurärztliche Behandlung, SADT Schwangerschaftsabbruch NRW, Hybrid-DRG).
+OTHER_SCHEINE = {"0109": "kurärztliche Behandlung (KADT)", "sad1": "SADT ambulante Behandlung",
+                 "sad2": "SADT Überweisung", "sad3": "SADT belegärztliche Behandlung", "hdrg1": "Hybrid-DRG"}
+#: Header and trailer records of the container and the data packages.
+FRAME_RECORDS = frozenset({"con0", "con9", "besa", "rvsa", "adt0", "adt9", "kad0", "kad9", "sad0", "sad9", "hdrg0",
+                           "hdrg9"})
+_PACKAGES = {"adt0": "adt", "kad0": "kadt", "sad0": "sadt", "hdrg0": "hdrg"}
 _TREATMENT_BYTES = {kind.encode(): kind for kind in TREATMENT_RECORDS}
 
-# What the reader does with a field (the dictionary maps line heads to these).
-_IGNORE, _RECORD, _CASE_ID, _QUARTER, _SUBGROUP, _DATE, _GOP, _MULTIPLIER, _TIME, _LANR, _BSNR_SERVICE, \
-    _BSNR, _TSS, _PRIVATE = range(14)
+# What the reader does with a field (the dictionary maps line heads to these). The order is the C
+# scanner's enum.
+(_IGNORE, _RECORD, _CASE_ID, _QUARTER, _SUBGROUP, _DATE, _GOP, _MULTIPLIER, _TIME, _LANR, _BSNR_SERVICE, _BSNR,
+ _TSS, _PRIVATE, _BILLING_QUARTER, _NAME, _FIRST_NAME, _BIRTH, _PAYER, _PSEUDONYM, _AGE) = range(21)
 _ACTIONS = {
     "8000": _RECORD, "3000": _CASE_ID, "4101": _QUARTER, "4239": _SUBGROUP, "5000": _DATE, "5001": _GOP,
     "5005": _MULTIPLIER, "5006": _TIME, "5099": _LANR, "5098": _BSNR_SERVICE, "0201": _BSNR, "4103": _TSS,
+    "9204": _BILLING_QUARTER, "3101": _NAME, "3102": _FIRST_NAME, "3103": _BIRTH, "4111": _PAYER,
 }
+#: In privacy mode (uploads through the browser): the name carries the browser's pseudonym, the
+#: birth date the age; the first name must be blank like every other patient field.
+_ACTIONS_PRIVATE = {**_ACTIONS, "3101": _PSEUDONYM, "3102": _PRIVATE, "3103": _AGE}
 _LEN3 = {b"%03d" % n: n for n in range(1000)}
 _FIELD_ACTION = {b"%04d" % n: _ACTIONS.get("%04d" % n, _IGNORE) for n in range(10000)}
-#: The same tables as bytes (one action per field 0000–9999) and the record kinds, for the C scanner.
+#: Fields an upload to the server may carry with content: everything the rules need, no patient data
+#: (3101 and 3103 only as pseudonym and age, see ``_pseudonym``/``_age``). The browser pseudonymises
+#: or blanks every other field before upload (static/…/js/kvdtstrip.js); in privacy mode the reader
+#: refuses a file where one still has content.
+UPLOAD_FIELDS = frozenset(_ACTIONS) - {"3102"} | {"9103", "9106", "9132", "9212", "0203", "0212", "8100"}
+_FIELD_ACTION_PRIVATE = {field: _ACTIONS_PRIVATE.get(field.decode(), _IGNORE) if field.decode() in UPLOAD_FIELDS
+                         else _PRIVATE for field in _FIELD_ACTION}
+#: The same tables as bytes (one action per field 0000–9999), for the C scanner.
 _ACTION_TABLE = bytes(_FIELD_ACTION[b"%04d" % n] for n in range(10000))
-_TREATMENT_KINDS = tuple(sorted(TREATMENT_RECORDS))
-#: Fields an upload to the server may carry with content (everything the rules need, no patient
-#: data). The browser blanks every other field before upload (static/…/js/kvdtstrip.js); in privacy
-#: mode the reader refuses a file where one still has content.
-UPLOAD_FIELDS = frozenset(_ACTIONS) | {"9103", "9106", "9132", "9212", "0203", "0212", "8100"}
-_FIELD_ACTION_PRIVATE = {field: action if field.decode() in UPLOAD_FIELDS else _PRIVATE
-                         for field, action in _FIELD_ACTION.items()}
 _ACTION_TABLE_PRIVATE = bytes(_FIELD_ACTION_PRIVATE[b"%04d" % n] for n in range(10000))
+_TREATMENT_KINDS = tuple(sorted(TREATMENT_RECORDS))
 _HEAD3 = itemgetter(slice(0, 3))
 _FIELD4 = itemgetter(slice(3, 7))
 FIELD_NAMES = {
     "8000": "Satzart", "3000": "Patientennummer", "4101": "Quartal", "4239": "Scheinuntergruppe",
-    "5000": "Leistungstag", "5001": "GOP", "5005": "Multiplikator", "5006": "Uhrzeit", "5099": "LANR",
-    "5098": "BSNR", "0201": "BSNR", "4103": "Vermittlungskennzeichen",
+    "5000": "Leistungstag", "5001": "GNR", "5005": "Multiplikator", "5006": "Um-Uhrzeit", "5099": "LANR",
+    "5098": "BSNR", "0201": "BSNR", "4103": "Vermittlungs-/Kontaktart", "9204": "Abrechnungsquartal",
+    "3101": "Name", "3102": "Vorname", "3103": "Geburtsdatum", "4111": "Kostenträgerkennung",
 }
-#: Field 4103 (Vermittlungs-/Kennzeichen): value 2 marks a TSS acute case (TSS-Akutfall), which the
+#: Field 4103 (Vermittlungs-/Kontaktart): value 2 marks a TSS acute case (TSS-Akutfall), which the
 #: case cap (R7) does not count.
 TSS_ACUTE = b"2"
+#: What the browser writes into 3101 and 3103 of an upload (kvdtstrip.js).
+PSEUDONYM = re.compile(rb"psn1:[A-Z2-7]{26}")
+AGE = re.compile(rb"alter:(\d{1,3})")
 
 # One pass over a block finds every byte that has no place in a KVDT file: control characters
-# (other than CR LF), a CR not followed by LF, and UTF-8 sequences (KVDT is ISO-8859-15).
-_BAD_BYTES = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|[\xc2-\xf4][\x80-\xbf]")
-#: Bytes that plain ISO-8859-15 text consists of (printable ASCII, CR, LF, 0xA0–0xFF). The fast
-#: check deletes them from a block; anything left, a 0xC2/0xC3 (the lead bytes of UTF-8 umlauts)
-#: or a CR without LF sends the block through ``_BAD_BYTES`` to find and name the culprit.
-_TEXT_BYTES = bytes([0x0A, 0x0D, *range(0x20, 0x7F), *range(0xA0, 0x100)])
+# (other than CR LF, including the C1 range 0x80–0x9F), a CR not followed by LF, and UTF-8
+# sequences of any length (KVDT is ISO-8859-15; a UTF-8 "ü" is C3 BC, a "€" E2 82 AC).
+_BAD_BYTES = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+                        rb"|[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+#: Bytes that cannot start or continue anything ``_BAD_BYTES`` looks for: printable ASCII, CR, LF and
+#: 0xC0–0xFF (the letters of ISO-8859-15; a UTF-8 lead byte alone is harmless). What the fast check
+#: deletes them from leaves control characters and 0x80–0xBF, without which there is no UTF-8
+#: sequence; only then the regular expression runs. German names (ä = E4, ß = DF) pass at C speed.
+_SAFE_BYTES = bytes([0x0A, 0x0D, *range(0x20, 0x7F), *range(0xC0, 0x100)])
 
 
 def _suspicious(block: bytes, end: int | None = None) -> bool:
-    """Whether ``block[:end]`` may hold a bad byte (then ``_BAD_BYTES`` finds it). The CR count stops
-    at ``end`` so that a block cut between CR and LF is not suspected for nothing."""
-    return bool(block.translate(None, _TEXT_BYTES) or b"\xc3" in block or b"\xc2" in block
-                or block.count(b"\r", 0, end) != block.count(b"\r\n", 0, end))
-
-
-_GOP_CODE = re.compile(rb"\d{5}[A-Z]?")
+    """Whether ``block[:end]`` may hold a bad byte (then ``_BAD_BYTES`` finds it). A CR that is not
+    before an LF makes the CRs more than the LFs, or, with a line that ends in LF alone, as many;
+    such a line the length check refuses (its length prefix counts CR LF). The counts stop at
+    ``end`` so that a block cut between CR and LF is not suspected for nothing."""
+    if block.translate(None, _SAFE_BYTES):
+        return True
+    cr = block.count(b"\r", 0, end)
+    return bool(cr) and cr != block.count(b"\n", 0, end)
 
 
 class KvdtError(BillingError):
@@ -107,12 +138,18 @@ def _field(line: bytes) -> str | None:
     return head.decode("ascii") if head.isdigit() and len(head) == 4 else None
 
 
+def _text(value: bytes) -> str:
+    return value.decode(ENCODING)
+
+
 class KvdtReader:
-    """Reads cases from a binary stream. After iteration ``quarter`` and ``bsnr`` are set.
+    """Reads Scheine from a binary stream. After iteration ``quarter``, ``bsnr``, ``records`` and
+    ``lines`` are set; ``quarter`` (the billing quarter, field 9204 of adt0) as soon as the first
+    Schein has been read.
 
     The line loop runs in the C scanner (``_kvdt.c``) when it is built, else in Python
     (``accelerated=False`` forces Python). Both call the same slow-path methods below for every value
-    seen the first time and for every error, so they accept the same files, give the same cases and
+    seen the first time and for every error, so they accept the same files, give the same Scheine and
     raise the same messages; the tests run every KVDT test on both."""
 
     def __init__(self, stream: BinaryIO, quarter: Quarter | None = None, *, privacy: bool = False,
@@ -120,11 +157,16 @@ class KvdtReader:
         self.stream = stream
         self._privacy = privacy
         self._field_action = _FIELD_ACTION_PRIVATE if privacy else _FIELD_ACTION
-        self.quarter = quarter  # from field 4101 unless given
-        self._quarter_raw = quarter.kvdt.encode() if quarter else None
-        self._strict_quarter = quarter is None
+        self.quarter = quarter  # billing quarter: given, else 9204 of adt0, else the first Schein's 4101
+        self.file_quarter: Quarter | None = None  # 9204 of adt0, else the first Schein's 4101, as in the file
+        self._given_quarter = quarter is not None
         self.bsnr: str | None = None
         self.lines = 0
+        #: Records other than the treatment Scheine: Satzart → count (con0, besa, adt0, 0109 …).
+        self.records: Counter[str] = Counter()
+        #: Satzarten the Datensatzbeschreibung does not define: Satzart → line of the first one.
+        self.unknown_records: dict[str, int] = {}
+        self._package: str | None = None
         self.accelerated = ACCELERATED if accelerated is None else accelerated
         if self.accelerated and _kvdt is None:
             raise RuntimeError("the C scanner (_kvdt) is not built")
@@ -133,6 +175,11 @@ class KvdtReader:
 
     def __iter__(self) -> Iterator[Case]:
         return self._iter_c() if self.accelerated else self._iter_python()
+
+    @property
+    def unchecked_scheine(self) -> dict[str, int]:
+        """Scheine of the other data packages (0109, sad1–sad3, hdrg1): Satzart → count."""
+        return {kind: self.records[kind] for kind in OTHER_SCHEINE if self.records[kind]}
 
     def _blocks(self) -> Iterator[tuple[bytes, int]]:
         """Blocks of whole lines (without the last line end) and the number of lines before each,
@@ -198,6 +245,9 @@ class KvdtReader:
         dates: dict[bytes, dt.date] = {}
         gops: dict[bytes, str] = {}
         lanrs: dict[bytes, str] = {}
+        bsnrs: dict[bytes, str] = {}
+        subgroups: dict[bytes, str] = {}
+        quarters: dict[bytes, Quarter] = {}
         number = 0
         case: Case | None = None
         service: Service | None = None
@@ -211,7 +261,7 @@ class KvdtReader:
             lines = block.split(b"\n")
             adjust, cut = self._adjust, self._cut
             # Validate every line of the block at C speed (length prefix against the real length,
-            # four-digit field), then walk in Python only over the lines of fields the rules use.
+            # four-digit field), then walk in Python only over the lines of fields the reader uses.
             total = base + len(lines)
             actions = list(map(field_action, map(_FIELD4, lines)))
             if None in actions or any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)),
@@ -254,7 +304,7 @@ class KvdtReader:
                     service.lanr = lanr
                 elif action == _RECORD:
                     if case is not None:
-                        yield self._finish(case)
+                        yield self._finish(case) if not case.case_id else case
                         case = None
                     seen_record = True
                     kind = _TREATMENT_BYTES.get(value)
@@ -263,12 +313,25 @@ class KvdtReader:
                         service = None
                         date = None
                         visit = 0
+                    else:
+                        self._record(value, number)
+                elif action == _PSEUDONYM:
+                    value = self._pseudonym(value, number)
+                    if case is not None:
+                        case.name = value
+                elif action == _AGE:
+                    value = self._age(value, number)
+                    if case is not None:
+                        case.birth = value
+                elif action == _BILLING_QUARTER:
+                    self._billing_quarter(value, number)
                 elif case is None:
                     if action == _BSNR and self.bsnr is None:
                         self.bsnr = self._digits(value, 9, number, "0201")
                     continue
                 elif action == _CASE_ID:
-                    case.case_id = self._case_id(value, number)
+                    case.case_id = value.decode("ascii") if value.isascii() and value.isalnum() \
+                        else self._case_id(value, number)
                 elif action == _TIME:
                     if service is None:
                         fail(number, "time_without_gop")
@@ -278,27 +341,43 @@ class KvdtReader:
                         fail(number, "multiplier_without_gop")
                     service.multiplier = self._multiplier(value, number)
                 elif action == _QUARTER:
-                    if value != self._quarter_raw:
-                        self._set_quarter(value, number)
+                    quarter = quarters.get(value)
+                    if quarter is None:
+                        quarter = quarters[value] = self._quarter(value, number)
+                    case.quarter = quarter
                 elif action == _SUBGROUP:
-                    case.subgroup = self._subgroup(value)
+                    subgroup = subgroups.get(value)
+                    if subgroup is None:
+                        subgroup = subgroups[value] = self._subgroup(value, number)
+                    case.subgroup = subgroup
                 elif action == _TSS:
                     case.tss_acute = value == TSS_ACUTE
                 elif action == _BSNR_SERVICE:
                     if service is None:
                         fail(number, "bsnr_without_gop")
-                    service.bsnr = self._digits(value, 9, number, "5098")
+                    bsnr = bsnrs.get(value)
+                    if bsnr is None:
+                        bsnr = bsnrs[value] = self._bsnr(value, number)
+                    service.bsnr = bsnr
                     if case.bsnr is None or case.bsnr == self.bsnr:
                         case.bsnr = service.bsnr
                 elif action == _BSNR:
                     case.bsnr = case.bsnr or self._digits(value, 9, number, "0201")
+                elif action == _NAME:
+                    case.name = value
+                elif action == _FIRST_NAME:
+                    case.first_name = value
+                elif action == _BIRTH:
+                    case.birth = value
+                elif action == _PAYER:
+                    case.payer = value
         if not seen_record:
             raise KvdtError(max(total, 1), None, "keine KVDT-Datei: kein Satz (Feld 8000) gefunden.")
         if case is not None:
-            yield self._finish(case)
+            yield self._finish(case) if not case.case_id else case
         self.lines = total
 
-    # -- slow paths, called once per distinct line head or on error ---------------------------------
+    # -- slow paths, called once per distinct value, per record other than a Schein, or on error ----
     def _scan(self, lines: list[bytes], base: int, adjust: int) -> None:
         """Finds the line the fast check refused and raises its error."""
         for index, line in enumerate(lines):
@@ -308,25 +387,29 @@ class KvdtReader:
                 if not line.strip():
                     raise KvdtError(number, None, "leere Zeile.")
                 raise KvdtError(number, _field(line), "die Zeile beginnt nicht mit Länge (3 Ziffern) und "
-                                                      "Feldkennung (4 Ziffern).")
+                                                      f"Feldkennung (4 Ziffern) ({SOURCE} 1.6.1, Feldaufbau).")
             declared = int(line[:3])
             if declared < 9:
-                raise KvdtError(number, _field(line), f"Längenangabe {declared} ist kleiner als 9.")
+                raise KvdtError(number, _field(line), f"Längenangabe {declared} ist kleiner als 9 ({SOURCE} 1.6.1: "
+                                                      "Länge = Feldinhalt + 9).")
             if adjust == 1 and not line.endswith(b"\r"):
                 raise KvdtError(number, _field(line), "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF.")
             if len(line) + adjust != declared:
                 raise KvdtError(number, _field(line), f"Längenangabe {declared} passt nicht zur tatsächlichen Länge "
-                                                      f"{len(line) + adjust} Bytes.")
+                                                      f"{len(line) + adjust} Bytes ({SOURCE} 1.6.1: Länge = "
+                                                      "Feldinhalt + 9).")
 
     #: Errors of structure, by the key both scanners pass to ``_fail``.
     _STRUCTURE = {
         "private": (None, "Patientendaten (Namen, Anschrift, Versicherung, Diagnosen) dürfen nicht hochgeladen "
-                          "werden."),
-        "gop_without_date": ("5001", "GOP ohne vorangehenden Leistungstag (Feld 5000)."),
-        "lanr_without_gop": ("5099", "LANR ohne vorangehende GOP (Feld 5001)."),
-        "time_without_gop": ("5006", "Uhrzeit ohne vorangehende GOP (Feld 5001)."),
-        "multiplier_without_gop": ("5005", "Multiplikator ohne vorangehende GOP (Feld 5001)."),
-        "bsnr_without_gop": ("5098", "BSNR ohne vorangehende GOP (Feld 5001)."),
+                          "werden; bitte laden Sie die Datei über die Seite hoch, die sie im Browser "
+                          "pseudonymisiert."),
+        "gop_without_date": ("5001", f"GNR ohne vorangehenden Leistungstag (Feld 5000; {SOURCE} 3.4.3: die GNR "
+                                     "ist dem Leistungstag untergeordnet)."),
+        "lanr_without_gop": ("5099", "LANR ohne vorangehende GNR (Feld 5001)."),
+        "time_without_gop": ("5006", "Uhrzeit ohne vorangehende GNR (Feld 5001)."),
+        "multiplier_without_gop": ("5005", "Multiplikator ohne vorangehende GNR (Feld 5001)."),
+        "bsnr_without_gop": ("5098", "BSNR ohne vorangehende GNR (Feld 5001)."),
     }
 
     def _fail(self, number: int, key: str, field: str | None = None) -> None:
@@ -335,33 +418,53 @@ class KvdtReader:
 
     @staticmethod
     def _gop(value: bytes, number: int) -> str:
-        if not _GOP_CODE.fullmatch(value):
-            raise KvdtError(number, "5001", f"»{value.decode(ENCODING)}« ist keine GOP (fünf Ziffern, ggf. ein "
-                                            "Buchstabe).")
+        # Feldtabelle: GNR ≤ 9 characters (5 or 6 under EBM, Regel 042 "nnnnn, nnnnn[G-alpha]"). A
+        # code that is not an EBM code is no reason to refuse the file: the check reports it as unknown.
+        if not value or len(value) > 9 or not value.isalnum() or not value.isascii():
+            raise KvdtError(number, "5001", f"»{_text(value)}« ist keine Gebührennummer ({SOURCE}, ADT-Feldtabelle: "
+                                            "höchstens 9 Buchstaben oder Ziffern; Regel 042: nnnnn oder nnnnn "
+                                            "mit einem Buchstaben).")
         return value.decode("ascii")
 
     @staticmethod
     def _lanr(value: bytes, number: int) -> str:
         if len(value) != 9 or not value.isdigit():
-            raise KvdtError(number, "5099", "die LANR besteht aus genau 9 Ziffern.")
+            raise KvdtError(number, "5099", f"die LANR besteht aus genau 9 Ziffern ({SOURCE}, ADT-Feldtabelle: "
+                                            "9 n; Regel 050: nnnnnnmff).")
         return value.decode("ascii")
 
     @staticmethod
     def _multiplier(value: bytes, number: int) -> int:
-        if not value.isdigit() or not 1 <= int(value) <= 99:
-            raise KvdtError(number, "5005", "der Multiplikator ist eine Zahl von 1 bis 99.")
+        # Feldtabelle: 3 n (with leading zeros, "002"); Regel 535: 002–999. Older files write "2".
+        if not 1 <= len(value) <= 3 or not value.isdigit() or int(value) < 1:
+            raise KvdtError(number, "5005", f"»{_text(value)}« ist kein Multiplikator ({SOURCE}, ADT-Feldtabelle: "
+                                            "3 Ziffern; Regel 535: 002 bis 999).")
         return int(value)
 
     @staticmethod
     def _case_id(value: bytes, number: int) -> str:
-        case_id = (value.decode("ascii") if value.isascii() else value.decode(ENCODING)).strip()
-        if not case_id:
-            raise KvdtError(number, "3000", "Patientennummer ist leer.")
-        return case_id
+        return _text(value).strip()
 
     @staticmethod
-    def _subgroup(value: bytes) -> str:
-        return value.decode(ENCODING)
+    def _subgroup(value: bytes, number: int) -> str:
+        return _text(value).strip()
+
+    @classmethod
+    def _bsnr(cls, value: bytes, number: int) -> str:
+        return cls._digits(value, 9, number, "5098")
+
+    def _pseudonym(self, value: bytes, number: int) -> bytes:
+        if value and not PSEUDONYM.fullmatch(value):
+            raise KvdtError(number, "3101", "der Name darf nicht hochgeladen werden (erwartet wird das Pseudonym, "
+                                            "das die Seite im Browser bildet).")
+        return value or None
+
+    def _age(self, value: bytes, number: int) -> bytes:
+        match = AGE.fullmatch(value) if value else None
+        if value and (match is None or int(match.group(1)) > 150):
+            raise KvdtError(number, "3103", "das Geburtsdatum darf nicht hochgeladen werden (erwartet wird das Alter, "
+                                            "das die Seite im Browser daraus berechnet).")
+        return value or None
 
     @staticmethod
     def _bad_byte(block: bytes, match: re.Match, number: int) -> None:
@@ -369,11 +472,15 @@ class KvdtReader:
         found = match.group()
         start = block.rfind(b"\n", 0, match.start()) + 1
         field = _field(block[start:start + 7])
-        if len(found) == 2:
-            raise KvdtError(line, field, "die Datei ist offenbar UTF-8-kodiert; KVDT verlangt ISO-8859-15.")
+        if len(found) >= 2 and found[0] >= 0xC2:
+            raise KvdtError(line, field, f"UTF-8-Zeichen »{found.decode('utf-8', 'replace')}« "
+                                         f"(Bytes {found.hex(' ').upper()}); KVDT verlangt ISO-8859-15 ({SOURCE} 1.8). "
+                                         "Bitte exportieren Sie die Datei erneut aus Ihrem Praxisverwaltungssystem.")
         if found == b"\r":
-            raise KvdtError(line, field, "Wagenrücklauf (CR) ohne Zeilenvorschub innerhalb der Zeile.")
-        raise KvdtError(line, field, f"unzulässiges Steuerzeichen 0x{found[0]:02x}.")
+            raise KvdtError(line, field, "Wagenrücklauf (CR) ohne Zeilenvorschub innerhalb der Zeile "
+                                         f"({SOURCE} 1.8: CR und LF nur als Feldende).")
+        raise KvdtError(line, field, f"unzulässiges Steuerzeichen 0x{found[0]:02x} ({SOURCE} 1.8.1: nur Zeichen der "
+                                     "Zeichensatztabelle ISO 8859-15).")
 
     @staticmethod
     def _date(value: bytes, number: int) -> dt.date:
@@ -382,37 +489,67 @@ class KvdtReader:
                 raise ValueError
             return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
-            raise KvdtError(number, "5000", f"»{value.decode(ENCODING)}« ist kein Datum (JJJJMMTT).") from None
+            raise KvdtError(number, "5000", f"»{_text(value)}« ist kein Datum ({SOURCE} 1.6.2, Feldtyp d: "
+                                            "JJJJMMTT).") from None
 
     @staticmethod
     def _time(value: bytes, number: int) -> str:
         if len(value) != 4 or not value.isdigit() or int(value[:2]) > 23 or int(value[2:]) > 59:
-            raise KvdtError(number, "5006", f"»{value.decode(ENCODING)}« ist keine Uhrzeit (hhmm).")
+            raise KvdtError(number, "5006", f"»{_text(value)}« ist keine Uhrzeit ({SOURCE}, Regel 005: HHMM).")
         return f"{value[:2].decode()}:{value[2:].decode()}"
 
     @staticmethod
     def _digits(value: bytes, count: int, number: int, field: str) -> str:
         if len(value) != count or not value.isdigit():
-            raise KvdtError(number, field, f"erwartet werden genau {count} Ziffern.")
+            raise KvdtError(number, field, f"erwartet werden genau {count} Ziffern ({SOURCE}, Feldtabelle: {count} n).")
         return value.decode("ascii")
 
-    def _set_quarter(self, value: bytes, number: int) -> None:
+    @staticmethod
+    def _parse_quarter(value: bytes, number: int, field: str) -> Quarter:
         try:
-            quarter = Quarter.parse(value.decode(ENCODING)) if len(value) == 5 and value.isdigit() else None
+            quarter = Quarter.parse(value.decode("ascii")) if len(value) == 5 and value.isdigit() else None
         except BillingError:
             quarter = None
         if quarter is None:
-            raise KvdtError(number, "4101", f"»{value.decode(ENCODING)}« ist kein Quartal (QJJJJ, z. B. 32024).")
+            raise KvdtError(number, field, f"»{_text(value)}« ist kein Quartal ({SOURCE}, Regel 016: QJJJJ, "
+                                           "z. B. 32024).")
+        return quarter
+
+    def _quarter(self, value: bytes, number: int) -> Quarter:
+        """Field 4101 of a Schein: its own quarter. Earlier quarters than the file's are late Scheine
+        (Vorquartalsfälle, "Inhalt von FK 4101 ≠ FK 9204 (adt0)"), which are normal."""
+        quarter = self._parse_quarter(value, number, "4101")
+        if quarter == self.file_quarter:
+            return self.file_quarter  # one object: the checker compares by identity first
+        if self.file_quarter is None:
+            self.file_quarter = quarter  # a file without 9204 (older writers, hand-made files)
         if self.quarter is None:
             self.quarter = quarter
-            self._quarter_raw = value
-        elif self._strict_quarter:
-            raise KvdtError(number, "4101", f"Quartal {quarter} weicht vom Quartal der Datei ({self.quarter}) ab.")
+        return quarter
+
+    def _billing_quarter(self, value: bytes, number: int) -> None:
+        """Field 9204 (Abrechnungsquartal) of adt0: the quarter the file bills."""
+        quarter = self._parse_quarter(value, number, "9204")
+        if self._package == "adt":
+            self.file_quarter = quarter
+            if not self._given_quarter:
+                self.quarter = quarter
+
+    def _record(self, value: bytes, number: int) -> None:
+        """A record that is not a treatment Schein: counted; a package header sets the package."""
+        kind = _text(value).strip()
+        if kind in FRAME_RECORDS or kind in OTHER_SCHEINE:
+            self.records[kind] += 1
+            if kind in _PACKAGES:
+                self._package = _PACKAGES[kind]
+        else:
+            self.records["?"] += 1
+            self.unknown_records.setdefault(kind, number)
 
     @staticmethod
     def _finish(case: Case) -> Case:
-        if not case.case_id:
-            raise KvdtError(case.line, "3000", "dem Behandlungsfall fehlt die Patientennummer (Feld 3000).")
+        """A Schein without Patientennummer (field 3000 is a Kann field) is named by its line."""
+        case.case_id = f"Zeile {case.line}"
         return case
 
 
@@ -421,32 +558,69 @@ def read_kvdt(stream: BinaryIO, quarter: Quarter | None = None) -> KvdtReader:
 
 
 # -- writer ---------------------------------------------------------------------------------------
-def kvdt_line(field: str, content: str) -> bytes:
-    data = content.encode(ENCODING)
+def kvdt_line(field: str, content: str | bytes) -> bytes:
+    data = content if isinstance(content, bytes) else content.encode(ENCODING)
     length = 9 + len(data)
     if length > MAX_LINE:
         raise BillingError(f"Feld {field}: Inhalt zu lang für eine KVDT-Zeile.")
     return b"%03d%s%s\r\n" % (length, field.encode("ascii"), data)
 
 
-def write_kvdt(cases: Iterable[Case], quarter: Quarter, bsnr: str, out, *, extra: dict[str, dict[str, str]] | None = None) -> None:
-    """Writes a minimal KVDT container: con0, besa (BSNR), one record per case, con9.
+#: Fields of the 4xxx block that the Satztabelle 0104 places after the Scheinuntergruppe.
+_AFTER_SUBGROUP = frozenset({"4243"})
 
-    ``extra`` maps a case id to further fields of its record (patient data of a pseudo case)."""
+
+def write_kvdt(cases: Iterable[Case], quarter: Quarter, bsnr: str, out, *,
+               extra: dict[str, dict[str, str]] | None = None, header: dict[str, dict[str, str]] | None = None,
+               created: dt.date | None = None) -> None:
+    """Writes a KVDT container: con0, besa (BSNR), an ADT package (adt0 with the billing quarter in
+    9204, one Schein per case, adt9), con9.
+
+    A Schein's optional fields are written when the case has them (3000, 3101–3103, 4111, 4239, 4103,
+    5005 as three digits, 5006, 5098, 5099). ``extra`` maps a case id to further fields of its Schein,
+    placed where the Satztabelle puts them (3xxx before 4101, 4xxx after it, 4243 after 4239, 6xxx
+    after the services). ``header`` adds fields to ``"con0"``, ``"besa"`` and ``"adt0"``."""
     write = out.write
+    header = header or {}
+    created = created or dt.date.today()
     write(kvdt_line("8000", "con0"))
+    write(kvdt_line("9103", created.strftime("%Y%m%d")))
+    write(kvdt_line("9106", "4"))
+    write(kvdt_line("9132", "1"))
+    for field, content in header.get("con0", {}).items():
+        write(kvdt_line(field, content))
     write(kvdt_line("8000", "besa"))
     write(kvdt_line("0201", bsnr))
+    for field, content in header.get("besa", {}).items():
+        write(kvdt_line(field, content))
+    write(kvdt_line("8000", "adt0"))
+    for field, content in header.get("adt0", {}).items():
+        write(kvdt_line(field, content))
+    write(kvdt_line("9204", quarter.kvdt))
     for case in cases:
+        more = (extra or {}).get(case.case_id, {})
         write(kvdt_line("8000", case.record_type))
-        write(kvdt_line("3000", case.case_id))
-        for field, content in (extra or {}).get(case.case_id, {}).items():
-            write(kvdt_line(field, content))
-        write(kvdt_line("4101", quarter.kvdt))
+        if case.case_id and not case.case_id.startswith("Zeile "):
+            write(kvdt_line("3000", case.case_id))
+        for field, content in (("3101", case.name), ("3102", case.first_name), ("3103", case.birth)):
+            if content is not None:
+                write(kvdt_line(field, content))
+        for field, content in more.items():
+            if field[0] == "3":
+                write(kvdt_line(field, content))
+        write(kvdt_line("4101", (case.quarter or quarter).kvdt))
+        if case.payer is not None:
+            write(kvdt_line("4111", case.payer))
+        for field, content in more.items():
+            if field[0] == "4" and field not in _AFTER_SUBGROUP:
+                write(kvdt_line(field, content))
         if case.subgroup:
             write(kvdt_line("4239", case.subgroup))
         if case.tss_acute:
             write(kvdt_line("4103", "2"))
+        for field, content in more.items():
+            if field in _AFTER_SUBGROUP:
+                write(kvdt_line(field, content))
         visit = None
         for service in case.services:
             if service.visit != visit:
@@ -454,11 +628,15 @@ def write_kvdt(cases: Iterable[Case], quarter: Quarter, bsnr: str, out, *, extra
                 visit = service.visit
             write(kvdt_line("5001", service.gop))
             if service.multiplier != 1:
-                write(kvdt_line("5005", str(service.multiplier)))
+                write(kvdt_line("5005", "%03d" % service.multiplier))
             if service.time:
                 write(kvdt_line("5006", service.time.replace(":", "")))
             if service.bsnr:
                 write(kvdt_line("5098", service.bsnr))
             if service.lanr:
                 write(kvdt_line("5099", service.lanr))
+        for field, content in more.items():
+            if field[0] not in "34":
+                write(kvdt_line(field, content))
+    write(kvdt_line("8000", "adt9"))
     write(kvdt_line("8000", "con9"))

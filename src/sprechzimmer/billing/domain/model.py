@@ -22,8 +22,14 @@ INDIRECT = "indirect"  # mittelbar, e.g. through a relative
 CONTACT_KINDS = (PERSONAL, VIDEO, TELEPHONE, INDIRECT)
 CONTACT_LABELS = {PERSONAL: "persönlich", VIDEO: "Video", TELEPHONE: "telefonisch", INDIRECT: "mittelbar"}
 
-#: Scheinuntergruppen of record 0104 that mean organised emergency service (Notfalldienst).
-EMERGENCY_SUBGROUPS = frozenset({"41", "42", "43", "45"})
+#: Scheinuntergruppen (field 4239) of record 0104 that mean the *organised* emergency service
+#: (organisierter Not(-fall)dienst). KVDT Datensatzbeschreibung v6.02 (KBV, 9.3.2026), ADT-Feldtabelle,
+#: field 4239, allowed contents for record 0104: 41 Ärztlicher Notfalldienst, 42 Urlaubs- bzw.
+#: Krankheitsvertretung, 43 Notfall, 44 Notfalldienst mit Taxi, 45 Notarzt-/Rettungswagen
+#: (Rettungsdienst), 46 Zentraler Notfalldienst. Only 41, 44 and 46 name the Notfalldienst; 42 is a
+#: substitute, 43 an emergency treated outside the organised service, 45 the Rettungsdienst
+#: (docs/ebm.md, "Scheinuntergruppe").
+EMERGENCY_SUBGROUPS = frozenset({"41", "44", "46"})
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -127,16 +133,25 @@ class Contact:
 
 
 class Case:
-    """Behandlungsfall: one patient, one practice, one quarter.
+    """Schein (Abrechnungsschein): one treatment record 0101–0104 of a KVDT file, or one case of the
+    JSON format. Several Scheine of one patient in one quarter with one payer are one
+    Behandlungsfall (:class:`TreatmentCase`).
 
     ``contacts`` is ``None`` when the input did not state them (KVDT); the rules then infer them
-    from the services (docs/ebm.md, "Contact inference")."""
+    from the services (docs/ebm.md, "Contact inference"). ``name``, ``first_name``, ``birth`` hold
+    the raw bytes of fields 3101, 3102, 3103: in a clear file (command line) surname, first name and
+    birth date, in an upload from the browser the patient's pseudonym and age
+    (``psn1:…``, ``alter:N``); only the grouping and the age ever look at them. ``payer`` is the
+    Kostenträgerkennung (field 4111), ``quarter`` the Schein's own quarter (field 4101)."""
 
-    __slots__ = ("case_id", "record_type", "bsnr", "subgroup", "tss_acute", "services", "contacts", "line")
+    __slots__ = ("case_id", "record_type", "bsnr", "subgroup", "tss_acute", "services", "contacts", "line",
+                 "quarter", "name", "first_name", "birth", "payer", "age")
 
     def __init__(self, case_id: str, record_type: str = "0101", bsnr: str | None = None, subgroup: str | None = None,
                  tss_acute: bool = False, services: list[Service] | None = None,
-                 contacts: list[Contact] | None = None, line: int = 0):
+                 contacts: list[Contact] | None = None, line: int = 0, quarter: Quarter | None = None,
+                 name: bytes | None = None, first_name: bytes | None = None, birth: bytes | None = None,
+                 payer: bytes | None = None, age: int | None = None):
         self.case_id = case_id
         self.record_type = record_type
         self.bsnr = bsnr
@@ -145,19 +160,30 @@ class Case:
         self.services = services if services is not None else []
         self.contacts = contacts
         self.line = line
+        self.quarter = quarter
+        self.name = name
+        self.first_name = first_name
+        self.birth = birth
+        self.payer = payer
+        self.age = age
 
     @property
     def emergency(self) -> bool:
-        """Organised emergency service (organisierter Not(-fall)dienst): record 0104, SUG 41–43/45."""
+        """Organised emergency service (organisierter Not(-fall)dienst): record 0104, SUG 41, 44, 46."""
         return self.record_type == "0104" and self.subgroup in EMERGENCY_SUBGROUPS
 
     @property
     def lanr(self) -> str | None:
-        """The doctor of the case: the LANR of its first service that names one."""
+        """The doctor of the Schein: the LANR of its first service that names one."""
         for service in self.services:
             if service.lanr:
                 return service.lanr
         return None
+
+    @property
+    def scheine(self) -> tuple[Case, ...]:
+        """A Schein checked on its own is a Behandlungsfall of one Schein."""
+        return (self,)
 
     def __eq__(self, other):
         return isinstance(other, Case) and all(
@@ -165,3 +191,101 @@ class Case:
 
     def __repr__(self):
         return f"Case({self.case_id} {self.record_type} sug={self.subgroup} {self.services} {self.contacts})"
+
+
+def age_of(case, first: dt.date | None = None) -> int | None:
+    """The patient's age in completed years at the first contact of the quarter (EBM Allgemeine
+    Bestimmung 4.3.5), from field 3103: a birth date JJJJMMTT, or the age the browser computed
+    (``alter:N``). ``None`` when unknown (no or the placeholder birth date 00000000). Cached.
+    ``first``: the case's first service date, when the caller knows it."""
+    age = case.age
+    if age is not None:
+        return age
+    birth = case.birth
+    if not birth:
+        return None
+    if birth.startswith(b"alter:"):
+        age = int(birth[6:]) if birth[6:].isdigit() else None
+    elif len(birth) == 8 and birth.isdigit() and case.services:
+        born = int(birth)  # JJJJMMTT
+        if not (1 <= born // 100 % 100 <= 12 and 1 <= born % 100 <= 31):
+            return None  # the placeholder 00000000, or an unknown day or month
+        if first is None:
+            first = min(service.date for service in case.services)
+        # Completed years: (JJJJMMTT of the day − JJJJMMTT of the birth) // 10000.
+        age = (first.year * 10000 + first.month * 100 + first.day - born) // 10000
+        if age < 0:
+            return None
+    case.age = age
+    return age
+
+
+class TreatmentCase:
+    """Behandlungsfall (§ 21 BMV-Ä) of several Scheine: the same patient, practice, quarter and payer.
+
+    It looks like a :class:`Case` to the rules and reports (``case_id``, ``services``, ``lanr`` …);
+    ``scheine`` are its Scheine in file order. A Behandlungsfall of one Schein is that Schein itself."""
+
+    __slots__ = ("scheine", "_services", "contacts", "age")
+
+    def __init__(self, scheine: list[Case], age: int | None = None):
+        self.scheine = scheine
+        self._services = None
+        self.contacts = None
+        self.age = age if age is not None else next((s.age for s in scheine if s.age is not None), None)
+
+    @property
+    def services(self) -> list[Service]:
+        """The services of all its Scheine, in file order."""
+        if self._services is None:
+            self._services = [service for schein in self.scheine for service in schein.services]
+        return self._services
+
+    @property
+    def case_id(self) -> str:
+        return " + ".join(schein.case_id for schein in self.scheine)
+
+    @property
+    def birth(self) -> bytes | None:
+        return self.scheine[0].birth
+
+    @property
+    def record_type(self) -> str:
+        return "/".join(dict.fromkeys(schein.record_type for schein in self.scheine))
+
+    @property
+    def subgroup(self) -> str | None:
+        return self.scheine[0].subgroup
+
+    @property
+    def bsnr(self) -> str | None:
+        return self.scheine[0].bsnr
+
+    @property
+    def quarter(self) -> Quarter | None:
+        return self.scheine[0].quarter
+
+    @property
+    def line(self) -> int:
+        return self.scheine[0].line
+
+    @property
+    def tss_acute(self) -> bool:
+        return any(schein.tss_acute for schein in self.scheine)
+
+    @property
+    def emergency(self) -> bool:
+        """Only organised emergency service: every Schein is one (4.3.1 Abs. 5 Nr. 6: "Behandlungsfälle
+        mit ausschließlichen Leistungen im Rahmen der Versorgung im organisierten Not(-fall)dienst")."""
+        return all(schein.emergency for schein in self.scheine)
+
+    @property
+    def lanr(self) -> str | None:
+        for schein in self.scheine:
+            lanr = schein.lanr
+            if lanr:
+                return lanr
+        return None
+
+    def __repr__(self):
+        return f"TreatmentCase({self.scheine})"

@@ -1,7 +1,10 @@
-"""The rules of EBM Allgemeine Bestimmung 4.3.1 (R1–R12 of shared/domain/ebm-video-billing.md).
+"""The rules of EBM Allgemeine Bestimmung 4.3.1 (R1–R14 of docs/ebm.md), per Behandlungsfall.
 
-``QuarterCheck`` checks one case at a time (so a file of millions of cases needs constant memory)
-and keeps the counters the caps (R7, R8) need; ``summary()`` gives the caps and totals at the end.
+``QuarterCheck`` checks one Behandlungsfall at a time (a :class:`~.model.Case`, i.e. one Schein, or a
+:class:`~.model.TreatmentCase` of several Scheine of one patient), so a file of millions of Scheine
+needs constant memory, and keeps the counters the caps (R7, R8) need; ``summary()`` gives the caps
+and totals at the end. Rules the EBM states per Arztfall (the same patient and doctor, LANR) are
+applied per LANR inside the Behandlungsfall.
 
 Points are kept as integers in hundredths (``points_x100``): a deduction of 20 % on 150 points is
 12000 × 80 / 100 = 12000 → exact, because tiers are whole percents. Euros are computed once per
@@ -11,14 +14,18 @@ reported figure: points × Orientierungswert (ct) / 100, rounded half up to the 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import _count_elements, defaultdict
+from functools import reduce
+from itertools import compress, repeat
+from operator import and_, attrgetter, mul, or_
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 
-from .catalogue import EXCLUDED, MARKER, PAUSCHALE, SERVICE, TELEPHONE_FEE, VIDEO_SURCHARGE, Catalogue
-from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Case, Contact, Quarter
+from .catalogue import EXCLUDED, F_CAP, F_EXCLUDED, F_KIND, F_LIMITED, F_MIN_CONTACTS, F_PERSONAL, F_SLOW, F_TIERED, \
+    F_VIDEO_VISIT, F_VOLUME, LINKED, MARKER, PAUSCHALE, TELEPHONE_FEE, VIDEO_ONLY_GOPS, Catalogue, CatalogueView, Gop
+from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Contact, Quarter, age_of
 from .rulesets import RuleBook, RuleSet
 
 ERROR = "error"
@@ -27,12 +34,46 @@ INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 CENT = Decimal("0.01")
 
-#: R8, chapter 35: the cap applies to the point volume of the chapter's video GOPs, except 35152.
-CHAPTER_35 = "35"
-CHAPTER_35_OWN_CAP = "35152"
+#: GOP 01435 (R2): once per Behandlungsfall, twice for children up to their 12th birthday
+#: (KBV, annotation to GOP 01435).
+CHILD_AGE_01435 = 12
+#: GOPs 01435 may stand beside on the same day (KBV annotation to 01435; the list names 01431 and 40128).
+BESIDE_01435 = frozenset({"01431", "40128"})
 _ONLY_VIDEO = frozenset({VIDEO})
+_EMPTY = frozenset()
+_CODE = attrgetter("gop")
+_MULTIPLIER = attrgetter("multiplier")
+_LANR = attrgetter("lanr")
+_VISIT = attrgetter("visit")
+_FAST = attrgetter("fast")
+_PRICE = attrgetter("price")
+_UNPRICED = attrgetter("unpriced")
+_BASE = attrgetter("base")
+#: The GOPs the first pass looks at one by one.
+F_PYTHON = F_KIND | F_LIMITED | F_TIERED
+_REPEAT_VIDEO_VISIT = repeat(F_VIDEO_VISIT)
+_REPEAT_PERSONAL = repeat(F_PERSONAL)
+_REPEAT_CAP = repeat(F_CAP)
+_REPEAT_PYTHON = repeat(F_PYTHON)
+
+
+class _Unknown:
+    """Stands for a GOP the catalogue does not know in the first pass: no points, no checks."""
+
+    __slots__ = ()
+    price = 0
+    unpriced = 0
+    fast = 0
+
+
+_UNKNOWN = _Unknown()
+
+
+def _first(item) -> int:
+    return item[0]
 _PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
 _UNCHECKED = object()
+_NO_LANR = "unbekannt"
 
 
 class Finding:
@@ -51,17 +92,18 @@ class Finding:
 
 
 class CaseResult:
-    """A checked case. ``lines``: (gop, date, billed_code, factor_percent, points_x100 or None).
+    """A checked Behandlungsfall. ``lines``: (gop, date, billed_code, factor_percent, points_x100 or
+    None, lanr) per service, in file order; ``count`` the number of services.
 
-    ``contacts`` (the stated or inferred Arzt-Patienten-Kontakte) is built on first use: most
-    consumers only count and sum, and a Contact per visit per case is measurable at millions of
-    cases."""
+    ``contacts`` (the stated or inferred Arzt-Patienten-Kontakte) and ``lines`` are built on first
+    use: most consumers only count and sum, and objects per service and visit are measurable at
+    millions of cases. A case whose lines the check changed (a deduction, a refused GOP) has them."""
 
-    __slots__ = ("case", "video_only", "phone_only", "_contacts", "_visits", "_kinds", "findings", "lines",
-                 "points_x100")
+    __slots__ = ("case", "video_only", "phone_only", "_contacts", "_visits", "_kinds", "findings", "_lines",
+                 "points_x100", "late", "unchecked", "_view", "count")
 
     def __init__(self, case, video_only, phone_only, contacts, findings, lines, points_x100, visits=None,
-                 kinds=None):
+                 kinds=None, late=False, unchecked=0, view=None, count=None):
         self.case = case
         self.video_only = video_only
         self.phone_only = phone_only
@@ -69,8 +111,25 @@ class CaseResult:
         self._visits = visits  # visit → its first service (inferred contacts)
         self._kinds = kinds  # visit → contact kind
         self.findings = findings
-        self.lines = lines
+        self._lines = lines
+        self._view = view  # the catalogue the case was checked with (lines made later)
         self.points_x100 = points_x100
+        self.late = late  # a Behandlungsfall of an earlier quarter (Vorquartalsfall)
+        self.unchecked = unchecked  # services with a GOP the catalogue does not know
+        self.count = len(lines) if count is None else count
+
+    @property
+    def lines(self) -> list[tuple]:
+        if self._lines is None:
+            get = self._view.get
+            resolve = self._view.resolve
+            lines = self._lines = []
+            for service in self.case.services:
+                code = service.gop
+                gop = get(code) or resolve(code)
+                points = None if gop is None or gop.points is None else gop.points * service.multiplier * 100
+                lines.append((code, service.date, code, 100, points, service.lanr))
+        return self._lines
 
     @property
     def contacts(self) -> list[Contact]:
@@ -82,9 +141,22 @@ class CaseResult:
         return [f.rule for f in self.findings]
 
 
+def _walk(scheine, get, resolve) -> list[tuple]:
+    """(service, gop or None, visit key) of every service of a Behandlungsfall, in file order; the
+    visit key is the Schein's number << 16 | the visit within the Schein."""
+    walked = []
+    for number, schein in enumerate(scheine):
+        offset = number << 16
+        for service in schein.services:
+            code = service.gop
+            walked.append((service, get(code) or resolve(code), offset | service.visit))
+    return walked
+
+
 def _inferred_contacts(first_of_visit: dict, kind_of_visit: dict) -> list[Contact]:
     """One contact per visit: on the date and time of its first service, of the inferred kind."""
-    return [Contact(first.date, kind_of_visit[visit], visit, first.time) for visit, first in first_of_visit.items()]
+    return [Contact(first.date, kind_of_visit[visit], visit, first.time)
+            for visit, first in sorted(first_of_visit.items(), key=_first)]
 
 
 @dataclass
@@ -144,43 +216,72 @@ def _date(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
+def _share(part: int, whole: int) -> str:
+    return str((Decimal(part) / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)) if whole else "0"
+
+
 class QuarterCheck:
-    """Checks the cases of one quarter against the rule set in force and counts for the caps."""
+    """Checks the Behandlungsfälle of one quarter against the rule set in force and counts for the caps.
+
+    Late Behandlungsfälle (Scheine of an earlier quarter, field 4101 ≠ 9204) are checked with the
+    rule set and catalogue of their own quarter and do not count for this quarter's caps."""
 
     def __init__(self, quarter: Quarter, rulebook: RuleBook, catalogue: Catalogue, ruleset: RuleSet | None = None):
         self.quarter = quarter
+        #: The quarter the file itself bills; its Scheine are checked as ``quarter`` (which may be
+        #: given otherwise), Scheine of earlier quarters as late ones.
+        self.file_quarter: Quarter | None = None
         self.rulebook = rulebook
         self.ruleset = ruleset or rulebook.for_quarter(quarter)
         self.catalogue = catalogue
         self.orientation_value_ct = rulebook.orientation_value(quarter.year)
+        self._own = (catalogue.view(quarter), self.ruleset)
+        self._contexts: dict[Quarter, tuple[CatalogueView, RuleSet]] = {quarter: self._own}
         # R7: unit id → [counted, video-only, points_x100 of the video-only cases]
         self._units: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        # R8: (lanr, gop) → [total, by video] (counts, or points_x100 for chapter 35)
-        self._gop_counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        # R8: (lanr or None, gop) → all, and by video (counts, or points_x100 for chapter 35 "35*")
+        self._gop_totals: dict[tuple[str | None, str], int] = {}
+        self._gop_video: dict[tuple[str | None, str], int] = {}
         self._lanr_checked: dict[str, str | None] = {}
         self.cases = 0
+        self.scheine = 0
         self.video_only = 0
         self.phone_only = 0
         self.emergency = 0
+        self.late = 0
+        self.late_quarters: set[Quarter] = set()
         self.points_x100 = 0
+        self.services = 0
+        self.unchecked_services = 0
+        self.unpriced_services = 0
         self.severities = dict.fromkeys(SEVERITIES, 0)
         self.rule_counts: dict[str, int] = defaultdict(int)
-        self.unknown_gops: set[str] = set()
+        self.unknown_gops: dict[str, int] = defaultdict(int)
         self.counted = 0  # cases the case cap counts, practice-wide (no emergency, no TSS acute)
         self.counted_video_only = 0
         self._unit_is_practice = self.ruleset.case_cap_unit == "bsnr"
         self._gop_cap = self.ruleset.gop_cap_percent is not None
+        self._chapter35_volume = self.ruleset.chapter35_point_volume
 
-    # -- one case ---------------------------------------------------------------------------
-    def check_case(self, case: Case) -> CaseResult:
-        """Checks one case without counting it for the caps."""
+    def _context(self, quarter: Quarter) -> tuple[CatalogueView, RuleSet]:
+        context = self._contexts.get(quarter)
+        if context is None:
+            context = self._contexts[quarter] = (self.catalogue.view(quarter), self.rulebook.for_quarter(quarter))
+        return context
+
+    # -- one Behandlungsfall ------------------------------------------------------------------
+    def check_case(self, case) -> CaseResult:
+        """Checks one Behandlungsfall without counting it for the caps."""
         return self._check(case)[0]
 
-    def add(self, case: Case) -> CaseResult:
-        """Checks one case and counts it for the caps and totals."""
-        result, lanrs, gop_cap_services, kind_of_visit = self._check(case)
+    def add(self, case) -> CaseResult:
+        """Checks one Behandlungsfall and counts it for the caps and totals."""
+        result, lanrs, cap_parts, kind_of_visit = self._check(case)
         self.cases += 1
+        self.scheine += len(case.scheine)
         self.points_x100 += result.points_x100
+        self.services += result.count
+        self.unchecked_services += result.unchecked
         video_only = result.video_only
         if video_only:
             self.video_only += 1
@@ -189,6 +290,10 @@ class QuarterCheck:
         for finding in result.findings:
             self.severities[finding.severity] += 1
             self.rule_counts[finding.rule] += 1
+        if result.late:
+            self.late += 1
+            self.late_quarters.add(case.quarter)
+            return result  # R7/R8 count the Behandlungsfälle of their own quarter
         if case.subgroup is not None and case.emergency:
             self.emergency += 1
             return result  # R7/R8: emergency-service cases do not count
@@ -197,111 +302,182 @@ class QuarterCheck:
             if video_only:
                 self.counted_video_only += 1
             if self._unit_is_practice:
-                units = (case.bsnr or "unbekannt",)
+                units = (case.bsnr or _NO_LANR,)
             else:
-                units = lanrs or ("unbekannt",)
+                units = lanrs or (_NO_LANR,)
             for unit in units:
                 counter = self._units[unit]
                 counter[0] += 1
                 if video_only:
                     counter[1] += 1
                     counter[2] += result.points_x100
-        if gop_cap_services:
-            counts = self._gop_counts
-            for service, gop in gop_cap_services:
-                if gop.chapter == CHAPTER_35 and service.gop != CHAPTER_35_OWN_CAP:
-                    counter = counts[(service.lanr or "unbekannt", "35*")]
-                    amount = gop.points * service.multiplier * 100
-                else:
-                    counter = counts[(service.lanr or "unbekannt", service.gop)]
-                    amount = service.multiplier
-                counter[0] += amount
-                if kind_of_visit.get(service.visit) == VIDEO:
-                    counter[1] += amount
+        if cap_parts:
+            self._count_caps(cap_parts, kind_of_visit)
         return result
 
-    def _check(self, case: Case):  # noqa: C901 - the rules in one pass over the services, for speed
-        get = self.catalogue.get
-        services = case.services
-        gops = []
-        # Lines as if nothing were reduced; rebuilt below in the rare cases that deduct or refuse.
-        lines = []
-        total = 0
-        visit_flags: dict[int, int] = {}
-        first_of_visit = {}
-        pauschalen: dict[str, int] = {}
-        lanrs = set()
-        marker = phone_fees = 0
-        special = False  # a GOP that needs the slow checks (R1/R4/R10/R11 candidates)
-        gop_cap_services = [] if self._gop_cap else None
-        last_visit = None
-        visit_days = set()
-        same_day = False  # two visits on one day (R9)
-        for service in services:
-            code = service.gop
-            gop = get(code)
-            gops.append(gop)
-            visit = service.visit
-            if visit != last_visit:  # services come grouped by visit (KVDT); a dict tells for the rest
-                last_visit = visit
-                if visit not in visit_flags:
-                    visit_flags[visit] = 0
-                    first_of_visit[visit] = service
-                    if service.date in visit_days:
-                        same_day = True
-                    else:
-                        visit_days.add(service.date)
-            if service.lanr:
-                lanrs.add(service.lanr)
-            if gop is None:
-                self.unknown_gops.add(code)
-                lines.append((code, service.date, code, 100, None))
-                continue
-            points = gop.points * service.multiplier * 100
-            total += points
-            lines.append((code, service.date, code, 100, points))
-            kind = gop.kind
-            if kind is SERVICE:
-                if gop_cap_services is not None and gop.video:
-                    gop_cap_services.append((service, gop))
-            elif kind is PAUSCHALE:
-                pauschalen[code] = pauschalen.get(code, 0) + 1
-            elif kind is VIDEO_SURCHARGE:
-                visit_flags[visit] |= 1
-            elif kind is TELEPHONE_FEE:
-                visit_flags[visit] |= 2
-                phone_fees += 1
-            elif kind is MARKER:
-                marker += 1
-            elif kind is EXCLUDED:
-                special = True
-            if not gop.video:
-                visit_flags[visit] |= 4
-                special = True
-            elif gop.min_contacts:
-                special = True
+    def _count_caps(self, cap_services, kind_of_visit) -> None:
+        """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
+        and those of video contacts (from 3/2022 chapter 35 by its point volume, ``"35*"``)."""
+        totals = self._gop_totals
+        by_video = self._gop_video
+        volume = self._chapter35_volume
+        for service, gop, visit in cap_services:
+            if volume and gop.fast & F_VOLUME:
+                key = (service.lanr, "35*")
+                amount = gop.points * service.multiplier * 100
+            else:
+                key = (service.lanr, gop.base)
+                amount = service.multiplier
+            totals[key] = totals.get(key, 0) + amount
+            if kind_of_visit[visit] is VIDEO:
+                by_video[key] = by_video.get(key, 0) + amount
 
-        if case.contacts is None:
+    def _check(self, case):  # noqa: C901 - the rules in one pass over the services, for speed
+        quarter = case.quarter
+        file_quarter = self.file_quarter
+        if quarter is None or quarter is file_quarter or quarter is self.quarter or quarter == file_quarter:
+            quarter = self.quarter
+            view, ruleset = self._own
+            late = False
+        else:
+            view, ruleset = self._context(quarter)
+            late = quarter < self.quarter
+        get = view.get
+        resolve = view.resolve
+        unknown_gops = self.unknown_gops
+        scheine = case.scheine
+        total = count = unknown = unpriced = marker = 0
+        visit_flags: dict[int, int] = {}  # visit key (Schein number << 16 | visit) → 1 video, 2 01435, 4 in person
+        first_of_visit = {}
+        doctor_of_visit = {}
+        pauschalen: dict[str, int] = {}
+        pauschale_of: dict[str | None, str] = {}  # LANR (Arztfall) → its first Pauschale
+        limited = None  # group → [count, max, codes] (R5)
+        lanrs = set()
+        last_lanr = None
+        phone = None  # (service, LANR, Schein) of every 01435
+        special = 0  # the F_* bits of all the case's GOPs: which of the slower checks can find something
+        tiered = None  # Pauschalen with an age tier (R14)
+        gop_cap_services = [] if self._gop_cap and not late else None
+        visit_days = set()
+        first_day = None
+        same_day = False  # two visits on one day (R9)
+        offset = 0
+        last_number = visit = None
+        for schein in scheine:
+            services = schein.services
+            count += len(services)
+            for service in services:
+                code = service.gop
+                gop = get(code) or resolve(code)
+                number = service.visit
+                if number != last_number:  # services come grouped by visit (KVDT); a dict tells for the rest
+                    last_number = number
+                    visit = offset | number
+                    if visit not in visit_flags:
+                        visit_flags[visit] = 0
+                        first_of_visit[visit] = service
+                        doctor_of_visit[visit] = service.lanr
+                        day = service.date
+                        if day in visit_days:
+                            same_day = True
+                        else:
+                            visit_days.add(day)
+                            if first_day is None or day < first_day:
+                                first_day = day
+                lanr = service.lanr
+                if lanr is not last_lanr:  # the reader shares one string per LANR
+                    last_lanr = lanr
+                    if lanr:
+                        lanrs.add(lanr)
+                if gop is None:
+                    unknown += 1
+                    unknown_gops[code] += 1
+                    continue
+                points = gop.points
+                if points is None:
+                    unpriced += 1
+                else:
+                    total += points * service.multiplier
+                fast = gop.fast
+                if not fast:
+                    continue
+                special |= fast
+                if fast & F_CAP:
+                    if gop_cap_services is not None:
+                        gop_cap_services.append((service, gop, visit))
+                    if fast == F_CAP:
+                        continue
+                if fast & F_PERSONAL:
+                    visit_flags[visit] |= 4
+                    if fast == F_PERSONAL:
+                        continue
+                if fast & F_KIND:
+                    kind = gop.kind
+                    if kind is PAUSCHALE:
+                        pauschalen[code] = pauschalen.get(code, 0) + 1
+                        if lanr not in pauschale_of:
+                            pauschale_of[lanr] = code
+                    elif kind is TELEPHONE_FEE:
+                        visit_flags[visit] |= 2
+                        if phone is None:
+                            phone = [(service, lanr, schein)]
+                        else:
+                            phone.append((service, lanr, schein))
+                    elif kind is MARKER:
+                        marker += 1
+                if fast & F_VIDEO_VISIT:
+                    visit_flags[visit] |= 1
+                if fast & F_LIMITED:
+                    group = gop.group or gop.base
+                    if limited is None:
+                        limited = {}
+                    entry = limited.get(group)
+                    if entry is None:
+                        limited[group] = [1, gop.max_per_case, [code]]
+                    else:
+                        entry[0] += 1
+                        entry[2].append(code)
+                if fast & F_TIERED:
+                    if tiered is None:
+                        tiered = [gop]
+                    else:
+                        tiered.append(gop)
+            offset += 1 << 16
+            last_number = None
+        if unpriced:
+            self.unpriced_services += unpriced
+        total *= 100
+
+        contacts = None
+        if case.contacts is not None:
+            contacts = case.contacts
+            kind_of_visit = {c.visit: c.kind for c in contacts}
+            inferred = None
+        elif len(scheine) > 1 and all(s.contacts is not None for s in scheine):
+            contacts = [Contact(c.date, c.kind, n << 16 | c.visit, c.time)
+                        for n, s in enumerate(scheine) for c in s.contacts]
+            kind_of_visit = {c.visit: c.kind for c in contacts}
+            inferred = None
+        else:
             # Contact inference (KVDT states no contacts), one contact per visit (5000 group): a visit
-            # with 01450 is a video contact, with 01435 a telephone contact, with a GOP that cannot be
-            # delivered by video a personal contact; any other visit takes the case's marker (88220 →
-            # video, 01435 → telephone, neither → personal: a Pauschale alone means a personal visit).
+            # with 01450 or a GOP marked as video is a video contact, with 01435 a telephone contact,
+            # with a GOP that cannot be delivered by video a personal contact. Any other visit takes
+            # the case's marker (88220 → video); without it a telephone contact when the visit's
+            # doctor (Arztfall) billed 01435 and no Pauschale, else a personal one: a Pauschale
+            # means the patient came in, and another doctor's 01435 says nothing about this visit.
             # The Contact objects themselves are made only when asked for (CaseResult.contacts).
-            default = VIDEO if marker else TELEPHONE if phone_fees else PERSONAL
-            contacts = None
+            phoning = () if phone is None else {lanr for _service, lanr, _schein in phone if lanr not in pauschale_of}
             kind_of_visit = {}
             for visit, flags in visit_flags.items():
                 kind_of_visit[visit] = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 \
-                    else default
-            visits = first_of_visit
-        else:
-            contacts = case.contacts
-            kind_of_visit = {c.visit: c.kind for c in contacts}
-            visits = None
+                    else VIDEO if marker else TELEPHONE if doctor_of_visit[visit] in phoning else PERSONAL
+            inferred = first_of_visit
         kinds = set(kind_of_visit.values())
         video_only = kinds == _ONLY_VIDEO
         phone_only = bool(kinds) and kinds <= _PHONE_KINDS
         findings: list[Finding] = []
+        walked = None  # (service, gop, visit) of every service, made for the rarer checks that need it
 
         # R6: the 88220 marker.
         if video_only and not marker:
@@ -311,92 +487,167 @@ class QuarterCheck:
             why = "einem persönlichen Kontakt" if PERSONAL in kinds else "Kontakten, die nicht alle per Video stattfanden"
             findings.append(Finding("R6", ERROR, f"88220 steht in einem Fall mit {why}: 88220 entfernen "
                                                  "(nur für Fälle mit ausschließlich Videokontakten)."))
-        # R1/R2: 01435.
-        if phone_only:
-            if pauschalen:
-                codes = ", ".join(sorted(pauschalen))
-                findings.append(Finding("R2", ERROR, f"Nur telefonische/mittelbare Kontakte: statt {codes} "
-                                                     "die GOP 01435 abrechnen."))
-            if not phone_fees:
-                findings.append(Finding("R2", WARNING, "Nur telefonische/mittelbare Kontakte: GOP 01435 ist "
-                                                       "berechnungsfähig und fehlt."))
-            elif phone_fees > 1:
-                findings.append(Finding("R2", ERROR, "01435 ist nur einmal im Behandlungsfall berechnungsfähig; "
-                                                     "weitere streichen."))
-        elif phone_fees:
-            if pauschalen:
-                findings.append(Finding("R2", ERROR, "01435 ist nicht neben einer Pauschale berechnungsfähig: "
-                                                     "01435 streichen."))
-            else:
-                findings.append(Finding("R1", ERROR, "Telefonkontakte sind bei persönlichen oder Videokontakten "
-                                                     "Inhalt der Pauschale: 01435 streichen."))
-        # R5: a Pauschale once per case.
-        for code, count in pauschalen.items():
-            if count > 1:
-                findings.append(Finding("R5", ERROR, f"Pauschale {code} ist {count}-mal angesetzt; sie ist nur "
-                                                     "einmal im Behandlungsfall berechnungsfähig."))
+        # R1/R2: 01435, per Arztfall (the same patient and doctor).
+        if phone is not None:
+            walked = _walk(scheine, get, resolve)
+            self._telephone(phone, pauschale_of, kind_of_visit, walked, case, findings)
+        elif phone_only and pauschalen:
+            codes = ", ".join(sorted(pauschalen))
+            findings.append(Finding("R2", WARNING, f"Nur telefonische/mittelbare Kontakte: {codes} setzt einen "
+                                                   "persönlichen oder Videokontakt voraus. Fand keiner statt, ist "
+                                                   "stattdessen die 01435 berechnungsfähig."))
+        elif phone_only:
+            findings.append(Finding("R2", WARNING, "Nur telefonische/mittelbare Kontakte: GOP 01435 ist "
+                                                   "berechnungsfähig und fehlt."))
+        # R5: GOPs with a limit per Behandlungsfall (a Pauschale once; 04030 twice; one age tier).
+        if limited is not None:
+            for group, (times_billed, limit, codes) in limited.items():
+                if times_billed > limit:
+                    listed = ", ".join(dict.fromkeys(codes))
+                    times = "einmal" if limit == 1 else f"{limit}-mal"
+                    findings.append(Finding("R5", ERROR, f"{listed}: {times_billed}-mal angesetzt, im Behandlungsfall "
+                                                         f"nur {times} berechnungsfähig; weitere streichen."))
         # R12: doctor groups without video.
         if VIDEO in kinds and pauschalen:
-            barred = sorted({get(code).chapter for code in pauschalen} & self.ruleset.no_video_chapters)
+            barred = sorted({(get(code) or resolve(code)).chapter for code in pauschalen} & ruleset.no_video_chapters)
             if barred:
                 findings.append(Finding("R12", ERROR, f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
                                                       "keine Videosprechstunde abrechnen: Videoleistungen streichen."))
 
-        # R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10: the lines again.
-        deduction_of: dict[str, tuple[int, str]] = {}
+        # R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10, R13, GOP dates.
+        deduction_of: dict[str, tuple[int, str, dt.date]] = {}
         if video_only:
             for code in pauschalen:
-                gop = get(code)
+                gop = get(code) or resolve(code)
                 if gop.deduction:
-                    deduction_of[code] = (gop.deduction, gop.video_code or code)
+                    deduction_of[code] = (gop.deduction, gop.video_code or code, gop.deduction_from)
                     for link in gop.links:
-                        deduction_of.setdefault(link, (gop.deduction, link))
-        if deduction_of or special:
-            if contacts is None and special:
+                        deduction_of.setdefault(link, (gop.deduction, link, gop.deduction_from))
+        # The slow pass only where it can find something: R4 in video-only cases, R1/R11 where a
+        # visit was by video, R10, dates and R13 always.
+        slow = special & F_EXCLUDED and video_only or special & F_PERSONAL and VIDEO in kinds \
+            or special & (F_MIN_CONTACTS | F_SLOW)
+        lines = None  # made on first use (CaseResult.lines) unless the slow pass changes a line
+        if deduction_of or slow:
+            if contacts is None and special & F_MIN_CONTACTS:
                 contacts = _inferred_contacts(first_of_visit, kind_of_visit)
-            lines, total = self._lines(services, gops, deduction_of, special, video_only, kind_of_visit, contacts,
-                                       findings)
+            if walked is None:
+                walked = _walk(scheine, get, resolve)
+            lines, total = self._lines(walked, deduction_of, slow, video_only, kind_of_visit, contacts, findings)
+        # R14: the age tier of a Pauschale against the age at the first contact of the quarter.
+        if tiered is not None:
+            age = age_of(case, first_day)
+            if age is not None:
+                for gop in tiered:
+                    if gop.age_min is not None and age < gop.age_min or gop.age_max is not None and age > gop.age_max:
+                        findings.append(Finding("R14", WARNING, f"{gop.code} gilt für {_age_range(gop)}; der Patient "
+                                                                f"war bei der ersten Inanspruchnahme im Quartal {age} "
+                                                                f"Jahre alt{_tier_hint(view, gop, age)} (Allgemeine "
+                                                                "Bestimmung 4.3.5)."))
         # R9: several visits on one day need times for billable services.
-        if contacts is None:
-            if same_day:
-                contacts = _inferred_contacts(first_of_visit, kind_of_visit)
-                self._times(contacts, services, lines, findings)
-        elif len(contacts) > 1 and len({c.date for c in contacts}) < len(contacts):
-            self._times(contacts, services, lines, findings)
+        if contacts is None or inferred is not None:
+            timed = same_day
+        else:
+            timed = len({c.date for c in contacts}) < len(contacts)
+        if timed:
+            if walked is None:
+                walked = _walk(scheine, get, resolve)
+            self._times(walked, lines, findings)
         for lanr in lanrs:
             problem = self._lanr_checked.get(lanr, _UNCHECKED)
             if problem is _UNCHECKED:
                 problem = self._lanr_problem(lanr)
             if problem:
                 findings.append(Finding("LANR", WARNING, problem))
-        result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total, visits, kind_of_visit)
+        result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total, inferred, kind_of_visit,
+                            late, unknown, view, count)
         return result, lanrs, gop_cap_services, kind_of_visit
 
     @staticmethod
-    def _lines(services, gops, deduction_of, special, video_only, kind_of_visit, contacts, findings):
+    def _telephone(phone, pauschale_of, kind_of_visit, walked, case, findings) -> None:
+        """R1/R2 for GOP 01435 (KBV annotation to 01435, 4.3.1 Abs. 4): per Arztfall; once per
+        Behandlungsfall, twice for children up to their 12th birthday; not in the organised
+        emergency service; not in an Arztfall with a Versicherten-, Grund- or Konsiliarpauschale.
+        Where a combination is wrong the advice keeps the higher-valued Pauschale."""
+        if any(schein.emergency for _service, _lanr, schein in phone):
+            findings.append(Finding("R2", ERROR, "01435 ist im organisierten Not(-fall)dienst nicht berechnungsfähig "
+                                                 "(Anmerkung zur GOP 01435): 01435 streichen; im Notdienst gelten "
+                                                 "die Notfall- und Notfallkonsultationspauschalen."))
+        age = age_of(case)
+        limit = 2 if age is not None and age < CHILD_AGE_01435 else 1
+        if len(phone) > limit:
+            why = "zweimal (Kind bis zum vollendeten 12. Lebensjahr)" if limit == 2 else \
+                "einmal (bei Kindern bis zum vollendeten 12. Lebensjahr zweimal)"
+            findings.append(Finding("R2", ERROR, f"01435 ist {len(phone)}-mal angesetzt, im Behandlungsfall nur {why} "
+                                                 "berechnungsfähig: weitere streichen."))
+        by_doctor: dict[str | None, list] = {}
+        for service, lanr, _schein in phone:
+            by_doctor.setdefault(lanr, []).append(service)
+        kinds_of_doctor: dict[str | None, set] = defaultdict(set)
+        days_of_doctor: dict[tuple, list[str]] = defaultdict(list)
+        for service, gop, visit in walked:
+            kinds_of_doctor[service.lanr].add(kind_of_visit.get(visit))
+            if gop is not None and gop.kind is not MARKER and gop.kind is not TELEPHONE_FEE \
+                    and gop.base not in BESIDE_01435 and gop.points:
+                days_of_doctor[(service.lanr, service.date)].append(service.gop)
+        for lanr, services in by_doctor.items():
+            who = f"der LANR {lanr}" if lanr else "ohne LANR"
+            pauschale = pauschale_of.get(lanr)
+            if pauschale:
+                findings.append(Finding("R2", ERROR, f"Im Arztfall {who} ist 01435 nicht neben der Pauschale "
+                                                     f"{pauschale} berechnungsfähig (Anmerkung zur GOP 01435): 01435 "
+                                                     f"streichen, {pauschale} bleibt."))
+                continue
+            if kinds_of_doctor[lanr] & {PERSONAL, VIDEO}:
+                findings.append(Finding("R1", ERROR, f"Im Arztfall {who} gab es auch persönliche oder Videokontakte; "
+                                                     "Telefonkontakte sind dann Inhalt der Pauschale (4.3.1): 01435 "
+                                                     "streichen."))
+                continue
+            for service in services:
+                beside = days_of_doctor.get((lanr, service.date))
+                if beside:
+                    findings.append(Finding("R2", WARNING, f"01435 am {_date(service.date)} neben "
+                                                           f"{', '.join(dict.fromkeys(beside))}: neben 01435 sind nur "
+                                                           "01431 und 40128 berechnungsfähig (Anmerkung zur GOP 01435)."))
+
+    @staticmethod
+    def _lines(walked, deduction_of, special, video_only, kind_of_visit, contacts,
+               findings):  # noqa: C901 - the slow checks of one case, in one pass
         """The lines of a case with a deduction (R3) or a GOP that needs the slow checks."""
         lines = []
         total = 0
         reduced = []
         not_billable = []
         contact_count = None
-        for service, gop in zip(services, gops):
+        for service, gop, visit in walked:
             code = service.gop
             if gop is None:
-                lines.append((code, service.date, code, 100, None))
+                lines.append((code, service.date, code, 100, None, service.lanr))
                 continue
             factor = 100
             billed = code
             if deduction_of and code in deduction_of:
-                deduction, billed = deduction_of[code]
-                factor = 100 - deduction
-                reduced.append((code, deduction, billed))
+                deduction, billed, since = deduction_of[code]
+                if service.date < since:
+                    findings.append(Finding("R11", ERROR, f"{code} am {_date(service.date)}: vor dem {_date(since)} "
+                                                          "im reinen Videofall nicht berechnungsfähig."))
+                    factor = 0
+                    billed = code
+                else:
+                    factor = 100 - deduction
+                    reduced.append((code, deduction, billed))
             if special:
                 kind = gop.kind
-                if video_only and kind is EXCLUDED:
+                if gop.dated and not gop.valid_on(service.date):
+                    when = f"ab {_date(gop.valid_from)}" if service.date < gop.valid_from \
+                        else f"bis {_date(gop.valid_to)}"
+                    findings.append(Finding("GOP", ERROR, f"GOP {code} ist am {_date(service.date)} nicht "
+                                                          f"berechnungsfähig (gilt {when})."))
+                    factor = 0
+                elif video_only and kind is EXCLUDED:
                     factor = 0
                     not_billable.append(code)
-                elif not gop.video and kind_of_visit.get(service.visit) == VIDEO:
+                elif gop.personal_only and kind_of_visit.get(visit) == VIDEO:
                     if kind is PAUSCHALE:
                         findings.append(Finding("R11", ERROR, f"Pauschale {code} ist im Rahmen einer "
                                                               "Videosprechstunde nicht berechnungsfähig."))
@@ -404,6 +655,11 @@ class QuarterCheck:
                         findings.append(Finding("R1", ERROR, f"GOP {code} am {_date(service.date)} kann nicht per "
                                                              "Video erbracht werden: für einen persönlichen Kontakt "
                                                              "eine eigene Inanspruchnahme mit Uhrzeit angeben."))
+                    factor = 0
+                elif gop.base in VIDEO_ONLY_GOPS and not video_only:
+                    findings.append(Finding("R13", ERROR, f"{code} ist nur im Behandlungsfall mit ausschließlich "
+                                                          "Videokontakten berechnungsfähig (Zuschlag für bekannte "
+                                                          "Patienten): streichen."))
                     factor = 0
                 if gop.min_contacts:
                     if contact_count is None:
@@ -413,11 +669,12 @@ class QuarterCheck:
                                                                 f"Arzt-Patienten-Kontakte voraus, gefunden "
                                                                 f"{contact_count} (Videokontakte zählen als "
                                                                 "persönliche)."))
-            points = gop.points * service.multiplier * factor
-            total += points
-            lines.append((code, service.date, billed, factor, points))
+            points = None if gop.points is None else gop.points * service.multiplier * factor
+            if points is not None:
+                total += points
+            lines.append((code, service.date, billed, factor, points, service.lanr))
         if reduced:
-            text = "; ".join(f"{code} – {pct} % (als {billed})" for code, pct, billed in reduced)
+            text = "; ".join(f"{code} – {pct} % (als {billed})" for code, pct, billed in dict.fromkeys(reduced))
             findings.append(Finding("R3", INFO, f"Reiner Videofall: Abschlag {text}; die KV nimmt ihn vor."))
         if not_billable:
             findings.append(Finding("R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: "
@@ -425,17 +682,25 @@ class QuarterCheck:
         return lines, total
 
     @staticmethod
-    def _times(contacts, services, lines, findings) -> None:
+    def _times(walked, lines, findings) -> None:
+        """R9: with several visits on one day, each visit with a billable service needs its time
+        (field 5006) on at least one of its GOPs; every GOP of the visit counts, unknown ones too.
+        ``lines``: the lines of the slow pass (a service it refused needs no time), or ``None``."""
         visits_by_day: dict[dt.date, set[int]] = defaultdict(set)
-        for contact in contacts:
-            visits_by_day[contact.date].add(contact.visit)
+        timed = set()
+        for service, _gop, visit in walked:
+            visits_by_day[service.date].add(visit)
+            if service.time:
+                timed.add(visit)
         untimed: dict[dt.date, list[str]] = defaultdict(list)
-        for service, line in zip(services, lines):
-            if line[4] and service.time is None and len(visits_by_day[service.date]) > 1:
+        for index, (service, gop, visit) in enumerate(walked):
+            if visit in timed or len(visits_by_day[service.date]) < 2 or lines is not None and lines[index][3] == 0:
+                continue
+            if gop is None or gop.kind is not MARKER:
                 untimed[service.date].append(service.gop)
         for day, codes in sorted(untimed.items()):
-            findings.append(Finding("R9", ERROR, f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) "
-                                                 f"für {', '.join(codes)} angeben."))
+            findings.append(Finding("R9", ERROR, f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) je "
+                                                 f"Inanspruchnahme angeben; ohne Uhrzeit: {', '.join(codes)}."))
 
     def _lanr_problem(self, lanr: str) -> str | None:
         try:
@@ -464,7 +729,14 @@ class QuarterCheck:
         gop_caps = []
         if ruleset.gop_cap_percent is not None:
             gop_percent = ruleset.gop_cap_percent
-            for (lanr, code), (total, by_video) in sorted(self._gop_counts.items()):
+            view = self._contexts[self.quarter][0]
+            merged: dict[tuple[str, str], list[int]] = {}
+            for key, total in self._gop_totals.items():
+                lanr, code = key
+                counter = merged.setdefault((lanr or _NO_LANR, code), [0, 0])
+                counter[0] += total
+                counter[1] += self._gop_video.get(key, 0)
+            for (lanr, code), (total, by_video) in sorted(merged.items()):
                 if not by_video:
                     continue
                 limit = (gop_percent * total) // 100
@@ -474,19 +746,26 @@ class QuarterCheck:
                     gop_caps.append(GopCapResult(lanr, code, "points", Decimal(total) / 100, Decimal(by_video) / 100,
                                                  Decimal(limit) / 100, Decimal(excess) / 100, at_risk))
                 else:
-                    gop = self.catalogue.get(code)
-                    at_risk = euros(excess * gop.points * 100, value)
+                    gop = view.get(code) or view.resolve(code)
+                    at_risk = euros(excess * (gop.points or 0) * 100, value)
                     gop_caps.append(GopCapResult(lanr, code, "count", Decimal(total), Decimal(by_video),
                                                  Decimal(limit), Decimal(excess), at_risk))
         totals = {
             "cases": self.cases,
+            "scheine": self.scheine,
             "video_only_cases": self.video_only,
             "phone_only_cases": self.phone_only,
             "emergency_cases": self.emergency,
+            "late_cases": self.late,
+            "late_quarters": [str(q) for q in sorted(self.late_quarters)],
             "counted_cases": self.counted,
             "counted_video_only_cases": self.counted_video_only,
             "findings": dict(self.severities),
             "findings_by_rule": dict(sorted(self.rule_counts.items())),
+            "services": self.services,
+            "unchecked_services": {"count": self.unchecked_services, "total": self.services,
+                                   "share": _share(self.unchecked_services, self.services)},
+            "unpriced_services": self.unpriced_services,
             "points": str(Decimal(self.points_x100) / 100),
             "euro": str(euros(self.points_x100, value)),
             "euro_at_risk": str(sum((c.euro_at_risk for c in caps), Decimal("0.00"))
@@ -494,3 +773,31 @@ class QuarterCheck:
             "unknown_gops": sorted(self.unknown_gops),
         }
         return Summary(self.quarter, ruleset, value, caps, gop_caps, totals)
+
+
+def _age_range(gop: Gop) -> str:
+    if gop.age_min is None:
+        return f"Patienten bis zum vollendeten {gop.age_max + 1 if gop.age_max is not None else '?'}. Lebensjahr"
+    if gop.age_max is None:
+        return f"Patienten ab Beginn des {gop.age_min + 1}. Lebensjahres"
+    return f"Patienten von {gop.age_min} bis {gop.age_max} Jahren"
+
+
+def _tier_hint(view: CatalogueView, gop: Gop, age: int) -> str:
+    if not gop.group:
+        return ""
+    hints = view.__dict__.setdefault("_tier_hints", {})  # per view: its rows do not change
+    hint = hints.get((gop.group, age))
+    if hint is None:
+        hint = ""
+        for other in view.gops.values():
+            if other.group == gop.group and other.code == other.base and (other.age_min, other.age_max) != (None, None) \
+                    and (other.age_min is None or other.age_min <= age) \
+                    and (other.age_max is None or age <= other.age_max):
+                hint = f": {other.code} abrechnen"
+                break
+        hints[(gop.group, age)] = hint
+    return hint
+
+
+__all__ = ["CaseResult", "Finding", "QuarterCheck", "Summary", "euros", "LINKED"]

@@ -27,6 +27,7 @@ class RuleSet:
     case_cap_unit: str  # "lanr" (per doctor) or "bsnr" (per practice)
     gop_cap_percent: int | None  # R8; None = suspended or abolished
     no_video_chapters: frozenset[str]  # R12
+    chapter35_point_volume: bool = False  # R8: chapter 35 capped on its point volume (from 3/2022)
 
     def covers(self, quarter: Quarter) -> bool:
         return self.first <= quarter and (self.last is None or quarter <= self.last)
@@ -81,4 +82,5 @@ def _version(raw: dict) -> RuleSet:
         case_cap_unit=unit,
         gop_cap_percent=int(gop_cap["percent"]) if gop_cap else None,
         no_video_chapters=frozenset(raw.get("no_video_chapters", ())),
+        chapter35_point_volume=bool(gop_cap and gop_cap.get("chapter35_point_volume")),
     )

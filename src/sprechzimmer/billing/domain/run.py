@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from .catalogue import Catalogue
-from .kvdt import KvdtReader
-from .model import BillingError, Case, Quarter
+from .grouping import DEFAULT_WINDOW, Grouper
+from .kvdt import OTHER_SCHEINE, KvdtReader
+from .model import BillingError, Case, Quarter, TreatmentCase
 from .rules import CaseResult, QuarterCheck, Summary
 from .rulesets import RuleBook, RuleSet
 from .simple import read_simple
@@ -23,6 +24,9 @@ def sniff(head: bytes) -> str:
         return "json"
     if head[:3].isdigit() and head[3:7] == b"8000":
         return "kvdt"
+    if head.startswith(b"\xef\xbb\xbf") and head[3:6].isdigit():
+        raise BillingError("Die Datei ist UTF-8-kodiert (sie beginnt mit einer UTF-8-Bytefolge, BOM); KVDT verlangt "
+                           "ISO-8859-15. Bitte exportieren Sie sie aus Ihrem Praxisverwaltungssystem erneut.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:64]:
         raise BillingError("Die Datei ist UTF-16-kodiert; KVDT verlangt ISO-8859-15.")
     if head.startswith(b"%PDF") or head.startswith(b"PK"):
@@ -32,49 +36,58 @@ def sniff(head: bytes) -> str:
 
 
 class CheckRun:
-    """Reads ``stream`` and checks case by case. Iterate ``results()``, then call ``summary()``."""
+    """Reads ``stream``, groups its Scheine into Behandlungsfälle and checks them one by one.
+    Iterate ``results()``, then call ``summary()``.
+
+    ``window``: Scheine held open at most while grouping (grouping.py); ``None`` holds them all
+    (uploads, whose size is capped)."""
 
     def __init__(self, stream: BinaryIO, *, quarter: Quarter | None = None, rulebook: RuleBook | None = None,
-                 catalogue: Catalogue | None = None, ruleset: RuleSet | None = None, privacy: bool = False):
+                 catalogue: Catalogue | None = None, ruleset: RuleSet | None = None, privacy: bool = False,
+                 window: int | None = DEFAULT_WINDOW):
         self.rulebook = rulebook or RuleBook.load()
         self.catalogue = catalogue or Catalogue.load()
         self.forced_ruleset = ruleset
         self.quarter = quarter
         self.check: QuarterCheck | None = None
+        self.grouper = Grouper(window)
         head = stream.peek(16)[:16] if hasattr(stream, "peek") else None
         if head is None:
             head = stream.read(16)
             stream = _Prepend(head, stream)
         self.format = sniff(head)
         self.bsnr: str | None = None
+        self.file_quarter: Quarter | None = None
         if self.format == "json":
             data = stream.read(MAX_JSON_BYTES + 1)
             if len(data) > MAX_JSON_BYTES:
                 raise BillingError("Die JSON-Datei ist größer als 64 MB.")
             file_quarter, self.bsnr, cases = read_simple(data)
+            self.file_quarter = file_quarter
             self.quarter = quarter or file_quarter
-            self._cases = iter(cases)
+            self._cases = self.grouper.group(cases)
             self._reader = None
         else:
             self._reader = KvdtReader(stream, quarter, privacy=privacy)
-            self._cases = iter(self._reader)
+            self._cases = self.grouper.group(self._reader)
 
     def _start(self) -> QuarterCheck:
         if self.quarter is None and self._reader is not None:
             self.quarter = self._reader.quarter
         if self.quarter is None:
-            raise BillingError("Die Datei nennt kein Quartal (Feld 4101); bitte das Quartal angeben.")
+            raise BillingError("Die Datei nennt kein Quartal (Feld 9204 oder 4101); bitte das Quartal angeben.")
         self.check = QuarterCheck(self.quarter, self.rulebook, self.catalogue, self.forced_ruleset)
+        self.check.file_quarter = self._reader.file_quarter if self._reader is not None else self.file_quarter
         return self.check
 
     def results(self) -> Iterator[CaseResult]:
-        """The checked cases. The first case is read before this returns, so ``quarter`` and
-        ``ruleset`` are known (KVDT names its quarter in the first record's field 4101) and a report
-        can write its head before the cases."""
+        """The checked Behandlungsfälle. The first is read before this returns, so ``quarter`` and
+        ``ruleset`` are known (KVDT names its quarter in field 9204 of adt0) and a report can write
+        its head before the cases."""
         first = next(self._cases, None)
         return self._checked(first, self.check or self._start())
 
-    def _checked(self, first: Case | None, check: QuarterCheck) -> Iterator[CaseResult]:
+    def _checked(self, first: Case | TreatmentCase | None, check: QuarterCheck) -> Iterator[CaseResult]:
         if first is not None:
             yield check.add(first)
             for case in self._cases:
@@ -83,7 +96,16 @@ class CheckRun:
             self.bsnr = self._reader.bsnr
 
     def summary(self) -> Summary:
-        return (self.check or self._start()).summary()
+        summary = (self.check or self._start()).summary()
+        totals = summary.totals
+        reader = self._reader
+        totals["unchecked_scheine"] = [
+            {"record": kind, "title": OTHER_SCHEINE[kind], "count": n}
+            for kind, n in (reader.unchecked_scheine.items() if reader else ())]
+        totals["unknown_records"] = [{"record": kind, "line": line}
+                                     for kind, line in (reader.unknown_records.items() if reader else ())]
+        totals["scattered_scheine"] = self.grouper.scattered
+        return summary
 
     @property
     def ruleset(self) -> RuleSet:

@@ -2,12 +2,16 @@
 
     {"format": "sprechzimmer-ebm/1", "quarter": "3/2024", "bsnr": "521234500",
      "cases": [{"case_id": "4711", "record_type": "0101", "subgroup": null, "tss_acute": false,
+                "patient": "P-17", "age": 42,
                 "contacts": [{"date": "2024-07-02", "time": "09:30", "kind": "video"}],
                 "services": [{"gop": "03000", "date": "2024-07-02", "time": "09:30",
                               "multiplier": 1, "lanr": "838382202"}]}]}
 
 ``kind`` is personal, video, telephone or indirect. A service belongs to the contact of its date
 (and time, where the day has several). Without ``contacts`` the engine infers them as for KVDT.
+``patient`` (optional, any string the practice chooses) groups Scheine of one patient into one
+Behandlungsfall; ``age`` (optional, completed years at the first contact of the quarter) feeds the
+rules that depend on it (01435 for children, age tiers).
 """
 
 from __future__ import annotations
@@ -67,11 +71,11 @@ def read_simple(data: bytes) -> tuple[Quarter, str | None, list[Case]]:
     raw_cases = doc.get("cases")
     if not isinstance(raw_cases, list):
         raise BillingError("Die JSON-Datei braucht eine Liste »cases«.")
-    cases = [_case(raw, number, bsnr) for number, raw in enumerate(raw_cases, start=1)]
+    cases = [_case(raw, number, bsnr, quarter) for number, raw in enumerate(raw_cases, start=1)]
     return quarter, bsnr, cases
 
 
-def _case(raw, number: int, bsnr: str | None) -> Case:
+def _case(raw, number: int, bsnr: str | None, quarter: Quarter) -> Case:
     where = f"Fall {number}"
     if not isinstance(raw, dict):
         _fail(where, "ist kein Objekt.")
@@ -120,7 +124,14 @@ def _case(raw, number: int, bsnr: str | None) -> Case:
         else:
             visit = _visit_of(contacts, date, time, at)
         services.append(Service(gop, date, visit, time, multiplier, lanr))
-    return Case(case_id, record_type, bsnr, subgroup, bool(raw.get("tss_acute", False)), services, contacts)
+    patient = raw.get("patient")
+    if patient is not None and not (isinstance(patient, str) and patient.strip()):
+        _fail(where, "patient ist ein nicht leerer Text.")
+    age = raw.get("age")
+    if age is not None and (not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= 150):
+        _fail(where, "age ist eine ganze Zahl von 0 bis 150.")
+    return Case(case_id, record_type, bsnr, subgroup, bool(raw.get("tss_acute", False)), services, contacts,
+                quarter=quarter, name=b"json:" + patient.strip().encode("utf-8") if patient else None, age=age)
 
 
 def _visit_of(contacts: list[Contact], date: dt.date, time: str | None, where: str) -> int:
@@ -144,6 +155,10 @@ def write_simple(quarter: Quarter, bsnr: str | None, cases: list[Case]) -> dict:
                 "tss_acute": case.tss_acute,
                 "services": [{"gop": s.gop, "date": s.date.isoformat(), "time": s.time, "multiplier": s.multiplier,
                               "lanr": s.lanr} for s in case.services]}
+        if case.name is not None and case.name.startswith(b"json:"):
+            item["patient"] = case.name[5:].decode("utf-8")
+        if case.age is not None:
+            item["age"] = case.age
         if case.contacts is not None:
             item["contacts"] = [{"date": c.date.isoformat(), "time": c.time, "kind": c.kind} for c in case.contacts]
         out.append(item)

@@ -161,15 +161,23 @@ def half_year_bonus(payout_year: int, payout_month: int, revenue: Decimal, hourl
 
 
 def revenue_by_lanr(results: Iterable, orientation_value_ct: Decimal) -> dict[str, tuple[int, int, Decimal]]:
-    """Per doctor (LANR of the case) of a Notfallpraxis file: (cases, points × 100, euros), from
-    the billing engine's checked cases; euros = points × Orientierungswert, rounded once per doctor."""
+    """Per doctor of a Notfallpraxis file: (cases, points × 100, euros), from the billing engine's
+    checked Behandlungsfälle, **per service line**: each line counts for the LANR that performed it
+    (field 5099), so a case several doctors served pays each for their own services; a case counts
+    for every doctor with a line in it. Euros = points × Orientierungswert, rounded once per doctor."""
     totals: dict[str, list[int]] = {}
     for result in results:
-        lanr = result.case.lanr
-        if lanr:
+        seen = set()
+        for line in result.lines:
+            lanr, points = line[5], line[4]
+            if not lanr:
+                continue
             entry = totals.setdefault(lanr, [0, 0])
-            entry[0] += 1
-            entry[1] += result.points_x100
+            if lanr not in seen:
+                seen.add(lanr)
+                entry[0] += 1
+            if points:
+                entry[1] += points
     return {lanr: (cases, points, money(Decimal(points) * orientation_value_ct / 10000))
             for lanr, (cases, points) in totals.items()}
 
@@ -185,30 +193,42 @@ PSEUDO_GOP = "99999"
 PSEUDO_ICD = "Z02"
 AOK_BW_IK = "108018007"  # Kostenträger AOK Baden-Württemberg (Institutionskennzeichen)
 EMERGENCY_SUBGROUP = "41"  # Scheinuntergruppe: ärztlicher Notfalldienst
+#: Abrechnungs-VKNR (field 4104, Muss, format nnmmm) of the AOK Baden-Württemberg. NOT FROM A
+#: SOURCE: the KV's Kostenträgerstammdatei (SDKT) names it; this placeholder must be confirmed with
+#: the KV (docs/k-aerzte.md).
+PSEUDO_VKNR = "52101"
 
 
 def pseudo_case_fields(number: int) -> dict[str, str]:
     """The pseudo patient, exactly as the seed specifies (first name "Organisierter", surname
-    "Notfalldienst Arzt <n>", Notfallstr. 1, 12345 Notfallstadt, born 01.01.2020, AOK BW)."""
-    return {"3101": f"Notfalldienst Arzt {number}", "3102": "Organisierter", "3103": "01012020",
-            "3107": "Notfallstr. 1", "3112": "12345", "3113": "Notfallstadt", "4111": AOK_BW_IK,
-            "6001": PSEUDO_ICD}
+    "Notfalldienst Arzt <n>", Notfallstr. 1, 12345 Notfallstadt, born 01.01.2020, AOK BW), and the
+    other Muss fields of a Schein 0104 (KVDT Datensatzbeschreibung v6.02, Satztabelle 0104), in the
+    order of that table."""
+    return {"3101": f"Notfalldienst Arzt {number}", "3102": "Organisierter", "3103": "20200101",
+            "3107": "Notfallstr. 1", "3112": "12345", "3114": "D", "3113": "Notfallstadt",
+            "3108": "1", "3110": "U", "4104": PSEUDO_VKNR, "4106": "00", "4111": AOK_BW_IK, "4131": "00",
+            "4132": "00", "4121": "0", "4122": "00", "4243": "unbekannt", "6001": PSEUDO_ICD, "6003": "G"}
 
 
-def pseudo_case(number: int, start: dt.datetime, lanr: str) -> Case:
+def pseudo_case(number: int, start: dt.datetime, lanr: str, bsnr: str | None = None) -> Case:
     """A duty without GKV patients: record 0104 (emergency service), SUG 41, pseudo-GOP 99999 on the
     duty's day with the time the duty started (local time, Europe/Berlin), under the serving
-    doctor's LANR."""
-    service = Service(PSEUDO_GOP, start.date(), 0, time=start.strftime("%H:%M"), lanr=lanr)
-    return Case(f"ND{start:%Y%m%d%H%M}-{number}", "0104", subgroup=EMERGENCY_SUBGROUP, services=[service])
+    doctor's LANR and the Notfallpraxis's BSNR (fields 5099 and 5098, one of each is Muss)."""
+    service = Service(PSEUDO_GOP, start.date(), 1, time=start.strftime("%H:%M"), lanr=lanr, bsnr=bsnr)
+    return Case(f"ND{start:%Y%m%d%H%M}-{number}", "0104", subgroup=EMERGENCY_SUBGROUP, services=[service],
+                quarter=Quarter.of(start.date()))
 
 
 def write_pseudo_cases(duties: Iterable[tuple[dt.datetime, str]], quarter: Quarter, bsnr: str, out) -> None:
-    """KVDT with one pseudo case per (duty start, LANR), numbered 1, 2, 3 … as the seed's
-    "Notfalldienst Arzt 1, 2, 3, …"."""
+    """KVDT with one pseudo Schein per (duty start, LANR), numbered 1, 2, 3 … as the seed's
+    "Notfalldienst Arzt 1, 2, 3, …": con0, besa, an ADT package whose adt0 names the quarter in
+    9204, the Scheine with every Muss field of 0104, adt9, con9. adt0 lacks the KBV-Prüfnummer
+    (0105): it is issued to certified practice software, which this is not."""
     cases, extra = [], {}
     for number, (start, lanr) in enumerate(duties, start=1):
-        case = pseudo_case(number, start, lanr)
+        case = pseudo_case(number, start, lanr, bsnr)
         cases.append(case)
         extra[case.case_id] = pseudo_case_fields(number)
-    write_kvdt(cases, quarter, bsnr, out, extra=extra)
+    header = {"adt0": {"9102": bsnr[:2], "9212": "6.02", "0102": "Sprechzimmer (Open Source)",
+                       "0103": "Sprechzimmer"}}
+    write_kvdt(cases, quarter, bsnr, out, extra=extra, header=header)

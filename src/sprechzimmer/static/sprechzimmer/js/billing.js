@@ -1,7 +1,7 @@
-// Quarter file uploads (the practice's billing check, the KV's Notfallpraxis revenue): strip the
-// file in the browser, upload it with the form's other fields, follow to the answer's page.
+// Quarter file uploads (the practice's billing check, the KV's Notfallpraxis revenue): pseudonymise
+// the file in the browser, upload it with the form's other fields, follow to the answer's page.
 import { request } from "./api.js";
-import { looksLikeJson, notKvdtReason, stripKvdt } from "./kvdtstrip.js";
+import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "./kvdtstrip.js";
 
 function wire(form) {
   const status = form.querySelector(".status");
@@ -25,9 +25,9 @@ function wire(form) {
     const refusal = json ? null : notKvdtReason(bytes);
     if (refusal) return show(refusal, "error");
     button.disabled = true;
-    show("Datei wird im Browser von Patientendaten befreit und geprüft …", "");
+    show("Patientendaten werden im Browser pseudonymisiert, dann wird die Datei geprüft …", "");
     try {
-      const body = json ? bytes : stripKvdt(bytes);
+      const body = json ? bytes : await pseudonymiseKvdt(bytes);
       const data = new FormData();
       data.append("file", new Blob([body], { type: "application/octet-stream" }), file.name);
       for (const element of form.elements) {
