@@ -174,3 +174,26 @@ def test_call_survives_a_server_restart(new_page, server):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_practice_staff_open_a_room_and_admit_a_waiting_patient(new_page, server):
+    """The MFA's room has no eGK button (only doctors confirm the check); the page must still come up
+    and work: ready, a patient waits, the MFA lets them in, both connected (issue 11, item 15)."""
+    (staff_email, _, _, _, staff_totp) = _staff
+    staff = new_page()
+    login(staff, staff_email, DEMO_PASSWORD, staff_totp)
+    code, _ = book_appointment(staff, "Sina Sprechstunde")
+    staff.click(".appointment:has-text('Sina Sprechstunde') .room-link")
+    staff.wait_for_selector(".lobby-status:has-text('Noch niemand im Wartezimmer')")
+    assert staff.query_selector("#room .egk") is None
+
+    patient = new_page()
+    patient_enters_waiting_room(patient, code)
+    staff.wait_for_selector("#room .admit:not([hidden])")
+    staff.click("#room .admit")
+    wait_connected_with_video(staff)
+    wait_connected_with_video(patient)
+    staff.click("#call .hangup")
+    patient.wait_for_selector("#step-done:not([hidden])")
+    assert not [e for e in staff.errors + patient.errors if "favicon" not in e]
+
