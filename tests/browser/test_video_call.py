@@ -197,3 +197,32 @@ def test_practice_staff_open_a_room_and_admit_a_waiting_patient(new_page, server
     patient.wait_for_selector("#step-done:not([hidden])")
     assert not [e for e in staff.errors + patient.errors if "favicon" not in e]
 
+
+def test_a_waiting_patient_is_told_when_the_server_is_back(new_page, server):
+    """While a patient waits the server restarts: the page says it is reconnecting and, once the
+    websocket is back, says so no longer; the practice sees the patient waiting again (item 16)."""
+    from tests.browser.conftest import free_port, start_daphne
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_daphne(server.env, port, server.log_path)  # a server of this test's own
+    try:
+        doctor, patient = new_page(url), new_page(url)
+        login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+        code, _ = book_appointment(doctor, "Wanda Warteschleife")
+        patient_enters_waiting_room(patient, code)
+        message = "#step-waiting .message"
+
+        process.terminate()
+        process.wait(10)
+        patient.wait_for_selector(f"{message}:has-text('Verbindung wird wiederhergestellt')")
+        process = start_daphne(server.env, port, server.log_path)
+        patient.wait_for_function(f"() => document.querySelector('{message}').textContent === ''", timeout=20_000)
+        assert patient.is_visible("#step-waiting")
+        doctor.goto("/praxis/termine/")
+        doctor.click(".appointment:has-text('Wanda Warteschleife') .room-link")
+        doctor.wait_for_selector("#room .admit:not([hidden])")
+        assert "wartet" in doctor.text_content(".lobby-status")
+    finally:
+        process.terminate()
+        process.wait(10)
