@@ -4,11 +4,18 @@ the answer is."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.video.models import Appointment
+from tests import factories
+from tests.duty import helpers as duty
 from tests.video.helpers import video_practice
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +28,77 @@ def practice():
     client.force_login(doctor)
     client.get(reverse("dashboard"))
     return type("P", (), dict(organisation=organisation, doctor=doctor, appointment=appointment, client=client))
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("arzt=abc", "keine gültige Auswahl"),
+    ("arzt=99999999999999999999", "keine gültige Auswahl"),
+    ("von=2026-02-30", "Kein gültiges Datum"),
+    ("von=9999-12-31", "Kein gültiges Datum"),
+    ("bis=abc", "Kein gültiges Datum"),
+])
+def test_appointment_list_with_bad_filters(practice, query, message):
+    response = practice.client.get(f"/api/termine/?{query}")
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+def _booking(practice, **changes) -> dict:
+    start = timezone.localtime() + dt.timedelta(days=1)
+    return {"doctor_id": practice.doctor.pk, "start": start.strftime("%Y-%m-%dT%H:%M"), "duration_minutes": 15,
+            "patient": factories.envelope(keyblobs.ALG_RECORD)} | changes
+
+
+@pytest.mark.parametrize(("field", "raw"), [
+    ("doctor_id", '"abc"'),
+    ("doctor_id", '{"id": 1}'),
+    ("doctor_id", "99999999999999999999"),
+    ("start", '"2026-12-01T10:00:00+99:00"'),
+    ("start", '"2026-02-30T10:00"'),
+    ("start", '"9999-12-31T10:00"'),
+    ("start", "[]"),
+    ("duration_minutes", '"viel"'),
+    ("duration_minutes", "15.5"),
+    ("patient", "{}"),
+    ("status", "{}"),
+])
+def test_booking_with_a_wrong_type_names_the_field(practice, field, raw):
+    body = json.dumps(_booking(practice))[:-1] + f', "{field}": {raw}' + "}"  # the last key wins
+    response = practice.client.post("/api/termine/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+    assert Appointment.objects.count() == 1  # only the fixture's
+
+
+def test_a_number_beyond_float_range_is_malformed_json(practice):
+    body = json.dumps(_booking(practice))[:-1] + ', "duration_minutes": 1e400}'
+    response = practice.client.post("/api/termine/", body, content_type="application/json")
+    assert response.status_code == 400 and "unvollständig" in response.json()["error"]
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.parametrize("raw", ["kein json", "[]", "1e400", '{"base_version": 1e400}', '{"base_version": "x"}',
+                                 '{"status": []}'])
+def test_changing_an_appointment_with_malformed_json(practice, raw):
+    response = practice.client.patch(f"/api/termine/{practice.appointment.pk}/", raw, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]
+    practice.appointment.refresh_from_db()
+    assert practice.appointment.version == 1
+
+
+def test_a_path_id_beyond_64_bits_is_not_found(practice):
+    assert practice.client.get("/api/termine/99999999999999999999/").status_code == 404
+    assert practice.client.get("/praxis/termine/9223372036854775808/raum/").status_code == 404
+
+
+def test_duty_exchange_with_a_huge_area_number():
+    own = duty.kv()
+    doctor = duty.doctor(own, duty.area(own))
+    client = duty.logged_in(Client(), doctor.user)
+    response = client.get("/dienste/boerse/?bereich=99999999999999999999&von=2026-02-30")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Bereich: „99999999999999999999“ ist keine gültige Auswahl." in page
+    assert "Kein gültiges Datum: „2026-02-30“" in page
 
 
 def test_webauthn_keys_page_renders(practice):

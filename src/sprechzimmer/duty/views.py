@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sprechzimmer import inputs
 from sprechzimmer.accounts.models import Device, Organisation, User
 from sprechzimmer.duty import services
 from sprechzimmer.duty.forms import AreaForm, DoctorForm, DutyTypeTimesForm, HandoverForm, PlanForm, PreferencesForm
@@ -104,10 +105,10 @@ def area_detail(request, pk):
     area = get_object_or_404(Area, pk=pk, kv=request.kv)
     form = DoctorForm(request.POST or None)
     editing = None
-    if request.method != "POST" and request.GET.get("aendern", "").isdigit():
+    editing_pk = inputs.parse_id(request.GET.get("aendern", ""))
+    if request.method != "POST" and editing_pk is not None:
         # "Ändern" on a row: the same form, filled in; saving it updates the entry (by e-mail).
-        editing = get_object_or_404(DutyDoctor.objects.select_related("user"), pk=request.GET["aendern"],
-                                    kv=request.kv)
+        editing = get_object_or_404(DutyDoctor.objects.select_related("user"), pk=editing_pk, kv=request.kv)
         form = DoctorForm(initial={"email": editing.user.email, "kind": editing.kind, "weight": editing.weight,
                                    "qualifications": editing.qualifications})
     if request.method == "POST" and form.is_valid():
@@ -280,15 +281,18 @@ def exchange(request):
     areas = Area.objects.filter(kv=me.kv)
     area, kind = request.GET.get("bereich", ""), request.GET.get("art", "")
     first, last = request.GET.get("von", ""), request.GET.get("bis", "")
-    if area.isdigit():
-        duties = duties.filter(plan__area_id=int(area))
+    # A bad filter value is named and left out; the other filters still apply.
+    for read, lookup in ((lambda: inputs.query_id(request.GET, "bereich", label="Bereich"), "plan__area_id"),
+                         (lambda: inputs.query_date(request.GET, "von"), "day__gte"),
+                         (lambda: inputs.query_date(request.GET, "bis"), "day__lte")):
+        try:
+            value = read()
+        except inputs.InputError as error:
+            messages.error(request, error.message)
+        else:
+            duties = duties.filter(**{lookup: value}) if value is not None else duties
     if kind in DutyType.Kind.values:
         duties = duties.filter(duty_type__kind=kind)
-    for value, lookup in ((first, "day__gte"), (last, "day__lte")):
-        try:
-            duties = duties.filter(**{lookup: timezone.datetime.fromisoformat(value).date()}) if value else duties
-        except ValueError:
-            messages.error(request, f"Kein gültiges Datum: {value}")
     return render(request, "duty/exchange.html", {"me": me, "duties": duties, "areas": areas,
                                                   "kinds": DutyType.Kind.choices,
                                                   "filters": {"area": area, "kind": kind, "first": first, "last": last}})
