@@ -16,7 +16,7 @@ from sprechzimmer.accounts import keyblobs
 from sprechzimmer.video.models import Appointment
 from tests import factories
 from tests.duty import helpers as duty
-from tests.video.helpers import video_practice
+from tests.video.helpers import connect, video_practice
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +108,11 @@ def test_webauthn_keys_page_renders(practice):
     response = practice.client.get(reverse("mfa_list_webauthn"))
     assert response.status_code == 200 and "webauthn" in response.content.decode().lower()
 
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/ws/unbekannt/", "/ws/", "/ws/raum/abc/", "/ws/raum/99999999999999999999/"])
+async def test_an_unknown_websocket_path_is_refused(path):
+    communicator, connected = await connect(path)
+    assert not connected
+    await communicator.disconnect()
