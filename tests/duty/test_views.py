@@ -295,6 +295,26 @@ def test_blocked_days_limit_and_wishes(client, world):
     assert me.preferred_weekdays == [2, 5] and me.preferred_kinds == ["sitting"]
 
 
+def test_a_refused_blocked_days_entry_shows_the_same_page_with_the_error_once(client, world):
+    """Issue 11, item 17: the page after a bad entry is the doctor's page (duties, past duties),
+    with what was typed and each error once, at its field."""
+    plan = published_plan(world.area)
+    me = world.obliged[0]
+    duty = first_duty_of(plan, me)
+    logged_in(client, me.user)
+    response = client.post(reverse("duty_preferences"), {"blocked": "01.03.2027\n31.02.2027",
+                                                         "preferred_weekdays": ["4"]})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'data-duty="{duty.pk}"' in page and "Keine anstehenden Dienste" not in page
+    assert page.count("Kein gültiges Datum (TT.MM.JJJJ): 31.02.2027") == 1
+    assert "01.03.2027\n31.02.2027" in page  # what was typed
+    assert re.search(r'value="4"[^>]*checked', page)
+    assert not BlockedDay.objects.filter(doctor=me).exists()
+    # The same page as a GET: no message left over for the next page either.
+    assert "Kein gültiges Datum" not in client.get(reverse("duty_mine")).content.decode()
+
+
 def test_drafts_are_invisible_to_doctors(client, world):
     draft = services.generate_plan(world.area, next_monday(), next_monday() + dt.timedelta(days=3))
     Duty.objects.filter(plan=draft).update(status=Duty.Status.OPEN)

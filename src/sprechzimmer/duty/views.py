@@ -228,8 +228,10 @@ plan_publish = _plan_action(services.publish, "Der Plan ist veröffentlicht; die
 # --- doctors ------------------------------------------------------------------------------------
 
 
-@duty_doctor_required
-def my_duties(request):
+def _my_duties_page(request, form=None, status=200):
+    """The doctor's page: duties ahead, handover requests, past duties, blocked days and wishes.
+    After a refused preferences form it is the same page with that form (what was typed, each
+    error once at its field)."""
     me = request.duty_doctor
     now = timezone.now()
     duties = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, end__gte=now)
@@ -238,16 +240,23 @@ def my_duties(request):
                               "substitute__user", "pending_substitute__user"))
     requests_for_me = (Duty.objects.filter(pending_substitute=me, plan__status=Plan.Status.PUBLISHED, end__gte=now)
                        .select_related("duty_type__practice", "duty_type__area", "doctor__user"))
-    form = PreferencesForm(initial={
-        "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
-        "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds},
-        limit=me.blocked_days_limit)
+    if form is None:
+        form = PreferencesForm(initial={
+            "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
+            "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds},
+            limit=me.blocked_days_limit)
     past = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, start__lt=now, start__gte=now - PAST_SHOWN)
             .filter(Q(doctor=me, substitute__isnull=True) | Q(substitute=me))
             .select_related("duty_type__practice", "duty_type__area").order_by("-start"))
     return render(request, "duty/mine.html", {"me": me, "duties": duties, "past": past, "requests": requests_for_me,
                                               "form": form, "handover_form": HandoverForm(),
-                                              "calendar_url": request.session.pop("calendar_url", "")})
+                                              "calendar_url": request.session.pop("calendar_url", "")},
+                  status=status)
+
+
+@duty_doctor_required
+def my_duties(request):
+    return _my_duties_page(request)
 
 
 @duty_doctor_required
@@ -256,12 +265,7 @@ def preferences(request):
     me = request.duty_doctor
     form = PreferencesForm(request.POST, limit=me.blocked_days_limit)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        # What was typed stays: the page shows it again with the message.
-        return render(request, "duty/mine.html", {"me": me, "duties": [], "requests": [], "form": form,
-                                                  "handover_form": HandoverForm()}, status=400)
+        return _my_duties_page(request, form, status=400)
     with transaction.atomic():
         me.blocked_days.all().delete()
         BlockedDay.objects.bulk_create(BlockedDay(doctor=me, day=day) for day in form.cleaned_data["blocked"])
