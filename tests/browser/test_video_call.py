@@ -226,3 +226,20 @@ def test_a_waiting_patient_is_told_when_the_server_is_back(new_page, server):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_the_calendar_names_a_past_start_at_the_date(new_page, server):
+    """A start in the past is refused by the server (issue 11, item 13); the calendar shows the
+    message at the date field and keeps everything typed."""
+    doctor = new_page()
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    doctor.goto("/praxis/termine/")
+    doctor.click("#new-appointment")
+    doctor.fill("#f-date", (datetime.now() - timedelta(days=2)).strftime("%Y-%m-%d"))
+    doctor.fill("#f-time", "09:00")
+    doctor.fill("#f-name", "Paul Vergangen")
+    doctor.click("#appointment-dialog button[type=submit]")
+    error = doctor.wait_for_selector("#f-date + .js-error")
+    assert "Vergangenheit" in error.text_content()
+    assert doctor.input_value("#f-name") == "Paul Vergangen" and doctor.is_visible("#appointment-dialog")
+    assert not [e for e in doctor.errors if "favicon" not in e and "400" not in e]

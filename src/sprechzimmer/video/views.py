@@ -18,7 +18,7 @@ from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
 from sprechzimmer.video import consent, services
-from sprechzimmer.video.domain import BERLIN, code_window
+from sprechzimmer.video.domain import BERLIN, booking_problem, code_window
 from sprechzimmer.video.models import Appointment
 
 PATIENT_MAX_BYTES = 16 * 1024
@@ -61,10 +61,14 @@ def room(request, pk):
     return render(request, "video/room.html", {"appointment": appointment})
 
 
-def _clean_fields(data: dict, organisation, *, partial: bool) -> dict:
-    """Validates what the browser may set on an appointment; German messages per field. Every
-    value is checked for its type first: an id that is a string or an object, a duration of 1e400
-    or a start with a +99:00 offset is a message on its field, not an exception."""
+def _clean_fields(data: dict, organisation, *, current: Appointment | None = None) -> dict:
+    """Validates what the browser may set on a new appointment, or on ``current`` (only the fields
+    sent); German messages per field. Every value is checked for its type first: an id that is a
+    string or an object, a duration of 1e400 or a start with a +99:00 offset is a message on its
+    field, not an exception. A start that is set must lie between 30 minutes ago and two years
+    ahead (``domain.booking_problem``); an unchanged start is not checked, so a past appointment
+    can still be marked done or corrected."""
+    partial = current is not None
     cleaned, errors = {}, {}
     if "doctor_id" in data or not partial:
         doctor_id = inputs.parse_id(data.get("doctor_id"))
@@ -74,8 +78,11 @@ def _clean_fields(data: dict, organisation, *, partial: bool) -> dict:
         cleaned["doctor"] = doctor
     if "start" in data or not partial:
         start = _parse_start(data.get("start"))
+        unchanged = current is not None and start == current.start
         if start is None:
             errors["start"] = "Bitte geben Sie Datum und Uhrzeit an."
+        elif not unchanged and (problem := booking_problem(start, timezone.now())):
+            errors["start"] = problem
         else:
             cleaned["start"] = start
     if "duration_minutes" in data or not partial:
@@ -143,7 +150,7 @@ def api_appointments(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     try:
-        fields = _clean_fields(inputs.json_body(request), organisation, partial=False)
+        fields = _clean_fields(inputs.json_body(request), organisation)
     except ValidationError as exc:
         return _validation_response(exc)
     with transaction.atomic():
@@ -162,7 +169,7 @@ def api_appointment(request, pk):
         return HttpResponseNotAllowed(["GET", "PATCH"])
     try:
         data = inputs.json_body(request)
-        fields = _clean_fields(data, organisation, partial=True)
+        fields = _clean_fields(data, organisation, current=appointment)
     except ValidationError as exc:
         return _validation_response(exc)
     base_version = inputs.parse_int(data.get("base_version") or 0, minimum=0, maximum=2**31 - 1)
@@ -190,6 +197,8 @@ def api_reissue_code(request, pk):
     appointment = get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DONE):
         return json_error("Für abgesagte oder abgeschlossene Termine gibt es keinen Zugangscode.", 409)
+    if code_window(appointment.start)[1] <= timezone.now():
+        return json_error("Dieser Termin ist vorbei; ein neuer Zugangscode würde nicht mehr gelten.", 409)
     return JsonResponse({"code": services.issue_code(appointment)})
 
 
