@@ -19,13 +19,22 @@ class PlanForm(forms.Form):
     last = forms.DateField(label="bis", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, kv, **kwargs):
+        from django.utils import timezone
+
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = Area.objects.filter(kv=kv)
+        self.today = timezone.localdate()
+        for name in ("first", "last"):  # the browser offers no past day either
+            self.fields[name].widget.attrs["min"] = self.today.isoformat()
 
     def clean(self):
+        from sprechzimmer.duty.services import plan_period_problem
+
         data = super().clean()
-        if data.get("first") and data.get("last") and data["last"] < data["first"]:
-            raise forms.ValidationError("Das Ende des Zeitraums liegt vor dem Anfang.")
+        if data.get("first") and data.get("last"):
+            problem = plan_period_problem(data["first"], data["last"], self.today)
+            if problem:
+                self.add_error(problem[0], problem[1])
         return data
 
 

@@ -221,8 +221,29 @@ def _plan_action(action, success: str):
 
 
 plan_solve = _plan_action(services.solve, "Neu berechnet; Ihre Änderungen von Hand sind erhalten.")
-plan_publish = _plan_action(services.publish, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte "
-                                              "sind benachrichtigt.")
+
+
+@kv_staff_required
+def plan_publish(request, pk):
+    """Publishing asks first: the page summarises what happens (period, duties, who is mailed,
+    whose balances move) and publishes only when that very summary is confirmed."""
+    plan = _staff_plan(request, pk)
+    if not plan.is_draft:
+        messages.info(request, "Dieser Plan ist bereits veröffentlicht.")
+        return redirect("duty_plan", plan.pk)
+    status = 200
+    if request.method == "POST" and "fingerprint" in request.POST:
+        try:
+            services.publish(plan, fingerprint=request.POST["fingerprint"])
+        except services.DutyError as error:
+            messages.error(request, str(error))
+            status = 409
+        else:
+            messages.success(request, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte sind "
+                                      "benachrichtigt.")
+            return redirect("duty_plan", plan.pk)
+    return render(request, "duty/publish.html", {"plan": plan, "summary": services.publish_summary(plan)},
+                  status=status)
 
 
 # --- doctors ------------------------------------------------------------------------------------
