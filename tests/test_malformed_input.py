@@ -101,6 +101,32 @@ def test_duty_exchange_with_a_huge_area_number():
     assert "Kein gültiges Datum: „2026-02-30“" in page
 
 
+def test_a_nul_character_is_refused_before_any_view(practice):
+    """No person types NUL; PostgreSQL can neither store nor compare it (found by the walker)."""
+    from sprechzimmer.accounts.models import Device
+
+    device = Device.objects.get(user=practice.doctor)
+    response = practice.client.post(f"/praxis/geraete/{device.pk}/umbenennen/", {"name": "Empfang\x00"})
+    assert response.status_code == 400 and "unzulässiges Steuerzeichen" in response.content.decode()
+    device.refresh_from_db()
+    assert "\x00" not in device.name
+    response = practice.client.get("/api/termine/", {"arzt": "\x00"})
+    assert response.status_code == 400 and "Steuerzeichen" in response.json()["error"]
+    response = practice.client.post("/api/sprechstunde/zugang/", '{"code": "\\u0000"}', content_type="application/json")
+    assert response.status_code == 400 and "unvollständig" in response.json()["error"]
+
+
+def test_a_form_body_sent_to_a_json_api(practice):
+    """The CSRF check reads a multipart body as a form; the JSON view then finds no JSON (a 400),
+    not a RawPostDataException (found by the walker's form pass)."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(practice.doctor)
+    client.get(reverse("calendar"))
+    token = client.cookies["csrftoken"].value
+    response = client.post("/api/termine/", {"doctor_id": str(practice.doctor.pk), "csrfmiddlewaretoken": token})
+    assert response.status_code == 400 and "unvollständig" in response.json()["error"]
+
+
 def test_webauthn_keys_page_renders(practice):
     session = practice.client.session
     session["account_authentication_methods"] = [{"method": "password", "at": timezone.now().timestamp()}]

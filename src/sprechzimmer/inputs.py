@@ -13,7 +13,9 @@ import json
 import math
 import re
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.http.request import RawPostDataException
 from django.urls import register_converter
 
 #: Ids are positive 64-bit integers (``BigAutoField``); anything beyond cannot name a row.
@@ -177,6 +179,27 @@ def _holds_null(data) -> bool:
 
 
 def json_body(request) -> dict:
-    """The request's JSON object (an empty body is an empty object); see ``json_object``."""
-    return json_object(request.body or b"{}")
+    """The request's JSON object (an empty body is an empty object); see ``json_object``. A form
+    body that something already read as a form (the CSRF check reads multipart bodies) is no JSON
+    either, not a RawPostDataException."""
+    try:
+        body = request.body
+    except RawPostDataException:
+        raise InputError(INCOMPLETE) from None
+    return json_object(body or b"{}")
 
+
+# --- forms ----------------------------------------------------------------------------------------
+
+
+class ModelIdsField(forms.ModelMultipleChoiceField):
+    """A ``ModelMultipleChoiceField`` that refuses a value which cannot be an id as an invalid
+    choice before asking the database (Django passes ``IN (99999999999999999999)`` on, and SQLite
+    raises OverflowError for it)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if parse_id(pk) is None:
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": _shown(str(pk))})
+        return super()._check_values(value)

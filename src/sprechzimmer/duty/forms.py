@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 
 from sprechzimmer.duty.models import Area, DutyDoctor, DutyType
+from sprechzimmer.inputs import ModelIdsField
 
 WEEKDAYS = [(0, "Montag"), (1, "Dienstag"), (2, "Mittwoch"), (3, "Donnerstag"), (4, "Freitag"),
             (5, "Samstag"), (6, "Sonntag")]
@@ -145,6 +146,7 @@ class ApplicationFactsForm(forms.ModelForm):
         widgets = {name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
                    for name in ("approbation_issued", "specialist_issued", "police_issued")} | {
             "areas": forms.CheckboxSelectMultiple}
+        field_classes = {"areas": ModelIdsField}
 
     def __init__(self, *args, **kwargs):
         from sprechzimmer.duty.domain.cooperation import ANLAGEN
