@@ -55,8 +55,15 @@ def test_staff_generate_and_publish_a_plan(server, new_page):
     else:  # the chosen doctor had a duty too close: the page says so and nothing changed
         assert "Ruhezeit" in page.text_content(".messages")
 
+    # Publishing asks first: the summary names the period, the duties and who will be mailed.
     with page.expect_navigation():
-        page.click("#publish button")
+        page.click("#publish")
+    assert page.text_content("#summary-period").strip() == f"{first:%d.%m.%Y} – {last:%d.%m.%Y}"
+    assert page.text_content("#summary-duties").strip() == "28"
+    assert DOCTOR_NAME in page.text_content("#summary-recipients")
+    assert not server.mailbox.messages or all(f"{first:%d.%m.%Y}" not in m["Subject"] for _, m in server.mailbox.messages)
+    with page.expect_navigation():
+        page.click("#confirm-publish button")
     assert page.text_content("#plan-status").strip() == "veröffentlicht"
     assert page.locator("#duties select").count() == 0
     mail = server.mailbox.wait_for(DOCTOR, f"{first:%d.%m.%Y}")

@@ -174,3 +174,72 @@ def test_call_survives_a_server_restart(new_page, server):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_practice_staff_open_a_room_and_admit_a_waiting_patient(new_page, server):
+    """The MFA's room has no eGK button (only doctors confirm the check); the page must still come up
+    and work: ready, a patient waits, the MFA lets them in, both connected (issue 11, item 15)."""
+    (staff_email, _, _, _, staff_totp) = _staff
+    staff = new_page()
+    login(staff, staff_email, DEMO_PASSWORD, staff_totp)
+    code, _ = book_appointment(staff, "Sina Sprechstunde")
+    staff.click(".appointment:has-text('Sina Sprechstunde') .room-link")
+    staff.wait_for_selector(".lobby-status:has-text('Noch niemand im Wartezimmer')")
+    assert staff.query_selector("#room .egk") is None
+
+    patient = new_page()
+    patient_enters_waiting_room(patient, code)
+    staff.wait_for_selector("#room .admit:not([hidden])")
+    staff.click("#room .admit")
+    wait_connected_with_video(staff)
+    wait_connected_with_video(patient)
+    staff.click("#call .hangup")
+    patient.wait_for_selector("#step-done:not([hidden])")
+    assert not [e for e in staff.errors + patient.errors if "favicon" not in e]
+
+
+def test_a_waiting_patient_is_told_when_the_server_is_back(new_page, server):
+    """While a patient waits the server restarts: the page says it is reconnecting and, once the
+    websocket is back, says so no longer; the practice sees the patient waiting again (item 16)."""
+    from tests.browser.conftest import free_port, start_daphne
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_daphne(server.env, port, server.log_path)  # a server of this test's own
+    try:
+        doctor, patient = new_page(url), new_page(url)
+        login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+        code, _ = book_appointment(doctor, "Wanda Warteschleife")
+        patient_enters_waiting_room(patient, code)
+        message = "#step-waiting .message"
+
+        process.terminate()
+        process.wait(10)
+        patient.wait_for_selector(f"{message}:has-text('Verbindung wird wiederhergestellt')")
+        process = start_daphne(server.env, port, server.log_path)
+        patient.wait_for_function(f"() => document.querySelector('{message}').textContent === ''", timeout=20_000)
+        assert patient.is_visible("#step-waiting")
+        doctor.goto("/praxis/termine/")
+        doctor.click(".appointment:has-text('Wanda Warteschleife') .room-link")
+        doctor.wait_for_selector("#room .admit:not([hidden])")
+        assert "wartet" in doctor.text_content(".lobby-status")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_calendar_names_a_past_start_at_the_date(new_page, server):
+    """A start in the past is refused by the server (issue 11, item 13); the calendar shows the
+    message at the date field and keeps everything typed."""
+    doctor = new_page()
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    doctor.goto("/praxis/termine/")
+    doctor.click("#new-appointment")
+    doctor.fill("#f-date", (datetime.now() - timedelta(days=2)).strftime("%Y-%m-%d"))
+    doctor.fill("#f-time", "09:00")
+    doctor.fill("#f-name", "Paul Vergangen")
+    doctor.click("#appointment-dialog button[type=submit]")
+    error = doctor.wait_for_selector("#f-date + .js-error")
+    assert "Vergangenheit" in error.text_content()
+    assert doctor.input_value("#f-name") == "Paul Vergangen" and doctor.is_visible("#appointment-dialog")
+    assert not [e for e in doctor.errors if "favicon" not in e and "400" not in e]

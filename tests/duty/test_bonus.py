@@ -35,8 +35,9 @@ def world():
     current = (today.month - 1) // 3 + 1
     quarter = Quarter(today.year - 1, 4) if current == 1 else Quarter(today.year, current - 1)
     last = quarter_range(quarter)[1]
-    plan = services.generate_plan(home, last - dt.timedelta(days=6), last)
-    services.publish(plan)
+    # Made and published back then (plans begin today at the earliest).
+    plan = services.generate_plan(home, last - dt.timedelta(days=6), last, today=last - dt.timedelta(days=6))
+    services.publish(plan, today=last - dt.timedelta(days=6))
     payout = (quarter.year + 1, 5) if quarter.number >= 3 else (quarter.year, 11)
     taken = list(plan.duties.order_by("start"))[::4][:2]
     Duty.objects.filter(pk__in=[d.pk for d in taken]).update(doctor=k_arzt)

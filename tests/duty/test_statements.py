@@ -26,8 +26,8 @@ def world():
     k_arzt = doctor(own, kind=DutyDoctor.Kind.COOPERATING)
     # A published plan of the first week of last month; the K-Arzt took three of its duties.
     first = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    plan = services.generate_plan(home, first, first + dt.timedelta(days=6))
-    services.publish(plan)
+    plan = services.generate_plan(home, first, first + dt.timedelta(days=6), today=first)  # made back then
+    services.publish(plan, today=first)
     taken = list(plan.duties.order_by("start"))[::4][:3]
     Duty.objects.filter(pk__in=[d.pk for d in taken]).update(doctor=k_arzt)
     return type("W", (), dict(kv=own, area=home, staff=staff(own), k_arzt=k_arzt, plan=plan, first=first,

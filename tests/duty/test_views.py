@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from sprechzimmer.duty import services
 from sprechzimmer.duty.models import BlockedDay, Duty, DutyDoctor, Plan
@@ -56,7 +57,7 @@ def test_staff_generate_change_by_hand_resolve_and_publish(client, world, mailou
     assert duty.doctor == chosen and duty.pinned
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("duty_plan_publish", args=[plan.pk]))
+        confirm(client, plan)
     plan.refresh_from_db()
     assert plan.status == Plan.Status.PUBLISHED
     serving = {d.user.email for d in DutyDoctor.objects.filter(duties__plan=plan).distinct()}
@@ -75,6 +76,13 @@ def test_staff_generate_change_by_hand_resolve_and_publish(client, world, mailou
     assert duty.doctor == chosen
 
 
+def confirm(client, plan):
+    """Publishes as staff do: the summary page, then its confirmation."""
+    page = client.get(reverse("duty_plan_publish", args=[plan.pk])).content.decode()
+    fingerprint = re.search(r'name="fingerprint" value="(\w+)"', page).group(1)
+    return client.post(reverse("duty_plan_publish", args=[plan.pk]), {"fingerprint": fingerprint})
+
+
 def test_bad_plan_input_changes_nothing_and_keeps_the_input(client, world):
     logged_in(client, world.staff)
     first = next_monday()
@@ -91,6 +99,96 @@ def test_bad_plan_input_changes_nothing_and_keeps_the_input(client, world):
     response = client.post(reverse("duty_plan_create"), {"area": world.area.pk, "first": first, "last": first})
     assert response.status_code == 400 and "kann niemand übernehmen" in response.content.decode()
     assert not Plan.objects.exists()
+
+
+@pytest.mark.parametrize(("first", "last", "message"), [
+    ("1999-01-01", "1999-01-31", "Ein Plan beginnt frühestens heute"),
+    ("9999-12-01", "9999-12-31", "höchstens zwei Jahre im Voraus"),
+])
+def test_a_plan_for_a_past_or_absurd_period_is_refused_and_the_input_kept(client, world, mailoutbox, first, last,
+                                                                           message):
+    """Issue 11, item 12: the clerk's plan for January 1999 mailed 8 doctors and rewrote balances."""
+    world.obliged[0].balance_hours = Decimal("7.50")
+    world.obliged[0].save()
+    logged_in(client, world.staff)
+    response = client.post(reverse("duty_plan_create"), {"area": world.area.pk, "first": first, "last": last})
+    page = response.content.decode()
+    assert response.status_code == 400 and message in page
+    assert f'value="{first}"' in page and f'value="{last}"' in page
+    assert not Plan.objects.exists() and not mailoutbox
+    world.obliged[0].refresh_from_db()
+    assert world.obliged[0].balance_hours == Decimal("7.50")
+    # The rule is the service's, for every caller.
+    with pytest.raises(services.DutyError, match="frühestens heute"):
+        services.generate_plan(world.area, dt.date(1999, 1, 1), dt.date(1999, 1, 31))
+
+
+def test_publishing_asks_first_with_a_summary(client, world, mailoutbox, django_capture_on_commit_callbacks):
+    first = next_monday()
+    plan = services.generate_plan(world.area, first, first + dt.timedelta(days=2))
+    logged_in(client, world.staff)
+    # The plan page offers the summary, not a button that publishes at once.
+    plan_page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
+    assert f'href="{reverse("duty_plan_publish", args=[plan.pk])}"' in plan_page
+    page = client.get(reverse("duty_plan_publish", args=[plan.pk])).content.decode()
+    assert f"{first:%d.%m.%Y} – {first + dt.timedelta(days=2):%d.%m.%Y}" in page
+    assert re.search(r'id="summary-duties">6\b', page)
+    serving = DutyDoctor.objects.filter(duties__plan=plan).distinct()
+    assert f"Diese {serving.count()} Ärztinnen und Ärzte erhalten eine E-Mail" in page
+    for serving_doctor in serving:
+        assert serving_doctor.user.email in page
+    for free in DutyDoctor.objects.exclude(pk__in=serving):
+        assert free.user.email not in page
+    # A POST without the confirmation (the old button) only shows the summary.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("duty_plan_publish", args=[plan.pk]))
+    assert response.status_code == 200 and "veröffentlichen?" in response.content.decode()
+    fingerprint = re.search(r'name="fingerprint" value="(\w+)"', page).group(1)
+    # The plan changes after the summary was shown: that confirmation no longer counts.
+    services.assign_by_hand(plan, plan.duties.order_by("start").first(), doctor(world.kv, world.area))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("duty_plan_publish", args=[plan.pk]), {"fingerprint": fingerprint})
+    assert response.status_code == 409 and "geändert" in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.is_draft and not mailoutbox
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm(client, plan)
+    assert response.url == reverse("duty_plan", args=[plan.pk])
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.PUBLISHED
+    assert {m.to[0] for m in mailoutbox} == {d.user.email for d in DutyDoctor.objects.filter(duties__plan=plan)}
+
+
+def test_balances_never_move_backwards_in_time(client, world):
+    """A draft published after a later plan leaves the balances that already include the later
+    plan as they are; a draft whose period is over is not published at all."""
+    early = services.generate_plan(world.area, next_monday(4), next_monday(4) + dt.timedelta(days=3))
+    later = services.generate_plan(world.area, next_monday(8), next_monday(8) + dt.timedelta(days=3))
+    services.publish(later)
+    after_later = {d.pk: (d.balance_hours, d.balance_special) for d in DutyDoctor.objects.all()}
+    assert any(hours for hours, _ in after_later.values())
+    logged_in(client, world.staff)
+    summary = client.get(reverse("duty_plan_publish", args=[early.pk])).content.decode()
+    assert "enthält schon einen später endenden Plan" in summary and str(world.half) in summary
+    confirm(client, early)
+    early.refresh_from_db()
+    assert early.status == Plan.Status.PUBLISHED
+    assert {d.pk: (d.balance_hours, d.balance_special) for d in DutyDoctor.objects.all()} == after_later
+    assert all(line["balance_kept"] for line in early.report["lines"])
+    assert "unverändert" in client.get(reverse("duty_plan", args=[early.pk])).content.decode()
+    # In time order they move: a plan after both changes them.
+    last = services.generate_plan(world.area, next_monday(12), next_monday(12) + dt.timedelta(days=3))
+    services.publish(last)
+    assert {d.pk: (d.balance_hours, d.balance_special) for d in DutyDoctor.objects.all()} != after_later
+    # A draft of the past (made back then) is not published now.
+    old_first = timezone.localdate() - dt.timedelta(days=30)
+    old = services.generate_plan(world.area, old_first, old_first + dt.timedelta(days=2), today=old_first)
+    page = client.get(reverse("duty_plan_publish", args=[old.pk])).content.decode()
+    assert "Zeitraum dieses Plans ist vorbei" in page and 'name="fingerprint"' not in page
+    with pytest.raises(services.DutyError, match="vorbei"):
+        services.publish(old)
+    old.refresh_from_db()
+    assert old.is_draft
 
 
 def test_another_kvs_staff_and_doctors_cannot_see_or_change_plans(client, world):
@@ -295,6 +393,26 @@ def test_blocked_days_limit_and_wishes(client, world):
     assert me.preferred_weekdays == [2, 5] and me.preferred_kinds == ["sitting"]
 
 
+def test_a_refused_blocked_days_entry_shows_the_same_page_with_the_error_once(client, world):
+    """Issue 11, item 17: the page after a bad entry is the doctor's page (duties, past duties),
+    with what was typed and each error once, at its field."""
+    plan = published_plan(world.area)
+    me = world.obliged[0]
+    duty = first_duty_of(plan, me)
+    logged_in(client, me.user)
+    response = client.post(reverse("duty_preferences"), {"blocked": "01.03.2027\n31.02.2027",
+                                                         "preferred_weekdays": ["4"]})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'data-duty="{duty.pk}"' in page and "Keine anstehenden Dienste" not in page
+    assert page.count("Kein gültiges Datum (TT.MM.JJJJ): 31.02.2027") == 1
+    assert "01.03.2027\n31.02.2027" in page  # what was typed
+    assert re.search(r'value="4"[^>]*checked', page)
+    assert not BlockedDay.objects.filter(doctor=me).exists()
+    # The same page as a GET: no message left over for the next page either.
+    assert "Kein gültiges Datum" not in client.get(reverse("duty_mine")).content.decode()
+
+
 def test_drafts_are_invisible_to_doctors(client, world):
     draft = services.generate_plan(world.area, next_monday(), next_monday() + dt.timedelta(days=3))
     Duty.objects.filter(plan=draft).update(status=Duty.Status.OPEN)
@@ -309,7 +427,7 @@ def test_drafts_are_invisible_to_doctors(client, world):
 def test_the_plan_shows_paid_hours_across_both_dst_changes(client, world):
     logged_in(client, world.staff)
     for day, hours in ((dt.date(2026, 3, 28), "23"), (dt.date(2026, 10, 24), "25")):
-        plan = services.generate_plan(world.area, day, day)
+        plan = services.generate_plan(world.area, day, day, today=day)  # 2026's change days, planned back then
         page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
         cells = re.findall(r"08:00 – 08:00</td><td>(\d+)</td>", page)
         assert cells.count(hours) == 2, cells  # Sitz- and Fahrdienst, 08:00 → 08:00

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -18,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sprechzimmer import ratelimit
+from sprechzimmer import inputs, ratelimit
 from sprechzimmer.accounts import devices, keyblobs
 from sprechzimmer.accounts.access import json_error, main_user_required, member_required
 from sprechzimmer.accounts.domain import KV_BY_CODE, KV_CODE_BY_DISTRICT
@@ -377,13 +376,16 @@ def api_key_grants(request):
         return HttpResponseNotAllowed(["GET", "POST"])
     if not request.user.has_practice_key:
         return json_error("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.", 403)
+    incomplete = "Die Freigabe war unvollständig. Bitte laden Sie die Seite neu."
     try:
-        body = json.loads(request.body or b"{}")
-        member_id = int(body["member_id"])
-        wrapped = keyblobs.check_practice_key_wrap(body["wrapped_practice_key"])
-        expected_public_key = str(body["public_key"])
-    except (ValueError, KeyError, TypeError):
-        return json_error("Die Freigabe war unvollständig. Bitte laden Sie die Seite neu.")
+        body = inputs.json_body(request)
+        member_id = inputs.parse_id(body.get("member_id"))
+        expected_public_key = body.get("public_key")
+        if member_id is None or not isinstance(expected_public_key, str):
+            return json_error(incomplete)
+        wrapped = keyblobs.check_practice_key_wrap(body.get("wrapped_practice_key"))
+    except (inputs.InputError, ValueError, KeyError, TypeError):
+        return json_error(incomplete)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
     with transaction.atomic():

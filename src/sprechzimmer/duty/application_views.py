@@ -50,7 +50,8 @@ def _uploads(request) -> list[tuple[str, str, object]]:
     files = []
     for anlage in ANLAGEN:
         for uploaded in request.FILES.getlist(f"file-{anlage}"):
-            files.append((anlage, request.POST.get(f"label-{anlage}", "").strip(), uploaded))
+            label = "".join(c for c in request.POST.get(f"label-{anlage}", "") if c.isprintable()).strip()
+            files.append((anlage, label, uploaded))
     return files
 
 

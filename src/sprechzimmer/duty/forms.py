@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 
 from sprechzimmer.duty.models import Area, DutyDoctor, DutyType
+from sprechzimmer.inputs import ModelIdsField
 
 WEEKDAYS = [(0, "Montag"), (1, "Dienstag"), (2, "Mittwoch"), (3, "Donnerstag"), (4, "Freitag"),
             (5, "Samstag"), (6, "Sonntag")]
@@ -19,13 +20,22 @@ class PlanForm(forms.Form):
     last = forms.DateField(label="bis", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, kv, **kwargs):
+        from django.utils import timezone
+
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = Area.objects.filter(kv=kv)
+        self.today = timezone.localdate()
+        for name in ("first", "last"):  # the browser offers no past day either
+            self.fields[name].widget.attrs["min"] = self.today.isoformat()
 
     def clean(self):
+        from sprechzimmer.duty.services import plan_period_problem
+
         data = super().clean()
-        if data.get("first") and data.get("last") and data["last"] < data["first"]:
-            raise forms.ValidationError("Das Ende des Zeitraums liegt vor dem Anfang.")
+        if data.get("first") and data.get("last"):
+            problem = plan_period_problem(data["first"], data["last"], self.today)
+            if problem:
+                self.add_error(problem[0], problem[1])
         return data
 
 
@@ -136,6 +146,7 @@ class ApplicationFactsForm(forms.ModelForm):
         widgets = {name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
                    for name in ("approbation_issued", "specialist_issued", "police_issued")} | {
             "areas": forms.CheckboxSelectMultiple}
+        field_classes = {"areas": ModelIdsField}
 
     def __init__(self, *args, **kwargs):
         from sprechzimmer.duty.domain.cooperation import ANLAGEN

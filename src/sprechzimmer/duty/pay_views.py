@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sprechzimmer import inputs
 from sprechzimmer.duty import pdf, services
 from sprechzimmer.duty.forms import DutyTermsForm
 from sprechzimmer.duty.models import Duty, DutyDoctor, Plan, StatementMail
@@ -164,7 +165,8 @@ def revenue_upload(request):
     from sprechzimmer.billing.domain.model import BillingError, Quarter
     from sprechzimmer.duty.models import EmergencyPractice
 
-    practice = EmergencyPractice.objects.filter(pk=request.POST.get("practice") or 0, area__kv=request.kv).first()
+    practice_pk = inputs.parse_id(request.POST.get("practice", ""))
+    practice = EmergencyPractice.objects.filter(pk=practice_pk, area__kv=request.kv).first() if practice_pk else None
     if practice is None:
         return json_error("Bitte wählen Sie eine Notfallpraxis Ihrer KV.")
     upload = request.FILES.get("file")

@@ -7,8 +7,10 @@ are enforced: hard planning rules when taking a duty, deadlines, who may answer 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
 
 log = logging.getLogger(__name__)
 MAX_PLAN_DAYS = 366
+PLAN_AHEAD = dt.timedelta(days=731)  # a plan begins at most two years ahead
 
 
 class DutyError(Exception):
@@ -32,12 +35,30 @@ class DutyError(Exception):
 # --- plans (KV staff) ---------------------------------------------------------------------------
 
 
-def generate_plan(area: Area, first: dt.date, last: dt.date) -> Plan:
-    """A draft plan with the duties of the period, solved by the fair planner."""
+def plan_period_problem(first: dt.date, last: dt.date, today: dt.date) -> tuple[str | None, str] | None:
+    """Why a plan cannot cover first … last (German), with the form field it concerns; or None.
+
+    A plan begins today at the earliest: a plan for a past period would mail doctors about duties
+    nobody can serve any more and, published, rewrite the balances carried since. It begins at
+    most two years ahead and spans at most a year."""
     if last < first:
-        raise DutyError("Das Ende des Zeitraums liegt vor dem Anfang.")
+        return None, "Das Ende des Zeitraums liegt vor dem Anfang."
+    if first < today:
+        return "first", (f"Ein Plan beginnt frühestens heute ({today:%d.%m.%Y}); für vergangene Zeiträume lassen sich "
+                         "keine Pläne anlegen.")
+    if first > today + PLAN_AHEAD:
+        return "first", "Ein Plan beginnt höchstens zwei Jahre im Voraus."
     if (last - first).days + 1 > MAX_PLAN_DAYS:
-        raise DutyError("Ein Plan umfasst höchstens ein Jahr.")
+        return "last", "Ein Plan umfasst höchstens ein Jahr."
+    return None
+
+
+def generate_plan(area: Area, first: dt.date, last: dt.date, *, today: dt.date | None = None) -> Plan:
+    """A draft plan with the duties of the period, solved by the fair planner. ``today`` is the
+    day the plan is made (the real today; tests that need a plan of the past make it as of then)."""
+    problem = plan_period_problem(first, last, today or timezone.localdate())
+    if problem:
+        raise DutyError(problem[1])
     types = list(area.duty_types.all())
     if not types:
         raise DutyError("Für diesen Bereich sind keine Dienstarten angelegt.")
@@ -141,16 +162,87 @@ def assign_by_hand(plan: Plan, duty: Duty, doctor: DutyDoctor | None) -> None:
     plan.save(update_fields=["report"])
 
 
-def publish(plan: Plan) -> None:
-    """Publish: balances carried forward, everyone with duties told by e-mail."""
+@dataclass
+class PublishSummary:
+    """What publishing a draft will do: shown to the staff, who confirm it."""
+
+    duties: int
+    unassigned: int
+    started: int  # duties that have begun already (a draft published late)
+    recipients: list[tuple[DutyDoctor, int]]  # who is mailed, with their number of duties
+    balances_kept: list[DutyDoctor]  # their balances already include a later plan (see publish)
+    fingerprint: str  # names this assignment: a confirmation of another one is refused
+    problem: str  # why it cannot be published (German), or ""
+
+
+def _balances_kept(plan: Plan, doctor_ids) -> set[int]:
+    """Doctors of ``plan`` whose balances already include a published plan that ends later.
+
+    Balances never move backwards in time: a plan published out of order (a forgotten draft)
+    must not overwrite what later plans carried forward, so those doctors keep theirs."""
+    later = Plan.objects.filter(area__kv_id=plan.area.kv_id, status=Plan.Status.PUBLISHED,
+                                last__gt=plan.last).exclude(pk=plan.pk).values_list("report", flat=True)
+    included = {line.get("doctor") for report in later for line in (report or {}).get("lines", [])}
+    return {pk for pk in doctor_ids if pk in included}
+
+
+def _fingerprint(plan: Plan) -> str:
+    assignment = sorted(plan.duties.values_list("pk", "doctor_id"))
+    return hashlib.sha256(repr((plan.pk, plan.first, plan.last, assignment)).encode()).hexdigest()[:32]
+
+
+def publish_summary(plan: Plan, *, today: dt.date | None = None) -> PublishSummary:
+    today = today or timezone.localdate()
+    duties = plan.duties.all()
+    counts: dict[int, int] = {}
+    for doctor_id in duties.exclude(doctor__isnull=True).values_list("doctor_id", flat=True):
+        counts[doctor_id] = counts.get(doctor_id, 0) + 1
+    doctors = {d.pk: d for d in DutyDoctor.objects.filter(pk__in=counts).select_related("user")}
+    recipients = sorted(((doctors[pk], n) for pk, n in counts.items()), key=lambda item: str(item[0]))
+    report_ids = [line["doctor"] for line in plan.report.get("lines", [])] if plan.report else []
+    kept = _balances_kept(plan, set(report_ids) | set(counts))
+    unassigned = duties.filter(doctor__isnull=True).count()
+    problem = ""
+    if not plan.is_draft:
+        problem = "Dieser Plan ist bereits veröffentlicht."
+    elif plan.last < today:
+        problem = ("Der Zeitraum dieses Plans ist vorbei; ein vergangener Plan wird nicht veröffentlicht "
+                   "(niemand kann die Dienste mehr leisten, die Salden blieben falsch).")
+    elif unassigned:
+        problem = "Es sind noch nicht alle Dienste besetzt."
+    kept_doctors = sorted(DutyDoctor.objects.filter(pk__in=kept).select_related("user"), key=str)
+    return PublishSummary(duties=duties.count(), unassigned=unassigned,
+                          started=duties.filter(start__lt=timezone.now()).count(), recipients=recipients,
+                          balances_kept=kept_doctors, fingerprint=_fingerprint(plan), problem=problem)
+
+
+def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None = None) -> None:
+    """Publish a draft: balances carried forward, everyone with duties told by e-mail.
+
+    With ``fingerprint`` (from the confirmation the staff saw) the plan must still be exactly
+    the one summarised. A plan whose period is over is not published. A doctor whose balance
+    already includes a later published plan keeps it (``_balances_kept``); the report says so."""
+    today = today or timezone.localdate()
     with transaction.atomic():
-        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        locked = Plan.objects.select_for_update().select_related("area").get(pk=plan.pk)
         if not locked.is_draft:
             raise DutyError("Dieser Plan ist bereits veröffentlicht.")
+        if locked.last < today:
+            raise DutyError("Der Zeitraum dieses Plans ist vorbei; ein vergangener Plan wird nicht veröffentlicht.")
         if locked.duties.filter(doctor__isnull=True).exists():
             raise DutyError("Es sind noch nicht alle Dienste besetzt.")
+        if fingerprint is not None and fingerprint != _fingerprint(locked):
+            raise DutyError("Der Plan wurde geändert, seit Sie die Zusammenfassung gesehen haben. Bitte prüfen Sie "
+                            "sie erneut.")
         report = explain(locked)
+        kept = {d.pk: d for d in DutyDoctor.objects.filter(
+            pk__in=_balances_kept(locked, {line["doctor"] for line in report["lines"]}))}
         for line in report["lines"]:
+            if line["doctor"] in kept:  # the balance stays; the report shows it unchanged
+                doctor = kept[line["doctor"]]
+                line.update(balance_after=str(doctor.balance_hours), balance_special_after=str(doctor.balance_special),
+                            balance_kept=True)
+                continue
             DutyDoctor.objects.filter(pk=line["doctor"]).update(
                 balance_hours=Decimal(line["balance_after"]), balance_special=Decimal(line["balance_special_after"]))
         locked.status, locked.published_at, locked.report = Plan.Status.PUBLISHED, timezone.now(), report

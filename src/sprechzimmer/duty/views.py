@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sprechzimmer import inputs
 from sprechzimmer.accounts.models import Device, Organisation
 from sprechzimmer.duty import enrolment, services
 from sprechzimmer.duty.forms import AreaForm, DoctorForm, DutyTypeTimesForm, HandoverForm, PlanForm, PreferencesForm
@@ -113,10 +114,10 @@ def area_detail(request, pk):
     area = get_object_or_404(Area, pk=pk, kv=request.kv)
     form = DoctorForm(request.POST or None)
     editing = None
-    if request.method != "POST" and request.GET.get("aendern", "").isdigit():
+    editing_pk = inputs.parse_id(request.GET.get("aendern", ""))
+    if request.method != "POST" and editing_pk is not None:
         # "Ändern" on a row: the same form, filled in; saving it updates the entry (by e-mail).
-        editing = get_object_or_404(DutyDoctor.objects.select_related("user"), pk=request.GET["aendern"],
-                                    kv=request.kv)
+        editing = get_object_or_404(DutyDoctor.objects.select_related("user"), pk=editing_pk, kv=request.kv)
         form = DoctorForm(initial={"email": editing.user.email, "kind": editing.kind, "weight": editing.weight,
                                    "qualifications": editing.qualifications})
     if request.method == "POST" and form.is_valid():
@@ -264,15 +265,38 @@ def _plan_action(action, success: str):
 
 
 plan_solve = _plan_action(services.solve, "Neu berechnet; Ihre Änderungen von Hand sind erhalten.")
-plan_publish = _plan_action(services.publish, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte "
-                                              "sind benachrichtigt.")
+
+
+@kv_staff_required
+def plan_publish(request, pk):
+    """Publishing asks first: the page summarises what happens (period, duties, who is mailed,
+    whose balances move) and publishes only when that very summary is confirmed."""
+    plan = _staff_plan(request, pk)
+    if not plan.is_draft:
+        messages.info(request, "Dieser Plan ist bereits veröffentlicht.")
+        return redirect("duty_plan", plan.pk)
+    status = 200
+    if request.method == "POST" and "fingerprint" in request.POST:
+        try:
+            services.publish(plan, fingerprint=request.POST["fingerprint"])
+        except services.DutyError as error:
+            messages.error(request, str(error))
+            status = 409
+        else:
+            messages.success(request, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte sind "
+                                      "benachrichtigt.")
+            return redirect("duty_plan", plan.pk)
+    return render(request, "duty/publish.html", {"plan": plan, "summary": services.publish_summary(plan)},
+                  status=status)
 
 
 # --- doctors ------------------------------------------------------------------------------------
 
 
-@duty_doctor_required
-def my_duties(request):
+def _my_duties_page(request, form=None, status=200):
+    """The doctor's page: duties ahead, handover requests, past duties, blocked days and wishes.
+    After a refused preferences form it is the same page with that form (what was typed, each
+    error once at its field)."""
     me = request.duty_doctor
     now = timezone.now()
     duties = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, end__gte=now)
@@ -281,16 +305,23 @@ def my_duties(request):
                               "substitute__user", "pending_substitute__user"))
     requests_for_me = (Duty.objects.filter(pending_substitute=me, plan__status=Plan.Status.PUBLISHED, end__gte=now)
                        .select_related("duty_type__practice", "duty_type__area", "doctor__user"))
-    form = PreferencesForm(initial={
-        "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
-        "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds},
-        limit=me.blocked_days_limit)
+    if form is None:
+        form = PreferencesForm(initial={
+            "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
+            "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds},
+            limit=me.blocked_days_limit)
     past = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, start__lt=now, start__gte=now - PAST_SHOWN)
             .filter(Q(doctor=me, substitute__isnull=True) | Q(substitute=me))
             .select_related("duty_type__practice", "duty_type__area").order_by("-start"))
     return render(request, "duty/mine.html", {"me": me, "duties": duties, "past": past, "requests": requests_for_me,
                                               "form": form, "handover_form": HandoverForm(),
-                                              "calendar_url": request.session.pop("calendar_url", "")})
+                                              "calendar_url": request.session.pop("calendar_url", "")},
+                  status=status)
+
+
+@duty_doctor_required
+def my_duties(request):
+    return _my_duties_page(request)
 
 
 @duty_doctor_required
@@ -299,12 +330,7 @@ def preferences(request):
     me = request.duty_doctor
     form = PreferencesForm(request.POST, limit=me.blocked_days_limit)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        # What was typed stays: the page shows it again with the message.
-        return render(request, "duty/mine.html", {"me": me, "duties": [], "requests": [], "form": form,
-                                                  "handover_form": HandoverForm()}, status=400)
+        return _my_duties_page(request, form, status=400)
     with transaction.atomic():
         me.blocked_days.all().delete()
         BlockedDay.objects.bulk_create(BlockedDay(doctor=me, day=day) for day in form.cleaned_data["blocked"])
@@ -324,15 +350,18 @@ def exchange(request):
     areas = Area.objects.filter(kv=me.kv)
     area, kind = request.GET.get("bereich", ""), request.GET.get("art", "")
     first, last = request.GET.get("von", ""), request.GET.get("bis", "")
-    if area.isdigit():
-        duties = duties.filter(plan__area_id=int(area))
+    # A bad filter value is named and left out; the other filters still apply.
+    for read, lookup in ((lambda: inputs.query_id(request.GET, "bereich", label="Bereich"), "plan__area_id"),
+                         (lambda: inputs.query_date(request.GET, "von"), "day__gte"),
+                         (lambda: inputs.query_date(request.GET, "bis"), "day__lte")):
+        try:
+            value = read()
+        except inputs.InputError as error:
+            messages.error(request, error.message)
+        else:
+            duties = duties.filter(**{lookup: value}) if value is not None else duties
     if kind in DutyType.Kind.values:
         duties = duties.filter(duty_type__kind=kind)
-    for value, lookup in ((first, "day__gte"), (last, "day__lte")):
-        try:
-            duties = duties.filter(**{lookup: timezone.datetime.fromisoformat(value).date()}) if value else duties
-        except ValueError:
-            messages.error(request, f"Kein gültiges Datum: {value}")
     return render(request, "duty/exchange.html", {"me": me, "duties": duties, "areas": areas,
                                                   "kinds": DutyType.Kind.choices,
                                                   "filters": {"area": area, "kind": kind, "first": first, "last": last}})

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.utils import timezone
 
+from sprechzimmer import inputs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.keyblobs import check_record
 from sprechzimmer.records.models import EncryptedRecord
@@ -28,12 +27,16 @@ def api_record(request, kind):
         return HttpResponseNotAllowed(["GET", "PUT"])
     if not request.user.has_practice_key:
         return json_error("Sie haben noch keinen Zugriff auf den Praxisschlüssel.", 403)
+    incomplete = "Die Daten waren unvollständig. Ihre Eingabe ist noch im Browser; bitte speichern Sie erneut."
     try:
-        body = json.loads(request.body or b"{}")
+        body = inputs.json_body(request)
+    except inputs.InputError:
+        return json_error(incomplete)
+    base_version = inputs.parse_int(body.get("base_version") or 0, minimum=0, maximum=2**31 - 1)
+    if base_version is None or not isinstance(body.get("ciphertext"), str):
+        return json_error(incomplete)
+    try:
         ciphertext = check_record(body["ciphertext"], RECORD_KINDS[kind])
-        base_version = int(body.get("base_version") or 0)
-    except (ValueError, KeyError, TypeError):
-        return json_error("Die Daten waren unvollständig. Ihre Eingabe ist noch im Browser; bitte speichern Sie erneut.")
     except ValidationError:
         return json_error("Der Eintrag ist zu groß oder beschädigt. Ihre Eingabe ist noch im Browser.")
     with transaction.atomic():

@@ -3,12 +3,11 @@ The server never sees media; it relays SDP and ICE candidates between the two se
 
 from __future__ import annotations
 
-import json
-
 from allauth.mfa.utils import is_mfa_enabled
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from sprechzimmer import inputs
 from sprechzimmer.accounts import devices
 from sprechzimmer.accounts.access import device_approved, is_practice_member
 from sprechzimmer.accounts.models import Device, User
@@ -51,22 +50,30 @@ def _appointment_state(appointment_id: int) -> dict:
             "patient_present": bool(a.patient_channel)}
 
 
-class SignallingConsumer(AsyncJsonWebsocketConsumer):
+class JsonConsumer(AsyncJsonWebsocketConsumer):
+    """What every socket of ours does with what a client sends: a text frame of at most 64 KiB that
+    holds a JSON object goes to ``receive_json``. Anything else is dropped: binary frames, malformed
+    JSON, 1e400, and every frame that arrives after the server refused the socket (``ready`` is set
+    only once ``connect`` admitted the client; frames can still be on their way after a refusal)."""
+
+    ready = False
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not self.ready or text_data is None or len(text_data) > MAX_MESSAGE:
+            return
+        try:
+            content = inputs.json_object(text_data)
+        except inputs.InputError:
+            return
+        await self.receive_json(content)
+
+
+class SignallingConsumer(JsonConsumer):
     """What both seats share: relaying, heartbeats, refusing with a reason, telling the practice."""
 
     role = ""
     appointment_id: int | None = None
     organisation_id: int | None = None
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if text_data is None or len(text_data) > MAX_MESSAGE:
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            return
-        if isinstance(content, dict):
-            await self.receive_json(content)
 
     async def refuse(self, reason: str, code: int) -> None:
         await self.send_json({"type": "refused", "reason": reason, "message": REFUSALS[reason]})
@@ -126,6 +133,7 @@ class PatientConsumer(SignallingConsumer):
             await self.channel_layer.send(replaced, {"type": "seat.replaced"})
         self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
         await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
+        self.ready = True
         if appointment.status == Appointment.Status.IN_CALL:
             # Back after a network interruption or a reload: the call goes on.
             await self.send_json({"type": "in-call", "ice_servers": ice_servers()})
@@ -231,7 +239,8 @@ class MemberConnection:
         return await database_sync_to_async(_approved_member)(self.scope) is not None
 
     async def access_revoked(self, event):
-        # Give up the seat now, not when the browser acknowledges the close.
+        # Give up the seat now, not when the browser acknowledges the close; ignore what still comes.
+        self.ready = False
         await self.disconnect(CLOSE_REFUSED)
         await self.send_json({"type": "refused", "reason": "revoked", "message": REFUSALS["revoked"]})
         await self.close(CLOSE_REFUSED)
@@ -259,6 +268,7 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
             await self.channel_layer.send(replaced, {"type": "seat.replaced"})
         self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
         await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
+        self.ready = True
         await self.send_json({"type": "state", "appointment": await _appointment_state(appointment.pk)})
         await self.send_json({"type": "config", "ice_servers": ice_servers()})
 
@@ -308,7 +318,7 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
             await self.tell_practice()
 
 
-class PracticeConsumer(MemberConnection, AsyncJsonWebsocketConsumer):
+class PracticeConsumer(MemberConnection, JsonConsumer):
     """Live changes of the practice's appointments (who is waiting) for the calendar."""
 
     async def connect(self):

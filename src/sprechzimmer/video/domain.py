@@ -19,6 +19,10 @@ CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
 CODE_LENGTH = 10
 CODE_BITS = CODE_LENGTH * math.log2(len(CODE_ALPHABET))
 EARLY_ENTRY = timedelta(minutes=30)
+#: A new or moved appointment may start this long ago (booked while the consultation begins) …
+BOOKING_GRACE = timedelta(minutes=30)
+#: … and at most this far ahead; anything later is a typing slip (2099 for 2026), not a booking.
+BOOKING_HORIZON = timedelta(days=731)
 
 # Of each look-alike pair at most one member is in the alphabet; a typed G can only mean 6.
 _LOOKALIKES = str.maketrans({"G": "6"})
@@ -49,6 +53,17 @@ def code_window(start: datetime) -> tuple[datetime, datetime]:
     local_day = start.astimezone(BERLIN).date()
     end_of_day = datetime.combine(local_day + timedelta(days=1), time(0, 0), tzinfo=BERLIN)
     return start - EARLY_ENTRY, end_of_day
+
+
+def booking_problem(start: datetime, now: datetime) -> str | None:
+    """Why an appointment cannot start then (German), or None. Past appointments stay as they are;
+    this rule is for a start that is being set."""
+    if start < now - BOOKING_GRACE:
+        return ("Dieser Zeitpunkt liegt in der Vergangenheit. Termine lassen sich höchstens 30 Minuten "
+                "rückwirkend eintragen.")
+    if start > now + BOOKING_HORIZON:
+        return "Termine lassen sich höchstens zwei Jahre im Voraus eintragen. Bitte prüfen Sie das Datum."
+    return None
 
 
 def guesses_per_address_per_day(attempts: int = 10, first_block_minutes: int = 1, max_block_minutes: int = 1440) -> int:

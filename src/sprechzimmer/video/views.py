@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,15 +10,15 @@ from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from sprechzimmer import proofofwork, ratelimit
+from sprechzimmer import inputs, proofofwork, ratelimit
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
 from sprechzimmer.video import consent, services
-from sprechzimmer.video.domain import BERLIN, code_window
+from sprechzimmer.video.domain import BERLIN, booking_problem, code_window
 from sprechzimmer.video.models import Appointment
 
 PATIENT_MAX_BYTES = 16 * 1024
@@ -62,52 +61,65 @@ def room(request, pk):
     return render(request, "video/room.html", {"appointment": appointment})
 
 
-def _body(request) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ValidationError("Die Anfrage war unvollständig. Bitte versuchen Sie es erneut.") from None
-    if not isinstance(data, dict):
-        raise ValidationError("Die Anfrage war unvollständig. Bitte versuchen Sie es erneut.")
-    return data
-
-
-def _clean_fields(data: dict, organisation, *, partial: bool) -> dict:
-    """Validates what the browser may set on an appointment; German messages per field."""
+def _clean_fields(data: dict, organisation, *, current: Appointment | None = None) -> dict:
+    """Validates what the browser may set on a new appointment, or on ``current`` (only the fields
+    sent); German messages per field. Every value is checked for its type first: an id that is a
+    string or an object, a duration of 1e400 or a start with a +99:00 offset is a message on its
+    field, not an exception. A start that is set must lie between 30 minutes ago and two years
+    ahead (``domain.booking_problem``); an unchanged start is not checked, so a past appointment
+    can still be marked done or corrected."""
+    partial = current is not None
     cleaned, errors = {}, {}
     if "doctor_id" in data or not partial:
-        doctor = _doctors(organisation).filter(pk=data.get("doctor_id") or 0).first()
+        doctor_id = inputs.parse_id(data.get("doctor_id"))
+        doctor = _doctors(organisation).filter(pk=doctor_id).first() if doctor_id else None
         if doctor is None:
             errors["doctor_id"] = "Bitte wählen Sie eine Ärztin oder einen Arzt Ihrer Praxis."
         cleaned["doctor"] = doctor
     if "start" in data or not partial:
-        start = parse_datetime(str(data.get("start") or ""))
+        start = _parse_start(data.get("start"))
+        unchanged = current is not None and start == current.start
         if start is None:
             errors["start"] = "Bitte geben Sie Datum und Uhrzeit an."
+        elif not unchanged and (problem := booking_problem(start, timezone.now())):
+            errors["start"] = problem
         else:
-            cleaned["start"] = start if timezone.is_aware(start) else start.replace(tzinfo=BERLIN)
+            cleaned["start"] = start
     if "duration_minutes" in data or not partial:
-        try:
-            duration = int(data.get("duration_minutes") or 0)
-        except (TypeError, ValueError):
-            duration = 0
-        if not 5 <= duration <= 240:
+        duration = inputs.parse_int(data.get("duration_minutes"), minimum=5, maximum=240)
+        if duration is None:
             errors["duration_minutes"] = "Die Dauer liegt zwischen 5 und 240 Minuten."
         cleaned["duration_minutes"] = duration
     if "patient" in data or not partial:
+        patient = data.get("patient")
         try:
-            cleaned["patient_ciphertext"] = keyblobs.check_record(str(data.get("patient") or ""), PATIENT_MAX_BYTES)
+            cleaned["patient_ciphertext"] = keyblobs.check_record(patient if isinstance(patient, str) else "",
+                                                                  PATIENT_MAX_BYTES)
         except ValidationError:
             errors["patient"] = "Die Patientendaten sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu."
     if "status" in data:
         allowed = {Appointment.Status.PLANNED, Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW,
                    Appointment.Status.DONE}
-        if data["status"] not in allowed:
+        if not isinstance(data["status"], str) or data["status"] not in allowed:
             errors["status"] = "Dieser Status kann hier nicht gesetzt werden."
         cleaned["status"] = data.get("status")
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _parse_start(value) -> datetime | None:
+    """An ISO date and time; without an offset it is Europe/Berlin. None for anything else,
+    including offsets beyond ±24 h and dates whose day or offset arithmetic would overflow."""
+    if not isinstance(value, str):
+        return None
+    try:
+        start = parse_datetime(value)
+    except ValueError:  # well-formed but impossible: 2026-02-30, +99:00
+        return None
+    if start is None or not inputs.EARLIEST_DATE <= start.date() <= inputs.LATEST_DATE:
+        return None
+    return start if timezone.is_aware(start) else start.replace(tzinfo=BERLIN)
 
 
 def _validation_response(exc: ValidationError) -> JsonResponse:
@@ -121,20 +133,24 @@ def _validation_response(exc: ValidationError) -> JsonResponse:
 def api_appointments(request):
     organisation = request.user.organisation
     if request.method == "GET":
-        first = parse_date(request.GET.get("von", "")) or timezone.localdate()
-        last = parse_date(request.GET.get("bis", "")) or first
+        try:
+            first = inputs.query_date(request.GET, "von") or timezone.localdate()
+            last = inputs.query_date(request.GET, "bis") or first
+            doctor_id = inputs.query_id(request.GET, "arzt", label="Ärztin/Arzt")
+        except inputs.InputError as exc:
+            return json_error(exc.message)
         if last < first or (last - first).days > 62:
             return json_error("Bitte wählen Sie einen Zeitraum von höchstens zwei Monaten.")
         start = datetime.combine(first, datetime.min.time(), tzinfo=BERLIN)
         end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=BERLIN)
         query = organisation.appointments.select_related("doctor").filter(start__gte=start, start__lt=end)
-        if request.GET.get("arzt"):
-            query = query.filter(doctor_id=request.GET["arzt"])
+        if doctor_id is not None:
+            query = query.filter(doctor_id=doctor_id)
         return JsonResponse({"appointments": [appointment_json(a) for a in query]})
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     try:
-        fields = _clean_fields(_body(request), organisation, partial=False)
+        fields = _clean_fields(inputs.json_body(request), organisation)
     except ValidationError as exc:
         return _validation_response(exc)
     with transaction.atomic():
@@ -152,12 +168,12 @@ def api_appointment(request, pk):
     if request.method != "PATCH":
         return HttpResponseNotAllowed(["GET", "PATCH"])
     try:
-        data = _body(request)
-        fields = _clean_fields(data, organisation, partial=True)
-        base_version = int(data.get("base_version") or 0)
+        data = inputs.json_body(request)
+        fields = _clean_fields(data, organisation, current=appointment)
     except ValidationError as exc:
         return _validation_response(exc)
-    except (TypeError, ValueError):
+    base_version = inputs.parse_int(data.get("base_version") or 0, minimum=0, maximum=2**31 - 1)
+    if base_version is None:
         return json_error("Die Anfrage war unvollständig.")
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -181,6 +197,8 @@ def api_reissue_code(request, pk):
     appointment = get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DONE):
         return json_error("Für abgesagte oder abgeschlossene Termine gibt es keinen Zugangscode.", 409)
+    if code_window(appointment.start)[1] <= timezone.now():
+        return json_error("Dieser Termin ist vorbei; ein neuer Zugangscode würde nicht mehr gelten.", 409)
     return JsonResponse({"code": services.issue_code(appointment)})
 
 
@@ -205,7 +223,7 @@ def api_practice_keypair(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     try:
-        data = _body(request)
+        data = inputs.json_body(request)
         public_key = keyblobs.check_public_key(str(data.get("public_key") or ""))
         wrapped = keyblobs.check_record(str(data.get("wrapped_private_key") or ""), 8 * 1024)
     except ValidationError as exc:
@@ -242,7 +260,7 @@ def api_patient_access(request):
         return json_error("Zu viele falsche Zugangscodes von diesem Internetanschluss. Bitte versuchen Sie es "
                           f"{ratelimit.wait_text(wait)} erneut.", 429)
     try:
-        data = _body(request)
+        data = inputs.json_body(request)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
     bits = proofofwork.required_bits()
@@ -296,7 +314,7 @@ def appointment_for_token(token: str) -> Appointment | None:
 @require_POST
 def api_patient_consent(request):
     try:
-        data = _body(request)
+        data = inputs.json_body(request)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
     appointment = appointment_for_token(str(data.get("token") or ""))

@@ -134,8 +134,9 @@ form.addEventListener("submit", async (event) => {
     await load();
   } catch (error) {
     // Everything typed stays in the form.
-    const errors = error.body?.errors ?? { __all__: [error.message] };
-    showErrors(form, errors.patient ? { __all__: errors.patient } : errors);
+    // The server names its fields; the form has date and time where the server has "start".
+    const { start, patient, ...errors } = error.body?.errors ?? { __all__: [error.message] };
+    showErrors(form, { ...errors, ...(start ? { date: start } : {}), ...(patient ? { __all__: patient } : {}) });
   }
 });
 

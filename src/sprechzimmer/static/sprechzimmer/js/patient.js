@@ -117,6 +117,15 @@ consentForm.addEventListener("submit", async (event) => {
 });
 
 // 4. Waiting room and 5. the call.
+const RECONNECTING = "Verbindung wird wiederhergestellt …";
+
+/** The server greeted us again (after a restart or a network interruption): the waiting room no
+ * longer says it is reconnecting. Other messages (the practice left) stay. */
+function connectionBack() {
+  const message = $("#step-waiting .message");
+  if (message.textContent === RECONNECTING) message.textContent = "";
+}
+
 async function enterWaitingRoom() {
   show("waiting");
   view = new CallView($("#call"), stream);
@@ -127,6 +136,7 @@ async function enterWaitingRoom() {
     .on("waiting", ({ ice_servers }) => {
       iceServers = ice_servers;
       signalling.send({ type: "hello", name });
+      connectionBack();
       if (document.body.dataset.step !== "call") show("waiting");
       ensureCall(); // prepared while waiting, so admission only has to answer the offer
     })
@@ -138,6 +148,7 @@ async function enterWaitingRoom() {
       // Back after an interruption: if this page lost its connection, ask for a new offer.
       iceServers = ice_servers;
       signalling.send({ type: "hello", name });
+      connectionBack();
       if (!call || call.state === "failed" || call.state === "closed") {
         freshCall();
         show("call");
@@ -152,7 +163,7 @@ async function enterWaitingRoom() {
     .on("ended", () => finish("Die Videosprechstunde ist beendet. Vielen Dank!"))
     .on("refused", ({ message }) => finish(message))
     .on("close", () => {
-      if (document.body.dataset.step === "waiting") $("#step-waiting .message").textContent = "Verbindung wird wiederhergestellt …";
+      if (document.body.dataset.step === "waiting") $("#step-waiting .message").textContent = RECONNECTING;
     });
   signalling.connect();
 }

@@ -112,7 +112,8 @@ $(".hangup").addEventListener("click", () => {
   root.classList.remove("in-call");
 });
 
-$(".egk").addEventListener("click", async (event) => {
+// Only doctors confirm the eGK check (the page has no button for practice staff).
+$(".egk")?.addEventListener("click", async (event) => {
   try {
     await request("POST", `/api/termine/${appointmentId}/egk/`, {});
     event.target.disabled = true;

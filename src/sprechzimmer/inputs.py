@@ -1,0 +1,205 @@
+"""Reading what arrives from outside the server: query strings and JSON bodies, typed and bounded.
+
+Every id, date and number a view takes from a query string or a JSON body goes through these
+helpers. A value of the wrong type, out of range or malformed becomes an ``InputError`` with a
+German message (the view answers 400 with it), never an exception deep inside the ORM or the
+``datetime`` module (which would be a 500). Forms do the same for POSTed forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http.request import RawPostDataException
+from django.urls import register_converter
+
+#: Ids are positive 64-bit integers (``BigAutoField``); anything beyond cannot name a row.
+MAX_ID = 2**63 - 1
+#: Dates the product deals with; beyond them arithmetic (a day later, a week earlier) can overflow.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+INCOMPLETE = "Die Anfrage war unvollständig. Bitte versuchen Sie es erneut."
+
+
+class InputError(ValidationError):
+    """Malformed input; ``message`` is German and may be shown as it is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- single values --------------------------------------------------------------------------------
+
+
+def parse_id(value) -> int | None:
+    """An object id from a query string or JSON (``"12"`` or ``12``), or None if it cannot be one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _DIGITS.fullmatch(value):
+        number = int(value)
+    else:
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+def parse_date(value) -> dt.date | None:
+    """A calendar date ``JJJJ-MM-TT`` within the years the product deals with, or None."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if EARLIEST_DATE <= day <= LATEST_DATE else None
+
+
+def parse_int(value, *, minimum: int, maximum: int) -> int | None:
+    """A whole number within bounds from JSON (``15``, ``15.0``, ``"15"``), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        value = value.strip()
+        if not re.fullmatch(r"-?[0-9]{1,18}", value):
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        return None
+    return value if minimum <= value <= maximum else None
+
+
+# --- path values ----------------------------------------------------------------------------------
+
+
+class IdConverter:
+    """``<id:pk>`` in URL patterns: an object id, 1 to 18 digits without leading zeros. A longer
+    number cannot name a row (ids are 64-bit); the resolver answers 404 for it instead of handing a
+    number to the database that it cannot store (SQLite raises, PostgreSQL compares numerics)."""
+
+    regex = "[1-9][0-9]{0,17}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+# Both URL configurations use it (urls.py, video/routing.py); registering at import keeps them in step.
+register_converter(IdConverter, "id")
+
+
+# --- query strings --------------------------------------------------------------------------------
+
+
+def query_id(params, name: str, *, label: str) -> int | None:
+    """The id in ``?name=``; None if absent or empty; InputError if it is not an id."""
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    number = parse_id(raw)
+    if number is None:
+        raise InputError(f"{label}: „{_shown(raw)}“ ist keine gültige Auswahl.")
+    return number
+
+
+def query_date(params, name: str) -> dt.date | None:
+    """The date in ``?name=`` (JJJJ-MM-TT); None if absent or empty; InputError if it is not one."""
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    day = parse_date(raw)
+    if day is None:
+        raise InputError(f"Kein gültiges Datum: „{_shown(raw)}“ (bitte als JJJJ-MM-TT zwischen "
+                         f"{EARLIEST_DATE.year} und {LATEST_DATE.year}).")
+    return day
+
+
+def _shown(raw: str) -> str:
+    text = "".join(c for c in raw if c.isprintable())
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+# --- JSON bodies ----------------------------------------------------------------------------------
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("number out of range")
+    return number
+
+
+def json_object(text: str | bytes) -> dict:
+    """A JSON object. NaN, Infinity and numbers beyond float range (1e400) are refused like
+    malformed JSON (a browser's JSON.parse could not read them back); so are NUL characters in
+    strings and anything but an object at the top."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise InputError(INCOMPLETE) from None
+    if not isinstance(data, dict) or _holds_null(data):
+        raise InputError(INCOMPLETE)
+    return data
+
+
+def _holds_null(data) -> bool:
+    """Whether a string anywhere in the parsed JSON holds a NUL character (PostgreSQL can neither
+    store nor compare one)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def json_body(request) -> dict:
+    """The request's JSON object (an empty body is an empty object); see ``json_object``. A form
+    body that something already read as a form (the CSRF check reads multipart bodies) is no JSON
+    either, not a RawPostDataException."""
+    try:
+        body = request.body
+    except RawPostDataException:
+        raise InputError(INCOMPLETE) from None
+    return json_object(body or b"{}")
+
+
+# --- forms ----------------------------------------------------------------------------------------
+
+
+class ModelIdsField(forms.ModelMultipleChoiceField):
+    """A ``ModelMultipleChoiceField`` that refuses a value which cannot be an id as an invalid
+    choice before asking the database (Django passes ``IN (99999999999999999999)`` on, and SQLite
+    raises OverflowError for it)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if parse_id(pk) is None:
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": _shown(str(pk))})
+        return super()._check_values(value)
