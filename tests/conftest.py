@@ -62,3 +62,14 @@ def _fast_password_hashing(settings):
     """What the server stores is Django's hash of a 256-bit secret derived in the browser; the
     hasher's cost only slows the tests down (the live server in browser tests keeps the real one)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_at_once():
+    """In the test process the queue runs each task as it is enqueued (after commit), so a mail
+    lands in Django's test outbox. The browser tests' live server runs the real worker, and
+    tests/jobs/ test the worker with a real queue."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield

@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "huey.contrib.djhuey",
     "sprechzimmer.core",
+    "sprechzimmer.jobs",
     "sprechzimmer.accounts",
     "sprechzimmer.records",
     "sprechzimmer.video",
@@ -247,6 +249,25 @@ METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maxim
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# --- background tasks (Huey; docs/architecture.md) ------------------------------------------------
+# The embedded default keeps the queue in a SQLite file next to the database; with REDIS_URL the
+# queue lives in Redis (required when more than one server process runs).
+TASKS_QUEUE = envstr("TASKS_QUEUE", "sprechzimmer")
+if REDIS_URL:
+    HUEY = {"huey_class": "huey.RedisHuey", "name": TASKS_QUEUE, "url": REDIS_URL}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    HUEY = {"huey_class": "huey.SqliteHuey", "name": TASKS_QUEUE, "filename": str(DATA_DIR / "tasks.sqlite3")}
+HUEY.update({"immediate": False, "utc": True, "results": False,
+             "consumer": {"workers": 2, "worker_type": "thread", "periodic": True, "check_worker_health": True}})
+# A mail that cannot be delivered is tried again after MAIL_RETRY_SECONDS, then twice as long each
+# time, MAIL_RETRIES times (defaults: after 1, 2, 4 … 1024 minutes, about a day and a half in all).
+MAIL_RETRIES = envint("MAIL_RETRIES", 11, minimum=0, maximum=30)
+MAIL_RETRY_SECONDS = envint("MAIL_RETRY_SECONDS", 60, minimum=1)
+# The instance's address for links in mails that no request triggers (the monthly statements).
+SITE_URL = envstr("SITE_URL", f"{'http' if DEBUG else 'https'}://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}"
+                              + (":8000" if DEBUG else "")).rstrip("/")
+
 # --- e-mail ------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Sprechzimmer <noreply@localhost>")
 EMAIL_HOST = envstr("EMAIL_HOST")
@@ -333,6 +354,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_paths"]}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    # The development server's request lines repeat what sprechzimmer.access writes (redacted).
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        # The development server's request lines repeat what sprechzimmer.access writes (redacted).
+        "django.channels.server": {"level": "WARNING"},
+        # The task worker logs through our handler (run_huey adds its own only to a bare logger).
+        "huey": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+    },
 }

@@ -35,12 +35,16 @@ def counts():
     return (Organisation.objects.count(), User.objects.count(), EmailAddress.objects.count(), len(mail.outbox))
 
 
-def test_valid_signup_creates_practice_and_sends_verification(client, db):
-    response = client.post(reverse("account_signup"), signup_data())
+def test_valid_signup_creates_practice_and_sends_verification(client, db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), signup_data())
     assert response.status_code == 302
     user = User.objects.get(email="sued@example.org")
     assert user.is_main_user and user.organisation.kv_name == "KV Bayerns"
     assert len(mail.outbox) == 1 and "/konto/confirm-email/" in mail.outbox[0].body
+    # allauth's mail in our German layout, not "Hallo von testserver!".
+    assert mail.outbox[0].body.startswith("Guten Tag,") and "Ihr Sprechzimmer" in mail.outbox[0].body
+    assert "Hallo von" not in mail.outbox[0].body and mail.outbox[0].subject.startswith("[Sprechzimmer] ")
 
 
 def test_a_real_bsnr_of_a_kv_district_signs_up(client, db):

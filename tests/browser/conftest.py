@@ -161,6 +161,12 @@ def _drop_pg_database(base_url: str, url: str) -> None:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def start_worker(env: dict, log_path: Path) -> subprocess.Popen:
+    """The task worker beside the server, as scripts/run and production run it (mails, jobs)."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([str(BIN / "sprechzimmer"), "run_huey"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
 def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") -> subprocess.Popen:
     """Daphne serving the project on bind:port as in production (`sprechzimmer serve`), its output in
     log_path; waits until it listens."""
@@ -202,6 +208,9 @@ def server(tmp_path_factory, smtp_server):
         "LOG_LEVEL": "INFO",
         "DUTY_PLAN_SECONDS": "6",
         "PYTHONUNBUFFERED": "1",
+        # A queue of its own (several test runs may share one Redis), and quick mail retries.
+        "TASKS_QUEUE": f"sz-test-{secrets.token_hex(4)}",
+        "MAIL_RETRY_SECONDS": "1",
     }
     env.pop("DATABASE_URL", None)
     if db_url:
@@ -210,12 +219,14 @@ def server(tmp_path_factory, smtp_server):
         subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
     log_path = data_dir / "server.log"
     process = start_daphne(env, port, log_path)
+    worker = start_worker(env, log_path)
     try:
         yield Server(f"http://127.0.0.1:{port}", log_path, Database(db_url, data_dir / "sprechzimmer.sqlite3"),
                      env, mailbox, process.pid)
     finally:
-        process.terminate()
-        process.wait(10)
+        for running in (worker, process):
+            running.terminate()
+            running.wait(10)
         if db_url:
             _drop_pg_database(base_db_url, db_url)
 

@@ -6,6 +6,7 @@ import io
 import pytest
 
 from sprechzimmer.billing.domain.report import euro_text
+from sprechzimmer.core import formats
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,9 +149,13 @@ def test_new_terms_apply_from_their_date_and_never_to_past_statements(client, wo
     assert "60,00 €" in page and "50,00 €" in page
 
 
-def test_statement_mails_on_the_15th(client, world, mailoutbox):
-    from django.core.management import call_command
+def test_statement_mails_on_the_15th(client, world, mailoutbox, django_capture_on_commit_callbacks):
+    from django.core.management import call_command as django_call_command
     from django.core.management.base import CommandError
+
+    def call_command(*args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            django_call_command(*args, **kwargs)
 
     out = io.StringIO()
     call_command("duty_statements", "--base-url", "https://sz.example.org", stdout=out)
@@ -159,7 +164,7 @@ def test_statement_mails_on_the_15th(client, world, mailoutbox):
     assert mail.to == [world.k_arzt.user.email]
     assert f"https://sz.example.org/dienste/abrechnung/{world.first.year}/{world.first.month}/" in mail.body
     gross = sum(d.hours for d in world.taken) * 50
-    assert euro_text(gross) in mail.body
+    assert formats.euro(gross) in mail.body
     # The staff see that (and what) the K-Arzt was told.
     logged_in(client, world.staff)
     page = client.get(reverse("duty_cooperating")).content.decode()
@@ -174,6 +179,6 @@ def test_statement_mails_on_the_15th(client, world, mailoutbox):
     assert len(mailoutbox) == count + 1 and "1 aktualisiert" in out.getvalue().splitlines()[-1]
     update = mailoutbox[-1]
     assert "(aktualisiert)" in update.subject and "wurde aktualisiert" in update.body
-    assert euro_text(gross - world.taken[0].hours * 50 - 1000) in update.body
+    assert formats.euro(gross - world.taken[0].hours * 50 - 1000) in update.body
     with pytest.raises(CommandError, match="JJJJ-MM"):
         call_command("duty_statements", "--base-url", "x", "--month", "10/2026")

@@ -2,13 +2,24 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.conf import settings
 
-from sprechzimmer import ratelimit
+from sprechzimmer import mail, ratelimit
 from sprechzimmer.accounts import loginguard
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return settings.SIGNUP_OPEN
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth's mails (confirmation, password reset …) in our German layout, through the queue."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        request = allauth_context.request
+        message = self.render_mail(template_prefix, email, {
+            "request": request, "email": email, "current_site": get_current_site(request),
+            "site_name": settings.SITE_NAME, **context})
+        mail.queue(message.subject, message.body, list(message.to), template_prefix.rsplit("/", 1)[-1])
 
     def get_client_ip(self, request):
         """allauth's rate limits key on the same client address as ours (trusted proxies)."""

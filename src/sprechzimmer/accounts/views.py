@@ -8,16 +8,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sprechzimmer import inputs, ratelimit
+from sprechzimmer import inputs, mail, ratelimit
 from sprechzimmer.accounts import devices, keyblobs
 from sprechzimmer.accounts.access import json_error, main_user_required, member_required
 from sprechzimmer.accounts.domain import KV_BY_CODE, KV_CODE_BY_DISTRICT
@@ -136,17 +134,8 @@ def _send_invitation(request, data) -> Invitation:
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
         )
         link = request.build_absolute_uri(reverse("accept_invitation", args=[token]))
-        body = render_to_string(
-            "accounts/email/invitation.txt",
-            {"invitation": invitation, "link": link, "inviter": request.user, "days": settings.INVITATION_DAYS},
-        )
-        # Sending inside the transaction: if the mail server refuses, no invitation is left behind.
-        send_mail(
-            f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Einladung in die Praxis {invitation.organisation.name}",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [invitation.email],
-        )
+        mail.send("practice_invitation", invitation.email, {
+            "invitation": invitation, "link": link, "inviter": request.user, "days": settings.INVITATION_DAYS})
     return invitation
 
 

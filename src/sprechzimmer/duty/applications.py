@@ -14,12 +14,12 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from sprechzimmer import mail
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 from sprechzimmer.accounts.models import User, token_digest
 from sprechzimmer.duty import documents
@@ -35,12 +35,7 @@ def start(kv, *, full_name: str, email: str, birth_date, base_url: str) -> tuple
     application = CooperationApplication.objects.create(kv=kv, token_hash=token_digest(token), full_name=full_name,
                                                         email=email.lower(), birth_date=birth_date)
     link = base_url.rstrip("/") + reverse("coop_application", args=[token])
-    body = (f"Guten Tag {full_name},\n\nIhr Antrag auf Teilnahme am ärztlichen Bereitschaftsdienst als "
-            f"Kooperationsarzt bei der {kv.name} ist angelegt. Unter diesem persönlichen Link laden Sie die Anlagen "
-            f"hoch, sehen, was noch fehlt, und reichen den Antrag ein:\n\n{link}\n\nGeben Sie den Link nicht weiter.\n\n"
-            "Ihr Sprechzimmer\n")
-    transaction.on_commit(lambda: send_mail(f"[{settings.SITE_NAME}] Ihr Antrag als Kooperationsarzt", body, None,
-                                            [application.email]))
+    mail.send("coop_started", application.email, {"full_name": full_name, "kv_name": kv.name, "link": link})
     return application, token
 
 
@@ -163,12 +158,8 @@ def approve(app: CooperationApplication, base_url: str) -> DutyDoctor:
         app.save(update_fields=["status", "decided_at", "doctor"])
         link = base_url.rstrip("/") + reverse("account_reset_password_from_key", kwargs={
             "uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
-        body = (f"Guten Tag {app.full_name},\n\ndie {app.kv.name} hat Ihre Kooperationsvereinbarung unterzeichnet. "
-                f"Ihre lebenslange Arztnummer (LANR) mit K-Status: {lanr}.\n\nRichten Sie Ihren Zugang ein, indem Sie "
-                f"ein Passwort festlegen (der Link gilt einige Tage):\n\n{link}\n\nDanach melden Sie sich an, richten die "
-                "Zwei-Faktor-Anmeldung ein und können in der Dienstbörse Dienste übernehmen.\n\nIhr Sprechzimmer\n")
-        transaction.on_commit(lambda: send_mail(f"[{settings.SITE_NAME}] Ihr Zugang als Kooperationsarzt", body, None,
-                                                [app.email]))
+        mail.send("coop_approved", app.email, {"full_name": app.full_name, "kv_name": app.kv.name, "lanr": lanr,
+                                               "link": link})
     return doctor
 
 

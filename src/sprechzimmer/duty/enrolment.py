@@ -13,12 +13,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from sprechzimmer import mail
 from sprechzimmer.accounts.models import User, token_digest
 from sprechzimmer.duty.models import Area, DutyDoctor, DutyInvitation
 from sprechzimmer.duty.services import DutyError
@@ -44,14 +43,8 @@ def enter(kv, area: Area, data: dict, invited_by: User, base_url: str) -> tuple[
             qualifications=data["qualifications"], token_hash=token_digest(token), invited_by=invited_by,
             expires_at=timezone.now() + timedelta(days=VALID_DAYS))
         link = base_url.rstrip("/") + reverse("duty_invitation", args=[token])
-        body = (f"Guten Tag,\n\ndie {kv.name} möchte Sie im Bereich {area.name} des ärztlichen Bereitschaftsdienstes "
-                f"für die Dienstplanung eintragen ({invitation.get_kind_display()}).\n\nOb Sie zustimmen, "
-                f"entscheiden Sie hier (der Link gilt {VALID_DAYS} Tage):\n\n{link}\n\nSie melden sich dafür mit "
-                f"dieser E-Mail-Adresse bei {settings.SITE_NAME} an. Haben Sie diese Nachricht nicht erwartet, "
-                "können Sie sie ignorieren: ohne Ihre Zustimmung werden Sie nicht eingetragen.\n\n"
-                f"Ihr {settings.SITE_NAME}\n")
-        transaction.on_commit(lambda: send_mail(
-            f"[{settings.SITE_NAME}] Einladung zum Bereitschaftsdienst der {kv.name}", body, None, [email]))
+        mail.send("duty_invitation", email, {"kv_name": kv.name, "area_name": area.name, "link": link,
+                                             "kind": invitation.get_kind_display(), "days": VALID_DAYS})
     return "invited", invitation
 
 

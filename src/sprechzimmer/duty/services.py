@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from sprechzimmer import mail
 from sprechzimmer.accounts.models import token_digest
 from sprechzimmer.duty.domain import planner
 from sprechzimmer.duty.domain.calendar import BERLIN, DutySlot, duty_slots
 from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
 
-log = logging.getLogger(__name__)
 MAX_PLAN_DAYS = 366
 PLAN_AHEAD = dt.timedelta(days=731)  # a plan begins at most two years ahead
 
@@ -388,18 +386,10 @@ def _own(duty: Duty, doctor: DutyDoctor) -> None:
 
 
 def _notify(doctor: DutyDoctor | None, subject: str, text: str) -> None:
+    """A mail to the doctor once the change is committed (a mail outage delays it, never undoes it)."""
     if doctor is None:
         return
-    user = doctor.user
-    body = f"Guten Tag {user.full_name},\n\n{text}\n\nIhr Sprechzimmer\n"
-
-    def send():
-        try:
-            send_mail(f"[{settings.SITE_NAME}] {subject}", body, None, [user.email])
-        except Exception:  # the change is made; a mail outage must not undo it
-            log.exception("duty notification to user %s failed", user.pk)
-
-    transaction.on_commit(send)
+    mail.send("duty_notice", doctor.user.email, {"full_name": doctor.user.full_name, "subject": subject, "text": text})
 
 
 # --- calendar feed ------------------------------------------------------------------------------

@@ -1,13 +1,12 @@
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from sprechzimmer.billing.domain.report import euro_text
+from sprechzimmer import mail
 from sprechzimmer.duty import services
 from sprechzimmer.duty.models import DutyDoctor, StatementMail
 from sprechzimmer.duty.pdf import month_label
@@ -21,9 +20,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--month", help="YYYY-MM (default: the previous month)")
-        parser.add_argument("--base-url", required=True, help="the public address, e.g. https://sprechzimmer.example.org")
+        parser.add_argument("--base-url", default=None,
+                            help="die öffentliche Adresse, z. B. https://sprechzimmer.example.org (Standard: SITE_URL)")
 
-    def handle(self, *args, month=None, base_url, **options):
+    def handle(self, *args, month=None, base_url=None, **options):
+        base_url = base_url or settings.SITE_URL
         if month:
             try:
                 first = dt.datetime.strptime(month, "%Y-%m").date()
@@ -61,12 +62,5 @@ class Command(BaseCommand):
     @staticmethod
     def _mail(doctor, statement, label, first, base_url, update):
         link = base_url.rstrip("/") + reverse("duty_statement", args=[first.year, first.month])
-        what = "wurde aktualisiert" if update else "liegt bereit"
-        send_mail(
-            f"[{settings.SITE_NAME}] Ihre Vergütungsabrechnung {label}" + (" (aktualisiert)" if update else ""),
-            f"Guten Tag {doctor.user.full_name},\n\nIhre Vergütungsabrechnung für {label} {what}: "
-            f"{len(statement.lines)} Dienst(e), brutto {euro_text(statement.gross)}, Abzüge "
-            f"{euro_text(statement.deductions)}, Auszahlung am {statement.pay_date:%d.%m.%Y}: "
-            f"{euro_text(statement.payout)}.\n\nAbrechnung und PDF (nach Anmeldung): {link}\n\n{statement.note}\n\n"
-            "Ihr Sprechzimmer\n",
-            None, [doctor.user.email])
+        mail.send("duty_statement", doctor.user.email, {"full_name": doctor.user.full_name, "label": label,
+                                                        "statement": statement, "link": link, "update": update})
