@@ -109,7 +109,7 @@ def measure_floor(browser, base_url: str, calls: int) -> list[float]:
 
 
 def measure_ours(browser, base_url: str, calls: int) -> list[float]:
-    from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+    from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 
     (email, _, _, _, secret) = DEMO_USERS[0]
     doctor_context = browser.new_context(base_url=base_url)

@@ -47,8 +47,8 @@ def prepare(n_rooms: int):
     from django.test import Client
     from django.utils import timezone
 
-    from sprechzimmer.accounts import provisioning
-    from sprechzimmer.accounts.demo_keys import b64u
+    from sprechzimmer.demo import provisioning
+    from sprechzimmer.demo.keys import b64u
     from sprechzimmer.video import consent
     from sprechzimmer.video.domain import code_digest, new_access_code, normalise_code
     from sprechzimmer.video.models import Appointment

@@ -12,8 +12,9 @@ import os
 
 from allauth.account.models import EmailAddress
 
-from sprechzimmer.accounts import keyblobs, provisioning
-from sprechzimmer.accounts.demo_keys import b64u
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.demo import provisioning
+from sprechzimmer.demo.keys import b64u
 from sprechzimmer.accounts.domain import lanr_check_digit
 from sprechzimmer.accounts.models import Organisation, User
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sprechzimmer import ratelimit
-from sprechzimmer.accounts import demo_keys, provisioning
+from sprechzimmer.demo import keys as demo_keys, provisioning
 from tests import factories
 from tests.video.helpers import video_practice
 

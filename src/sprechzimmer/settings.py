@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "sprechzimmer.video",
     "sprechzimmer.billing",
     "sprechzimmer.duty",
+    "sprechzimmer.demo",
 ]
 
 MIDDLEWARE = [

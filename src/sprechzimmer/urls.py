@@ -1,24 +1,26 @@
 from django.urls import include, path
 
 from sprechzimmer import inputs  # noqa: F401  (registers the <id:…> path converter)
+from sprechzimmer import home
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.billing import views as billing
-from sprechzimmer.duty import application_views as coop
-from sprechzimmer.duty import pay_views as pay
-from sprechzimmer.duty import views as duty
+from sprechzimmer.duty.views import applications as coop
+from sprechzimmer.duty.views import doctor as duty_doctor
+from sprechzimmer.duty.views import pay
+from sprechzimmer.duty.views import staff as duty_staff
 from sprechzimmer.records import views as records
 from sprechzimmer.video import views as video
 
 urlpatterns = [
-    path("", accounts.home, name="home"),
-    path("impressum/", accounts.legal, {"page": "imprint"}, name="imprint"),
-    path("datenschutz/", accounts.legal, {"page": "privacy"}, name="privacy"),
-    path("nutzungsbedingungen/", accounts.legal, {"page": "terms"}, name="terms"),
+    path("", home.home, name="home"),
+    path("impressum/", home.legal, {"page": "imprint"}, name="imprint"),
+    path("datenschutz/", home.legal, {"page": "privacy"}, name="privacy"),
+    path("nutzungsbedingungen/", home.legal, {"page": "terms"}, name="terms"),
     path("konto/registrierung/pruefen/", accounts.signup_check, name="signup_check"),
     path("konto/", include("allauth.urls")),
     path("einladung/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
     path("geraet/wartet/", accounts.device_pending, name="device_pending"),
-    path("praxis/", accounts.dashboard, name="dashboard"),
+    path("praxis/", home.dashboard, name="dashboard"),
     path("praxis/mitglieder/", accounts.members, name="members"),
     path("praxis/mitglieder/<id:pk>/aktiv/", accounts.member_set_active, name="member_set_active"),
     path("praxis/einladungen/<id:pk>/zurueckziehen/", accounts.invitation_revoke, name="invitation_revoke"),
@@ -52,7 +54,7 @@ urlpatterns = [
     path("kv/antraege/<id:pk>/", coop.staff_detail, name="coop_staff_detail"),
     path("kv/antraege/<id:pk>/dokumente/<id:doc_pk>/", coop.staff_document, name="coop_staff_document"),
     path("kv/antraege/<id:pk>/entscheiden/", coop.staff_decide, name="coop_staff_decide"),
-    path("kv/", duty.kv_home, name="duty_kv"),
+    path("kv/", duty_staff.kv_home, name="duty_kv"),
     path("kv/kooperationsaerzte/", pay.cooperating_doctors, name="duty_cooperating"),
     path("kv/kooperationsaerzte/saetze/", pay.terms_add, name="duty_terms_add"),
     path("kv/kooperationsaerzte/<id:pk>/kuendigung/", pay.record_notice, name="duty_record_notice"),
@@ -65,33 +67,33 @@ urlpatterns = [
     path("kv/umsaetze/", pay.revenues, name="duty_revenues"),
     path("kv/umsaetze/hochladen/", pay.revenue_upload, name="duty_revenue_upload"),
     path("kv/bereiche/<id:pk>/pseudofaelle/<int:year>/<int:number>/", pay.pseudo_cases, name="duty_pseudo_cases"),
-    path("kv/bereiche/neu/", duty.area_create, name="duty_area_create"),
-    path("kv/bereiche/<id:pk>/", duty.area_detail, name="duty_area"),
-    path("kv/einladungen/<id:pk>/zurueckziehen/", duty.invitation_withdraw, name="duty_invitation_withdraw"),
-    path("kv/dienstarten/<id:pk>/zeiten/", duty.duty_type_times, name="duty_type_times"),
-    path("kv/plaene/neu/", duty.plan_create, name="duty_plan_create"),
-    path("kv/plaene/<id:pk>/", duty.plan_detail, name="duty_plan"),
-    path("kv/plaene/<id:pk>/dienste/<id:duty_pk>/", duty.plan_assign, name="duty_plan_assign"),
-    path("kv/plaene/<id:pk>/neu-berechnen/", duty.plan_solve, name="duty_plan_solve"),
-    path("kv/plaene/<id:pk>/veroeffentlichen/", duty.plan_publish, name="duty_plan_publish"),
-    path("dienste/", duty.my_duties, name="duty_mine"),
-    path("dienste/wuensche/", duty.preferences, name="duty_preferences"),
-    path("dienste/boerse/", duty.exchange, name="duty_exchange"),
+    path("kv/bereiche/neu/", duty_staff.area_create, name="duty_area_create"),
+    path("kv/bereiche/<id:pk>/", duty_staff.area_detail, name="duty_area"),
+    path("kv/einladungen/<id:pk>/zurueckziehen/", duty_staff.invitation_withdraw, name="duty_invitation_withdraw"),
+    path("kv/dienstarten/<id:pk>/zeiten/", duty_staff.duty_type_times, name="duty_type_times"),
+    path("kv/plaene/neu/", duty_staff.plan_create, name="duty_plan_create"),
+    path("kv/plaene/<id:pk>/", duty_staff.plan_detail, name="duty_plan"),
+    path("kv/plaene/<id:pk>/dienste/<id:duty_pk>/", duty_staff.plan_assign, name="duty_plan_assign"),
+    path("kv/plaene/<id:pk>/neu-berechnen/", duty_staff.plan_solve, name="duty_plan_solve"),
+    path("kv/plaene/<id:pk>/veroeffentlichen/", duty_staff.plan_publish, name="duty_plan_publish"),
+    path("dienste/", duty_doctor.my_duties, name="duty_mine"),
+    path("dienste/wuensche/", duty_doctor.preferences, name="duty_preferences"),
+    path("dienste/boerse/", duty_doctor.exchange_page, name="duty_exchange"),
     path("dienste/abrechnung/", pay.my_statements, name="duty_statements"),
     path("dienste/bonus/<int:year>/<int:month>/", pay.my_bonus, name="duty_bonus"),
     path("dienste/<id:pk>/ohne-gkv/", pay.without_gkv, name="duty_without_gkv"),
     path("dienste/abrechnung/<int:year>/<int:month>/", pay.my_statement, name="duty_statement"),
     path("dienste/abrechnung/<int:year>/<int:month>/pdf/", pay.my_statement, {"as_pdf": True},
          name="duty_statement_pdf"),
-    path("dienste/einladung/<str:token>/", duty.invitation, name="duty_invitation"),
-    path("dienste/kalender/", duty.calendar_link, name="duty_calendar_link"),
-    path("dienste/kalender/<str:token>.ics", duty.calendar_feed, name="duty_calendar_feed"),
-    path("dienste/<id:pk>/uebernehmen/", duty.duty_take, name="duty_take"),
-    path("dienste/<id:pk>/anbieten/", duty.duty_offer, name="duty_offer"),
-    path("dienste/<id:pk>/zurueckziehen/", duty.duty_withdraw, name="duty_withdraw"),
-    path("dienste/<id:pk>/zurueckgeben/", duty.duty_give_back, name="duty_give_back"),
-    path("dienste/<id:pk>/vertretung/", duty.duty_handover, name="duty_handover"),
-    path("dienste/<id:pk>/vertretung/antwort/", duty.duty_answer, name="duty_answer"),
+    path("dienste/einladung/<str:token>/", duty_doctor.invitation, name="duty_invitation"),
+    path("dienste/kalender/", duty_doctor.calendar_link, name="duty_calendar_link"),
+    path("dienste/kalender/<str:token>.ics", duty_doctor.feed, name="duty_calendar_feed"),
+    path("dienste/<id:pk>/uebernehmen/", duty_doctor.duty_take, name="duty_take"),
+    path("dienste/<id:pk>/anbieten/", duty_doctor.duty_offer, name="duty_offer"),
+    path("dienste/<id:pk>/zurueckziehen/", duty_doctor.duty_withdraw, name="duty_withdraw"),
+    path("dienste/<id:pk>/zurueckgeben/", duty_doctor.duty_give_back, name="duty_give_back"),
+    path("dienste/<id:pk>/vertretung/", duty_doctor.duty_handover, name="duty_handover"),
+    path("dienste/<id:pk>/vertretung/antwort/", duty_doctor.duty_answer, name="duty_answer"),
     path("api/kv/", accounts.kv_codes, name="kv_codes"),
     path("api/schluessel/", accounts.api_keys, name="api_keys"),
     path("api/schluessel/freigaben/", accounts.api_key_grants, name="api_key_grants"),

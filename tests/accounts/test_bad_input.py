@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from sprechzimmer.accounts import demo_keys, keyblobs, provisioning
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.demo import keys as demo_keys, provisioning
 from sprechzimmer.accounts.models import Invitation, Organisation, User
 from sprechzimmer.accounts.totp import code_now
 from sprechzimmer.records.models import EncryptedRecord

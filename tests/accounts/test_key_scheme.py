@@ -6,7 +6,8 @@ import json
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from sprechzimmer.accounts import demo_keys, keyblobs
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.demo import keys as demo_keys
 
 
 def test_login_secret_and_wrapping_key_are_independent_and_salted_by_email():

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from sprechzimmer import atrest
-from sprechzimmer.accounts import provisioning
+from sprechzimmer.demo import provisioning
 from sprechzimmer.accounts.totp import code_now
 from tests import factories
 

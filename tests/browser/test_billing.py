@@ -5,7 +5,7 @@ message and the chosen file stays in the form."""
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 from tests.billing.builders import LANR, lines
 from tests.browser.helpers import login
 

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
-from sprechzimmer.accounts.demo_keys import derive_login_secrets
+from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.demo.keys import derive_login_secrets
 from tests.browser.helpers import fresh_totp
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_KV_STAFF, DEMO_PASSWORD
+from sprechzimmer.demo.data import DEMO_KV_STAFF, DEMO_PASSWORD
 from tests.browser.helpers import enrol_totp, login
 from tests.duty.helpers import pdf_text
 

@@ -3,7 +3,7 @@ that browser's session at once. Uses the demo practice that the server was start
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.helpers import login, read_note
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
+from sprechzimmer.demo.data import DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
 from tests.browser.helpers import login
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import free_port, start_daphne
 from tests.browser.helpers import login
 from tests.browser.test_video_call import book_appointment

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import free_port, start_daphne
 from tests.browser.helpers import login
 from tests.browser.test_video_call import book_appointment, wait_connected_with_video

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sprechzimmer.accounts.demo_data import DEMO_PASSWORD, DEMO_USERS
+from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.helpers import login
 
 pytestmark = pytest.mark.browser

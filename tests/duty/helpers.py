@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.accounts.models import Organisation, User
-from sprechzimmer.duty import services
+from sprechzimmer.duty import plans
 from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, EmergencyPractice, Plan
 from tests import factories
 
@@ -48,8 +48,8 @@ def next_monday(weeks_ahead=4) -> dt.date:
 
 def published_plan(home: Area, weeks_ahead=4, days=7) -> Plan:
     first = next_monday(weeks_ahead)
-    plan = services.generate_plan(home, first, first + dt.timedelta(days=days - 1))
-    services.publish(plan)
+    plan = plans.generate_plan(home, first, first + dt.timedelta(days=days - 1))
+    plans.publish(plan)
     return plan
 
 

@@ -14,7 +14,7 @@ from sprechzimmer.billing.domain.catalogue import Catalogue
 from sprechzimmer.billing.domain.kvdt import KvdtReader, kvdt_line, write_kvdt
 from sprechzimmer.billing.domain.model import Case, Quarter, Service
 from sprechzimmer.billing.domain.rulesets import RuleBook
-from sprechzimmer.duty import services
+from sprechzimmer.duty import bonus, plans
 from sprechzimmer.duty.domain.pay import quarter_range
 from sprechzimmer.duty.models import Duty, DutyDoctor, QuarterRevenue
 
@@ -36,8 +36,8 @@ def world():
     quarter = Quarter(today.year - 1, 4) if current == 1 else Quarter(today.year, current - 1)
     last = quarter_range(quarter)[1]
     # Made and published back then (plans begin today at the earliest).
-    plan = services.generate_plan(home, last - dt.timedelta(days=6), last, today=last - dt.timedelta(days=6))
-    services.publish(plan, today=last - dt.timedelta(days=6))
+    plan = plans.generate_plan(home, last - dt.timedelta(days=6), last, today=last - dt.timedelta(days=6))
+    plans.publish(plan, today=last - dt.timedelta(days=6))
     payout = (quarter.year + 1, 5) if quarter.number >= 3 else (quarter.year, 11)
     taken = list(plan.duties.order_by("start"))[::4][:2]
     Duty.objects.filter(pk__in=[d.pk for d in taken]).update(doctor=k_arzt)
@@ -80,13 +80,13 @@ def test_revenue_per_lanr_from_the_quarter_file_and_the_bonus(client, world):
     revenue = QuarterRevenue.objects.get(lanr=world.k_arzt.lanr).revenue
 
     hourly = sum(d.hours for d in world.taken) * 50
-    statement = services.bonus_statement(world.k_arzt, *world.payout)  # May: Q3 + Q4 before; November: Q1 + Q2
+    statement = bonus.bonus_statement(world.k_arzt, *world.payout)  # May: Q3 + Q4 before; November: Q1 + Q2
     assert (statement.revenue, statement.hourly_pay) == (revenue, hourly)
     assert statement.bonus == max(Decimal("0.00"), ((revenue - hourly) / 2).quantize(Decimal("0.01"), ROUND_HALF_UP))
     page = client.get(reverse("duty_doctor_bonus", args=[world.k_arzt.pk, *world.payout])).content.decode()
     assert str(world.quarter) in page and statement.explanation in page
     # The other payout month covers other quarters: nothing there.
-    assert services.bonus_statement(world.k_arzt, *world.other_payout).bonus == 0
+    assert bonus.bonus_statement(world.k_arzt, *world.other_payout).bonus == 0
 
 
 def test_a_positive_bonus_is_half_the_difference(world):
@@ -94,7 +94,7 @@ def test_a_positive_bonus_is_half_the_difference(world):
                                   lanr=world.k_arzt.lanr, cases=400, points_x100=0, revenue=Decimal("9000.01"),
                                   filename="q.con")
     hourly = sum(d.hours for d in world.taken) * 50
-    statement = services.bonus_statement(world.k_arzt, *world.payout)
+    statement = bonus.bonus_statement(world.k_arzt, *world.payout)
     expected = ((Decimal("9000.01") - hourly) * Decimal("0.5")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert statement.bonus == expected > 0
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from sprechzimmer.duty import services
+from sprechzimmer.duty import errors, exchange
 from sprechzimmer.duty.models import Duty, DutyDoctor
 
 from .helpers import area, doctor, kv, published_plan
@@ -21,9 +21,9 @@ def race(duty_pk: int, takers: list[DutyDoctor]) -> dict[int, str]:
     def attempt(taker):
         try:
             barrier.wait()
-            services.take(duty_pk, taker)
+            exchange.take(duty_pk, taker)
             results[taker.pk] = "won"
-        except services.DutyError as error:
+        except errors.DutyError as error:
             results[taker.pk] = str(error)
         finally:
             connection.close()

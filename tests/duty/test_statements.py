@@ -10,7 +10,7 @@ from sprechzimmer.core import formats
 from django.urls import reverse
 from django.utils import timezone
 
-from sprechzimmer.duty import services
+from sprechzimmer.duty import payment, plans
 from sprechzimmer.duty.models import Duty, DutyDoctor, MissedDuty, Notice
 
 from .helpers import area, doctor, kv, logged_in, pdf_text, published_plan, staff
@@ -27,8 +27,8 @@ def world():
     k_arzt = doctor(own, kind=DutyDoctor.Kind.COOPERATING)
     # A published plan of the first week of last month; the K-Arzt took three of its duties.
     first = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    plan = services.generate_plan(home, first, first + dt.timedelta(days=6), today=first)  # made back then
-    services.publish(plan, today=first)
+    plan = plans.generate_plan(home, first, first + dt.timedelta(days=6), today=first)  # made back then
+    plans.publish(plan, today=first)
     taken = list(plan.duties.order_by("start"))[::4][:3]
     Duty.objects.filter(pk__in=[d.pk for d in taken]).update(doctor=k_arzt)
     return type("W", (), dict(kv=own, area=home, staff=staff(own), k_arzt=k_arzt, plan=plan, first=first,
@@ -62,7 +62,7 @@ def test_a_missed_duty_is_deducted_and_not_paid(client, world):
     obliged_duty = world.plan.duties.exclude(doctor=world.k_arzt).first()
     response = client.post(reverse("duty_record_missed", args=[world.plan.pk, obliged_duty.pk]), follow=True)
     assert "gilt für Kooperationsärzte" in response.content.decode()
-    statement = services.monthly_statement(world.k_arzt, world.first.year, world.first.month)
+    statement = payment.monthly_statement(world.k_arzt, world.first.year, world.first.month)
     assert len(statement.lines) == 2 and statement.deductions == 1000
     assert statement.payout == statement.gross - 1000
     page = client.get(reverse("duty_doctor_statement", args=[world.k_arzt.pk, world.first.year,
@@ -124,7 +124,7 @@ def test_statements_are_private(client, world):
 
 
 def test_new_terms_apply_from_their_date_and_never_to_past_statements(client, world):
-    before = services.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross
+    before = payment.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross
     logged_in(client, world.staff)
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     response = client.post(reverse("duty_terms_add"), {"valid_from": yesterday.isoformat(), "hourly_rate": "60",
@@ -134,16 +134,16 @@ def test_new_terms_apply_from_their_date_and_never_to_past_statements(client, wo
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     client.post(reverse("duty_terms_add"), {"valid_from": tomorrow.isoformat(), "hourly_rate": "60",
                                             "missed_duty_fee": "1000", "bonus_share": "0.5", "notice_weeks": "4"})
-    assert services.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross == before
+    assert payment.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross == before
     later = tomorrow + dt.timedelta(days=40)
-    plan = services.generate_plan(world.area, later, later)
-    services.publish(plan)
+    plan = plans.generate_plan(world.area, later, later)
+    plans.publish(plan)
     duty = plan.duties.first()
     Duty.objects.filter(pk=duty.pk).update(doctor=world.k_arzt)
-    statement = services.monthly_statement(world.k_arzt, later.year, later.month)
+    statement = payment.monthly_statement(world.k_arzt, later.year, later.month)
     assert statement.lines[0].rate == 60 and statement.gross == duty.hours * 60
     # Notice given after the change: four weeks to the month end.
-    ends = services.record_notice(world.k_arzt, tomorrow)
+    ends = payment.record_notice(world.k_arzt, tomorrow)
     assert ends >= tomorrow + dt.timedelta(weeks=4) and (ends - tomorrow).days < 4 * 7 + 31
     page = client.get(reverse("duty_cooperating")).content.decode()
     assert "60,00 €" in page and "50,00 €" in page

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from sprechzimmer.duty import services
+from sprechzimmer.duty import errors, exchange, plans
 from sprechzimmer.duty.models import BlockedDay, Duty, DutyDoctor, Plan
 from tests import factories
 
@@ -119,13 +119,13 @@ def test_a_plan_for_a_past_or_absurd_period_is_refused_and_the_input_kept(client
     world.obliged[0].refresh_from_db()
     assert world.obliged[0].balance_hours == Decimal("7.50")
     # The rule is the service's, for every caller.
-    with pytest.raises(services.DutyError, match="frühestens heute"):
-        services.generate_plan(world.area, dt.date(1999, 1, 1), dt.date(1999, 1, 31))
+    with pytest.raises(errors.DutyError, match="frühestens heute"):
+        plans.generate_plan(world.area, dt.date(1999, 1, 1), dt.date(1999, 1, 31))
 
 
 def test_publishing_asks_first_with_a_summary(client, world, mailoutbox, django_capture_on_commit_callbacks):
     first = next_monday()
-    plan = services.generate_plan(world.area, first, first + dt.timedelta(days=2))
+    plan = plans.generate_plan(world.area, first, first + dt.timedelta(days=2))
     logged_in(client, world.staff)
     # The plan page offers the summary, not a button that publishes at once.
     plan_page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
@@ -145,7 +145,7 @@ def test_publishing_asks_first_with_a_summary(client, world, mailoutbox, django_
     assert response.status_code == 200 and "veröffentlichen?" in response.content.decode()
     fingerprint = re.search(r'name="fingerprint" value="(\w+)"', page).group(1)
     # The plan changes after the summary was shown: that confirmation no longer counts.
-    services.assign_by_hand(plan, plan.duties.order_by("start").first(), doctor(world.kv, world.area))
+    plans.assign_by_hand(plan, plan.duties.order_by("start").first(), doctor(world.kv, world.area))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("duty_plan_publish", args=[plan.pk]), {"fingerprint": fingerprint})
     assert response.status_code == 409 and "geändert" in response.content.decode()
@@ -162,9 +162,9 @@ def test_publishing_asks_first_with_a_summary(client, world, mailoutbox, django_
 def test_balances_never_move_backwards_in_time(client, world):
     """A draft published after a later plan leaves the balances that already include the later
     plan as they are; a draft whose period is over is not published at all."""
-    early = services.generate_plan(world.area, next_monday(4), next_monday(4) + dt.timedelta(days=3))
-    later = services.generate_plan(world.area, next_monday(8), next_monday(8) + dt.timedelta(days=3))
-    services.publish(later)
+    early = plans.generate_plan(world.area, next_monday(4), next_monday(4) + dt.timedelta(days=3))
+    later = plans.generate_plan(world.area, next_monday(8), next_monday(8) + dt.timedelta(days=3))
+    plans.publish(later)
     after_later = {d.pk: (d.balance_hours, d.balance_special) for d in DutyDoctor.objects.all()}
     assert any(hours for hours, _ in after_later.values())
     logged_in(client, world.staff)
@@ -177,23 +177,23 @@ def test_balances_never_move_backwards_in_time(client, world):
     assert all(line["balance_kept"] for line in early.report["lines"])
     assert "unverändert" in client.get(reverse("duty_plan", args=[early.pk])).content.decode()
     # In time order they move: a plan after both changes them.
-    last = services.generate_plan(world.area, next_monday(12), next_monday(12) + dt.timedelta(days=3))
-    services.publish(last)
+    last = plans.generate_plan(world.area, next_monday(12), next_monday(12) + dt.timedelta(days=3))
+    plans.publish(last)
     assert {d.pk: (d.balance_hours, d.balance_special) for d in DutyDoctor.objects.all()} != after_later
     # A draft of the past (made back then) is not published now.
     old_first = timezone.localdate() - dt.timedelta(days=30)
-    old = services.generate_plan(world.area, old_first, old_first + dt.timedelta(days=2), today=old_first)
+    old = plans.generate_plan(world.area, old_first, old_first + dt.timedelta(days=2), today=old_first)
     page = client.get(reverse("duty_plan_publish", args=[old.pk])).content.decode()
     assert "Zeitraum dieses Plans ist vorbei" in page and 'name="fingerprint"' not in page
-    with pytest.raises(services.DutyError, match="vorbei"):
-        services.publish(old)
+    with pytest.raises(errors.DutyError, match="vorbei"):
+        plans.publish(old)
     old.refresh_from_db()
     assert old.is_draft
 
 
 def test_another_kvs_staff_and_doctors_cannot_see_or_change_plans(client, world):
     plan = published_plan(world.area)
-    draft = services.generate_plan(world.area, next_monday(8), next_monday(8) + dt.timedelta(days=2))
+    draft = plans.generate_plan(world.area, next_monday(8), next_monday(8) + dt.timedelta(days=2))
     duty = draft.duties.first()
     urls = [reverse("duty_plan", args=[plan.pk]), reverse("duty_plan", args=[draft.pk]),
             reverse("duty_area", args=[world.area.pk])]
@@ -339,7 +339,7 @@ def test_a_substitute_without_the_qualification_cannot_accept(client, world):
     owner = world.obliged[0]
     duty = plan.duties.filter(doctor=owner, duty_type__kind="driving").first() or first_duty_of(plan, owner)
     substitute = doctor(world.kv, qualifications=["sitting" if duty.duty_type.kind == "driving" else "driving"])
-    services.request_handover(duty, owner, substitute)
+    exchange.request_handover(duty, owner, substitute)
     logged_in(client, substitute.user)
     response = client.post(reverse("duty_answer", args=[duty.pk]), {"accept": "1"}, follow=True)
     assert "nicht qualifiziert" in response.content.decode()
@@ -414,7 +414,7 @@ def test_a_refused_blocked_days_entry_shows_the_same_page_with_the_error_once(cl
 
 
 def test_drafts_are_invisible_to_doctors(client, world):
-    draft = services.generate_plan(world.area, next_monday(), next_monday() + dt.timedelta(days=3))
+    draft = plans.generate_plan(world.area, next_monday(), next_monday() + dt.timedelta(days=3))
     Duty.objects.filter(plan=draft).update(status=Duty.Status.OPEN)
     logged_in(client, world.obliged[0].user)
     assert "data-duty" not in client.get(reverse("duty_mine")).content.decode()
@@ -427,7 +427,7 @@ def test_drafts_are_invisible_to_doctors(client, world):
 def test_the_plan_shows_paid_hours_across_both_dst_changes(client, world):
     logged_in(client, world.staff)
     for day, hours in ((dt.date(2026, 3, 28), "23"), (dt.date(2026, 10, 24), "25")):
-        plan = services.generate_plan(world.area, day, day, today=day)  # 2026's change days, planned back then
+        plan = plans.generate_plan(world.area, day, day, today=day)  # 2026's change days, planned back then
         page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
         cells = re.findall(r"08:00 – 08:00</td><td>(\d+)</td>", page)
         assert cells.count(hours) == 2, cells  # Sitz- and Fahrdienst, 08:00 → 08:00
@@ -445,7 +445,7 @@ def test_a_duty_type_with_its_own_times(client, world):
     assert driving.weekday_start is None  # nothing saved half-way
     client.post(reverse("duty_type_times", args=[driving.pk]), {f"type{driving.pk}-weekday_start": "19:30"})
     monday = next_monday()
-    plan = services.generate_plan(world.area, monday, monday)
+    plan = plans.generate_plan(world.area, monday, monday)
     starts = {d.duty_type.kind: d.local_start.time() for d in plan.duties.select_related("duty_type")}
     assert starts == {"sitting": dt.time(18), "driving": dt.time(19, 30)}
     # Another KV's staff cannot change it.

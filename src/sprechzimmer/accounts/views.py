@@ -28,16 +28,6 @@ from sprechzimmer.accounts.forms import (
 from sprechzimmer.accounts.models import Device, Invitation, User, token_digest
 
 
-def home(request):
-    if request.user.is_authenticated:
-        return redirect("dashboard")
-    return render(request, "home.html")
-
-
-def legal(request, page):
-    return render(request, f"legal/{page}.html")
-
-
 def signup_check(request):
     """Checks the practice details before the browser makes keys and shows the recovery key.
 
@@ -61,17 +51,6 @@ def signup_check(request):
 def kv_codes(request):
     """The KV of every KV-Bezirk code (digits 1–2 of a BSNR), for the sign-up form's hint."""
     return JsonResponse({district: KV_BY_CODE[kv] for district, kv in KV_CODE_BY_DISTRICT.items()})
-
-
-def dashboard(request):
-    # KV staff and doctors without a practice (K-Ärzte) land on their duty pages.
-    if request.user.is_authenticated:
-        from sprechzimmer.duty.views import staff_or_doctor_home
-
-        target = staff_or_doctor_home(request.user)
-        if target:
-            return redirect(target)
-    return practice_dashboard(request)
 
 
 @member_required

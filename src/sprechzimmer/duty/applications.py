@@ -25,7 +25,7 @@ from sprechzimmer.accounts.models import User, token_digest
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.domain import cooperation
 from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication, DutyDoctor
-from sprechzimmer.duty.services import DutyError
+from sprechzimmer.duty.errors import DutyError
 
 Status = CooperationApplication.Status
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from sprechzimmer import mail
 from sprechzimmer.accounts.models import User, token_digest
 from sprechzimmer.duty.models import Area, DutyDoctor, DutyInvitation
-from sprechzimmer.duty.services import DutyError
+from sprechzimmer.duty.errors import DutyError
 
 VALID_DAYS = 14
 

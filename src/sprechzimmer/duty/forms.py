@@ -29,7 +29,7 @@ class PlanForm(forms.Form):
             self.fields[name].widget.attrs["min"] = self.today.isoformat()
 
     def clean(self):
-        from sprechzimmer.duty.services import plan_period_problem
+        from sprechzimmer.duty.plans import plan_period_problem
 
         data = super().clean()
         if data.get("first") and data.get("last"):

@@ -14,7 +14,6 @@ from sprechzimmer.accounts.models import Device, User
 from sprechzimmer.video import seats, services
 from sprechzimmer.video.ice import ice_servers
 from sprechzimmer.video.models import Appointment
-from sprechzimmer.video.views import appointment_for_token, read_token
 
 MAX_MESSAGE = 64 * 1024
 MAX_NAME = 2048
@@ -119,8 +118,8 @@ class PatientConsumer(SignallingConsumer):
     async def connect(self):
         await self.accept()
         token = self.scope["url_route"]["kwargs"]["token"]
-        data = read_token(token)
-        appointment = await database_sync_to_async(appointment_for_token)(token)
+        data = services.read_token(token)
+        appointment = await database_sync_to_async(services.appointment_for_token)(token)
         if data is None or appointment is None:
             return await self.refuse("invalid", CLOSE_INVALID)
         if appointment.consent_at is None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -106,3 +109,35 @@ def delete_old_metadata(older_than) -> int:
     """Call metadata older than the cut-off (A8: three months): call sessions."""
     deleted, _ = CallSession.objects.filter(Q(admitted_at__lt=older_than)).delete()
     return deleted
+
+
+# --- the patient's token (what the access code is exchanged for) --------------------------------
+
+TOKEN_SALT = "sprechzimmer.video.patient"
+TOKEN_MAX_AGE = 12 * 3600
+
+
+def patient_token(appointment: Appointment) -> str:
+    """Signed by the server: the appointment, the code's digest (a re-issued code invalidates it) and
+    a random seat that names this browser (a reload keeps its place, a second device is refused)."""
+    return signing.dumps({"a": appointment.pk, "d": appointment.access_code_digest,
+                          "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT)
+
+
+def read_token(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+
+
+def appointment_for_token(token: str) -> Appointment | None:
+    """The appointment a patient token admits to, while its code is unchanged and open."""
+    data = read_token(token)
+    if data is None:
+        return None
+    appointment = Appointment.objects.select_related("organisation", "doctor").filter(
+        pk=data.get("a"), access_code_digest=data.get("d")).first()
+    if appointment is None or not appointment.code_is_open():
+        return None
+    return appointment

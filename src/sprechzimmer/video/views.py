@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
@@ -22,8 +20,6 @@ from sprechzimmer.video.domain import BERLIN, booking_problem, code_window
 from sprechzimmer.video.models import Appointment
 
 PATIENT_MAX_BYTES = 16 * 1024
-TOKEN_SALT = "sprechzimmer.video.patient"
-TOKEN_MAX_AGE = 12 * 3600
 
 
 def _doctors(organisation):
@@ -279,8 +275,7 @@ def api_patient_access(request):
         return json_error("Die Praxis hat die Videosprechstunde noch nicht eingerichtet.", 409)
     # The seat names this browser: a reload keeps its place, a second device with the same code
     # gets another seat and is refused while the first is present (at most two participants).
-    token = signing.dumps({"a": appointment.pk, "d": appointment.access_code_digest,
-                           "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT)
+    token = services.patient_token(appointment)
     return JsonResponse({
         "token": token,
         "practice": appointment.organisation.name,
@@ -292,32 +287,13 @@ def api_patient_access(request):
     })
 
 
-def read_token(token: str) -> dict | None:
-    try:
-        return signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return None
-
-
-def appointment_for_token(token: str) -> Appointment | None:
-    """The appointment a patient token admits to, while its code is unchanged and open."""
-    data = read_token(token)
-    if data is None:
-        return None
-    appointment = Appointment.objects.select_related("organisation", "doctor").filter(
-        pk=data.get("a"), access_code_digest=data.get("d")).first()
-    if appointment is None or not appointment.code_is_open():
-        return None
-    return appointment
-
-
 @require_POST
 def api_patient_consent(request):
     try:
         data = inputs.json_body(request)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
-    appointment = appointment_for_token(str(data.get("token") or ""))
+    appointment = services.appointment_for_token(str(data.get("token") or ""))
     if appointment is None:
         return json_error("Ihr Zugang ist abgelaufen. Bitte geben Sie den Zugangscode erneut ein.", 403)
     if data.get("version") != consent.CURRENT_VERSION or data.get("accepted") is not True:

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer import mail
-from sprechzimmer.duty import services
+from sprechzimmer.duty import payment
 from sprechzimmer.duty.models import DutyDoctor, StatementMail
 from sprechzimmer.duty.pdf import month_label
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         sent = updated = 0
         doctors = DutyDoctor.objects.filter(kind=DutyDoctor.Kind.COOPERATING, user__is_active=True).select_related("user")
         for doctor in doctors:
-            statement = services.monthly_statement(doctor, first.year, first.month)
+            statement = payment.monthly_statement(doctor, first.year, first.month)
             if not statement.lines and not statement.missed:
                 continue
             # The record and the mail in one transaction: a mail that fails is tried again next run.

@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.db import transaction
 
-from sprechzimmer.accounts import demo_keys
+from sprechzimmer.demo import keys as demo_keys
 from sprechzimmer.accounts.models import Organisation, User
 
 

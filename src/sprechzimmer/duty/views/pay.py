@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
-from sprechzimmer.duty import pdf, services
+from sprechzimmer.duty import bonus, payment, pdf
+from sprechzimmer.duty.access import duty_doctor_required, kv_staff_required
+from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.forms import DutyTermsForm
 from sprechzimmer.duty.models import Duty, DutyDoctor, Plan, StatementMail
-from sprechzimmer.duty.views import duty_doctor_required, kv_staff_required
 
 
 def _month(year: int, month: int) -> None:
@@ -27,7 +28,7 @@ def _month(year: int, month: int) -> None:
 
 def _statement_response(request, doctor: DutyDoctor, year: int, month: int, as_pdf: bool, back: str):
     _month(year, month)
-    statement = services.monthly_statement(doctor, year, month)
+    statement = payment.monthly_statement(doctor, year, month)
     if as_pdf:
         filename, mimetype, data = pdf.render(doctor, doctor.kv.name, statement)
         response = HttpResponse(data, content_type=mimetype)
@@ -84,7 +85,7 @@ def _cooperating_page(request, terms_form, status=200):
                .prefetch_related(Prefetch("statement_mails", queryset=mails, to_attr="last_month_mails")))
     return render(request, "duty/cooperating.html", {
         "doctors": doctors, "today": today, "last_month": last_month,
-        "bonuses": bonus_months(today), "terms": services.terms_history(request.kv), "terms_form": terms_form},
+        "bonuses": bonus_months(today), "terms": payment.terms_history(request.kv), "terms_form": terms_form},
         status=status)
 
 
@@ -114,8 +115,8 @@ def record_notice(request, pk):
         messages.error(request, "Das Eingangsdatum liegt in der Zukunft.")
         return redirect("duty_cooperating")
     try:
-        ends = services.record_notice(doctor, received)
-    except services.DutyError as error:
+        ends = payment.record_notice(doctor, received)
+    except DutyError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Kündigung erfasst: die Kooperation von {doctor} endet am {ends:%d.%m.%Y}; "
@@ -136,8 +137,8 @@ def record_missed(request, pk, duty_pk):
     duty = get_object_or_404(Duty.objects.select_related("doctor", "plan"), pk=duty_pk, plan_id=pk,
                              plan__area__kv=request.kv)
     try:
-        services.record_missed(duty)
-    except services.DutyError as error:
+        payment.record_missed(duty)
+    except DutyError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Nichtantritt erfasst; die Pauschale steht in der Monatsabrechnung.")
@@ -178,8 +179,8 @@ def revenue_upload(request):
         raw_quarter = request.POST.get("quarter", "").strip()
         quarter = Quarter.parse(raw_quarter) if raw_quarter else None
         with upload.open("rb") as stream:
-            quarter, totals = services.record_revenue(practice, stream, quarter, upload.name)
-    except (BillingError, services.DutyError) as error:
+            quarter, totals = bonus.record_revenue(practice, stream, quarter, upload.name)
+    except (BillingError, DutyError) as error:
         return json_error(f"Die Datei wurde nicht übernommen. {error}")
     messages.success(request, f"{practice}, Quartal {quarter}: Umsätze von {len(totals)} Ärztinnen und Ärzten übernommen.")
     return JsonResponse({"redirect": reverse("duty_revenues")})
@@ -188,7 +189,7 @@ def revenue_upload(request):
 def _bonus_response(request, doctor, year, month, back):
     if month not in (5, 11) or not 2000 <= year <= 2100:
         raise Http404
-    statement = services.bonus_statement(doctor, year, month)
+    statement = bonus.bonus_statement(doctor, year, month)
     return render(request, "duty/bonus.html", {"doctor": doctor, "statement": statement, "back": back,
                                                "label": pdf.month_label(year, month)})
 
@@ -224,8 +225,8 @@ def without_gkv(request, pk):
     duty = get_object_or_404(Duty.objects.select_related("doctor", "substitute"), pk=pk,
                              plan__status=Plan.Status.PUBLISHED, plan__area__kv=request.duty_doctor.kv)
     try:
-        services.mark_without_gkv(duty, request.duty_doctor, request.POST.get("value") == "1")
-    except services.DutyError as error:
+        bonus.mark_without_gkv(duty, request.duty_doctor, request.POST.get("value") == "1")
+    except DutyError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Gespeichert: für diesen Dienst wird ein Pseudo-Abrechnungsschein angelegt."
@@ -239,8 +240,8 @@ def pseudo_cases(request, pk, year, number):
 
     area = get_object_or_404(Area, pk=pk, kv=request.kv)
     try:
-        filename, data = services.pseudo_cases_file(area, year, number)
-    except services.DutyError as error:
+        filename, data = bonus.pseudo_cases_file(area, year, number)
+    except DutyError as error:
         messages.error(request, str(error))
         return redirect("duty_area", area.pk)
     response = HttpResponse(data, content_type="application/octet-stream")

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from sprechzimmer.accounts import demo_keys, provisioning
-from sprechzimmer.accounts.demo_data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
+from sprechzimmer.demo import keys as demo_keys, provisioning
+from sprechzimmer.demo.data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
 from sprechzimmer.accounts.models import Organisation
 from sprechzimmer.records.models import EncryptedRecord
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
                              "der Server speichert nur Geheimtext."},
                 ),
             )
-        from sprechzimmer.duty import demo as duty_demo
+        from sprechzimmer.demo import duty as duty_demo
 
         duty_demo.create(doctor)
         self.stdout.write(self.style.SUCCESS(

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from django.db.models import Q
 
-from sprechzimmer.accounts.demo_data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_SUBSTITUTE
+from sprechzimmer.demo.data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_SUBSTITUTE
 from sprechzimmer.accounts.totp import code_now
 
 

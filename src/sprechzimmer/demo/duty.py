@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from sprechzimmer.accounts import provisioning
-from sprechzimmer.accounts.demo_data import (
+from sprechzimmer.demo import provisioning
+from sprechzimmer.demo.data import (
     DEMO_AREA, DEMO_K_ARZT, DEMO_KV_CODE, DEMO_KV_STAFF, DEMO_OBLIGED, DEMO_PASSWORD, DEMO_SUBSTITUTE)
 from sprechzimmer.accounts.models import Organisation, User
-from sprechzimmer.duty import services
+from sprechzimmer.duty import plans
 from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, EmergencyPractice
 
 PLAN_WEEKS = 6
@@ -50,8 +50,8 @@ def create(practice_doctor: User) -> Area:
 
     today = timezone.localdate()
     monday = today + dt.timedelta(days=7 - today.weekday())
-    plan = services.generate_plan(area, monday, monday + dt.timedelta(weeks=PLAN_WEEKS, days=-1))
-    services.publish(plan)
+    plan = plans.generate_plan(area, monday, monday + dt.timedelta(weeks=PLAN_WEEKS, days=-1))
+    plans.publish(plan)
     # Some obliged doctors have offered duties in the exchange, for the K-Arzt to take.
     offered = plan.duties.exclude(doctor__user=practice_doctor).order_by("-start")[:OFFERED]
     Duty.objects.filter(pk__in=[d.pk for d in offered]).update(status=Duty.Status.OFFERED)

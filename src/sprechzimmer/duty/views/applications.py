@@ -15,10 +15,10 @@ from sprechzimmer import ratelimit
 from sprechzimmer.duty import applications, documents
 from sprechzimmer.duty.domain.cooperation import ANLAGEN
 from sprechzimmer.duty.forms import ApplicationFactsForm, ApplicationReviewForm, ApplicationStartForm
+from sprechzimmer.duty.access import kv_staff_required
+from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication
-from sprechzimmer.duty.services import DutyError
 from sprechzimmer.duty.uploads import ApplicationUploadHandler
-from sprechzimmer.duty.views import kv_staff_required
 
 Status = CooperationApplication.Status
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "sprechzimmer.demo"
+    verbose_name = "Demodaten"

@@ -1,0 +1,244 @@
+"""Duty plans (KV staff): generate a draft for a period, solve it with the fair planner, change it by
+hand, explain it, and publish it after a confirmed summary (docs/duty.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from sprechzimmer.duty.domain import planner
+from sprechzimmer.duty.domain.calendar import BERLIN, DutySlot, duty_slots
+from sprechzimmer.duty.errors import DutyError
+from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
+from sprechzimmer.duty.notify import notify
+from sprechzimmer.duty.serving import check_may_serve
+
+MAX_PLAN_DAYS = 366
+PLAN_AHEAD = dt.timedelta(days=731)  # a plan begins at most two years ahead
+
+
+def plan_period_problem(first: dt.date, last: dt.date, today: dt.date) -> tuple[str | None, str] | None:
+    """Why a plan cannot cover first … last (German), with the form field it concerns; or None.
+
+    A plan begins today at the earliest: a plan for a past period would mail doctors about duties
+    nobody can serve any more and, published, rewrite the balances carried since. It begins at
+    most two years ahead and spans at most a year."""
+    if last < first:
+        return None, "Das Ende des Zeitraums liegt vor dem Anfang."
+    if first < today:
+        return "first", (f"Ein Plan beginnt frühestens heute ({today:%d.%m.%Y}); für vergangene Zeiträume lassen sich "
+                         "keine Pläne anlegen.")
+    if first > today + PLAN_AHEAD:
+        return "first", "Ein Plan beginnt höchstens zwei Jahre im Voraus."
+    if (last - first).days + 1 > MAX_PLAN_DAYS:
+        return "last", "Ein Plan umfasst höchstens ein Jahr."
+    return None
+
+
+def generate_plan(area: Area, first: dt.date, last: dt.date, *, today: dt.date | None = None) -> Plan:
+    """A draft plan with the duties of the period, solved by the fair planner. ``today`` is the
+    day the plan is made (the real today; tests that need a plan of the past make it as of then)."""
+    problem = plan_period_problem(first, last, today or timezone.localdate())
+    if problem:
+        raise DutyError(problem[1])
+    types = list(area.duty_types.all())
+    if not types:
+        raise DutyError("Für diesen Bereich sind keine Dienstarten angelegt.")
+    if area.plans.filter(first__lte=last, last__gte=first).exists():
+        raise DutyError("Für diesen Zeitraum gibt es in diesem Bereich schon einen Plan.")
+    with transaction.atomic():
+        plan = Plan.objects.create(area=area, first=first, last=last)
+        Duty.objects.bulk_create(
+            Duty(plan=plan, duty_type=duty_type, day=slot.day, start=slot.start, end=slot.end, kind=slot.kind,
+                 holiday=slot.holiday)
+            for duty_type in types for slot in duty_slots(first, last, duty_type.times()))
+        solve(plan)
+    return plan
+
+
+def _domain_doctor(doctor: DutyDoctor, types: list[DutyType], blocked: set[dt.date]) -> planner.Doctor:
+    allowed = {str(t.pk) for t in types if not doctor.qualifications or t.kind in doctor.qualifications}
+    preferred = {str(t.pk) for t in types if t.kind in doctor.preferred_kinds}
+    return planner.Doctor(doctor.pk, doctor.weight, frozenset(allowed), frozenset(blocked),
+                          frozenset(doctor.preferred_weekdays), frozenset(preferred),
+                          doctor.balance_hours, doctor.balance_special)
+
+
+def _domain_inputs(plan: Plan):
+    types = list(plan.area.duty_types.all())
+    duties = list(plan.duties.select_related("duty_type"))
+    domain_duties = [planner.Duty(d.pk, str(d.duty_type_id), DutySlot(d.day, d.start.astimezone(BERLIN),
+                                                                      d.end.astimezone(BERLIN), d.kind, d.holiday))
+                     for d in duties]
+    doctors = list(plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED, user__is_active=True)
+                   .select_related("user").prefetch_related("blocked_days"))
+    domain_doctors = [_domain_doctor(d, types, {b.day for b in d.blocked_days.all()}) for d in doctors]
+    return duties, domain_duties, doctors, domain_doctors
+
+
+def solve(plan: Plan) -> Plan:
+    """(Re-)plan a draft. Duties the staff set by hand (pinned) stay as they are."""
+    if not plan.is_draft:
+        raise DutyError("Ein veröffentlichter Plan wird nicht neu berechnet.")
+    duties, domain_duties, doctors, domain_doctors = _domain_inputs(plan)
+    pinned = {d.pk: d.doctor_id for d in duties if d.pinned and d.doctor_id}
+    # Re-planning a draft keeps what it can: of equally fair plans, the one closest to this one.
+    current = {d.pk: d.doctor_id for d in duties if not d.pinned and d.doctor_id}
+    rules = planner.Rules(rest_hours=plan.area.rest_hours, time_limit=settings.DUTY_PLAN_SECONDS)
+    try:
+        result = planner.plan(domain_duties, domain_doctors, rules, fixed=pinned, previous=current)
+    except planner.PlanningError as error:
+        raise DutyError(str(error)) from error
+    with transaction.atomic():
+        for duty in duties:
+            if not duty.pinned:
+                duty.doctor_id = result.assignment[duty.pk]
+        Duty.objects.bulk_update(duties, ["doctor"])
+        plan.report = _report(result, doctors)
+        plan.save(update_fields=["report"])
+    return plan
+
+
+def _report(result: planner.Plan, doctors: list[DutyDoctor]) -> dict:
+    names = {d.pk: str(d) for d in doctors}
+    return {
+        "status": result.status,
+        "seconds": round(result.seconds, 2),
+        "relaxed": result.relaxed,
+        "spread": {"max_hours": str(result.spread.max_deviation_hours),
+                   "mean_hours": str(result.spread.mean_deviation_hours),
+                   "max_special": str(result.spread.max_special_deviation)},
+        "lines": [{"doctor": line.doctor, "name": names.get(line.doctor, ""), "weight": str(line.weight),
+                   "target_hours": str(line.target_hours), "assigned_hours": str(line.assigned_hours),
+                   "duties": line.duties, "special": line.special_duties, "target_special": str(line.target_special),
+                   "holidays": line.holidays, "wishes_met": line.wishes_met,
+                   "balance_before": str(line.balance_hours_before), "balance_after": str(line.balance_hours_after),
+                   "balance_special_after": str(line.balance_special_after)}
+                  for line in result.lines],
+    }
+
+
+def explain(plan: Plan) -> dict:
+    """The report for the current assignment (after manual changes), without solving."""
+    duties, domain_duties, doctors, domain_doctors = _domain_inputs(plan)
+    assignment = {d.pk: d.doctor_id for d in duties if d.doctor_id}
+    lines, spread = planner.explain(domain_duties, domain_doctors, assignment)
+    return _report(planner.Plan(assignment, lines, spread, plan.report.get("status", "")), doctors) | {
+        "seconds": plan.report.get("seconds"), "relaxed": plan.report.get("relaxed", [])}
+
+
+def assign_by_hand(plan: Plan, duty: Duty, doctor: DutyDoctor | None) -> None:
+    """A manual change in the draft; kept when the rest is re-planned. None releases the pin."""
+    if not plan.is_draft:
+        raise DutyError("Veröffentlichte Pläne ändern sich nur noch über die Dienstbörse.")
+    if doctor is None:
+        duty.pinned = False
+        duty.save(update_fields=["pinned"])
+        return
+    if doctor.area_id != plan.area_id or doctor.kind != DutyDoctor.Kind.OBLIGED:
+        raise DutyError("Diese Person ist in diesem Bereich nicht zum Dienst verpflichtet.")
+    check_may_serve(doctor, duty, ignore={duty.pk}, plan_draft=plan)
+    duty.doctor, duty.pinned = doctor, True
+    duty.save(update_fields=["doctor", "pinned"])
+    plan.report = explain(plan)
+    plan.save(update_fields=["report"])
+
+
+@dataclass
+class PublishSummary:
+    """What publishing a draft will do: shown to the staff, who confirm it."""
+
+    duties: int
+    unassigned: int
+    started: int  # duties that have begun already (a draft published late)
+    recipients: list[tuple[DutyDoctor, int]]  # who is mailed, with their number of duties
+    balances_kept: list[DutyDoctor]  # their balances already include a later plan (see publish)
+    fingerprint: str  # names this assignment: a confirmation of another one is refused
+    problem: str  # why it cannot be published (German), or ""
+
+
+def _balances_kept(plan: Plan, doctor_ids) -> set[int]:
+    """Doctors of ``plan`` whose balances already include a published plan that ends later.
+
+    Balances never move backwards in time: a plan published out of order (a forgotten draft)
+    must not overwrite what later plans carried forward, so those doctors keep theirs."""
+    later = Plan.objects.filter(area__kv_id=plan.area.kv_id, status=Plan.Status.PUBLISHED,
+                                last__gt=plan.last).exclude(pk=plan.pk).values_list("report", flat=True)
+    included = {line.get("doctor") for report in later for line in (report or {}).get("lines", [])}
+    return {pk for pk in doctor_ids if pk in included}
+
+
+def _fingerprint(plan: Plan) -> str:
+    assignment = sorted(plan.duties.values_list("pk", "doctor_id"))
+    return hashlib.sha256(repr((plan.pk, plan.first, plan.last, assignment)).encode()).hexdigest()[:32]
+
+
+def publish_summary(plan: Plan, *, today: dt.date | None = None) -> PublishSummary:
+    today = today or timezone.localdate()
+    duties = plan.duties.all()
+    counts: dict[int, int] = {}
+    for doctor_id in duties.exclude(doctor__isnull=True).values_list("doctor_id", flat=True):
+        counts[doctor_id] = counts.get(doctor_id, 0) + 1
+    doctors = {d.pk: d for d in DutyDoctor.objects.filter(pk__in=counts).select_related("user")}
+    recipients = sorted(((doctors[pk], n) for pk, n in counts.items()), key=lambda item: str(item[0]))
+    report_ids = [line["doctor"] for line in plan.report.get("lines", [])] if plan.report else []
+    kept = _balances_kept(plan, set(report_ids) | set(counts))
+    unassigned = duties.filter(doctor__isnull=True).count()
+    problem = ""
+    if not plan.is_draft:
+        problem = "Dieser Plan ist bereits veröffentlicht."
+    elif plan.last < today:
+        problem = ("Der Zeitraum dieses Plans ist vorbei; ein vergangener Plan wird nicht veröffentlicht "
+                   "(niemand kann die Dienste mehr leisten, die Salden blieben falsch).")
+    elif unassigned:
+        problem = "Es sind noch nicht alle Dienste besetzt."
+    kept_doctors = sorted(DutyDoctor.objects.filter(pk__in=kept).select_related("user"), key=str)
+    return PublishSummary(duties=duties.count(), unassigned=unassigned,
+                          started=duties.filter(start__lt=timezone.now()).count(), recipients=recipients,
+                          balances_kept=kept_doctors, fingerprint=_fingerprint(plan), problem=problem)
+
+
+def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None = None) -> None:
+    """Publish a draft: balances carried forward, everyone with duties told by e-mail.
+
+    With ``fingerprint`` (from the confirmation the staff saw) the plan must still be exactly
+    the one summarised. A plan whose period is over is not published. A doctor whose balance
+    already includes a later published plan keeps it (``_balances_kept``); the report says so."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().select_related("area").get(pk=plan.pk)
+        if not locked.is_draft:
+            raise DutyError("Dieser Plan ist bereits veröffentlicht.")
+        if locked.last < today:
+            raise DutyError("Der Zeitraum dieses Plans ist vorbei; ein vergangener Plan wird nicht veröffentlicht.")
+        if locked.duties.filter(doctor__isnull=True).exists():
+            raise DutyError("Es sind noch nicht alle Dienste besetzt.")
+        if fingerprint is not None and fingerprint != _fingerprint(locked):
+            raise DutyError("Der Plan wurde geändert, seit Sie die Zusammenfassung gesehen haben. Bitte prüfen Sie "
+                            "sie erneut.")
+        report = explain(locked)
+        kept = {d.pk: d for d in DutyDoctor.objects.filter(
+            pk__in=_balances_kept(locked, {line["doctor"] for line in report["lines"]}))}
+        for line in report["lines"]:
+            if line["doctor"] in kept:  # the balance stays; the report shows it unchanged
+                doctor = kept[line["doctor"]]
+                line.update(balance_after=str(doctor.balance_hours), balance_special_after=str(doctor.balance_special),
+                            balance_kept=True)
+                continue
+            DutyDoctor.objects.filter(pk=line["doctor"]).update(
+                balance_hours=Decimal(line["balance_after"]), balance_special=Decimal(line["balance_special_after"]))
+        locked.status, locked.published_at, locked.report = Plan.Status.PUBLISHED, timezone.now(), report
+        locked.save(update_fields=["status", "published_at", "report"])
+        plan.status, plan.published_at, plan.report = locked.status, locked.published_at, report
+        recipients = DutyDoctor.objects.filter(duties__plan=locked).distinct().select_related("user")
+        for doctor in recipients:
+            count = locked.duties.filter(doctor=doctor).count()
+            notify(doctor, f"Dienstplan veröffentlicht: {locked}",
+                    f"der Dienstplan {locked} ist veröffentlicht. Sie sind für {count} Dienst(e) eingeteilt.\n\n"
+                    "Ihre Dienste, die Dienstbörse und Ihren Kalender-Link finden Sie unter „Dienste“.")
