@@ -83,12 +83,14 @@ def pdf_text(data: bytes) -> str:
 
 
 def pdf_lines(data: bytes) -> str:
-    """The text of a reportlab PDF as written: the strings of each text object joined, escapes undone."""
+    """The text of a reportlab PDF as written: the strings of each text object joined, escapes undone,
+    decoded as reportlab writes the standard fonts (WinAnsi: € is 0x80)."""
     import re
 
     def unescape(raw: str) -> str:
-        return re.sub(r"\\([0-7]{1,3}|.)",
+        text = re.sub(r"\\([0-7]{1,3}|.)",
                       lambda m: chr(int(m.group(1), 8)) if m.group(1)[0].isdigit() else m.group(1), raw)
+        return text.encode("latin-1", "replace").decode("cp1252", "replace")
 
     blocks = re.findall(r"BT(.*?)ET", pdf_text(data), re.S)
     return "\n".join("".join(unescape(s) for s in re.findall(r"\(((?:\\.|[^\\)])*)\)\s*Tj", block))

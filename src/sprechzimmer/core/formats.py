@@ -21,11 +21,15 @@ def _decimal(value) -> Decimal | None:
 
 
 def number(value, decimals: int | None = None, *, grouping: bool = True) -> str:
-    """``value`` in German notation; ``decimals`` fixed places (None: as many as the value has,
-    without trailing zeros). Anything that is not a number comes back as it is."""
+    """``value`` in German notation; ``decimals`` fixed places, a negative number at most that many
+    without trailing zeros (like Django's floatformat "-2"), None as many as the value has. Anything
+    that is not a number comes back as it is."""
     amount = _decimal(value)
     if amount is None:
         return "" if value is None else str(value)
+    if decimals is not None and decimals < 0:
+        amount = amount.quantize(Decimal(1).scaleb(decimals), rounding=ROUND_HALF_UP)
+        decimals = None
     if decimals is not None:
         amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     else:
@@ -58,3 +62,12 @@ def share(fraction, decimals: int | None = 0) -> str:
     """A share given as a fraction: 0.083 → 8 %."""
     amount = _decimal(fraction)
     return percent(amount * 100, decimals) if amount is not None else ""
+
+
+MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+          "November", "Dezember")
+
+
+def month(year: int, month_number: int) -> str:
+    """"November 2026" """
+    return f"{MONTHS[month_number - 1]} {year}"

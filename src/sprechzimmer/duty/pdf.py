@@ -9,23 +9,16 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer
 
+from sprechzimmer.core import formats
+from sprechzimmer.duty.domain.pay import MonthlyStatement
 from sprechzimmer.pdf import bold, grid_table, para
 
-from sprechzimmer.billing.domain.report import euro_text
-from sprechzimmer.duty.domain.pay import MonthlyStatement
-
-MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
-          "Dezember"]
-
-
-def month_label(year: int, month: int) -> str:
-    return f"{MONTHS[month - 1]} {year}"
 
 
 def render(doctor, kv_name: str, statement: MonthlyStatement) -> tuple[str, str, bytes]:
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
-    label = month_label(statement.year, statement.month)
+    label = formats.month(statement.year, statement.month)
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"Vergütungsabrechnung {label}", author=kv_name)
     body = styles["BodyText"]
@@ -36,19 +29,19 @@ def render(doctor, kv_name: str, statement: MonthlyStatement) -> tuple[str, str,
     for line in statement.lines:
         duty = line.duty
         rows.append([f"{duty.start:%d.%m.%Y}", f"{duty.start:%H:%M}", duty.duty_type, para(body, duty.place),
-                     f"{duty.hours.normalize():f}".replace(".", ","), euro_text(line.rate), euro_text(line.amount)])
-    rows.append(["", "", "", "Summe", f"{statement.hours.normalize():f}".replace(".", ","), "", euro_text(statement.gross)])
+                     formats.number(duty.hours, -2), formats.euro(line.rate), formats.euro(line.amount)])
+    rows.append(["", "", "", "Summe", formats.number(statement.hours, -2), "", formats.euro(statement.gross)])
     story.append(_grid(rows, [22 * mm, 16 * mm, 24 * mm, 50 * mm, 17 * mm, 20 * mm, 25 * mm]))
     if statement.missed:
         story += [Spacer(1, 4 * mm), para(styles["Heading3"], "Abzüge")]
         missed = [["Datum", "Ort", "Grund", "Betrag"]]
         for item, fee in statement.missed:
             missed.append([f"{item.day:%d.%m.%Y}", para(body, item.place),
-                           "Nichtantritt ohne Vertretung (Aufwendungsersatz)", "−" + euro_text(fee)])
+                           "Nichtantritt ohne Vertretung (Aufwendungsersatz)", "−" + formats.euro(fee)])
         story.append(_grid(missed, [22 * mm, 50 * mm, 80 * mm, 25 * mm]))
     story += [Spacer(1, 5 * mm),
-              para(body, f"Bruttovergütung {euro_text(statement.gross)} · Abzüge {euro_text(statement.deductions)} · ",
-                   bold(f"Auszahlungsbetrag {euro_text(statement.payout)}")),
+              para(body, f"Bruttovergütung {formats.euro(statement.gross)} · Abzüge {formats.euro(statement.deductions)} · ",
+                   bold(f"Auszahlungsbetrag {formats.euro(statement.payout)}")),
               Spacer(1, 3 * mm), para(body, statement.note)]
     doc.build(story)
     return f"abrechnung-{statement.year}-{statement.month:02d}.pdf", "application/pdf", buffer.getvalue()

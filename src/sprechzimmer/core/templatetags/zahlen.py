@@ -19,7 +19,15 @@ def euro(value):
 
 @register.filter
 def stunden(value):
+    """14,29 h"""
     return formats.hours(value)
+
+
+@register.filter
+def sekunden(value):
+    """3,1 s"""
+    text = formats.number(value, -1)
+    return f"{text}{formats.NBSP}s" if text else ""
 
 
 @register.filter

@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import holidays
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from sprechzimmer.core.timezones import BERLIN
+
 DAY_START = dt.time(8, 0)
 EXTRA_CLOSED_DAYS = {(12, 24): "Heiligabend", (12, 31): "Silvester"}  # not public holidays, but duty days
 

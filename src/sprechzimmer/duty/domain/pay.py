@@ -15,17 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sprechzimmer.billing.domain.kvdt import write_kvdt
 from sprechzimmer.billing.domain.model import Case, Quarter, Service
+from sprechzimmer.core.money import cents
 
-CENT = Decimal("0.01")
 PAY_DAY = 15
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -105,11 +101,11 @@ def monthly_statement(year: int, month: int, duties: Iterable[ServedDuty], misse
         if (day.year, day.month) != (year, month):
             raise ValueError(f"Der Dienst vom {day:%d.%m.%Y} gehört nicht in diese Abrechnung.")
         rate = terms_on(day, history).hourly_rate
-        lines.append(PayLine(duty, rate, money(duty.hours * rate)))
+        lines.append(PayLine(duty, rate, cents(duty.hours * rate)))
     fees = [(m, terms_on(m.day, history).missed_duty_fee) for m in sorted(missed, key=lambda m: m.day)]
     gross = sum((line.amount for line in lines), Decimal(0))
     deductions = sum((fee for _, fee in fees), Decimal(0))
-    return MonthlyStatement(year, month, lines, fees, money(gross), money(deductions), money(gross - deductions),
+    return MonthlyStatement(year, month, lines, fees, cents(gross), cents(deductions), cents(gross - deductions),
                             pay_date(year, month))
 
 
@@ -155,9 +151,9 @@ def half_year_bonus(payout_year: int, payout_month: int, revenue: Decimal, hourl
                     history: Iterable[Terms] = TERMS) -> BonusStatement:
     quarters = bonus_quarters(payout_year, payout_month)
     share = terms_on(quarter_range(quarters[1])[1], history).bonus_share
-    difference = money(revenue - hourly_pay)
-    bonus = money(share * difference) if difference > 0 else Decimal("0.00")
-    return BonusStatement(payout_year, payout_month, quarters, money(revenue), money(hourly_pay), share, difference, bonus)
+    difference = cents(revenue - hourly_pay)
+    bonus = cents(share * difference) if difference > 0 else Decimal("0.00")
+    return BonusStatement(payout_year, payout_month, quarters, cents(revenue), cents(hourly_pay), share, difference, bonus)
 
 
 def revenue_by_lanr(results: Iterable, orientation_value_ct: Decimal) -> dict[str, tuple[int, int, Decimal]]:
@@ -178,7 +174,7 @@ def revenue_by_lanr(results: Iterable, orientation_value_ct: Decimal) -> dict[st
                 entry[0] += 1
             if points:
                 entry[1] += points
-    return {lanr: (cases, points, money(Decimal(points) * orientation_value_ct / 10000))
+    return {lanr: (cases, points, cents(Decimal(points) * orientation_value_ct / 10000))
             for lanr, (cases, points) in totals.items()}
 
 

@@ -32,9 +32,11 @@ import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from ortools.sat.python import cp_model
+
+from sprechzimmer.core.money import round_to
 
 from .calendar import HOLIDAY, WEEKDAY, WEEKEND, DutySlot
 
@@ -133,7 +135,7 @@ class PlanningError(Exception):
 
 
 def _q(value: Decimal, places: str = "0.01") -> Decimal:
-    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    return round_to(value, Decimal(places))
 
 
 def targets(duties: list[Duty], doctors: list[Doctor]) -> dict[Hashable, tuple[Decimal, Decimal]]:

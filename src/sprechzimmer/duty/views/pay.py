@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
+from sprechzimmer.core import formats
 from sprechzimmer.duty import bonus, payment, pdf
 from sprechzimmer.duty.access import duty_doctor_required, kv_staff_required
 from sprechzimmer.duty.errors import DutyError
@@ -36,7 +37,7 @@ def _statement_response(request, doctor: DutyDoctor, year: int, month: int, as_p
         response["Cache-Control"] = "private, no-store"
         return response
     return render(request, "duty/statement.html", {"doctor": doctor, "statement": statement, "back": back,
-                                                   "label": pdf.month_label(year, month)})
+                                                   "label": formats.month(year, month)})
 
 
 def _months(doctor: DutyDoctor) -> list[tuple[int, int]]:
@@ -54,8 +55,8 @@ def my_statements(request):
     me = request.duty_doctor
     if not me.is_cooperating:
         raise Http404  # obliged doctors bill their duties through their own practice
-    months = [(y, m, pdf.month_label(y, m)) for y, m in _months(me)]
-    bonuses = [(y, m, pdf.month_label(y, m)) for y, m in bonus_months(timezone.localdate())]
+    months = [(y, m, formats.month(y, m)) for y, m in _months(me)]
+    bonuses = [(y, m, formats.month(y, m)) for y, m in bonus_months(timezone.localdate())]
     return render(request, "duty/statements.html", {"me": me, "months": months, "bonuses": bonuses})
 
 
@@ -191,7 +192,7 @@ def _bonus_response(request, doctor, year, month, back):
         raise Http404
     statement = bonus.bonus_statement(doctor, year, month)
     return render(request, "duty/bonus.html", {"doctor": doctor, "statement": statement, "back": back,
-                                               "label": pdf.month_label(year, month)})
+                                               "label": formats.month(year, month)})
 
 
 def bonus_months(today: dt.date) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from sprechzimmer import mail
 from sprechzimmer.duty import payment
 from sprechzimmer.duty.models import DutyDoctor, StatementMail
-from sprechzimmer.duty.pdf import month_label
+from sprechzimmer.core import formats
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 raise CommandError("--month erwartet JJJJ-MM, z. B. 2026-10.") from None
         else:
             first = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        label = month_label(first.year, first.month)
+        label = formats.month(first.year, first.month)
         sent = updated = 0
         doctors = DutyDoctor.objects.filter(kind=DutyDoctor.Kind.COOPERATING, user__is_active=True).select_related("user")
         for doctor in doctors:
