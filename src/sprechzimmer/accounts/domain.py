@@ -1,6 +1,7 @@
 """Identifiers of the German statutory health system: BSNR, KV region codes and LANR.
 
-Pure Python, no Django: the rules come from ``shared/domain/kvdt-lanr-bsnr.md``.
+Pure Python, no Django: the rules follow the KBV's Richtlinie zur Vergabe der Arzt- und
+Betriebsstättennummern and the KVDT Datensatzbeschreibung (fields 0201, 0212; see docs/ebm.md).
 """
 
 from __future__ import annotations

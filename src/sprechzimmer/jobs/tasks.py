@@ -44,6 +44,14 @@ def purge_metadata_daily() -> None:
     management.call_command("purge_metadata")
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def end_abandoned_calls() -> None:
+    """Calls that nobody hung up and both sides left without a word (video/services.py)."""
+    from sprechzimmer.video import services
+
+    services.end_abandoned_calls()
+
+
 @db_periodic_task(crontab(day="15", hour="6", minute="0"))
 def duty_statements_monthly() -> None:
     """On the 15th: each K-Arzt is told that last month's pay statement is ready."""

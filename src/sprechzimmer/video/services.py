@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -103,6 +104,28 @@ def end_call(appointment_id: int, *, completed: bool) -> VideoContact | None:
         status = Appointment.Status.WAITING if present else Appointment.Status.PLANNED
     set_status(appointment_id, status, only_from=(Appointment.Status.IN_CALL, Appointment.Status.WAITING))
     return contact
+
+
+ABANDONED_AFTER = timedelta(minutes=15)
+
+
+def end_abandoned_calls(now=None) -> int:
+    """Ends calls that neither side hung up or left: no heartbeat from either seat for 15 minutes (a
+    crashed browser, a closed laptop). A call that was connected becomes its video contact and is
+    done; one that never connected goes back to planned. Returns how many were ended."""
+    now = now or timezone.now()
+    cut_off = now - ABANDONED_AFTER
+    quiet = (Appointment.objects.filter(status=Appointment.Status.IN_CALL)
+             .filter(Q(doctor_seen_at__isnull=True) | Q(doctor_seen_at__lt=cut_off))
+             .filter(Q(patient_seen_at__isnull=True) | Q(patient_seen_at__lt=cut_off)))
+    ended = 0
+    for appointment_id in quiet.values_list("pk", flat=True):
+        connected = CallSession.objects.filter(appointment_id=appointment_id, ended_at=None,
+                                               connected_at__isnull=False).exists()
+        Appointment.objects.filter(pk=appointment_id).update(patient_channel="", doctor_channel="")
+        end_call(appointment_id, completed=connected)
+        ended += 1
+    return ended
 
 
 def delete_old_metadata(older_than) -> int:

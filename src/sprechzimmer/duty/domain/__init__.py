@@ -1,1 +1,2 @@
-"""Ärztlicher Bereitschaftsdienst: pure domain core (no Django). Issue 5, in progress."""
+"""Ärztlicher Bereitschaftsdienst: the pure domain core (no Django): duty times (calendar), the fair
+planner, K-Arzt rules (cooperation) and pay (pay)."""

@@ -1,4 +1,4 @@
-"""Duty slots (Dienste) of a period from the KVBW time rules (shared/domain/emergency-duty.md).
+"""Duty slots (Dienste) of a period from the KVBW time rules (KVBW Bereitschaftsdienst, docs/duty.md).
 
 Mon–Fri a duty runs from the evening start (18:00; Wednesday 13:00, Friday 16:00 by default,
 configurable per area) to 08:00 the next day; weekends, public holidays of the state and 24.12 and

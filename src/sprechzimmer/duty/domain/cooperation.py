@@ -196,7 +196,8 @@ def new_lanr(taken: Callable[[str], bool], code: str = K_STATUS_CODE, rng: rando
     """A new LANR with a valid check digit whose doctor id (digits 1–6) nobody has yet.
 
     ``taken(doctor_id)`` says whether the six digits are in use. 555555 is invalid and 999999 the
-    placeholder for "no LANR yet" (shared/domain/kvdt-lanr-bsnr.md); ids start at 100000."""
+    placeholder for "no LANR yet" (KBV, Richtlinie zur Vergabe der Arzt- und Betriebsstättennummern);
+    ids start at 100000."""
     rng = rng or random.SystemRandom()
     for _ in range(10_000):
         doctor = f"{rng.randrange(100000, 999999):06d}"

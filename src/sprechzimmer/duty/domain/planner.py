@@ -1,8 +1,8 @@
 """Fair automatic duty planning (Dienstplanung) with OR-Tools CP-SAT. Pure Python, no Django.
 
 One call plans one area (Notfalldienstbereich): its duties and its obliged doctors. The model
-follows the hint of shared/domain/emergency-duty.md that one boolean per doctor × duty with
-absolute hour deviations does not scale, and solves in two steps:
+avoids one boolean per doctor × duty with absolute hour deviations, which does not scale to a
+year, and solves in two steps:
 
 1. **Shares** (small CP-SAT model): how many duties of each *category* (duty type × weekday /
    weekend / holiday × length in minutes) each doctor gets, so that everybody's hours are as
