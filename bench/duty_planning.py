@@ -22,8 +22,8 @@ from decimal import Decimal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from sprechzimmer.duty.domain.calendar import duty_slots  # noqa: E402
-from sprechzimmer.duty.domain.planner import Doctor, Duty, Rules, greedy_round_robin, plan  # noqa: E402
+from sprechzimmer.duty.domain.calendar import duty_slots
+from sprechzimmer.duty.domain.planner import Doctor, Duty, Rules, greedy_round_robin, plan
 
 TYPES = ("Sitzdienst", "Fahrdienst")
 

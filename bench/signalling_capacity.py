@@ -111,7 +111,7 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
 
     # Calls in progress while all those patients wait: doctor and patient per room.
     calls = []
-    for token, room in zip(tokens[:pairs], room_ids[:pairs]):
+    for token, room in zip(tokens[:pairs], room_ids[:pairs], strict=True):
         doctor = await websockets.connect(f"{url}/ws/raum/{room}/", origin="http://127.0.0.1",
                                           additional_headers={"Cookie": f"sessionid={cookie}"}, ping_interval=None)
         assert json.loads(await doctor.recv())["type"] == "state"

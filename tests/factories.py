@@ -13,10 +13,10 @@ import os
 from allauth.account.models import EmailAddress
 
 from sprechzimmer.accounts import keyblobs
-from sprechzimmer.demo import provisioning
-from sprechzimmer.demo.keys import b64u
 from sprechzimmer.accounts.domain import lanr_check_digit
 from sprechzimmer.accounts.models import Organisation, User
+from sprechzimmer.demo import provisioning
+from sprechzimmer.demo.keys import b64u
 
 _counter = itertools.count(1)
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

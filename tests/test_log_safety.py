@@ -6,7 +6,6 @@ import asyncio
 import logging
 import re
 
-import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sprechzimmer.logsafety import SECRET_PARAMETERS, AccessLog, RedactPaths, redact

@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from sprechzimmer import ratelimit
-from sprechzimmer.demo import keys as demo_keys, provisioning
+from sprechzimmer.demo import keys as demo_keys
+from sprechzimmer.demo import provisioning
 from tests import factories
 from tests.video.helpers import video_practice
 
@@ -48,7 +49,7 @@ def test_failed_logins_of_one_client_lock_out_no_other_client(db):
     provisioning.create_practice(name="Praxis Q", bsnr="171234568", main_email=other, main_name="Dr. Q",
                                  password=password)
     attacker = via_proxy("203.0.113.66")
-    for n in range(25):  # more than allauth's per-address limit and our per-address backoff
+    for _ in range(25):  # more than allauth's per-address limit and our per-address backoff
         attacker.post(reverse("account_login"), {"login": "p@example.org", "password": factories.derived_secret()})
     refused = attacker.post(reverse("account_login"), {"login": "p@example.org", "password": factories.derived_secret()})
     assert "Zu viele" in refused.content.decode()

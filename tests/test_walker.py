@@ -20,8 +20,17 @@ from sprechzimmer.accounts.models import Device, Invitation, Organisation, User,
 from sprechzimmer.billing.models import QuarterReport
 from sprechzimmer.duty import applications, documents
 from sprechzimmer.duty.domain.calendar import BERLIN, WEEKDAY
-from sprechzimmer.duty.models import (ApplicationDocument, Area, CooperationApplication, Duty, DutyDoctor, DutyType,
-                                      EmergencyPractice, Plan, QuarterRevenue)
+from sprechzimmer.duty.models import (
+    ApplicationDocument,
+    Area,
+    CooperationApplication,
+    Duty,
+    DutyDoctor,
+    DutyType,
+    EmergencyPractice,
+    Plan,
+    QuarterRevenue,
+)
 from sprechzimmer.records.models import EncryptedRecord
 from sprechzimmer.video import services as video_services
 from sprechzimmer.video.models import Appointment, VideoContact
@@ -283,7 +292,7 @@ async def test_every_websocket_route_with_malformed_paths_and_messages(world, ro
     paths = list(UNKNOWN_WS_PATHS)
     for route in websocket_urlpatterns:
         parts, params = _split(str(route.pattern), False)
-        for name, kind in params.items():
+        for kind in params.values():
             pool = INT_SPECIALS + [str(pk) for pk in objects[Appointment]] if kind == "int" else STR_SPECIALS + tokens
             paths += ["/" + "".join(p if isinstance(p, str) else value for p in parts) for value in pool]
         if not params:

@@ -43,7 +43,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, Resolver404, get_resolver, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
 
@@ -428,7 +428,7 @@ class Walk:
             found = False
             bases = list(itertools.islice(itertools.product(*[self.objects[known[n]] for n in known]), 12)) or [()]
             for base in bases:
-                values = dict(zip(known, map(str, base))) | sentinels
+                values = dict(zip(known, map(str, base), strict=True)) | sentinels
                 values |= {n: (role.path_values.get(n) or ["abc"])[0] for n, kind in pattern.params.items()
                            if kind == "str"}
                 for method in ("GET", "POST"):
@@ -469,7 +469,7 @@ class Walk:
         modelled = [name for name in pattern.params if name in models]
         if len(modelled) > 1:
             combos = itertools.product(*[[str(pk) for pk in self.objects[models[n]]] for n in modelled])
-            variants += [base | dict(zip(modelled, combo)) for combo in itertools.islice(combos, 60)]
+            variants += [base | dict(zip(modelled, combo, strict=True)) for combo in itertools.islice(combos, 60)]
         unique, seen = [], set()
         for values in variants:
             key = tuple(sorted(values.items()))
@@ -538,7 +538,7 @@ def quiet_request_log():
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
 
 

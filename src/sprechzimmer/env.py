@@ -25,7 +25,7 @@ def _raw(name: str) -> str | None:
             with open(file_name, encoding="utf-8") as fh:
                 return fh.read().strip()
         except OSError as exc:
-            raise ImproperlyConfiguredEnv(f"{name}_FILE", f"die Datei {file_name} ist nicht lesbar ({exc.strerror})")
+            raise ImproperlyConfiguredEnv(f"{name}_FILE", f"die Datei {file_name} ist nicht lesbar ({exc.strerror})") from None
     return os.environ.get(name)
 
 

@@ -1,7 +1,9 @@
 from django.urls import include, path
 
-from sprechzimmer import inputs  # noqa: F401  (registers the <id:…> path converter)
-from sprechzimmer import home
+from sprechzimmer import (
+    home,
+    inputs,  # noqa: F401  (registers the <id:…> path converter)
+)
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.billing import views as billing
 from sprechzimmer.duty.views import applications as coop

@@ -1,6 +1,7 @@
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
-from datetime import timedelta
 
 from sprechzimmer.accounts.models import Device, Invitation, token_digest
 from tests import factories

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.accounts import keyblobs
-from sprechzimmer.demo import keys as demo_keys, provisioning
 from sprechzimmer.accounts.models import Invitation, Organisation, User
 from sprechzimmer.accounts.totp import code_now
+from sprechzimmer.demo import keys as demo_keys
+from sprechzimmer.demo import provisioning
 from sprechzimmer.records.models import EncryptedRecord
 from tests import factories
 

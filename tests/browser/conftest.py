@@ -183,7 +183,7 @@ def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") 
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
+                raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
             time.sleep(0.2)
 
 

@@ -14,7 +14,7 @@ from sprechzimmer.accounts.models import User
 from sprechzimmer.duty import applications, documents
 from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication, DutyDoctor
 
-from .helpers import area, doctor, kv, logged_in, staff
+from .helpers import doctor, kv, logged_in, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -37,83 +37,73 @@ def facts(recent=None, **changes):
             "liability_personal": "3000000", "liability_property": "3000000", "clinical_months": "0"} | changes
 
 
-@pytest.fixture
-def world(client, mailoutbox, django_capture_on_commit_callbacks):
-    own = kv("KV Eins")
-    area(own, "Mitte")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("coop_start"), {"kv": own.pk, "full_name": "Dr. Nora Neu",
-                                                       "email": "Nora@Example.org", "birth_date": "1985-02-03"})
-    token = response.url.rstrip("/").rsplit("/", 1)[1]
-    return type("W", (), dict(kv=own, staff=staff(own), token=token, url=response.url, mail=mailoutbox[-1],
-                              app=CooperationApplication.objects.get(email="nora@example.org")))
 
 
-def test_start_sends_the_personal_link_and_lists_everything_missing(client, world):
-    assert world.mail.to == ["nora@example.org"] and world.url in world.mail.body
-    page = client.get(world.url).content.decode()
+def test_start_sends_the_personal_link_and_lists_everything_missing(client, applicant):
+    assert applicant.mail.to == ["nora@example.org"] and applicant.url in applicant.mail.body
+    page = client.get(applicant.url).content.decode()
     anlagen = re.findall(r'<li data-anlage="(\w+)">', page)
     assert anlagen == ["measles", "approbation", "specialist", "police", "liability", "declaration", "questionnaire",
                        "agreement"]
     assert client.get(reverse("coop_application", args=["erfunden"])).status_code == 404
 
 
-def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, world, settings):
+def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, applicant, settings):
     # A text file named .pdf: refused, nothing stored, the typed facts are still in the form.
-    response = client.post(world.url, facts(clinical_months="30") | files(approbation=b"just text"))
+    response = client.post(applicant.url, facts(clinical_months="30") | files(approbation=b"just text"))
     assert response.status_code == 400
     assert "kein PDF-, JPEG- oder PNG-Dokument" in response.content.decode()
     assert 'name="clinical_months" value="30"' in response.content.decode()
     assert not ApplicationDocument.objects.exists()
-    world.app.refresh_from_db()
-    assert world.app.clinical_months == 0  # the facts were not saved half-way either
+    applicant.app.refresh_from_db()
+    assert applicant.app.clinical_months == 0  # the facts were not saved half-way either
     settings.DUTY_DOCUMENT_MAX_BYTES = 1024
-    response = client.post(world.url, facts() | files(liability=PDF + b"x" * 2000))
+    response = client.post(applicant.url, facts() | files(liability=PDF + b"x" * 2000))
     assert response.status_code == 400 and "größer als" in response.content.decode()
 
     settings.DUTY_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-    client.post(world.url, facts() | files())
-    stored = ApplicationDocument.objects.filter(application=world.app)
+    client.post(applicant.url, facts() | files())
+    stored = ApplicationDocument.objects.filter(application=applicant.app)
     assert stored.count() == len(UPLOADS)
     approbation = stored.get(anlage="approbation")
     on_disk = documents.path_of(approbation.stored_name).read_bytes()
     assert on_disk.startswith(b"SZD1") and b"GEHEIMER-INHALT" not in on_disk
     assert approbation.content_type == "application/pdf"
     assert stored.get(anlage="specialist").content_type == "image/jpeg"
-    download = client.get(reverse("coop_applicant_document", args=[world.token, approbation.pk]))
+    download = client.get(reverse("coop_applicant_document", args=[applicant.token, approbation.pk]))
     assert b"".join(download.streaming_content) == PDF and download["Content-Type"] == "application/pdf"
     assert "attachment" in download["Content-Disposition"]
 
     # Another applicant's link does not open this document; nor does a doctor or another KV's staff.
-    other, other_token = applications.start(world.kv, full_name="X", email="x@example.org",
+    other, other_token = applications.start(applicant.kv, full_name="X", email="x@example.org",
                                             birth_date=dt.date(1980, 1, 1), base_url="http://testserver/")
     assert client.get(reverse("coop_applicant_document", args=[other_token, approbation.pk])).status_code == 404
-    staff_url = reverse("coop_staff_document", args=[world.app.pk, approbation.pk])
-    for outsider in (staff(kv("KV Zwei")), doctor(world.kv).user):
+    staff_url = reverse("coop_staff_document", args=[applicant.app.pk, approbation.pk])
+    for outsider in (staff(kv("KV Zwei")), doctor(applicant.kv).user):
         client.logout()
         logged_in(client, outsider)
         assert client.get(staff_url).status_code == 404
-        assert client.get(reverse("coop_staff_detail", args=[world.app.pk])).status_code == 404
-        assert client.post(reverse("coop_staff_decide", args=[world.app.pk]), {"decision": "approve"}).status_code == 404
+        assert client.get(reverse("coop_staff_detail", args=[applicant.app.pk])).status_code == 404
+        assert client.post(reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}).status_code == 404
     client.logout()
-    logged_in(client, world.staff)
+    logged_in(client, applicant.staff)
     assert b"".join(client.get(staff_url).streaming_content) == PDF
 
 
-def test_complete_submit_review_approve_gives_lanr_and_login(client, world, mailoutbox, django_capture_on_commit_callbacks):
-    client.post(world.url, facts(existing_lanr="838382202") | files() | {"submit": "1"})
-    world.app.refresh_from_db()
-    assert world.app.status == CooperationApplication.Status.SUBMITTED
+def test_complete_submit_review_approve_gives_lanr_and_login(client, applicant, mailoutbox, django_capture_on_commit_callbacks):
+    client.post(applicant.url, facts(existing_lanr="838382202") | files() | {"submit": "1"})
+    applicant.app.refresh_from_db()
+    assert applicant.app.status == CooperationApplication.Status.SUBMITTED
     # Only the agreement by post is missing; the staff cannot approve yet.
-    assert [m.anlage for m in applications.missing(world.app)] == ["agreement"]
-    logged_in(client, world.staff)
-    response = client.post(reverse("coop_staff_decide", args=[world.app.pk]), {"decision": "approve"}, follow=True)
+    assert [m.anlage for m in applications.missing(applicant.app)] == ["agreement"]
+    logged_in(client, applicant.staff)
+    response = client.post(reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}, follow=True)
     assert "Der Antrag ist unvollständig: Anlage 9 – Kooperationsvereinbarung." in response.content.decode()
     # The staff tick the two originals received.
-    client.post(reverse("coop_staff_detail", args=[world.app.pk]), facts(existing_lanr="838382202")
+    client.post(reverse("coop_staff_detail", args=[applicant.app.pk]), facts(existing_lanr="838382202")
                 | {"agreement_copies_received": "2"})
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("coop_staff_decide", args=[world.app.pk]), {"decision": "approve"}, follow=True)
+        response = client.post(reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}, follow=True)
     assert "LANR 838382297" in response.content.decode()  # digits 1–7 kept, K status in 8–9
     user = User.objects.get(email="nora@example.org")
     assert user.lanr == "838382297" and not user.has_usable_password() and user.organisation is None
@@ -124,21 +114,21 @@ def test_complete_submit_review_approve_gives_lanr_and_login(client, world, mail
     client.logout()
     assert client.get(link, follow=True).status_code == 200
     # Decided: the applicant's page is read-only now.
-    response = client.post(world.url, facts() | files(), follow=True)
+    response = client.post(applicant.url, facts() | files(), follow=True)
     assert "bereits entschieden" in response.content.decode()
 
 
-def test_without_a_lanr_a_new_unique_one_is_assigned(client, world, django_capture_on_commit_callbacks):
-    client.post(world.url, facts() | files() | {"submit": "1"})
-    CooperationApplication.objects.filter(pk=world.app.pk).update(agreement_copies_received=2)
+def test_without_a_lanr_a_new_unique_one_is_assigned(client, applicant, django_capture_on_commit_callbacks):
+    client.post(applicant.url, facts() | files() | {"submit": "1"})
+    CooperationApplication.objects.filter(pk=applicant.app.pk).update(agreement_copies_received=2)
     with django_capture_on_commit_callbacks(execute=True):
-        doctor_ = applications.approve(world.app, "http://testserver/")
+        doctor_ = applications.approve(applicant.app, "http://testserver/")
     assert parse_lanr(doctor_.lanr).value == doctor_.lanr and doctor_.lanr.endswith("97")
 
 
-def test_an_old_certificate_and_too_little_insurance_are_named(client, world):
+def test_an_old_certificate_and_too_little_insurance_are_named(client, applicant):
     old = (timezone.localdate() - dt.timedelta(days=200)).isoformat()
-    client.post(world.url, facts(approbation_issued=old, liability_property="2999999") | files())
-    page = client.get(world.url).content.decode()
+    client.post(applicant.url, facts(approbation_issued=old, liability_property="2999999") | files())
+    page = client.get(applicant.url).content.decode()
     assert re.findall(r'<li data-anlage="(\w+)">', page) == ["approbation", "liability", "agreement"]
     assert "älter als sechs Monate" in page and "mindestens 3 Millionen Euro" in page

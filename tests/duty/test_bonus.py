@@ -1,49 +1,31 @@
 """Half-year bonus from the Notfallpraxen's quarter files, and pseudo cases for duties without GKV
 patients, through the web (issue 6)."""
 
-import datetime as dt
 import io
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from sprechzimmer.billing.domain.catalogue import Catalogue
 from sprechzimmer.billing.domain.kvdt import KvdtReader, kvdt_line, write_kvdt
 from sprechzimmer.billing.domain.model import Case, Quarter, Service
 from sprechzimmer.billing.domain.rulesets import RuleBook
-from sprechzimmer.duty import bonus, plans
+from sprechzimmer.duty import bonus
 from sprechzimmer.duty.domain.pay import quarter_range
-from sprechzimmer.duty.models import Duty, DutyDoctor, QuarterRevenue
+from sprechzimmer.duty.models import Duty, QuarterRevenue
 
-from .helpers import area, doctor, kv, logged_in, staff
+from .helpers import kv, logged_in, staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    own = kv("KV Eins")
-    home = area(own, "Mitte")
-    for _ in range(5):
-        doctor(own, home)
-    k_arzt = doctor(own, kind=DutyDoctor.Kind.COOPERATING)
-    # A week at the end of the previous quarter (in the past, within the last six months).
-    today = timezone.localdate()
-    current = (today.month - 1) // 3 + 1
-    quarter = Quarter(today.year - 1, 4) if current == 1 else Quarter(today.year, current - 1)
-    last = quarter_range(quarter)[1]
-    # Made and published back then (plans begin today at the earliest).
-    plan = plans.generate_plan(home, last - dt.timedelta(days=6), last, today=last - dt.timedelta(days=6))
-    plans.publish(plan, today=last - dt.timedelta(days=6))
-    payout = (quarter.year + 1, 5) if quarter.number >= 3 else (quarter.year, 11)
-    taken = list(plan.duties.order_by("start"))[::4][:2]
-    Duty.objects.filter(pk__in=[d.pk for d in taken]).update(doctor=k_arzt)
-    return type("W", (), dict(kv=own, area=home, practice=home.practices.get(), staff=staff(own), k_arzt=k_arzt,
-                              plan=plan, taken=[Duty.objects.get(pk=d.pk) for d in taken], quarter=quarter,
-                              payout=payout, other_payout=(payout[0], 16 - payout[1])))
+def world(world):
+    return world.served_last_quarter()
+
+
 
 
 def quarter_file(quarter: Quarter, lanr: str, cases: int = 30, extra: dict | None = None) -> bytes:

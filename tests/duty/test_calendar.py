@@ -1,6 +1,7 @@
 """Duty generation over a year in Baden-Württemberg (issue 5): times, holidays, DST days."""
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 from sprechzimmer.duty.domain.calendar import HOLIDAY, WEEKDAY, WEEKEND, DutyTimes, duty_slots
@@ -11,7 +12,7 @@ YEAR = {s.day: s for s in duty_slots(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 def test_one_duty_per_day_and_the_year_is_covered_without_gaps():
     assert len(YEAR) == 365
     slots = sorted(YEAR.values(), key=lambda s: s.start)
-    for before, after in zip(slots, slots[1:]):
+    for before, after in itertools.pairwise(slots):
         assert before.end <= after.start  # no overlap
         if after.kind != WEEKDAY:
             assert before.end == after.start  # 08:00 hand-over into a weekend or holiday

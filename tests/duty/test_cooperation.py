@@ -8,8 +8,16 @@ import pytest
 
 from sprechzimmer.accounts.domain import parse_lanr
 from sprechzimmer.duty.domain.cooperation import (
-    Application, Certificate, LanrError, k_status_lanr, locked_devices, missing_documents, months_before, new_lanr,
-    notice_end)
+    Application,
+    Certificate,
+    LanrError,
+    k_status_lanr,
+    locked_devices,
+    missing_documents,
+    months_before,
+    new_lanr,
+    notice_end,
+)
 
 ON = dt.date(2026, 11, 23)
 FRESH = Certificate(dt.date(2026, 10, 1), certified_copy=True)

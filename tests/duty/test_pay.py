@@ -14,8 +14,19 @@ from sprechzimmer.billing.domain.rulesets import RuleBook
 from sprechzimmer.billing.domain.run import CheckRun
 from sprechzimmer.duty.domain.calendar import BERLIN
 from sprechzimmer.duty.domain.pay import (
-    TERMS, MissedDuty, ServedDuty, Terms, bonus_quarters, ebm_revenue, half_year_bonus, monthly_statement, pay_date,
-    pseudo_case_fields, revenue_by_lanr, write_pseudo_cases)
+    TERMS,
+    MissedDuty,
+    ServedDuty,
+    Terms,
+    bonus_quarters,
+    ebm_revenue,
+    half_year_bonus,
+    monthly_statement,
+    pay_date,
+    pseudo_case_fields,
+    revenue_by_lanr,
+    write_pseudo_cases,
+)
 
 LANR = "838382297"
 

@@ -2,6 +2,7 @@
 mid-size one, carry-over, manual decisions kept, and the greedy baseline it is measured against."""
 
 import datetime as dt
+import itertools
 import random
 from collections import Counter
 from decimal import Decimal
@@ -9,8 +10,7 @@ from decimal import Decimal
 import pytest
 
 from sprechzimmer.duty.domain.calendar import duty_slots
-from sprechzimmer.duty.domain.planner import (
-    Doctor, Duty, PlanningError, Rules, greedy_round_robin, plan, targets)
+from sprechzimmer.duty.domain.planner import Doctor, Duty, PlanningError, Rules, greedy_round_robin, plan, targets
 
 FAST = Rules(time_limit=10)
 
@@ -31,7 +31,7 @@ def assert_hard_rules(result, all_duties, doctors, rest_hours):
         for duty in mine:
             assert duty.slot.day not in by_id[doctor.id].blocked
             assert not doctor.qualified or duty.duty_type in doctor.qualified
-        for before, after in zip(mine, mine[1:]):
+        for before, after in itertools.pairwise(mine):
             assert after.slot.start >= before.slot.end + dt.timedelta(hours=rest_hours)
 
 

@@ -4,34 +4,23 @@ import datetime as dt
 import io
 
 import pytest
-
-from sprechzimmer.core import formats
 from django.urls import reverse
 from django.utils import timezone
 
+from sprechzimmer.core import formats
 from sprechzimmer.duty import payment, plans
 from sprechzimmer.duty.models import Duty, DutyDoctor, MissedDuty, Notice
 
-from .helpers import area, doctor, kv, logged_in, pdf_lines, pdf_text, published_plan, staff
+from .helpers import doctor, kv, logged_in, pdf_lines, published_plan, staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    own = kv("KV Eins")
-    home = area(own, "Mitte")
-    for _ in range(5):  # 14 duties a week with 24 h rest need at least four
-        doctor(own, home)
-    k_arzt = doctor(own, kind=DutyDoctor.Kind.COOPERATING)
-    # A published plan of the first week of last month; the K-Arzt took three of its duties.
-    first = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    plan = plans.generate_plan(home, first, first + dt.timedelta(days=6), today=first)  # made back then
-    plans.publish(plan, today=first)
-    taken = list(plan.duties.order_by("start"))[::4][:3]
-    Duty.objects.filter(pk__in=[d.pk for d in taken]).update(doctor=k_arzt)
-    return type("W", (), dict(kv=own, area=home, staff=staff(own), k_arzt=k_arzt, plan=plan, first=first,
-                              taken=[Duty.objects.get(pk=d.pk) for d in taken]))
+def world(world):
+    return world.served_last_month()
+
+
 
 
 def test_monthly_statement_on_screen_and_as_pdf(client, world):

@@ -10,13 +10,12 @@ import time
 import pytest
 from cryptography.exceptions import InvalidTag
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from sprechzimmer.bodylimit import BodyLimit
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.models import ApplicationDocument
 
-from .test_applications import PDF, facts, world  # noqa: F401  (fixture)
+from .test_applications import PDF, facts
 
 pytestmark = pytest.mark.django_db
 
@@ -47,50 +46,50 @@ def test_documents_are_sealed_in_chunks_that_cannot_be_moved_or_cut(settings):
         b"".join(documents.read(name, 7, "police"))
 
 
-def test_files_per_request_are_limited_and_the_facts_kept(client, world, settings):
+def test_files_per_request_are_limited_and_the_facts_kept(client, applicant, settings):
     settings.DUTY_UPLOAD_FILES_PER_REQUEST = 2
     files = one("approbation") | one("specialist") | one("police")
-    response = client.post(world.url, facts(clinical_months="30") | files)
+    response = client.post(applicant.url, facts(clinical_months="30") | files)
     page = response.content.decode()
     assert response.status_code == 400 and "höchstens 2 Dateien auf einmal" in page
     assert 'name="clinical_months" value="30"' in page
     assert not ApplicationDocument.objects.exists() and not list(documents.root().glob("*/*"))
 
 
-def test_a_file_over_the_limit_is_dropped_while_it_arrives(client, world, settings):
+def test_a_file_over_the_limit_is_dropped_while_it_arrives(client, applicant, settings):
     settings.DUTY_DOCUMENT_MAX_BYTES = 4096
-    response = client.post(world.url, facts() | one("approbation", size=200_000, name="riesig.pdf")
+    response = client.post(applicant.url, facts() | one("approbation", size=200_000, name="riesig.pdf")
                            | one("specialist", size=1000))
     assert response.status_code == 400 and "„riesig.pdf“ ist größer als" in response.content.decode()
     assert not ApplicationDocument.objects.exists()
 
 
-def test_documents_and_bytes_per_application_are_limited(client, world, settings):
+def test_documents_and_bytes_per_application_are_limited(client, applicant, settings):
     settings.DUTY_APPLICATION_MAX_FILES = 3
-    assert client.post(world.url, facts() | one("approbation") | one("specialist")).status_code == 302
-    response = client.post(world.url, facts() | one("police") | one("liability"))
+    assert client.post(applicant.url, facts() | one("approbation") | one("specialist")).status_code == 302
+    response = client.post(applicant.url, facts() | one("police") | one("liability"))
     assert response.status_code == 400 and "höchstens 3 Dokumente" in response.content.decode()
     assert ApplicationDocument.objects.count() == 2
     settings.DUTY_APPLICATION_MAX_FILES = 25
     settings.DUTY_APPLICATION_MAX_BYTES = 10_000
-    response = client.post(world.url, facts() | one("police", size=7000))
+    response = client.post(applicant.url, facts() | one("police", size=7000))
     assert response.status_code == 400 and "zusammen höchstens" in response.content.decode()
     assert ApplicationDocument.objects.count() == 2
 
 
-def test_bytes_per_address_are_limited_with_backoff(client, world, settings):
+def test_bytes_per_address_are_limited_with_backoff(client, applicant, settings):
     settings.DUTY_UPLOAD_BYTES_PER_HOUR = 5000
     for anlage in ("approbation", "specialist"):
-        assert client.post(world.url, facts() | one(anlage, size=3000)).status_code == 302
-    response = client.post(world.url, facts() | one("police", size=1000), follow=True)
+        assert client.post(applicant.url, facts() | one(anlage, size=3000)).status_code == 302
+    response = client.post(applicant.url, facts() | one("police", size=1000), follow=True)
     assert "sehr viele Dokumente hochgeladen" in response.content.decode()
     assert ApplicationDocument.objects.count() == 2
     other = client.__class__(REMOTE_ADDR="10.20.30.40")
-    assert other.post(world.url, facts() | one("police", size=1000)).status_code == 302
+    assert other.post(applicant.url, facts() | one("police", size=1000)).status_code == 302
 
 
-def test_a_deleted_document_takes_its_file_along(client, world, django_capture_on_commit_callbacks):
-    client.post(world.url, facts() | one("approbation"))
+def test_a_deleted_document_takes_its_file_along(client, applicant, django_capture_on_commit_callbacks):
+    client.post(applicant.url, facts() | one("approbation"))
     doc = ApplicationDocument.objects.get()
     path = documents.path_of(doc.stored_name)
     assert path.exists()
@@ -99,12 +98,12 @@ def test_a_deleted_document_takes_its_file_along(client, world, django_capture_o
     assert not path.exists()
 
 
-def test_orphaned_files_are_purged_by_the_daily_job(client, world):
+def test_orphaned_files_are_purged_by_the_daily_job(client, applicant):
     from django.core.management import call_command
 
-    client.post(world.url, facts() | one("approbation"))
+    client.post(applicant.url, facts() | one("approbation"))
     kept = documents.path_of(ApplicationDocument.objects.get().stored_name)
-    orphan = documents.path_of(documents.store(io.BytesIO(PDF), world.app.pk, "police"))
+    orphan = documents.path_of(documents.store(io.BytesIO(PDF), applicant.app.pk, "police"))
     old = time.time() - 2 * 24 * 3600
     for path in (kept, orphan):
         os.utime(path, (old, old))

@@ -13,21 +13,11 @@ from sprechzimmer.duty import errors, exchange, plans
 from sprechzimmer.duty.models import BlockedDay, Duty, DutyDoctor, Plan
 from tests import factories
 
-from .helpers import area, doctor, first_duty_of, kv, logged_in, next_monday, published_plan, staff
+from .helpers import doctor, first_duty_of, logged_in, next_monday, published_plan
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world():
-    own_kv = kv("KV Eins")
-    home = area(own_kv, "Mitte")
-    obliged = [doctor(own_kv, home) for _ in range(4)]
-    half = doctor(own_kv, home, weight="0.5")
-    k_arzt = doctor(own_kv, kind=DutyDoctor.Kind.COOPERATING)
-    other_kv = kv("KV Zwei")
-    return type("W", (), dict(kv=own_kv, area=home, staff=staff(own_kv), obliged=obliged, half=half, k_arzt=k_arzt,
-                              other_kv=other_kv, other_staff=staff(other_kv), other_area=area(other_kv, "Fremd")))
 
 
 def test_staff_generate_change_by_hand_resolve_and_publish(client, world, mailoutbox, django_capture_on_commit_callbacks):

@@ -19,13 +19,13 @@ from tests.video.helpers import video_practice
 
 
 def test_the_booking_window_in_the_domain():
-    now = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
     assert booking_problem(now, now) is None
     assert booking_problem(now - BOOKING_GRACE, now) is None
     assert "Vergangenheit" in booking_problem(now - BOOKING_GRACE - dt.timedelta(seconds=1), now)
     assert booking_problem(now + BOOKING_HORIZON, now) is None
     assert "zwei Jahre" in booking_problem(now + BOOKING_HORIZON + dt.timedelta(seconds=1), now)
-    assert "Vergangenheit" in booking_problem(dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc), now)
+    assert "Vergangenheit" in booking_problem(dt.datetime(1900, 1, 1, tzinfo=dt.UTC), now)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def _book(practice, start: dt.datetime):
 ])
 def test_absurd_dates_are_refused_without_an_access_code(practice, start, message):
     before = Appointment.objects.count()
-    response = _book(practice, start.replace(tzinfo=dt.timezone.utc))
+    response = _book(practice, start.replace(tzinfo=dt.UTC))
     assert response.status_code == 400
     assert message in response.json()["errors"]["start"][0]
     assert "code" not in response.json()

@@ -3,7 +3,14 @@
 from datetime import datetime, timedelta
 
 from sprechzimmer.video.domain import (
-    BERLIN, CODE_ALPHABET, CODE_BITS, code_digest, code_window, expected_years_to_guess, guesses_per_address_per_day, new_access_code,
+    BERLIN,
+    CODE_ALPHABET,
+    CODE_BITS,
+    code_digest,
+    code_window,
+    expected_years_to_guess,
+    guesses_per_address_per_day,
+    new_access_code,
     normalise_code,
 )
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from sprechzimmer.video.models import Appointment, VideoContact
 from tests import factories
-from tests.video.helpers import connect as connect_to, video_practice
+from tests.video.helpers import connect as connect_to
+from tests.video.helpers import video_practice
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -109,7 +109,7 @@ def lanr_check_digit(doctor_id: str) -> int:
     """Check digit (digit 7) of a LANR from its digits 1–6: weights 4,9,4,9,4,9; (10 − sum mod 10) mod 10."""
     if len(doctor_id) != 6 or not doctor_id.isdigit():
         raise ValueError("doctor_id must be six digits")
-    total = sum(int(d) * w for d, w in zip(doctor_id, LANR_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(doctor_id, LANR_WEIGHTS, strict=True))
     return (10 - total % 10) % 10
 
 

@@ -154,6 +154,9 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"Einladung an {self.email} ({self.organisation})"
+
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)

@@ -30,6 +30,9 @@ class QuarterReport(models.Model):
         ordering = ["-year", "-number"]
         constraints = [models.UniqueConstraint(fields=["organisation", "year", "number"], name="one_report_per_quarter")]
 
+    def __str__(self) -> str:
+        return f"EBM-Prüfung {self.number}/{self.year} ({self.organisation})"
+
     @property
     def quarter_label(self) -> str:
         return f"{self.number}/{self.year}"

@@ -8,10 +8,17 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from sprechzimmer.accounts.models import Organisation, User
 from sprechzimmer.demo import provisioning
 from sprechzimmer.demo.data import (
-    DEMO_AREA, DEMO_K_ARZT, DEMO_KV_CODE, DEMO_KV_STAFF, DEMO_OBLIGED, DEMO_PASSWORD, DEMO_SUBSTITUTE)
-from sprechzimmer.accounts.models import Organisation, User
+    DEMO_AREA,
+    DEMO_K_ARZT,
+    DEMO_KV_CODE,
+    DEMO_KV_STAFF,
+    DEMO_OBLIGED,
+    DEMO_PASSWORD,
+    DEMO_SUBSTITUTE,
+)
 from sprechzimmer.duty import plans
 from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, EmergencyPractice
 

@@ -8,8 +8,8 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.db import transaction
 
-from sprechzimmer.demo import keys as demo_keys
 from sprechzimmer.accounts.models import Organisation, User
+from sprechzimmer.demo import keys as demo_keys
 
 
 @transaction.atomic

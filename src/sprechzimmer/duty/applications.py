@@ -24,8 +24,8 @@ from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 from sprechzimmer.accounts.models import User, token_digest
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.domain import cooperation
-from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication, DutyDoctor
 from sprechzimmer.duty.errors import DutyError
+from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication, DutyDoctor
 
 Status = CooperationApplication.Status
 

@@ -17,6 +17,7 @@ from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.models import Area, Duty, DutyDoctor, Plan, QuarterRevenue
 from sprechzimmer.duty.payment import monthly_statement, terms_history
 
+
 def record_revenue(practice, stream, quarter=None, filename: str = "") -> tuple:
     """Reads a Notfallpraxis's quarter file (KVDT, patient fields stripped; privacy mode refuses
     any that are not) with the billing engine and stores the EBM revenue per LANR; a second

@@ -11,6 +11,7 @@ from sprechzimmer.accounts.models import token_digest
 from sprechzimmer.duty.models import Duty, DutyDoctor, Plan
 from sprechzimmer.duty.serving import serving_q
 
+
 def new_calendar_token(doctor: DutyDoctor) -> str:
     """A new secret feed URL token; the old link stops working. Only the digest is stored."""
     token = secrets.token_urlsafe(32)

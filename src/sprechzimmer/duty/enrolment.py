@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from sprechzimmer import mail
 from sprechzimmer.accounts.models import User, token_digest
-from sprechzimmer.duty.models import Area, DutyDoctor, DutyInvitation
 from sprechzimmer.duty.errors import DutyError
+from sprechzimmer.duty.models import Area, DutyDoctor, DutyInvitation
 
 VALID_DAYS = 14
 

@@ -14,6 +14,7 @@ from sprechzimmer.duty.models import Duty, DutyDoctor, Plan
 from sprechzimmer.duty.notify import notify
 from sprechzimmer.duty.serving import check_may_serve
 
+
 def _in_future(duty: Duty) -> None:
     if duty.start <= timezone.now():
         raise DutyError("Dieser Dienst hat bereits begonnen.")

@@ -146,6 +146,9 @@ class DutyInvitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"Einladung an {self.email} ({self.kv})"
+
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
@@ -160,6 +163,9 @@ class BlockedDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["doctor", "day"], name="blocked_day_once")]
         ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.doctor}: {self.day:%d.%m.%Y} gesperrt"
 
 
 class Plan(models.Model):
@@ -319,6 +325,9 @@ class ApplicationDocument(models.Model):
     class Meta:
         ordering = ["anlage", "uploaded_at"]
 
+    def __str__(self) -> str:
+        return f"Anlage {self.anlage} ({self.filename})"
+
 
 class MissedDuty(models.Model):
     """A duty not served and no substitute named: the flat fee is due (recorded by the staff)."""
@@ -326,6 +335,9 @@ class MissedDuty(models.Model):
     duty = models.OneToOneField(Duty, on_delete=models.CASCADE, related_name="missed")
     doctor = models.ForeignKey(DutyDoctor, on_delete=models.CASCADE, related_name="missed_duties")
     recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Nichtantritt: {self.duty}"
 
 
 class StatementMail(models.Model):
@@ -342,6 +354,9 @@ class StatementMail(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["doctor", "year", "month"], name="one_statement_mail_per_month")]
 
+    def __str__(self) -> str:
+        return f"Abrechnung {self.month:02d}/{self.year} an {self.doctor}"
+
 
 class Notice(models.Model):
     """Kündigung of a K-Arzt's cooperation agreement, in writing: ends six weeks to a month end."""
@@ -350,6 +365,9 @@ class Notice(models.Model):
     received = models.DateField("Eingang der Kündigung")
     ends = models.DateField("Ende der Kooperation")
     recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Kündigung von {self.doctor} zum {self.ends:%d.%m.%Y}"
 
 
 class QuarterRevenue(models.Model):
@@ -372,6 +390,9 @@ class QuarterRevenue(models.Model):
         constraints = [models.UniqueConstraint(fields=["practice", "year", "number", "lanr"],
                                                name="one_revenue_per_practice_quarter_lanr")]
 
+    def __str__(self) -> str:
+        return f"Umsatz {self.number}/{self.year} LANR {self.lanr}"
+
 
 class DutyTerms(models.Model):
     """The K-Arzt terms a KV decided, from a date on (seed 004: 50 €/h since 6 March 2024, 1 000 €
@@ -388,6 +409,9 @@ class DutyTerms(models.Model):
     class Meta:
         ordering = ["valid_from"]
         constraints = [models.UniqueConstraint(fields=["kv", "valid_from"], name="one_terms_per_kv_and_day")]
+
+    def __str__(self) -> str:
+        return f"Sätze ab {self.valid_from:%d.%m.%Y} ({self.kv})"
 
 
 @receiver(post_delete, sender=ApplicationDocument)

@@ -14,7 +14,6 @@ from sprechzimmer.duty.domain.pay import MonthlyStatement
 from sprechzimmer.pdf import bold, grid_table, para
 
 
-
 def render(doctor, kv_name: str, statement: MonthlyStatement) -> tuple[str, str, bytes]:
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()

@@ -24,3 +24,6 @@ class EncryptedRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "kind"], name="record_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.organisation}, Version {self.version})"

@@ -51,6 +51,10 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["start"]
 
+    def __str__(self) -> str:
+        # The patient is ciphertext; the server names the appointment by time and doctor only.
+        return f"Termin {timezone.localtime(self.start):%d.%m.%Y %H:%M} bei {self.doctor}"
+
     @property
     def end(self):
         return self.start + timedelta(minutes=self.duration_minutes)
@@ -73,6 +77,9 @@ class CallSession(models.Model):
     connected_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"Verbindung zu Termin {self.appointment_id}"
+
 
 class VideoContact(models.Model):
     """A completed video contact (Videokontakt) for billing: date, start and duration."""
@@ -86,3 +93,6 @@ class VideoContact(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Videokontakt zu Termin {self.appointment_id}"

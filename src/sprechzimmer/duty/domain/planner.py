@@ -453,9 +453,9 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
         variables = [x[d.id, i] for i in mine]
         doctor = doctor_by_id[d.id]
         if counts is None:
-            per_doctor[d.id] = (sum(duties[i].minutes * v for i, v in zip(mine, variables)),
-                                sum(v for i, v in zip(mine, variables) if duties[i].slot.special),
-                                sum(v for i, v in zip(mine, variables)
+            per_doctor[d.id] = (sum(duties[i].minutes * v for i, v in zip(mine, variables, strict=True)),
+                                sum(v for i, v in zip(mine, variables, strict=True) if duties[i].slot.special),
+                                sum(v for i, v in zip(mine, variables, strict=True)
                                     if duties[i].id not in fixed and _wished(doctor, duties[i])))
         if not mine:
             continue
@@ -498,7 +498,7 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
         if not exact:
             # Counts are only a guide now; keep the hours fair directly (the slow model, but
             # started from step 1's counts and only needed when those cannot be met).
-            minutes = sum(v * duties[i].minutes for i, v in zip(mine, variables))
+            minutes = sum(v * duties[i].minutes for i, v in zip(mine, variables, strict=True))
             target = int(_q(goal[d.id][0] * MINUTE, "1"))
             dev = model.NewIntVar(0, 2 * sum(duty.minutes for duty in duties), "")
             model.Add(dev >= minutes - target)
@@ -522,7 +522,7 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
                     if len(window) > limit:
                         _at_most(model, window, limit)
         if doctor.preferred_weekdays:
-            objective += [v for i, v in zip(mine, variables)
+            objective += [v for i, v in zip(mine, variables, strict=True)
                           if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed]
     # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
     kept = []

@@ -11,12 +11,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import ratelimit
-
 from sprechzimmer.duty import applications, documents
-from sprechzimmer.duty.domain.cooperation import ANLAGEN
-from sprechzimmer.duty.forms import ApplicationFactsForm, ApplicationReviewForm, ApplicationStartForm
 from sprechzimmer.duty.access import kv_staff_required
+from sprechzimmer.duty.domain.cooperation import ANLAGEN
 from sprechzimmer.duty.errors import DutyError
+from sprechzimmer.duty.forms import ApplicationFactsForm, ApplicationReviewForm, ApplicationStartForm
 from sprechzimmer.duty.models import ApplicationDocument, CooperationApplication
 from sprechzimmer.duty.uploads import ApplicationUploadHandler
 

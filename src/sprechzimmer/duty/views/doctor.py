@@ -21,7 +21,6 @@ from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
 from sprechzimmer.duty.views import fail
 from sprechzimmer.ratelimit import allow
 
-
 PAST_SHOWN = dt.timedelta(days=183)  # the past two quarters: pseudo cases are billed per quarter
 
 

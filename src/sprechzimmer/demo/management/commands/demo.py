@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from sprechzimmer.demo import keys as demo_keys, provisioning
-from sprechzimmer.demo.data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
 from sprechzimmer.accounts.models import Organisation
+from sprechzimmer.demo import keys as demo_keys
+from sprechzimmer.demo import provisioning
+from sprechzimmer.demo.data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
 from sprechzimmer.records.models import EncryptedRecord
-
 
 
 class Command(BaseCommand):

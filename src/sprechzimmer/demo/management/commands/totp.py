@@ -1,11 +1,10 @@
 from allauth.mfa.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand, CommandError
-
 from django.db.models import Q
 
-from sprechzimmer.demo.data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_SUBSTITUTE
 from sprechzimmer.accounts.totp import code_now
+from sprechzimmer.demo.data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_SUBSTITUTE
 
 
 class Command(BaseCommand):

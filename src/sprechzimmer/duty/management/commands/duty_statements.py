@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer import mail
+from sprechzimmer.core import formats
 from sprechzimmer.duty import payment
 from sprechzimmer.duty.models import DutyDoctor, StatementMail
-from sprechzimmer.core import formats
 
 
 class Command(BaseCommand):
