@@ -225,13 +225,13 @@ def _solve_until_stalled(solver, model, progress: _Progress, stall: float) -> in
     def watch():
         while not done.wait(0.2):
             if progress.last is not None and time.perf_counter() - progress.last > stall:
-                solver.StopSearch()
+                solver.stop_search()
                 return
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        return solver.Solve(model, progress)
+        return solver.solve(model, progress)
     finally:
         done.set()
         watcher.join()
@@ -322,8 +322,8 @@ def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tupl
         for d in doctors:
             available = sum(1 for duty in members if d.may_serve(duty))
             if available:
-                n[d.id, category] = model.NewIntVar(0, available, "")
-        model.Add(sum(n[d.id, category] for d in doctors if (d.id, category) in n) == len(members))
+                n[d.id, category] = model.new_int_var(0, available, "")
+        model.add(sum(n[d.id, category] for d in doctors if (d.id, category) in n) == len(members))
     per_doctor = {}
     for d in doctors:
         mine = [(category, var) for (doctor_id, category), var in n.items() if doctor_id == d.id]
@@ -342,16 +342,16 @@ def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tupl
         # is at most twice the open duties, so scaled below a single minute of unfairness).
         distance = []
         for key, var in n.items():
-            gap = model.NewIntVar(0, len(open_duties), "")
-            model.Add(gap >= var - start.get(key, 0))
-            model.Add(gap >= start.get(key, 0) - var)
+            gap = model.new_int_var(0, len(open_duties), "")
+            model.add(gap >= var - start.get(key, 0))
+            model.add(gap >= start.get(key, 0) - var)
             distance.append(gap)
-        model.Minimize((2 * len(open_duties) + 1) * unfairness + sum(distance))
+        model.minimize((2 * len(open_duties) + 1) * unfairness + sum(distance))
     else:
-        model.Minimize(unfairness)
+        model.minimize(unfairness)
         start = _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special)
     for key, var in n.items():
-        model.AddHint(var, start.get(key, 0))
+        model.add_hint(var, start.get(key, 0))
     # CP-SAT's portfolio does not always start from the hint within a short budget: keep the
     # start (previous or greedy) when the search ends worse than it.
     best_value, best = None, None
@@ -361,9 +361,9 @@ def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tupl
         solver.parameters.max_time_in_seconds = max(1.0, deadline - time.perf_counter())
         solver.parameters.num_workers = rules.workers
         solver.parameters.random_seed = rules.seed
-        status = solver.Solve(model)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (best_value is None or solver.ObjectiveValue() < best_value):
-            best_value, best = solver.ObjectiveValue(), {key: solver.Value(var) for key, var in n.items()}
+        status = solver.solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (best_value is None or solver.objective_value < best_value):
+            best_value, best = solver.objective_value, {key: solver.value(var) for key, var in n.items()}
     if best is None:
         raise PlanningError("Die Dienste lassen sich nicht auf die Qualifizierten verteilen.")
     return best
@@ -374,22 +374,22 @@ def _unfairness(model, duties, doctors, goal, per_doctor):
     (minutes) and weekend/holiday duties (hundredths), less the wishes met. ``per_doctor`` maps a
     doctor id to linear expressions of (minutes, special duties, wishes met)."""
     total_minutes = sum(duty.minutes for duty in duties)
-    max_dev = model.NewIntVar(0, total_minutes, "max_dev")
-    max_special_dev = model.NewIntVar(0, 100 * len(duties), "max_special_dev")
+    max_dev = model.new_int_var(0, total_minutes, "max_dev")
+    max_special_dev = model.new_int_var(0, 100 * len(duties), "max_special_dev")
     objective = []
     for d in doctors:
         minutes, special, wished = per_doctor[d.id]
         target_minutes, target_special = goal[d.id]
-        dev = model.NewIntVar(0, total_minutes * 2, "")
+        dev = model.new_int_var(0, total_minutes * 2, "")
         target = int(_q(target_minutes * MINUTE, "1"))
-        model.Add(dev >= minutes - target)
-        model.Add(dev >= target - minutes)
-        model.Add(max_dev >= dev)
-        special_dev = model.NewIntVar(0, 100 * len(duties) * 2, "")
+        model.add(dev >= minutes - target)
+        model.add(dev >= target - minutes)
+        model.add(max_dev >= dev)
+        special_dev = model.new_int_var(0, 100 * len(duties) * 2, "")
         special_target = int(_q(target_special * 100, "1"))
-        model.Add(special_dev >= 100 * special - special_target)
-        model.Add(special_dev >= special_target - 100 * special)
-        model.Add(max_special_dev >= special_dev)
+        model.add(special_dev >= 100 * special - special_target)
+        model.add(special_dev >= special_target - 100 * special)
+        model.add(max_special_dev >= special_dev)
         # A special duty off target weighs like a day's hours; hours beat wishes.
         objective += [dev, 14 * special_dev, -30 * wished]
     return 5 * max_dev + 5 * 14 * max_special_dev + sum(objective)
@@ -438,8 +438,8 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
             continue
         options = [d for d in doctors if d.may_serve(duty)]
         for d in options:
-            x[d.id, i] = model.NewBoolVar("")
-        model.AddExactlyOne(x[d.id, i] for d in options)
+            x[d.id, i] = model.new_bool_var("")
+        model.add_exactly_one(x[d.id, i] for d in options)
 
     starts = [duty.slot.start for duty in duties]
     shortest = min(duty.slot.end - duty.slot.start for duty in duties)
@@ -489,20 +489,20 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
         for category, members in by_category.items() if counts is not None else ():
             wanted = counts.get((d.id, category), 0)
             if exact:
-                model.Add(sum(members) == wanted)
+                model.add(sum(members) == wanted)
             else:
-                over = model.NewIntVar(0, len(members), "")
-                under = model.NewIntVar(0, wanted, "")
-                model.Add(sum(members) + under - over == wanted)
+                over = model.new_int_var(0, len(members), "")
+                under = model.new_int_var(0, wanted, "")
+                model.add(sum(members) + under - over == wanted)
                 penalties += [100 * over, 100 * under]
         if not exact:
             # Counts are only a guide now; keep the hours fair directly (the slow model, but
             # started from step 1's counts and only needed when those cannot be met).
             minutes = sum(v * duties[i].minutes for i, v in zip(mine, variables, strict=True))
             target = int(_q(goal[d.id][0] * MINUTE, "1"))
-            dev = model.NewIntVar(0, 2 * sum(duty.minutes for duty in duties), "")
-            model.Add(dev >= minutes - target)
-            model.Add(dev >= target - minutes)
+            dev = model.new_int_var(0, 2 * sum(duty.minutes for duty in duties), "")
+            model.add(dev >= minutes - target)
+            model.add(dev >= target - minutes)
             penalties.append(10 * dev)
         # Spread: in any window of spread_days, at most the fair share (rounded up) of duties.
         if counts is None:  # the share of a duty of average length
@@ -529,14 +529,14 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
     for (doctor_id, i), var in x.items() if previous else ():
         if not isinstance(var, int):
             was = previous.get(duties[i].id) == doctor_id
-            model.AddHint(var, was)
+            model.add_hint(var, was)
             if was:
                 kept.append(var)
     scale = len(kept) + 1  # the kept duties only decide between otherwise equal plans
     if counts is None:
-        model.Minimize(scale * _unfairness(model, duties, doctors, goal, per_doctor) - sum(kept))
+        model.minimize(scale * _unfairness(model, duties, doctors, goal, per_doctor) - sum(kept))
     else:
-        model.Maximize(scale * (sum(objective) - sum(penalties)) + sum(kept))
+        model.maximize(scale * (sum(objective) - sum(penalties)) + sum(kept))
     solver = cp_model.CpSolver()
     # Building the model takes a moment on large plans: the search gets what is left of the limit.
     solver.parameters.max_time_in_seconds = max(0.5, deadline - time.perf_counter())
@@ -551,7 +551,7 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
         return None
     assignment = {}
     for (doctor_id, i), var in x.items():
-        if isinstance(var, int) or solver.Value(var):
+        if isinstance(var, int) or solver.value(var):
             assignment[duties[i].id] = doctor_id
     return assignment, "optimal" if status == cp_model.OPTIMAL else "feasible", callback.first
 
@@ -560,11 +560,11 @@ def _forbid_pair(model, a, b):
     if isinstance(a, int) and isinstance(b, int):
         return  # two fixed duties: the staff decided so, the plan shows the conflict
     if isinstance(a, int):
-        model.Add(b == 0)
+        model.add(b == 0)
     elif isinstance(b, int):
-        model.Add(a == 0)
+        model.add(a == 0)
     else:
-        model.AddBoolOr([a.Not(), b.Not()])
+        model.add_bool_or([a.negated(), b.negated()])
 
 
 def _at_most_one(model, items):
@@ -572,16 +572,16 @@ def _at_most_one(model, items):
     variables = [v for v in items if not isinstance(v, int)]
     if constants:
         for v in variables:
-            model.Add(v == 0)
+            model.add(v == 0)
     elif len(variables) > 1:
-        model.AddAtMostOne(variables)
+        model.add_at_most_one(variables)
 
 
 def _at_most(model, items, limit):
     constants = sum(1 for v in items if isinstance(v, int))
     variables = [v for v in items if not isinstance(v, int)]
     if variables:
-        model.Add(sum(variables) <= max(0, limit - constants))
+        model.add(sum(variables) <= max(0, limit - constants))
 
 
 def greedy_round_robin(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None = None) -> Plan:
