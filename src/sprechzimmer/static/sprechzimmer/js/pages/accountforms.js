@@ -1,10 +1,10 @@
 // Hooks every form that carries a password so the typed password never leaves the browser: the
 // typed inputs have no name (accounts/widgets.py), and the authentication secret derived from them
 // goes into the named hidden field (docs/e2ee.md). Loaded on every page.
-import * as e2ee from "./e2ee.js";
-import * as keystore from "./keystore.js";
-import { getJson } from "./api.js";
-import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
+import * as e2ee from "../lib/e2ee.js";
+import * as keystore from "../lib/keystore.js";
+import { getJson } from "../lib/api.js";
+import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "../ui/forms.js";
 
 const DERIVING = "Schlüssel werden berechnet …";
 

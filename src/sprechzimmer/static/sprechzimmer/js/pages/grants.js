@@ -1,5 +1,5 @@
 // Members page: grant the practice key to colleagues who have set their password.
-import { grant, pendingGrants, KeyringError } from "./keyring.js";
+import { grant, pendingGrants, KeyringError } from "../lib/keyring.js";
 
 const section = document.getElementById("key-grants");
 const list = section.querySelector("ul");

@@ -1,7 +1,7 @@
 // The practice note: a small record encrypted with the practice key before it leaves the browser.
-import * as e2ee from "./e2ee.js";
-import { practiceKey } from "./keyring.js";
-import { request, getJson } from "./api.js";
+import * as e2ee from "../lib/e2ee.js";
+import { practiceKey } from "../lib/keyring.js";
+import { request, getJson } from "../lib/api.js";
 
 const KIND = "practice-note";
 const URL_ = `/api/datensaetze/${KIND}/`;

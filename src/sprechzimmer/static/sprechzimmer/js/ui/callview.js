@@ -1,7 +1,7 @@
 // The call screen both sides share: videos, controls and the quality indicator. Expects the
 // markup of templates/video/_call.html inside `root`.
-import * as media from "./media.js";
-import { Call } from "./call.js";
+import * as media from "../lib/media.js";
+import { Call } from "../lib/call.js";
 
 export class CallView {
   /** @param {HTMLElement} root @param {MediaStream} stream */
@@ -59,7 +59,7 @@ export class CallView {
 
   /**
    * Replaces the current call by a new one whose signals go through `signalling`, shown here.
-   * @param {import("./signalling.js").SignallingClient} signalling
+   * @param {import("../lib/signalling.js").SignallingClient} signalling
    * @param {{polite: boolean, iceServers: RTCIceServer[]}} options
    */
   newCall(signalling, { polite, iceServers }) {

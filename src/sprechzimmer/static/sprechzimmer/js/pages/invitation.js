@@ -1,6 +1,6 @@
 // Accepting an invitation: the colleague's password is derived and a key pair made in the browser.
-import * as e2ee from "./e2ee.js";
-import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
+import * as e2ee from "../lib/e2ee.js";
+import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "../ui/forms.js";
 
 const form = document.querySelector('form[data-sz="accept-invitation"]');
 form.addEventListener("submit", async (event) => {

@@ -1,11 +1,11 @@
 // The patient's page (no account): code and name → device check → consent → waiting room → call.
-import * as e2ee from "./e2ee.js";
-import * as media from "./media.js";
-import { request } from "./api.js";
-import { CallView } from "./callview.js";
-import { SignallingClient } from "./signalling.js";
-import { setBusy, showErrors } from "./forms.js";
-import { solve } from "./proofofwork.js";
+import * as e2ee from "../lib/e2ee.js";
+import * as media from "../lib/media.js";
+import { request } from "../lib/api.js";
+import { CallView } from "../ui/callview.js";
+import { SignallingClient } from "../lib/signalling.js";
+import { setBusy, showErrors } from "../ui/forms.js";
+import { solve } from "../lib/proofofwork.js";
 
 const steps = ["enter", "check", "consent", "waiting", "call", "done"];
 const $ = (selector) => document.querySelector(selector);

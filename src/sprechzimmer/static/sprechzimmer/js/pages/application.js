@@ -1,6 +1,6 @@
 // K-Arzt application: checks the chosen files against the server's limits before sending, so that a
 // too large selection is named here and nothing typed is lost (the server checks again).
-import { showErrors } from "./forms.js";
+import { showErrors } from "../ui/forms.js";
 
 const form = document.getElementById("application-form");
 const { maxFile, maxFiles, maxRequest } = Object.fromEntries(

@@ -1,7 +1,7 @@
 // Quarter file uploads (the practice's billing check, the KV's Notfallpraxis revenue): pseudonymise
 // the file in the browser, upload it with the form's other fields, follow to the answer's page.
-import { request } from "./api.js";
-import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "./kvdtstrip.js";
+import { request } from "../lib/api.js";
+import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "../lib/kvdtstrip.js";
 
 function wire(form) {
   const status = form.querySelector(".status");

@@ -1,9 +1,9 @@
 // Appointments of the practice: day and week views, create/move/cancel, access codes and the
 // invitation, which is composed here so the patient's address never reaches the server.
-import { getJson, request } from "./api.js";
-import { practiceKey, practiceKeyPair } from "./keyring.js";
-import { decryptPatient, encryptPatient } from "./patientdata.js";
-import { showErrors, clearErrors } from "./forms.js";
+import { getJson, request } from "../lib/api.js";
+import { practiceKey, practiceKeyPair } from "../lib/keyring.js";
+import { decryptPatient, encryptPatient } from "../lib/patientdata.js";
+import { showErrors, clearErrors } from "../ui/forms.js";
 
 const $ = (selector) => document.querySelector(selector);
 const days = $("#days");

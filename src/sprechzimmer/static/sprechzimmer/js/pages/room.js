@@ -1,10 +1,10 @@
 // The doctor's video room for one appointment: local preview, the waiting patient, admit, call.
-import * as media from "./media.js";
-import { getJson, request } from "./api.js";
-import { practiceKey, practiceKeyPair, openFromPatient } from "./keyring.js";
-import { decryptPatient } from "./patientdata.js";
-import { CallView } from "./callview.js";
-import { SignallingClient } from "./signalling.js";
+import * as media from "../lib/media.js";
+import { getJson, request } from "../lib/api.js";
+import { practiceKey, practiceKeyPair, openFromPatient } from "../lib/keyring.js";
+import { decryptPatient } from "../lib/patientdata.js";
+import { CallView } from "../ui/callview.js";
+import { SignallingClient } from "../lib/signalling.js";
 
 const root = document.getElementById("room");
 const appointmentId = root.dataset.appointment;

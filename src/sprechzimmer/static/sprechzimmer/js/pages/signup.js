@@ -1,9 +1,9 @@
 // Practice sign-up: check the details, make all keys in the browser, show the recovery key once,
 // then submit. The password itself is never sent (docs/e2ee.md): its input has no name, so neither
 // the check's FormData nor the final submission can carry it.
-import * as e2ee from "./e2ee.js";
-import { request } from "./api.js";
-import { clearErrors, passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
+import * as e2ee from "../lib/e2ee.js";
+import { request } from "../lib/api.js";
+import { clearErrors, passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "../ui/forms.js";
 
 const form = document.querySelector('form[data-sz="signup"]');
 const recoveryPanel = document.getElementById("recovery-panel");
