@@ -69,3 +69,13 @@ def test_every_import_resolves_to_a_module_of_an_allowed_layer():
             assert target.is_relative_to(JS), (path, specifier)
             assert layer(target) in allowed[layer(path)], (path, specifier)
 
+
+def test_library_modules_touch_no_page():
+    """Library code reads at most the base template's <meta> tags (through lib/meta.js); elements,
+    events and text of a page belong to its page module."""
+    page_access = re.compile(r"\bdocument\.|\bwindow\.|\.querySelector|getElementById|addEventListener")
+    for path in (JS / "lib").glob("*.js"):
+        if path.name == "meta.js":
+            continue
+        code = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith(("//", "*", "/*")))
+        assert not page_access.search(code), (path, page_access.search(code).group(0))

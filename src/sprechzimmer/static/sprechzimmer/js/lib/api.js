@@ -1,7 +1,8 @@
 // JSON requests to our own server with the CSRF token from the page.
+import { pageMeta } from "./meta.js";
 
 function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  return pageMeta("csrf-token");
 }
 
 export class ApiError extends Error {

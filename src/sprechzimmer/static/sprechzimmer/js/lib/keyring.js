@@ -2,11 +2,12 @@
 import * as e2ee from "./e2ee.js";
 import * as keystore from "./keystore.js";
 import { getJson, request } from "./api.js";
+import { pageMeta } from "./meta.js";
 
 export class KeyringError extends Error {}
 
 function currentUserId() {
-  return document.querySelector('meta[name="sz-user"]')?.content ?? "";
+  return pageMeta("sz-user");
 }
 
 async function privateKey(keys) {

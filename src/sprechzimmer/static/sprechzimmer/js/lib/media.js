@@ -1,7 +1,7 @@
 // Camera and microphone: access, device choice and German messages for what can go wrong.
 
 export function webrtcSupported() {
-  return Boolean(window.RTCPeerConnection && navigator.mediaDevices?.getUserMedia);
+  return Boolean(globalThis.RTCPeerConnection && navigator.mediaDevices?.getUserMedia);
 }
 
 export function explain(error) {
@@ -27,21 +27,23 @@ export function open({ cameraId, microphoneId } = {}) {
   });
 }
 
-/** Fills two <select>s with the cameras and microphones, keeping the current choice. */
-export async function listDevices(cameraSelect, microphoneSelect, stream) {
+/**
+ * The cameras and microphones, each marked when `stream` uses it. Browsers hide the names until
+ * the page may use a device; then a device is "Kamera 2".
+ */
+export async function listDevices(stream) {
   const devices = await navigator.mediaDevices.enumerateDevices();
   const current = {
     videoinput: stream?.getVideoTracks()[0]?.getSettings().deviceId,
     audioinput: stream?.getAudioTracks()[0]?.getSettings().deviceId,
   };
-  for (const [select, kind, label] of [[cameraSelect, "videoinput", "Kamera"], [microphoneSelect, "audioinput", "Mikrofon"]]) {
-    select.replaceChildren();
-    devices.filter((d) => d.kind === kind).forEach((device, index) => {
-      const option = new Option(device.label || `${label} ${index + 1}`, device.deviceId);
-      option.selected = device.deviceId === current[kind];
-      select.append(option);
-    });
-  }
+  const choices = (kind, label) =>
+    devices.filter((d) => d.kind === kind).map((device, index) => ({
+      id: device.deviceId,
+      label: device.label || `${label} ${index + 1}`,
+      current: device.deviceId === current[kind],
+    }));
+  return { cameras: choices("videoinput", "Kamera"), microphones: choices("audioinput", "Mikrofon") };
 }
 
 /** Replaces the tracks a call sends when the user picks another device. */

@@ -2,10 +2,15 @@
 // Reconnects by itself with backoff and sends a heartbeat, so a short network interruption does
 // not lose the seat in the room.
 
+/** The websocket URL of a path on this very origin (the server accepts no other). */
+export function socketUrl(path) {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+}
+
 export class SignallingClient {
   /** @param {string} path e.g. "/ws/raum/12/" */
   constructor(path) {
-    this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+    this.url = socketUrl(path);
     /** @type {Map<string, Set<Function>>} */
     this.handlers = new Map();
     this.socket = null;

@@ -4,12 +4,13 @@
 import * as e2ee from "../lib/e2ee.js";
 import * as keystore from "../lib/keystore.js";
 import { getJson } from "../lib/api.js";
+import { pageMeta } from "../lib/meta.js";
 import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "../ui/forms.js";
 
 const DERIVING = "Schlüssel werden berechnet …";
 
 function pageEmail() {
-  return document.querySelector('meta[name="sz-email"]')?.content ?? "";
+  return pageMeta("sz-email");
 }
 
 function onSubmit(form, handler) {

@@ -1,6 +1,7 @@
 // Appointments of the practice: day and week views, create/move/cancel, access codes and the
 // invitation, which is composed here so the patient's address never reaches the server.
 import { getJson, request } from "../lib/api.js";
+import { PracticeFeed } from "../lib/practicefeed.js";
 import { practiceKey, practiceKeyPair } from "../lib/keyring.js";
 import { decryptPatient, encryptPatient } from "../lib/patientdata.js";
 import { showErrors, clearErrors } from "../ui/forms.js";
@@ -212,16 +213,15 @@ $("#next").addEventListener("click", () => { $("#day").value = isoDate(addDays(n
 
 // Live: a patient entering the waiting room shows up without reloading.
 function live() {
-  const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/praxis/`);
-  socket.onmessage = (event) => {
-    const { appointment } = JSON.parse(event.data);
+  const feed = new PracticeFeed();
+  feed.onAppointment = (appointment) => {
     const item = days.querySelector(`.appointment[data-id="${appointment.id}"]`);
     if (!item) return;
     item.dataset.status = appointment.status;
     const labels = { planned: "geplant", waiting: "wartet", in_call: "im Gespräch", done: "abgeschlossen", cancelled: "abgesagt", no_show: "nicht erschienen" };
     item.querySelector(".status-label").textContent = labels[appointment.status] ?? appointment.status;
   };
-  socket.onclose = () => setTimeout(live, 3000);
+  feed.connect();
 }
 
 async function start() {

@@ -3,6 +3,7 @@ import * as e2ee from "../lib/e2ee.js";
 import * as media from "../lib/media.js";
 import { request } from "../lib/api.js";
 import { CallView } from "../ui/callview.js";
+import { fillDeviceSelects } from "../ui/devices.js";
 import { SignallingClient } from "../lib/signalling.js";
 import { setBusy, showErrors } from "../ui/forms.js";
 import { solve } from "../lib/proofofwork.js";
@@ -71,7 +72,7 @@ async function startDeviceCheck() {
   try {
     stream = await media.open();
     $("#preview").srcObject = stream;
-    await media.listDevices($("#check-camera"), $("#check-microphone"), stream);
+    await fillDeviceSelects($("#check-camera"), $("#check-microphone"), stream);
     $("#check-continue").disabled = false;
   } catch (error) {
     problem.hidden = false;

@@ -2,6 +2,7 @@
 // markup of templates/video/_call.html inside `root`.
 import * as media from "../lib/media.js";
 import { Call } from "../lib/call.js";
+import { fillDeviceSelects } from "./devices.js";
 
 export class CallView {
   /** @param {HTMLElement} root @param {MediaStream} stream */
@@ -27,7 +28,7 @@ export class CallView {
     });
     const cameras = root.querySelector(".camera-select");
     const microphones = root.querySelector(".microphone-select");
-    media.listDevices(cameras, microphones, stream).catch(() => {});
+    fillDeviceSelects(cameras, microphones, stream).catch(() => {});
     const change = async () => {
       try {
         await media.switchDevices(this.stream, this.call, { cameraId: cameras.value, microphoneId: microphones.value });

@@ -1,0 +1,11 @@
+// What the base template tells every script about the page (templates/base.html): the CSRF token
+// and who is logged in. The only place library code reads the document.
+
+/**
+ * The content of `<meta name="…">`, or "" when the page has none (e.g. no user before login).
+ * @param {"csrf-token" | "sz-user" | "sz-email"} name
+ * @returns {string}
+ */
+export function pageMeta(name) {
+  return document.querySelector(`meta[name="${name}"]`)?.content ?? "";
+}

@@ -1,0 +1,15 @@
+// The camera and microphone choice: two <select>s of the devices lib/media.js lists.
+import * as media from "../lib/media.js";
+
+/** Fills two <select>s with the cameras and microphones, keeping the current choice. */
+export async function fillDeviceSelects(cameraSelect, microphoneSelect, stream) {
+  const { cameras, microphones } = await media.listDevices(stream);
+  for (const [select, choices] of [[cameraSelect, cameras], [microphoneSelect, microphones]]) {
+    select.replaceChildren();
+    for (const choice of choices) {
+      const option = new Option(choice.label, choice.id);
+      option.selected = choice.current;
+      select.append(option);
+    }
+  }
+}
