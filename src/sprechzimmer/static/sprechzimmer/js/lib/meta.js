@@ -1,3 +1,4 @@
+// @ts-check
 // What the base template tells every script about the page (templates/base.html): the CSRF token
 // and who is logged in. The only place library code reads the document.
 
@@ -7,5 +8,6 @@
  * @returns {string}
  */
 export function pageMeta(name) {
-  return document.querySelector(`meta[name="${name}"]`)?.content ?? "";
+  const meta = document.querySelector(`meta[name="${name}"]`);
+  return meta instanceof HTMLMetaElement ? meta.content : "";
 }

@@ -1,15 +1,33 @@
+// @ts-check
 // Patient data of an appointment: one record encrypted with the practice key in the browser.
 import * as e2ee from "./e2ee.js";
 
 const KIND = "appointment-patient";
 
-/** @typedef {{name: string, birth_date: string, email: string, phone: string, note: string}} PatientData */
+/**
+ * What the practice knows of the patient of an appointment; the server sees only its ciphertext.
+ * @typedef {object} PatientData
+ * @property {string} name
+ * @property {string} birth_date YYYY-MM-DD or ""
+ * @property {string} email
+ * @property {string} phone
+ * @property {string} note
+ */
 
+/**
+ * @param {import("./keyring.js").PracticeKey} keyEntry
+ * @param {PatientData} data
+ * @returns {Promise<string>} envelope
+ */
 export function encryptPatient(keyEntry, data) {
   return e2ee.encryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), data);
 }
 
-/** @returns {Promise<PatientData>} */
+/**
+ * @param {import("./keyring.js").PracticeKey} keyEntry
+ * @param {string} envelope
+ * @returns {Promise<PatientData>} with the name "(nicht lesbar)" when it does not open
+ */
 export async function decryptPatient(keyEntry, envelope) {
   try {
     return await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), envelope);
