@@ -37,10 +37,13 @@ def scripts() -> dict[str, list[Path]]:
     return found
 
 
-def test_every_module_sits_in_a_layer():
+def test_every_module_sits_in_a_layer_and_is_type_checked():
+    """`// @ts-check` also makes an editor without jsconfig.json check the module (scripts/lint-js
+    checks them all in CI)."""
     assert modules()
     for path in modules():
         assert len(path.relative_to(JS).parts) == 2 and layer(path) in LAYERS, path
+        assert path.read_text().startswith("// @ts-check\n"), path
 
 
 def test_every_script_tag_names_a_page_module_that_exists():

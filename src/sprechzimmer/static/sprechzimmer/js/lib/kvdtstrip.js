@@ -190,7 +190,7 @@ function line(prefix, field, content) {
 
 /**
  * @param {Uint8Array} bytes the KVDT file as read from disk (ISO-8859-15)
- * @returns {Promise<Uint8Array>} the same lines: 3101 as "psn1:" + 26 base32 characters, 3103 as
+ * @returns {Promise<Uint8Array<ArrayBuffer>>} the same lines: 3101 as "psn1:" + 26 base32 characters, 3103 as
  *   "alter:N" (or blank when the birth date is no date), fields outside UPLOAD_FIELDS blank (their
  *   length prefix recomputed when it was right, kept when wrong so the server still reports the
  *   wrong length), lines that are no KVDT lines reduced to "?"

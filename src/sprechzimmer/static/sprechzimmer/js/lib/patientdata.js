@@ -24,12 +24,13 @@ export function encryptPatient(keyEntry, data) {
 }
 
 /**
- * @param {import("./keyring.js").PracticeKey} keyEntry
+ * @param {import("./keyring.js").PracticeKey | null} keyEntry null when the key is not unlocked
  * @param {string} envelope
  * @returns {Promise<PatientData>} with the name "(nicht lesbar)" when it does not open
  */
 export async function decryptPatient(keyEntry, envelope) {
   try {
+    if (!keyEntry) throw new Error("practice key not unlocked");
     return await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), envelope);
   } catch {
     return { name: "(nicht lesbar)", birth_date: "", email: "", phone: "", note: "" };
