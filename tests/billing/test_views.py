@@ -196,7 +196,7 @@ def test_the_browsers_upload_field_list_matches_the_servers():
 
     from sprechzimmer.billing.domain.kvdt import UPLOAD_FIELDS
 
-    js = (Path(__file__).resolve().parents[2] / "src/sprechzimmer/static/sprechzimmer/js/kvdtstrip.js").read_text()
+    js = (Path(__file__).resolve().parents[2] / "src/sprechzimmer/static/sprechzimmer/js/lib/kvdtstrip.js").read_text()
     listed = set(re.findall(r'"(\d{4})"', js[js.index("UPLOAD_FIELDS = new Set(["):js.index("]);")]))
     replaced = set(re.findall(r'(?:PSEUDONYM|AGE)_FIELD = "(\d{4})"', js))
     assert listed | replaced == set(UPLOAD_FIELDS) and replaced == {"3101", "3103"}

@@ -1,17 +1,29 @@
+// @ts-check
 // The call screen both sides share: videos, controls and the quality indicator. Expects the
 // markup of templates/video/_call.html inside `root`.
-import * as media from "./media.js";
-import { Call } from "./call.js";
+import * as media from "../lib/media.js";
+import { Call } from "../lib/call.js";
+import { fillDeviceSelects } from "./devices.js";
+import { find } from "./dom.js";
 
 export class CallView {
-  /** @param {HTMLElement} root @param {MediaStream} stream */
+  /**
+   * @param {HTMLElement} root the markup of templates/video/_call.html
+   * @param {MediaStream} stream camera and microphone, shown here and sent in every call
+   */
   constructor(root, stream) {
+    /** The call screen. */
     this.root = root;
+    /** Camera and microphone; a device switch replaces its tracks. */
     this.stream = stream;
+    /** @type {Call | null} the call shown, if any */
     this.call = null;
-    this.local = root.querySelector(".local-video");
-    this.remote = root.querySelector(".remote-video");
-    this.quality = root.querySelector(".quality");
+    /** Our own picture. */
+    this.local = find(root, ".local-video", HTMLVideoElement);
+    /** The other side's picture. */
+    this.remote = find(root, ".remote-video", HTMLVideoElement);
+    /** The quality indicator. */
+    this.quality = find(root, ".quality", HTMLElement);
     this.local.srcObject = stream;
     this.bind(".toggle-mic", (button) => this.toggle("audio", button, "Mikrofon"));
     this.bind(".toggle-cam", (button) => this.toggle("video", button, "Kamera"));
@@ -21,13 +33,13 @@ export class CallView {
       button.textContent = hidden ? "Eigenes Bild zeigen" : "Eigenes Bild ausblenden";
     });
     this.bind(".fullscreen", () => {
-      const stage = root.querySelector(".stage");
+      const stage = find(root, ".stage", HTMLElement);
       if (document.fullscreenElement) document.exitFullscreen();
       else stage.requestFullscreen?.().catch(() => {});
     });
-    const cameras = root.querySelector(".camera-select");
-    const microphones = root.querySelector(".microphone-select");
-    media.listDevices(cameras, microphones, stream).catch(() => {});
+    const cameras = find(root, ".camera-select", HTMLSelectElement);
+    const microphones = find(root, ".microphone-select", HTMLSelectElement);
+    fillDeviceSelects(cameras, microphones, stream).catch(() => {});
     const change = async () => {
       try {
         await media.switchDevices(this.stream, this.call, { cameraId: cameras.value, microphoneId: microphones.value });
@@ -40,11 +52,21 @@ export class CallView {
     microphones.addEventListener("change", change);
   }
 
+  /**
+   * @param {string} selector a button of the call screen; none when the page left it out
+   * @param {(button: HTMLElement) => void} handler
+   */
   bind(selector, handler) {
     const button = this.root.querySelector(selector);
-    button?.addEventListener("click", () => handler(button));
+    if (button instanceof HTMLElement) button.addEventListener("click", () => handler(button));
   }
 
+  /**
+   * Mutes or unmutes the microphone or the camera.
+   * @param {"audio" | "video"} kind
+   * @param {HTMLElement} button
+   * @param {string} label "Mikrofon" or "Kamera"
+   */
   toggle(kind, button, label) {
     const tracks = kind === "audio" ? this.stream.getAudioTracks() : this.stream.getVideoTracks();
     const on = !tracks[0]?.enabled;
@@ -53,14 +75,16 @@ export class CallView {
     button.textContent = on ? `${label} aus` : `${label} an`;
   }
 
+  /** @param {string} text */
   say(text) {
-    this.root.querySelector(".call-status").textContent = text;
+    find(this.root, ".call-status", HTMLElement).textContent = text;
   }
 
   /**
    * Replaces the current call by a new one whose signals go through `signalling`, shown here.
-   * @param {import("./signalling.js").SignallingClient} signalling
+   * @param {import("../lib/signalling.js").SignallingClient} signalling
    * @param {{polite: boolean, iceServers: RTCIceServer[]}} options
+   * @returns {Call}
    */
   newCall(signalling, { polite, iceServers }) {
     this.call?.close();
@@ -74,7 +98,10 @@ export class CallView {
     return call;
   }
 
-  /** Shows a call's remote media and state; the page keeps the call itself. */
+  /**
+   * Shows a call's remote media and state; the page keeps the call itself.
+   * @param {Call} call
+   */
   attach(call) {
     this.call = call;
     call.onRemoteStream = (remote) => {
@@ -82,12 +109,14 @@ export class CallView {
     };
     call.onState = (state) => {
       this.root.dataset.connectionState = state;
-      const text = {
+      /** @type {Partial<Record<RTCPeerConnectionState, string>>} */
+      const texts = {
         connecting: "Verbindung wird aufgebaut …",
         connected: "Verbunden – Ende-zu-Ende-verschlüsselt",
         disconnected: "Verbindung unterbrochen – wird wiederhergestellt …",
         failed: "Verbindung unterbrochen – wird wiederhergestellt …",
-      }[state];
+      };
+      const text = texts[state];
       if (text) this.say(text);
     };
     call.onQuality = ({ level, rtt, loss, fps, framesDecoded }) => {

@@ -1,45 +1,83 @@
+// @ts-check
 // Appointments of the practice: day and week views, create/move/cancel, access codes and the
 // invitation, which is composed here so the patient's address never reaches the server.
-import { getJson, request } from "./api.js";
-import { practiceKey, practiceKeyPair } from "./keyring.js";
-import { decryptPatient, encryptPatient } from "./patientdata.js";
-import { showErrors, clearErrors } from "./forms.js";
+import { ApiError, getJson, request } from "../lib/api.js";
+import { PracticeFeed } from "../lib/practicefeed.js";
+import { practiceKey, practiceKeyPair } from "../lib/keyring.js";
+import { decryptPatient, encryptPatient } from "../lib/patientdata.js";
+import { find, valueControl } from "../ui/dom.js";
+import { showErrors, clearErrors, errorMessage } from "../ui/forms.js";
 
-const $ = (selector) => document.querySelector(selector);
+/**
+ * An appointment as GET /api/termine/ lists it (video/views.py, appointment_json), with its
+ * patient data once decrypted here.
+ * @typedef {object} Appointment
+ * @property {number} id
+ * @property {number} doctor_id
+ * @property {string} doctor the doctor's name
+ * @property {string} start ISO 8601
+ * @property {number} duration_minutes
+ * @property {import("../lib/signalling.js").AppointmentState["status"]} status
+ * @property {string} status_label German
+ * @property {string} patient envelope of PatientData under the practice key
+ * @property {number} version for optimistic locking (base_version)
+ * @property {import("../lib/patientdata.js").PatientData} patientData decrypted in load()
+ */
+
+/** @param {string} selector */
+const $ = (selector) => find(document, selector, HTMLElement);
 const days = $("#days");
 const status = $("#calendar .status");
-const dialog = $("#appointment-dialog");
-const form = dialog.querySelector("form");
-const practiceName = $("#calendar").dataset.practice;
+const dialog = find(document, "#appointment-dialog", HTMLDialogElement);
+const form = find(dialog, "form", HTMLFormElement);
+const practiceName = $("#calendar").dataset.practice ?? "";
+const viewSelect = find(document, "#view", HTMLSelectElement);
+const dayInput = find(document, "#day", HTMLInputElement);
+const doctorFilter = find(document, "#doctor-filter", HTMLSelectElement);
+/** @type {import("../lib/keyring.js").PracticeKey | null} */
 let keyEntry = null;
+/** Why keyEntry is null: shown when someone saves an appointment without the key. */
+let keyProblem = "Die Schlüssel der Praxis werden noch entsperrt. Bitte versuchen Sie es gleich noch einmal.";
+/** @type {Appointment | null} the appointment the dialog edits; null for a new one */
 let editing = null;
+/** @type {Map<number, Appointment>} */
 const cache = new Map();
 
+/** @param {Date} d */
 const isoDate = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+/** @type {(d: Date, n: number) => Date} */
 const addDays = (d, n) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + n);
+/** @param {string} iso */
 const timeOf = (iso) => new Date(iso).toLocaleTimeString("de-DE", { hour: "2-digit", minute: "2-digit" });
 
+/** @returns {[Date, Date]} the first and the last day shown */
 function range() {
-  const day = new Date(`${$("#day").value}T00:00`);
-  if ($("#view").value === "day") return [day, day];
+  const day = new Date(`${dayInput.value}T00:00`);
+  if (viewSelect.value === "day") return [day, day];
   const monday = addDays(day, -((day.getDay() + 6) % 7));
   return [monday, addDays(monday, 6)];
 }
 
 async function load() {
   const [first, last] = range();
-  const doctor = $("#doctor-filter").value;
+  const doctor = doctorFilter.value;
   status.textContent = "Termine werden geladen …";
   try {
+    /** @type {{appointments: Appointment[]}} */
     const { appointments } = await getJson(`/api/termine/?von=${isoDate(first)}&bis=${isoDate(last)}${doctor ? `&arzt=${doctor}` : ""}`);
     for (const a of appointments) a.patientData = await decryptPatient(keyEntry, a.patient);
     render(first, last, appointments);
     status.textContent = "";
   } catch (error) {
-    status.textContent = error.message;
+    status.textContent = errorMessage(error);
   }
 }
 
+/**
+ * @param {Date} first
+ * @param {Date} last
+ * @param {Appointment[]} appointments
+ */
 function render(first, last, appointments) {
   days.replaceChildren();
   cache.clear();
@@ -56,11 +94,12 @@ function render(first, last, appointments) {
   }
 }
 
+/** @param {Appointment} a */
 function row(a) {
   cache.set(a.id, a);
   const item = document.createElement("div");
   item.className = "appointment";
-  item.dataset.id = a.id;
+  item.dataset.id = String(a.id);
   item.dataset.status = a.status;
   const when = document.createElement("div");
   when.textContent = `${timeOf(a.start)} (${a.duration_minutes} min)`;
@@ -75,12 +114,14 @@ function row(a) {
   actions.className = "actions";
   const link = Object.assign(document.createElement("a"), { className: "button small room-link", href: `/praxis/termine/${a.id}/raum/`, textContent: "Videoraum" });
   actions.append(link);
-  for (const [text, handler] of [
+  /** @type {[string, () => void][]} */
+  const buttons = [
     ["Bearbeiten", () => edit(a)],
     ["Neuer Code", () => reissue(a)],
     ["Absagen", () => setStatus(a, "cancelled", "Termin wirklich absagen? Der Zugangscode wird ungültig.")],
     ["Nicht erschienen", () => setStatus(a, "no_show")],
-  ]) {
+  ];
+  for (const [text, handler] of buttons) {
     const button = Object.assign(document.createElement("button"), { type: "button", className: "secondary small", textContent: text });
     button.addEventListener("click", handler);
     actions.append(button);
@@ -89,15 +130,19 @@ function row(a) {
   return item;
 }
 
+/** @param {Appointment | null} a null: a new appointment */
 function openForm(a) {
   editing = a;
   clearErrors(form);
   const start = a ? new Date(a.start) : nextQuarterHour();
-  form.elements.doctor_id.value = a ? a.doctor_id : ($("#doctor-filter").value || form.elements.doctor_id.value);
-  form.elements.date.value = isoDate(start);
-  form.elements.time.value = start.toTimeString().slice(0, 5);
-  form.elements.duration_minutes.value = a ? a.duration_minutes : 15;
-  for (const name of ["name", "birth_date", "email", "phone", "note"]) form.elements[name].value = a ? a.patientData[name] ?? "" : "";
+  const doctorId = valueControl(form, "doctor_id");
+  doctorId.value = a ? String(a.doctor_id) : (doctorFilter.value || doctorId.value);
+  valueControl(form, "date").value = isoDate(start);
+  valueControl(form, "time").value = start.toTimeString().slice(0, 5);
+  valueControl(form, "duration_minutes").value = String(a ? a.duration_minutes : 15);
+  /** @type {(keyof import("../lib/patientdata.js").PatientData)[]} */
+  const patientFields = ["name", "birth_date", "email", "phone", "note"];
+  for (const name of patientFields) valueControl(form, name).value = a ? a.patientData[name] ?? "" : "";
   dialog.showModal();
 }
 
@@ -107,13 +152,19 @@ function nextQuarterHour() {
   return now;
 }
 
+/** @param {Appointment} a */
 const edit = (a) => openForm(a);
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const data = Object.fromEntries(new FormData(form));
+  /** @type {Record<string, string>} the form's text fields (it has no file input) */
+  const data = {};
+  for (const [name, value] of new FormData(form)) if (typeof value === "string") data[name] = value;
   if (!data.name.trim()) return showErrors(form, { name: ["Bitte geben Sie den Namen des Patienten an."] });
   if (!data.date || !data.time) return showErrors(form, { date: ["Bitte geben Sie Datum und Uhrzeit an."] });
+  // Without the practice key the patient data cannot be encrypted: say why instead of failing silently.
+  if (!keyEntry) return showErrors(form, { __all__: [keyProblem] });
+  /** @type {import("../lib/patientdata.js").PatientData} */
   const patient = { name: data.name.trim(), birth_date: data.birth_date, email: data.email.trim(), phone: data.phone.trim(), note: data.note };
   const body = {
     doctor_id: Number(data.doctor_id),
@@ -135,31 +186,43 @@ form.addEventListener("submit", async (event) => {
   } catch (error) {
     // Everything typed stays in the form.
     // The server names its fields; the form has date and time where the server has "start".
-    const { start, patient, ...errors } = error.body?.errors ?? { __all__: [error.message] };
+    /** @type {Record<string, string[]>} */
+    const fieldErrors = (error instanceof ApiError && error.body?.errors) || { __all__: [errorMessage(error)] };
+    const { start, patient, ...errors } = fieldErrors;
     showErrors(form, { ...errors, ...(start ? { date: start } : {}), ...(patient ? { __all__: patient } : {}) });
   }
 });
 
+/** @param {Appointment} a */
 async function reissue(a) {
   if (!confirm("Neuen Zugangscode erzeugen? Der bisherige Code wird sofort ungültig.")) return;
   try {
     const { code } = await request("POST", `/api/termine/${a.id}/code/`, {});
     showInvitation(a, code);
   } catch (error) {
-    status.textContent = error.message;
+    status.textContent = errorMessage(error);
   }
 }
 
+/**
+ * @param {Appointment} a
+ * @param {"cancelled" | "no_show"} value
+ * @param {string} [question] asked first; nothing happens unless confirmed
+ */
 async function setStatus(a, value, question) {
   if (question && !confirm(question)) return;
   try {
     await request("PATCH", `/api/termine/${a.id}/`, { status: value, base_version: a.version });
     await load();
   } catch (error) {
-    status.textContent = error.message;
+    status.textContent = errorMessage(error);
   }
 }
 
+/**
+ * @param {Appointment} a
+ * @param {string} code the access code, shown only now
+ */
 function invitationText(a, code) {
   const start = new Date(a.start);
   const link = `${location.origin}/sprechstunde/#code=${encodeURIComponent(code)}`;
@@ -182,19 +245,23 @@ function invitationText(a, code) {
   ].join("\n");
 }
 
+/**
+ * @param {Appointment} a
+ * @param {string} code
+ */
 function showInvitation(a, code) {
   const text = invitationText(a, code);
-  const inv = $("#invitation-dialog");
+  const inv = find(document, "#invitation-dialog", HTMLDialogElement);
   $("#invitation-code").textContent = code;
   $("#invitation-text").textContent = text;
-  document.querySelector("#invitation-print .invitation-text").textContent = text;
+  $("#invitation-print .invitation-text").textContent = text;
   const subject = `Ihre Videosprechstunde am ${new Date(a.start).toLocaleDateString("de-DE")}`;
-  $("#invitation-mail").href = `mailto:${encodeURIComponent(a.patientData.email || "")}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(text)}`;
+  find(document, "#invitation-mail", HTMLAnchorElement).href = `mailto:${encodeURIComponent(a.patientData.email || "")}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(text)}`;
   inv.showModal();
 }
 
 $("#invitation-copy").addEventListener("click", async () => {
-  await navigator.clipboard.writeText($("#invitation-text").textContent);
+  await navigator.clipboard.writeText($("#invitation-text").textContent ?? "");
   $("#invitation-copy").textContent = "Kopiert ✓";
 });
 $("#invitation-print-button").addEventListener("click", () => {
@@ -202,35 +269,35 @@ $("#invitation-print-button").addEventListener("click", () => {
   window.print();
   document.body.classList.remove("printing-invitation");
 });
-for (const button of document.querySelectorAll(".close-dialog")) button.addEventListener("click", () => button.closest("dialog").close());
+for (const button of document.querySelectorAll(".close-dialog")) button.addEventListener("click", () => button.closest("dialog")?.close());
 
 $("#new-appointment").addEventListener("click", () => openForm(null));
-for (const id of ["view", "day", "doctor-filter"]) $(`#${id}`).addEventListener("change", load);
-$("#today").addEventListener("click", () => { $("#day").value = isoDate(new Date()); load(); });
-$("#prev").addEventListener("click", () => { $("#day").value = isoDate(addDays(new Date(`${$("#day").value}T00:00`), $("#view").value === "day" ? -1 : -7)); load(); });
-$("#next").addEventListener("click", () => { $("#day").value = isoDate(addDays(new Date(`${$("#day").value}T00:00`), $("#view").value === "day" ? 1 : 7)); load(); });
+for (const control of [viewSelect, dayInput, doctorFilter]) control.addEventListener("change", load);
+$("#today").addEventListener("click", () => { dayInput.value = isoDate(new Date()); load(); });
+$("#prev").addEventListener("click", () => { dayInput.value = isoDate(addDays(new Date(`${dayInput.value}T00:00`), viewSelect.value === "day" ? -1 : -7)); load(); });
+$("#next").addEventListener("click", () => { dayInput.value = isoDate(addDays(new Date(`${dayInput.value}T00:00`), viewSelect.value === "day" ? 1 : 7)); load(); });
 
 // Live: a patient entering the waiting room shows up without reloading.
 function live() {
-  const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/praxis/`);
-  socket.onmessage = (event) => {
-    const { appointment } = JSON.parse(event.data);
+  const feed = new PracticeFeed();
+  feed.onAppointment = (appointment) => {
     const item = days.querySelector(`.appointment[data-id="${appointment.id}"]`);
-    if (!item) return;
+    if (!(item instanceof HTMLElement)) return;
     item.dataset.status = appointment.status;
+    /** @type {Record<string, string>} */
     const labels = { planned: "geplant", waiting: "wartet", in_call: "im Gespräch", done: "abgeschlossen", cancelled: "abgesagt", no_show: "nicht erschienen" };
-    item.querySelector(".status-label").textContent = labels[appointment.status] ?? appointment.status;
+    find(item, ".status-label", HTMLElement).textContent = labels[appointment.status] ?? appointment.status;
   };
-  socket.onclose = () => setTimeout(live, 3000);
+  feed.connect();
 }
 
 async function start() {
-  $("#day").value = isoDate(new Date());
+  dayInput.value = isoDate(new Date());
   try {
     keyEntry = await practiceKey();
     await practiceKeyPair(); // made once per practice, before the first patient needs it
   } catch (error) {
-    status.textContent = error.message;
+    keyProblem = status.textContent = errorMessage(error);
     return;
   }
   await load();

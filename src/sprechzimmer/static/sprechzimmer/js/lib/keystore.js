@@ -1,9 +1,11 @@
+// @ts-check
 // Keys of the logged-in member, kept as non-extractable CryptoKeys in IndexedDB so that page
 // changes do not ask for the password again. Cleared at login and logout.
 
 const DB = "sprechzimmer-keys";
 const STORE = "keys";
 
+/** @returns {Promise<IDBDatabase>} */
 function database() {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(DB, 1);
@@ -13,6 +15,13 @@ function database() {
   });
 }
 
+/**
+ * One transaction on the store; resolves with the request's result once the transaction is
+ * complete (so a put is on disk before the caller goes on).
+ * @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore) => IDBRequest} fn
+ * @returns {Promise<any>}
+ */
 async function run(mode, fn) {
   const db = await database();
   try {
@@ -27,7 +36,17 @@ async function run(mode, fn) {
   }
 }
 
+/**
+ * What is stored: the key-wrapping key between login and the first unlock ("kek"), then the
+ * unwrapped private key ("private") and practice key ("practice") with the user they belong to.
+ * @typedef {"kek" | "private" | "practice"} Name
+ */
+
+/** @type {(name: Name) => Promise<any>} undefined when nothing is stored under the name */
 export const get = (name) => run("readonly", (s) => s.get(name));
+/** @type {(name: Name, value: unknown) => Promise<void>} */
 export const put = (name, value) => run("readwrite", (s) => s.put(value, name));
+/** @type {(name: Name) => Promise<void>} */
 export const remove = (name) => run("readwrite", (s) => s.delete(name));
+/** @type {() => Promise<void>} */
 export const clear = () => run("readwrite", (s) => s.clear());

@@ -1,22 +1,43 @@
+// @ts-check
 // One peer-to-peer call (WebRTC, DTLS-SRTP): the peer connection, ICE restarts and connection
 // quality. No DOM: the page listens through the on* callbacks.
+
+/**
+ * The connection quality the call measures every 2 s.
+ * @typedef {object} Quality
+ * @property {"gut" | "mittel" | "schlecht"} level what the person is shown
+ * @property {number | null} rtt current round-trip time in ms, null before the first measurement
+ * @property {number} loss share of incoming packets lost, 0…1
+ * @property {number | null} fps incoming video frames per second, if known
+ * @property {number} framesDecoded incoming video frames decoded so far
+ */
 
 export class Call {
   /**
    * @param {{polite: boolean, iceServers: RTCIceServer[], localStream: MediaStream,
-   *          sendSignal: (payload: object) => void}} options
+   *          sendSignal: (payload: import("./signalling.js").SignalPayload) => void}} options
    *  The impolite side (the doctor) makes offers and ICE restarts; the polite side (the patient)
    *  answers and asks for a restart when its connection fails.
    */
   constructor({ polite, iceServers, localStream, sendSignal }) {
+    /** The polite side answers and asks for restarts; the impolite side offers. */
     this.polite = polite;
+    /** Sends a payload to the other side (through the signalling server). */
     this.sendSignal = sendSignal;
+    /** @type {(stream: MediaStream) => void} the other side's media arrived (again) */
     this.onRemoteStream = () => {};
+    /** @type {(state: RTCPeerConnectionState) => void} the connection state changed */
     this.onState = () => {};
+    /** @type {(quality: Quality) => void} every 2 s while connected */
     this.onQuality = () => {};
+    /** The peer connection; its media is DTLS-SRTP from browser to browser. */
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    /** The other side's tracks, gathered into one stream. */
     this.remoteStream = new MediaStream();
+    /** @type {RTCIceCandidateInit[]} candidates that came before the remote description */
     this.pendingCandidates = [];
+    /** @type {number | undefined} the next ICE restart while the connection is down */
+    this.restartTimer = undefined;
     for (const track of localStream.getTracks()) this.pc.addTrack(track, localStream);
     this.pc.ontrack = (event) => {
       this.remoteStream.addTrack(event.track);
@@ -26,28 +47,42 @@ export class Call {
       if (candidate) this.sendSignal({ candidate: candidate.toJSON() });
     };
     this.pc.onconnectionstatechange = () => this.connectionChanged();
+    /** Measures the quality every 2 s. */
     this.qualityTimer = setInterval(() => this.measure(), 2000);
+  }
+
+  /** The description just set on our side, to send to the other side. */
+  localDescription() {
+    const description = this.pc.localDescription;
+    if (!description) throw new Error("no local description after setLocalDescription");
+    return description.toJSON();
   }
 
   get state() {
     return this.pc.connectionState;
   }
 
-  /** The impolite side starts (and restarts) negotiation. */
+  /**
+   * The impolite side starts (and restarts) negotiation.
+   * @param {{iceRestart?: boolean}} [options]
+   */
   async offer({ iceRestart = false } = {}) {
     const offer = await this.pc.createOffer({ iceRestart });
     await this.pc.setLocalDescription(offer);
-    this.sendSignal({ description: this.pc.localDescription.toJSON() });
+    this.sendSignal({ description: this.localDescription() });
   }
 
-  /** Handles a payload relayed from the other side. */
+  /**
+   * Handles a payload relayed from the other side.
+   * @param {import("./signalling.js").SignalPayload} payload
+   */
   async handle(payload) {
     if (payload.description) {
       await this.pc.setRemoteDescription(payload.description);
       for (const candidate of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(candidate);
       if (payload.description.type === "offer") {
         await this.pc.setLocalDescription(await this.pc.createAnswer());
-        this.sendSignal({ description: this.pc.localDescription.toJSON() });
+        this.sendSignal({ description: this.localDescription() });
       }
     } else if (payload.candidate) {
       if (this.pc.remoteDescription) await this.pc.addIceCandidate(payload.candidate).catch(() => {});
@@ -79,9 +114,11 @@ export class Call {
   async measure() {
     if (this.pc.connectionState !== "connected") return;
     const stats = await this.pc.getStats();
+    /** @type {number | null} */
     let rtt = null;
     let lost = 0;
     let received = 0;
+    /** @type {number | null} */
     let fps = null;
     let framesDecoded = 0;
     stats.forEach((report) => {
@@ -98,6 +135,7 @@ export class Call {
       }
     });
     const loss = received + lost > 0 ? lost / (received + lost) : 0;
+    /** @type {Quality["level"]} */
     let level = "gut";
     if ((rtt !== null && rtt > 400) || loss > 0.08) level = "schlecht";
     else if ((rtt !== null && rtt > 200) || loss > 0.03) level = "mittel";

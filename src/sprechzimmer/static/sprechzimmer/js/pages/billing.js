@@ -1,14 +1,23 @@
+// @ts-check
 // Quarter file uploads (the practice's billing check, the KV's Notfallpraxis revenue): pseudonymise
 // the file in the browser, upload it with the form's other fields, follow to the answer's page.
-import { request } from "./api.js";
-import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "./kvdtstrip.js";
+import { request } from "../lib/api.js";
+import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "../lib/kvdtstrip.js";
+import { control, find } from "../ui/dom.js";
+import { errorMessage } from "../ui/forms.js";
 
+/** @param {HTMLFormElement} form one with data-kvdt-upload */
 function wire(form) {
-  const status = form.querySelector(".status");
-  const button = form.querySelector("button[type=submit]");
+  const status = find(form, ".status", HTMLElement);
+  const button = find(form, "button[type=submit]", HTMLButtonElement);
+  const fileInput = control(form, "file", HTMLInputElement);
   const maxBytes = Number(form.dataset.maxBytes);
   const allowJson = form.dataset.allowJson !== "false";
 
+  /**
+   * @param {string} message
+   * @param {"error" | ""} kind
+   */
   function show(message, kind) {
     status.textContent = message;
     status.className = `status ${kind}`;
@@ -16,8 +25,8 @@ function wire(form) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const file = form.elements.file.files[0];
-    if (!file) return show(form.dataset.missingFile, "error");
+    const file = fileInput.files?.[0];
+    if (!file) return show(form.dataset.missingFile ?? "", "error");
     if (file.size === 0) return show("Die Datei ist leer.", "error");
     if (file.size > maxBytes) return show(`Die Datei ist größer als ${form.dataset.maxMb} MB.`, "error");
     const bytes = new Uint8Array(await file.arrayBuffer());
@@ -31,16 +40,19 @@ function wire(form) {
       const data = new FormData();
       data.append("file", new Blob([body], { type: "application/octet-stream" }), file.name);
       for (const element of form.elements) {
+        if (!(element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement)) continue;
         if (element.name && element.type !== "file" && element.name !== "csrfmiddlewaretoken") data.append(element.name, element.value);
       }
       const answer = await request("POST", form.action, data);
       window.location.assign(answer.redirect);
     } catch (error) {
       // The chosen file and the other fields stay in the form; the user can correct and send again.
-      show(error.message, "error");
+      show(errorMessage(error), "error");
       button.disabled = false;
     }
   });
 }
 
-for (const form of document.querySelectorAll("form[data-kvdt-upload]")) wire(form);
+for (const form of document.querySelectorAll("form[data-kvdt-upload]")) {
+  if (form instanceof HTMLFormElement) wire(form);
+}

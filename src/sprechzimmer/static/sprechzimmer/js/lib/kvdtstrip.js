@@ -1,3 +1,4 @@
+// @ts-check
 // Pseudonymises a KVDT file in the browser, before upload: the server never learns who a patient is,
 // yet can tell which Scheine belong to one patient (Behandlungsfall) and how old the patient was.
 //
@@ -30,19 +31,41 @@ const encoder = new TextEncoder();
 const NOT_KVDT_MARKER = encoder.encode("?");
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
+/**
+ * One Schein of a patient record (8000 = 0101 …) as far as the pseudonym and the age need it.
+ * @typedef {object} Schein
+ * @property {string | null} name 3101 as in the file; null when the Schein has none
+ * @property {string | null} first 3102
+ * @property {string | null} birth 3103, trimmed (JJJJMMTT)
+ * @property {string} quarter 4101 (QJJJJ)
+ * @property {string} day the earliest 5000 (JJJJMMTT), "" when there is none
+ * @property {string} [identity] surname, first name and birth date, normalised; set when 3101 is there
+ */
+
+/**
+ * @param {Uint8Array} bytes
+ * @param {number} start
+ * @param {number} end
+ */
 function isDigits(bytes, start, end) {
   for (let i = start; i < end; i++) if (bytes[i] < 48 || bytes[i] > 57) return false;
   return true;
 }
 
-/** ISO-8859-15 bytes as a string of the same code units (only used for comparing and hashing). */
+/**
+ * ISO-8859-15 bytes as a string of the same code units (only used for comparing and hashing).
+ * @param {Uint8Array} bytes
+ */
 function latin(bytes) {
   let text = "";
   for (const byte of bytes) text += String.fromCharCode(byte);
   return text;
 }
 
-/** RFC 4648 base32 (no padding) of the first 16 bytes: 26 characters. */
+/**
+ * RFC 4648 base32 (no padding) of the first 16 bytes: 26 characters.
+ * @param {Uint8Array} bytes
+ */
 export function base32(bytes) {
   let bits = 0;
   let value = 0;
@@ -75,8 +98,12 @@ export function ageOn(birth, day) {
   return age >= 0 && age <= 150 ? age : null;
 }
 
-/** The file's lines: [start, contentEnd, end] byte offsets (end after the line end). */
+/**
+ * The file's lines: [start, contentEnd, end] byte offsets (end after the line end).
+ * @param {Uint8Array} bytes
+ */
 function splitLines(bytes) {
+  /** @type {[number, number, number][]} */
   const lines = [];
   let start = 0;
   while (start < bytes.length) {
@@ -91,6 +118,13 @@ function splitLines(bytes) {
   return lines;
 }
 
+/**
+ * The field id of a line (`LLLFFFF…`), or null when the line is no KVDT line.
+ * @param {Uint8Array} bytes
+ * @param {number} start
+ * @param {number} contentEnd
+ * @returns {string | null}
+ */
 function fieldOf(bytes, start, contentEnd) {
   return contentEnd - start >= 7 && isDigits(bytes, start, start + 7)
     ? String.fromCharCode(...bytes.subarray(start + 3, start + 7)) : null;
@@ -99,10 +133,15 @@ function fieldOf(bytes, start, contentEnd) {
 /**
  * The patients of a file: for every Schein its identity (surname, first name, birth date) and for
  * every identity and quarter the first service day.
+ * @param {Uint8Array} bytes
+ * @param {[number, number, number][]} lines
  */
 function patients(bytes, lines) {
-  const scheine = []; // {identity, birth, quarter, firstDay}
-  const firstDay = new Map(); // identity + quarter → earliest 5000
+  /** @type {Schein[]} */
+  const scheine = [];
+  /** @type {Map<string, string>} identity + quarter → earliest 5000 */
+  const firstDay = new Map();
+  /** @type {Schein | null} */
   let current = null;
   const close = () => {
     if (!current) return;
@@ -110,7 +149,8 @@ function patients(bytes, lines) {
       current.identity = [current.name.trim().toLowerCase(), (current.first ?? "").trim().toLowerCase(),
         (current.birth ?? "").trim()].join("\u001f");
       const key = `${current.identity}\u001e${current.quarter}`;
-      if (current.day && (!firstDay.has(key) || current.day < firstDay.get(key))) firstDay.set(key, current.day);
+      const known = firstDay.get(key);
+      if (current.day && (known === undefined || current.day < known)) firstDay.set(key, current.day);
     }
     scheine.push(current);
     current = null;
@@ -139,13 +179,18 @@ async function hmacKey() {
   return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
 
+/**
+ * @param {string} prefix the length, three digits
+ * @param {string} field
+ * @param {string} content
+ */
 function line(prefix, field, content) {
   return encoder.encode(prefix + field + content);
 }
 
 /**
  * @param {Uint8Array} bytes the KVDT file as read from disk (ISO-8859-15)
- * @returns {Promise<Uint8Array>} the same lines: 3101 as "psn1:" + 26 base32 characters, 3103 as
+ * @returns {Promise<Uint8Array<ArrayBuffer>>} the same lines: 3101 as "psn1:" + 26 base32 characters, 3103 as
  *   "alter:N" (or blank when the birth date is no date), fields outside UPLOAD_FIELDS blank (their
  *   length prefix recomputed when it was right, kept when wrong so the server still reports the
  *   wrong length), lines that are no KVDT lines reduced to "?"
@@ -154,13 +199,16 @@ export async function pseudonymiseKvdt(bytes) {
   const lines = splitLines(bytes);
   const { scheine, firstDay } = patients(bytes, lines);
   const key = await hmacKey();
+  /** @type {Map<string, string>} identity → "psn1:…" */
   const pseudonyms = new Map();
-  await Promise.all([...new Set(scheine.filter((s) => s.identity).map((s) => s.identity))].map(async (identity) => {
+  await Promise.all([...new Set(scheine.flatMap((s) => (s.identity ? [s.identity] : [])))].map(async (identity) => {
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(identity)));
     pseudonyms.set(identity, `psn1:${base32(mac)}`);
   }));
+  /** @type {Uint8Array[]} */
   const pieces = [];
   let schein = -1;
+  /** @type {Schein | null} */
   let current = null;
   for (const [start, contentEnd, end] of lines) {
     const lineEnd = bytes.subarray(contentEnd, end);
@@ -181,7 +229,9 @@ export async function pseudonymiseKvdt(bytes) {
       } else if (lengthRight && current && current.identity && (field === PSEUDONYM_FIELD || field === AGE_FIELD)) {
         let content = "";
         if (field === PSEUDONYM_FIELD) {
-          content = pseudonyms.get(current.identity);
+          const pseudonym = pseudonyms.get(current.identity);
+          if (pseudonym === undefined) throw new Error("every identity got a pseudonym above");
+          content = pseudonym;
         } else {
           const age = ageOn(current.birth ?? "", firstDay.get(`${current.identity}\u001e${current.quarter}`) ?? "");
           content = age === null ? "" : `alter:${age}`;
@@ -202,7 +252,10 @@ export async function pseudonymiseKvdt(bytes) {
   return out;
 }
 
-/** True when the file is the JSON case format (which holds no patient data by design). */
+/**
+ * True when the file is the JSON case format (which holds no patient data by design).
+ * @param {Uint8Array} bytes
+ */
 export function looksLikeJson(bytes) {
   for (const b of bytes.subarray(0, 64)) {
     if (b === 123) return true; // {

@@ -1,3 +1,4 @@
+// @ts-check
 // End-to-end encryption primitives (docs/e2ee.md). Pure WebCrypto, no DOM, no network.
 // Every envelope is JSON {v: 1, alg, iv, ct, ...} with base64url values; the server checks only
 // its shape (accounts/keyblobs.py) and the demo data (accounts/demo_keys.py) writes the same.
@@ -24,6 +25,17 @@ const ALG = {
 };
 const EC = { name: "ECDH", namedCurve: "P-256" };
 
+/**
+ * A sealed value as it travels and is stored: JSON text of this object, every byte string in
+ * base64url.
+ * @typedef {object} Envelope
+ * @property {1} v format version
+ * @property {string} alg one of ALG's values: what sealed it
+ * @property {string} iv AES-GCM nonce, 12 bytes
+ * @property {string} ct ciphertext with the 16-byte tag
+ * @property {string} [epk] ECIES only: the sender's ephemeral public key (SPKI)
+ */
+
 /** @param {ArrayBuffer|Uint8Array} bytes */
 export function b64u(bytes) {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -38,10 +50,17 @@ export function unb64u(text) {
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
+/** @param {number} n */
 function randomBytes(n) {
   return globalThis.crypto.getRandomValues(new Uint8Array(n));
 }
 
+/**
+ * @param {BufferSource} secret input keying material
+ * @param {string} info the label that separates this key from every other key of the same secret
+ * @param {BufferSource} [salt]
+ * @returns {Promise<CryptoKey>}
+ */
 async function hkdfKey(secret, info, salt = new Uint8Array(0)) {
   // RFC 5869 HKDF-SHA256 -> AES-256-GCM key (NIST SP 800-38D), not extractable.
   const base = await subtle.importKey("raw", secret, "HKDF", false, ["deriveKey"]);
@@ -54,13 +73,30 @@ async function hkdfKey(secret, info, salt = new Uint8Array(0)) {
   );
 }
 
+/**
+ * AES-256-GCM with associated data: the envelope opens only under the same `aad`.
+ * @param {CryptoKey} key
+ * @param {BufferSource} plaintext
+ * @param {string} aad
+ * @param {string} alg
+ * @param {{epk?: string}} [extra]
+ * @returns {Promise<string>} the envelope as JSON text
+ */
 async function seal(key, plaintext, aad, alg, extra = {}) {
   const iv = randomBytes(12);
   const ct = await subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(aad) }, key, plaintext);
   return JSON.stringify({ v: 1, alg, ...extra, iv: b64u(iv), ct: b64u(ct) });
 }
 
+/**
+ * @param {CryptoKey} key
+ * @param {string | Envelope} envelope
+ * @param {string} aad
+ * @param {string} alg the algorithm the caller expects; any other is refused
+ * @returns {Promise<Uint8Array<ArrayBuffer>>}
+ */
 async function open(key, envelope, aad, alg) {
+  /** @type {Envelope} */
   const data = typeof envelope === "string" ? JSON.parse(envelope) : envelope;
   if (data.v !== 1 || data.alg !== alg) throw new Error(`unexpected envelope ${data.alg}`);
   return new Uint8Array(
@@ -68,7 +104,10 @@ async function open(key, envelope, aad, alg) {
   );
 }
 
-/** Normalised e-mail: the PBKDF2 salt, so a login needs no round trip before the password is sent. */
+/**
+ * Normalised e-mail: the PBKDF2 salt, so a login needs no round trip before the password is sent.
+ * @param {string} email
+ */
 export function normaliseEmail(email) {
   return email.trim().toLowerCase();
 }
@@ -76,6 +115,8 @@ export function normaliseEmail(email) {
 /**
  * Password -> (authentication secret, key-wrapping key). PBKDF2-SHA256 (RFC 8018) then HKDF
  * (RFC 5869) with two labels, so the secret the server sees cannot unwrap anything.
+ * @param {string} email
+ * @param {string} password as typed; normalised to NFC
  * @returns {Promise<{authSecret: string, kek: CryptoKey}>}
  */
 export async function deriveLoginSecrets(email, password) {
@@ -97,23 +138,42 @@ export function generateKeyPair() {
   return subtle.generateKey(EC, true, ["deriveBits"]);
 }
 
+/**
+ * @param {CryptoKey} publicKey
+ * @returns {Promise<string>} SPKI, base64url: the form the server stores and shows as fingerprint
+ */
 export async function exportPublicKey(publicKey) {
   return b64u(await subtle.exportKey("spki", publicKey));
 }
 
-/** Private key (PKCS#8) sealed under the password-derived key. */
+/**
+ * Private key (PKCS#8) sealed under the password-derived key.
+ * @param {CryptoKey} privateKey extractable (a fresh pair)
+ * @param {CryptoKey} kek from deriveLoginSecrets
+ * @returns {Promise<string>} envelope
+ */
 export async function wrapPrivateKey(privateKey, kek) {
   const pkcs8 = await subtle.exportKey("pkcs8", privateKey);
   return seal(kek, pkcs8, INFO.privateKey, ALG.passwordWrap);
 }
 
-/** @returns {Promise<CryptoKey>} the private key, not extractable. */
+/**
+ * @param {string} envelope from wrapPrivateKey
+ * @param {CryptoKey} kek
+ * @returns {Promise<CryptoKey>} the private key, not extractable.
+ */
 export async function unwrapPrivateKey(envelope, kek) {
   const pkcs8 = await open(kek, envelope, INFO.privateKey, ALG.passwordWrap);
   return subtle.importKey("pkcs8", pkcs8, EC, false, ["deriveBits"]);
 }
 
-/** Password change: the same private key under a new password, without ever importing it. */
+/**
+ * Password change: the same private key under a new password, without ever importing it.
+ * @param {string} envelope
+ * @param {CryptoKey} oldKek
+ * @param {CryptoKey} newKek
+ * @returns {Promise<string>} envelope
+ */
 export async function rewrapPrivateKey(envelope, oldKek, newKek) {
   const pkcs8 = await open(oldKek, envelope, INFO.privateKey, ALG.passwordWrap);
   return seal(newKek, pkcs8, INFO.privateKey, ALG.passwordWrap);
@@ -124,6 +184,10 @@ export function newPracticeKeyBytes() {
   return randomBytes(32);
 }
 
+/**
+ * @param {BufferSource} raw 32 bytes
+ * @returns {Promise<CryptoKey>} AES-256-GCM, not extractable
+ */
 export function importPracticeKey(raw) {
   return subtle.importKey("raw", raw, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
 }
@@ -131,6 +195,9 @@ export function importPracticeKey(raw) {
 /**
  * ECIES: wrap raw key bytes to a member's public key. Ephemeral-static ECDH P-256, HKDF-SHA256
  * with the ephemeral public key as salt, AES-256-GCM with the recipient's public key as AAD.
+ * @param {BufferSource} raw
+ * @param {string} recipientPublicKeyB64 SPKI, base64url
+ * @returns {Promise<string>} envelope
  */
 export async function wrapToPublicKey(raw, recipientPublicKeyB64) {
   const recipientSpki = unb64u(recipientPublicKeyB64);
@@ -142,9 +209,16 @@ export async function wrapToPublicKey(raw, recipientPublicKeyB64) {
   return seal(key, raw, recipientPublicKeyB64, ALG.ecies, { epk: b64u(epk) });
 }
 
-/** @returns {Promise<Uint8Array>} the raw key bytes wrapped to us. */
+/**
+ * @param {string} envelope from wrapToPublicKey
+ * @param {CryptoKey} privateKey ours
+ * @param {string} ownPublicKeyB64 ours, SPKI base64url, as the sender used it for the AAD
+ * @returns {Promise<Uint8Array<ArrayBuffer>>} the raw key bytes wrapped to us.
+ */
 export async function unwrapFromPublicKey(envelope, privateKey, ownPublicKeyB64) {
+  /** @type {Envelope} */
   const data = JSON.parse(envelope);
+  if (data.epk === undefined) throw new Error(`unexpected envelope ${data.alg}`);
   const epk = unb64u(data.epk);
   const eph = await subtle.importKey("spki", epk, EC, false, []);
   const shared = await subtle.deriveBits({ name: "ECDH", public: eph }, privateKey, 256);
@@ -155,44 +229,76 @@ export async function unwrapFromPublicKey(envelope, privateKey, ownPublicKeyB64)
 // Recovery key: 160 random bits as 32 characters of Crockford's base32 in groups of four.
 const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/** @returns {string} e.g. "ABCD-EFGH-…", eight groups of four */
 export function newRecoveryKey() {
   const bytes = randomBytes(20);
   let bits = "";
   for (const b of bytes) bits += b.toString(2).padStart(8, "0");
   let text = "";
   for (let i = 0; i < bits.length; i += 5) text += B32[parseInt(bits.slice(i, i + 5), 2)];
-  return text.match(/.{4}/g).join("-");
+  return (text.match(/.{4}/g) ?? []).join("-");
 }
 
-/** @returns {Uint8Array|null} the 20 bytes, or null when the text is not a recovery key. */
+/**
+ * @param {string} text as typed: case, spaces, dashes and the look-alikes O, I, L do not matter
+ * @returns {Uint8Array<ArrayBuffer> | null} the 20 bytes, or null when the text is not a recovery key.
+ */
 export function parseRecoveryKey(text) {
   const clean = text.toUpperCase().replace(/[\s-]/g, "").replace(/O/g, "0").replace(/[IL]/g, "1");
   if (!/^[0-9A-HJKMNP-TV-Z]{32}$/.test(clean)) return null;
   let bits = "";
   for (const c of clean) bits += B32.indexOf(c).toString(2).padStart(5, "0");
-  return Uint8Array.from(bits.match(/.{8}/g), (b) => parseInt(b, 2));
+  return Uint8Array.from(bits.match(/.{8}/g) ?? [], (b) => parseInt(b, 2));
 }
 
+/**
+ * @param {BufferSource} raw the practice key's bytes
+ * @param {string} recoveryText from newRecoveryKey
+ * @returns {Promise<string>} envelope
+ */
 export async function wrapWithRecoveryKey(raw, recoveryText) {
-  const key = await hkdfKey(parseRecoveryKey(recoveryText), INFO.recovery);
+  const bytes = parseRecoveryKey(recoveryText);
+  if (!bytes) throw new Error("not a recovery key");
+  const key = await hkdfKey(bytes, INFO.recovery);
   return seal(key, raw, INFO.recovery, ALG.recovery);
 }
 
+/**
+ * @param {string} envelope from wrapWithRecoveryKey
+ * @param {string} recoveryText as typed
+ * @returns {Promise<Uint8Array<ArrayBuffer>>} the practice key's bytes
+ */
 export async function unwrapWithRecoveryKey(envelope, recoveryText) {
   const bytes = parseRecoveryKey(recoveryText);
   if (!bytes) throw new Error("not a recovery key");
   return open(await hkdfKey(bytes, INFO.recovery), envelope, INFO.recovery, ALG.recovery);
 }
 
-/** Associated data binding a record's ciphertext to its practice and kind. */
+/**
+ * Associated data binding a record's ciphertext to its practice and kind.
+ * @param {number} organisationId
+ * @param {string} kind e.g. "practice-note"
+ */
 export function recordContext(organisationId, kind) {
   return `sprechzimmer/v1/record/${organisationId}/${kind}`;
 }
 
+/**
+ * @param {CryptoKey} practiceKey
+ * @param {string} context from recordContext
+ * @param {unknown} value anything JSON can hold
+ * @returns {Promise<string>} envelope
+ */
 export async function encryptRecord(practiceKey, context, value) {
   return seal(practiceKey, enc.encode(JSON.stringify(value)), context, ALG.record);
 }
 
+/**
+ * @param {CryptoKey} practiceKey
+ * @param {string} context the one it was encrypted under
+ * @param {string | Envelope} envelope
+ * @returns {Promise<any>} the value, as encryptRecord was given it
+ */
 export async function decryptRecord(practiceKey, context, envelope) {
   return JSON.parse(dec.decode(await open(practiceKey, envelope, context, ALG.record)));
 }

@@ -1,15 +1,20 @@
+// @ts-check
 // K-Arzt application: checks the chosen files against the server's limits before sending, so that a
 // too large selection is named here and nothing typed is lost (the server checks again).
-import { showErrors } from "./forms.js";
+import { find } from "../ui/dom.js";
+import { showErrors } from "../ui/forms.js";
 
-const form = document.getElementById("application-form");
+const form = find(document, "#application-form", HTMLFormElement);
 const { maxFile, maxFiles, maxRequest } = Object.fromEntries(
   Object.entries(form.dataset).map(([key, value]) => [key, Number(value)]),
 );
+/** @param {number} bytes */
 const mb = (bytes) => `${Math.round(bytes / (1024 * 1024))} MB`;
 
 form.addEventListener("submit", (event) => {
-  const files = [...form.querySelectorAll('input[type="file"]')].flatMap((input) => [...input.files]);
+  const files = [...form.querySelectorAll('input[type="file"]')].flatMap((input) =>
+    input instanceof HTMLInputElement && input.files ? [...input.files] : [],
+  );
   const total = files.reduce((sum, file) => sum + file.size, 0);
   const tooLarge = files.find((file) => file.size > maxFile);
   let problem = null;

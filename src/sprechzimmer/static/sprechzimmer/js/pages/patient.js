@@ -1,21 +1,50 @@
+// @ts-check
 // The patient's page (no account): code and name → device check → consent → waiting room → call.
-import * as e2ee from "./e2ee.js";
-import * as media from "./media.js";
-import { request } from "./api.js";
-import { CallView } from "./callview.js";
-import { SignallingClient } from "./signalling.js";
-import { setBusy, showErrors } from "./forms.js";
-import { solve } from "./proofofwork.js";
+import * as e2ee from "../lib/e2ee.js";
+import * as media from "../lib/media.js";
+import { ApiError, request } from "../lib/api.js";
+import { CallView } from "../ui/callview.js";
+import { fillDeviceSelects } from "../ui/devices.js";
+import { SignallingClient } from "../lib/signalling.js";
+import { control, find } from "../ui/dom.js";
+import { errorMessage, setBusy, showErrors } from "../ui/forms.js";
+import { solve } from "../lib/proofofwork.js";
 
+/**
+ * POST /api/sprechstunde/zugang/ (video/views.py, api_patient_access), and the name typed here.
+ * @typedef {object} Access
+ * @property {string} token names the appointment and this browser's seat; kept in memory only
+ * @property {string} practice
+ * @property {string} doctor
+ * @property {string} start ISO 8601
+ * @property {string} practice_public_key what the typed name is encrypted to
+ * @property {string} consent_version
+ * @property {boolean} consent_given
+ * @property {string} [name] as typed on this page
+ */
+
+/** @typedef {"enter" | "check" | "consent" | "waiting" | "call" | "done"} Step */
+/** @type {Step[]} */
 const steps = ["enter", "check", "consent", "waiting", "call", "done"];
-const $ = (selector) => document.querySelector(selector);
+/** @param {string} selector */
+const $ = (selector) => find(document, selector, HTMLElement);
+/** @type {Access | null} */
 let access = null;
+/** @type {MediaStream | null} camera and microphone, once allowed */
 let stream = null;
+/** @type {CallView | null} */
 let view = null;
+/** @type {import("../lib/call.js").Call | null} */
 let call = null;
+/** @type {SignallingClient | null} */
 let signalling = null;
+/** @type {RTCIceServer[]} */
 let iceServers = [];
 
+/**
+ * @param {Step} step
+ * @param {string} [message] into the step's .message
+ */
 function show(step, message) {
   for (const name of steps) $(`#step-${name}`).hidden = name !== step;
   document.body.dataset.step = step;
@@ -23,17 +52,22 @@ function show(step, message) {
 }
 
 // 1. Code (from the link's fragment, which never reaches a server log) and name.
-const enterForm = $("#step-enter form");
+const enterForm = find(document, "#step-enter form", HTMLFormElement);
+const codeInput = control(enterForm, "code", HTMLInputElement);
 const fragmentCode = new URLSearchParams(location.hash.slice(1)).get("code");
-if (fragmentCode) enterForm.elements.code.value = fragmentCode;
+if (fragmentCode) codeInput.value = fragmentCode;
 
-/** Exchanges the code for a token; solves a proof of work first if the server asks for one. */
+/**
+ * Exchanges the code for a token; solves a proof of work first if the server asks for one.
+ * @param {string} code
+ * @returns {Promise<Access>}
+ */
 async function requestAccess(code) {
   const url = "/api/sprechstunde/zugang/";
   try {
     return await request("POST", url, { code });
   } catch (error) {
-    if (error.status !== 429 || !error.body?.challenge) throw error;
+    if (!(error instanceof ApiError) || error.status !== 429 || !error.body?.challenge) throw error;
     setBusy(enterForm, true, "Einen Moment bitte, Ihr Zugang wird geprüft …");
     const nonce = await solve(error.body.challenge, error.body.bits);
     return request("POST", url, { code, proof: { challenge: error.body.challenge, nonce } });
@@ -42,24 +76,30 @@ async function requestAccess(code) {
 
 enterForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const name = enterForm.elements.name.value.trim();
+  const name = control(enterForm, "name", HTMLInputElement).value.trim();
   if (!name) return showErrors(enterForm, { name: ["Bitte geben Sie Ihren Namen ein, damit die Praxis Sie erkennt."] });
   setBusy(enterForm, true, "Wird geprüft …");
   try {
-    access = await requestAccess(enterForm.elements.code.value);
-    access.name = name;
+    const granted = await requestAccess(codeInput.value);
+    granted.name = name;
+    access = granted;
     $("#appointment-info").textContent =
-      `${access.practice} · ${access.doctor} · ${new Date(access.start).toLocaleString("de-DE", { dateStyle: "full", timeStyle: "short" })} Uhr`;
+      `${granted.practice} · ${granted.doctor} · ${new Date(granted.start).toLocaleString("de-DE", { dateStyle: "full", timeStyle: "short" })} Uhr`;
     show("check");
     startDeviceCheck();
   } catch (error) {
-    showErrors(enterForm, { code: [error.message] });
+    showErrors(enterForm, { code: [errorMessage(error)] });
   } finally {
     setBusy(enterForm, false);
   }
 });
 
 // 2. Device check: preview, choice of devices, clear messages.
+const preview = find(document, "#preview", HTMLVideoElement);
+const cameraSelect = find(document, "#check-camera", HTMLSelectElement);
+const microphoneSelect = find(document, "#check-microphone", HTMLSelectElement);
+const continueButton = find(document, "#check-continue", HTMLButtonElement);
+
 async function startDeviceCheck() {
   const problem = $("#device-problem");
   problem.hidden = true;
@@ -70,21 +110,21 @@ async function startDeviceCheck() {
   }
   try {
     stream = await media.open();
-    $("#preview").srcObject = stream;
-    await media.listDevices($("#check-camera"), $("#check-microphone"), stream);
-    $("#check-continue").disabled = false;
+    preview.srcObject = stream;
+    await fillDeviceSelects(cameraSelect, microphoneSelect, stream);
+    continueButton.disabled = false;
   } catch (error) {
     problem.hidden = false;
     problem.textContent = media.explain(error);
   }
 }
 
-for (const select of [$("#check-camera"), $("#check-microphone")]) {
+for (const select of [cameraSelect, microphoneSelect]) {
   select.addEventListener("change", async () => {
     stream?.getTracks().forEach((t) => t.stop());
     try {
-      stream = await media.open({ cameraId: $("#check-camera").value, microphoneId: $("#check-microphone").value });
-      $("#preview").srcObject = stream;
+      stream = await media.open({ cameraId: cameraSelect.value, microphoneId: microphoneSelect.value });
+      preview.srcObject = stream;
     } catch (error) {
       $("#device-problem").hidden = false;
       $("#device-problem").textContent = media.explain(error);
@@ -92,13 +132,15 @@ for (const select of [$("#check-camera"), $("#check-microphone")]) {
   });
 }
 $("#check-retry").addEventListener("click", startDeviceCheck);
-$("#check-continue").addEventListener("click", () => show("consent"));
+continueButton.addEventListener("click", () => show("consent"));
 
 // 3. Consent, stored with the appointment (time and version of the text).
-const consentForm = $("#step-consent form");
+const consentForm = find(document, "#step-consent form", HTMLFormElement);
 consentForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!consentForm.elements.accepted.checked) {
+  // The form is shown only after access was granted.
+  if (!access) return;
+  if (!control(consentForm, "accepted", HTMLInputElement).checked) {
     return showErrors(consentForm, { accepted: ["Bitte bestätigen Sie die Einwilligung, um fortzufahren."] });
   }
   setBusy(consentForm, true, "Wird gespeichert …");
@@ -108,9 +150,9 @@ consentForm.addEventListener("submit", async (event) => {
       version: consentForm.dataset.version,
       accepted: true,
     });
-    enterWaitingRoom();
+    enterWaitingRoom(access);
   } catch (error) {
-    showErrors(consentForm, { __all__: [error.message] });
+    showErrors(consentForm, { __all__: [errorMessage(error)] });
   } finally {
     setBusy(consentForm, false);
   }
@@ -126,16 +168,22 @@ function connectionBack() {
   if (message.textContent === RECONNECTING) message.textContent = "";
 }
 
-async function enterWaitingRoom() {
+/**
+ * @param {Access} access
+ */
+async function enterWaitingRoom(access) {
   show("waiting");
+  // The device check let the patient go on only with a running camera and microphone.
+  if (!stream) throw new Error("no media stream after the device check");
   view = new CallView($("#call"), stream);
   // The typed name is encrypted to the practice's public key: only the practice can read it.
-  const name = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name), access.practice_public_key);
-  signalling = new SignallingClient(`/ws/sprechstunde/${access.token}/`);
-  signalling
+  const name = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name ?? ""), access.practice_public_key);
+  const client = new SignallingClient(`/ws/sprechstunde/${access.token}/`);
+  signalling = client;
+  client
     .on("waiting", ({ ice_servers }) => {
       iceServers = ice_servers;
-      signalling.send({ type: "hello", name });
+      client.send({ type: "hello", name });
       connectionBack();
       if (document.body.dataset.step !== "call") show("waiting");
       ensureCall(); // prepared while waiting, so admission only has to answer the offer
@@ -147,12 +195,12 @@ async function enterWaitingRoom() {
     .on("in-call", ({ ice_servers }) => {
       // Back after an interruption: if this page lost its connection, ask for a new offer.
       iceServers = ice_servers;
-      signalling.send({ type: "hello", name });
+      client.send({ type: "hello", name });
       connectionBack();
       if (!call || call.state === "failed" || call.state === "closed") {
         freshCall();
         show("call");
-        signalling.send({ type: "signal", payload: { ready: true } });
+        client.send({ type: "signal", payload: { ready: true } });
       }
     })
     .on("signal", ({ payload }) => ensureCall().handle(payload))
@@ -165,10 +213,13 @@ async function enterWaitingRoom() {
     .on("close", () => {
       if (document.body.dataset.step === "waiting") $("#step-waiting .message").textContent = RECONNECTING;
     });
-  signalling.connect();
+  client.connect();
 }
 
+/** A new peer connection on the call screen; this side (the patient) answers. */
 function freshCall() {
+  // Both are made in enterWaitingRoom, before any message can ask for a call.
+  if (!view || !signalling) throw new Error("no call screen or signalling yet");
   call = view.newCall(signalling, { polite: true, iceServers });
   return call;
 }
@@ -177,6 +228,7 @@ function ensureCall() {
   return call && call.state !== "closed" ? call : freshCall();
 }
 
+/** @param {string} message */
 function finish(message) {
   call?.close();
   call = null;
@@ -186,7 +238,7 @@ function finish(message) {
 }
 
 $("#call .hangup").addEventListener("click", () => {
-  signalling.send({ type: "leave" });
+  signalling?.send({ type: "leave" });
   finish("Sie haben die Videosprechstunde verlassen.");
 });
 window.addEventListener("pagehide", () => signalling?.send({ type: "leave" }));

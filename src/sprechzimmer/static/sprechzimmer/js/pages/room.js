@@ -1,28 +1,39 @@
+// @ts-check
 // The doctor's video room for one appointment: local preview, the waiting patient, admit, call.
-import * as media from "./media.js";
-import { getJson, request } from "./api.js";
-import { practiceKey, practiceKeyPair, openFromPatient } from "./keyring.js";
-import { decryptPatient } from "./patientdata.js";
-import { CallView } from "./callview.js";
-import { SignallingClient } from "./signalling.js";
+import * as media from "../lib/media.js";
+import { getJson, request } from "../lib/api.js";
+import { practiceKey, practiceKeyPair, openFromPatient } from "../lib/keyring.js";
+import { decryptPatient } from "../lib/patientdata.js";
+import { CallView } from "../ui/callview.js";
+import { SignallingClient } from "../lib/signalling.js";
+import { find, findOptional } from "../ui/dom.js";
+import { errorMessage } from "../ui/forms.js";
 
-const root = document.getElementById("room");
+const root = find(document, "#room", HTMLElement);
 const appointmentId = root.dataset.appointment;
-const $ = (selector) => root.querySelector(selector);
-const admitButton = $(".admit");
+/** @param {string} selector */
+const $ = (selector) => find(root, selector, HTMLElement);
+const admitButton = find(root, ".admit", HTMLButtonElement);
 const lobby = $(".lobby-status");
+/** @type {MediaStream | null} camera and microphone, once allowed */
 let stream = null;
+/** @type {CallView | null} the call screen, once the media runs */
 let view = null;
+/** @type {import("../lib/call.js").Call | null} the call with the patient, if any */
 let call = null;
+/** @type {RTCIceServer[]} from the server's config message */
 let iceServers = [];
+/** @type {import("../lib/keyring.js").PracticeKeyPair | null} to read the name the patient typed */
 let keyPair = null;
 
+/** @param {string} text */
 function say(text) {
   lobby.textContent = text;
 }
 
 async function showPatient() {
   const keyEntry = await practiceKey();
+  /** @type {{appointment: {patient: string}}} */
   const { appointment } = await getJson(`/api/termine/${appointmentId}/`);
   const patient = await decryptPatient(keyEntry, appointment.patient);
   $(".patient-name").textContent = patient.name;
@@ -30,6 +41,7 @@ async function showPatient() {
   keyPair = await practiceKeyPair();
 }
 
+/** @param {import("../lib/signalling.js").AppointmentState} appointment */
 async function showState(appointment) {
   root.dataset.status = appointment.status;
   if (appointment.waiting_name && keyPair) {
@@ -49,7 +61,10 @@ async function showState(appointment) {
   else say("Noch niemand im Wartezimmer.");
 }
 
+/** A fresh peer connection on the call screen; this side (the doctor) makes the offers. */
 function newCall() {
+  // The socket connects only once the call screen is there (start()).
+  if (!view) throw new Error("no call screen yet");
   call = view.newCall(signalling, { polite: false, iceServers });
   const report = call.onState;
   let announced = false;
@@ -113,13 +128,14 @@ $(".hangup").addEventListener("click", () => {
 });
 
 // Only doctors confirm the eGK check (the page has no button for practice staff).
-$(".egk")?.addEventListener("click", async (event) => {
+const egkButton = findOptional(root, ".egk", HTMLButtonElement);
+egkButton?.addEventListener("click", async () => {
   try {
     await request("POST", `/api/termine/${appointmentId}/egk/`, {});
-    event.target.disabled = true;
-    event.target.textContent = "eGK geprüft ✓";
+    egkButton.disabled = true;
+    egkButton.textContent = "eGK geprüft ✓";
   } catch (error) {
-    say(error.message);
+    say(errorMessage(error));
   }
 });
 
@@ -127,7 +143,7 @@ async function start() {
   try {
     await showPatient();
   } catch (error) {
-    say(error.message);
+    say(errorMessage(error));
   }
   if (!media.webrtcSupported()) return say("Dieser Browser unterstützt keine Videosprechstunde.");
   try {

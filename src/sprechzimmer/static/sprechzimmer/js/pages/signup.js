@@ -1,17 +1,20 @@
+// @ts-check
 // Practice sign-up: check the details, make all keys in the browser, show the recovery key once,
 // then submit. The password itself is never sent (docs/e2ee.md): its input has no name, so neither
 // the check's FormData nor the final submission can carry it.
-import * as e2ee from "./e2ee.js";
-import { request } from "./api.js";
-import { clearErrors, passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
+import * as e2ee from "../lib/e2ee.js";
+import { request } from "../lib/api.js";
+import { control, find } from "../ui/dom.js";
+import { clearErrors, passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "../ui/forms.js";
 
-const form = document.querySelector('form[data-sz="signup"]');
-const recoveryPanel = document.getElementById("recovery-panel");
-const recoveryText = document.getElementById("recovery-key");
-const confirmBox = document.getElementById("recovery-confirm");
-const finishButton = document.getElementById("finish-signup");
-const bsnr = form.elements.bsnr;
-const kvHint = document.getElementById("kv-hint");
+const form = find(document, 'form[data-sz="signup"]', HTMLFormElement);
+const recoveryPanel = find(document, "#recovery-panel", HTMLElement);
+const recoveryText = find(document, "#recovery-key", HTMLElement);
+const confirmBox = find(document, "#recovery-confirm", HTMLInputElement);
+const finishButton = find(document, "#finish-signup", HTMLButtonElement);
+const bsnr = control(form, "bsnr", HTMLInputElement);
+const kvHint = find(document, "#kv-hint", HTMLElement);
+/** @type {Record<string, string>} KV name by the first two digits of a BSNR (GET /api/kv/) */
 let kvCodes = {};
 
 let kvCodesLoaded = false;
@@ -33,11 +36,12 @@ request("GET", "/api/kv/")
   .catch(() => {});
 bsnr.addEventListener("input", showKv);
 
+const role = control(form, "role", HTMLSelectElement);
 function toggleLanr() {
-  const doctor = form.elements.role.value === "doctor";
-  form.querySelector(".field-lanr").hidden = !doctor;
+  const doctor = role.value === "doctor";
+  find(form, ".field-lanr", HTMLElement).hidden = !doctor;
 }
-form.elements.role.addEventListener("change", toggleLanr);
+role.addEventListener("change", toggleLanr);
 toggleLanr();
 
 form.addEventListener("submit", async (event) => {
@@ -53,34 +57,34 @@ form.addEventListener("submit", async (event) => {
     if (!check.ok) return showErrors(form, check.errors);
 
     setBusy(form, true, "Schlüssel werden erzeugt …");
-    const { authSecret, kek } = await e2ee.deriveLoginSecrets(form.elements.email.value, password);
+    const { authSecret, kek } = await e2ee.deriveLoginSecrets(control(form, "email", HTMLInputElement).value, password);
     const pair = await e2ee.generateKeyPair();
     const publicKey = await e2ee.exportPublicKey(pair.publicKey);
     const practiceKey = e2ee.newPracticeKeyBytes();
     const recovery = e2ee.newRecoveryKey();
-    form.elements.public_key.value = publicKey;
-    form.elements.wrapped_private_key.value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
-    form.elements.wrapped_practice_key.value = await e2ee.wrapToPublicKey(practiceKey, publicKey);
-    form.elements.recovery_wrapped_key.value = await e2ee.wrapWithRecoveryKey(practiceKey, recovery);
+    control(form, "public_key", HTMLInputElement).value = publicKey;
+    control(form, "wrapped_private_key", HTMLInputElement).value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
+    control(form, "wrapped_practice_key", HTMLInputElement).value = await e2ee.wrapToPublicKey(practiceKey, publicKey);
+    control(form, "recovery_wrapped_key", HTMLInputElement).value = await e2ee.wrapWithRecoveryKey(practiceKey, recovery);
     practiceKey.fill(0);
     setDerivedSecret(form, "password1", authSecret);
 
     recoveryText.textContent = recovery;
-    document.getElementById("recovery-practice").textContent = form.elements.practice_name.value;
-    document.getElementById("recovery-date").textContent = new Date().toLocaleDateString("de-DE");
+    find(document, "#recovery-practice", HTMLElement).textContent = control(form, "practice_name", HTMLInputElement).value;
+    find(document, "#recovery-date", HTMLElement).textContent = new Date().toLocaleDateString("de-DE");
     form.hidden = true;
     recoveryPanel.hidden = false;
     recoveryPanel.scrollIntoView();
   } catch (error) {
-    showErrors(form, { __all__: [error.message || "Die Registrierung ist fehlgeschlagen. Bitte versuchen Sie es erneut."] });
+    showErrors(form, { __all__: [(error instanceof Error && error.message) || "Die Registrierung ist fehlgeschlagen. Bitte versuchen Sie es erneut."] });
   } finally {
     setBusy(form, false);
   }
 });
 
 confirmBox.addEventListener("change", () => (finishButton.disabled = !confirmBox.checked));
-document.getElementById("print-recovery").addEventListener("click", () => window.print());
-document.getElementById("back-to-form").addEventListener("click", () => {
+find(document, "#print-recovery", HTMLButtonElement).addEventListener("click", () => window.print());
+find(document, "#back-to-form", HTMLButtonElement).addEventListener("click", () => {
   recoveryPanel.hidden = true;
   form.hidden = false;
 });

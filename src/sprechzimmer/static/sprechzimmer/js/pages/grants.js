@@ -1,10 +1,14 @@
+// @ts-check
 // Members page: grant the practice key to colleagues who have set their password.
-import { grant, pendingGrants, KeyringError } from "./keyring.js";
+import { grant, pendingGrants, KeyringError } from "../lib/keyring.js";
+import { find } from "../ui/dom.js";
+import { errorMessage } from "../ui/forms.js";
 
-const section = document.getElementById("key-grants");
-const list = section.querySelector("ul");
-const status = section.querySelector(".status");
+const section = find(document, "#key-grants", HTMLElement);
+const list = find(section, "ul", HTMLUListElement);
+const status = find(section, ".status", HTMLElement);
 
+/** @param {import("../lib/keyring.js").PendingMember[]} members */
 function render(members) {
   list.replaceChildren();
   section.hidden = members.length === 0;
@@ -15,7 +19,7 @@ function render(members) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = "Zugriff freigeben";
-    button.dataset.member = member.id;
+    button.dataset.member = String(member.id);
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
@@ -24,7 +28,7 @@ function render(members) {
         status.className = "status success";
         item.remove();
       } catch (error) {
-        status.textContent = error.message;
+        status.textContent = errorMessage(error);
         status.className = "status error";
         button.disabled = false;
       }

@@ -1,8 +1,10 @@
+// @ts-check
 // Accepting an invitation: the colleague's password is derived and a key pair made in the browser.
-import * as e2ee from "./e2ee.js";
-import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "./forms.js";
+import * as e2ee from "../lib/e2ee.js";
+import { control, find } from "../ui/dom.js";
+import { passwordProblem, setBusy, setDerivedSecret, showErrors, typedPassword } from "../ui/forms.js";
 
-const form = document.querySelector('form[data-sz="accept-invitation"]');
+const form = find(document, 'form[data-sz="accept-invitation"]', HTMLFormElement);
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const password = typedPassword(form, "password");
@@ -11,10 +13,10 @@ form.addEventListener("submit", async (event) => {
   if (problem) return showErrors(form, { password: [problem] });
   setBusy(form, true, "Schlüssel werden erzeugt …");
   try {
-    const { authSecret, kek } = await e2ee.deriveLoginSecrets(form.dataset.email, password.value);
+    const { authSecret, kek } = await e2ee.deriveLoginSecrets(form.dataset.email ?? "", password.value);
     const pair = await e2ee.generateKeyPair();
-    form.elements.public_key.value = await e2ee.exportPublicKey(pair.publicKey);
-    form.elements.wrapped_private_key.value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
+    control(form, "public_key", HTMLInputElement).value = await e2ee.exportPublicKey(pair.publicKey);
+    control(form, "wrapped_private_key", HTMLInputElement).value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
     setDerivedSecret(form, "password", authSecret);
     form.submit();
   } catch {

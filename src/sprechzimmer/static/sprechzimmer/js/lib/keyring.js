@@ -1,14 +1,57 @@
+// @ts-check
 // The logged-in member's keys: unlock the practice key once per login, grant it to colleagues.
 import * as e2ee from "./e2ee.js";
 import * as keystore from "./keystore.js";
-import { getJson, request } from "./api.js";
+import { ApiError, getJson, request } from "./api.js";
+import { pageMeta } from "./meta.js";
 
+/** A German message for the member: the keys are not there or do not open. */
 export class KeyringError extends Error {}
 
+/**
+ * GET /api/schluessel/: the member's own key material (accounts/views.py, api_keys).
+ * @typedef {object} MemberKeys
+ * @property {number} user_id
+ * @property {number} organisation_id
+ * @property {string} public_key SPKI, base64url
+ * @property {string} wrapped_private_key envelope under the password-derived key
+ * @property {string | null} wrapped_practice_key envelope to public_key; null until a colleague grants it
+ */
+
+/**
+ * The unlocked practice key, as kept in the key store for the member who unlocked it.
+ * @typedef {object} PracticeKey
+ * @property {CryptoKey} key AES-256-GCM, not extractable
+ * @property {number} organisationId the practice (record contexts name it)
+ * @property {string} userId whose key it is: another member's login in this browser does not use it
+ */
+
+/**
+ * GET /api/schluessel/freigaben/: a member waiting for the practice key.
+ * @typedef {object} PendingMember
+ * @property {number} id
+ * @property {string} name
+ * @property {string} email
+ * @property {string} role as shown ("Arzt/Ärztin" …)
+ * @property {string} public_key SPKI, base64url
+ * @property {string} fingerprint of public_key, for comparing by eye
+ */
+
+/**
+ * The practice's own key pair, unlocked.
+ * @typedef {object} PracticeKeyPair
+ * @property {string} publicKey SPKI, base64url: what patients' browsers encrypt to
+ * @property {CryptoKey} privateKey
+ */
+
 function currentUserId() {
-  return document.querySelector('meta[name="sz-user"]')?.content ?? "";
+  return pageMeta("sz-user");
 }
 
+/**
+ * @param {MemberKeys} keys
+ * @returns {Promise<CryptoKey>}
+ */
 async function privateKey(keys) {
   const cached = await keystore.get("private");
   if (cached && cached.userId === String(keys.user_id)) return cached.key;
@@ -31,11 +74,13 @@ async function privateKey(keys) {
 
 /**
  * The practice key for encrypting and decrypting records.
- * @returns {Promise<{key: CryptoKey, organisationId: number}>}
+ * @returns {Promise<PracticeKey>}
  */
 export async function practiceKey() {
+  /** @type {PracticeKey | undefined} */
   const cached = await keystore.get("practice");
   if (cached && cached.userId === currentUserId()) return cached;
+  /** @type {MemberKeys} */
   const keys = await getJson("/api/schluessel/");
   if (!keys.wrapped_practice_key) {
     throw new KeyringError(
@@ -44,18 +89,26 @@ export async function practiceKey() {
     );
   }
   const raw = await e2ee.unwrapFromPublicKey(keys.wrapped_practice_key, await privateKey(keys), keys.public_key);
+  /** @type {PracticeKey} */
   const entry = { userId: String(keys.user_id), organisationId: keys.organisation_id, key: await e2ee.importPracticeKey(raw) };
   await keystore.put("practice", entry);
   return entry;
 }
 
-/** Members waiting for the practice key, each with the fingerprint of their public key. */
+/**
+ * Members waiting for the practice key, each with the fingerprint of their public key.
+ * @returns {Promise<PendingMember[]>}
+ */
 export async function pendingGrants() {
   return (await getJson("/api/schluessel/freigaben/")).members;
 }
 
-/** Wraps the practice key to one waiting member's public key and stores it on the server. */
+/**
+ * Wraps the practice key to one waiting member's public key and stores it on the server.
+ * @param {PendingMember} member
+ */
 export async function grant(member) {
+  /** @type {MemberKeys} */
   const keys = await getJson("/api/schluessel/");
   if (!keys.wrapped_practice_key) throw new KeyringError("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.");
   const raw = await e2ee.unwrapFromPublicKey(keys.wrapped_practice_key, await privateKey(keys), keys.public_key);
@@ -76,11 +129,12 @@ const PRACTICE_PAIR_CONTEXT = "sprechzimmer/v1/practice-private-key";
  * The practice's own ECDH key pair, made by the first member's browser that needs it: patients
  * encrypt what they type (their name) to its public key; its private key is sealed with the
  * practice key, so only members can read it.
- * @returns {Promise<{publicKey: string, privateKey: CryptoKey}>}
+ * @returns {Promise<PracticeKeyPair>}
  */
 export async function practiceKeyPair() {
   const { key, organisationId } = await practiceKey();
   const context = `${PRACTICE_PAIR_CONTEXT}/${organisationId}`;
+  /** @type {{public_key: string | null, wrapped_private_key: string | null}} */
   let pair = await getJson("/api/praxis/schluesselpaar/");
   if (!pair.public_key) {
     const fresh = await e2ee.generateKeyPair();
@@ -92,16 +146,22 @@ export async function practiceKeyPair() {
     try {
       await request("POST", "/api/praxis/schluesselpaar/", body);
     } catch (error) {
-      if (error.status !== 409) throw error; // a colleague was quicker: use theirs
+      if (!(error instanceof ApiError) || error.status !== 409) throw error; // a colleague was quicker: use theirs
     }
     pair = await getJson("/api/praxis/schluesselpaar/");
   }
+  if (!pair.public_key || !pair.wrapped_private_key) throw new KeyringError("Das Schlüsselpaar der Praxis fehlt. Bitte laden Sie die Seite neu.");
   const { pkcs8 } = await e2ee.decryptRecord(key, context, pair.wrapped_private_key);
   const privateKey = await crypto.subtle.importKey("pkcs8", e2ee.unb64u(pkcs8), { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
   return { publicKey: pair.public_key, privateKey };
 }
 
-/** Reads a text a patient encrypted to the practice key pair (e.g. the typed name). */
+/**
+ * Reads a text a patient encrypted to the practice key pair (e.g. the typed name).
+ * @param {string} envelope from e2ee.wrapToPublicKey in the patient's browser
+ * @param {PracticeKeyPair} pair
+ * @returns {Promise<string>}
+ */
 export async function openFromPatient(envelope, pair) {
   const bytes = await e2ee.unwrapFromPublicKey(envelope, pair.privateKey, pair.publicKey);
   return new TextDecoder().decode(bytes);

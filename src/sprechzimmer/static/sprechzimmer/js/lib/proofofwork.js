@@ -1,3 +1,4 @@
+// @ts-check
 // The proof of work the server asks for while access codes are being guessed at scale
 // (sprechzimmer/proofofwork.py, docs/signalling.md): find a nonce such that
 // SHA-256(challenge ":" nonce) starts with `bits` zero bits. WebCrypto, in batches.
