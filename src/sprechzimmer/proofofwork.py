@@ -81,7 +81,7 @@ def verify(proof) -> bool:
 
 
 def solve(text: str, bits: int) -> str:
-    """What the browser does (static/sprechzimmer/js/proofofwork.js); for tests and benchmarks."""
+    """What the browser does (static/sprechzimmer/js/lib/proofofwork.js); for tests and benchmarks."""
     nonce = 0
     while leading_zero_bits(hashlib.sha256(f"{text}:{nonce}".encode()).digest()) < bits:
         nonce += 1

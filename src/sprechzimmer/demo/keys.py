@@ -1,4 +1,4 @@
-"""The browser's key scheme (static/sprechzimmer/js/e2ee.js) written once more in Python.
+"""The browser's key scheme (static/sprechzimmer/js/lib/e2ee.js) written once more in Python.
 
 Used only to make demo data and test fixtures whose keys and ciphertexts are real, i.e. that a
 browser can unlock with the demo password. Production key material is always made in the browser;
