@@ -60,7 +60,7 @@ def key_id(key: bytes) -> str:
 class Keyring:
     keys: tuple[bytes, ...]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.keys:
             raise ValueError("a keyring needs at least one key")
 

@@ -8,6 +8,7 @@ silently falling back to a default (the healthchecks habit). Every reader also a
 from __future__ import annotations
 
 import os
+from typing import NotRequired, TypedDict
 from urllib.parse import unquote, urlparse
 
 
@@ -77,7 +78,21 @@ def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def database_from_url(name: str, url: str) -> dict:
+class DatabaseSettings(TypedDict):
+    """One entry of Django's DATABASES, as far as the environment decides it."""
+
+    ENGINE: str
+    NAME: str
+    USER: NotRequired[str]
+    PASSWORD: NotRequired[str]
+    HOST: NotRequired[str]
+    PORT: NotRequired[str]
+    CONN_MAX_AGE: NotRequired[int]
+    CONN_HEALTH_CHECKS: NotRequired[bool]
+    OPTIONS: NotRequired[dict[str, object]]  # set by settings.py (SQLite pragmas)
+
+
+def database_from_url(name: str, url: str) -> DatabaseSettings:
     """Parse ``postgres://user:pass@host:port/db`` or ``sqlite:///path`` into a Django DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme in ("postgres", "postgresql"):

@@ -12,11 +12,21 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http.request import RawPostDataException
 from django.urls import register_converter
+
+if TYPE_CHECKING:
+    from django.db.models import Model, QuerySet
+    from django.http import HttpRequest
+
+    _ModelMultipleChoiceField: TypeAlias = forms.ModelMultipleChoiceField[Model]
+else:  # generic only in django-stubs
+    _ModelMultipleChoiceField = forms.ModelMultipleChoiceField
 
 #: Ids are positive 64-bit integers (``BigAutoField``); anything beyond cannot name a row.
 MAX_ID = 2**63 - 1
@@ -27,6 +37,9 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 INCOMPLETE = "Die Anfrage war unvollständig. Bitte versuchen Sie es erneut."
+
+#: What ``json.loads`` makes of JSON (numbers within float range, no NaN: ``json_object``).
+JsonValue: TypeAlias = "dict[str, JsonValue] | list[JsonValue] | str | int | float | bool | None"
 
 
 class InputError(ValidationError):
@@ -40,7 +53,7 @@ class InputError(ValidationError):
 # --- single values --------------------------------------------------------------------------------
 
 
-def parse_id(value) -> int | None:
+def parse_id(value: object) -> int | None:
     """An object id from a query string or JSON (``"12"`` or ``12``), or None if it cannot be one."""
     if isinstance(value, bool):
         return None
@@ -53,7 +66,7 @@ def parse_id(value) -> int | None:
     return number if 1 <= number <= MAX_ID else None
 
 
-def parse_date(value) -> dt.date | None:
+def parse_date(value: object) -> dt.date | None:
     """A calendar date ``JJJJ-MM-TT`` within the years the product deals with, or None."""
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         return None
@@ -64,7 +77,7 @@ def parse_date(value) -> dt.date | None:
     return day if EARLIEST_DATE <= day <= LATEST_DATE else None
 
 
-def parse_int(value, *, minimum: int, maximum: int) -> int | None:
+def parse_int(value: object, *, minimum: int, maximum: int) -> int | None:
     """A whole number within bounds from JSON (``15``, ``15.0``, ``"15"``), or None."""
     if isinstance(value, bool):
         return None
@@ -95,7 +108,7 @@ class IdConverter:
     def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: int | str) -> str:
         return str(int(value))
 
 
@@ -106,7 +119,7 @@ register_converter(IdConverter, "id")
 # --- query strings --------------------------------------------------------------------------------
 
 
-def query_id(params, name: str, *, label: str) -> int | None:
+def query_id(params: Mapping[str, str], name: str, *, label: str) -> int | None:
     """The id in ``?name=``; None if absent or empty; InputError if it is not an id."""
     raw = params.get(name, "")
     if raw == "":
@@ -117,7 +130,7 @@ def query_id(params, name: str, *, label: str) -> int | None:
     return number
 
 
-def query_date(params, name: str) -> dt.date | None:
+def query_date(params: Mapping[str, str], name: str) -> dt.date | None:
     """The date in ``?name=`` (JJJJ-MM-TT); None if absent or empty; InputError if it is not one."""
     raw = params.get(name, "")
     if raw == "":
@@ -137,7 +150,7 @@ def _shown(raw: str) -> str:
 # --- JSON bodies ----------------------------------------------------------------------------------
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number")
 
 
@@ -148,7 +161,7 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def json_object(text: str | bytes) -> dict:
+def json_object(text: str | bytes) -> dict[str, JsonValue]:
     """A JSON object. NaN, Infinity and numbers beyond float range (1e400) are refused like
     malformed JSON (a browser's JSON.parse could not read them back); so are NUL characters in
     strings and anything but an object at the top."""
@@ -161,10 +174,10 @@ def json_object(text: str | bytes) -> dict:
     return data
 
 
-def _holds_null(data) -> bool:
+def _holds_null(data: JsonValue) -> bool:
     """Whether a string anywhere in the parsed JSON holds a NUL character (PostgreSQL can neither
     store nor compare one)."""
-    stack = [data]
+    stack: list[JsonValue] = [data]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
@@ -178,7 +191,7 @@ def _holds_null(data) -> bool:
     return False
 
 
-def json_body(request) -> dict:
+def json_body(request: HttpRequest) -> dict[str, JsonValue]:
     """The request's JSON object (an empty body is an empty object); see ``json_object``. A form
     body that something already read as a form (the CSRF check reads multipart bodies) is no JSON
     either, not a RawPostDataException."""
@@ -192,14 +205,15 @@ def json_body(request) -> dict:
 # --- forms ----------------------------------------------------------------------------------------
 
 
-class ModelIdsField(forms.ModelMultipleChoiceField):
+class ModelIdsField(_ModelMultipleChoiceField):
     """A ``ModelMultipleChoiceField`` that refuses a value which cannot be an id as an invalid
     choice before asking the database (Django passes ``IN (99999999999999999999)`` on, and SQLite
     raises OverflowError for it)."""
 
-    def _check_values(self, value):
+    def _check_values(self, value: Iterable[object]) -> QuerySet[Model]:
         for pk in value:
             if parse_id(pk) is None:
                 raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
                                       params={"pk": _shown(str(pk))})
-        return super()._check_values(value)
+        checked: QuerySet[Model] = super()._check_values(value)  # type: ignore[misc]  # private, not in django-stubs
+        return checked

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from typing import TypedDict
 
 from django.conf import settings
 from django.core import signing
@@ -36,7 +37,8 @@ def pressure() -> float:
     """Wrong codes of the busier of this and the last minute, relative to the global limit."""
     now = ratelimit.current(FAILURES, "*", 60)
     before = ratelimit.current(FAILURES, "*", 60, windows=2) - now
-    return max(now, before) / settings.ACCESS_CODE_LIMIT_GLOBAL
+    limit: int = settings.ACCESS_CODE_LIMIT_GLOBAL
+    return max(now, before) / limit
 
 
 def required_bits() -> int:
@@ -44,10 +46,18 @@ def required_bits() -> int:
     ratio = pressure()
     if ratio <= 1:
         return 0
-    return min(MAX_BITS, settings.ACCESS_CODE_POW_BITS + 2 * math.ceil(math.log2(ratio)))
+    base: int = settings.ACCESS_CODE_POW_BITS
+    return min(MAX_BITS, base + 2 * math.ceil(math.log2(ratio)))
 
 
-def challenge(bits: int) -> dict:
+class Challenge(TypedDict):
+    """What the browser gets to solve (JSON)."""
+
+    challenge: str
+    bits: int
+
+
+def challenge(bits: int) -> Challenge:
     return {"challenge": signing.dumps({"r": secrets.token_urlsafe(12), "b": bits}, salt=SALT), "bits": bits}
 
 
@@ -60,7 +70,7 @@ def leading_zero_bits(digest: bytes) -> int:
     return bits
 
 
-def verify(proof) -> bool:
+def verify(proof: object) -> bool:
     """True for a fresh, unused challenge of ours with a nonce that meets its difficulty."""
     if not isinstance(proof, dict):
         return False

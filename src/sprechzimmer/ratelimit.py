@@ -17,9 +17,14 @@ from __future__ import annotations
 import ipaddress
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+
+if TYPE_CHECKING:
+    from asgiref.typing import WWWScope
+    from django.http import HttpRequest
 
 IPV6_PREFIX = 56
 DAY = 24 * 3600
@@ -40,11 +45,11 @@ def client_address_from(forwarded_for: str, remote: str) -> str:
     return remote or ""
 
 
-def client_address(request) -> str:
+def client_address(request: HttpRequest) -> str:
     return client_address_from(request.headers.get("X-Forwarded-For", ""), request.META.get("REMOTE_ADDR", ""))
 
 
-def scope_client_address(scope) -> str:
+def scope_client_address(scope: WWWScope) -> str:
     """The same for an ASGI scope (websockets, the access log)."""
     forwarded = ""
     for name, value in scope.get("headers") or ():
@@ -67,7 +72,7 @@ def rate_key(address: str) -> str:
     return str(parsed)
 
 
-def request_key(request) -> str:
+def request_key(request: HttpRequest) -> str:
     return rate_key(client_address(request))
 
 
@@ -93,10 +98,11 @@ def current(name: str, key: str, period_seconds: int, *, windows: int = 1) -> in
     """The sum of the last ``windows`` windows' counters, without counting."""
     window = int(time.time() // period_seconds)
     keys = [f"rl:{name}:{key}:{period_seconds}:{window - i}" for i in range(windows)]
-    return sum(v or 0 for v in cache.get_many(keys).values())
+    counted: int = sum(v or 0 for v in cache.get_many(keys).values())  # the cache holds what count() put there
+    return counted
 
 
-def allow(request, name: str, *, per_address: tuple[int, int]) -> bool:
+def allow(request: HttpRequest, name: str, *, per_address: tuple[int, int]) -> bool:
     """One attempt of ``name`` from this request's client."""
     return hit(name, request_key(request), *per_address)
 
@@ -124,8 +130,8 @@ class Backoff:
         if count(f"bo:{self.name}", key, self.period, amount) < self.attempts:
             return 0
         until_key, strikes_key = self._keys(key)
-        strikes = cache.get(strikes_key) or 0
-        seconds = min(self.period * 2 ** strikes, self.max_block)
+        strikes: int = cache.get(strikes_key) or 0
+        seconds: int = min(self.period * 2 ** strikes, self.max_block)  # a power of an int variable is typed Any
         cache.set(until_key, time.time() + seconds, timeout=seconds + 5)
         cache.set(strikes_key, strikes + 1, timeout=DAY + seconds)
         # A new window starts after the block: the next failure does not block again at once.

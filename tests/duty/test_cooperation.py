@@ -82,6 +82,7 @@ def test_liability_of_three_million_for_personal_and_property_damage():
     assert missing(complete(liability_property=Decimal(2_999_999))) == ["liability"]
     assert missing(complete(liability_personal=Decimal(3_000_000), liability_property=Decimal(3_000_000))) == []
     assert missing(complete(liability_property=None)) == ["liability"]
+    assert missing(complete(liability_personal=None)) == ["liability"]
 
 
 def test_agreement_in_two_original_copies_by_post():

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 NBSP = "\u00a0"  # keeps a number and its unit on one line
 
 
-def _decimal(value) -> Decimal | None:
+def _decimal(value: object) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
@@ -20,7 +20,7 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def number(value, decimals: int | None = None, *, grouping: bool = True) -> str:
+def number(value: object, decimals: int | None = None, *, grouping: bool = True) -> str:
     """``value`` in German notation; ``decimals`` fixed places, a negative number at most that many
     without trailing zeros (like Django's floatformat "-2"), None as many as the value has. Anything
     that is not a number comes back as it is."""
@@ -40,12 +40,12 @@ def number(value, decimals: int | None = None, *, grouping: bool = True) -> str:
     return format(amount, spec).replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def euro(value) -> str:
+def euro(value: object) -> str:
     """1.234,56 €"""
     return f"{number(value, 2)}{NBSP}€" if _decimal(value) is not None else ""
 
 
-def hours(value, decimals: int = 2) -> str:
+def hours(value: object, decimals: int = 2) -> str:
     """14,29 h (whole hours without decimals: 14 h)."""
     amount = _decimal(value)
     if amount is None:
@@ -53,12 +53,12 @@ def hours(value, decimals: int = 2) -> str:
     return f"{number(amount, 0 if amount == amount.to_integral() else decimals)}{NBSP}h"
 
 
-def percent(value, decimals: int | None = None) -> str:
+def percent(value: object, decimals: int | None = None) -> str:
     """A share given as a percentage number: 8 %, 30 %, 12,5 %."""
     return f"{number(value, decimals)}{NBSP}%" if _decimal(value) is not None else ""
 
 
-def share(fraction, decimals: int | None = 0) -> str:
+def share(fraction: object, decimals: int | None = 0) -> str:
     """A share given as a fraction: 0.083 → 8 %."""
     amount = _decimal(fraction)
     return percent(amount * 100, decimals) if amount is not None else ""

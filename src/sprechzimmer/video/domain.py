@@ -80,6 +80,6 @@ def guesses_per_address_per_day(attempts: int = 10, first_block_minutes: int = 1
 def expected_years_to_guess(valid_codes: int, addresses: int, per_address_per_day: int | None = None) -> float:
     """Expected time for an attacker with ``addresses`` client addresses to hit any valid code."""
     per_day = per_address_per_day if per_address_per_day is not None else guesses_per_address_per_day()
-    space = len(CODE_ALPHABET) ** CODE_LENGTH
+    space: int = len(CODE_ALPHABET) ** CODE_LENGTH  # a power of an int variable is typed Any
     days = space / max(valid_codes, 1) / (per_day * max(addresses, 1))
     return days / 365.25

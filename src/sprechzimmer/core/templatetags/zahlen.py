@@ -8,33 +8,33 @@ register = template.Library()
 
 
 @register.filter
-def zahl(value, decimals=None):
+def zahl(value: object, decimals: int | str | None = None) -> str:
     return formats.number(value, None if decimals in (None, "") else int(decimals))
 
 
 @register.filter
-def euro(value):
+def euro(value: object) -> str:
     return formats.euro(value)
 
 
 @register.filter
-def stunden(value):
+def stunden(value: object) -> str:
     """14,29 h"""
     return formats.hours(value)
 
 
 @register.filter
-def sekunden(value):
+def sekunden(value: object) -> str:
     """3,1 s"""
     text = formats.number(value, -1)
     return f"{text}{formats.NBSP}s" if text else ""
 
 
 @register.filter
-def prozent(value, decimals=None):
+def prozent(value: object, decimals: int | str | None = None) -> str:
     return formats.percent(value, None if decimals in (None, "") else int(decimals))
 
 
 @register.filter
-def anteil(value, decimals=0):
+def anteil(value: object, decimals: int | str = 0) -> str:
     return formats.share(value, int(decimals))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final, Literal
 
 import holidays
 
@@ -23,9 +24,10 @@ from sprechzimmer.core.timezones import BERLIN
 DAY_START = dt.time(8, 0)
 EXTRA_CLOSED_DAYS = {(12, 24): "Heiligabend", (12, 31): "Silvester"}  # not public holidays, but duty days
 
-WEEKDAY = "weekday"  # Mo–Fr evening/night
-WEEKEND = "weekend"
-HOLIDAY = "holiday"  # public holiday, 24.12, 31.12
+SlotKind = Literal["weekday", "weekend", "holiday"]
+WEEKDAY: Final = "weekday"  # Mo–Fr evening/night
+WEEKEND: Final = "weekend"
+HOLIDAY: Final = "holiday"  # public holiday, 24.12, 31.12
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class DutySlot:
     day: dt.date  # the day the duty starts
     start: dt.datetime  # aware, Europe/Berlin
     end: dt.datetime
-    kind: str  # weekday, weekend or holiday
+    kind: SlotKind
     holiday: str  # name of the holiday, or ""
 
     @property
@@ -58,7 +60,7 @@ class DutySlot:
 
 
 def holiday_names(years: range | list[int], state: str = "BW") -> dict[dt.date, str]:
-    names = dict(holidays.Germany(subdiv=state, years=list(years), language="de").items())
+    names = dict(holidays.country_holidays("DE", subdiv=state, years=list(years), language="de").items())
     for year in years:
         for (month, day), name in EXTRA_CLOSED_DAYS.items():
             names.setdefault(dt.date(year, month, day), name)

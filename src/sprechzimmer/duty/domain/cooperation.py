@@ -111,12 +111,12 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
         if anlage in needed and (message := problem()):
             missing.append(Missing(anlage, message))
 
-    def measles():
+    def measles() -> str | None:
         if app.birth_date.year >= MEASLES_FROM_BIRTH_YEAR and not app.measles_proof:
             return f"Für ab {MEASLES_FROM_BIRTH_YEAR} Geborene ist der Nachweis nach dem Masernschutzgesetz nötig."
         return None
 
-    def certified(name: str, certificate: Certificate | None):
+    def certified(name: str, certificate: Certificate | None) -> str | None:
         if certificate is None:
             return f"{name} fehlt (amtlich beglaubigte Abschrift)."
         if not certificate.certified_copy:
@@ -126,7 +126,7 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
                     f"(frühestens {months_before(on, DOCUMENT_MAX_AGE_MONTHS):%d.%m.%Y}).")
         return None
 
-    def specialist():
+    def specialist() -> str | None:
         if app.specialist is not None:
             return certified("Die Facharzturkunde", app.specialist)
         if app.last_training_year or app.clinical_months >= MIN_CLINICAL_MONTHS:
@@ -134,7 +134,7 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
         return ("Ohne Facharzturkunde: Nachweis über das letzte Weiterbildungsjahr oder über mindestens zwei "
                 "Jahre klinische Tätigkeit (§ 4 Abs. 7 Satz 2 NFD-O).")
 
-    def police():
+    def police() -> str | None:
         certificate = app.police
         if certificate is None:
             return "Das polizeiliche Führungszeugnis (Belegart N, im Original) fehlt."
@@ -144,15 +144,15 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
             return f"Das Führungszeugnis vom {certificate.issued:%d.%m.%Y} ist älter als sechs Monate."
         return None
 
-    def liability():
-        amounts = (app.liability_personal, app.liability_property)
-        if any(a is None for a in amounts):
+    def liability() -> str | None:
+        persons, things = app.liability_personal, app.liability_property
+        if persons is None or things is None:
             return "Die Erklärung zur Berufshaftpflicht (Deckungssummen für Personen- und Sachschäden) fehlt."
-        if any(a < MIN_LIABILITY for a in amounts):
+        if min(persons, things) < MIN_LIABILITY:
             return "Die Deckungssumme muss für Personen- und Sachschäden jeweils mindestens 3 Millionen Euro betragen."
         return None
 
-    def agreement():
+    def agreement() -> str | None:
         if app.agreement_copies_received < AGREEMENT_COPIES:
             return ("Die Kooperationsvereinbarung in zweifacher Ausfertigung mit Originalunterschriften per Post "
                     f"(eingegangen: {app.agreement_copies_received} von {AGREEMENT_COPIES}; kein Scan oder Fax).")

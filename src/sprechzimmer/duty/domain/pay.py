@@ -13,9 +13,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import BinaryIO, Protocol
 
 from sprechzimmer.billing.domain.kvdt import write_kvdt
 from sprechzimmer.billing.domain.model import Case, Quarter, Service
@@ -156,14 +157,27 @@ def half_year_bonus(payout_year: int, payout_month: int, revenue: Decimal, hourl
     return BonusStatement(payout_year, payout_month, quarters, cents(revenue), cents(hourly_pay), share, difference, bonus)
 
 
-def revenue_by_lanr(results: Iterable, orientation_value_ct: Decimal) -> dict[str, tuple[int, int, Decimal]]:
+#: A checked service line of the billing engine (``rules.CaseResult.lines``): GOP, date, billed code,
+#: factor in percent, points × 100 (None when not priced), LANR of the doctor who served (or None).
+ServiceLine = tuple[str, dt.date, str, int, int | None, str | None]
+
+
+class CheckedCase(Protocol):
+    """What pay needs of a checked Behandlungsfall of the billing engine."""
+
+    @property
+    def lines(self) -> Sequence[ServiceLine]: ...
+
+
+def revenue_by_lanr(results: Iterable[CheckedCase],
+                   orientation_value_ct: Decimal) -> dict[str, tuple[int, int, Decimal]]:
     """Per doctor of a Notfallpraxis file: (cases, points × 100, euros), from the billing engine's
     checked Behandlungsfälle, **per service line**: each line counts for the LANR that performed it
     (field 5099), so a case several doctors served pays each for their own services; a case counts
     for every doctor with a line in it. Euros = points × Orientierungswert, rounded once per doctor."""
     totals: dict[str, list[int]] = {}
     for result in results:
-        seen = set()
+        seen: set[str] = set()
         for line in result.lines:
             lanr, points = line[5], line[4]
             if not lanr:
@@ -178,7 +192,7 @@ def revenue_by_lanr(results: Iterable, orientation_value_ct: Decimal) -> dict[st
             for lanr, (cases, points) in totals.items()}
 
 
-def ebm_revenue(results: Iterable, lanr: str, orientation_value_ct: Decimal) -> Decimal:
+def ebm_revenue(results: Iterable[CheckedCase], lanr: str, orientation_value_ct: Decimal) -> Decimal:
     """EBM revenue of the cases whose doctor is ``lanr``."""
     return revenue_by_lanr(results, orientation_value_ct).get(lanr, (0, 0, Decimal("0.00")))[2]
 
@@ -215,7 +229,7 @@ def pseudo_case(number: int, start: dt.datetime, lanr: str, bsnr: str | None = N
                 quarter=Quarter.of(start.date()))
 
 
-def write_pseudo_cases(duties: Iterable[tuple[dt.datetime, str]], quarter: Quarter, bsnr: str, out) -> None:
+def write_pseudo_cases(duties: Iterable[tuple[dt.datetime, str]], quarter: Quarter, bsnr: str, out: BinaryIO) -> None:
     """KVDT with one pseudo Schein per (duty start, LANR), numbered 1, 2, 3 … as the seed's
     "Notfalldienst Arzt 1, 2, 3, …": con0, besa, an ADT package whose adt0 names the quarter in
     9204, the Scheine with every Muss field of 0104, adt9, con9. adt0 lacks the KBV-Prüfnummer

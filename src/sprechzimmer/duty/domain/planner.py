@@ -33,14 +33,39 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Literal, NamedTuple, TypeAlias
 
 from ortools.sat.python import cp_model
 
 from sprechzimmer.core.money import round_to
 
-from .calendar import HOLIDAY, WEEKDAY, WEEKEND, DutySlot
+from .calendar import HOLIDAY, WEEKDAY, WEEKEND, DutySlot, SlotKind
 
 MINUTE = Decimal(60)
+
+#: Duty id -> doctor id (ids are whatever the caller uses: primary keys, names in tests).
+Assignment: TypeAlias = dict[Hashable, Hashable]
+#: A linear expression of a CP-SAT model: a variable, a weighted sum of variables, or a constant.
+Expr: TypeAlias = cp_model.LinearExpr | int
+#: Whether a doctor serves a duty: a boolean model variable, or the constant 1 for a duty fixed to them.
+Serves: TypeAlias = cp_model.IntVar | int
+PlanStatus: TypeAlias = Literal["optimal", "feasible", "greedy"]
+#: Per doctor id, (target hours, target weekend/holiday duties): ``targets``.
+Goal: TypeAlias = dict[Hashable, tuple[Decimal, Decimal]]
+#: Per doctor id, linear expressions of (minutes served, weekend/holiday duties, wishes met).
+PerDoctor: TypeAlias = dict[Hashable, tuple[Expr, Expr, Expr]]
+
+
+class Category(NamedTuple):
+    """Duties that step 1 counts together: the same duty type, kind of day and length."""
+
+    duty_type: str
+    kind: SlotKind
+    minutes: int
+
+
+#: Step 1's result: (doctor id, category) -> how many duties of the category the doctor serves.
+Counts: TypeAlias = dict[tuple[Hashable, Category], int]
 
 
 @dataclass(frozen=True)
@@ -115,10 +140,10 @@ class Spread:
 
 @dataclass
 class Plan:
-    assignment: dict[Hashable, Hashable]  # duty id -> doctor id
+    assignment: Assignment
     lines: list[DoctorLine]
     spread: Spread
-    status: str  # "optimal", "feasible" or "greedy"
+    status: PlanStatus
     seconds_to_first: float | None = None  # first complete feasible plan
     seconds: float = 0.0
     relaxed: list[str] = field(default_factory=list)  # rules given up to find a plan, in German
@@ -138,7 +163,7 @@ def _q(value: Decimal, places: str = "0.01") -> Decimal:
     return round_to(value, Decimal(places))
 
 
-def targets(duties: list[Duty], doctors: list[Doctor]) -> dict[Hashable, tuple[Decimal, Decimal]]:
+def targets(duties: list[Duty], doctors: list[Doctor]) -> Goal:
     """Per doctor (target hours, target weekend/holiday duties) of this plan, balances applied."""
     total_weight = sum((d.weight for d in doctors), Decimal(0))
     if total_weight <= 0:
@@ -155,7 +180,7 @@ def targets(duties: list[Duty], doctors: list[Doctor]) -> dict[Hashable, tuple[D
     return result
 
 
-def explain(duties: list[Duty], doctors: list[Doctor], assignment: dict[Hashable, Hashable]) -> tuple[list[DoctorLine], Spread]:
+def explain(duties: list[Duty], doctors: list[Doctor], assignment: Assignment) -> tuple[list[DoctorLine], Spread]:
     """Target vs. assigned hours, weekend/holiday counts and the balance carried forward."""
     goal = targets(duties, doctors)
     by_doctor: dict[Hashable, list[Duty]] = defaultdict(list)
@@ -187,8 +212,8 @@ def _wished(doctor: Doctor, duty: Duty) -> bool:
     return duty.slot.day.weekday() in doctor.preferred_weekdays or duty.duty_type in doctor.preferred_types
 
 
-def _category(duty: Duty) -> tuple:
-    return (duty.duty_type, duty.slot.kind, duty.minutes)
+def _category(duty: Duty) -> Category:
+    return Category(duty.duty_type, duty.slot.kind, duty.minutes)
 
 
 def _conflict(a: Duty, b: Duty, rest: dt.timedelta) -> bool:
@@ -210,19 +235,20 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.first: float | None = None
         self.last: float | None = None
 
-    def on_solution_callback(self):
+    def on_solution_callback(self) -> None:
         now = time.perf_counter()
         if self.first is None:
             self.first = now - self.started
         self.last = now
 
 
-def _solve_until_stalled(solver, model, progress: _Progress, stall: float) -> int:
+def _solve_until_stalled(solver: cp_model.CpSolver, model: cp_model.CpModel, progress: _Progress,
+                         stall: float) -> cp_model.CpSolverStatus:
     """Solve, but stop once a solution exists and none better came for ``stall`` seconds: step 2
     only improves wishes by then, and staff should not wait the whole time limit for that."""
     done = threading.Event()
 
-    def watch():
+    def watch() -> None:
         while not done.wait(0.2):
             if progress.last is not None and time.perf_counter() - progress.last > stall:
                 solver.stop_search()
@@ -238,7 +264,7 @@ def _solve_until_stalled(solver, model, progress: _Progress, stall: float) -> in
 
 
 def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None = None,
-         fixed: dict[Hashable, Hashable] | None = None, previous: dict[Hashable, Hashable] | None = None) -> Plan:
+         fixed: Assignment | None = None, previous: Assignment | None = None) -> Plan:
     """Assign every duty to a doctor. ``fixed`` (duty id -> doctor id) are manual decisions of the
     staff: kept as they are, and counted towards the doctors' hours. ``previous`` (duty id ->
     doctor id) is the plan being re-planned: among equally fair plans the one that changes fewest of
@@ -271,7 +297,7 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
     # counts as a guide and the hours fair directly (docs/duty.md).
     counts = _shares(duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0),
                      previous=previous)
-    attempts = [(counts, True, True), (counts, False, True)]
+    attempts: list[tuple[Counts | None, bool, bool]] = [(counts, True, True), (counts, False, True)]
     pairs = sum(1 for duty in duties if duty.id not in fixed for d in doctors if d.may_serve(duty))
     if pairs <= DIRECT_LIMIT:
         attempts += [(None, True, True), (None, False, True)]
@@ -300,12 +326,13 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
                         "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste.")
 
 
-def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tuple[Hashable, tuple], int]:
+def _shares(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, rules: Rules, deadline: float,
+            previous: Assignment | None = None) -> Counts:
     """Step 1: duties per doctor and category. The search starts from the previous plan's counts
     when it covers every open duty, else from a greedy apportionment."""
     goal = targets(duties, doctors)
     open_duties = [duty for duty in duties if duty.id not in fixed]
-    per_category: dict[tuple, list[Duty]] = defaultdict(list)
+    per_category: dict[Category, list[Duty]] = defaultdict(list)
     for duty in open_duties:
         per_category[_category(duty)].append(duty)
     fixed_minutes: dict[Hashable, int] = defaultdict(int)
@@ -317,24 +344,24 @@ def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tupl
             fixed_special[doctor_id] += by_id[duty_id].slot.special
 
     model = cp_model.CpModel()
-    n = {}
+    n: dict[tuple[Hashable, Category], cp_model.IntVar] = {}
     for category, members in per_category.items():
         for d in doctors:
             available = sum(1 for duty in members if d.may_serve(duty))
             if available:
                 n[d.id, category] = model.new_int_var(0, available, "")
         model.add(sum(n[d.id, category] for d in doctors if (d.id, category) in n) == len(members))
-    per_doctor = {}
+    per_doctor: PerDoctor = {}
     for d in doctors:
         mine = [(category, var) for (doctor_id, category), var in n.items() if doctor_id == d.id]
         per_doctor[d.id] = (
-            fixed_minutes[d.id] + sum(var * category[2] for category, var in mine),
-            fixed_special[d.id] + sum(var for category, var in mine if category[1] != WEEKDAY),
-            sum(var for category, var in mine if category[0] in d.preferred_types
+            fixed_minutes[d.id] + sum(var * category.minutes for category, var in mine),
+            fixed_special[d.id] + sum(var for category, var in mine if category.kind != WEEKDAY),
+            sum(var for category, var in mine if category.duty_type in d.preferred_types
                 or _mostly_on(per_category[category], d.preferred_weekdays)))
     unfairness = _unfairness(model, duties, doctors, goal, per_doctor)
     if previous and all(duty.id in previous for duty in open_duties):
-        start: dict[tuple, int] = defaultdict(int)
+        start: Counts = defaultdict(int)
         for category, members in per_category.items():
             for duty in members:
                 start[previous[duty.id], category] += 1
@@ -354,7 +381,8 @@ def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tupl
         model.add_hint(var, start.get(key, 0))
     # CP-SAT's portfolio does not always start from the hint within a short budget: keep the
     # start (previous or greedy) when the search ends worse than it.
-    best_value, best = None, None
+    best_value: float | None = None
+    best: Counts | None = None
     for fix_to_hint in (True, False):
         solver = cp_model.CpSolver()
         solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
@@ -369,14 +397,15 @@ def _shares(duties, doctors, fixed, rules, deadline, previous=None) -> dict[tupl
     return best
 
 
-def _unfairness(model, duties, doctors, goal, per_doctor):
+def _unfairness(model: cp_model.CpModel, duties: list[Duty], doctors: list[Doctor], goal: Goal,
+                per_doctor: PerDoctor) -> Expr:
     """What a plan is minimised by: the largest and every doctor's distance from their target hours
     (minutes) and weekend/holiday duties (hundredths), less the wishes met. ``per_doctor`` maps a
     doctor id to linear expressions of (minutes, special duties, wishes met)."""
     total_minutes = sum(duty.minutes for duty in duties)
     max_dev = model.new_int_var(0, total_minutes, "max_dev")
     max_special_dev = model.new_int_var(0, 100 * len(duties), "max_special_dev")
-    objective = []
+    objective: list[Expr] = []
     for d in doctors:
         minutes, special, wished = per_doctor[d.id]
         target_minutes, target_special = goal[d.id]
@@ -401,28 +430,31 @@ def _mostly_on(members: list[Duty], weekdays: frozenset[int]) -> bool:
     return bool(weekdays) and 2 * sum(1 for duty in members if duty.slot.day.weekday() in weekdays) > len(members)
 
 
-def _greedy_shares(per_category, doctors, goal, fixed_minutes, fixed_special) -> dict[tuple, int]:
+def _greedy_shares(per_category: dict[Category, list[Duty]], doctors: list[Doctor], goal: Goal,
+                   fixed_minutes: dict[Hashable, int], fixed_special: dict[Hashable, int]) -> Counts:
     """A good start for step 1: weekends and holidays first, then the duty types few may serve,
     longest duties first; each to whoever may serve and is furthest below their target."""
     hours_left = {d.id: goal[d.id][0] * MINUTE - fixed_minutes[d.id] for d in doctors}
     special_left = {d.id: goal[d.id][1] - fixed_special[d.id] for d in doctors}
-    counts: dict[tuple, int] = defaultdict(int)
+    counts: Counts = defaultdict(int)
     # Duty types few may serve go first, so the others' hours are left for the rest.
     eligible = {c: sum(1 for d in doctors if d.may_serve(per_category[c][0])) for c in per_category}
-    order = sorted(per_category, key=lambda c: (c[1] == WEEKDAY, eligible[c], -c[2]))
+    order = sorted(per_category, key=lambda c: (c.kind == WEEKDAY, eligible[c], -c.minutes))
     for category in order:
-        special = category[1] != WEEKDAY
+        special = category.kind != WEEKDAY
         for duty in per_category[category]:
             options = [d for d in doctors if d.may_serve(duty)]
             best = max(options, key=lambda d: (special_left[d.id], hours_left[d.id]) if special
                        else (hours_left[d.id],))
             counts[best.id, category] += 1
-            hours_left[best.id] -= category[2]
+            hours_left[best.id] -= category.minutes
             special_left[best.id] -= special
     return counts
 
 
-def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, previous=None):
+def _dates(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, counts: Counts | None, rules: Rules,
+           spread_rule: bool, exact: bool, deadline: float,
+           previous: Assignment | None = None) -> tuple[Assignment, PlanStatus, float | None] | None:
     """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved.
     With ``counts`` None, the only step: the duties per doctor are free and the objective is the
     fairness of step 1 (``_unfairness``) on the booleans themselves. With a ``previous`` plan, the
@@ -430,7 +462,7 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
     goal = targets(duties, doctors)
     rest = dt.timedelta(hours=rules.rest_hours)
     model = cp_model.CpModel()
-    x: dict[tuple[Hashable, int], object] = {}  # (doctor id, duty index) -> bool var or 1 for fixed
+    x: dict[tuple[Hashable, int], Serves] = {}  # (doctor id, duty index) -> bool var or 1 for fixed
     doctor_by_id = {d.id: d for d in doctors}
     for i, duty in enumerate(duties):
         if duty.id in fixed:
@@ -444,9 +476,9 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
     starts = [duty.slot.start for duty in duties]
     shortest = min(duty.slot.end - duty.slot.start for duty in duties)
     days = max(1, (duties[-1].slot.day - duties[0].slot.day).days + 1)
-    penalties = []
-    objective = []
-    per_doctor = {}
+    penalties: list[Expr] = []
+    objective: list[Expr] = []
+    per_doctor: PerDoctor = {}
     mean_minutes = Decimal(sum(duty.minutes for duty in duties)) / len(duties)
     for d in doctors:
         mine = [i for i in range(len(duties)) if (d.id, i) in x]
@@ -473,7 +505,7 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
             if len(window) > 1:
                 _at_most_one(model, [x[d.id, k] for k in window])
         # Never three weekends in a row.
-        weekends: dict[dt.date, list] = defaultdict(list)
+        weekends: dict[dt.date, list[Serves]] = defaultdict(list)
         for i in mine:
             if duties[i].slot.kind == WEEKEND:
                 weekends[_weekend_key(duties[i].slot.day)].append(x[d.id, i])
@@ -482,19 +514,20 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
             if all(run):
                 _at_most(model, [v for week in run for v in week], 2)
         # Counts per category from step 1.
-        by_category = defaultdict(list)
+        by_category: dict[Category, list[Serves]] = defaultdict(list)
         for i in mine:
             if duties[i].id not in fixed:
                 by_category[_category(duties[i])].append(x[d.id, i])
-        for category, members in by_category.items() if counts is not None else ():
-            wanted = counts.get((d.id, category), 0)
-            if exact:
-                model.add(sum(members) == wanted)
-            else:
-                over = model.new_int_var(0, len(members), "")
-                under = model.new_int_var(0, wanted, "")
-                model.add(sum(members) + under - over == wanted)
-                penalties += [100 * over, 100 * under]
+        if counts is not None:
+            for category, members in by_category.items():
+                wanted = counts.get((d.id, category), 0)
+                if exact:
+                    model.add(sum(members) == wanted)
+                else:
+                    over = model.new_int_var(0, len(members), "")
+                    under = model.new_int_var(0, wanted, "")
+                    model.add(sum(members) + under - over == wanted)
+                    penalties += [100 * over, 100 * under]
         if not exact:
             # Counts are only a guide now; keep the hours fair directly (the slow model, but
             # started from step 1's counts and only needed when those cannot be met).
@@ -518,20 +551,21 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
                 for offset in range(0, days, step):
                     lo = first_day + dt.timedelta(days=offset)
                     hi = lo + dt.timedelta(days=rules.spread_days)
-                    window = [x[d.id, i] for i in mine if lo <= duties[i].slot.day < hi]
-                    if len(window) > limit:
-                        _at_most(model, window, limit)
+                    in_window = [x[d.id, i] for i in mine if lo <= duties[i].slot.day < hi]
+                    if len(in_window) > limit:
+                        _at_most(model, in_window, limit)
         if doctor.preferred_weekdays:
             objective += [v for i, v in zip(mine, variables, strict=True)
                           if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed]
     # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
-    kept = []
-    for (doctor_id, i), var in x.items() if previous else ():
-        if not isinstance(var, int):
-            was = previous.get(duties[i].id) == doctor_id
-            model.add_hint(var, was)
-            if was:
-                kept.append(var)
+    kept: list[cp_model.IntVar] = []
+    if previous:
+        for (doctor_id, i), var in x.items():
+            if not isinstance(var, int):
+                was = previous.get(duties[i].id) == doctor_id
+                model.add_hint(var, was)
+                if was:
+                    kept.append(var)
     scale = len(kept) + 1  # the kept duties only decide between otherwise equal plans
     if counts is None:
         model.minimize(scale * _unfairness(model, duties, doctors, goal, per_doctor) - sum(kept))
@@ -549,14 +583,14 @@ def _dates(duties, doctors, fixed, counts, rules, spread_rule, exact, deadline, 
     status = _solve_until_stalled(solver, model, callback, stall)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    assignment = {}
+    assignment: Assignment = {}
     for (doctor_id, i), var in x.items():
         if isinstance(var, int) or solver.value(var):
             assignment[duties[i].id] = doctor_id
     return assignment, "optimal" if status == cp_model.OPTIMAL else "feasible", callback.first
 
 
-def _forbid_pair(model, a, b):
+def _forbid_pair(model: cp_model.CpModel, a: Serves, b: Serves) -> None:
     if isinstance(a, int) and isinstance(b, int):
         return  # two fixed duties: the staff decided so, the plan shows the conflict
     if isinstance(a, int):
@@ -567,7 +601,7 @@ def _forbid_pair(model, a, b):
         model.add_bool_or([a.negated(), b.negated()])
 
 
-def _at_most_one(model, items):
+def _at_most_one(model: cp_model.CpModel, items: list[Serves]) -> None:
     constants = sum(1 for v in items if isinstance(v, int))
     variables = [v for v in items if not isinstance(v, int)]
     if constants:
@@ -577,7 +611,7 @@ def _at_most_one(model, items):
         model.add_at_most_one(variables)
 
 
-def _at_most(model, items, limit):
+def _at_most(model: cp_model.CpModel, items: list[Serves], limit: int) -> None:
     constants = sum(1 for v in items if isinstance(v, int))
     variables = [v for v in items if not isinstance(v, int)]
     if variables:
