@@ -7,8 +7,7 @@ from pathlib import Path
 FORMAL = {
     "You cannot remove your primary email address.": "Sie können Ihre primäre E-Mail-Adresse nicht löschen.",
     "Please type your current password.": "Bitte geben Sie Ihr aktuelles Passwort ein.",
-    "Too many failed login attempts. Try again later.":
-        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut.",
+    "Too many failed login attempts. Try again later.": "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut.",
     "Your primary email address must be verified.": "Ihre primäre E-Mail-Adresse muss bestätigt werden.",
     "Please select only one.": "Bitte wählen Sie nur eine Möglichkeit aus.",
     "Be patient, you are sending too many requests.": "Bitte haben Sie etwas Geduld, Sie senden zu viele Anfragen.",
@@ -21,54 +20,42 @@ FORMAL = {
     "Your password has been changed.": "Ihr Passwort wurde geändert.",
     "You're receiving this email because you or someone else has requested a password reset for your user "
     "account.\nIt can be safely ignored if you did not request a password reset. Click the link below to reset "
-    "your password.":
-        "Sie erhalten diese E-Mail, weil für Ihr Benutzerkonto das Zurücksetzen des Passworts angefordert "
-        "wurde.\nWenn Sie das nicht waren, können Sie diese E-Mail ignorieren. Über den folgenden Link setzen Sie "
-        "Ihr Passwort zurück.",
+    "your password.": "Sie erhalten diese E-Mail, weil für Ihr Benutzerkonto das Zurücksetzen des Passworts angefordert "
+    "wurde.\nWenn Sie das nicht waren, können Sie diese E-Mail ignorieren. Über den folgenden Link setzen Sie "
+    "Ihr Passwort zurück.",
     "Your email address is still pending verification.": "Ihre E-Mail-Adresse ist noch nicht bestätigt.",
-    'Please confirm that <a href="mailto:%(email)s">%(email)s</a> is an email address for user %(user_display)s.':
-        'Bitte bestätigen Sie, dass <a href="mailto:%(email)s">%(email)s</a> eine E-Mail-Adresse von '
-        "%(user_display)s ist.",
-    "If you have not created an account yet, then please %(link)ssign up%(end_link)s first.":
-        "Ihre Praxis hat noch kein Konto? Dann %(link)sregistrieren Sie sie bitte zuerst%(end_link)s.",
+    'Please confirm that <a href="mailto:%(email)s">%(email)s</a> is an email address for user %(user_display)s.': 'Bitte bestätigen Sie, dass <a href="mailto:%(email)s">%(email)s</a> eine E-Mail-Adresse von '
+    "%(user_display)s ist.",
+    "If you have not created an account yet, then please %(link)ssign up%(end_link)s first.": "Ihre Praxis hat noch kein Konto? Dann %(link)sregistrieren Sie sie bitte zuerst%(end_link)s.",
     "Are you sure you want to sign out?": "Möchten Sie sich wirklich abmelden?",
     "You have confirmed %(email)s.": "Sie haben die Adresse %(email)s bestätigt.",
     "You have signed out.": "Sie haben sich abgemeldet.",
     "Forgotten your password? Enter your email address below, and we'll send you an email allowing you to reset "
-    "it.":
-        "Passwort vergessen? Geben Sie Ihre E-Mail-Adresse ein; wir senden Ihnen einen Link, mit dem Sie ein "
-        "neues Passwort festlegen.",
+    "it.": "Passwort vergessen? Geben Sie Ihre E-Mail-Adresse ein; wir senden Ihnen einen Link, mit dem Sie ein "
+    "neues Passwort festlegen.",
     "We have sent you an email. If you have not received it please check your spam folder. Otherwise contact us "
-    "if you do not receive it in a few minutes.":
-        "Wir haben Ihnen eine E-Mail gesendet. Falls sie nicht ankommt, prüfen Sie bitte Ihren Spam-Ordner oder "
-        "wenden Sie sich an uns.",
-    'The password reset link was invalid, possibly because it has already been used.  Please request a <a '
-    'href="%(passwd_reset_url)s">new password reset</a>.':
-        'Der Link zum Zurücksetzen des Passworts ist ungültig, vermutlich wurde er bereits benutzt. Bitte '
-        '<a href="%(passwd_reset_url)s">fordern Sie einen neuen Link an</a>.',
+    "if you do not receive it in a few minutes.": "Wir haben Ihnen eine E-Mail gesendet. Falls sie nicht ankommt, prüfen Sie bitte Ihren Spam-Ordner oder "
+    "wenden Sie sich an uns.",
+    "The password reset link was invalid, possibly because it has already been used.  Please request a <a "
+    'href="%(passwd_reset_url)s">new password reset</a>.': "Der Link zum Zurücksetzen des Passworts ist ungültig, vermutlich wurde er bereits benutzt. Bitte "
+    '<a href="%(passwd_reset_url)s">fordern Sie einen neuen Link an</a>.',
     "Your password is now changed.": "Ihr Passwort wurde geändert.",
-    "Already have an account? Then please %(link)ssign in%(end_link)s.":
-        "Sie haben bereits ein Konto? Dann %(link)smelden Sie sich an%(end_link)s.",
+    "Already have an account? Then please %(link)ssign in%(end_link)s.": "Sie haben bereits ein Konto? Dann %(link)smelden Sie sich an%(end_link)s.",
     "You are already logged in as %(user_display)s.": "Sie sind bereits als %(user_display)s angemeldet.",
     "Verify Your Email Address": "Bestätigen Sie Ihre E-Mail-Adresse",
     "We have sent an email to you for verification. Follow the link provided to finalize the signup process. If "
     "you do not see the verification email in your main inbox, check your spam folder. Please contact us if you "
-    "do not receive the verification email within a few minutes.":
-        "Wir haben Ihnen eine E-Mail zur Bestätigung gesendet. Bitte öffnen Sie den Link darin, um die "
-        "Registrierung abzuschließen. Falls sie nicht ankommt, prüfen Sie bitte Ihren Spam-Ordner.",
+    "do not receive the verification email within a few minutes.": "Wir haben Ihnen eine E-Mail zur Bestätigung gesendet. Bitte öffnen Sie den Link darin, um die "
+    "Registrierung abzuschließen. Falls sie nicht ankommt, prüfen Sie bitte Ihren Spam-Ordner.",
     "This part of the site requires us to verify that\nyou are who you claim to be. For this purpose, we require "
-    "that you\nverify ownership of your email address. ":
-        "Für diesen Bereich müssen wir sicherstellen, dass Sie die Person sind,\nfür die Sie sich ausgeben. "
-        "Bitte bestätigen Sie dazu Ihre E-Mail-Adresse. ",
+    "that you\nverify ownership of your email address. ": "Für diesen Bereich müssen wir sicherstellen, dass Sie die Person sind,\nfür die Sie sich ausgeben. "
+    "Bitte bestätigen Sie dazu Ihre E-Mail-Adresse. ",
     "We have sent an email to you for\nverification. Please click on the link inside that email. If you do not "
     "see the verification email in your main inbox, check your spam folder. Otherwise\ncontact us if you do not "
-    "receive it within a few minutes.":
-        "Wir haben Ihnen eine E-Mail zur Bestätigung gesendet.\nBitte öffnen Sie den Link darin. Falls sie nicht "
-        "ankommt, prüfen Sie bitte Ihren Spam-Ordner.",
-    "You are about to generate a new set of recovery codes for your account.":
-        "Sie erzeugen einen neuen Satz Wiederherstellungscodes für Ihr Konto.",
-    "You are about to deactivate authenticator app based authentication. Are you sure?":
-        "Sie deaktivieren die Anmeldung mit Authenticator-App. Sind Sie sicher?",
+    "receive it within a few minutes.": "Wir haben Ihnen eine E-Mail zur Bestätigung gesendet.\nBitte öffnen Sie den Link darin. Falls sie nicht "
+    "ankommt, prüfen Sie bitte Ihren Spam-Ordner.",
+    "You are about to generate a new set of recovery codes for your account.": "Sie erzeugen einen neuen Satz Wiederherstellungscodes für Ihr Konto.",
+    "You are about to deactivate authenticator app based authentication. Are you sure?": "Sie deaktivieren die Anmeldung mit Authenticator-App. Sind Sie sicher?",
 }
 
 

@@ -45,7 +45,11 @@ def lanr() -> str:
 
 def practice(name="Praxis Test") -> Organisation:
     return Organisation.objects.create(
-        name=name, street="Weg 1", postcode="70173", city="Stuttgart", bsnr=bsnr(),
+        name=name,
+        street="Weg 1",
+        postcode="70173",
+        city="Stuttgart",
+        bsnr=bsnr(),
         recovery_wrapped_key=envelope(keyblobs.ALG_RECOVERY_WRAP),
     )
 
@@ -53,9 +57,14 @@ def practice(name="Praxis Test") -> Organisation:
 def member(organisation, *, main=False, role=User.Role.DOCTOR, with_key=True, totp=True, password=None) -> User:
     n = next(_counter)
     user = User.objects.create_user(
-        f"user{n}@example.org", password or derived_secret(), full_name=f"Mitglied {n}",
-        organisation=organisation, role=role, lanr=lanr() if role == User.Role.DOCTOR else "",
-        is_main_user=main, public_key=fake_public_key(),
+        f"user{n}@example.org",
+        password or derived_secret(),
+        full_name=f"Mitglied {n}",
+        organisation=organisation,
+        role=role,
+        lanr=lanr() if role == User.Role.DOCTOR else "",
+        is_main_user=main,
+        public_key=fake_public_key(),
         wrapped_private_key=envelope(keyblobs.ALG_PASSWORD_WRAP),
         wrapped_practice_key=envelope(keyblobs.ALG_ECIES, epk=fake_public_key()) if with_key else "",
     )

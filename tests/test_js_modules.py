@@ -80,5 +80,7 @@ def test_library_modules_touch_no_page():
     for path in (JS / "lib").glob("*.js"):
         if path.name == "meta.js":
             continue
-        code = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith(("//", "*", "/*")))
+        code = "\n".join(
+            line for line in path.read_text().splitlines() if not line.lstrip().startswith(("//", "*", "/*"))
+        )
         assert not page_access.search(code), (path, page_access.search(code).group(0))

@@ -15,15 +15,37 @@ def visible_text(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
-@pytest.mark.parametrize("path", ["/", "/konto/login/", "/konto/signup/", "/konto/password/reset/",
-                                  "/konto/confirm-email/", "/impressum/", "/datenschutz/", "/nutzungsbedingungen/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/konto/login/",
+        "/konto/signup/",
+        "/konto/password/reset/",
+        "/konto/confirm-email/",
+        "/impressum/",
+        "/datenschutz/",
+        "/nutzungsbedingungen/",
+    ],
+)
 def test_public_pages_use_formal_german(client, db, path):
     text = visible_text(client.get(path).content.decode())
     assert not INFORMAL.search(text), INFORMAL.search(text)
 
 
-@pytest.mark.parametrize("path", ["/praxis/", "/praxis/mitglieder/", "/praxis/geraete/", "/praxis/einstellungen/",
-                                  "/konto/2fa/", "/konto/password/change/", "/konto/logout/", "/geraet/wartet/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/praxis/",
+        "/praxis/mitglieder/",
+        "/praxis/geraete/",
+        "/praxis/einstellungen/",
+        "/konto/2fa/",
+        "/konto/password/change/",
+        "/konto/logout/",
+        "/geraet/wartet/",
+    ],
+)
 def test_member_pages_use_formal_german(db, path):
     client = Client()
     client.force_login(factories.member(factories.practice(), main=True))

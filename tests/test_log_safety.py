@@ -34,8 +34,13 @@ def _secret_routes():
 def test_every_route_with_a_secret_is_found_and_redacted():
     routes = _secret_routes()
     # The ones we know of are among them (a new one is covered without touching this test).
-    for known in ("/einladung/", "/kooperationsarzt/antrag/", "/dienste/kalender/", "/konto/confirm-email/",
-                  "/konto/password/reset/key/"):
+    for known in (
+        "/einladung/",
+        "/kooperationsarzt/antrag/",
+        "/dienste/kalender/",
+        "/konto/confirm-email/",
+        "/konto/password/reset/key/",
+    ):
         assert any(r.startswith(known) for r in routes), known
     for path in routes:
         assert MARKER in path
@@ -50,8 +55,9 @@ def test_websocket_tokens_and_query_strings_are_redacted():
 
 
 def test_django_own_warnings_are_redacted(caplog):
-    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s",
-                               (f"/einladung/{MARKER}/",), None)
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (f"/einladung/{MARKER}/",), None
+    )
     assert RedactPaths().filter(record)
     assert MARKER not in record.getMessage() and "/einladung/…/" in record.getMessage()
 
@@ -69,8 +75,13 @@ def test_the_access_log_writes_redacted_paths_and_the_client(caplog, settings):
     async def send(message):
         pass
 
-    scope = {"type": "http", "method": "GET", "path": f"/dienste/kalender/{MARKER}.ics",
-             "headers": [(b"x-forwarded-for", b"203.0.113.5")], "client": ("127.0.0.1", 5000)}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/dienste/kalender/{MARKER}.ics",
+        "headers": [(b"x-forwarded-for", b"203.0.113.5")],
+        "client": ("127.0.0.1", 5000),
+    }
     with caplog.at_level(logging.INFO, logger="sprechzimmer.access"):
         asyncio.run(AccessLog(app)(scope, receive, send))
     line = caplog.records[-1].getMessage()

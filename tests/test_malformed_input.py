@@ -30,13 +30,16 @@ def practice():
     return type("P", (), dict(organisation=organisation, doctor=doctor, appointment=appointment, client=client))
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("arzt=abc", "keine gültige Auswahl"),
-    ("arzt=99999999999999999999", "keine gültige Auswahl"),
-    ("von=2026-02-30", "Kein gültiges Datum"),
-    ("von=9999-12-31", "Kein gültiges Datum"),
-    ("bis=abc", "Kein gültiges Datum"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("arzt=abc", "keine gültige Auswahl"),
+        ("arzt=99999999999999999999", "keine gültige Auswahl"),
+        ("von=2026-02-30", "Kein gültiges Datum"),
+        ("von=9999-12-31", "Kein gültiges Datum"),
+        ("bis=abc", "Kein gültiges Datum"),
+    ],
+)
 def test_appointment_list_with_bad_filters(practice, query, message):
     response = practice.client.get(f"/api/termine/?{query}")
     assert response.status_code == 400 and message in response.json()["error"]
@@ -44,23 +47,30 @@ def test_appointment_list_with_bad_filters(practice, query, message):
 
 def _booking(practice, **changes) -> dict:
     start = timezone.localtime() + dt.timedelta(days=1)
-    return {"doctor_id": practice.doctor.pk, "start": start.strftime("%Y-%m-%dT%H:%M"), "duration_minutes": 15,
-            "patient": factories.envelope(keyblobs.ALG_RECORD)} | changes
+    return {
+        "doctor_id": practice.doctor.pk,
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": 15,
+        "patient": factories.envelope(keyblobs.ALG_RECORD),
+    } | changes
 
 
-@pytest.mark.parametrize(("field", "raw"), [
-    ("doctor_id", '"abc"'),
-    ("doctor_id", '{"id": 1}'),
-    ("doctor_id", "99999999999999999999"),
-    ("start", '"2026-12-01T10:00:00+99:00"'),
-    ("start", '"2026-02-30T10:00"'),
-    ("start", '"9999-12-31T10:00"'),
-    ("start", "[]"),
-    ("duration_minutes", '"viel"'),
-    ("duration_minutes", "15.5"),
-    ("patient", "{}"),
-    ("status", "{}"),
-])
+@pytest.mark.parametrize(
+    ("field", "raw"),
+    [
+        ("doctor_id", '"abc"'),
+        ("doctor_id", '{"id": 1}'),
+        ("doctor_id", "99999999999999999999"),
+        ("start", '"2026-12-01T10:00:00+99:00"'),
+        ("start", '"2026-02-30T10:00"'),
+        ("start", '"9999-12-31T10:00"'),
+        ("start", "[]"),
+        ("duration_minutes", '"viel"'),
+        ("duration_minutes", "15.5"),
+        ("patient", "{}"),
+        ("status", "{}"),
+    ],
+)
 def test_booking_with_a_wrong_type_names_the_field(practice, field, raw):
     body = json.dumps(_booking(practice))[:-1] + f', "{field}": {raw}' + "}"  # the last key wins
     response = practice.client.post("/api/termine/", body, content_type="application/json")
@@ -76,8 +86,9 @@ def test_a_number_beyond_float_range_is_malformed_json(practice):
     assert Appointment.objects.count() == 1
 
 
-@pytest.mark.parametrize("raw", ["kein json", "[]", "1e400", '{"base_version": 1e400}', '{"base_version": "x"}',
-                                 '{"status": []}'])
+@pytest.mark.parametrize(
+    "raw", ["kein json", "[]", "1e400", '{"base_version": 1e400}', '{"base_version": "x"}', '{"status": []}']
+)
 def test_changing_an_appointment_with_malformed_json(practice, raw):
     response = practice.client.patch(f"/api/termine/{practice.appointment.pk}/", raw, content_type="application/json")
     assert response.status_code == 400 and response.json()["error"]

@@ -64,8 +64,14 @@ def world():
     for weight in ("1", "0.75", "0.5", "1", "1"):
         doctor(own, home, weight=weight)
     k_arzt = doctor(own, kind=DutyDoctor.Kind.COOPERATING)
-    DutyTerms.objects.create(kv=own, valid_from=dt.date(2025, 1, 1), hourly_rate=Decimal("1234.5"),
-                             missed_duty_fee=Decimal("1000"), bonus_share=Decimal("0.5"), notice_weeks=6)
+    DutyTerms.objects.create(
+        kv=own,
+        valid_from=dt.date(2025, 1, 1),
+        hourly_rate=Decimal("1234.5"),
+        missed_duty_fee=Decimal("1000"),
+        bonus_share=Decimal("0.5"),
+        notice_weeks=6,
+    )
     first = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     past = plans.generate_plan(home, first, first + dt.timedelta(days=6), today=first)
     plans.publish(past, today=first)
@@ -74,24 +80,39 @@ def world():
     monday = timezone.localdate() + dt.timedelta(days=7 - timezone.localdate().weekday() + 7)
     draft = plans.generate_plan(home, monday, monday + dt.timedelta(days=13))
     StatementMail.objects.create(doctor=k_arzt, year=first.year, month=first.month, payout=Decimal("1234.56"))
-    QuarterRevenue.objects.create(practice=home.practices.first(), year=first.year, number=(first.month - 1) // 3 + 1,
-                                  lanr=k_arzt.lanr, cases=3, points_x100=123456, revenue=Decimal("1480.33"))
-    return type("W", (), dict(kv=own, area=home, staff=staff(own), k_arzt=k_arzt, draft=draft, past=past,
-                              first=first))
+    QuarterRevenue.objects.create(
+        practice=home.practices.first(),
+        year=first.year,
+        number=(first.month - 1) // 3 + 1,
+        lanr=k_arzt.lanr,
+        cases=3,
+        points_x100=123456,
+        revenue=Decimal("1480.33"),
+    )
+    return type("W", (), dict(kv=own, area=home, staff=staff(own), k_arzt=k_arzt, draft=draft, past=past, first=first))
 
 
 def test_duty_pages_speak_german_numbers(client, world):
     logged_in(client, world.staff)
-    for url in (reverse("duty_kv"), reverse("duty_plan", args=[world.draft.pk]),
-                reverse("duty_plan", args=[world.past.pk]), reverse("duty_area", args=[world.area.pk]),
-                reverse("duty_cooperating"), reverse("duty_revenues"),
-                reverse("duty_doctor_statement", args=[world.k_arzt.pk, world.first.year, world.first.month])):
+    for url in (
+        reverse("duty_kv"),
+        reverse("duty_plan", args=[world.draft.pk]),
+        reverse("duty_plan", args=[world.past.pk]),
+        reverse("duty_area", args=[world.area.pk]),
+        reverse("duty_cooperating"),
+        reverse("duty_revenues"),
+        reverse("duty_doctor_statement", args=[world.k_arzt.pk, world.first.year, world.first.month]),
+    ):
         html = assert_german(client, url)
     assert "1.234,50" in assert_german(client, reverse("duty_cooperating"))  # thousands grouped too
     client.logout()
     logged_in(client, world.k_arzt.user)
-    for url in (reverse("duty_mine"), reverse("duty_exchange"), reverse("duty_statements"),
-                reverse("duty_statement", args=[world.first.year, world.first.month])):
+    for url in (
+        reverse("duty_mine"),
+        reverse("duty_exchange"),
+        reverse("duty_statements"),
+        reverse("duty_statement", args=[world.first.year, world.first.month]),
+    ):
         html = assert_german(client, url)
     assert re.search(r"\d,\d\d\u00a0€", html)  # the statement's amounts, German and unbroken
 
@@ -104,8 +125,9 @@ def test_billing_pages_speak_german_numbers_and_draw_their_chart(client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     cases = [case((2, ["03000", "01450"]), case_id=f"V{n}") for n in range(5)] + [case((3, ["03000"]), case_id="P1")]
-    response = client.post(reverse("billing_upload"), {"file": SimpleUploadedFile("q.con", kvdt_bytes(cases)),
-                                                       "quarter": ""})
+    response = client.post(
+        reverse("billing_upload"), {"file": SimpleUploadedFile("q.con", kvdt_bytes(cases)), "quarter": ""}
+    )
     assert response.status_code == 200, response.content
     html = assert_german(client, reverse("billing"))
     assert re.search(r'<rect x="\d+" y="[\d.]+" width="24" height="[\d.]+"', html)  # the bars are drawn

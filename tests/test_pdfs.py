@@ -49,7 +49,7 @@ def hostile(url: str, label: str) -> str:
 
 
 def test_para_escapes_user_text_and_keeps_our_markup():
-    assert pdf.text('<img src="x"/> & <') == "&lt;img src=\"x\"/&gt; &amp; &lt;"
+    assert pdf.text('<img src="x"/> & <') == '&lt;img src="x"/&gt; &amp; &lt;'
     assert pdf.text(pdf.bold("a<b")) == "<b>a&lt;b</b>"
 
 
@@ -59,7 +59,9 @@ def test_reportlab_fetches_nothing_even_from_markup_of_ours(web_server, tmp_path
 
     url, hits = web_server
     with pytest.raises(OSError, match="Cannot open resource"):
-        story = [pdf.para(getSampleStyleSheet()["BodyText"], pdf.Markup(f'<img src="{url}/x.png" width="5" height="5"/>'))]
+        story = [
+            pdf.para(getSampleStyleSheet()["BodyText"], pdf.Markup(f'<img src="{url}/x.png" width="5" height="5"/>'))
+        ]
         SimpleDocTemplate(str(tmp_path / "x.pdf")).build(story)
     assert hits == []
 
@@ -72,8 +74,10 @@ def test_billing_report_pdf_prints_markup_literally(client, web_server):
     client.force_login(doctor)
     client.get(reverse("dashboard"))
     name = 'Z01521234500_01.10.2024_<img src="x">.con'
-    response = client.post(reverse("billing_upload"), {
-        "file": SimpleUploadedFile(name, kvdt_bytes([case((2, ["03000", "01450"]), case_id="V1")])), "quarter": ""})
+    response = client.post(
+        reverse("billing_upload"),
+        {"file": SimpleUploadedFile(name, kvdt_bytes([case((2, ["03000", "01450"]), case_id="V1")])), "quarter": ""},
+    )
     assert response.status_code == 200, response.content
     report = QuarterReport.objects.get(organisation=practice)
     response = client.get(reverse("billing_report_pdf", args=[report.pk]))
@@ -89,8 +93,9 @@ def test_pay_statement_pdf_prints_markup_literally(web_server):
     url, hits = web_server
     place = hostile(url, "ort")
     start = dt.datetime(2026, 10, 5, 18, tzinfo=BERLIN)
-    statement = monthly_statement(2026, 10, [ServedDuty(start, "Sitzdienst", place, Decimal(14))],
-                                  [MissedDuty(dt.date(2026, 10, 9), place)])
+    statement = monthly_statement(
+        2026, 10, [ServedDuty(start, "Sitzdienst", place, Decimal(14))], [MissedDuty(dt.date(2026, 10, 9), place)]
+    )
 
     class Doctor:
         lanr = "838382297"
@@ -108,7 +113,10 @@ def test_pay_statement_pdf_prints_markup_literally(web_server):
 
 def test_no_paragraph_is_built_outside_the_one_escaping_path():
     root = Path(__file__).resolve().parent.parent / "src" / "sprechzimmer"
-    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
-                 if p.name != "pdf.py" or p.parent != root
-                 if re.search(r"\bParagraph\(|platypus import .*\bParagraph\b", p.read_text())]
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "pdf.py" or p.parent != root
+        if re.search(r"\bParagraph\(|platypus import .*\bParagraph\b", p.read_text())
+    ]
     assert offenders == []

@@ -43,20 +43,25 @@ def test_the_client_address_is_what_the_trusted_proxies_appended(settings):
 
 def test_failed_logins_of_one_client_lock_out_no_other_client(db):
     password = "Richtiges-Passwort-2"
-    provisioning.create_practice(name="Praxis P", bsnr="171234567", main_email="p@example.org",
-                                 main_name="Dr. P", password=password)
+    provisioning.create_practice(
+        name="Praxis P", bsnr="171234567", main_email="p@example.org", main_name="Dr. P", password=password
+    )
     other = "q@example.org"
-    provisioning.create_practice(name="Praxis Q", bsnr="171234568", main_email=other, main_name="Dr. Q",
-                                 password=password)
+    provisioning.create_practice(
+        name="Praxis Q", bsnr="171234568", main_email=other, main_name="Dr. Q", password=password
+    )
     attacker = via_proxy("203.0.113.66")
     for _ in range(25):  # more than allauth's per-address limit and our per-address backoff
         attacker.post(reverse("account_login"), {"login": "p@example.org", "password": factories.derived_secret()})
-    refused = attacker.post(reverse("account_login"), {"login": "p@example.org", "password": factories.derived_secret()})
+    refused = attacker.post(
+        reverse("account_login"), {"login": "p@example.org", "password": factories.derived_secret()}
+    )
     assert "Zu viele" in refused.content.decode()
     for email in ("p@example.org", other):
         secret = demo_keys.derive_login_secrets(email, password)[0]
         response = via_proxy("198.51.100.20", spoofed="203.0.113.66").post(
-            reverse("account_login"), {"login": email, "password": secret})
+            reverse("account_login"), {"login": email, "password": secret}
+        )
         assert response.status_code == 302 and response["Location"] == "/praxis/", email
 
 

@@ -10,7 +10,9 @@ import pytest
 def start(**env):
     full = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
     full.update(env)
-    return subprocess.run([sys.executable, "-c", "import sprechzimmer.settings"], env=full, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", "import sprechzimmer.settings"], env=full, capture_output=True, text=True
+    )
 
 
 @pytest.mark.parametrize(

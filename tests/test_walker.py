@@ -60,34 +60,60 @@ def _practice(marker: str):
     main = _named(factories.member(practice, main=True), f"Dr. Haupt {marker}")
     staff = _named(factories.member(practice, role=User.Role.STAFF), f"MFA {marker}")
     now = timezone.now()
-    soon = Appointment.objects.create(organisation=practice, doctor=main, start=now + dt.timedelta(minutes=10),
-                                      patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD))
+    soon = Appointment.objects.create(
+        organisation=practice,
+        doctor=main,
+        start=now + dt.timedelta(minutes=10),
+        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD),
+    )
     video_services.issue_code(soon)
-    past = Appointment.objects.create(organisation=practice, doctor=main, start=now - dt.timedelta(days=3),
-                                      patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD))
-    VideoContact.objects.create(organisation=practice, appointment=past, doctor=main, started_at=past.start,
-                                duration_seconds=600)
-    Device.objects.create(user=staff, token_hash=token_digest(f"pending-{marker}"), name=f"Gerät {marker}",
-                          status=Device.Status.PENDING)
-    Invitation.objects.create(organisation=practice, email=f"neu-{marker.lower()}@example.org",
-                              full_name=f"Neu {marker}", role="staff", token_hash=token_digest(f"invite-{marker}"),
-                              invited_by=main, expires_at=now + dt.timedelta(days=7))
-    EncryptedRecord.objects.create(organisation=practice, kind="practice-note",
-                                   ciphertext=factories.envelope(keyblobs.ALG_RECORD))
+    past = Appointment.objects.create(
+        organisation=practice,
+        doctor=main,
+        start=now - dt.timedelta(days=3),
+        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD),
+    )
+    VideoContact.objects.create(
+        organisation=practice, appointment=past, doctor=main, started_at=past.start, duration_seconds=600
+    )
+    Device.objects.create(
+        user=staff, token_hash=token_digest(f"pending-{marker}"), name=f"Gerät {marker}", status=Device.Status.PENDING
+    )
+    Invitation.objects.create(
+        organisation=practice,
+        email=f"neu-{marker.lower()}@example.org",
+        full_name=f"Neu {marker}",
+        role="staff",
+        token_hash=token_digest(f"invite-{marker}"),
+        invited_by=main,
+        expires_at=now + dt.timedelta(days=7),
+    )
+    EncryptedRecord.objects.create(
+        organisation=practice, kind="practice-note", ciphertext=factories.envelope(keyblobs.ALG_RECORD)
+    )
     uploader = Client()
     uploader.force_login(main)
     uploader.get(reverse("dashboard"))
     content = kvdt_bytes([case((2, ["03000", "01450"]), case_id="V1"), case((3, ["03000"]), case_id="P1")])
-    response = uploader.post(reverse("billing_upload"),
-                             {"file": SimpleUploadedFile(f"{marker}.con", content), "quarter": ""})
+    response = uploader.post(
+        reverse("billing_upload"), {"file": SimpleUploadedFile(f"{marker}.con", content), "quarter": ""}
+    )
     assert response.status_code == 200, response.content
     return practice, main, staff
 
 
 def _duty(plan: Plan, duty_type: DutyType, day: dt.date, doctor: DutyDoctor | None, status=Duty.Status.ASSIGNED):
     start = dt.datetime.combine(day, dt.time(18), BERLIN)
-    return Duty.objects.create(plan=plan, duty_type=duty_type, day=day, start=start, end=start + dt.timedelta(hours=14),
-                               kind=WEEKDAY, doctor=doctor, status=status)
+    return Duty.objects.create(
+        plan=plan,
+        duty_type=duty_type,
+        day=day,
+        start=start,
+        end=start + dt.timedelta(hours=14),
+        kind=WEEKDAY,
+        doctor=doctor,
+        status=status,
+    )
 
 
 def _kv(marker: str, obliged_user: User | None = None):
@@ -99,35 +125,59 @@ def _kv(marker: str, obliged_user: User | None = None):
     sitting, driving = area.duty_types.get(kind="sitting"), area.duty_types.get(kind="driving")
     obliged_user = obliged_user or _named(factories.member(None, with_key=False), f"Dr. Pflicht {marker}")
     obliged = DutyDoctor.objects.create(kv=kv, user=obliged_user, area=area)
-    colleague = DutyDoctor.objects.create(kv=kv, area=area, user=_named(factories.member(None, with_key=False),
-                                                                         f"Dr. Kollege {marker}"))
+    colleague = DutyDoctor.objects.create(
+        kv=kv, area=area, user=_named(factories.member(None, with_key=False), f"Dr. Kollege {marker}")
+    )
     k_user = _named(factories.member(None, with_key=False), f"K-Ärztin {marker}")
     k_arzt = DutyDoctor.objects.create(kv=kv, user=k_user, kind=DutyDoctor.Kind.COOPERATING)
     today = timezone.localdate()
     ahead = today + dt.timedelta(days=30)
-    published = Plan.objects.create(area=area, first=ahead, last=ahead + dt.timedelta(days=1),
-                                    status=Plan.Status.PUBLISHED, published_at=timezone.now())
+    published = Plan.objects.create(
+        area=area,
+        first=ahead,
+        last=ahead + dt.timedelta(days=1),
+        status=Plan.Status.PUBLISHED,
+        published_at=timezone.now(),
+    )
     _duty(published, sitting, ahead, obliged)
     _duty(published, driving, ahead, colleague, Duty.Status.OFFERED)
     _duty(published, sitting, ahead + dt.timedelta(days=1), k_arzt)
     _duty(published, driving, ahead + dt.timedelta(days=1), None, Duty.Status.OPEN)
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=3)
-    past = Plan.objects.create(area=area, first=last_month, last=last_month, status=Plan.Status.PUBLISHED,
-                               published_at=timezone.now())
+    past = Plan.objects.create(
+        area=area, first=last_month, last=last_month, status=Plan.Status.PUBLISHED, published_at=timezone.now()
+    )
     _duty(past, sitting, last_month, k_arzt)
     _duty(past, driving, last_month, obliged)
     later = ahead + dt.timedelta(days=20)
     draft = Plan.objects.create(area=area, first=later, last=later)
     _duty(draft, sitting, later, obliged)
     _duty(draft, driving, later, colleague)
-    application, token = applications.start(kv, full_name=f"Antrag {marker}", email=f"antrag-{marker.lower()}@example.org",
-                                        birth_date=dt.date(1980, 1, 1), base_url="http://testserver")
-    ApplicationDocument.objects.create(application=application, anlage="approbation", filename=f"{marker}.pdf",
-                                       content_type="application/pdf", size=9,
-                                       stored_name=documents.store(io.BytesIO(b"%PDF-1.4\n"), application.pk,
-                                                                   "approbation"))
-    QuarterRevenue.objects.create(practice=area.practices.get(), year=today.year, number=1, lanr=k_user.lanr,
-                                  cases=3, points_x100=100, revenue=Decimal("12.34"), filename=f"{marker}.con")
+    application, token = applications.start(
+        kv,
+        full_name=f"Antrag {marker}",
+        email=f"antrag-{marker.lower()}@example.org",
+        birth_date=dt.date(1980, 1, 1),
+        base_url="http://testserver",
+    )
+    ApplicationDocument.objects.create(
+        application=application,
+        anlage="approbation",
+        filename=f"{marker}.pdf",
+        content_type="application/pdf",
+        size=9,
+        stored_name=documents.store(io.BytesIO(b"%PDF-1.4\n"), application.pk, "approbation"),
+    )
+    QuarterRevenue.objects.create(
+        practice=area.practices.get(),
+        year=today.year,
+        number=1,
+        lanr=k_user.lanr,
+        cases=3,
+        points_x100=100,
+        revenue=Decimal("12.34"),
+        filename=f"{marker}.con",
+    )
     return kv, staff, obliged, k_arzt, token
 
 
@@ -158,9 +208,25 @@ def world():
         # An applicant for KV A with the secret link of the application (no account).
         "antrag": (None, (KV_A,), {"token": [application_token]}),
     }
-    models = [User, Device, Invitation, Appointment, QuarterReport, EncryptedRecord, VideoContact, Authenticator,
-              Organisation, Area, EmergencyPractice, DutyType, DutyDoctor, Plan, Duty, CooperationApplication,
-              ApplicationDocument]
+    models = [
+        User,
+        Device,
+        Invitation,
+        Appointment,
+        QuarterReport,
+        EncryptedRecord,
+        VideoContact,
+        Authenticator,
+        Organisation,
+        Area,
+        EmergencyPractice,
+        DutyType,
+        DutyDoctor,
+        Plan,
+        Duty,
+        CooperationApplication,
+        ApplicationDocument,
+    ]
     objects = {model: list(model.objects.order_by("pk").values_list("pk", flat=True)) for model in models}
     return roles, objects
 
@@ -175,8 +241,10 @@ def _login(user: User | None) -> Client:
     # authentication (allauth's reauthentication) are walked too, not only their redirect.
     session = client.session
     now = time.time()
-    session["account_authentication_methods"] = [{"method": "password", "at": now, "email": user.email},
-                                                 {"method": "mfa", "at": now, "type": "totp"}]
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": now, "email": user.email},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
     session.save()
     return client
 
@@ -210,13 +278,36 @@ def test_every_url_with_malformed_input_for_every_role(world, role_name):
 
 # --- websockets ------------------------------------------------------------------------------------
 
-UNKNOWN_WS_PATHS = ["/", "/ws/", "/ws/unbekannt/", "/ws/raum/abc/", "/ws/raum/-1/", "/ws/sprechstunde/",
-                    "/ws/praxis/extra/", "/ws/raum/" + HUGE + "/"]
-BAD_WS_MESSAGES = ["kein json", "[]", "null", "1e400", '{"type": {}}', '{"type": ["hello"]}',
-                   '{"type": "hello", "name": {}}', '{"type": "hello", "name": "' + "x" * 5000 + '"}',
-                   '{"type": "signal", "payload": 1e400}', '{"type": "signal"}', '{"type": "unbekannt"}',
-                   '{"type": "ping"}', '{"type": "admit"}', '{"type": "connected"}', '{"type": "hangup"}',
-                   '{"type": "leave"}', "x" * 70_000, b"\x00\xff binary"]
+UNKNOWN_WS_PATHS = [
+    "/",
+    "/ws/",
+    "/ws/unbekannt/",
+    "/ws/raum/abc/",
+    "/ws/raum/-1/",
+    "/ws/sprechstunde/",
+    "/ws/praxis/extra/",
+    "/ws/raum/" + HUGE + "/",
+]
+BAD_WS_MESSAGES = [
+    "kein json",
+    "[]",
+    "null",
+    "1e400",
+    '{"type": {}}',
+    '{"type": ["hello"]}',
+    '{"type": "hello", "name": {}}',
+    '{"type": "hello", "name": "' + "x" * 5000 + '"}',
+    '{"type": "signal", "payload": 1e400}',
+    '{"type": "signal"}',
+    '{"type": "unbekannt"}',
+    '{"type": "ping"}',
+    '{"type": "admit"}',
+    '{"type": "connected"}',
+    '{"type": "hangup"}',
+    '{"type": "leave"}',
+    "x" * 70_000,
+    b"\x00\xff binary",
+]
 
 
 async def _drain(communicator, seconds: float) -> list[str]:
@@ -256,8 +347,11 @@ def _patient_token(appointment) -> str:
     client = Client()
     code = video_services.issue_code(appointment)
     token = client.post(reverse("api_patient_access"), {"code": code}, content_type="application/json").json()["token"]
-    client.post(reverse("api_patient_consent"), {"token": token, "version": consent.CURRENT_VERSION, "accepted": True},
-                content_type="application/json")
+    client.post(
+        reverse("api_patient_consent"),
+        {"token": token, "version": consent.CURRENT_VERSION, "accepted": True},
+        content_type="application/json",
+    )
     return token
 
 

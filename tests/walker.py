@@ -116,11 +116,35 @@ def response_text(response) -> str:
 # --- malformed values ----------------------------------------------------------------------------
 
 HUGE = "99999999999999999999"  # beyond any integer column
-BAD_SCALARS = ["", "abc", "-1", HUGE, "1e400", "2026-02-30", "9999-12-31", "1900-01-01",
-               "2026-01-01T10:00:00+99:00", "<script>alert('walk')</script>", "\x00", "ä" * 300]
+BAD_SCALARS = [
+    "",
+    "abc",
+    "-1",
+    HUGE,
+    "1e400",
+    "2026-02-30",
+    "9999-12-31",
+    "1900-01-01",
+    "2026-01-01T10:00:00+99:00",
+    "<script>alert('walk')</script>",
+    "\x00",
+    "ä" * 300,
+]
 # JSON values of wrong types, as raw text (1e400 is not representable once parsed by Python)
-BAD_JSON = ['"abc"', "{}", "[]", "1e400", "-1", "null", "true", HUGE, '"9999-12-31T10:00:00"',
-            '"2026-01-01T10:00:00+99:00"', '"\\u0000"', '{"id": 1}']
+BAD_JSON = [
+    '"abc"',
+    "{}",
+    "[]",
+    "1e400",
+    "-1",
+    "null",
+    "true",
+    HUGE,
+    '"9999-12-31T10:00:00"',
+    '"2026-01-01T10:00:00+99:00"',
+    '"\\u0000"',
+    '{"id": 1}',
+]
 RAW_BODIES = ["kein json", "[]", "null", '{"a":', "1e400", '"\\ud800"', "\xff\xfe"]
 INT_SPECIALS = ["0", "1", "12", "13", "999999", HUGE, str(2**63), "-1"]
 STR_SPECIALS = ["abc", "practice-note", "x" * 300, "<script>alert('walk')</script>", "0", "%00", "ÄÖÜ", "-1"]
@@ -132,8 +156,10 @@ _POST_NAMES = re.compile(r"""POST(?:\.get|\.getlist)?(?:\(|\[)\s*["'](\w+)["']""
 _FILE_NAMES = re.compile(r"""FILES(?:\.get|\.getlist)?(?:\(|\[)\s*["'](\w+)["']""")
 _JSON_NAMES = re.compile(r"""(?:data|body|content|payload)(?:\.get\(|\[)\s*["'](\w+)["']""")
 _FORM_NAMES = re.compile(r"""<(?:input|select|textarea)\b[^>]*\bname=["']([^"']+)["']""")
-_FILE_INPUTS = re.compile(r"""<input\b[^>]*type=["']file["'][^>]*\bname=["']([^"']+)["']|"""
-                          r"""<input\b[^>]*\bname=["']([^"']+)["'][^>]*type=["']file["']""")
+_FILE_INPUTS = re.compile(
+    r"""<input\b[^>]*type=["']file["'][^>]*\bname=["']([^"']+)["']|"""
+    r"""<input\b[^>]*\bname=["']([^"']+)["'][^>]*type=["']file["']"""
+)
 
 
 # --- the forms on the pages -----------------------------------------------------------------------
@@ -278,13 +304,13 @@ def _split(text: str, regex: bool) -> tuple[list, dict[str, str]]:
     if regex:
         text = text.lstrip("^").rstrip("$")
         for match in _REGEX_PARAM.finditer(text):
-            parts.append(text[position:match.start()])
+            parts.append(text[position : match.start()])
             params[match.group(1)] = "int" if match.group(2) in (r"\d+", "[0-9]+") else "str"
             parts.append(("param", match.group(1)))
             position = match.end()
     else:
         for match in _ROUTE_PARAM.finditer(text):
-            parts.append(text[position:match.start()])
+            parts.append(text[position : match.start()])
             converter = match.group(1) or "str"
             params[match.group(2)] = "int" if converter in ("int", "id") else "str"
             parts.append(("param", match.group(2)))
@@ -303,8 +329,13 @@ def url_patterns(resolver=None, prefix: list | None = None, params: dict | None 
             yield from url_patterns(entry, parts, all_params)
         elif isinstance(entry, URLPattern):
             assert isinstance(entry.pattern, (RegexPattern, RoutePattern))
-            yield Pattern("".join(p if isinstance(p, str) else f"<{p[1]}>" for p in parts), entry.name,
-                          entry.callback, all_params, parts)
+            yield Pattern(
+                "".join(p if isinstance(p, str) else f"<{p[1]}>" for p in parts),
+                entry.name,
+                entry.callback,
+                all_params,
+                parts,
+            )
 
 
 # --- the walk ------------------------------------------------------------------------------------
@@ -334,8 +365,17 @@ class Walk:
     #: route → which model each path parameter named (as discovered)
     models: dict[str, dict[str, type]] = field(default_factory=dict)
 
-    def send(self, role: Role, method: str, path: str, *, query: dict | None = None, data=None,
-             content_type: str | None = None, capture: bool = False) -> tuple[object | None, list[str]]:
+    def send(
+        self,
+        role: Role,
+        method: str,
+        path: str,
+        *,
+        query: dict | None = None,
+        data=None,
+        content_type: str | None = None,
+        capture: bool = False,
+    ) -> tuple[object | None, list[str]]:
         """One request in a savepoint with the role's login cookies; runs the response checks."""
         client = role.client
         saved_cookies = copy.deepcopy(client.cookies)
@@ -361,8 +401,9 @@ class Walk:
                 elif method == "POST" and content_type is None:
                     response = client.post(path, data or {})
                 else:
-                    response = client.generic(method, path, data=data or "",
-                                              content_type=content_type or "application/octet-stream")
+                    response = client.generic(
+                        method, path, data=data or "", content_type=content_type or "application/octet-stream"
+                    )
             if capture:
                 queries = [q["sql"] for q in captured.captured_queries]
             self.requests += 1
@@ -429,8 +470,9 @@ class Walk:
             bases = list(itertools.islice(itertools.product(*[self.objects[known[n]] for n in known]), 12)) or [()]
             for base in bases:
                 values = dict(zip(known, map(str, base), strict=True)) | sentinels
-                values |= {n: (role.path_values.get(n) or ["abc"])[0] for n, kind in pattern.params.items()
-                           if kind == "str"}
+                values |= {
+                    n: (role.path_values.get(n) or ["abc"])[0] for n, kind in pattern.params.items() if kind == "str"
+                }
                 for method in ("GET", "POST"):
                     _, queries = self.send(role, method, pattern.path(values), capture=True)
                     for name, sentinel in sentinels.items():
@@ -523,8 +565,9 @@ class Walk:
                 body = "{" + ", ".join(f'"{key}": {value}' for key in keys) + "}"
                 self.send(role, method, path, data=body, content_type="application/json")
             for raw in RAW_BODIES:
-                self.send(role, method, path, data=raw.encode("utf-8", "surrogatepass"),
-                          content_type="application/json")
+                self.send(
+                    role, method, path, data=raw.encode("utf-8", "surrogatepass"), content_type="application/json"
+                )
         self.send(role, "DELETE", path)
 
 
@@ -562,4 +605,3 @@ def _model_of(tables: dict[str, type], table: str, column: str) -> type | None:
             related = model_field.related_model
             return related if related in tables.values() else None
     return None
-

@@ -19,9 +19,11 @@ install_daphne_limit()
 
 # Run Daphne without --access-log: AccessLog writes one line per request with secrets in paths
 # redacted (sprechzimmer/logsafety.py).
-application = AccessLog(ProtocolTypeRouter(
-    {
-        "http": BodyLimit(django_asgi_app),
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
-))
+application = AccessLog(
+    ProtocolTypeRouter(
+        {
+            "http": BodyLimit(django_asgi_app),
+            "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
+)

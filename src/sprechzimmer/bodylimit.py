@@ -16,16 +16,26 @@ from __future__ import annotations
 
 from django.conf import settings
 
-PAGE = ("<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Zu groß</title></head><body>"
-        "<h1>Die Anfrage ist zu groß</h1><p>Es können höchstens {mb} MB auf einmal gesendet werden. Bitte laden "
-        "Sie große Dateien einzeln hoch und gehen Sie dazu im Browser eine Seite zurück.</p></body></html>")
+PAGE = (
+    '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>Zu groß</title></head><body>'
+    "<h1>Die Anfrage ist zu groß</h1><p>Es können höchstens {mb} MB auf einmal gesendet werden. Bitte laden "
+    "Sie große Dateien einzeln hoch und gehen Sie dazu im Browser eine Seite zurück.</p></body></html>"
+)
 
 
 async def _refuse(send, status: int = 413) -> None:
     body = PAGE.format(mb=settings.REQUEST_MAX_BYTES // (1024 * 1024)).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -102,7 +112,8 @@ def install_daphne_limit() -> None:
             body = PAGE.format(mb=settings.REQUEST_MAX_BYTES // (1024 * 1024)).encode()
             self.channel.transport.write(
                 b"HTTP/1.1 413 Content Too Large\r\nContent-Type: text/html; charset=utf-8\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+                b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+            )
             self.channel.transport.loseConnection()
 
     http_protocol.WebRequest = LimitedWebRequest

@@ -26,7 +26,9 @@ def _raw(name: str) -> str | None:
             with open(file_name, encoding="utf-8") as fh:
                 return fh.read().strip()
         except OSError as exc:
-            raise ImproperlyConfiguredEnv(f"{name}_FILE", f"die Datei {file_name} ist nicht lesbar ({exc.strerror})") from None
+            raise ImproperlyConfiguredEnv(
+                f"{name}_FILE", f"die Datei {file_name} ist nicht lesbar ({exc.strerror})"
+            ) from None
     return os.environ.get(name)
 
 
@@ -111,9 +113,13 @@ def database_from_url(name: str, url: str) -> DatabaseSettings:
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
         if not path or path == "/":
-            raise ImproperlyConfiguredEnv(name, "eine sqlite-URL braucht einen Pfad, z. B. sqlite:////var/lib/sz/db.sqlite3")
+            raise ImproperlyConfiguredEnv(
+                name, "eine sqlite-URL braucht einen Pfad, z. B. sqlite:////var/lib/sz/db.sqlite3"
+            )
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
-    raise ImproperlyConfiguredEnv(name, f"das Schema {parsed.scheme!r} wird nicht unterstützt (postgres:// oder sqlite://)")
+    raise ImproperlyConfiguredEnv(
+        name, f"das Schema {parsed.scheme!r} wird nicht unterstützt (postgres:// oder sqlite://)"
+    )
 
 
 def envkeys(name: str) -> list[bytes]:

@@ -137,8 +137,10 @@ def query_date(params: Mapping[str, str], name: str) -> dt.date | None:
         return None
     day = parse_date(raw)
     if day is None:
-        raise InputError(f"Kein gültiges Datum: „{_shown(raw)}“ (bitte als JJJJ-MM-TT zwischen "
-                         f"{EARLIEST_DATE.year} und {LATEST_DATE.year}).")
+        raise InputError(
+            f"Kein gültiges Datum: „{_shown(raw)}“ (bitte als JJJJ-MM-TT zwischen "
+            f"{EARLIEST_DATE.year} und {LATEST_DATE.year})."
+        )
     return day
 
 
@@ -213,7 +215,8 @@ class ModelIdsField(_ModelMultipleChoiceField):
     def _check_values(self, value: Iterable[object]) -> QuerySet[Model]:
         for pk in value:
             if parse_id(pk) is None:
-                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
-                                      params={"pk": _shown(str(pk))})
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": _shown(str(pk))}
+                )
         checked: QuerySet[Model] = super()._check_values(value)  # type: ignore[misc]  # private, not in django-stubs
         return checked

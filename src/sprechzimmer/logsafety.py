@@ -87,6 +87,10 @@ class AccessLog:
 
             websocket = scope["type"] == "websocket"
             access_logger.info(
-                "%s %s %s %s %.0f ms", scope_client_address(scope), "WS" if websocket else scope.get("method", ""),
-                redact(scope.get("path", ""), websocket=websocket), status if status is not None else "-",
-                (time.monotonic() - started) * 1000)
+                "%s %s %s %s %.0f ms",
+                scope_client_address(scope),
+                "WS" if websocket else scope.get("method", ""),
+                redact(scope.get("path", ""), websocket=websocket),
+                status if status is not None else "-",
+                (time.monotonic() - started) * 1000,
+            )

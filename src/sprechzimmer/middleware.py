@@ -32,8 +32,11 @@ class RefuseNullCharactersMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        form = request.method == "POST" and not getattr(view_func, "csrf_exempt", False) and request.content_type in (
-            "application/x-www-form-urlencoded", "multipart/form-data")
+        form = (
+            request.method == "POST"
+            and not getattr(view_func, "csrf_exempt", False)
+            and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+        )
         if not (_has_null(request.GET) or (form and _has_null(request.POST))):
             return None
         message = "Die Eingabe enthält ein unzulässiges Steuerzeichen. Bitte prüfen Sie sie."

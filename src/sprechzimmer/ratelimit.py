@@ -131,7 +131,7 @@ class Backoff:
             return 0
         until_key, strikes_key = self._keys(key)
         strikes: int = cache.get(strikes_key) or 0
-        seconds: int = min(self.period * 2 ** strikes, self.max_block)  # a power of an int variable is typed Any
+        seconds: int = min(self.period * 2**strikes, self.max_block)  # a power of an int variable is typed Any
         cache.set(until_key, time.time() + seconds, timeout=seconds + 5)
         cache.set(strikes_key, strikes + 1, timeout=DAY + seconds)
         # A new window starts after the block: the next failure does not block again at once.
@@ -143,7 +143,7 @@ class Backoff:
 
 
 def wait_text(seconds: int) -> str:
-    """"in 2 Minuten", "in 1 Stunde" for messages."""
+    """ "in 2 Minuten", "in 1 Stunde" for messages."""
     if seconds < 90:
         return "in einer Minute"
     if seconds < 90 * 60:

@@ -40,8 +40,10 @@ def _secret_key() -> str:
         return key_file.read_text().strip()
     if not DEBUG:
         raise ImproperlyConfiguredEnv(
-            "SECRET_KEY", f"fehlt. Setzen Sie SECRET_KEY (siehe .env.example), oder richten Sie mit ./scripts/run "
-                          f"die Entwicklungsumgebung ein (sie legt einen Schlüssel in {key_file} an)")
+            "SECRET_KEY",
+            f"fehlt. Setzen Sie SECRET_KEY (siehe .env.example), oder richten Sie mit ./scripts/run "
+            f"die Entwicklungsumgebung ein (sie legt einen Schlüssel in {key_file} an)",
+        )
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     key_file.write_text(secrets.token_urlsafe(48))
     key_file.chmod(0o600)
@@ -117,8 +119,11 @@ TEMPLATES = [
 # SQLite under Daphne's threads: WAL lets readers work beside one writer; every transaction takes
 # the write lock when it begins (IMMEDIATE), so a read-then-write transaction never fails with
 # "database is locked" when it tries to upgrade; a busy writer is waited for up to 20 s.
-SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE",
-                  "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
@@ -131,9 +136,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -193,7 +196,6 @@ MFA_TOTP_ISSUER = SITE_NAME
 MFA_TOTP_TOLERANCE = 1  # one period either side for clock drift
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
-
 
 
 # Keys for TOTP secrets and recovery-code seeds at rest, comma-separated: the first encrypts, all
@@ -259,15 +261,24 @@ if REDIS_URL:
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY = {"huey_class": "huey.SqliteHuey", "name": TASKS_QUEUE, "filename": str(DATA_DIR / "tasks.sqlite3")}
-HUEY.update({"immediate": False, "utc": True, "results": False,
-             "consumer": {"workers": 2, "worker_type": "thread", "periodic": True, "check_worker_health": True}})
+HUEY.update(
+    {
+        "immediate": False,
+        "utc": True,
+        "results": False,
+        "consumer": {"workers": 2, "worker_type": "thread", "periodic": True, "check_worker_health": True},
+    }
+)
 # A mail that cannot be delivered is tried again after MAIL_RETRY_SECONDS, then twice as long each
 # time, MAIL_RETRIES times (defaults: after 1, 2, 4 … 1024 minutes, about a day and a half in all).
 MAIL_RETRIES = envint("MAIL_RETRIES", 11, minimum=0, maximum=30)
 MAIL_RETRY_SECONDS = envint("MAIL_RETRY_SECONDS", 60, minimum=1)
 # The instance's address for links in mails that no request triggers (the monthly statements).
-SITE_URL = envstr("SITE_URL", f"{'http' if DEBUG else 'https'}://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}"
-                              + (":8000" if DEBUG else "")).rstrip("/")
+SITE_URL = envstr(
+    "SITE_URL",
+    f"{'http' if DEBUG else 'https'}://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}"
+    + (":8000" if DEBUG else ""),
+).rstrip("/")
 
 # --- e-mail ------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Sprechzimmer <noreply@localhost>")

@@ -16,12 +16,30 @@ def team(db):
     colleague = factories.member(practice, role="staff")
     waiting = factories.member(practice, role="staff", with_key=False)
     invitation = Invitation.objects.create(
-        organisation=practice, email="neu@example.org", full_name="Neu", role="staff",
-        token_hash=token_digest("token-eins"), invited_by=owner, expires_at=timezone.now() + timedelta(days=7),
+        organisation=practice,
+        email="neu@example.org",
+        full_name="Neu",
+        role="staff",
+        token_hash=token_digest("token-eins"),
+        invited_by=owner,
+        expires_at=timezone.now() + timedelta(days=7),
     )
-    device = Device.objects.create(user=colleague, token_hash=token_digest("geraet"), name="Chrome unter Linux",
-                                   status=Device.Status.PENDING)
+    device = Device.objects.create(
+        user=colleague, token_hash=token_digest("geraet"), name="Chrome unter Linux", status=Device.Status.PENDING
+    )
     other = factories.practice("Praxis Zwei")
     outsider = factories.member(other, main=True)
-    return type("Team", (), dict(practice=practice, owner=owner, colleague=colleague, waiting=waiting,
-                                 invitation=invitation, device=device, other=other, outsider=outsider))
+    return type(
+        "Team",
+        (),
+        dict(
+            practice=practice,
+            owner=owner,
+            colleague=colleague,
+            waiting=waiting,
+            invitation=invitation,
+            device=device,
+            other=other,
+            outsider=outsider,
+        ),
+    )

@@ -21,9 +21,16 @@ from tests import factories
 
 def signup_data(**overrides):
     data = {
-        "practice_name": "Praxis Süd", "street": "Hauptstr. 1", "postcode": "80331", "city": "München",
-        "bsnr": "711234567", "full_name": "Dr. Süd", "role": "doctor", "lanr": "838382202",
-        "email": "sued@example.org", "password1": factories.derived_secret(),
+        "practice_name": "Praxis Süd",
+        "street": "Hauptstr. 1",
+        "postcode": "80331",
+        "city": "München",
+        "bsnr": "711234567",
+        "full_name": "Dr. Süd",
+        "role": "doctor",
+        "lanr": "838382202",
+        "email": "sued@example.org",
+        "password1": factories.derived_secret(),
         "public_key": factories.fake_public_key(),
         "wrapped_private_key": factories.envelope(keyblobs.ALG_PASSWORD_WRAP),
         "wrapped_practice_key": factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key()),
@@ -128,8 +135,12 @@ def test_invitation_of_existing_user_changes_nothing(client, team):
 
 
 def accept_data():
-    return {"full_name": "Neu", "password": factories.derived_secret(), "public_key": factories.fake_public_key(),
-            "wrapped_private_key": factories.envelope(keyblobs.ALG_PASSWORD_WRAP)}
+    return {
+        "full_name": "Neu",
+        "password": factories.derived_secret(),
+        "public_key": factories.fake_public_key(),
+        "wrapped_private_key": factories.envelope(keyblobs.ALG_PASSWORD_WRAP),
+    }
 
 
 def test_expired_invitation_is_refused_and_changes_nothing(client, team):
@@ -160,7 +171,8 @@ def test_unknown_invitation_token(client, team):
 def test_wrong_totp_is_refused_and_does_not_log_in(client, db):
     password = "Richtiges-Passwort-1"
     organisation, user, _, _ = provisioning.create_practice(
-        name="Praxis TOTP", bsnr="201234567", main_email="totp@example.org", main_name="Dr. T", password=password)
+        name="Praxis TOTP", bsnr="201234567", main_email="totp@example.org", main_name="Dr. T", password=password
+    )
     provisioning.enable_totp(user, factories.TOTP_SECRET)
     auth_secret, _ = demo_keys.derive_login_secrets("totp@example.org", password)
     response = client.post(reverse("account_login"), {"login": "totp@example.org", "password": auth_secret})
@@ -175,8 +187,9 @@ def test_failed_logins_block_the_guesser_not_the_doctor(client, db):
     """Five wrong passwords from one address block that address for this account (with backoff);
     the doctor logging in from anywhere else is not locked out by someone else's guesses."""
     password = "Richtiges-Passwort-2"
-    provisioning.create_practice(name="Praxis RL", bsnr="171234567", main_email="rl@example.org",
-                                 main_name="Dr. RL", password=password)
+    provisioning.create_practice(
+        name="Praxis RL", bsnr="171234567", main_email="rl@example.org", main_name="Dr. RL", password=password
+    )
     wrong = {"login": "rl@example.org", "password": factories.derived_secret()}
     attacker = {"REMOTE_ADDR": "203.0.113.9"}
     for _ in range(5):
@@ -185,7 +198,10 @@ def test_failed_logins_block_the_guesser_not_the_doctor(client, db):
     # From the sixth attempt on, this address is refused for this account, even with the right password.
     right = {"login": "rl@example.org", "password": demo_keys.derive_login_secrets("rl@example.org", password)[0]}
     response = client.post(reverse("account_login"), right, **attacker)
-    assert "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in 5 Minuten erneut." in response.content.decode()
+    assert (
+        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in 5 Minuten erneut."
+        in response.content.decode()
+    )
     assert client.get(reverse("dashboard")).status_code == 302
     # The doctor, from the practice's own connection, logs in at once.
     doctor = Client()
@@ -215,8 +231,11 @@ def test_record_save_with_stale_version_keeps_the_newer_text(client, team):
     url = reverse("api_record", args=["practice-note"])
 
     def put(version):
-        return client.put(url, json.dumps({"ciphertext": factories.envelope("A256GCM"), "base_version": version}),
-                          content_type="application/json")
+        return client.put(
+            url,
+            json.dumps({"ciphertext": factories.envelope("A256GCM"), "base_version": version}),
+            content_type="application/json",
+        )
 
     assert put(0).status_code == 200
     saved = EncryptedRecord.objects.get().ciphertext
@@ -230,17 +249,26 @@ def test_record_save_with_stale_version_keeps_the_newer_text(client, team):
 def test_record_with_garbage_is_refused(client, team):
     client.force_login(team.owner)
     url = reverse("api_record", args=["practice-note"])
-    response = client.put(url, json.dumps({"ciphertext": "Klartext!", "base_version": 0}), content_type="application/json")
+    response = client.put(
+        url, json.dumps({"ciphertext": "Klartext!", "base_version": 0}), content_type="application/json"
+    )
     assert response.status_code == 400 and "Ihre Eingabe ist noch im Browser" in response.json()["error"]
     assert not EncryptedRecord.objects.exists()
 
 
 def test_key_grant_for_a_changed_public_key_is_refused(client, team):
     client.force_login(team.owner)
-    response = client.post(reverse("api_key_grants"), json.dumps({
-        "member_id": team.waiting.pk, "public_key": factories.fake_public_key(),
-        "wrapped_practice_key": factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key()),
-    }), content_type="application/json")
+    response = client.post(
+        reverse("api_key_grants"),
+        json.dumps(
+            {
+                "member_id": team.waiting.pk,
+                "public_key": factories.fake_public_key(),
+                "wrapped_practice_key": factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key()),
+            }
+        ),
+        content_type="application/json",
+    )
     assert response.status_code == 409
     team.waiting.refresh_from_db()
     assert team.waiting.wrapped_practice_key == ""

@@ -40,19 +40,22 @@ def test_bsnr_names_its_kv():
     assert parse_bsnr("381234567").kv_name == "KV Nordrhein"
 
 
-@pytest.mark.parametrize(("bsnr", "kv"), [
-    ("271234500", "KV Nordrhein"),  # Bezirksstelle Köln, as in the KBV's sample files
-    ("131234500", "KV Niedersachsen"),  # Bezirksstelle Osnabrück
-    ("191234500", "KV Westfalen-Lippe"),  # Verwaltungsstelle Münster
-    ("401234500", "KV Hessen"),  # Bezirksstelle Frankfurt
-    ("481234500", "KV Rheinland-Pfalz"),  # Rheinhessen
-    ("611234500", "KV Baden-Württemberg"),  # Nordwürttemberg
-    ("641234500", "KV Bayerns"),  # Oberbayern
-    ("801234500", "KV Brandenburg"),  # Cottbus
-    ("861234500", "KV Sachsen-Anhalt"),  # Halle
-    ("901234500", "KV Thüringen"),  # Gera
-    ("951234500", "KV Sachsen"),  # Dresden
-])
+@pytest.mark.parametrize(
+    ("bsnr", "kv"),
+    [
+        ("271234500", "KV Nordrhein"),  # Bezirksstelle Köln, as in the KBV's sample files
+        ("131234500", "KV Niedersachsen"),  # Bezirksstelle Osnabrück
+        ("191234500", "KV Westfalen-Lippe"),  # Verwaltungsstelle Münster
+        ("401234500", "KV Hessen"),  # Bezirksstelle Frankfurt
+        ("481234500", "KV Rheinland-Pfalz"),  # Rheinhessen
+        ("611234500", "KV Baden-Württemberg"),  # Nordwürttemberg
+        ("641234500", "KV Bayerns"),  # Oberbayern
+        ("801234500", "KV Brandenburg"),  # Cottbus
+        ("861234500", "KV Sachsen-Anhalt"),  # Halle
+        ("901234500", "KV Thüringen"),  # Gera
+        ("951234500", "KV Sachsen"),  # Dresden
+    ],
+)
 def test_real_bsnrs_begin_with_a_kv_district(bsnr, kv):
     assert parse_bsnr(bsnr).kv_name == kv
 
@@ -66,7 +69,10 @@ def test_every_kv_has_its_landesstelle_code_as_a_district():
         assert gap not in KV_CODE_BY_DISTRICT
 
 
-@pytest.mark.parametrize(("bsnr", "reason"), [("991234567", "keine KV-Kennung"), ("221234567", "keine KV-Kennung"), ("5212345", "9 Ziffern"), ("", "9 Ziffern")])
+@pytest.mark.parametrize(
+    ("bsnr", "reason"),
+    [("991234567", "keine KV-Kennung"), ("221234567", "keine KV-Kennung"), ("5212345", "9 Ziffern"), ("", "9 Ziffern")],
+)
 def test_invalid_bsnr(bsnr, reason):
     with pytest.raises(IdentifierError) as info:
         parse_bsnr(bsnr)

@@ -20,7 +20,9 @@ def post_json(client, url, data):
 
 
 def test_member_set_active_validates_ownership(client, team):
-    response = as_user(client, team.outsider).post(reverse("member_set_active", args=[team.colleague.pk]), {"active": "0"})
+    response = as_user(client, team.outsider).post(
+        reverse("member_set_active", args=[team.colleague.pk]), {"active": "0"}
+    )
     assert response.status_code == 404
     team.colleague.refresh_from_db()
     assert team.colleague.is_active
@@ -54,10 +56,15 @@ def test_device_rename_validates_ownership(client, team):
 
 
 def test_key_grant_validates_ownership(client, team):
-    response = post_json(as_user(client, team.outsider), reverse("api_key_grants"), {
-        "member_id": team.waiting.pk, "public_key": team.waiting.public_key,
-        "wrapped_practice_key": factories.envelope("ECDH-P256-HKDF-A256GCM", epk=factories.fake_public_key()),
-    })
+    response = post_json(
+        as_user(client, team.outsider),
+        reverse("api_key_grants"),
+        {
+            "member_id": team.waiting.pk,
+            "public_key": team.waiting.public_key,
+            "wrapped_practice_key": factories.envelope("ECDH-P256-HKDF-A256GCM", epk=factories.fake_public_key()),
+        },
+    )
     assert response.status_code == 404
     team.waiting.refresh_from_db()
     assert team.waiting.wrapped_practice_key == ""
@@ -78,8 +85,14 @@ def test_record_api_is_per_practice(client, team):
     owner = as_user(client, team.owner)
     ciphertext = factories.envelope("A256GCM")
     assert post_json(owner, reverse("api_record", args=["practice-note"]), {}).status_code == 405
-    assert owner.put(reverse("api_record", args=["practice-note"]), json.dumps({"ciphertext": ciphertext, "base_version": 0}),
-                     content_type="application/json").status_code == 200
+    assert (
+        owner.put(
+            reverse("api_record", args=["practice-note"]),
+            json.dumps({"ciphertext": ciphertext, "base_version": 0}),
+            content_type="application/json",
+        ).status_code
+        == 200
+    )
     client.logout()
     data = as_user(client, team.outsider).get(reverse("api_record", args=["practice-note"])).json()
     assert data["ciphertext"] is None
@@ -109,8 +122,9 @@ def test_main_user_views_refuse_ordinary_members(client, team, name, args, metho
 
 
 def test_ordinary_member_cannot_invite(client, team):
-    response = as_user(client, team.colleague).post(reverse("members"), {
-        "full_name": "X", "email": "x@example.org", "role": "staff"})
+    response = as_user(client, team.colleague).post(
+        reverse("members"), {"full_name": "X", "email": "x@example.org", "role": "staff"}
+    )
     assert response.status_code == 403
     assert not Invitation.objects.filter(email="x@example.org").exists()
 

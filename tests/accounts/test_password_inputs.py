@@ -43,10 +43,13 @@ def assert_no_named_password(html: str, expected: set[str]) -> None:
     assert derived == expected
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("/konto/login/", {"password"}),
-    ("/konto/signup/", {"password1"}),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/konto/login/", {"password"}),
+        ("/konto/signup/", {"password1"}),
+    ],
+)
 def test_anonymous_password_pages(client, db, url, expected):
     response = client.get(url)
     assert response.status_code == 200
@@ -56,8 +59,10 @@ def test_anonymous_password_pages(client, db, url, expected):
 def test_member_password_pages(client, db):
     user = factories.member(factories.practice())
     client.force_login(user)
-    for url, expected in (("/konto/reauthenticate/", {"password"}),
-                          ("/konto/password/change/", {"oldpassword", "password1", "password2"})):
+    for url, expected in (
+        ("/konto/reauthenticate/", {"password"}),
+        ("/konto/password/change/", {"oldpassword", "password1", "password2"}),
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_no_named_password(response.content.decode(), expected)
@@ -66,16 +71,24 @@ def test_member_password_pages(client, db):
 def test_reset_and_invitation_pages(client, db):
     practice = factories.practice()
     owner = factories.member(practice, main=True)
-    key_url = reverse("account_reset_password_from_key",
-                      kwargs={"uidb36": user_pk_to_url_str(owner), "key": default_token_generator.make_token(owner)})
+    key_url = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(owner), "key": default_token_generator.make_token(owner)},
+    )
     # allauth moves the key from the path into the session and redirects to the form.
     response = client.get(key_url, follow=True)
     assert response.status_code == 200
     assert_no_named_password(response.content.decode(), {"password1", "password2"})
 
-    Invitation.objects.create(organisation=practice, email="neu@example.org", full_name="Neu", role="staff",
-                              token_hash=token_digest("einladung-1"), invited_by=owner,
-                              expires_at=timezone.now() + timedelta(days=1))
+    Invitation.objects.create(
+        organisation=practice,
+        email="neu@example.org",
+        full_name="Neu",
+        role="staff",
+        token_hash=token_digest("einladung-1"),
+        invited_by=owner,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     client.logout()
     response = client.get(reverse("accept_invitation", args=["einladung-1"]))
     assert response.status_code == 200

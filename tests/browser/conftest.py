@@ -86,8 +86,10 @@ class Database:
 
         lines = []
         with psycopg.connect(self.url) as conn:
-            tables = [r[0] for r in conn.execute(
-                "select tablename from pg_tables where schemaname = 'public' order by tablename")]
+            tables = [
+                r[0]
+                for r in conn.execute("select tablename from pg_tables where schemaname = 'public' order by tablename")
+            ]
             for table in tables:
                 for row in conn.execute(f'select * from "{table}"'):
                     lines.append(f"{table}: {row!r}")
@@ -140,8 +142,9 @@ class Server:
             time.sleep(0.1)
 
     def manage(self, *args: str) -> str:
-        return subprocess.run([str(BIN / "sprechzimmer"), *args], env=self.env, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [str(BIN / "sprechzimmer"), *args], env=self.env, check=True, capture_output=True, text=True
+        ).stdout
 
 
 def _create_pg_database(base_url: str) -> str:
@@ -173,7 +176,9 @@ def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") 
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [str(BIN / "sprechzimmer"), "serve", "--bind", bind, "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 30
     while True:
@@ -221,8 +226,14 @@ def server(tmp_path_factory, smtp_server):
     process = start_daphne(env, port, log_path)
     worker = start_worker(env, log_path)
     try:
-        yield Server(f"http://127.0.0.1:{port}", log_path, Database(db_url, data_dir / "sprechzimmer.sqlite3"),
-                     env, mailbox, process.pid)
+        yield Server(
+            f"http://127.0.0.1:{port}",
+            log_path,
+            Database(db_url, data_dir / "sprechzimmer.sqlite3"),
+            env,
+            mailbox,
+            process.pid,
+        )
     finally:
         for running in (worker, process):
             running.terminate()
@@ -240,9 +251,17 @@ def browser():
     with sync_playwright() as p:
         instance = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic",
-                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
         )
         yield instance
         instance.close()

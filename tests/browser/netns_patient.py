@@ -16,11 +16,20 @@ stop = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
 
 with sync_playwright() as p:
-    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        # Our server is at a veth address over plain HTTP in this test; the page needs a secure context.
-        f"--unsafely-treat-insecure-origin-as-secure={base_url}"])
+    browser = p.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            # Our server is at a veth address over plain HTTP in this test; the page needs a secure context.
+            f"--unsafely-treat-insecure-origin-as-secure={base_url}",
+        ],
+    )
     page = browser.new_context(base_url=base_url).new_page()
     page.set_default_timeout(30_000)
     page.goto(f"/sprechstunde/#code={code}")
@@ -33,10 +42,15 @@ with sync_playwright() as p:
     page.wait_for_selector("#step-waiting:not([hidden])")
     print(json.dumps({"step": "waiting"}), flush=True)
     while not stop.is_set():
-        print(json.dumps({
-            "step": page.evaluate("document.body.dataset.step"),
-            "state": page.get_attribute("#call", "data-connection-state"),
-            "frames": int(page.get_attribute("#call", "data-frames-decoded") or 0),
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "step": page.evaluate("document.body.dataset.step"),
+                    "state": page.get_attribute("#call", "data-connection-state"),
+                    "frames": int(page.get_attribute("#call", "data-frames-decoded") or 0),
+                }
+            ),
+            flush=True,
+        )
         page.wait_for_timeout(1000)
     browser.close()

@@ -20,16 +20,46 @@ DIAGNOSIS = "F33.1"
 def quarter_file() -> bytes:
     patient = (("3101", SURNAME), ("3102", FIRST_NAME), ("3103", "19440229"), ("3107", "Lindenweg 7"))
     other = (("3101", "Brinkmeyer-Zuse"), ("3102", "Ottokar"), ("3103", "19800101"), ("3107", "Am Mühlbach 1"))
-    return lines(("8000", "con0"), ("8000", "besa"), ("0201", "521234500"), ("8000", "adt0"), ("9204", "32024"),
-                 ("8000", "0101"), ("3000", "V77"), *patient, ("4101", "32024"), ("4111", "108018007"),
-                 ("5000", "20240702"), ("5001", "03004"), ("5099", LANR), ("5001", "01450"), ("5099", LANR),
-                 ("6001", DIAGNOSIS),
-                 ("8000", "0101"), ("3000", "P78"), *other, ("4101", "32024"), ("4111", "108018007"),
-                 ("5000", "20240703"), ("5001", "03003"), ("5099", LANR), ("5001", "03330"), ("5099", LANR),
-                 # the same patient's Überweisungsschein: one Behandlungsfall with P78, 03003 twice in it
-                 ("8000", "0102"), ("3000", "P79"), *other, ("4101", "32024"), ("4111", "108018007"),
-                 ("4239", "24"), ("5000", "20240716"), ("5001", "03003"), ("5099", LANR),
-                 ("8000", "adt9"), ("8000", "con9"))
+    return lines(
+        ("8000", "con0"),
+        ("8000", "besa"),
+        ("0201", "521234500"),
+        ("8000", "adt0"),
+        ("9204", "32024"),
+        ("8000", "0101"),
+        ("3000", "V77"),
+        *patient,
+        ("4101", "32024"),
+        ("4111", "108018007"),
+        ("5000", "20240702"),
+        ("5001", "03004"),
+        ("5099", LANR),
+        ("5001", "01450"),
+        ("5099", LANR),
+        ("6001", DIAGNOSIS),
+        ("8000", "0101"),
+        ("3000", "P78"),
+        *other,
+        ("4101", "32024"),
+        ("4111", "108018007"),
+        ("5000", "20240703"),
+        ("5001", "03003"),
+        ("5099", LANR),
+        ("5001", "03330"),
+        ("5099", LANR),
+        # the same patient's Überweisungsschein: one Behandlungsfall with P78, 03003 twice in it
+        ("8000", "0102"),
+        ("3000", "P79"),
+        *other,
+        ("4101", "32024"),
+        ("4111", "108018007"),
+        ("4239", "24"),
+        ("5000", "20240716"),
+        ("5001", "03003"),
+        ("5099", LANR),
+        ("8000", "adt9"),
+        ("8000", "con9"),
+    )
 
 
 def test_upload_pseudonymises_patient_data_and_reports(server, new_page):
@@ -37,15 +67,24 @@ def test_upload_pseudonymises_patient_data_and_reports(server, new_page):
     login(page, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
     page.goto("/praxis/abrechnung/")
     # A wrong file first: message in German, the form keeps the choice.
-    page.set_input_files("#ebm-file", files=[{"name": "brief.pdf", "mimeType": "application/pdf",
-                                              "buffer": b"%PDF-1.7\n%..."}])
+    page.set_input_files(
+        "#ebm-file", files=[{"name": "brief.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7\n%..."}]
+    )
     page.click("#ebm-upload button[type=submit]")
     page.wait_for_selector("#ebm-upload .status.error")
     assert "keine KVDT-Datei" in page.text_content("#ebm-upload .status")
     assert page.evaluate("document.querySelector('#ebm-file').files[0].name") == "brief.pdf"
 
-    page.set_input_files("#ebm-file", files=[{"name": "Z01521234500_01.10.2024_10.00.con",
-                                              "mimeType": "application/octet-stream", "buffer": quarter_file()}])
+    page.set_input_files(
+        "#ebm-file",
+        files=[
+            {
+                "name": "Z01521234500_01.10.2024_10.00.con",
+                "mimeType": "application/octet-stream",
+                "buffer": quarter_file(),
+            }
+        ],
+    )
     page.click("#ebm-upload button[type=submit]")
     page.wait_for_url("**/praxis/abrechnung/*/")
     findings = page.text_content("#findings")
@@ -60,6 +99,16 @@ def test_upload_pseudonymises_patient_data_and_reports(server, new_page):
     assert page.locator("svg.chart rect").count() == 1
 
     dump = server.db.dump() + server.log_path.read_text(encoding="utf-8", errors="replace")
-    for secret in (SURNAME, FIRST_NAME, "Lindenweg", DIAGNOSIS, "19440229", "Brinkmeyer", "Ottokar", "19800101", "Mühlbach"):
+    for secret in (
+        SURNAME,
+        FIRST_NAME,
+        "Lindenweg",
+        DIAGNOSIS,
+        "19440229",
+        "Brinkmeyer",
+        "Ottokar",
+        "19800101",
+        "Mühlbach",
+    ):
         assert secret not in dump
     assert "V77" in dump  # the report is stored (the practice's case number is not patient data)

@@ -53,8 +53,11 @@ class Session:
 
     def send(self, method: str, path: str, body: bytes | None = None, content_type: str = "") -> tuple[int, bytes]:
         """(status, body); redirects are followed, ``self.url`` is where they ended."""
-        headers = {"X-CSRFToken": self.csrf() if any(c.name == "csrftoken" for c in self.jar) else "",
-                   "Referer": self.base + path, "Accept": "application/json"}
+        headers = {
+            "X-CSRFToken": self.csrf() if any(c.name == "csrftoken" for c in self.jar) else "",
+            "Referer": self.base + path,
+            "Accept": "application/json",
+        }
         if content_type:
             headers["Content-Type"] = content_type
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
@@ -66,8 +69,12 @@ class Session:
             return error.code, error.read()
 
     def form(self, path: str, fields: dict) -> tuple[int, bytes]:
-        return self.send("POST", path, urlencode({"csrfmiddlewaretoken": self.csrf(), **fields}).encode(),
-                         "application/x-www-form-urlencoded")
+        return self.send(
+            "POST",
+            path,
+            urlencode({"csrfmiddlewaretoken": self.csrf(), **fields}).encode(),
+            "application/x-www-form-urlencoded",
+        )
 
     def json(self, method: str, path: str, data: dict) -> tuple[int, bytes]:
         return self.send(method, path, json.dumps(data).encode(), "application/json")
@@ -88,11 +95,17 @@ def logged_in_doctor(base: str) -> Session:
 
 def multipart(token: str, anlage: str) -> tuple[bytes, str]:
     boundary = "----sz" + secrets.token_hex(8)
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'.encode(),
-             f'--{boundary}\r\nContent-Disposition: form-data; name="clinical_months"\r\n\r\n0\r\n'.encode(),
-             (f'--{boundary}\r\nContent-Disposition: form-data; name="file-{anlage}"; filename="{anlage}.pdf"\r\n'
-              "Content-Type: application/pdf\r\n\r\n").encode() + PDF + b"\r\n",
-             f"--{boundary}--\r\n".encode()]
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'.encode(),
+        f'--{boundary}\r\nContent-Disposition: form-data; name="clinical_months"\r\n\r\n0\r\n'.encode(),
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file-{anlage}"; filename="{anlage}.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + PDF
+        + b"\r\n",
+        f"--{boundary}--\r\n".encode(),
+    ]
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
@@ -103,8 +116,15 @@ def test_sixty_concurrent_writes_all_succeed(server):
 
     applicant = Session(server.url)
     kv = re.search(r'<option value="(\d+)"', applicant.send("GET", "/kooperationsarzt/")[1].decode()).group(1)
-    applicant.form("/kooperationsarzt/", {"kv": kv, "full_name": "Dr. Parallel", "birth_date": "1980-01-01",
-                                          "email": f"parallel-{secrets.token_hex(3)}@example.org"})
+    applicant.form(
+        "/kooperationsarzt/",
+        {
+            "kv": kv,
+            "full_name": "Dr. Parallel",
+            "birth_date": "1980-01-01",
+            "email": f"parallel-{secrets.token_hex(3)}@example.org",
+        },
+    )
     path = applicant.url.replace(server.url, "")
     assert path.startswith("/kooperationsarzt/antrag/")
 
@@ -114,11 +134,16 @@ def test_sixty_concurrent_writes_all_succeed(server):
 
     def appointment(n):
         when = (start + timedelta(minutes=15 * n)).strftime("%Y-%m-%dT%H:%M")
-        return doctor.json("POST", "/api/termine/", {"doctor_id": doctor_id, "start": when, "duration_minutes": 15,
-                                                     "patient": envelope()})
+        return doctor.json(
+            "POST",
+            "/api/termine/",
+            {"doctor_id": doctor_id, "start": when, "duration_minutes": 15, "patient": envelope()},
+        )
 
     def note(n):
-        return doctor.json("PUT", "/api/datensaetze/practice-note/", {"ciphertext": envelope(), "base_version": version})
+        return doctor.json(
+            "PUT", "/api/datensaetze/practice-note/", {"ciphertext": envelope(), "base_version": version}
+        )
 
     uploader = Session(server.url, follow=False, jar=applicant.jar)
 
@@ -135,13 +160,19 @@ def test_sixty_concurrent_writes_all_succeed(server):
     finally:
         # The demo practice's real note back for the tests after this one (the saves here are noise).
         current = json.loads(doctor.send("GET", "/api/datensaetze/practice-note/")[1])["version"]
-        status, _ = doctor.json("PUT", "/api/datensaetze/practice-note/",
-                                {"ciphertext": original["ciphertext"], "base_version": current})
+        status, _ = doctor.json(
+            "PUT", "/api/datensaetze/practice-note/", {"ciphertext": original["ciphertext"], "base_version": current}
+        )
         assert status == 200
 
-    failures = [(kind, status, body[-300:]) for kind, status, body in results
-                if status >= 500 or (kind == "appointment" and status != 201) or (kind == "upload" and status != 302)
-                or (kind == "note" and status not in (200, 409))]
+    failures = [
+        (kind, status, body[-300:])
+        for kind, status, body in results
+        if status >= 500
+        or (kind == "appointment" and status != 201)
+        or (kind == "upload" and status != 302)
+        or (kind == "note" and status not in (200, 409))
+    ]
     assert failures == []
     # Read-then-write on one record: exactly one save wins, the others are told about it (409).
     assert sum(status == 200 for kind, status, _ in results if kind == "note") == 1

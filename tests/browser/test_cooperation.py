@@ -34,8 +34,10 @@ def test_apply_review_approve_log_in_take_a_duty_and_see_the_statement(server, n
 
     # A file over the limit is named before anything is sent; what was typed stays.
     applicant.fill("#id_liability_personal", "3000000")
-    applicant.set_input_files("#file-police", files=[{"name": "riesig.pdf", "mimeType": "application/pdf",
-                                                      "buffer": PDF + b"%" * (11 * 1024 * 1024)}])
+    applicant.set_input_files(
+        "#file-police",
+        files=[{"name": "riesig.pdf", "mimeType": "application/pdf", "buffer": PDF + b"%" * (11 * 1024 * 1024)}],
+    )
     applicant.click("button[name=save]")
     applicant.wait_for_selector(".js-error:has-text('„riesig.pdf“ ist größer als 10 MB')")
     assert applicant.input_value("#id_liability_personal") == "3000000"
@@ -50,8 +52,9 @@ def test_apply_review_approve_log_in_take_a_duty_and_see_the_statement(server, n
     applicant.fill("#id_liability_personal", "3000000")
     applicant.fill("#id_liability_property", "3000000")
     for anlage in ("measles", "approbation", "specialist", "liability", "declaration", "questionnaire"):
-        applicant.set_input_files(f"#file-{anlage}", files=[{"name": f"{anlage}.pdf", "mimeType": "application/pdf",
-                                                             "buffer": PDF}])
+        applicant.set_input_files(
+            f"#file-{anlage}", files=[{"name": f"{anlage}.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        )
     applicant.set_input_files("#file-police", files=[{"name": "zeugnis.png", "mimeType": "image/png", "buffer": PNG}])
     with applicant.expect_navigation():
         applicant.click("button[name=submit]")

@@ -74,5 +74,7 @@ def test_revoking_a_device_ends_its_session_at_once(new_page, server):
     finally:
         # The main user lifts that duty again; later tests log the staff member in on fresh browsers.
         main.goto("/praxis/geraete/")
-        main.locator("#held-members li", has_text="Max Muster").locator("button", has_text="Freigabepflicht aufheben").click()
+        main.locator("#held-members li", has_text="Max Muster").locator(
+            "button", has_text="Freigabepflicht aufheben"
+        ).click()
         assert "brauchen keine Freigabe mehr" in main.text_content(".messages")

@@ -43,8 +43,11 @@ def test_staff_generate_and_publish_a_plan(server, new_page):
     row = page.locator("#duties tbody tr").first
     options = row.locator("select option")
     current = row.locator("select").input_value()
-    choice = next(options.nth(i).get_attribute("value") for i in range(1, options.count())
-                  if options.nth(i).get_attribute("value") != current)
+    choice = next(
+        options.nth(i).get_attribute("value")
+        for i in range(1, options.count())
+        if options.nth(i).get_attribute("value") != current
+    )
     row.locator("select").select_option(choice)
     with page.expect_navigation():
         row.locator("button").click()
@@ -61,7 +64,9 @@ def test_staff_generate_and_publish_a_plan(server, new_page):
     assert page.text_content("#summary-period").strip() == f"{first:%d.%m.%Y} – {last:%d.%m.%Y}"
     assert page.text_content("#summary-duties").strip() == "28"
     assert DOCTOR_NAME in page.text_content("#summary-recipients")
-    assert not server.mailbox.messages or all(f"{first:%d.%m.%Y}" not in m["Subject"] for _, m in server.mailbox.messages)
+    assert not server.mailbox.messages or all(
+        f"{first:%d.%m.%Y}" not in m["Subject"] for _, m in server.mailbox.messages
+    )
     with page.expect_navigation():
         page.click("#confirm-publish button")
     assert page.text_content("#plan-status").strip() == "veröffentlicht"
@@ -76,9 +81,12 @@ def test_k_arzt_takes_an_offered_duty_and_gives_it_back(server, new_page):
     login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
     doctor.goto("/dienste/")
     rows = doctor.locator("#my-duties tbody tr[data-duty]")
-    later = [rows.nth(i) for i in range(rows.count())
-             if start_of(rows.nth(i)) > dt.datetime.now() + dt.timedelta(days=16)
-             and rows.nth(i).locator("text=In der Börse anbieten").count()]
+    later = [
+        rows.nth(i)
+        for i in range(rows.count())
+        if start_of(rows.nth(i)) > dt.datetime.now() + dt.timedelta(days=16)
+        and rows.nth(i).locator("text=In der Börse anbieten").count()
+    ]
     row = later[-1]
     duty = row.get_attribute("data-duty")
     with doctor.expect_navigation():

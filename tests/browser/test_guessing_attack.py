@@ -36,9 +36,16 @@ def guess(url: str, address: str, code: str) -> int:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(urllib.request.Request(f"{url}/sprechstunde/", headers={"X-Forwarded-For": address})).read()
     token = next(c.value for c in jar if c.name == "csrftoken")
-    request = urllib.request.Request(f"{url}/api/sprechstunde/zugang/", data=json.dumps({"code": code}).encode(),
-                                     headers={"Content-Type": "application/json", "X-CSRFToken": token,
-                                              "X-Forwarded-For": address, "Referer": f"{url}/sprechstunde/"})
+    request = urllib.request.Request(
+        f"{url}/api/sprechstunde/zugang/",
+        data=json.dumps({"code": code}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "X-CSRFToken": token,
+            "X-Forwarded-For": address,
+            "Referer": f"{url}/sprechstunde/",
+        },
+    )
     try:
         return opener.open(request).status
     except urllib.error.HTTPError as error:

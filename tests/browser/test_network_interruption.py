@@ -56,10 +56,14 @@ class Patient:
         script = Path(__file__).with_name("netns_patient.py")
         self.process = subprocess.Popen(
             ["ip", "netns", "exec", namespace, sys.executable, str(script), base_url, code],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [self.lines.put(json.loads(line)) for line in self.process.stdout],
-                         daemon=True).start()
+        threading.Thread(
+            target=lambda: [self.lines.put(json.loads(line)) for line in self.process.stdout], daemon=True
+        ).start()
 
     def wait_for(self, predicate, timeout: float, what: str) -> dict:
         deadline = time.monotonic() + timeout

@@ -118,8 +118,14 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
     dump, log = server.db.dump(), server.log()
     assert "Rheinallee 5" in dump  # the dump really holds the practice's rows
     assert "/praxis/mitglieder/" in log  # and the log really holds the requests
-    for secret in (NOTE, "Medikamentenschrank", MAIN_PASSWORD, COLLEAGUE_PASSWORD, recovery_key,
-                   recovery_key.replace("-", "")):
+    for secret in (
+        NOTE,
+        "Medikamentenschrank",
+        MAIN_PASSWORD,
+        COLLEAGUE_PASSWORD,
+        recovery_key,
+        recovery_key.replace("-", ""),
+    ):
         assert secret not in dump, f"{secret!r} found in the database"
         assert secret not in log, f"{secret!r} found in the server log"
 
@@ -199,8 +205,14 @@ def test_no_typed_password_left_the_browser(server, sent_requests, practice):
     server log holds one."""
     assert practice.get("recovery_key"), "runs after the module's other tests"
     posted = {r.url.split("?")[0].replace(server.url, "") for r in sent_requests if r.method == "POST" and r.body}
-    for flow in ("/konto/registrierung/pruefen/", "/konto/signup/", "/konto/login/", "/konto/reauthenticate/",
-                 "/konto/password/change/", "/konto/2fa/authenticate/"):
+    for flow in (
+        "/konto/registrierung/pruefen/",
+        "/konto/signup/",
+        "/konto/login/",
+        "/konto/reauthenticate/",
+        "/konto/password/change/",
+        "/konto/2fa/authenticate/",
+    ):
         assert flow in posted, f"the module never posted to {flow}; the check would prove nothing"
     assert any(p.startswith("/einladung/") for p in posted)
     assert sum(p.startswith("/konto/password/reset/key/") for p in posted) >= 1

@@ -25,10 +25,18 @@ def start_application(base: str) -> tuple[str, str, str]:
     page = opener.open(f"{base}/kooperationsarzt/").read().decode()
     kv = re.search(r'<option value="(\d+)"', page).group(1)
     token = next(c.value for c in jar if c.name == "csrftoken")
-    data = urlencode({"csrfmiddlewaretoken": token, "kv": kv, "full_name": "Dr. Groß", "birth_date": "1980-01-01",
-                      "email": f"gross-{secrets.token_hex(3)}@example.org"}).encode()
-    response = opener.open(urllib.request.Request(f"{base}/kooperationsarzt/", data=data,
-                                                  headers={"Referer": f"{base}/kooperationsarzt/"}))
+    data = urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "kv": kv,
+            "full_name": "Dr. Groß",
+            "birth_date": "1980-01-01",
+            "email": f"gross-{secrets.token_hex(3)}@example.org",
+        }
+    ).encode()
+    response = opener.open(
+        urllib.request.Request(f"{base}/kooperationsarzt/", data=data, headers={"Referer": f"{base}/kooperationsarzt/"})
+    )
     path = urlparse(response.url).path
     assert path.startswith("/kooperationsarzt/antrag/")
     return path, token, "; ".join(f"{c.name}={c.value}" for c in jar)
@@ -37,10 +45,14 @@ def start_application(base: str) -> tuple[str, str, str]:
 def post_files(base: str, path: str, token: str, cookies: str, count: int, size: int) -> int:
     """A multipart POST with ``count`` PDF files of ``size`` bytes, streamed; returns the status."""
     boundary = "----sz" + secrets.token_hex(8)
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="clinical_months"\r\n\r\n0\r\n').encode()
-    file_head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file-approbation"; filename="a.pdf"\r\n'
-                 "Content-Type: application/pdf\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="clinical_months"\r\n\r\n0\r\n'
+    ).encode()
+    file_head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file-approbation"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
     content = b"%PDF-1.7\n" + b"%" * (size - 9)
     tail = f"--{boundary}--\r\n".encode()
     length = len(head) + count * (len(file_head) + size + 2) + len(tail)
@@ -50,16 +62,25 @@ def post_files(base: str, path: str, token: str, cookies: str, count: int, size:
         for _ in range(count):
             yield file_head
             for start in range(0, size, MB):
-                yield content[start:start + MB]
+                yield content[start : start + MB]
             yield b"\r\n"
         yield tail
 
     parsed = urlparse(base)
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
     try:
-        connection.request("POST", path, body=body(), headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(length),
-            "Cookie": cookies, "X-CSRFToken": token, "Referer": base + path})
+        connection.request(
+            "POST",
+            path,
+            body=body(),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(length),
+                "Cookie": cookies,
+                "X-CSRFToken": token,
+                "Referer": base + path,
+            },
+        )
         return connection.getresponse().status
     except (BrokenPipeError, ConnectionResetError):
         return 0  # the server closed while we were still sending: refused
@@ -74,8 +95,10 @@ def test_an_oversized_body_is_refused_before_it_is_sent(server):
 
     parsed = urlparse(server.url)
     with socket.create_connection((parsed.hostname, parsed.port), timeout=10) as sock:
-        sock.sendall(b"POST /kooperationsarzt/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     b"Content-Type: application/octet-stream\r\nContent-Length: 188743680\r\n\r\n" + b"x" * 1000)
+        sock.sendall(
+            b"POST /kooperationsarzt/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/octet-stream\r\nContent-Length: 188743680\r\n\r\n" + b"x" * 1000
+        )
         answer = sock.recv(4096).decode("utf-8", "replace")
     assert answer.startswith("HTTP/1.1 413") and "Die Anfrage ist zu groß" in answer
 

@@ -56,7 +56,8 @@ def patient_enters_waiting_room(patient, code: str) -> None:
 def wait_connected_with_video(page) -> None:
     page.wait_for_selector("#call[data-connection-state=connected]", timeout=30_000)
     page.wait_for_function(
-        "() => Number(document.querySelector('#call').dataset.framesDecoded || 0) > 0", timeout=30_000)
+        "() => Number(document.querySelector('#call').dataset.framesDecoded || 0) > 0", timeout=30_000
+    )
 
 
 def test_video_call_peer_to_peer(new_page, server):

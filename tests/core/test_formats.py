@@ -23,7 +23,7 @@ def test_german_notation():
     assert formats.number("kein Wert") == "kein Wert" and formats.euro(None) == ""
 
 
-@given(st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False, allow_infinity=False))
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False))
 def test_a_formatted_amount_reads_back_as_the_rounded_amount(value):
     text = formats.number(value, 2)
     assert "." not in text.split(",")[-1]  # no dot among the decimals

@@ -71,8 +71,20 @@ def applicant(client, mailoutbox, django_capture_on_commit_callbacks):
     own = kv("KV Eins")
     area(own, "Mitte")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("coop_start"), {"kv": own.pk, "full_name": "Dr. Nora Neu",
-                                                       "email": "Nora@Example.org", "birth_date": "1985-02-03"})
+        response = client.post(
+            reverse("coop_start"),
+            {"kv": own.pk, "full_name": "Dr. Nora Neu", "email": "Nora@Example.org", "birth_date": "1985-02-03"},
+        )
     token = response.url.rstrip("/").rsplit("/", 1)[1]
-    return type("W", (), dict(kv=own, staff=staff(own), token=token, url=response.url, mail=mailoutbox[-1],
-                              app=CooperationApplication.objects.get(email="nora@example.org")))
+    return type(
+        "W",
+        (),
+        dict(
+            kv=own,
+            staff=staff(own),
+            token=token,
+            url=response.url,
+            mail=mailoutbox[-1],
+            app=CooperationApplication.objects.get(email="nora@example.org"),
+        ),
+    )

@@ -19,8 +19,9 @@ _kv_codes = itertools.count(10)
 
 def kv(name="KV Test") -> Organisation:
     code = next(_kv_codes)
-    return Organisation.objects.create(kind=Organisation.Kind.KV, name=name, bsnr=f"KV{code}", street="Weg 1",
-                                       postcode="70567", city="Stuttgart")
+    return Organisation.objects.create(
+        kind=Organisation.Kind.KV, name=name, bsnr=f"KV{code}", street="Weg 1", postcode="70567", city="Stuttgart"
+    )
 
 
 def staff(organisation) -> User:
@@ -29,8 +30,9 @@ def staff(organisation) -> User:
 
 def area(organisation, name="Bereich Test", **options) -> Area:
     result = Area.objects.create(kv=organisation, name=name, **options)
-    practice = EmergencyPractice.objects.create(area=result, name=f"Notfallpraxis {name}", address="Weg 2",
-                                                bsnr="529999900")
+    practice = EmergencyPractice.objects.create(
+        area=result, name=f"Notfallpraxis {name}", address="Weg 2", bsnr="529999900"
+    )
     DutyType.objects.create(area=result, kind=DutyType.Kind.SITTING, practice=practice)
     DutyType.objects.create(area=result, kind=DutyType.Kind.DRIVING)
     return result
@@ -88,10 +90,10 @@ def pdf_lines(data: bytes) -> str:
     import re
 
     def unescape(raw: str) -> str:
-        text = re.sub(r"\\([0-7]{1,3}|.)",
-                      lambda m: chr(int(m.group(1), 8)) if m.group(1)[0].isdigit() else m.group(1), raw)
+        text = re.sub(
+            r"\\([0-7]{1,3}|.)", lambda m: chr(int(m.group(1), 8)) if m.group(1)[0].isdigit() else m.group(1), raw
+        )
         return text.encode("latin-1", "replace").decode("cp1252", "replace")
 
     blocks = re.findall(r"BT(.*?)ET", pdf_text(data), re.S)
-    return "\n".join("".join(unescape(s) for s in re.findall(r"\(((?:\\.|[^\\)])*)\)\s*Tj", block))
-                     for block in blocks)
+    return "\n".join("".join(unescape(s) for s in re.findall(r"\(((?:\\.|[^\\)])*)\)\s*Tj", block)) for block in blocks)

@@ -21,30 +21,53 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\nGEHEIMER-INHALT-DER-URKUNDE\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-UPLOADS = {"measles": PDF, "approbation": PDF, "specialist": JPEG, "police": PNG, "liability": PDF,
-           "declaration": PDF, "questionnaire": PDF}
+UPLOADS = {
+    "measles": PDF,
+    "approbation": PDF,
+    "specialist": JPEG,
+    "police": PNG,
+    "liability": PDF,
+    "declaration": PDF,
+    "questionnaire": PDF,
+}
 
 
 def files(**overrides):
-    return {f"file-{anlage}": SimpleUploadedFile(f"{anlage}.bin", content)
-            for anlage, content in (UPLOADS | overrides).items()}
+    return {
+        f"file-{anlage}": SimpleUploadedFile(f"{anlage}.bin", content)
+        for anlage, content in (UPLOADS | overrides).items()
+    }
 
 
 def facts(recent=None, **changes):
     recent = (recent or timezone.localdate() - dt.timedelta(days=20)).isoformat()
-    return {"approbation_issued": recent, "approbation_certified": "on", "specialist_issued": recent,
-            "specialist_certified": "on", "police_issued": recent, "police_type_n_original": "on",
-            "liability_personal": "3000000", "liability_property": "3000000", "clinical_months": "0"} | changes
-
-
+    return {
+        "approbation_issued": recent,
+        "approbation_certified": "on",
+        "specialist_issued": recent,
+        "specialist_certified": "on",
+        "police_issued": recent,
+        "police_type_n_original": "on",
+        "liability_personal": "3000000",
+        "liability_property": "3000000",
+        "clinical_months": "0",
+    } | changes
 
 
 def test_start_sends_the_personal_link_and_lists_everything_missing(client, applicant):
     assert applicant.mail.to == ["nora@example.org"] and applicant.url in applicant.mail.body
     page = client.get(applicant.url).content.decode()
     anlagen = re.findall(r'<li data-anlage="(\w+)">', page)
-    assert anlagen == ["measles", "approbation", "specialist", "police", "liability", "declaration", "questionnaire",
-                       "agreement"]
+    assert anlagen == [
+        "measles",
+        "approbation",
+        "specialist",
+        "police",
+        "liability",
+        "declaration",
+        "questionnaire",
+        "agreement",
+    ]
     assert client.get(reverse("coop_application", args=["erfunden"])).status_code == 404
 
 
@@ -75,8 +98,13 @@ def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, 
     assert "attachment" in download["Content-Disposition"]
 
     # Another applicant's link does not open this document; nor does a doctor or another KV's staff.
-    other, other_token = applications.start(applicant.kv, full_name="X", email="x@example.org",
-                                            birth_date=dt.date(1980, 1, 1), base_url="http://testserver/")
+    other, other_token = applications.start(
+        applicant.kv,
+        full_name="X",
+        email="x@example.org",
+        birth_date=dt.date(1980, 1, 1),
+        base_url="http://testserver/",
+    )
     assert client.get(reverse("coop_applicant_document", args=[other_token, approbation.pk])).status_code == 404
     staff_url = reverse("coop_staff_document", args=[applicant.app.pk, approbation.pk])
     for outsider in (staff(kv("KV Zwei")), doctor(applicant.kv).user):
@@ -84,13 +112,18 @@ def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, 
         logged_in(client, outsider)
         assert client.get(staff_url).status_code == 404
         assert client.get(reverse("coop_staff_detail", args=[applicant.app.pk])).status_code == 404
-        assert client.post(reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}).status_code == 404
+        assert (
+            client.post(reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}).status_code
+            == 404
+        )
     client.logout()
     logged_in(client, applicant.staff)
     assert b"".join(client.get(staff_url).streaming_content) == PDF
 
 
-def test_complete_submit_review_approve_gives_lanr_and_login(client, applicant, mailoutbox, django_capture_on_commit_callbacks):
+def test_complete_submit_review_approve_gives_lanr_and_login(
+    client, applicant, mailoutbox, django_capture_on_commit_callbacks
+):
     client.post(applicant.url, facts(existing_lanr="838382202") | files() | {"submit": "1"})
     applicant.app.refresh_from_db()
     assert applicant.app.status == CooperationApplication.Status.SUBMITTED
@@ -100,10 +133,14 @@ def test_complete_submit_review_approve_gives_lanr_and_login(client, applicant, 
     response = client.post(reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}, follow=True)
     assert "Der Antrag ist unvollständig: Anlage 9 – Kooperationsvereinbarung." in response.content.decode()
     # The staff tick the two originals received.
-    client.post(reverse("coop_staff_detail", args=[applicant.app.pk]), facts(existing_lanr="838382202")
-                | {"agreement_copies_received": "2"})
+    client.post(
+        reverse("coop_staff_detail", args=[applicant.app.pk]),
+        facts(existing_lanr="838382202") | {"agreement_copies_received": "2"},
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}, follow=True)
+        response = client.post(
+            reverse("coop_staff_decide", args=[applicant.app.pk]), {"decision": "approve"}, follow=True
+        )
     assert "LANR 838382297" in response.content.decode()  # digits 1–7 kept, K status in 8–9
     user = User.objects.get(email="nora@example.org")
     assert user.lanr == "838382297" and not user.has_usable_password() and user.organisation is None

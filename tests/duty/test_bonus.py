@@ -26,8 +26,6 @@ def world(world):
     return world.served_last_quarter()
 
 
-
-
 def quarter_file(quarter: Quarter, lanr: str, cases: int = 30, extra: dict | None = None) -> bytes:
     day = quarter_range(quarter)[0]
     own = [Case(f"K{i}", "0104", subgroup="41", services=[Service("01212", day, 0, lanr=lanr)]) for i in range(cases)]
@@ -38,13 +36,17 @@ def quarter_file(quarter: Quarter, lanr: str, cases: int = 30, extra: dict | Non
 
 
 def upload(client, practice, content: bytes):
-    return client.post(reverse("duty_revenue_upload"), {"practice": practice.pk, "file": SimpleUploadedFile("q.con", content)})
+    return client.post(
+        reverse("duty_revenue_upload"), {"practice": practice.pk, "file": SimpleUploadedFile("q.con", content)}
+    )
 
 
 def test_revenue_per_lanr_from_the_quarter_file_and_the_bonus(client, world):
     logged_in(client, world.staff)
     # A file that still carries patient names is refused: the browser must strip it first.
-    response = upload(client, world.practice, quarter_file(world.quarter, world.k_arzt.lanr, extra={"K0": {"3101": "Mustermann"}}))
+    response = upload(
+        client, world.practice, quarter_file(world.quarter, world.k_arzt.lanr, extra={"K0": {"3101": "Mustermann"}})
+    )
     assert response.status_code == 400, response.content
     assert "nicht übernommen" in response.json()["error"]
     assert not QuarterRevenue.objects.exists()
@@ -55,7 +57,12 @@ def test_revenue_per_lanr_from_the_quarter_file_and_the_bonus(client, world):
     ov = RuleBook.load().orientation_value(world.quarter.year)
     expected = (Decimal(points) * 30 * ov / 100).quantize(Decimal("0.01"))
     mine = QuarterRevenue.objects.get(lanr=world.k_arzt.lanr)
-    assert (mine.year, mine.number, mine.cases, mine.revenue) == (world.quarter.year, world.quarter.number, 30, expected)
+    assert (mine.year, mine.number, mine.cases, mine.revenue) == (
+        world.quarter.year,
+        world.quarter.number,
+        30,
+        expected,
+    )
     assert QuarterRevenue.objects.count() == 2
     upload(client, world.practice, quarter_file(world.quarter, world.k_arzt.lanr, cases=10))  # replaces
     assert QuarterRevenue.objects.get(lanr=world.k_arzt.lanr).cases == 10
@@ -72,9 +79,16 @@ def test_revenue_per_lanr_from_the_quarter_file_and_the_bonus(client, world):
 
 
 def test_a_positive_bonus_is_half_the_difference(world):
-    QuarterRevenue.objects.create(practice=world.practice, year=world.quarter.year, number=world.quarter.number,
-                                  lanr=world.k_arzt.lanr, cases=400, points_x100=0, revenue=Decimal("9000.01"),
-                                  filename="q.con")
+    QuarterRevenue.objects.create(
+        practice=world.practice,
+        year=world.quarter.year,
+        number=world.quarter.number,
+        lanr=world.k_arzt.lanr,
+        cases=400,
+        points_x100=0,
+        revenue=Decimal("9000.01"),
+        filename="q.con",
+    )
     hourly = sum(d.hours for d in world.taken) * 50
     statement = bonus.bonus_statement(world.k_arzt, *world.payout)
     expected = ((Decimal("9000.01") - hourly) * Decimal("0.5")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -109,7 +123,9 @@ def test_pseudo_cases_for_duties_without_gkv_patients(client, world):
     logged_in(client, world.staff)
     q = world.quarter
     response = client.get(reverse("duty_pseudo_cases", args=[world.area.pk, q.year, q.number]))
-    assert response["Content-Disposition"].startswith(f'attachment; filename="Z01529999900_pseudofaelle_{q.number}_{q.year}')
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="Z01529999900_pseudofaelle_{q.number}_{q.year}'
+    )
     cases = list(KvdtReader(io.BytesIO(response.content)))
     assert len(cases) == 1 and cases[0].lanr == world.k_arzt.lanr and cases[0].emergency
     service = cases[0].services[0]

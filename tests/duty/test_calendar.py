@@ -32,9 +32,13 @@ def test_times_configurable_per_area():
 
 
 def test_easter_christmas_eve_and_new_years_eve_are_holiday_duties():
-    for day, name in [(dt.date(2026, 4, 3), "Karfreitag"), (dt.date(2026, 4, 6), "Ostermontag"),
-                      (dt.date(2026, 12, 24), "Heiligabend"), (dt.date(2026, 12, 31), "Silvester"),
-                      (dt.date(2026, 1, 6), "Heilige Drei Könige")]:
+    for day, name in [
+        (dt.date(2026, 4, 3), "Karfreitag"),
+        (dt.date(2026, 4, 6), "Ostermontag"),
+        (dt.date(2026, 12, 24), "Heiligabend"),
+        (dt.date(2026, 12, 31), "Silvester"),
+        (dt.date(2026, 1, 6), "Heilige Drei Könige"),
+    ]:
         slot = YEAR[day]
         assert slot.kind == HOLIDAY and slot.holiday == name and slot.start.time() == dt.time(8), day
     assert YEAR[dt.date(2026, 4, 2)].kind == WEEKDAY  # Gründonnerstag is a working day in BW

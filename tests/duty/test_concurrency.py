@@ -52,8 +52,11 @@ def test_exactly_one_of_two_simultaneous_takers_gets_the_duty():
         assert len(results) == len(takers)
         winners = [pk for pk, outcome in results.items() if outcome == "won"]
         assert len(winners) == 1, results
-        assert all(outcome in ("won", "Diesen Dienst hat gerade jemand anderes übernommen.",
-                               "Dieser Dienst ist bereits vergeben.") for outcome in results.values())
+        assert all(
+            outcome
+            in ("won", "Diesen Dienst hat gerade jemand anderes übernommen.", "Dieser Dienst ist bereits vergeben.")
+            for outcome in results.values()
+        )
         duty.refresh_from_db()
         assert duty.doctor_id == winners[0] and duty.status == Duty.Status.ASSIGNED
         rounds += 1

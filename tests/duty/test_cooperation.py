@@ -24,10 +24,18 @@ FRESH = Certificate(dt.date(2026, 10, 1), certified_copy=True)
 
 
 def complete(**changes) -> Application:
-    fields = dict(birth_date=dt.date(1980, 5, 4), measles_proof=True, approbation=FRESH, specialist=FRESH,
-                  police=Certificate(dt.date(2026, 10, 1), original=True, kind="N"),
-                  liability_personal=Decimal(3_000_000), liability_property=Decimal(5_000_000), declaration=True,
-                  questionnaire=True, agreement_copies_received=2)
+    fields = dict(
+        birth_date=dt.date(1980, 5, 4),
+        measles_proof=True,
+        approbation=FRESH,
+        specialist=FRESH,
+        police=Certificate(dt.date(2026, 10, 1), original=True, kind="N"),
+        liability_personal=Decimal(3_000_000),
+        liability_property=Decimal(5_000_000),
+        declaration=True,
+        questionnaire=True,
+        agreement_copies_received=2,
+    )
     return Application(**(fields | changes))
 
 
@@ -46,19 +54,30 @@ def test_measles_proof_from_birth_year_1971():
     assert "ab 1971" in message
 
 
-@pytest.mark.parametrize("on, limit", [(dt.date(2026, 11, 23), dt.date(2026, 5, 23)),
-                                       (dt.date(2026, 8, 31), dt.date(2026, 2, 28)),  # no 31 February
-                                       (dt.date(2028, 8, 31), dt.date(2028, 2, 29))])  # leap year
+@pytest.mark.parametrize(
+    "on, limit",
+    [
+        (dt.date(2026, 11, 23), dt.date(2026, 5, 23)),
+        (dt.date(2026, 8, 31), dt.date(2026, 2, 28)),  # no 31 February
+        (dt.date(2028, 8, 31), dt.date(2028, 2, 29)),
+    ],
+)  # leap year
 def test_certificates_not_older_than_six_months(on, limit):
     assert months_before(on, 6) == limit
-    today = dict(approbation=Certificate(on, certified_copy=True), specialist=Certificate(on, certified_copy=True),
-                 police=Certificate(on, original=True, kind="N"))
+    today = dict(
+        approbation=Certificate(on, certified_copy=True),
+        specialist=Certificate(on, certified_copy=True),
+        police=Certificate(on, original=True, kind="N"),
+    )
     for anlage in ("approbation", "specialist"):
         ok = complete(**(today | {anlage: Certificate(limit, certified_copy=True)}))
         old = complete(**(today | {anlage: Certificate(limit - dt.timedelta(days=1), certified_copy=True)}))
         assert missing(ok, on) == [] and missing(old, on) == [anlage]
-    police_old = complete(police=Certificate(limit - dt.timedelta(days=1), original=True, kind="N"),
-                          approbation=Certificate(on, certified_copy=True), specialist=Certificate(on, certified_copy=True))
+    police_old = complete(
+        police=Certificate(limit - dt.timedelta(days=1), original=True, kind="N"),
+        approbation=Certificate(on, certified_copy=True),
+        specialist=Certificate(on, certified_copy=True),
+    )
     assert missing(police_old, on) == ["police"]
 
 
@@ -92,16 +111,30 @@ def test_agreement_in_two_original_copies_by_post():
 
 def test_everything_missing_is_listed_in_anlage_order():
     empty = Application(birth_date=dt.date(1990, 1, 1))
-    assert missing(empty) == ["measles", "approbation", "specialist", "police", "liability", "declaration",
-                              "questionnaire", "agreement"]
+    assert missing(empty) == [
+        "measles",
+        "approbation",
+        "specialist",
+        "police",
+        "liability",
+        "declaration",
+        "questionnaire",
+        "agreement",
+    ]
     assert all(m.title.startswith("Anlage") for m in missing_documents(empty, ON))
 
 
 def test_former_pool_doctors_send_the_agreement_and_what_changed():
     pool = Application(birth_date=dt.date(1990, 1, 1), former_pool_doctor=True)
     assert missing(pool) == ["agreement"]
-    assert missing(Application(birth_date=dt.date(1990, 1, 1), former_pool_doctor=True,
-                               changed_since_pool=frozenset({"liability"}), agreement_copies_received=2)) == ["liability"]
+    assert missing(
+        Application(
+            birth_date=dt.date(1990, 1, 1),
+            former_pool_doctor=True,
+            changed_since_pool=frozenset({"liability"}),
+            agreement_copies_received=2,
+        )
+    ) == ["liability"]
 
 
 def test_devices_without_qualification_proof_stay_locked():
@@ -133,14 +166,17 @@ def test_new_lanr_is_unique_and_has_a_valid_check_digit():
     assert again[:6] != first[:6]
 
 
-@pytest.mark.parametrize("received, end", [
-    (dt.date(2026, 1, 15), dt.date(2026, 2, 28)),
-    (dt.date(2026, 1, 17), dt.date(2026, 2, 28)),  # exactly six weeks before the month end
-    (dt.date(2026, 1, 18), dt.date(2026, 3, 31)),  # one day late: a month later
-    (dt.date(2028, 1, 18), dt.date(2028, 2, 29)),  # leap year: 29 February is six weeks away
-    (dt.date(2028, 1, 19), dt.date(2028, 3, 31)),
-    (dt.date(2026, 11, 19), dt.date(2026, 12, 31)),
-    (dt.date(2026, 11, 20), dt.date(2027, 1, 31)),  # across the year end
-])
+@pytest.mark.parametrize(
+    "received, end",
+    [
+        (dt.date(2026, 1, 15), dt.date(2026, 2, 28)),
+        (dt.date(2026, 1, 17), dt.date(2026, 2, 28)),  # exactly six weeks before the month end
+        (dt.date(2026, 1, 18), dt.date(2026, 3, 31)),  # one day late: a month later
+        (dt.date(2028, 1, 18), dt.date(2028, 2, 29)),  # leap year: 29 February is six weeks away
+        (dt.date(2028, 1, 19), dt.date(2028, 3, 31)),
+        (dt.date(2026, 11, 19), dt.date(2026, 12, 31)),
+        (dt.date(2026, 11, 20), dt.date(2027, 1, 31)),  # across the year end
+    ],
+)
 def test_notice_six_weeks_to_the_end_of_a_month(received, end):
     assert notice_end(received) == end

@@ -47,8 +47,11 @@ def test_monthly_statement_pays_planned_hours_at_50_euros():
 
 def test_a_missed_duty_without_substitute_costs_1000_euros():
     statement = monthly_statement(2026, 12, [duty((2026, 12, 1), 18, 14)], [MissedDuty(dt.date(2026, 12, 24), "Mitte")])
-    assert (statement.gross, statement.deductions, statement.payout) == (Decimal("700.00"), Decimal("1000.00"),
-                                                                          Decimal("-300.00"))
+    assert (statement.gross, statement.deductions, statement.payout) == (
+        Decimal("700.00"),
+        Decimal("1000.00"),
+        Decimal("-300.00"),
+    )
     assert statement.pay_date == dt.date(2027, 1, 15)  # December → 15 January
 
 
@@ -61,12 +64,15 @@ def test_a_later_change_of_the_rate_does_not_rewrite_past_statements():
         monthly_statement(2026, 11, [duty((2026, 12, 1), 18, 14)])
 
 
-@pytest.mark.parametrize("revenue, hourly, bonus", [
-    ("10000.00", "6000.00", "2000.00"),  # positive
-    ("6000.00", "6000.00", "0.00"),  # zero
-    ("4000.00", "6000.00", "0.00"),  # negative: no bonus, nothing owed
-    ("1000.01", "0.00", "500.01"),  # half a cent rounds up
-])
+@pytest.mark.parametrize(
+    "revenue, hourly, bonus",
+    [
+        ("10000.00", "6000.00", "2000.00"),  # positive
+        ("6000.00", "6000.00", "0.00"),  # zero
+        ("4000.00", "6000.00", "0.00"),  # negative: no bonus, nothing owed
+        ("1000.01", "0.00", "500.01"),  # half a cent rounds up
+    ],
+)
 def test_half_year_bonus(revenue, hourly, bonus):
     statement = half_year_bonus(2027, 5, Decimal(revenue), Decimal(hourly))
     assert statement.bonus == Decimal(bonus)
@@ -87,8 +93,17 @@ def test_pseudo_case_round_trip_and_the_revenue_under_the_doctors_lanr():
     write_pseudo_cases([(start, LANR) for start in starts], Quarter(2026, 4), "529999900", out)
     data = out.getvalue()
     text = data.decode("iso8859_15")
-    for value in ("Organisierter", "Notfalldienst Arzt 1", "Notfalldienst Arzt 2", "Notfallstr. 1", "12345",
-                  "Notfallstadt", "108018007", "Z02", "99999"):
+    for value in (
+        "Organisierter",
+        "Notfalldienst Arzt 1",
+        "Notfalldienst Arzt 2",
+        "Notfallstr. 1",
+        "12345",
+        "Notfallstadt",
+        "108018007",
+        "Z02",
+        "99999",
+    ):
         assert value in text
     reader = KvdtReader(io.BytesIO(data))
     cases = list(reader)
@@ -96,8 +111,31 @@ def test_pseudo_case_round_trip_and_the_revenue_under_the_doctors_lanr():
     assert [c.birth for c in cases] == [b"20200101"] * 2  # 3103 as JJJJMMTT (Feldtyp n, Regel 021)
     # Every unbedingte Muss field (M) of Satzart 0104 (KVDT Datensatzbeschreibung v6.02, 3.4.6), plus the
     # conditional ones a Schein without eGK needs: 5098/5099 (Regel 859/837), 6001 + 6003, 3112.
-    muss_0104 = {"8000", "3101", "3102", "3103", "3108", "3110", "4101", "4104", "4106", "4111", "4131", "4132",
-                 "4121", "4122", "4239", "4243", "5000", "5001", "5098", "5099", "6001", "6003", "3112"}
+    muss_0104 = {
+        "8000",
+        "3101",
+        "3102",
+        "3103",
+        "3108",
+        "3110",
+        "4101",
+        "4104",
+        "4106",
+        "4111",
+        "4131",
+        "4132",
+        "4121",
+        "4122",
+        "4239",
+        "4243",
+        "5000",
+        "5001",
+        "5098",
+        "5099",
+        "6001",
+        "6003",
+        "3112",
+    }
     scheine = text.split("0138000")[4:6]  # con0, besa, adt0 come first
     for schein in scheine:
         fields = {line[3:7] for line in schein.split("\r\n")[1:] if line}
@@ -105,7 +143,9 @@ def test_pseudo_case_round_trip_and_the_revenue_under_the_doctors_lanr():
         assert "0104" in schein.split("\r\n")[0]
     assert [(c.record_type, c.subgroup, c.emergency, c.lanr) for c in cases] == [("0104", "41", True, LANR)] * 2
     assert [(s.gop, s.date, s.time) for c in cases for s in c.services] == [
-        ("99999", dt.date(2026, 10, 5), "18:00"), ("99999", dt.date(2026, 10, 24), "08:00")]
+        ("99999", dt.date(2026, 10, 5), "18:00"),
+        ("99999", dt.date(2026, 10, 24), "08:00"),
+    ]
     assert pseudo_case_fields(3)["3101"] == "Notfalldienst Arzt 3"
 
     # Revenue: a real emergency case of the doctor counts, the pseudo cases add nothing, another
@@ -113,9 +153,16 @@ def test_pseudo_case_round_trip_and_the_revenue_under_the_doctors_lanr():
     real = Case("P1", "0104", subgroup="41", services=[Service("01210", dt.date(2026, 10, 5), 0, lanr=LANR)])
     other = Case("P2", "0104", subgroup="41", services=[Service("01212", dt.date(2026, 10, 6), 0, lanr="123456697")])
     # A case two doctors served: each gets the points of their own services.
-    shared = Case("P3", "0104", subgroup="41", services=[Service("01210", dt.date(2026, 10, 7), 1, lanr="123456697"),
-                                                          Service("01418", dt.date(2026, 10, 7), 1, lanr=LANR),
-                                                          Service("01214", dt.date(2026, 10, 8), 2, lanr=LANR)])
+    shared = Case(
+        "P3",
+        "0104",
+        subgroup="41",
+        services=[
+            Service("01210", dt.date(2026, 10, 7), 1, lanr="123456697"),
+            Service("01418", dt.date(2026, 10, 7), 1, lanr=LANR),
+            Service("01214", dt.date(2026, 10, 8), 2, lanr=LANR),
+        ],
+    )
     out = io.BytesIO()
     write_kvdt(cases + [real, other, shared], Quarter(2026, 4), "529999900", out)
     catalogue = Catalogue.load(DEFAULT_GOP_FILE)

@@ -61,8 +61,15 @@ def test_blocked_days_qualification_and_rest_are_hard():
     month = duties(dt.date(2026, 11, 1), dt.date(2026, 11, 30), ("Sitzdienst", "Fahrdienst"))
     rng = random.Random(3)
     days = sorted({d.slot.day for d in month})
-    doctors = [Doctor(f"d{i}", Decimal(1), frozenset({"Sitzdienst"}) if i % 3 == 0 else frozenset(),
-                      frozenset(rng.sample(days, 4))) for i in range(14)]
+    doctors = [
+        Doctor(
+            f"d{i}",
+            Decimal(1),
+            frozenset({"Sitzdienst"}) if i % 3 == 0 else frozenset(),
+            frozenset(rng.sample(days, 4)),
+        )
+        for i in range(14)
+    ]
     rules = Rules(rest_hours=48, time_limit=10)
     result = plan(month, doctors, rules)
     assert_hard_rules(result, month, doctors, 48)
@@ -74,8 +81,9 @@ def test_nobody_on_three_weekends_in_a_row():
     doctors = [Doctor("a"), Doctor("b"), Doctor("c"), Doctor("d")]
     result = plan(quarter, doctors, Rules(rest_hours=24, time_limit=10))
     for doctor in doctors:
-        weeks = sorted({d.slot.day.isocalendar()[1] for d in served(result, doctor.id, quarter)
-                        if d.slot.kind == "weekend"})
+        weeks = sorted(
+            {d.slot.day.isocalendar()[1] for d in served(result, doctor.id, quarter) if d.slot.kind == "weekend"}
+        )
         assert not any(w + 1 in weeks and w + 2 in weeks for w in weeks)
 
 
@@ -84,8 +92,10 @@ def test_carry_over_evens_out_over_two_plans():
     january = duties(dt.date(2026, 1, 5), dt.date(2026, 1, 30))
     doctors = [Doctor(n) for n in "abcd"]
     first = plan(january, doctors, FAST)
-    carried = [Doctor(line.doctor, balance_hours=line.balance_hours_after,
-                      balance_special=line.balance_special_after) for line in first.lines]
+    carried = [
+        Doctor(line.doctor, balance_hours=line.balance_hours_after, balance_special=line.balance_special_after)
+        for line in first.lines
+    ]
     february = duties(dt.date(2026, 2, 2), dt.date(2026, 2, 27))
     second = plan(february, carried, FAST)
     total, special = Counter(), Counter()
@@ -170,8 +180,14 @@ def test_mid_size_year_is_fair_and_beats_the_round_robin():
     year = duties(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     rng = random.Random(11)
     days = [d.slot.day for d in year]
-    doctors = [Doctor(f"d{i}", rng.choice([Decimal(1), Decimal(1), Decimal("0.75"), Decimal("0.5")]),
-                      blocked=frozenset(rng.sample(days, 36))) for i in range(40)]
+    doctors = [
+        Doctor(
+            f"d{i}",
+            rng.choice([Decimal(1), Decimal(1), Decimal("0.75"), Decimal("0.5")]),
+            blocked=frozenset(rng.sample(days, 36)),
+        )
+        for i in range(40)
+    ]
     rules = Rules(rest_hours=48, time_limit=15)
     result = plan(year, doctors, rules)
     assert_hard_rules(result, year, doctors, 48)

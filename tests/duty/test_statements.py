@@ -21,8 +21,6 @@ def world(world):
     return world.served_last_month()
 
 
-
-
 def test_monthly_statement_on_screen_and_as_pdf(client, world):
     logged_in(client, world.k_arzt.user)
     year, month = world.first.year, world.first.month
@@ -52,13 +50,15 @@ def test_a_missed_duty_is_deducted_and_not_paid(client, world):
     statement = payment.monthly_statement(world.k_arzt, world.first.year, world.first.month)
     assert len(statement.lines) == 2 and statement.deductions == 1000
     assert statement.payout == statement.gross - 1000
-    page = client.get(reverse("duty_doctor_statement", args=[world.k_arzt.pk, world.first.year,
-                                                              world.first.month])).content.decode()
+    page = client.get(
+        reverse("duty_doctor_statement", args=[world.k_arzt.pk, world.first.year, world.first.month])
+    ).content.decode()
     assert f"Nichtantritt ohne Vertretung – {formats.euro(1000)}" in page
 
 
-def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(client, world, mailoutbox,
-                                                                        django_capture_on_commit_callbacks):
+def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(
+    client, world, mailoutbox, django_capture_on_commit_callbacks
+):
     future = published_plan(world.area, weeks_ahead=12)
     later = list(future.duties.order_by("start"))[:2]
     Duty.objects.filter(pk__in=[d.pk for d in later]).update(doctor=world.k_arzt)
@@ -81,7 +81,9 @@ def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(client, w
     client.logout()
     logged_in(client, world.staff)
     other = doctor(world.kv, kind=DutyDoctor.Kind.COOPERATING)
-    client.post(reverse("duty_record_notice", args=[other.pk]), {"received": (received + dt.timedelta(days=3)).isoformat()})
+    client.post(
+        reverse("duty_record_notice", args=[other.pk]), {"received": (received + dt.timedelta(days=3)).isoformat()}
+    )
     client.post(reverse("duty_record_notice", args=[other.pk]), {"received": ""})
     assert not Notice.objects.filter(doctor=other).exists()
 
@@ -101,8 +103,10 @@ def test_statements_are_private(client, world):
         logged_in(client, outsider)
         assert client.get(reverse("duty_statement", args=[year, month])).status_code == 404
         assert client.get(reverse("duty_doctor_statement_pdf", args=[world.k_arzt.pk, year, month])).status_code == 404
-        assert client.post(reverse("duty_record_notice", args=[world.k_arzt.pk]),
-                           {"received": "2026-01-01"}).status_code == 404
+        assert (
+            client.post(reverse("duty_record_notice", args=[world.k_arzt.pk]), {"received": "2026-01-01"}).status_code
+            == 404
+        )
     assert not Notice.objects.exists()
     # Staff of the KV see it.
     client.logout()
@@ -114,13 +118,28 @@ def test_new_terms_apply_from_their_date_and_never_to_past_statements(client, wo
     before = payment.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross
     logged_in(client, world.staff)
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    response = client.post(reverse("duty_terms_add"), {"valid_from": yesterday.isoformat(), "hourly_rate": "60",
-                                                       "missed_duty_fee": "1000", "bonus_share": "0.5",
-                                                       "notice_weeks": "4"})
+    response = client.post(
+        reverse("duty_terms_add"),
+        {
+            "valid_from": yesterday.isoformat(),
+            "hourly_rate": "60",
+            "missed_duty_fee": "1000",
+            "bonus_share": "0.5",
+            "notice_weeks": "4",
+        },
+    )
     assert response.status_code == 400 and "frühestens ab heute" in response.content.decode()
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    client.post(reverse("duty_terms_add"), {"valid_from": tomorrow.isoformat(), "hourly_rate": "60",
-                                            "missed_duty_fee": "1000", "bonus_share": "0.5", "notice_weeks": "4"})
+    client.post(
+        reverse("duty_terms_add"),
+        {
+            "valid_from": tomorrow.isoformat(),
+            "hourly_rate": "60",
+            "missed_duty_fee": "1000",
+            "bonus_share": "0.5",
+            "notice_weeks": "4",
+        },
+    )
     assert payment.monthly_statement(world.k_arzt, world.first.year, world.first.month).gross == before
     later = tomorrow + dt.timedelta(days=40)
     plan = plans.generate_plan(world.area, later, later)

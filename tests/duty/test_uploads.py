@@ -37,7 +37,7 @@ def test_documents_are_sealed_in_chunks_that_cannot_be_moved_or_cut(settings):
     with pytest.raises(InvalidTag):  # another application's or Anlage's document
         b"".join(documents.read(name, 8, "police"))
     sealed = path.read_bytes()
-    path.write_bytes(sealed[:-(documents.CHUNK // 2)])  # the last chunk cut short
+    path.write_bytes(sealed[: -(documents.CHUNK // 2)])  # the last chunk cut short
     with pytest.raises(InvalidTag):
         b"".join(documents.read(name, 7, "police"))
     first = len(documents.MAGIC) + documents.PREFIX_BYTES + documents.CHUNK + documents.TAG
@@ -58,8 +58,9 @@ def test_files_per_request_are_limited_and_the_facts_kept(client, applicant, set
 
 def test_a_file_over_the_limit_is_dropped_while_it_arrives(client, applicant, settings):
     settings.DUTY_DOCUMENT_MAX_BYTES = 4096
-    response = client.post(applicant.url, facts() | one("approbation", size=200_000, name="riesig.pdf")
-                           | one("specialist", size=1000))
+    response = client.post(
+        applicant.url, facts() | one("approbation", size=200_000, name="riesig.pdf") | one("specialist", size=1000)
+    )
     assert response.status_code == 400 and "„riesig.pdf“ ist größer als" in response.content.decode()
     assert not ApplicationDocument.objects.exists()
 
@@ -147,4 +148,3 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(settings):
     sent = _asgi(app, [], chunks)
     assert sent[-2]["status"] == 413
     assert _asgi(app, [(b"content-length", b"abc")], [])[0]["status"] == 400
-

@@ -18,15 +18,16 @@ from .helpers import doctor, first_duty_of, logged_in, next_monday, published_pl
 pytestmark = pytest.mark.django_db
 
 
-
-
-def test_staff_generate_change_by_hand_resolve_and_publish(client, world, mailoutbox, django_capture_on_commit_callbacks):
+def test_staff_generate_change_by_hand_resolve_and_publish(
+    client, world, mailoutbox, django_capture_on_commit_callbacks
+):
     logged_in(client, world.staff)
     assert client.get(reverse("dashboard")).url == reverse("duty_kv")
     extra = [doctor(world.kv, world.area) for _ in range(2)]  # more doctors than duties: someone is free
     first = next_monday()
-    response = client.post(reverse("duty_plan_create"), {"area": world.area.pk, "first": first,
-                                                         "last": first + dt.timedelta(days=2)})
+    response = client.post(
+        reverse("duty_plan_create"), {"area": world.area.pk, "first": first, "last": first + dt.timedelta(days=2)}
+    )
     plan = Plan.objects.get(area=world.area)
     assert response.url == reverse("duty_plan", args=[plan.pk])
     assert plan.duties.count() == 6 and not plan.duties.filter(doctor__isnull=True).exists()
@@ -76,8 +77,9 @@ def confirm(client, plan):
 def test_bad_plan_input_changes_nothing_and_keeps_the_input(client, world):
     logged_in(client, world.staff)
     first = next_monday()
-    response = client.post(reverse("duty_plan_create"), {"area": world.area.pk, "first": first,
-                                                         "last": first - dt.timedelta(days=1)})
+    response = client.post(
+        reverse("duty_plan_create"), {"area": world.area.pk, "first": first, "last": first - dt.timedelta(days=1)}
+    )
     assert response.status_code == 400 and "liegt vor dem Anfang" in response.content.decode()
     assert f'value="{first.isoformat()}"' in response.content.decode()
     # Another KV's area is not a choice.
@@ -91,12 +93,16 @@ def test_bad_plan_input_changes_nothing_and_keeps_the_input(client, world):
     assert not Plan.objects.exists()
 
 
-@pytest.mark.parametrize(("first", "last", "message"), [
-    ("1999-01-01", "1999-01-31", "Ein Plan beginnt frühestens heute"),
-    ("9999-12-01", "9999-12-31", "höchstens zwei Jahre im Voraus"),
-])
-def test_a_plan_for_a_past_or_absurd_period_is_refused_and_the_input_kept(client, world, mailoutbox, first, last,
-                                                                           message):
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        ("1999-01-01", "1999-01-31", "Ein Plan beginnt frühestens heute"),
+        ("9999-12-01", "9999-12-31", "höchstens zwei Jahre im Voraus"),
+    ],
+)
+def test_a_plan_for_a_past_or_absurd_period_is_refused_and_the_input_kept(
+    client, world, mailoutbox, first, last, message
+):
     """Issue 11, item 12: the clerk's plan for January 1999 mailed 8 doctors and rewrote balances."""
     world.obliged[0].balance_hours = Decimal("7.50")
     world.obliged[0].save()
@@ -185,10 +191,16 @@ def test_another_kvs_staff_and_doctors_cannot_see_or_change_plans(client, world)
     plan = published_plan(world.area)
     draft = plans.generate_plan(world.area, next_monday(8), next_monday(8) + dt.timedelta(days=2))
     duty = draft.duties.first()
-    urls = [reverse("duty_plan", args=[plan.pk]), reverse("duty_plan", args=[draft.pk]),
-            reverse("duty_area", args=[world.area.pk])]
-    posts = [reverse("duty_plan_solve", args=[draft.pk]), reverse("duty_plan_publish", args=[draft.pk]),
-             reverse("duty_plan_assign", args=[draft.pk, duty.pk])]
+    urls = [
+        reverse("duty_plan", args=[plan.pk]),
+        reverse("duty_plan", args=[draft.pk]),
+        reverse("duty_area", args=[world.area.pk]),
+    ]
+    posts = [
+        reverse("duty_plan_solve", args=[draft.pk]),
+        reverse("duty_plan_publish", args=[draft.pk]),
+        reverse("duty_plan_assign", args=[draft.pk, duty.pk]),
+    ]
     for outsider in (world.other_staff, world.obliged[0].user, factories.member(factories.practice(), main=True)):
         client.logout()
         logged_in(client, outsider)
@@ -233,7 +245,9 @@ def test_offer_take_give_back_and_the_deadline(client, world, mailoutbox, django
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("duty_take", args=[duty.pk]))
     duty.refresh_from_db()
-    assert duty.doctor == world.k_arzt and duty.status == Duty.Status.ASSIGNED and duty.billing_lanr == world.k_arzt.lanr
+    assert (
+        duty.doctor == world.k_arzt and duty.status == Duty.Status.ASSIGNED and duty.billing_lanr == world.k_arzt.lanr
+    )
     assert [m.to[0] for m in mailoutbox] == [owner.user.email] and "übernommen" in mailoutbox[0].subject
 
     # The K-Arzt may give it back until 14 days before it starts …
@@ -283,8 +297,12 @@ def test_a_doctor_cannot_change_anothers_duty(client, world):
     theirs = first_duty_of(plan, world.obliged[1])
     logged_in(client, world.obliged[0].user)
     for name in ("duty_offer", "duty_withdraw", "duty_give_back", "duty_handover", "duty_answer"):
-        assert client.post(reverse(name, args=[theirs.pk]), {"email": world.obliged[0].user.email,
-                                                             "accept": "1"}).status_code == 404, name
+        assert (
+            client.post(
+                reverse(name, args=[theirs.pk]), {"email": world.obliged[0].user.email, "accept": "1"}
+            ).status_code
+            == 404
+        ), name
     theirs.refresh_from_db()
     assert theirs.status == Duty.Status.ASSIGNED and theirs.pending_substitute is None
 
@@ -369,15 +387,18 @@ def test_blocked_days_limit_and_wishes(client, world):
     world.area.save()
     me = world.obliged[0]
     logged_in(client, me.user)
-    response = client.post(reverse("duty_preferences"), {"blocked": "01.03.2027\n02.03.2027\n03.03.2027",
-                                                         "preferred_weekdays": ["2"]})
+    response = client.post(
+        reverse("duty_preferences"), {"blocked": "01.03.2027\n02.03.2027\n03.03.2027", "preferred_weekdays": ["2"]}
+    )
     assert response.status_code == 400 and "Höchstens 2 Sperrtage je Jahr" in response.content.decode()
     assert "03.03.2027" in response.content.decode()  # what was typed is still there
     response = client.post(reverse("duty_preferences"), {"blocked": "31.02.2027"})
     assert response.status_code == 400 and "Kein gültiges Datum" in response.content.decode()
     assert not BlockedDay.objects.exists()
-    client.post(reverse("duty_preferences"), {"blocked": "01.03.2027, 24.12.2026", "preferred_weekdays": ["2", "5"],
-                                              "preferred_kinds": ["sitting"]})
+    client.post(
+        reverse("duty_preferences"),
+        {"blocked": "01.03.2027, 24.12.2026", "preferred_weekdays": ["2", "5"], "preferred_kinds": ["sitting"]},
+    )
     me.refresh_from_db()
     assert [b.day for b in me.blocked_days.all()] == [dt.date(2026, 12, 24), dt.date(2027, 3, 1)]
     assert me.preferred_weekdays == [2, 5] and me.preferred_kinds == ["sitting"]
@@ -390,8 +411,9 @@ def test_a_refused_blocked_days_entry_shows_the_same_page_with_the_error_once(cl
     me = world.obliged[0]
     duty = first_duty_of(plan, me)
     logged_in(client, me.user)
-    response = client.post(reverse("duty_preferences"), {"blocked": "01.03.2027\n31.02.2027",
-                                                         "preferred_weekdays": ["4"]})
+    response = client.post(
+        reverse("duty_preferences"), {"blocked": "01.03.2027\n31.02.2027", "preferred_weekdays": ["4"]}
+    )
     page = response.content.decode()
     assert response.status_code == 400
     assert f'data-duty="{duty.pk}"' in page and "Keine anstehenden Dienste" not in page
@@ -410,8 +432,9 @@ def test_drafts_are_invisible_to_doctors(client, world):
     assert "data-duty" not in client.get(reverse("duty_mine")).content.decode()
     assert "data-duty" not in client.get(reverse("duty_exchange")).content.decode()
     assert client.post(reverse("duty_take", args=[draft.duties.first().pk])).status_code == 404
-    assert not Duty.objects.filter(plan=draft, doctor=world.obliged[0], status=Duty.Status.ASSIGNED,
-                                   pinned=True).exists()
+    assert not Duty.objects.filter(
+        plan=draft, doctor=world.obliged[0], status=Duty.Status.ASSIGNED, pinned=True
+    ).exists()
 
 
 def test_the_plan_shows_paid_hours_across_both_dst_changes(client, world):
@@ -427,9 +450,11 @@ def test_the_plan_shows_paid_hours_across_both_dst_changes(client, world):
 def test_a_duty_type_with_its_own_times(client, world):
     driving = world.area.duty_types.get(kind="driving")
     logged_in(client, world.staff)
-    response = client.post(reverse("duty_type_times", args=[driving.pk]),
-                           {f"type{driving.pk}-weekday_start": "19:30", f"type{driving.pk}-friday_start": "kaputt"},
-                           follow=True)
+    response = client.post(
+        reverse("duty_type_times", args=[driving.pk]),
+        {f"type{driving.pk}-weekday_start": "19:30", f"type{driving.pk}-friday_start": "kaputt"},
+        follow=True,
+    )
     assert "Bitte eine Uhrzeit wie 16:00 angeben." in response.content.decode()
     driving.refresh_from_db()
     assert driving.weekday_start is None  # nothing saved half-way
@@ -441,20 +466,42 @@ def test_a_duty_type_with_its_own_times(client, world):
     # Another KV's staff cannot change it.
     client.logout()
     logged_in(client, world.other_staff)
-    assert client.post(reverse("duty_type_times", args=[driving.pk]),
-                       {f"type{driving.pk}-weekday_start": "20:00"}).status_code == 404
+    assert (
+        client.post(
+            reverse("duty_type_times", args=[driving.pk]), {f"type{driving.pk}-weekday_start": "20:00"}
+        ).status_code
+        == 404
+    )
 
 
 def test_staff_create_an_area_and_enter_doctors(client, world, mailoutbox, django_capture_on_commit_callbacks):
     logged_in(client, world.staff)
-    response = client.post(reverse("duty_area_create"), {
-        "name": "Nord", "practice_name": "Notfallpraxis Nord", "practice_address": "Weg 3, 70000 Stadt",
-        "practice_bsnr": "12345", "wednesday_start": "13:00", "friday_start": "16:00", "rest_hours": "24"})
+    response = client.post(
+        reverse("duty_area_create"),
+        {
+            "name": "Nord",
+            "practice_name": "Notfallpraxis Nord",
+            "practice_address": "Weg 3, 70000 Stadt",
+            "practice_bsnr": "12345",
+            "wednesday_start": "13:00",
+            "friday_start": "16:00",
+            "rest_hours": "24",
+        },
+    )
     assert response.status_code == 400 and "Die BSNR hat neun Ziffern." in response.content.decode()
     assert 'value="Notfallpraxis Nord"' in response.content.decode()  # the input is kept
-    response = client.post(reverse("duty_area_create"), {
-        "name": "Nord", "practice_name": "Notfallpraxis Nord", "practice_address": "Weg 3, 70000 Stadt",
-        "practice_bsnr": "529999901", "wednesday_start": "14:00", "friday_start": "16:00", "rest_hours": "48"})
+    response = client.post(
+        reverse("duty_area_create"),
+        {
+            "name": "Nord",
+            "practice_name": "Notfallpraxis Nord",
+            "practice_address": "Weg 3, 70000 Stadt",
+            "practice_bsnr": "529999901",
+            "wednesday_start": "14:00",
+            "friday_start": "16:00",
+            "rest_hours": "48",
+        },
+    )
     nord = world.kv.duty_areas.get(name="Nord")
     assert response.url == reverse("duty_area", args=[nord.pk])
     assert [t.kind for t in nord.duty_types.all()] == ["sitting"]  # no Fahrdienst unless ticked
@@ -467,8 +514,9 @@ def test_staff_create_an_area_and_enter_doctors(client, world, mailoutbox, djang
     pages = []
     for email in ("unbekannt@example.org", stranger.user.email, newcomer.email.upper()):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(url, {"email": email, "kind": "obliged", "weight": "0.75",
-                                         "qualifications": ["sitting"]}, follow=True)
+            response = client.post(
+                url, {"email": email, "kind": "obliged", "weight": "0.75", "qualifications": ["sitting"]}, follow=True
+            )
         pages.append(response.content.decode().replace(email.lower(), "ADRESSE"))
         assert "Eine Einladung an" in pages[-1]
     said = {tuple(re.findall(r'<li class="(\w+)" role="\w+">([^<]*ADRESSE[^<]*)</li>', p)) for p in pages}
@@ -484,7 +532,12 @@ def test_staff_create_an_area_and_enter_doctors(client, world, mailoutbox, djang
     assert "Zustimmen" in client.get(link).content.decode()
     client.post(link, {"decision": "accept"})
     entered = DutyDoctor.objects.get(user=newcomer)
-    assert (entered.kv, entered.area, entered.weight, entered.qualifications) == (world.kv, nord, Decimal("0.75"), ["sitting"])
+    assert (entered.kv, entered.area, entered.weight, entered.qualifications) == (
+        world.kv,
+        nord,
+        Decimal("0.75"),
+        ["sitting"],
+    )
     assert client.get(link).status_code == 404  # used up
     client.logout()
     logged_in(client, world.staff)

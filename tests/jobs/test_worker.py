@@ -50,14 +50,25 @@ def worker(tmp_path):
 
     queue, port = f"test-{secrets.token_hex(3)}", free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
-    env.update({"SECRET_KEY": "worker-test-secret-key-0123456789abcdef", "DATA_DIR": str(tmp_path),
-                "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "EMAIL_USE_TLS": "false",
-                "EMAIL_USE_SSL": "false", "MAIL_RETRY_SECONDS": "1", "TASKS_QUEUE": queue, "LOG_LEVEL": "INFO",
-                "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "SECRET_KEY": "worker-test-secret-key-0123456789abcdef",
+            "DATA_DIR": str(tmp_path),
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+            "EMAIL_USE_TLS": "false",
+            "EMAIL_USE_SSL": "false",
+            "MAIL_RETRY_SECONDS": "1",
+            "TASKS_QUEUE": queue,
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     log = tmp_path / "worker.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([str(BIN / "sprechzimmer"), "run_huey"], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(BIN / "sprechzimmer"), "run_huey"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     original = HUEY.storage
     HUEY.immediate = False
     HUEY.storage = SqliteStorage(name=queue, filename=str(tmp_path / "tasks.sqlite3"))
@@ -91,7 +102,7 @@ def test_a_mail_waits_out_an_smtp_outage(worker, db, django_capture_on_commit_ca
     controller = Controller(inbox, hostname="127.0.0.1", port=worker.port)
     controller.start()
     try:
-        (_, message), = inbox.wait(1)
+        ((_, message),) = inbox.wait(1)
     finally:
         controller.stop()
     assert message["To"] == ADDRESS and message["Subject"] == "[Sprechzimmer] Ausfall-Test"
@@ -109,7 +120,7 @@ def test_a_task_scheduled_for_a_time_runs_then(worker):
         wait_for(worker.log, "purge_metadata_daily")  # the worker is up and knows the periodic jobs
         eta = timezone.now() + dt.timedelta(seconds=4)
         deliver_mail.schedule(args=("[Sprechzimmer] Termin", "Zur Zeit.", [ADDRESS], "test:eta"), eta=eta)
-        (arrived, message), = inbox.wait(1, timeout=30)
+        ((arrived, message),) = inbox.wait(1, timeout=30)
     finally:
         controller.stop()
     assert arrived >= eta.timestamp() - 0.5  # not before its time

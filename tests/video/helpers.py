@@ -21,8 +21,11 @@ def video_practice(name: str):
     practice.save()
     doctor = factories.member(practice, main=True)
     appointment = Appointment.objects.create(
-        organisation=practice, doctor=doctor, start=timezone.now() + timedelta(minutes=10),
-        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD))
+        organisation=practice,
+        doctor=doctor,
+        start=timezone.now() + timedelta(minutes=10),
+        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD),
+    )
     return practice, doctor, appointment, services.issue_code(appointment)
 
 

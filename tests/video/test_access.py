@@ -19,8 +19,9 @@ from tests.video.helpers import connect, video_practice
 def clinic(db):
     practice, doctor, appointment, code = video_practice("Praxis Video")
     outsider = factories.member(factories.practice("Andere Praxis"), main=True)
-    return type("Clinic", (), dict(practice=practice, doctor=doctor, appointment=appointment, code=code,
-                                   outsider=outsider))
+    return type(
+        "Clinic", (), dict(practice=practice, doctor=doctor, appointment=appointment, code=code, outsider=outsider)
+    )
 
 
 def post_json(client, url, data, method="post"):
@@ -28,6 +29,7 @@ def post_json(client, url, data, method="post"):
 
 
 # --- outsiders, one test per view ----------------------------------------------------------------
+
 
 def test_room_page_validates_ownership(client, clinic):
     client.force_login(clinic.outsider)
@@ -64,9 +66,16 @@ def test_appointment_list_shows_only_own_practice(client, clinic):
 
 def test_create_appointment_for_another_practices_doctor_is_refused(client, clinic):
     client.force_login(clinic.outsider)
-    response = post_json(client, reverse("api_appointments"), {
-        "doctor_id": clinic.doctor.pk, "start": timezone.now().isoformat(), "duration_minutes": 15,
-        "patient": factories.envelope(keyblobs.ALG_RECORD)})
+    response = post_json(
+        client,
+        reverse("api_appointments"),
+        {
+            "doctor_id": clinic.doctor.pk,
+            "start": timezone.now().isoformat(),
+            "duration_minutes": 15,
+            "patient": factories.envelope(keyblobs.ALG_RECORD),
+        },
+    )
     assert response.status_code == 400 and "doctor_id" in response.json()["errors"]
     assert Appointment.objects.count() == 1
 
@@ -89,7 +98,9 @@ def _session_cookie(user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_room_websocket_validates_ownership(clinic):
-    communicator, connected = await connect(f"/ws/raum/{clinic.appointment.pk}/", await _session_cookie(clinic.outsider))
+    communicator, connected = await connect(
+        f"/ws/raum/{clinic.appointment.pk}/", await _session_cookie(clinic.outsider)
+    )
     message = await communicator.receive_json_from()
     assert message["type"] == "refused" and message["reason"] == "not-found"
     assert (await communicator.receive_output())["type"] == "websocket.close"
@@ -107,8 +118,15 @@ async def test_room_websocket_refuses_anonymous(clinic):
 async def test_room_websocket_admits_the_practice(clinic):
     communicator, _ = await connect(f"/ws/raum/{clinic.appointment.pk}/", await _session_cookie(clinic.doctor))
     message = await communicator.receive_json_from()
-    assert message == {"type": "state", "appointment": {"id": clinic.appointment.pk, "status": "planned",
-                                                        "waiting_name": None, "patient_present": False}}
+    assert message == {
+        "type": "state",
+        "appointment": {
+            "id": clinic.appointment.pk,
+            "status": "planned",
+            "waiting_name": None,
+            "patient_present": False,
+        },
+    }
     await communicator.disconnect()
 
 
@@ -121,16 +139,20 @@ async def test_practice_websocket_refuses_outsiders_of_any_kind():
 
 # --- codes ---------------------------------------------------------------------------------------
 
+
 def test_right_code_gives_a_token(client, clinic):
     response = post_json(client, reverse("api_patient_access"), {"code": clinic.code.lower()})
     assert response.status_code == 200
     assert response.json()["practice"] == "Praxis Video" and response.json()["token"]
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("ACDEF-3467", "besteht aus 10 Zeichen"),
-    ("ACDEF-34679", "nicht bekannt"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("ACDEF-3467", "besteht aus 10 Zeichen"),
+        ("ACDEF-34679", "nicht bekannt"),
+    ],
+)
 def test_wrong_codes_are_refused(client, clinic, code, message):
     response = post_json(client, reverse("api_patient_access"), {"code": code})
     assert response.status_code == 403 and message in response.json()["error"]
@@ -168,8 +190,10 @@ def test_guessing_blocks_the_guessing_address_with_backoff(client, clinic, setti
     now = [1_000_000.0]
     monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
     url = reverse("api_patient_access")
-    statuses = [post_json(client, url, {"code": "ACDEF-34679"}).status_code
-                for _ in range(settings.ACCESS_CODE_LIMIT_PER_ADDRESS + 1)]
+    statuses = [
+        post_json(client, url, {"code": "ACDEF-34679"}).status_code
+        for _ in range(settings.ACCESS_CODE_LIMIT_PER_ADDRESS + 1)
+    ]
     assert statuses[:-1] == [403] * settings.ACCESS_CODE_LIMIT_PER_ADDRESS and statuses[-1] == 429
     # The guessing address waits, even with the right code ...
     response = post_json(client, url, {"code": clinic.code})
@@ -198,10 +222,17 @@ def test_a_global_guessing_attack_slows_every_guess_but_never_refuses_the_right_
     asked = post_json(patient, url, {"code": clinic.code})
     assert asked.status_code == 429 and asked.json()["bits"] >= 8
     challenge = asked.json()["challenge"]
-    wrong_nonce = next(str(n) for n in range(10_000)
-                       if proofofwork.leading_zero_bits(__import__("hashlib").sha256(f"{challenge}:{n}".encode()).digest()) == 0)
-    assert post_json(patient, url, {"code": clinic.code, "proof": {"challenge": challenge, "nonce": wrong_nonce}}
-                     ).status_code == 429
+    wrong_nonce = next(
+        str(n)
+        for n in range(10_000)
+        if proofofwork.leading_zero_bits(__import__("hashlib").sha256(f"{challenge}:{n}".encode()).digest()) == 0
+    )
+    assert (
+        post_json(
+            patient, url, {"code": clinic.code, "proof": {"challenge": challenge, "nonce": wrong_nonce}}
+        ).status_code
+        == 429
+    )
     proof = {"challenge": challenge, "nonce": proofofwork.solve(challenge, asked.json()["bits"])}
     assert post_json(patient, url, {"code": clinic.code, "proof": proof}).status_code == 200
     # A challenge counts once; a forged one not at all.
@@ -231,14 +262,26 @@ def test_proof_of_work_difficulty_rises_with_the_attack(settings):
 
 def test_consent_needs_a_valid_token_and_the_current_text(client, clinic):
     token = post_json(client, reverse("api_patient_access"), {"code": clinic.code}).json()["token"]
-    assert post_json(client, reverse("api_patient_consent"), {"token": token + "x", "version": "2026-11",
-                                                              "accepted": True}).status_code == 403
-    assert post_json(client, reverse("api_patient_consent"), {"token": token, "version": "2020-01",
-                                                              "accepted": True}).status_code == 400
+    assert (
+        post_json(
+            client, reverse("api_patient_consent"), {"token": token + "x", "version": "2026-11", "accepted": True}
+        ).status_code
+        == 403
+    )
+    assert (
+        post_json(
+            client, reverse("api_patient_consent"), {"token": token, "version": "2020-01", "accepted": True}
+        ).status_code
+        == 400
+    )
     clinic.appointment.refresh_from_db()
     assert clinic.appointment.consent_at is None
-    assert post_json(client, reverse("api_patient_consent"), {"token": token, "version": "2026-11",
-                                                              "accepted": True}).status_code == 200
+    assert (
+        post_json(
+            client, reverse("api_patient_consent"), {"token": token, "version": "2026-11", "accepted": True}
+        ).status_code
+        == 200
+    )
     clinic.appointment.refresh_from_db()
     assert clinic.appointment.consent_version == "2026-11"
 

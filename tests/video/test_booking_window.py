@@ -38,15 +38,22 @@ def practice(db):
 
 
 def _book(practice, start: dt.datetime):
-    body = {"doctor_id": practice.doctor.pk, "start": start.isoformat(), "duration_minutes": 15,
-            "patient": factories.envelope(keyblobs.ALG_RECORD)}
+    body = {
+        "doctor_id": practice.doctor.pk,
+        "start": start.isoformat(),
+        "duration_minutes": 15,
+        "patient": factories.envelope(keyblobs.ALG_RECORD),
+    }
     return practice.client.post("/api/termine/", json.dumps(body), content_type="application/json")
 
 
-@pytest.mark.parametrize(("start", "message"), [
-    (dt.datetime(1900, 1, 1, 10, 0), "in der Vergangenheit"),
-    (dt.datetime(2099, 12, 31, 10, 0), "höchstens zwei Jahre im Voraus"),
-])
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        (dt.datetime(1900, 1, 1, 10, 0), "in der Vergangenheit"),
+        (dt.datetime(2099, 12, 31, 10, 0), "höchstens zwei Jahre im Voraus"),
+    ],
+)
 def test_absurd_dates_are_refused_without_an_access_code(practice, start, message):
     before = Appointment.objects.count()
     response = _book(practice, start.replace(tzinfo=dt.UTC))
@@ -65,9 +72,12 @@ def test_the_edges_of_the_window(practice):
 
 
 def test_a_past_appointment_can_be_finished_and_corrected_but_not_moved_into_the_past(practice):
-    past = Appointment.objects.create(organisation=practice.organisation, doctor=practice.doctor,
-                                      start=timezone.now() - dt.timedelta(days=3),
-                                      patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD))
+    past = Appointment.objects.create(
+        organisation=practice.organisation,
+        doctor=practice.doctor,
+        start=timezone.now() - dt.timedelta(days=3),
+        patient_ciphertext=factories.envelope(keyblobs.ALG_RECORD),
+    )
     url = f"/api/termine/{past.pk}/"
 
     def patch(**fields):
@@ -77,8 +87,13 @@ def test_a_past_appointment_can_be_finished_and_corrected_but_not_moved_into_the
     assert response.status_code == 200 and response.json()["appointment"]["status"] == "done"
     # The calendar sends the whole form: an unchanged start passes, the corrected name is saved.
     corrected = factories.envelope(keyblobs.ALG_RECORD)
-    response = patch(start=past.start.isoformat(), duration_minutes=20, patient=corrected,
-                     doctor_id=practice.doctor.pk, base_version=2)
+    response = patch(
+        start=past.start.isoformat(),
+        duration_minutes=20,
+        patient=corrected,
+        doctor_id=practice.doctor.pk,
+        base_version=2,
+    )
     assert response.status_code == 200 and response.json()["appointment"]["patient"] == corrected
     response = patch(start=(past.start - dt.timedelta(days=1)).isoformat(), base_version=3)
     assert response.status_code == 400 and "Vergangenheit" in response.json()["errors"]["start"][0]

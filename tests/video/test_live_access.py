@@ -109,17 +109,20 @@ async def test_kv_staff_get_no_practice_stream():
     assert (await communicator.receive_output())["type"] == "websocket.close"
 
 
-@pytest.mark.parametrize(("origin", "host", "accepted"), [
-    ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
-    ("https://127.0.0.1", "127.0.0.1", True),
-    ("https://127.0.0.1", "127.0.0.1:443", True),
-    ("http://127.0.0.1:9999", "127.0.0.1:8000", False),  # another program on the same host
-    ("http://127.0.0.1", "127.0.0.1:8000", False),
-    ("http://evil.example", "127.0.0.1", False),
-    ("null", "127.0.0.1", False),
-    ("", "127.0.0.1", False),
-    ("http://127.0.0.1:8000", "evil.example:8000", False),  # a host we do not serve
-])
+@pytest.mark.parametrize(
+    ("origin", "host", "accepted"),
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("https://127.0.0.1", "127.0.0.1", True),
+        ("https://127.0.0.1", "127.0.0.1:443", True),
+        ("http://127.0.0.1:9999", "127.0.0.1:8000", False),  # another program on the same host
+        ("http://127.0.0.1", "127.0.0.1:8000", False),
+        ("http://evil.example", "127.0.0.1", False),
+        ("null", "127.0.0.1", False),
+        ("", "127.0.0.1", False),
+        ("http://127.0.0.1:8000", "evil.example:8000", False),  # a host we do not serve
+    ],
+)
 async def test_only_the_own_origin_may_open_a_websocket(team, origin, host, accepted):
     from sprechzimmer.asgi import application
 

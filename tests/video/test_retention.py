@@ -15,8 +15,13 @@ def test_purge_metadata_deletes_only_old_call_sessions(db, settings):
     _, doctor, appointment, _ = video_practice("Praxis Archiv")
     old = CallSession.objects.create(appointment=appointment, admitted_at=timezone.now() - timedelta(days=91))
     recent = CallSession.objects.create(appointment=appointment, admitted_at=timezone.now() - timedelta(days=89))
-    contact = VideoContact.objects.create(organisation=appointment.organisation, appointment=appointment,
-                                          doctor=doctor, started_at=old.admitted_at, duration_seconds=600)
+    contact = VideoContact.objects.create(
+        organisation=appointment.organisation,
+        appointment=appointment,
+        doctor=doctor,
+        started_at=old.admitted_at,
+        duration_seconds=600,
+    )
     out = StringIO()
     call_command("purge_metadata", stdout=out)
     assert "1 Verbindungsdatensätze" in out.getvalue()
@@ -40,11 +45,14 @@ def test_a_call_both_sides_abandoned_is_ended_by_the_job(db):
     long_ago, now = timezone.now() - td(minutes=20), timezone.now()
     for appointment, seen in ((connected, long_ago), (unconnected, long_ago), (alive, now)):
         services.start_call(appointment)
-        Appointment.objects.filter(pk=appointment.pk).update(doctor_channel="x", patient_channel="y",
-                                                             doctor_seen_at=seen, patient_seen_at=long_ago)
+        Appointment.objects.filter(pk=appointment.pk).update(
+            doctor_channel="x", patient_channel="y", doctor_seen_at=seen, patient_seen_at=long_ago
+        )
     CallSession.objects.filter(appointment=connected).update(connected_at=long_ago)
     assert services.end_abandoned_calls() == 2
     statuses = {a.pk: a.status for a in Appointment.objects.all()}
-    assert statuses[connected.pk] == "done" and statuses[unconnected.pk] == "planned" and statuses[alive.pk] == "in_call"
+    assert (
+        statuses[connected.pk] == "done" and statuses[unconnected.pk] == "planned" and statuses[alive.pk] == "in_call"
+    )
     assert VideoContact.objects.filter(appointment=connected).count() == 1
     assert not VideoContact.objects.filter(appointment=unconnected).exists()

@@ -41,11 +41,15 @@ def colleague_cookie(appointment) -> str:
 @database_sync_to_async
 def patient_token(code: str, consent=True) -> str:
     client = Client()
-    token = client.post(reverse("api_patient_access"), json.dumps({"code": code}),
-                        content_type="application/json").json()["token"]
+    token = client.post(
+        reverse("api_patient_access"), json.dumps({"code": code}), content_type="application/json"
+    ).json()["token"]
     if consent:
-        client.post(reverse("api_patient_consent"), json.dumps({"token": token, "version": "2026-11",
-                                                                "accepted": True}), content_type="application/json")
+        client.post(
+            reverse("api_patient_consent"),
+            json.dumps({"token": token, "version": "2026-11", "accepted": True}),
+            content_type="application/json",
+        )
     return token
 
 
@@ -91,6 +95,7 @@ async def test_scripted_peers_call_through_the_signalling_server():
             frame = await track.recv()
             if not received.done():
                 received.set_result(frame)
+
         asyncio.ensure_future(first_frame())
 
     patient_pc.addTrack(VideoStreamTrack())
@@ -102,15 +107,21 @@ async def test_scripted_peers_call_through_the_signalling_server():
         assert (await expect(doctor, "signal"))["payload"] == {"ready": True}
         await doctor_pc.setLocalDescription(await doctor_pc.createOffer())
         offer = doctor_pc.localDescription
-        await doctor.send_json_to({"type": "signal", "payload": {"description": {"type": offer.type, "sdp": offer.sdp}}})
+        await doctor.send_json_to(
+            {"type": "signal", "payload": {"description": {"type": offer.type, "sdp": offer.sdp}}}
+        )
 
         description = (await expect(patient, "signal"))["payload"]["description"]
         assert description["type"] == "offer" and "a=candidate" in description["sdp"]
         await patient_pc.setRemoteDescription(RTCSessionDescription(**description))
         await patient_pc.setLocalDescription(await patient_pc.createAnswer())
         answer = patient_pc.localDescription
-        await patient.send_json_to({"type": "signal", "payload": {"description": {"type": answer.type, "sdp": answer.sdp}}})
-        await doctor_pc.setRemoteDescription(RTCSessionDescription(**(await expect(doctor, "signal"))["payload"]["description"]))
+        await patient.send_json_to(
+            {"type": "signal", "payload": {"description": {"type": answer.type, "sdp": answer.sdp}}}
+        )
+        await doctor_pc.setRemoteDescription(
+            RTCSessionDescription(**(await expect(doctor, "signal"))["payload"]["description"])
+        )
 
         frame = await asyncio.wait_for(received, 15)
         assert frame.width > 0 and doctor_pc.connectionState == "connected"

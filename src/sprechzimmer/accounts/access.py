@@ -12,8 +12,13 @@ from sprechzimmer.accounts.models import Device
 
 def is_practice_member(user) -> bool:
     """An active member of a practice; KV staff (an organisation of kind KV) have duty pages only."""
-    return bool(user is not None and user.is_authenticated and user.is_active and user.organisation_id is not None
-                and not user.organisation.is_kv)
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.organisation_id is not None
+        and not user.organisation.is_kv
+    )
 
 
 def device_approved(user, device) -> bool:

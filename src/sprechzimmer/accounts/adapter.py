@@ -16,9 +16,17 @@ class AccountAdapter(DefaultAccountAdapter):
         from django.contrib.sites.shortcuts import get_current_site
 
         request = allauth_context.request
-        message = self.render_mail(template_prefix, email, {
-            "request": request, "email": email, "current_site": get_current_site(request),
-            "site_name": settings.SITE_NAME, **context})
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {
+                "request": request,
+                "email": email,
+                "current_site": get_current_site(request),
+                "site_name": settings.SITE_NAME,
+                **context,
+            },
+        )
         mail.queue(message.subject, message.body, list(message.to), template_prefix.rsplit("/", 1)[-1])
 
     def get_client_ip(self, request):

@@ -3,5 +3,9 @@ def practice(request):
     organisation = getattr(user, "organisation", None) if user and user.is_authenticated else None
     kv = organisation if organisation is not None and organisation.is_kv else None
     duty_doctor = bool(user and user.is_authenticated and hasattr(user, "duty_profile"))
-    return {"practice": None if kv else organisation, "kv": kv, "duty_doctor": duty_doctor,
-            "device": getattr(request, "device", None)}
+    return {
+        "practice": None if kv else organisation,
+        "kv": kv,
+        "duty_doctor": duty_doctor,
+        "device": getattr(request, "device", None),
+    }

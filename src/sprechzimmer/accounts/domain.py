@@ -42,7 +42,9 @@ def _districts(kv: str, *codes: int) -> dict[str, str]:
 #: Abrechnungsstellen became KV Baden-Württemberg (52). Real BSNRs keep their Bezirk codes, e.g.
 #: 27… (Köln, KV Nordrhein) or 13… (Osnabrück, KV Niedersachsen).
 KV_CODE_BY_DISTRICT: dict[str, str] = {
-    **_districts("01", 1), **_districts("02", 2), **_districts("03", 3),
+    **_districts("01", 1),
+    **_districts("02", 2),
+    **_districts("03", 3),
     **_districts("17", 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17),
     **_districts("20", 18, 19, 20),
     **_districts("38", 21, 24, 25, 27, 28, 31, 37, 38),
@@ -50,7 +52,9 @@ KV_CODE_BY_DISTRICT: dict[str, str] = {
     **_districts("51", 47, 48, 49, 50, 51),
     **_districts("52", 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62),
     **_districts("71", 63, 64, 65, 66, 67, 68, 69, 70, 71),
-    **_districts("72", 72), **_districts("73", 73), **_districts("78", 78),
+    **_districts("72", 72),
+    **_districts("73", 73),
+    **_districts("78", 78),
     **_districts("83", 79, 80, 81, 83),
     **_districts("88", 85, 86, 87, 88),
     **_districts("93", 89, 90, 91, 93),

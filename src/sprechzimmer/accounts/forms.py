@@ -163,7 +163,9 @@ class KeyedResetPasswordKeyForm(DerivedSecretFieldsMixin, KeyFieldsMixin, ResetP
             self.user.wrapped_private_key = self.cleaned_data["wrapped_private_key"]
             self.user.wrapped_practice_key = self.cleaned_data.get("wrapped_practice_key") or ""
             self.user.key_granted_by = None
-            self.user.save(update_fields=["public_key", "wrapped_private_key", "wrapped_practice_key", "key_granted_by"])
+            self.user.save(
+                update_fields=["public_key", "wrapped_private_key", "wrapped_practice_key", "key_granted_by"]
+            )
             super().save()
 
 
@@ -185,8 +187,9 @@ class AcceptInvitationForm(KeyFieldsMixin, forms.Form):
 
     key_fields = ("public_key", "wrapped_private_key")
     full_name = forms.CharField(label="Ihr Name", max_length=200)
-    password = forms.CharField(widget=DerivedSecretInput(attrs={"autocomplete": "new-password"}), label="Passwort",
-                               strip=False)
+    password = forms.CharField(
+        widget=DerivedSecretInput(attrs={"autocomplete": "new-password"}), label="Passwort", strip=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

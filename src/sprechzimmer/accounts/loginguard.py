@@ -38,9 +38,11 @@ def refusal(request, account: str, user: User | None) -> str | None:
         return f"Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es {wait_text(wait)} erneut."
     wait = ACCOUNT.blocked_for(account)
     if wait and not _known_device(request, user):
-        return ("Für dieses Konto gab es sehr viele fehlgeschlagene Anmeldeversuche. Von einem neuen Gerät aus "
-                f"ist die Anmeldung {wait_text(wait)} wieder möglich; auf Ihren bekannten Geräten können Sie sich "
-                "weiter anmelden.")
+        return (
+            "Für dieses Konto gab es sehr viele fehlgeschlagene Anmeldeversuche. Von einem neuen Gerät aus "
+            f"ist die Anmeldung {wait_text(wait)} wieder möglich; auf Ihren bekannten Geräten können Sie sich "
+            "weiter anmelden."
+        )
     return None
 
 

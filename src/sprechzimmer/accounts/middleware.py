@@ -43,7 +43,9 @@ class DeviceMiddleware:
 
         if device.status == Device.Status.REVOKED:
             logout(request)
-            messages.error(request, "Dieses Endgerät wurde gesperrt. Bitte wenden Sie sich an den Hauptnutzer Ihrer Praxis.")
+            messages.error(
+                request, "Dieses Endgerät wurde gesperrt. Bitte wenden Sie sich an den Hauptnutzer Ihrer Praxis."
+            )
             return redirect("account_login")
 
         request.device = device
@@ -53,9 +55,7 @@ class DeviceMiddleware:
             if device.status == Device.Status.PENDING and path != reverse("device_pending"):
                 response = redirect("device_pending")
             elif (
-                device.status == Device.Status.APPROVED
-                and not path.startswith("/konto/")
-                and not is_mfa_enabled(user)
+                device.status == Device.Status.APPROVED and not path.startswith("/konto/") and not is_mfa_enabled(user)
             ):
                 messages.info(request, "Bitte richten Sie zuerst die Zwei-Faktor-Anmeldung ein.")
                 response = redirect("mfa_activate_totp")

@@ -33,9 +33,7 @@ class Organisation(models.Model):
     postcode = models.CharField("PLZ", max_length=5)
     city = models.CharField("Ort", max_length=100)
     bsnr = models.CharField("BSNR", max_length=9, unique=True)
-    require_device_approval = models.BooleanField(
-        "Neue Endgeräte müssen freigegeben werden", default=False
-    )
+    require_device_approval = models.BooleanField("Neue Endgeräte müssen freigegeben werden", default=False)
     # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself.
     recovery_wrapped_key = models.TextField(blank=True)
     # The practice's own ECDH key pair: patients encrypt to its public key (their typed name, for

@@ -113,8 +113,11 @@ def _send_invitation(request, data) -> Invitation:
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
         )
         link = request.build_absolute_uri(reverse("accept_invitation", args=[token]))
-        mail.send("practice_invitation", invitation.email, {
-            "invitation": invitation, "link": link, "inviter": request.user, "days": settings.INVITATION_DAYS})
+        mail.send(
+            "practice_invitation",
+            invitation.email,
+            {"invitation": invitation, "link": link, "inviter": request.user, "days": settings.INVITATION_DAYS},
+        )
     return invitation
 
 
@@ -162,7 +165,9 @@ def accept_invitation(request, token):
     if invitation.accepted_at:
         return render(request, "accounts/invitation_invalid.html", {"reason": "accepted"}, status=410)
     if invitation.is_expired:
-        return render(request, "accounts/invitation_invalid.html", {"reason": "expired", "invitation": invitation}, status=410)
+        return render(
+            request, "accounts/invitation_invalid.html", {"reason": "expired", "invitation": invitation}, status=410
+        )
     if request.user.is_authenticated:
         logout(request)
 
@@ -208,7 +213,9 @@ def device_list(request):
         queryset = Device.objects.filter(user__organisation=organisation)
     else:
         queryset = Device.objects.filter(user=request.user)
-    held = organisation.members.filter(new_devices_need_approval=True, is_active=True) if request.user.is_main_user else []
+    held = (
+        organisation.members.filter(new_devices_need_approval=True, is_active=True) if request.user.is_main_user else []
+    )
     return render(
         request,
         "accounts/devices.html",
@@ -251,8 +258,11 @@ def member_device_approval(request, pk):
     member = get_object_or_404(User, pk=pk, organisation=request.user.organisation)
     member.new_devices_need_approval = False
     member.save(update_fields=["new_devices_need_approval"])
-    messages.success(request, f"Neue Endgeräte von {member} brauchen keine Freigabe mehr"
-                              f"{' (außer die Praxis verlangt sie für alle)' if request.user.organisation.require_device_approval else ''}.")
+    messages.success(
+        request,
+        f"Neue Endgeräte von {member} brauchen keine Freigabe mehr"
+        f"{' (außer die Praxis verlangt sie für alle)' if request.user.organisation.require_device_approval else ''}.",
+    )
     return redirect("devices")
 
 
@@ -273,7 +283,11 @@ def device_approve(request, pk):
 @member_required
 @require_POST
 def device_rename(request, pk):
-    device = get_object_or_404(Device, pk=pk, user=request.user) if not request.user.is_main_user else _device_of_practice(request, pk)
+    device = (
+        get_object_or_404(Device, pk=pk, user=request.user)
+        if not request.user.is_main_user
+        else _device_of_practice(request, pk)
+    )
     name = (request.POST.get("name") or "").strip()
     if not name or len(name) > 100:
         messages.error(request, "Bitte geben Sie einen Namen mit höchstens 100 Zeichen an.")

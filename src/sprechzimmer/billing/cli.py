@@ -47,9 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--all", action="store_true", help="im Text auch Fälle ohne Befund zeigen")
     check.add_argument("--gop-file", help="eigene GOP-Stammdaten (Spalten wie data/gop.csv)")
     check.add_argument("--rules-file", help="eigene Regelversionen (wie data/rulesets.json)")
-    check.add_argument("--window", type=_window, default=DEFAULT_WINDOW,
-                       help=f"höchstens so viele Scheine offen halten, um Behandlungsfälle zu bilden "
-                            f"(Vorgabe {DEFAULT_WINDOW}; »alle« hält die ganze Datei)")
+    check.add_argument(
+        "--window",
+        type=_window,
+        default=DEFAULT_WINDOW,
+        help=f"höchstens so viele Scheine offen halten, um Behandlungsfälle zu bilden "
+        f"(Vorgabe {DEFAULT_WINDOW}; »alle« hält die ganze Datei)",
+    )
     catalogue = commands.add_parser("catalogue", help="GOP-Stammdaten verwalten")
     actions = catalogue.add_subparsers(dest="action", required=True, parser_class=_Parser)
     load = actions.add_parser("import", help="EBM-Stammdatei der KBV (XML) einspielen")
@@ -115,10 +119,14 @@ def _catalogue(args) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written next to the target and renamed: a check running meanwhile sees the old or the new file.
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, suffix=".tmp", delete=False) as out:
-        out.write(f"# Imported from {Path(args.file).name} (KBV EBM-Stammdatei) by sprechzimmer ebm catalogue import.\n")
+        out.write(
+            f"# Imported from {Path(args.file).name} (KBV EBM-Stammdatei) by sprechzimmer ebm catalogue import.\n"
+        )
         write_rows(rows, out)
     os.replace(out.name, target)
-    print(f"EBM-Stammdatei eingespielt: {count_text(stats['gops'])} GOP ({count_text(stats['updated'])} mit unseren "
-          f"Regeldaten ergänzt, {count_text(stats['new'])} neu, {count_text(stats['without_points'])} ohne "
-          f"Punktbewertung). Die Prüfung verwendet jetzt {target}.")
+    print(
+        f"EBM-Stammdatei eingespielt: {count_text(stats['gops'])} GOP ({count_text(stats['updated'])} mit unseren "
+        f"Regeldaten ergänzt, {count_text(stats['new'])} neu, {count_text(stats['without_points'])} ohne "
+        f"Punktbewertung). Die Prüfung verwendet jetzt {target}."
+    )
     return 0

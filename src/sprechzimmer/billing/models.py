@@ -28,7 +28,9 @@ class QuarterReport(models.Model):
 
     class Meta:
         ordering = ["-year", "-number"]
-        constraints = [models.UniqueConstraint(fields=["organisation", "year", "number"], name="one_report_per_quarter")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year", "number"], name="one_report_per_quarter")
+        ]
 
     def __str__(self) -> str:
         return f"EBM-Prüfung {self.number}/{self.year} ({self.organisation})"

@@ -21,37 +21,69 @@ def render(report: QuarterReport) -> tuple[str, str, bytes]:
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
-                            topMargin=15 * mm, bottomMargin=15 * mm,
-                            title=f"EBM 4.3.1 – Quartal {report.quarter_label}", author="Sprechzimmer")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"EBM 4.3.1 – Quartal {report.quarter_label}",
+        author="Sprechzimmer",
+    )
     story = [
         para(styles["Title"], f"Prüfung der Video- und Telefonkontakte (EBM 4.3.1) – Quartal {report.quarter_label}"),
-        para(styles["BodyText"], f"{report.organisation.name}, BSNR {report.organisation.bsnr} · Regelversion "
-                                 f"{data['ruleset']} ({data.get('ruleset_title', '')}) · Datei {report.filename}"),
+        para(
+            styles["BodyText"],
+            f"{report.organisation.name}, BSNR {report.organisation.bsnr} · Regelversion "
+            f"{data['ruleset']} ({data.get('ruleset_title', '')}) · Datei {report.filename}",
+        ),
         Spacer(1, 4 * mm),
     ]
     totals = data["totals"]
     for notice in data.get("notices", notices(totals)):
         story.append(para(styles["BodyText"], bold(notice)))
-    story.append(para(
-        styles["BodyText"],
-        f"{count_text(totals['cases'])} Behandlungsfälle, {count_text(totals['video_only_cases'])} reine Videofälle, "
-        f"{count_text(totals['phone_only_cases'])} reine Telefonfälle, {count_text(totals['emergency_cases'])} "
-        f"Notdienstfälle · {findings_line(totals)} · {points_text(totals['points'])} Punkte = "
-        f"{euro_text(totals['euro'])} (Orientierungswert {totals['orientation_value_ct'].replace('.', ',')} ct)"))
+    story.append(
+        para(
+            styles["BodyText"],
+            f"{count_text(totals['cases'])} Behandlungsfälle, {count_text(totals['video_only_cases'])} reine Videofälle, "
+            f"{count_text(totals['phone_only_cases'])} reine Telefonfälle, {count_text(totals['emergency_cases'])} "
+            f"Notdienstfälle · {findings_line(totals)} · {points_text(totals['points'])} Punkte = "
+            f"{euro_text(totals['euro'])} (Orientierungswert {totals['orientation_value_ct'].replace('.', ',')} ct)",
+        )
+    )
     story.append(Spacer(1, 4 * mm))
     caps = [["Einheit", "Nummer", "gezählte Fälle", "Videofälle", "Grenze", "Fälle darüber", "gefährdet"]]
     for cap in data["caps"]:
-        caps.append([cap["unit"].upper(), cap["id"], count_text(cap["counted_cases"]), count_text(cap["video_only_cases"]),
-                     percent_text(cap["limit"]), count_text(cap["excess_cases"]), euro_text(cap["euro_at_risk"])])
+        caps.append(
+            [
+                cap["unit"].upper(),
+                cap["id"],
+                count_text(cap["counted_cases"]),
+                count_text(cap["video_only_cases"]),
+                percent_text(cap["limit"]),
+                count_text(cap["excess_cases"]),
+                euro_text(cap["euro_at_risk"]),
+            ]
+        )
     story += [para(styles["Heading2"], "Obergrenze für Videofälle (R7)"), grid_table(caps, [30 * mm] * 7)]
     rows = [["Fall", "LANR", "Regel", "Schwere", "Hinweis"]]
     for case in data["cases"]:
         for finding in case["findings"]:
-            rows.append([case["case_id"], case["lanr"] or "–", finding["rule"], SEVERITY_LABELS[finding["severity"]],
-                         para(small, finding["message"])])
+            rows.append(
+                [
+                    case["case_id"],
+                    case["lanr"] or "–",
+                    finding["rule"],
+                    SEVERITY_LABELS[finding["severity"]],
+                    para(small, finding["message"]),
+                ]
+            )
     story += [para(styles["Heading2"], "Befunde")]
-    story.append(grid_table(rows, [25 * mm, 25 * mm, 15 * mm, 20 * mm, 180 * mm]) if len(rows) > 1
-                 else para(styles["BodyText"], "Keine Befunde."))
+    story.append(
+        grid_table(rows, [25 * mm, 25 * mm, 15 * mm, 20 * mm, 180 * mm])
+        if len(rows) > 1
+        else para(styles["BodyText"], "Keine Befunde.")
+    )
     doc.build(story)
     return f"ebm-431-{report.year}-Q{report.number}.pdf", "application/pdf", buffer.getvalue()

@@ -37,12 +37,17 @@ def _chart(reports: list[QuarterReport]) -> list[dict]:
     bars = []
     for index, report in enumerate(sorted(reports, key=lambda r: (r.year, r.number))[-CHART_QUARTERS:]):
         share = report.share * 100
-        bars.append({
-            "label": report.quarter_label, "x": 8 + index * 36, "height": round(share, 1), "y": round(100 - share, 1),
-            "share": decimal_text(share, 1),
-            "limit_y": None if report.limit is None else round(100 - float(report.limit) * 100, 1),
-            "over": report.limit is not None and report.share > float(report.limit),
-        })
+        bars.append(
+            {
+                "label": report.quarter_label,
+                "x": 8 + index * 36,
+                "height": round(share, 1),
+                "y": round(100 - share, 1),
+                "share": decimal_text(share, 1),
+                "limit_y": None if report.limit is None else round(100 - float(report.limit) * 100, 1),
+                "over": report.limit is not None and report.share > float(report.limit),
+            }
+        )
     return bars
 
 
@@ -51,10 +56,17 @@ def index(request):
     reports = list(_reports(request.user.organisation))
     today = dt.datetime.now(BERLIN).date()
     quarters = [Quarter.of(today).shift(-n) for n in range(0, 8)]
-    return render(request, "billing/index.html", {
-        "reports": reports, "bars": _chart(reports), "quarters": quarters,
-        "max_mb": settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024), "max_bytes": settings.EBM_UPLOAD_MAX_BYTES,
-    })
+    return render(
+        request,
+        "billing/index.html",
+        {
+            "reports": reports,
+            "bars": _chart(reports),
+            "quarters": quarters,
+            "max_mb": settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024),
+            "max_bytes": settings.EBM_UPLOAD_MAX_BYTES,
+        },
+    )
 
 
 @member_required
@@ -79,14 +91,21 @@ def upload(request):
     limit = report["caps"][0]["limit"] if report["caps"] else None
     with transaction.atomic():
         saved, _ = QuarterReport.objects.update_or_create(
-            organisation=request.user.organisation, year=run.quarter.year, number=run.quarter.number,
+            organisation=request.user.organisation,
+            year=run.quarter.year,
+            number=run.quarter.number,
             defaults={
-                "ruleset": report["ruleset"], "filename": upload.name[:200], "uploaded_by": request.user,
-                "cases": totals["cases"], "counted_cases": totals["counted_cases"],
+                "ruleset": report["ruleset"],
+                "filename": upload.name[:200],
+                "uploaded_by": request.user,
+                "cases": totals["cases"],
+                "counted_cases": totals["counted_cases"],
                 "video_only_cases": totals["counted_video_only_cases"],
                 "limit": Decimal(limit) if limit is not None else None,
-                "errors": totals["findings"]["error"], "report": report,
-            })
+                "errors": totals["findings"]["error"],
+                "report": report,
+            },
+        )
     return JsonResponse({"redirect": reverse("billing_report", args=[saved.pk])})
 
 
@@ -103,27 +122,54 @@ def report(request, pk):
     for cap in data["caps"]:
         share = cap["video_only_cases"] / cap["counted_cases"] if cap["counted_cases"] else 0
         limit = float(cap["limit"]) if cap["limit"] is not None else None
-        gauges.append({**cap, "share_pct": round(share * 100, 1), "limit_pct": None if limit is None else limit * 100,
-                       "limit_text": percent_text(cap["limit"]), "over": cap["excess_cases"] > 0,
-                       "share_text": decimal_text(share * 100, 1), "counted_text": count_text(cap["counted_cases"]),
-                       "video_text": count_text(cap["video_only_cases"]), "excess_text": count_text(cap["excess_cases"]),
-                       "euro_text": euro_text(cap["euro_at_risk"])})
-    gop_caps = [{**c, "basis_text": "Punkte" if c["basis"] == "points" else "Anzahl",
-                 **{f"{k}_text": points_text(c[k]) for k in ("total", "video", "limit", "excess")}}
-                for c in data["gop_caps"]]
+        gauges.append(
+            {
+                **cap,
+                "share_pct": round(share * 100, 1),
+                "limit_pct": None if limit is None else limit * 100,
+                "limit_text": percent_text(cap["limit"]),
+                "over": cap["excess_cases"] > 0,
+                "share_text": decimal_text(share * 100, 1),
+                "counted_text": count_text(cap["counted_cases"]),
+                "video_text": count_text(cap["video_only_cases"]),
+                "excess_text": count_text(cap["excess_cases"]),
+                "euro_text": euro_text(cap["euro_at_risk"]),
+            }
+        )
+    gop_caps = [
+        {
+            **c,
+            "basis_text": "Punkte" if c["basis"] == "points" else "Anzahl",
+            **{f"{k}_text": points_text(c[k]) for k in ("total", "video", "limit", "excess")},
+        }
+        for c in data["gop_caps"]
+    ]
     rows = [(case, finding) for case in data["cases"] for finding in case["findings"]]
     summary = {
-        "cases": count_text(totals["cases"]), "scheine": count_text(totals.get("scheine", totals["cases"])),
-        "video_only": count_text(totals["video_only_cases"]), "phone_only": count_text(totals["phone_only_cases"]),
-        "emergency": count_text(totals["emergency_cases"]), "findings": findings_line(totals),
-        "euro": euro_text(totals["euro"]), "points": points_text(totals["points"]),
+        "cases": count_text(totals["cases"]),
+        "scheine": count_text(totals.get("scheine", totals["cases"])),
+        "video_only": count_text(totals["video_only_cases"]),
+        "phone_only": count_text(totals["phone_only_cases"]),
+        "emergency": count_text(totals["emergency_cases"]),
+        "findings": findings_line(totals),
+        "euro": euro_text(totals["euro"]),
+        "points": points_text(totals["points"]),
     }
-    return render(request, "billing/report.html", {
-        "saved": saved, "data": data, "gauges": gauges, "gop_caps": gop_caps, "rows": rows, "summary": summary,
-        # reports stored before the notices existed get them computed from their totals
-        "notices": data.get("notices", notices(totals)),
-        "incomplete": bool((totals.get("unchecked_services") or {}).get("count")),
-    })
+    return render(
+        request,
+        "billing/report.html",
+        {
+            "saved": saved,
+            "data": data,
+            "gauges": gauges,
+            "gop_caps": gop_caps,
+            "rows": rows,
+            "summary": summary,
+            # reports stored before the notices existed get them computed from their totals
+            "notices": data.get("notices", notices(totals)),
+            "incomplete": bool((totals.get("unchecked_services") or {}).get("count")),
+        },
+    )
 
 
 @member_required
@@ -154,8 +200,11 @@ def video_contacts(request):
         return json_error(str(exc))
     start = dt.datetime.combine(quarter.first_day, dt.time(), BERLIN)
     end = dt.datetime.combine(quarter.shift(1).first_day, dt.time(), BERLIN)
-    contacts = (VideoContact.objects.filter(organisation=request.user.organisation, started_at__gte=start,
-                                            started_at__lt=end).select_related("doctor").order_by("started_at"))
+    contacts = (
+        VideoContact.objects.filter(organisation=request.user.organisation, started_at__gte=start, started_at__lt=end)
+        .select_related("doctor")
+        .order_by("started_at")
+    )
     cases: dict[str, dict] = {}
     for contact in contacts:
         key = f"T{contact.appointment_id}" if contact.appointment_id else f"K{contact.pk}"
@@ -167,8 +216,12 @@ def video_contacts(request):
         item["services"].append({"gop": "01450", "date": day, "time": time, "multiplier": 1, "lanr": lanr})
         if contact.egk_checked and not any(s["gop"] == "01444" for s in item["services"]):
             item["services"].append({"gop": "01444", "date": day, "time": time, "multiplier": 1, "lanr": lanr})
-    doc = {"format": FORMAT, "quarter": str(quarter), "bsnr": request.user.organisation.bsnr,
-           "cases": list(cases.values())}
+    doc = {
+        "format": FORMAT,
+        "quarter": str(quarter),
+        "bsnr": request.user.organisation.bsnr,
+        "cases": list(cases.values()),
+    }
     response = HttpResponse(json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json")
-    response["Content-Disposition"] = (f'attachment; filename="videokontakte-{quarter.year}-Q{quarter.number}.json"')
+    response["Content-Disposition"] = f'attachment; filename="videokontakte-{quarter.year}-Q{quarter.number}.json"'
     return response

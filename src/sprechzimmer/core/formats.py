@@ -64,10 +64,22 @@ def share(fraction: object, decimals: int | None = 0) -> str:
     return percent(amount * 100, decimals) if amount is not None else ""
 
 
-MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-          "November", "Dezember")
+MONTHS = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)
 
 
 def month(year: int, month_number: int) -> str:
-    """"November 2026" """
+    """ "November 2026" """
     return f"{MONTHS[month_number - 1]} {year}"

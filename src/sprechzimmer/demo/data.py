@@ -12,8 +12,12 @@ DEMO_USERS = [
 DEMO_KV_CODE = "52"
 DEMO_KV_STAFF = ("kv@demo.sprechzimmer.test", "Petra Plan (KV)", "2QLBH4WUMZQIJOTJ47RUPC2D6PSDYAJW")
 DEMO_K_ARZT = ("k-arzt@demo.sprechzimmer.test", "Dr. med. Karl Koop", "400009301", "MP6MA2OIYNMBDCSHF5V67O3MXWXRSGZQ")
-DEMO_SUBSTITUTE = ("vertretung@demo.sprechzimmer.test", "Dr. med. Vera Vertretung", "400010001",
-                   "TUCRP5GSFSSBPNVC55AOIM4B5UXJONHG")
+DEMO_SUBSTITUTE = (
+    "vertretung@demo.sprechzimmer.test",
+    "Dr. med. Vera Vertretung",
+    "400010001",
+    "TUCRP5GSFSSBPNVC55AOIM4B5UXJONHG",
+)
 # Further obliged doctors of the demo area (they log in like anyone, but have no known second factor).
 DEMO_OBLIGED = [
     ("berg@demo.sprechzimmer.test", "Dr. med. Ben Berg", "400001501", "1.00"),

@@ -27,31 +27,42 @@ OFFERED = 4
 
 
 def create(practice_doctor: User) -> Area:
-    kv = Organisation.objects.create(kind=Organisation.Kind.KV, name="Kassenärztliche Vereinigung Baden-Württemberg",
-                                     bsnr=f"KV{DEMO_KV_CODE}", street="Albstadtweg 11", postcode="70567",
-                                     city="Stuttgart")
+    kv = Organisation.objects.create(
+        kind=Organisation.Kind.KV,
+        name="Kassenärztliche Vereinigung Baden-Württemberg",
+        bsnr=f"KV{DEMO_KV_CODE}",
+        street="Albstadtweg 11",
+        postcode="70567",
+        city="Stuttgart",
+    )
     email, name, secret = DEMO_KV_STAFF
     staff = provisioning.add_member(kv, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.STAFF)
     provisioning.enable_totp(staff, secret)
 
     area = Area.objects.create(kv=kv, name=DEMO_AREA)
-    practice = EmergencyPractice.objects.create(area=area, name="Notfallpraxis am Marienhospital",
-                                                address="Böheimstraße 37, 70199 Stuttgart", bsnr="529999900")
+    practice = EmergencyPractice.objects.create(
+        area=area, name="Notfallpraxis am Marienhospital", address="Böheimstraße 37, 70199 Stuttgart", bsnr="529999900"
+    )
     DutyType.objects.create(area=area, kind=DutyType.Kind.SITTING, practice=practice)
     DutyType.objects.create(area=area, kind=DutyType.Kind.DRIVING)
 
     DutyDoctor.objects.create(kv=kv, user=practice_doctor, area=area)
     for email, name, lanr, weight in DEMO_OBLIGED:
-        user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR,
-                                       lanr=lanr)
+        user = provisioning.add_member(
+            None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr
+        )
         DutyDoctor.objects.create(kv=kv, user=user, area=area, weight=Decimal(weight))
     email, name, lanr, secret = DEMO_SUBSTITUTE
-    user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr)
+    user = provisioning.add_member(
+        None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr
+    )
     provisioning.enable_totp(user, secret)
     # Registered for substitutions (Vertretungen) only: not planned in the area.
     DutyDoctor.objects.create(kv=kv, user=user, qualifications=[DutyType.Kind.SITTING])
     email, name, lanr, secret = DEMO_K_ARZT
-    user = provisioning.add_member(None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr)
+    user = provisioning.add_member(
+        None, email=email, name=name, password=DEMO_PASSWORD, role=User.Role.DOCTOR, lanr=lanr
+    )
     provisioning.enable_totp(user, secret)
     DutyDoctor.objects.create(kv=kv, user=user, kind=DutyDoctor.Kind.COOPERATING)
 

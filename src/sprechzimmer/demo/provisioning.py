@@ -13,26 +13,57 @@ from sprechzimmer.demo import keys as demo_keys
 
 
 @transaction.atomic
-def create_practice(*, name: str, bsnr: str, street="Musterstraße 1", postcode="70173", city="Stuttgart",
-                    main_email: str, main_name: str, password: str, lanr="", role=User.Role.DOCTOR):
+def create_practice(
+    *,
+    name: str,
+    bsnr: str,
+    street="Musterstraße 1",
+    postcode="70173",
+    city="Stuttgart",
+    main_email: str,
+    main_name: str,
+    password: str,
+    lanr="",
+    role=User.Role.DOCTOR,
+):
     """A practice with its main user; returns (organisation, user, practice_key, recovery_text)."""
     practice_key = os.urandom(32)
     recovery_text, recovery_raw = demo_keys.new_recovery_key()
     organisation = Organisation.objects.create(
-        name=name, bsnr=bsnr, street=street, postcode=postcode, city=city,
+        name=name,
+        bsnr=bsnr,
+        street=street,
+        postcode=postcode,
+        city=city,
         recovery_wrapped_key=demo_keys.wrap_with_recovery_key(practice_key, recovery_raw),
     )
-    user = add_member(organisation, email=main_email, name=main_name, password=password, role=role,
-                      lanr=lanr, practice_key=practice_key, is_main_user=True)
+    user = add_member(
+        organisation,
+        email=main_email,
+        name=main_name,
+        password=password,
+        role=role,
+        lanr=lanr,
+        practice_key=practice_key,
+        is_main_user=True,
+    )
     return organisation, user, practice_key, recovery_text
 
 
-def add_member(organisation, *, email, name, password, role=User.Role.STAFF, lanr="", practice_key=None,
-               is_main_user=False) -> User:
+def add_member(
+    organisation, *, email, name, password, role=User.Role.STAFF, lanr="", practice_key=None, is_main_user=False
+) -> User:
     keys = demo_keys.member_keys(email, password)
     user = User.objects.create_user(
-        email, keys.auth_secret, full_name=name, organisation=organisation, role=role, lanr=lanr,
-        is_main_user=is_main_user, public_key=keys.public_key, wrapped_private_key=keys.wrapped_private_key,
+        email,
+        keys.auth_secret,
+        full_name=name,
+        organisation=organisation,
+        role=role,
+        lanr=lanr,
+        is_main_user=is_main_user,
+        public_key=keys.public_key,
+        wrapped_private_key=keys.wrapped_private_key,
         wrapped_practice_key=demo_keys.wrap_to_public_key(practice_key, keys.public_key) if practice_key else "",
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)

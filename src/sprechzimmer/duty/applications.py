@@ -32,8 +32,9 @@ Status = CooperationApplication.Status
 
 def start(kv, *, full_name: str, email: str, birth_date, base_url: str) -> tuple[CooperationApplication, str]:
     token = secrets.token_urlsafe(32)
-    application = CooperationApplication.objects.create(kv=kv, token_hash=token_digest(token), full_name=full_name,
-                                                        email=email.lower(), birth_date=birth_date)
+    application = CooperationApplication.objects.create(
+        kv=kv, token_hash=token_digest(token), full_name=full_name, email=email.lower(), birth_date=birth_date
+    )
     link = base_url.rstrip("/") + reverse("coop_application", args=[token])
     mail.send("coop_started", application.email, {"full_name": full_name, "kv_name": kv.name, "link": link})
     return application, token
@@ -57,20 +58,27 @@ def as_domain(app: CooperationApplication) -> cooperation.Application:
 
     police = None
     if "police" in uploaded and app.police_issued:
-        police = cooperation.Certificate(app.police_issued, original=app.police_type_n_original,
-                                         kind="N" if app.police_type_n_original else "")
+        police = cooperation.Certificate(
+            app.police_issued, original=app.police_type_n_original, kind="N" if app.police_type_n_original else ""
+        )
     has_liability = "liability" in uploaded
     return cooperation.Application(
-        birth_date=app.birth_date, former_pool_doctor=app.former_pool_doctor,
-        changed_since_pool=frozenset(app.changed_since_pool), measles_proof="measles" in uploaded,
+        birth_date=app.birth_date,
+        former_pool_doctor=app.former_pool_doctor,
+        changed_since_pool=frozenset(app.changed_since_pool),
+        measles_proof="measles" in uploaded,
         approbation=certificate("approbation", app.approbation_issued, app.approbation_certified),
         specialist=certificate("specialist", app.specialist_issued, app.specialist_certified),
-        last_training_year=app.last_training_year, clinical_months=app.clinical_months, police=police,
+        last_training_year=app.last_training_year,
+        clinical_months=app.clinical_months,
+        police=police,
         liability_personal=app.liability_personal if has_liability else None,
         liability_property=app.liability_property if has_liability else None,
         device_proofs=frozenset(d.label for d in uploaded.get("devices", []) if d.label),
-        declaration="declaration" in uploaded, questionnaire="questionnaire" in uploaded,
-        agreement_copies_received=app.agreement_copies_received)
+        declaration="declaration" in uploaded,
+        questionnaire="questionnaire" in uploaded,
+        agreement_copies_received=app.agreement_copies_received,
+    )
 
 
 def missing(app: CooperationApplication) -> list[cooperation.Missing]:
@@ -97,19 +105,27 @@ def add_documents(app: CooperationApplication, files: list[tuple[str, str, objec
         if count > settings.DUTY_APPLICATION_MAX_FILES:
             raise documents.DocumentError(
                 f"Ein Antrag kann höchstens {settings.DUTY_APPLICATION_MAX_FILES} Dokumente haben; es wären {count}. "
-                "Bitte fassen Sie mehrseitige Nachweise in einem PDF zusammen.")
+                "Bitte fassen Sie mehrseitige Nachweise in einem PDF zusammen."
+            )
         if size > settings.DUTY_APPLICATION_MAX_BYTES:
             raise documents.DocumentError(
                 f"Die Dokumente eines Antrags dürfen zusammen höchstens "
-                f"{documents.megabytes(settings.DUTY_APPLICATION_MAX_BYTES)} groß sein.")
+                f"{documents.megabytes(settings.DUTY_APPLICATION_MAX_BYTES)} groß sein."
+            )
         written = []
         try:
             for anlage, label, uploaded, content_type in checked:
                 stored = documents.store(uploaded, app.pk, anlage)
                 written.append(stored)
-                ApplicationDocument.objects.create(application=app, anlage=anlage, label=label[:200],
-                                                   filename=uploaded.name[:200], content_type=content_type,
-                                                   size=uploaded.size, stored_name=stored)
+                ApplicationDocument.objects.create(
+                    application=app,
+                    anlage=anlage,
+                    label=label[:200],
+                    filename=uploaded.name[:200],
+                    content_type=content_type,
+                    size=uploaded.size,
+                    stored_name=stored,
+                )
         except BaseException:
             for stored in written:
                 documents.delete(stored)
@@ -134,8 +150,9 @@ def _lanr_for(app: CooperationApplication) -> str:
             return cooperation.k_status_lanr(parse_lanr(app.existing_lanr).value, settings.DUTY_K_STATUS_CODE)
         except (IdentifierError, cooperation.LanrError) as error:
             raise DutyError(f"Die angegebene LANR ist nicht gültig: {error}") from error
-    return cooperation.new_lanr(lambda doctor: User.objects.filter(lanr__startswith=doctor).exists(),
-                                settings.DUTY_K_STATUS_CODE)
+    return cooperation.new_lanr(
+        lambda doctor: User.objects.filter(lanr__startswith=doctor).exists(), settings.DUTY_K_STATUS_CODE
+    )
 
 
 def approve(app: CooperationApplication, base_url: str) -> DutyDoctor:
@@ -148,18 +165,23 @@ def approve(app: CooperationApplication, base_url: str) -> DutyDoctor:
         if gaps:
             raise DutyError("Der Antrag ist unvollständig: " + "; ".join(m.title for m in gaps) + ".")
         if User.objects.filter(email__iexact=app.email).exists():
-            raise DutyError("Unter dieser E-Mail-Adresse gibt es schon einen Zugang; Vertragsärzte übernehmen "
-                            "Dienste über ihren eigenen Zugang.")
+            raise DutyError(
+                "Unter dieser E-Mail-Adresse gibt es schon einen Zugang; Vertragsärzte übernehmen "
+                "Dienste über ihren eigenen Zugang."
+            )
         lanr = _lanr_for(app)
         user = User.objects.create_user(app.email, None, full_name=app.full_name, role=User.Role.DOCTOR, lanr=lanr)
         EmailAddress.objects.create(user=user, email=app.email, verified=True, primary=True)
         doctor = DutyDoctor.objects.create(kv=app.kv, user=user, kind=DutyDoctor.Kind.COOPERATING)
         app.status, app.decided_at, app.doctor = Status.APPROVED, timezone.now(), doctor
         app.save(update_fields=["status", "decided_at", "doctor"])
-        link = base_url.rstrip("/") + reverse("account_reset_password_from_key", kwargs={
-            "uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
-        mail.send("coop_approved", app.email, {"full_name": app.full_name, "kv_name": app.kv.name, "lanr": lanr,
-                                               "link": link})
+        link = base_url.rstrip("/") + reverse(
+            "account_reset_password_from_key",
+            kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        )
+        mail.send(
+            "coop_approved", app.email, {"full_name": app.full_name, "kv_name": app.kv.name, "lanr": lanr, "link": link}
+        )
     return doctor
 
 

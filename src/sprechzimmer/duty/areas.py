@@ -10,10 +10,16 @@ from sprechzimmer.duty.models import Area, DutyType, EmergencyPractice
 def create_area(kv, data: dict) -> Area:
     """An area with its Notfallpraxis, a Sitzdienst there, and a Fahrdienst if asked for."""
     with transaction.atomic():
-        area = Area.objects.create(kv=kv, name=data["name"], wednesday_start=data["wednesday_start"],
-                                   friday_start=data["friday_start"], rest_hours=data["rest_hours"])
-        practice = EmergencyPractice.objects.create(area=area, name=data["practice_name"],
-                                                    address=data["practice_address"], bsnr=data["practice_bsnr"])
+        area = Area.objects.create(
+            kv=kv,
+            name=data["name"],
+            wednesday_start=data["wednesday_start"],
+            friday_start=data["friday_start"],
+            rest_hours=data["rest_hours"],
+        )
+        practice = EmergencyPractice.objects.create(
+            area=area, name=data["practice_name"], address=data["practice_address"], bsnr=data["practice_bsnr"]
+        )
         DutyType.objects.create(area=area, kind=DutyType.Kind.SITTING, practice=practice)
         if data["with_driving"]:
             DutyType.objects.create(area=area, kind=DutyType.Kind.DRIVING)

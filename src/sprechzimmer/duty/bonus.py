@@ -31,9 +31,18 @@ def record_revenue(practice, stream, quarter=None, filename: str = "") -> tuple:
     with transaction.atomic():
         QuarterRevenue.objects.filter(practice=practice, year=check.quarter.year, number=check.quarter.number).delete()
         QuarterRevenue.objects.bulk_create(
-            QuarterRevenue(practice=practice, year=check.quarter.year, number=check.quarter.number, lanr=lanr,
-                           cases=cases, points_x100=points, revenue=euros, filename=filename[:200])
-            for lanr, (cases, points, euros) in sorted(totals.items()))
+            QuarterRevenue(
+                practice=practice,
+                year=check.quarter.year,
+                number=check.quarter.number,
+                lanr=lanr,
+                cases=cases,
+                points_x100=points,
+                revenue=euros,
+                filename=filename[:200],
+            )
+            for lanr, (cases, points, euros) in sorted(totals.items())
+        )
     return check.quarter, totals
 
 
@@ -44,8 +53,9 @@ def bonus_statement(doctor: DutyDoctor, payout_year: int, payout_month: int):
     which = Q()
     for quarter in quarters:
         which |= Q(year=quarter.year, number=quarter.number)
-    revenue = (QuarterRevenue.objects.filter(which, practice__area__kv=doctor.kv, lanr=doctor.lanr)
-               .aggregate(total=Sum("revenue"))["total"] or Decimal(0))
+    revenue = QuarterRevenue.objects.filter(which, practice__area__kv=doctor.kv, lanr=doctor.lanr).aggregate(
+        total=Sum("revenue")
+    )["total"] or Decimal(0)
     hourly = Decimal(0)
     for quarter in quarters:
         for month in range(3 * quarter.number - 2, 3 * quarter.number + 1):
@@ -72,9 +82,18 @@ def pseudo_cases_file(area: Area, year: int, number: int) -> tuple[str, bytes]:
     if practice is None:
         raise DutyError("Der Bereich hat keine Notfallpraxis.")
     first, last = pay.quarter_range(quarter)
-    duties = (Duty.objects.filter(plan__area=area, plan__status=Plan.Status.PUBLISHED, without_gkv_patients=True,
-                                  day__gte=first, day__lte=last, doctor__isnull=False)
-              .select_related("doctor__user").order_by("start"))
+    duties = (
+        Duty.objects.filter(
+            plan__area=area,
+            plan__status=Plan.Status.PUBLISHED,
+            without_gkv_patients=True,
+            day__gte=first,
+            day__lte=last,
+            doctor__isnull=False,
+        )
+        .select_related("doctor__user")
+        .order_by("start")
+    )
     out = io.BytesIO()
     pay.write_pseudo_cases([(d.local_start, d.billing_lanr) for d in duties], quarter, practice.bsnr, out)
     return f"Z01{practice.bsnr}_pseudofaelle_{number}_{year}.con", out.getvalue()

@@ -30,8 +30,11 @@ def doctor_for_token(token: str) -> DutyDoctor | None:
 
 
 def serving_duties(doctor: DutyDoctor):
-    return (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED).filter(serving_q(doctor))
-            .select_related("duty_type__practice", "duty_type__area", "doctor__user", "substitute__user"))
+    return (
+        Duty.objects.filter(plan__status=Plan.Status.PUBLISHED)
+        .filter(serving_q(doctor))
+        .select_related("duty_type__practice", "duty_type__area", "doctor__user", "substitute__user")
+    )
 
 
 def calendar_feed(doctor: DutyDoctor) -> bytes:

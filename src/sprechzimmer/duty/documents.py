@@ -124,7 +124,7 @@ def read(stored_name: str, application_pk: int, anlage: str) -> Iterator[bytes]:
         header = source.read(len(MAGIC) + PREFIX_BYTES)
         if not header.startswith(MAGIC):
             raise ValueError("not a sealed document")
-        prefix = header[len(MAGIC):]
+        prefix = header[len(MAGIC) :]
         for number, (sealed, last) in enumerate(_chunks(source, CHUNK + TAG)):
             nonce = prefix + number.to_bytes(4, "big")
             yield aead.decrypt(nonce, sealed, _aad(application_pk, anlage, stored_name, number, last))

@@ -39,12 +39,28 @@ def enter(kv, area: Area, data: dict, invited_by: User, base_url: str) -> tuple[
         # One open invitation per address and KV: a new one replaces the old.
         DutyInvitation.objects.filter(kv=kv, email=email).delete()
         invitation = DutyInvitation.objects.create(
-            kv=kv, area=area, email=email, kind=data["kind"], weight=data["weight"],
-            qualifications=data["qualifications"], token_hash=token_digest(token), invited_by=invited_by,
-            expires_at=timezone.now() + timedelta(days=VALID_DAYS))
+            kv=kv,
+            area=area,
+            email=email,
+            kind=data["kind"],
+            weight=data["weight"],
+            qualifications=data["qualifications"],
+            token_hash=token_digest(token),
+            invited_by=invited_by,
+            expires_at=timezone.now() + timedelta(days=VALID_DAYS),
+        )
         link = base_url.rstrip("/") + reverse("duty_invitation", args=[token])
-        mail.send("duty_invitation", email, {"kv_name": kv.name, "area_name": area.name, "link": link,
-                                             "kind": invitation.get_kind_display(), "days": VALID_DAYS})
+        mail.send(
+            "duty_invitation",
+            email,
+            {
+                "kv_name": kv.name,
+                "area_name": area.name,
+                "link": link,
+                "kind": invitation.get_kind_display(),
+                "days": VALID_DAYS,
+            },
+        )
     return "invited", invitation
 
 
@@ -65,11 +81,20 @@ def accept(invitation: DutyInvitation, user: User) -> DutyDoctor:
             raise DutyError("Als Mitarbeiterin oder Mitarbeiter einer KV können Sie nicht selbst eingetragen werden.")
         current = DutyDoctor.objects.filter(user=user).select_related("kv").first()
         if current is not None and current.kv_id != invitation.kv_id:
-            raise DutyError(f"Sie sind bereits im Bereitschaftsdienst der {current.kv.name} eingetragen. Bitte wenden "
-                            "Sie sich an diese KV, bevor Sie zu einer anderen wechseln.")
-        doctor, _ = DutyDoctor.objects.update_or_create(user=user, defaults={
-            "kv": invitation.kv, "area": invitation.area, "kind": invitation.kind, "weight": invitation.weight,
-            "qualifications": invitation.qualifications})
+            raise DutyError(
+                f"Sie sind bereits im Bereitschaftsdienst der {current.kv.name} eingetragen. Bitte wenden "
+                "Sie sich an diese KV, bevor Sie zu einer anderen wechseln."
+            )
+        doctor, _ = DutyDoctor.objects.update_or_create(
+            user=user,
+            defaults={
+                "kv": invitation.kv,
+                "area": invitation.area,
+                "kind": invitation.kind,
+                "weight": invitation.weight,
+                "qualifications": invitation.qualifications,
+            },
+        )
         invitation.delete()
     return doctor
 

@@ -26,8 +26,9 @@ def take(duty_id: int, taker: DutyDoctor) -> Duty:
     changes hands only by a conditional UPDATE that the second writer finds no longer matching."""
     with transaction.atomic():
         DutyDoctor.objects.select_for_update().get(pk=taker.pk)
-        duty = (Duty.objects.select_related("plan__area", "duty_type", "doctor__user")
-                .get(pk=duty_id, plan__area__kv_id=taker.kv_id, plan__status=Plan.Status.PUBLISHED))
+        duty = Duty.objects.select_related("plan__area", "duty_type", "doctor__user").get(
+            pk=duty_id, plan__area__kv_id=taker.kv_id, plan__status=Plan.Status.PUBLISHED
+        )
         if duty.status == Duty.Status.ASSIGNED:
             raise DutyError("Dieser Dienst ist bereits vergeben.")
         if duty.doctor_id == taker.pk:
@@ -39,15 +40,19 @@ def take(duty_id: int, taker: DutyDoctor) -> Duty:
         check_may_serve(taker, duty)
         previous = duty.doctor
         won = Duty.objects.filter(pk=duty.pk, status=duty.status, doctor=duty.doctor_id).update(
-            status=Duty.Status.ASSIGNED, doctor=taker, substitute=None, pending_substitute=None)
+            status=Duty.Status.ASSIGNED, doctor=taker, substitute=None, pending_substitute=None
+        )
         if not won:
             raise DutyError("Diesen Dienst hat gerade jemand anderes übernommen.")
         duty.refresh_from_db()
     if previous is not None:
-        notify(previous, f"Ihr Dienst am {duty.local_start:%d.%m.%Y} wurde übernommen",
-                f"{taker} hat Ihren angebotenen Dienst ({duty.duty_type.get_kind_display()}, "
-                f"{duty.local_start:%d.%m.%Y %H:%M} – {duty.local_end:%d.%m.%Y %H:%M}) übernommen. "
-                "Sie sind für diesen Dienst nicht mehr eingeteilt.")
+        notify(
+            previous,
+            f"Ihr Dienst am {duty.local_start:%d.%m.%Y} wurde übernommen",
+            f"{taker} hat Ihren angebotenen Dienst ({duty.duty_type.get_kind_display()}, "
+            f"{duty.local_start:%d.%m.%Y %H:%M} – {duty.local_end:%d.%m.%Y %H:%M}) übernommen. "
+            "Sie sind für diesen Dienst nicht mehr eingeteilt.",
+        )
     return duty
 
 
@@ -62,7 +67,9 @@ def offer(duty: Duty, doctor: DutyDoctor) -> None:
 
 def withdraw(duty: Duty, doctor: DutyDoctor) -> None:
     _own(duty, doctor)
-    if not Duty.objects.filter(pk=duty.pk, status=Duty.Status.OFFERED, doctor=doctor).update(status=Duty.Status.ASSIGNED):
+    if not Duty.objects.filter(pk=duty.pk, status=Duty.Status.OFFERED, doctor=doctor).update(
+        status=Duty.Status.ASSIGNED
+    ):
         raise DutyError("Dieser Dienst ist nicht (mehr) angeboten.")
 
 
@@ -70,13 +77,18 @@ def give_back(duty: Duty, doctor: DutyDoctor) -> None:
     """A K-Arzt returns a duty they took, until the area's deadline before it starts."""
     _own(duty, doctor)
     if not doctor.is_cooperating:
-        raise DutyError("Verpflichtete Ärzte bieten ihren Dienst in der Dienstbörse an oder geben ihn an eine Vertretung.")
+        raise DutyError(
+            "Verpflichtete Ärzte bieten ihren Dienst in der Dienstbörse an oder geben ihn an eine Vertretung."
+        )
     deadline = duty.start - dt.timedelta(days=duty.plan.area.giveback_days)
     if timezone.now() > deadline:
-        raise DutyError(f"Die Rückgabe war nur bis {deadline.astimezone(BERLIN):%d.%m.%Y %H:%M} möglich "
-                        f"({duty.plan.area.giveback_days} Tage vor Dienstbeginn).")
-    Duty.objects.filter(pk=duty.pk, doctor=doctor).update(status=Duty.Status.OPEN, doctor=None, substitute=None,
-                                                          pending_substitute=None)
+        raise DutyError(
+            f"Die Rückgabe war nur bis {deadline.astimezone(BERLIN):%d.%m.%Y %H:%M} möglich "
+            f"({duty.plan.area.giveback_days} Tage vor Dienstbeginn)."
+        )
+    Duty.objects.filter(pk=duty.pk, doctor=doctor).update(
+        status=Duty.Status.OPEN, doctor=None, substitute=None, pending_substitute=None
+    )
 
 
 def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor) -> None:
@@ -90,10 +102,13 @@ def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor) -> 
     if duty.status == Duty.Status.OFFERED:
         raise DutyError("Der Dienst ist in der Dienstbörse angeboten. Ziehen Sie das Angebot erst zurück.")
     Duty.objects.filter(pk=duty.pk).update(pending_substitute=substitute)
-    notify(substitute, f"Vertretungsanfrage für den {duty.local_start:%d.%m.%Y}",
-            f"{doctor} bittet Sie, den {duty.duty_type.get_kind_display()} am {duty.local_start:%d.%m.%Y} von "
-            f"{duty.local_start:%H:%M} bis {duty.local_end:%d.%m.%Y %H:%M} ({duty.duty_type.place}) zu übernehmen. "
-            "Abgerechnet wird unter der LANR der vertretenen Person.\n\nBitte nehmen Sie unter „Dienste“ an oder lehnen Sie ab.")
+    notify(
+        substitute,
+        f"Vertretungsanfrage für den {duty.local_start:%d.%m.%Y}",
+        f"{doctor} bittet Sie, den {duty.duty_type.get_kind_display()} am {duty.local_start:%d.%m.%Y} von "
+        f"{duty.local_start:%H:%M} bis {duty.local_end:%d.%m.%Y %H:%M} ({duty.duty_type.place}) zu übernehmen. "
+        "Abgerechnet wird unter der LANR der vertretenen Person.\n\nBitte nehmen Sie unter „Dienste“ an oder lehnen Sie ab.",
+    )
 
 
 def answer_handover(duty: Duty, substitute: DutyDoctor, accept: bool) -> None:
@@ -103,14 +118,18 @@ def answer_handover(duty: Duty, substitute: DutyDoctor, accept: bool) -> None:
         if accept:
             _in_future(duty)
             check_may_serve(substitute, duty, ignore={duty.pk})
-            Duty.objects.filter(pk=duty.pk, pending_substitute=substitute).update(substitute=substitute,
-                                                                                  pending_substitute=None)
+            Duty.objects.filter(pk=duty.pk, pending_substitute=substitute).update(
+                substitute=substitute, pending_substitute=None
+            )
         else:
             Duty.objects.filter(pk=duty.pk, pending_substitute=substitute).update(pending_substitute=None)
     verb = "übernimmt" if accept else "übernimmt nicht"
-    notify(duty.doctor, f"Vertretung für den {duty.local_start:%d.%m.%Y}: {substitute} {verb}",
-            f"{substitute} {verb} Ihren Dienst am {duty.local_start:%d.%m.%Y %H:%M}."
-            + (" Abgerechnet wird weiter unter Ihrer LANR." if accept else " Sie bleiben eingeteilt."))
+    notify(
+        duty.doctor,
+        f"Vertretung für den {duty.local_start:%d.%m.%Y}: {substitute} {verb}",
+        f"{substitute} {verb} Ihren Dienst am {duty.local_start:%d.%m.%Y %H:%M}."
+        + (" Abgerechnet wird weiter unter Ihrer LANR." if accept else " Sie bleiben eingeteilt."),
+    )
 
 
 def _own(duty: Duty, doctor: DutyDoctor) -> None:

@@ -9,13 +9,23 @@ from django import forms
 from sprechzimmer.duty.models import Area, DutyDoctor, DutyType
 from sprechzimmer.inputs import ModelIdsField
 
-WEEKDAYS = [(0, "Montag"), (1, "Dienstag"), (2, "Mittwoch"), (3, "Donnerstag"), (4, "Freitag"),
-            (5, "Samstag"), (6, "Sonntag")]
+WEEKDAYS = [
+    (0, "Montag"),
+    (1, "Dienstag"),
+    (2, "Mittwoch"),
+    (3, "Donnerstag"),
+    (4, "Freitag"),
+    (5, "Samstag"),
+    (6, "Sonntag"),
+]
 
 
 class PlanForm(forms.Form):
-    area = forms.ModelChoiceField(label="Bereich", queryset=Area.objects.none(),
-                                  error_messages={"invalid_choice": "Bitte wählen Sie einen Bereich Ihrer KV."})
+    area = forms.ModelChoiceField(
+        label="Bereich",
+        queryset=Area.objects.none(),
+        error_messages={"invalid_choice": "Bitte wählen Sie einen Bereich Ihrer KV."},
+    )
     first = forms.DateField(label="von", widget=forms.DateInput(attrs={"type": "date"}))
     last = forms.DateField(label="bis", widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -43,8 +53,9 @@ class AreaForm(forms.Form):
     name = forms.CharField(label="Name des Bereichs", max_length=200)
     practice_name = forms.CharField(label="Notfallpraxis", max_length=200)
     practice_address = forms.CharField(label="Anschrift der Notfallpraxis", max_length=300)
-    practice_bsnr = forms.RegexField(label="BSNR der Notfallpraxis", regex=r"^\d{9}$",
-                                     error_messages={"invalid": "Die BSNR hat neun Ziffern."})
+    practice_bsnr = forms.RegexField(
+        label="BSNR der Notfallpraxis", regex=r"^\d{9}$", error_messages={"invalid": "Die BSNR hat neun Ziffern."}
+    )
     with_driving = forms.BooleanField(label="mit Fahrdienst", required=False, initial=True)
     wednesday_start = forms.TimeField(label="Beginn Mittwoch", initial=dt.time(13))
     friday_start = forms.TimeField(label="Beginn Freitag", initial=dt.time(16))
@@ -54,31 +65,43 @@ class AreaForm(forms.Form):
 class DutyTypeTimesForm(forms.Form):
     """Own evening starts of one duty type; empty fields take the area's times."""
 
-    weekday_start = forms.TimeField(label="Beginn Mo/Di/Do", required=False,
-                                    error_messages={"invalid": "Bitte eine Uhrzeit wie 18:00 angeben."})
-    wednesday_start = forms.TimeField(label="Beginn Mittwoch", required=False,
-                                      error_messages={"invalid": "Bitte eine Uhrzeit wie 13:00 angeben."})
-    friday_start = forms.TimeField(label="Beginn Freitag", required=False,
-                                   error_messages={"invalid": "Bitte eine Uhrzeit wie 16:00 angeben."})
+    weekday_start = forms.TimeField(
+        label="Beginn Mo/Di/Do", required=False, error_messages={"invalid": "Bitte eine Uhrzeit wie 18:00 angeben."}
+    )
+    wednesday_start = forms.TimeField(
+        label="Beginn Mittwoch", required=False, error_messages={"invalid": "Bitte eine Uhrzeit wie 13:00 angeben."}
+    )
+    friday_start = forms.TimeField(
+        label="Beginn Freitag", required=False, error_messages={"invalid": "Bitte eine Uhrzeit wie 16:00 angeben."}
+    )
 
 
 class DoctorForm(forms.Form):
     email = forms.EmailField(label="E-Mail-Adresse (Zugang des Arztes)")
     kind = forms.ChoiceField(label="Teilnahme", choices=DutyDoctor.Kind.choices)
     weight = forms.DecimalField(label="Gewicht", min_value=0, max_value=2, decimal_places=2, initial=1)
-    qualifications = forms.MultipleChoiceField(label="Qualifiziert für", choices=DutyType.Kind.choices,
-                                               widget=forms.CheckboxSelectMultiple, required=False,
-                                               help_text="Nichts angekreuzt: alle Dienstarten.")
+    qualifications = forms.MultipleChoiceField(
+        label="Qualifiziert für",
+        choices=DutyType.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Nichts angekreuzt: alle Dienstarten.",
+    )
 
 
 class PreferencesForm(forms.Form):
     blocked = forms.CharField(
-        label="Sperrtage", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Ein Datum je Zeile oder durch Komma getrennt, z. B. 24.12.2026")
-    preferred_weekdays = forms.TypedMultipleChoiceField(label="Wunsch-Wochentage", choices=WEEKDAYS, coerce=int,
-                                                        widget=forms.CheckboxSelectMultiple, required=False)
-    preferred_kinds = forms.MultipleChoiceField(label="Wunsch-Dienstarten", choices=DutyType.Kind.choices,
-                                                widget=forms.CheckboxSelectMultiple, required=False)
+        label="Sperrtage",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Ein Datum je Zeile oder durch Komma getrennt, z. B. 24.12.2026",
+    )
+    preferred_weekdays = forms.TypedMultipleChoiceField(
+        label="Wunsch-Wochentage", choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    preferred_kinds = forms.MultipleChoiceField(
+        label="Wunsch-Dienstarten", choices=DutyType.Kind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
 
     def __init__(self, *args, limit: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,8 +130,11 @@ class HandoverForm(forms.Form):
 
 
 class ApplicationStartForm(forms.Form):
-    kv = forms.ModelChoiceField(label="Kassenärztliche Vereinigung", queryset=None,
-                                error_messages={"invalid_choice": "Bitte wählen Sie eine KV aus der Liste."})
+    kv = forms.ModelChoiceField(
+        label="Kassenärztliche Vereinigung",
+        queryset=None,
+        error_messages={"invalid_choice": "Bitte wählen Sie eine KV aus der Liste."},
+    )
     full_name = forms.CharField(label="Vor- und Nachname, Titel", max_length=200)
     email = forms.EmailField(label="E-Mail-Adresse")
     birth_date = forms.DateField(label="Geburtsdatum", widget=forms.DateInput(attrs={"type": "date"}))
@@ -126,26 +152,40 @@ class ApplicationStartForm(forms.Form):
         return day
 
 
-_FACTS = ["existing_lanr", "areas", "former_pool_doctor", "changed_since_pool", "approbation_issued",
-          "approbation_certified", "specialist_issued", "specialist_certified", "last_training_year", "clinical_months",
-          "police_issued", "police_type_n_original", "liability_personal", "liability_property"]
+_FACTS = [
+    "existing_lanr",
+    "areas",
+    "former_pool_doctor",
+    "changed_since_pool",
+    "approbation_issued",
+    "approbation_certified",
+    "specialist_issued",
+    "specialist_certified",
+    "last_training_year",
+    "clinical_months",
+    "police_issued",
+    "police_type_n_original",
+    "liability_personal",
+    "liability_property",
+]
 
 
 class ApplicationFactsForm(forms.ModelForm):
     """What the applicant states about the documents; the staff check it against the uploads."""
 
     changed_since_pool = forms.MultipleChoiceField(
-        label="Seit Ende des Poolarzt-Status geändert", required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[])
+        label="Seit Ende des Poolarzt-Status geändert", required=False, widget=forms.CheckboxSelectMultiple, choices=[]
+    )
 
     class Meta:
         from sprechzimmer.duty.models import CooperationApplication
 
         model = CooperationApplication
         fields = _FACTS
-        widgets = {name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-                   for name in ("approbation_issued", "specialist_issued", "police_issued")} | {
-            "areas": forms.CheckboxSelectMultiple}
+        widgets = {
+            name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            for name in ("approbation_issued", "specialist_issued", "police_issued")
+        } | {"areas": forms.CheckboxSelectMultiple}
         field_classes = {"areas": ModelIdsField}
 
     def __init__(self, *args, **kwargs):
@@ -191,7 +231,9 @@ class DutyTermsForm(forms.ModelForm):
 
         day = self.cleaned_data["valid_from"]
         if day < timezone.localdate():
-            raise forms.ValidationError("Neue Sätze gelten frühestens ab heute: vergangene Abrechnungen bleiben, wie sie sind.")
+            raise forms.ValidationError(
+                "Neue Sätze gelten frühestens ab heute: vergangene Abrechnungen bleiben, wie sie sind."
+            )
         if DutyTerms.objects.filter(kv=self.kv, valid_from=day).exists():
             raise forms.ValidationError("Für diesen Tag gibt es schon Sätze.")
         return day

@@ -76,8 +76,16 @@ class DutyType(models.Model):
     def times(self) -> DutyTimes:
         area = self.area
         weekday = self.weekday_start or area.weekday_start
-        return DutyTimes({0: weekday, 1: weekday, 2: self.wednesday_start or area.wednesday_start, 3: weekday,
-                          4: self.friday_start or area.friday_start}, area.state)
+        return DutyTimes(
+            {
+                0: weekday,
+                1: weekday,
+                2: self.wednesday_start or area.wednesday_start,
+                3: weekday,
+                4: self.friday_start or area.friday_start,
+            },
+            area.state,
+        )
 
     @property
     def place(self) -> str:
@@ -94,16 +102,28 @@ class DutyDoctor(models.Model):
     kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="duty_doctors")
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duty_profile")
     kind = models.CharField("Teilnahme", max_length=12, choices=Kind.choices, default=Kind.OBLIGED)
-    area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="doctors",
-                             help_text="Bereich, in dem verpflichtete Ärzte eingeteilt werden")
-    weight = models.DecimalField("Gewicht", max_digits=4, decimal_places=2, default=Decimal(1),
-                                 help_text="1,0 voller Versorgungsauftrag, 0,75, 0,5 …")
+    area = models.ForeignKey(
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="doctors",
+        help_text="Bereich, in dem verpflichtete Ärzte eingeteilt werden",
+    )
+    weight = models.DecimalField(
+        "Gewicht",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal(1),
+        help_text="1,0 voller Versorgungsauftrag, 0,75, 0,5 …",
+    )
     qualifications = models.JSONField("Qualifiziert für", default=list)  # DutyType.Kind values; [] = all
     preferred_weekdays = models.JSONField("Wunsch-Wochentage", default=list)  # 0 = Monday
     preferred_kinds = models.JSONField("Wunsch-Dienstarten", default=list)
     balance_hours = models.DecimalField("Saldo Stunden", max_digits=8, decimal_places=2, default=Decimal(0))
-    balance_special = models.DecimalField("Saldo Wochenend-/Feiertagsdienste", max_digits=6, decimal_places=2,
-                                          default=Decimal(0))
+    balance_special = models.DecimalField(
+        "Saldo Wochenend-/Feiertagsdienste", max_digits=6, decimal_places=2, default=Decimal(0)
+    )
     ical_token_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -219,10 +239,12 @@ class Duty(models.Model):
     holiday = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ASSIGNED)
     doctor = models.ForeignKey(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL, related_name="duties")
-    substitute = models.ForeignKey(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="substitute_duties")
-    pending_substitute = models.ForeignKey(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="handover_requests")
+    substitute = models.ForeignKey(
+        DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL, related_name="substitute_duties"
+    )
+    pending_substitute = models.ForeignKey(
+        DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL, related_name="handover_requests"
+    )
     pinned = models.BooleanField(default=False)  # a manual decision of the staff, kept on re-solving
     # Stated by the serving doctor after the duty: no GKV patient came, so a pseudo case is billed.
     without_gkv_patients = models.BooleanField(default=False)
@@ -294,14 +316,18 @@ class CooperationApplication(models.Model):
     clinical_months = models.PositiveSmallIntegerField("Monate klinischer Tätigkeit", default=0)
     police_issued = models.DateField("Führungszeugnis: Ausstellungsdatum", null=True, blank=True)
     police_type_n_original = models.BooleanField("Privatführungszeugnis Belegart N im Original", default=False)
-    liability_personal = models.DecimalField("Deckungssumme Personenschäden (€)", max_digits=12, decimal_places=2,
-                                             null=True, blank=True)
-    liability_property = models.DecimalField("Deckungssumme Sachschäden (€)", max_digits=12, decimal_places=2,
-                                             null=True, blank=True)
-    agreement_copies_received = models.PositiveSmallIntegerField("Kooperationsvereinbarung: Originale eingegangen",
-                                                                 default=0)
-    doctor = models.OneToOneField(DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="application")
+    liability_personal = models.DecimalField(
+        "Deckungssumme Personenschäden (€)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    liability_property = models.DecimalField(
+        "Deckungssumme Sachschäden (€)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    agreement_copies_received = models.PositiveSmallIntegerField(
+        "Kooperationsvereinbarung: Originale eingegangen", default=0
+    )
+    doctor = models.OneToOneField(
+        DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL, related_name="application"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -387,8 +413,11 @@ class QuarterRevenue(models.Model):
 
     class Meta:
         ordering = ["-year", "-number", "practice__name", "lanr"]
-        constraints = [models.UniqueConstraint(fields=["practice", "year", "number", "lanr"],
-                                               name="one_revenue_per_practice_quarter_lanr")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "year", "number", "lanr"], name="one_revenue_per_practice_quarter_lanr"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Umsatz {self.number}/{self.year} LANR {self.lanr}"

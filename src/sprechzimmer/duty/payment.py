@@ -18,32 +18,50 @@ from sprechzimmer.duty.notify import notify
 
 def _month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     """Midnight (Europe/Berlin) starting the month and the next one."""
-    return (dt.datetime(year, month, 1, tzinfo=BERLIN),
-            dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BERLIN))
+    return (
+        dt.datetime(year, month, 1, tzinfo=BERLIN),
+        dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BERLIN),
+    )
 
 
 def month_duties(doctor: DutyDoctor, year: int, month: int):
     """Duties the doctor served under their own LANR that started in the month (Europe/Berlin)."""
     first, after = _month_bounds(year, month)
-    return (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, doctor=doctor, substitute__isnull=True,
-                                start__gte=first, start__lt=after, missed__isnull=True)
-            .select_related("duty_type__practice", "duty_type__area").order_by("start"))
+    return (
+        Duty.objects.filter(
+            plan__status=Plan.Status.PUBLISHED,
+            doctor=doctor,
+            substitute__isnull=True,
+            start__gte=first,
+            start__lt=after,
+            missed__isnull=True,
+        )
+        .select_related("duty_type__practice", "duty_type__area")
+        .order_by("start")
+    )
 
 
 def terms_history(kv) -> tuple:
     """The KV's dated K-Arzt terms; the seed's (50 €/h, 1 000 €, 50 %, six weeks) where it has none."""
-    rows = [pay.Terms(t.valid_from, t.hourly_rate, t.missed_duty_fee, t.bonus_share, t.notice_weeks)
-            for t in DutyTerms.objects.filter(kv=kv)]
+    rows = [
+        pay.Terms(t.valid_from, t.hourly_rate, t.missed_duty_fee, t.bonus_share, t.notice_weeks)
+        for t in DutyTerms.objects.filter(kv=kv)
+    ]
     return pay.TERMS + tuple(rows)
 
 
 def monthly_statement(doctor: DutyDoctor, year: int, month: int):
-    served = [pay.ServedDuty(d.local_start, d.duty_type.get_kind_display(), d.duty_type.place, d.hours)
-              for d in month_duties(doctor, year, month)]
+    served = [
+        pay.ServedDuty(d.local_start, d.duty_type.get_kind_display(), d.duty_type.place, d.hours)
+        for d in month_duties(doctor, year, month)
+    ]
     first, after = _month_bounds(year, month)
-    missed = [pay.MissedDuty(m.duty.day, m.duty.duty_type.place) for m in MissedDuty.objects.filter(
-        doctor=doctor, duty__start__gte=first, duty__start__lt=after).select_related("duty__duty_type__practice",
-                                                                                    "duty__duty_type__area")]
+    missed = [
+        pay.MissedDuty(m.duty.day, m.duty.duty_type.place)
+        for m in MissedDuty.objects.filter(doctor=doctor, duty__start__gte=first, duty__start__lt=after).select_related(
+            "duty__duty_type__practice", "duty__duty_type__area"
+        )
+    ]
     return pay.monthly_statement(year, month, served, missed, history=terms_history(doctor.kv))
 
 
@@ -70,15 +88,27 @@ def record_notice(doctor: DutyDoctor, received: dt.date) -> dt.date:
     after = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time(0), BERLIN)
     with transaction.atomic():
         Notice.objects.update_or_create(doctor=doctor, defaults={"received": received, "ends": ends})
-        returned = list(Duty.objects.filter(doctor=doctor, start__gte=after).select_related("duty_type__area",
-                                                                                            "duty_type__practice"))
-        Duty.objects.filter(pk__in=[d.pk for d in returned]).update(status=Duty.Status.OPEN, doctor=None,
-                                                                    pending_substitute=None)
+        returned = list(
+            Duty.objects.filter(doctor=doctor, start__gte=after).select_related(
+                "duty_type__area", "duty_type__practice"
+            )
+        )
+        Duty.objects.filter(pk__in=[d.pk for d in returned]).update(
+            status=Duty.Status.OPEN, doctor=None, pending_substitute=None
+        )
         Duty.objects.filter(substitute=doctor, start__gte=after).update(substitute=None)
-        listing = "\n".join(f"- {d.local_start:%d.%m.%Y %H:%M} {d.duty_type.get_kind_display()}, {d.duty_type.place}"
-                            for d in returned) or "- keine"
-        notify(doctor, "Ihre Kündigung der Kooperationsvereinbarung",
-                f"Ihre schriftliche Kündigung vom {received:%d.%m.%Y} ist eingegangen. Die Kooperationsvereinbarung endet "
-                f"mit Ablauf des {ends:%d.%m.%Y} ({weeks} Wochen zum Monatsende).\n\nDiese Dienste nach dem Ende sind "
-                f"wieder in der Dienstbörse:\n{listing}")
+        listing = (
+            "\n".join(
+                f"- {d.local_start:%d.%m.%Y %H:%M} {d.duty_type.get_kind_display()}, {d.duty_type.place}"
+                for d in returned
+            )
+            or "- keine"
+        )
+        notify(
+            doctor,
+            "Ihre Kündigung der Kooperationsvereinbarung",
+            f"Ihre schriftliche Kündigung vom {received:%d.%m.%Y} ist eingegangen. Die Kooperationsvereinbarung endet "
+            f"mit Ablauf des {ends:%d.%m.%Y} ({weeks} Wochen zum Monatsende).\n\nDiese Dienste nach dem Ende sind "
+            f"wieder in der Dienstbörse:\n{listing}",
+        )
     return ends

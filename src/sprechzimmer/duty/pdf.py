@@ -18,30 +18,62 @@ def render(doctor, kv_name: str, statement: MonthlyStatement) -> tuple[str, str,
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     label = formats.month(statement.year, statement.month)
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=f"Vergütungsabrechnung {label}", author=kv_name)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"Vergütungsabrechnung {label}",
+        author=kv_name,
+    )
     body = styles["BodyText"]
-    story = [para(styles["Title"], f"Vergütungsabrechnung Bereitschaftsdienst – {label}"),
-             para(body, f"{doctor} · LANR {doctor.lanr} · Kooperationsarzt der {kv_name}"),
-             para(body, f"Auszahlung am {statement.pay_date:%d.%m.%Y}"), Spacer(1, 5 * mm)]
+    story = [
+        para(styles["Title"], f"Vergütungsabrechnung Bereitschaftsdienst – {label}"),
+        para(body, f"{doctor} · LANR {doctor.lanr} · Kooperationsarzt der {kv_name}"),
+        para(body, f"Auszahlung am {statement.pay_date:%d.%m.%Y}"),
+        Spacer(1, 5 * mm),
+    ]
     rows = [["Datum", "Beginn", "Dienstart", "Ort", "Stunden", "Satz", "Betrag"]]
     for line in statement.lines:
         duty = line.duty
-        rows.append([f"{duty.start:%d.%m.%Y}", f"{duty.start:%H:%M}", duty.duty_type, para(body, duty.place),
-                     formats.number(duty.hours, -2), formats.euro(line.rate), formats.euro(line.amount)])
+        rows.append(
+            [
+                f"{duty.start:%d.%m.%Y}",
+                f"{duty.start:%H:%M}",
+                duty.duty_type,
+                para(body, duty.place),
+                formats.number(duty.hours, -2),
+                formats.euro(line.rate),
+                formats.euro(line.amount),
+            ]
+        )
     rows.append(["", "", "", "Summe", formats.number(statement.hours, -2), "", formats.euro(statement.gross)])
     story.append(_grid(rows, [22 * mm, 16 * mm, 24 * mm, 50 * mm, 17 * mm, 20 * mm, 25 * mm]))
     if statement.missed:
         story += [Spacer(1, 4 * mm), para(styles["Heading3"], "Abzüge")]
         missed = [["Datum", "Ort", "Grund", "Betrag"]]
         for item, fee in statement.missed:
-            missed.append([f"{item.day:%d.%m.%Y}", para(body, item.place),
-                           "Nichtantritt ohne Vertretung (Aufwendungsersatz)", "−" + formats.euro(fee)])
+            missed.append(
+                [
+                    f"{item.day:%d.%m.%Y}",
+                    para(body, item.place),
+                    "Nichtantritt ohne Vertretung (Aufwendungsersatz)",
+                    "−" + formats.euro(fee),
+                ]
+            )
         story.append(_grid(missed, [22 * mm, 50 * mm, 80 * mm, 25 * mm]))
-    story += [Spacer(1, 5 * mm),
-              para(body, f"Bruttovergütung {formats.euro(statement.gross)} · Abzüge {formats.euro(statement.deductions)} · ",
-                   bold(f"Auszahlungsbetrag {formats.euro(statement.payout)}")),
-              Spacer(1, 3 * mm), para(body, statement.note)]
+    story += [
+        Spacer(1, 5 * mm),
+        para(
+            body,
+            f"Bruttovergütung {formats.euro(statement.gross)} · Abzüge {formats.euro(statement.deductions)} · ",
+            bold(f"Auszahlungsbetrag {formats.euro(statement.payout)}"),
+        ),
+        Spacer(1, 3 * mm),
+        para(body, statement.note),
+    ]
     doc.build(story)
     return f"abrechnung-{statement.year}-{statement.month:02d}.pdf", "application/pdf", buffer.getvalue()
 

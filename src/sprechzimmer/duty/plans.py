@@ -32,8 +32,10 @@ def plan_period_problem(first: dt.date, last: dt.date, today: dt.date) -> tuple[
     if last < first:
         return None, "Das Ende des Zeitraums liegt vor dem Anfang."
     if first < today:
-        return "first", (f"Ein Plan beginnt frühestens heute ({today:%d.%m.%Y}); für vergangene Zeiträume lassen sich "
-                         "keine Pläne anlegen.")
+        return "first", (
+            f"Ein Plan beginnt frühestens heute ({today:%d.%m.%Y}); für vergangene Zeiträume lassen sich "
+            "keine Pläne anlegen."
+        )
     if first > today + PLAN_AHEAD:
         return "first", "Ein Plan beginnt höchstens zwei Jahre im Voraus."
     if (last - first).days + 1 > MAX_PLAN_DAYS:
@@ -55,9 +57,18 @@ def generate_plan(area: Area, first: dt.date, last: dt.date, *, today: dt.date |
     with transaction.atomic():
         plan = Plan.objects.create(area=area, first=first, last=last)
         Duty.objects.bulk_create(
-            Duty(plan=plan, duty_type=duty_type, day=slot.day, start=slot.start, end=slot.end, kind=slot.kind,
-                 holiday=slot.holiday)
-            for duty_type in types for slot in duty_slots(first, last, duty_type.times()))
+            Duty(
+                plan=plan,
+                duty_type=duty_type,
+                day=slot.day,
+                start=slot.start,
+                end=slot.end,
+                kind=slot.kind,
+                holiday=slot.holiday,
+            )
+            for duty_type in types
+            for slot in duty_slots(first, last, duty_type.times())
+        )
         solve(plan)
     return plan
 
@@ -65,19 +76,34 @@ def generate_plan(area: Area, first: dt.date, last: dt.date, *, today: dt.date |
 def _domain_doctor(doctor: DutyDoctor, types: list[DutyType], blocked: set[dt.date]) -> planner.Doctor:
     allowed = {str(t.pk) for t in types if not doctor.qualifications or t.kind in doctor.qualifications}
     preferred = {str(t.pk) for t in types if t.kind in doctor.preferred_kinds}
-    return planner.Doctor(doctor.pk, doctor.weight, frozenset(allowed), frozenset(blocked),
-                          frozenset(doctor.preferred_weekdays), frozenset(preferred),
-                          doctor.balance_hours, doctor.balance_special)
+    return planner.Doctor(
+        doctor.pk,
+        doctor.weight,
+        frozenset(allowed),
+        frozenset(blocked),
+        frozenset(doctor.preferred_weekdays),
+        frozenset(preferred),
+        doctor.balance_hours,
+        doctor.balance_special,
+    )
 
 
 def _domain_inputs(plan: Plan):
     types = list(plan.area.duty_types.all())
     duties = list(plan.duties.select_related("duty_type"))
-    domain_duties = [planner.Duty(d.pk, str(d.duty_type_id), DutySlot(d.day, d.start.astimezone(BERLIN),
-                                                                      d.end.astimezone(BERLIN), d.kind, d.holiday))
-                     for d in duties]
-    doctors = list(plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED, user__is_active=True)
-                   .select_related("user").prefetch_related("blocked_days"))
+    domain_duties = [
+        planner.Duty(
+            d.pk,
+            str(d.duty_type_id),
+            DutySlot(d.day, d.start.astimezone(BERLIN), d.end.astimezone(BERLIN), d.kind, d.holiday),
+        )
+        for d in duties
+    ]
+    doctors = list(
+        plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED, user__is_active=True)
+        .select_related("user")
+        .prefetch_related("blocked_days")
+    )
     domain_doctors = [_domain_doctor(d, types, {b.day for b in d.blocked_days.all()}) for d in doctors]
     return duties, domain_duties, doctors, domain_doctors
 
@@ -111,16 +137,29 @@ def _report(result: planner.Plan, doctors: list[DutyDoctor]) -> dict:
         "status": result.status,
         "seconds": round(result.seconds, 2),
         "relaxed": result.relaxed,
-        "spread": {"max_hours": str(result.spread.max_deviation_hours),
-                   "mean_hours": str(result.spread.mean_deviation_hours),
-                   "max_special": str(result.spread.max_special_deviation)},
-        "lines": [{"doctor": line.doctor, "name": names.get(line.doctor, ""), "weight": str(line.weight),
-                   "target_hours": str(line.target_hours), "assigned_hours": str(line.assigned_hours),
-                   "duties": line.duties, "special": line.special_duties, "target_special": str(line.target_special),
-                   "holidays": line.holidays, "wishes_met": line.wishes_met,
-                   "balance_before": str(line.balance_hours_before), "balance_after": str(line.balance_hours_after),
-                   "balance_special_after": str(line.balance_special_after)}
-                  for line in result.lines],
+        "spread": {
+            "max_hours": str(result.spread.max_deviation_hours),
+            "mean_hours": str(result.spread.mean_deviation_hours),
+            "max_special": str(result.spread.max_special_deviation),
+        },
+        "lines": [
+            {
+                "doctor": line.doctor,
+                "name": names.get(line.doctor, ""),
+                "weight": str(line.weight),
+                "target_hours": str(line.target_hours),
+                "assigned_hours": str(line.assigned_hours),
+                "duties": line.duties,
+                "special": line.special_duties,
+                "target_special": str(line.target_special),
+                "holidays": line.holidays,
+                "wishes_met": line.wishes_met,
+                "balance_before": str(line.balance_hours_before),
+                "balance_after": str(line.balance_hours_after),
+                "balance_special_after": str(line.balance_special_after),
+            }
+            for line in result.lines
+        ],
     }
 
 
@@ -130,7 +169,9 @@ def explain(plan: Plan) -> dict:
     assignment = {d.pk: d.doctor_id for d in duties if d.doctor_id}
     lines, spread = planner.explain(domain_duties, domain_doctors, assignment)
     return _report(planner.Plan(assignment, lines, spread, plan.report.get("status", "")), doctors) | {
-        "seconds": plan.report.get("seconds"), "relaxed": plan.report.get("relaxed", [])}
+        "seconds": plan.report.get("seconds"),
+        "relaxed": plan.report.get("relaxed", []),
+    }
 
 
 def assign_by_hand(plan: Plan, duty: Duty, doctor: DutyDoctor | None) -> None:
@@ -168,8 +209,11 @@ def _balances_kept(plan: Plan, doctor_ids) -> set[int]:
 
     Balances never move backwards in time: a plan published out of order (a forgotten draft)
     must not overwrite what later plans carried forward, so those doctors keep theirs."""
-    later = Plan.objects.filter(area__kv_id=plan.area.kv_id, status=Plan.Status.PUBLISHED,
-                                last__gt=plan.last).exclude(pk=plan.pk).values_list("report", flat=True)
+    later = (
+        Plan.objects.filter(area__kv_id=plan.area.kv_id, status=Plan.Status.PUBLISHED, last__gt=plan.last)
+        .exclude(pk=plan.pk)
+        .values_list("report", flat=True)
+    )
     included = {line.get("doctor") for report in later for line in (report or {}).get("lines", [])}
     return {pk for pk in doctor_ids if pk in included}
 
@@ -194,14 +238,22 @@ def publish_summary(plan: Plan, *, today: dt.date | None = None) -> PublishSumma
     if not plan.is_draft:
         problem = "Dieser Plan ist bereits veröffentlicht."
     elif plan.last < today:
-        problem = ("Der Zeitraum dieses Plans ist vorbei; ein vergangener Plan wird nicht veröffentlicht "
-                   "(niemand kann die Dienste mehr leisten, die Salden blieben falsch).")
+        problem = (
+            "Der Zeitraum dieses Plans ist vorbei; ein vergangener Plan wird nicht veröffentlicht "
+            "(niemand kann die Dienste mehr leisten, die Salden blieben falsch)."
+        )
     elif unassigned:
         problem = "Es sind noch nicht alle Dienste besetzt."
     kept_doctors = sorted(DutyDoctor.objects.filter(pk__in=kept).select_related("user"), key=str)
-    return PublishSummary(duties=duties.count(), unassigned=unassigned,
-                          started=duties.filter(start__lt=timezone.now()).count(), recipients=recipients,
-                          balances_kept=kept_doctors, fingerprint=_fingerprint(plan), problem=problem)
+    return PublishSummary(
+        duties=duties.count(),
+        unassigned=unassigned,
+        started=duties.filter(start__lt=timezone.now()).count(),
+        recipients=recipients,
+        balances_kept=kept_doctors,
+        fingerprint=_fingerprint(plan),
+        problem=problem,
+    )
 
 
 def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None = None) -> None:
@@ -220,25 +272,37 @@ def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None
         if locked.duties.filter(doctor__isnull=True).exists():
             raise DutyError("Es sind noch nicht alle Dienste besetzt.")
         if fingerprint is not None and fingerprint != _fingerprint(locked):
-            raise DutyError("Der Plan wurde geändert, seit Sie die Zusammenfassung gesehen haben. Bitte prüfen Sie "
-                            "sie erneut.")
+            raise DutyError(
+                "Der Plan wurde geändert, seit Sie die Zusammenfassung gesehen haben. Bitte prüfen Sie sie erneut."
+            )
         report = explain(locked)
-        kept = {d.pk: d for d in DutyDoctor.objects.filter(
-            pk__in=_balances_kept(locked, {line["doctor"] for line in report["lines"]}))}
+        kept = {
+            d.pk: d
+            for d in DutyDoctor.objects.filter(
+                pk__in=_balances_kept(locked, {line["doctor"] for line in report["lines"]})
+            )
+        }
         for line in report["lines"]:
             if line["doctor"] in kept:  # the balance stays; the report shows it unchanged
                 doctor = kept[line["doctor"]]
-                line.update(balance_after=str(doctor.balance_hours), balance_special_after=str(doctor.balance_special),
-                            balance_kept=True)
+                line.update(
+                    balance_after=str(doctor.balance_hours),
+                    balance_special_after=str(doctor.balance_special),
+                    balance_kept=True,
+                )
                 continue
             DutyDoctor.objects.filter(pk=line["doctor"]).update(
-                balance_hours=Decimal(line["balance_after"]), balance_special=Decimal(line["balance_special_after"]))
+                balance_hours=Decimal(line["balance_after"]), balance_special=Decimal(line["balance_special_after"])
+            )
         locked.status, locked.published_at, locked.report = Plan.Status.PUBLISHED, timezone.now(), report
         locked.save(update_fields=["status", "published_at", "report"])
         plan.status, plan.published_at, plan.report = locked.status, locked.published_at, report
         recipients = DutyDoctor.objects.filter(duties__plan=locked).distinct().select_related("user")
         for doctor in recipients:
             count = locked.duties.filter(doctor=doctor).count()
-            notify(doctor, f"Dienstplan veröffentlicht: {locked}",
-                    f"der Dienstplan {locked} ist veröffentlicht. Sie sind für {count} Dienst(e) eingeteilt.\n\n"
-                    "Ihre Dienste, die Dienstbörse und Ihren Kalender-Link finden Sie unter „Dienste“.")
+            notify(
+                doctor,
+                f"Dienstplan veröffentlicht: {locked}",
+                f"der Dienstplan {locked} ist veröffentlicht. Sie sind für {count} Dienst(e) eingeteilt.\n\n"
+                "Ihre Dienste, die Dienstbörse und Ihren Kalender-Link finden Sie unter „Dienste“.",
+            )

@@ -22,12 +22,13 @@ def check_may_serve(doctor: DutyDoctor, duty: Duty, ignore: set[int] = frozenset
     if plan_draft is not None:
         mine = mine.filter(plan=plan_draft, doctor=doctor)
     else:
-        mine = mine.filter(plan__status=Plan.Status.PUBLISHED).filter(
-            serving_q(doctor))
+        mine = mine.filter(plan__status=Plan.Status.PUBLISHED).filter(serving_q(doctor))
     clash = mine.select_related("duty_type").first()
     if clash:
-        raise DutyError(f"Das geht nicht: Ihr Dienst am {clash.local_start:%d.%m.%Y %H:%M} liegt zu nah "
-                        f"(Ruhezeit {duty.plan.area.rest_hours} Stunden).")
+        raise DutyError(
+            f"Das geht nicht: Ihr Dienst am {clash.local_start:%d.%m.%Y %H:%M} liegt zu nah "
+            f"(Ruhezeit {duty.plan.area.rest_hours} Stunden)."
+        )
 
 
 def serving_q(doctor: DutyDoctor) -> Q:

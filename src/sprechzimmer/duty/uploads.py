@@ -29,8 +29,7 @@ class ApplicationUploadHandler(TemporaryFileUploadHandler):
         self.files += 1
         self.current = 0
         if self.files > settings.DUTY_UPLOAD_FILES_PER_REQUEST:
-            self._refuse(f"Bitte laden Sie höchstens {settings.DUTY_UPLOAD_FILES_PER_REQUEST} Dateien auf einmal "
-                         "hoch.")
+            self._refuse(f"Bitte laden Sie höchstens {settings.DUTY_UPLOAD_FILES_PER_REQUEST} Dateien auf einmal hoch.")
 
     def receive_data_chunk(self, raw_data, start):
         self.current += len(raw_data)

@@ -45,8 +45,10 @@ def api_record(request, kind):
         if current != base_version:
             # Someone saved in between: do not overwrite their text; the browser shows both.
             return JsonResponse(
-                {"error": "Ein Kollege hat den Eintrag inzwischen geändert. Bitte prüfen Sie beide Fassungen.",
-                 **_as_json(record)},
+                {
+                    "error": "Ein Kollege hat den Eintrag inzwischen geändert. Bitte prüfen Sie beide Fassungen.",
+                    **_as_json(record),
+                },
                 status=409,
             )
         if record is None:

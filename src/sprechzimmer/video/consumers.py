@@ -26,11 +26,10 @@ REFUSALS = {
     "invalid": "Ihr Zugang ist ungültig oder abgelaufen. Bitte geben Sie den Zugangscode erneut ein.",
     "consent": "Bitte bestätigen Sie zuerst die Einwilligung zur Videosprechstunde.",
     "room-full": "Diese Videosprechstunde ist bereits auf einem anderen Gerät geöffnet. Es können nur zwei "
-                 "Personen teilnehmen.",
+    "Personen teilnehmen.",
     "doctor-present": "Diese Videosprechstunde ist bereits bei einer Kollegin oder einem Kollegen geöffnet.",
     "replaced": "Die Videosprechstunde wurde in einem anderen Fenster geöffnet.",
-    "revoked": "Dieses Endgerät oder Ihr Zugang wurde gesperrt. Bitte wenden Sie sich an den Hauptnutzer Ihrer "
-               "Praxis.",
+    "revoked": "Dieses Endgerät oder Ihr Zugang wurde gesperrt. Bitte wenden Sie sich an den Hauptnutzer Ihrer Praxis.",
 }
 
 
@@ -45,8 +44,12 @@ def practice_group(organisation_id: int) -> str:
 @database_sync_to_async
 def _appointment_state(appointment_id: int) -> dict:
     a = Appointment.objects.get(pk=appointment_id)
-    return {"id": a.pk, "status": a.status, "waiting_name": a.waiting_name or None,
-            "patient_present": bool(a.patient_channel)}
+    return {
+        "id": a.pk,
+        "status": a.status,
+        "waiting_name": a.waiting_name or None,
+        "patient_present": bool(a.patient_channel),
+    }
 
 
 class JsonConsumer(AsyncJsonWebsocketConsumer):
@@ -80,7 +83,8 @@ class SignallingConsumer(JsonConsumer):
 
     async def relay(self, payload) -> None:
         await self.channel_layer.group_send(
-            room_group(self.appointment_id), {"type": "room.signal", "sender": self.channel_name, "payload": payload})
+            room_group(self.appointment_id), {"type": "room.signal", "sender": self.channel_name, "payload": payload}
+        )
 
     async def room_signal(self, event):
         if event["sender"] != self.channel_name:
@@ -91,10 +95,12 @@ class SignallingConsumer(JsonConsumer):
 
     async def tell_practice(self) -> None:
         state = await _appointment_state(self.appointment_id)
-        await self.channel_layer.group_send(practice_group(self.organisation_id),
-                                            {"type": "appointment.changed", "appointment": state})
-        await self.channel_layer.group_send(room_group(self.appointment_id),
-                                            {"type": "room.state", "appointment": state})
+        await self.channel_layer.group_send(
+            practice_group(self.organisation_id), {"type": "appointment.changed", "appointment": state}
+        )
+        await self.channel_layer.group_send(
+            room_group(self.appointment_id), {"type": "room.state", "appointment": state}
+        )
 
     async def room_state(self, event):
         if self.role == "doctor":
@@ -125,7 +131,8 @@ class PatientConsumer(SignallingConsumer):
         if appointment.consent_at is None:
             return await self.refuse("consent", CLOSE_REFUSED)
         ok, replaced = await database_sync_to_async(seats.take_patient_seat)(
-            appointment.pk, data["seat"], self.channel_name)
+            appointment.pk, data["seat"], self.channel_name
+        )
         if not ok:
             return await self.refuse("room-full", CLOSE_REFUSED)
         if replaced:
@@ -138,7 +145,8 @@ class PatientConsumer(SignallingConsumer):
             await self.send_json({"type": "in-call", "ice_servers": ice_servers()})
         else:
             await database_sync_to_async(services.set_status)(
-                appointment.pk, Appointment.Status.WAITING, only_from=(Appointment.Status.PLANNED,))
+                appointment.pk, Appointment.Status.WAITING, only_from=(Appointment.Status.PLANNED,)
+            )
             # ICE servers now, so the browser can prepare its connection while it waits.
             await self.send_json({"type": "waiting", "ice_servers": ice_servers()})
         await self.tell_practice()
@@ -187,9 +195,11 @@ class PatientConsumer(SignallingConsumer):
         # the client reconnects); leaving on purpose, or leaving the waiting room, is.
         if self.left or status != Appointment.Status.IN_CALL:
             await database_sync_to_async(services.set_status)(
-                self.appointment_id, Appointment.Status.PLANNED, only_from=(Appointment.Status.WAITING,))
-            await self.channel_layer.group_send(room_group(self.appointment_id),
-                                                {"type": "room.peer_left", "sender": self.channel_name})
+                self.appointment_id, Appointment.Status.PLANNED, only_from=(Appointment.Status.WAITING,)
+            )
+            await self.channel_layer.group_send(
+                room_group(self.appointment_id), {"type": "room.peer_left", "sender": self.channel_name}
+            )
         await self.tell_practice()
 
 
@@ -254,13 +264,15 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
         await self.accept()
         found = await _member_appointment(self.scope, self.scope["url_route"]["kwargs"]["appointment_id"])
         if found is None:
-            await self.send_json({"type": "refused", "reason": "not-found",
-                                  "message": "Diesen Termin gibt es nicht in Ihrer Praxis."})
+            await self.send_json(
+                {"type": "refused", "reason": "not-found", "message": "Diesen Termin gibt es nicht in Ihrer Praxis."}
+            )
             return await self.close(CLOSE_NOT_FOUND)
         appointment, user, device = found
         await self.join_member_groups(user, device)
         ok, replaced = await database_sync_to_async(seats.take_doctor_seat)(
-            appointment.pk, self.channel_name, self.scope["user"].pk)
+            appointment.pk, self.channel_name, self.scope["user"].pk
+        )
         if not ok:
             return await self.refuse("doctor-present", CLOSE_REFUSED)
         if replaced:

@@ -59,8 +59,10 @@ def booking_problem(start: datetime, now: datetime) -> str | None:
     """Why an appointment cannot start then (German), or None. Past appointments stay as they are;
     this rule is for a start that is being set."""
     if start < now - BOOKING_GRACE:
-        return ("Dieser Zeitpunkt liegt in der Vergangenheit. Termine lassen sich höchstens 30 Minuten "
-                "rückwirkend eintragen.")
+        return (
+            "Dieser Zeitpunkt liegt in der Vergangenheit. Termine lassen sich höchstens 30 Minuten "
+            "rückwirkend eintragen."
+        )
     if start > now + BOOKING_HORIZON:
         return "Termine lassen sich höchstens zwei Jahre im Voraus eintragen. Bitte prüfen Sie das Datum."
     return None

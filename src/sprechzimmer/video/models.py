@@ -39,8 +39,9 @@ class Appointment(models.Model):
     patient_channel = models.CharField(max_length=200, blank=True)
     patient_seen_at = models.DateTimeField(null=True, blank=True)
     doctor_channel = models.CharField(max_length=200, blank=True)
-    doctor_seat_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                         on_delete=models.SET_NULL, related_name="+")
+    doctor_seat_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     doctor_seen_at = models.DateTimeField(null=True, blank=True)
     # The name the waiting patient typed, encrypted in the patient's browser to the practice key pair.
     waiting_name = models.TextField(blank=True)

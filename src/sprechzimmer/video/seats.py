@@ -39,8 +39,12 @@ def take_doctor_seat(appointment_id: int, channel: str, user_id: int) -> tuple[b
     now = timezone.now()
     appointment = Appointment.objects.select_for_update().get(pk=appointment_id)
     previous = appointment.doctor_channel
-    if (previous and previous != channel and _fresh(appointment.doctor_seen_at, now)
-            and appointment.doctor_seat_user_id != user_id):
+    if (
+        previous
+        and previous != channel
+        and _fresh(appointment.doctor_seen_at, now)
+        and appointment.doctor_seat_user_id != user_id
+    ):
         return False, ""
     appointment.doctor_channel, appointment.doctor_seen_at = channel, now
     appointment.doctor_seat_user_id = user_id
@@ -50,7 +54,8 @@ def take_doctor_seat(appointment_id: int, channel: str, user_id: int) -> tuple[b
 
 def heartbeat(appointment_id: int, role: str, channel: str) -> None:
     Appointment.objects.filter(pk=appointment_id, **{f"{role}_channel": channel}).update(
-        **{f"{role}_seen_at": timezone.now()})
+        **{f"{role}_seen_at": timezone.now()}
+    )
 
 
 def release(appointment_id: int, role: str, channel: str) -> bool:

@@ -82,9 +82,7 @@ def mark_connected(appointment_id: int) -> None:
 def end_call(appointment_id: int, *, completed: bool) -> VideoContact | None:
     """Ends the open call; a call that was connected becomes a video contact for billing."""
     now = timezone.now()
-    session = (
-        CallSession.objects.select_for_update().filter(appointment_id=appointment_id, ended_at=None).last()
-    )
+    session = CallSession.objects.select_for_update().filter(appointment_id=appointment_id, ended_at=None).last()
     contact = None
     if session is not None:
         session.ended_at = now
@@ -92,8 +90,11 @@ def end_call(appointment_id: int, *, completed: bool) -> VideoContact | None:
         if session.connected_at is not None:
             appointment = Appointment.objects.get(pk=appointment_id)
             contact = VideoContact.objects.create(
-                organisation_id=appointment.organisation_id, appointment=appointment, doctor_id=appointment.doctor_id,
-                started_at=session.connected_at, duration_seconds=int((now - session.connected_at).total_seconds()),
+                organisation_id=appointment.organisation_id,
+                appointment=appointment,
+                doctor_id=appointment.doctor_id,
+                started_at=session.connected_at,
+                duration_seconds=int((now - session.connected_at).total_seconds()),
                 egk_checked=appointment.egk_checked_at is not None,
             )
     if completed:
@@ -115,13 +116,16 @@ def end_abandoned_calls(now=None) -> int:
     done; one that never connected goes back to planned. Returns how many were ended."""
     now = now or timezone.now()
     cut_off = now - ABANDONED_AFTER
-    quiet = (Appointment.objects.filter(status=Appointment.Status.IN_CALL)
-             .filter(Q(doctor_seen_at__isnull=True) | Q(doctor_seen_at__lt=cut_off))
-             .filter(Q(patient_seen_at__isnull=True) | Q(patient_seen_at__lt=cut_off)))
+    quiet = (
+        Appointment.objects.filter(status=Appointment.Status.IN_CALL)
+        .filter(Q(doctor_seen_at__isnull=True) | Q(doctor_seen_at__lt=cut_off))
+        .filter(Q(patient_seen_at__isnull=True) | Q(patient_seen_at__lt=cut_off))
+    )
     ended = 0
     for appointment_id in quiet.values_list("pk", flat=True):
-        connected = CallSession.objects.filter(appointment_id=appointment_id, ended_at=None,
-                                               connected_at__isnull=False).exists()
+        connected = CallSession.objects.filter(
+            appointment_id=appointment_id, ended_at=None, connected_at__isnull=False
+        ).exists()
         Appointment.objects.filter(pk=appointment_id).update(patient_channel="", doctor_channel="")
         end_call(appointment_id, completed=connected)
         ended += 1
@@ -143,8 +147,9 @@ TOKEN_MAX_AGE = 12 * 3600
 def patient_token(appointment: Appointment) -> str:
     """Signed by the server: the appointment, the code's digest (a re-issued code invalidates it) and
     a random seat that names this browser (a reload keeps its place, a second device is refused)."""
-    return signing.dumps({"a": appointment.pk, "d": appointment.access_code_digest,
-                          "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT)
+    return signing.dumps(
+        {"a": appointment.pk, "d": appointment.access_code_digest, "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT
+    )
 
 
 def read_token(token: str) -> dict | None:
@@ -159,8 +164,11 @@ def appointment_for_token(token: str) -> Appointment | None:
     data = read_token(token)
     if data is None:
         return None
-    appointment = Appointment.objects.select_related("organisation", "doctor").filter(
-        pk=data.get("a"), access_code_digest=data.get("d")).first()
+    appointment = (
+        Appointment.objects.select_related("organisation", "doctor")
+        .filter(pk=data.get("a"), access_code_digest=data.get("d"))
+        .first()
+    )
     if appointment is None or not appointment.code_is_open():
         return None
     return appointment

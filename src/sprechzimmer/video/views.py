@@ -89,13 +89,18 @@ def _clean_fields(data: dict, organisation, *, current: Appointment | None = Non
     if "patient" in data or not partial:
         patient = data.get("patient")
         try:
-            cleaned["patient_ciphertext"] = keyblobs.check_record(patient if isinstance(patient, str) else "",
-                                                                  PATIENT_MAX_BYTES)
+            cleaned["patient_ciphertext"] = keyblobs.check_record(
+                patient if isinstance(patient, str) else "", PATIENT_MAX_BYTES
+            )
         except ValidationError:
             errors["patient"] = "Die Patientendaten sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu."
     if "status" in data:
-        allowed = {Appointment.Status.PLANNED, Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW,
-                   Appointment.Status.DONE}
+        allowed = {
+            Appointment.Status.PLANNED,
+            Appointment.Status.CANCELLED,
+            Appointment.Status.NO_SHOW,
+            Appointment.Status.DONE,
+        }
         if not isinstance(data["status"], str) or data["status"] not in allowed:
             errors["status"] = "Dieser Status kann hier nicht gesetzt werden."
         cleaned["status"] = data.get("status")
@@ -174,9 +179,14 @@ def api_appointment(request, pk):
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if locked.version != base_version:
-            return JsonResponse({"error": "Der Termin wurde inzwischen von jemand anderem geändert. Ihre Eingaben "
-                                          "sind noch im Formular; bitte prüfen Sie und speichern Sie erneut.",
-                                 "appointment": appointment_json(locked)}, status=409)
+            return JsonResponse(
+                {
+                    "error": "Der Termin wurde inzwischen von jemand anderem geändert. Ihre Eingaben "
+                    "sind noch im Formular; bitte prüfen Sie und speichern Sie erneut.",
+                    "appointment": appointment_json(locked),
+                },
+                status=409,
+            )
         if locked.status in (Appointment.Status.IN_CALL,) and "status" in fields:
             return json_error("Der Termin läuft gerade als Videosprechstunde.", 409)
         for name, value in fields.items():
@@ -214,8 +224,12 @@ def api_practice_keypair(request):
     """The practice's ECDH key pair for patients' encrypted names, made once by a member's browser."""
     organisation = request.user.organisation
     if request.method == "GET":
-        return JsonResponse({"public_key": organisation.public_key or None,
-                             "wrapped_private_key": organisation.wrapped_private_key or None})
+        return JsonResponse(
+            {
+                "public_key": organisation.public_key or None,
+                "wrapped_private_key": organisation.wrapped_private_key or None,
+            }
+        )
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     try:
@@ -226,8 +240,11 @@ def api_practice_keypair(request):
         return json_error(" ".join(exc.messages))
     with transaction.atomic():
         type(organisation).objects.select_for_update().get(pk=organisation.pk)
-        updated = type(organisation).objects.filter(pk=organisation.pk, public_key="").update(
-            public_key=public_key, wrapped_private_key=wrapped)
+        updated = (
+            type(organisation)
+            .objects.filter(pk=organisation.pk, public_key="")
+            .update(public_key=public_key, wrapped_private_key=wrapped)
+        )
     if not updated:
         return json_error("Die Praxis hat bereits ein Schlüsselpaar. Bitte laden Sie die Seite neu.", 409)
     return JsonResponse({"ok": True}, status=201)
@@ -238,8 +255,11 @@ def api_practice_keypair(request):
 
 def join(request):
     """The patient's page: code, device check, consent, waiting room and call in one page."""
-    return render(request, "video/join.html", {"consent_version": consent.CURRENT_VERSION,
-                                               "consent_text": consent.TEXTS[consent.CURRENT_VERSION]})
+    return render(
+        request,
+        "video/join.html",
+        {"consent_version": consent.CURRENT_VERSION, "consent_text": consent.TEXTS[consent.CURRENT_VERSION]},
+    )
 
 
 # Wrong codes per client address (docs/signalling.md): after ACCESS_CODE_LIMIT_PER_ADDRESS in a
@@ -253,8 +273,11 @@ def api_patient_access(request):
     address = ratelimit.request_key(request)
     wait = _code_failures().blocked_for(address)
     if wait:
-        return json_error("Zu viele falsche Zugangscodes von diesem Internetanschluss. Bitte versuchen Sie es "
-                          f"{ratelimit.wait_text(wait)} erneut.", 429)
+        return json_error(
+            "Zu viele falsche Zugangscodes von diesem Internetanschluss. Bitte versuchen Sie es "
+            f"{ratelimit.wait_text(wait)} erneut.",
+            429,
+        )
     try:
         data = inputs.json_body(request)
     except ValidationError as exc:
@@ -263,8 +286,9 @@ def api_patient_access(request):
     if bits and not proofofwork.verify(data.get("proof")):
         # Under a guessing attack every attempt pays a little work in the browser; the right
         # code is never refused for it.
-        return JsonResponse({"error": "Bitte einen Moment Geduld, Ihr Zugang wird geprüft.",
-                             **proofofwork.challenge(bits)}, status=429)
+        return JsonResponse(
+            {"error": "Bitte einen Moment Geduld, Ihr Zugang wird geprüft.", **proofofwork.challenge(bits)}, status=429
+        )
     appointment, reason = services.appointment_for_code(str(data.get("code") or ""))
     if appointment is None:
         if reason in (services.CODE_UNKNOWN, services.CODE_MALFORMED):
@@ -276,15 +300,17 @@ def api_patient_access(request):
     # The seat names this browser: a reload keeps its place, a second device with the same code
     # gets another seat and is refused while the first is present (at most two participants).
     token = services.patient_token(appointment)
-    return JsonResponse({
-        "token": token,
-        "practice": appointment.organisation.name,
-        "doctor": appointment.doctor.full_name,
-        "start": appointment.start.isoformat(),
-        "practice_public_key": appointment.organisation.public_key,
-        "consent_version": consent.CURRENT_VERSION,
-        "consent_given": appointment.consent_at is not None,
-    })
+    return JsonResponse(
+        {
+            "token": token,
+            "practice": appointment.organisation.name,
+            "doctor": appointment.doctor.full_name,
+            "start": appointment.start.isoformat(),
+            "practice_public_key": appointment.organisation.public_key,
+            "consent_version": consent.CURRENT_VERSION,
+            "consent_given": appointment.consent_at is not None,
+        }
+    )
 
 
 @require_POST
@@ -298,6 +324,7 @@ def api_patient_consent(request):
         return json_error("Ihr Zugang ist abgelaufen. Bitte geben Sie den Zugangscode erneut ein.", 403)
     if data.get("version") != consent.CURRENT_VERSION or data.get("accepted") is not True:
         return json_error("Bitte bestätigen Sie die aktuelle Einwilligungserklärung.")
-    Appointment.objects.filter(pk=appointment.pk).update(consent_at=timezone.now(),
-                                                         consent_version=consent.CURRENT_VERSION)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        consent_at=timezone.now(), consent_version=consent.CURRENT_VERSION
+    )
     return JsonResponse({"ok": True})

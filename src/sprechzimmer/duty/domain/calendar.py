@@ -34,8 +34,9 @@ HOLIDAY: Final = "holiday"  # public holiday, 24.12, 31.12
 class DutyTimes:
     """Evening start per weekday (0 = Monday … 4 = Friday); end is 08:00 next morning."""
 
-    evening_start: dict[int, dt.time] = field(default_factory=lambda: {
-        0: dt.time(18), 1: dt.time(18), 2: dt.time(13), 3: dt.time(18), 4: dt.time(16)})
+    evening_start: dict[int, dt.time] = field(
+        default_factory=lambda: {0: dt.time(18), 1: dt.time(18), 2: dt.time(13), 3: dt.time(18), 4: dt.time(16)}
+    )
     state: str = "BW"
 
 

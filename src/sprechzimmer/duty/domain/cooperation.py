@@ -122,8 +122,10 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
         if not certificate.certified_copy:
             return f"{name}: bitte als amtlich beglaubigte Abschrift oder per Einschreiben senden."
         if not _recent(certificate, on):
-            return (f"{name}: die Beglaubigung vom {certificate.issued:%d.%m.%Y} ist älter als sechs Monate "
-                    f"(frühestens {months_before(on, DOCUMENT_MAX_AGE_MONTHS):%d.%m.%Y}).")
+            return (
+                f"{name}: die Beglaubigung vom {certificate.issued:%d.%m.%Y} ist älter als sechs Monate "
+                f"(frühestens {months_before(on, DOCUMENT_MAX_AGE_MONTHS):%d.%m.%Y})."
+            )
         return None
 
     def specialist() -> str | None:
@@ -131,8 +133,10 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
             return certified("Die Facharzturkunde", app.specialist)
         if app.last_training_year or app.clinical_months >= MIN_CLINICAL_MONTHS:
             return None
-        return ("Ohne Facharzturkunde: Nachweis über das letzte Weiterbildungsjahr oder über mindestens zwei "
-                "Jahre klinische Tätigkeit (§ 4 Abs. 7 Satz 2 NFD-O).")
+        return (
+            "Ohne Facharzturkunde: Nachweis über das letzte Weiterbildungsjahr oder über mindestens zwei "
+            "Jahre klinische Tätigkeit (§ 4 Abs. 7 Satz 2 NFD-O)."
+        )
 
     def police() -> str | None:
         certificate = app.police
@@ -154,8 +158,10 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
 
     def agreement() -> str | None:
         if app.agreement_copies_received < AGREEMENT_COPIES:
-            return ("Die Kooperationsvereinbarung in zweifacher Ausfertigung mit Originalunterschriften per Post "
-                    f"(eingegangen: {app.agreement_copies_received} von {AGREEMENT_COPIES}; kein Scan oder Fax).")
+            return (
+                "Die Kooperationsvereinbarung in zweifacher Ausfertigung mit Originalunterschriften per Post "
+                f"(eingegangen: {app.agreement_copies_received} von {AGREEMENT_COPIES}; kein Scan oder Fax)."
+            )
         return None
 
     check("measles", measles)
@@ -219,5 +225,17 @@ def notice_end(received: dt.date, weeks: int = NOTICE_WEEKS) -> dt.date:
     return dt.date(earliest.year, earliest.month, calendar.monthrange(earliest.year, earliest.month)[1])
 
 
-__all__ = ["ANLAGEN", "Application", "Certificate", "LanrError", "Missing", "K_STATUS_CODE", "k_status_lanr",
-           "locked_devices", "missing_documents", "months_before", "new_lanr", "notice_end"]
+__all__ = [
+    "ANLAGEN",
+    "Application",
+    "Certificate",
+    "LanrError",
+    "Missing",
+    "K_STATUS_CODE",
+    "k_status_lanr",
+    "locked_devices",
+    "missing_documents",
+    "months_before",
+    "new_lanr",
+    "notice_end",
+]

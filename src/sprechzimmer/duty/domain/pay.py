@@ -79,8 +79,10 @@ class MonthlyStatement:
     deductions: Decimal
     payout: Decimal  # negative: the doctor owes the KV the difference
     pay_date: dt.date
-    note: str = ("Von der Bruttovergütung werden vorsorglich Sozialversicherungsbeiträge und ggf. Lohnsteuer "
-                 "einbehalten und abgeführt.")
+    note: str = (
+        "Von der Bruttovergütung werden vorsorglich Sozialversicherungsbeiträge und ggf. Lohnsteuer "
+        "einbehalten und abgeführt."
+    )
 
     @property
     def hours(self) -> Decimal:
@@ -92,8 +94,13 @@ def pay_date(year: int, month: int) -> dt.date:
     return dt.date(year + month // 12, month % 12 + 1, PAY_DAY)
 
 
-def monthly_statement(year: int, month: int, duties: Iterable[ServedDuty], missed: Iterable[MissedDuty] = (),
-                      history: Iterable[Terms] = TERMS) -> MonthlyStatement:
+def monthly_statement(
+    year: int,
+    month: int,
+    duties: Iterable[ServedDuty],
+    missed: Iterable[MissedDuty] = (),
+    history: Iterable[Terms] = TERMS,
+) -> MonthlyStatement:
     """The statement for the duties that started in ``month``; each at the rate of its day."""
     history = tuple(history)
     lines = []
@@ -106,8 +113,9 @@ def monthly_statement(year: int, month: int, duties: Iterable[ServedDuty], misse
     fees = [(m, terms_on(m.day, history).missed_duty_fee) for m in sorted(missed, key=lambda m: m.day)]
     gross = sum((line.amount for line in lines), Decimal(0))
     deductions = sum((fee for _, fee in fees), Decimal(0))
-    return MonthlyStatement(year, month, lines, fees, cents(gross), cents(deductions), cents(gross - deductions),
-                            pay_date(year, month))
+    return MonthlyStatement(
+        year, month, lines, fees, cents(gross), cents(deductions), cents(gross - deductions), pay_date(year, month)
+    )
 
 
 # --- half-year bonus -----------------------------------------------------------------------------
@@ -142,19 +150,25 @@ class BonusStatement:
     @property
     def explanation(self) -> str:
         if self.difference <= 0:
-            return (f"EBM-Umsatz {self.revenue} € − Stundenvergütung {self.hourly_pay} € = {self.difference} €: "
-                    "kein Bonus.")
-        return (f"{self.share * 100:.0f} % × (EBM-Umsatz {self.revenue} € − Stundenvergütung {self.hourly_pay} €) "
-                f"= {self.share * 100:.0f} % × {self.difference} € = {self.bonus} €")
+            return (
+                f"EBM-Umsatz {self.revenue} € − Stundenvergütung {self.hourly_pay} € = {self.difference} €: kein Bonus."
+            )
+        return (
+            f"{self.share * 100:.0f} % × (EBM-Umsatz {self.revenue} € − Stundenvergütung {self.hourly_pay} €) "
+            f"= {self.share * 100:.0f} % × {self.difference} € = {self.bonus} €"
+        )
 
 
-def half_year_bonus(payout_year: int, payout_month: int, revenue: Decimal, hourly_pay: Decimal,
-                    history: Iterable[Terms] = TERMS) -> BonusStatement:
+def half_year_bonus(
+    payout_year: int, payout_month: int, revenue: Decimal, hourly_pay: Decimal, history: Iterable[Terms] = TERMS
+) -> BonusStatement:
     quarters = bonus_quarters(payout_year, payout_month)
     share = terms_on(quarter_range(quarters[1])[1], history).bonus_share
     difference = cents(revenue - hourly_pay)
     bonus = cents(share * difference) if difference > 0 else Decimal("0.00")
-    return BonusStatement(payout_year, payout_month, quarters, cents(revenue), cents(hourly_pay), share, difference, bonus)
+    return BonusStatement(
+        payout_year, payout_month, quarters, cents(revenue), cents(hourly_pay), share, difference, bonus
+    )
 
 
 #: A checked service line of the billing engine (``rules.CaseResult.lines``): GOP, date, billed code,
@@ -169,8 +183,9 @@ class CheckedCase(Protocol):
     def lines(self) -> Sequence[ServiceLine]: ...
 
 
-def revenue_by_lanr(results: Iterable[CheckedCase],
-                   orientation_value_ct: Decimal) -> dict[str, tuple[int, int, Decimal]]:
+def revenue_by_lanr(
+    results: Iterable[CheckedCase], orientation_value_ct: Decimal
+) -> dict[str, tuple[int, int, Decimal]]:
     """Per doctor of a Notfallpraxis file: (cases, points × 100, euros), from the billing engine's
     checked Behandlungsfälle, **per service line**: each line counts for the LANR that performed it
     (field 5099), so a case several doctors served pays each for their own services; a case counts
@@ -188,8 +203,10 @@ def revenue_by_lanr(results: Iterable[CheckedCase],
                 entry[0] += 1
             if points:
                 entry[1] += points
-    return {lanr: (cases, points, cents(Decimal(points) * orientation_value_ct / 10000))
-            for lanr, (cases, points) in totals.items()}
+    return {
+        lanr: (cases, points, cents(Decimal(points) * orientation_value_ct / 10000))
+        for lanr, (cases, points) in totals.items()
+    }
 
 
 def ebm_revenue(results: Iterable[CheckedCase], lanr: str, orientation_value_ct: Decimal) -> Decimal:
@@ -214,10 +231,27 @@ def pseudo_case_fields(number: int) -> dict[str, str]:
     "Notfalldienst Arzt <n>", Notfallstr. 1, 12345 Notfallstadt, born 01.01.2020, AOK BW), and the
     other Muss fields of a Schein 0104 (KVDT Datensatzbeschreibung v6.02, Satztabelle 0104), in the
     order of that table."""
-    return {"3101": f"Notfalldienst Arzt {number}", "3102": "Organisierter", "3103": "20200101",
-            "3107": "Notfallstr. 1", "3112": "12345", "3114": "D", "3113": "Notfallstadt",
-            "3108": "1", "3110": "U", "4104": PSEUDO_VKNR, "4106": "00", "4111": AOK_BW_IK, "4131": "00",
-            "4132": "00", "4121": "0", "4122": "00", "4243": "unbekannt", "6001": PSEUDO_ICD, "6003": "G"}
+    return {
+        "3101": f"Notfalldienst Arzt {number}",
+        "3102": "Organisierter",
+        "3103": "20200101",
+        "3107": "Notfallstr. 1",
+        "3112": "12345",
+        "3114": "D",
+        "3113": "Notfallstadt",
+        "3108": "1",
+        "3110": "U",
+        "4104": PSEUDO_VKNR,
+        "4106": "00",
+        "4111": AOK_BW_IK,
+        "4131": "00",
+        "4132": "00",
+        "4121": "0",
+        "4122": "00",
+        "4243": "unbekannt",
+        "6001": PSEUDO_ICD,
+        "6003": "G",
+    }
 
 
 def pseudo_case(number: int, start: dt.datetime, lanr: str, bsnr: str | None = None) -> Case:
@@ -225,8 +259,13 @@ def pseudo_case(number: int, start: dt.datetime, lanr: str, bsnr: str | None = N
     duty's day with the time the duty started (local time, Europe/Berlin), under the serving
     doctor's LANR and the Notfallpraxis's BSNR (fields 5099 and 5098, one of each is Muss)."""
     service = Service(PSEUDO_GOP, start.date(), 1, time=start.strftime("%H:%M"), lanr=lanr, bsnr=bsnr)
-    return Case(f"ND{start:%Y%m%d%H%M}-{number}", "0104", subgroup=EMERGENCY_SUBGROUP, services=[service],
-                quarter=Quarter.of(start.date()))
+    return Case(
+        f"ND{start:%Y%m%d%H%M}-{number}",
+        "0104",
+        subgroup=EMERGENCY_SUBGROUP,
+        services=[service],
+        quarter=Quarter.of(start.date()),
+    )
 
 
 def write_pseudo_cases(duties: Iterable[tuple[dt.datetime, str]], quarter: Quarter, bsnr: str, out: BinaryIO) -> None:
@@ -239,6 +278,5 @@ def write_pseudo_cases(duties: Iterable[tuple[dt.datetime, str]], quarter: Quart
         case = pseudo_case(number, start, lanr, bsnr)
         cases.append(case)
         extra[case.case_id] = pseudo_case_fields(number)
-    header = {"adt0": {"9102": bsnr[:2], "9212": "6.02", "0102": "Sprechzimmer (Open Source)",
-                       "0103": "Sprechzimmer"}}
+    header = {"adt0": {"9102": bsnr[:2], "9212": "6.02", "0102": "Sprechzimmer (Open Source)", "0103": "Sprechzimmer"}}
     write_kvdt(cases, quarter, bsnr, out, extra=extra, header=header)

@@ -175,8 +175,10 @@ def targets(duties: list[Duty], doctors: list[Doctor]) -> Goal:
     result = {}
     for d in doctors:
         share = d.weight / total_weight
-        result[d.id] = ((hours + carried_hours) * share - d.balance_hours,
-                        (special + carried_special) * share - d.balance_special)
+        result[d.id] = (
+            (hours + carried_hours) * share - d.balance_hours,
+            (special + carried_special) * share - d.balance_special,
+        )
     return result
 
 
@@ -193,14 +195,22 @@ def explain(duties: list[Duty], doctors: list[Doctor], assignment: Assignment) -
         target_hours, target_special = goal[d.id]
         assigned = sum((duty.slot.hours for duty in mine), Decimal(0))
         special = sum(1 for duty in mine if duty.slot.special)
-        lines.append(DoctorLine(
-            doctor=d.id, weight=d.weight, target_hours=_q(target_hours), assigned_hours=assigned,
-            duties=len(mine), special_duties=special, target_special=_q(target_special),
-            holidays=sum(1 for duty in mine if duty.slot.kind == HOLIDAY),
-            wishes_met=sum(1 for duty in mine if _wished(d, duty)),
-            balance_hours_before=d.balance_hours,
-            balance_hours_after=_q(assigned - target_hours),
-            balance_special_after=_q(special - target_special)))
+        lines.append(
+            DoctorLine(
+                doctor=d.id,
+                weight=d.weight,
+                target_hours=_q(target_hours),
+                assigned_hours=assigned,
+                duties=len(mine),
+                special_duties=special,
+                target_special=_q(target_special),
+                holidays=sum(1 for duty in mine if duty.slot.kind == HOLIDAY),
+                wishes_met=sum(1 for duty in mine if _wished(d, duty)),
+                balance_hours_before=d.balance_hours,
+                balance_hours_after=_q(assigned - target_hours),
+                balance_special_after=_q(special - target_special),
+            )
+        )
     count = Decimal(len(lines) or 1)
     deviations = [abs(line.deviation) for line in lines] or [Decimal(0)]
     special_dev = [abs(line.special_duties - line.target_special) for line in lines] or [Decimal(0)]
@@ -242,8 +252,9 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.last = now
 
 
-def _solve_until_stalled(solver: cp_model.CpSolver, model: cp_model.CpModel, progress: _Progress,
-                         stall: float) -> cp_model.CpSolverStatus:
+def _solve_until_stalled(
+    solver: cp_model.CpSolver, model: cp_model.CpModel, progress: _Progress, stall: float
+) -> cp_model.CpSolverStatus:
     """Solve, but stop once a solution exists and none better came for ``stall`` seconds: step 2
     only improves wishes by then, and staff should not wait the whole time limit for that."""
     done = threading.Event()
@@ -263,8 +274,13 @@ def _solve_until_stalled(solver: cp_model.CpSolver, model: cp_model.CpModel, pro
         watcher.join()
 
 
-def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None = None,
-         fixed: Assignment | None = None, previous: Assignment | None = None) -> Plan:
+def plan(
+    duties: Iterable[Duty],
+    doctors: Iterable[Doctor],
+    rules: Rules | None = None,
+    fixed: Assignment | None = None,
+    previous: Assignment | None = None,
+) -> Plan:
     """Assign every duty to a doctor. ``fixed`` (duty id -> doctor id) are manual decisions of the
     staff: kept as they are, and counted towards the doctors' hours. ``previous`` (duty id ->
     doctor id) is the plan being re-planned: among equally fair plans the one that changes fewest of
@@ -275,8 +291,11 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
     doctors = list(doctors)
     fixed = dict(fixed or {})
     known = {d.id for d in doctors}
-    previous = {duty_id: doctor_id for duty_id, doctor_id in (previous or {}).items()
-                if doctor_id in known and duty_id not in fixed}
+    previous = {
+        duty_id: doctor_id
+        for duty_id, doctor_id in (previous or {}).items()
+        if doctor_id in known and duty_id not in fixed
+    }
     for duty_id, doctor_id in fixed.items():
         if doctor_id not in known:
             raise PlanningError(f"Der fest eingetragene Dienst {duty_id} gehört zu niemandem dieses Bereichs.")
@@ -288,15 +307,18 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
     uncovered = [duty for duty in duties if duty.id not in fixed and not any(d.may_serve(duty) for d in doctors)]
     if uncovered:
         duty = uncovered[0]
-        raise PlanningError(f"Den Dienst am {duty.slot.day:%d.%m.%Y} ({duty.duty_type}) kann niemand übernehmen: "
-                            "alle sind gesperrt oder nicht dafür qualifiziert.")
+        raise PlanningError(
+            f"Den Dienst am {duty.slot.day:%d.%m.%Y} ({duty.duty_type}) kann niemand übernehmen: "
+            "alle sind gesperrt oder nicht dafür qualifiziert."
+        )
 
     # Two steps: counts per duty category first (fair by construction), then the dates. When the
     # dates cannot meet the counts (rest periods in a short, tight plan), a small plan is solved in
     # one model (a boolean per doctor and duty, fairness as the objective); a large one keeps the
     # counts as a guide and the hours fair directly (docs/duty.md).
-    counts = _shares(duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0),
-                     previous=previous)
+    counts = _shares(
+        duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0), previous=previous
+    )
     attempts: list[tuple[Counts | None, bool, bool]] = [(counts, True, True), (counts, False, True)]
     pairs = sum(1 for duty in duties if duty.id not in fixed for d in doctors if d.may_serve(duty))
     if pairs <= DIRECT_LIMIT:
@@ -318,16 +340,31 @@ def plan(duties: Iterable[Duty], doctors: Iterable[Doctor], rules: Rules | None 
             assignment, status, first = solved
             lines, spread = explain(duties, doctors, assignment)
             relaxed = ([] if spread_rule else ["gleichmäßige Verteilung über den Zeitraum"]) + (
-                [] if exact else ["exakte Dienstanzahl je Art"])
-            return Plan(assignment, lines, spread, status,
-                        (attempt_started - started) + first if first is not None else None,
-                        time.perf_counter() - started, relaxed)
-    raise PlanningError("Es wurde kein Plan gefunden, der alle festen Regeln einhält (Sperrtage, Ruhezeit, "
-                        "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste.")
+                [] if exact else ["exakte Dienstanzahl je Art"]
+            )
+            return Plan(
+                assignment,
+                lines,
+                spread,
+                status,
+                (attempt_started - started) + first if first is not None else None,
+                time.perf_counter() - started,
+                relaxed,
+            )
+    raise PlanningError(
+        "Es wurde kein Plan gefunden, der alle festen Regeln einhält (Sperrtage, Ruhezeit, "
+        "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste."
+    )
 
 
-def _shares(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, rules: Rules, deadline: float,
-            previous: Assignment | None = None) -> Counts:
+def _shares(
+    duties: list[Duty],
+    doctors: list[Doctor],
+    fixed: Assignment,
+    rules: Rules,
+    deadline: float,
+    previous: Assignment | None = None,
+) -> Counts:
     """Step 1: duties per doctor and category. The search starts from the previous plan's counts
     when it covers every open duty, else from a greedy apportionment."""
     goal = targets(duties, doctors)
@@ -357,8 +394,12 @@ def _shares(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, rules:
         per_doctor[d.id] = (
             fixed_minutes[d.id] + sum(var * category.minutes for category, var in mine),
             fixed_special[d.id] + sum(var for category, var in mine if category.kind != WEEKDAY),
-            sum(var for category, var in mine if category.duty_type in d.preferred_types
-                or _mostly_on(per_category[category], d.preferred_weekdays)))
+            sum(
+                var
+                for category, var in mine
+                if category.duty_type in d.preferred_types or _mostly_on(per_category[category], d.preferred_weekdays)
+            ),
+        )
     unfairness = _unfairness(model, duties, doctors, goal, per_doctor)
     if previous and all(duty.id in previous for duty in open_duties):
         start: Counts = defaultdict(int)
@@ -390,15 +431,18 @@ def _shares(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, rules:
         solver.parameters.num_workers = rules.workers
         solver.parameters.random_seed = rules.seed
         status = solver.solve(model)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (best_value is None or solver.objective_value < best_value):
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
+            best_value is None or solver.objective_value < best_value
+        ):
             best_value, best = solver.objective_value, {key: solver.value(var) for key, var in n.items()}
     if best is None:
         raise PlanningError("Die Dienste lassen sich nicht auf die Qualifizierten verteilen.")
     return best
 
 
-def _unfairness(model: cp_model.CpModel, duties: list[Duty], doctors: list[Doctor], goal: Goal,
-                per_doctor: PerDoctor) -> Expr:
+def _unfairness(
+    model: cp_model.CpModel, duties: list[Duty], doctors: list[Doctor], goal: Goal, per_doctor: PerDoctor
+) -> Expr:
     """What a plan is minimised by: the largest and every doctor's distance from their target hours
     (minutes) and weekend/holiday duties (hundredths), less the wishes met. ``per_doctor`` maps a
     doctor id to linear expressions of (minutes, special duties, wishes met)."""
@@ -430,8 +474,13 @@ def _mostly_on(members: list[Duty], weekdays: frozenset[int]) -> bool:
     return bool(weekdays) and 2 * sum(1 for duty in members if duty.slot.day.weekday() in weekdays) > len(members)
 
 
-def _greedy_shares(per_category: dict[Category, list[Duty]], doctors: list[Doctor], goal: Goal,
-                   fixed_minutes: dict[Hashable, int], fixed_special: dict[Hashable, int]) -> Counts:
+def _greedy_shares(
+    per_category: dict[Category, list[Duty]],
+    doctors: list[Doctor],
+    goal: Goal,
+    fixed_minutes: dict[Hashable, int],
+    fixed_special: dict[Hashable, int],
+) -> Counts:
     """A good start for step 1: weekends and holidays first, then the duty types few may serve,
     longest duties first; each to whoever may serve and is furthest below their target."""
     hours_left = {d.id: goal[d.id][0] * MINUTE - fixed_minutes[d.id] for d in doctors}
@@ -444,17 +493,26 @@ def _greedy_shares(per_category: dict[Category, list[Duty]], doctors: list[Docto
         special = category.kind != WEEKDAY
         for duty in per_category[category]:
             options = [d for d in doctors if d.may_serve(duty)]
-            best = max(options, key=lambda d: (special_left[d.id], hours_left[d.id]) if special
-                       else (hours_left[d.id],))
+            best = max(
+                options, key=lambda d: (special_left[d.id], hours_left[d.id]) if special else (hours_left[d.id],)
+            )
             counts[best.id, category] += 1
             hours_left[best.id] -= category.minutes
             special_left[best.id] -= special
     return counts
 
 
-def _dates(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, counts: Counts | None, rules: Rules,
-           spread_rule: bool, exact: bool, deadline: float,
-           previous: Assignment | None = None) -> tuple[Assignment, PlanStatus, float | None] | None:
+def _dates(
+    duties: list[Duty],
+    doctors: list[Doctor],
+    fixed: Assignment,
+    counts: Counts | None,
+    rules: Rules,
+    spread_rule: bool,
+    exact: bool,
+    deadline: float,
+    previous: Assignment | None = None,
+) -> tuple[Assignment, PlanStatus, float | None] | None:
     """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved.
     With ``counts`` None, the only step: the duties per doctor are free and the objective is the
     fairness of step 1 (``_unfairness``) on the booleans themselves. With a ``previous`` plan, the
@@ -485,17 +543,22 @@ def _dates(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, counts:
         variables = [x[d.id, i] for i in mine]
         doctor = doctor_by_id[d.id]
         if counts is None:
-            per_doctor[d.id] = (sum(duties[i].minutes * v for i, v in zip(mine, variables, strict=True)),
-                                sum(v for i, v in zip(mine, variables, strict=True) if duties[i].slot.special),
-                                sum(v for i, v in zip(mine, variables, strict=True)
-                                    if duties[i].id not in fixed and _wished(doctor, duties[i])))
+            per_doctor[d.id] = (
+                sum(duties[i].minutes * v for i, v in zip(mine, variables, strict=True)),
+                sum(v for i, v in zip(mine, variables, strict=True) if duties[i].slot.special),
+                sum(
+                    v
+                    for i, v in zip(mine, variables, strict=True)
+                    if duties[i].id not in fixed and _wished(doctor, duties[i])
+                ),
+            )
         if not mine:
             continue
         # Rest period: every pair closer than (shortest duty + rest) conflicts with all others of
         # its window, so one at-most-one per window; longer duties add single pairs.
         for position, i in enumerate(mine):
             window = [i]
-            for j in mine[position + 1:]:
+            for j in mine[position + 1 :]:
                 if starts[j] >= starts[i] + shortest + rest:
                     if starts[j] >= duties[i].slot.end + rest:
                         break
@@ -542,7 +605,8 @@ def _dates(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, counts:
             total = max(0, math.ceil(goal[d.id][0] * MINUTE / mean_minutes))
         else:
             total = sum(counts.get((d.id, c), 0) for c in by_category) + sum(
-                1 for duty_id, doctor_id in fixed.items() if doctor_id == d.id)
+                1 for duty_id, doctor_id in fixed.items() if doctor_id == d.id
+            )
         if spread_rule and total:
             limit = max(1, -(-total * rules.spread_days // days))
             if limit < total:
@@ -555,8 +619,11 @@ def _dates(duties: list[Duty], doctors: list[Doctor], fixed: Assignment, counts:
                     if len(in_window) > limit:
                         _at_most(model, in_window, limit)
         if doctor.preferred_weekdays:
-            objective += [v for i, v in zip(mine, variables, strict=True)
-                          if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed]
+            objective += [
+                v
+                for i, v in zip(mine, variables, strict=True)
+                if duties[i].slot.day.weekday() in doctor.preferred_weekdays and duties[i].id not in fixed
+            ]
     # Constants (fixed duties) in the rest windows above can make a variable forced to 0; fine.
     kept: list[cp_model.IntVar] = []
     if previous:
@@ -642,5 +709,19 @@ def greedy_round_robin(duties: Iterable[Duty], doctors: Iterable[Doctor], rules:
     return Plan(assignment, lines, spread, "greedy", seconds, seconds)
 
 
-__all__ = ["Doctor", "DoctorLine", "Duty", "HOLIDAY", "Plan", "PlanningError", "Rules", "Spread",
-           "WEEKDAY", "WEEKEND", "explain", "greedy_round_robin", "plan", "targets"]
+__all__ = [
+    "Doctor",
+    "DoctorLine",
+    "Duty",
+    "HOLIDAY",
+    "Plan",
+    "PlanningError",
+    "Rules",
+    "Spread",
+    "WEEKDAY",
+    "WEEKEND",
+    "explain",
+    "greedy_round_robin",
+    "plan",
+    "targets",
+]

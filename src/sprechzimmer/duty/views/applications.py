@@ -30,10 +30,16 @@ def start(request):
         elif form.is_valid():
             data = form.cleaned_data
             with transaction.atomic():
-                _, token = applications.start(data["kv"], full_name=data["full_name"], email=data["email"],
-                                              birth_date=data["birth_date"], base_url=request.build_absolute_uri("/"))
-            messages.success(request, "Ihr Antrag ist angelegt. Den persönlichen Link haben wir Ihnen auch per E-Mail "
-                                      "geschickt.")
+                _, token = applications.start(
+                    data["kv"],
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    birth_date=data["birth_date"],
+                    base_url=request.build_absolute_uri("/"),
+                )
+            messages.success(
+                request, "Ihr Antrag ist angelegt. Den persönlichen Link haben wir Ihnen auch per E-Mail geschickt."
+            )
             return redirect("coop_application", token)
     return render(request, "duty/application_start.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -56,16 +62,31 @@ def _uploads(request) -> list[tuple[str, str, object]]:
 
 def _limits() -> dict:
     request_budget = settings.REQUEST_MAX_BYTES - 64 * 1024  # room for the form fields
-    return {"file": settings.DUTY_DOCUMENT_MAX_BYTES, "file_mb": documents.megabytes(settings.DUTY_DOCUMENT_MAX_BYTES),
-            "files": settings.DUTY_UPLOAD_FILES_PER_REQUEST, "request": request_budget}
+    return {
+        "file": settings.DUTY_DOCUMENT_MAX_BYTES,
+        "file_mb": documents.megabytes(settings.DUTY_DOCUMENT_MAX_BYTES),
+        "files": settings.DUTY_UPLOAD_FILES_PER_REQUEST,
+        "request": request_budget,
+    }
 
 
 def _page(request, application, form, status=200, template="duty/application.html", **extra):
     docs = application.documents.all()
-    return render(request, template, {"application": application, "form": form, "docs": docs, "limits": _limits(),
-                                      "missing": applications.missing(application), "anlagen": ANLAGEN.items(),
-                                      "open": application.status in (Status.DRAFT, Status.SUBMITTED), **extra},
-                  status=status)
+    return render(
+        request,
+        template,
+        {
+            "application": application,
+            "form": form,
+            "docs": docs,
+            "limits": _limits(),
+            "missing": applications.missing(application),
+            "anlagen": ANLAGEN.items(),
+            "open": application.status in (Status.DRAFT, Status.SUBMITTED),
+            **extra,
+        },
+        status=status,
+    )
 
 
 @csrf_exempt
@@ -88,8 +109,11 @@ def _application_view(request, token):
         return _page(request, app, ApplicationFactsForm(instance=app), token=token)
     address = ratelimit.request_key(request)
     if _upload_budget().blocked_for(address):
-        messages.error(request, "Von diesem Internetanschluss wurden in der letzten Stunde sehr viele Dokumente "
-                                "hochgeladen. Bitte versuchen Sie es später erneut.")
+        messages.error(
+            request,
+            "Von diesem Internetanschluss wurden in der letzten Stunde sehr viele Dokumente "
+            "hochgeladen. Bitte versuchen Sie es später erneut.",
+        )
         return redirect("coop_application", token)
     if app.status not in (Status.DRAFT, Status.SUBMITTED):
         messages.error(request, "Über diesen Antrag ist bereits entschieden; er lässt sich nicht mehr ändern.")
@@ -124,7 +148,9 @@ def _application_view(request, token):
 def _download(doc: ApplicationDocument) -> StreamingHttpResponse:
     response = StreamingHttpResponse(applications.read_document(doc), content_type=doc.content_type)
     response["Content-Length"] = str(doc.size)
-    response["Content-Disposition"] = f'attachment; filename="anlage-{doc.anlage}-{doc.pk}.{doc.content_type.split("/")[1]}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="anlage-{doc.anlage}-{doc.pk}.{doc.content_type.split("/")[1]}"'
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -139,8 +165,10 @@ def applicant_document(request, token, pk):
 
 @kv_staff_required
 def staff_list(request):
-    items = [(a, applications.missing(a)) for a in
-             CooperationApplication.objects.filter(kv=request.kv).prefetch_related("documents")]
+    items = [
+        (a, applications.missing(a))
+        for a in CooperationApplication.objects.filter(kv=request.kv).prefetch_related("documents")
+    ]
     return render(request, "duty/applications.html", {"items": items})
 
 

@@ -30,24 +30,50 @@ def _my_duties_page(request, form=None, status=200):
     error once at its field)."""
     me = request.duty_doctor
     now = timezone.now()
-    duties = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, end__gte=now)
-              .filter(Q(doctor=me) | Q(substitute=me))
-              .select_related("duty_type__practice", "duty_type__area", "plan__area", "doctor__user",
-                              "substitute__user", "pending_substitute__user"))
-    requests_for_me = (Duty.objects.filter(pending_substitute=me, plan__status=Plan.Status.PUBLISHED, end__gte=now)
-                       .select_related("duty_type__practice", "duty_type__area", "doctor__user"))
+    duties = (
+        Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, end__gte=now)
+        .filter(Q(doctor=me) | Q(substitute=me))
+        .select_related(
+            "duty_type__practice",
+            "duty_type__area",
+            "plan__area",
+            "doctor__user",
+            "substitute__user",
+            "pending_substitute__user",
+        )
+    )
+    requests_for_me = Duty.objects.filter(
+        pending_substitute=me, plan__status=Plan.Status.PUBLISHED, end__gte=now
+    ).select_related("duty_type__practice", "duty_type__area", "doctor__user")
     if form is None:
-        form = PreferencesForm(initial={
-            "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
-            "preferred_weekdays": me.preferred_weekdays, "preferred_kinds": me.preferred_kinds},
-            limit=me.blocked_days_limit)
-    past = (Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, start__lt=now, start__gte=now - PAST_SHOWN)
-            .filter(Q(doctor=me, substitute__isnull=True) | Q(substitute=me))
-            .select_related("duty_type__practice", "duty_type__area").order_by("-start"))
-    return render(request, "duty/mine.html", {"me": me, "duties": duties, "past": past, "requests": requests_for_me,
-                                              "form": form, "handover_form": HandoverForm(),
-                                              "calendar_url": request.session.pop("calendar_url", "")},
-                  status=status)
+        form = PreferencesForm(
+            initial={
+                "blocked": "\n".join(f"{b.day:%d.%m.%Y}" for b in me.blocked_days.all()),
+                "preferred_weekdays": me.preferred_weekdays,
+                "preferred_kinds": me.preferred_kinds,
+            },
+            limit=me.blocked_days_limit,
+        )
+    past = (
+        Duty.objects.filter(plan__status=Plan.Status.PUBLISHED, start__lt=now, start__gte=now - PAST_SHOWN)
+        .filter(Q(doctor=me, substitute__isnull=True) | Q(substitute=me))
+        .select_related("duty_type__practice", "duty_type__area")
+        .order_by("-start")
+    )
+    return render(
+        request,
+        "duty/mine.html",
+        {
+            "me": me,
+            "duties": duties,
+            "past": past,
+            "requests": requests_for_me,
+            "form": form,
+            "handover_form": HandoverForm(),
+            "calendar_url": request.session.pop("calendar_url", ""),
+        },
+        status=status,
+    )
 
 
 @duty_doctor_required
@@ -71,16 +97,21 @@ def preferences(request):
 @duty_doctor_required
 def exchange_page(request):
     me = request.duty_doctor
-    duties = (Duty.objects.filter(plan__area__kv=me.kv, plan__status=Plan.Status.PUBLISHED,
-                                  status__in=[Duty.Status.OPEN, Duty.Status.OFFERED], start__gt=timezone.now())
-              .select_related("duty_type__practice", "duty_type__area", "plan__area", "doctor__user"))
+    duties = Duty.objects.filter(
+        plan__area__kv=me.kv,
+        plan__status=Plan.Status.PUBLISHED,
+        status__in=[Duty.Status.OPEN, Duty.Status.OFFERED],
+        start__gt=timezone.now(),
+    ).select_related("duty_type__practice", "duty_type__area", "plan__area", "doctor__user")
     areas = Area.objects.filter(kv=me.kv)
     area, kind = request.GET.get("bereich", ""), request.GET.get("art", "")
     first, last = request.GET.get("von", ""), request.GET.get("bis", "")
     # A bad filter value is named and left out; the other filters still apply.
-    for read, lookup in ((lambda: inputs.query_id(request.GET, "bereich", label="Bereich"), "plan__area_id"),
-                         (lambda: inputs.query_date(request.GET, "von"), "day__gte"),
-                         (lambda: inputs.query_date(request.GET, "bis"), "day__lte")):
+    for read, lookup in (
+        (lambda: inputs.query_id(request.GET, "bereich", label="Bereich"), "plan__area_id"),
+        (lambda: inputs.query_date(request.GET, "von"), "day__gte"),
+        (lambda: inputs.query_date(request.GET, "bis"), "day__lte"),
+    ):
         try:
             value = read()
         except inputs.InputError as error:
@@ -89,16 +120,28 @@ def exchange_page(request):
             duties = duties.filter(**{lookup: value}) if value is not None else duties
     if kind in DutyType.Kind.values:
         duties = duties.filter(duty_type__kind=kind)
-    return render(request, "duty/exchange.html", {"me": me, "duties": duties, "areas": areas,
-                                                  "kinds": DutyType.Kind.choices,
-                                                  "filters": {"area": area, "kind": kind, "first": first, "last": last}})
+    return render(
+        request,
+        "duty/exchange.html",
+        {
+            "me": me,
+            "duties": duties,
+            "areas": areas,
+            "kinds": DutyType.Kind.choices,
+            "filters": {"area": area, "kind": kind, "first": first, "last": last},
+        },
+    )
 
 
 def _my_duty(request, pk) -> Duty:
     """A published duty the doctor is responsible for, or was asked to substitute."""
     me = request.duty_doctor
-    return get_object_or_404(Duty.objects.select_related("plan__area", "duty_type__practice", "doctor__user"),
-                             Q(doctor=me) | Q(pending_substitute=me), pk=pk, plan__status=Plan.Status.PUBLISHED)
+    return get_object_or_404(
+        Duty.objects.select_related("plan__area", "duty_type__practice", "doctor__user"),
+        Q(doctor=me) | Q(pending_substitute=me),
+        pk=pk,
+        plan__status=Plan.Status.PUBLISHED,
+    )
 
 
 @duty_doctor_required
@@ -137,28 +180,35 @@ def _handover(request, duty):
     form = HandoverForm(request.POST)
     if not form.is_valid():
         raise DutyError("Bitte geben Sie eine gültige E-Mail-Adresse an.")
-    substitute = DutyDoctor.objects.filter(user__email__iexact=form.cleaned_data["email"], kv=request.duty_doctor.kv,
-                                           user__is_active=True).first()
+    substitute = DutyDoctor.objects.filter(
+        user__email__iexact=form.cleaned_data["email"], kv=request.duty_doctor.kv, user__is_active=True
+    ).first()
     if substitute is None:
         raise DutyError("Unter dieser E-Mail-Adresse ist niemand für den Bereitschaftsdienst Ihrer KV eingetragen.")
     exchange.request_handover(duty, request.duty_doctor, substitute)
 
 
-duty_offer = _duty_action(lambda r, d: exchange.offer(d, r.duty_doctor), "Der Dienst ist in der Dienstbörse angeboten. "
-                          "Bis jemand ihn übernimmt, bleiben Sie eingeteilt.")
+duty_offer = _duty_action(
+    lambda r, d: exchange.offer(d, r.duty_doctor),
+    "Der Dienst ist in der Dienstbörse angeboten. Bis jemand ihn übernimmt, bleiben Sie eingeteilt.",
+)
 
 
 duty_withdraw = _duty_action(lambda r, d: exchange.withdraw(d, r.duty_doctor), "Das Angebot ist zurückgezogen.")
 
 
-duty_give_back = _duty_action(lambda r, d: exchange.give_back(d, r.duty_doctor), "Der Dienst ist zurückgegeben und wieder offen.")
+duty_give_back = _duty_action(
+    lambda r, d: exchange.give_back(d, r.duty_doctor), "Der Dienst ist zurückgegeben und wieder offen."
+)
 
 
 duty_handover = _duty_action(_handover, "Die Vertretung ist angefragt und per E-Mail benachrichtigt.")
 
 
-duty_answer = _duty_action(lambda r, d: exchange.answer_handover(d, r.duty_doctor, r.POST.get("accept") == "1"),
-                           "Ihre Antwort ist gespeichert.")
+duty_answer = _duty_action(
+    lambda r, d: exchange.answer_handover(d, r.duty_doctor, r.POST.get("accept") == "1"),
+    "Ihre Antwort ist gespeichert.",
+)
 
 
 @duty_doctor_required
@@ -205,5 +255,9 @@ def invitation(request, token):
         enrolment.decline(found)
         messages.success(request, "Sie haben die Einladung abgelehnt.")
         return redirect("home")
-    return render(request, "duty/invitation.html", {"invitation": found, "mismatch": mismatch},
-                  status=403 if mismatch and request.method == "POST" else 200)
+    return render(
+        request,
+        "duty/invitation.html",
+        {"invitation": found, "mismatch": mismatch},
+        status=403 if mismatch and request.method == "POST" else 200,
+    )

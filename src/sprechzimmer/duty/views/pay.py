@@ -36,8 +36,11 @@ def _statement_response(request, doctor: DutyDoctor, year: int, month: int, as_p
         response["Content-Disposition"] = f'inline; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"
         return response
-    return render(request, "duty/statement.html", {"doctor": doctor, "statement": statement, "back": back,
-                                                   "label": formats.month(year, month)})
+    return render(
+        request,
+        "duty/statement.html",
+        {"doctor": doctor, "statement": statement, "back": back, "label": formats.month(year, month)},
+    )
 
 
 def _months(doctor: DutyDoctor) -> list[tuple[int, int]]:
@@ -81,13 +84,24 @@ def _cooperating_page(request, terms_form, status=200):
     last_month = today.replace(day=1) - dt.timedelta(days=1)
     # With the mail that told each of them about last month's statement (duty_statements), if any.
     mails = StatementMail.objects.filter(year=last_month.year, month=last_month.month)
-    doctors = (DutyDoctor.objects.filter(kv=request.kv, kind=DutyDoctor.Kind.COOPERATING)
-               .select_related("user", "notice")
-               .prefetch_related(Prefetch("statement_mails", queryset=mails, to_attr="last_month_mails")))
-    return render(request, "duty/cooperating.html", {
-        "doctors": doctors, "today": today, "last_month": last_month,
-        "bonuses": bonus_months(today), "terms": payment.terms_history(request.kv), "terms_form": terms_form},
-        status=status)
+    doctors = (
+        DutyDoctor.objects.filter(kv=request.kv, kind=DutyDoctor.Kind.COOPERATING)
+        .select_related("user", "notice")
+        .prefetch_related(Prefetch("statement_mails", queryset=mails, to_attr="last_month_mails"))
+    )
+    return render(
+        request,
+        "duty/cooperating.html",
+        {
+            "doctors": doctors,
+            "today": today,
+            "last_month": last_month,
+            "bonuses": bonus_months(today),
+            "terms": payment.terms_history(request.kv),
+            "terms_form": terms_form,
+        },
+        status=status,
+    )
 
 
 @kv_staff_required
@@ -120,23 +134,28 @@ def record_notice(request, pk):
     except DutyError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Kündigung erfasst: die Kooperation von {doctor} endet am {ends:%d.%m.%Y}; "
-                                  "spätere Dienste sind wieder in der Dienstbörse.")
+        messages.success(
+            request,
+            f"Kündigung erfasst: die Kooperation von {doctor} endet am {ends:%d.%m.%Y}; "
+            "spätere Dienste sind wieder in der Dienstbörse.",
+        )
     return redirect("duty_cooperating")
 
 
 @kv_staff_required
 def doctor_statement(request, pk, year, month, as_pdf=False):
-    doctor = get_object_or_404(DutyDoctor.objects.select_related("user", "kv"), pk=pk, kv=request.kv,
-                               kind=DutyDoctor.Kind.COOPERATING)
+    doctor = get_object_or_404(
+        DutyDoctor.objects.select_related("user", "kv"), pk=pk, kv=request.kv, kind=DutyDoctor.Kind.COOPERATING
+    )
     return _statement_response(request, doctor, year, month, as_pdf, back="duty_cooperating")
 
 
 @kv_staff_required
 @require_POST
 def record_missed(request, pk, duty_pk):
-    duty = get_object_or_404(Duty.objects.select_related("doctor", "plan"), pk=duty_pk, plan_id=pk,
-                             plan__area__kv=request.kv)
+    duty = get_object_or_404(
+        Duty.objects.select_related("doctor", "plan"), pk=duty_pk, plan_id=pk, plan__area__kv=request.kv
+    )
     try:
         payment.record_missed(duty)
     except DutyError as error:
@@ -155,9 +174,16 @@ def revenues(request):
 
     practices = EmergencyPractice.objects.filter(area__kv=request.kv).select_related("area")
     rows = QuarterRevenue.objects.filter(practice__area__kv=request.kv).select_related("practice")[:500]
-    return render(request, "duty/revenues.html", {"practices": practices, "rows": rows,
-                                                  "max_bytes": settings.EBM_UPLOAD_MAX_BYTES,
-                                                  "max_mb": settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024)})
+    return render(
+        request,
+        "duty/revenues.html",
+        {
+            "practices": practices,
+            "rows": rows,
+            "max_bytes": settings.EBM_UPLOAD_MAX_BYTES,
+            "max_mb": settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024),
+        },
+    )
 
 
 @kv_staff_required
@@ -183,7 +209,9 @@ def revenue_upload(request):
             quarter, totals = bonus.record_revenue(practice, stream, quarter, upload.name)
     except (BillingError, DutyError) as error:
         return json_error(f"Die Datei wurde nicht übernommen. {error}")
-    messages.success(request, f"{practice}, Quartal {quarter}: Umsätze von {len(totals)} Ärztinnen und Ärzten übernommen.")
+    messages.success(
+        request, f"{practice}, Quartal {quarter}: Umsätze von {len(totals)} Ärztinnen und Ärzten übernommen."
+    )
     return JsonResponse({"redirect": reverse("duty_revenues")})
 
 
@@ -191,8 +219,11 @@ def _bonus_response(request, doctor, year, month, back):
     if month not in (5, 11) or not 2000 <= year <= 2100:
         raise Http404
     statement = bonus.bonus_statement(doctor, year, month)
-    return render(request, "duty/bonus.html", {"doctor": doctor, "statement": statement, "back": back,
-                                               "label": formats.month(year, month)})
+    return render(
+        request,
+        "duty/bonus.html",
+        {"doctor": doctor, "statement": statement, "back": back, "label": formats.month(year, month)},
+    )
 
 
 def bonus_months(today: dt.date) -> list[tuple[int, int]]:
@@ -215,23 +246,32 @@ def my_bonus(request, year, month):
 
 @kv_staff_required
 def doctor_bonus(request, pk, year, month):
-    doctor = get_object_or_404(DutyDoctor.objects.select_related("user", "kv"), pk=pk, kv=request.kv,
-                               kind=DutyDoctor.Kind.COOPERATING)
+    doctor = get_object_or_404(
+        DutyDoctor.objects.select_related("user", "kv"), pk=pk, kv=request.kv, kind=DutyDoctor.Kind.COOPERATING
+    )
     return _bonus_response(request, doctor, year, month, back="duty_cooperating")
 
 
 @duty_doctor_required
 @require_POST
 def without_gkv(request, pk):
-    duty = get_object_or_404(Duty.objects.select_related("doctor", "substitute"), pk=pk,
-                             plan__status=Plan.Status.PUBLISHED, plan__area__kv=request.duty_doctor.kv)
+    duty = get_object_or_404(
+        Duty.objects.select_related("doctor", "substitute"),
+        pk=pk,
+        plan__status=Plan.Status.PUBLISHED,
+        plan__area__kv=request.duty_doctor.kv,
+    )
     try:
         bonus.mark_without_gkv(duty, request.duty_doctor, request.POST.get("value") == "1")
     except DutyError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Gespeichert: für diesen Dienst wird ein Pseudo-Abrechnungsschein angelegt."
-                         if request.POST.get("value") == "1" else "Gespeichert.")
+        messages.success(
+            request,
+            "Gespeichert: für diesen Dienst wird ein Pseudo-Abrechnungsschein angelegt."
+            if request.POST.get("value") == "1"
+            else "Gespeichert.",
+        )
     return redirect("duty_mine")
 
 

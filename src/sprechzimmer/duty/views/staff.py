@@ -21,9 +21,17 @@ def _kv_home(request, plan_form=None, area_form=None, status=200):
     """The planning page; after a refused form it shows that form with what was typed."""
     areas = Area.objects.filter(kv=request.kv).prefetch_related("practices", "duty_types", "doctors")
     plans = Plan.objects.filter(area__kv=request.kv).select_related("area")
-    return render(request, "duty/kv_home.html", {"areas": areas, "plans": plans,
-                                                  "plan_form": plan_form or PlanForm(kv=request.kv),
-                                                  "area_form": area_form or AreaForm()}, status=status)
+    return render(
+        request,
+        "duty/kv_home.html",
+        {
+            "areas": areas,
+            "plans": plans,
+            "plan_form": plan_form or PlanForm(kv=request.kv),
+            "area_form": area_form or AreaForm(),
+        },
+        status=status,
+    )
 
 
 @kv_staff_required
@@ -51,33 +59,64 @@ def area_detail(request, pk):
     if request.method != "POST" and editing_pk is not None:
         # "Ändern" on a row: the same form, filled in; saving it updates the entry (by e-mail).
         editing = get_object_or_404(DutyDoctor.objects.select_related("user"), pk=editing_pk, kv=request.kv)
-        form = DoctorForm(initial={"email": editing.user.email, "kind": editing.kind, "weight": editing.weight,
-                                   "qualifications": editing.qualifications})
+        form = DoctorForm(
+            initial={
+                "email": editing.user.email,
+                "kind": editing.kind,
+                "weight": editing.weight,
+                "qualifications": editing.qualifications,
+            }
+        )
     if request.method == "POST" and form.is_valid():
         if not allow(request, f"duty-invite-{request.kv.pk}", per_address=(60, 3600)):
             form.add_error(None, "Zu viele Einladungen in kurzer Zeit. Bitte versuchen Sie es später erneut.")
         else:
-            outcome, entry = enrolment.enter(request.kv, area, form.cleaned_data, request.user,
-                                             request.build_absolute_uri("/"))
+            outcome, entry = enrolment.enter(
+                request.kv, area, form.cleaned_data, request.user, request.build_absolute_uri("/")
+            )
             if outcome == "changed":
                 messages.success(request, f"Der Eintrag von {entry} im Bereich {area} ist gespeichert.")
             else:
                 # The same words whether or not the address has an account (nothing is revealed).
-                messages.success(request, f"Eine Einladung an {entry.email} ist verschickt. Sobald die Person "
-                                          "zustimmt, steht sie in der Liste.")
+                messages.success(
+                    request,
+                    f"Eine Einladung an {entry.email} ist verschickt. Sobald die Person "
+                    "zustimmt, steht sie in der Liste.",
+                )
             return redirect("duty_area", area.pk)
     doctors = area.doctors.select_related("user").prefetch_related("blocked_days")
-    types = [(t, DutyTypeTimesForm(initial={"weekday_start": t.weekday_start, "wednesday_start": t.wednesday_start,
-                                            "friday_start": t.friday_start}, prefix=f"type{t.pk}"))
-             for t in area.duty_types.all()]
+    types = [
+        (
+            t,
+            DutyTypeTimesForm(
+                initial={
+                    "weekday_start": t.weekday_start,
+                    "wednesday_start": t.wednesday_start,
+                    "friday_start": t.friday_start,
+                },
+                prefix=f"type{t.pk}",
+            ),
+        )
+        for t in area.duty_types.all()
+    ]
     today = timezone.localdate()
     current = (today.year, (today.month - 1) // 3 + 1)
     previous = (current[0] - 1, 4) if current[1] == 1 else (current[0], current[1] - 1)
     invitations = area.invitations.filter(expires_at__gt=timezone.now())
-    return render(request, "duty/area.html", {"area": area, "doctors": doctors, "form": form, "types": types,
-                                              "quarters": [previous, current], "editing": editing,
-                                              "invitations": invitations},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "duty/area.html",
+        {
+            "area": area,
+            "doctors": doctors,
+            "form": form,
+            "types": types,
+            "quarters": [previous, current],
+            "editing": editing,
+            "invitations": invitations,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @kv_staff_required
@@ -110,8 +149,7 @@ def plan_create(request):
     form = PlanForm(request.POST, kv=request.kv)
     if form.is_valid():
         try:
-            plan = plans.generate_plan(form.cleaned_data["area"], form.cleaned_data["first"],
-                                          form.cleaned_data["last"])
+            plan = plans.generate_plan(form.cleaned_data["area"], form.cleaned_data["first"], form.cleaned_data["last"])
         except DutyError as error:
             form.add_error(None, str(error))
         else:
@@ -127,11 +165,21 @@ def _staff_plan(request, pk) -> Plan:
 @kv_staff_required
 def plan_detail(request, pk):
     plan = _staff_plan(request, pk)
-    duties = plan.duties.select_related("duty_type__practice", "doctor__user", "substitute__user",
-                                        "pending_substitute__user")
+    duties = plan.duties.select_related(
+        "duty_type__practice", "doctor__user", "substitute__user", "pending_substitute__user"
+    )
     doctors = plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).select_related("user")
-    return render(request, "duty/plan.html", {"plan": plan, "duties": duties.select_related("missed"),
-                                              "doctors": doctors, "report": plan.report, "now": timezone.now()})
+    return render(
+        request,
+        "duty/plan.html",
+        {
+            "plan": plan,
+            "duties": duties.select_related("missed"),
+            "doctors": doctors,
+            "report": plan.report,
+            "now": timezone.now(),
+        },
+    )
 
 
 @kv_staff_required
@@ -149,8 +197,12 @@ def plan_assign(request, pk, duty_pk):
         plans.assign_by_hand(plan, duty, doctor)
     except DutyError as error:
         return fail(request, error, "duty_plan", plan.pk)
-    messages.success(request, "Geändert. Die Änderung bleibt bei einer Neuberechnung erhalten."
-                     if doctor else "Der Dienst wird bei der nächsten Neuberechnung wieder frei verteilt.")
+    messages.success(
+        request,
+        "Geändert. Die Änderung bleibt bei einer Neuberechnung erhalten."
+        if doctor
+        else "Der Dienst wird bei der nächsten Neuberechnung wieder frei verteilt.",
+    )
     return redirect("duty_plan", plan.pk)
 
 
@@ -190,8 +242,8 @@ def plan_publish(request, pk):
             messages.error(request, str(error))
             status = 409
         else:
-            messages.success(request, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte sind "
-                                      "benachrichtigt.")
+            messages.success(
+                request, "Der Plan ist veröffentlicht; die eingeteilten Ärztinnen und Ärzte sind benachrichtigt."
+            )
             return redirect("duty_plan", plan.pk)
-    return render(request, "duty/publish.html", {"plan": plan, "summary": plans.publish_summary(plan)},
-                  status=status)
+    return render(request, "duty/publish.html", {"plan": plan, "summary": plans.publish_summary(plan)}, status=status)

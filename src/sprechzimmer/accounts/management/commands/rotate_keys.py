@@ -6,8 +6,10 @@ from sprechzimmer.accounts import mfa_adapter
 
 
 class Command(BaseCommand):
-    help = ("Verschlüsselt die TOTP-Geheimnisse und Wiederherstellungscodes mit dem ersten Schlüssel aus MFA_KEYS "
-            "neu (nach dem Voranstellen eines neuen Schlüssels; docs/operations.md).")
+    help = (
+        "Verschlüsselt die TOTP-Geheimnisse und Wiederherstellungscodes mit dem ersten Schlüssel aus MFA_KEYS "
+        "neu (nach dem Voranstellen eines neuen Schlüssels; docs/operations.md)."
+    )
 
     def handle(self, **options):
         with transaction.atomic():

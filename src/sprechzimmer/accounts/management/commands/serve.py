@@ -2,8 +2,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = ("Startet Sprechzimmer mit Daphne (ASGI) für den Betrieb, ohne Daphnes eigenes Zugriffsprotokoll: "
-            "sprechzimmer.access schreibt jede Anfrage mit geschwärzten Geheimnissen (docs/operations.md).")
+    help = (
+        "Startet Sprechzimmer mit Daphne (ASGI) für den Betrieb, ohne Daphnes eigenes Zugriffsprotokoll: "
+        "sprechzimmer.access schreibt jede Anfrage mit geschwärzten Geheimnissen (docs/operations.md)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1", help="Adresse (Standard 127.0.0.1)")

@@ -18,32 +18,51 @@ class Command(BaseCommand):
         with transaction.atomic():
             (email, name, role, lanr, secret), *others = DEMO_USERS
             organisation, main, practice_key, recovery = provisioning.create_practice(
-                name="Hausarztpraxis Dr. Demo", bsnr=DEMO_BSNR, main_email=email, main_name=name,
-                password=DEMO_PASSWORD, lanr=lanr, role=role,
+                name="Hausarztpraxis Dr. Demo",
+                bsnr=DEMO_BSNR,
+                main_email=email,
+                main_name=name,
+                password=DEMO_PASSWORD,
+                lanr=lanr,
+                role=role,
             )
             provisioning.enable_totp(main, secret)
             doctor = main
             for email, name, role, lanr, secret in others:
-                member = provisioning.add_member(organisation, email=email, name=name, password=DEMO_PASSWORD,
-                                                 role=role, lanr=lanr, practice_key=practice_key)
+                member = provisioning.add_member(
+                    organisation,
+                    email=email,
+                    name=name,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    lanr=lanr,
+                    practice_key=practice_key,
+                )
                 member.key_granted_by = main
                 member.save(update_fields=["key_granted_by"])
                 provisioning.enable_totp(member, secret)
             kind = "practice-note"
             EncryptedRecord.objects.create(
-                organisation=organisation, kind=kind, updated_by=main,
+                organisation=organisation,
+                kind=kind,
+                updated_by=main,
                 ciphertext=demo_keys.encrypt_record(
-                    practice_key, demo_keys.record_context(organisation.pk, kind),
-                    {"text": "Willkommen in der Demo-Praxis. Diese Notiz ist Ende-zu-Ende-verschlüsselt: "
-                             "der Server speichert nur Geheimtext."},
+                    practice_key,
+                    demo_keys.record_context(organisation.pk, kind),
+                    {
+                        "text": "Willkommen in der Demo-Praxis. Diese Notiz ist Ende-zu-Ende-verschlüsselt: "
+                        "der Server speichert nur Geheimtext."
+                    },
                 ),
             )
         from sprechzimmer.demo import duty as duty_demo
 
         duty_demo.create(doctor)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo-Praxis angelegt. Anmeldung: {', '.join(u[0] for u in DEMO_USERS)} / {DEMO_PASSWORD}\n"
-            f"Bereitschaftsdienst: {DEMO_KV_STAFF[0]} (KV), {DEMO_K_ARZT[0]} (K-Arzt), {DEMO_SUBSTITUTE[0]}\n"
-            f"Zweiter Faktor: `sprechzimmer totp E-MAIL` zeigt den aktuellen Code.\n"
-            f"Wiederherstellungsschlüssel der Demo-Praxis: {recovery}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo-Praxis angelegt. Anmeldung: {', '.join(u[0] for u in DEMO_USERS)} / {DEMO_PASSWORD}\n"
+                f"Bereitschaftsdienst: {DEMO_KV_STAFF[0]} (KV), {DEMO_K_ARZT[0]} (K-Arzt), {DEMO_SUBSTITUTE[0]}\n"
+                f"Zweiter Faktor: `sprechzimmer totp E-MAIL` zeigt den aktuellen Code.\n"
+                f"Wiederherstellungsschlüssel der Demo-Praxis: {recovery}"
+            )
+        )

@@ -17,7 +17,8 @@ class Command(BaseCommand):
         demo_duty = {DEMO_KV_STAFF[0], DEMO_K_ARZT[0], DEMO_SUBSTITUTE[0]}
         authenticator = Authenticator.objects.filter(
             Q(user__organisation__bsnr=DEMO_BSNR) | Q(user__email__in=demo_duty),
-            user__email__iexact=email, type=Authenticator.Type.TOTP,
+            user__email__iexact=email,
+            type=Authenticator.Type.TOTP,
         ).first()
         if authenticator is None:
             raise CommandError("Kein Demo-Benutzer mit dieser E-Mail-Adresse.")

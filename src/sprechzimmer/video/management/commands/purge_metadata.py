@@ -10,8 +10,10 @@ from sprechzimmer.video import services
 
 
 class Command(BaseCommand):
-    help = ("Löscht Verbindungsdaten, die älter als METADATA_RETENTION_DAYS sind (Anlage 31b A8: höchstens drei "
-            "Monate), und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md).")
+    help = (
+        "Löscht Verbindungsdaten, die älter als METADATA_RETENTION_DAYS sind (Anlage 31b A8: höchstens drei "
+        "Monate), und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md)."
+    )
 
     def handle(self, *args, **options):
         cut_off = timezone.now() - timedelta(days=settings.METADATA_RETENTION_DAYS)
