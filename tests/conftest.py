@@ -1,6 +1,30 @@
 import os
+from urllib.parse import urlparse
 
 import pytest
+
+
+def _redis_of_this_worker() -> None:
+    """Under pytest-xdist each worker gets a Redis database of its own (the base URL's number plus
+    one plus the worker's): tests clear the cache (FLUSHDB), count rate limits per address and join
+    channel groups named by database ids that both workers' databases share. The browser tests' live
+    servers inherit it through the environment. Django's settings are read before this conftest, so
+    the in-process cache and channel layer are pointed at it too (nothing has connected yet)."""
+    worker, base = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("REDIS_URL")
+    if not (worker and base):
+        return
+    parsed = urlparse(base)
+    number = int(parsed.path.lstrip("/") or 0) + 1 + int(worker.removeprefix("gw"))
+    url = parsed._replace(path=f"/{number}").geturl()
+    os.environ["REDIS_URL"] = url
+    from django.conf import settings
+
+    settings.REDIS_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [url]
+
+
+_redis_of_this_worker()
 
 _skipped: list[str] = []
 
