@@ -17,12 +17,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
+from sprechzimmer.core.money import cents, round_to
 
 from .catalogue import (
     EXCLUDED,
@@ -52,7 +53,6 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
-CENT = Decimal("0.01")
 
 #: GOP 01435 (R2): once per Behandlungsfall, twice for children up to their 12th birthday
 #: (KBV, annotation to GOP 01435).
@@ -277,7 +277,7 @@ class Summary:
 
 def euros(points_x100: int | Decimal, orientation_value_ct: Decimal) -> Decimal:
     """Points (in hundredths) × Orientierungswert (ct) → euros, rounded half up to the cent."""
-    return (Decimal(points_x100) * orientation_value_ct / 10000).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(Decimal(points_x100) * orientation_value_ct / 10000)
 
 
 def _date(day: dt.date) -> str:
@@ -285,7 +285,7 @@ def _date(day: dt.date) -> str:
 
 
 def _share(part: int, whole: int) -> str:
-    return str((Decimal(part) / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)) if whole else "0"
+    return str(round_to(Decimal(part) / whole, Decimal("0.0001"))) if whole else "0"
 
 
 class QuarterCheck:
