@@ -19,6 +19,15 @@
  * @property {RTCSessionDescriptionInit} [description] offer or answer
  * @property {RTCIceCandidateInit} [candidate] trickle ICE
  * @property {true} [restart] the patient's connection failed: please restart ICE
+ * @property {MediaState} [media] the sender's microphone, camera and screen
+ */
+
+/**
+ * What one side tells the other about its own media, so the other side can show it.
+ * @typedef {object} MediaState
+ * @property {boolean} audio microphone on
+ * @property {boolean} video camera (or shared screen) on
+ * @property {boolean} screen sharing a screen, window or tab instead of the camera
  */
 
 /**

@@ -56,7 +56,11 @@ async function showState(appointment) {
     say("Der Patient wartet im Wartezimmer.");
     if (!call && stream) newCall(); // prepared now, so admitting only has to make the offer
   }
-  else if (appointment.status === "in_call") say(call ? "Im Gespräch." : "Das Gespräch läuft; holen Sie den Patienten erneut herein.");
+  else if (appointment.status === "in_call") {
+    if (!call) say("Das Gespräch läuft; holen Sie den Patienten erneut herein.");
+    else if (!appointment.patient_present) say("Die Verbindung zum Patienten ist unterbrochen; er kommt über seinen Link zurück.");
+    else say("Im Gespräch.");
+  }
   else if (appointment.status === "done") say("Das Gespräch ist beendet und als Videokontakt erfasst.");
   else say("Noch niemand im Wartezimmer.");
 }
@@ -86,6 +90,7 @@ signalling
   })
   .on("admitted", () => {
     root.classList.add("in-call");
+    view?.enterCall();
   })
   .on("signal", async ({ payload }) => {
     if (payload.ready) {
@@ -99,12 +104,10 @@ signalling
     call?.close();
     call = null;
     root.classList.remove("in-call");
+    if (view) view.root.dataset.phase = "idle";
     if (root.dataset.status !== "done") say("Der Patient hat das Gespräch verlassen.");
   })
-  .on("ended", () => {
-    root.classList.remove("in-call");
-    say("Das Gespräch ist beendet und als Videokontakt erfasst.");
-  })
+  .on("ended", () => endCall())
   .on("refused", ({ message }) => say(message))
   .on("error", ({ message }) => {
     call?.close();
@@ -120,12 +123,15 @@ admitButton.addEventListener("click", async () => {
   await (call ?? newCall()).offer();
 });
 
-$(".hangup").addEventListener("click", () => {
-  signalling.send({ type: "hangup" });
-  call?.close();
+/** The call is over: end state on the page; camera and microphone are released. */
+function endCall() {
   call = null;
   root.classList.remove("in-call");
-});
+  root.classList.add("ended");
+  admitButton.hidden = true;
+  view?.end("Das Gespräch ist als Videokontakt erfasst.");
+  say("Das Gespräch ist beendet und als Videokontakt erfasst.");
+}
 
 // Only doctors confirm the eGK check (the page has no button for practice staff).
 const egkButton = findOptional(root, ".egk", HTMLButtonElement);
@@ -152,6 +158,10 @@ async function start() {
     return say(media.explain(error));
   }
   view = new CallView($("#call"), stream);
+  view.onHangup = () => {
+    signalling.send({ type: "hangup" });
+    endCall();
+  };
   signalling.connect();
 }
 
