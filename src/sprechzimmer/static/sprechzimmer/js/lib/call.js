@@ -41,6 +41,8 @@ export class Call {
     this.onRemoteMedia = () => {};
     /** Whether the senders carry our tracks (false: negotiated, no media yet). */
     this.sending = sending;
+    /** Whether this connection made its first offer. */
+    this.offered = false;
     /** The peer connection; its media is DTLS-SRTP from browser to browser. */
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
     /** The other side's tracks, gathered into one stream. */
@@ -92,7 +94,15 @@ export class Call {
     await this.detached;
     const offer = await this.pc.createOffer({ iceRestart });
     await this.pc.setLocalDescription(offer);
-    this.sendSignal({ description: this.localDescription() });
+    // The first offer of a new connection says so: the other side answers it with a fresh one.
+    const fresh = !iceRestart && !this.offered;
+    this.offered = true;
+    this.sendSignal(fresh ? { description: this.localDescription(), fresh: true } : { description: this.localDescription() });
+  }
+
+  /** Whether an answer arrived, i.e. the connection is negotiated (ICE may still be checking). */
+  get negotiated() {
+    return Boolean(this.pc.remoteDescription);
   }
 
   /**
@@ -105,7 +115,7 @@ export class Call {
     } else if (payload.description) {
       await this.detached;
       await this.pc.setRemoteDescription(payload.description);
-      for (const candidate of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(candidate);
+      for (const candidate of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(candidate).catch(() => {});
       if (payload.description.type === "offer") {
         await this.pc.setLocalDescription(await this.pc.createAnswer());
         this.sendSignal({ description: this.localDescription() });

@@ -13,10 +13,12 @@
  */
 
 /**
- * What one browser relays to the other through the server, unchanged: exactly one field is set.
+ * What one browser relays to the other through the server, unchanged: one field is set (and
+ * `fresh` with a first offer).
  * @typedef {object} SignalPayload
  * @property {true} [ready] the patient's page lost its peer connection: please offer anew
  * @property {RTCSessionDescriptionInit} [description] offer or answer
+ * @property {true} [fresh] with the first offer of a new connection: answer it with a fresh one
  * @property {RTCIceCandidateInit} [candidate] trickle ICE
  * @property {true} [restart] the patient's connection failed: please restart ICE
  * @property {MediaState} [media] the sender's microphone, camera and screen

@@ -55,6 +55,8 @@ let call = null;
 let signalling = null;
 /** @type {RTCIceServer[]} */
 let iceServers = [];
+/** Whether the practice let us in: only then does our connection carry camera and microphone. */
+let admitted = false;
 /** @type {() => void} stops the microphone level of the device check */
 let stopLevel = () => {};
 
@@ -279,29 +281,34 @@ async function enterWaitingRoom(visit) {
   client
     .on("waiting", ({ ice_servers }) => {
       iceServers = ice_servers;
+      admitted = false;
       client.send({ type: "hello", name });
       connectionBack();
       if (document.body.dataset.step !== "call") show("waiting");
       ensureCall(); // prepared while waiting, so admission only has to answer the offer
     })
     .on("admitted", () => {
-      ensureCall();
+      admitted = true;
+      const current = ensureCall();
+      if (!current.sending) current.startSending().catch(() => {});
       enterCall(visit);
     })
     .on("in-call", ({ ice_servers }) => {
       // Back after an interruption or a reload: if this page lost its connection, ask for a new offer.
       iceServers = ice_servers;
+      admitted = true;
       client.send({ type: "hello", name });
       connectionBack();
-      if (!call || call.state === "failed" || call.state === "closed") {
+      if (!call || !call.negotiated || call.state === "failed" || call.state === "closed") {
         freshCall();
         enterCall(visit);
         client.send({ type: "signal", payload: { ready: true } });
       }
     })
-    .on("signal", ({ payload }) => ensureCall().handle(payload))
+    .on("signal", ({ payload }) => (payload.fresh ? freshCall() : ensureCall()).handle(payload))
     .on("pong", () => connectionBack())
     .on("peer-left", () => {
+      admitted = false;
       freshCall(); // the practice may admit again with a new connection
       if (view) view.root.dataset.phase = "idle";
       show("waiting", "Die Praxis hat das Gespräch verlassen. Bitte bleiben Sie im Wartezimmer.");
@@ -320,7 +327,7 @@ async function enterWaitingRoom(visit) {
 function freshCall() {
   // Both are made in enterWaitingRoom, before any message can ask for a call.
   if (!view || !signalling) throw new Error("no call screen or signalling yet");
-  call = view.newCall(signalling, { polite: true, iceServers });
+  call = view.newCall(signalling, { polite: true, iceServers, sending: admitted });
   const report = call.onState;
   call.onState = (state) => {
     report(state);
