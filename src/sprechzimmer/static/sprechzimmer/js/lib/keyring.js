@@ -72,11 +72,22 @@ async function privateKey(keys) {
   return key;
 }
 
+/** @type {Promise<PracticeKey> | null} an unlock under way: two modules of one page share it */
+let unlocking = null;
+
 /**
- * The practice key for encrypting and decrypting records.
+ * The practice key for encrypting and decrypting records. Several modules of one page may ask at
+ * once (the start page's note and appointments): they share one unlock, which would otherwise
+ * race for the key-wrapping key that the first unlock removes.
  * @returns {Promise<PracticeKey>}
  */
-export async function practiceKey() {
+export function practiceKey() {
+  unlocking ??= loadPracticeKey().finally(() => (unlocking = null));
+  return unlocking;
+}
+
+/** @returns {Promise<PracticeKey>} */
+async function loadPracticeKey() {
   /** @type {PracticeKey | undefined} */
   const cached = await keystore.get("practice");
   if (cached && cached.userId === currentUserId()) return cached;
