@@ -87,9 +87,18 @@ def percentile(values, p):
 
 
 def launch(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+        ],
+    )
 
 
 def measure_floor(browser, base_url: str, calls: int) -> list[float]:
@@ -101,7 +110,9 @@ def measure_floor(browser, base_url: str, calls: int) -> list[float]:
         page.evaluate(FLOOR_SCRIPT)
         page.evaluate(FIRST_FRAME_HOOK, "#remote-a")
         page.evaluate(FIRST_FRAME_HOOK, "#remote-b")
-        started = page.evaluate("() => { const t = performance.timeOrigin + performance.now(); floorOffer(); return t; }")
+        started = page.evaluate(
+            "() => { const t = performance.timeOrigin + performance.now(); floorOffer(); return t; }"
+        )
         done = max(page.evaluate(FIRST_FRAME_TIME, "#remote-a"), page.evaluate(FIRST_FRAME_TIME, "#remote-b"))
         times.append(done - started)
         context.close()
@@ -143,9 +154,12 @@ def measure_ours(browser, base_url: str, calls: int) -> list[float]:
         doctor.evaluate(FIRST_FRAME_HOOK, "#call .remote-video")
         patient.evaluate(FIRST_FRAME_HOOK, "#call .remote-video")
         started = doctor.evaluate(
-            "() => { const t = performance.timeOrigin + performance.now(); document.querySelector('#room .admit').click(); return t; }")
-        done = max(doctor.evaluate(FIRST_FRAME_TIME, "#call .remote-video"),
-                   patient.evaluate(FIRST_FRAME_TIME, "#call .remote-video"))
+            "() => { const t = performance.timeOrigin + performance.now(); document.querySelector('#room .admit').click(); return t; }"
+        )
+        done = max(
+            doctor.evaluate(FIRST_FRAME_TIME, "#call .remote-video"),
+            patient.evaluate(FIRST_FRAME_TIME, "#call .remote-video"),
+        )
         times.append(done - started)
         doctor.click("#call .hangup")
         patient.wait_for_selector("#step-done:not([hidden])")
@@ -160,10 +174,17 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
-    env = {**os.environ, "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl", "DATA_DIR": str(data_dir),
-           "DEBUG": "false", "SECURE_HTTPS": "false", "LOG_LEVEL": "WARNING",
-           # every patient of the bench comes from 127.0.0.1
-           "ACCESS_CODE_LIMIT_PER_ADDRESS": "10000", "ACCESS_CODE_LIMIT_GLOBAL": "10000"}
+    env = {
+        **os.environ,
+        "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl",
+        "DATA_DIR": str(data_dir),
+        "DEBUG": "false",
+        "SECURE_HTTPS": "false",
+        "LOG_LEVEL": "WARNING",
+        # every patient of the bench comes from 127.0.0.1
+        "ACCESS_CODE_LIMIT_PER_ADDRESS": "10000",
+        "ACCESS_CODE_LIMIT_GLOBAL": "10000",
+    }
     for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
         env.pop(name, None)
     for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):

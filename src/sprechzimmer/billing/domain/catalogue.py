@@ -36,6 +36,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -54,9 +55,27 @@ TELEPHONE_FEE = "telephone"  # 01435
 VIDEO_SURCHARGE = "video_surcharge"  # 01450
 SERVICE = "service"
 KINDS = (PAUSCHALE, LINKED, EXCLUDED, MARKER, TELEPHONE_FEE, VIDEO_SURCHARGE, SERVICE)
-COLUMNS = ("code", "chapter", "points", "video", "kind", "deduction", "video_code", "links", "min_contacts", "title",
-           "valid_from", "valid_to", "deduction_from", "max_per_case", "group", "age_min", "age_max",
-           "video_suffixes", "source")
+COLUMNS = (
+    "code",
+    "chapter",
+    "points",
+    "video",
+    "kind",
+    "deduction",
+    "video_code",
+    "links",
+    "min_contacts",
+    "title",
+    "valid_from",
+    "valid_to",
+    "deduction_from",
+    "max_per_case",
+    "group",
+    "age_min",
+    "age_max",
+    "video_suffixes",
+    "source",
+)
 REQUIRED_COLUMNS = 10  # the first ten: files of the earlier format stay readable
 GOP_PATTERN = re.compile(r"\d{5}[A-Z]?")
 #: GOPs only a video-only Behandlungsfall may carry: 01452, the surcharge for known patients in
@@ -112,14 +131,19 @@ class Gop:
 
     def __post_init__(self):
         kind = self.kind
-        fast = (F_VIDEO_VISIT * (self.video_marked or kind == VIDEO_SURCHARGE) | F_PERSONAL * self.personal_only
-                | F_MIN_CONTACTS * bool(self.min_contacts) | F_SLOW * (self.dated or self.base in VIDEO_ONLY_GOPS)
-                | F_EXCLUDED * (kind == EXCLUDED)
-                | F_TIERED * (self.age_min is not None or self.age_max is not None)
-                | F_LIMITED * bool(self.max_per_case) | F_CAP * (kind == SERVICE and self.video)
-                | F_KIND * (kind in (PAUSCHALE, TELEPHONE_FEE, MARKER))
-                | F_VOLUME * (self.chapter == CHAPTER_35 and self.points is not None
-                             and self.code[:5] != CHAPTER_35_OWN_CAP))
+        fast = (
+            F_VIDEO_VISIT * (self.video_marked or kind == VIDEO_SURCHARGE)
+            | F_PERSONAL * self.personal_only
+            | F_MIN_CONTACTS * bool(self.min_contacts)
+            | F_SLOW * (self.dated or self.base in VIDEO_ONLY_GOPS)
+            | F_EXCLUDED * (kind == EXCLUDED)
+            | F_TIERED * (self.age_min is not None or self.age_max is not None)
+            | F_LIMITED * bool(self.max_per_case)
+            | F_CAP * (kind == SERVICE and self.video)
+            | F_KIND * (kind in (PAUSCHALE, TELEPHONE_FEE, MARKER))
+            | F_VOLUME
+            * (self.chapter == CHAPTER_35 and self.points is not None and self.code[:5] != CHAPTER_35_OWN_CAP)
+        )
         object.__setattr__(self, "fast", fast)
         object.__setattr__(self, "price", self.points or 0)
         object.__setattr__(self, "unpriced", int(self.points is None))
@@ -203,7 +227,7 @@ class Catalogue:
         reader = csv.reader(io.StringIO("\n".join(rows)), delimiter=";")
         header = next(reader, None)
         header = tuple(h.strip() for h in header) if header else ()
-        if len(header) < REQUIRED_COLUMNS or header != COLUMNS[:len(header)]:
+        if len(header) < REQUIRED_COLUMNS or header != COLUMNS[: len(header)]:
             raise BillingError("Die GOP-Datei braucht die Kopfzeile " + ";".join(COLUMNS) + ".")
         by_code: dict[str, list[Gop]] = {}
         for number, row in enumerate(reader, start=2):
@@ -211,10 +235,11 @@ class Catalogue:
             by_code.setdefault(gop.code, []).append(gop)
         for code, dated in by_code.items():
             dated.sort(key=lambda g: g.valid_from)
-            for before, after in zip(dated, dated[1:]):
+            for before, after in pairwise(dated):
                 if before.valid_from == after.valid_from:
-                    raise BillingError(f"GOP-Datei: GOP {code} hat zwei Zeilen, die am {after.valid_from:%d.%m.%Y} "
-                                       "beginnen.")
+                    raise BillingError(
+                        f"GOP-Datei: GOP {code} hat zwei Zeilen, die am {after.valid_from:%d.%m.%Y} beginnen."
+                    )
         return cls(by_code, source)
 
 
@@ -247,7 +272,8 @@ def _row(row: list[str], number: int, width: int) -> Gop:
     where = f"GOP-Datei, Datenzeile {number}"
     if len(row) != width:
         raise BillingError(f"{where}: {len(row)} statt {width} Spalten.")
-    values = dict(zip(COLUMNS, (c.strip() for c in row)))
+    # A file may end before the optional trailing columns (valid_from): those stay absent.
+    values = dict(zip(COLUMNS, (c.strip() for c in row), strict=False))
     code = values["code"]
     if not GOP_PATTERN.fullmatch(code):
         raise BillingError(f"{where}: »{code}« ist keine GOP (fünf Ziffern).")
@@ -273,17 +299,29 @@ def _row(row: list[str], number: int, width: int) -> Gop:
         raise BillingError(f"{where}: video_suffixes sind Großbuchstaben.")
     kind = KINDS[KINDS.index(kind)]  # the module's own string object, so the checker can compare with ``is``
     return Gop(
-        code=code, chapter=values["chapter"] or code[:2], points=_int(values["points"], where, "Punkte"),
-        video=video == "1", kind=kind, deduction=deduction,
-        video_code=values["video_code"] or (code + "V" if deduction else ""), links=link_codes,
-        min_contacts=_int(values["min_contacts"], where, "Mindestkontakte") or 0, title=values["title"],
-        valid_from=valid_from or _FAR_PAST, valid_to=valid_to or _FAR_FUTURE,
+        code=code,
+        chapter=values["chapter"] or code[:2],
+        points=_int(values["points"], where, "Punkte"),
+        video=video == "1",
+        kind=kind,
+        deduction=deduction,
+        video_code=values["video_code"] or (code + "V" if deduction else ""),
+        links=link_codes,
+        min_contacts=_int(values["min_contacts"], where, "Mindestkontakte") or 0,
+        title=values["title"],
+        valid_from=valid_from or _FAR_PAST,
+        valid_to=valid_to or _FAR_FUTURE,
         deduction_from=_date(values.get("deduction_from", ""), where, "deduction_from") or _FAR_PAST,
         max_per_case=_int(values.get("max_per_case", ""), where, "max_per_case") or 0,
-        group=values.get("group", ""), age_min=_int(values.get("age_min", ""), where, "age_min"),
-        age_max=_int(values.get("age_max", ""), where, "age_max"), video_suffixes=suffixes,
-        source=values.get("source", ""), personal_only=video == "0", base=code[:5],
-        dated=valid_from is not None or valid_to is not None)
+        group=values.get("group", ""),
+        age_min=_int(values.get("age_min", ""), where, "age_min"),
+        age_max=_int(values.get("age_max", ""), where, "age_max"),
+        video_suffixes=suffixes,
+        source=values.get("source", ""),
+        personal_only=video == "0",
+        base=code[:5],
+        dated=valid_from is not None or valid_to is not None,
+    )
 
 
 def write_rows(gops: list[Gop], out) -> None:
@@ -291,14 +329,29 @@ def write_rows(gops: list[Gop], out) -> None:
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(COLUMNS)
     for g in gops:
-        writer.writerow([
-            g.code, g.chapter, "" if g.points is None else g.points, "1" if g.video else "0" if g.personal_only else "",
-            g.kind, g.deduction or "", g.video_code, " ".join(g.links), g.min_contacts or "", g.title,
-            "" if g.valid_from == _FAR_PAST else g.valid_from.isoformat(),
-            "" if g.valid_to == _FAR_FUTURE else g.valid_to.isoformat(),
-            "" if g.deduction_from == _FAR_PAST else g.deduction_from.isoformat(), g.max_per_case or "", g.group,
-            "" if g.age_min is None else g.age_min, "" if g.age_max is None else g.age_max, g.video_suffixes,
-            g.source])
+        writer.writerow(
+            [
+                g.code,
+                g.chapter,
+                "" if g.points is None else g.points,
+                "1" if g.video else "0" if g.personal_only else "",
+                g.kind,
+                g.deduction or "",
+                g.video_code,
+                " ".join(g.links),
+                g.min_contacts or "",
+                g.title,
+                "" if g.valid_from == _FAR_PAST else g.valid_from.isoformat(),
+                "" if g.valid_to == _FAR_FUTURE else g.valid_to.isoformat(),
+                "" if g.deduction_from == _FAR_PAST else g.deduction_from.isoformat(),
+                g.max_per_case or "",
+                g.group,
+                "" if g.age_min is None else g.age_min,
+                "" if g.age_max is None else g.age_max,
+                g.video_suffixes,
+                g.source,
+            ]
+        )
 
 
 # -- the KBV's EBM-Stammdatei ---------------------------------------------------------------------
@@ -382,10 +435,17 @@ def import_stammdatei(stream, base: Catalogue) -> tuple[list[Gop], dict]:
             start = effective_from or valid_from
             known = rows.get(code)
             template = known[-1] if known else Gop(code, chapter, None, False, SERVICE, 0, "", (), 0, title)
-            row = replace(template, points=points, title=title or template.title, chapter=chapter,
-                          valid_from=start or _FAR_PAST, valid_to=valid_to or template.valid_to,
-                          source="KBV EBM-Stammdatei (importiert)", base=code,
-                          dated=template.dated or valid_to is not None)
+            row = replace(
+                template,
+                points=points,
+                title=title or template.title,
+                chapter=chapter,
+                valid_from=start or _FAR_PAST,
+                valid_to=valid_to or template.valid_to,
+                source="KBV EBM-Stammdatei (importiert)",
+                base=code,
+                dated=template.dated or valid_to is not None,
+            )
             if known:
                 stats["updated"] += 1
                 kept = [old for old in known if start is not None and old.valid_from < start]

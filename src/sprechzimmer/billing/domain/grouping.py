@@ -82,8 +82,12 @@ class Grouper:
                     b = (a + step) & _MASK
                     c = (b + step) & _MASK
                     d = (c + step) & _MASK
-                    if bloom[a >> 3] & (1 << (a & 7)) and bloom[b >> 3] & (1 << (b & 7)) \
-                            and bloom[c >> 3] & (1 << (c & 7)) and bloom[d >> 3] & (1 << (d & 7)):
+                    if (
+                        bloom[a >> 3] & (1 << (a & 7))
+                        and bloom[b >> 3] & (1 << (b & 7))
+                        and bloom[c >> 3] & (1 << (c & 7))
+                        and bloom[d >> 3] & (1 << (d & 7))
+                    ):
                         self.scattered += 1
                 open_groups[key] = [schein]
                 order.append(key)

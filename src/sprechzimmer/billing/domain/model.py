@@ -96,8 +96,16 @@ class Service:
 
     __slots__ = ("gop", "date", "time", "multiplier", "lanr", "bsnr", "visit")
 
-    def __init__(self, gop: str, date: dt.date, visit: int, time: str | None = None, multiplier: int = 1,
-                 lanr: str | None = None, bsnr: str | None = None):
+    def __init__(
+        self,
+        gop: str,
+        date: dt.date,
+        visit: int,
+        time: str | None = None,
+        multiplier: int = 1,
+        lanr: str | None = None,
+        bsnr: str | None = None,
+    ):
         self.gop = gop
         self.date = date
         self.visit = visit
@@ -126,7 +134,11 @@ class Contact:
 
     def __eq__(self, other):
         return isinstance(other, Contact) and (self.date, self.kind, self.visit, self.time) == (
-            other.date, other.kind, other.visit, other.time)
+            other.date,
+            other.kind,
+            other.visit,
+            other.time,
+        )
 
     def __repr__(self):
         return f"Contact({self.date} {self.kind} visit={self.visit} t={self.time})"
@@ -144,14 +156,40 @@ class Case:
     (``psn1:…``, ``alter:N``); only the grouping and the age ever look at them. ``payer`` is the
     Kostenträgerkennung (field 4111), ``quarter`` the Schein's own quarter (field 4101)."""
 
-    __slots__ = ("case_id", "record_type", "bsnr", "subgroup", "tss_acute", "services", "contacts", "line",
-                 "quarter", "name", "first_name", "birth", "payer", "age")
+    __slots__ = (
+        "case_id",
+        "record_type",
+        "bsnr",
+        "subgroup",
+        "tss_acute",
+        "services",
+        "contacts",
+        "line",
+        "quarter",
+        "name",
+        "first_name",
+        "birth",
+        "payer",
+        "age",
+    )
 
-    def __init__(self, case_id: str, record_type: str = "0101", bsnr: str | None = None, subgroup: str | None = None,
-                 tss_acute: bool = False, services: list[Service] | None = None,
-                 contacts: list[Contact] | None = None, line: int = 0, quarter: Quarter | None = None,
-                 name: bytes | None = None, first_name: bytes | None = None, birth: bytes | None = None,
-                 payer: bytes | None = None, age: int | None = None):
+    def __init__(
+        self,
+        case_id: str,
+        record_type: str = "0101",
+        bsnr: str | None = None,
+        subgroup: str | None = None,
+        tss_acute: bool = False,
+        services: list[Service] | None = None,
+        contacts: list[Contact] | None = None,
+        line: int = 0,
+        quarter: Quarter | None = None,
+        name: bytes | None = None,
+        first_name: bytes | None = None,
+        birth: bytes | None = None,
+        payer: bytes | None = None,
+        age: int | None = None,
+    ):
         self.case_id = case_id
         self.record_type = record_type
         self.bsnr = bsnr
@@ -187,7 +225,8 @@ class Case:
 
     def __eq__(self, other):
         return isinstance(other, Case) and all(
-            getattr(self, s) == getattr(other, s) for s in self.__slots__ if s != "line")
+            getattr(self, s) == getattr(other, s) for s in self.__slots__ if s != "line"
+        )
 
     def __repr__(self):
         return f"Case({self.case_id} {self.record_type} sug={self.subgroup} {self.services} {self.contacts})"

@@ -14,17 +14,35 @@ reported figure: points × Orientierungswert (ct) / 100, rounded half up to the 
 from __future__ import annotations
 
 import datetime as dt
-from collections import _count_elements, defaultdict
-from functools import reduce
-from itertools import compress, repeat
-from operator import and_, attrgetter, mul, or_
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import repeat
+from operator import attrgetter
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 
-from .catalogue import EXCLUDED, F_CAP, F_EXCLUDED, F_KIND, F_LIMITED, F_MIN_CONTACTS, F_PERSONAL, F_SLOW, F_TIERED, \
-    F_VIDEO_VISIT, F_VOLUME, LINKED, MARKER, PAUSCHALE, TELEPHONE_FEE, VIDEO_ONLY_GOPS, Catalogue, CatalogueView, Gop
+from .catalogue import (
+    EXCLUDED,
+    F_CAP,
+    F_EXCLUDED,
+    F_KIND,
+    F_LIMITED,
+    F_MIN_CONTACTS,
+    F_PERSONAL,
+    F_SLOW,
+    F_TIERED,
+    F_VIDEO_VISIT,
+    F_VOLUME,
+    LINKED,
+    MARKER,
+    PAUSCHALE,
+    TELEPHONE_FEE,
+    VIDEO_ONLY_GOPS,
+    Catalogue,
+    CatalogueView,
+    Gop,
+)
 from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Contact, Quarter, age_of
 from .rulesets import RuleBook, RuleSet
 
@@ -71,6 +89,8 @@ _UNKNOWN = _Unknown()
 
 def _first(item) -> int:
     return item[0]
+
+
 _PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
 _UNCHECKED = object()
 _NO_LANR = "unbekannt"
@@ -99,11 +119,38 @@ class CaseResult:
     use: most consumers only count and sum, and objects per service and visit are measurable at
     millions of cases. A case whose lines the check changed (a deduction, a refused GOP) has them."""
 
-    __slots__ = ("case", "video_only", "phone_only", "_contacts", "_visits", "_kinds", "findings", "_lines",
-                 "points_x100", "late", "unchecked", "_view", "count")
+    __slots__ = (
+        "case",
+        "video_only",
+        "phone_only",
+        "_contacts",
+        "_visits",
+        "_kinds",
+        "findings",
+        "_lines",
+        "points_x100",
+        "late",
+        "unchecked",
+        "_view",
+        "count",
+    )
 
-    def __init__(self, case, video_only, phone_only, contacts, findings, lines, points_x100, visits=None,
-                 kinds=None, late=False, unchecked=0, view=None, count=None):
+    def __init__(
+        self,
+        case,
+        video_only,
+        phone_only,
+        contacts,
+        findings,
+        lines,
+        points_x100,
+        visits=None,
+        kinds=None,
+        late=False,
+        unchecked=0,
+        view=None,
+        count=None,
+    ):
         self.case = case
         self.video_only = video_only
         self.phone_only = phone_only
@@ -155,8 +202,10 @@ def _walk(scheine, get, resolve) -> list[tuple]:
 
 def _inferred_contacts(first_of_visit: dict, kind_of_visit: dict) -> list[Contact]:
     """One contact per visit: on the date and time of its first service, of the inferred kind."""
-    return [Contact(first.date, kind_of_visit[visit], visit, first.time)
-            for visit, first in sorted(first_of_visit.items(), key=_first)]
+    return [
+        Contact(first.date, kind_of_visit[visit], visit, first.time)
+        for visit, first in sorted(first_of_visit.items(), key=_first)
+    ]
 
 
 @dataclass
@@ -173,10 +222,13 @@ class CapResult:
 
     def as_dict(self) -> dict:
         return {
-            "unit": self.unit, "id": self.id, "counted_cases": self.counted_cases,
+            "unit": self.unit,
+            "id": self.id,
+            "counted_cases": self.counted_cases,
             "video_only_cases": self.video_only_cases,
             "limit": None if self.limit is None else str(self.limit),
-            "excess_cases": self.excess_cases, "euro_at_risk": str(self.euro_at_risk),
+            "excess_cases": self.excess_cases,
+            "euro_at_risk": str(self.euro_at_risk),
         }
 
 
@@ -332,7 +384,7 @@ class QuarterCheck:
             if kind_of_visit[visit] is VIDEO:
                 by_video[key] = by_video.get(key, 0) + amount
 
-    def _check(self, case):  # noqa: C901 - the rules in one pass over the services, for speed
+    def _check(self, case):
         quarter = case.quarter
         file_quarter = self.file_quarter
         if quarter is None or quarter is file_quarter or quarter is self.quarter or quarter == file_quarter:
@@ -455,8 +507,9 @@ class QuarterCheck:
             kind_of_visit = {c.visit: c.kind for c in contacts}
             inferred = None
         elif len(scheine) > 1 and all(s.contacts is not None for s in scheine):
-            contacts = [Contact(c.date, c.kind, n << 16 | c.visit, c.time)
-                        for n, s in enumerate(scheine) for c in s.contacts]
+            contacts = [
+                Contact(c.date, c.kind, n << 16 | c.visit, c.time) for n, s in enumerate(scheine) for c in s.contacts
+            ]
             kind_of_visit = {c.visit: c.kind for c in contacts}
             inferred = None
         else:
@@ -470,8 +523,19 @@ class QuarterCheck:
             phoning = () if phone is None else {lanr for _service, lanr, _schein in phone if lanr not in pauschale_of}
             kind_of_visit = {}
             for visit, flags in visit_flags.items():
-                kind_of_visit[visit] = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 \
-                    else VIDEO if marker else TELEPHONE if doctor_of_visit[visit] in phoning else PERSONAL
+                kind_of_visit[visit] = (
+                    VIDEO
+                    if flags & 1
+                    else TELEPHONE
+                    if flags & 2
+                    else PERSONAL
+                    if flags & 4
+                    else VIDEO
+                    if marker
+                    else TELEPHONE
+                    if doctor_of_visit[visit] in phoning
+                    else PERSONAL
+                )
             inferred = first_of_visit
         kinds = set(kind_of_visit.values())
         video_only = kinds == _ONLY_VIDEO
@@ -481,38 +545,68 @@ class QuarterCheck:
 
         # R6: the 88220 marker.
         if video_only and not marker:
-            findings.append(Finding("R6", ERROR, "Behandlungsfall mit ausschließlich Videokontakten: "
-                                                 "Pseudo-GOP 88220 ergänzen."))
+            findings.append(
+                Finding("R6", ERROR, "Behandlungsfall mit ausschließlich Videokontakten: Pseudo-GOP 88220 ergänzen.")
+            )
         elif marker and not video_only:
-            why = "einem persönlichen Kontakt" if PERSONAL in kinds else "Kontakten, die nicht alle per Video stattfanden"
-            findings.append(Finding("R6", ERROR, f"88220 steht in einem Fall mit {why}: 88220 entfernen "
-                                                 "(nur für Fälle mit ausschließlich Videokontakten)."))
+            why = (
+                "einem persönlichen Kontakt" if PERSONAL in kinds else "Kontakten, die nicht alle per Video stattfanden"
+            )
+            findings.append(
+                Finding(
+                    "R6",
+                    ERROR,
+                    f"88220 steht in einem Fall mit {why}: 88220 entfernen "
+                    "(nur für Fälle mit ausschließlich Videokontakten).",
+                )
+            )
         # R1/R2: 01435, per Arztfall (the same patient and doctor).
         if phone is not None:
             walked = _walk(scheine, get, resolve)
             self._telephone(phone, pauschale_of, kind_of_visit, walked, case, findings)
         elif phone_only and pauschalen:
             codes = ", ".join(sorted(pauschalen))
-            findings.append(Finding("R2", WARNING, f"Nur telefonische/mittelbare Kontakte: {codes} setzt einen "
-                                                   "persönlichen oder Videokontakt voraus. Fand keiner statt, ist "
-                                                   "stattdessen die 01435 berechnungsfähig."))
+            findings.append(
+                Finding(
+                    "R2",
+                    WARNING,
+                    f"Nur telefonische/mittelbare Kontakte: {codes} setzt einen "
+                    "persönlichen oder Videokontakt voraus. Fand keiner statt, ist "
+                    "stattdessen die 01435 berechnungsfähig.",
+                )
+            )
         elif phone_only:
-            findings.append(Finding("R2", WARNING, "Nur telefonische/mittelbare Kontakte: GOP 01435 ist "
-                                                   "berechnungsfähig und fehlt."))
+            findings.append(
+                Finding(
+                    "R2", WARNING, "Nur telefonische/mittelbare Kontakte: GOP 01435 ist berechnungsfähig und fehlt."
+                )
+            )
         # R5: GOPs with a limit per Behandlungsfall (a Pauschale once; 04030 twice; one age tier).
         if limited is not None:
-            for group, (times_billed, limit, codes) in limited.items():
+            for times_billed, limit, codes in limited.values():
                 if times_billed > limit:
                     listed = ", ".join(dict.fromkeys(codes))
                     times = "einmal" if limit == 1 else f"{limit}-mal"
-                    findings.append(Finding("R5", ERROR, f"{listed}: {times_billed}-mal angesetzt, im Behandlungsfall "
-                                                         f"nur {times} berechnungsfähig; weitere streichen."))
+                    findings.append(
+                        Finding(
+                            "R5",
+                            ERROR,
+                            f"{listed}: {times_billed}-mal angesetzt, im Behandlungsfall "
+                            f"nur {times} berechnungsfähig; weitere streichen.",
+                        )
+                    )
         # R12: doctor groups without video.
         if VIDEO in kinds and pauschalen:
             barred = sorted({(get(code) or resolve(code)).chapter for code in pauschalen} & ruleset.no_video_chapters)
             if barred:
-                findings.append(Finding("R12", ERROR, f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
-                                                      "keine Videosprechstunde abrechnen: Videoleistungen streichen."))
+                findings.append(
+                    Finding(
+                        "R12",
+                        ERROR,
+                        f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
+                        "keine Videosprechstunde abrechnen: Videoleistungen streichen.",
+                    )
+                )
 
         # R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10, R13, GOP dates.
         deduction_of: dict[str, tuple[int, str, dt.date]] = {}
@@ -525,8 +619,13 @@ class QuarterCheck:
                         deduction_of.setdefault(link, (gop.deduction, link, gop.deduction_from))
         # The slow pass only where it can find something: R4 in video-only cases, R1/R11 where a
         # visit was by video, R10, dates and R13 always.
-        slow = special & F_EXCLUDED and video_only or special & F_PERSONAL and VIDEO in kinds \
+        slow = (
+            special & F_EXCLUDED
+            and video_only
+            or special & F_PERSONAL
+            and VIDEO in kinds
             or special & (F_MIN_CONTACTS | F_SLOW)
+        )
         lines = None  # made on first use (CaseResult.lines) unless the slow pass changes a line
         if deduction_of or slow:
             if contacts is None and special & F_MIN_CONTACTS:
@@ -540,10 +639,16 @@ class QuarterCheck:
             if age is not None:
                 for gop in tiered:
                     if gop.age_min is not None and age < gop.age_min or gop.age_max is not None and age > gop.age_max:
-                        findings.append(Finding("R14", WARNING, f"{gop.code} gilt für {_age_range(gop)}; der Patient "
-                                                                f"war bei der ersten Inanspruchnahme im Quartal {age} "
-                                                                f"Jahre alt{_tier_hint(view, gop, age)} (Allgemeine "
-                                                                "Bestimmung 4.3.5)."))
+                        findings.append(
+                            Finding(
+                                "R14",
+                                WARNING,
+                                f"{gop.code} gilt für {_age_range(gop)}; der Patient "
+                                f"war bei der ersten Inanspruchnahme im Quartal {age} "
+                                f"Jahre alt{_tier_hint(view, gop, age)} (Allgemeine "
+                                "Bestimmung 4.3.5).",
+                            )
+                        )
         # R9: several visits on one day need times for billable services.
         if contacts is None or inferred is not None:
             timed = same_day
@@ -559,8 +664,21 @@ class QuarterCheck:
                 problem = self._lanr_problem(lanr)
             if problem:
                 findings.append(Finding("LANR", WARNING, problem))
-        result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total, inferred, kind_of_visit,
-                            late, unknown, view, count)
+        result = CaseResult(
+            case,
+            video_only,
+            phone_only,
+            contacts,
+            findings,
+            lines,
+            total,
+            inferred,
+            kind_of_visit,
+            late,
+            unknown,
+            view,
+            count,
+        )
         return result, lanrs, gop_cap_services, kind_of_visit
 
     @staticmethod
@@ -570,16 +688,31 @@ class QuarterCheck:
         emergency service; not in an Arztfall with a Versicherten-, Grund- or Konsiliarpauschale.
         Where a combination is wrong the advice keeps the higher-valued Pauschale."""
         if any(schein.emergency for _service, _lanr, schein in phone):
-            findings.append(Finding("R2", ERROR, "01435 ist im organisierten Not(-fall)dienst nicht berechnungsfähig "
-                                                 "(Anmerkung zur GOP 01435): 01435 streichen; im Notdienst gelten "
-                                                 "die Notfall- und Notfallkonsultationspauschalen."))
+            findings.append(
+                Finding(
+                    "R2",
+                    ERROR,
+                    "01435 ist im organisierten Not(-fall)dienst nicht berechnungsfähig "
+                    "(Anmerkung zur GOP 01435): 01435 streichen; im Notdienst gelten "
+                    "die Notfall- und Notfallkonsultationspauschalen.",
+                )
+            )
         age = age_of(case)
         limit = 2 if age is not None and age < CHILD_AGE_01435 else 1
         if len(phone) > limit:
-            why = "zweimal (Kind bis zum vollendeten 12. Lebensjahr)" if limit == 2 else \
-                "einmal (bei Kindern bis zum vollendeten 12. Lebensjahr zweimal)"
-            findings.append(Finding("R2", ERROR, f"01435 ist {len(phone)}-mal angesetzt, im Behandlungsfall nur {why} "
-                                                 "berechnungsfähig: weitere streichen."))
+            why = (
+                "zweimal (Kind bis zum vollendeten 12. Lebensjahr)"
+                if limit == 2
+                else "einmal (bei Kindern bis zum vollendeten 12. Lebensjahr zweimal)"
+            )
+            findings.append(
+                Finding(
+                    "R2",
+                    ERROR,
+                    f"01435 ist {len(phone)}-mal angesetzt, im Behandlungsfall nur {why} "
+                    "berechnungsfähig: weitere streichen.",
+                )
+            )
         by_doctor: dict[str | None, list] = {}
         for service, lanr, _schein in phone:
             by_doctor.setdefault(lanr, []).append(service)
@@ -587,32 +720,54 @@ class QuarterCheck:
         days_of_doctor: dict[tuple, list[str]] = defaultdict(list)
         for service, gop, visit in walked:
             kinds_of_doctor[service.lanr].add(kind_of_visit.get(visit))
-            if gop is not None and gop.kind is not MARKER and gop.kind is not TELEPHONE_FEE \
-                    and gop.base not in BESIDE_01435 and gop.points:
+            if (
+                gop is not None
+                and gop.kind is not MARKER
+                and gop.kind is not TELEPHONE_FEE
+                and gop.base not in BESIDE_01435
+                and gop.points
+            ):
                 days_of_doctor[(service.lanr, service.date)].append(service.gop)
         for lanr, services in by_doctor.items():
             who = f"der LANR {lanr}" if lanr else "ohne LANR"
             pauschale = pauschale_of.get(lanr)
             if pauschale:
-                findings.append(Finding("R2", ERROR, f"Im Arztfall {who} ist 01435 nicht neben der Pauschale "
-                                                     f"{pauschale} berechnungsfähig (Anmerkung zur GOP 01435): 01435 "
-                                                     f"streichen, {pauschale} bleibt."))
+                findings.append(
+                    Finding(
+                        "R2",
+                        ERROR,
+                        f"Im Arztfall {who} ist 01435 nicht neben der Pauschale "
+                        f"{pauschale} berechnungsfähig (Anmerkung zur GOP 01435): 01435 "
+                        f"streichen, {pauschale} bleibt.",
+                    )
+                )
                 continue
             if kinds_of_doctor[lanr] & {PERSONAL, VIDEO}:
-                findings.append(Finding("R1", ERROR, f"Im Arztfall {who} gab es auch persönliche oder Videokontakte; "
-                                                     "Telefonkontakte sind dann Inhalt der Pauschale (4.3.1): 01435 "
-                                                     "streichen."))
+                findings.append(
+                    Finding(
+                        "R1",
+                        ERROR,
+                        f"Im Arztfall {who} gab es auch persönliche oder Videokontakte; "
+                        "Telefonkontakte sind dann Inhalt der Pauschale (4.3.1): 01435 "
+                        "streichen.",
+                    )
+                )
                 continue
             for service in services:
                 beside = days_of_doctor.get((lanr, service.date))
                 if beside:
-                    findings.append(Finding("R2", WARNING, f"01435 am {_date(service.date)} neben "
-                                                           f"{', '.join(dict.fromkeys(beside))}: neben 01435 sind nur "
-                                                           "01431 und 40128 berechnungsfähig (Anmerkung zur GOP 01435)."))
+                    findings.append(
+                        Finding(
+                            "R2",
+                            WARNING,
+                            f"01435 am {_date(service.date)} neben "
+                            f"{', '.join(dict.fromkeys(beside))}: neben 01435 sind nur "
+                            "01431 und 40128 berechnungsfähig (Anmerkung zur GOP 01435).",
+                        )
+                    )
 
     @staticmethod
-    def _lines(walked, deduction_of, special, video_only, kind_of_visit, contacts,
-               findings):  # noqa: C901 - the slow checks of one case, in one pass
+    def _lines(walked, deduction_of, special, video_only, kind_of_visit, contacts, findings):
         """The lines of a case with a deduction (R3) or a GOP that needs the slow checks."""
         lines = []
         total = 0
@@ -629,8 +784,14 @@ class QuarterCheck:
             if deduction_of and code in deduction_of:
                 deduction, billed, since = deduction_of[code]
                 if service.date < since:
-                    findings.append(Finding("R11", ERROR, f"{code} am {_date(service.date)}: vor dem {_date(since)} "
-                                                          "im reinen Videofall nicht berechnungsfähig."))
+                    findings.append(
+                        Finding(
+                            "R11",
+                            ERROR,
+                            f"{code} am {_date(service.date)}: vor dem {_date(since)} "
+                            "im reinen Videofall nicht berechnungsfähig.",
+                        )
+                    )
                     factor = 0
                     billed = code
                 else:
@@ -639,36 +800,65 @@ class QuarterCheck:
             if special:
                 kind = gop.kind
                 if gop.dated and not gop.valid_on(service.date):
-                    when = f"ab {_date(gop.valid_from)}" if service.date < gop.valid_from \
-                        else f"bis {_date(gop.valid_to)}"
-                    findings.append(Finding("GOP", ERROR, f"GOP {code} ist am {_date(service.date)} nicht "
-                                                          f"berechnungsfähig (gilt {when})."))
+                    when = (
+                        f"ab {_date(gop.valid_from)}" if service.date < gop.valid_from else f"bis {_date(gop.valid_to)}"
+                    )
+                    findings.append(
+                        Finding(
+                            "GOP",
+                            ERROR,
+                            f"GOP {code} ist am {_date(service.date)} nicht berechnungsfähig (gilt {when}).",
+                        )
+                    )
                     factor = 0
                 elif video_only and kind is EXCLUDED:
                     factor = 0
                     not_billable.append(code)
                 elif gop.personal_only and kind_of_visit.get(visit) == VIDEO:
                     if kind is PAUSCHALE:
-                        findings.append(Finding("R11", ERROR, f"Pauschale {code} ist im Rahmen einer "
-                                                              "Videosprechstunde nicht berechnungsfähig."))
+                        findings.append(
+                            Finding(
+                                "R11",
+                                ERROR,
+                                f"Pauschale {code} ist im Rahmen einer Videosprechstunde nicht berechnungsfähig.",
+                            )
+                        )
                     else:
-                        findings.append(Finding("R1", ERROR, f"GOP {code} am {_date(service.date)} kann nicht per "
-                                                             "Video erbracht werden: für einen persönlichen Kontakt "
-                                                             "eine eigene Inanspruchnahme mit Uhrzeit angeben."))
+                        findings.append(
+                            Finding(
+                                "R1",
+                                ERROR,
+                                f"GOP {code} am {_date(service.date)} kann nicht per "
+                                "Video erbracht werden: für einen persönlichen Kontakt "
+                                "eine eigene Inanspruchnahme mit Uhrzeit angeben.",
+                            )
+                        )
                     factor = 0
                 elif gop.base in VIDEO_ONLY_GOPS and not video_only:
-                    findings.append(Finding("R13", ERROR, f"{code} ist nur im Behandlungsfall mit ausschließlich "
-                                                          "Videokontakten berechnungsfähig (Zuschlag für bekannte "
-                                                          "Patienten): streichen."))
+                    findings.append(
+                        Finding(
+                            "R13",
+                            ERROR,
+                            f"{code} ist nur im Behandlungsfall mit ausschließlich "
+                            "Videokontakten berechnungsfähig (Zuschlag für bekannte "
+                            "Patienten): streichen.",
+                        )
+                    )
                     factor = 0
                 if gop.min_contacts:
                     if contact_count is None:
                         contact_count = sum(1 for c in contacts if c.kind is PERSONAL or c.kind is VIDEO)
                     if contact_count < gop.min_contacts:
-                        findings.append(Finding("R10", WARNING, f"GOP {code} setzt mindestens {gop.min_contacts} "
-                                                                f"Arzt-Patienten-Kontakte voraus, gefunden "
-                                                                f"{contact_count} (Videokontakte zählen als "
-                                                                "persönliche)."))
+                        findings.append(
+                            Finding(
+                                "R10",
+                                WARNING,
+                                f"GOP {code} setzt mindestens {gop.min_contacts} "
+                                f"Arzt-Patienten-Kontakte voraus, gefunden "
+                                f"{contact_count} (Videokontakte zählen als "
+                                "persönliche).",
+                            )
+                        )
             points = None if gop.points is None else gop.points * service.multiplier * factor
             if points is not None:
                 total += points
@@ -677,8 +867,11 @@ class QuarterCheck:
             text = "; ".join(f"{code} – {pct} % (als {billed})" for code, pct, billed in dict.fromkeys(reduced))
             findings.append(Finding("R3", INFO, f"Reiner Videofall: Abschlag {text}; die KV nimmt ihn vor."))
         if not_billable:
-            findings.append(Finding("R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: "
-                                                 f"{', '.join(not_billable)} streichen."))
+            findings.append(
+                Finding(
+                    "R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: {', '.join(not_billable)} streichen."
+                )
+            )
         return lines, total
 
     @staticmethod
@@ -699,8 +892,14 @@ class QuarterCheck:
             if gop is None or gop.kind is not MARKER:
                 untimed[service.date].append(service.gop)
         for day, codes in sorted(untimed.items()):
-            findings.append(Finding("R9", ERROR, f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) je "
-                                                 f"Inanspruchnahme angeben; ohne Uhrzeit: {', '.join(codes)}."))
+            findings.append(
+                Finding(
+                    "R9",
+                    ERROR,
+                    f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) je "
+                    f"Inanspruchnahme angeben; ohne Uhrzeit: {', '.join(codes)}.",
+                )
+            )
 
     def _lanr_problem(self, lanr: str) -> str | None:
         try:
@@ -743,13 +942,33 @@ class QuarterCheck:
                 excess = max(0, by_video - limit)
                 if code == "35*":
                     at_risk = euros(excess, value)
-                    gop_caps.append(GopCapResult(lanr, code, "points", Decimal(total) / 100, Decimal(by_video) / 100,
-                                                 Decimal(limit) / 100, Decimal(excess) / 100, at_risk))
+                    gop_caps.append(
+                        GopCapResult(
+                            lanr,
+                            code,
+                            "points",
+                            Decimal(total) / 100,
+                            Decimal(by_video) / 100,
+                            Decimal(limit) / 100,
+                            Decimal(excess) / 100,
+                            at_risk,
+                        )
+                    )
                 else:
                     gop = view.get(code) or view.resolve(code)
                     at_risk = euros(excess * (gop.points or 0) * 100, value)
-                    gop_caps.append(GopCapResult(lanr, code, "count", Decimal(total), Decimal(by_video),
-                                                 Decimal(limit), Decimal(excess), at_risk))
+                    gop_caps.append(
+                        GopCapResult(
+                            lanr,
+                            code,
+                            "count",
+                            Decimal(total),
+                            Decimal(by_video),
+                            Decimal(limit),
+                            Decimal(excess),
+                            at_risk,
+                        )
+                    )
         totals = {
             "cases": self.cases,
             "scheine": self.scheine,
@@ -763,13 +982,18 @@ class QuarterCheck:
             "findings": dict(self.severities),
             "findings_by_rule": dict(sorted(self.rule_counts.items())),
             "services": self.services,
-            "unchecked_services": {"count": self.unchecked_services, "total": self.services,
-                                   "share": _share(self.unchecked_services, self.services)},
+            "unchecked_services": {
+                "count": self.unchecked_services,
+                "total": self.services,
+                "share": _share(self.unchecked_services, self.services),
+            },
             "unpriced_services": self.unpriced_services,
             "points": str(Decimal(self.points_x100) / 100),
             "euro": str(euros(self.points_x100, value)),
-            "euro_at_risk": str(sum((c.euro_at_risk for c in caps), Decimal("0.00"))
-                                + sum((g.euro_at_risk for g in gop_caps), Decimal("0.00"))),
+            "euro_at_risk": str(
+                sum((c.euro_at_risk for c in caps), Decimal("0.00"))
+                + sum((g.euro_at_risk for g in gop_caps), Decimal("0.00"))
+            ),
             "unknown_gops": sorted(self.unknown_gops),
         }
         return Summary(self.quarter, ruleset, value, caps, gop_caps, totals)
@@ -791,9 +1015,13 @@ def _tier_hint(view: CatalogueView, gop: Gop, age: int) -> str:
     if hint is None:
         hint = ""
         for other in view.gops.values():
-            if other.group == gop.group and other.code == other.base and (other.age_min, other.age_max) != (None, None) \
-                    and (other.age_min is None or other.age_min <= age) \
-                    and (other.age_max is None or age <= other.age_max):
+            if (
+                other.group == gop.group
+                and other.code == other.base
+                and (other.age_min, other.age_max) != (None, None)
+                and (other.age_min is None or other.age_min <= age)
+                and (other.age_max is None or age <= other.age_max)
+            ):
                 hint = f": {other.code} abrechnen"
                 break
         hints[(gop.group, age)] = hint

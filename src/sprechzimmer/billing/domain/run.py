@@ -25,14 +25,17 @@ def sniff(head: bytes) -> str:
     if head[:3].isdigit() and head[3:7] == b"8000":
         return "kvdt"
     if head.startswith(b"\xef\xbb\xbf") and head[3:6].isdigit():
-        raise BillingError("Die Datei ist UTF-8-kodiert (sie beginnt mit einer UTF-8-Bytefolge, BOM); KVDT verlangt "
-                           "ISO-8859-15. Bitte exportieren Sie sie aus Ihrem Praxisverwaltungssystem erneut.")
+        raise BillingError(
+            "Die Datei ist UTF-8-kodiert (sie beginnt mit einer UTF-8-Bytefolge, BOM); KVDT verlangt "
+            "ISO-8859-15. Bitte exportieren Sie sie aus Ihrem Praxisverwaltungssystem erneut."
+        )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:64]:
         raise BillingError("Die Datei ist UTF-16-kodiert; KVDT verlangt ISO-8859-15.")
     if head.startswith(b"%PDF") or head.startswith(b"PK"):
         raise BillingError("Das ist eine PDF- oder ZIP-Datei, keine KVDT-Datei (.con) und kein JSON-Fallformat.")
-    raise BillingError("Die Datei ist weder eine KVDT-Datei (erste Zeile z. B. »0138000con0«) noch das "
-                       "JSON-Fallformat.")
+    raise BillingError(
+        "Die Datei ist weder eine KVDT-Datei (erste Zeile z. B. »0138000con0«) noch das JSON-Fallformat."
+    )
 
 
 class CheckRun:
@@ -42,9 +45,17 @@ class CheckRun:
     ``window``: Scheine held open at most while grouping (grouping.py); ``None`` holds them all
     (uploads, whose size is capped)."""
 
-    def __init__(self, stream: BinaryIO, *, quarter: Quarter | None = None, rulebook: RuleBook | None = None,
-                 catalogue: Catalogue | None = None, ruleset: RuleSet | None = None, privacy: bool = False,
-                 window: int | None = DEFAULT_WINDOW):
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        quarter: Quarter | None = None,
+        rulebook: RuleBook | None = None,
+        catalogue: Catalogue | None = None,
+        ruleset: RuleSet | None = None,
+        privacy: bool = False,
+        window: int | None = DEFAULT_WINDOW,
+    ):
         self.rulebook = rulebook or RuleBook.load()
         self.catalogue = catalogue or Catalogue.load()
         self.forced_ruleset = ruleset
@@ -101,9 +112,11 @@ class CheckRun:
         reader = self._reader
         totals["unchecked_scheine"] = [
             {"record": kind, "title": OTHER_SCHEINE[kind], "count": n}
-            for kind, n in (reader.unchecked_scheine.items() if reader else ())]
-        totals["unknown_records"] = [{"record": kind, "line": line}
-                                     for kind, line in (reader.unknown_records.items() if reader else ())]
+            for kind, n in (reader.unchecked_scheine.items() if reader else ())
+        ]
+        totals["unknown_records"] = [
+            {"record": kind, "line": line} for kind, line in (reader.unknown_records.items() if reader else ())
+        ]
         totals["scattered_scheine"] = self.grouper.scattered
         return summary
 

@@ -63,7 +63,7 @@ def read_simple(data: bytes) -> tuple[Quarter, str | None, list[Case]]:
     except json.JSONDecodeError as exc:
         raise BillingError(f"Die JSON-Datei ist fehlerhaft (Zeile {exc.lineno}, Spalte {exc.colno}).") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise BillingError(f"Die JSON-Datei ist kein Fallformat von Sprechzimmer (\"format\": \"{FORMAT}\" fehlt).")
+        raise BillingError(f'Die JSON-Datei ist kein Fallformat von Sprechzimmer ("format": "{FORMAT}" fehlt).')
     quarter = Quarter.parse(doc.get("quarter") if isinstance(doc.get("quarter"), str) else "")
     bsnr = doc.get("bsnr")
     if bsnr is not None:
@@ -130,8 +130,18 @@ def _case(raw, number: int, bsnr: str | None, quarter: Quarter) -> Case:
     age = raw.get("age")
     if age is not None and (not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= 150):
         _fail(where, "age ist eine ganze Zahl von 0 bis 150.")
-    return Case(case_id, record_type, bsnr, subgroup, bool(raw.get("tss_acute", False)), services, contacts,
-                quarter=quarter, name=b"json:" + patient.strip().encode("utf-8") if patient else None, age=age)
+    return Case(
+        case_id,
+        record_type,
+        bsnr,
+        subgroup,
+        bool(raw.get("tss_acute", False)),
+        services,
+        contacts,
+        quarter=quarter,
+        name=b"json:" + patient.strip().encode("utf-8") if patient else None,
+        age=age,
+    )
 
 
 def _visit_of(contacts: list[Contact], date: dt.date, time: str | None, where: str) -> int:
@@ -151,10 +161,16 @@ def write_simple(quarter: Quarter, bsnr: str | None, cases: list[Case]) -> dict:
     """The JSON document for ``cases`` (``json.dumps`` it)."""
     out = []
     for case in cases:
-        item = {"case_id": case.case_id, "record_type": case.record_type, "subgroup": case.subgroup,
-                "tss_acute": case.tss_acute,
-                "services": [{"gop": s.gop, "date": s.date.isoformat(), "time": s.time, "multiplier": s.multiplier,
-                              "lanr": s.lanr} for s in case.services]}
+        item = {
+            "case_id": case.case_id,
+            "record_type": case.record_type,
+            "subgroup": case.subgroup,
+            "tss_acute": case.tss_acute,
+            "services": [
+                {"gop": s.gop, "date": s.date.isoformat(), "time": s.time, "multiplier": s.multiplier, "lanr": s.lanr}
+                for s in case.services
+            ],
+        }
         if case.name is not None and case.name.startswith(b"json:"):
             item["patient"] = case.name[5:].decode("utf-8")
         if case.age is not None:
