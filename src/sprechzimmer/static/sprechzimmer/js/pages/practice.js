@@ -2,8 +2,11 @@
 // Every page of a practice member (templates/base.html loads it): the waiting alert, so that a
 // patient entering the waiting room is noticed on whatever page the doctor is, and the lock screen.
 import { getJson } from "../lib/api.js";
+import { lock } from "../lib/keyring.js";
+import { pageMeta } from "../lib/meta.js";
 import { PracticeFeed } from "../lib/practicefeed.js";
 import * as alerts from "../ui/alerts.js";
+import { callRunning, LOCK_CHANNEL, lockPage } from "../ui/lockscreen.js";
 
 /**
  * What the alert needs of an appointment (GET /api/termine/, video/views.py appointment_json).
@@ -68,6 +71,63 @@ function offerNotifications() {
     });
   }
 }
+
+// --- lock screen (docs/e2ee.md) -------------------------------------------------------------------
+
+const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(LOCK_CHANNEL) : null;
+let locking = false;
+
+/** Wipes patient data from the page and the keys from the browser, then shows the lock page. */
+async function lockScreen() {
+  if (locking) return;
+  locking = true;
+  const target = lockPage(location.pathname + location.search);
+  document.querySelector("main")?.replaceChildren(); // patient data leaves the page at once
+  try {
+    await lock();
+  } catch (error) {
+    console.warn("lock", error); // offline: the keys are gone all the same; the lock page says the rest
+  }
+  channel?.postMessage("locked");
+  location.replace(target);
+}
+
+channel?.addEventListener("message", (event) => {
+  if (event.data !== "locked" || locking) return;
+  locking = true; // another tab locked: the keys are gone, so this tab follows at once
+  document.querySelector("main")?.replaceChildren();
+  location.replace(lockPage(location.pathname + location.search));
+});
+
+document.getElementById("sz-lock")?.addEventListener("click", () => {
+  if (callRunning() && !confirm("Beim Sperren endet das laufende Gespräch. Bildschirm trotzdem sperren?")) return;
+  lockScreen();
+});
+
+// Idle: no input in any tab of this browser for the practice's lock time. A running call counts as
+// activity (a consultation is not idle), so the automatic lock never ends a call.
+const idleLimit = (Number(pageMeta("sz-lock-minutes")) || 10) * 60_000;
+const ACTIVITY = "sz-last-activity";
+let lastActivity = Date.now();
+let lastShared = 0;
+function active() {
+  lastActivity = Date.now();
+  if (lastActivity - lastShared > 5000) {
+    lastShared = lastActivity;
+    try {
+      localStorage.setItem(ACTIVITY, String(lastActivity));
+    } catch {
+      // storage full or refused: this tab's own clock still counts
+    }
+  }
+}
+for (const type of ["pointerdown", "pointermove", "keydown", "wheel", "touchstart", "scroll"]) document.addEventListener(type, active, { passive: true, capture: true });
+active();
+setInterval(() => {
+  if (callRunning()) return active();
+  const shared = Number(localStorage.getItem(ACTIVITY) || 0);
+  if (Date.now() - Math.max(lastActivity, shared) >= idleLimit) lockScreen();
+}, 5000);
 
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, alerts.unlockSound, { once: true, capture: true });
 offerNotifications();
