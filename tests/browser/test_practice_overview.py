@@ -45,6 +45,9 @@ def test_overview_lists_today_and_who_waits_live(new_page, server):
 def screenshots(page, name: str) -> None:
     """The page at desktop and phone size, for looking at (test-artifacts/ is ignored by git)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    before = page.viewport_size
     for width, height in ((1366, 768), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=str(ARTIFACTS / f"{name}-{width}x{height}.png"), full_page=True)
+    if before:
+        page.set_viewport_size(before)
