@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "sprechzimmer.accounts.middleware.DeviceMiddleware",
+    "sprechzimmer.accounts.screenlock.ScreenLockMiddleware",
 ]
 
 ROOT_URLCONF = "sprechzimmer.urls"
@@ -111,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sprechzimmer.accounts.context.practice",
             ],
+            # {% icon "name" %} on every page without a {% load %}.
+            "builtins": ["sprechzimmer.core.templatetags.icons"],
         },
     }
 ]
