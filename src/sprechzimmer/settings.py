@@ -112,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sprechzimmer.accounts.context.practice",
             ],
+            # {% icon "name" %} on every page without a {% load %}.
+            "builtins": ["sprechzimmer.core.templatetags.icons"],
         },
     }
 ]
