@@ -5,6 +5,13 @@ install goes on and the reader uses its Python loop (same results, about half th
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("sprechzimmer.billing.domain._kvdt", ["src/sprechzimmer/billing/domain/_kvdt.c"],
-                             optional=True, extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                                                                "-Wno-missing-field-initializers"])])
+setup(
+    ext_modules=[
+        Extension(
+            "sprechzimmer.billing.domain._kvdt",
+            ["src/sprechzimmer/billing/domain/_kvdt.c"],
+            optional=True,
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+        )
+    ]
+)

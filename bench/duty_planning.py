@@ -54,10 +54,14 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=60.0, help="seconds per area")
     args = parser.parse_args()
     rules = Rules(time_limit=args.limit)
-    print(f"{args.areas} areas × {len(TYPES)} types, {args.doctors} doctors, year {args.year}, "
-          f"rest {rules.rest_hours} h, {rules.workers} workers, limit {args.limit:.0f} s per area")
-    header = f"{'area':>4} {'duties':>6} {'docs':>4} | {'first s':>7} {'total s':>7} {'status':>8} " \
-             f"{'max h':>7} {'mean h':>7} {'max we':>6} | {'greedy max h':>12} {'mean h':>7} {'max we':>6}"
+    print(
+        f"{args.areas} areas × {len(TYPES)} types, {args.doctors} doctors, year {args.year}, "
+        f"rest {rules.rest_hours} h, {rules.workers} workers, limit {args.limit:.0f} s per area"
+    )
+    header = (
+        f"{'area':>4} {'duties':>6} {'docs':>4} | {'first s':>7} {'total s':>7} {'status':>8} "
+        f"{'max h':>7} {'mean h':>7} {'max we':>6} | {'greedy max h':>12} {'mean h':>7} {'max we':>6}"
+    )
     print(header)
     totals = {"first": 0.0, "seconds": 0.0}
     worst = {"plan": [], "greedy": []}
@@ -71,11 +75,13 @@ def main() -> None:
         worst["greedy"].append(baseline.spread)
         s, g = result.spread, baseline.spread
         uncovered = len(duties) - len(baseline.assignment)
-        print(f"{area:>4} {len(duties):>6} {len(doctors):>4} | {result.seconds_to_first or 0:>7.1f} {result.seconds:>7.1f} "
-              f"{result.status:>8} {s.max_deviation_hours:>7} {s.mean_deviation_hours:>7} {s.max_special_deviation:>6} | "
-              f"{g.max_deviation_hours:>12} {g.mean_deviation_hours:>7} {g.max_special_deviation:>6}"
-              + (f"  (greedy left {uncovered} uncovered)" if uncovered else "")
-              + (f"  relaxed: {', '.join(result.relaxed)}" if result.relaxed else ""))
+        print(
+            f"{area:>4} {len(duties):>6} {len(doctors):>4} | {result.seconds_to_first or 0:>7.1f} {result.seconds:>7.1f} "
+            f"{result.status:>8} {s.max_deviation_hours:>7} {s.mean_deviation_hours:>7} {s.max_special_deviation:>6} | "
+            f"{g.max_deviation_hours:>12} {g.mean_deviation_hours:>7} {g.max_special_deviation:>6}"
+            + (f"  (greedy left {uncovered} uncovered)" if uncovered else "")
+            + (f"  relaxed: {', '.join(result.relaxed)}" if result.relaxed else "")
+        )
     wall = time.perf_counter() - started
 
     def agg(spreads, name):
@@ -84,10 +90,14 @@ def main() -> None:
     p_max, p_mean = agg(worst["plan"], "max_deviation_hours")[0], agg(worst["plan"], "mean_deviation_hours")[1]
     g_max, g_mean = agg(worst["greedy"], "max_deviation_hours")[0], agg(worst["greedy"], "mean_deviation_hours")[1]
     pw, gw = agg(worst["plan"], "max_special_deviation")[0], agg(worst["greedy"], "max_special_deviation")[0]
-    print(f"all areas: first feasible after {totals['first']:.1f} s, returned after {totals['seconds']:.1f} s "
-          f"(wall incl. baseline {wall:.1f} s)")
-    print(f"  hours deviation  planner max {p_max:.2f} h mean {p_mean:.2f} h | greedy max {g_max:.2f} h mean {g_mean:.2f} h"
-          f" | ratio max {g_max / max(p_max, Decimal('0.01')):.1f}× mean {g_mean / max(p_mean, Decimal('0.01')):.1f}×")
+    print(
+        f"all areas: first feasible after {totals['first']:.1f} s, returned after {totals['seconds']:.1f} s "
+        f"(wall incl. baseline {wall:.1f} s)"
+    )
+    print(
+        f"  hours deviation  planner max {p_max:.2f} h mean {p_mean:.2f} h | greedy max {g_max:.2f} h mean {g_mean:.2f} h"
+        f" | ratio max {g_max / max(p_max, Decimal('0.01')):.1f}× mean {g_mean / max(p_mean, Decimal('0.01')):.1f}×"
+    )
     print(f"  weekend/holiday  planner max {pw:.2f} | greedy max {gw:.2f} | ratio {gw / max(pw, Decimal('0.01')):.1f}×")
 
 

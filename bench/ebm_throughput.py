@@ -32,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from sprechzimmer.billing.domain.kvdt import kvdt_line  # noqa: E402
+from sprechzimmer.billing.domain.kvdt import kvdt_line
 
 BSNR = "521234500"
 LANRS = ["838382202", "123456640", "123456641", "100001702"]
@@ -62,12 +62,27 @@ def generate(path: str, scheine: int, seed: int = 7) -> tuple[int, int]:
     rng = random.Random(seed)
     line = kvdt_line
     lines = 0
-    header = [("8000", "con0"), ("9103", "20241002"), ("9106", "4"), ("9132", "1"), ("8000", "besa"),
-              ("0201", BSNR), ("0203", "Praxis Dr. Beispiel"), *[(f, v) for lanr in LANRS for f, v in
-                                                                 (("0212", lanr), ("0211", "Beispiel"))],
-              ("0205", "Hauptstraße 1"), ("0215", "70173"), ("0216", "Stuttgart"), ("0208", "0711 1"),
-              ("8000", "adt0"), ("0105", "Y/99/1234/56/789"), ("9102", "52"), ("9212", "6.02"), ("0102", "PVS"),
-              ("0103", "PVS 1.0"), ("9204", "32024")]
+    header = [
+        ("8000", "con0"),
+        ("9103", "20241002"),
+        ("9106", "4"),
+        ("9132", "1"),
+        ("8000", "besa"),
+        ("0201", BSNR),
+        ("0203", "Praxis Dr. Beispiel"),
+        *[(f, v) for lanr in LANRS for f, v in (("0212", lanr), ("0211", "Beispiel"))],
+        ("0205", "Hauptstraße 1"),
+        ("0215", "70173"),
+        ("0216", "Stuttgart"),
+        ("0208", "0711 1"),
+        ("8000", "adt0"),
+        ("0105", "Y/99/1234/56/789"),
+        ("9102", "52"),
+        ("9212", "6.02"),
+        ("0102", "PVS"),
+        ("0103", "PVS 1.0"),
+        ("9204", "32024"),
+    ]
     days = [f"2024{m:02d}{d:02d}" for m in (7, 8, 9) for d in range(1, 29)]
     written = patients = 0
     with open(path, "wb", buffering=1 << 20) as out:
@@ -85,12 +100,27 @@ def generate(path: str, scheine: int, seed: int = 7) -> tuple[int, int]:
             for schein in range(min(count, scheine - written)):
                 written += 1
                 lanr = LANRS[(patients + schein) % len(LANRS)]
-                parts = [line("8000", "0101" if schein == 0 else "0102"), line("3000", str(100000 + patients)),
-                         line("3101", surname), line("3102", first), line("3103", birth),
-                         line("3107", "Lindenweg 7"), line("3112", "70173"), line("3113", "Stuttgart"),
-                         line("3108", "1"), line("3110", "W"), line("4101", "32024"), line("4104", "52101"),
-                         line("4106", "00"), line("4111", "108018007"), line("4131", "00"), line("4132", "00"),
-                         line("4121", "0"), line("4122", "00"), line("4239", "00" if schein == 0 else "24")]
+                parts = [
+                    line("8000", "0101" if schein == 0 else "0102"),
+                    line("3000", str(100000 + patients)),
+                    line("3101", surname),
+                    line("3102", first),
+                    line("3103", birth),
+                    line("3107", "Lindenweg 7"),
+                    line("3112", "70173"),
+                    line("3113", "Stuttgart"),
+                    line("3108", "1"),
+                    line("3110", "W"),
+                    line("4101", "32024"),
+                    line("4104", "52101"),
+                    line("4106", "00"),
+                    line("4111", "108018007"),
+                    line("4131", "00"),
+                    line("4132", "00"),
+                    line("4121", "0"),
+                    line("4122", "00"),
+                    line("4239", "00" if schein == 0 else "24"),
+                ]
                 if schein:
                     parts += [line("4218", "521234599"), line("4242", "123456697")]
                 kind = rng.random()
@@ -114,7 +144,7 @@ def generate(path: str, scheine: int, seed: int = 7) -> tuple[int, int]:
                     if kind < 0.12 and schein == 0:
                         visit.append("01450")
                 chosen = sorted(rng.sample(days, len(gops)))
-                for day, visit in zip(chosen, gops):
+                for day, visit in zip(chosen, gops, strict=True):
                     parts.append(line("5000", day))
                     for position, gop in enumerate(visit):
                         parts.append(line("5001", gop))
@@ -152,10 +182,16 @@ def measure(mode: str, path: str) -> dict:
                 findings += len(case_result.findings)
             summary = run.summary()
         totals = summary.totals
-        result = {"cases": totals["cases"], "scheine": totals["scheine"], "findings": findings,
-                  "services": totals["services"], "unchecked": totals["unchecked_services"]["count"],
-                  "video_only": totals["video_only_cases"], "scattered": totals["scattered_scheine"],
-                  "c_scanner": kvdt.ACCELERATED}
+        result = {
+            "cases": totals["cases"],
+            "scheine": totals["scheine"],
+            "findings": findings,
+            "services": totals["services"],
+            "unchecked": totals["unchecked_services"]["count"],
+            "video_only": totals["video_only_cases"],
+            "scattered": totals["scattered_scheine"],
+            "c_scanner": kvdt.ACCELERATED,
+        }
     result["seconds"] = time.perf_counter() - started
     result["cpu_seconds"] = time.process_time() - cpu_started
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -182,8 +218,10 @@ def main() -> None:
         print(f"reusing {path}: {lines:,} lines")
     else:
         lines, patients = generate(path, args.cases)
-        print(f"generated {args.cases:,} Scheine of {patients:,} patients, {lines:,} lines, "
-              f"{os.path.getsize(path) / 1e6:.0f} MB in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.cases:,} Scheine of {patients:,} patients, {lines:,} lines, "
+            f"{os.path.getsize(path) / 1e6:.0f} MB in {time.perf_counter() - started:.1f} s"
+        )
     try:
         runs = {"read": {}, "check": {}, "check, Python loop": {"SPRECHZIMMER_PURE_PYTHON": "1"}}
         if args.no_python:
@@ -193,14 +231,21 @@ def main() -> None:
             mode = "read" if name == "read" else "check"
             results = []
             for _ in range(args.repeat):
-                out = subprocess.run([sys.executable, __file__, "--mode", mode, "--file", path], check=True,
-                                     capture_output=True, text=True, env={**os.environ, **env}).stdout
-                results.append(eval(out))  # noqa: S307 - our own child's repr of a dict
+                out = subprocess.run(
+                    [sys.executable, __file__, "--mode", mode, "--file", path],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, **env},
+                ).stdout
+                results.append(eval(out))
             figures[name] = results
         read = figures["read"]
         best_read = min(r["seconds"] for r in read)
-        print(f"read lines only    : best {best_read:.2f} s, {read[0]['lines'] / best_read / 1e6:.2f} M lines/s, "
-              f"peak RSS {max(r['peak_rss_mb'] for r in read):.0f} MB")
+        print(
+            f"read lines only    : best {best_read:.2f} s, {read[0]['lines'] / best_read / 1e6:.2f} M lines/s, "
+            f"peak RSS {max(r['peak_rss_mb'] for r in read):.0f} MB"
+        )
         for name in runs:
             if name == "read":
                 continue
@@ -211,16 +256,18 @@ def main() -> None:
             first = results[0]
             if name == "check":
                 assert first["c_scanner"], "the C scanner is not built: pip install -e . with a C compiler"
-            print(f"{'parse + check' if name == 'check' else name:<19}: best {best:.2f} s = "
-                  f"{first['scheine'] / best:,.0f} Scheine/s, {first['cases'] / best:,.0f} Behandlungsfälle/s "
-                  f"({lines / best / 1e6:.2f} M lines/s), median {first['scheine'] / median:,.0f} Scheine/s, "
-                  f"peak RSS {max(r['peak_rss_mb'] for r in results):.0f} MB; check/read {best / best_read:.1f}×\n"
-                  f"{'':21}by CPU time (this process only, less the machine's other load): best {cpu:.2f} s = "
-                  f"{first['scheine'] / cpu:,.0f} Scheine/s, {first['cases'] / cpu:,.0f} Behandlungsfälle/s\n"
-                  f"{'':21}{first['scheine']:,} Scheine in {first['cases']:,} Behandlungsfällen, "
-                  f"{first['services']:,} services ({first['services'] / first['scheine']:.1f} per Schein, "
-                  f"{first['unchecked'] / first['services']:.0%} unknown), {first['video_only']:,} video-only, "
-                  f"{first['findings']:,} findings, {first['scattered']:,} Scheine checked apart")
+            print(
+                f"{'parse + check' if name == 'check' else name:<19}: best {best:.2f} s = "
+                f"{first['scheine'] / best:,.0f} Scheine/s, {first['cases'] / best:,.0f} Behandlungsfälle/s "
+                f"({lines / best / 1e6:.2f} M lines/s), median {first['scheine'] / median:,.0f} Scheine/s, "
+                f"peak RSS {max(r['peak_rss_mb'] for r in results):.0f} MB; check/read {best / best_read:.1f}×\n"
+                f"{'':21}by CPU time (this process only, less the machine's other load): best {cpu:.2f} s = "
+                f"{first['scheine'] / cpu:,.0f} Scheine/s, {first['cases'] / cpu:,.0f} Behandlungsfälle/s\n"
+                f"{'':21}{first['scheine']:,} Scheine in {first['cases']:,} Behandlungsfällen, "
+                f"{first['services']:,} services ({first['services'] / first['scheine']:.1f} per Schein, "
+                f"{first['unchecked'] / first['services']:.0%} unknown), {first['video_only']:,} video-only, "
+                f"{first['findings']:,} findings, {first['scattered']:,} Scheine checked apart"
+            )
     finally:
         if not args.keep:
             os.unlink(path)

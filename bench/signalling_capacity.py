@@ -57,8 +57,12 @@ def prepare(n_rooms: int):
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
     organisation, doctor, _, _ = provisioning.create_practice(
-        name="Bench-Praxis", bsnr="981234567", main_email="bench@example.org", main_name="Dr. Bench",
-        password="Bench-Passwort-1")
+        name="Bench-Praxis",
+        bsnr="981234567",
+        main_email="bench@example.org",
+        main_name="Dr. Bench",
+        password="Bench-Passwort-1",
+    )
     provisioning.enable_totp(doctor, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     organisation.public_key = b64u(os.urandom(91))
     organisation.save()
@@ -66,15 +70,22 @@ def prepare(n_rooms: int):
     from django.conf import settings
 
     appointments = [
-        Appointment(organisation=organisation, doctor=doctor, start=now + timedelta(minutes=10),
-                    patient_ciphertext="{}", consent_at=now, consent_version=consent.CURRENT_VERSION,
-                    access_code_digest=code_digest(normalise_code(new_access_code()) + f"{i}", settings.SECRET_KEY))
+        Appointment(
+            organisation=organisation,
+            doctor=doctor,
+            start=now + timedelta(minutes=10),
+            patient_ciphertext="{}",
+            consent_at=now,
+            consent_version=consent.CURRENT_VERSION,
+            access_code_digest=code_digest(normalise_code(new_access_code()) + f"{i}", settings.SECRET_KEY),
+        )
         for i in range(n_rooms)
     ]
     Appointment.objects.bulk_create(appointments, batch_size=1000)
     rooms = list(Appointment.objects.filter(organisation=organisation).values_list("pk", "access_code_digest"))
-    tokens = [signing.dumps({"a": pk, "d": digest, "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT)
-              for pk, digest in rooms]
+    tokens = [
+        signing.dumps({"a": pk, "d": digest, "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT) for pk, digest in rooms
+    ]
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(doctor)
     assert client.get("/praxis/").status_code == 200  # binds the session to a device
@@ -84,8 +95,9 @@ def prepare(n_rooms: int):
 async def open_waiting(url: str, token: str):
     import websockets
 
-    socket = await websockets.connect(f"{url}/ws/sprechstunde/{token}/", origin="http://127.0.0.1",
-                                      open_timeout=60, ping_interval=None)
+    socket = await websockets.connect(
+        f"{url}/ws/sprechstunde/{token}/", origin="http://127.0.0.1", open_timeout=60, ping_interval=None
+    )
     message = json.loads(await socket.recv())
     assert message["type"] == "waiting", message
     return socket
@@ -99,8 +111,9 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
     sockets, failures = [], 0
     started = time.perf_counter()
     for start in range(0, len(waiting_tokens), burst):
-        results = await asyncio.gather(*(open_waiting(url, t) for t in waiting_tokens[start:start + burst]),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(open_waiting(url, t) for t in waiting_tokens[start : start + burst]), return_exceptions=True
+        )
         for result in results:
             if isinstance(result, Exception):
                 failures += 1
@@ -112,8 +125,12 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
     # Calls in progress while all those patients wait: doctor and patient per room.
     calls = []
     for token, room in zip(tokens[:pairs], room_ids[:pairs], strict=True):
-        doctor = await websockets.connect(f"{url}/ws/raum/{room}/", origin="http://127.0.0.1",
-                                          additional_headers={"Cookie": f"sessionid={cookie}"}, ping_interval=None)
+        doctor = await websockets.connect(
+            f"{url}/ws/raum/{room}/",
+            origin="http://127.0.0.1",
+            additional_headers={"Cookie": f"sessionid={cookie}"},
+            ping_interval=None,
+        )
         assert json.loads(await doctor.recv())["type"] == "state"
         patient = await open_waiting(url, token)
         await doctor.send(json.dumps({"type": "admit"}))
@@ -139,8 +156,15 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
     alive = sum(1 for s in sockets if s.state.name == "OPEN")
     for s in sockets + [s for pair in calls for s in pair]:
         await s.close()
-    return dict(connections=len(sockets), failures=failures, alive=alive, connect_seconds=connect_seconds,
-                rss_base=baseline, rss_held=held_rss, latencies=latencies)
+    return dict(
+        connections=len(sockets),
+        failures=failures,
+        alive=alive,
+        connect_seconds=connect_seconds,
+        rss_base=baseline,
+        rss_held=held_rss,
+        latencies=latencies,
+    )
 
 
 def main() -> None:
@@ -156,17 +180,25 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the server process
     data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
     (data_dir / "static").mkdir()
-    os.environ.update({"SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl", "DATA_DIR": str(data_dir),
-                       "DEBUG": "false", "SECURE_HTTPS": "false", "LOG_LEVEL": "WARNING",
-                       "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings"})
+    os.environ.update(
+        {
+            "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl",
+            "DATA_DIR": str(data_dir),
+            "DEBUG": "false",
+            "SECURE_HTTPS": "false",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
+        }
+    )
     for name in ("DATABASE_URL", "EMAIL_HOST") + (() if args.redis else ("REDIS_URL",)):
         os.environ.pop(name, None)
     tokens, room_ids, cookie = prepare(args.connections + args.pairs)
     port = free_port()
     process = start_daphne(dict(os.environ), port, data_dir / "server.log")
     try:
-        result = asyncio.run(run(f"ws://127.0.0.1:{port}", process.pid, tokens, room_ids, cookie,
-                                 args.pairs, args.messages, args.burst))
+        result = asyncio.run(
+            run(f"ws://127.0.0.1:{port}", process.pid, tokens, room_ids, cookie, args.pairs, args.messages, args.burst)
+        )
     finally:
         process.terminate()
         process.wait(10)
@@ -174,13 +206,19 @@ def main() -> None:
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
     layer = "Redis" if args.redis else "in-memory"
     print(f"signalling capacity, one Daphne process, {layer} channel layer")
-    print(f"  waiting-room websockets held: {result['connections']} (failed {result['failures']}, still open at end "
-          f"{result['alive']}), opened in {result['connect_seconds']:.1f} s "
-          f"({result['connections'] / result['connect_seconds']:.0f}/s)")
-    print(f"  server memory: {result['rss_base']:.0f} MB idle → {result['rss_held']:.0f} MB holding them "
-          f"({(result['rss_held'] - result['rss_base']) * 1024 / max(result['connections'], 1):.0f} KB each)")
-    print(f"  relay latency patient → doctor, {len(lat)} messages over {args.pairs} calls: "
-          f"p50 {statistics.median(lat):.2f} ms, p99 {p(0.99):.2f} ms, max {lat[-1]:.2f} ms (aim p99 < 100 ms)")
+    print(
+        f"  waiting-room websockets held: {result['connections']} (failed {result['failures']}, still open at end "
+        f"{result['alive']}), opened in {result['connect_seconds']:.1f} s "
+        f"({result['connections'] / result['connect_seconds']:.0f}/s)"
+    )
+    print(
+        f"  server memory: {result['rss_base']:.0f} MB idle → {result['rss_held']:.0f} MB holding them "
+        f"({(result['rss_held'] - result['rss_base']) * 1024 / max(result['connections'], 1):.0f} KB each)"
+    )
+    print(
+        f"  relay latency patient → doctor, {len(lat)} messages over {args.pairs} calls: "
+        f"p50 {statistics.median(lat):.2f} ms, p99 {p(0.99):.2f} ms, max {lat[-1]:.2f} ms (aim p99 < 100 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "sprechzimmer.accounts.middleware.DeviceMiddleware",
+    "sprechzimmer.accounts.screenlock.ScreenLockMiddleware",
 ]
 
 ROOT_URLCONF = "sprechzimmer.urls"

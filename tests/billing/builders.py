@@ -20,8 +20,21 @@ CATALOGUE = Catalogue.load(DEFAULT_GOP_FILE)  # the built-in data, whatever is i
 RULEBOOK = RuleBook.load()
 
 
-def case(*visits, case_id="1", record_type="0101", subgroup=None, tss_acute=False, lanr=LANR, contacts=None,
-         bsnr=BSNR, quarter=Q3_2024, patient=None, birth=None, age=None, payer=None) -> Case:
+def case(
+    *visits,
+    case_id="1",
+    record_type="0101",
+    subgroup=None,
+    tss_acute=False,
+    lanr=LANR,
+    contacts=None,
+    bsnr=BSNR,
+    quarter=Q3_2024,
+    patient=None,
+    birth=None,
+    age=None,
+    payer=None,
+) -> Case:
     """``visits``: (day of the quarter's first month, [GOPs], time or None, LANR of the visit). ``patient``
     (a name) makes Scheine of one patient one Behandlungsfall; ``birth`` (JJJJMMTT) or ``age`` gives the age."""
     services = []
@@ -32,11 +45,25 @@ def case(*visits, case_id="1", record_type="0101", subgroup=None, tss_acute=Fals
         date = dt.date(quarter.year, quarter.first_day.month, day)
         services += [Service(gop, date, number, time, 1, doctor) for gop in gops]
     if contacts is not None:
-        contacts = [Contact(dt.date(quarter.year, quarter.first_day.month, visit[0]), kind, number, None)
-                    for number, (visit, kind) in enumerate(zip(visits, contacts), start=1)]
-    return Case(case_id, record_type, bsnr, subgroup, tss_acute, services, contacts, quarter=quarter,
-                name=patient.encode("iso8859_15") if patient else None, first_name=b"Erika" if patient else None,
-                birth=birth.encode() if birth else None, payer=payer, age=age)
+        contacts = [
+            Contact(dt.date(quarter.year, quarter.first_day.month, visit[0]), kind, number, None)
+            for number, (visit, kind) in enumerate(zip(visits, contacts, strict=True), start=1)
+        ]
+    return Case(
+        case_id,
+        record_type,
+        bsnr,
+        subgroup,
+        tss_acute,
+        services,
+        contacts,
+        quarter=quarter,
+        name=patient.encode("iso8859_15") if patient else None,
+        first_name=b"Erika" if patient else None,
+        birth=birth.encode() if birth else None,
+        payer=payer,
+        age=age,
+    )
 
 
 def check(*cases: Case, quarter: Quarter = Q3_2024) -> tuple[list, object]:

@@ -27,9 +27,12 @@ def run(*args, stdin=None, data_dir=None):
 
 @pytest.fixture
 def con_file(tmp_path):
-    cases = [case((2, ["03003", "03040", "01450"]), case_id="V1"), case((3, ["03003"]), case_id="P1"),
-             case((4, ["01435"]), case_id="T1"), case((4, ["01210", "01450", "88220"]), case_id="N1",
-                                                      record_type="0104", subgroup="41")]
+    cases = [
+        case((2, ["03003", "03040", "01450"]), case_id="V1"),
+        case((3, ["03003"]), case_id="P1"),
+        case((4, ["01435"]), case_id="T1"),
+        case((4, ["01210", "01450", "88220"]), case_id="N1", record_type="0104", subgroup="41"),
+    ]
     path = tmp_path / "Z01521234500_01.10.2024_10.00.con"
     path.write_bytes(kvdt_bytes(cases))
     return path
@@ -41,16 +44,42 @@ def test_json_contract(con_file):
     report = json.loads(result.stdout)
     assert (report["quarter"], report["ruleset"]) == ("3/2024", "4.3.1-2022Q3")
     v1, p1, t1, n1 = report["cases"]
-    assert set(v1) == {"case_id", "record_type", "lanr", "lanrs", "scheine", "quarter", "late", "video_only",
-                       "phone_only", "emergency", "unchecked_services", "findings", "lines"}
+    assert set(v1) == {
+        "case_id",
+        "record_type",
+        "lanr",
+        "lanrs",
+        "scheine",
+        "quarter",
+        "late",
+        "video_only",
+        "phone_only",
+        "emergency",
+        "unchecked_services",
+        "findings",
+        "lines",
+    }
     assert v1["video_only"] and v1["lanr"] == LANR and v1["scheine"][0]["record_type"] == "0101"
     assert {"rule": "R6", "severity": "error"}.items() <= v1["findings"][0].items()
-    assert v1["lines"][0] == {"gop": "03003", "date": "2024-07-02", "billed_code": "03003V", "factor": "0.80",
-                              "points": "91.2", "lanr": LANR}
+    assert v1["lines"][0] == {
+        "gop": "03003",
+        "date": "2024-07-02",
+        "billed_code": "03003V",
+        "factor": "0.80",
+        "points": "91.2",
+        "lanr": LANR,
+    }
     assert t1["phone_only"] and n1["emergency"] and not p1["findings"]
     (cap,) = report["caps"]
-    assert cap == {"unit": "lanr", "id": LANR, "counted_cases": 3, "video_only_cases": 1, "limit": "0.3",
-                   "excess_cases": 1, "euro_at_risk": cap["euro_at_risk"]}
+    assert cap == {
+        "unit": "lanr",
+        "id": LANR,
+        "counted_cases": 3,
+        "video_only_cases": 1,
+        "limit": "0.3",
+        "excess_cases": 1,
+        "euro_at_risk": cap["euro_at_risk"],
+    }
     assert report["totals"]["cases"] == 4
     assert report["totals"]["unchecked_services"] == {"count": 0, "total": 8, "share": "0.0000"}
 
@@ -74,24 +103,51 @@ def test_unknown_gops_are_reported_first_with_their_share_in_german_notation(tmp
     path.write_bytes(kvdt_bytes(cases))
     text = run(str(path)).stdout
     head = text.splitlines()[1]
-    assert head == "ACHTUNG: Prüfung unvollständig: 602 von 1\u00a0203 Leistungen (50\u00a0%) mit unbekannter GOP – " \
-                   "für sie gelten die Befunde nicht; spielen Sie Ihre EBM-Stammdatei ein (sprechzimmer ebm catalogue import)."
+    assert (
+        head == "ACHTUNG: Prüfung unvollständig: 602 von 1.203 Leistungen (50\u00a0%) mit unbekannter GOP – "
+        "für sie gelten die Befunde nicht; spielen Sie Ihre EBM-Stammdatei ein (sprechzimmer ebm catalogue import)."
+    )
     assert "0 Fehler, 0 Warnungen, 0 Hinweise in den geprüften Leistungen (Prüfung unvollständig" in text
     report = json.loads(run(str(path), "--format", "json").stdout)
     assert report["totals"]["unchecked_services"] == {"count": 602, "total": 1203, "share": "0.5004"}
-    assert report["notices"][0].startswith("Prüfung unvollständig: 602 von 1\u00a0203 Leistungen")
+    assert report["notices"][0].startswith("Prüfung unvollständig: 602 von 1.203 Leistungen")
 
 
 def test_simple_json_format_from_stdin():
-    doc = {"format": FORMAT, "quarter": "2/2025", "bsnr": "521234500", "cases": [
-        {"case_id": "A", "contacts": [{"date": "2025-04-02", "kind": "video"}],
-         "services": [{"gop": "03003", "date": "2025-04-02", "lanr": LANR}, {"gop": "88220", "date": "2025-04-02"}]},
-        {"case_id": "B", "contacts": [{"date": "2025-04-03", "kind": "telephone"}],
-         "services": [{"gop": "01435", "date": "2025-04-03"}]},
-        {"case_id": "C1", "patient": "P-9", "age": 8, "contacts": [{"date": "2025-04-04", "kind": "telephone"}],
-         "services": [{"gop": "01435", "date": "2025-04-04", "lanr": LANR}]},
-        {"case_id": "C2", "patient": "P-9", "age": 8, "contacts": [{"date": "2025-05-04", "kind": "telephone"}],
-         "services": [{"gop": "01435", "date": "2025-05-04", "lanr": LANR}]}]}
+    doc = {
+        "format": FORMAT,
+        "quarter": "2/2025",
+        "bsnr": "521234500",
+        "cases": [
+            {
+                "case_id": "A",
+                "contacts": [{"date": "2025-04-02", "kind": "video"}],
+                "services": [
+                    {"gop": "03003", "date": "2025-04-02", "lanr": LANR},
+                    {"gop": "88220", "date": "2025-04-02"},
+                ],
+            },
+            {
+                "case_id": "B",
+                "contacts": [{"date": "2025-04-03", "kind": "telephone"}],
+                "services": [{"gop": "01435", "date": "2025-04-03"}],
+            },
+            {
+                "case_id": "C1",
+                "patient": "P-9",
+                "age": 8,
+                "contacts": [{"date": "2025-04-04", "kind": "telephone"}],
+                "services": [{"gop": "01435", "date": "2025-04-04", "lanr": LANR}],
+            },
+            {
+                "case_id": "C2",
+                "patient": "P-9",
+                "age": 8,
+                "contacts": [{"date": "2025-05-04", "kind": "telephone"}],
+                "services": [{"gop": "01435", "date": "2025-05-04", "lanr": LANR}],
+            },
+        ],
+    }
     result = run("-", "--format", "json", stdin=json.dumps(doc))
     report = json.loads(result.stdout)
     a, b, c = report["cases"]
@@ -101,13 +157,16 @@ def test_simple_json_format_from_stdin():
     assert report["caps"][0]["unit"] == "bsnr" and report["caps"][0]["limit"] == "0.5"
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\xff\xfe0\x001\x00", "UTF-16"),
-    (b"\xef\xbb\xbf0138000con0\r\n", "UTF-8-kodiert"),
-    (b"0138000con0\r\n0148000besa\r\n", "Zeile 2, Feld 8000 (Satzart): Längenangabe 14"),
-    (b'{"format": "x"}', "kein Fallformat"),
-    (b"Hallo", "weder eine KVDT-Datei"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xff\xfe0\x001\x00", "UTF-16"),
+        (b"\xef\xbb\xbf0138000con0\r\n", "UTF-8-kodiert"),
+        (b"0138000con0\r\n0148000besa\r\n", "Zeile 2, Feld 8000 (Satzart): Längenangabe 14"),
+        (b'{"format": "x"}', "kein Fallformat"),
+        (b"Hallo", "weder eine KVDT-Datei"),
+    ],
+)
 def test_unreadable_files_give_one_german_line_and_no_traceback(tmp_path, content, message):
     path = tmp_path / "input.con"
     path.write_bytes(content)
@@ -133,11 +192,15 @@ def test_quarter_without_rules():
 def stammdatei(*gnrs: str) -> bytes:
     """A small EBM-Stammdatei in the structure of the KBV's Datensatzbeschreibung SDEBM v1.61:
     /ehd/header, /ehd/body/gnr_liste/gnr with allgemein/gueltigkeit, legende, bewertung_liste."""
-    return ("""<?xml version="1.0" encoding="ISO-8859-15"?>
+    return (
+        """<?xml version="1.0" encoding="ISO-8859-15"?>
 <ehd xmlns="urn:ehd/001" xmlns:go="urn:ehd/go/001" ehd_version="1.40">
   <header><document_type_cd V="SDEBM"/><interface><version V="1.61"/></interface></header>
-  <body><go:gnr_liste>""" + "".join(gnrs) + """</go:gnr_liste></body>
-</ehd>""").encode("iso8859_15")
+  <body><go:gnr_liste>"""
+        + "".join(gnrs)
+        + """</go:gnr_liste></body>
+</ehd>"""
+    ).encode("iso8859_15")
 
 
 def gnr(code, points, title, chapter, valid="2013-10-01..", effective="2025-01-01.."):
@@ -157,10 +220,13 @@ def gnr(code, points, title, chapter, valid="2013-10-01..", effective="2025-01-0
 
 def test_catalogue_import_of_the_ebm_stammdatei_is_used_by_later_checks(tmp_path):
     xml = tmp_path / "sdebm.xml"
-    xml.write_bytes(stammdatei(gnr("03001", 243, "Versichertenpauschale bis 4. Lebensjahr", "3"),
-                               gnr("32025", 17, "Glukose", "32"),
-                               gnr("01452", 30, "Zuschlag bekannte Patienten", "1", valid="2025-04-01..",
-                                   effective="2025-04-01..")))
+    xml.write_bytes(
+        stammdatei(
+            gnr("03001", 243, "Versichertenpauschale bis 4. Lebensjahr", "3"),
+            gnr("32025", 17, "Glukose", "32"),
+            gnr("01452", 30, "Zuschlag bekannte Patienten", "1", valid="2025-04-01..", effective="2025-04-01.."),
+        )
+    )
     con = tmp_path / "q.con"
     q = Quarter(2025, 2)
     con.write_bytes(kvdt_bytes([case((2, ["03001", "32025"]), quarter=q)], quarter=q))
@@ -181,13 +247,18 @@ def test_catalogue_import_of_the_ebm_stammdatei_is_used_by_later_checks(tmp_path
     assert (line["billed_code"], line["factor"], line["points"]) == ("03001V", "0.80", "194.4")
     assert "ebm/gop.csv" in sprechzimmer("catalogue", "show", data_dir=tmp_path).stdout
     sprechzimmer("catalogue", "reset", data_dir=tmp_path)
-    assert json.loads(run(str(con), "--format", "json", data_dir=tmp_path).stdout)["totals"]["unknown_gops"] == ["32025"]
+    assert json.loads(run(str(con), "--format", "json", data_dir=tmp_path).stdout)["totals"]["unknown_gops"] == [
+        "32025"
+    ]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"<ehd><body></body></ehd>", "keine GOP"),
-    (b"<ehd><body><gnr_liste><gnr V='0300", "kein gültiges XML"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"<ehd><body></body></ehd>", "keine GOP"),
+        (b"<ehd><body><gnr_liste><gnr V='0300", "kein gültiges XML"),
+    ],
+)
 def test_a_file_that_is_no_stammdatei_is_refused(tmp_path, content, message):
     xml = tmp_path / "x.xml"
     xml.write_bytes(content)

@@ -29,9 +29,19 @@ def test_video_only_case_with_marker_gets_deduction_on_pauschale_and_linked_surc
     assert [f.severity for f in findings(result, "R3")] == ["info"]
 
 
-@pytest.mark.parametrize("pauschale, percent, billed", [
-    ("05210", 30, "05210U"), ("13211", 25, "13211V"), ("03003", 20, "03003V"), ("01210", 10, "01210V"),
-    ("23211", 20, "23211V"), ("06212", 30, "06212V"), ("27211", 25, "27211V"), ("01321", 20, "01321V")])
+@pytest.mark.parametrize(
+    "pauschale, percent, billed",
+    [
+        ("05210", 30, "05210U"),
+        ("13211", 25, "13211V"),
+        ("03003", 20, "03003V"),
+        ("01210", 10, "01210V"),
+        ("23211", 20, "23211V"),
+        ("06212", 30, "06212V"),
+        ("27211", 25, "27211V"),
+        ("01321", 20, "01321V"),
+    ],
+)
 def test_deduction_tiers_by_chapter(pauschale, percent, billed):
     (result,), _ = check(case((2, [pauschale, "01450", "88220"])))
     line = next(line for line in result.lines if line[0] == pauschale)
@@ -48,8 +58,9 @@ def test_the_10_percent_tier_of_the_notfallpauschalen_starts_on_1_july_2022():
 
 
 def test_r6_marker_missing_and_marker_on_personal_case():
-    (missing, wrong), _ = check(case((2, ["03003", "01450"]), case_id="a"),
-                                case((2, ["03003", "88220"]), (9, ["03330"]), case_id="b"))
+    (missing, wrong), _ = check(
+        case((2, ["03003", "01450"]), case_id="a"), case((2, ["03003", "88220"]), (9, ["03330"]), case_id="b")
+    )
     assert missing.video_only and [f.severity for f in findings(missing, "R6")] == ["error"]
     assert "88220 ergänzen" in findings(missing, "R6")[0].message
     assert not wrong.video_only and "persönlichen Kontakt" in findings(wrong, "R6")[0].message
@@ -63,8 +74,9 @@ def test_personal_contact_means_no_deduction():
 
 
 def test_r4_surcharge_not_billable_in_video_only_case():
-    (video, personal), _ = check(case((2, ["03003", "03020", "01450", "88220"]), case_id="v"),
-                                 case((2, ["03003", "03020"]), case_id="p"))
+    (video, personal), _ = check(
+        case((2, ["03003", "03020", "01450", "88220"]), case_id="v"), case((2, ["03003", "03020"]), case_id="p")
+    )
     assert [f.rule for f in findings(video, "R4")] == ["R4"] and "03020" in findings(video, "R4")[0].message
     assert next(line for line in video.lines if line[0] == "03020")[3] == 0
     assert not findings(personal, "R4")
@@ -108,8 +120,10 @@ def test_r2_01435_is_not_billable_in_the_organised_emergency_service():
 
 
 def test_r2_explicit_telephone_contacts_with_a_pauschale_only_ask():
-    (with_pauschale, missing), _ = check(case((2, ["03003"]), contacts=["telephone"], case_id="a"),
-                                         case((2, ["03230"]), contacts=["telephone"], case_id="b"))
+    (with_pauschale, missing), _ = check(
+        case((2, ["03003"]), contacts=["telephone"], case_id="a"),
+        case((2, ["03230"]), contacts=["telephone"], case_id="b"),
+    )
     assert [f.severity for f in findings(with_pauschale, "R2")] == ["warning"]
     assert "01435" in findings(missing, "R2")[0].message
 
@@ -164,8 +178,11 @@ def test_grouping_window_checks_far_scheine_apart_and_counts_them():
 
 def test_r5_a_pauschale_once_per_behandlungsfall_04030_twice_and_one_age_tier():
     (twice, tiers, unforeseen, thrice), _ = check(
-        case((2, ["03003"]), (9, ["03003"]), case_id="a"), case((2, ["03003"]), (9, ["03004"]), case_id="b"),
-        case((2, ["04030"]), (9, ["04030"]), case_id="c"), case((2, ["04030"]), (9, ["04030"]), (16, ["04030"]), case_id="d"))
+        case((2, ["03003"]), (9, ["03003"]), case_id="a"),
+        case((2, ["03003"]), (9, ["03004"]), case_id="b"),
+        case((2, ["04030"]), (9, ["04030"]), case_id="c"),
+        case((2, ["04030"]), (9, ["04030"]), (16, ["04030"]), case_id="d"),
+    )
     assert "2-mal angesetzt" in findings(twice, "R5")[0].message
     assert "03003, 03004" in findings(tiers, "R5")[0].message
     assert not findings(unforeseen, "R5")
@@ -176,15 +193,18 @@ def test_r9_times_are_needed_per_visit_and_every_gop_of_the_visit_counts():
     (untimed, timed, unknown), _ = check(
         case((2, ["03003", "03040"]), (2, ["03230"]), case_id="a"),
         case((2, ["03003", "03040"], "09:00"), (2, ["03230"], "15:30"), case_id="b"),
-        case((2, ["03003"], "09:00"), (2, ["99999"]), case_id="c"))
+        case((2, ["03003"], "09:00"), (2, ["99999"]), case_id="c"),
+    )
     assert "ohne Uhrzeit: 03003, 03040, 03230" in findings(untimed, "R9")[0].message
     assert not findings(timed, "R9")  # one time per visit, on its first GOP, is enough
     assert "99999" in findings(unknown, "R9")[0].message  # an unknown GOP is still a service of the visit
 
 
 def test_r10_video_contacts_count_for_three_contact_gops():
-    (enough, few), _ = check(case((2, ["02310"]), (9, ["01450"]), (16, ["01450"]), case_id="a"),
-                             case((2, ["02310"]), (9, ["01435"]), case_id="b"))
+    (enough, few), _ = check(
+        case((2, ["02310"]), (9, ["01450"]), (16, ["01450"]), case_id="a"),
+        case((2, ["02310"]), (9, ["01435"]), case_id="b"),
+    )
     assert not findings(enough, "R10")
     assert findings(few, "R10")[0].severity == "warning"
 
@@ -205,8 +225,11 @@ def test_r12_nuclear_medicine_allowed_from_q2_2025(quarter, barred):
 def test_01452_from_q2_2025_and_only_in_video_only_cases():
     q1, q2 = Quarter(2025, 1), Quarter(2025, 2)
     (early,), _ = check(case((2, ["03003", "01450", "88220", "01452"]), quarter=q1), quarter=q1)
-    (video, personal), _ = check(case((2, ["03003", "01450", "88220", "01452"]), case_id="v", quarter=q2),
-                                 case((2, ["03003", "01452"]), case_id="p", quarter=q2), quarter=q2)
+    (video, personal), _ = check(
+        case((2, ["03003", "01450", "88220", "01452"]), case_id="v", quarter=q2),
+        case((2, ["03003", "01452"]), case_id="p", quarter=q2),
+        quarter=q2,
+    )
     assert "gilt ab 01.04.2025" in findings(early, "GOP")[0].message
     assert not findings(video, "GOP") and not findings(video, "R13")
     assert findings(personal, "R13") and next(line for line in personal.lines if line[0] == "01452")[3] == 0
@@ -214,18 +237,22 @@ def test_01452_from_q2_2025_and_only_in_video_only_cases():
 
 def test_01444_is_valid_through_2026_and_once_per_case():
     from .builders import CATALOGUE
+
     q = Quarter(2026, 4)
-    (ok, twice), _ = check(case((2, ["03003", "01450", "01444", "88220"]), quarter=q, case_id="a"),
-                           case((2, ["03003", "01450", "01444", "88220"]), (9, ["01450", "01444"]), quarter=q,
-                                case_id="b"), quarter=q)
+    (ok, twice), _ = check(
+        case((2, ["03003", "01450", "01444", "88220"]), quarter=q, case_id="a"),
+        case((2, ["03003", "01450", "01444", "88220"]), (9, ["01450", "01444"]), quarter=q, case_id="b"),
+        quarter=q,
+    )
     assert not findings(ok, "GOP") and not findings(ok, "R5") and findings(twice, "R5")
     gop = CATALOGUE.view(Quarter(2027, 1)).get("01444")
     assert gop.valid_to == dt.date(2026, 12, 31) and not gop.valid_on(dt.date(2027, 1, 4))
 
 
 def test_r14_the_age_tier_must_fit_the_age_at_the_first_contact():
-    (wrong, right), _ = check(case((2, ["03003"]), case_id="a", birth="19500101"),
-                              case((2, ["03004"]), case_id="b", birth="19500101"))
+    (wrong, right), _ = check(
+        case((2, ["03003"]), case_id="a", birth="19500101"), case((2, ["03004"]), case_id="b", birth="19500101")
+    )
     assert "03004 abrechnen" in findings(wrong, "R14")[0].message and not findings(right, "R14")
 
 
@@ -233,8 +260,11 @@ def test_r14_tiers_count_completed_years_bis_zum_vollendeten_means_before_that_b
     # First contact 2.7.2024. "bis zum vollendeten 18. Lebensjahr" ends on the 18th birthday;
     # "ab Beginn des 19. Lebensjahres" starts on it (completed years 18).
     (turned_18, still_17, turned_4, grund_5), _ = check(
-        case((2, ["03002"]), case_id="a", birth="20060702"), case((2, ["03002"]), case_id="b", birth="20060703"),
-        case((2, ["03001"]), case_id="c", birth="20200701"), case((2, ["13210"]), case_id="d", birth="20190101"))
+        case((2, ["03002"]), case_id="a", birth="20060702"),
+        case((2, ["03002"]), case_id="b", birth="20060703"),
+        case((2, ["03001"]), case_id="c", birth="20200701"),
+        case((2, ["13210"]), case_id="d", birth="20190101"),
+    )
     assert "03003 abrechnen" in findings(turned_18, "R14")[0].message
     assert "Patienten von 4 bis 17 Jahren" in findings(turned_18, "R14")[0].message
     assert not findings(still_17, "R14")
@@ -269,8 +299,10 @@ def test_unknown_gops_are_counted_as_unchecked_services():
 def cap_file(video_cases: int, personal_cases: int, emergency: int = 0, tss: int = 0, lanr=LANR, subgroup="41"):
     cases = [case(*VIDEO_CASE, case_id=f"v{i}", lanr=lanr) for i in range(video_cases)]
     cases += [case((3, ["03003"]), case_id=f"p{i}", lanr=lanr) for i in range(personal_cases)]
-    cases += [case((4, ["01210", "01450", "88220"]), case_id=f"n{i}", record_type="0104", subgroup=subgroup,
-                   lanr=lanr) for i in range(emergency)]
+    cases += [
+        case((4, ["01210", "01450", "88220"]), case_id=f"n{i}", record_type="0104", subgroup=subgroup, lanr=lanr)
+        for i in range(emergency)
+    ]
     cases += [case(*VIDEO_CASE, case_id=f"t{i}", tss_acute=True, lanr=lanr) for i in range(tss)]
     return cases
 
@@ -308,15 +340,22 @@ def test_r7_never_negative():
     assert summary.caps[0].excess_cases == 0 and summary.caps[0].euro_at_risk == Decimal("0.00")
 
 
-@pytest.mark.parametrize("quarter, limit, excess, unit, gop_caps", [
-    (Quarter(2020, 1), "0.2", 5 - 2, "lanr", True),  # 20 % per doctor: floor(0.2 × 12) = 2
-    (Quarter(2020, 2), None, 0, "lanr", False),  # suspended
-    (Quarter(2024, 4), "0.3", 5 - 3, "lanr", True),  # 30 % per doctor: floor(0.3 × 12) = 3
-    (Quarter(2025, 1), "0.3", 5 - 3, "lanr", False),  # per-GOP cap abolished
-    (Quarter(2025, 2), "0.5", 0, "bsnr", False),  # 50 % per practice: 11 of 25 cases
-])
+@pytest.mark.parametrize(
+    "quarter, limit, excess, unit, gop_caps",
+    [
+        (Quarter(2020, 1), "0.2", 5 - 2, "lanr", True),  # 20 % per doctor: floor(0.2 × 12) = 2
+        (Quarter(2020, 2), None, 0, "lanr", False),  # suspended
+        (Quarter(2024, 4), "0.3", 5 - 3, "lanr", True),  # 30 % per doctor: floor(0.3 × 12) = 3
+        (Quarter(2025, 1), "0.3", 5 - 3, "lanr", False),  # per-GOP cap abolished
+        (Quarter(2025, 2), "0.5", 0, "bsnr", False),  # 50 % per practice: 11 of 25 cases
+    ],
+)
 def test_version_boundaries_same_cases_different_caps(quarter, limit, excess, unit, gop_caps):
-    cases = cap_file(5, 7, lanr=LANR, ) + cap_file(5, 7, lanr=LANR_2)
+    cases = cap_file(
+        5,
+        7,
+        lanr=LANR,
+    ) + cap_file(5, 7, lanr=LANR_2)
     for item in cases:  # the same cases, moved into the quarter under test
         item.quarter = quarter
         for service in item.services:
@@ -340,8 +379,7 @@ def r8_file(quarter):
 
 def test_r8_per_gop_cap_and_chapter_35_point_volume_from_q3_2022():
     q3, q2 = Quarter(2022, 3), Quarter(2022, 2)
-    for item in (cases := r8_file(q3)):
-        pass
+    cases = r8_file(q3)
     _, summary = check(*cases, quarter=q3)
     caps = {(g.lanr, g.gop): g for g in summary.gop_caps}
     conversation = caps[(LANR, "03230")]
@@ -358,10 +396,13 @@ def test_r8_chapter_35_point_volume_with_points():
     from sprechzimmer.billing.domain.rules import QuarterCheck
 
     from .builders import RULEBOOK
-    catalogue = Catalogue.parse("code;chapter;points;video;kind;deduction;video_code;links;min_contacts;title\n"
-                                "35150;35;405;1;service;;;;;Probatorische Sitzung\n"
-                                "35401;35;900;1;service;;;;;Einzelbehandlung\n"
-                                "01450;01;40;1;video_surcharge;;;;;Video\n")
+
+    catalogue = Catalogue.parse(
+        "code;chapter;points;video;kind;deduction;video_code;links;min_contacts;title\n"
+        "35150;35;405;1;service;;;;;Probatorische Sitzung\n"
+        "35401;35;900;1;service;;;;;Einzelbehandlung\n"
+        "01450;01;40;1;video_surcharge;;;;;Video\n"
+    )
     checker = QuarterCheck(Quarter(2024, 3), RULEBOOK, catalogue)
     for i in range(2):
         checker.add(case((2, ["35150"]), (9, ["35401", "01450"]), case_id=f"psy{i}"))

@@ -35,8 +35,11 @@ def logged_in(client, user):
 
 
 def quarter_file(**kwargs) -> bytes:
-    cases = [case((2, ["03003", "01450"]), case_id="V1"), case((3, ["03003"]), case_id="P1"),
-             case((4, ["03003"]), case_id="P2")]
+    cases = [
+        case((2, ["03003", "01450"]), case_id="V1"),
+        case((3, ["03003"]), case_id="P1"),
+        case((4, ["03003"]), case_id="P2"),
+    ]
     return kvdt_bytes(cases, **kwargs)
 
 
@@ -58,7 +61,7 @@ def test_upload_stores_a_report_and_renders_it(client, practices):
     page = client.get(reverse("billing_report", args=[saved.pk])).content.decode()
     assert "88220 ergänzen" in page and "1 Fälle darüber" in page
     index = client.get(reverse("billing")).content.decode()
-    assert "3/2024" in index and "<svg class=\"chart\"" in index
+    assert "3/2024" in index and '<svg class="chart"' in index
 
 
 def test_csv_and_pdf_exports(client, practices):
@@ -82,17 +85,26 @@ def test_reupload_of_a_quarter_replaces_its_report(client, practices):
     assert saved.cases == 1 and saved.video_only_cases == 0
 
 
-@pytest.mark.parametrize("content, name, message", [
-    (b"%PDF-1.4 ...", "abrechnung.pdf", "PDF- oder ZIP-Datei"),
-    (b"", "leer.con", "leer"),
-    ("Müller".encode("utf-16"), "x.con", "UTF-16"),
-    (b"0138000con0\r\n0138000besa\r\n0180201521234500\r\n01380000101\r\n0113000V1\r\n0193101Mustermann\r\n",
-     "x.con", "Zeile 6, Feld 3101 (Name): der Name darf nicht hochgeladen werden"),
-    (b"0138000con0\r\n0138000besa\r\n0180201521234500\r\n01380000101\r\n0113000V1\r\n0143102Erika\r\n",
-     "x.con", "Zeile 6, Feld 3102 (Vorname): Patientendaten"),
-    ("0138000con0\r\n01380000101\r\n0143101Müller\r\n".encode("utf-8"), "x.con", "UTF-8"),
-    (b"0138000con0\r\n0148000besa\r\n", "x.con", "Zeile 2"),
-])
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        (b"%PDF-1.4 ...", "abrechnung.pdf", "PDF- oder ZIP-Datei"),
+        (b"", "leer.con", "leer"),
+        ("Müller".encode("utf-16"), "x.con", "UTF-16"),
+        (
+            b"0138000con0\r\n0138000besa\r\n0180201521234500\r\n01380000101\r\n0113000V1\r\n0193101Mustermann\r\n",
+            "x.con",
+            "Zeile 6, Feld 3101 (Name): der Name darf nicht hochgeladen werden",
+        ),
+        (
+            b"0138000con0\r\n0138000besa\r\n0180201521234500\r\n01380000101\r\n0113000V1\r\n0143102Erika\r\n",
+            "x.con",
+            "Zeile 6, Feld 3102 (Vorname): Patientendaten",
+        ),
+        ("0138000con0\r\n01380000101\r\n0143101Müller\r\n".encode(), "x.con", "UTF-8"),
+        (b"0138000con0\r\n0148000besa\r\n", "x.con", "Zeile 2"),
+    ],
+)
 def test_bad_files_get_a_german_message_and_change_nothing(client, practices, content, name, message):
     logged_in(client, practices.doctor)
     upload(client, quarter_file())
@@ -131,12 +143,22 @@ def test_video_contacts_export_is_the_practices_own_and_checks_as_video_cases(cl
     practices.doctor.save()
     start = dt.datetime(2024, 8, 5, 9, 30, tzinfo=BERLIN)
     for minutes in (0, 60 * 24 * 7):
-        VideoContact.objects.create(organisation=practices.own, doctor=practices.doctor, duration_seconds=600,
-                                    started_at=start + dt.timedelta(minutes=minutes), egk_checked=True)
-    VideoContact.objects.create(organisation=practices.other, doctor=practices.outsider, duration_seconds=60,
-                                started_at=start)
-    VideoContact.objects.create(organisation=practices.own, doctor=practices.doctor, duration_seconds=60,
-                                started_at=dt.datetime(2024, 10, 1, 0, 5, tzinfo=BERLIN))  # next quarter
+        VideoContact.objects.create(
+            organisation=practices.own,
+            doctor=practices.doctor,
+            duration_seconds=600,
+            started_at=start + dt.timedelta(minutes=minutes),
+            egk_checked=True,
+        )
+    VideoContact.objects.create(
+        organisation=practices.other, doctor=practices.outsider, duration_seconds=60, started_at=start
+    )
+    VideoContact.objects.create(
+        organisation=practices.own,
+        doctor=practices.doctor,
+        duration_seconds=60,
+        started_at=dt.datetime(2024, 10, 1, 0, 5, tzinfo=BERLIN),
+    )  # next quarter
     logged_in(client, practices.doctor)
     response = client.get(reverse("billing_video_contacts"), {"quarter": "3/2024"})
     doc = json.loads(response.content)
@@ -160,9 +182,9 @@ def test_the_report_says_first_what_it_could_not_check_and_uses_german_numbers(c
     saved = QuarterReport.objects.get()
     assert saved.report["totals"]["unchecked_services"] == {"count": 1100, "total": 2202, "share": "0.4995"}
     page = client.get(reverse("billing_report", args=[saved.pk])).content.decode()
-    notice = "Prüfung unvollständig: 1\u00a0100 von 2\u00a0202 Leistungen (50\u00a0%) mit unbekannter GOP"
+    notice = "Prüfung unvollständig: 1.100 von 2.202 Leistungen (50\u00a0%) mit unbekannter GOP"
     assert notice in page and page.index(notice) < page.index('id="totals"')
-    assert "1\u00a0101 Behandlungsfälle" in page and "in den geprüften Leistungen" in page
+    assert "1.101 Behandlungsfälle" in page and "in den geprüften Leistungen" in page
     assert "Keine Befunde: die Abrechnung entspricht" not in page
     csv = client.get(reverse("billing_report_csv", args=[saved.pk])).content.decode("utf-8-sig")
     assert notice in csv.splitlines()[1]  # the notice is the first row after the head
@@ -173,13 +195,30 @@ def test_an_upload_with_pseudonyms_groups_scheine_into_behandlungsfaelle(client,
     from sprechzimmer.billing.domain.kvdt import kvdt_line
 
     def schein(number, gop, day):
-        return (kvdt_line("8000", "0101") + kvdt_line("3000", f"P{number}") + kvdt_line("3101", PSEUDONYM)
-                + kvdt_line("3102", "") + kvdt_line("3103", "alter:8") + kvdt_line("4101", "32024")
-                + kvdt_line("4111", "108018007") + kvdt_line("5000", day) + kvdt_line("5001", gop)
-                + kvdt_line("5099", "838382202"))
-    data = (kvdt_line("8000", "con0") + kvdt_line("8000", "besa") + kvdt_line("0201", "521234500")
-            + kvdt_line("8000", "adt0") + kvdt_line("9204", "32024") + schein(1, "01435", "20240702") + schein(2, "01435", "20240716")
-            + kvdt_line("8000", "adt9") + kvdt_line("8000", "con9"))
+        return (
+            kvdt_line("8000", "0101")
+            + kvdt_line("3000", f"P{number}")
+            + kvdt_line("3101", PSEUDONYM)
+            + kvdt_line("3102", "")
+            + kvdt_line("3103", "alter:8")
+            + kvdt_line("4101", "32024")
+            + kvdt_line("4111", "108018007")
+            + kvdt_line("5000", day)
+            + kvdt_line("5001", gop)
+            + kvdt_line("5099", "838382202")
+        )
+
+    data = (
+        kvdt_line("8000", "con0")
+        + kvdt_line("8000", "besa")
+        + kvdt_line("0201", "521234500")
+        + kvdt_line("8000", "adt0")
+        + kvdt_line("9204", "32024")
+        + schein(1, "01435", "20240702")
+        + schein(2, "01435", "20240716")
+        + kvdt_line("8000", "adt9")
+        + kvdt_line("8000", "con9")
+    )
     logged_in(client, practices.doctor)
     assert upload(client, data).status_code == 200
     saved = QuarterReport.objects.get()
@@ -197,6 +236,6 @@ def test_the_browsers_upload_field_list_matches_the_servers():
     from sprechzimmer.billing.domain.kvdt import UPLOAD_FIELDS
 
     js = (Path(__file__).resolve().parents[2] / "src/sprechzimmer/static/sprechzimmer/js/lib/kvdtstrip.js").read_text()
-    listed = set(re.findall(r'"(\d{4})"', js[js.index("UPLOAD_FIELDS = new Set(["):js.index("]);")]))
+    listed = set(re.findall(r'"(\d{4})"', js[js.index("UPLOAD_FIELDS = new Set([") : js.index("]);")]))
     replaced = set(re.findall(r'(?:PSEUDONYM|AGE)_FIELD = "(\d{4})"', js))
     assert listed | replaced == set(UPLOAD_FIELDS) and replaced == {"3101", "3103"}

@@ -36,7 +36,9 @@ import io
 import os
 import re
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
+from typing import BinaryIO, TextIO
 from xml.etree import ElementTree
 
 from .model import BillingError, Quarter
@@ -54,9 +56,27 @@ TELEPHONE_FEE = "telephone"  # 01435
 VIDEO_SURCHARGE = "video_surcharge"  # 01450
 SERVICE = "service"
 KINDS = (PAUSCHALE, LINKED, EXCLUDED, MARKER, TELEPHONE_FEE, VIDEO_SURCHARGE, SERVICE)
-COLUMNS = ("code", "chapter", "points", "video", "kind", "deduction", "video_code", "links", "min_contacts", "title",
-           "valid_from", "valid_to", "deduction_from", "max_per_case", "group", "age_min", "age_max",
-           "video_suffixes", "source")
+COLUMNS = (
+    "code",
+    "chapter",
+    "points",
+    "video",
+    "kind",
+    "deduction",
+    "video_code",
+    "links",
+    "min_contacts",
+    "title",
+    "valid_from",
+    "valid_to",
+    "deduction_from",
+    "max_per_case",
+    "group",
+    "age_min",
+    "age_max",
+    "video_suffixes",
+    "source",
+)
 REQUIRED_COLUMNS = 10  # the first ten: files of the earlier format stay readable
 GOP_PATTERN = re.compile(r"\d{5}[A-Z]?")
 #: GOPs only a video-only Behandlungsfall may carry: 01452, the surcharge for known patients in
@@ -110,16 +130,21 @@ class Gop:
     price: int = field(default=0, init=False)  # points, 0 when not confirmed
     unpriced: int = field(default=0, init=False)  # 1 when the points are not confirmed
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         kind = self.kind
-        fast = (F_VIDEO_VISIT * (self.video_marked or kind == VIDEO_SURCHARGE) | F_PERSONAL * self.personal_only
-                | F_MIN_CONTACTS * bool(self.min_contacts) | F_SLOW * (self.dated or self.base in VIDEO_ONLY_GOPS)
-                | F_EXCLUDED * (kind == EXCLUDED)
-                | F_TIERED * (self.age_min is not None or self.age_max is not None)
-                | F_LIMITED * bool(self.max_per_case) | F_CAP * (kind == SERVICE and self.video)
-                | F_KIND * (kind in (PAUSCHALE, TELEPHONE_FEE, MARKER))
-                | F_VOLUME * (self.chapter == CHAPTER_35 and self.points is not None
-                             and self.code[:5] != CHAPTER_35_OWN_CAP))
+        fast = (
+            F_VIDEO_VISIT * (self.video_marked or kind == VIDEO_SURCHARGE)
+            | F_PERSONAL * self.personal_only
+            | F_MIN_CONTACTS * bool(self.min_contacts)
+            | F_SLOW * (self.dated or self.base in VIDEO_ONLY_GOPS)
+            | F_EXCLUDED * (kind == EXCLUDED)
+            | F_TIERED * (self.age_min is not None or self.age_max is not None)
+            | F_LIMITED * bool(self.max_per_case)
+            | F_CAP * (kind == SERVICE and self.video)
+            | F_KIND * (kind in (PAUSCHALE, TELEPHONE_FEE, MARKER))
+            | F_VOLUME
+            * (self.chapter == CHAPTER_35 and self.points is not None and self.code[:5] != CHAPTER_35_OWN_CAP)
+        )
         object.__setattr__(self, "fast", fast)
         object.__setattr__(self, "price", self.points or 0)
         object.__setattr__(self, "unpriced", int(self.points is None))
@@ -163,7 +188,7 @@ class Catalogue:
         self.source = source
         self._views: dict[Quarter, CatalogueView] = {}
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rows)
 
     @property
@@ -201,9 +226,9 @@ class Catalogue:
     def parse(cls, text: str, source: str = "") -> Catalogue:
         rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         reader = csv.reader(io.StringIO("\n".join(rows)), delimiter=";")
-        header = next(reader, None)
-        header = tuple(h.strip() for h in header) if header else ()
-        if len(header) < REQUIRED_COLUMNS or header != COLUMNS[:len(header)]:
+        first = next(reader, None)
+        header = tuple(h.strip() for h in first) if first else ()
+        if len(header) < REQUIRED_COLUMNS or header != COLUMNS[: len(header)]:
             raise BillingError("Die GOP-Datei braucht die Kopfzeile " + ";".join(COLUMNS) + ".")
         by_code: dict[str, list[Gop]] = {}
         for number, row in enumerate(reader, start=2):
@@ -211,10 +236,11 @@ class Catalogue:
             by_code.setdefault(gop.code, []).append(gop)
         for code, dated in by_code.items():
             dated.sort(key=lambda g: g.valid_from)
-            for before, after in zip(dated, dated[1:]):
+            for before, after in pairwise(dated):
                 if before.valid_from == after.valid_from:
-                    raise BillingError(f"GOP-Datei: GOP {code} hat zwei Zeilen, die am {after.valid_from:%d.%m.%Y} "
-                                       "beginnen.")
+                    raise BillingError(
+                        f"GOP-Datei: GOP {code} hat zwei Zeilen, die am {after.valid_from:%d.%m.%Y} beginnen."
+                    )
         return cls(by_code, source)
 
 
@@ -247,7 +273,8 @@ def _row(row: list[str], number: int, width: int) -> Gop:
     where = f"GOP-Datei, Datenzeile {number}"
     if len(row) != width:
         raise BillingError(f"{where}: {len(row)} statt {width} Spalten.")
-    values = dict(zip(COLUMNS, (c.strip() for c in row)))
+    # A file may end before the optional trailing columns (valid_from): those stay absent.
+    values = dict(zip(COLUMNS, (c.strip() for c in row), strict=False))
     code = values["code"]
     if not GOP_PATTERN.fullmatch(code):
         raise BillingError(f"{where}: »{code}« ist keine GOP (fünf Ziffern).")
@@ -273,32 +300,59 @@ def _row(row: list[str], number: int, width: int) -> Gop:
         raise BillingError(f"{where}: video_suffixes sind Großbuchstaben.")
     kind = KINDS[KINDS.index(kind)]  # the module's own string object, so the checker can compare with ``is``
     return Gop(
-        code=code, chapter=values["chapter"] or code[:2], points=_int(values["points"], where, "Punkte"),
-        video=video == "1", kind=kind, deduction=deduction,
-        video_code=values["video_code"] or (code + "V" if deduction else ""), links=link_codes,
-        min_contacts=_int(values["min_contacts"], where, "Mindestkontakte") or 0, title=values["title"],
-        valid_from=valid_from or _FAR_PAST, valid_to=valid_to or _FAR_FUTURE,
+        code=code,
+        chapter=values["chapter"] or code[:2],
+        points=_int(values["points"], where, "Punkte"),
+        video=video == "1",
+        kind=kind,
+        deduction=deduction,
+        video_code=values["video_code"] or (code + "V" if deduction else ""),
+        links=link_codes,
+        min_contacts=_int(values["min_contacts"], where, "Mindestkontakte") or 0,
+        title=values["title"],
+        valid_from=valid_from or _FAR_PAST,
+        valid_to=valid_to or _FAR_FUTURE,
         deduction_from=_date(values.get("deduction_from", ""), where, "deduction_from") or _FAR_PAST,
         max_per_case=_int(values.get("max_per_case", ""), where, "max_per_case") or 0,
-        group=values.get("group", ""), age_min=_int(values.get("age_min", ""), where, "age_min"),
-        age_max=_int(values.get("age_max", ""), where, "age_max"), video_suffixes=suffixes,
-        source=values.get("source", ""), personal_only=video == "0", base=code[:5],
-        dated=valid_from is not None or valid_to is not None)
+        group=values.get("group", ""),
+        age_min=_int(values.get("age_min", ""), where, "age_min"),
+        age_max=_int(values.get("age_max", ""), where, "age_max"),
+        video_suffixes=suffixes,
+        source=values.get("source", ""),
+        personal_only=video == "0",
+        base=code[:5],
+        dated=valid_from is not None or valid_to is not None,
+    )
 
 
-def write_rows(gops: list[Gop], out) -> None:
+def write_rows(gops: list[Gop], out: TextIO) -> None:
     """Writes rows in ``gop.csv``'s format (the importer's output)."""
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(COLUMNS)
     for g in gops:
-        writer.writerow([
-            g.code, g.chapter, "" if g.points is None else g.points, "1" if g.video else "0" if g.personal_only else "",
-            g.kind, g.deduction or "", g.video_code, " ".join(g.links), g.min_contacts or "", g.title,
-            "" if g.valid_from == _FAR_PAST else g.valid_from.isoformat(),
-            "" if g.valid_to == _FAR_FUTURE else g.valid_to.isoformat(),
-            "" if g.deduction_from == _FAR_PAST else g.deduction_from.isoformat(), g.max_per_case or "", g.group,
-            "" if g.age_min is None else g.age_min, "" if g.age_max is None else g.age_max, g.video_suffixes,
-            g.source])
+        writer.writerow(
+            [
+                g.code,
+                g.chapter,
+                "" if g.points is None else g.points,
+                "1" if g.video else "0" if g.personal_only else "",
+                g.kind,
+                g.deduction or "",
+                g.video_code,
+                " ".join(g.links),
+                g.min_contacts or "",
+                g.title,
+                "" if g.valid_from == _FAR_PAST else g.valid_from.isoformat(),
+                "" if g.valid_to == _FAR_FUTURE else g.valid_to.isoformat(),
+                "" if g.deduction_from == _FAR_PAST else g.deduction_from.isoformat(),
+                g.max_per_case or "",
+                g.group,
+                "" if g.age_min is None else g.age_min,
+                "" if g.age_max is None else g.age_max,
+                g.video_suffixes,
+                g.source,
+            ]
+        )
 
 
 # -- the KBV's EBM-Stammdatei ---------------------------------------------------------------------
@@ -306,7 +360,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _child(element, name: str):
+def _child(element: ElementTree.Element, name: str) -> ElementTree.Element | None:
     for child in element:
         if _local(child.tag) == name:
             return child
@@ -329,7 +383,7 @@ def _period(raw: str | None) -> tuple[dt.date | None, dt.date | None]:
 _POINT_UNITS = frozenset({"punkte", "punkt", "pkt", "p", "1"})
 
 
-def import_stammdatei(stream, base: Catalogue) -> tuple[list[Gop], dict]:
+def import_stammdatei(stream: BinaryIO | str, base: Catalogue) -> tuple[list[Gop], dict[str, int]]:
     """Reads an EBM-Stammdatei (``/ehd/body/gnr_liste/gnr``) and returns the rows of the combined
     catalogue: every GOP of the file with its points, title, chapter and validity, keeping our rule
     facts (kind, deduction, links …) for the GOPs our catalogue knows, plus our older rows for the
@@ -364,7 +418,7 @@ def import_stammdatei(stream, base: Catalogue) -> tuple[list[Gop], dict]:
                 chapters = _child(legend, "kap_bez")
                 chapter_element = _child(chapters, "kapitel") if chapters is not None else None
                 if chapter_element is not None and chapter_element.get("V", "").isdigit():
-                    chapter = chapter_element.get("V").zfill(2)
+                    chapter = chapter_element.get("V", "").zfill(2)
             points = None
             ratings = _child(general, "bewertung_liste")
             if ratings is not None:
@@ -382,10 +436,17 @@ def import_stammdatei(stream, base: Catalogue) -> tuple[list[Gop], dict]:
             start = effective_from or valid_from
             known = rows.get(code)
             template = known[-1] if known else Gop(code, chapter, None, False, SERVICE, 0, "", (), 0, title)
-            row = replace(template, points=points, title=title or template.title, chapter=chapter,
-                          valid_from=start or _FAR_PAST, valid_to=valid_to or template.valid_to,
-                          source="KBV EBM-Stammdatei (importiert)", base=code,
-                          dated=template.dated or valid_to is not None)
+            row = replace(
+                template,
+                points=points,
+                title=title or template.title,
+                chapter=chapter,
+                valid_from=start or _FAR_PAST,
+                valid_to=valid_to or template.valid_to,
+                source="KBV EBM-Stammdatei (importiert)",
+                base=code,
+                dated=template.dated or valid_to is not None,
+            )
             if known:
                 stats["updated"] += 1
                 kept = [old for old in known if start is not None and old.valid_from < start]

@@ -29,17 +29,20 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import compress, count, repeat
 from operator import itemgetter, ne, sub
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from .model import BillingError, Case, Quarter, Service
 
 try:
     from . import _kvdt  # the C scanner, built by ``pip install -e .`` where a C compiler is at hand
+
+    BUILT = True
 except ImportError:  # pragma: no cover - depends on the build
-    _kvdt = None
+    _kvdt = None  # type: ignore[assignment]
+    BUILT = False
 
 #: Whether readers use the C scanner by default. SPRECHZIMMER_PURE_PYTHON=1 turns it off.
-ACCELERATED = _kvdt is not None and not os.environ.get("SPRECHZIMMER_PURE_PYTHON")
+ACCELERATED = BUILT and not os.environ.get("SPRECHZIMMER_PURE_PYTHON")
 
 ENCODING = "iso8859_15"
 BLOCK = 1 << 15  # 32 KiB; see the module's docstring
@@ -50,35 +53,78 @@ SOURCE = "KVDT-Datensatzbeschreibung"
 TREATMENT_RECORDS = frozenset({"0101", "0102", "0103", "0104"})
 #: Scheine of the other data packages: read and counted, not checked against EBM 4.3.1 (KADT
 #: kurärztliche Behandlung, SADT Schwangerschaftsabbruch NRW, Hybrid-DRG).
-OTHER_SCHEINE = {"0109": "kurärztliche Behandlung (KADT)", "sad1": "SADT ambulante Behandlung",
-                 "sad2": "SADT Überweisung", "sad3": "SADT belegärztliche Behandlung", "hdrg1": "Hybrid-DRG"}
+OTHER_SCHEINE = {
+    "0109": "kurärztliche Behandlung (KADT)",
+    "sad1": "SADT ambulante Behandlung",
+    "sad2": "SADT Überweisung",
+    "sad3": "SADT belegärztliche Behandlung",
+    "hdrg1": "Hybrid-DRG",
+}
 #: Header and trailer records of the container and the data packages.
-FRAME_RECORDS = frozenset({"con0", "con9", "besa", "rvsa", "adt0", "adt9", "kad0", "kad9", "sad0", "sad9", "hdrg0",
-                           "hdrg9"})
+FRAME_RECORDS = frozenset(
+    {"con0", "con9", "besa", "rvsa", "adt0", "adt9", "kad0", "kad9", "sad0", "sad9", "hdrg0", "hdrg9"}
+)
 _PACKAGES = {"adt0": "adt", "kad0": "kadt", "sad0": "sadt", "hdrg0": "hdrg"}
 _TREATMENT_BYTES = {kind.encode(): kind for kind in TREATMENT_RECORDS}
 
 # What the reader does with a field (the dictionary maps line heads to these). The order is the C
 # scanner's enum.
-(_IGNORE, _RECORD, _CASE_ID, _QUARTER, _SUBGROUP, _DATE, _GOP, _MULTIPLIER, _TIME, _LANR, _BSNR_SERVICE, _BSNR,
- _TSS, _PRIVATE, _BILLING_QUARTER, _NAME, _FIRST_NAME, _BIRTH, _PAYER, _PSEUDONYM, _AGE) = range(21)
+(
+    _IGNORE,
+    _RECORD,
+    _CASE_ID,
+    _QUARTER,
+    _SUBGROUP,
+    _DATE,
+    _GOP,
+    _MULTIPLIER,
+    _TIME,
+    _LANR,
+    _BSNR_SERVICE,
+    _BSNR,
+    _TSS,
+    _PRIVATE,
+    _BILLING_QUARTER,
+    _NAME,
+    _FIRST_NAME,
+    _BIRTH,
+    _PAYER,
+    _PSEUDONYM,
+    _AGE,
+) = range(21)
 _ACTIONS = {
-    "8000": _RECORD, "3000": _CASE_ID, "4101": _QUARTER, "4239": _SUBGROUP, "5000": _DATE, "5001": _GOP,
-    "5005": _MULTIPLIER, "5006": _TIME, "5099": _LANR, "5098": _BSNR_SERVICE, "0201": _BSNR, "4103": _TSS,
-    "9204": _BILLING_QUARTER, "3101": _NAME, "3102": _FIRST_NAME, "3103": _BIRTH, "4111": _PAYER,
+    "8000": _RECORD,
+    "3000": _CASE_ID,
+    "4101": _QUARTER,
+    "4239": _SUBGROUP,
+    "5000": _DATE,
+    "5001": _GOP,
+    "5005": _MULTIPLIER,
+    "5006": _TIME,
+    "5099": _LANR,
+    "5098": _BSNR_SERVICE,
+    "0201": _BSNR,
+    "4103": _TSS,
+    "9204": _BILLING_QUARTER,
+    "3101": _NAME,
+    "3102": _FIRST_NAME,
+    "3103": _BIRTH,
+    "4111": _PAYER,
 }
 #: In privacy mode (uploads through the browser): the name carries the browser's pseudonym, the
 #: birth date the age; the first name must be blank like every other patient field.
 _ACTIONS_PRIVATE = {**_ACTIONS, "3101": _PSEUDONYM, "3102": _PRIVATE, "3103": _AGE}
 _LEN3 = {b"%03d" % n: n for n in range(1000)}
-_FIELD_ACTION = {b"%04d" % n: _ACTIONS.get("%04d" % n, _IGNORE) for n in range(10000)}
+_FIELD_ACTION = {b"%04d" % n: _ACTIONS.get(f"{n:04d}", _IGNORE) for n in range(10000)}
 #: Fields an upload to the server may carry with content: everything the rules need, no patient data
 #: (3101 and 3103 only as pseudonym and age, see ``_pseudonym``/``_age``). The browser pseudonymises
 #: or blanks every other field before upload (static/…/js/kvdtstrip.js); in privacy mode the reader
 #: refuses a file where one still has content.
 UPLOAD_FIELDS = frozenset(_ACTIONS) - {"3102"} | {"9103", "9106", "9132", "9212", "0203", "0212", "8100"}
-_FIELD_ACTION_PRIVATE = {field: _ACTIONS_PRIVATE.get(field.decode(), _IGNORE) if field.decode() in UPLOAD_FIELDS
-                         else _PRIVATE for field in _FIELD_ACTION}
+_FIELD_ACTION_PRIVATE = {
+    field: _ACTIONS_PRIVATE.get(field.decode(), _IGNORE) if field.decode() in UPLOAD_FIELDS else _PRIVATE
+    for field in _FIELD_ACTION
+}
 #: The same tables as bytes (one action per field 0000–9999), for the C scanner.
 _ACTION_TABLE = bytes(_FIELD_ACTION[b"%04d" % n] for n in range(10000))
 _ACTION_TABLE_PRIVATE = bytes(_FIELD_ACTION_PRIVATE[b"%04d" % n] for n in range(10000))
@@ -86,10 +132,23 @@ _TREATMENT_KINDS = tuple(sorted(TREATMENT_RECORDS))
 _HEAD3 = itemgetter(slice(0, 3))
 _FIELD4 = itemgetter(slice(3, 7))
 FIELD_NAMES = {
-    "8000": "Satzart", "3000": "Patientennummer", "4101": "Quartal", "4239": "Scheinuntergruppe",
-    "5000": "Leistungstag", "5001": "GNR", "5005": "Multiplikator", "5006": "Um-Uhrzeit", "5099": "LANR",
-    "5098": "BSNR", "0201": "BSNR", "4103": "Vermittlungs-/Kontaktart", "9204": "Abrechnungsquartal",
-    "3101": "Name", "3102": "Vorname", "3103": "Geburtsdatum", "4111": "Kostenträgerkennung",
+    "8000": "Satzart",
+    "3000": "Patientennummer",
+    "4101": "Quartal",
+    "4239": "Scheinuntergruppe",
+    "5000": "Leistungstag",
+    "5001": "GNR",
+    "5005": "Multiplikator",
+    "5006": "Um-Uhrzeit",
+    "5099": "LANR",
+    "5098": "BSNR",
+    "0201": "BSNR",
+    "4103": "Vermittlungs-/Kontaktart",
+    "9204": "Abrechnungsquartal",
+    "3101": "Name",
+    "3102": "Vorname",
+    "3103": "Geburtsdatum",
+    "4111": "Kostenträgerkennung",
 }
 #: Field 4103 (Vermittlungs-/Kontaktart): value 2 marks a TSS acute case (TSS-Akutfall), which the
 #: case cap (R7) does not count.
@@ -101,8 +160,10 @@ AGE = re.compile(rb"alter:(\d{1,3})")
 # One pass over a block finds every byte that has no place in a KVDT file: control characters
 # (other than CR LF, including the C1 range 0x80–0x9F), a CR not followed by LF, and UTF-8
 # sequences of any length (KVDT is ISO-8859-15; a UTF-8 "ü" is C3 BC, a "€" E2 82 AC).
-_BAD_BYTES = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-                        rb"|[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+_BAD_BYTES = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+    rb"|[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)"
+)
 #: Bytes that cannot start or continue anything ``_BAD_BYTES`` looks for: printable ASCII, CR, LF and
 #: 0xC0–0xFF (the letters of ISO-8859-15; a UTF-8 lead byte alone is harmless). What the fast check
 #: deletes them from leaves control characters and 0x80–0xBF, without which there is no UTF-8
@@ -128,8 +189,9 @@ class KvdtError(BillingError):
         self.line = line
         self.field = field
         self.reason = reason
-        where = f"Zeile {line}" + (f", Feld {field}" + (f" ({FIELD_NAMES[field]})" if field in FIELD_NAMES else "")
-                                   if field else "")
+        where = f"Zeile {line}" + (
+            f", Feld {field}" + (f" ({FIELD_NAMES[field]})" if field in FIELD_NAMES else "") if field else ""
+        )
         super().__init__(f"{where}: {reason}")
 
 
@@ -152,8 +214,14 @@ class KvdtReader:
     seen the first time and for every error, so they accept the same files, give the same Scheine and
     raise the same messages; the tests run every KVDT test on both."""
 
-    def __init__(self, stream: BinaryIO, quarter: Quarter | None = None, *, privacy: bool = False,
-                 accelerated: bool | None = None):
+    def __init__(
+        self,
+        stream: BinaryIO,
+        quarter: Quarter | None = None,
+        *,
+        privacy: bool = False,
+        accelerated: bool | None = None,
+    ):
         self.stream = stream
         self._privacy = privacy
         self._field_action = _FIELD_ACTION_PRIVATE if privacy else _FIELD_ACTION
@@ -168,7 +236,7 @@ class KvdtReader:
         self.unknown_records: dict[str, int] = {}
         self._package: str | None = None
         self.accelerated = ACCELERATED if accelerated is None else accelerated
-        if self.accelerated and _kvdt is None:
+        if self.accelerated and not BUILT:
             raise RuntimeError("the C scanner (_kvdt) is not built")
         self._adjust: int | None = None  # bytes of the line end not in a split line: 1 for CR LF, 2 for LF
         self._cut: int | None = None  # slice end of the content: -1 drops the CR
@@ -203,22 +271,26 @@ class KvdtReader:
                 end = block.rfind(b"\n")
                 if end < 0:
                     if len(block) > 4 * MAX_LINE:
-                        raise KvdtError(number + 1, None, "Zeile ohne Zeilenende (länger als 999 Bytes); "
-                                                          "keine KVDT-Datei?")
+                        raise KvdtError(
+                            number + 1, None, "Zeile ohne Zeilenende (länger als 999 Bytes); keine KVDT-Datei?"
+                        )
                     rest = block
                     continue
                 bad = _suspicious(block, end + 1) and _BAD_BYTES.search(block, 0, end + 1)
                 if bad:
                     self._bad_byte(block, bad, number)
-                rest = block[end + 1:]
+                rest = block[end + 1 :]
                 block = block[:end]
             if self._adjust is None:
                 newline = block.find(b"\n")
                 first = block if newline < 0 else block[:newline]
                 self._adjust, self._cut = (1, -1) if first.endswith(b"\r") else (2, None)
                 if not (first[:3].isdigit() and first[3:7] == b"8000"):
-                    raise KvdtError(1, _field(first), "keine KVDT-Datei: die erste Zeile muss die Satzart "
-                                                      "(Feld 8000, z. B. »0138000con0«) sein.")
+                    raise KvdtError(
+                        1,
+                        _field(first),
+                        "keine KVDT-Datei: die erste Zeile muss die Satzart (Feld 8000, z. B. »0138000con0«) sein.",
+                    )
             yield block, number
             number += block.count(b"\n") + 1
 
@@ -227,13 +299,15 @@ class KvdtReader:
         for block, _number in self._blocks():
             if scanner is None:
                 table = _ACTION_TABLE_PRIVATE if self._privacy else _ACTION_TABLE
+                assert self._adjust is not None  # _blocks knows the line end before its first block
                 # Prototypes: the scanner copies their slots (defaults from their own __init__).
-                scanner = _kvdt.Scanner(self, table, self._adjust, Case(""), Service("", None, 0),
-                                        _TREATMENT_KINDS)
+                prototype = Service("", None, 0)  # type: ignore[arg-type]  # every copy gets its date
+                scanner = _kvdt.Scanner(self, table, self._adjust, Case(""), prototype, _TREATMENT_KINDS)
             yield from scanner.feed(block)
         if scanner is None or not scanner.seen_record:
-            raise KvdtError(max(scanner.number if scanner else 0, 1), None,
-                            "keine KVDT-Datei: kein Satz (Feld 8000) gefunden.")
+            raise KvdtError(
+                max(scanner.number if scanner else 0, 1), None, "keine KVDT-Datei: kein Satz (Feld 8000) gefunden."
+            )
         last = scanner.finish()
         self.bsnr = scanner.bsnr
         if last is not None:
@@ -241,7 +315,7 @@ class KvdtReader:
         self.lines = scanner.number
 
     # The parser is one long function on purpose: local variables are what make it fast.
-    def _iter_python(self) -> Iterator[Case]:  # noqa: C901 - one loop, one state machine
+    def _iter_python(self) -> Iterator[Case]:
         dates: dict[bytes, dt.date] = {}
         gops: dict[bytes, str] = {}
         lanrs: dict[bytes, str] = {}
@@ -260,16 +334,25 @@ class KvdtReader:
         for block, base in self._blocks():
             lines = block.split(b"\n")
             adjust, cut = self._adjust, self._cut
+            assert adjust is not None  # _blocks knows the line end before its first block
             # Validate every line of the block at C speed (length prefix against the real length,
             # four-digit field), then walk in Python only over the lines of fields the reader uses.
             total = base + len(lines)
             actions = list(map(field_action, map(_FIELD4, lines)))
-            if None in actions or any(map(ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)),
-                                                  map(len, lines)), repeat(adjust))) \
-                    or adjust == 1 and (not block.endswith(b"\r") or block.count(b"\r\n") != len(lines) - 1):
+            if (
+                None in actions
+                or any(
+                    map(
+                        ne, map(sub, map(_LEN3.get, map(_HEAD3, lines), repeat(-1000)), map(len, lines)), repeat(adjust)
+                    )
+                )
+                or adjust == 1
+                and (not block.endswith(b"\r") or block.count(b"\r\n") != len(lines) - 1)
+            ):
                 self._scan(lines, base, adjust)
-            for number, line, action in zip(compress(count(base + 1), actions), compress(lines, actions),
-                                            compress(actions, actions)):
+            for number, line, action in zip(
+                compress(count(base + 1), actions), compress(lines, actions), compress(actions, actions), strict=True
+            ):
                 value = line[7:cut]
                 if action == _PRIVATE:
                     if value:
@@ -316,13 +399,13 @@ class KvdtReader:
                     else:
                         self._record(value, number)
                 elif action == _PSEUDONYM:
-                    value = self._pseudonym(value, number)
+                    pseudonym = self._pseudonym(value, number)
                     if case is not None:
-                        case.name = value
+                        case.name = pseudonym
                 elif action == _AGE:
-                    value = self._age(value, number)
+                    age = self._age(value, number)
                     if case is not None:
-                        case.birth = value
+                        case.birth = age
                 elif action == _BILLING_QUARTER:
                     self._billing_quarter(value, number)
                 elif case is None:
@@ -330,8 +413,9 @@ class KvdtReader:
                         self.bsnr = self._digits(value, 9, number, "0201")
                     continue
                 elif action == _CASE_ID:
-                    case.case_id = value.decode("ascii") if value.isascii() and value.isalnum() \
-                        else self._case_id(value, number)
+                    case.case_id = (
+                        value.decode("ascii") if value.isascii() and value.isalnum() else self._case_id(value, number)
+                    )
                 elif action == _TIME:
                     if service is None:
                         fail(number, "time_without_gop")
@@ -386,33 +470,50 @@ class KvdtReader:
             if len(head) < 7 or not head.isdigit():
                 if not line.strip():
                     raise KvdtError(number, None, "leere Zeile.")
-                raise KvdtError(number, _field(line), "die Zeile beginnt nicht mit Länge (3 Ziffern) und "
-                                                      f"Feldkennung (4 Ziffern) ({SOURCE} 1.6.1, Feldaufbau).")
+                raise KvdtError(
+                    number,
+                    _field(line),
+                    "die Zeile beginnt nicht mit Länge (3 Ziffern) und "
+                    f"Feldkennung (4 Ziffern) ({SOURCE} 1.6.1, Feldaufbau).",
+                )
             declared = int(line[:3])
             if declared < 9:
-                raise KvdtError(number, _field(line), f"Längenangabe {declared} ist kleiner als 9 ({SOURCE} 1.6.1: "
-                                                      "Länge = Feldinhalt + 9).")
+                raise KvdtError(
+                    number,
+                    _field(line),
+                    f"Längenangabe {declared} ist kleiner als 9 ({SOURCE} 1.6.1: Länge = Feldinhalt + 9).",
+                )
             if adjust == 1 and not line.endswith(b"\r"):
                 raise KvdtError(number, _field(line), "Zeilenende LF ohne CR, die übrigen Zeilen enden mit CR LF.")
             if len(line) + adjust != declared:
-                raise KvdtError(number, _field(line), f"Längenangabe {declared} passt nicht zur tatsächlichen Länge "
-                                                      f"{len(line) + adjust} Bytes ({SOURCE} 1.6.1: Länge = "
-                                                      "Feldinhalt + 9).")
+                raise KvdtError(
+                    number,
+                    _field(line),
+                    f"Längenangabe {declared} passt nicht zur tatsächlichen Länge "
+                    f"{len(line) + adjust} Bytes ({SOURCE} 1.6.1: Länge = "
+                    "Feldinhalt + 9).",
+                )
 
     #: Errors of structure, by the key both scanners pass to ``_fail``.
     _STRUCTURE = {
-        "private": (None, "Patientendaten (Namen, Anschrift, Versicherung, Diagnosen) dürfen nicht hochgeladen "
-                          "werden; bitte laden Sie die Datei über die Seite hoch, die sie im Browser "
-                          "pseudonymisiert."),
-        "gop_without_date": ("5001", f"GNR ohne vorangehenden Leistungstag (Feld 5000; {SOURCE} 3.4.3: die GNR "
-                                     "ist dem Leistungstag untergeordnet)."),
+        "private": (
+            None,
+            "Patientendaten (Namen, Anschrift, Versicherung, Diagnosen) dürfen nicht hochgeladen "
+            "werden; bitte laden Sie die Datei über die Seite hoch, die sie im Browser "
+            "pseudonymisiert.",
+        ),
+        "gop_without_date": (
+            "5001",
+            f"GNR ohne vorangehenden Leistungstag (Feld 5000; {SOURCE} 3.4.3: die GNR "
+            "ist dem Leistungstag untergeordnet).",
+        ),
         "lanr_without_gop": ("5099", "LANR ohne vorangehende GNR (Feld 5001)."),
         "time_without_gop": ("5006", "Uhrzeit ohne vorangehende GNR (Feld 5001)."),
         "multiplier_without_gop": ("5005", "Multiplikator ohne vorangehende GNR (Feld 5001)."),
         "bsnr_without_gop": ("5098", "BSNR ohne vorangehende GNR (Feld 5001)."),
     }
 
-    def _fail(self, number: int, key: str, field: str | None = None) -> None:
+    def _fail(self, number: int, key: str, field: str | None = None) -> NoReturn:
         default, reason = self._STRUCTURE[key]
         raise KvdtError(number, field or default, reason)
 
@@ -421,24 +522,35 @@ class KvdtReader:
         # Feldtabelle: GNR ≤ 9 characters (5 or 6 under EBM, Regel 042 "nnnnn, nnnnn[G-alpha]"). A
         # code that is not an EBM code is no reason to refuse the file: the check reports it as unknown.
         if not value or len(value) > 9 or not value.isalnum() or not value.isascii():
-            raise KvdtError(number, "5001", f"»{_text(value)}« ist keine Gebührennummer ({SOURCE}, ADT-Feldtabelle: "
-                                            "höchstens 9 Buchstaben oder Ziffern; Regel 042: nnnnn oder nnnnn "
-                                            "mit einem Buchstaben).")
+            raise KvdtError(
+                number,
+                "5001",
+                f"»{_text(value)}« ist keine Gebührennummer ({SOURCE}, ADT-Feldtabelle: "
+                "höchstens 9 Buchstaben oder Ziffern; Regel 042: nnnnn oder nnnnn "
+                "mit einem Buchstaben).",
+            )
         return value.decode("ascii")
 
     @staticmethod
     def _lanr(value: bytes, number: int) -> str:
         if len(value) != 9 or not value.isdigit():
-            raise KvdtError(number, "5099", f"die LANR besteht aus genau 9 Ziffern ({SOURCE}, ADT-Feldtabelle: "
-                                            "9 n; Regel 050: nnnnnnmff).")
+            raise KvdtError(
+                number,
+                "5099",
+                f"die LANR besteht aus genau 9 Ziffern ({SOURCE}, ADT-Feldtabelle: 9 n; Regel 050: nnnnnnmff).",
+            )
         return value.decode("ascii")
 
     @staticmethod
     def _multiplier(value: bytes, number: int) -> int:
         # Feldtabelle: 3 n (with leading zeros, "002"); Regel 535: 002–999. Older files write "2".
         if not 1 <= len(value) <= 3 or not value.isdigit() or int(value) < 1:
-            raise KvdtError(number, "5005", f"»{_text(value)}« ist kein Multiplikator ({SOURCE}, ADT-Feldtabelle: "
-                                            "3 Ziffern; Regel 535: 002 bis 999).")
+            raise KvdtError(
+                number,
+                "5005",
+                f"»{_text(value)}« ist kein Multiplikator ({SOURCE}, ADT-Feldtabelle: "
+                "3 Ziffern; Regel 535: 002 bis 999).",
+            )
         return int(value)
 
     @staticmethod
@@ -453,34 +565,54 @@ class KvdtReader:
     def _bsnr(cls, value: bytes, number: int) -> str:
         return cls._digits(value, 9, number, "5098")
 
-    def _pseudonym(self, value: bytes, number: int) -> bytes:
+    def _pseudonym(self, value: bytes, number: int) -> bytes | None:
         if value and not PSEUDONYM.fullmatch(value):
-            raise KvdtError(number, "3101", "der Name darf nicht hochgeladen werden (erwartet wird das Pseudonym, "
-                                            "das die Seite im Browser bildet).")
+            raise KvdtError(
+                number,
+                "3101",
+                "der Name darf nicht hochgeladen werden (erwartet wird das Pseudonym, "
+                "das die Seite im Browser bildet).",
+            )
         return value or None
 
-    def _age(self, value: bytes, number: int) -> bytes:
+    def _age(self, value: bytes, number: int) -> bytes | None:
         match = AGE.fullmatch(value) if value else None
         if value and (match is None or int(match.group(1)) > 150):
-            raise KvdtError(number, "3103", "das Geburtsdatum darf nicht hochgeladen werden (erwartet wird das Alter, "
-                                            "das die Seite im Browser daraus berechnet).")
+            raise KvdtError(
+                number,
+                "3103",
+                "das Geburtsdatum darf nicht hochgeladen werden (erwartet wird das Alter, "
+                "das die Seite im Browser daraus berechnet).",
+            )
         return value or None
 
     @staticmethod
-    def _bad_byte(block: bytes, match: re.Match, number: int) -> None:
+    def _bad_byte(block: bytes, match: re.Match[bytes], number: int) -> None:
         line = number + block.count(b"\n", 0, match.start()) + 1
         found = match.group()
         start = block.rfind(b"\n", 0, match.start()) + 1
-        field = _field(block[start:start + 7])
+        field = _field(block[start : start + 7])
         if len(found) >= 2 and found[0] >= 0xC2:
-            raise KvdtError(line, field, f"UTF-8-Zeichen »{found.decode('utf-8', 'replace')}« "
-                                         f"(Bytes {found.hex(' ').upper()}); KVDT verlangt ISO-8859-15 ({SOURCE} 1.8). "
-                                         "Bitte exportieren Sie die Datei erneut aus Ihrem Praxisverwaltungssystem.")
+            raise KvdtError(
+                line,
+                field,
+                f"UTF-8-Zeichen »{found.decode('utf-8', 'replace')}« "
+                f"(Bytes {found.hex(' ').upper()}); KVDT verlangt ISO-8859-15 ({SOURCE} 1.8). "
+                "Bitte exportieren Sie die Datei erneut aus Ihrem Praxisverwaltungssystem.",
+            )
         if found == b"\r":
-            raise KvdtError(line, field, "Wagenrücklauf (CR) ohne Zeilenvorschub innerhalb der Zeile "
-                                         f"({SOURCE} 1.8: CR und LF nur als Feldende).")
-        raise KvdtError(line, field, f"unzulässiges Steuerzeichen 0x{found[0]:02x} ({SOURCE} 1.8.1: nur Zeichen der "
-                                     "Zeichensatztabelle ISO 8859-15).")
+            raise KvdtError(
+                line,
+                field,
+                "Wagenrücklauf (CR) ohne Zeilenvorschub innerhalb der Zeile "
+                f"({SOURCE} 1.8: CR und LF nur als Feldende).",
+            )
+        raise KvdtError(
+            line,
+            field,
+            f"unzulässiges Steuerzeichen 0x{found[0]:02x} ({SOURCE} 1.8.1: nur Zeichen der "
+            "Zeichensatztabelle ISO 8859-15).",
+        )
 
     @staticmethod
     def _date(value: bytes, number: int) -> dt.date:
@@ -489,8 +621,9 @@ class KvdtReader:
                 raise ValueError
             return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
-            raise KvdtError(number, "5000", f"»{_text(value)}« ist kein Datum ({SOURCE} 1.6.2, Feldtyp d: "
-                                            "JJJJMMTT).") from None
+            raise KvdtError(
+                number, "5000", f"»{_text(value)}« ist kein Datum ({SOURCE} 1.6.2, Feldtyp d: JJJJMMTT)."
+            ) from None
 
     @staticmethod
     def _time(value: bytes, number: int) -> str:
@@ -511,8 +644,9 @@ class KvdtReader:
         except BillingError:
             quarter = None
         if quarter is None:
-            raise KvdtError(number, field, f"»{_text(value)}« ist kein Quartal ({SOURCE}, Regel 016: QJJJJ, "
-                                           "z. B. 32024).")
+            raise KvdtError(
+                number, field, f"»{_text(value)}« ist kein Quartal ({SOURCE}, Regel 016: QJJJJ, z. B. 32024)."
+            )
         return quarter
 
     def _quarter(self, value: bytes, number: int) -> Quarter:
@@ -570,9 +704,16 @@ def kvdt_line(field: str, content: str | bytes) -> bytes:
 _AFTER_SUBGROUP = frozenset({"4243"})
 
 
-def write_kvdt(cases: Iterable[Case], quarter: Quarter, bsnr: str, out, *,
-               extra: dict[str, dict[str, str]] | None = None, header: dict[str, dict[str, str]] | None = None,
-               created: dt.date | None = None) -> None:
+def write_kvdt(
+    cases: Iterable[Case],
+    quarter: Quarter,
+    bsnr: str,
+    out: BinaryIO,
+    *,
+    extra: dict[str, dict[str, str]] | None = None,
+    header: dict[str, dict[str, str]] | None = None,
+    created: dt.date | None = None,
+) -> None:
     """Writes a KVDT container: con0, besa (BSNR), an ADT package (adt0 with the billing quarter in
     9204, one Schein per case, adt9), con9.
 
@@ -602,9 +743,9 @@ def write_kvdt(cases: Iterable[Case], quarter: Quarter, bsnr: str, out, *,
         write(kvdt_line("8000", case.record_type))
         if case.case_id and not case.case_id.startswith("Zeile "):
             write(kvdt_line("3000", case.case_id))
-        for field, content in (("3101", case.name), ("3102", case.first_name), ("3103", case.birth)):
-            if content is not None:
-                write(kvdt_line(field, content))
+        for field, patient in (("3101", case.name), ("3102", case.first_name), ("3103", case.birth)):
+            if patient is not None:
+                write(kvdt_line(field, patient))
         for field, content in more.items():
             if field[0] == "3":
                 write(kvdt_line(field, content))
@@ -628,7 +769,7 @@ def write_kvdt(cases: Iterable[Case], quarter: Quarter, bsnr: str, out, *,
                 visit = service.visit
             write(kvdt_line("5001", service.gop))
             if service.multiplier != 1:
-                write(kvdt_line("5005", "%03d" % service.multiplier))
+                write(kvdt_line("5005", f"{service.multiplier:03d}"))
             if service.time:
                 write(kvdt_line("5006", service.time.replace(":", "")))
             if service.bsnr:

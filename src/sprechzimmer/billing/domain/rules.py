@@ -14,25 +14,45 @@ reported figure: points × Orientierungswert (ct) / 100, rounded half up to the 
 from __future__ import annotations
 
 import datetime as dt
-from collections import _count_elements, defaultdict
-from functools import reduce
-from itertools import compress, repeat
-from operator import and_, attrgetter, mul, or_
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from itertools import repeat
+from operator import attrgetter
+from typing import Any
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
+from sprechzimmer.core.money import cents, round_to
 
-from .catalogue import EXCLUDED, F_CAP, F_EXCLUDED, F_KIND, F_LIMITED, F_MIN_CONTACTS, F_PERSONAL, F_SLOW, F_TIERED, \
-    F_VIDEO_VISIT, F_VOLUME, LINKED, MARKER, PAUSCHALE, TELEPHONE_FEE, VIDEO_ONLY_GOPS, Catalogue, CatalogueView, Gop
-from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Contact, Quarter, age_of
+from .catalogue import (
+    EXCLUDED,
+    F_CAP,
+    F_EXCLUDED,
+    F_KIND,
+    F_LIMITED,
+    F_MIN_CONTACTS,
+    F_PERSONAL,
+    F_SLOW,
+    F_TIERED,
+    F_VIDEO_VISIT,
+    F_VOLUME,
+    LINKED,
+    MARKER,
+    PAUSCHALE,
+    TELEPHONE_FEE,
+    VIDEO_ONLY_GOPS,
+    Catalogue,
+    CatalogueView,
+    Gop,
+)
+from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Case, Contact, Quarter, Service, TreatmentCase, age_of
 from .rulesets import RuleBook, RuleSet
 
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
-CENT = Decimal("0.01")
 
 #: GOP 01435 (R2): once per Behandlungsfall, twice for children up to their 12th birthday
 #: (KBV, annotation to GOP 01435).
@@ -40,7 +60,7 @@ CHILD_AGE_01435 = 12
 #: GOPs 01435 may stand beside on the same day (KBV annotation to 01435; the list names 01431 and 40128).
 BESIDE_01435 = frozenset({"01431", "40128"})
 _ONLY_VIDEO = frozenset({VIDEO})
-_EMPTY = frozenset()
+_EMPTY: frozenset[str] = frozenset()
 _CODE = attrgetter("gop")
 _MULTIPLIER = attrgetter("multiplier")
 _LANR = attrgetter("lanr")
@@ -57,6 +77,18 @@ _REPEAT_CAP = repeat(F_CAP)
 _REPEAT_PYTHON = repeat(F_PYTHON)
 
 
+#: Every case the rules check: a Schein alone or a Behandlungsfall of several.
+AnyCase = Case | TreatmentCase
+#: A catalogue lookup (``CatalogueView.get`` / ``resolve``).
+Lookup = Callable[[str], "Gop | None"]
+#: (service, its GOP or None when unknown, visit key) of every service of a Behandlungsfall.
+Walked = tuple[Service, "Gop | None", int]
+#: (service, its GOP, visit key) of a service the GOP cap (R8) counts.
+CapService = tuple[Service, Gop, int]
+#: (gop, date, billed code, factor in percent, points × 100 or None, LANR) of one service.
+Line = tuple[str, dt.date, str, int, "int | None", "str | None"]
+
+
 class _Unknown:
     """Stands for a GOP the catalogue does not know in the first pass: no points, no checks."""
 
@@ -69,10 +101,11 @@ class _Unknown:
 _UNKNOWN = _Unknown()
 
 
-def _first(item) -> int:
+def _first(item: tuple[int, Service]) -> int:
     return item[0]
+
+
 _PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
-_UNCHECKED = object()
 _NO_LANR = "unbekannt"
 
 
@@ -84,10 +117,10 @@ class Finding:
         self.severity = severity
         self.message = message
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "severity": self.severity, "message": self.message}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Finding({self.rule}, {self.severity}, {self.message!r})"
 
 
@@ -99,11 +132,38 @@ class CaseResult:
     use: most consumers only count and sum, and objects per service and visit are measurable at
     millions of cases. A case whose lines the check changed (a deduction, a refused GOP) has them."""
 
-    __slots__ = ("case", "video_only", "phone_only", "_contacts", "_visits", "_kinds", "findings", "_lines",
-                 "points_x100", "late", "unchecked", "_view", "count")
+    __slots__ = (
+        "case",
+        "video_only",
+        "phone_only",
+        "_contacts",
+        "_visits",
+        "_kinds",
+        "findings",
+        "_lines",
+        "points_x100",
+        "late",
+        "unchecked",
+        "_view",
+        "count",
+    )
 
-    def __init__(self, case, video_only, phone_only, contacts, findings, lines, points_x100, visits=None,
-                 kinds=None, late=False, unchecked=0, view=None, count=None):
+    def __init__(
+        self,
+        case: AnyCase,
+        video_only: bool,
+        phone_only: bool,
+        contacts: list[Contact] | None,
+        findings: list[Finding],
+        lines: list[Line] | None,
+        points_x100: int,
+        visits: dict[int, Service] | None = None,
+        kinds: dict[int, str] | None = None,
+        late: bool = False,
+        unchecked: int = 0,
+        view: CatalogueView | None = None,
+        count: int | None = None,
+    ):
         self.case = case
         self.video_only = video_only
         self.phone_only = phone_only
@@ -116,14 +176,16 @@ class CaseResult:
         self.points_x100 = points_x100
         self.late = late  # a Behandlungsfall of an earlier quarter (Vorquartalsfall)
         self.unchecked = unchecked  # services with a GOP the catalogue does not know
-        self.count = len(lines) if count is None else count
+        self.count = len(lines or ()) if count is None else count
 
     @property
-    def lines(self) -> list[tuple]:
+    def lines(self) -> list[Line]:
         if self._lines is None:
+            assert self._view is not None  # a result without lines carries the view to make them
             get = self._view.get
             resolve = self._view.resolve
-            lines = self._lines = []
+            lines: list[Line] = []
+            self._lines = lines
             for service in self.case.services:
                 code = service.gop
                 gop = get(code) or resolve(code)
@@ -134,6 +196,7 @@ class CaseResult:
     @property
     def contacts(self) -> list[Contact]:
         if self._contacts is None:
+            assert self._visits is not None and self._kinds is not None  # inferred: made on first use
             self._contacts = _inferred_contacts(self._visits, self._kinds)
         return self._contacts
 
@@ -141,10 +204,10 @@ class CaseResult:
         return [f.rule for f in self.findings]
 
 
-def _walk(scheine, get, resolve) -> list[tuple]:
+def _walk(scheine: Sequence[Case], get: Lookup, resolve: Lookup) -> list[Walked]:
     """(service, gop or None, visit key) of every service of a Behandlungsfall, in file order; the
     visit key is the Schein's number << 16 | the visit within the Schein."""
-    walked = []
+    walked: list[Walked] = []
     for number, schein in enumerate(scheine):
         offset = number << 16
         for service in schein.services:
@@ -153,10 +216,12 @@ def _walk(scheine, get, resolve) -> list[tuple]:
     return walked
 
 
-def _inferred_contacts(first_of_visit: dict, kind_of_visit: dict) -> list[Contact]:
+def _inferred_contacts(first_of_visit: dict[int, Service], kind_of_visit: dict[int, str]) -> list[Contact]:
     """One contact per visit: on the date and time of its first service, of the inferred kind."""
-    return [Contact(first.date, kind_of_visit[visit], visit, first.time)
-            for visit, first in sorted(first_of_visit.items(), key=_first)]
+    return [
+        Contact(first.date, kind_of_visit[visit], visit, first.time)
+        for visit, first in sorted(first_of_visit.items(), key=_first)
+    ]
 
 
 @dataclass
@@ -171,12 +236,15 @@ class CapResult:
     excess_cases: int
     euro_at_risk: Decimal
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
-            "unit": self.unit, "id": self.id, "counted_cases": self.counted_cases,
+            "unit": self.unit,
+            "id": self.id,
+            "counted_cases": self.counted_cases,
             "video_only_cases": self.video_only_cases,
             "limit": None if self.limit is None else str(self.limit),
-            "excess_cases": self.excess_cases, "euro_at_risk": str(self.euro_at_risk),
+            "excess_cases": self.excess_cases,
+            "euro_at_risk": str(self.euro_at_risk),
         }
 
 
@@ -193,7 +261,7 @@ class GopCapResult:
     excess: Decimal
     euro_at_risk: Decimal
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.__dict__.items()}
 
 
@@ -204,12 +272,12 @@ class Summary:
     orientation_value_ct: Decimal
     caps: list[CapResult]
     gop_caps: list[GopCapResult]
-    totals: dict = field(default_factory=dict)
+    totals: dict[str, Any] = field(default_factory=dict)
 
 
 def euros(points_x100: int | Decimal, orientation_value_ct: Decimal) -> Decimal:
     """Points (in hundredths) × Orientierungswert (ct) → euros, rounded half up to the cent."""
-    return (Decimal(points_x100) * orientation_value_ct / 10000).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(Decimal(points_x100) * orientation_value_ct / 10000)
 
 
 def _date(day: dt.date) -> str:
@@ -217,7 +285,7 @@ def _date(day: dt.date) -> str:
 
 
 def _share(part: int, whole: int) -> str:
-    return str((Decimal(part) / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)) if whole else "0"
+    return str(round_to(Decimal(part) / whole, Decimal("0.0001"))) if whole else "0"
 
 
 class QuarterCheck:
@@ -270,11 +338,11 @@ class QuarterCheck:
         return context
 
     # -- one Behandlungsfall ------------------------------------------------------------------
-    def check_case(self, case) -> CaseResult:
+    def check_case(self, case: AnyCase) -> CaseResult:
         """Checks one Behandlungsfall without counting it for the caps."""
         return self._check(case)[0]
 
-    def add(self, case) -> CaseResult:
+    def add(self, case: AnyCase) -> CaseResult:
         """Checks one Behandlungsfall and counts it for the caps and totals."""
         result, lanrs, cap_parts, kind_of_visit = self._check(case)
         self.cases += 1
@@ -292,7 +360,8 @@ class QuarterCheck:
             self.rule_counts[finding.rule] += 1
         if result.late:
             self.late += 1
-            self.late_quarters.add(case.quarter)
+            if case.quarter is not None:
+                self.late_quarters.add(case.quarter)
             return result  # R7/R8 count the Behandlungsfälle of their own quarter
         if case.subgroup is not None and case.emergency:
             self.emergency += 1
@@ -301,6 +370,7 @@ class QuarterCheck:
             self.counted += 1
             if video_only:
                 self.counted_video_only += 1
+            units: set[str] | tuple[str, ...]
             if self._unit_is_practice:
                 units = (case.bsnr or _NO_LANR,)
             else:
@@ -315,7 +385,7 @@ class QuarterCheck:
             self._count_caps(cap_parts, kind_of_visit)
         return result
 
-    def _count_caps(self, cap_services, kind_of_visit) -> None:
+    def _count_caps(self, cap_services: list[CapService], kind_of_visit: dict[int, str]) -> None:
         """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
         and those of video contacts (from 3/2022 chapter 35 by its point volume, ``"35*"``)."""
         totals = self._gop_totals
@@ -324,7 +394,7 @@ class QuarterCheck:
         for service, gop, visit in cap_services:
             if volume and gop.fast & F_VOLUME:
                 key = (service.lanr, "35*")
-                amount = gop.points * service.multiplier * 100
+                amount = (gop.points or 0) * service.multiplier * 100
             else:
                 key = (service.lanr, gop.base)
                 amount = service.multiplier
@@ -332,7 +402,7 @@ class QuarterCheck:
             if kind_of_visit[visit] is VIDEO:
                 by_video[key] = by_video.get(key, 0) + amount
 
-    def _check(self, case):  # noqa: C901 - the rules in one pass over the services, for speed
+    def _check(self, case: AnyCase) -> tuple[CaseResult, set[str], list[CapService] | None, dict[int, str]]:
         quarter = case.quarter
         file_quarter = self.file_quarter
         if quarter is None or quarter is file_quarter or quarter is self.quarter or quarter == file_quarter:
@@ -348,22 +418,23 @@ class QuarterCheck:
         scheine = case.scheine
         total = count = unknown = unpriced = marker = 0
         visit_flags: dict[int, int] = {}  # visit key (Schein number << 16 | visit) → 1 video, 2 01435, 4 in person
-        first_of_visit = {}
-        doctor_of_visit = {}
+        first_of_visit: dict[int, Service] = {}
+        doctor_of_visit: dict[int, str | None] = {}
         pauschalen: dict[str, int] = {}
         pauschale_of: dict[str | None, str] = {}  # LANR (Arztfall) → its first Pauschale
-        limited = None  # group → [count, max, codes] (R5)
-        lanrs = set()
+        limited: dict[str, list[Any]] | None = None  # group → [count, max, codes] (R5)
+        lanrs: set[str] = set()
         last_lanr = None
-        phone = None  # (service, LANR, Schein) of every 01435
+        phone: list[tuple[Service, str | None, Case]] | None = None  # (service, LANR, Schein) of every 01435
         special = 0  # the F_* bits of all the case's GOPs: which of the slower checks can find something
-        tiered = None  # Pauschalen with an age tier (R14)
-        gop_cap_services = [] if self._gop_cap and not late else None
-        visit_days = set()
-        first_day = None
+        tiered: list[Gop] | None = None  # Pauschalen with an age tier (R14)
+        gop_cap_services: list[CapService] | None = [] if self._gop_cap and not late else None
+        visit_days: set[dt.date] = set()
+        first_day: dt.date | None = None
         same_day = False  # two visits on one day (R9)
         offset = 0
-        last_number = visit = None
+        last_number: int | None = None
+        visit = 0
         for schein in scheine:
             services = schein.services
             count += len(services)
@@ -449,14 +520,19 @@ class QuarterCheck:
             self.unpriced_services += unpriced
         total *= 100
 
-        contacts = None
+        contacts: list[Contact] | None = None
+        kind_of_visit: dict[int, str]
+        inferred: dict[int, Service] | None
         if case.contacts is not None:
             contacts = case.contacts
             kind_of_visit = {c.visit: c.kind for c in contacts}
             inferred = None
         elif len(scheine) > 1 and all(s.contacts is not None for s in scheine):
-            contacts = [Contact(c.date, c.kind, n << 16 | c.visit, c.time)
-                        for n, s in enumerate(scheine) for c in s.contacts]
+            contacts = [
+                Contact(c.date, c.kind, n << 16 | c.visit, c.time)
+                for n, s in enumerate(scheine)
+                for c in s.contacts or ()
+            ]
             kind_of_visit = {c.visit: c.kind for c in contacts}
             inferred = None
         else:
@@ -470,8 +546,19 @@ class QuarterCheck:
             phoning = () if phone is None else {lanr for _service, lanr, _schein in phone if lanr not in pauschale_of}
             kind_of_visit = {}
             for visit, flags in visit_flags.items():
-                kind_of_visit[visit] = VIDEO if flags & 1 else TELEPHONE if flags & 2 else PERSONAL if flags & 4 \
-                    else VIDEO if marker else TELEPHONE if doctor_of_visit[visit] in phoning else PERSONAL
+                kind_of_visit[visit] = (
+                    VIDEO
+                    if flags & 1
+                    else TELEPHONE
+                    if flags & 2
+                    else PERSONAL
+                    if flags & 4
+                    else VIDEO
+                    if marker
+                    else TELEPHONE
+                    if doctor_of_visit[visit] in phoning
+                    else PERSONAL
+                )
             inferred = first_of_visit
         kinds = set(kind_of_visit.values())
         video_only = kinds == _ONLY_VIDEO
@@ -481,52 +568,88 @@ class QuarterCheck:
 
         # R6: the 88220 marker.
         if video_only and not marker:
-            findings.append(Finding("R6", ERROR, "Behandlungsfall mit ausschließlich Videokontakten: "
-                                                 "Pseudo-GOP 88220 ergänzen."))
+            findings.append(
+                Finding("R6", ERROR, "Behandlungsfall mit ausschließlich Videokontakten: Pseudo-GOP 88220 ergänzen.")
+            )
         elif marker and not video_only:
-            why = "einem persönlichen Kontakt" if PERSONAL in kinds else "Kontakten, die nicht alle per Video stattfanden"
-            findings.append(Finding("R6", ERROR, f"88220 steht in einem Fall mit {why}: 88220 entfernen "
-                                                 "(nur für Fälle mit ausschließlich Videokontakten)."))
+            why = (
+                "einem persönlichen Kontakt" if PERSONAL in kinds else "Kontakten, die nicht alle per Video stattfanden"
+            )
+            findings.append(
+                Finding(
+                    "R6",
+                    ERROR,
+                    f"88220 steht in einem Fall mit {why}: 88220 entfernen "
+                    "(nur für Fälle mit ausschließlich Videokontakten).",
+                )
+            )
         # R1/R2: 01435, per Arztfall (the same patient and doctor).
         if phone is not None:
             walked = _walk(scheine, get, resolve)
             self._telephone(phone, pauschale_of, kind_of_visit, walked, case, findings)
         elif phone_only and pauschalen:
             codes = ", ".join(sorted(pauschalen))
-            findings.append(Finding("R2", WARNING, f"Nur telefonische/mittelbare Kontakte: {codes} setzt einen "
-                                                   "persönlichen oder Videokontakt voraus. Fand keiner statt, ist "
-                                                   "stattdessen die 01435 berechnungsfähig."))
+            findings.append(
+                Finding(
+                    "R2",
+                    WARNING,
+                    f"Nur telefonische/mittelbare Kontakte: {codes} setzt einen "
+                    "persönlichen oder Videokontakt voraus. Fand keiner statt, ist "
+                    "stattdessen die 01435 berechnungsfähig.",
+                )
+            )
         elif phone_only:
-            findings.append(Finding("R2", WARNING, "Nur telefonische/mittelbare Kontakte: GOP 01435 ist "
-                                                   "berechnungsfähig und fehlt."))
+            findings.append(
+                Finding(
+                    "R2", WARNING, "Nur telefonische/mittelbare Kontakte: GOP 01435 ist berechnungsfähig und fehlt."
+                )
+            )
         # R5: GOPs with a limit per Behandlungsfall (a Pauschale once; 04030 twice; one age tier).
         if limited is not None:
-            for group, (times_billed, limit, codes) in limited.items():
+            for times_billed, limit, codes in limited.values():
                 if times_billed > limit:
                     listed = ", ".join(dict.fromkeys(codes))
                     times = "einmal" if limit == 1 else f"{limit}-mal"
-                    findings.append(Finding("R5", ERROR, f"{listed}: {times_billed}-mal angesetzt, im Behandlungsfall "
-                                                         f"nur {times} berechnungsfähig; weitere streichen."))
+                    findings.append(
+                        Finding(
+                            "R5",
+                            ERROR,
+                            f"{listed}: {times_billed}-mal angesetzt, im Behandlungsfall "
+                            f"nur {times} berechnungsfähig; weitere streichen.",
+                        )
+                    )
         # R12: doctor groups without video.
         if VIDEO in kinds and pauschalen:
-            barred = sorted({(get(code) or resolve(code)).chapter for code in pauschalen} & ruleset.no_video_chapters)
+            chapters = {known.chapter for code in pauschalen if (known := get(code) or resolve(code)) is not None}
+            barred = sorted(chapters & ruleset.no_video_chapters)
             if barred:
-                findings.append(Finding("R12", ERROR, f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
-                                                      "keine Videosprechstunde abrechnen: Videoleistungen streichen."))
+                findings.append(
+                    Finding(
+                        "R12",
+                        ERROR,
+                        f"Die Arztgruppe des Kapitels {', '.join(barred)} kann "
+                        "keine Videosprechstunde abrechnen: Videoleistungen streichen.",
+                    )
+                )
 
         # R3 (deduction), R4 (excluded surcharges), R1/R11 (not by video), R10, R13, GOP dates.
         deduction_of: dict[str, tuple[int, str, dt.date]] = {}
         if video_only:
             for code in pauschalen:
                 gop = get(code) or resolve(code)
-                if gop.deduction:
+                if gop is not None and gop.deduction:
                     deduction_of[code] = (gop.deduction, gop.video_code or code, gop.deduction_from)
                     for link in gop.links:
                         deduction_of.setdefault(link, (gop.deduction, link, gop.deduction_from))
         # The slow pass only where it can find something: R4 in video-only cases, R1/R11 where a
         # visit was by video, R10, dates and R13 always.
-        slow = special & F_EXCLUDED and video_only or special & F_PERSONAL and VIDEO in kinds \
+        slow = (
+            special & F_EXCLUDED
+            and video_only
+            or special & F_PERSONAL
+            and VIDEO in kinds
             or special & (F_MIN_CONTACTS | F_SLOW)
+        )
         lines = None  # made on first use (CaseResult.lines) unless the slow pass changes a line
         if deduction_of or slow:
             if contacts is None and special & F_MIN_CONTACTS:
@@ -540,10 +663,16 @@ class QuarterCheck:
             if age is not None:
                 for gop in tiered:
                     if gop.age_min is not None and age < gop.age_min or gop.age_max is not None and age > gop.age_max:
-                        findings.append(Finding("R14", WARNING, f"{gop.code} gilt für {_age_range(gop)}; der Patient "
-                                                                f"war bei der ersten Inanspruchnahme im Quartal {age} "
-                                                                f"Jahre alt{_tier_hint(view, gop, age)} (Allgemeine "
-                                                                "Bestimmung 4.3.5)."))
+                        findings.append(
+                            Finding(
+                                "R14",
+                                WARNING,
+                                f"{gop.code} gilt für {_age_range(gop)}; der Patient "
+                                f"war bei der ersten Inanspruchnahme im Quartal {age} "
+                                f"Jahre alt{_tier_hint(view, gop, age)} (Allgemeine "
+                                "Bestimmung 4.3.5).",
+                            )
+                        )
         # R9: several visits on one day need times for billable services.
         if contacts is None or inferred is not None:
             timed = same_day
@@ -554,71 +683,137 @@ class QuarterCheck:
                 walked = _walk(scheine, get, resolve)
             self._times(walked, lines, findings)
         for lanr in lanrs:
-            problem = self._lanr_checked.get(lanr, _UNCHECKED)
-            if problem is _UNCHECKED:
+            if lanr in self._lanr_checked:
+                problem = self._lanr_checked[lanr]
+            else:
                 problem = self._lanr_problem(lanr)
             if problem:
                 findings.append(Finding("LANR", WARNING, problem))
-        result = CaseResult(case, video_only, phone_only, contacts, findings, lines, total, inferred, kind_of_visit,
-                            late, unknown, view, count)
+        result = CaseResult(
+            case,
+            video_only,
+            phone_only,
+            contacts,
+            findings,
+            lines,
+            total,
+            inferred,
+            kind_of_visit,
+            late,
+            unknown,
+            view,
+            count,
+        )
         return result, lanrs, gop_cap_services, kind_of_visit
 
     @staticmethod
-    def _telephone(phone, pauschale_of, kind_of_visit, walked, case, findings) -> None:
+    def _telephone(
+        phone: list[tuple[Service, str | None, Case]],
+        pauschale_of: dict[str | None, str],
+        kind_of_visit: dict[int, str],
+        walked: list[Walked],
+        case: AnyCase,
+        findings: list[Finding],
+    ) -> None:
         """R1/R2 for GOP 01435 (KBV annotation to 01435, 4.3.1 Abs. 4): per Arztfall; once per
         Behandlungsfall, twice for children up to their 12th birthday; not in the organised
         emergency service; not in an Arztfall with a Versicherten-, Grund- or Konsiliarpauschale.
         Where a combination is wrong the advice keeps the higher-valued Pauschale."""
         if any(schein.emergency for _service, _lanr, schein in phone):
-            findings.append(Finding("R2", ERROR, "01435 ist im organisierten Not(-fall)dienst nicht berechnungsfähig "
-                                                 "(Anmerkung zur GOP 01435): 01435 streichen; im Notdienst gelten "
-                                                 "die Notfall- und Notfallkonsultationspauschalen."))
+            findings.append(
+                Finding(
+                    "R2",
+                    ERROR,
+                    "01435 ist im organisierten Not(-fall)dienst nicht berechnungsfähig "
+                    "(Anmerkung zur GOP 01435): 01435 streichen; im Notdienst gelten "
+                    "die Notfall- und Notfallkonsultationspauschalen.",
+                )
+            )
         age = age_of(case)
         limit = 2 if age is not None and age < CHILD_AGE_01435 else 1
         if len(phone) > limit:
-            why = "zweimal (Kind bis zum vollendeten 12. Lebensjahr)" if limit == 2 else \
-                "einmal (bei Kindern bis zum vollendeten 12. Lebensjahr zweimal)"
-            findings.append(Finding("R2", ERROR, f"01435 ist {len(phone)}-mal angesetzt, im Behandlungsfall nur {why} "
-                                                 "berechnungsfähig: weitere streichen."))
-        by_doctor: dict[str | None, list] = {}
+            why = (
+                "zweimal (Kind bis zum vollendeten 12. Lebensjahr)"
+                if limit == 2
+                else "einmal (bei Kindern bis zum vollendeten 12. Lebensjahr zweimal)"
+            )
+            findings.append(
+                Finding(
+                    "R2",
+                    ERROR,
+                    f"01435 ist {len(phone)}-mal angesetzt, im Behandlungsfall nur {why} "
+                    "berechnungsfähig: weitere streichen.",
+                )
+            )
+        by_doctor: dict[str | None, list[Service]] = {}
         for service, lanr, _schein in phone:
             by_doctor.setdefault(lanr, []).append(service)
-        kinds_of_doctor: dict[str | None, set] = defaultdict(set)
-        days_of_doctor: dict[tuple, list[str]] = defaultdict(list)
+        kinds_of_doctor: dict[str | None, set[str | None]] = defaultdict(set)
+        days_of_doctor: dict[tuple[str | None, dt.date], list[str]] = defaultdict(list)
         for service, gop, visit in walked:
             kinds_of_doctor[service.lanr].add(kind_of_visit.get(visit))
-            if gop is not None and gop.kind is not MARKER and gop.kind is not TELEPHONE_FEE \
-                    and gop.base not in BESIDE_01435 and gop.points:
+            if (
+                gop is not None
+                and gop.kind is not MARKER
+                and gop.kind is not TELEPHONE_FEE
+                and gop.base not in BESIDE_01435
+                and gop.points
+            ):
                 days_of_doctor[(service.lanr, service.date)].append(service.gop)
         for lanr, services in by_doctor.items():
             who = f"der LANR {lanr}" if lanr else "ohne LANR"
             pauschale = pauschale_of.get(lanr)
             if pauschale:
-                findings.append(Finding("R2", ERROR, f"Im Arztfall {who} ist 01435 nicht neben der Pauschale "
-                                                     f"{pauschale} berechnungsfähig (Anmerkung zur GOP 01435): 01435 "
-                                                     f"streichen, {pauschale} bleibt."))
+                findings.append(
+                    Finding(
+                        "R2",
+                        ERROR,
+                        f"Im Arztfall {who} ist 01435 nicht neben der Pauschale "
+                        f"{pauschale} berechnungsfähig (Anmerkung zur GOP 01435): 01435 "
+                        f"streichen, {pauschale} bleibt.",
+                    )
+                )
                 continue
             if kinds_of_doctor[lanr] & {PERSONAL, VIDEO}:
-                findings.append(Finding("R1", ERROR, f"Im Arztfall {who} gab es auch persönliche oder Videokontakte; "
-                                                     "Telefonkontakte sind dann Inhalt der Pauschale (4.3.1): 01435 "
-                                                     "streichen."))
+                findings.append(
+                    Finding(
+                        "R1",
+                        ERROR,
+                        f"Im Arztfall {who} gab es auch persönliche oder Videokontakte; "
+                        "Telefonkontakte sind dann Inhalt der Pauschale (4.3.1): 01435 "
+                        "streichen.",
+                    )
+                )
                 continue
             for service in services:
                 beside = days_of_doctor.get((lanr, service.date))
                 if beside:
-                    findings.append(Finding("R2", WARNING, f"01435 am {_date(service.date)} neben "
-                                                           f"{', '.join(dict.fromkeys(beside))}: neben 01435 sind nur "
-                                                           "01431 und 40128 berechnungsfähig (Anmerkung zur GOP 01435)."))
+                    findings.append(
+                        Finding(
+                            "R2",
+                            WARNING,
+                            f"01435 am {_date(service.date)} neben "
+                            f"{', '.join(dict.fromkeys(beside))}: neben 01435 sind nur "
+                            "01431 und 40128 berechnungsfähig (Anmerkung zur GOP 01435).",
+                        )
+                    )
 
     @staticmethod
-    def _lines(walked, deduction_of, special, video_only, kind_of_visit, contacts,
-               findings):  # noqa: C901 - the slow checks of one case, in one pass
+    def _lines(
+        walked: list[Walked],
+        deduction_of: dict[str, tuple[int, str, dt.date]],
+        special: int,
+        video_only: bool,
+        kind_of_visit: dict[int, str],
+        contacts: list[Contact] | None,
+        findings: list[Finding],
+    ) -> tuple[list[Line], int]:
         """The lines of a case with a deduction (R3) or a GOP that needs the slow checks."""
-        lines = []
+        lines: list[Line] = []
         total = 0
         reduced = []
         not_billable = []
-        contact_count = None
+        contact_count: int | None = None
         for service, gop, visit in walked:
             code = service.gop
             if gop is None:
@@ -629,8 +824,14 @@ class QuarterCheck:
             if deduction_of and code in deduction_of:
                 deduction, billed, since = deduction_of[code]
                 if service.date < since:
-                    findings.append(Finding("R11", ERROR, f"{code} am {_date(service.date)}: vor dem {_date(since)} "
-                                                          "im reinen Videofall nicht berechnungsfähig."))
+                    findings.append(
+                        Finding(
+                            "R11",
+                            ERROR,
+                            f"{code} am {_date(service.date)}: vor dem {_date(since)} "
+                            "im reinen Videofall nicht berechnungsfähig.",
+                        )
+                    )
                     factor = 0
                     billed = code
                 else:
@@ -639,36 +840,65 @@ class QuarterCheck:
             if special:
                 kind = gop.kind
                 if gop.dated and not gop.valid_on(service.date):
-                    when = f"ab {_date(gop.valid_from)}" if service.date < gop.valid_from \
-                        else f"bis {_date(gop.valid_to)}"
-                    findings.append(Finding("GOP", ERROR, f"GOP {code} ist am {_date(service.date)} nicht "
-                                                          f"berechnungsfähig (gilt {when})."))
+                    when = (
+                        f"ab {_date(gop.valid_from)}" if service.date < gop.valid_from else f"bis {_date(gop.valid_to)}"
+                    )
+                    findings.append(
+                        Finding(
+                            "GOP",
+                            ERROR,
+                            f"GOP {code} ist am {_date(service.date)} nicht berechnungsfähig (gilt {when}).",
+                        )
+                    )
                     factor = 0
                 elif video_only and kind is EXCLUDED:
                     factor = 0
                     not_billable.append(code)
                 elif gop.personal_only and kind_of_visit.get(visit) == VIDEO:
                     if kind is PAUSCHALE:
-                        findings.append(Finding("R11", ERROR, f"Pauschale {code} ist im Rahmen einer "
-                                                              "Videosprechstunde nicht berechnungsfähig."))
+                        findings.append(
+                            Finding(
+                                "R11",
+                                ERROR,
+                                f"Pauschale {code} ist im Rahmen einer Videosprechstunde nicht berechnungsfähig.",
+                            )
+                        )
                     else:
-                        findings.append(Finding("R1", ERROR, f"GOP {code} am {_date(service.date)} kann nicht per "
-                                                             "Video erbracht werden: für einen persönlichen Kontakt "
-                                                             "eine eigene Inanspruchnahme mit Uhrzeit angeben."))
+                        findings.append(
+                            Finding(
+                                "R1",
+                                ERROR,
+                                f"GOP {code} am {_date(service.date)} kann nicht per "
+                                "Video erbracht werden: für einen persönlichen Kontakt "
+                                "eine eigene Inanspruchnahme mit Uhrzeit angeben.",
+                            )
+                        )
                     factor = 0
                 elif gop.base in VIDEO_ONLY_GOPS and not video_only:
-                    findings.append(Finding("R13", ERROR, f"{code} ist nur im Behandlungsfall mit ausschließlich "
-                                                          "Videokontakten berechnungsfähig (Zuschlag für bekannte "
-                                                          "Patienten): streichen."))
+                    findings.append(
+                        Finding(
+                            "R13",
+                            ERROR,
+                            f"{code} ist nur im Behandlungsfall mit ausschließlich "
+                            "Videokontakten berechnungsfähig (Zuschlag für bekannte "
+                            "Patienten): streichen.",
+                        )
+                    )
                     factor = 0
                 if gop.min_contacts:
                     if contact_count is None:
-                        contact_count = sum(1 for c in contacts if c.kind is PERSONAL or c.kind is VIDEO)
+                        contact_count = sum(1 for c in contacts or () if c.kind is PERSONAL or c.kind is VIDEO)
                     if contact_count < gop.min_contacts:
-                        findings.append(Finding("R10", WARNING, f"GOP {code} setzt mindestens {gop.min_contacts} "
-                                                                f"Arzt-Patienten-Kontakte voraus, gefunden "
-                                                                f"{contact_count} (Videokontakte zählen als "
-                                                                "persönliche)."))
+                        findings.append(
+                            Finding(
+                                "R10",
+                                WARNING,
+                                f"GOP {code} setzt mindestens {gop.min_contacts} "
+                                f"Arzt-Patienten-Kontakte voraus, gefunden "
+                                f"{contact_count} (Videokontakte zählen als "
+                                "persönliche).",
+                            )
+                        )
             points = None if gop.points is None else gop.points * service.multiplier * factor
             if points is not None:
                 total += points
@@ -677,17 +907,20 @@ class QuarterCheck:
             text = "; ".join(f"{code} – {pct} % (als {billed})" for code, pct, billed in dict.fromkeys(reduced))
             findings.append(Finding("R3", INFO, f"Reiner Videofall: Abschlag {text}; die KV nimmt ihn vor."))
         if not_billable:
-            findings.append(Finding("R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: "
-                                                 f"{', '.join(not_billable)} streichen."))
+            findings.append(
+                Finding(
+                    "R4", ERROR, f"Im reinen Videofall nicht berechnungsfähig: {', '.join(not_billable)} streichen."
+                )
+            )
         return lines, total
 
     @staticmethod
-    def _times(walked, lines, findings) -> None:
+    def _times(walked: list[Walked], lines: list[Line] | None, findings: list[Finding]) -> None:
         """R9: with several visits on one day, each visit with a billable service needs its time
         (field 5006) on at least one of its GOPs; every GOP of the visit counts, unknown ones too.
         ``lines``: the lines of the slow pass (a service it refused needs no time), or ``None``."""
         visits_by_day: dict[dt.date, set[int]] = defaultdict(set)
-        timed = set()
+        timed: set[int] = set()
         for service, _gop, visit in walked:
             visits_by_day[service.date].add(visit)
             if service.time:
@@ -699,8 +932,14 @@ class QuarterCheck:
             if gop is None or gop.kind is not MARKER:
                 untimed[service.date].append(service.gop)
         for day, codes in sorted(untimed.items()):
-            findings.append(Finding("R9", ERROR, f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) je "
-                                                 f"Inanspruchnahme angeben; ohne Uhrzeit: {', '.join(codes)}."))
+            findings.append(
+                Finding(
+                    "R9",
+                    ERROR,
+                    f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) je "
+                    f"Inanspruchnahme angeben; ohne Uhrzeit: {', '.join(codes)}.",
+                )
+            )
 
     def _lanr_problem(self, lanr: str) -> str | None:
         try:
@@ -739,17 +978,38 @@ class QuarterCheck:
             for (lanr, code), (total, by_video) in sorted(merged.items()):
                 if not by_video:
                     continue
-                limit = (gop_percent * total) // 100
-                excess = max(0, by_video - limit)
+                allowed = (gop_percent * total) // 100
+                over = max(0, by_video - allowed)
                 if code == "35*":
-                    at_risk = euros(excess, value)
-                    gop_caps.append(GopCapResult(lanr, code, "points", Decimal(total) / 100, Decimal(by_video) / 100,
-                                                 Decimal(limit) / 100, Decimal(excess) / 100, at_risk))
+                    at_risk = euros(over, value)
+                    gop_caps.append(
+                        GopCapResult(
+                            lanr,
+                            code,
+                            "points",
+                            Decimal(total) / 100,
+                            Decimal(by_video) / 100,
+                            Decimal(allowed) / 100,
+                            Decimal(over) / 100,
+                            at_risk,
+                        )
+                    )
                 else:
                     gop = view.get(code) or view.resolve(code)
-                    at_risk = euros(excess * (gop.points or 0) * 100, value)
-                    gop_caps.append(GopCapResult(lanr, code, "count", Decimal(total), Decimal(by_video),
-                                                 Decimal(limit), Decimal(excess), at_risk))
+                    points = gop.points if gop is not None else None
+                    at_risk = euros(over * (points or 0) * 100, value)
+                    gop_caps.append(
+                        GopCapResult(
+                            lanr,
+                            code,
+                            "count",
+                            Decimal(total),
+                            Decimal(by_video),
+                            Decimal(allowed),
+                            Decimal(over),
+                            at_risk,
+                        )
+                    )
         totals = {
             "cases": self.cases,
             "scheine": self.scheine,
@@ -763,13 +1023,18 @@ class QuarterCheck:
             "findings": dict(self.severities),
             "findings_by_rule": dict(sorted(self.rule_counts.items())),
             "services": self.services,
-            "unchecked_services": {"count": self.unchecked_services, "total": self.services,
-                                   "share": _share(self.unchecked_services, self.services)},
+            "unchecked_services": {
+                "count": self.unchecked_services,
+                "total": self.services,
+                "share": _share(self.unchecked_services, self.services),
+            },
             "unpriced_services": self.unpriced_services,
             "points": str(Decimal(self.points_x100) / 100),
             "euro": str(euros(self.points_x100, value)),
-            "euro_at_risk": str(sum((c.euro_at_risk for c in caps), Decimal("0.00"))
-                                + sum((g.euro_at_risk for g in gop_caps), Decimal("0.00"))),
+            "euro_at_risk": str(
+                sum((c.euro_at_risk for c in caps), Decimal("0.00"))
+                + sum((g.euro_at_risk for g in gop_caps), Decimal("0.00"))
+            ),
             "unknown_gops": sorted(self.unknown_gops),
         }
         return Summary(self.quarter, ruleset, value, caps, gop_caps, totals)
@@ -786,14 +1051,18 @@ def _age_range(gop: Gop) -> str:
 def _tier_hint(view: CatalogueView, gop: Gop, age: int) -> str:
     if not gop.group:
         return ""
-    hints = view.__dict__.setdefault("_tier_hints", {})  # per view: its rows do not change
+    hints: dict[tuple[str, int], str] = view.__dict__.setdefault("_tier_hints", {})  # per view: its rows do not change
     hint = hints.get((gop.group, age))
     if hint is None:
         hint = ""
         for other in view.gops.values():
-            if other.group == gop.group and other.code == other.base and (other.age_min, other.age_max) != (None, None) \
-                    and (other.age_min is None or other.age_min <= age) \
-                    and (other.age_max is None or age <= other.age_max):
+            if (
+                other.group == gop.group
+                and other.code == other.base
+                and (other.age_min, other.age_max) != (None, None)
+                and (other.age_min is None or other.age_min <= age)
+                and (other.age_max is None or age <= other.age_max)
+            ):
                 hint = f": {other.code} abrechnen"
                 break
         hints[(gop.group, age)] = hint

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from .catalogue import DATA_DIR
 from .model import BillingError, Quarter
@@ -61,13 +63,13 @@ class RuleBook:
             values = {int(y): Decimal(v) for y, v in data["orientation_values_ct"].items()}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BillingError(f"Die Regeldatei {path} ist fehlerhaft ({exc}).") from None
-        for before, after in zip(versions, versions[1:]):
+        for before, after in pairwise(versions):
             if before.last is None or before.last.shift(1) != after.first:
                 raise BillingError(f"Die Regelversionen {before.id} und {after.id} schließen nicht lückenlos an.")
         return cls(versions, values)
 
 
-def _version(raw: dict) -> RuleSet:
+def _version(raw: dict[str, Any]) -> RuleSet:
     case_cap = raw.get("case_cap")
     gop_cap = raw.get("gop_cap")
     unit = case_cap["unit"] if case_cap else "lanr"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from .catalogue import Catalogue
 from .grouping import DEFAULT_WINDOW, Grouper
@@ -25,14 +25,17 @@ def sniff(head: bytes) -> str:
     if head[:3].isdigit() and head[3:7] == b"8000":
         return "kvdt"
     if head.startswith(b"\xef\xbb\xbf") and head[3:6].isdigit():
-        raise BillingError("Die Datei ist UTF-8-kodiert (sie beginnt mit einer UTF-8-Bytefolge, BOM); KVDT verlangt "
-                           "ISO-8859-15. Bitte exportieren Sie sie aus Ihrem Praxisverwaltungssystem erneut.")
+        raise BillingError(
+            "Die Datei ist UTF-8-kodiert (sie beginnt mit einer UTF-8-Bytefolge, BOM); KVDT verlangt "
+            "ISO-8859-15. Bitte exportieren Sie sie aus Ihrem Praxisverwaltungssystem erneut."
+        )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:64]:
         raise BillingError("Die Datei ist UTF-16-kodiert; KVDT verlangt ISO-8859-15.")
     if head.startswith(b"%PDF") or head.startswith(b"PK"):
         raise BillingError("Das ist eine PDF- oder ZIP-Datei, keine KVDT-Datei (.con) und kein JSON-Fallformat.")
-    raise BillingError("Die Datei ist weder eine KVDT-Datei (erste Zeile z. B. »0138000con0«) noch das "
-                       "JSON-Fallformat.")
+    raise BillingError(
+        "Die Datei ist weder eine KVDT-Datei (erste Zeile z. B. »0138000con0«) noch das JSON-Fallformat."
+    )
 
 
 class CheckRun:
@@ -42,9 +45,17 @@ class CheckRun:
     ``window``: Scheine held open at most while grouping (grouping.py); ``None`` holds them all
     (uploads, whose size is capped)."""
 
-    def __init__(self, stream: BinaryIO, *, quarter: Quarter | None = None, rulebook: RuleBook | None = None,
-                 catalogue: Catalogue | None = None, ruleset: RuleSet | None = None, privacy: bool = False,
-                 window: int | None = DEFAULT_WINDOW):
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        quarter: Quarter | None = None,
+        rulebook: RuleBook | None = None,
+        catalogue: Catalogue | None = None,
+        ruleset: RuleSet | None = None,
+        privacy: bool = False,
+        window: int | None = DEFAULT_WINDOW,
+    ):
         self.rulebook = rulebook or RuleBook.load()
         self.catalogue = catalogue or Catalogue.load()
         self.forced_ruleset = ruleset
@@ -54,7 +65,7 @@ class CheckRun:
         head = stream.peek(16)[:16] if hasattr(stream, "peek") else None
         if head is None:
             head = stream.read(16)
-            stream = _Prepend(head, stream)
+            stream = cast(BinaryIO, _Prepend(head, stream))
         self.format = sniff(head)
         self.bsnr: str | None = None
         self.file_quarter: Quarter | None = None
@@ -101,9 +112,11 @@ class CheckRun:
         reader = self._reader
         totals["unchecked_scheine"] = [
             {"record": kind, "title": OTHER_SCHEINE[kind], "count": n}
-            for kind, n in (reader.unchecked_scheine.items() if reader else ())]
-        totals["unknown_records"] = [{"record": kind, "line": line}
-                                     for kind, line in (reader.unknown_records.items() if reader else ())]
+            for kind, n in (reader.unchecked_scheine.items() if reader else ())
+        ]
+        totals["unknown_records"] = [
+            {"record": kind, "line": line} for kind, line in (reader.unknown_records.items() if reader else ())
+        ]
         totals["scattered_scheine"] = self.grouper.scattered
         return summary
 
@@ -115,17 +128,19 @@ class CheckRun:
 class _Prepend(io.RawIOBase):
     """A stream that first returns ``head`` (already read to sniff the format), then the rest."""
 
-    def __init__(self, head: bytes, stream):
+    def __init__(self, head: bytes, stream: BinaryIO):
         self._head = head
         self._stream = stream
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def read(self, size=-1):
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None:
+            size = -1
         if self._head:
             head, self._head = self._head, b""
-            if size is None or size < 0:
+            if size < 0:
                 return head + self._stream.read()
             return head + self._stream.read(max(0, size - len(head)))
         return self._stream.read(size)
