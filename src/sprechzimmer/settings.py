@@ -57,6 +57,8 @@ SITE_NAME = envstr("SITE_NAME", "Sprechzimmer")
 
 INSTALLED_APPS = [
     "daphne",
+    # the operator's back office (contracts/admin.py): contract and billing data only
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

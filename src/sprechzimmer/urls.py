@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from sprechzimmer import (
@@ -16,6 +17,7 @@ from sprechzimmer.video import views as video
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("betrieb/", admin.site.urls),
     path("impressum/", home.legal, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", home.legal, {"page": "privacy"}, name="privacy"),
     path("nutzungsbedingungen/", home.legal, {"page": "terms"}, name="terms"),
