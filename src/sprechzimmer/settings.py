@@ -270,6 +270,9 @@ OPERATOR_TAX_NUMBER = envstr("OPERATOR_TAX_NUMBER")
 OPERATOR_IBAN = envstr("OPERATOR_IBAN")
 OPERATOR_BIC = envstr("OPERATOR_BIC")
 OPERATOR_CREDITOR_ID = envstr("OPERATOR_CREDITOR_ID")
+# Where the instance's data is stored, as the AVV's annex names it (e.g. "im Rechenzentrum der
+# Example GmbH in Frankfurt am Main, Deutschland").
+OPERATOR_DATA_LOCATION = envstr("OPERATOR_DATA_LOCATION")
 # Where the operator's invoice PDFs (PDF/A-3 with Factur-X XML) and SEPA files are kept, apart
 # from the practices' data.
 INVOICES_DIR = Path(envstr("INVOICES_DIR", str(DATA_DIR / "invoices"))).resolve()

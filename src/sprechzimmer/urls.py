@@ -43,6 +43,11 @@ urlpatterns = [
     path("praxis/rechnungsdaten/organisation/", contracts.billing_details, name="contract_billing_details"),
     path("praxis/rechnungsdaten/bankverbindung/", contracts.bank_details, name="contract_bank_details"),
     path("praxis/rechnungsdaten/rechnungen/<id:pk>/", contracts.invoice_pdf, name="contract_invoice"),
+    path("praxis/rechnungsdaten/avv.pdf", contracts.avv_pdf, name="contract_avv"),
+    path("praxis/rechnungsdaten/avv/annehmen/", contracts.avv_confirm, name="contract_avv_confirm"),
+    path(
+        "praxis/rechnungsdaten/avv-bestaetigung.pdf", contracts.avv_confirmation_pdf, name="contract_avv_confirmation"
+    ),
     path("praxis/rechnungsdaten/vertrag/wechseln/", contracts.switch_plan, name="contract_switch"),
     path("praxis/rechnungsdaten/vertrag/kuendigen/", contracts.cancel, name="contract_cancel"),
     path("praxis/rechnungsdaten/vertrag/widerrufen/", contracts.revoke, name="contract_revoke"),

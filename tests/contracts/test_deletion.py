@@ -17,7 +17,7 @@ from sprechzimmer.accounts import loginguard
 from sprechzimmer.accounts.models import Device, Invitation, Organisation, User, token_digest
 from sprechzimmer.billing.models import QuarterReport
 from sprechzimmer.contracts import deletion, invoicing, metering, tasks
-from sprechzimmer.contracts.models import Contract, Invoice, UsageDay
+from sprechzimmer.contracts.models import AvvConfirmation, Contract, Invoice, UsageDay
 from sprechzimmer.records.models import EncryptedRecord
 from sprechzimmer.video.models import Appointment, CallSession, VideoContact
 from tests import factories
@@ -65,6 +65,13 @@ def fill(practice: Organisation, owner: User, colleague: User) -> None:
         report={},
     )
     Contract.objects.get_or_create(organisation=practice)
+    AvvConfirmation.objects.create(
+        organisation=practice,
+        version="2026-11",
+        confirmed_by=owner,
+        confirmed_by_name=owner.full_name,
+        confirmed_by_email=owner.email,
+    )
 
 
 def markers_of(practice: Organisation) -> set[str]:

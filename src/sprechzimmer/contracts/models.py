@@ -169,3 +169,21 @@ class SepaExport(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class AvvConfirmation(models.Model):
+    """The practice's acceptance of the AVV (Art. 28 DSGVO): who, when, which version (plus)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="avv_confirmations")
+    version = models.CharField(max_length=20)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by_name = models.CharField(max_length=200)
+    confirmed_by_email = models.EmailField()
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-confirmed_at"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "version"], name="avv_once_per_version")]
+
+    def __str__(self) -> str:
+        return f"AVV {self.version}"

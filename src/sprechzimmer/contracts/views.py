@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer.accounts.access import main_user_required, member_required
-from sprechzimmer.contracts import actions, domain, gate, invoicing
+from sprechzimmer.contracts import actions, avv, domain, gate, invoicing
 from sprechzimmer.contracts.domain import Feature, Plan
 from sprechzimmer.contracts.forms import BankDetailsForm, BillingDetailsForm
-from sprechzimmer.contracts.models import Invoice
+from sprechzimmer.contracts.models import AvvConfirmation, Invoice
 from sprechzimmer.core import formats
 
 
@@ -49,6 +49,9 @@ def _page(request, *, billing_form=None, bank_form=None, status=200, dialog=None
         "bank_form": bank_form
         or BankDetailsForm(initial={"account_holder": contract.account_holder or organisation.name}),
         "creditor_id": settings.OPERATOR_CREDITOR_ID,
+        "avv_version": avv.VERSION,
+        "avv_confirmation": organisation.avv_confirmations.filter(version=avv.VERSION).first(),
+        "avv_allowed": domain.allows(current, Feature.AVV_CONFIRMATION),
         "operator_name": settings.OPERATOR_NAME,
         "invoices": Invoice.objects.filter(customer_number=invoicing.customer_number(organisation.pk))[:36],
         "dialog": dialog,
@@ -142,3 +145,51 @@ def invoice_pdf(request, pk):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="Rechnung-{invoice.number}.pdf"'
     return response
+
+
+def _pdf(rendered: tuple[str, str, bytes]) -> HttpResponse:
+    filename, mimetype, content = rendered
+    response = HttpResponse(content, content_type=mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@main_user_required
+def avv_pdf(request):
+    """The AVV prefilled with the practice and the operator, with its annex of measures."""
+    return _pdf(avv.render_contract(request.user.organisation))
+
+
+@main_user_required
+@require_POST
+def avv_confirm(request):
+    """The main user accepts the AVV of the current version (plus: written confirmation)."""
+    organisation = request.user.organisation
+    try:
+        gate.require(organisation, Feature.AVV_CONFIRMATION)
+    except gate.PlanLimit as refusal:
+        messages.error(request, refusal.message)
+        return redirect("contract")
+    if request.POST.get("accept") != "1":
+        messages.error(request, "Bitte bestätigen Sie, dass Sie den Vertrag gelesen haben und annehmen.")
+        return redirect("contract")
+    AvvConfirmation.objects.get_or_create(
+        organisation=organisation,
+        version=avv.VERSION,
+        defaults={
+            "confirmed_by": request.user,
+            "confirmed_by_name": request.user.full_name,
+            "confirmed_by_email": request.user.email,
+        },
+    )
+    messages.success(
+        request, "Der Auftragsverarbeitungsvertrag ist angenommen; die Bestätigung steht zum Download bereit."
+    )
+    return redirect("contract")
+
+
+@main_user_required
+def avv_confirmation_pdf(request):
+    organisation = request.user.organisation
+    confirmation = get_object_or_404(AvvConfirmation, organisation=organisation, version=avv.VERSION)
+    return _pdf(avv.render_confirmation(organisation, confirmation))
