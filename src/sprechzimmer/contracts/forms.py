@@ -33,12 +33,9 @@ class BankDetailsForm(forms.Form):
     account_holder = forms.CharField(label="Kontoinhaber(in)", max_length=70)
     iban = forms.CharField(label="IBAN", max_length=42)
     bic = forms.CharField(label="BIC", max_length=11, required=False, help_text="Leer: aus der IBAN ermittelt.")
+    #: The mandate text is on the page, with the operator's name and creditor ID (contract.html).
     mandate = forms.BooleanField(
-        label="Ich ermächtige den Betreiber, Zahlungen von meinem Konto mittels Lastschrift einzuziehen. "
-        "Zugleich weise ich mein Kreditinstitut an, die vom Betreiber auf mein Konto gezogenen Lastschriften "
-        "einzulösen. Hinweis: Ich kann innerhalb von acht Wochen, beginnend mit dem Belastungsdatum, die "
-        "Erstattung des belasteten Betrages verlangen. Es gelten dabei die mit meinem Kreditinstitut "
-        "vereinbarten Bedingungen.",
+        label="SEPA-Lastschriftmandat",
         error_messages={"required": "Bitte erteilen Sie das SEPA-Lastschriftmandat, um per Lastschrift zu zahlen."},
     )
 

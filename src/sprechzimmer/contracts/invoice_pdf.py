@@ -5,7 +5,7 @@ Why these libraries: reportlab is the project's PDF library; ``factur-x`` (Akret
 since 2016, used by Odoo) both generates the CII XML from EN 16931 business terms and embeds it as
 a PDF/A-3 attachment with the XMP metadata the standard asks for, and it ships the official XSDs.
 PDF/A also needs every font embedded (reportlab's bundled Bitstream Vera TTFs, not the 14
-standard fonts) and an sRGB output intent (Pillow's built-in sRGB profile, added with pypdf).
+standard fonts) and an sRGB output intent (Pillow's built-in sRGB profile, written into reportlab's catalog).
 """
 
 from __future__ import annotations
@@ -18,15 +18,6 @@ import reportlab
 from facturx import generate_from_binary
 from facturx.generate_xml import generate_xml
 from PIL import ImageCms
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    NameObject,
-    NumberObject,
-    TextStringObject,
-)
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -283,35 +274,39 @@ def _draw(invoice: Invoice, lines: list[InvoiceLine], operator) -> bytes:
             tax_id,
         ),
     ]
-    doc.build(story)
+    doc.build(story, onFirstPage=_add_output_intent)
     return buffer.getvalue()
 
 
-def _with_output_intent(pdf: bytes) -> bytes:
-    """Adds the sRGB output intent PDF/A requires for device colours."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    profile = DecodedStreamObject()
-    profile.set_data(_srgb_profile())
-    profile[NameObject("/N")] = NumberObject(3)
-    intent = DictionaryObject(
+def _add_output_intent(canvas, doc) -> None:
+    """The sRGB output intent PDF/A requires for device colours, written by reportlab itself into
+    the catalog (one pass over the PDF less than adding it afterwards with pypdf)."""
+    from reportlab.pdfbase import pdfdoc
+
+    document = canvas._doc
+    catalog = document.Catalog
+    if getattr(catalog, "OutputIntents", None) is not None:
+        return
+    profile = pdfdoc.PDFStream(
+        pdfdoc.PDFDictionary({"N": 3}), _srgb_profile(), filters=[pdfdoc.PDFStreamFilterZCompress()]
+    )
+    intent = pdfdoc.PDFDictionary(
         {
-            NameObject("/Type"): NameObject("/OutputIntent"),
-            NameObject("/S"): NameObject("/GTS_PDFA1"),
-            NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB IEC61966-2.1"),
-            NameObject("/Info"): TextStringObject("sRGB IEC61966-2.1"),
-            NameObject("/DestOutputProfile"): writer._add_object(profile),
+            "Type": pdfdoc.PDFName("OutputIntent"),
+            "S": pdfdoc.PDFName("GTS_PDFA1"),
+            "OutputConditionIdentifier": pdfdoc.PDFString("sRGB IEC61966-2.1"),
+            "Info": pdfdoc.PDFString("sRGB IEC61966-2.1"),
+            "DestOutputProfile": document.Reference(profile),
         }
     )
-    writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    catalog.__NoDefault__ = [*pdfdoc.PDFCatalog.__NoDefault__, "OutputIntents"]
+    catalog.OutputIntents = pdfdoc.PDFArray([intent])
 
 
 def render(invoice: Invoice, lines: list[InvoiceLine], operator, *, check_xsd: bool = False) -> tuple[str, str, bytes]:
     """``(filename, mimetype, bytes)``: the PDF/A-3 with the embedded factur-x.xml."""
     xml = xml_of(invoice, lines, operator, check_xsd=check_xsd)
-    pdf = _with_output_intent(_draw(invoice, lines, operator))
+    pdf = _draw(invoice, lines, operator)
     content = generate_from_binary(
         pdf,
         xml,
