@@ -2,6 +2,10 @@
 in headless Chromium on loopback, next to the floor measured in the same browser: two bare
 RTCPeerConnections on a minimal page, exchanging offer/answer through a trivial relay.
 
+Two figures for Sprechzimmer: "cold", the doctor admits the moment the patient appears (the early
+connection is still being made), and "warm", the doctor admits a patient who has waited long enough
+for the early connection (ICE and DTLS, no media; docs/signalling.md) to be up — the usual case.
+
     .venv/bin/python bench/call_setup.py [--calls 20]
 
 Frames are timed with requestVideoFrameCallback (getStats lags by 20-40 ms). Prints median and p90
@@ -119,7 +123,7 @@ def measure_floor(browser, base_url: str, calls: int) -> list[float]:
     return times
 
 
-def measure_ours(browser, base_url: str, calls: int) -> list[float]:
+def measure_ours(browser, base_url: str, calls: int, warm: bool) -> list[float]:
     from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 
     (email, _, _, _, secret) = DEMO_USERS[0]
@@ -150,6 +154,9 @@ def measure_ours(browser, base_url: str, calls: int) -> list[float]:
         patient.check("#step-consent input[name=accepted]")
         patient.click("#step-consent button[type=submit]")
         doctor.wait_for_selector("#room .admit:not([hidden])")
+        if warm:
+            doctor.wait_for_selector("#call[data-connection-state=connected]")
+            patient.wait_for_selector("#call[data-connection-state=connected]")
 
         doctor.evaluate(FIRST_FRAME_HOOK, "#call .remote-video")
         patient.evaluate(FIRST_FRAME_HOOK, "#call .remote-video")
@@ -162,6 +169,7 @@ def measure_ours(browser, base_url: str, calls: int) -> list[float]:
         )
         times.append(done - started)
         doctor.click("#call .hangup")
+        doctor.click("#call .hangup-yes")
         patient.wait_for_selector("#step-done:not([hidden])")
         patient_context.close()
     doctor_context.close()
@@ -199,7 +207,8 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = launch(playwright)
             floor = measure_floor(browser, base_url, args.calls)
-            ours = measure_ours(browser, base_url, args.calls)
+            ours = measure_ours(browser, base_url, args.calls, warm=False)
+            warm = measure_ours(browser, base_url, args.calls, warm=True)
             browser.close()
     finally:
         process.terminate()
@@ -207,8 +216,10 @@ def main() -> None:
 
     print(f"call setup, admit → first remote frame drawn on both sides, {args.calls} calls each (ms)")
     print(f"  floor (bare peer connections): median {statistics.median(floor):7.1f}  p90 {percentile(floor, 90):7.1f}")
-    print(f"  Sprechzimmer:                  median {statistics.median(ours):7.1f}  p90 {percentile(ours, 90):7.1f}")
-    print(f"  ratio of medians: {statistics.median(ours) / statistics.median(floor):.2f}× (aim ≤ 1.5×)")
+    print(f"  Sprechzimmer, cold admit:      median {statistics.median(ours):7.1f}  p90 {percentile(ours, 90):7.1f}")
+    print(f"  Sprechzimmer, warm admit:      median {statistics.median(warm):7.1f}  p90 {percentile(warm, 90):7.1f}")
+    print(f"  ratio of medians, cold: {statistics.median(ours) / statistics.median(floor):.2f}× (aim ≤ 1.1×)")
+    print("  warm admit aim: ≤ 100 ms")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "sprechzimmer.accounts.middleware.DeviceMiddleware",
+    "sprechzimmer.accounts.screenlock.ScreenLockMiddleware",
 ]
 
 ROOT_URLCONF = "sprechzimmer.urls"
@@ -115,6 +116,8 @@ TEMPLATES = [
                 "sprechzimmer.accounts.context.practice",
                 "sprechzimmer.contracts.context.contract",
             ],
+            # {% icon "name" %} on every page without a {% load %}.
+            "builtins": ["sprechzimmer.core.templatetags.icons"],
         },
     }
 ]

@@ -5,6 +5,7 @@ from sprechzimmer import (
     home,
     inputs,  # noqa: F401  (registers the <id:…> path converter)
 )
+from sprechzimmer.accounts import screenlock
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.billing import views as billing
 from sprechzimmer.contracts import views as contracts
@@ -25,6 +26,9 @@ urlpatterns = [
     path("konto/", include("allauth.urls")),
     path("einladung/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
     path("geraet/wartet/", accounts.device_pending, name="device_pending"),
+    path("gesperrt/", screenlock.locked, name="screen_locked"),
+    path("api/sperren/", screenlock.lock, name="api_lock"),
+    path("api/entsperren/", screenlock.unlock, name="api_unlock"),
     path("praxis/", home.dashboard, name="dashboard"),
     path("praxis/mitglieder/", accounts.members, name="members"),
     path("praxis/mitglieder/<id:pk>/aktiv/", accounts.member_set_active, name="member_set_active"),

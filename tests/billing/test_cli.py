@@ -104,13 +104,13 @@ def test_unknown_gops_are_reported_first_with_their_share_in_german_notation(tmp
     text = run(str(path)).stdout
     head = text.splitlines()[1]
     assert (
-        head == "ACHTUNG: Prüfung unvollständig: 602 von 1\u00a0203 Leistungen (50\u00a0%) mit unbekannter GOP – "
+        head == "ACHTUNG: Prüfung unvollständig: 602 von 1.203 Leistungen (50\u00a0%) mit unbekannter GOP – "
         "für sie gelten die Befunde nicht; spielen Sie Ihre EBM-Stammdatei ein (sprechzimmer ebm catalogue import)."
     )
     assert "0 Fehler, 0 Warnungen, 0 Hinweise in den geprüften Leistungen (Prüfung unvollständig" in text
     report = json.loads(run(str(path), "--format", "json").stdout)
     assert report["totals"]["unchecked_services"] == {"count": 602, "total": 1203, "share": "0.5004"}
-    assert report["notices"][0].startswith("Prüfung unvollständig: 602 von 1\u00a0203 Leistungen")
+    assert report["notices"][0].startswith("Prüfung unvollständig: 602 von 1.203 Leistungen")
 
 
 def test_simple_json_format_from_stdin():

@@ -25,7 +25,7 @@ HEADER = (("8000", "con0"), ("8000", "besa"), ("0201", BSNR))
 @pytest.fixture(autouse=True, scope="module", params=["c", "python"])
 def loop(request):
     """The module's tests on either line loop (module scope: hypothesis allows no function fixture)."""
-    if request.param == "c" and kvdt._kvdt is None:
+    if request.param == "c" and not kvdt.BUILT:
         pytest.skip("the C scanner is not built (no C compiler at install time)")
     default = kvdt.ACCELERATED
     kvdt.ACCELERATED = request.param == "c"
@@ -713,7 +713,7 @@ damaged_lines = st.sampled_from(
 )
 
 
-@pytest.mark.skipif(kvdt._kvdt is None, reason="the C scanner is not built")
+@pytest.mark.skipif(not kvdt.BUILT, reason="the C scanner is not built")
 @given(st.lists(damaged_lines, max_size=40), st.booleans(), st.booleans())
 @settings(max_examples=400)
 def test_the_c_scanner_and_the_python_loop_agree_on_any_mix_of_lines(chunks, lf_only, privacy):
@@ -724,7 +724,7 @@ def test_the_c_scanner_and_the_python_loop_agree_on_any_mix_of_lines(chunks, lf_
     assert c == python
 
 
-@pytest.mark.skipif(kvdt._kvdt is None, reason="the C scanner is not built")
+@pytest.mark.skipif(not kvdt.BUILT, reason="the C scanner is not built")
 def test_the_two_loops_agree_across_block_edges_and_count_lines_alike():
     cases = [case((2, ["03000", "03040"], "09:00"), (9, ["01450"]), case_id=str(i)) for i in range(30000)]
     data = kvdt_bytes(cases)

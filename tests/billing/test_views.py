@@ -182,9 +182,9 @@ def test_the_report_says_first_what_it_could_not_check_and_uses_german_numbers(c
     saved = QuarterReport.objects.get()
     assert saved.report["totals"]["unchecked_services"] == {"count": 1100, "total": 2202, "share": "0.4995"}
     page = client.get(reverse("billing_report", args=[saved.pk])).content.decode()
-    notice = "Prüfung unvollständig: 1\u00a0100 von 2\u00a0202 Leistungen (50\u00a0%) mit unbekannter GOP"
+    notice = "Prüfung unvollständig: 1.100 von 2.202 Leistungen (50\u00a0%) mit unbekannter GOP"
     assert notice in page and page.index(notice) < page.index('id="totals"')
-    assert "1\u00a0101 Behandlungsfälle" in page and "in den geprüften Leistungen" in page
+    assert "1.101 Behandlungsfälle" in page and "in den geprüften Leistungen" in page
     assert "Keine Befunde: die Abrechnung entspricht" not in page
     csv = client.get(reverse("billing_report_csv", args=[saved.pk])).content.decode("utf-8-sig")
     assert notice in csv.splitlines()[1]  # the notice is the first row after the head

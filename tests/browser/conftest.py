@@ -251,6 +251,20 @@ def server(tmp_path_factory, smtp_server):
             _drop_pg_database(base_db_url, db_url)
 
 
+#: Headless Chromium with fake camera, microphone and screen capture (the fake UI grants them all).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
@@ -260,17 +274,7 @@ def browser():
     with sync_playwright() as p:
         instance = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield instance
         instance.close()

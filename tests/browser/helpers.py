@@ -60,3 +60,9 @@ def read_note(page) -> str:
     page.goto("/praxis/")
     page.wait_for_selector("#practice-note[data-state=ready]")
     return page.input_value("#note-text")
+
+
+def hang_up(page) -> None:
+    """Clicks "Auflegen" on the call screen and confirms the one question it asks."""
+    page.click("#call .hangup")
+    page.click("#call .hangup-confirm .hangup-yes")

@@ -109,6 +109,10 @@ def test_apply_review_approve_log_in_take_a_duty_and_see_the_statement(server, n
         doctor.click("form[action$='/dienste/kalender/']:not(:has([name=revoke])) button")
     feed = doctor.locator("#calendar-url").input_value()
     assert doctor.request.get(feed).ok
+    assert doctor.get_attribute("#webcal-link", "href") == "webcal://" + feed.split("://", 1)[1]
+    doctor.click("#copy-calendar-url")
+    assert doctor.text_content("#copy-calendar-url") == "Kopiert ✓"
+    assert "Kalender-Link" in doctor.text_content("#copy-status")
     assert not applicant.errors and not staff.errors and not doctor.errors
 
     # Secrets in links (the application link, whose holder reads the applicant's documents, the

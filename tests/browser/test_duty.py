@@ -8,6 +8,7 @@ import pytest
 
 from sprechzimmer.demo.data import DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
 from tests.browser.helpers import login
+from tests.browser.test_practice_overview import screenshots
 
 pytestmark = pytest.mark.browser
 
@@ -35,12 +36,14 @@ def test_staff_generate_and_publish_a_plan(server, new_page):
     with page.expect_navigation(timeout=60_000):
         page.click("#plan-form button[type=submit]")
     assert page.text_content("#plan-status").strip() == "Entwurf"
-    assert page.locator("#duties tbody tr").count() == 28
+    assert page.locator("#duties [data-duty]").count() == 28
     assert page.locator("#explanation tbody tr").count() == 8  # the obliged doctors of the area
+    assert page.locator("#fairness .fairness-row").count() == 8
+    screenshots(page, "duty-plan-draft")
     assert "Abweichung vom Soll" in page.text_content("#spread")
 
     # A change by hand, kept through a re-solve.
-    row = page.locator("#duties tbody tr").first
+    row = page.locator("#duties [data-duty]").first
     options = row.locator("select option")
     current = row.locator("select").input_value()
     choice = next(
@@ -51,10 +54,11 @@ def test_staff_generate_and_publish_a_plan(server, new_page):
     row.locator("select").select_option(choice)
     with page.expect_navigation():
         row.locator("button").click()
-    if "von Hand" in page.locator("#duties tbody tr").first.inner_text():
+    if "von Hand" in page.locator("#duties [data-duty]").first.inner_text():
+        assert "(optimal)" not in page.text_content("#spread")
         with page.expect_navigation(timeout=60_000):
             page.click("text=Neu berechnen")
-        assert page.locator("#duties tbody tr").first.locator("select").input_value() == choice
+        assert page.locator("#duties [data-duty]").first.locator("select").input_value() == choice
     else:  # the chosen doctor had a duty too close: the page says so and nothing changed
         assert "Ruhezeit" in page.text_content(".messages")
 
@@ -71,6 +75,7 @@ def test_staff_generate_and_publish_a_plan(server, new_page):
         page.click("#confirm-publish button")
     assert page.text_content("#plan-status").strip() == "veröffentlicht"
     assert page.locator("#duties select").count() == 0
+    screenshots(page, "duty-plan-published")
     mail = server.mailbox.wait_for(DOCTOR, f"{first:%d.%m.%Y}")
     assert "veröffentlicht" in mail["Subject"]
     assert not page.errors

@@ -15,7 +15,7 @@ import pytest
 
 from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import free_port, start_daphne
-from tests.browser.helpers import login
+from tests.browser.helpers import hang_up, login
 from tests.browser.test_video_call import book_appointment, wait_connected_with_video
 
 pytestmark = pytest.mark.browser
@@ -108,7 +108,7 @@ def test_thirty_seconds_without_network_heal_without_reload(new_page, server, pa
         doctor.wait_for_selector("#call[data-connection-state=connected]", timeout=45_000)
         frames_back = patient.wait_for(lambda s: s.get("state") == "connected", 45, "reconnecting")["frames"]
         patient.wait_for(lambda s: s.get("frames", 0) > frames_back, 20, "video after the interruption")
-        doctor.click("#call .hangup")
+        hang_up(doctor)
         patient.wait_for(lambda s: s.get("step") == "done", 30, "the hang-up")
         # One conversation despite the interruption: one call session, one video contact.
         latest = "(select max(id) from video_appointment)"

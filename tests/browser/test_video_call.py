@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
-from tests.browser.helpers import login
+from tests.browser.helpers import hang_up, login
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +101,7 @@ def test_video_call_peer_to_peer(new_page, server):
 
     doctor.click("#room .egk")
     doctor.wait_for_selector("#room .egk[disabled]")
-    doctor.click("#call .hangup")
+    hang_up(doctor)
     patient.wait_for_selector("#step-done:not([hidden])")
     assert "beendet" in patient.text_content("#step-done .message")
     doctor.wait_for_selector(".lobby-status:has-text('Videokontakt erfasst')")
@@ -137,7 +137,7 @@ def test_video_call_across_two_server_processes(new_page, server, second_server)
     """The doctor's websocket on one Daphne process, the patient's on another: Redis joins them."""
     doctor, patient = new_page(), new_page(second_server)
     call_in_progress(doctor, patient, "Zora Zweiprozess")
-    doctor.click("#call .hangup")
+    hang_up(doctor)
     patient.wait_for_selector("#step-done:not([hidden])")
 
 
@@ -169,7 +169,7 @@ def test_call_survives_a_server_restart(new_page, server):
 
         process = start_daphne(server.env, port, server.log_path)
         doctor.wait_for_selector(".lobby-status:has-text('Im Gespräch')", timeout=20_000)
-        doctor.click("#call .hangup")
+        hang_up(doctor)
         patient.wait_for_selector("#step-done:not([hidden])")
         assert "beendet" in patient.text_content("#step-done .message")
     finally:
@@ -194,7 +194,7 @@ def test_practice_staff_open_a_room_and_admit_a_waiting_patient(new_page, server
     staff.click("#room .admit")
     wait_connected_with_video(staff)
     wait_connected_with_video(patient)
-    staff.click("#call .hangup")
+    hang_up(staff)
     patient.wait_for_selector("#step-done:not([hidden])")
     assert not [e for e in staff.errors + patient.errors if "favicon" not in e]
 

@@ -32,7 +32,10 @@ def test_staff_generate_change_by_hand_resolve_and_publish(
     assert response.url == reverse("duty_plan", args=[plan.pk])
     assert plan.duties.count() == 6 and not plan.duties.filter(doctor__isnull=True).exists()
     page = client.get(response.url).content.decode()
-    assert "Soll und Ist" in page and str(world.half) in page and "Entwurf" in page
+    assert "Fairness auf einen Blick" in page and str(world.half) in page and "Entwurf" in page
+    # The chart has one row per obliged doctor; the calendar one entry per duty.
+    assert page.count('class="fairness-row"') == len(plan.report["lines"])
+    assert len(re.findall(r'<div class="duty[^"]*" data-duty="\d+"', page)) == 6
 
     # A manual change is kept when the rest is re-planned, and the explanation follows it.
     duty = plan.duties.order_by("start")[0]
@@ -43,6 +46,10 @@ def test_staff_generate_change_by_hand_resolve_and_publish(
     client.post(reverse("duty_plan_solve", args=[plan.pk]))
     assert dict(plan.duties.values_list("pk", "doctor_id")) == before
     client.post(reverse("duty_plan_assign", args=[plan.pk, duty.pk]), {"doctor": chosen.pk})
+    # After a change by hand the solver's "optimal" no longer describes the plan; the duty is marked.
+    page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
+    assert "(optimal)" not in page and "(danach von Hand geändert)" in page
+    assert re.search(rf'<div class="duty pinned" data-duty="{duty.pk}"', page)
     client.post(reverse("duty_plan_solve", args=[plan.pk]))
     duty.refresh_from_db()
     assert duty.doctor == chosen and duty.pinned
@@ -53,6 +60,7 @@ def test_staff_generate_change_by_hand_resolve_and_publish(
     assert plan.status == Plan.Status.PUBLISHED
     serving = {d.user.email for d in DutyDoctor.objects.filter(duties__plan=plan).distinct()}
     assert {m.to[0] for m in mailoutbox} == serving and all("veröffentlicht" in m.subject for m in mailoutbox)
+    assert all("http://testserver/dienste/\n" in m.body for m in mailoutbox)  # a link to their duties
     # Balances carried forward: the half-weight doctor got about half the hours; balances sum to ~0.
     lines = {line["doctor"]: line for line in plan.report["lines"]}
     full = Decimal(lines[world.obliged[0].pk]["target_hours"])
@@ -319,6 +327,7 @@ def test_handover_to_a_substitute_who_accepts(client, world, mailoutbox, django_
     duty.refresh_from_db()
     assert duty.pending_substitute == substitute and duty.serving == owner
     assert mailoutbox[-1].to == [substitute.user.email] and "Vertretungsanfrage" in mailoutbox[-1].subject
+    assert "http://testserver/dienste/\n" in mailoutbox[-1].body  # where to accept
     # Unknown e-mail: clear message, nothing changes.
     response = client.post(reverse("duty_handover", args=[mine[-1].pk]), {"email": "niemand@example.org"}, follow=True)
     assert "niemand für den Bereitschaftsdienst" in response.content.decode()
@@ -338,8 +347,8 @@ def test_handover_to_a_substitute_who_accepts(client, world, mailoutbox, django_
     client.logout()
     logged_in(client, world.staff)
     page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
-    row = re.search(rf'<tr data-duty="{duty.pk}".*?</tr>', page, re.S).group(0)
-    assert f"{substitute} <small>(Vertretung)</small>" in row and f'<td class="lanr">{owner.lanr}</td>' in row
+    row = re.search(rf'data-duty="{duty.pk}".*?(?=data-duty=|</td>)', page, re.S).group(0)
+    assert f"{substitute} <small>(Vertretung)</small>" in row and f'<span class="lanr">{owner.lanr}</span>' in row
 
 
 def test_a_substitute_without_the_qualification_cannot_accept(client, world):
@@ -367,6 +376,8 @@ def test_calendar_feed_with_a_revocable_secret_link(client, world):
     link = re.search(r'id="calendar-url" value="(http[^"]+\.ics)"|value="(http[^"]+\.ics)" id="calendar-url"', page)
     path = (link.group(1) or link.group(2)).split("testserver", 1)[1]
     token = path.rsplit("/", 1)[1].removesuffix(".ics")
+    # One click subscribes (webcal:), one copies.
+    assert f'href="webcal://testserver{path}"' in page and 'id="copy-calendar-url"' in page
     client.logout()
     response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
@@ -442,7 +453,7 @@ def test_the_plan_shows_paid_hours_across_both_dst_changes(client, world):
     for day, hours in ((dt.date(2026, 3, 28), "23"), (dt.date(2026, 10, 24), "25")):
         plan = plans.generate_plan(world.area, day, day, today=day)  # 2026's change days, planned back then
         page = client.get(reverse("duty_plan", args=[plan.pk])).content.decode()
-        cells = re.findall(r"08:00 – 08:00</td><td>(\d+)</td>", page)
+        cells = re.findall(r'08:00 – 08:00</span> <span class="duty-hours">(\d+)\xa0h</span>', page)
         assert cells.count(hours) == 2, cells  # Sitz- and Fahrdienst, 08:00 → 08:00
         assert sum(Decimal(line["assigned_hours"]) for line in plan.report["lines"]) == 2 * Decimal(hours)
 

@@ -219,4 +219,4 @@ class DerivedSetPasswordForm(DerivedSecretFieldsMixin, SetPasswordForm):
 class PracticeSettingsForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = ["name", "street", "postcode", "city", "require_device_approval"]
+        fields = ["name", "street", "postcode", "city", "require_device_approval", "lock_minutes"]

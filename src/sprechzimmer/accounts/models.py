@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -34,6 +35,15 @@ class Organisation(models.Model):
     city = models.CharField("Ort", max_length=100)
     bsnr = models.CharField("BSNR", max_length=9, unique=True)
     require_device_approval = models.BooleanField("Neue Endgeräte müssen freigegeben werden", default=False)
+    # Minutes without input after which a member's screen locks (keys wiped, docs/e2ee.md).
+    lock_minutes = models.PositiveSmallIntegerField(
+        "Bildschirm sperren nach (Minuten ohne Eingabe)",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Zwischen 1 und 240 Minuten. Gesperrt werden die Schlüssel der Praxis und alle Patientendaten.",
+    )
+    # When the main user last saved the practice settings: the setup checklist's "Praxisdaten".
+    details_checked_at = models.DateTimeField(null=True, blank=True)
     # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself.
     recovery_wrapped_key = models.TextField(blank=True)
     # The practice's own ECDH key pair: patients encrypt to its public key (their typed name, for

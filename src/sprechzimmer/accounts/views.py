@@ -55,18 +55,17 @@ def kv_codes(request):
 
 
 @member_required
-def practice_dashboard(request):
+def practice_dashboard(request, extra: dict | None = None):
+    """The practice's start page ("Übersicht"); home.py adds what other apps know (the setup
+    checklist's test call)."""
     organisation = request.user.organisation
     pending_grants = (
         organisation.members.filter(is_active=True, wrapped_practice_key="").exclude(public_key="").count()
         if request.user.has_practice_key
         else 0
     )
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {"pending_grants": pending_grants, "fingerprint": fingerprint(request.user.public_key)},
-    )
+    context = {"pending_grants": pending_grants, "fingerprint": fingerprint(request.user.public_key)}
+    return render(request, "accounts/dashboard.html", {**context, **(extra or {})})
 
 
 def device_pending(request):
@@ -323,6 +322,7 @@ def practice_settings(request):
     if request.method == "POST":
         form = PracticeSettingsForm(request.POST, instance=request.user.organisation)
         if form.is_valid():
+            form.instance.details_checked_at = timezone.now()
             form.save()
             messages.success(request, "Die Einstellungen wurden gespeichert.")
             return redirect("practice_settings")

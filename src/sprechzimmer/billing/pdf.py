@@ -11,7 +11,7 @@ from reportlab.platypus import SimpleDocTemplate, Spacer
 
 from sprechzimmer.pdf import bold, grid_table, para
 
-from .domain.numbers import count_text, euro_text, percent_text, points_text
+from .domain.numbers import count_text, decimal_text, euro_text, percent_text, points_text
 from .domain.report import SEVERITY_LABELS, findings_line, notices
 from .models import QuarterReport
 
@@ -49,7 +49,7 @@ def render(report: QuarterReport) -> tuple[str, str, bytes]:
             f"{count_text(totals['cases'])} Behandlungsfälle, {count_text(totals['video_only_cases'])} reine Videofälle, "
             f"{count_text(totals['phone_only_cases'])} reine Telefonfälle, {count_text(totals['emergency_cases'])} "
             f"Notdienstfälle · {findings_line(totals)} · {points_text(totals['points'])} Punkte = "
-            f"{euro_text(totals['euro'])} (Orientierungswert {totals['orientation_value_ct'].replace('.', ',')} ct)",
+            f"{euro_text(totals['euro'])} (Orientierungswert {decimal_text(totals['orientation_value_ct'], 4)} ct)",
         )
     )
     story.append(Spacer(1, 4 * mm))

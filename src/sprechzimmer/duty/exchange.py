@@ -11,7 +11,7 @@ from django.utils import timezone
 from sprechzimmer.duty.domain.calendar import BERLIN
 from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.models import Duty, DutyDoctor, Plan
-from sprechzimmer.duty.notify import notify
+from sprechzimmer.duty.notify import duties_link, notify
 from sprechzimmer.duty.serving import check_may_serve
 
 
@@ -91,7 +91,7 @@ def give_back(duty: Duty, doctor: DutyDoctor) -> None:
     )
 
 
-def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor) -> None:
+def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor, *, base_url: str = "") -> None:
     """Hand a duty to a named substitute (Vertreter), who must accept."""
     _own(duty, doctor)
     _in_future(duty)
@@ -107,7 +107,8 @@ def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor) -> 
         f"Vertretungsanfrage für den {duty.local_start:%d.%m.%Y}",
         f"{doctor} bittet Sie, den {duty.duty_type.get_kind_display()} am {duty.local_start:%d.%m.%Y} von "
         f"{duty.local_start:%H:%M} bis {duty.local_end:%d.%m.%Y %H:%M} ({duty.duty_type.place}) zu übernehmen. "
-        "Abgerechnet wird unter der LANR der vertretenen Person.\n\nBitte nehmen Sie unter „Dienste“ an oder lehnen Sie ab.",
+        "Abgerechnet wird unter der LANR der vertretenen Person.\n\nBitte nehmen Sie unter „Dienste“ an oder lehnen Sie ab:",
+        link=duties_link(base_url),
     )
 
 

@@ -16,7 +16,7 @@ from sprechzimmer.duty.domain import planner
 from sprechzimmer.duty.domain.calendar import BERLIN, DutySlot, duty_slots
 from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
-from sprechzimmer.duty.notify import notify
+from sprechzimmer.duty.notify import duties_link, notify
 from sprechzimmer.duty.serving import check_may_serve
 
 MAX_PLAN_DAYS = 366
@@ -187,7 +187,8 @@ def assign_by_hand(plan: Plan, duty: Duty, doctor: DutyDoctor | None) -> None:
     check_may_serve(doctor, duty, ignore={duty.pk}, plan_draft=plan)
     duty.doctor, duty.pinned = doctor, True
     duty.save(update_fields=["doctor", "pinned"])
-    plan.report = explain(plan)
+    # The solver's verdict ("optimal") was about its own plan, not this one changed by hand.
+    plan.report = explain(plan) | {"status": "changed"}
     plan.save(update_fields=["report"])
 
 
@@ -256,7 +257,7 @@ def publish_summary(plan: Plan, *, today: dt.date | None = None) -> PublishSumma
     )
 
 
-def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None = None) -> None:
+def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None = None, base_url: str = "") -> None:
     """Publish a draft: balances carried forward, everyone with duties told by e-mail.
 
     With ``fingerprint`` (from the confirmation the staff saw) the plan must still be exactly
@@ -304,5 +305,6 @@ def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None
                 doctor,
                 f"Dienstplan veröffentlicht: {locked}",
                 f"der Dienstplan {locked} ist veröffentlicht. Sie sind für {count} Dienst(e) eingeteilt.\n\n"
-                "Ihre Dienste, die Dienstbörse und Ihren Kalender-Link finden Sie unter „Dienste“.",
+                "Ihre Dienste, die Dienstbörse und Ihren Kalender-Link finden Sie unter „Dienste“:",
+                link=duties_link(base_url),
             )

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from sprechzimmer import inputs
-from sprechzimmer.accounts import devices
+from sprechzimmer.accounts import devices, screenlock
 from sprechzimmer.accounts.access import device_approved, is_practice_member
 from sprechzimmer.accounts.models import Device, User
 from sprechzimmer.video import seats, services
@@ -213,6 +213,8 @@ def _approved_member(scope) -> tuple | None:
     user = User.objects.select_related("organisation").filter(pk=user.pk).first()
     if not is_practice_member(user) or not is_mfa_enabled(user):
         return None
+    if scope["session"].get(screenlock.LOCKED):
+        return None  # a locked screen sees nothing live until the password unlocks it
     device = Device.objects.filter(pk=scope["session"].get(devices.SESSION_KEY)).first()
     return (user, device) if device_approved(user, device) else None
 

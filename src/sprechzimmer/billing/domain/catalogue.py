@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import BinaryIO, TextIO
 from xml.etree import ElementTree
 
 from .model import BillingError, Quarter
@@ -129,7 +130,7 @@ class Gop:
     price: int = field(default=0, init=False)  # points, 0 when not confirmed
     unpriced: int = field(default=0, init=False)  # 1 when the points are not confirmed
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         kind = self.kind
         fast = (
             F_VIDEO_VISIT * (self.video_marked or kind == VIDEO_SURCHARGE)
@@ -187,7 +188,7 @@ class Catalogue:
         self.source = source
         self._views: dict[Quarter, CatalogueView] = {}
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rows)
 
     @property
@@ -225,8 +226,8 @@ class Catalogue:
     def parse(cls, text: str, source: str = "") -> Catalogue:
         rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         reader = csv.reader(io.StringIO("\n".join(rows)), delimiter=";")
-        header = next(reader, None)
-        header = tuple(h.strip() for h in header) if header else ()
+        first = next(reader, None)
+        header = tuple(h.strip() for h in first) if first else ()
         if len(header) < REQUIRED_COLUMNS or header != COLUMNS[: len(header)]:
             raise BillingError("Die GOP-Datei braucht die Kopfzeile " + ";".join(COLUMNS) + ".")
         by_code: dict[str, list[Gop]] = {}
@@ -324,7 +325,7 @@ def _row(row: list[str], number: int, width: int) -> Gop:
     )
 
 
-def write_rows(gops: list[Gop], out) -> None:
+def write_rows(gops: list[Gop], out: TextIO) -> None:
     """Writes rows in ``gop.csv``'s format (the importer's output)."""
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -359,7 +360,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _child(element, name: str):
+def _child(element: ElementTree.Element, name: str) -> ElementTree.Element | None:
     for child in element:
         if _local(child.tag) == name:
             return child
@@ -382,7 +383,7 @@ def _period(raw: str | None) -> tuple[dt.date | None, dt.date | None]:
 _POINT_UNITS = frozenset({"punkte", "punkt", "pkt", "p", "1"})
 
 
-def import_stammdatei(stream, base: Catalogue) -> tuple[list[Gop], dict]:
+def import_stammdatei(stream: BinaryIO | str, base: Catalogue) -> tuple[list[Gop], dict[str, int]]:
     """Reads an EBM-Stammdatei (``/ehd/body/gnr_liste/gnr``) and returns the rows of the combined
     catalogue: every GOP of the file with its points, title, chapter and validity, keeping our rule
     facts (kind, deduction, links …) for the GOPs our catalogue knows, plus our older rows for the
@@ -417,7 +418,7 @@ def import_stammdatei(stream, base: Catalogue) -> tuple[list[Gop], dict]:
                 chapters = _child(legend, "kap_bez")
                 chapter_element = _child(chapters, "kapitel") if chapters is not None else None
                 if chapter_element is not None and chapter_element.get("V", "").isdigit():
-                    chapter = chapter_element.get("V").zfill(2)
+                    chapter = chapter_element.get("V", "").zfill(2)
             points = None
             ratings = _child(general, "bewertung_liste")
             if ratings is not None:

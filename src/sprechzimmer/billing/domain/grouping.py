@@ -28,7 +28,11 @@ _MASK = _BLOOM_BITS - 1
 _SHIFT = 27
 
 
-def group_key(schein: Case) -> tuple | None:
+#: Patient (3101, 3102, 3103), payer (4111), quarter year and number: one Behandlungsfall.
+GroupKey = tuple[bytes, bytes | None, bytes | None, bytes | None, int, int]
+
+
+def group_key(schein: Case) -> GroupKey | None:
     """The Behandlungsfall a Schein belongs to: patient, quarter, payer; ``None``: no patient known.
     The patient fields are compared as the PVS wrote them (one PVS writes one patient alike)."""
     quarter = schein.quarter
@@ -52,8 +56,8 @@ class Grouper:
         self._bloom: bytearray | None = None
 
     def group(self, scheine: Iterable[Case]) -> Iterator[Case | TreatmentCase]:
-        open_groups: dict[tuple, list[Case]] = {}
-        order: deque[tuple] = deque()
+        open_groups: dict[GroupKey, list[Case]] = {}
+        order: deque[GroupKey] = deque()
         held = 0
         window = self.window
         bloom = None  # made at the first eviction; four bits per evicted key (inlined: hot loop)
@@ -62,6 +66,7 @@ class Grouper:
             count += 1
             quarter = schein.quarter
             name = schein.name
+            key: GroupKey | None
             if name is not None and quarter is not None:  # the usual case, inline
                 key = (name, schein.first_name, schein.birth, schein.payer, quarter.year, quarter.number)
             else:

@@ -29,17 +29,20 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import compress, count, repeat
 from operator import itemgetter, ne, sub
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from .model import BillingError, Case, Quarter, Service
 
 try:
     from . import _kvdt  # the C scanner, built by ``pip install -e .`` where a C compiler is at hand
+
+    BUILT = True
 except ImportError:  # pragma: no cover - depends on the build
-    _kvdt = None
+    _kvdt = None  # type: ignore[assignment]
+    BUILT = False
 
 #: Whether readers use the C scanner by default. SPRECHZIMMER_PURE_PYTHON=1 turns it off.
-ACCELERATED = _kvdt is not None and not os.environ.get("SPRECHZIMMER_PURE_PYTHON")
+ACCELERATED = BUILT and not os.environ.get("SPRECHZIMMER_PURE_PYTHON")
 
 ENCODING = "iso8859_15"
 BLOCK = 1 << 15  # 32 KiB; see the module's docstring
@@ -233,7 +236,7 @@ class KvdtReader:
         self.unknown_records: dict[str, int] = {}
         self._package: str | None = None
         self.accelerated = ACCELERATED if accelerated is None else accelerated
-        if self.accelerated and _kvdt is None:
+        if self.accelerated and not BUILT:
             raise RuntimeError("the C scanner (_kvdt) is not built")
         self._adjust: int | None = None  # bytes of the line end not in a split line: 1 for CR LF, 2 for LF
         self._cut: int | None = None  # slice end of the content: -1 drops the CR
@@ -296,8 +299,10 @@ class KvdtReader:
         for block, _number in self._blocks():
             if scanner is None:
                 table = _ACTION_TABLE_PRIVATE if self._privacy else _ACTION_TABLE
+                assert self._adjust is not None  # _blocks knows the line end before its first block
                 # Prototypes: the scanner copies their slots (defaults from their own __init__).
-                scanner = _kvdt.Scanner(self, table, self._adjust, Case(""), Service("", None, 0), _TREATMENT_KINDS)
+                prototype = Service("", None, 0)  # type: ignore[arg-type]  # every copy gets its date
+                scanner = _kvdt.Scanner(self, table, self._adjust, Case(""), prototype, _TREATMENT_KINDS)
             yield from scanner.feed(block)
         if scanner is None or not scanner.seen_record:
             raise KvdtError(
@@ -329,6 +334,7 @@ class KvdtReader:
         for block, base in self._blocks():
             lines = block.split(b"\n")
             adjust, cut = self._adjust, self._cut
+            assert adjust is not None  # _blocks knows the line end before its first block
             # Validate every line of the block at C speed (length prefix against the real length,
             # four-digit field), then walk in Python only over the lines of fields the reader uses.
             total = base + len(lines)
@@ -393,13 +399,13 @@ class KvdtReader:
                     else:
                         self._record(value, number)
                 elif action == _PSEUDONYM:
-                    value = self._pseudonym(value, number)
+                    pseudonym = self._pseudonym(value, number)
                     if case is not None:
-                        case.name = value
+                        case.name = pseudonym
                 elif action == _AGE:
-                    value = self._age(value, number)
+                    age = self._age(value, number)
                     if case is not None:
-                        case.birth = value
+                        case.birth = age
                 elif action == _BILLING_QUARTER:
                     self._billing_quarter(value, number)
                 elif case is None:
@@ -507,7 +513,7 @@ class KvdtReader:
         "bsnr_without_gop": ("5098", "BSNR ohne vorangehende GNR (Feld 5001)."),
     }
 
-    def _fail(self, number: int, key: str, field: str | None = None) -> None:
+    def _fail(self, number: int, key: str, field: str | None = None) -> NoReturn:
         default, reason = self._STRUCTURE[key]
         raise KvdtError(number, field or default, reason)
 
@@ -559,7 +565,7 @@ class KvdtReader:
     def _bsnr(cls, value: bytes, number: int) -> str:
         return cls._digits(value, 9, number, "5098")
 
-    def _pseudonym(self, value: bytes, number: int) -> bytes:
+    def _pseudonym(self, value: bytes, number: int) -> bytes | None:
         if value and not PSEUDONYM.fullmatch(value):
             raise KvdtError(
                 number,
@@ -569,7 +575,7 @@ class KvdtReader:
             )
         return value or None
 
-    def _age(self, value: bytes, number: int) -> bytes:
+    def _age(self, value: bytes, number: int) -> bytes | None:
         match = AGE.fullmatch(value) if value else None
         if value and (match is None or int(match.group(1)) > 150):
             raise KvdtError(
@@ -581,7 +587,7 @@ class KvdtReader:
         return value or None
 
     @staticmethod
-    def _bad_byte(block: bytes, match: re.Match, number: int) -> None:
+    def _bad_byte(block: bytes, match: re.Match[bytes], number: int) -> None:
         line = number + block.count(b"\n", 0, match.start()) + 1
         found = match.group()
         start = block.rfind(b"\n", 0, match.start()) + 1
@@ -702,7 +708,7 @@ def write_kvdt(
     cases: Iterable[Case],
     quarter: Quarter,
     bsnr: str,
-    out,
+    out: BinaryIO,
     *,
     extra: dict[str, dict[str, str]] | None = None,
     header: dict[str, dict[str, str]] | None = None,
@@ -737,9 +743,9 @@ def write_kvdt(
         write(kvdt_line("8000", case.record_type))
         if case.case_id and not case.case_id.startswith("Zeile "):
             write(kvdt_line("3000", case.case_id))
-        for field, content in (("3101", case.name), ("3102", case.first_name), ("3103", case.birth)):
-            if content is not None:
-                write(kvdt_line(field, content))
+        for field, patient in (("3101", case.name), ("3102", case.first_name), ("3103", case.birth)):
+            if patient is not None:
+                write(kvdt_line(field, patient))
         for field, content in more.items():
             if field[0] == "3":
                 write(kvdt_line(field, content))

@@ -39,7 +39,7 @@ class Quarter:
     year: int
     number: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not 1 <= self.number <= 4 or not 1990 <= self.year <= 2100:
             raise BillingError(f"{self.number}/{self.year} ist kein gültiges Quartal.")
 
@@ -114,10 +114,10 @@ class Service:
         self.lanr = lanr
         self.bsnr = bsnr
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Service) and all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Service({self.gop} {self.date} visit={self.visit} t={self.time} x{self.multiplier} {self.lanr})"
 
 
@@ -132,7 +132,7 @@ class Contact:
         self.visit = visit
         self.time = time
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Contact) and (self.date, self.kind, self.visit, self.time) == (
             other.date,
             other.kind,
@@ -140,7 +140,7 @@ class Contact:
             other.time,
         )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Contact({self.date} {self.kind} visit={self.visit} t={self.time})"
 
 
@@ -223,16 +223,16 @@ class Case:
         """A Schein checked on its own is a Behandlungsfall of one Schein."""
         return (self,)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Case) and all(
             getattr(self, s) == getattr(other, s) for s in self.__slots__ if s != "line"
         )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Case({self.case_id} {self.record_type} sug={self.subgroup} {self.services} {self.contacts})"
 
 
-def age_of(case, first: dt.date | None = None) -> int | None:
+def age_of(case: Case | TreatmentCase, first: dt.date | None = None) -> int | None:
     """The patient's age in completed years at the first contact of the quarter (EBM Allgemeine
     Bestimmung 4.3.5), from field 3103: a birth date JJJJMMTT, or the age the browser computed
     (``alter:N``). ``None`` when unknown (no or the placeholder birth date 00000000). Cached.
@@ -269,8 +269,8 @@ class TreatmentCase:
 
     def __init__(self, scheine: list[Case], age: int | None = None):
         self.scheine = scheine
-        self._services = None
-        self.contacts = None
+        self._services: list[Service] | None = None
+        self.contacts: list[Contact] | None = None
         self.age = age if age is not None else next((s.age for s in scheine if s.age is not None), None)
 
     @property
@@ -326,5 +326,5 @@ class TreatmentCase:
                 return lanr
         return None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"TreatmentCase({self.scheine})"

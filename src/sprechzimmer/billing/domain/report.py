@@ -14,11 +14,15 @@ import json
 import shutil
 import tempfile
 from decimal import Decimal
+from typing import Any, TextIO
 
 from .model import CONTACT_LABELS
 from .numbers import count_text, decimal_text, euro_text, percent_text, points_text, share_text
 from .rules import ERROR, INFO, WARNING, CaseResult, Summary
 from .run import CheckRun
+
+#: A report as plain data (JSON-ready: Decimals as strings).
+Json = dict[str, Any]
 
 SEVERITY_LABELS = {ERROR: "Fehler", WARNING: "Warnung", INFO: "Hinweis"}
 
@@ -47,7 +51,7 @@ def _points(points_x100: int | None) -> str | None:
     return str(value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize())
 
 
-def case_dict(result: CaseResult) -> dict:
+def case_dict(result: CaseResult) -> Json:
     case = result.case
     scheine = case.scheine
     lanrs = list(dict.fromkeys(line[5] for line in result.lines if line[5]))
@@ -78,7 +82,7 @@ def case_dict(result: CaseResult) -> dict:
     }
 
 
-def notices(totals: dict) -> list[str]:
+def notices(totals: Json) -> list[str]:
     """What the check could not check, as German sentences, most important first. A report shows
     these before any count of findings, so "0 Fehler" never stands alone over unknown GOPs."""
     out = []
@@ -116,7 +120,7 @@ def notices(totals: dict) -> list[str]:
     return out
 
 
-def summary_dict(summary: Summary) -> dict:
+def summary_dict(summary: Summary) -> Json:
     totals = {**summary.totals, "orientation_value_ct": str(summary.orientation_value_ct)}
     return {
         "notices": notices(totals),
@@ -126,7 +130,7 @@ def summary_dict(summary: Summary) -> dict:
     }
 
 
-def head_dict(run: CheckRun) -> dict:
+def head_dict(run: CheckRun) -> Json:
     ruleset = run.ruleset
     return {
         "quarter": str(run.quarter),
@@ -137,13 +141,13 @@ def head_dict(run: CheckRun) -> dict:
     }
 
 
-def report_dict(run: CheckRun, *, only_findings: bool = False) -> dict:
+def report_dict(run: CheckRun, *, only_findings: bool = False) -> Json:
     """The whole report in memory (for the web page, whose uploads are small)."""
     cases = [case_dict(result) for result in run.results() if result.findings or not only_findings]
     return {**head_dict(run), "bsnr": run.bsnr, "cases": cases, **summary_dict(run.summary())}
 
 
-def write_json(run: CheckRun, out) -> None:
+def write_json(run: CheckRun, out: TextIO) -> None:
     results = run.results()
     out.write(json.dumps(head_dict(run), ensure_ascii=False)[:-1] + ', "cases": [')
     separator = "\n"
@@ -154,7 +158,7 @@ def write_json(run: CheckRun, out) -> None:
     out.write("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n")
 
 
-def write_text(run: CheckRun, out, *, all_cases: bool = False) -> None:
+def write_text(run: CheckRun, out: TextIO, *, all_cases: bool = False) -> None:
     """The text report: head, then what could not be checked, then the cases, then the caps and
     totals. The notices are known only at the end, so the case lines wait in a spooled temporary
     file (memory stays flat for files of any size)."""
@@ -185,7 +189,7 @@ def write_text(run: CheckRun, out, *, all_cases: bool = False) -> None:
     write_summary_text(summary, out, unit=ruleset.case_cap_unit)
 
 
-def findings_line(totals: dict) -> str:
+def findings_line(totals: Json) -> str:
     """``3 Fehler, 1 Warnung, 2 Hinweise`` – qualified when the check was incomplete."""
     findings = totals["findings"]
     text = (
@@ -198,7 +202,7 @@ def findings_line(totals: dict) -> str:
     return text
 
 
-def write_summary_text(summary: dict, out, *, unit: str) -> None:
+def write_summary_text(summary: Json, out: TextIO, *, unit: str) -> None:
     totals = summary["totals"]
     out.write(f"\nObergrenze für Videofälle (R7) je {'Arzt (LANR)' if unit == 'lanr' else 'Praxis (BSNR)'}:\n")
     for cap in summary["caps"]:
@@ -228,7 +232,7 @@ def write_summary_text(summary: dict, out, *, unit: str) -> None:
         )
 
 
-def findings_csv(report: dict) -> str:
+def findings_csv(report: Json) -> str:
     """CSV (semicolon, for German spreadsheets) of every finding of a stored report; the notices of
     what was not checked come first, as rows of their own."""
     buffer = io.StringIO()

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter
+from typing import Any
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
+from sprechzimmer.core.money import cents, round_to
 
 from .catalogue import (
     EXCLUDED,
@@ -43,14 +46,13 @@ from .catalogue import (
     CatalogueView,
     Gop,
 )
-from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Contact, Quarter, age_of
+from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Case, Contact, Quarter, Service, TreatmentCase, age_of
 from .rulesets import RuleBook, RuleSet
 
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
-CENT = Decimal("0.01")
 
 #: GOP 01435 (R2): once per Behandlungsfall, twice for children up to their 12th birthday
 #: (KBV, annotation to GOP 01435).
@@ -58,7 +60,7 @@ CHILD_AGE_01435 = 12
 #: GOPs 01435 may stand beside on the same day (KBV annotation to 01435; the list names 01431 and 40128).
 BESIDE_01435 = frozenset({"01431", "40128"})
 _ONLY_VIDEO = frozenset({VIDEO})
-_EMPTY = frozenset()
+_EMPTY: frozenset[str] = frozenset()
 _CODE = attrgetter("gop")
 _MULTIPLIER = attrgetter("multiplier")
 _LANR = attrgetter("lanr")
@@ -75,6 +77,18 @@ _REPEAT_CAP = repeat(F_CAP)
 _REPEAT_PYTHON = repeat(F_PYTHON)
 
 
+#: Every case the rules check: a Schein alone or a Behandlungsfall of several.
+AnyCase = Case | TreatmentCase
+#: A catalogue lookup (``CatalogueView.get`` / ``resolve``).
+Lookup = Callable[[str], "Gop | None"]
+#: (service, its GOP or None when unknown, visit key) of every service of a Behandlungsfall.
+Walked = tuple[Service, "Gop | None", int]
+#: (service, its GOP, visit key) of a service the GOP cap (R8) counts.
+CapService = tuple[Service, Gop, int]
+#: (gop, date, billed code, factor in percent, points × 100 or None, LANR) of one service.
+Line = tuple[str, dt.date, str, int, "int | None", "str | None"]
+
+
 class _Unknown:
     """Stands for a GOP the catalogue does not know in the first pass: no points, no checks."""
 
@@ -87,12 +101,11 @@ class _Unknown:
 _UNKNOWN = _Unknown()
 
 
-def _first(item) -> int:
+def _first(item: tuple[int, Service]) -> int:
     return item[0]
 
 
 _PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
-_UNCHECKED = object()
 _NO_LANR = "unbekannt"
 
 
@@ -104,10 +117,10 @@ class Finding:
         self.severity = severity
         self.message = message
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "severity": self.severity, "message": self.message}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Finding({self.rule}, {self.severity}, {self.message!r})"
 
 
@@ -137,19 +150,19 @@ class CaseResult:
 
     def __init__(
         self,
-        case,
-        video_only,
-        phone_only,
-        contacts,
-        findings,
-        lines,
-        points_x100,
-        visits=None,
-        kinds=None,
-        late=False,
-        unchecked=0,
-        view=None,
-        count=None,
+        case: AnyCase,
+        video_only: bool,
+        phone_only: bool,
+        contacts: list[Contact] | None,
+        findings: list[Finding],
+        lines: list[Line] | None,
+        points_x100: int,
+        visits: dict[int, Service] | None = None,
+        kinds: dict[int, str] | None = None,
+        late: bool = False,
+        unchecked: int = 0,
+        view: CatalogueView | None = None,
+        count: int | None = None,
     ):
         self.case = case
         self.video_only = video_only
@@ -163,14 +176,16 @@ class CaseResult:
         self.points_x100 = points_x100
         self.late = late  # a Behandlungsfall of an earlier quarter (Vorquartalsfall)
         self.unchecked = unchecked  # services with a GOP the catalogue does not know
-        self.count = len(lines) if count is None else count
+        self.count = len(lines or ()) if count is None else count
 
     @property
-    def lines(self) -> list[tuple]:
+    def lines(self) -> list[Line]:
         if self._lines is None:
+            assert self._view is not None  # a result without lines carries the view to make them
             get = self._view.get
             resolve = self._view.resolve
-            lines = self._lines = []
+            lines: list[Line] = []
+            self._lines = lines
             for service in self.case.services:
                 code = service.gop
                 gop = get(code) or resolve(code)
@@ -181,6 +196,7 @@ class CaseResult:
     @property
     def contacts(self) -> list[Contact]:
         if self._contacts is None:
+            assert self._visits is not None and self._kinds is not None  # inferred: made on first use
             self._contacts = _inferred_contacts(self._visits, self._kinds)
         return self._contacts
 
@@ -188,10 +204,10 @@ class CaseResult:
         return [f.rule for f in self.findings]
 
 
-def _walk(scheine, get, resolve) -> list[tuple]:
+def _walk(scheine: Sequence[Case], get: Lookup, resolve: Lookup) -> list[Walked]:
     """(service, gop or None, visit key) of every service of a Behandlungsfall, in file order; the
     visit key is the Schein's number << 16 | the visit within the Schein."""
-    walked = []
+    walked: list[Walked] = []
     for number, schein in enumerate(scheine):
         offset = number << 16
         for service in schein.services:
@@ -200,7 +216,7 @@ def _walk(scheine, get, resolve) -> list[tuple]:
     return walked
 
 
-def _inferred_contacts(first_of_visit: dict, kind_of_visit: dict) -> list[Contact]:
+def _inferred_contacts(first_of_visit: dict[int, Service], kind_of_visit: dict[int, str]) -> list[Contact]:
     """One contact per visit: on the date and time of its first service, of the inferred kind."""
     return [
         Contact(first.date, kind_of_visit[visit], visit, first.time)
@@ -220,7 +236,7 @@ class CapResult:
     excess_cases: int
     euro_at_risk: Decimal
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "unit": self.unit,
             "id": self.id,
@@ -245,7 +261,7 @@ class GopCapResult:
     excess: Decimal
     euro_at_risk: Decimal
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.__dict__.items()}
 
 
@@ -256,12 +272,12 @@ class Summary:
     orientation_value_ct: Decimal
     caps: list[CapResult]
     gop_caps: list[GopCapResult]
-    totals: dict = field(default_factory=dict)
+    totals: dict[str, Any] = field(default_factory=dict)
 
 
 def euros(points_x100: int | Decimal, orientation_value_ct: Decimal) -> Decimal:
     """Points (in hundredths) × Orientierungswert (ct) → euros, rounded half up to the cent."""
-    return (Decimal(points_x100) * orientation_value_ct / 10000).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(Decimal(points_x100) * orientation_value_ct / 10000)
 
 
 def _date(day: dt.date) -> str:
@@ -269,7 +285,7 @@ def _date(day: dt.date) -> str:
 
 
 def _share(part: int, whole: int) -> str:
-    return str((Decimal(part) / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)) if whole else "0"
+    return str(round_to(Decimal(part) / whole, Decimal("0.0001"))) if whole else "0"
 
 
 class QuarterCheck:
@@ -322,11 +338,11 @@ class QuarterCheck:
         return context
 
     # -- one Behandlungsfall ------------------------------------------------------------------
-    def check_case(self, case) -> CaseResult:
+    def check_case(self, case: AnyCase) -> CaseResult:
         """Checks one Behandlungsfall without counting it for the caps."""
         return self._check(case)[0]
 
-    def add(self, case) -> CaseResult:
+    def add(self, case: AnyCase) -> CaseResult:
         """Checks one Behandlungsfall and counts it for the caps and totals."""
         result, lanrs, cap_parts, kind_of_visit = self._check(case)
         self.cases += 1
@@ -344,7 +360,8 @@ class QuarterCheck:
             self.rule_counts[finding.rule] += 1
         if result.late:
             self.late += 1
-            self.late_quarters.add(case.quarter)
+            if case.quarter is not None:
+                self.late_quarters.add(case.quarter)
             return result  # R7/R8 count the Behandlungsfälle of their own quarter
         if case.subgroup is not None and case.emergency:
             self.emergency += 1
@@ -353,6 +370,7 @@ class QuarterCheck:
             self.counted += 1
             if video_only:
                 self.counted_video_only += 1
+            units: set[str] | tuple[str, ...]
             if self._unit_is_practice:
                 units = (case.bsnr or _NO_LANR,)
             else:
@@ -367,7 +385,7 @@ class QuarterCheck:
             self._count_caps(cap_parts, kind_of_visit)
         return result
 
-    def _count_caps(self, cap_services, kind_of_visit) -> None:
+    def _count_caps(self, cap_services: list[CapService], kind_of_visit: dict[int, str]) -> None:
         """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
         and those of video contacts (from 3/2022 chapter 35 by its point volume, ``"35*"``)."""
         totals = self._gop_totals
@@ -376,7 +394,7 @@ class QuarterCheck:
         for service, gop, visit in cap_services:
             if volume and gop.fast & F_VOLUME:
                 key = (service.lanr, "35*")
-                amount = gop.points * service.multiplier * 100
+                amount = (gop.points or 0) * service.multiplier * 100
             else:
                 key = (service.lanr, gop.base)
                 amount = service.multiplier
@@ -384,7 +402,7 @@ class QuarterCheck:
             if kind_of_visit[visit] is VIDEO:
                 by_video[key] = by_video.get(key, 0) + amount
 
-    def _check(self, case):
+    def _check(self, case: AnyCase) -> tuple[CaseResult, set[str], list[CapService] | None, dict[int, str]]:
         quarter = case.quarter
         file_quarter = self.file_quarter
         if quarter is None or quarter is file_quarter or quarter is self.quarter or quarter == file_quarter:
@@ -400,22 +418,23 @@ class QuarterCheck:
         scheine = case.scheine
         total = count = unknown = unpriced = marker = 0
         visit_flags: dict[int, int] = {}  # visit key (Schein number << 16 | visit) → 1 video, 2 01435, 4 in person
-        first_of_visit = {}
-        doctor_of_visit = {}
+        first_of_visit: dict[int, Service] = {}
+        doctor_of_visit: dict[int, str | None] = {}
         pauschalen: dict[str, int] = {}
         pauschale_of: dict[str | None, str] = {}  # LANR (Arztfall) → its first Pauschale
-        limited = None  # group → [count, max, codes] (R5)
-        lanrs = set()
+        limited: dict[str, list[Any]] | None = None  # group → [count, max, codes] (R5)
+        lanrs: set[str] = set()
         last_lanr = None
-        phone = None  # (service, LANR, Schein) of every 01435
+        phone: list[tuple[Service, str | None, Case]] | None = None  # (service, LANR, Schein) of every 01435
         special = 0  # the F_* bits of all the case's GOPs: which of the slower checks can find something
-        tiered = None  # Pauschalen with an age tier (R14)
-        gop_cap_services = [] if self._gop_cap and not late else None
-        visit_days = set()
-        first_day = None
+        tiered: list[Gop] | None = None  # Pauschalen with an age tier (R14)
+        gop_cap_services: list[CapService] | None = [] if self._gop_cap and not late else None
+        visit_days: set[dt.date] = set()
+        first_day: dt.date | None = None
         same_day = False  # two visits on one day (R9)
         offset = 0
-        last_number = visit = None
+        last_number: int | None = None
+        visit = 0
         for schein in scheine:
             services = schein.services
             count += len(services)
@@ -501,14 +520,18 @@ class QuarterCheck:
             self.unpriced_services += unpriced
         total *= 100
 
-        contacts = None
+        contacts: list[Contact] | None = None
+        kind_of_visit: dict[int, str]
+        inferred: dict[int, Service] | None
         if case.contacts is not None:
             contacts = case.contacts
             kind_of_visit = {c.visit: c.kind for c in contacts}
             inferred = None
         elif len(scheine) > 1 and all(s.contacts is not None for s in scheine):
             contacts = [
-                Contact(c.date, c.kind, n << 16 | c.visit, c.time) for n, s in enumerate(scheine) for c in s.contacts
+                Contact(c.date, c.kind, n << 16 | c.visit, c.time)
+                for n, s in enumerate(scheine)
+                for c in s.contacts or ()
             ]
             kind_of_visit = {c.visit: c.kind for c in contacts}
             inferred = None
@@ -597,7 +620,8 @@ class QuarterCheck:
                     )
         # R12: doctor groups without video.
         if VIDEO in kinds and pauschalen:
-            barred = sorted({(get(code) or resolve(code)).chapter for code in pauschalen} & ruleset.no_video_chapters)
+            chapters = {known.chapter for code in pauschalen if (known := get(code) or resolve(code)) is not None}
+            barred = sorted(chapters & ruleset.no_video_chapters)
             if barred:
                 findings.append(
                     Finding(
@@ -613,7 +637,7 @@ class QuarterCheck:
         if video_only:
             for code in pauschalen:
                 gop = get(code) or resolve(code)
-                if gop.deduction:
+                if gop is not None and gop.deduction:
                     deduction_of[code] = (gop.deduction, gop.video_code or code, gop.deduction_from)
                     for link in gop.links:
                         deduction_of.setdefault(link, (gop.deduction, link, gop.deduction_from))
@@ -659,8 +683,9 @@ class QuarterCheck:
                 walked = _walk(scheine, get, resolve)
             self._times(walked, lines, findings)
         for lanr in lanrs:
-            problem = self._lanr_checked.get(lanr, _UNCHECKED)
-            if problem is _UNCHECKED:
+            if lanr in self._lanr_checked:
+                problem = self._lanr_checked[lanr]
+            else:
                 problem = self._lanr_problem(lanr)
             if problem:
                 findings.append(Finding("LANR", WARNING, problem))
@@ -682,7 +707,14 @@ class QuarterCheck:
         return result, lanrs, gop_cap_services, kind_of_visit
 
     @staticmethod
-    def _telephone(phone, pauschale_of, kind_of_visit, walked, case, findings) -> None:
+    def _telephone(
+        phone: list[tuple[Service, str | None, Case]],
+        pauschale_of: dict[str | None, str],
+        kind_of_visit: dict[int, str],
+        walked: list[Walked],
+        case: AnyCase,
+        findings: list[Finding],
+    ) -> None:
         """R1/R2 for GOP 01435 (KBV annotation to 01435, 4.3.1 Abs. 4): per Arztfall; once per
         Behandlungsfall, twice for children up to their 12th birthday; not in the organised
         emergency service; not in an Arztfall with a Versicherten-, Grund- or Konsiliarpauschale.
@@ -713,11 +745,11 @@ class QuarterCheck:
                     "berechnungsfähig: weitere streichen.",
                 )
             )
-        by_doctor: dict[str | None, list] = {}
+        by_doctor: dict[str | None, list[Service]] = {}
         for service, lanr, _schein in phone:
             by_doctor.setdefault(lanr, []).append(service)
-        kinds_of_doctor: dict[str | None, set] = defaultdict(set)
-        days_of_doctor: dict[tuple, list[str]] = defaultdict(list)
+        kinds_of_doctor: dict[str | None, set[str | None]] = defaultdict(set)
+        days_of_doctor: dict[tuple[str | None, dt.date], list[str]] = defaultdict(list)
         for service, gop, visit in walked:
             kinds_of_doctor[service.lanr].add(kind_of_visit.get(visit))
             if (
@@ -767,13 +799,21 @@ class QuarterCheck:
                     )
 
     @staticmethod
-    def _lines(walked, deduction_of, special, video_only, kind_of_visit, contacts, findings):
+    def _lines(
+        walked: list[Walked],
+        deduction_of: dict[str, tuple[int, str, dt.date]],
+        special: int,
+        video_only: bool,
+        kind_of_visit: dict[int, str],
+        contacts: list[Contact] | None,
+        findings: list[Finding],
+    ) -> tuple[list[Line], int]:
         """The lines of a case with a deduction (R3) or a GOP that needs the slow checks."""
-        lines = []
+        lines: list[Line] = []
         total = 0
         reduced = []
         not_billable = []
-        contact_count = None
+        contact_count: int | None = None
         for service, gop, visit in walked:
             code = service.gop
             if gop is None:
@@ -847,7 +887,7 @@ class QuarterCheck:
                     factor = 0
                 if gop.min_contacts:
                     if contact_count is None:
-                        contact_count = sum(1 for c in contacts if c.kind is PERSONAL or c.kind is VIDEO)
+                        contact_count = sum(1 for c in contacts or () if c.kind is PERSONAL or c.kind is VIDEO)
                     if contact_count < gop.min_contacts:
                         findings.append(
                             Finding(
@@ -875,12 +915,12 @@ class QuarterCheck:
         return lines, total
 
     @staticmethod
-    def _times(walked, lines, findings) -> None:
+    def _times(walked: list[Walked], lines: list[Line] | None, findings: list[Finding]) -> None:
         """R9: with several visits on one day, each visit with a billable service needs its time
         (field 5006) on at least one of its GOPs; every GOP of the visit counts, unknown ones too.
         ``lines``: the lines of the slow pass (a service it refused needs no time), or ``None``."""
         visits_by_day: dict[dt.date, set[int]] = defaultdict(set)
-        timed = set()
+        timed: set[int] = set()
         for service, _gop, visit in walked:
             visits_by_day[service.date].add(visit)
             if service.time:
@@ -938,10 +978,10 @@ class QuarterCheck:
             for (lanr, code), (total, by_video) in sorted(merged.items()):
                 if not by_video:
                     continue
-                limit = (gop_percent * total) // 100
-                excess = max(0, by_video - limit)
+                allowed = (gop_percent * total) // 100
+                over = max(0, by_video - allowed)
                 if code == "35*":
-                    at_risk = euros(excess, value)
+                    at_risk = euros(over, value)
                     gop_caps.append(
                         GopCapResult(
                             lanr,
@@ -949,14 +989,15 @@ class QuarterCheck:
                             "points",
                             Decimal(total) / 100,
                             Decimal(by_video) / 100,
-                            Decimal(limit) / 100,
-                            Decimal(excess) / 100,
+                            Decimal(allowed) / 100,
+                            Decimal(over) / 100,
                             at_risk,
                         )
                     )
                 else:
                     gop = view.get(code) or view.resolve(code)
-                    at_risk = euros(excess * (gop.points or 0) * 100, value)
+                    points = gop.points if gop is not None else None
+                    at_risk = euros(over * (points or 0) * 100, value)
                     gop_caps.append(
                         GopCapResult(
                             lanr,
@@ -964,8 +1005,8 @@ class QuarterCheck:
                             "count",
                             Decimal(total),
                             Decimal(by_video),
-                            Decimal(limit),
-                            Decimal(excess),
+                            Decimal(allowed),
+                            Decimal(over),
                             at_risk,
                         )
                     )
@@ -1010,7 +1051,7 @@ def _age_range(gop: Gop) -> str:
 def _tier_hint(view: CatalogueView, gop: Gop, age: int) -> str:
     if not gop.group:
         return ""
-    hints = view.__dict__.setdefault("_tier_hints", {})  # per view: its rows do not change
+    hints: dict[tuple[str, int], str] = view.__dict__.setdefault("_tier_hints", {})  # per view: its rows do not change
     hint = hints.get((gop.group, age))
     if hint is None:
         hint = ""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from .catalogue import DATA_DIR
 from .model import BillingError, Quarter
@@ -68,7 +69,7 @@ class RuleBook:
         return cls(versions, values)
 
 
-def _version(raw: dict) -> RuleSet:
+def _version(raw: dict[str, Any]) -> RuleSet:
     case_cap = raw.get("case_cap")
     gop_cap = raw.get("gop_cap")
     unit = case_cap["unit"] if case_cap else "lanr"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from .catalogue import Catalogue
 from .grouping import DEFAULT_WINDOW, Grouper
@@ -65,7 +65,7 @@ class CheckRun:
         head = stream.peek(16)[:16] if hasattr(stream, "peek") else None
         if head is None:
             head = stream.read(16)
-            stream = _Prepend(head, stream)
+            stream = cast(BinaryIO, _Prepend(head, stream))
         self.format = sniff(head)
         self.bsnr: str | None = None
         self.file_quarter: Quarter | None = None
@@ -128,17 +128,19 @@ class CheckRun:
 class _Prepend(io.RawIOBase):
     """A stream that first returns ``head`` (already read to sniff the format), then the rest."""
 
-    def __init__(self, head: bytes, stream):
+    def __init__(self, head: bytes, stream: BinaryIO):
         self._head = head
         self._stream = stream
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def read(self, size=-1):
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None:
+            size = -1
         if self._head:
             head, self._head = self._head, b""
-            if size is None or size < 0:
+            if size < 0:
                 return head + self._stream.read()
             return head + self._stream.read(max(0, size - len(head)))
         return self._stream.read(size)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from typing import NoReturn
 
 from .catalogue import GOP_PATTERN
 from .kvdt import TREATMENT_RECORDS
@@ -28,18 +29,20 @@ FORMAT = "sprechzimmer-ebm/1"
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
-def _fail(where: str, reason: str):
+def _fail(where: str, reason: str) -> NoReturn:
     raise BillingError(f"{where}: {reason}")
 
 
-def _date(raw, where: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw)
-    except (TypeError, ValueError):
-        _fail(where, f"»{raw}« ist kein Datum (JJJJ-MM-TT).")
+def _date(raw: object, where: str) -> dt.date:
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+    _fail(where, f"»{raw}« ist kein Datum (JJJJ-MM-TT).")
 
 
-def _time(raw, where: str) -> str | None:
+def _time(raw: object, where: str) -> str | None:
     if raw in (None, ""):
         return None
     if not isinstance(raw, str) or not _TIME.fullmatch(raw):
@@ -47,7 +50,7 @@ def _time(raw, where: str) -> str | None:
     return raw
 
 
-def _text(raw, where: str, pattern: str | None = None, label: str = "Wert") -> str:
+def _text(raw: object, where: str, pattern: str | None = None, label: str = "Wert") -> str:
     if not isinstance(raw, str) or not raw.strip():
         _fail(where, f"{label} fehlt.")
     if pattern and not re.fullmatch(pattern, raw):
@@ -64,7 +67,8 @@ def read_simple(data: bytes) -> tuple[Quarter, str | None, list[Case]]:
         raise BillingError(f"Die JSON-Datei ist fehlerhaft (Zeile {exc.lineno}, Spalte {exc.colno}).") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise BillingError(f'Die JSON-Datei ist kein Fallformat von Sprechzimmer ("format": "{FORMAT}" fehlt).')
-    quarter = Quarter.parse(doc.get("quarter") if isinstance(doc.get("quarter"), str) else "")
+    raw_quarter = doc.get("quarter")
+    quarter = Quarter.parse(raw_quarter if isinstance(raw_quarter, str) else "")
     bsnr = doc.get("bsnr")
     if bsnr is not None:
         bsnr = _text(bsnr, "Kopf", r"\d{9}", "BSNR")
@@ -75,7 +79,7 @@ def read_simple(data: bytes) -> tuple[Quarter, str | None, list[Case]]:
     return quarter, bsnr, cases
 
 
-def _case(raw, number: int, bsnr: str | None, quarter: Quarter) -> Case:
+def _case(raw: object, number: int, bsnr: str | None, quarter: Quarter) -> Case:
     where = f"Fall {number}"
     if not isinstance(raw, dict):
         _fail(where, "ist kein Objekt.")
@@ -87,7 +91,7 @@ def _case(raw, number: int, bsnr: str | None, quarter: Quarter) -> Case:
     subgroup = raw.get("subgroup")
     if subgroup is not None and not (isinstance(subgroup, str) and re.fullmatch(r"\d{2}", subgroup)):
         _fail(where, "subgroup (Scheinuntergruppe) hat zwei Ziffern.")
-    contacts = None
+    contacts: list[Contact] | None = None
     if raw.get("contacts") is not None:
         if not isinstance(raw["contacts"], list):
             _fail(where, "contacts ist eine Liste.")
@@ -105,7 +109,7 @@ def _case(raw, number: int, bsnr: str | None, quarter: Quarter) -> Case:
     if not isinstance(services_raw, list):
         _fail(where, "services ist eine Liste.")
     services = []
-    inferred_visits: dict[tuple, int] = {}
+    inferred_visits: dict[tuple[dt.date, str | None], int] = {}
     for index, item in enumerate(services_raw, start=1):
         at = f"{where}, Leistung {index}"
         if not isinstance(item, dict):
@@ -157,11 +161,11 @@ def _visit_of(contacts: list[Contact], date: dt.date, time: str | None, where: s
     _fail(where, f"am {date:%d.%m.%Y} gibt es mehrere Kontakte; die Uhrzeit der Leistung ordnet sie zu.")
 
 
-def write_simple(quarter: Quarter, bsnr: str | None, cases: list[Case]) -> dict:
+def write_simple(quarter: Quarter, bsnr: str | None, cases: list[Case]) -> dict[str, object]:
     """The JSON document for ``cases`` (``json.dumps`` it)."""
     out = []
     for case in cases:
-        item = {
+        item: dict[str, object] = {
             "case_id": case.case_id,
             "record_type": case.record_type,
             "subgroup": case.subgroup,

@@ -70,10 +70,16 @@ def _my_duties_page(request, form=None, status=200):
             "requests": requests_for_me,
             "form": form,
             "handover_form": HandoverForm(),
-            "calendar_url": request.session.pop("calendar_url", ""),
+            **_feed_links(request.session.pop("calendar_url", "")),
         },
         status=status,
     )
+
+
+def _feed_links(url: str) -> dict[str, str]:
+    """The new calendar link as shown once: https for copying, webcal: to subscribe in one click."""
+    webcal = "webcal://" + url.split("://", 1)[1] if "://" in url else ""
+    return {"calendar_url": url, "webcal_url": webcal}
 
 
 @duty_doctor_required
@@ -185,7 +191,7 @@ def _handover(request, duty):
     ).first()
     if substitute is None:
         raise DutyError("Unter dieser E-Mail-Adresse ist niemand für den Bereitschaftsdienst Ihrer KV eingetragen.")
-    exchange.request_handover(duty, request.duty_doctor, substitute)
+    exchange.request_handover(duty, request.duty_doctor, substitute, base_url=request.build_absolute_uri("/"))
 
 
 duty_offer = _duty_action(

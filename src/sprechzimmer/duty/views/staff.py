@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
-from sprechzimmer.duty import areas, enrolment, plans
+from sprechzimmer.duty import areas, enrolment, plans, planview
 from sprechzimmer.duty.access import kv_staff_required
 from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.forms import AreaForm, DoctorForm, DutyTypeTimesForm, PlanForm
@@ -169,12 +169,18 @@ def plan_detail(request, pk):
         "duty_type__practice", "doctor__user", "substitute__user", "pending_substitute__user"
     )
     doctors = plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).select_related("user")
+    duty_list = list(duties.select_related("missed"))
     return render(
         request,
         "duty/plan.html",
         {
             "plan": plan,
-            "duties": duties.select_related("missed"),
+            "weeks": planview.calendar_weeks(plan, duty_list),
+            "weekdays": ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"],
+            "pinned": sum(d.pinned for d in duty_list),
+            "unassigned": sum(d.doctor_id is None for d in duty_list),
+            "duty_count": len(duty_list),
+            "chart": planview.chart_rows(plan.report),
             "doctors": doctors,
             "report": plan.report,
             "now": timezone.now(),
@@ -237,7 +243,7 @@ def plan_publish(request, pk):
     status = 200
     if request.method == "POST" and "fingerprint" in request.POST:
         try:
-            plans.publish(plan, fingerprint=request.POST["fingerprint"])
+            plans.publish(plan, fingerprint=request.POST["fingerprint"], base_url=request.build_absolute_uri("/"))
         except DutyError as error:
             messages.error(request, str(error))
             status = 409

@@ -10,16 +10,23 @@
  * @property {number} loss share of incoming packets lost, 0…1
  * @property {number | null} fps incoming video frames per second, if known
  * @property {number} framesDecoded incoming video frames decoded so far
+ * @property {number | null} width incoming video width in pixels, if known
+ * @property {number | null} height incoming video height in pixels, if known
  */
+
+/** @typedef {import("./signalling.js").MediaState} MediaState */
 
 export class Call {
   /**
    * @param {{polite: boolean, iceServers: RTCIceServer[], localStream: MediaStream,
-   *          sendSignal: (payload: import("./signalling.js").SignalPayload) => void}} options
+   *          sendSignal: (payload: import("./signalling.js").SignalPayload) => void,
+   *          sending?: boolean}} options
    *  The impolite side (the doctor) makes offers and ICE restarts; the polite side (the patient)
-   *  answers and asks for a restart when its connection fails.
+   *  answers and asks for a restart when its connection fails. With `sending: false` the
+   *  connection is negotiated (ICE and DTLS) but carries no media until startSending(): the
+   *  senders hold no track, so not one RTP packet leaves (docs/signalling.md, "Early connection").
    */
-  constructor({ polite, iceServers, localStream, sendSignal }) {
+  constructor({ polite, iceServers, localStream, sendSignal, sending = true }) {
     /** The polite side answers and asks for restarts; the impolite side offers. */
     this.polite = polite;
     /** Sends a payload to the other side (through the signalling server). */
@@ -30,6 +37,12 @@ export class Call {
     this.onState = () => {};
     /** @type {(quality: Quality) => void} every 2 s while connected */
     this.onQuality = () => {};
+    /** @type {(state: MediaState) => void} the other side's microphone/camera/screen changed */
+    this.onRemoteMedia = () => {};
+    /** Whether the senders carry our tracks (false: negotiated, no media yet). */
+    this.sending = sending;
+    /** Whether this connection made its first offer. */
+    this.offered = false;
     /** The peer connection; its media is DTLS-SRTP from browser to browser. */
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
     /** The other side's tracks, gathered into one stream. */
@@ -38,7 +51,18 @@ export class Call {
     this.pendingCandidates = [];
     /** @type {number | undefined} the next ICE restart while the connection is down */
     this.restartTimer = undefined;
-    for (const track of localStream.getTracks()) this.pc.addTrack(track, localStream);
+    /** @type {Map<string, RTCRtpSender>} our sender per kind ("audio", "video") */
+    this.senders = new Map();
+    /** @type {Map<string, MediaStreamTrack>} what each sender carries while sending */
+    this.outgoing = new Map();
+    for (const track of localStream.getTracks()) {
+      this.senders.set(track.kind, this.pc.addTrack(track, localStream));
+      this.outgoing.set(track.kind, track);
+    }
+    /** Resolves once the senders are detached (sending: false), before any description is made. */
+    this.detached = sending
+      ? Promise.resolve()
+      : Promise.all([...this.senders.values()].map((sender) => sender.replaceTrack(null))).then(() => {});
     this.pc.ontrack = (event) => {
       this.remoteStream.addTrack(event.track);
       this.onRemoteStream(this.remoteStream);
@@ -67,9 +91,18 @@ export class Call {
    * @param {{iceRestart?: boolean}} [options]
    */
   async offer({ iceRestart = false } = {}) {
+    await this.detached;
     const offer = await this.pc.createOffer({ iceRestart });
     await this.pc.setLocalDescription(offer);
-    this.sendSignal({ description: this.localDescription() });
+    // The first offer of a new connection says so: the other side answers it with a fresh one.
+    const fresh = !iceRestart && !this.offered;
+    this.offered = true;
+    this.sendSignal(fresh ? { description: this.localDescription(), fresh: true } : { description: this.localDescription() });
+  }
+
+  /** Whether an answer arrived, i.e. the connection is negotiated (ICE may still be checking). */
+  get negotiated() {
+    return Boolean(this.pc.remoteDescription);
   }
 
   /**
@@ -77,9 +110,12 @@ export class Call {
    * @param {import("./signalling.js").SignalPayload} payload
    */
   async handle(payload) {
-    if (payload.description) {
+    if (payload.media) {
+      this.onRemoteMedia(payload.media);
+    } else if (payload.description) {
+      await this.detached;
       await this.pc.setRemoteDescription(payload.description);
-      for (const candidate of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(candidate);
+      for (const candidate of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(candidate).catch(() => {});
       if (payload.description.type === "offer") {
         await this.pc.setLocalDescription(await this.pc.createAnswer());
         this.sendSignal({ description: this.localDescription() });
@@ -90,6 +126,43 @@ export class Call {
     } else if (payload.restart && !this.polite) {
       await this.offer({ iceRestart: true });
     }
+  }
+
+  /** Admission: the senders start carrying our tracks; no renegotiation needed. */
+  async startSending() {
+    await this.detached;
+    this.sending = true;
+    await Promise.all([...this.senders].map(([kind, sender]) => sender.replaceTrack(this.outgoing.get(kind) ?? null)));
+  }
+
+  /**
+   * Sends `track` for its kind from now on (another camera, or a shared screen instead of the
+   * camera); carried at once while sending, otherwise from startSending() on.
+   * @param {MediaStreamTrack} track
+   */
+  async setOutgoing(track) {
+    this.outgoing.set(track.kind, track);
+    await this.detached;
+    if (this.sending) await this.senders.get(track.kind)?.replaceTrack(track);
+  }
+
+  /**
+   * Tells the other side what our microphone, camera and screen do.
+   * @param {MediaState} state
+   */
+  sendMedia(state) {
+    this.sendSignal({ media: state });
+  }
+
+  /** Bytes of media (RTP) sent and received so far, over all streams. */
+  async mediaBytes() {
+    let sent = 0;
+    let received = 0;
+    (await this.pc.getStats()).forEach((report) => {
+      if (report.type === "outbound-rtp") sent += report.bytesSent ?? 0;
+      if (report.type === "inbound-rtp") received += report.bytesReceived ?? 0;
+    });
+    return { sent, received };
   }
 
   connectionChanged() {
@@ -121,6 +194,10 @@ export class Call {
     /** @type {number | null} */
     let fps = null;
     let framesDecoded = 0;
+    /** @type {number | null} */
+    let width = null;
+    /** @type {number | null} */
+    let height = null;
     stats.forEach((report) => {
       if (report.type === "candidate-pair" && report.nominated && report.currentRoundTripTime !== undefined) {
         rtt = report.currentRoundTripTime * 1000;
@@ -131,6 +208,8 @@ export class Call {
         if (report.kind === "video") {
           fps = report.framesPerSecond ?? fps;
           framesDecoded = report.framesDecoded ?? 0;
+          width = report.frameWidth ?? width;
+          height = report.frameHeight ?? height;
         }
       }
     });
@@ -139,7 +218,7 @@ export class Call {
     let level = "gut";
     if ((rtt !== null && rtt > 400) || loss > 0.08) level = "schlecht";
     else if ((rtt !== null && rtt > 200) || loss > 0.03) level = "mittel";
-    this.onQuality({ level, rtt, loss, fps, framesDecoded });
+    this.onQuality({ level, rtt, loss, fps, framesDecoded, width, height });
   }
 
   close() {

@@ -72,11 +72,22 @@ async function privateKey(keys) {
   return key;
 }
 
+/** @type {Promise<PracticeKey> | null} an unlock under way: two modules of one page share it */
+let unlocking = null;
+
 /**
- * The practice key for encrypting and decrypting records.
+ * The practice key for encrypting and decrypting records. Several modules of one page may ask at
+ * once (the start page's note and appointments): they share one unlock, which would otherwise
+ * race for the key-wrapping key that the first unlock removes.
  * @returns {Promise<PracticeKey>}
  */
-export async function practiceKey() {
+export function practiceKey() {
+  unlocking ??= loadPracticeKey().finally(() => (unlocking = null));
+  return unlocking;
+}
+
+/** @returns {Promise<PracticeKey>} */
+async function loadPracticeKey() {
   /** @type {PracticeKey | undefined} */
   const cached = await keystore.get("practice");
   if (cached && cached.userId === currentUserId()) return cached;
@@ -122,6 +133,36 @@ export async function grant(member) {
 }
 
 export const forget = () => keystore.clear();
+
+/**
+ * Locks the keys away (lock screen, docs/e2ee.md): the private key, the practice key and any
+ * key-wrapping key leave the browser's key store, and the server holds the session on the lock
+ * page until unlock() succeeds.
+ */
+export async function lock() {
+  await keystore.clear();
+  await request("POST", "/api/sperren/", {});
+}
+
+/**
+ * Unlocks after the lock screen with the typed password, derived as at login: the server checks
+ * the authentication secret (a wrong password throws ApiError with its German message), then the
+ * key-wrapping key opens the private key and the practice key again.
+ * @param {string} email
+ * @param {string} password
+ */
+export async function unlock(email, password) {
+  const { authSecret, kek } = await e2ee.deriveLoginSecrets(email, password);
+  await request("POST", "/api/entsperren/", { secret: authSecret });
+  await keystore.clear();
+  await keystore.put("kek", kek);
+  try {
+    await practiceKey();
+  } catch (error) {
+    // A member still waiting for the practice key is unlocked all the same (as after login).
+    if (!(error instanceof KeyringError)) throw error;
+  }
+}
 
 const PRACTICE_PAIR_CONTEXT = "sprechzimmer/v1/practice-private-key";
 

@@ -16,6 +16,19 @@
  * @property {boolean} current whether the stream uses it now
  */
 
+/**
+ * A device name as people read it: without the USB ids browsers append ("(046d:0825)") and with
+ * the system default in German.
+ * @param {string} label
+ */
+export function readableLabel(label) {
+  return label
+    .replace(/\s*\([0-9a-f]{4}:[0-9a-f]{4}\)\s*$/i, "")
+    .replace(/^Default - /, "Standard – ")
+    .replace(/^Communications - /, "Kommunikation – ")
+    .trim();
+}
+
 export function webrtcSupported() {
   return Boolean(globalThis.RTCPeerConnection && navigator.mediaDevices?.getUserMedia);
 }
@@ -69,7 +82,7 @@ export async function listDevices(stream) {
   const choices = (kind, label) =>
     devices.filter((d) => d.kind === kind).map((device, index) => ({
       id: device.deviceId,
-      label: device.label || `${label} ${index + 1}`,
+      label: readableLabel(device.label) || `${label} ${index + 1}`,
       current: device.deviceId === current[kind],
     }));
   return { cameras: choices("videoinput", "Kamera"), microphones: choices("audioinput", "Mikrofon") };
@@ -78,7 +91,8 @@ export async function listDevices(stream) {
 /**
  * Replaces the tracks a call sends when the user picks another device.
  * @param {MediaStream} stream the local stream; its tracks are replaced in place
- * @param {import("./call.js").Call | null} call
+ * @param {{call: import("./call.js").Call, sharing: boolean} | null} call the running call, and
+ *   whether it sends a shared screen instead of the camera
  * @param {DeviceIds} choice
  * @returns {Promise<MediaStream>} the same stream
  */
@@ -92,8 +106,42 @@ export async function switchDevices(stream, call, choice) {
       old.stop();
     }
     stream.addTrack(track);
-    const sender = call?.pc.getSenders().find((s) => s.track?.kind === track.kind);
-    await sender?.replaceTrack(track);
+    // While a screen is shared the call keeps sending the screen; the new camera comes after.
+    if (track.kind === "audio" || !call?.sharing) await call?.call.setOutgoing(track);
   }
   return stream;
+}
+
+export function screenShareSupported() {
+  return Boolean(navigator.mediaDevices && "getDisplayMedia" in navigator.mediaDevices);
+}
+
+/**
+ * Asks the person to pick a screen, window or tab to share (video only).
+ * @returns {Promise<MediaStreamTrack>}
+ */
+export async function openScreen() {
+  const display = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+  const [track] = display.getVideoTracks();
+  // Text and slides: keep them sharp rather than smooth.
+  track.contentHint = "detail";
+  return track;
+}
+
+/**
+ * Why sharing did not start, or "" when the person simply cancelled the browser's picker.
+ * @param {unknown} error
+ */
+export function explainScreen(error) {
+  const name = error && typeof error === "object" && "name" in error ? error.name : undefined;
+  if (name === "NotAllowedError" || name === "AbortError") return "";
+  return "Der Bildschirm konnte nicht geteilt werden. Bitte versuchen Sie es erneut.";
+}
+
+/**
+ * Stops every track of `stream`: the camera light goes off.
+ * @param {MediaStream | null | undefined} stream
+ */
+export function stopAll(stream) {
+  stream?.getTracks().forEach((track) => track.stop());
 }

@@ -13,12 +13,23 @@
  */
 
 /**
- * What one browser relays to the other through the server, unchanged: exactly one field is set.
+ * What one browser relays to the other through the server, unchanged: one field is set (and
+ * `fresh` with a first offer).
  * @typedef {object} SignalPayload
  * @property {true} [ready] the patient's page lost its peer connection: please offer anew
  * @property {RTCSessionDescriptionInit} [description] offer or answer
+ * @property {true} [fresh] with the first offer of a new connection: answer it with a fresh one
  * @property {RTCIceCandidateInit} [candidate] trickle ICE
  * @property {true} [restart] the patient's connection failed: please restart ICE
+ * @property {MediaState} [media] the sender's microphone, camera and screen
+ */
+
+/**
+ * What one side tells the other about its own media, so the other side can show it.
+ * @typedef {object} MediaState
+ * @property {boolean} audio microphone on
+ * @property {boolean} video camera (or shared screen) on
+ * @property {boolean} screen sharing a screen, window or tab instead of the camera
  */
 
 /**

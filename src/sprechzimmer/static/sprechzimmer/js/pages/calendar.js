@@ -6,6 +6,7 @@ import { PracticeFeed } from "../lib/practicefeed.js";
 import { practiceKey, practiceKeyPair } from "../lib/keyring.js";
 import { decryptPatient, encryptPatient } from "../lib/patientdata.js";
 import { find, valueControl } from "../ui/dom.js";
+import { setIconLabel } from "../ui/icon.js";
 import { showErrors, clearErrors, errorMessage } from "../ui/forms.js";
 
 /**
@@ -112,7 +113,8 @@ function row(a) {
   who.append(label);
   const actions = document.createElement("div");
   actions.className = "actions";
-  const link = Object.assign(document.createElement("a"), { className: "button small room-link", href: `/praxis/termine/${a.id}/raum/`, textContent: "Videoraum" });
+  const link = Object.assign(document.createElement("a"), { className: "button small room-link", href: `/praxis/termine/${a.id}/raum/` });
+  setIconLabel(link, "video", "Videoraum");
   actions.append(link);
   /** @type {[string, () => void][]} */
   const buttons = [

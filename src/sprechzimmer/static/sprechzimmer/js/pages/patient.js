@@ -4,7 +4,8 @@ import * as e2ee from "../lib/e2ee.js";
 import * as media from "../lib/media.js";
 import { ApiError, request } from "../lib/api.js";
 import { CallView } from "../ui/callview.js";
-import { fillDeviceSelects } from "../ui/devices.js";
+import { fillDeviceSelects, playTestTone, showLevel } from "../ui/devices.js";
+import { clock } from "../lib/formats.js";
 import { SignallingClient } from "../lib/signalling.js";
 import { control, find } from "../ui/dom.js";
 import { errorMessage, setBusy, showErrors } from "../ui/forms.js";
@@ -20,7 +21,21 @@ import { solve } from "../lib/proofofwork.js";
  * @property {string} practice_public_key what the typed name is encrypted to
  * @property {string} consent_version
  * @property {boolean} consent_given
- * @property {string} [name] as typed on this page
+ * @property {string} [name] as typed on this page (never stored)
+ */
+
+/**
+ * What this tab keeps in sessionStorage, so that a reload returns to the waiting room or the call
+ * without asking again (docs/signalling.md, "Reload"): the token, what the header shows and the
+ * name already encrypted to the practice key — nothing readable about the patient. sessionStorage
+ * belongs to this tab and is gone when it closes.
+ * @typedef {object} Visit
+ * @property {string} token
+ * @property {string} practice
+ * @property {string} doctor
+ * @property {string} start
+ * @property {string} nameEnvelope
+ * @property {number | null} callStartedAt epoch ms, once the call connected
  */
 
 /** @typedef {"enter" | "check" | "consent" | "waiting" | "call" | "done"} Step */
@@ -40,6 +55,44 @@ let call = null;
 let signalling = null;
 /** @type {RTCIceServer[]} */
 let iceServers = [];
+/** Whether the practice let us in: only then does our connection carry camera and microphone. */
+let admitted = false;
+/** @type {() => void} stops the microphone level of the device check */
+let stopLevel = () => {};
+
+const VISIT_KEY = "sz-visit";
+
+/** @returns {Visit | null} */
+function loadVisit() {
+  try {
+    const visit = JSON.parse(sessionStorage.getItem(VISIT_KEY) ?? "null");
+    return visit && typeof visit.token === "string" && typeof visit.nameEnvelope === "string" ? visit : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {Visit | null} visit */
+function saveVisit(visit) {
+  try {
+    if (visit) sessionStorage.setItem(VISIT_KEY, JSON.stringify(visit));
+    else sessionStorage.removeItem(VISIT_KEY);
+  } catch {
+    // Storage off (private mode in some browsers): a reload then asks again, nothing worse.
+  }
+}
+
+/**
+ * The header and the waiting room say whom the patient visits and when.
+ * @param {{practice: string, doctor: string, start: string}} visit
+ */
+function showVisit(visit) {
+  $("#visit-practice").textContent = visit.practice;
+  $("#visit-doctor").textContent = visit.doctor;
+  const when = new Date(visit.start).toLocaleString("de-DE", { dateStyle: "full", timeStyle: "short" });
+  $("#appointment-info").textContent = `${visit.practice} · ${visit.doctor} · ${when} Uhr`;
+  $("#waiting-appointment").textContent = `Ihr Termin: ${when} Uhr bei ${visit.doctor}`;
+}
 
 /**
  * @param {Step} step
@@ -83,8 +136,7 @@ enterForm.addEventListener("submit", async (event) => {
     const granted = await requestAccess(codeInput.value);
     granted.name = name;
     access = granted;
-    $("#appointment-info").textContent =
-      `${granted.practice} · ${granted.doctor} · ${new Date(granted.start).toLocaleString("de-DE", { dateStyle: "full", timeStyle: "short" })} Uhr`;
+    showVisit(granted);
     show("check");
     startDeviceCheck();
   } catch (error) {
@@ -94,45 +146,65 @@ enterForm.addEventListener("submit", async (event) => {
   }
 });
 
-// 2. Device check: preview, choice of devices, clear messages.
+// 2. Device check: preview, choice of devices, microphone level, speaker tone, clear messages.
 const preview = find(document, "#preview", HTMLVideoElement);
 const cameraSelect = find(document, "#check-camera", HTMLSelectElement);
 const microphoneSelect = find(document, "#check-microphone", HTMLSelectElement);
 const continueButton = find(document, "#check-continue", HTMLButtonElement);
+const levelMeter = find(document, "#mic-level", HTMLMeterElement);
+
+/** @param {string | null} text the problem, or null when there is none */
+function deviceProblem(text) {
+  const problem = $("#device-problem");
+  problem.hidden = text === null;
+  find(problem, ".problem-text", HTMLElement).textContent = text ?? "";
+  document.body.dataset.devices = text === null ? "ok" : "problem";
+}
+
+/** @param {MediaStream} fresh */
+function useStream(fresh) {
+  stream = fresh;
+  preview.srcObject = fresh;
+  stopLevel();
+  stopLevel = showLevel(fresh, levelMeter);
+}
 
 async function startDeviceCheck() {
-  const problem = $("#device-problem");
-  problem.hidden = true;
+  deviceProblem(null);
   if (!media.webrtcSupported()) {
-    problem.hidden = false;
-    problem.textContent = "Ihr Browser unterstützt keine Videosprechstunde. Bitte verwenden Sie einen aktuellen Browser wie Firefox, Chrome, Edge oder Safari.";
-    return;
+    return deviceProblem("Ihr Browser unterstützt keine Videosprechstunde. Bitte verwenden Sie einen aktuellen Browser wie Firefox, Chrome, Edge oder Safari.");
   }
   try {
-    stream = await media.open();
-    preview.srcObject = stream;
+    media.stopAll(stream);
+    useStream(await media.open());
     await fillDeviceSelects(cameraSelect, microphoneSelect, stream);
     continueButton.disabled = false;
   } catch (error) {
-    problem.hidden = false;
-    problem.textContent = media.explain(error);
+    continueButton.disabled = true;
+    deviceProblem(media.explain(error));
   }
 }
 
 for (const select of [cameraSelect, microphoneSelect]) {
   select.addEventListener("change", async () => {
-    stream?.getTracks().forEach((t) => t.stop());
+    media.stopAll(stream);
     try {
-      stream = await media.open({ cameraId: cameraSelect.value, microphoneId: microphoneSelect.value });
-      preview.srcObject = stream;
+      useStream(await media.open({ cameraId: cameraSelect.value, microphoneId: microphoneSelect.value }));
     } catch (error) {
-      $("#device-problem").hidden = false;
-      $("#device-problem").textContent = media.explain(error);
+      deviceProblem(media.explain(error));
     }
   });
 }
 $("#check-retry").addEventListener("click", startDeviceCheck);
-continueButton.addEventListener("click", () => show("consent"));
+$("#speaker-test").addEventListener("click", async () => {
+  $("#speaker-hint").textContent = "Sie sollten jetzt zwei Töne hören.";
+  await playTestTone();
+  $("#speaker-hint").textContent = "Nichts gehört? Stellen Sie die Lautstärke höher oder schließen Sie Kopfhörer an.";
+});
+continueButton.addEventListener("click", () => {
+  stopLevel();
+  show("consent");
+});
 
 // 3. Consent, stored with the appointment (time and version of the text).
 const consentForm = find(document, "#step-consent form", HTMLFormElement);
@@ -150,7 +222,11 @@ consentForm.addEventListener("submit", async (event) => {
       version: consentForm.dataset.version,
       accepted: true,
     });
-    enterWaitingRoom(access);
+    // The typed name is encrypted to the practice's public key: only the practice can read it.
+    const nameEnvelope = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name ?? ""), access.practice_public_key);
+    const visit = { token: access.token, practice: access.practice, doctor: access.doctor, start: access.start, nameEnvelope, callStartedAt: null };
+    saveVisit(visit);
+    enterWaitingRoom(visit);
   } catch (error) {
     showErrors(consentForm, { __all__: [errorMessage(error)] });
   } finally {
@@ -160,57 +236,88 @@ consentForm.addEventListener("submit", async (event) => {
 
 // 4. Waiting room and 5. the call.
 const RECONNECTING = "Verbindung wird wiederhergestellt …";
+/** @type {number | undefined} */
+let waitedTimer;
 
 /** The server greeted us again (after a restart or a network interruption): the waiting room no
  * longer says it is reconnecting. Other messages (the practice left) stay. */
 function connectionBack() {
   const message = $("#step-waiting .message");
   if (message.textContent === RECONNECTING) message.textContent = "";
+  $("#alive-text").textContent = "Verbunden mit der Praxis";
+  document.body.dataset.alive = "true";
+}
+
+/** The waiting room's sign of life: how long the patient has waited, counting up. */
+function startWaitedClock() {
+  const since = Date.now();
+  clearInterval(waitedTimer);
+  waitedTimer = setInterval(() => ($("#waited").textContent = clock((Date.now() - since) / 1000)), 1000);
+}
+
+/** @param {Visit} visit */
+function enterCall(visit) {
+  show("call");
+  view?.enterCall(visit.callStartedAt);
 }
 
 /**
- * @param {Access} access
+ * @param {Visit} visit
  */
-async function enterWaitingRoom(access) {
+async function enterWaitingRoom(visit) {
   show("waiting");
-  // The device check let the patient go on only with a running camera and microphone.
+  startWaitedClock();
+  // The device check (or the resume) let the patient go on only with a running camera and microphone.
   if (!stream) throw new Error("no media stream after the device check");
+  find(document, "#waiting-self", HTMLVideoElement).srcObject = stream;
   view = new CallView($("#call"), stream);
-  // The typed name is encrypted to the practice's public key: only the practice can read it.
-  const name = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name ?? ""), access.practice_public_key);
-  const client = new SignallingClient(`/ws/sprechstunde/${access.token}/`);
+  view.onHangup = () => {
+    signalling?.send({ type: "leave" });
+    finish("Sie haben die Videosprechstunde verlassen.");
+  };
+  const name = visit.nameEnvelope;
+  const client = new SignallingClient(`/ws/sprechstunde/${visit.token}/`);
   signalling = client;
   client
     .on("waiting", ({ ice_servers }) => {
       iceServers = ice_servers;
+      admitted = false;
       client.send({ type: "hello", name });
       connectionBack();
       if (document.body.dataset.step !== "call") show("waiting");
       ensureCall(); // prepared while waiting, so admission only has to answer the offer
     })
     .on("admitted", () => {
-      ensureCall();
-      show("call");
+      admitted = true;
+      const current = ensureCall();
+      if (!current.sending) current.startSending().catch(() => {});
+      enterCall(visit);
     })
     .on("in-call", ({ ice_servers }) => {
-      // Back after an interruption: if this page lost its connection, ask for a new offer.
+      // Back after an interruption or a reload: if this page lost its connection, ask for a new offer.
       iceServers = ice_servers;
+      admitted = true;
       client.send({ type: "hello", name });
       connectionBack();
-      if (!call || call.state === "failed" || call.state === "closed") {
+      if (!call || !call.negotiated || call.state === "failed" || call.state === "closed") {
         freshCall();
-        show("call");
+        enterCall(visit);
         client.send({ type: "signal", payload: { ready: true } });
       }
     })
-    .on("signal", ({ payload }) => ensureCall().handle(payload))
+    .on("signal", ({ payload }) => (payload.fresh ? freshCall() : ensureCall()).handle(payload))
+    .on("pong", () => connectionBack())
     .on("peer-left", () => {
+      admitted = false;
       freshCall(); // the practice may admit again with a new connection
+      if (view) view.root.dataset.phase = "idle";
       show("waiting", "Die Praxis hat das Gespräch verlassen. Bitte bleiben Sie im Wartezimmer.");
     })
     .on("ended", () => finish("Die Videosprechstunde ist beendet. Vielen Dank!"))
     .on("refused", ({ message }) => finish(message))
     .on("close", () => {
+      document.body.dataset.alive = "false";
+      $("#alive-text").textContent = RECONNECTING;
       if (document.body.dataset.step === "waiting") $("#step-waiting .message").textContent = RECONNECTING;
     });
   client.connect();
@@ -220,7 +327,13 @@ async function enterWaitingRoom(access) {
 function freshCall() {
   // Both are made in enterWaitingRoom, before any message can ask for a call.
   if (!view || !signalling) throw new Error("no call screen or signalling yet");
-  call = view.newCall(signalling, { polite: true, iceServers });
+  call = view.newCall(signalling, { polite: true, iceServers, sending: admitted });
+  const report = call.onState;
+  call.onState = (state) => {
+    report(state);
+    const visit = loadVisit();
+    if (state === "connected" && visit && !visit.callStartedAt) saveVisit({ ...visit, callStartedAt: Date.now() });
+  };
   return call;
 }
 
@@ -230,15 +343,39 @@ function ensureCall() {
 
 /** @param {string} message */
 function finish(message) {
-  call?.close();
+  saveVisit(null);
+  clearInterval(waitedTimer);
+  stopLevel();
+  const startedAt = view?.startedAt ?? null;
+  view?.end(message);
   call = null;
   signalling?.close();
-  view?.stop();
+  media.stopAll(stream);
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  $(".done-duration").textContent = startedAt === null ? "" : `Gesprächsdauer: ${clock((Date.now() - startedAt) / 1000)} (Minuten:Sekunden)`;
   show("done", message);
 }
 
-$("#call .hangup").addEventListener("click", () => {
-  signalling?.send({ type: "leave" });
-  finish("Sie haben die Videosprechstunde verlassen.");
-});
-window.addEventListener("pagehide", () => signalling?.send({ type: "leave" }));
+// A reload within the visit: back to the waiting room or the call, without name, device check and
+// consent again. The camera permission is remembered by the browser, so no question either.
+async function resume() {
+  const visit = loadVisit();
+  if (!visit) return;
+  showVisit(visit);
+  show("waiting", "Sie werden wieder verbunden …");
+  try {
+    useStream(await media.open());
+    stopLevel();
+  } catch (error) {
+    // The camera is gone or no longer allowed: the device check says why and how to go on.
+    access = null;
+    show("check");
+    deviceProblem(media.explain(error));
+    continueButton.addEventListener("click", () => enterWaitingRoom(visit), { once: true });
+    return;
+  }
+  enterWaitingRoom(visit);
+}
+
+$(".help-button").addEventListener("click", () => find(document, "#help", HTMLDialogElement).showModal());
+resume();

@@ -25,6 +25,12 @@ let call = null;
 let iceServers = [];
 /** @type {import("../lib/keyring.js").PracticeKeyPair | null} to read the name the patient typed */
 let keyPair = null;
+/** Whether the server's config (ICE servers) arrived: only then is a connection prepared. */
+let configured = false;
+/** Whether the patient's seat was held at the last state: a new arrival gets a fresh connection. */
+let patientWasPresent = false;
+/** @type {WeakSet<import("../lib/call.js").Call>} calls whose media start was reported */
+const announced = new WeakSet();
 
 /** @param {string} text */
 function say(text) {
@@ -50,32 +56,58 @@ async function showState(appointment) {
     $(".typed-name").textContent = "";
   }
   const waiting = appointment.patient_present && appointment.status === "waiting";
+  const arrived = appointment.patient_present && !patientWasPresent;
+  patientWasPresent = appointment.patient_present;
   admitButton.hidden = !(waiting || (appointment.status === "in_call" && appointment.patient_present && !call));
   admitButton.disabled = false;
   if (waiting) {
     say("Der Patient wartet im Wartezimmer.");
-    if (!call && stream) newCall(); // prepared now, so admitting only has to make the offer
+    if (!call || arrived) prepare();
   }
-  else if (appointment.status === "in_call") say(call ? "Im Gespräch." : "Das Gespräch läuft; holen Sie den Patienten erneut herein.");
+  else if (appointment.status === "in_call") {
+    if (!call) say("Das Gespräch läuft; holen Sie den Patienten erneut herein.");
+    else if (!appointment.patient_present) say("Die Verbindung zum Patienten ist unterbrochen; er kommt über seinen Link zurück.");
+    else say("Im Gespräch.");
+  }
   else if (appointment.status === "done") say("Das Gespräch ist beendet und als Videokontakt erfasst.");
   else say("Noch niemand im Wartezimmer.");
 }
 
-/** A fresh peer connection on the call screen; this side (the doctor) makes the offers. */
-function newCall() {
+/**
+ * A fresh peer connection on the call screen; this side (the doctor) makes the offers.
+ * @param {boolean} sending false: negotiate now, media only from admission on
+ */
+function newCall(sending) {
   // The socket connects only once the call screen is there (start()).
   if (!view) throw new Error("no call screen yet");
-  call = view.newCall(signalling, { polite: false, iceServers });
-  const report = call.onState;
-  let announced = false;
-  call.onState = (state) => {
+  const fresh = view.newCall(signalling, { polite: false, iceServers, sending });
+  const report = fresh.onState;
+  fresh.onState = (state) => {
     report(state);
-    if (state === "connected" && !announced) {
-      announced = true;
-      signalling.send({ type: "connected" });
-    }
+    announce(fresh);
   };
-  return call;
+  call = fresh;
+  return fresh;
+}
+
+/**
+ * Tells the server once that media flows (the video contact's start): connected and admitted.
+ * @param {import("../lib/call.js").Call} current
+ */
+function announce(current) {
+  if (current.sending && current.state === "connected" && !announced.has(current)) {
+    announced.add(current);
+    signalling.send({ type: "connected" });
+  }
+}
+
+/** The early connection (docs/signalling.md): ICE and DTLS with the waiting patient, no media
+ * until admission, so that admitting only has to start the media. */
+function prepare() {
+  if (!configured || !stream) return;
+  newCall(false)
+    .offer()
+    .catch(() => {});
 }
 
 const signalling = new SignallingClient(`/ws/raum/${appointmentId}/`);
@@ -83,14 +115,17 @@ signalling
   .on("state", ({ appointment }) => showState(appointment))
   .on("config", ({ ice_servers }) => {
     iceServers = ice_servers;
+    configured = true;
+    if (root.dataset.status === "waiting" && patientWasPresent && !call) prepare();
   })
   .on("admitted", () => {
     root.classList.add("in-call");
+    view?.enterCall();
   })
   .on("signal", async ({ payload }) => {
     if (payload.ready) {
-      // The patient is ready (first time, or after a reload): a fresh connection, we offer.
-      await newCall().offer();
+      // The patient's page lost its connection (a reload in the call): a fresh one, we offer.
+      await newCall(root.dataset.status === "in_call").offer();
     } else {
       await call?.handle(payload);
     }
@@ -99,12 +134,10 @@ signalling
     call?.close();
     call = null;
     root.classList.remove("in-call");
+    if (view) view.root.dataset.phase = "idle";
     if (root.dataset.status !== "done") say("Der Patient hat das Gespräch verlassen.");
   })
-  .on("ended", () => {
-    root.classList.remove("in-call");
-    say("Das Gespräch ist beendet und als Videokontakt erfasst.");
-  })
+  .on("ended", () => endCall())
   .on("refused", ({ message }) => say(message))
   .on("error", ({ message }) => {
     call?.close();
@@ -115,17 +148,25 @@ signalling
 
 admitButton.addEventListener("click", async () => {
   admitButton.disabled = true;
-  // The offer follows the admission on the same socket; the server lets the patient in first.
+  // The server lets the patient in first; then the media starts on the prepared connection, or
+  // (none prepared) the offer follows the admission on the same socket.
   signalling.send({ type: "admit" });
-  await (call ?? newCall()).offer();
+  if (call && !call.sending) {
+    const current = call;
+    await current.startSending();
+    announce(current);
+  } else await newCall(true).offer();
 });
 
-$(".hangup").addEventListener("click", () => {
-  signalling.send({ type: "hangup" });
-  call?.close();
+/** The call is over: end state on the page; camera and microphone are released. */
+function endCall() {
   call = null;
   root.classList.remove("in-call");
-});
+  root.classList.add("ended");
+  admitButton.hidden = true;
+  view?.end("Das Gespräch ist als Videokontakt erfasst.");
+  say("Das Gespräch ist beendet und als Videokontakt erfasst.");
+}
 
 // Only doctors confirm the eGK check (the page has no button for practice staff).
 const egkButton = findOptional(root, ".egk", HTMLButtonElement);
@@ -152,6 +193,10 @@ async function start() {
     return say(media.explain(error));
   }
   view = new CallView($("#call"), stream);
+  view.onHangup = () => {
+    signalling.send({ type: "hangup" });
+    endCall();
+  };
   signalling.connect();
 }
 

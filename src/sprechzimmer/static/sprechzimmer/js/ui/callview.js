@@ -1,10 +1,18 @@
 // @ts-check
-// The call screen both sides share: videos, controls and the quality indicator. Expects the
-// markup of templates/video/_call.html inside `root`.
+// The call screen both sides share: full-bleed remote video, a movable self view, the controls
+// (microphone, camera, screen, self view, fullscreen, devices, hang up with one question), the
+// other side's microphone/camera state, a timer and the quality with details on demand.
+// Expects the markup of templates/video/_call.html inside `root`.
 import * as media from "../lib/media.js";
 import { Call } from "../lib/call.js";
+import { clock, number, withUnit } from "../lib/formats.js";
 import { fillDeviceSelects } from "./devices.js";
 import { find } from "./dom.js";
+
+/** @type {Record<import("../lib/call.js").Quality["level"], string>} */
+const LEVELS = { gut: "gut", mittel: "mittel", schlecht: "schlecht" };
+/** Corners the self view snaps to (t/b = top/bottom, l/r = left/right). */
+const CORNERS = ["tl", "tr", "br", "bl"];
 
 export class CallView {
   /**
@@ -18,32 +26,81 @@ export class CallView {
     this.stream = stream;
     /** @type {Call | null} the call shown, if any */
     this.call = null;
+    /** @type {import("../lib/signalling.js").SignallingClient | null} where media state goes */
+    this.signalling = null;
+    /** @type {MediaStreamTrack | null} the shared screen, while sharing */
+    this.screen = null;
+    /** @type {number | null} when the call first connected (epoch ms) */
+    this.startedAt = null;
+    /** @type {number | undefined} */
+    this.timerInterval = undefined;
+    /** @type {() => void} the person confirmed "Auflegen"; the page ends the call */
+    this.onHangup = () => {};
     /** Our own picture. */
     this.local = find(root, ".local-video", HTMLVideoElement);
     /** The other side's picture. */
     this.remote = find(root, ".remote-video", HTMLVideoElement);
-    /** The quality indicator. */
-    this.quality = find(root, ".quality", HTMLElement);
+    /** The quality indicator (a button that opens the details). */
+    this.quality = find(root, ".quality", HTMLButtonElement);
+    this.qualityDetails = find(root, ".quality-details", HTMLElement);
+    this.timer = find(root, ".timer", HTMLElement);
+    this.confirm = find(root, ".hangup-confirm", HTMLElement);
+    this.devices = find(root, ".devices", HTMLElement);
     this.local.srcObject = stream;
-    this.bind(".toggle-mic", (button) => this.toggle("audio", button, "Mikrofon"));
-    this.bind(".toggle-cam", (button) => this.toggle("video", button, "Kamera"));
+
+    this.bind(".toggle-mic", (button) => this.toggle(button));
+    this.bind(".toggle-cam", (button) => this.toggle(button));
     this.bind(".toggle-self", (button) => {
       const hidden = this.local.classList.toggle("hidden-self");
       button.setAttribute("aria-pressed", String(hidden));
-      button.textContent = hidden ? "Eigenes Bild zeigen" : "Eigenes Bild ausblenden";
     });
-    this.bind(".fullscreen", () => {
-      const stage = find(root, ".stage", HTMLElement);
-      if (document.fullscreenElement) document.exitFullscreen();
-      else stage.requestFullscreen?.().catch(() => {});
+    const share = find(root, ".toggle-share", HTMLButtonElement);
+    share.hidden = !media.screenShareSupported();
+    share.addEventListener("click", () => (this.screen ? this.stopSharing() : this.startSharing()));
+
+    const fullscreen = find(root, ".fullscreen", HTMLButtonElement);
+    fullscreen.hidden = !document.fullscreenEnabled;
+    // The whole call container (controls included) goes fullscreen, never the bare video.
+    const fullscreenTarget = root.closest("[data-fullscreen]") ?? root;
+    fullscreen.addEventListener("click", () => {
+      if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+      else fullscreenTarget.requestFullscreen().catch(() => {});
     });
+    document.addEventListener("fullscreenchange", () => {
+      fullscreen.setAttribute("aria-pressed", String(document.fullscreenElement === fullscreenTarget));
+    });
+
+    this.bind(".toggle-devices", (button) => this.togglePanel(this.devices, button));
+    this.quality.addEventListener("click", () => this.togglePanel(this.qualityDetails, this.quality));
+    this.bind(".hangup", () => {
+      this.confirm.hidden = false;
+      find(this.confirm, ".hangup-no", HTMLButtonElement).focus();
+    });
+    this.bind(".hangup-no", () => {
+      this.confirm.hidden = true;
+      find(root, ".hangup", HTMLButtonElement).focus();
+    });
+    this.bind(".hangup-yes", () => {
+      this.confirm.hidden = true;
+      this.onHangup();
+    });
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        this.confirm.hidden = true;
+        this.closePanels();
+      }
+    });
+    this.movableSelfView();
+
     const cameras = find(root, ".camera-select", HTMLSelectElement);
     const microphones = find(root, ".microphone-select", HTMLSelectElement);
     fillDeviceSelects(cameras, microphones, stream).catch(() => {});
     const change = async () => {
       try {
-        await media.switchDevices(this.stream, this.call, { cameraId: cameras.value, microphoneId: microphones.value });
-        this.local.srcObject = this.stream;
+        const call = this.call ? { call: this.call, sharing: Boolean(this.screen) } : null;
+        await media.switchDevices(this.stream, call, { cameraId: cameras.value, microphoneId: microphones.value });
+        if (!this.screen) this.local.srcObject = this.stream;
+        this.applyEnabled();
       } catch (error) {
         this.say(media.explain(error));
       }
@@ -62,17 +119,144 @@ export class CallView {
   }
 
   /**
-   * Mutes or unmutes the microphone or the camera.
-   * @param {"audio" | "video"} kind
-   * @param {HTMLElement} button
-   * @param {string} label "Mikrofon" or "Kamera"
+   * Opens or closes one of the small panels (devices, quality details); only one is open.
+   * @param {HTMLElement} panel
+   * @param {HTMLElement} button its button, which says whether it is open
    */
-  toggle(kind, button, label) {
-    const tracks = kind === "audio" ? this.stream.getAudioTracks() : this.stream.getVideoTracks();
-    const on = !tracks[0]?.enabled;
-    tracks.forEach((t) => (t.enabled = on));
-    button.setAttribute("aria-pressed", String(!on));
-    button.textContent = on ? `${label} aus` : `${label} an`;
+  togglePanel(panel, button) {
+    const open = panel.hidden;
+    this.closePanels();
+    panel.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+  }
+
+  closePanels() {
+    for (const [panel, button] of [
+      [this.devices, ".toggle-devices"],
+      [this.qualityDetails, ".quality"],
+    ]) {
+      if (!(panel instanceof HTMLElement) || typeof button !== "string") continue;
+      panel.hidden = true;
+      this.root.querySelector(button)?.setAttribute("aria-expanded", "false");
+    }
+  }
+
+  /**
+   * Mutes or unmutes the microphone or the camera; the other side is told.
+   * @param {HTMLElement} button pressed = off
+   */
+  toggle(button) {
+    const off = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", String(off));
+    this.applyEnabled();
+    this.sendMedia();
+  }
+
+  /** Enables the tracks as the two toggles say (also the fresh tracks after a device switch). */
+  applyEnabled() {
+    const micOff = this.root.querySelector(".toggle-mic")?.getAttribute("aria-pressed") === "true";
+    const camOff = this.root.querySelector(".toggle-cam")?.getAttribute("aria-pressed") === "true";
+    this.stream.getAudioTracks().forEach((t) => (t.enabled = !micOff));
+    this.stream.getVideoTracks().forEach((t) => (t.enabled = !camOff));
+    this.root.dataset.localCamera = camOff ? "off" : "on";
+  }
+
+  /** What our microphone, camera and screen do now. */
+  mediaState() {
+    return {
+      audio: this.stream.getAudioTracks().some((t) => t.enabled),
+      video: Boolean(this.screen) || this.stream.getVideoTracks().some((t) => t.enabled),
+      screen: Boolean(this.screen),
+    };
+  }
+
+  sendMedia() {
+    if (this.call?.state === "connected") this.call.sendMedia(this.mediaState());
+  }
+
+  async startSharing() {
+    if (!this.call) return this.say("Sie können Ihren Bildschirm teilen, sobald das Gespräch läuft.");
+    /** @type {MediaStreamTrack} */
+    let track;
+    try {
+      track = await media.openScreen();
+    } catch (error) {
+      const text = media.explainScreen(error);
+      if (text) this.say(text);
+      return;
+    }
+    this.screen = track;
+    // The browser's own "Freigabe beenden" ends the track: back to the camera.
+    track.addEventListener("ended", () => this.stopSharing());
+    await this.call.setOutgoing(track);
+    this.local.srcObject = new MediaStream([track]);
+    this.root.dataset.sharing = "true";
+    find(this.root, ".toggle-share", HTMLElement).setAttribute("aria-pressed", "true");
+    this.sendMedia();
+  }
+
+  async stopSharing() {
+    const track = this.screen;
+    if (!track) return;
+    this.screen = null;
+    track.stop();
+    const camera = this.stream.getVideoTracks()[0];
+    if (camera && this.call) await this.call.setOutgoing(camera);
+    this.local.srcObject = this.stream;
+    this.root.dataset.sharing = "false";
+    find(this.root, ".toggle-share", HTMLElement).setAttribute("aria-pressed", "false");
+    this.sendMedia();
+  }
+
+  /** The self view can be dragged (mouse, finger) or moved with the arrow keys; it snaps to a corner. */
+  movableSelfView() {
+    const video = this.local;
+    const stage = find(this.root, ".stage", HTMLElement);
+    /** @type {{x: number, y: number, left: number, top: number} | null} */
+    let drag = null;
+    video.addEventListener("pointerdown", (event) => {
+      const box = video.getBoundingClientRect();
+      const area = stage.getBoundingClientRect();
+      drag = { x: event.clientX, y: event.clientY, left: box.left - area.left, top: box.top - area.top };
+      video.setPointerCapture(event.pointerId);
+      video.classList.add("dragging");
+    });
+    video.addEventListener("pointermove", (event) => {
+      if (!drag) return;
+      const area = stage.getBoundingClientRect();
+      const left = Math.min(Math.max(0, drag.left + event.clientX - drag.x), area.width - video.offsetWidth);
+      const top = Math.min(Math.max(0, drag.top + event.clientY - drag.y), area.height - video.offsetHeight);
+      video.style.left = `${left}px`;
+      video.style.top = `${top}px`;
+      video.style.right = video.style.bottom = "auto";
+    });
+    const drop = () => {
+      if (!drag) return;
+      drag = null;
+      video.classList.remove("dragging");
+      const box = video.getBoundingClientRect();
+      const area = stage.getBoundingClientRect();
+      const vertical = box.top + box.height / 2 < area.top + area.height / 2 ? "t" : "b";
+      const horizontal = box.left + box.width / 2 < area.left + area.width / 2 ? "l" : "r";
+      video.removeAttribute("style");
+      video.dataset.corner = vertical + horizontal;
+    };
+    video.addEventListener("pointerup", drop);
+    video.addEventListener("pointercancel", drop);
+    video.addEventListener("keydown", (event) => {
+      const corner = video.dataset.corner ?? "tr";
+      const moves = {
+        ArrowLeft: corner.replace("r", "l"),
+        ArrowRight: corner.replace("l", "r"),
+        ArrowUp: corner.replace("b", "t"),
+        ArrowDown: corner.replace("t", "b"),
+      };
+      const next = moves[/** @type {keyof typeof moves} */ (event.key)];
+      if (next && CORNERS.includes(next)) {
+        event.preventDefault();
+        video.dataset.corner = next;
+      }
+    });
   }
 
   /** @param {string} text */
@@ -83,17 +267,20 @@ export class CallView {
   /**
    * Replaces the current call by a new one whose signals go through `signalling`, shown here.
    * @param {import("../lib/signalling.js").SignallingClient} signalling
-   * @param {{polite: boolean, iceServers: RTCIceServer[]}} options
+   * @param {{polite: boolean, iceServers: RTCIceServer[], sending?: boolean}} options
    * @returns {Call}
    */
-  newCall(signalling, { polite, iceServers }) {
+  newCall(signalling, { polite, iceServers, sending = true }) {
     this.call?.close();
+    this.signalling = signalling;
     const call = new Call({
       polite,
       iceServers,
       localStream: this.stream,
+      sending,
       sendSignal: (payload) => signalling.send({ type: "signal", payload }),
     });
+    if (this.screen) call.setOutgoing(this.screen);
     this.attach(call);
     return call;
   }
@@ -109,25 +296,117 @@ export class CallView {
     };
     call.onState = (state) => {
       this.root.dataset.connectionState = state;
+      if (!call.sending) return; // negotiated ahead of admission: nothing to show yet
       /** @type {Partial<Record<RTCPeerConnectionState, string>>} */
       const texts = {
+        new: "Verbindung wird aufgebaut …",
         connecting: "Verbindung wird aufgebaut …",
-        connected: "Verbunden – Ende-zu-Ende-verschlüsselt",
+        connected: "",
         disconnected: "Verbindung unterbrochen – wird wiederhergestellt …",
         failed: "Verbindung unterbrochen – wird wiederhergestellt …",
       };
       const text = texts[state];
-      if (text) this.say(text);
+      if (text !== undefined) this.say(text);
+      if (state === "connected") {
+        this.startTimer();
+        this.sendMedia();
+      }
     };
-    call.onQuality = ({ level, rtt, loss, fps, framesDecoded }) => {
-      this.quality.dataset.level = level;
-      this.root.dataset.framesDecoded = String(framesDecoded);
-      this.quality.textContent = `Verbindungsqualität: ${level}` + (rtt !== null ? ` (${Math.round(rtt)} ms` : " (") +
-        `, Verlust ${(loss * 100).toFixed(1)} %` + (fps ? `, ${Math.round(fps)} Bilder/s)` : ")");
-    };
+    call.onRemoteMedia = (state) => this.showRemoteMedia(state);
+    call.onQuality = (quality) => this.showQuality(quality);
   }
 
+  /**
+   * The call is on screen now (admitted): controls, timer, the other side's picture.
+   * @param {number | null} [startedAt] when it began, if it began before this page (a reload)
+   */
+  enterCall(startedAt = null) {
+    this.root.dataset.phase = "call";
+    this.timer.hidden = false;
+    this.quality.hidden = false;
+    if (startedAt) this.startTimer(startedAt);
+    if (this.call?.state === "connected") {
+      this.say("");
+      this.startTimer();
+      this.sendMedia();
+    } else this.say("Verbindung wird aufgebaut …");
+  }
+
+  /** @param {number} [from] epoch ms */
+  startTimer(from = Date.now()) {
+    if (this.startedAt !== null) return;
+    this.startedAt = from;
+    const tick = () => {
+      if (this.startedAt !== null) this.timer.textContent = clock((Date.now() - this.startedAt) / 1000);
+    };
+    tick();
+    this.timerInterval = setInterval(tick, 1000);
+  }
+
+  /** @param {import("../lib/signalling.js").MediaState} state */
+  showRemoteMedia(state) {
+    this.root.dataset.remoteAudio = state.audio ? "on" : "off";
+    this.root.dataset.remoteVideo = state.video ? "on" : "off";
+    this.root.dataset.remoteScreen = String(state.screen);
+    find(this.root, ".remote-mic-off", HTMLElement).hidden = state.audio;
+    find(this.root, ".remote-cam-off", HTMLElement).hidden = state.video;
+    find(this.root, ".remote-screen", HTMLElement).hidden = !state.screen;
+  }
+
+  /** @param {import("../lib/call.js").Quality} quality */
+  showQuality({ level, rtt, loss, fps, framesDecoded, width, height }) {
+    this.quality.dataset.level = level;
+    this.root.dataset.framesDecoded = String(framesDecoded);
+    if (width && height) {
+      this.root.dataset.remoteWidth = String(width);
+      this.root.dataset.remoteHeight = String(height);
+    }
+    find(this.quality, ".quality-text", HTMLElement).textContent = `Verbindungsqualität: ${LEVELS[level]}`;
+    /** @type {[string, string][]} */
+    const rows = [
+      ["Laufzeit (hin und zurück)", rtt === null ? "–" : withUnit(rtt, "ms")],
+      ["Paketverlust", withUnit(loss * 100, "%", 1)],
+      ["Bilder pro Sekunde", fps === null ? "–" : number(fps)],
+      ["Bildgröße", width && height ? `${number(width)} × ${number(height)}` : "–"],
+    ];
+    this.qualityDetails.replaceChildren(
+      ...rows.flatMap(([term, value]) => {
+        const dt = document.createElement("dt");
+        dt.textContent = term;
+        const dd = document.createElement("dd");
+        dd.textContent = value;
+        return [dt, dd];
+      }),
+    );
+  }
+
+  /**
+   * The call is over for this page: a clear end state; camera, microphone and a shared screen
+   * are released (the camera light goes off).
+   * @param {string} message why it ended
+   */
+  end(message) {
+    this.call?.close();
+    this.call = null;
+    this.stop();
+    clearInterval(this.timerInterval);
+    this.root.dataset.phase = "ended";
+    this.confirm.hidden = true;
+    this.closePanels();
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    find(this.root, ".stage", HTMLElement).hidden = true;
+    find(this.root, ".call-ended", HTMLElement).hidden = false;
+    find(this.root, ".ended-message", HTMLElement).textContent = message;
+    find(this.root, ".ended-duration", HTMLElement).textContent =
+      this.startedAt === null ? "" : `Dauer: ${clock((Date.now() - this.startedAt) / 1000)} (Minuten:Sekunden)`;
+  }
+
+  /** Releases camera, microphone and a shared screen. */
   stop() {
-    this.stream.getTracks().forEach((t) => t.stop());
+    this.screen?.stop();
+    this.screen = null;
+    media.stopAll(this.stream);
+    this.local.srcObject = null;
+    this.remote.srcObject = null;
   }
 }

@@ -1,0 +1,121 @@
+"""The call screen on every screen (issue 14): controls with labels inside the viewport at desktop,
+phone portrait and phone landscape on both sides; the other side's microphone and camera shown;
+quality details in German; a timer; "Auflegen" asks once; afterwards both sides show an end state
+and every camera and microphone track is stopped (the camera light goes off)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import hang_up
+from tests.browser.test_video_call import call_in_progress
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SIZES = {"desktop": (1366, 768), "portrait": (390, 844), "landscape": (844, 390)}
+
+# Keeps every stream getUserMedia/getDisplayMedia hands out, so a test can see that all its tracks
+# were stopped (what the browser shows as the camera light).
+TRACK_STREAMS = """
+window.__streams = [];
+for (const name of ["getUserMedia", "getDisplayMedia"]) {
+  const original = navigator.mediaDevices[name]?.bind(navigator.mediaDevices);
+  if (!original) continue;
+  navigator.mediaDevices[name] = async (...args) => {
+    const stream = await original(...args);
+    window.__streams.push(stream);
+    return stream;
+  };
+}
+"""
+LIVE_TRACKS = "() => window.__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length"
+ALL_TRACKS = "() => window.__streams.flatMap((s) => s.getTracks()).length"
+
+
+def tracked_page(new_page):
+    page = new_page()
+    page.context.add_init_script(TRACK_STREAMS)
+    return page
+
+
+def controls_outside_viewport(page) -> list[str]:
+    """The visible call controls (with their labels) that do not lie wholly inside the viewport."""
+    return page.evaluate(
+        """() => {
+          const w = window.innerWidth, h = window.innerHeight;
+          return [...document.querySelectorAll('#call .controls .control')]
+            .filter((b) => b.offsetParent !== null)
+            .filter((b) => {
+              const r = b.getBoundingClientRect(), label = b.querySelector('.label').getBoundingClientRect();
+              const inside = (x) => x.left >= 0 && x.top >= 0 && x.right <= w && x.bottom <= h && x.width > 0;
+              return !inside(r) || !inside(label) || b.querySelector('.label').scrollWidth > label.width + 1;
+            })
+            .map((b) => b.className + ' ' + JSON.stringify(b.getBoundingClientRect()));
+        }"""
+    )
+
+
+def test_call_screen_on_every_size_and_a_clean_end(new_page, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    doctor, patient = tracked_page(new_page), tracked_page(new_page)
+    call_in_progress(doctor, patient, "Lotte Layout")
+
+    for name, (width, height) in SIZES.items():
+        for role, page in (("doctor", doctor), ("patient", patient)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(300)  # let the layout settle before the screenshot
+            page.screenshot(path=str(ARTIFACTS / f"call-{role}-{name}.png"))
+            assert controls_outside_viewport(page) == [], f"{role} at {name}"
+            assert page.is_visible("#call .hangup") and page.is_visible("#call .timer")
+    # The doctor sees patient and appointment beside the video.
+    doctor.set_viewport_size({"width": 1366, "height": 768})
+    info, stage = doctor.locator("#room .room-info").bounding_box(), doctor.locator("#call .stage").bounding_box()
+    assert info["x"] + info["width"] <= stage["x"] and "Lotte Layout" in doctor.text_content("#room .room-info")
+
+    # The other side's microphone and camera, as the patient switches them off and on again.
+    patient.click("#call .toggle-mic")
+    doctor.wait_for_selector("#call[data-remote-audio=off] .remote-mic-off:visible")
+    patient.click("#call .toggle-cam")
+    doctor.wait_for_selector("#call[data-remote-video=off] .remote-cam-off:visible")
+    assert patient.get_attribute("#call .toggle-cam", "aria-pressed") == "true"
+    patient.click("#call .toggle-mic")
+    patient.click("#call .toggle-cam")
+    doctor.wait_for_selector("#call[data-remote-audio=on][data-remote-video=on]")
+    assert doctor.is_hidden("#call .remote-mic-off") and doctor.is_hidden("#call .remote-cam-off")
+
+    # Quality: a simple indicator, the figures (German decimals) on demand.
+    doctor.wait_for_selector("#call .quality[data-level]")
+    assert doctor.is_hidden("#call .quality-details")
+    doctor.click("#call .quality")
+    details = doctor.text_content("#call .quality-details")
+    assert re.search(r"Paketverlust\d+,\d\u00a0%", details), details
+    assert re.fullmatch(r"\d+:\d\d", doctor.text_content("#call .timer"))
+
+    # Fullscreen takes the whole room, controls included.
+    doctor.click("#call .fullscreen")
+    doctor.wait_for_function("() => document.fullscreenElement?.id === 'room'")
+    assert doctor.evaluate("() => document.fullscreenElement.contains(document.querySelector('#call .hangup'))")
+    doctor.click("#call .fullscreen")
+    doctor.wait_for_function("() => document.fullscreenElement === null")
+
+    # "Auflegen" asks once; "Weiter sprechen" keeps the call.
+    doctor.click("#call .hangup")
+    doctor.wait_for_selector("#call .hangup-confirm:visible")
+    doctor.click("#call .hangup-no")
+    assert doctor.is_hidden("#call .hangup-confirm")
+    assert doctor.get_attribute("#call", "data-connection-state") == "connected"
+
+    assert doctor.evaluate(LIVE_TRACKS) >= 2 and patient.evaluate(LIVE_TRACKS) >= 2
+    hang_up(doctor)
+    patient.wait_for_selector("#step-done:not([hidden])")
+    doctor.wait_for_selector("#call .call-ended:visible")
+    for page in (doctor, patient):
+        page.screenshot(path=str(ARTIFACTS / f"call-ended-{'doctor' if page is doctor else 'patient'}.png"))
+    assert "Verbunden" not in doctor.text_content("#room")
+    assert "beendet" in doctor.text_content("#room .lobby-status")
+    # Every camera and microphone track on both sides is stopped: the camera light is off.
+    assert doctor.evaluate(ALL_TRACKS) >= 2 and doctor.evaluate(LIVE_TRACKS) == 0
+    assert patient.evaluate(ALL_TRACKS) >= 2 and patient.evaluate(LIVE_TRACKS) == 0
+    assert not [e for e in doctor.errors + patient.errors if "favicon" not in e]
