@@ -9,6 +9,7 @@ import re
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -41,7 +42,7 @@ def navlink(context: template.Context, url_name: str, label: str, icon_name: str
     return format_html(
         '<a href="{}"{}>{}<span>{}</span></a>',
         url,
-        format_html(' aria-current="page"') if current else "",
+        mark_safe(' aria-current="page"') if current else "",
         icon(icon_name),
         label,
     )
