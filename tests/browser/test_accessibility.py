@@ -96,6 +96,8 @@ def test_doctor_calendar_room_call_and_patient_at_phone_size(browser, audit):
     audit.check(patient, "Patient im Gespraech quer")
 
     doctor.click("#call .hangup")
+    audit.check(doctor, "Videoraum Auflegen-Frage")
+    doctor.click("#call .hangup-yes")
     patient.wait_for_selector("#step-done:not([hidden])")
     doctor.wait_for_selector(".lobby-status:has-text('Videokontakt erfasst')")
     assert not doctor.is_visible("#room .admit"), "Patient hereinholen shows after the call"

@@ -60,6 +60,11 @@ def test_doctor_books_and_admits_by_keyboard_alone(new_page, server):
     wait_connected_with_video(patient)
     # The call's controls are reachable too, and hanging up works from the keyboard.
     tab_to(doctor, "#call .hangup")
-    doctor.once("dialog", lambda d: d.accept())
+    doctor.keyboard.press("Enter")
+    # "Auflegen" asks once; the focus waits on the harmless answer, the other is one Shift+Tab away.
+    doctor.wait_for_selector("#call .hangup-confirm:visible")
+    assert doctor.evaluate("document.activeElement.matches('#call .hangup-no')")
+    doctor.keyboard.press("Shift+Tab")
+    assert doctor.evaluate("document.activeElement.matches('#call .hangup-yes')")
     doctor.keyboard.press("Enter")
     patient.wait_for_selector("#step-done:not([hidden])")
