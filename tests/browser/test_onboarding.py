@@ -65,6 +65,12 @@ def test_practice_onboarding_and_shared_encrypted_note(new_page, server, practic
     # First login: a second factor is required before anything else.
     login(page, MAIN_EMAIL, MAIN_PASSWORD)
     main_secret = practice["main_totp"] = enrol_totp(page, MAIN_PASSWORD)
+    # Reauthentication ("Bitte bestätigen Sie Ihr Passwort", asked before sensitive changes once the
+    # login is older than a few minutes) sends the derived secret too, never the typed password.
+    page.goto("/konto/reauthenticate/")
+    page.fill("#id_password", MAIN_PASSWORD)
+    page.click("form:has(#id_password) button[type=submit]")
+    page.wait_for_url(lambda url: "/reauthenticate/" not in url)
     page.goto("/praxis/")
     assert "BSNR 271234567 · KV Nordrhein" in page.text_content("main")
 

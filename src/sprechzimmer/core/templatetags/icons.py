@@ -42,7 +42,7 @@ def navlink(context: template.Context, url_name: str, label: str, icon_name: str
     return format_html(
         '<a href="{}"{}>{}<span>{}</span></a>',
         url,
-        mark_safe(' aria-current="page"') if current else "",  # a constant, no user text
+        mark_safe(' aria-current="page"') if current else "",
         icon(icon_name),
         label,
     )

@@ -1,0 +1,30 @@
+// @ts-check
+// Every page: a box whose content is wider than the screen (a wide table on a phone scrolls inside
+// its card or .table-wrap) becomes reachable by keyboard, so it can be scrolled without a mouse
+// (WCAG 2.1.1; axe "scrollable-region-focusable"). Named after its first heading for screen readers.
+
+const SCROLLERS = ".card, .table-wrap";
+
+function mark() {
+  for (const box of document.querySelectorAll(SCROLLERS)) {
+    if (!(box instanceof HTMLElement)) continue;
+    const scrolls = box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== "visible";
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.tabIndex = 0;
+      box.dataset.scrollFocus = "1";
+      if (!box.hasAttribute("role")) box.setAttribute("role", "region");
+      if (!box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")) {
+        const heading = box.querySelector("h1, h2, h3, caption");
+        box.setAttribute("aria-label", heading?.textContent?.trim() || "Tabelle, seitlich verschiebbar");
+      }
+    } else if (!scrolls && box.dataset.scrollFocus) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.scrollFocus;
+    }
+  }
+}
+
+mark();
+addEventListener("resize", mark);
+// Content a page's script adds later (tables filled from the server).
+new MutationObserver(mark).observe(document.body, { childList: true, subtree: true });

@@ -1,0 +1,186 @@
+"""Every page of every role, audited in the real browser (tests/browser/audit.py): no serious or
+critical axe-core violation (WCAG 2.2 AA), nothing with `hidden` on screen, no request to another
+host. The calendar with appointments, the room before, during and after a call, the patient's pages
+at phone size, the billing report and the duty plan included (issue 14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sprechzimmer.demo.data import DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_USERS
+from tests.browser.audit import DESKTOP, PHONE, PHONE_LANDSCAPE, Audit
+from tests.browser.helpers import login
+from tests.browser.test_billing import quarter_file
+from tests.browser.test_video_call import book_appointment, wait_connected_with_video
+
+pytestmark = pytest.mark.browser
+
+(DOCTOR, _, _, _, DOCTOR_TOTP), (STAFF, _, _, _, STAFF_TOTP) = DEMO_USERS
+KV_EMAIL, _, KV_TOTP = DEMO_KV_STAFF
+K_EMAIL, _, _, K_TOTP = DEMO_K_ARZT
+
+
+@pytest.fixture
+def audit(server):
+    return Audit(server.url)
+
+
+def visit(audit, page, name: str, path: str) -> None:
+    page.goto(path)
+    audit.check(page, name)
+
+
+def test_public_pages_and_the_patients_pages_at_phone_size(browser, audit):
+    _, page = audit.context(browser)
+    for name, path in [
+        ("Startseite", "/"),
+        ("Anmelden", "/konto/login/"),
+        ("Registrieren", "/konto/signup/"),
+        ("Passwort vergessen", "/konto/password/reset/"),
+        ("Passwort-Link gesendet", "/konto/password/reset/done/"),
+        ("Impressum", "/impressum/"),
+        ("Datenschutz", "/datenschutz/"),
+        ("Kooperationsarzt", "/kooperationsarzt/"),
+    ]:
+        visit(audit, page, name, path)
+    for viewport in (PHONE, PHONE_LANDSCAPE):
+        page.set_viewport_size(viewport)
+        visit(audit, page, f"Anmelden {viewport['width']}", "/konto/login/")
+        visit(audit, page, f"Sprechstunde {viewport['width']}", "/sprechstunde/")
+    audit.assert_clean()
+
+
+def test_doctor_calendar_room_call_and_patient_at_phone_size(browser, audit):
+    """The doctor's day: calendar with appointments, the room while nobody waits ("Patient
+    hereinholen" hidden), with a waiting patient, in the call and after it; the patient's every step
+    on a phone."""
+    _, doctor = audit.context(browser)
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    audit.check(doctor, "Arzt nach Anmeldung")
+    code, _ = book_appointment(doctor, "Agnes Audit")
+    doctor.wait_for_selector(".appointment:has-text('Agnes Audit')")
+    audit.check(doctor, "Kalender mit Terminen")
+    doctor.click("#new-appointment")
+    doctor.wait_for_selector("#appointment-dialog[open]")
+    audit.check(doctor, "Termin-Dialog")
+    doctor.keyboard.press("Escape")
+
+    doctor.click(".appointment:has-text('Agnes Audit') .room-link")
+    doctor.wait_for_selector(".lobby-status:has-text('Noch niemand im Wartezimmer')")
+    assert not doctor.is_visible("#room .admit"), "Patient hereinholen shows while nobody waits"
+    audit.check(doctor, "Videoraum leer")
+
+    _, patient = audit.context(browser, viewport=PHONE)
+    patient.goto(f"/sprechstunde/#code={code}")
+    audit.check(patient, "Patient Zugang")
+    patient.fill("#name", "Agnes A.")
+    patient.click("#step-enter button[type=submit]")
+    patient.wait_for_selector("#check-continue:not([disabled])")
+    audit.check(patient, "Patient Geraetetest")
+    patient.click("#check-continue")
+    audit.check(patient, "Patient Einwilligung")
+    patient.check("#step-consent input[name=accepted]")
+    patient.click("#step-consent button[type=submit]")
+    patient.wait_for_selector("#step-waiting:not([hidden])")
+    audit.check(patient, "Patient Wartezimmer")
+
+    doctor.wait_for_selector("#room .admit:not([hidden])")
+    audit.check(doctor, "Videoraum Patient wartet")
+    doctor.click("#room .admit")
+    wait_connected_with_video(doctor)
+    wait_connected_with_video(patient)
+    assert not doctor.is_visible("#room .admit"), "Patient hereinholen shows during the call"
+    audit.check(doctor, "Videoraum im Gespraech")
+    audit.check(patient, "Patient im Gespraech")
+    patient.set_viewport_size(PHONE_LANDSCAPE)
+    audit.check(patient, "Patient im Gespraech quer")
+
+    doctor.click("#call .hangup")
+    patient.wait_for_selector("#step-done:not([hidden])")
+    doctor.wait_for_selector(".lobby-status:has-text('Videokontakt erfasst')")
+    assert not doctor.is_visible("#room .admit"), "Patient hereinholen shows after the call"
+    audit.check(doctor, "Videoraum nach dem Gespraech")
+    audit.check(patient, "Patient Ende")
+    audit.assert_clean()
+
+
+def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
+    _, page = audit.context(browser)
+    login(page, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    for name, path in [
+        ("Uebersicht", "/praxis/"),
+        ("Mitglieder", "/praxis/mitglieder/"),
+        ("Endgeraete", "/praxis/geraete/"),
+        ("Einstellungen", "/praxis/einstellungen/"),
+        ("Abrechnung", "/praxis/abrechnung/"),
+        ("Sicherheit", "/konto/2fa/"),
+        ("Passwort aendern", "/konto/password/change/"),
+        ("Meine Dienste", "/dienste/"),
+        ("Dienstboerse", "/dienste/boerse/"),
+    ]:
+        visit(audit, page, name, path)
+    page.goto("/praxis/abrechnung/")
+    page.set_input_files(
+        "#ebm-file",
+        files=[
+            {
+                "name": "Z01521234500_01.10.2024_10.00.con",
+                "mimeType": "application/octet-stream",
+                "buffer": quarter_file(),
+            }
+        ],
+    )
+    page.click("#ebm-upload button[type=submit]")
+    page.wait_for_url("**/praxis/abrechnung/*/")
+    audit.check(page, "Abrechnungsbericht")
+    page.set_viewport_size(PHONE)
+    audit.check(page, "Abrechnungsbericht Telefon")
+    visit(audit, page, "Termine Telefon", "/praxis/termine/")
+    visit(audit, page, "Uebersicht Telefon", "/praxis/")
+    audit.assert_clean()
+
+
+def test_practice_staff_pages(browser, audit):
+    _, page = audit.context(browser)
+    login(page, STAFF, DEMO_PASSWORD, STAFF_TOTP)
+    for name, path in [
+        ("MFA Uebersicht", "/praxis/"),
+        ("MFA Termine", "/praxis/termine/"),
+        ("MFA Abrechnung", "/praxis/abrechnung/"),
+        ("MFA Mitglieder", "/praxis/mitglieder/"),
+        ("MFA Endgeraete", "/praxis/geraete/"),
+    ]:
+        visit(audit, page, name, path)
+    audit.assert_clean()
+
+
+def test_kv_staff_pages_and_the_duty_plan(browser, audit):
+    _, page = audit.context(browser)
+    login(page, KV_EMAIL, DEMO_PASSWORD, KV_TOTP)
+    visit(audit, page, "KV Dienstplanung", "/kv/")
+    plan = page.get_attribute("#plans a[href*='/kv/plaene/']", "href")
+    area = page.get_attribute("a[href*='/kv/bereiche/']:not([href$='/neu/'])", "href")
+    for name, path in [
+        ("KV Dienstplan", plan),
+        ("KV Bereich", area),
+        ("KV Antraege", "/kv/antraege/"),
+        ("KV Kooperationsaerzte", "/kv/kooperationsaerzte/"),
+        ("KV Umsaetze", "/kv/umsaetze/"),
+    ]:
+        visit(audit, page, name, path)
+    page.set_viewport_size(PHONE)
+    visit(audit, page, "KV Dienstplan Telefon", plan)
+    audit.assert_clean()
+
+
+def test_k_arzt_pages(browser, audit):
+    _, page = audit.context(browser, viewport=DESKTOP)
+    login(page, K_EMAIL, DEMO_PASSWORD, K_TOTP)
+    for name, path in [
+        ("K-Arzt Dienste", "/dienste/"),
+        ("K-Arzt Dienstboerse", "/dienste/boerse/"),
+        ("K-Arzt Abrechnungen", "/dienste/abrechnung/"),
+        ("K-Arzt Sicherheit", "/konto/2fa/"),
+    ]:
+        visit(audit, page, name, path)
+    audit.assert_clean()
