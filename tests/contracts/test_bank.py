@@ -10,8 +10,8 @@ import sepaxml
 from django.urls import reverse
 from lxml import etree
 
-from sprechzimmer.contracts import gate, invoicing, sepa
-from sprechzimmer.contracts.models import Invoice, UsageDay
+from sprechzimmer.contracts import gate, invoicing, sepa, tasks
+from sprechzimmer.contracts.models import Invoice, SepaExport, UsageDay
 from tests.contracts.test_invoices import plus_practice
 
 IBAN = "DE89 3704 0044 0532 0130 00"
@@ -106,6 +106,8 @@ def test_the_monthly_pain008_file_is_valid_and_holds_each_debit_once(db, operato
     for practice in debtors:
         UsageDay.objects.create(organisation=practice, day=dt.date(2026, 12, 1), plan="plus", users=1)
         invoicing.invoice_month(practice, 2026, 12, dt.date(2027, 1, 1))
-    later = etree.fromstring(sepa.file_bytes(sepa.export(dt.date(2027, 1, 15))))
+    tasks.sepa_monthly()  # the monthly job: each debit on its invoice's due date
+    later = etree.fromstring(sepa.file_bytes(SepaExport.objects.order_by("-pk").first()))
     assert schema.validate(later) and later.xpath(".//p:SeqTp/text()", namespaces=ns) == ["RCUR"]
+    assert later.findtext(".//p:ReqdColltnDt", namespaces=ns) == "2027-01-15"  # 1 Jan + INVOICE_DUE_DAYS
     assert len(later.xpath(".//p:DrctDbtTxInf", namespaces=ns)) == 2

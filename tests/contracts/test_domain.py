@@ -76,3 +76,27 @@ def test_basis_months_cost_nothing_but_sms_are_counted():
     days = [UsageDay(dt.date(2026, 11, d), Plan.BASIS, 2, sms=1) for d in range(1, 31)]
     charge = domain.month_charge(2026, 11, days)
     assert charge.users_net == Decimal("0.00") and charge.sms == 30 and charge.sms_net == Decimal("3.00")
+
+
+@given(
+    st.integers(min_value=2020, max_value=2100),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=0, max_value=500),
+)
+def test_a_full_month_of_plus_is_exactly_19_euros_per_user(year, month, users):
+    last = domain.month_end(dt.date(year, month, 1)).day
+    days = [UsageDay(dt.date(year, month, d), Plan.PLUS, users) for d in range(1, last + 1)]
+    charge = domain.month_charge(year, month, days)
+    assert charge.user_months == users and charge.users_net == users * Decimal("19.00")
+    assert charge.vat == (charge.net * Decimal("0.19")).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+
+
+@given(st.lists(st.tuples(st.integers(1, 28), st.booleans(), st.integers(0, 50), st.integers(0, 20)), max_size=40))
+def test_proration_never_bills_more_than_the_plus_user_days_and_rounds_to_the_cent(entries):
+    days = [
+        UsageDay(dt.date(2027, 2, d), Plan.PLUS if plus else Plan.BASIS, users, sms) for d, plus, users, sms in entries
+    ]
+    charge = domain.month_charge(2027, 2, days)
+    assert charge.user_days == sum(users for _, plus, users, _ in entries if plus)
+    assert abs(charge.user_months * 28 - charge.user_days) <= Decimal("0.0014")  # four places
+    assert charge.net == charge.net.quantize(Decimal("0.01")) and charge.gross == charge.net + charge.vat

@@ -180,9 +180,8 @@ class InvoiceAdmin(ReadOnly):
 
     @admin.action(description="SEPA-Lastschriftdatei (pain.008) für alle offenen Lastschriften erstellen")
     def make_sepa_file(self, request, queryset):
-        collection = timezone.localdate() + dt.timedelta(days=5)
         try:
-            record = sepa.export(collection)
+            record = sepa.export()
         except sepa.NothingToCollect:
             self.message_user(request, "Keine offenen Lastschriften.", messages.WARNING)
         except invoicing.OperatorNotConfigured:
@@ -190,7 +189,7 @@ class InvoiceAdmin(ReadOnly):
         else:
             self.message_user(
                 request,
-                f"{record.count} Lastschriften über {formats.euro(record.total)}, fällig am "
+                f"{record.count} Lastschriften über {formats.euro(record.total)}, fällig ab "
                 f"{formats.date(record.collection_date)}: {record.file_name}",
             )
 

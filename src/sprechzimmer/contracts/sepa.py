@@ -23,9 +23,10 @@ class NothingToCollect(Exception):
     pass
 
 
-def export(collection_date: dt.date) -> SepaExport:
-    """One file with every invoice paid by direct debit that no file holds yet. The first debit on
-    a mandate is FRST, later ones RCUR."""
+def export(collection_date: dt.date | None = None) -> SepaExport:
+    """One file with every invoice paid by direct debit that no file holds yet, each collected on
+    the date its invoice announced (``due_on``, the pre-notification) unless ``collection_date``
+    is given. The first debit on a mandate is FRST, later ones RCUR."""
     operator = invoicing.operator()
     with transaction.atomic():
         invoices = list(
@@ -63,7 +64,7 @@ def export(collection_date: dt.date) -> SepaExport:
                     "BIC": invoice.debtor_bic,
                     "amount": int(invoice.gross_total * 100),  # cents, as sepaxml wants
                     "type": "FRST" if first else "RCUR",
-                    "collection_date": collection_date,
+                    "collection_date": collection_date or invoice.due_on,
                     "mandate_id": invoice.mandate_reference,
                     "mandate_date": invoice.mandate_signed_on,
                     "description": f"Rechnung {invoice.number} Kundennummer {invoice.customer_number}",
@@ -72,9 +73,10 @@ def export(collection_date: dt.date) -> SepaExport:
             )
             total += invoice.gross_total
         content = sepa.export(validate=True)
+        first_date = collection_date or min(i.due_on for i in invoices)
         record = SepaExport.objects.create(
-            collection_date=collection_date,
-            file_name=f"sepa/{collection_date:%Y-%m-%d}-{len(invoices)}-{dt.datetime.now():%H%M%S%f}.xml",
+            collection_date=first_date,
+            file_name=f"sepa/{first_date:%Y-%m-%d}-{len(invoices)}-{dt.datetime.now():%H%M%S%f}.xml",
             count=len(invoices),
             total=total,
         )

@@ -77,3 +77,19 @@ def invoice_batch(organisation_ids: list[int], year: int, month: int, issued_on)
     from sprechzimmer.contracts import invoicing
 
     invoicing.invoice_batch(organisation_ids, year, month, issued_on)
+
+
+@db_periodic_task(crontab(day="2", hour="4", minute="0"))
+def sepa_monthly() -> None:
+    """On the 2nd, after the invoices of the 1st: the SEPA direct-debit file for the operator's bank,
+    each debit on the due date its invoice announced (INVOICE_DUE_DAYS after the invoice)."""
+    from sprechzimmer.contracts import invoicing, sepa
+
+    try:
+        record = sepa.export()
+    except sepa.NothingToCollect:
+        return
+    except invoicing.OperatorNotConfigured as missing:
+        log.warning("no SEPA file: %s", missing)
+        return
+    log.info("SEPA file %s: %s debits", record.file_name, record.count)

@@ -15,6 +15,8 @@ from sprechzimmer import inputs, proofofwork, ratelimit
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
+from sprechzimmer.contracts import gate
+from sprechzimmer.contracts.domain import Feature
 from sprechzimmer.video import consent, services
 from sprechzimmer.video.domain import BERLIN, booking_problem, code_window
 from sprechzimmer.video.models import Appointment
@@ -54,7 +56,10 @@ def calendar(request):
 @member_required
 def room(request, pk):
     appointment = get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
-    return render(request, "video/room.html", {"appointment": appointment})
+    # Screen sharing is plus (docs/contracts.md): the media run browser to browser, so the server's
+    # part is not to offer it; the same gate decides for the patient (api_patient_access).
+    screen_sharing = gate.plan_allows(request.user.organisation, Feature.SCREEN_SHARING)
+    return render(request, "video/room.html", {"appointment": appointment, "screen_sharing": screen_sharing})
 
 
 def _clean_fields(data: dict, organisation, *, current: Appointment | None = None) -> dict:
@@ -309,6 +314,7 @@ def api_patient_access(request):
             "practice_public_key": appointment.organisation.public_key,
             "consent_version": consent.CURRENT_VERSION,
             "consent_given": appointment.consent_at is not None,
+            "screen_sharing": gate.plan_allows(appointment.organisation, Feature.SCREEN_SHARING),
         }
     )
 

@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from sprechzimmer.accounts.models import Organisation
+from sprechzimmer.contracts.domain import Plan
+from sprechzimmer.contracts.models import Contract
 from sprechzimmer.demo import keys as demo_keys
 from sprechzimmer.demo import provisioning
 from sprechzimmer.demo.data import DEMO_BSNR, DEMO_K_ARZT, DEMO_KV_STAFF, DEMO_PASSWORD, DEMO_SUBSTITUTE, DEMO_USERS
@@ -27,6 +29,8 @@ class Command(BaseCommand):
                 role=role,
             )
             provisioning.enable_totp(main, secret)
+            # plus, so that every feature (screen sharing, conferences …) can be tried in the demo
+            Contract.objects.create(organisation=organisation, plan=Plan.PLUS)
             doctor = main
             for email, name, role, lanr, secret in others:
                 member = provisioning.add_member(

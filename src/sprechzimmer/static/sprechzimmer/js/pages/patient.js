@@ -21,6 +21,7 @@ import { solve } from "../lib/proofofwork.js";
  * @property {string} practice_public_key what the typed name is encrypted to
  * @property {string} consent_version
  * @property {boolean} consent_given
+ * @property {boolean} screen_sharing whether the practice's plan includes screen sharing (plus)
  * @property {string} [name] as typed on this page (never stored)
  */
 
@@ -36,6 +37,7 @@ import { solve } from "../lib/proofofwork.js";
  * @property {string} start
  * @property {string} nameEnvelope
  * @property {number | null} callStartedAt epoch ms, once the call connected
+ * @property {boolean} [screenSharing] the practice's plan includes screen sharing (absent: it does)
  */
 
 /** @typedef {"enter" | "check" | "consent" | "waiting" | "call" | "done"} Step */
@@ -224,7 +226,15 @@ consentForm.addEventListener("submit", async (event) => {
     });
     // The typed name is encrypted to the practice's public key: only the practice can read it.
     const nameEnvelope = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name ?? ""), access.practice_public_key);
-    const visit = { token: access.token, practice: access.practice, doctor: access.doctor, start: access.start, nameEnvelope, callStartedAt: null };
+    const visit = {
+      token: access.token,
+      practice: access.practice,
+      doctor: access.doctor,
+      start: access.start,
+      nameEnvelope,
+      callStartedAt: null,
+      screenSharing: access.screen_sharing,
+    };
     saveVisit(visit);
     enterWaitingRoom(visit);
   } catch (error) {
@@ -270,6 +280,7 @@ async function enterWaitingRoom(visit) {
   // The device check (or the resume) let the patient go on only with a running camera and microphone.
   if (!stream) throw new Error("no media stream after the device check");
   find(document, "#waiting-self", HTMLVideoElement).srcObject = stream;
+  if (visit.screenSharing === false) $("#call").dataset.screenSharing = "off";
   view = new CallView($("#call"), stream);
   view.onHangup = () => {
     signalling?.send({ type: "leave" });

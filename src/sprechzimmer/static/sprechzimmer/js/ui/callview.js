@@ -55,7 +55,8 @@ export class CallView {
       button.setAttribute("aria-pressed", String(!hidden));
     });
     const share = find(root, ".toggle-share", HTMLButtonElement);
-    share.hidden = !media.screenShareSupported();
+    // Screen sharing is part of plus: the server marks the call screen when the plan lacks it.
+    share.hidden = !media.screenShareSupported() || root.dataset.screenSharing === "off";
     share.addEventListener("click", () => (this.screen ? this.stopSharing() : this.startSharing()));
 
     const fullscreen = find(root, ".fullscreen", HTMLButtonElement);
