@@ -96,6 +96,9 @@ def test_doctor_calendar_room_call_and_patient_at_phone_size(browser, audit):
     audit.check(patient, "Patient im Gespraech quer")
 
     doctor.click("#call .hangup")
+    doctor.wait_for_selector("#call .hangup-confirm:visible")
+    audit.check(doctor, "Auflegen bestaetigen")
+    doctor.click("#call .hangup-confirm .hangup-yes")
     patient.wait_for_selector("#step-done:not([hidden])")
     doctor.wait_for_selector(".lobby-status:has-text('Videokontakt erfasst')")
     assert not doctor.is_visible("#room .admit"), "Patient hereinholen shows after the call"
@@ -133,6 +136,12 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
     page.click("#ebm-upload button[type=submit]")
     page.wait_for_url("**/praxis/abrechnung/*/")
     audit.check(page, "Abrechnungsbericht")
+    page.click("#sz-lock")
+    page.wait_for_selector("#unlock-password")
+    audit.check(page, "Bildschirm gesperrt")
+    page.fill("#unlock-password", DEMO_PASSWORD)
+    page.click("#unlock-form button[type=submit]")
+    page.wait_for_url("**/praxis/abrechnung/*/")
     page.set_viewport_size(PHONE)
     audit.check(page, "Abrechnungsbericht Telefon")
     visit(audit, page, "Termine Telefon", "/praxis/termine/")

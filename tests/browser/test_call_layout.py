@@ -79,7 +79,7 @@ def test_call_screen_on_every_size_and_a_clean_end(new_page, server):
     doctor.wait_for_selector("#call[data-remote-audio=off] .remote-mic-off:visible")
     patient.click("#call .toggle-cam")
     doctor.wait_for_selector("#call[data-remote-video=off] .remote-cam-off:visible")
-    assert patient.get_attribute("#call .toggle-cam", "aria-pressed") == "true"
+    assert patient.get_attribute("#call .toggle-cam", "aria-pressed") == "false"  # pressed = on
     patient.click("#call .toggle-mic")
     patient.click("#call .toggle-cam")
     doctor.wait_for_selector("#call[data-remote-audio=on][data-remote-video=on]")

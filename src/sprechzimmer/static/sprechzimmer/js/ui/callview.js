@@ -52,7 +52,7 @@ export class CallView {
     this.bind(".toggle-cam", (button) => this.toggle(button));
     this.bind(".toggle-self", (button) => {
       const hidden = this.local.classList.toggle("hidden-self");
-      button.setAttribute("aria-pressed", String(hidden));
+      button.setAttribute("aria-pressed", String(!hidden));
     });
     const share = find(root, ".toggle-share", HTMLButtonElement);
     share.hidden = !media.screenShareSupported();
@@ -143,19 +143,21 @@ export class CallView {
 
   /**
    * Mutes or unmutes the microphone or the camera; the other side is told.
-   * @param {HTMLElement} button pressed = off
+   * Every toggle of the call says the same: pressed = the thing it names is on (Mikrofon,
+   * Kamera, Teilen, Eigenbild, Vollbild), and its label never changes.
+   * @param {HTMLElement} button pressed = on
    */
   toggle(button) {
-    const off = button.getAttribute("aria-pressed") !== "true";
-    button.setAttribute("aria-pressed", String(off));
+    const on = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", String(on));
     this.applyEnabled();
     this.sendMedia();
   }
 
   /** Enables the tracks as the two toggles say (also the fresh tracks after a device switch). */
   applyEnabled() {
-    const micOff = this.root.querySelector(".toggle-mic")?.getAttribute("aria-pressed") === "true";
-    const camOff = this.root.querySelector(".toggle-cam")?.getAttribute("aria-pressed") === "true";
+    const micOff = this.root.querySelector(".toggle-mic")?.getAttribute("aria-pressed") === "false";
+    const camOff = this.root.querySelector(".toggle-cam")?.getAttribute("aria-pressed") === "false";
     this.stream.getAudioTracks().forEach((t) => (t.enabled = !micOff));
     this.stream.getVideoTracks().forEach((t) => (t.enabled = !camOff));
     this.root.dataset.localCamera = camOff ? "off" : "on";
