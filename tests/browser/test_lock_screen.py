@@ -73,7 +73,7 @@ def set_lock_minutes(page, minutes: int) -> None:
     page.goto("/praxis/einstellungen/")
     page.fill("input[name=lock_minutes]", str(minutes))
     page.click("main form button[type=submit]")
-    page.wait_for_selector(".messages li.success")
+    page.wait_for_selector(".messages .success")
 
 
 def test_the_screen_locks_itself_after_the_idle_time(new_page):
