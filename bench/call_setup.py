@@ -131,17 +131,18 @@ def measure_ours(browser, base_url: str, calls: int, warm: bool) -> list[float]:
     doctor = doctor_context.new_page()
     login(doctor, email, DEMO_PASSWORD, secret)
     times = []
+    label = "warm" if warm else "cold"
     for n in range(calls):
         doctor.goto("/praxis/termine/")
         doctor.click("#new-appointment")
         start = datetime.now() + timedelta(minutes=5)
         doctor.fill("#f-date", start.strftime("%Y-%m-%d"))
         doctor.fill("#f-time", start.strftime("%H:%M"))
-        doctor.fill("#f-name", f"Bench {n}")
+        doctor.fill("#f-name", f"Bench {label} {n}")
         doctor.click("#appointment-dialog button[type=submit]")
         doctor.wait_for_selector("#invitation-dialog[open]")
         code = doctor.text_content("#invitation-code")
-        room = doctor.get_attribute(f".appointment:has-text('Bench {n}') .room-link", "href")
+        room = doctor.get_attribute(f".appointment:has-text('Bench {label} {n}') .room-link", "href")
         doctor.goto(room)
 
         patient_context = browser.new_context(base_url=base_url)
@@ -155,8 +156,8 @@ def measure_ours(browser, base_url: str, calls: int, warm: bool) -> list[float]:
         patient.click("#step-consent button[type=submit]")
         doctor.wait_for_selector("#room .admit:not([hidden])")
         if warm:
-            doctor.wait_for_selector("#call[data-connection-state=connected]")
-            patient.wait_for_selector("#call[data-connection-state=connected]")
+            doctor.wait_for_selector("#call[data-connection-state=connected]", state="attached")
+            patient.wait_for_selector("#call[data-connection-state=connected]", state="attached")
 
         doctor.evaluate(FIRST_FRAME_HOOK, "#call .remote-video")
         patient.evaluate(FIRST_FRAME_HOOK, "#call .remote-video")

@@ -57,6 +57,8 @@ SITE_NAME = envstr("SITE_NAME", "Sprechzimmer")
 
 INSTALLED_APPS = [
     "daphne",
+    # the operator's back office (contracts/admin.py): contract and billing data only
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
     "sprechzimmer.video",
     "sprechzimmer.billing",
     "sprechzimmer.duty",
+    "sprechzimmer.contracts",
     "sprechzimmer.demo",
 ]
 
@@ -111,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sprechzimmer.accounts.context.practice",
+                "sprechzimmer.contracts.context.contract",
             ],
             # {% icon "name" %} on every page without a {% load %}.
             "builtins": ["sprechzimmer.core.templatetags.icons"],
@@ -254,6 +258,29 @@ METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maxim
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- contracts and invoices (docs/contracts.md) -------------------------------------------------
+# The operator (Betreiber) who bills practices for plus: it appears on every invoice (§ 14 UStG), in
+# the AVV and as creditor of the SEPA direct debits. Invoices are issued only when name, address and
+# VAT ID or tax number are set.
+OPERATOR_NAME = envstr("OPERATOR_NAME")
+OPERATOR_STREET = envstr("OPERATOR_STREET")
+OPERATOR_POSTCODE = envstr("OPERATOR_POSTCODE")
+OPERATOR_CITY = envstr("OPERATOR_CITY")
+OPERATOR_EMAIL = envstr("OPERATOR_EMAIL")
+OPERATOR_VAT_ID = envstr("OPERATOR_VAT_ID")
+OPERATOR_TAX_NUMBER = envstr("OPERATOR_TAX_NUMBER")
+OPERATOR_IBAN = envstr("OPERATOR_IBAN")
+OPERATOR_BIC = envstr("OPERATOR_BIC")
+OPERATOR_CREDITOR_ID = envstr("OPERATOR_CREDITOR_ID")
+# Where the instance's data is stored, as the AVV's annex names it (e.g. "im Rechenzentrum der
+# Example GmbH in Frankfurt am Main, Deutschland").
+OPERATOR_DATA_LOCATION = envstr("OPERATOR_DATA_LOCATION")
+# Where the operator's invoice PDFs (PDF/A-3 with Factur-X XML) and SEPA files are kept, apart
+# from the practices' data.
+INVOICES_DIR = Path(envstr("INVOICES_DIR", str(DATA_DIR / "invoices"))).resolve()
+# Days between the invoice date and the direct debit or due date.
+INVOICE_DUE_DAYS = envint("INVOICE_DUE_DAYS", 14, minimum=1, maximum=60)
 
 # --- background tasks (Huey; docs/architecture.md) ------------------------------------------------
 # The embedded default keeps the queue in a SQLite file next to the database; with REDIS_URL the

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from sprechzimmer import (
@@ -7,6 +8,7 @@ from sprechzimmer import (
 from sprechzimmer.accounts import screenlock
 from sprechzimmer.accounts import views as accounts
 from sprechzimmer.billing import views as billing
+from sprechzimmer.contracts import views as contracts
 from sprechzimmer.duty.views import applications as coop
 from sprechzimmer.duty.views import doctor as duty_doctor
 from sprechzimmer.duty.views import pay
@@ -16,6 +18,7 @@ from sprechzimmer.video import views as video
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("betrieb/", admin.site.urls),
     path("impressum/", home.legal, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", home.legal, {"page": "privacy"}, name="privacy"),
     path("nutzungsbedingungen/", home.legal, {"page": "terms"}, name="terms"),
@@ -40,6 +43,18 @@ urlpatterns = [
         name="member_device_approval",
     ),
     path("praxis/einstellungen/", accounts.practice_settings, name="practice_settings"),
+    path("praxis/rechnungsdaten/", contracts.contract_page, name="contract"),
+    path("praxis/rechnungsdaten/organisation/", contracts.billing_details, name="contract_billing_details"),
+    path("praxis/rechnungsdaten/bankverbindung/", contracts.bank_details, name="contract_bank_details"),
+    path("praxis/rechnungsdaten/rechnungen/<id:pk>/", contracts.invoice_pdf, name="contract_invoice"),
+    path("praxis/rechnungsdaten/avv.pdf", contracts.avv_pdf, name="contract_avv"),
+    path("praxis/rechnungsdaten/avv/annehmen/", contracts.avv_confirm, name="contract_avv_confirm"),
+    path(
+        "praxis/rechnungsdaten/avv-bestaetigung.pdf", contracts.avv_confirmation_pdf, name="contract_avv_confirmation"
+    ),
+    path("praxis/rechnungsdaten/vertrag/wechseln/", contracts.switch_plan, name="contract_switch"),
+    path("praxis/rechnungsdaten/vertrag/kuendigen/", contracts.cancel, name="contract_cancel"),
+    path("praxis/rechnungsdaten/vertrag/widerrufen/", contracts.revoke, name="contract_revoke"),
     path("praxis/termine/", video.calendar, name="calendar"),
     path("praxis/termine/<id:pk>/raum/", video.room, name="room"),
     path("api/termine/", video.api_appointments, name="api_appointments"),

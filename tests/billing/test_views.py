@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -62,6 +63,28 @@ def test_upload_stores_a_report_and_renders_it(client, practices):
     assert "88220 ergänzen" in page and "1 Fälle darüber" in page
     index = client.get(reverse("billing")).content.decode()
     assert "3/2024" in index and '<svg class="chart"' in index
+    # The bar's geometry is machine numbers: a German "66,7" is no SVG length and draws nothing.
+    bar = re.search(r'<rect x="([^"]+)" y="([^"]+)" width="24" height="([^"]+)"', index)
+    assert bar, index
+    assert all(re.fullmatch(r"\d+(\.\d+)?", value) for value in bar.groups()), bar.groups()
+    assert float(bar.group(3)) == pytest.approx(100 / 3, abs=0.1) and float(bar.group(2)) + float(bar.group(3)) == 100
+    gauge = re.search(r'<svg class="gauge".*?</svg>', page, re.S).group(0)
+    widths = re.findall(r'width="([^"]+)"', gauge)
+    assert widths and all(re.fullmatch(r"\d+(\.\d+)?", w) for w in widths), widths
+    assert float(widths[1]) > 0  # the case's share is drawn
+
+
+def test_findings_are_grouped_by_severity_and_rule_with_notes_folded(client, practices):
+    logged_in(client, practices.doctor)
+    upload(client, quarter_file())
+    saved = QuarterReport.objects.get()
+    page = client.get(reverse("billing_report", args=[saved.pk])).content.decode()
+    severities = re.findall(r'<section class="severity-group" data-severity="(\w+)"', page)
+    assert severities == sorted(severities, key=["error", "warning", "info"].index) and "error" in severities
+    groups = re.findall(r'<details class="rule-group" data-rule="(R\d+)" data-severity="(\w+)"( open)?>', page)
+    assert groups and all(bool(is_open) == (severity != "info") for _, severity, is_open in groups)
+    assert ("R6", "error", " open") in groups
+    assert 'id="findings-filter"' in page and '<option value="R6">R6 – Kennzeichen 88220</option>' in page
 
 
 def test_csv_and_pdf_exports(client, practices):

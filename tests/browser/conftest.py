@@ -216,6 +216,15 @@ def server(tmp_path_factory, smtp_server):
         # A queue of its own (several test runs may share one Redis), and quick mail retries.
         "TASKS_QUEUE": f"sz-test-{secrets.token_hex(4)}",
         "MAIL_RETRY_SECONDS": "1",
+        # the operator who issues invoices (docs/contracts.md)
+        "OPERATOR_NAME": "Sprechzimmer Betrieb GmbH",
+        "OPERATOR_STREET": "Königstraße 1",
+        "OPERATOR_POSTCODE": "70173",
+        "OPERATOR_CITY": "Stuttgart",
+        "OPERATOR_VAT_ID": "DE123456789",
+        "OPERATOR_IBAN": "DE89370400440532013000",
+        "OPERATOR_BIC": "COBADEFFXXX",
+        "OPERATOR_CREDITOR_ID": "DE98ZZZ09999999999",
     }
     env.pop("DATABASE_URL", None)
     if db_url:

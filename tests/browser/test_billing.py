@@ -8,6 +8,7 @@ import pytest
 from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
 from tests.billing.builders import LANR, lines
 from tests.browser.helpers import login
+from tests.browser.test_practice_overview import screenshots
 
 pytestmark = pytest.mark.browser
 
@@ -87,9 +88,28 @@ def test_upload_pseudonymises_patient_data_and_reports(server, new_page):
     )
     page.click("#ebm-upload button[type=submit]")
     page.wait_for_url("**/praxis/abrechnung/*/")
+    screenshots(page, "billing-report")
     findings = page.text_content("#findings")
     assert "V77" in findings and "88220 ergänzen" in findings
     assert "P78 + P79" in findings and "03003: 2-mal angesetzt" in findings  # one Behandlungsfall of two Scheine
+    # Grouped by severity and rule; the notes (Hinweise) folded below the errors; filters work.
+    assert page.is_visible("tr.finding[data-rule=R6]")
+    assert not page.is_visible("tr.finding[data-severity=info]")
+    assert page.text_content("#filter-status") == "Alle 4 Befunde."
+    page.uncheck("#findings-filter input[value=error]")
+    assert not page.is_visible("tr.finding[data-rule=R6]") and page.is_visible("tr.finding[data-rule=R14]")
+    assert page.text_content("#filter-status") == "2 von 4 Befunden."
+    page.check("#findings-filter input[value=error]")
+    page.select_option("#rule-filter", "R3")  # a note: choosing its rule unfolds it
+    assert page.is_visible("tr.finding[data-rule=R3]") and not page.is_visible("tr.finding[data-rule=R6]")
+    page.select_option("#rule-filter", "")
+    page.fill("#case-filter", "P78")
+    assert page.is_visible("tr.finding[data-rule=R5]") and not page.is_visible("tr.finding[data-rule=R6]")
+    page.fill("#case-filter", "gibt es nicht")
+    assert page.is_visible("#findings-none")
+    page.fill("#case-filter", "")
+    # The cap gauge draws its bar.
+    assert page.locator("svg.gauge rect.bar-over, svg.gauge rect.bar").bounding_box()["width"] > 0
     assert "Grenze 30\u00a0%" in page.text_content("main")
     with page.expect_download() as download:
         page.click("text=Befunde als CSV")
@@ -97,6 +117,9 @@ def test_upload_pseudonymises_patient_data_and_reports(server, new_page):
     assert "V77;0101;838382202;ja;nein;nein;R6;Fehler;" in csv
     page.goto("/praxis/abrechnung/")
     assert page.locator("svg.chart rect").count() == 1
+    bar = page.locator("svg.chart rect").bounding_box()
+    assert bar["height"] > 10 and bar["width"] > 10  # drawn, not a zero-size rect
+    screenshots(page, "billing-index")
 
     dump = server.db.dump() + server.log_path.read_text(encoding="utf-8", errors="replace")
     for secret in (

@@ -79,7 +79,9 @@ def test_call_screen_on_every_size_and_a_clean_end(new_page, server):
     doctor.wait_for_selector("#call[data-remote-audio=off] .remote-mic-off:visible")
     patient.click("#call .toggle-cam")
     doctor.wait_for_selector("#call[data-remote-video=off] .remote-cam-off:visible")
-    assert patient.get_attribute("#call .toggle-cam", "aria-pressed") == "false"  # pressed = on
+    # Toggles say what is on: pressed = on.
+    assert patient.get_attribute("#call .toggle-cam", "aria-pressed") == "false"
+    assert patient.get_attribute("#call .toggle-mic", "aria-pressed") == "false"
     patient.click("#call .toggle-mic")
     patient.click("#call .toggle-cam")
     doctor.wait_for_selector("#call[data-remote-audio=on][data-remote-video=on]")

@@ -9,6 +9,7 @@ import pytest
 
 from sprechzimmer.demo.data import DEMO_KV_STAFF, DEMO_PASSWORD
 from tests.browser.helpers import enrol_totp, login
+from tests.browser.test_practice_overview import screenshots
 from tests.duty.helpers import pdf_text
 
 pytestmark = pytest.mark.browser
@@ -113,6 +114,7 @@ def test_apply_review_approve_log_in_take_a_duty_and_see_the_statement(server, n
     doctor.click("#copy-calendar-url")
     assert doctor.text_content("#copy-calendar-url") == "Kopiert ✓"
     assert "Kalender-Link" in doctor.text_content("#copy-status")
+    screenshots(doctor, "duties-calendar-feed")
     assert not applicant.errors and not staff.errors and not doctor.errors
 
     # Secrets in links (the application link, whose holder reads the applicant's documents, the

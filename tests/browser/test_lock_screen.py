@@ -6,6 +6,7 @@ import pytest
 
 from sprechzimmer.demo.data import DEMO_PASSWORD
 from tests.browser.helpers import login
+from tests.browser.test_practice_overview import screenshots
 from tests.browser.test_video_call import DOCTOR, DOCTOR_TOTP, book_appointment
 
 pytestmark = pytest.mark.browser
@@ -56,6 +57,7 @@ def test_locking_wipes_names_and_keys_and_the_password_brings_them_back(new_page
     doctor.click("#unlock-form button[type=submit]")
     doctor.wait_for_selector("#unlock-status:text('Das Passwort ist nicht korrekt')")
     assert doctor.evaluate(STORED_KEYS) == []
+    screenshots(doctor, "lock-screen")
 
     doctor.fill("#unlock-password", DEMO_PASSWORD)
     doctor.click("#unlock-form button[type=submit]")

@@ -14,6 +14,10 @@ The password itself costs an attacker 600 000 PBKDF2 iterations per guess before
 
 from __future__ import annotations
 
+import time
+
+from django.core.cache import cache
+
 from sprechzimmer.accounts import devices
 from sprechzimmer.accounts.models import Device, User, token_digest
 from sprechzimmer.ratelimit import Backoff, request_key, wait_text
@@ -63,3 +67,11 @@ def password_account(email: str) -> str:
 
 def second_factor_account(user: User) -> str:
     return f"mfa:{user.pk}"
+
+
+def forget(user: User) -> None:
+    """Drops the failure counters and blocks kept for this account (the account is deleted)."""
+    window = int(time.time() // ACCOUNT.period)
+    for account in (password_account(user.email), second_factor_account(user)):
+        ACCOUNT.reset(account)
+        cache.delete_many([f"rl:bo:{ACCOUNT.name}:{account}:{ACCOUNT.period}:{w}" for w in (window, window - 1)])

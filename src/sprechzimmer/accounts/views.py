@@ -26,6 +26,7 @@ from sprechzimmer.accounts.forms import (
     PracticeSettingsForm,
 )
 from sprechzimmer.accounts.models import Device, Invitation, User, token_digest
+from sprechzimmer.contracts import gate
 
 
 def signup_check(request):
@@ -87,10 +88,17 @@ def members(request):
             return render(request, "403.html", status=403)
         form = InvitationForm(request.POST)
         if form.is_valid():
-            invitation = _send_invitation(request, form.cleaned_data)
-            messages.success(request, f"Die Einladung an {invitation.email} wurde versendet.")
-            return redirect("members")
+            try:
+                invitation = _send_invitation(request, form.cleaned_data)
+            except gate.PlanLimit as refusal:
+                form.add_error(None, refusal.message)
+            else:
+                messages.success(request, f"Die Einladung an {invitation.email} wurde versendet.")
+                return redirect("members")
+    contract = gate.contract_of(organisation)
     context = {
+        "user_limit": gate.user_limit(contract),
+        "users_counted": gate.users_counted(organisation),
         "members": organisation.members.order_by("-is_active", "full_name"),
         "invitations": organisation.invitations.filter(accepted_at=None),
         "form": form,
@@ -101,6 +109,7 @@ def members(request):
 def _send_invitation(request, data) -> Invitation:
     token = Invitation.new_token()
     with transaction.atomic():
+        gate.check_room_for_member(request.user.organisation)
         invitation = Invitation.objects.create(
             organisation=request.user.organisation,
             email=data["email"],
@@ -138,6 +147,12 @@ def member_set_active(request, pk):
         return redirect("members")
     activate = request.POST.get("active") == "1"
     with transaction.atomic():
+        if activate and not member.is_active:
+            try:
+                gate.check_room_for_member(member.organisation)
+            except gate.PlanLimit as refusal:
+                messages.error(request, refusal.message)
+                return redirect("members")
         member.is_active = activate
         member.save(update_fields=["is_active"])
         if not activate:
@@ -178,6 +193,10 @@ def accept_invitation(request, token):
                 locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
                 if locked.accepted_at or User.objects.filter(email__iexact=locked.email).exists():
                     return render(request, "accounts/invitation_invalid.html", {"reason": "accepted"}, status=410)
+                try:
+                    gate.check_room_for_member(locked.organisation, counted_already=True)
+                except gate.PlanLimit:
+                    return render(request, "accounts/invitation_invalid.html", {"reason": "limit"}, status=409)
                 user = User.objects.create_user(
                     locked.email,
                     form.cleaned_data["password"],

@@ -27,6 +27,59 @@ from .models import QuarterReport
 
 CHART_QUARTERS = 8
 
+# Short German names of the rules (docs/ebm.md, R1–R14) for the report's groups and filter.
+RULE_TITLES = {
+    "R1": "Telefonkontakt neben persönlichem oder Videokontakt",
+    "R2": "Telefonische Beratung (01435)",
+    "R3": "Abschlag im reinen Videofall",
+    "R4": "Zuschlag im reinen Videofall ausgeschlossen",
+    "R5": "Zu oft je Behandlungsfall",
+    "R6": "Kennzeichen 88220",
+    "R7": "Obergrenze reiner Videofälle",
+    "R8": "Obergrenze je GOP",
+    "R9": "Uhrzeit bei mehreren Kontakten am Tag",
+    "R10": "Zu wenige Arzt-Patienten-Kontakte",
+    "R11": "Pauschale nicht per Video berechnungsfähig",
+    "R12": "Arztgruppe ohne Videosprechstunde",
+    "R13": "01452 nur im reinen Videofall",
+    "R14": "Altersstufe der Pauschale",
+}
+SEVERITIES = [("error", "Fehler", "Fehler"), ("warning", "Warnung", "Warnungen"), ("info", "Hinweis", "Hinweise")]
+
+
+def _rule_key(rule: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in rule if ch.isdigit())
+    return (int(digits) if digits else 999, rule)
+
+
+def finding_groups(cases: list[dict]) -> list[dict]:
+    """The findings by severity (errors first), then by rule: what to fix first is on top, and the
+    notes (Hinweise, mostly for information) come last, folded."""
+    groups = []
+    for severity, label, plural in SEVERITIES:
+        by_rule: dict[str, list[tuple[dict, dict]]] = {}
+        for case in cases:
+            for finding in case["findings"]:
+                if finding["severity"] == severity:
+                    by_rule.setdefault(finding["rule"], []).append((case, finding))
+        if not by_rule:
+            continue
+        rules = [
+            {"rule": rule, "title": RULE_TITLES.get(rule, ""), "rows": by_rule[rule]}
+            for rule in sorted(by_rule, key=_rule_key)
+        ]
+        groups.append(
+            {
+                "severity": severity,
+                "label": label,
+                "plural": plural,
+                "count": sum(len(r["rows"]) for r in rules),
+                "rules": rules,
+                "open": severity != "info",
+            }
+        )
+    return groups
+
 
 def _reports(organisation):
     return QuarterReport.objects.filter(organisation=organisation)
@@ -40,11 +93,13 @@ def _chart(reports: list[QuarterReport]) -> list[dict]:
         bars.append(
             {
                 "label": report.quarter_label,
+                # SVG geometry: machine numbers as text, so no template localisation can turn
+                # 62.5 into "62,5" (an invalid length: the bar had no height and was not drawn).
                 "x": 8 + index * 36,
-                "height": round(share, 1),
-                "y": round(100 - share, 1),
+                "height": f"{share:.1f}",
+                "y": f"{100 - share:.1f}",
                 "share": decimal_text(share, 1),
-                "limit_y": None if report.limit is None else round(100 - float(report.limit) * 100, 1),
+                "limit_y": None if report.limit is None else f"{100 - float(report.limit) * 100:.1f}",
                 "over": report.limit is not None and report.share > float(report.limit),
             }
         )
@@ -125,8 +180,8 @@ def report(request, pk):
         gauges.append(
             {
                 **cap,
-                "share_pct": round(share * 100, 1),
-                "limit_pct": None if limit is None else limit * 100,
+                "share_pct": f"{min(share * 100, 100):.1f}",
+                "limit_pct": None if limit is None else f"{min(limit * 100, 100):.1f}",
                 "limit_text": percent_text(cap["limit"]),
                 "over": cap["excess_cases"] > 0,
                 "share_text": decimal_text(share * 100, 1),
@@ -145,6 +200,7 @@ def report(request, pk):
         for c in data["gop_caps"]
     ]
     rows = [(case, finding) for case in data["cases"] for finding in case["findings"]]
+    groups = finding_groups(data["cases"])
     summary = {
         "cases": count_text(totals["cases"]),
         "scheine": count_text(totals.get("scheine", totals["cases"])),
@@ -164,6 +220,11 @@ def report(request, pk):
             "gauges": gauges,
             "gop_caps": gop_caps,
             "rows": rows,
+            "groups": groups,
+            "rule_options": sorted(
+                {(finding["rule"], RULE_TITLES.get(finding["rule"], "")) for _, finding in rows},
+                key=lambda item: _rule_key(item[0]),
+            ),
             "summary": summary,
             # reports stored before the notices existed get them computed from their totals
             "notices": data.get("notices", notices(totals)),

@@ -83,3 +83,9 @@ MONTHS = (
 def month(year: int, month_number: int) -> str:
     """ "November 2026" """
     return f"{MONTHS[month_number - 1]} {year}"
+
+
+def date(day: object) -> str:
+    """ "31.03.2027" (a date or datetime; anything else comes back as text)."""
+    strftime = getattr(day, "strftime", None)
+    return strftime("%d.%m.%Y") if strftime else ("" if day is None else str(day))

@@ -304,12 +304,13 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
             await self.send_json({"type": "pong"})
 
     async def admit(self):
+        # The patient first (only a patient in the room's group hears it), the bookkeeping after:
+        # call setup time is what the people wait for.
+        await self.channel_layer.group_send(room_group(self.appointment_id), {"type": "room.admitted"})
         appointment = await database_sync_to_async(Appointment.objects.get)(pk=self.appointment_id)
         if not appointment.patient_channel:
             return await self.send_json({"type": "error", "message": "Im Wartezimmer ist niemand."})
-        # Both sides first, the bookkeeping after: call setup time is what the people wait for.
         await self.send_json({"type": "admitted"})
-        await self.channel_layer.group_send(room_group(self.appointment_id), {"type": "room.admitted"})
         await database_sync_to_async(services.start_call)(appointment)
         await self.tell_practice()
 

@@ -38,3 +38,9 @@ def prozent(value: object, decimals: int | str | None = None) -> str:
 @register.filter
 def anteil(value: object, decimals: int | str = 0) -> str:
     return formats.share(value, int(decimals))
+
+
+@register.filter
+def datum(value: object) -> str:
+    """31.03.2027"""
+    return formats.date(value)

@@ -43,6 +43,10 @@ export class Call {
     this.sending = sending;
     /** Whether this connection made its first offer. */
     this.offered = false;
+    /** Whether the video started at half resolution (quickStart). */
+    this.quickStarted = false;
+    /** @type {number | undefined} back to full resolution after the quick start */
+    this.fullResolutionTimer = undefined;
     /** The peer connection; its media is DTLS-SRTP from browser to browser. */
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
     /** The other side's tracks, gathered into one stream. */
@@ -63,6 +67,15 @@ export class Call {
     this.detached = sending
       ? Promise.resolve()
       : Promise.all([...this.senders.values()].map((sender) => sender.replaceTrack(null))).then(() => {});
+    /** @type {() => void} the other side started its media (admission, told browser to browser) */
+    this.onPeerStarted = () => {};
+    /** A small channel of our own beside the media (SCTP in the same DTLS connection, no RTP): the
+     * doctor's browser says "start" through it the moment it admits, which is quicker than the
+     * server's "admitted" — that still comes and is what the patient's page relies on. */
+    this.control = this.pc.createDataChannel("control", { negotiated: true, id: 0 });
+    this.control.onmessage = ({ data }) => {
+      if (data === "start") this.onPeerStarted();
+    };
     this.pc.ontrack = (event) => {
       this.remoteStream.addTrack(event.track);
       this.onRemoteStream(this.remoteStream);
@@ -94,6 +107,7 @@ export class Call {
     await this.detached;
     const offer = await this.pc.createOffer({ iceRestart });
     await this.pc.setLocalDescription(offer);
+    if (!iceRestart && !this.offered && this.sending) await this.quickStart();
     // The first offer of a new connection says so: the other side answers it with a fresh one.
     const fresh = !iceRestart && !this.offered;
     this.offered = true;
@@ -118,6 +132,7 @@ export class Call {
       for (const candidate of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(candidate).catch(() => {});
       if (payload.description.type === "offer") {
         await this.pc.setLocalDescription(await this.pc.createAnswer());
+        if (this.sending) await this.quickStart();
         this.sendSignal({ description: this.localDescription() });
       }
     } else if (payload.candidate) {
@@ -132,7 +147,30 @@ export class Call {
   async startSending() {
     await this.detached;
     this.sending = true;
+    if (!this.polite && this.control.readyState === "open") this.control.send("start");
+    await this.quickStart();
     await Promise.all([...this.senders].map(([kind, sender]) => sender.replaceTrack(this.outgoing.get(kind) ?? null)));
+  }
+
+  /**
+   * The first video frame leaves at once: the encoder starts at half the resolution for two
+   * seconds. At full resolution it would drop its first frames (about 200 ms) until the bandwidth
+   * estimate allows 720p; while the estimate ramps up the browser sends less anyway.
+   */
+  async quickStart() {
+    if (this.quickStarted) return;
+    this.quickStarted = true;
+    const sender = this.senders.get("video");
+    const params = sender?.getParameters();
+    if (!sender || !params?.encodings?.length) return;
+    params.encodings[0].scaleResolutionDownBy = 2;
+    await sender.setParameters(params).catch(() => {});
+    this.fullResolutionTimer = setTimeout(() => {
+      const later = sender.getParameters();
+      if (!later.encodings?.length || this.pc.connectionState === "closed") return;
+      later.encodings[0].scaleResolutionDownBy = 1;
+      sender.setParameters(later).catch(() => {});
+    }, 2000);
   }
 
   /**
@@ -223,6 +261,7 @@ export class Call {
 
   close() {
     clearInterval(this.qualityTimer);
+    clearTimeout(this.fullResolutionTimer);
     clearTimeout(this.restartTimer);
     this.pc.close();
   }

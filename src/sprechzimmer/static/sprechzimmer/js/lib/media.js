@@ -44,7 +44,7 @@ export function explain(error) {
   switch (name) {
     case "NotAllowedError":
     case "SecurityError":
-      return "Sie haben den Zugriff auf Kamera und Mikrofon nicht erlaubt. Bitte erlauben Sie ihn in der Adresszeile Ihres Browsers (Schloss-Symbol) und laden Sie die Seite neu.";
+      return "Sie haben den Zugriff auf Kamera und Mikrofon nicht erlaubt. Bitte erlauben Sie ihn in der Adresszeile Ihres Browsers (Schloss-Symbol) und versuchen Sie es dann erneut.";
     case "NotFoundError":
     case "OverconstrainedError":
       return "Es wurde keine Kamera oder kein Mikrofon gefunden. Bitte schließen Sie ein Gerät an.";

@@ -1,9 +1,10 @@
 // @ts-check
 // Quarter file uploads (the practice's billing check, the KV's Notfallpraxis revenue): pseudonymise
 // the file in the browser, upload it with the form's other fields, follow to the answer's page.
+// On the report page: the findings filter (severity, rule, case or LANR).
 import { request } from "../lib/api.js";
 import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "../lib/kvdtstrip.js";
-import { control, find } from "../ui/dom.js";
+import { control, find, findOptional } from "../ui/dom.js";
 import { errorMessage } from "../ui/forms.js";
 
 /** @param {HTMLFormElement} form one with data-kvdt-upload */
@@ -56,3 +57,43 @@ function wire(form) {
 for (const form of document.querySelectorAll("form[data-kvdt-upload]")) {
   if (form instanceof HTMLFormElement) wire(form);
 }
+
+/**
+ * Shows only the findings of the checked severities, the chosen rule and a matching case or LANR;
+ * groups left empty hide. Without this script every finding shows (the filter stays hidden).
+ * @param {HTMLFormElement} filter
+ */
+function wireFilter(filter) {
+  const root = find(document, "#findings", HTMLElement);
+  const none = find(root, "#findings-none", HTMLElement);
+  const status = find(filter, "#filter-status", HTMLElement);
+  const rule = find(filter, "#rule-filter", HTMLSelectElement);
+  const search = find(filter, "#case-filter", HTMLInputElement);
+  const rows = [...root.querySelectorAll("tr.finding")].filter((row) => row instanceof HTMLElement);
+  const apply = () => {
+    const severities = new Set([...filter.querySelectorAll("input[name=severity]:checked")].map((box) => (box instanceof HTMLInputElement ? box.value : "")));
+    const text = search.value.trim().toLowerCase();
+    let shown = 0;
+    for (const row of rows) {
+      const visible =
+        severities.has(row.dataset.severity ?? "") && (!rule.value || row.dataset.rule === rule.value) && (!text || (row.dataset.case ?? "").toLowerCase().includes(text));
+      row.hidden = !visible;
+      if (visible) shown++;
+    }
+    for (const group of root.querySelectorAll(".rule-group, .severity-group")) {
+      if (!(group instanceof HTMLElement)) continue;
+      group.hidden = !group.querySelector("tr.finding:not([hidden])");
+      // A rule chosen on purpose, or a search, opens its group even where notes start folded.
+      if (group instanceof HTMLDetailsElement && !group.hidden && (rule.value || text)) group.open = true;
+    }
+    none.hidden = shown > 0;
+    status.textContent = shown === rows.length ? `Alle ${rows.length} Befunde.` : `${shown} von ${rows.length} Befunden.`;
+  };
+  filter.addEventListener("input", apply);
+  filter.addEventListener("submit", (event) => event.preventDefault());
+  filter.hidden = false;
+  apply();
+}
+
+const findingsFilter = findOptional(document, "#findings-filter", HTMLFormElement);
+if (findingsFilter) wireFilter(findingsFilter);

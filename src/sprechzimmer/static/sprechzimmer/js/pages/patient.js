@@ -328,6 +328,12 @@ function freshCall() {
   // Both are made in enterWaitingRoom, before any message can ask for a call.
   if (!view || !signalling) throw new Error("no call screen or signalling yet");
   call = view.newCall(signalling, { polite: true, iceServers, sending: admitted });
+  // The practice admitted us (its browser says so over the connection, a moment before the
+  // server's "admitted" arrives): our media starts at once.
+  const current = call;
+  current.onPeerStarted = () => {
+    if (!current.sending) current.startSending().catch(() => {});
+  };
   const report = call.onState;
   call.onState = (state) => {
     report(state);

@@ -186,6 +186,11 @@ async function start() {
   } catch (error) {
     say(errorMessage(error));
   }
+  if (root.dataset.status === "done") {
+    // Over already: no camera for a call that cannot come.
+    $("#call").hidden = true;
+    return say("Das Gespräch ist beendet und als Videokontakt erfasst.");
+  }
   if (!media.webrtcSupported()) return say("Dieser Browser unterstützt keine Videosprechstunde.");
   try {
     stream = await media.open();

@@ -142,9 +142,7 @@ export class CallView {
   }
 
   /**
-   * Mutes or unmutes the microphone or the camera; the other side is told.
-   * Every toggle of the call says the same: pressed = the thing it names is on (Mikrofon,
-   * Kamera, Teilen, Eigenbild, Vollbild), and its label never changes.
+   * Switches the microphone or the camera off or on; the other side is told.
    * @param {HTMLElement} button pressed = on
    */
   toggle(button) {

@@ -1,0 +1,163 @@
+"""Monthly invoices of 10 000 plus practices through the task queue (issue 15).
+
+    .venv/bin/python bench/invoices.py [--practices 10000] [--workers 2]
+
+Makes a fresh SQLite database in a temporary DATA_DIR with N practices on plus, each with 30
+metered days (1–8 users, some SMS) in November 2026, then does what the monthly job does: queues
+the invoices in batches of 200 (contracts.tasks.invoice_month_for) and lets a real worker
+(`sprechzimmer run_huey -k process -w W`) issue them: number, PDF/A-3, Factur-X XML, file.
+Prints the time to the last invoice, invoices per second, the workers' resident memory at each
+quarter of the run (flat memory = the batches leave nothing behind) and their peak (VmHWM), and
+checks that the numbers are gap-free. SQLite serialises the writers; on PostgreSQL more workers
+scale further.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def environment(data_dir: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        {
+            "DATA_DIR": data_dir,
+            "SECRET_KEY": "bench-invoices-secret-key-0123456789abcdef",
+            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
+            "TASKS_QUEUE": "bench-invoices",
+            "LOG_LEVEL": "WARNING",
+            "OPERATOR_NAME": "Sprechzimmer Betrieb GmbH",
+            "OPERATOR_STREET": "Königstraße 1",
+            "OPERATOR_POSTCODE": "70173",
+            "OPERATOR_CITY": "Stuttgart",
+            "OPERATOR_VAT_ID": "DE123456789",
+            "OPERATOR_IBAN": "DE89370400440532013000",
+            "OPERATOR_BIC": "COBADEFFXXX",
+            "OPERATOR_CREDITOR_ID": "DE98ZZZ09999999999",
+        }
+    )
+    return env
+
+
+def rss_of(pids: list[int], field: str = "VmRSS") -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1]) * 1024
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def worker_pids(parent: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True).stdout
+    return [parent] + [int(p) for p in out.split()]
+
+
+def seed(practices: int) -> None:
+    from sprechzimmer.accounts.models import Organisation
+    from sprechzimmer.contracts.models import Contract, UsageDay
+
+    rng = random.Random(15)
+    orgs = Organisation.objects.bulk_create(
+        [
+            Organisation(name=f"Praxis {n}", street=f"Weg {n}", postcode="70173", city="Stuttgart", bsnr=f"52{n:07d}")
+            for n in range(practices)
+        ],
+        batch_size=2000,
+    )
+    Contract.objects.bulk_create(
+        [Contract(organisation=o, plan="plus", plan_since=dt.date(2026, 1, 1)) for o in orgs], batch_size=2000
+    )
+    days = []
+    for o in orgs:
+        users = rng.randint(1, 8)
+        for d in range(1, 31):
+            days.append(
+                UsageDay(
+                    organisation=o, day=dt.date(2026, 11, d), plan="plus", users=users, sms=rng.choice([0, 0, 1, 3])
+                )
+            )
+        if len(days) > 20000:
+            UsageDay.objects.bulk_create(days, batch_size=5000)
+            days = []
+    UsageDay.objects.bulk_create(days, batch_size=5000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--practices", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    data_dir = tempfile.mkdtemp(prefix="sz-bench-invoices-")
+    env = environment(data_dir)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.monotonic()
+    seed(args.practices)
+    print(f"{args.practices} practices with 30 metered days each in {time.monotonic() - started:.1f} s")
+
+    from sprechzimmer.contracts import tasks
+    from sprechzimmer.contracts.models import Invoice
+
+    log = open(Path(data_dir) / "worker.log", "wb")  # noqa: SIM115 (the worker writes until the end)
+    worker = subprocess.Popen(
+        [str(BIN / "sprechzimmer"), "run_huey", "-k", "process", "-w", str(args.workers), "--no-periodic"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(2)
+        started = time.monotonic()
+        queued = tasks.invoice_month_for(2026, 11, dt.date(2026, 12, 1))
+        samples, marks, done = [], [0.25, 0.5, 0.75, 1.0], 0
+        while done < queued:
+            time.sleep(1)
+            done = Invoice.objects.count()
+            if marks and done >= marks[0] * queued:
+                samples.append((marks.pop(0), done, rss_of(worker_pids(worker.pid))))
+            if worker.poll() is not None:
+                raise SystemExit(f"worker ended; see {data_dir}/worker.log")
+        elapsed = time.monotonic() - started
+        peak = rss_of(worker_pids(worker.pid), "VmHWM")
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    numbers = sorted(int(n.split("-")[1]) for n in Invoice.objects.values_list("number", flat=True))
+    assert numbers == list(range(1, queued + 1)), "numbers are not gap-free"
+    total = sum((i.gross_total for i in Invoice.objects.only("gross_total")), Decimal(0))
+    size = sum(p.stat().st_size for p in (Path(data_dir) / "invoices").rglob("*.pdf"))
+    print(
+        f"{queued} invoices (PDF/A-3 + Factur-X XML), {args.workers} worker processes: {elapsed:.1f} s "
+        f"({queued / elapsed:.1f} invoices/s), gap-free numbers 1–{numbers[-1]}, total {total} EUR, "
+        f"{size / queued / 1024:.0f} KiB per PDF"
+    )
+    for share, count, rss in samples:
+        print(f"  at {share:.0%} ({count} invoices): workers' resident memory {rss / 2**20:.0f} MiB")
+    print(f"  workers' peak resident memory (VmHWM, summed): {peak / 2**20:.0f} MiB")
+    print(f"data in {data_dir}")
+
+
+if __name__ == "__main__":
+    main()

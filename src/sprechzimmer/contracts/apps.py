@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ContractsConfig(AppConfig):
+    name = "sprechzimmer.contracts"
+    verbose_name = "Vertrag und Rechnungen"

@@ -1,0 +1,324 @@
+"""The invoice as an e-invoice: a PDF/A-3 drawn with reportlab (through sprechzimmer/pdf.py) with
+the Factur-X / ZUGFeRD XML of profile EN 16931 embedded.
+
+Why these libraries: reportlab is the project's PDF library; ``factur-x`` (Akretion, maintained
+since 2016, used by Odoo) both generates the CII XML from EN 16931 business terms and embeds it as
+a PDF/A-3 attachment with the XMP metadata the standard asks for, and it ships the official XSDs.
+PDF/A also needs every font embedded (reportlab's bundled Bitstream Vera TTFs, not the 14
+standard fonts) and an sRGB output intent (Pillow's built-in sRGB profile, written into reportlab's catalog).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from decimal import Decimal
+
+import reportlab
+from facturx import generate_from_binary
+from facturx.generate_xml import generate_xml
+from PIL import ImageCms
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+
+from sprechzimmer.contracts.models import Invoice, InvoiceLine
+from sprechzimmer.core import formats
+from sprechzimmer.pdf import bold, para
+
+FONT, FONT_BOLD = "SZVera", "SZVera-Bold"
+_fonts_registered = False
+_srgb: bytes | None = None
+
+
+def _register_fonts() -> None:
+    global _fonts_registered
+    if _fonts_registered:
+        return
+    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+    pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, os.path.join(folder, "VeraBd.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
+    _fonts_registered = True
+
+
+def _srgb_profile() -> bytes:
+    global _srgb
+    if _srgb is None:
+        _srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return _srgb
+
+
+def _amount(value: Decimal) -> str:
+    """Machine format for the XML: two places, dot."""
+    return f"{value:.2f}"
+
+
+def xml_of(invoice: Invoice, lines: list[InvoiceLine], operator, *, check_xsd: bool = False) -> bytes:
+    """The Factur-X XML (CII, profile EN 16931) from the invoice's business terms."""
+    seller = {
+        "name": invoice.supplier_name,
+        "country_code": "DE",
+        "city": invoice.supplier_city,
+        "postcode": invoice.supplier_postcode,
+        "addr_l1": invoice.supplier_street,
+    }
+    if invoice.supplier_vat_id:
+        seller["vat_identifier"] = invoice.supplier_vat_id
+    if invoice.supplier_tax_number:
+        seller["tax_identifier"] = invoice.supplier_tax_number
+    buyer = {
+        "name": invoice.recipient_name,
+        "country_code": "DE",
+        "city": invoice.recipient_city,
+        "postcode": invoice.recipient_postcode,
+        "addr_l1": invoice.recipient_street,
+    }
+    if invoice.recipient_vat_id:
+        buyer["vat_identifier"] = invoice.recipient_vat_id
+    rate = _amount(invoice.vat_rate)
+    data = {
+        "BT-1": invoice.number,
+        "BT-2": invoice.issued_on,
+        "BT-3": "380",
+        "BT-5": "EUR",
+        "BT-24": "urn:cen.eu:en16931:2017",
+        "BT-9": invoice.due_on,
+        "BT-10": invoice.customer_number,
+        "BT-72": invoice.period_end,
+        "BT-73": invoice.period_start,
+        "BT-74": invoice.period_end,
+        "BG-4": seller,
+        "BG-7": buyer,
+        "BG-23": [
+            {
+                "BT-116": _amount(invoice.net_total),
+                "BT-117": _amount(invoice.vat_total),
+                "BT-118": "S",
+                "BT-119": rate,
+            }
+        ],
+        "BG-25": [
+            {
+                "BT-126": str(line.position),
+                "BT-129": f"{line.quantity:.4f}",
+                "BT-130": line.unit_code,
+                "BT-131": _amount(line.net),
+                "BT-146": _amount(line.unit_price),
+                "BT-151": "S",
+                "BT-152": rate,
+                "BT-153": line.description,
+            }
+            for line in lines
+        ],
+        "BT-106": _amount(sum((line.net for line in lines), Decimal("0"))),
+        "BT-109": _amount(invoice.net_total),
+        "BT-110": _amount(invoice.vat_total),
+        "BT-112": _amount(invoice.gross_total),
+        "BT-115": _amount(invoice.gross_total),
+    }
+    if invoice.mandate_reference:
+        data.update(
+            {
+                "BT-81": "59",  # SEPA direct debit
+                "BT-20": f"Der Betrag wird am {formats.date(invoice.due_on)} per SEPA-Lastschrift eingezogen.",
+                "BT-89": invoice.mandate_reference,
+                "BT-90": operator.creditor_id,
+                "BT-91": invoice.debtor_iban,
+            }
+        )
+    else:
+        data.update({"BT-81": "58", "BT-20": f"Zahlbar bis {formats.date(invoice.due_on)} ohne Abzug."})
+        if operator.iban:
+            data["BT-84"] = operator.iban  # SEPA credit transfer to the operator
+    xml: bytes = generate_xml(data, level="en16931", check_xsd=check_xsd, check_schematron=False)
+    return xml
+
+
+def _draw(invoice: Invoice, lines: list[InvoiceLine], operator) -> bytes:
+    _register_fonts()
+    normal = ParagraphStyle("n", fontName=FONT, fontSize=9.5, leading=13)
+    small = ParagraphStyle("s", parent=normal, fontSize=8, leading=10)
+    title = ParagraphStyle("t", parent=normal, fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=8)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"Rechnung {invoice.number}",
+        author=invoice.supplier_name,
+        lang="de-DE",
+        initialFontName=FONT,  # not Helvetica: PDF/A embeds every font it names
+    )
+    tax_id = (
+        f"USt-IdNr. {invoice.supplier_vat_id}"
+        if invoice.supplier_vat_id
+        else f"Steuernummer {invoice.supplier_tax_number}"
+    )
+    story = [
+        para(
+            small,
+            invoice.supplier_name,
+            " · ",
+            invoice.supplier_street,
+            " · ",
+            invoice.supplier_postcode,
+            " ",
+            invoice.supplier_city,
+        ),
+        Spacer(1, 6 * mm),
+        para(normal, invoice.recipient_name),
+        para(normal, invoice.recipient_street),
+        para(normal, invoice.recipient_postcode, " ", invoice.recipient_city),
+        Spacer(1, 10 * mm),
+        para(title, "Rechnung ", invoice.number),
+        para(normal, bold("Rechnungsdatum: "), formats.date(invoice.issued_on)),
+        para(
+            normal,
+            bold("Leistungszeitraum: "),
+            formats.date(invoice.period_start),
+            " – ",
+            formats.date(invoice.period_end),
+        ),
+        para(normal, bold("Kundennummer: "), invoice.customer_number, " · BSNR ", invoice.recipient_bsnr),
+    ]
+    if invoice.recipient_vat_id:
+        story.append(para(normal, bold("Ihre USt-IdNr.: "), invoice.recipient_vat_id))
+    story.append(Spacer(1, 6 * mm))
+    rows = [["Pos.", "Leistung", "Menge", "Einzelpreis", "Netto"]]
+    for line in lines:
+        rows.append(
+            [
+                str(line.position),
+                para(normal, line.description),
+                f"{formats.number(line.quantity, 4 if line.unit_code == 'MON' else 0)} {line.unit}",
+                formats.euro(line.unit_price),
+                formats.euro(line.net),
+            ]
+        )
+    rows += [
+        ["", "Summe netto", "", "", formats.euro(invoice.net_total)],
+        [
+            "",
+            f"Umsatzsteuer {formats.percent(invoice.vat_rate, 0)} auf {formats.euro(invoice.net_total)}",
+            "",
+            "",
+            formats.euro(invoice.vat_total),
+        ],
+        ["", "Rechnungsbetrag", "", "", formats.euro(invoice.gross_total)],
+    ]
+    table = Table(rows, colWidths=[12 * mm, 80 * mm, 32 * mm, 24 * mm, 22 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 9),
+                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 9),
+                ("FONT", (0, -1), (-1, -1), FONT_BOLD, 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, "#555555"),
+                ("LINEABOVE", (0, -3), (-1, -3), 0.5, "#555555"),
+                ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    story += [table, Spacer(1, 6 * mm)]
+    if invoice.mandate_reference:
+        story.append(
+            para(
+                normal,
+                f"Den Rechnungsbetrag ziehen wir am {formats.date(invoice.due_on)} per SEPA-Lastschrift von Ihrem Konto ",
+                invoice.debtor_iban,
+                " ein (Mandatsreferenz ",
+                invoice.mandate_reference,
+                ", Gläubiger-ID ",
+                operator.creditor_id,
+                ").",
+            )
+        )
+    else:
+        story.append(
+            para(
+                normal,
+                f"Bitte überweisen Sie den Rechnungsbetrag bis {formats.date(invoice.due_on)} auf das Konto ",
+                operator.iban,
+                " unter Angabe der Rechnungsnummer.",
+            )
+        )
+    story += [
+        Spacer(1, 4 * mm),
+        para(
+            small,
+            "Diese Rechnung ist eine elektronische Rechnung (ZUGFeRD/Factur-X, Profil EN 16931); die maßgeblichen Rechnungsdaten sind als XML-Datei eingebettet.",
+        ),
+        para(
+            small,
+            "Anteilige Berechnung: Benutzermonate = Benutzertage ÷ Tage des Monats, je Tag mit plus und aktivem Benutzer.",
+        ),
+        Spacer(1, 4 * mm),
+        para(
+            small,
+            invoice.supplier_name,
+            " · ",
+            invoice.supplier_street,
+            " · ",
+            invoice.supplier_postcode,
+            " ",
+            invoice.supplier_city,
+            " · ",
+            tax_id,
+        ),
+    ]
+    doc.build(story, onFirstPage=_add_output_intent)
+    return buffer.getvalue()
+
+
+def _add_output_intent(canvas, doc) -> None:
+    """The sRGB output intent PDF/A requires for device colours, written by reportlab itself into
+    the catalog (one pass over the PDF less than adding it afterwards with pypdf)."""
+    from reportlab.pdfbase import pdfdoc
+
+    document = canvas._doc
+    catalog = document.Catalog
+    if getattr(catalog, "OutputIntents", None) is not None:
+        return
+    profile = pdfdoc.PDFStream(
+        pdfdoc.PDFDictionary({"N": 3}), _srgb_profile(), filters=[pdfdoc.PDFStreamFilterZCompress()]
+    )
+    intent = pdfdoc.PDFDictionary(
+        {
+            "Type": pdfdoc.PDFName("OutputIntent"),
+            "S": pdfdoc.PDFName("GTS_PDFA1"),
+            "OutputConditionIdentifier": pdfdoc.PDFString("sRGB IEC61966-2.1"),
+            "Info": pdfdoc.PDFString("sRGB IEC61966-2.1"),
+            "DestOutputProfile": document.Reference(profile),
+        }
+    )
+    catalog.__NoDefault__ = [*pdfdoc.PDFCatalog.__NoDefault__, "OutputIntents"]
+    catalog.OutputIntents = pdfdoc.PDFArray([intent])
+
+
+def render(invoice: Invoice, lines: list[InvoiceLine], operator, *, check_xsd: bool = False) -> tuple[str, str, bytes]:
+    """``(filename, mimetype, bytes)``: the PDF/A-3 with the embedded factur-x.xml."""
+    xml = xml_of(invoice, lines, operator, check_xsd=check_xsd)
+    pdf = _draw(invoice, lines, operator)
+    content = generate_from_binary(
+        pdf,
+        xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=check_xsd,
+        pdf_metadata={
+            "author": invoice.supplier_name,
+            "keywords": "Factur-X, ZUGFeRD, Rechnung",
+            "title": f"Rechnung {invoice.number}",
+            "subject": f"Rechnung {invoice.number} von {invoice.supplier_name}",
+        },
+        lang="de-DE",
+    )
+    return f"Rechnung-{invoice.number}.pdf", "application/pdf", content
