@@ -115,6 +115,8 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
         ("Mitglieder", "/praxis/mitglieder/"),
         ("Endgeraete", "/praxis/geraete/"),
         ("Einstellungen", "/praxis/einstellungen/"),
+        ("Rechnungsdaten", "/praxis/rechnungsdaten/"),
+        ("Kuendigen Dialog", "/praxis/rechnungsdaten/vertrag/kuendigen/"),
         ("Abrechnung", "/praxis/abrechnung/"),
         ("Sicherheit", "/konto/2fa/"),
         ("Passwort aendern", "/konto/password/change/"),
