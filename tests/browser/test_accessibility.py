@@ -162,6 +162,14 @@ def test_practice_staff_pages(browser, audit):
         ("MFA Endgeraete", "/praxis/geraete/"),
     ]:
         visit(audit, page, name, path)
+    # An empty week says so once and offers the next step: a new appointment on that day.
+    page.goto("/praxis/termine/")
+    page.fill("#day", "2030-01-07")
+    page.wait_for_selector("#days .empty:has-text('Keine Termine')")
+    audit.check(page, "MFA Termine leer")
+    page.click("#days .empty-new")
+    page.wait_for_selector("#appointment-dialog[open]")
+    assert page.input_value("#f-date") == "2030-01-07"
     audit.assert_clean()
 
 
