@@ -313,7 +313,7 @@ BAD_WS_MESSAGES = [
 async def _drain(communicator, seconds: float) -> list[str]:
     texts = []
     while not await communicator.receive_nothing(timeout=seconds, interval=0.01):
-        message = await communicator.receive_output()
+        message = await communicator.receive_output(timeout=10)
         texts.append(str(message.get("text", "")) + str(message.get("code", "")))
     return texts
 
@@ -332,7 +332,7 @@ async def _walk_socket(path: str, cookie: str | None, foreign: tuple[str, ...], 
                     await communicator.send_to(text_data=message)
                 texts += await _drain(communicator, 0.02)
             texts += await _drain(communicator, 0.2)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
     except Exception as error:  # an exception in a consumer or the router
         failures.append(f"[{label}] {path[:80]}: raised {type(error).__name__}: {str(error)[:200]}")
         return

@@ -5,11 +5,13 @@ session."""
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from django.test import Client
 from django.urls import reverse
 
 from sprechzimmer.accounts.models import User
 from tests import factories
+from tests.video.helpers import connect
 
 SECRET = "Sl9tZWluLWFiZ2VsZWl0ZXRlcy1HZWhlaW1uaXMtMzJCeXRlcw"
 
@@ -92,3 +94,19 @@ def test_locking_one_session_leaves_a_colleague_alone(client, member):
     other.force_login(colleague)
     other.get(reverse("dashboard"))
     assert other.get(reverse("calendar")).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_locked_session_gets_no_live_feed():
+    @database_sync_to_async
+    def locked_cookie() -> str:
+        user = factories.member(factories.practice(), main=True, password=SECRET)
+        client = Client()
+        client.force_login(user)
+        client.get(reverse("dashboard"))
+        assert client.post(reverse("api_lock")).status_code == 200
+        return client.cookies["sessionid"].value
+
+    communicator, _ = await connect("/ws/praxis/", await locked_cookie())
+    assert (await communicator.receive_output())["type"] == "websocket.close"

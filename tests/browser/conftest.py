@@ -246,7 +246,7 @@ def server(tmp_path_factory, smtp_server):
     finally:
         for running in (worker, process):
             running.terminate()
-            running.wait(10)
+            running.wait(30)
         if db_url:
             _drop_pg_database(base_db_url, db_url)
 
@@ -323,4 +323,4 @@ def second_server(server):
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(30)

@@ -97,7 +97,7 @@ def test_doctor_calendar_room_call_and_patient_at_phone_size(browser, audit):
 
     doctor.click("#call .hangup")
     doctor.wait_for_selector("#call .hangup-confirm:visible")
-    audit.check(doctor, "Auflegen bestaetigen")
+    audit.check(doctor, "Videoraum Auflegen-Frage")
     doctor.click("#call .hangup-confirm .hangup-yes")
     patient.wait_for_selector("#step-done:not([hidden])")
     doctor.wait_for_selector(".lobby-status:has-text('Videokontakt erfasst')")

@@ -87,10 +87,27 @@ def test_call_screen_on_every_size_and_a_clean_end(new_page, server):
     doctor.wait_for_selector("#call[data-remote-audio=on][data-remote-video=on]")
     assert doctor.is_hidden("#call .remote-mic-off") and doctor.is_hidden("#call .remote-cam-off")
 
+    # The self view moves: dragged to the lower left it stays there; the arrow keys move it too.
+    local = patient.locator("#call .local-video").bounding_box()
+    stage = patient.locator("#call .stage").bounding_box()
+    patient.mouse.move(local["x"] + 20, local["y"] + 20)
+    patient.mouse.down()
+    patient.mouse.move(stage["x"] + 40, stage["y"] + stage["height"] - 140, steps=8)
+    patient.mouse.up()
+    assert patient.get_attribute("#call .local-video", "data-corner") == "bl"
+    moved = patient.locator("#call .local-video").bounding_box()
+    centre = (moved["x"] + moved["width"] / 2, moved["y"] + moved["height"] / 2)
+    assert centre[0] < stage["x"] + stage["width"] / 2 and centre[1] > stage["y"] + stage["height"] / 2
+    patient.focus("#call .local-video")
+    patient.keyboard.press("ArrowUp")
+    patient.keyboard.press("ArrowRight")
+    assert patient.get_attribute("#call .local-video", "data-corner") == "tr"
+
     # Quality: a simple indicator, the figures (German decimals) on demand.
     doctor.wait_for_selector("#call .quality[data-level]")
     assert doctor.is_hidden("#call .quality-details")
     doctor.click("#call .quality")
+    doctor.screenshot(path=str(ARTIFACTS / "call-doctor-quality-details.png"))
     details = doctor.text_content("#call .quality-details")
     assert re.search(r"Paketverlust\d+,\d\u00a0%", details), details
     assert re.fullmatch(r"\d+:\d\d", doctor.text_content("#call .timer"))

@@ -28,7 +28,7 @@ def proxied_server(server, tmp_path):
     process = start_daphne(env, port, log)
     yield f"http://127.0.0.1:{port}", log
     process.terminate()
-    process.wait(10)
+    process.wait(30)
 
 
 def guess(url: str, address: str, code: str) -> int:

@@ -1,13 +1,20 @@
 """The lock screen in a real browser: after locking no patient name is in the page and no key
 material in IndexedDB, in every tab; a wrong password gets a German message; the right one brings
-back both. The idle lock locks on its own after the practice's lock time."""
+back both. The idle lock locks on its own after the practice's lock time, but not during a call."""
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from sprechzimmer.demo.data import DEMO_PASSWORD
-from tests.browser.helpers import login
+from tests.browser.helpers import hang_up, login
 from tests.browser.test_practice_overview import screenshots
-from tests.browser.test_video_call import DOCTOR, DOCTOR_TOTP, book_appointment
+from tests.browser.test_video_call import (
+    DOCTOR,
+    DOCTOR_TOTP,
+    book_appointment,
+    patient_enters_waiting_room,
+    wait_connected_with_video,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -93,4 +100,35 @@ def test_the_screen_locks_itself_after_the_idle_time(new_page):
         doctor.click("#unlock-form button[type=submit]")
         doctor.wait_for_url("**/praxis/")
     finally:
+        set_lock_minutes(doctor, 10)
+
+
+def unlock(page) -> None:
+    page.fill("#unlock-password", DEMO_PASSWORD)
+    page.click("#unlock-form button[type=submit]")
+    page.wait_for_url(lambda url: "/gesperrt/" not in url)
+
+
+def test_a_running_call_is_not_idle_and_the_lock_comes_after_it(new_page):
+    doctor, patient = new_page(), new_page()
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    set_lock_minutes(doctor, 1)
+    try:
+        code, _ = book_appointment(doctor, "Ida Im-Gespräch")
+        doctor.click(".appointment:has-text('Ida Im-Gespräch') .room-link")
+        patient_enters_waiting_room(patient, code)
+        doctor.wait_for_selector("#room .admit:not([hidden])")
+        doctor.click("#room .admit")
+        wait_connected_with_video(doctor)
+        # Nobody touches the doctor's page for longer than the lock time: the call goes on.
+        with pytest.raises(PlaywrightTimeout):
+            doctor.wait_for_url("**/gesperrt/**", timeout=80_000)
+        assert doctor.locator("#call[data-connection-state=connected]").count() == 1
+        # After the call the screen locks as usual.
+        hang_up(doctor)
+        doctor.wait_for_url("**/gesperrt/**", timeout=90_000)
+        assert doctor.evaluate(STORED_KEYS) == []
+    finally:
+        if "/gesperrt/" in doctor.url:
+            unlock(doctor)
         set_lock_minutes(doctor, 10)

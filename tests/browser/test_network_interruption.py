@@ -119,4 +119,4 @@ def test_thirty_seconds_without_network_heal_without_reload(new_page, server, pa
         if patient:
             patient.close()
         process.terminate()
-        process.wait(10)
+        process.wait(30)

@@ -8,6 +8,7 @@ import pytest
 from sprechzimmer.demo.data import DEMO_PASSWORD
 from tests.browser.helpers import login
 from tests.browser.test_video_call import DOCTOR, DOCTOR_TOTP, book_appointment, patient_enters_waiting_room
+from tests.node import axe_core
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +44,27 @@ def test_overview_lists_today_and_who_waits_live(new_page, server):
 
 
 def screenshots(page, name: str) -> None:
-    """The page at desktop and phone size, for looking at (test-artifacts/ is ignored by git)."""
+    """The page at desktop and phone size, for looking at (test-artifacts/ is ignored by git), and
+    axe-core's WCAG 2.2 AA check at each size: no serious or critical violation."""
     ARTIFACTS.mkdir(exist_ok=True)
     before = page.viewport_size
     for width, height in ((1366, 768), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=str(ARTIFACTS / f"{name}-{width}x{height}.png"), full_page=True)
+        problems = axe_violations(page)
+        assert not problems, f"{name} at {width}×{height}: {problems}"
     if before:
         page.set_viewport_size(before)
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical WCAG 2.2 A/AA violations that axe-core finds on the page as it is.
+    axe is evaluated through the test driver, so the page's CSP (no inline scripts) stays on."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(axe_core().read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+             .then(r => r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+               .map(v => `${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")}`))"""
+    )
+    return result

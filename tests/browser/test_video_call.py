@@ -160,7 +160,7 @@ def test_call_survives_a_server_restart(new_page, server):
         call_in_progress(doctor, patient, "Rolf Neustart")
 
         process.terminate()
-        process.wait(10)
+        process.wait(30)
         doctor.wait_for_selector(".lobby-status:has-text('unterbrochen')")
         before = frames(patient)
         time.sleep(5)  # the server is away; the call is not
@@ -174,7 +174,7 @@ def test_call_survives_a_server_restart(new_page, server):
         assert "beendet" in patient.text_content("#step-done .message")
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(30)
 
 
 def test_practice_staff_open_a_room_and_admit_a_waiting_patient(new_page, server):
@@ -215,7 +215,7 @@ def test_a_waiting_patient_is_told_when_the_server_is_back(new_page, server):
         message = "#step-waiting .message"
 
         process.terminate()
-        process.wait(10)
+        process.wait(30)
         patient.wait_for_selector(f"{message}:has-text('Verbindung wird wiederhergestellt')")
         process = start_daphne(server.env, port, server.log_path)
         patient.wait_for_function(f"() => document.querySelector('{message}').textContent === ''", timeout=20_000)
@@ -226,7 +226,7 @@ def test_a_waiting_patient_is_told_when_the_server_is_back(new_page, server):
         assert "wartet" in doctor.text_content(".lobby-status")
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(30)
 
 
 def test_the_calendar_names_a_past_start_at_the_date(new_page, server):

@@ -78,7 +78,7 @@ def worker(tmp_path):
         HUEY.storage = original
         HUEY.immediate = True
         process.terminate()
-        process.wait(10)
+        process.wait(30)
 
 
 def wait_for(path: Path, text: str, timeout: float = 30.0) -> str:

@@ -36,5 +36,5 @@ async def connect(path: str, cookie: str | None = None) -> tuple[WebsocketCommun
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)  # generous: a loaded CI machine is slow
     return communicator, connected

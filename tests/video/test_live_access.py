@@ -39,11 +39,11 @@ def team():
 
 async def closed_as_revoked(communicator: WebsocketCommunicator) -> bool:
     while True:
-        message = await communicator.receive_output(timeout=3)
+        message = await communicator.receive_output(timeout=15)
         if message["type"] == "websocket.close":
             return False
         if '"revoked"' in message.get("text", ""):
-            return (await communicator.receive_output(timeout=3))["type"] == "websocket.close"
+            return (await communicator.receive_output(timeout=15))["type"] == "websocket.close"
 
 
 @pytest.mark.parametrize("action", ["revoke device", "deactivate member"])

@@ -43,7 +43,7 @@ export class Call {
     this.sending = sending;
     /** Whether this connection made its first offer. */
     this.offered = false;
-    /** Whether the video started at half resolution (quickStart). */
+    /** Whether the video was set to start at half resolution (halfResolution). */
     this.quickStarted = false;
     /** @type {number | undefined} back to full resolution after the quick start */
     this.fullResolutionTimer = undefined;
@@ -107,7 +107,7 @@ export class Call {
     await this.detached;
     const offer = await this.pc.createOffer({ iceRestart });
     await this.pc.setLocalDescription(offer);
-    if (!iceRestart && !this.offered && this.sending) await this.quickStart();
+    if (!iceRestart && !this.offered) await this.halfResolution();
     // The first offer of a new connection says so: the other side answers it with a fresh one.
     const fresh = !iceRestart && !this.offered;
     this.offered = true;
@@ -132,7 +132,7 @@ export class Call {
       for (const candidate of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(candidate).catch(() => {});
       if (payload.description.type === "offer") {
         await this.pc.setLocalDescription(await this.pc.createAnswer());
-        if (this.sending) await this.quickStart();
+        await this.halfResolution();
         this.sendSignal({ description: this.localDescription() });
       }
     } else if (payload.candidate) {
@@ -148,16 +148,18 @@ export class Call {
     await this.detached;
     this.sending = true;
     if (!this.polite && this.control.readyState === "open") this.control.send("start");
-    await this.quickStart();
+    if (this.quickStarted) this.fullResolutionSoon();
+    else await this.halfResolution();
     await Promise.all([...this.senders].map(([kind, sender]) => sender.replaceTrack(this.outgoing.get(kind) ?? null)));
   }
 
   /**
-   * The first video frame leaves at once: the encoder starts at half the resolution for two
-   * seconds. At full resolution it would drop its first frames (about 200 ms) until the bandwidth
-   * estimate allows 720p; while the estimate ramps up the browser sends less anyway.
+   * The first video frame leaves at once: the encoder starts at half the resolution, set while
+   * the connection is made, and goes to full resolution two seconds after the media started. At
+   * full resolution it would drop its first frames (about 200 ms) until the bandwidth estimate
+   * allows 720p; while the estimate ramps up the browser sends less anyway.
    */
-  async quickStart() {
+  async halfResolution() {
     if (this.quickStarted) return;
     this.quickStarted = true;
     const sender = this.senders.get("video");
@@ -165,6 +167,12 @@ export class Call {
     if (!sender || !params?.encodings?.length) return;
     params.encodings[0].scaleResolutionDownBy = 2;
     await sender.setParameters(params).catch(() => {});
+    if (this.sending) this.fullResolutionSoon();
+  }
+
+  fullResolutionSoon() {
+    const sender = this.senders.get("video");
+    if (!sender || this.fullResolutionTimer !== undefined) return;
     this.fullResolutionTimer = setTimeout(() => {
       const later = sender.getParameters();
       if (!later.encodings?.length || this.pc.connectionState === "closed") return;

@@ -9,12 +9,14 @@ const status = findOptional(document, "#copy-status", HTMLElement);
 button?.addEventListener("click", async () => {
   if (!field) return;
   try {
-    await navigator.clipboard.writeText(field.value);
+    // A browser that asks the user first may never answer: after 2 s the link is selected instead.
+    const refused = new Promise((_, reject) => setTimeout(() => reject(new Error("clipboard")), 2000));
+    await Promise.race([navigator.clipboard.writeText(field.value), refused]);
     if (status) status.textContent = "Der Kalender-Link ist kopiert.";
+    button.textContent = "Kopiert ✓";
   } catch {
     // No clipboard permission (an older browser, a page without focus): select it for Strg+C.
     field.select();
-    if (status) status.textContent = "Bitte kopieren Sie den markierten Link mit Strg+C (Mac: ⌘+C).";
+    if (status) status.textContent = "Bitte kopieren Sie den markierten Kalender-Link mit Strg+C (Mac: ⌘+C).";
   }
-  button.textContent = "Kopiert ✓";
 });

@@ -64,7 +64,7 @@ function element(tag, className = "", text = "") {
 function roomLink(a, primary = false) {
   const link = /** @type {HTMLAnchorElement} */ (element("a", primary ? "button small" : "button secondary small", primary ? "Videoraum öffnen" : "Videoraum"));
   link.href = `/praxis/termine/${a.id}/raum/`;
-  link.setAttribute("aria-label", `Videoraum mit ${a.name} öffnen`);
+  link.setAttribute("aria-label", `${link.textContent} – ${a.name}`); // starts with the visible text (WCAG 2.5.3)
   return link;
 }
 
