@@ -5,6 +5,7 @@ outside the static files)."""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,14 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 
 
+def _stale(stamp: Path) -> bool:
+    lock = ROOT / "package-lock.json"
+    return not stamp.exists() or lock.stat().st_mtime > stamp.stat().st_mtime
+
+
 def node_modules() -> Path:
     stamp = NODE_MODULES / ".installed"
-    lock = ROOT / "package-lock.json"
-    if not stamp.exists() or lock.stat().st_mtime > stamp.stat().st_mtime:
+    if _stale(stamp):
         if not shutil.which("npm"):
             pytest.fail("Node.js mit npm wird für die Tests benötigt (Debian: apt-get install nodejs npm)")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
-        stamp.touch()
+        # pytest-xdist workers may get here together: one installs, the others wait for it.
+        with open(ROOT / ".npm-ci.lock", "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            if _stale(stamp):
+                subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
+                stamp.touch()
     return NODE_MODULES
 
 

@@ -96,8 +96,9 @@ def test_doctor_calendar_room_call_and_patient_at_phone_size(browser, audit):
     audit.check(patient, "Patient im Gespraech quer")
 
     doctor.click("#call .hangup")
+    doctor.wait_for_selector("#call .hangup-confirm:visible")
     audit.check(doctor, "Videoraum Auflegen-Frage")
-    doctor.click("#call .hangup-yes")
+    doctor.click("#call .hangup-confirm .hangup-yes")
     patient.wait_for_selector("#step-done:not([hidden])")
     doctor.wait_for_selector(".lobby-status:has-text('Videokontakt erfasst')")
     assert not doctor.is_visible("#room .admit"), "Patient hereinholen shows after the call"
@@ -114,6 +115,8 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
         ("Mitglieder", "/praxis/mitglieder/"),
         ("Endgeraete", "/praxis/geraete/"),
         ("Einstellungen", "/praxis/einstellungen/"),
+        ("Rechnungsdaten", "/praxis/rechnungsdaten/"),
+        ("Kuendigen Dialog", "/praxis/rechnungsdaten/vertrag/kuendigen/"),
         ("Abrechnung", "/praxis/abrechnung/"),
         ("Sicherheit", "/konto/2fa/"),
         ("Passwort aendern", "/konto/password/change/"),
@@ -135,6 +138,12 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
     page.click("#ebm-upload button[type=submit]")
     page.wait_for_url("**/praxis/abrechnung/*/")
     audit.check(page, "Abrechnungsbericht")
+    page.click("#sz-lock")
+    page.wait_for_selector("#unlock-password")
+    audit.check(page, "Bildschirm gesperrt")
+    page.fill("#unlock-password", DEMO_PASSWORD)
+    page.click("#unlock-form button[type=submit]")
+    page.wait_for_url("**/praxis/abrechnung/*/")
     page.set_viewport_size(PHONE)
     audit.check(page, "Abrechnungsbericht Telefon")
     visit(audit, page, "Termine Telefon", "/praxis/termine/")
@@ -153,6 +162,14 @@ def test_practice_staff_pages(browser, audit):
         ("MFA Endgeraete", "/praxis/geraete/"),
     ]:
         visit(audit, page, name, path)
+    # An empty week says so once and offers the next step: a new appointment on that day.
+    page.goto("/praxis/termine/")
+    page.fill("#day", "2030-01-07")
+    page.wait_for_selector("#days .empty:has-text('Keine Termine')")
+    audit.check(page, "MFA Termine leer")
+    page.click("#days .empty-new")
+    page.wait_for_selector("#appointment-dialog[open]")
+    assert page.input_value("#f-date") == "2030-01-07"
     audit.assert_clean()
 
 

@@ -71,3 +71,11 @@ def test_the_icon_tag_is_decoration_from_our_own_static_files():
 def test_a_bad_icon_name_fails_loudly():
     with pytest.raises(TemplateSyntaxError):
         Template('{% icon "../x" %}').render(Context())
+
+
+def test_test_only_npm_packages_are_never_among_the_static_files():
+    """axe-core and the icon package's full set stay in node_modules/, which is not served: only the
+    built sprite is under static/."""
+    static = PACKAGE / "static"
+    assert not [p for p in static.rglob("*") if "axe" in p.name or "lucide" in p.name.lower()]
+    assert not (static / "node_modules").exists()

@@ -1,3 +1,6 @@
+from allauth.mfa.utils import is_mfa_enabled
+
+
 def practice(request):
     user = getattr(request, "user", None)
     organisation = getattr(user, "organisation", None) if user and user.is_authenticated else None
@@ -8,4 +11,8 @@ def practice(request):
         "kv": kv,
         "duty_doctor": duty_doctor,
         "device": getattr(request, "device", None),
+        # Until the second factor is set up every page but allauth's redirects to its set-up: the
+        # navigation and the practice's background script (its API polls would land on the TOTP
+        # page and give it a new secret while the user scans the old one) wait for it.
+        "second_factor": bool(user and user.is_authenticated and is_mfa_enabled(user)),
     }

@@ -6,7 +6,7 @@ import { PracticeFeed } from "../lib/practicefeed.js";
 import { practiceKey, practiceKeyPair } from "../lib/keyring.js";
 import { decryptPatient, encryptPatient } from "../lib/patientdata.js";
 import { find, valueControl } from "../ui/dom.js";
-import { setIconLabel } from "../ui/icon.js";
+import { icon, setIconLabel } from "../ui/icon.js";
 import { showErrors, clearErrors, errorMessage } from "../ui/forms.js";
 
 /**
@@ -82,6 +82,10 @@ async function load() {
 function render(first, last, appointments) {
   days.replaceChildren();
   cache.clear();
+  if (!appointments.length) {
+    days.append(emptyState(first));
+    return;
+  }
   for (let day = first; day <= last; day = addDays(day, 1)) {
     const section = document.createElement("section");
     section.className = "calendar-day";
@@ -93,6 +97,27 @@ function render(first, last, appointments) {
     for (const a of todays) section.append(row(a));
     days.append(section);
   }
+}
+
+/**
+ * Nothing booked in the range shown: say so once and offer the next step (a new appointment on
+ * the first day shown, or the next quarter hour when that day is today or past).
+ * @param {Date} first
+ */
+function emptyState(first) {
+  const box = Object.assign(document.createElement("div"), { className: "empty" });
+  const title = Object.assign(document.createElement("p"), { className: "empty-title", textContent: "Keine Termine in diesem Zeitraum" });
+  const text = Object.assign(document.createElement("p"), {
+    textContent: "Legen Sie einen Videotermin an; danach erscheint die Einladung mit dem Zugangscode zum Versenden an den Patienten.",
+  });
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "empty-new" });
+  setIconLabel(button, "calendar-plus", "Termin anlegen");
+  button.addEventListener("click", () => {
+    openForm(null);
+    if (isoDate(first) > isoDate(new Date())) valueControl(form, "date").value = isoDate(first);
+  });
+  box.append(icon("calendar-days"), title, text, button);
+  return box;
 }
 
 /** @param {Appointment} a */
