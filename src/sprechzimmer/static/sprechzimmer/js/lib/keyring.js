@@ -67,8 +67,7 @@ async function privateKey(keys) {
   } catch {
     throw new KeyringError("Ihr privater Schlüssel lässt sich nicht entsperren. Bitte melden Sie sich erneut an.");
   }
-  await keystore.put("private", { userId: String(keys.user_id), key });
-  await keystore.remove("kek");
+  await keystore.replace("private", { userId: String(keys.user_id), key }, "kek");
   return key;
 }
 

@@ -50,3 +50,13 @@ export const put = (name, value) => run("readwrite", (s) => s.put(value, name));
 export const remove = (name) => run("readwrite", (s) => s.delete(name));
 /** @type {() => Promise<void>} */
 export const clear = () => run("readwrite", (s) => s.clear());
+/**
+ * Stores `value` under `name` and deletes `gone` in one transaction: both happen or neither, so a
+ * page left in between (a click on a link) cannot keep the key-wrapping key beside the key it opened.
+ * @type {(name: Name, value: unknown, gone: Name) => Promise<void>}
+ */
+export const replace = (name, value, gone) =>
+  run("readwrite", (s) => {
+    s.delete(gone);
+    return s.put(value, name);
+  });
