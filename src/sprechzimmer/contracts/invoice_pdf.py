@@ -161,17 +161,18 @@ def _draw(invoice: Invoice, lines: list[InvoiceLine], operator) -> bytes:
         if invoice.supplier_vat_id
         else f"Steuernummer {invoice.supplier_tax_number}"
     )
+    # The supplier's address line: above the recipient and again, with the tax id, in the footer.
+    supplier = (
+        invoice.supplier_name,
+        " · ",
+        invoice.supplier_street,
+        " · ",
+        invoice.supplier_postcode,
+        " ",
+        invoice.supplier_city,
+    )
     story = [
-        para(
-            small,
-            invoice.supplier_name,
-            " · ",
-            invoice.supplier_street,
-            " · ",
-            invoice.supplier_postcode,
-            " ",
-            invoice.supplier_city,
-        ),
+        para(small, *supplier),
         Spacer(1, 6 * mm),
         para(normal, invoice.recipient_name),
         para(normal, invoice.recipient_street),
@@ -261,18 +262,7 @@ def _draw(invoice: Invoice, lines: list[InvoiceLine], operator) -> bytes:
             "Anteilige Berechnung: Benutzermonate = Benutzertage ÷ Tage des Monats, je Tag mit plus und aktivem Benutzer.",
         ),
         Spacer(1, 4 * mm),
-        para(
-            small,
-            invoice.supplier_name,
-            " · ",
-            invoice.supplier_street,
-            " · ",
-            invoice.supplier_postcode,
-            " ",
-            invoice.supplier_city,
-            " · ",
-            tax_id,
-        ),
+        para(small, *supplier, " · ", tax_id),
     ]
     doc.build(story, onFirstPage=_add_output_intent)
     return buffer.getvalue()
