@@ -59,7 +59,11 @@ function range() {
   return [monday, addDays(monday, 6)];
 }
 
+/** Counts loads, so that an answer for a period the user has already left is dropped. */
+let loads = 0;
+
 async function load() {
+  const mine = ++loads;
   const [first, last] = range();
   const doctor = doctorFilter.value;
   status.textContent = "Termine werden geladen …";
@@ -67,10 +71,13 @@ async function load() {
     /** @type {{appointments: Appointment[]}} */
     const { appointments } = await getJson(`/api/termine/?von=${isoDate(first)}&bis=${isoDate(last)}${doctor ? `&arzt=${doctor}` : ""}`);
     for (const a of appointments) a.patientData = await decryptPatient(keyEntry, a.patient);
+    // Two loads overlap when the user moves on (or the first load after unlocking the key is
+    // still running): only the newest may draw, or an older week would replace the one asked for.
+    if (mine !== loads) return;
     render(first, last, appointments);
     status.textContent = "";
   } catch (error) {
-    status.textContent = errorMessage(error);
+    if (mine === loads) status.textContent = errorMessage(error);
   }
 }
 

@@ -1,0 +1,38 @@
+"""The appointments page under a user who moves on faster than the server answers: only the
+
+
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
+from tests.browser.helpers import login
+
+pytestmark = pytest.mark.browser
+
+(DOCTOR, _, _, _, DOCTOR_TOTP), _staff = DEMO_USERS
+
+
+def test_a_late_answer_for_a_day_already_left_is_not_drawn(new_page, server):
+    page = new_page()
+    login(page, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    page.goto("/praxis/termine/")
+    page.wait_for_selector("#days > *")  # the first load, after the practice key was opened, has drawn
+    held = []
+    first_week = re.compile(r"/api/termine/\?von=2031-03-05&")
+    page.route(first_week, lambda route: held.append(route))  # the first day's answer waits
+    page.fill("#day", "2031-03-05")
+    page.wait_for_function("() => document.querySelector('#calendar .status').textContent !== ''")
+    page.fill("#day", "2031-03-12")
+    page.wait_for_selector("#days .empty:has-text('Keine Termine')")
+    assert len(held) == 1
+    with page.expect_response(first_week):
+        held[0].continue_()
+    page.wait_for_timeout(1000)  # time for the late answer to draw, as it did before the fix
+    page.click("#days .empty-new")
+    page.wait_for_selector("#appointment-dialog[open]")
+    assert page.input_value("#f-date") == "2031-03-12"  # the day asked for last
+    assert page.text_content("#calendar .status") == ""
