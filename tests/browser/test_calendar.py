@@ -1,6 +1,6 @@
 """The appointments page under a user who moves on faster than the server answers: only the
-
-
+day asked for last may be drawn. A slow answer for a day already left used to replace the day on
+screen (seen in CI as an empty day that never showed)."""
 
 from __future__ import annotations
 
