@@ -4,6 +4,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,6 +73,7 @@ def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(
         duty.refresh_from_db()
         assert duty.status == Duty.Status.OPEN and duty.doctor is None  # back in the exchange
     assert mailoutbox[-1].to == [world.k_arzt.user.email] and f"{notice.ends:%d.%m.%Y}" in mailoutbox[-1].body
+    assert f"{settings.SITE_URL}/dienste/\n" in mailoutbox[-1].body  # no request behind it: SITE_URL
     # After the end the K-Arzt cannot take duties any more.
     client.logout()
     logged_in(client, world.k_arzt.user)

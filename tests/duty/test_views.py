@@ -257,6 +257,7 @@ def test_offer_take_give_back_and_the_deadline(client, world, mailoutbox, django
         duty.doctor == world.k_arzt and duty.status == Duty.Status.ASSIGNED and duty.billing_lanr == world.k_arzt.lanr
     )
     assert [m.to[0] for m in mailoutbox] == [owner.user.email] and "übernommen" in mailoutbox[0].subject
+    assert "http://testserver/dienste/\n" in mailoutbox[0].body  # where to see it
 
     # The K-Arzt may give it back until 14 days before it starts …
     client.post(reverse("duty_give_back", args=[duty.pk]))
@@ -341,6 +342,7 @@ def test_handover_to_a_substitute_who_accepts(client, world, mailoutbox, django_
     assert duty.substitute == substitute and duty.serving == substitute and duty.doctor == owner
     assert duty.billing_lanr == owner.lanr
     assert mailoutbox[-1].to == [owner.user.email] and "übernimmt" in mailoutbox[-1].subject
+    assert "http://testserver/dienste/\n" in mailoutbox[-1].body
     page = client.get(reverse("duty_mine")).content.decode()
     assert f"Sie vertreten {owner}" in page and owner.lanr in page
     # The plan shows who serves and under whose LANR the services are billed.

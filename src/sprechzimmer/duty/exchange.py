@@ -20,7 +20,7 @@ def _in_future(duty: Duty) -> None:
         raise DutyError("Dieser Dienst hat bereits begonnen.")
 
 
-def take(duty_id: int, taker: DutyDoctor) -> Duty:
+def take(duty_id: int, taker: DutyDoctor, *, base_url: str = "") -> Duty:
     """Take an open or offered duty. Two doctors at the same moment: exactly one gets it — the
     taker's row is locked (one take per doctor at a time, for the rest-period check), and the duty
     changes hands only by a conditional UPDATE that the second writer finds no longer matching."""
@@ -52,6 +52,7 @@ def take(duty_id: int, taker: DutyDoctor) -> Duty:
             f"{taker} hat Ihren angebotenen Dienst ({duty.duty_type.get_kind_display()}, "
             f"{duty.local_start:%d.%m.%Y %H:%M} – {duty.local_end:%d.%m.%Y %H:%M}) übernommen. "
             "Sie sind für diesen Dienst nicht mehr eingeteilt.",
+            link=duties_link(base_url),
         )
     return duty
 
@@ -112,7 +113,7 @@ def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor, *, 
     )
 
 
-def answer_handover(duty: Duty, substitute: DutyDoctor, accept: bool) -> None:
+def answer_handover(duty: Duty, substitute: DutyDoctor, accept: bool, *, base_url: str = "") -> None:
     if duty.pending_substitute_id != substitute.pk:
         raise DutyError("Diese Anfrage gilt nicht (mehr) für Sie.")
     with transaction.atomic():
@@ -130,6 +131,7 @@ def answer_handover(duty: Duty, substitute: DutyDoctor, accept: bool) -> None:
         f"Vertretung für den {duty.local_start:%d.%m.%Y}: {substitute} {verb}",
         f"{substitute} {verb} Ihren Dienst am {duty.local_start:%d.%m.%Y %H:%M}."
         + (" Abgerechnet wird weiter unter Ihrer LANR." if accept else " Sie bleiben eingeteilt."),
+        link=duties_link(base_url),
     )
 
 

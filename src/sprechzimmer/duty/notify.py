@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 
 from sprechzimmer import mail
@@ -10,9 +11,11 @@ from sprechzimmer.duty.models import DutyDoctor
 
 def notify(doctor: DutyDoctor | None, subject: str, text: str, *, link: str = "") -> None:
     """A mail to the doctor once the change is committed (a mail outage delays it, never undoes it).
-    ``link``: an absolute URL of the page where the doctor sees or answers it."""
+    ``link``: an absolute URL of the page where the doctor sees or answers it; without one, the
+    doctor's duties page ("Dienste") at SITE_URL: every notice says where to look."""
     if doctor is None:
         return
+    link = link or duties_link("")
     mail.send(
         "duty_notice",
         doctor.user.email,
@@ -21,5 +24,6 @@ def notify(doctor: DutyDoctor | None, subject: str, text: str, *, link: str = ""
 
 
 def duties_link(base_url: str) -> str:
-    """The doctor's duties page ("Dienste") on this instance, or "" when the caller has no base URL."""
-    return base_url.rstrip("/") + reverse("duty_mine") if base_url else ""
+    """The doctor's duties page ("Dienste") on this instance: under ``base_url`` (the address the
+    request came to), or under SITE_URL when the caller has none (a task, a command)."""
+    return (base_url or settings.SITE_URL).rstrip("/") + reverse("duty_mine")

@@ -158,7 +158,7 @@ def duty_take(request, pk):
     if not Duty.objects.filter(pk=pk, plan__area__kv=request.duty_doctor.kv).exists():
         raise Http404
     try:
-        duty = exchange.take(pk, request.duty_doctor)
+        duty = exchange.take(pk, request.duty_doctor, base_url=request.build_absolute_uri("/"))
     except Duty.DoesNotExist:
         raise Http404 from None
     except DutyError as error:
@@ -212,7 +212,9 @@ duty_handover = _duty_action(_handover, "Die Vertretung ist angefragt und per E-
 
 
 duty_answer = _duty_action(
-    lambda r, d: exchange.answer_handover(d, r.duty_doctor, r.POST.get("accept") == "1"),
+    lambda r, d: exchange.answer_handover(
+        d, r.duty_doctor, r.POST.get("accept") == "1", base_url=r.build_absolute_uri("/")
+    ),
     "Ihre Antwort ist gespeichert.",
 )
 
