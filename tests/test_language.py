@@ -40,6 +40,7 @@ def test_public_pages_use_formal_german(client, db, path):
         "/praxis/mitglieder/",
         "/praxis/geraete/",
         "/praxis/einstellungen/",
+        "/praxis/kv-genehmigung/",
         "/konto/2fa/",
         "/konto/password/change/",
         "/konto/logout/",

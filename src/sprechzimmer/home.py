@@ -12,6 +12,7 @@ from django.urls import reverse
 from sprechzimmer.accounts.access import is_practice_member
 from sprechzimmer.accounts.models import Organisation, User
 from sprechzimmer.accounts.views import practice_dashboard
+from sprechzimmer.approval.progress import kv_done
 from sprechzimmer.duty.models import DutyDoctor
 from sprechzimmer.video.models import CallSession
 
@@ -87,6 +88,14 @@ def setup_steps(organisation: Organisation) -> list[SetupStep]:
             reverse("calendar"),
             "Termine öffnen",
             test_call,
+        ),
+        SetupStep(
+            "kv",
+            "Videosprechstunde bei der KV anzeigen",
+            "Die Unterlagen für Ihre KV liegen ausgefüllt bereit; tragen Sie ein, wann Sie sie gesendet haben.",
+            reverse("approval"),
+            "KV-Genehmigung öffnen",
+            kv_done(organisation),
         ),
     ]
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "sprechzimmer.billing",
     "sprechzimmer.duty",
     "sprechzimmer.contracts",
+    "sprechzimmer.approval",
     "sprechzimmer.demo",
 ]
 

@@ -7,6 +7,7 @@ from sprechzimmer import (
 )
 from sprechzimmer.accounts import screenlock
 from sprechzimmer.accounts import views as accounts
+from sprechzimmer.approval import views as approval
 from sprechzimmer.billing import views as billing
 from sprechzimmer.contracts import views as contracts
 from sprechzimmer.duty.views import applications as coop
@@ -55,6 +56,9 @@ urlpatterns = [
     path("praxis/rechnungsdaten/vertrag/wechseln/", contracts.switch_plan, name="contract_switch"),
     path("praxis/rechnungsdaten/vertrag/kuendigen/", contracts.cancel, name="contract_cancel"),
     path("praxis/rechnungsdaten/vertrag/widerrufen/", contracts.revoke, name="contract_revoke"),
+    path("praxis/kv-genehmigung/", approval.page, name="approval"),
+    path("praxis/kv-genehmigung/<slug:kind>.pdf", approval.document, name="approval_document"),
+    path("praxis/kv-genehmigung/<slug:kind>/stand/", approval.progress, name="approval_progress"),
     path("praxis/termine/", video.calendar, name="calendar"),
     path("praxis/termine/<id:pk>/raum/", video.room, name="room"),
     path("api/termine/", video.api_appointments, name="api_appointments"),

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.accounts.models import User
+from sprechzimmer.approval.progress import kv_of
 from sprechzimmer.video.models import Appointment, CallSession
 from tests import factories
 
@@ -35,6 +36,7 @@ def test_a_new_practice_sees_every_step_open(client, db):
         "colleagues": "false",
         "devices": "false",
         "test-call": "false",
+        "kv": "false",
     }
 
 
@@ -57,6 +59,9 @@ def test_steps_are_ticked_from_the_practice_state(client, db):
     assert response.status_code == 302
     factories.member(practice, role=User.Role.STAFF)
     connected_call(practice, owner)
+    assert steps(client, owner)["kv"] == "false"
+    for kind in kv_of(practice).document_kinds:  # every document the KV wants is sent
+        assert client.post(reverse("approval_progress", args=[kind]), {"sent_on": "2026-01-05"}).status_code == 302
     body = client.get(reverse("dashboard")).content.decode()
     # Everything done: the checklist makes room for the day's work.
     assert 'id="setup"' not in body
