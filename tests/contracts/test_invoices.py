@@ -11,7 +11,7 @@ from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
 from pypdf import PdfReader
 
-from sprechzimmer.contracts import invoicing, metering, tasks
+from sprechzimmer.contracts import invoice_pdf, invoicing, metering, tasks
 from sprechzimmer.contracts.domain import Plan
 from sprechzimmer.contracts.models import Contract, Invoice, InvoiceSequence, UsageDay
 from tests import factories
@@ -40,7 +40,7 @@ def plus_practice(name="Praxis Plus", users=2, from_day=1, sms_on_21st=0):
 
 def test_a_prorated_month_with_sms_is_invoiced_to_the_cent(db):
     practice = plus_practice(from_day=16, sms_on_21st=7)
-    invoice = invoicing.invoice_month(practice, 2026, 11, dt.date(2026, 12, 1), check_xsd=True)
+    invoice = invoicing.invoice_month(practice, 2026, 11, dt.date(2026, 12, 1))
     assert invoice.number == "2026-000001"
     users, sms = invoice.lines.all()
     assert (users.quantity, users.unit_price, users.net) == (Decimal("1.0333"), Decimal("19.00"), Decimal("19.63"))
@@ -145,3 +145,30 @@ def test_the_main_user_downloads_the_practices_invoices_and_nobody_else_does(cli
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert "2026-000001" not in client.get(reverse("contract")).content.decode()
+
+
+def test_the_xml_is_checked_against_the_official_schema_on_every_invoice(db):
+    practice = plus_practice()
+    invoice = invoicing.invoice_month(practice, 2026, 11, dt.date(2026, 12, 1))
+    _, xml = get_facturx_xml_from_pdf(invoicing.invoice_pdf_bytes(invoice), check_xsd=False)
+    invoice_pdf.check_xml(xml)  # what the invoice was issued with passes
+    broken = xml.replace(b"<ram:GrandTotalAmount>45.97</ram:GrandTotalAmount>", b"")
+    assert broken != xml
+    with pytest.raises(invoice_pdf.InvalidEInvoice, match="GrandTotalAmount|DuePayableAmount"):
+        invoice_pdf.check_xml(broken)
+
+
+def test_a_batch_numbers_in_order_and_its_retry_draws_a_missing_pdf_under_the_same_number(db):
+    practices = [plus_practice(f"Praxis {n}") for n in range(3)]
+    ids = [p.pk for p in practices]
+    assert invoicing.invoice_batch(ids, 2026, 11, dt.date(2026, 12, 1)) == 3
+    invoices = list(Invoice.objects.order_by("number"))
+    assert [i.number for i in invoices] == ["2026-000001", "2026-000002", "2026-000003"]
+    assert [i.recipient_name for i in invoices] == ["Praxis 0", "Praxis 1", "Praxis 2"]
+    # drawing failed after the numbers were committed (worker killed): the task's retry draws it
+    lost = invoicing.invoices_dir() / invoices[1].pdf_name
+    lost.unlink()
+    assert invoicing.invoice_batch(ids, 2026, 11, dt.date(2026, 12, 1)) == 0
+    assert Invoice.objects.count() == 3 and InvoiceSequence.objects.get(year=2026).last_number == 3
+    _, xml = get_facturx_xml_from_pdf(lost.read_bytes(), check_xsd=False)
+    assert b"<ram:ID>2026-000002</ram:ID>" in xml and b"Praxis 1" in xml

