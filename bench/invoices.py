@@ -149,8 +149,13 @@ def main() -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        time.sleep(3)
         pids = worker_pids(worker.pid)
+        for _ in range(120):  # until the consumer has started its worker processes
+            if len(pids) > args.workers:
+                break
+            time.sleep(0.5)
+            pids = worker_pids(worker.pid)
+        time.sleep(1)
         cpu_before = cpu_seconds_of(pids)
         started = time.monotonic()
         queued = tasks.invoice_month_for(2026, 11, dt.date(2026, 12, 1))
