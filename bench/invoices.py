@@ -136,7 +136,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.monotonic()
     seed(args.practices)
-    print(f"{args.practices} practices with 30 metered days each in {time.monotonic() - started:.1f} s")
+    from sprechzimmer.core.formats import number
+
+    print(f"{number(args.practices)} practices with 30 metered days each in {number(time.monotonic() - started, 1)} s")
 
     from sprechzimmer.contracts import tasks
     from sprechzimmer.contracts.models import Invoice
@@ -178,7 +180,6 @@ def main() -> None:
     assert numbers == list(range(1, queued + 1)), "numbers are not gap-free"
     total = sum((i.gross_total for i in Invoice.objects.only("gross_total")), Decimal(0))
     size = sum(p.stat().st_size for p in (Path(data_dir) / "invoices").rglob("*.pdf"))
-    from sprechzimmer.core.formats import number
 
     cpu_ms = cpu / queued * 1000
     projected = 10_000 * cpu_ms / 1000 / args.workers
