@@ -6,10 +6,13 @@ Makes a fresh SQLite database in a temporary DATA_DIR with N practices on plus, 
 metered days (1–8 users, some SMS) in November 2026, then does what the monthly job does: queues
 the invoices in batches of 200 (contracts.tasks.invoice_month_for) and lets a real worker
 (`sprechzimmer run_huey -k process -w W`) issue them: number, PDF/A-3, Factur-X XML, file.
-Prints the time to the last invoice, invoices per second, the workers' resident memory at each
-quarter of the run (flat memory = the batches leave nothing behind) and their peak (VmHWM), and
-checks that the numbers are gap-free. SQLite serialises the writers; on PostgreSQL more workers
-scale further.
+Prints the time to the last invoice, invoices per second, the CPU time the workers spent per
+invoice (from /proc: the figure that does not depend on what else runs on the machine), the time
+10 000 invoices take projected from it (CPU per invoice × 10 000 ÷ workers, each worker on a
+core of its own), the workers' resident memory at each quarter of the run (flat memory = the
+batches leave nothing behind) and their peak (VmHWM), and checks that the numbers are gap-free.
+The load average is printed too: on a shared machine the wall-clock figures are only as good as
+the cores that were free.
 """
 
 from __future__ import annotations
@@ -61,6 +64,24 @@ def rss_of(pids: list[int], field: str = "VmRSS") -> int:
         except FileNotFoundError:
             pass
     return total
+
+
+def cpu_seconds_of(pids: list[int]) -> float:
+    """User + system CPU time of the processes (fields 14 and 15 of /proc/PID/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def minutes(seconds: float) -> str:
+    from sprechzimmer.core.formats import number
+
+    return f"{number(seconds, 0)} s ({number(seconds / 60, 1)} min)"
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -115,7 +136,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.monotonic()
     seed(args.practices)
-    print(f"{args.practices} practices with 30 metered days each in {time.monotonic() - started:.1f} s")
+    from sprechzimmer.core.formats import number
+
+    print(f"{number(args.practices)} practices with 30 metered days each in {number(time.monotonic() - started, 1)} s")
 
     from sprechzimmer.contracts import tasks
     from sprechzimmer.contracts.models import Invoice
@@ -128,7 +151,14 @@ def main() -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        time.sleep(2)
+        pids = worker_pids(worker.pid)
+        for _ in range(120):  # until the consumer has started its worker processes
+            if len(pids) > args.workers:
+                break
+            time.sleep(0.5)
+            pids = worker_pids(worker.pid)
+        time.sleep(1)
+        cpu_before = cpu_seconds_of(pids)
         started = time.monotonic()
         queued = tasks.invoice_month_for(2026, 11, dt.date(2026, 12, 1))
         samples, marks, done = [], [0.25, 0.5, 0.75, 1.0], 0
@@ -140,6 +170,8 @@ def main() -> None:
             if worker.poll() is not None:
                 raise SystemExit(f"worker ended; see {data_dir}/worker.log")
         elapsed = time.monotonic() - started
+        cpu = cpu_seconds_of(pids) - cpu_before
+        load = os.getloadavg()[0]
         peak = rss_of(worker_pids(worker.pid), "VmHWM")
     finally:
         worker.terminate()
@@ -148,14 +180,28 @@ def main() -> None:
     assert numbers == list(range(1, queued + 1)), "numbers are not gap-free"
     total = sum((i.gross_total for i in Invoice.objects.only("gross_total")), Decimal(0))
     size = sum(p.stat().st_size for p in (Path(data_dir) / "invoices").rglob("*.pdf"))
+
+    cpu_ms = cpu / queued * 1000
+    projected = 10_000 * cpu_ms / 1000 / args.workers
     print(
-        f"{queued} invoices (PDF/A-3 + Factur-X XML), {args.workers} worker processes: {elapsed:.1f} s "
-        f"({queued / elapsed:.1f} invoices/s), gap-free numbers 1–{numbers[-1]}, total {total} EUR, "
-        f"{size / queued / 1024:.0f} KiB per PDF"
+        f"{number(queued)} invoices (PDF/A-3 + Factur-X XML), {args.workers} worker processes: "
+        f"{minutes(elapsed)}, {number(queued / elapsed, 1)} invoices/s; gap-free numbers 1–{number(numbers[-1])}; "
+        f"total {number(total, 2)} €; {number(size / queued / 1024, 0)} KiB per PDF"
+    )
+    print(f"  workers' CPU: {number(cpu_ms, 1)} ms per invoice (load average at the end: {number(load, 1)})")
+    print(
+        f"  10.000 invoices: projected {minutes(projected)} with {args.workers} workers on free cores"
+        + (
+            f"; measured {minutes(elapsed)}"
+            if queued == 10_000
+            else f"; at this run's rate {minutes(10_000 / queued * elapsed)}"
+        )
     )
     for share, count, rss in samples:
-        print(f"  at {share:.0%} ({count} invoices): workers' resident memory {rss / 2**20:.0f} MiB")
-    print(f"  workers' peak resident memory (VmHWM, summed): {peak / 2**20:.0f} MiB")
+        print(
+            f"  at {number(share * 100, 0)} % ({number(count)} invoices): workers' resident memory {number(rss / 2**20, 0)} MiB"
+        )
+    print(f"  workers' peak resident memory (VmHWM, summed): {number(peak / 2**20, 0)} MiB")
     print(f"data in {data_dir}")
 
 

@@ -292,12 +292,21 @@ if REDIS_URL:
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY = {"huey_class": "huey.SqliteHuey", "name": TASKS_QUEUE, "filename": str(DATA_DIR / "tasks.sqlite3")}
+# Worker processes, not threads: the monthly invoices are drawn by reportlab in pure Python, which
+# holds the GIL, so threads would share one core (docs/contracts.md, "Figures"). One process per
+# core the worker may use; each holds Django and its libraries (about 200 MiB).
+TASK_WORKERS = envint("TASK_WORKERS", 2, minimum=1, maximum=64)
 HUEY.update(
     {
         "immediate": False,
         "utc": True,
         "results": False,
-        "consumer": {"workers": 2, "worker_type": "thread", "periodic": True, "check_worker_health": True},
+        "consumer": {
+            "workers": TASK_WORKERS,
+            "worker_type": "process",
+            "periodic": True,
+            "check_worker_health": True,
+        },
     }
 )
 # A mail that cannot be delivered is tried again after MAIL_RETRY_SECONDS, then twice as long each

@@ -11,7 +11,7 @@ from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
 from pypdf import PdfReader
 
-from sprechzimmer.contracts import invoicing, metering, tasks
+from sprechzimmer.contracts import invoice_pdf, invoicing, metering, tasks
 from sprechzimmer.contracts.domain import Plan
 from sprechzimmer.contracts.models import Contract, Invoice, InvoiceSequence, UsageDay
 from tests import factories
@@ -40,7 +40,7 @@ def plus_practice(name="Praxis Plus", users=2, from_day=1, sms_on_21st=0):
 
 def test_a_prorated_month_with_sms_is_invoiced_to_the_cent(db):
     practice = plus_practice(from_day=16, sms_on_21st=7)
-    invoice = invoicing.invoice_month(practice, 2026, 11, dt.date(2026, 12, 1), check_xsd=True)
+    invoice = invoicing.invoice_month(practice, 2026, 11, dt.date(2026, 12, 1))
     assert invoice.number == "2026-000001"
     users, sms = invoice.lines.all()
     assert (users.quantity, users.unit_price, users.net) == (Decimal("1.0333"), Decimal("19.00"), Decimal("19.63"))
@@ -91,6 +91,22 @@ def test_the_pdf_holds_every_item_of_section_14_and_a_valid_en16931_xml(db):
         else "/FontDescriptor" in f
         for f in fonts
     )
+    # the XML as the associated file PDF/A-3 asks for, and XMP metadata that agrees with /Info
+    (filespec,) = root["/AF"]
+    assert filespec.get_object()["/AFRelationship"] == "/Data" and filespec.get_object()["/F"] == "factur-x.xml"
+    info = reader.metadata
+    for xmp_value in (
+        f"<pdf:Producer>{info['/Producer']}</pdf:Producer>",
+        f"<pdf:Keywords>{info['/Keywords']}</pdf:Keywords>",
+        f"<xmp:CreatorTool>{info['/Creator']}</xmp:CreatorTool>",
+        f'<rdf:li xml:lang="x-default">{info["/Title"]}</rdf:li>',
+        "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>",
+        "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>",
+    ):
+        assert xmp_value in metadata, xmp_value
+    created = info["/CreationDate"]  # D:YYYYMMDDhhmmss+00'00'
+    xmp_date = f"{created[2:6]}-{created[6:8]}-{created[8:10]}T{created[10:12]}:{created[12:14]}:{created[14:16]}+00:00"
+    assert f"<xmp:CreateDate>{xmp_date}</xmp:CreateDate>" in metadata
     filename, xml = get_facturx_xml_from_pdf(content, check_xsd=False)
     assert filename == "factur-x.xml"
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True  # the official schema
@@ -145,3 +161,31 @@ def test_the_main_user_downloads_the_practices_invoices_and_nobody_else_does(cli
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert "2026-000001" not in client.get(reverse("contract")).content.decode()
+
+
+def test_the_xml_is_checked_against_the_official_schema_on_every_invoice(db):
+    practice = plus_practice()
+    invoice = invoicing.invoice_month(practice, 2026, 11, dt.date(2026, 12, 1))
+    _, xml = get_facturx_xml_from_pdf(invoicing.invoice_pdf_bytes(invoice), check_xsd=False)
+    invoice_pdf.check_xml(xml)  # what the invoice was issued with passes
+    broken = xml.replace(b"<ram:GrandTotalAmount>45.97</ram:GrandTotalAmount>", b"")
+    assert broken != xml
+    with pytest.raises(invoice_pdf.InvalidEInvoice, match="GrandTotalAmount|DuePayableAmount"):
+        invoice_pdf.check_xml(broken)
+
+
+def test_a_batch_numbers_in_order_and_its_retry_draws_a_missing_pdf_under_the_same_number(db):
+    practices = [plus_practice(f"Praxis {n}") for n in range(3)]
+    ids = [p.pk for p in practices]
+    assert invoicing.invoice_batch(ids, 2026, 11, dt.date(2026, 12, 1)) == 3
+    invoices = list(Invoice.objects.order_by("number"))
+    assert [i.number for i in invoices] == ["2026-000001", "2026-000002", "2026-000003"]
+    assert [i.recipient_name for i in invoices] == ["Praxis 0", "Praxis 1", "Praxis 2"]
+    # drawing failed after the numbers were committed (worker killed): the task's retry draws it
+    lost = invoicing.invoices_dir() / invoices[1].pdf_name
+    original = lost.read_bytes()
+    lost.unlink()
+    assert invoicing.invoice_batch(ids, 2026, 11, dt.date(2026, 12, 1)) == 0
+    assert Invoice.objects.count() == 3 and InvoiceSequence.objects.get(year=2026).last_number == 3
+    # the PDF is a function of the stored rows: drawn again, it is the same, byte for byte
+    assert lost.read_bytes() == original
