@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "sprechzimmer.duty",
     "sprechzimmer.contracts",
     "sprechzimmer.approval",
+    "sprechzimmer.status",
     "sprechzimmer.demo",
 ]
 

@@ -15,6 +15,7 @@ from sprechzimmer.duty.views import doctor as duty_doctor
 from sprechzimmer.duty.views import pay
 from sprechzimmer.duty.views import staff as duty_staff
 from sprechzimmer.records import views as records
+from sprechzimmer.status import views as status
 from sprechzimmer.video import views as video
 
 urlpatterns = [
@@ -23,6 +24,8 @@ urlpatterns = [
     path("impressum/", home.legal, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", home.legal, {"page": "privacy"}, name="privacy"),
     path("nutzungsbedingungen/", home.legal, {"page": "terms"}, name="terms"),
+    path("status/", status.page, name="status"),
+    path("status.json", status.as_json, name="status_json"),
     path("konto/registrierung/pruefen/", accounts.signup_check, name="signup_check"),
     path("konto/", include("allauth.urls")),
     path("einladung/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
