@@ -41,6 +41,7 @@ def test_public_pages_and_the_patients_pages_at_phone_size(browser, audit):
         ("Impressum", "/impressum/"),
         ("Datenschutz", "/datenschutz/"),
         ("Kooperationsarzt", "/kooperationsarzt/"),
+        ("Status", "/status/"),
     ]:
         visit(audit, page, name, path)
     for viewport in (PHONE, PHONE_LANDSCAPE):
@@ -117,6 +118,7 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
         ("Einstellungen", "/praxis/einstellungen/"),
         ("Rechnungsdaten", "/praxis/rechnungsdaten/"),
         ("Kuendigen Dialog", "/praxis/rechnungsdaten/vertrag/kuendigen/"),
+        ("KV-Genehmigung", "/praxis/kv-genehmigung/"),
         ("Abrechnung", "/praxis/abrechnung/"),
         ("Sicherheit", "/konto/2fa/"),
         ("Passwort aendern", "/konto/password/change/"),
