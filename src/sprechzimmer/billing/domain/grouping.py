@@ -106,9 +106,13 @@ class Grouper:
                 h = hash(oldest)
                 a = h & _MASK
                 step = (h >> _SHIFT) & _MASK | 1
-                for _ in range(4):
-                    bloom[a >> 3] |= 1 << (a & 7)
-                    a = (a + step) & _MASK
+                bloom[a >> 3] |= 1 << (a & 7)  # the four positions of the check above, unrolled
+                a = (a + step) & _MASK
+                bloom[a >> 3] |= 1 << (a & 7)
+                a = (a + step) & _MASK
+                bloom[a >> 3] |= 1 << (a & 7)
+                a = (a + step) & _MASK
+                bloom[a >> 3] |= 1 << (a & 7)
                 yield group[0] if len(group) == 1 else TreatmentCase(group)
         self.scheine = count
         for key in order:
