@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Actions, in the order of kvdt.py's _IGNORE ... _PRIVATE. */
@@ -1308,7 +1309,54 @@ count_caps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* bloom(filter, h, add) -> whether the four bits of the key hash h were all set (before adding them
+ * when add): grouping.Grouper's Bloom filter (positions h1 + i·h2 of the 64-bit hash, Kirsch and
+ * Mitzenmacher 2006), the same bits as its Python reference there. ``filter``: a writable buffer of
+ * 2^27 bits. */
+#define BLOOM_SHIFT 27
+#define BLOOM_MASK ((UINT64_C(1) << BLOOM_SHIFT) - 1)
+static PyObject *
+bloom(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "bloom(filter, hash, add)");
+        return NULL;
+    }
+    long long h = PyLong_AsLongLong(args[1]);
+    int add = PyObject_IsTrue(args[2]);
+    if ((h == -1 && PyErr_Occurred()) || add < 0)
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_WRITABLE))
+        return NULL;
+    if (view.len != (Py_ssize_t)((BLOOM_MASK + 1) / 8)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "the filter has 2**27 bits");
+        return NULL;
+    }
+    unsigned char *bits = view.buf;
+    uint64_t u = (uint64_t)h;
+    /* Python's h >> 27 floors: for a negative h that is ~(~h >> 27) on the two's complement bits */
+    uint64_t shifted = h < 0 ? ~(~u >> BLOOM_SHIFT) : u >> BLOOM_SHIFT;
+    uint64_t a = u & BLOOM_MASK, step = (shifted & BLOOM_MASK) | 1;
+    int all = 1;
+    for (int i = 0; i < 4; i++) {
+        unsigned char bit = (unsigned char)(1u << (a & 7));
+        if (!(bits[a >> 3] & bit)) {
+            all = 0;
+            if (!add)
+                break;
+        }
+        if (add)
+            bits[a >> 3] |= bit;
+        a = (a + step) & BLOOM_MASK;
+    }
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(all);
+}
+
 static PyMethodDef module_methods[] = {
+    {"bloom", (PyCFunction)(void (*)(void))bloom, METH_FASTCALL, "the Grouper's Bloom filter: test (and add) a key hash"},
     {"count_caps", (PyCFunction)(void (*)(void))count_caps, METH_FASTCALL, "R8's counters of one Behandlungsfall"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(Case, Service, VIDEO, TELEPHONE, PERSONAL)"},
     {"first_pass", (PyCFunction)(void (*)(void))first_pass, METH_FASTCALL, "the first pass of QuarterCheck._check"},
