@@ -6,6 +6,10 @@ needs constant memory, and keeps the counters the caps (R7, R8) need; ``summary(
 and totals at the end. Rules the EBM states per Arztfall (the same patient and doctor, LANR) are
 applied per LANR inside the Behandlungsfall.
 
+The first pass over a Behandlungsfall's services (``_first_pass``) and R8's counters run in C where
+the KVDT scanner is built (``_kvdt.first_pass``, ``_kvdt.count_caps``); the Python functions are the
+reference, and tests/billing/test_accelerated.py wants the same results from both.
+
 Points are kept as integers in hundredths (``points_x100``): a deduction of 20 % on 150 points is
 12000 × 80 / 100 = 12000 → exact, because tiers are whole percents. Euros are computed once per
 reported figure: points × Orientierungswert (ct) / 100, rounded half up to the cent.
