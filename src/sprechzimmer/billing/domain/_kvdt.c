@@ -1082,8 +1082,13 @@ first_pass(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 PyObject *made = PyObject_CallOneArg(info_of, code); /* CatalogueView.info stores it */
                 if (!made)
                     goto error;
-                info = made;
-                Py_DECREF(made); /* infos holds it */
+                Py_DECREF(made);
+                info = PyDict_GetItemWithError(infos, code); /* borrowed from infos, which holds it */
+                if (!info) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetString(PyExc_RuntimeError, "info(code) must store its answer in infos");
+                    goto error;
+                }
             }
             if (info == Py_None) {
                 unknown++;
