@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Actions, in the order of kvdt.py's _IGNORE ... _PRIVATE. */
@@ -214,7 +215,7 @@ typedef struct {
 
 static PyObject *s_date_m, *s_gop_m, *s_lanr_m, *s_time_m, *s_digits_m, *s_quarter_m, *s_billing_quarter_m,
     *s_record_m, *s_fail_m, *s_scan_m, *s_finish_m, *s_case_id_m, *s_subgroup_m, *s_multiplier_m, *s_pseudonym_m,
-    *s_age_m, *s_bsnr_m;
+    *s_age_m, *s_bsnr_m, *s_bad_block_m;
 
 static int
 is_digits(const char *p, Py_ssize_t n)
@@ -352,7 +353,12 @@ scan_error(Scanner *self, PyObject *block, Py_ssize_t base)
     PyObject *lines = PyObject_CallMethod(block, "split", "y", "\n");
     PyObject *b = PyLong_FromSsize_t(base);
     PyObject *a = PyLong_FromLong(self->adjust);
-    if (lines && b && a) {
+    PyObject *checked = NULL;
+    if (lines && b) { /* a bad byte (a CR inside a line) anywhere in the block comes first */
+        PyObject *args[2] = {block, b};
+        checked = call(self, s_bad_block_m, args, 2);
+    }
+    if (checked && lines && b && a) {
         PyObject *args[3] = {lines, b, a};
         PyObject *r = call(self, s_scan_m, args, 3);
         if (r) {
@@ -360,6 +366,7 @@ scan_error(Scanner *self, PyObject *block, Py_ssize_t base)
             PyErr_SetString(PyExc_RuntimeError, "KvdtReader._scan found no bad line");
         }
     }
+    Py_XDECREF(checked);
     Py_XDECREF(lines);
     Py_XDECREF(b);
     Py_XDECREF(a);
@@ -455,6 +462,14 @@ line(Scanner *self, int action, const char *head, const char *v, Py_ssize_t n, P
             Py_XDECREF(kase);
             return -1;
         }
+        /* Like its services (see A_GOP), a Schein as read holds only strings, bytes, numbers, a
+         * Quarter and the list of its services: no cycle can pass through it or that list, so the
+         * cyclic GC need not visit them while the grouping window holds thousands (a tenth of the
+         * check's time went to full collections over them). Whoever puts a container into a Case
+         * later (contacts of the JSON format are made in Python, tracked) cannot make a cycle
+         * through it either: nothing refers back to a Case from below. */
+        PyObject_GC_UnTrack(kase);
+        PyObject_GC_UnTrack(services);
         put(kase, self->c_record_type, PyTuple_GET_ITEM(self->kinds, v[3] - '1'));
         put(kase, self->c_bsnr, self->bsnr);
         put(kase, self->c_services, services);
@@ -602,8 +617,9 @@ Scanner_feed(Scanner *self, PyObject *block)
     Py_ssize_t size = PyBytes_GET_SIZE(block);
     Py_ssize_t base = self->number;
 
-    /* Pass 1: every line has a three-digit length that matches and a four-digit field, and in a
-     * CR LF file ends with CR. */
+    /* Pass 1: every line has a three-digit length that matches and a four-digit field, in a CR LF
+     * file ends with CR, and has no CR inside (kvdt.py's _blocks leaves that to this pass; the error
+     * is then the block's first bad byte, as on the Python loop: scan_error asks _bad_block first). */
     Py_ssize_t lines = 0;
     for (Py_ssize_t pos = 0;;) {
         const char *nl = memchr(buf + pos, '\n', (size_t)(size - pos));
@@ -613,7 +629,7 @@ Scanner_feed(Scanner *self, PyObject *block)
         lines++;
         if (len < 7 || !is_digits(p, 7) ||
             (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') != len + self->adjust ||
-            (self->adjust == 1 && p[len - 1] != '\r'))
+            (self->adjust == 1 && p[len - 1] != '\r') || memchr(p, '\r', (size_t)(len - 1)))
             return scan_error(self, block, base);
         if (!nl)
             break;
@@ -840,8 +856,520 @@ static PyTypeObject ScannerType = {
     .tp_getset = Scanner_getset,
 };
 
+/* -- the first pass of the rules (rules.py, QuarterCheck._check) ---------------------------------
+ *
+ * One walk over the services of a Behandlungsfall that gathers what the rules of 4.3.1 look at: the
+ * points, the counts, the visits and their inferred contact kinds, the Pauschalen per Arztfall, 01435,
+ * 88220, the GOPs with a limit or an age tier, the services R8 counts. rules._first_pass is the same in
+ * Python and stays the reference (the tests compare both on every check). Catalogue look-ups go
+ * through a dict code -> info tuple (CatalogueView.infos: gop, fast bits, points, kind, limit group,
+ * limit) that CatalogueView.info fills on a miss. */
+
+/* Bits of Gop.fast (catalogue.py F_*) and the kind codes of CatalogueView.info. */
+enum { F_VIDEO_VISIT = 1, F_PERSONAL = 2, F_LIMITED = 64, F_CAP = 128, F_KIND = 256, F_TIERED = 32, F_VOLUME = 512 };
+enum { K_OTHER, K_PAUSCHALE, K_TELEPHONE, K_MARKER };
+
+static struct {
+    int ready;
+    Py_ssize_t s_gop, s_date, s_visit, s_lanr, s_multiplier, c_services;
+    PyObject *video, *telephone, *personal, *volume_key; /* contact kinds, "35*" */
+    PyObject *fast_name, *points_name, *base_name;       /* Gop attributes */
+} rules;
+
+static Py_ssize_t
+slot_offset(PyObject *type, const char *name)
+{
+    PyObject *descr = PyObject_GetAttrString(type, name);
+    if (!descr)
+        return -1;
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX)
+        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    Py_DECREF(descr);
+    if (offset < 0)
+        PyErr_Format(PyExc_TypeError, "%R.%s is not an object slot", type, name);
+    return offset;
+}
+
+/* configure(Case, Service, VIDEO, TELEPHONE, PERSONAL): the classes whose slots first_pass reads and
+ * the contact kinds it returns (rules.py calls it once). */
+static PyObject *
+configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "configure(Case, Service, VIDEO, TELEPHONE, PERSONAL)");
+        return NULL;
+    }
+    if ((rules.c_services = slot_offset(args[0], "services")) < 0 || (rules.s_gop = slot_offset(args[1], "gop")) < 0
+        || (rules.s_date = slot_offset(args[1], "date")) < 0 || (rules.s_visit = slot_offset(args[1], "visit")) < 0
+        || (rules.s_lanr = slot_offset(args[1], "lanr")) < 0
+        || (rules.s_multiplier = slot_offset(args[1], "multiplier")) < 0)
+        return NULL;
+    Py_XSETREF(rules.video, Py_NewRef(args[2]));
+    Py_XSETREF(rules.telephone, Py_NewRef(args[3]));
+    Py_XSETREF(rules.personal, Py_NewRef(args[4]));
+    if ((!rules.volume_key && !(rules.volume_key = PyUnicode_InternFromString("35*")))
+        || (!rules.fast_name && !(rules.fast_name = PyUnicode_InternFromString("fast")))
+        || (!rules.points_name && !(rules.points_name = PyUnicode_InternFromString("points")))
+        || (!rules.base_name && !(rules.base_name = PyUnicode_InternFromString("base"))))
+        return NULL;
+    rules.ready = 1;
+    Py_RETURN_NONE;
+}
+
+static inline PyObject *
+slot(PyObject *obj, Py_ssize_t offset)
+{
+    PyObject *value = *(PyObject **)((char *)obj + offset);
+    return value ? value : Py_None;
+}
+
+typedef struct {
+    long key;          /* Schein number << 16 | visit */
+    int flags;         /* 1 video, 2 01435, 4 in person */
+    PyObject *first;   /* its first service (borrowed: the Scheine hold it) */
+    PyObject *doctor;  /* that service's LANR (borrowed) */
+} Visit;
+
+/* counter[key] += amount (a dict of ints) */
+static int
+add_to(PyObject *counter, PyObject *key, long long amount)
+{
+    PyObject *old = PyDict_GetItemWithError(counter, key);
+    if (!old && PyErr_Occurred())
+        return -1;
+    long long value = amount;
+    if (old) {
+        value += PyLong_AsLongLong(old);
+        if (value == -1 && PyErr_Occurred())
+            return -1;
+    }
+    PyObject *v = PyLong_FromLongLong(value);
+    if (!v)
+        return -1;
+    int r = PyDict_SetItem(counter, key, v);
+    Py_DECREF(v);
+    return r;
+}
+
+static int
+append_new(PyObject **list, PyObject *item) /* steals item */
+{
+    if (!item)
+        return -1;
+    if (!*list && !(*list = PyList_New(0))) {
+        Py_DECREF(item);
+        return -1;
+    }
+    int r = PyList_Append(*list, item);
+    Py_DECREF(item);
+    return r;
+}
+
+/* first_pass(scheine, infos, info, unknown_gops, want_caps) -> (total, count, unknown, unpriced,
+ * marker, special, first_of_visit, kind_of_visit, pauschalen, pauschale_of, limited, lanrs, phone,
+ * tiered, cap_services, same_day, first_day); see rules._first_pass. */
+static PyObject *
+first_pass(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!rules.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    if (nargs != 5 || !PyDict_Check(args[1]) || !PyDict_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "first_pass(scheine, infos, info, unknown_gops, want_caps)");
+        return NULL;
+    }
+    PyObject *infos = args[1], *info_of = args[2], *unknown_gops = args[3];
+    int want_caps = PyObject_IsTrue(args[4]);
+    PyObject *scheine = PySequence_Fast(args[0], "scheine must be a sequence");
+    if (!scheine || want_caps < 0)
+        return NULL;
+    PyObject *pauschalen = PyDict_New(), *pauschale_of = PyDict_New(), *lanrs = PySet_New(NULL);
+    PyObject *limited = NULL, *phone = NULL, *tiered = NULL, *caps = want_caps ? PyList_New(0) : NULL;
+    PyObject *first_of_visit = NULL, *kind_of_visit = NULL, *result = NULL, *first_day = NULL;
+    Visit *visits = NULL;
+    Py_ssize_t nvisits = 0, cap = 0;
+    PyObject **days = NULL;
+    Py_ssize_t ndays = 0;
+    long long total = 0;
+    Py_ssize_t count = 0, unknown = 0, unpriced = 0, marker = 0;
+    long special = 0;
+    int same_day = 0;
+    if (!pauschalen || !pauschale_of || !lanrs || (want_caps && !caps))
+        goto error;
+    Py_ssize_t nscheine = PySequence_Fast_GET_SIZE(scheine);
+    PyObject **items = PySequence_Fast_ITEMS(scheine);
+    for (Py_ssize_t number = 0; number < nscheine; number++) {
+        PyObject *schein = items[number];
+        PyObject *services = slot(schein, rules.c_services);
+        if (!PyList_Check(services)) {
+            PyErr_SetString(PyExc_TypeError, "Case.services must be a list");
+            goto error;
+        }
+        long offset = (long)number << 16;
+        PyObject *last_number = NULL, *last_lanr = NULL;
+        Visit *current = NULL;
+        Py_ssize_t n = PyList_GET_SIZE(services);
+        count += n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *service = PyList_GET_ITEM(services, i);
+            PyObject *code = slot(service, rules.s_gop);
+            PyObject *visit_number = slot(service, rules.s_visit);
+            PyObject *lanr = slot(service, rules.s_lanr);
+            if (visit_number != last_number) {
+                int same = last_number ? PyObject_RichCompareBool(visit_number, last_number, Py_EQ) : 0;
+                if (same < 0)
+                    goto error;
+                if (!same) {
+                    last_number = visit_number;
+                    long key = PyLong_AsLong(visit_number);
+                    if (key == -1 && PyErr_Occurred())
+                        goto error;
+                    key |= offset;
+                    current = NULL;
+                    for (Py_ssize_t v = 0; v < nvisits; v++)
+                        if (visits[v].key == key) {
+                            current = &visits[v];
+                            break;
+                        }
+                    if (!current) {
+                        if (nvisits == cap) {
+                            cap = cap ? 2 * cap : 16;
+                            Visit *bigger = PyMem_Realloc(visits, (size_t)cap * sizeof(Visit));
+                            PyObject **more = PyMem_Realloc(days, (size_t)cap * sizeof(PyObject *));
+                            if (bigger)
+                                visits = bigger;
+                            if (more)
+                                days = more;
+                            if (!bigger || !more) {
+                                PyErr_NoMemory();
+                                goto error;
+                            }
+                        }
+                        current = &visits[nvisits++];
+                        current->key = key;
+                        current->flags = 0;
+                        current->first = service;
+                        current->doctor = lanr;
+                        PyObject *day = slot(service, rules.s_date);
+                        int seen = 0;
+                        for (Py_ssize_t d = 0; d < ndays && !seen; d++)
+                            if ((seen = PyObject_RichCompareBool(days[d], day, Py_EQ)) < 0)
+                                goto error;
+                        if (seen) {
+                            same_day = 1;
+                        } else {
+                            days[ndays++] = day;
+                            int earlier = first_day ? PyObject_RichCompareBool(day, first_day, Py_LT) : 1;
+                            if (earlier < 0)
+                                goto error;
+                            if (earlier)
+                                first_day = day;
+                        }
+                    }
+                }
+            }
+            if (lanr != last_lanr) {
+                last_lanr = lanr;
+                if (lanr != Py_None && PyObject_IsTrue(lanr) == 1 && PySet_Add(lanrs, lanr))
+                    goto error;
+            }
+            PyObject *info = PyDict_GetItemWithError(infos, code);
+            if (!info) {
+                if (PyErr_Occurred())
+                    goto error;
+                PyObject *made = PyObject_CallOneArg(info_of, code); /* CatalogueView.info stores it */
+                if (!made)
+                    goto error;
+                Py_DECREF(made);
+                info = PyDict_GetItemWithError(infos, code); /* borrowed from infos, which holds it */
+                if (!info) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetString(PyExc_RuntimeError, "info(code) must store its answer in infos");
+                    goto error;
+                }
+            }
+            if (info == Py_None) {
+                unknown++;
+                if (add_to(unknown_gops, code, 1))
+                    goto error;
+                continue;
+            }
+            if (!PyTuple_Check(info) || PyTuple_GET_SIZE(info) != 6) {
+                PyErr_SetString(PyExc_TypeError, "infos: (gop, fast, points, kind, group, limit)");
+                goto error;
+            }
+            PyObject *gop = PyTuple_GET_ITEM(info, 0);
+            PyObject *points = PyTuple_GET_ITEM(info, 2);
+            if (points == Py_None) {
+                unpriced++;
+            } else {
+                long long p = PyLong_AsLongLong(points);
+                long long m = PyLong_AsLongLong(slot(service, rules.s_multiplier));
+                if ((p == -1 || m == -1) && PyErr_Occurred())
+                    goto error;
+                total += p * m;
+            }
+            long fast = PyLong_AsLong(PyTuple_GET_ITEM(info, 1));
+            if (!fast)
+                continue;
+            special |= fast;
+            if (fast & F_CAP) {
+                if (caps) {
+                    PyObject *visit = PyLong_FromLong(current->key);
+                    if (!visit || append_new(&caps, PyTuple_Pack(3, service, gop, visit)) < 0) {
+                        Py_XDECREF(visit);
+                        goto error;
+                    }
+                    Py_DECREF(visit);
+                }
+                if (fast == F_CAP)
+                    continue;
+            }
+            if (fast & F_PERSONAL) {
+                current->flags |= 4;
+                if (fast == F_PERSONAL)
+                    continue;
+            }
+            if (fast & F_KIND) {
+                long kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 3));
+                if (kind == K_PAUSCHALE) {
+                    if (add_to(pauschalen, code, 1))
+                        goto error;
+                    int has = PyDict_Contains(pauschale_of, lanr);
+                    if (has < 0 || (!has && PyDict_SetItem(pauschale_of, lanr, code)))
+                        goto error;
+                } else if (kind == K_TELEPHONE) {
+                    current->flags |= 2;
+                    if (append_new(&phone, PyTuple_Pack(3, service, lanr, schein)))
+                        goto error;
+                } else if (kind == K_MARKER) {
+                    marker++;
+                }
+            }
+            if (fast & F_VIDEO_VISIT)
+                current->flags |= 1;
+            if (fast & F_LIMITED) {
+                PyObject *group = PyTuple_GET_ITEM(info, 4);
+                if (!limited && !(limited = PyDict_New()))
+                    goto error;
+                PyObject *entry = PyDict_GetItemWithError(limited, group);
+                if (entry) {
+                    long before = PyLong_AsLong(PyList_GET_ITEM(entry, 0)); /* entries are made below */
+                    PyObject *times = before == -1 && PyErr_Occurred() ? NULL : PyLong_FromLong(before + 1);
+                    if (!times || PyList_SetItem(entry, 0, times))
+                        goto error;
+                    if (PyList_Append(PyList_GET_ITEM(entry, 2), code))
+                        goto error;
+                } else {
+                    if (PyErr_Occurred())
+                        goto error;
+                    PyObject *codes = PyList_New(1);
+                    if (!codes)
+                        goto error;
+                    PyList_SET_ITEM(codes, 0, Py_NewRef(code));
+                    PyObject *one = PyLong_FromLong(1);
+                    entry = one ? PyList_New(3) : NULL;
+                    if (!entry) {
+                        Py_XDECREF(one);
+                        Py_DECREF(codes);
+                        goto error;
+                    }
+                    PyList_SET_ITEM(entry, 0, one);
+                    PyList_SET_ITEM(entry, 1, Py_NewRef(PyTuple_GET_ITEM(info, 5)));
+                    PyList_SET_ITEM(entry, 2, codes);
+                    int r = PyDict_SetItem(limited, group, entry);
+                    Py_DECREF(entry);
+                    if (r)
+                        goto error;
+                }
+            }
+            if (fast & F_TIERED && append_new(&tiered, Py_NewRef(gop)))
+                goto error;
+        }
+    }
+    /* Contact inference (rules._first_pass): video, 01435, in person, the case's 88220, the visit's
+     * doctor's 01435 without a Pauschale, else in person. */
+    first_of_visit = PyDict_New();
+    kind_of_visit = PyDict_New();
+    if (!first_of_visit || !kind_of_visit)
+        goto error;
+    for (Py_ssize_t v = 0; v < nvisits; v++) {
+        int flags = visits[v].flags;
+        PyObject *kind;
+        if (flags & 1)
+            kind = rules.video;
+        else if (flags & 2)
+            kind = rules.telephone;
+        else if (flags & 4)
+            kind = rules.personal;
+        else if (marker)
+            kind = rules.video;
+        else {
+            kind = rules.personal;
+            Py_ssize_t calls = phone ? PyList_GET_SIZE(phone) : 0;
+            for (Py_ssize_t c = 0; c < calls; c++) {
+                PyObject *caller = PyTuple_GET_ITEM(PyList_GET_ITEM(phone, c), 1);
+                int same = PyObject_RichCompareBool(caller, visits[v].doctor, Py_EQ);
+                int has = same > 0 ? PyDict_Contains(pauschale_of, caller) : 0;
+                if (same < 0 || has < 0)
+                    goto error;
+                if (same && !has) {
+                    kind = rules.telephone;
+                    break;
+                }
+            }
+        }
+        PyObject *key = PyLong_FromLong(visits[v].key);
+        if (!key || PyDict_SetItem(first_of_visit, key, visits[v].first) || PyDict_SetItem(kind_of_visit, key, kind)) {
+            Py_XDECREF(key);
+            goto error;
+        }
+        Py_DECREF(key);
+    }
+    result = Py_BuildValue("(LnnnnlOOOOOOOOOOO)", total, count, unknown, unpriced, marker, special, first_of_visit,
+                           kind_of_visit, pauschalen, pauschale_of, limited ? limited : Py_None, lanrs,
+                           phone ? phone : Py_None, tiered ? tiered : Py_None, caps ? caps : Py_None,
+                           same_day ? Py_True : Py_False, first_day ? first_day : Py_None);
+error:
+    PyMem_Free(visits);
+    PyMem_Free(days);
+    Py_DECREF(scheine);
+    Py_XDECREF(pauschalen);
+    Py_XDECREF(pauschale_of);
+    Py_XDECREF(lanrs);
+    Py_XDECREF(limited);
+    Py_XDECREF(phone);
+    Py_XDECREF(tiered);
+    Py_XDECREF(caps);
+    Py_XDECREF(first_of_visit);
+    Py_XDECREF(kind_of_visit);
+    return result;
+}
+
+/* count_caps(cap_services, kind_of_visit, totals, by_video, volume): R8's counters of one
+ * Behandlungsfall; see rules._count_caps, its reference. */
+static PyObject *
+count_caps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!rules.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    if (nargs != 5 || !PyList_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2])
+        || !PyDict_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "count_caps(cap_services, kind_of_visit, totals, by_video, volume)");
+        return NULL;
+    }
+    PyObject *caps = args[0], *kinds = args[1], *totals = args[2], *by_video = args[3];
+    int volume = PyObject_IsTrue(args[4]);
+    if (volume < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(caps); i++) {
+        PyObject *item = PyList_GET_ITEM(caps, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
+            PyErr_SetString(PyExc_TypeError, "cap services: (service, gop, visit)");
+            return NULL;
+        }
+        PyObject *service = PyTuple_GET_ITEM(item, 0), *gop = PyTuple_GET_ITEM(item, 1);
+        PyObject *fast_obj = PyObject_GetAttr(gop, rules.fast_name);
+        long fast = fast_obj ? PyLong_AsLong(fast_obj) : -1;
+        Py_XDECREF(fast_obj);
+        if (fast == -1 && PyErr_Occurred())
+            return NULL;
+        long long multiplier = PyLong_AsLongLong(slot(service, rules.s_multiplier));
+        if (multiplier == -1 && PyErr_Occurred())
+            return NULL;
+        PyObject *lanr = slot(service, rules.s_lanr), *key;
+        long long amount;
+        if (volume && fast & F_VOLUME) {
+            PyObject *points = PyObject_GetAttr(gop, rules.points_name);
+            if (!points)
+                return NULL;
+            long long p = points == Py_None ? 0 : PyLong_AsLongLong(points);
+            Py_DECREF(points);
+            if (p == -1 && PyErr_Occurred())
+                return NULL;
+            amount = p * multiplier * 100;
+            key = PyTuple_Pack(2, lanr, rules.volume_key);
+        } else {
+            PyObject *base = PyObject_GetAttr(gop, rules.base_name);
+            if (!base)
+                return NULL;
+            amount = multiplier;
+            key = PyTuple_Pack(2, lanr, base);
+            Py_DECREF(base);
+        }
+        if (!key)
+            return NULL;
+        PyObject *kind = PyDict_GetItemWithError(kinds, PyTuple_GET_ITEM(item, 2));
+        if ((!kind && (PyErr_Occurred() || !PyErr_Format(PyExc_KeyError, "visit %R", PyTuple_GET_ITEM(item, 2))))
+            || add_to(totals, key, amount) || (kind == rules.video && add_to(by_video, key, amount))) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        Py_DECREF(key);
+    }
+    Py_RETURN_NONE;
+}
+
+/* bloom(filter, h, add) -> whether the four bits of the key hash h were all set (before adding them
+ * when add): grouping.Grouper's Bloom filter (positions h1 + i·h2 of the 64-bit hash, Kirsch and
+ * Mitzenmacher 2006), the same bits as its Python reference there. ``filter``: a writable buffer of
+ * 2^27 bits. */
+#define BLOOM_SHIFT 27
+#define BLOOM_MASK ((UINT64_C(1) << BLOOM_SHIFT) - 1)
+static PyObject *
+bloom(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "bloom(filter, hash, add)");
+        return NULL;
+    }
+    long long h = PyLong_AsLongLong(args[1]);
+    int add = PyObject_IsTrue(args[2]);
+    if ((h == -1 && PyErr_Occurred()) || add < 0)
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_WRITABLE))
+        return NULL;
+    if (view.len != (Py_ssize_t)((BLOOM_MASK + 1) / 8)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "the filter has 2**27 bits");
+        return NULL;
+    }
+    unsigned char *bits = view.buf;
+    uint64_t u = (uint64_t)h;
+    /* Python's h >> 27 floors: for a negative h that is ~(~h >> 27) on the two's complement bits */
+    uint64_t shifted = h < 0 ? ~(~u >> BLOOM_SHIFT) : u >> BLOOM_SHIFT;
+    uint64_t a = u & BLOOM_MASK, step = (shifted & BLOOM_MASK) | 1;
+    int all = 1;
+    for (int i = 0; i < 4; i++) {
+        unsigned char bit = (unsigned char)(1u << (a & 7));
+        if (!(bits[a >> 3] & bit)) {
+            all = 0;
+            if (!add)
+                break;
+        }
+        if (add)
+            bits[a >> 3] |= bit;
+        a = (a + step) & BLOOM_MASK;
+    }
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(all);
+}
+
+static PyMethodDef module_methods[] = {
+    {"bloom", (PyCFunction)(void (*)(void))bloom, METH_FASTCALL, "the Grouper's Bloom filter: test (and add) a key hash"},
+    {"count_caps", (PyCFunction)(void (*)(void))count_caps, METH_FASTCALL, "R8's counters of one Behandlungsfall"},
+    {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(Case, Service, VIDEO, TELEPHONE, PERSONAL)"},
+    {"first_pass", (PyCFunction)(void (*)(void))first_pass, METH_FASTCALL, "the first pass of QuarterCheck._check"},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_kvdt", "The KVDT line loop in C (see kvdt.py).", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_kvdt", "The KVDT line loop in C (see kvdt.py).", -1, module_methods,
 };
 
 #define INTERN(var, text) if (!(var = PyUnicode_InternFromString(text))) return NULL
@@ -862,6 +1390,7 @@ PyInit__kvdt(void)
     INTERN(s_bsnr_m, "_bsnr");
     INTERN(s_fail_m, "_fail");
     INTERN(s_scan_m, "_scan");
+    INTERN(s_bad_block_m, "_bad_block");
     INTERN(s_finish_m, "_finish");
     INTERN(s_case_id_m, "_case_id");
     INTERN(s_subgroup_m, "_subgroup");

@@ -1,7 +1,10 @@
 # Types of the C scanner (_kvdt.c) for mypy; the Python loop in kvdt.py is its reference.
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from .catalogue import GopInfo
 from .model import Case, Service
+from .rules import CapService, FirstPass
 
 class Scanner:
     def __init__(
@@ -15,3 +18,22 @@ class Scanner:
     def number(self) -> int: ...
     @property
     def seen_record(self) -> bool: ...
+
+def configure(case: type[Case], service: type[Service], video: str, telephone: str, personal: str, /) -> None: ...
+def first_pass(
+    scheine: Sequence[Case],
+    infos: dict[str, GopInfo | None],
+    info: Callable[[str], GopInfo | None],
+    unknown_gops: dict[str, int],
+    want_caps: bool,
+    /,
+) -> FirstPass: ...
+def count_caps(
+    cap_services: list[CapService],
+    kind_of_visit: dict[int, str],
+    totals: dict[tuple[str | None, str], int],
+    by_video: dict[tuple[str | None, str], int],
+    volume: bool,
+    /,
+) -> None: ...
+def bloom(filter: bytearray, hash: int, add: bool, /) -> bool: ...

@@ -153,6 +153,13 @@ class Gop:
         return self.valid_from <= day <= self.valid_to
 
 
+#: Kind codes of ``CatalogueView.info`` (the C first pass compares numbers): 1 Pauschale, 2 01435, 3 88220.
+_KIND_CODES = {PAUSCHALE: 1, TELEPHONE_FEE: 2, MARKER: 3}
+K_PAUSCHALE, K_TELEPHONE, K_MARKER = 1, 2, 3
+#: (gop, fast, points, kind code, limit group, limit): a GOP as the checker's first pass reads it.
+GopInfo = tuple["Gop", int, "int | None", int, str, int]
+
+
 class CatalogueView:
     """The GOPs in force in one quarter. ``get`` (a dict lookup) is the checker's hot path;
     ``resolve`` handles codes it does not know (EBM-Zusatznummern, unknown GOPs) and remembers."""
@@ -161,6 +168,27 @@ class CatalogueView:
         self.gops = gops
         self.get = gops.get
         self._unknown: set[str] = set()
+        #: code → (gop, fast, points, kind code, limit group, limit) or None (unknown): what the
+        #: checker's first pass (rules._first_pass, its C twin _kvdt.first_pass) reads of a GOP.
+        self.infos: dict[str, GopInfo | None] = {}
+
+    def info(self, code: str) -> GopInfo | None:
+        """The first pass's tuple of ``code`` (see ``infos``), made and remembered on first use."""
+        gop = self.get(code) or self.resolve(code)
+        info = (
+            None
+            if gop is None
+            else (
+                gop,
+                gop.fast,
+                gop.points,
+                _KIND_CODES.get(gop.kind, 0),
+                gop.group or gop.base,
+                gop.max_per_case,
+            )
+        )
+        self.infos[code] = info
+        return info
 
     def resolve(self, code: str) -> Gop | None:
         if code in self._unknown:

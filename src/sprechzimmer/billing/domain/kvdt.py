@@ -26,7 +26,7 @@ import datetime as dt
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import compress, count, repeat
 from operator import itemgetter, ne, sub
 from typing import BinaryIO, NoReturn
@@ -171,13 +171,16 @@ _BAD_BYTES = re.compile(
 _SAFE_BYTES = bytes([0x0A, 0x0D, *range(0x20, 0x7F), *range(0xC0, 0x100)])
 
 
-def _suspicious(block: bytes, end: int | None = None) -> bool:
+def _suspicious(block: bytes, end: int | None = None, crs: bool = True) -> bool:
     """Whether ``block[:end]`` may hold a bad byte (then ``_BAD_BYTES`` finds it). A CR that is not
     before an LF makes the CRs more than the LFs, or, with a line that ends in LF alone, as many;
     such a line the length check refuses (its length prefix counts CR LF). The counts stop at
-    ``end`` so that a block cut between CR and LF is not suspected for nothing."""
+    ``end`` so that a block cut between CR and LF is not suspected for nothing. ``crs=False`` leaves
+    the CRs to the C scanner, which looks for one inside a line as it checks the line's length."""
     if block.translate(None, _SAFE_BYTES):
         return True
+    if not crs:
+        return False
     cr = block.count(b"\r", 0, end)
     return bool(cr) and cr != block.count(b"\n", 0, end)
 
@@ -249,9 +252,13 @@ class KvdtReader:
         """Scheine of the other data packages (0109, sad1–sad3, hdrg1): Satzart → count."""
         return {kind: self.records[kind] for kind in OTHER_SCHEINE if self.records[kind]}
 
-    def _blocks(self) -> Iterator[tuple[bytes, int]]:
+    def _blocks(self, counted: Callable[[], int] | None = None) -> Iterator[tuple[bytes, int]]:
         """Blocks of whole lines (without the last line end) and the number of lines before each,
-        checked for bytes that have no place in KVDT; the first also for the first line."""
+        checked for bytes that have no place in KVDT; the first also for the first line. The C
+        scanner counts the lines itself (``counted`` tells, for the messages; the numbers yielded
+        are then 0) and finds a CR inside a line as it checks the line (``_bad_block``): only the
+        last block, cut at no LF, has its CRs counted here then."""
+        scanner = counted is not None
         number = 0
         read = self.stream.read
         rest = b""
@@ -262,7 +269,7 @@ class KvdtReader:
                     return
                 bad = _suspicious(rest) and _BAD_BYTES.search(rest)
                 if bad:
-                    self._bad_byte(rest, bad, number)
+                    self._bad_byte(rest, bad, counted() if counted else number)
                 if self._adjust == 1 and not rest.endswith(b"\r"):
                     rest += b"\r"  # the last line may lack its line end
                 block, rest = rest, b""
@@ -276,9 +283,9 @@ class KvdtReader:
                         )
                     rest = block
                     continue
-                bad = _suspicious(block, end + 1) and _BAD_BYTES.search(block, 0, end + 1)
+                bad = _suspicious(block, end + 1, not scanner) and _BAD_BYTES.search(block, 0, end + 1)
                 if bad:
-                    self._bad_byte(block, bad, number)
+                    self._bad_byte(block, bad, counted() if counted else number)
                 rest = block[end + 1 :]
                 block = block[:end]
             if self._adjust is None:
@@ -292,17 +299,20 @@ class KvdtReader:
                         "keine KVDT-Datei: die erste Zeile muss die Satzart (Feld 8000, z. B. »0138000con0«) sein.",
                     )
             yield block, number
-            number += block.count(b"\n") + 1
+            if not scanner:
+                number += block.count(b"\n") + 1
 
     def _iter_c(self) -> Iterator[Case]:
         scanner = None
-        for block, _number in self._blocks():
+        made: list[_kvdt.Scanner] = []  # the scanner, for the line numbers of _blocks' messages
+        for block, _number in self._blocks(lambda: made[0].number if made else 0):
             if scanner is None:
                 table = _ACTION_TABLE_PRIVATE if self._privacy else _ACTION_TABLE
                 assert self._adjust is not None  # _blocks knows the line end before its first block
                 # Prototypes: the scanner copies their slots (defaults from their own __init__).
                 prototype = Service("", None, 0)  # type: ignore[arg-type]  # every copy gets its date
                 scanner = _kvdt.Scanner(self, table, self._adjust, Case(""), prototype, _TREATMENT_KINDS)
+                made.append(scanner)
             yield from scanner.feed(block)
         if scanner is None or not scanner.seen_record:
             raise KvdtError(
@@ -462,6 +472,13 @@ class KvdtReader:
         self.lines = total
 
     # -- slow paths, called once per distinct value, per record other than a Schein, or on error ----
+    def _bad_block(self, block: bytes, base: int) -> None:
+        """The C scanner found a line it refuses: a bad byte anywhere in the block (a CR inside a
+        line, which ``_blocks`` leaves to it) is the error, as on the Python loop, before the line's."""
+        bad = _BAD_BYTES.search(block, 0, len(block) - 1)  # the last byte is a CR before the cut LF
+        if bad:
+            self._bad_byte(block, bad, base)
+
     def _scan(self, lines: list[bytes], base: int, adjust: int) -> None:
         """Finds the line the fast check refused and raises its error."""
         for index, line in enumerate(lines):

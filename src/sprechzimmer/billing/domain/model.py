@@ -245,7 +245,7 @@ def age_of(case: Case | TreatmentCase, first: dt.date | None = None) -> int | No
         return None
     if birth.startswith(b"alter:"):
         age = int(birth[6:]) if birth[6:].isdigit() else None
-    elif len(birth) == 8 and birth.isdigit() and case.services:
+    elif len(birth) == 8 and birth.isdigit() and (first is not None or case.services):
         born = int(birth)  # JJJJMMTT
         if not (1 <= born // 100 % 100 <= 12 and 1 <= born % 100 <= 31):
             return None  # the placeholder 00000000, or an unknown day or month

@@ -6,6 +6,10 @@ needs constant memory, and keeps the counters the caps (R7, R8) need; ``summary(
 and totals at the end. Rules the EBM states per Arztfall (the same patient and doctor, LANR) are
 applied per LANR inside the Behandlungsfall.
 
+The first pass over a Behandlungsfall's services (``_first_pass``) and R8's counters run in C where
+the KVDT scanner is built (``_kvdt.first_pass``, ``_kvdt.count_caps``); the Python functions are the
+reference, and tests/billing/test_accelerated.py wants the same results from both.
+
 Points are kept as integers in hundredths (``points_x100``): a deduction of 20 % on 150 points is
 12000 × 80 / 100 = 12000 → exact, because tiers are whole percents. Euros are computed once per
 reported figure: points × Orientierungswert (ct) / 100, rounded half up to the cent.
@@ -25,6 +29,7 @@ from typing import Any
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 from sprechzimmer.core.money import cents, round_to
 
+from . import kvdt
 from .catalogue import (
     EXCLUDED,
     F_CAP,
@@ -37,6 +42,9 @@ from .catalogue import (
     F_TIERED,
     F_VIDEO_VISIT,
     F_VOLUME,
+    K_MARKER,
+    K_PAUSCHALE,
+    K_TELEPHONE,
     LINKED,
     MARKER,
     PAUSCHALE,
@@ -45,9 +53,17 @@ from .catalogue import (
     Catalogue,
     CatalogueView,
     Gop,
+    GopInfo,
 )
 from .model import INDIRECT, PERSONAL, TELEPHONE, VIDEO, Case, Contact, Quarter, Service, TreatmentCase, age_of
 from .rulesets import RuleBook, RuleSet
+
+try:
+    from . import _kvdt  # the first pass in C (``first_pass``), built with the KVDT scanner
+
+    _kvdt.configure(Case, Service, VIDEO, TELEPHONE, PERSONAL)
+except ImportError:  # pragma: no cover - depends on the build
+    _kvdt = None  # type: ignore[assignment]
 
 ERROR = "error"
 WARNING = "warning"
@@ -224,6 +240,183 @@ def _inferred_contacts(first_of_visit: dict[int, Service], kind_of_visit: dict[i
     ]
 
 
+FirstPass = tuple[
+    int,
+    int,
+    int,
+    int,
+    int,
+    int,
+    dict[int, Service],
+    dict[int, str],
+    dict[str, int],
+    dict["str | None", str],
+    "dict[str, list[Any]] | None",
+    set[str],
+    "list[tuple[Service, str | None, Case]] | None",
+    "list[Gop] | None",
+    "list[CapService] | None",
+    bool,
+    "dt.date | None",
+]
+
+
+def _first_pass(
+    scheine: Sequence[Case],
+    infos: dict[str, GopInfo | None],
+    info_of: Callable[[str], GopInfo | None],
+    unknown_gops: dict[str, int],
+    want_caps: bool,
+) -> FirstPass:
+    """One walk over the services of a Behandlungsfall that gathers what the rules look at: points
+    (× multiplier), services, unknown and unpriced ones, 88220, the F_* bits of all its GOPs, each
+    visit's first service and inferred contact kind, the Pauschalen (and the first per Arztfall),
+    the GOPs with a limit per case (R5) or an age tier (R14), every 01435, the services R8 counts,
+    two visits on one day (R9) and the first day. The C scanner's ``first_pass`` is the same walk
+    in C; this one is its reference (the tests compare both) and runs without a C compiler."""
+    total = count = unknown = unpriced = marker = 0
+    visit_flags: dict[int, int] = {}  # visit key (Schein number << 16 | visit) → 1 video, 2 01435, 4 in person
+    first_of_visit: dict[int, Service] = {}
+    doctor_of_visit: dict[int, str | None] = {}
+    pauschalen: dict[str, int] = {}
+    pauschale_of: dict[str | None, str] = {}  # LANR (Arztfall) → its first Pauschale
+    limited: dict[str, list[Any]] | None = None  # group → [count, max, codes] (R5)
+    lanrs: set[str] = set()
+    last_lanr = None
+    phone: list[tuple[Service, str | None, Case]] | None = None  # (service, LANR, Schein) of every 01435
+    special = 0  # the F_* bits of all the case's GOPs: which of the slower checks can find something
+    tiered: list[Gop] | None = None  # Pauschalen with an age tier (R14)
+    gop_cap_services: list[CapService] | None = [] if want_caps else None
+    visit_days: set[dt.date] = set()
+    first_day: dt.date | None = None
+    same_day = False  # two visits on one day (R9)
+    offset = 0
+    last_number: int | None = None
+    visit = 0
+    for schein in scheine:
+        services = schein.services
+        count += len(services)
+        for service in services:
+            code = service.gop
+            try:
+                info = infos[code]
+            except KeyError:
+                info = info_of(code)
+            number = service.visit
+            if number != last_number:  # services come grouped by visit (KVDT); a dict tells for the rest
+                last_number = number
+                visit = offset | number
+                if visit not in visit_flags:
+                    visit_flags[visit] = 0
+                    first_of_visit[visit] = service
+                    doctor_of_visit[visit] = service.lanr
+                    day = service.date
+                    if day in visit_days:
+                        same_day = True
+                    else:
+                        visit_days.add(day)
+                        if first_day is None or day < first_day:
+                            first_day = day
+            lanr = service.lanr
+            if lanr is not last_lanr:  # the reader shares one string per LANR
+                last_lanr = lanr
+                if lanr:
+                    lanrs.add(lanr)
+            if info is None:
+                unknown += 1
+                unknown_gops[code] = unknown_gops.get(code, 0) + 1
+                continue
+            gop, fast, points, kind, group, limit = info
+            if points is None:
+                unpriced += 1
+            else:
+                total += points * service.multiplier
+            if not fast:
+                continue
+            special |= fast
+            if fast & F_CAP:
+                if gop_cap_services is not None:
+                    gop_cap_services.append((service, gop, visit))
+                if fast == F_CAP:
+                    continue
+            if fast & F_PERSONAL:
+                visit_flags[visit] |= 4
+                if fast == F_PERSONAL:
+                    continue
+            if fast & F_KIND:
+                if kind == K_PAUSCHALE:
+                    pauschalen[code] = pauschalen.get(code, 0) + 1
+                    if lanr not in pauschale_of:
+                        pauschale_of[lanr] = code
+                elif kind == K_TELEPHONE:
+                    visit_flags[visit] |= 2
+                    if phone is None:
+                        phone = [(service, lanr, schein)]
+                    else:
+                        phone.append((service, lanr, schein))
+                elif kind == K_MARKER:
+                    marker += 1
+            if fast & F_VIDEO_VISIT:
+                visit_flags[visit] |= 1
+            if fast & F_LIMITED:
+                if limited is None:
+                    limited = {}
+                entry = limited.get(group)
+                if entry is None:
+                    limited[group] = [1, limit, [code]]
+                else:
+                    entry[0] += 1
+                    entry[2].append(code)
+            if fast & F_TIERED:
+                if tiered is None:
+                    tiered = [gop]
+                else:
+                    tiered.append(gop)
+        offset += 1 << 16
+        last_number = None
+    # Contact inference (KVDT states no contacts), one contact per visit (5000 group): a visit with
+    # 01450 or a GOP marked as video is a video contact, with 01435 a telephone contact, with a GOP
+    # that cannot be delivered by video a personal contact. Any other visit takes the case's marker
+    # (88220 → video); without it a telephone contact when the visit's doctor (Arztfall) billed
+    # 01435 and no Pauschale, else a personal one: a Pauschale means the patient came in, and
+    # another doctor's 01435 says nothing about this visit.
+    phoning = () if phone is None else {lanr for _service, lanr, _schein in phone if lanr not in pauschale_of}
+    kind_of_visit: dict[int, str] = {}
+    for visit, flags in visit_flags.items():
+        kind_of_visit[visit] = (
+            VIDEO
+            if flags & 1
+            else TELEPHONE
+            if flags & 2
+            else PERSONAL
+            if flags & 4
+            else VIDEO
+            if marker
+            else TELEPHONE
+            if doctor_of_visit[visit] in phoning
+            else PERSONAL
+        )
+    return (
+        total,
+        count,
+        unknown,
+        unpriced,
+        marker,
+        special,
+        first_of_visit,
+        kind_of_visit,
+        pauschalen,
+        pauschale_of,
+        limited,
+        lanrs,
+        phone,
+        tiered,
+        gop_cap_services,
+        same_day,
+        first_day,
+    )
+
+
 @dataclass
 class CapResult:
     """R7 for one unit (a doctor's LANR or a practice's BSNR)."""
@@ -294,7 +487,15 @@ class QuarterCheck:
     Late Behandlungsfälle (Scheine of an earlier quarter, field 4101 ≠ 9204) are checked with the
     rule set and catalogue of their own quarter and do not count for this quarter's caps."""
 
-    def __init__(self, quarter: Quarter, rulebook: RuleBook, catalogue: Catalogue, ruleset: RuleSet | None = None):
+    def __init__(
+        self,
+        quarter: Quarter,
+        rulebook: RuleBook,
+        catalogue: Catalogue,
+        ruleset: RuleSet | None = None,
+        *,
+        accelerated: bool | None = None,
+    ):
         self.quarter = quarter
         #: The quarter the file itself bills; its Scheine are checked as ``quarter`` (which may be
         #: given otherwise), Scheine of earlier quarters as late ones.
@@ -330,6 +531,11 @@ class QuarterCheck:
         self._unit_is_practice = self.ruleset.case_cap_unit == "bsnr"
         self._gop_cap = self.ruleset.gop_cap_percent is not None
         self._chapter35_volume = self.ruleset.chapter35_point_volume
+        #: The first pass in C (_kvdt.first_pass) or its Python reference; like the KVDT reader's
+        #: loop, SPRECHZIMMER_PURE_PYTHON=1 (kvdt.ACCELERATED) chooses Python.
+        self.accelerated = kvdt.ACCELERATED if accelerated is None else accelerated
+        if self.accelerated and _kvdt is None:
+            raise RuntimeError("the C scanner (_kvdt) is not built")
 
     def _context(self, quarter: Quarter) -> tuple[CatalogueView, RuleSet]:
         context = self._contexts.get(quarter)
@@ -387,7 +593,11 @@ class QuarterCheck:
 
     def _count_caps(self, cap_services: list[CapService], kind_of_visit: dict[int, str]) -> None:
         """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
-        and those of video contacts (from 3/2022 chapter 35 by its point volume, ``"35*"``)."""
+        and those of video contacts (from 3/2022 chapter 35 by its point volume, ``"35*"``).
+        ``_kvdt.count_caps`` does the same in C."""
+        if self.accelerated:
+            _kvdt.count_caps(cap_services, kind_of_visit, self._gop_totals, self._gop_video, self._chapter35_volume)
+            return
         totals = self._gop_totals
         by_video = self._gop_video
         volume = self._chapter35_volume
@@ -414,108 +624,28 @@ class QuarterCheck:
             late = quarter < self.quarter
         get = view.get
         resolve = view.resolve
-        unknown_gops = self.unknown_gops
         scheine = case.scheine
-        total = count = unknown = unpriced = marker = 0
-        visit_flags: dict[int, int] = {}  # visit key (Schein number << 16 | visit) → 1 video, 2 01435, 4 in person
-        first_of_visit: dict[int, Service] = {}
-        doctor_of_visit: dict[int, str | None] = {}
-        pauschalen: dict[str, int] = {}
-        pauschale_of: dict[str | None, str] = {}  # LANR (Arztfall) → its first Pauschale
-        limited: dict[str, list[Any]] | None = None  # group → [count, max, codes] (R5)
-        lanrs: set[str] = set()
-        last_lanr = None
-        phone: list[tuple[Service, str | None, Case]] | None = None  # (service, LANR, Schein) of every 01435
-        special = 0  # the F_* bits of all the case's GOPs: which of the slower checks can find something
-        tiered: list[Gop] | None = None  # Pauschalen with an age tier (R14)
-        gop_cap_services: list[CapService] | None = [] if self._gop_cap and not late else None
-        visit_days: set[dt.date] = set()
-        first_day: dt.date | None = None
-        same_day = False  # two visits on one day (R9)
-        offset = 0
-        last_number: int | None = None
-        visit = 0
-        for schein in scheine:
-            services = schein.services
-            count += len(services)
-            for service in services:
-                code = service.gop
-                gop = get(code) or resolve(code)
-                number = service.visit
-                if number != last_number:  # services come grouped by visit (KVDT); a dict tells for the rest
-                    last_number = number
-                    visit = offset | number
-                    if visit not in visit_flags:
-                        visit_flags[visit] = 0
-                        first_of_visit[visit] = service
-                        doctor_of_visit[visit] = service.lanr
-                        day = service.date
-                        if day in visit_days:
-                            same_day = True
-                        else:
-                            visit_days.add(day)
-                            if first_day is None or day < first_day:
-                                first_day = day
-                lanr = service.lanr
-                if lanr is not last_lanr:  # the reader shares one string per LANR
-                    last_lanr = lanr
-                    if lanr:
-                        lanrs.add(lanr)
-                if gop is None:
-                    unknown += 1
-                    unknown_gops[code] += 1
-                    continue
-                points = gop.points
-                if points is None:
-                    unpriced += 1
-                else:
-                    total += points * service.multiplier
-                fast = gop.fast
-                if not fast:
-                    continue
-                special |= fast
-                if fast & F_CAP:
-                    if gop_cap_services is not None:
-                        gop_cap_services.append((service, gop, visit))
-                    if fast == F_CAP:
-                        continue
-                if fast & F_PERSONAL:
-                    visit_flags[visit] |= 4
-                    if fast == F_PERSONAL:
-                        continue
-                if fast & F_KIND:
-                    kind = gop.kind
-                    if kind is PAUSCHALE:
-                        pauschalen[code] = pauschalen.get(code, 0) + 1
-                        if lanr not in pauschale_of:
-                            pauschale_of[lanr] = code
-                    elif kind is TELEPHONE_FEE:
-                        visit_flags[visit] |= 2
-                        if phone is None:
-                            phone = [(service, lanr, schein)]
-                        else:
-                            phone.append((service, lanr, schein))
-                    elif kind is MARKER:
-                        marker += 1
-                if fast & F_VIDEO_VISIT:
-                    visit_flags[visit] |= 1
-                if fast & F_LIMITED:
-                    group = gop.group or gop.base
-                    if limited is None:
-                        limited = {}
-                    entry = limited.get(group)
-                    if entry is None:
-                        limited[group] = [1, gop.max_per_case, [code]]
-                    else:
-                        entry[0] += 1
-                        entry[2].append(code)
-                if fast & F_TIERED:
-                    if tiered is None:
-                        tiered = [gop]
-                    else:
-                        tiered.append(gop)
-            offset += 1 << 16
-            last_number = None
+        gop_cap = self._gop_cap and not late
+        first_pass = _kvdt.first_pass if self.accelerated else _first_pass
+        (
+            total,
+            count,
+            unknown,
+            unpriced,
+            marker,
+            special,
+            first_of_visit,
+            inferred_kinds,
+            pauschalen,
+            pauschale_of,
+            limited,
+            lanrs,
+            phone,
+            tiered,
+            gop_cap_services,
+            same_day,
+            first_day,
+        ) = first_pass(scheine, view.infos, view.info, self.unknown_gops, gop_cap)
         if unpriced:
             self.unpriced_services += unpriced
         total *= 100
@@ -536,29 +666,9 @@ class QuarterCheck:
             kind_of_visit = {c.visit: c.kind for c in contacts}
             inferred = None
         else:
-            # Contact inference (KVDT states no contacts), one contact per visit (5000 group): a visit
-            # with 01450 or a GOP marked as video is a video contact, with 01435 a telephone contact,
-            # with a GOP that cannot be delivered by video a personal contact. Any other visit takes
-            # the case's marker (88220 → video); without it a telephone contact when the visit's
-            # doctor (Arztfall) billed 01435 and no Pauschale, else a personal one: a Pauschale
-            # means the patient came in, and another doctor's 01435 says nothing about this visit.
-            # The Contact objects themselves are made only when asked for (CaseResult.contacts).
-            phoning = () if phone is None else {lanr for _service, lanr, _schein in phone if lanr not in pauschale_of}
-            kind_of_visit = {}
-            for visit, flags in visit_flags.items():
-                kind_of_visit[visit] = (
-                    VIDEO
-                    if flags & 1
-                    else TELEPHONE
-                    if flags & 2
-                    else PERSONAL
-                    if flags & 4
-                    else VIDEO
-                    if marker
-                    else TELEPHONE
-                    if doctor_of_visit[visit] in phoning
-                    else PERSONAL
-                )
+            # KVDT states no contacts: the first pass inferred them (docs/ebm.md, "Contact inference");
+            # the Contact objects themselves are made only when asked for (CaseResult.contacts).
+            kind_of_visit = inferred_kinds
             inferred = first_of_visit
         kinds = set(kind_of_visit.values())
         video_only = kinds == _ONLY_VIDEO
