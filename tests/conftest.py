@@ -36,6 +36,7 @@ _skipped: list[str] = []
 hypothesis_settings.register_profile("sprechzimmer", deadline=None)
 hypothesis_settings.load_profile("sprechzimmer")
 
+
 def pytest_runtest_logreport(report):
     if report.skipped:
         _skipped.append(report.nodeid)
