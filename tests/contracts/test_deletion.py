@@ -2,6 +2,8 @@
 of every table of the database finds nothing that refers to it but the operator's invoices."""
 
 import datetime as dt
+import socket
+import sqlite3
 from decimal import Decimal
 
 import pytest
@@ -226,3 +228,81 @@ def test_a_revoked_or_running_contract_is_not_deleted(ended):
     Contract.objects.filter(organisation=ended.practice).update(ends_on=timezone.localdate())
     assert deletion.delete_practice(ended.pk) is False  # the last day of the contract is still its own
     assert Organisation.objects.filter(pk=ended.pk).exists()
+
+
+@pytest.fixture
+def real_queue(monkeypatch, settings, tmp_path):
+    """The queue not run at once but kept in a real storage of the kind the settings configure: a
+    SQLite file (embedded default) or, with REDIS_URL, this worker's Redis database (CI's
+    PostgreSQL leg). The registered tasks stay those of the project's queue."""
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import RedisStorage, SqliteStorage
+
+    if settings.REDIS_URL:
+        storage = RedisStorage(HUEY.name, url=settings.REDIS_URL)
+    else:
+        storage = SqliteStorage(HUEY.name, filename=str(tmp_path / "tasks.sqlite3"))
+    storage.flush_all()
+    monkeypatch.setattr(HUEY, "storage", storage)
+    monkeypatch.setattr(HUEY, "_immediate", False)  # the setter would open the settings' storage instead
+    yield HUEY
+    storage.flush_all()
+    storage.close()
+
+
+def raw_messages(storage) -> list[bytes]:
+    """Everything the queue's storage holds, read past huey: the pending queue, the schedule and the
+    key-value/result store (where revocation flags live)."""
+    if hasattr(storage, "filename"):
+        with sqlite3.connect(storage.filename) as db:
+            return [
+                bytes(value)
+                for table, column in (("task", "data"), ("schedule", "data"), ("kv", "value"))
+                for (value,) in db.execute(f"SELECT {column} FROM {table}")
+            ]
+    conn = storage.conn
+    return [
+        *conn.lrange(storage.queue_key, 0, -1),
+        *conn.zrange(storage.schedule_key, 0, -1),
+        *conn.hgetall(storage.result_key).values(),
+    ]
+
+
+def test_the_practice_s_queued_mails_and_retries_are_removed_from_the_queue_s_storage(
+    ended, real_queue, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from sprechzimmer import mail
+
+    owner, colleague, other = (
+        ended.owner.email,
+        ended.colleague.email,
+        User.objects.filter(organisation=ended.other).first().email,
+    )
+    # a mail to the owner fails (nothing listens on the port) and waits in the schedule for its retry
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = closed.getsockname()[1]
+    settings.EMAIL_BACKEND, settings.EMAIL_HOST = "django.core.mail.backends.smtp.EmailBackend", "127.0.0.1"
+    with django_capture_on_commit_callbacks(execute=True):
+        mail.queue("[Sprechzimmer] Rechnung", "Hallo.", [owner], "test:retry")
+    with monkeypatch.context() as patch:
+        # the worker closes its database connection around each task; here it is the test's own
+        patch.setattr("huey.contrib.djhuey.close_old_connections", lambda: None)
+        real_queue.execute(real_queue.dequeue())
+    assert real_queue.scheduled_count() == 1 and real_queue.pending_count() == 0
+    # one to the colleague pending, one to the other practice, and a second deletion task for later
+    with django_capture_on_commit_callbacks(execute=True):
+        mail.queue("[Sprechzimmer] Termin", "Hallo.", [colleague], "test:pending")
+        mail.queue("[Sprechzimmer] Termin", "Hallo.", [other], "test:other")
+    tasks.delete_practice.schedule(args=(ended.pk,), delay=600)
+    before = b"".join(raw_messages(real_queue.storage))
+    assert owner.encode() in before and colleague.encode() in before and other.encode() in before
+
+    assert deletion.delete_practice(ended.pk) is True
+
+    raw = raw_messages(real_queue.storage)
+    assert not [m for m in raw if owner.encode() in m or colleague.encode() in m]
+    assert len([m for m in raw if other.encode() in m]) == 1  # the other practice's mail still waits
+    assert len(raw) == 1  # no deletion task, no revocation flag
+    (left,) = real_queue.pending()
+    assert left.args[2] == [other]

@@ -3,9 +3,10 @@
 Everything that refers to the practice goes: the organisation and every row that refers to it or
 to its users (members, e-mail addresses, second factors, devices, invitations, appointments, call
 sessions, video contacts, encrypted records, billing reports, contract, metered days), their
-sessions, their cache entries, their queued mails, and the practice's files. What stays is what the
-law makes the operator keep: its own invoices (``Invoice``), which never referred to the practice
-row but carry a snapshot of the billing data (§ 14 UStG) and are kept 8 years (§ 147 AO).
+sessions, their cache entries, their queued mails and tasks (removed from the queue's storage, not
+just revoked), and the practice's files. What stays is what the law makes the operator keep: its
+own invoices (``Invoice``), which never referred to the practice row but carry a snapshot of the
+billing data (§ 14 UStG) and are kept 8 years (§ 147 AO).
 
 Rows are found from the models, not listed by hand: a model added later that refers to a practice
 or a user is deleted too, and tests/contracts/test_deletion.py scans every table afterwards.
@@ -63,8 +64,8 @@ def delete_practice(organisation_id: int, today=None) -> bool:
     devices.end_live_connections(user_ids=user_ids)
     for user in users:
         loginguard.forget(user)
-    _revoke_queued_mails({u.email.lower() for u in users} | {contract.billing_email.lower()} - {""})
     shutil.rmtree(practice_files_dir(organisation_id), ignore_errors=True)
+    _remove_queued_tasks(organisation_id, {u.email.lower() for u in users} | {contract.billing_email.lower()} - {""})
     log.info("practice %s deleted at the end of its contract", organisation_id)
     return True
 
@@ -92,14 +93,62 @@ def _delete_sessions(user_ids: list[int]) -> None:
     Session.objects.filter(pk__in=doomed).delete()
 
 
-def _revoke_queued_mails(addresses: set[str]) -> None:
-    """Mails still waiting in the queue for the practice's addresses are revoked (the worker drops
-    them unsent)."""
+def _remove_queued_tasks(organisation_id: int, addresses: set[str]) -> None:
+    """Removes from the task queue's storage every message of the practice: mails to its addresses
+    (pending, or scheduled for a retry up to about a day and a half later) and deletion tasks for
+    it. A revoked message would stay in the storage, addresses and all, until the worker dequeued
+    it. Invoice batches (``invoice_batch``) stay: they carry only customer numbers of the operator's
+    retained invoices, together with other practices'."""
     from huey.contrib.djhuey import HUEY
 
-    if HUEY.immediate:
+    from sprechzimmer.contracts.tasks import delete_practice
+    from sprechzimmer.jobs.tasks import deliver_mail
+
+    def of_the_practice(data: bytes):
+        try:
+            task = HUEY.deserialize_task(data)
+        except Exception:  # a message of a task this version no longer has: not ours
+            return None
+        if isinstance(task, deliver_mail.task_class):
+            to = task.kwargs.get("to", task.args[2] if len(task.args) > 2 else [])
+            return task if any(str(r).lower() in addresses for r in to) else None
+        if isinstance(task, delete_practice.task_class):
+            target = task.kwargs.get("organisation_id", task.args[0] if task.args else None)
+            return task if target == organisation_id else None
+        return None
+
+    if HUEY.immediate:  # tests: the queue runs each task as it is enqueued, nothing waits
         return
-    for task in list(HUEY.pending()) + list(HUEY.scheduled()):
-        recipients = task.args[2] if len(task.args) > 2 and isinstance(task.args[2], list) else []
-        if any(str(r).lower() in addresses for r in recipients):
-            task.revoke()
+    storage = HUEY.storage
+    queued = {data: task for data in storage.enqueued_items() if (task := of_the_practice(data))}
+    scheduled = {data: task for data in storage.scheduled_items() if (task := of_the_practice(data))}
+    _remove_messages(storage, list(queued), list(scheduled))
+    for task in [*queued.values(), *scheduled.values()]:
+        HUEY.restore(task)  # the revocation flag (r:<task id>) an earlier version set for it
+
+
+def _remove_messages(storage, queued: list[bytes], scheduled: list[bytes]) -> None:
+    """Huey's API reads the queue and the schedule but only flushes them whole, so single messages
+    are removed through the storage's own connection, each by its exact serialised bytes (unique,
+    they hold the task id). A message the worker dequeued meanwhile is simply not found. The
+    storages are those settings.HUEY configures: SQLite (embedded) and Redis (REDIS_URL)."""
+    from huey.storage import RedisPriorityQueue, RedisStorage, SqliteStorage
+
+    if isinstance(storage, SqliteStorage):  # tables task and schedule, pickled message in column data
+        for table, rows in (("task", queued), ("schedule", scheduled)):
+            for data in rows:
+                storage.sql(
+                    f"delete from {table} where queue = ? and data = ?",  # table: one of the two names above
+                    (storage.name, storage.to_blob(data)),
+                    commit=True,
+                )
+    elif isinstance(storage, RedisStorage):  # queue: a list (sorted set with priorities); schedule: a sorted set
+        for data in queued:
+            if isinstance(storage, RedisPriorityQueue):
+                storage.conn.zrem(storage.queue_key, data)
+            else:
+                storage.conn.lrem(storage.queue_key, 0, data)
+        if scheduled:
+            storage.conn.zrem(storage.schedule_key, *scheduled)
+    else:
+        raise NotImplementedError(f"removing single messages from {type(storage).__name__}")
