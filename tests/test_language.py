@@ -26,6 +26,9 @@ def visible_text(html: str) -> str:
         "/impressum/",
         "/datenschutz/",
         "/nutzungsbedingungen/",
+        "/hilfe/",
+        "/hilfe/patienten/",
+        "/status/",
     ],
 )
 def test_public_pages_use_formal_german(client, db, path):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from sprechzimmer import (
+    guide,
     home,
     inputs,  # noqa: F401  (registers the <id:…> path converter)
 )
@@ -24,6 +25,9 @@ urlpatterns = [
     path("impressum/", home.legal, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", home.legal, {"page": "privacy"}, name="privacy"),
     path("nutzungsbedingungen/", home.legal, {"page": "terms"}, name="terms"),
+    path("hilfe/", guide.practice_help, name="help"),
+    path("hilfe/patienten/", guide.patient_help, name="patient_help"),
+    path("hilfe/patienten.pdf", guide.patient_guide_pdf, name="patient_guide_pdf"),
     path("status/", status.page, name="status"),
     path("status.json", status.as_json, name="status_json"),
     path("konto/registrierung/pruefen/", accounts.signup_check, name="signup_check"),

@@ -42,12 +42,15 @@ def test_public_pages_and_the_patients_pages_at_phone_size(browser, audit):
         ("Datenschutz", "/datenschutz/"),
         ("Kooperationsarzt", "/kooperationsarzt/"),
         ("Status", "/status/"),
+        ("Hilfe", "/hilfe/"),
+        ("Patientenanleitung", "/hilfe/patienten/"),
     ]:
         visit(audit, page, name, path)
     for viewport in (PHONE, PHONE_LANDSCAPE):
         page.set_viewport_size(viewport)
         visit(audit, page, f"Anmelden {viewport['width']}", "/konto/login/")
         visit(audit, page, f"Sprechstunde {viewport['width']}", "/sprechstunde/")
+        visit(audit, page, f"Patientenanleitung {viewport['width']}", "/hilfe/patienten/")
     audit.assert_clean()
 
 

@@ -273,6 +273,7 @@ function invitationText(a, code) {
     "3. Bestätigen Sie die Einwilligung. Sie warten dann im Wartezimmer, bis Sie hereingeholt werden.",
     "",
     "Das Wartezimmer öffnet 30 Minuten vor dem Termin. Bitte nehmen Sie aus einem ruhigen, geschlossenen Raum teil. Aufzeichnungen sind nicht erlaubt.",
+    `Eine Anleitung mit Bildern finden Sie hier: ${location.origin}/hilfe/patienten/`,
     "",
     "Mit freundlichen Grüßen",
     practiceName,
