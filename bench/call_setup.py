@@ -215,11 +215,16 @@ def main() -> None:
         process.terminate()
         process.wait(10)
 
+    from sprechzimmer.core.formats import number
+
+    def ms(values):
+        return f"median {number(statistics.median(values), 1):>7}  p90 {number(percentile(values, 90), 1):>7}"
+
     print(f"call setup, admit → first remote frame drawn on both sides, {args.calls} calls each (ms)")
-    print(f"  floor (bare peer connections): median {statistics.median(floor):7.1f}  p90 {percentile(floor, 90):7.1f}")
-    print(f"  Sprechzimmer, cold admit:      median {statistics.median(ours):7.1f}  p90 {percentile(ours, 90):7.1f}")
-    print(f"  Sprechzimmer, warm admit:      median {statistics.median(warm):7.1f}  p90 {percentile(warm, 90):7.1f}")
-    print(f"  ratio of medians, cold: {statistics.median(ours) / statistics.median(floor):.2f}× (aim ≤ 1.1×)")
+    print(f"  floor (bare peer connections): {ms(floor)}")
+    print(f"  Sprechzimmer, cold admit:      {ms(ours)}")
+    print(f"  Sprechzimmer, warm admit:      {ms(warm)}")
+    print(f"  ratio of medians, cold: {number(statistics.median(ours) / statistics.median(floor), 2)}× (aim ≤ 1,1×)")
     print("  warm admit aim: ≤ 100 ms")
 
 
