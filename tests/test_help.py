@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from django.urls import reverse
 
 from sprechzimmer.guide import PATIENT_STEPS, PICTURES, PRACTICE_STEPS
@@ -30,17 +31,17 @@ def test_the_help_pages_are_public_and_show_each_step(client, db):
         assert not re.search(r'src="https?://', page)  # pictures come from the instance itself
 
 
-def test_the_patient_guide_pdf_renders_with_every_step(client, db, tmp_path):
-    response = client.get(reverse("patient_guide_pdf"))
+@pytest.mark.parametrize("name, steps", [("patient_guide_pdf", PATIENT_STEPS), ("practice_manual_pdf", PRACTICE_STEPS)])
+def test_the_manuals_render_as_pdf_with_every_step(client, db, tmp_path, name, steps):
+    response = client.get(reverse(name))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     source = tmp_path / "guide.pdf"
     source.write_bytes(response.content)
     subprocess.run(["pdftoppm", "-r", "20", "-png", str(source), str(tmp_path / "page")], check=True)
     assert len(list(tmp_path.glob("page*.png"))) >= 1
-    text = " ".join(
-        subprocess.run(["pdftotext", str(source), "-"], capture_output=True, text=True, check=True).stdout.split()
-    )
-    for number, step in enumerate(PATIENT_STEPS, 1):
+    text = subprocess.run(["pdftotext", str(source), "-"], capture_output=True, text=True, check=True).stdout
+    text = " ".join(text.split())
+    for number, step in enumerate(steps, 1):
         assert f"{number}. {step.title}" in text
 
 

@@ -95,32 +95,24 @@ def patient_help(request):
     return render(request, "help/patient.html", _context())
 
 
-def patient_guide_pdf(request):
+def _manual(title: str, intro: str, steps: tuple[Step, ...], closing: str, *, phone: bool) -> bytes:
+    """A manual as PDF: each step's text beside its picture (phone pictures upright, desktop ones
+    under the text), in large print for older readers."""
     styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    story = [
-        para(styles["Title"], "Ihre Videosprechstunde – so geht es"),
-        para(
-            styles["BodyText"],
-            "Sie brauchen ein Smartphone, Tablet oder einen Computer mit Kamera, Mikrofon und Lautsprecher, einen "
-            "aktuellen Browser und eine Internetverbindung. Nehmen Sie aus einem ruhigen, geschlossenen Raum teil.",
-        ),
-        Spacer(1, 4 * mm),
-    ]
-    # Large print for older readers; each step's text beside its picture, two steps to a page.
     large = ParagraphStyle("large", parent=styles["BodyText"], fontSize=12, leading=16)
-    for number, step in enumerate(PATIENT_STEPS, 1):
-        picture = Image(str(PICTURES / step.picture), width=40 * mm, height=40 * mm * 844 / 390)
+    buffer = io.BytesIO()
+    story = [para(styles["Title"], title), para(large, intro), Spacer(1, 4 * mm)]
+    for number, step in enumerate(steps, 1):
         text = [para(styles["Heading2"], f"{number}. {step.title}"), para(large, step.text)]
-        row = Table([[text, picture]], colWidths=[120 * mm, 50 * mm])
-        row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        story.append(KeepTogether([row, Spacer(1, 6 * mm)]))
-    story.append(
-        para(
-            styles["BodyText"],
-            "Es klappt nicht? Rufen Sie bitte Ihre Praxis an. Die Verbindung ist Ende-zu-Ende-verschlüsselt.",
-        )
-    )
+        if phone:
+            picture = Image(str(PICTURES / step.picture), width=40 * mm, height=40 * mm * 844 / 390)
+            row = Table([[text, picture]], colWidths=[120 * mm, 50 * mm])
+            row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+            story.append(KeepTogether([row, Spacer(1, 6 * mm)]))
+        else:
+            picture = Image(str(PICTURES / step.picture), width=160 * mm, height=160 * mm * 768 / 1366)
+            story.append(KeepTogether([*text, Spacer(1, 2 * mm), picture, Spacer(1, 6 * mm)]))
+    story.append(para(large, closing))
     SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -128,9 +120,42 @@ def patient_guide_pdf(request):
         rightMargin=20 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title="Patientenanleitung Videosprechstunde",
+        title=title,
         author=settings.SITE_NAME,
     ).build(story)
-    response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
-    response["Content-Disposition"] = 'inline; filename="Anleitung-Videosprechstunde.pdf"'
+    return buffer.getvalue()
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
+
+
+def patient_guide_pdf(request):
+    return _pdf(
+        _manual(
+            "Ihre Videosprechstunde – so geht es",
+            "Sie brauchen ein Smartphone, Tablet oder einen Computer mit Kamera, Mikrofon und Lautsprecher, einen "
+            "aktuellen Browser und eine Internetverbindung. Nehmen Sie aus einem ruhigen, geschlossenen Raum teil.",
+            PATIENT_STEPS,
+            "Es klappt nicht? Rufen Sie bitte Ihre Praxis an. Die Verbindung ist Ende-zu-Ende-verschlüsselt.",
+            phone=True,
+        ),
+        "Anleitung-Videosprechstunde.pdf",
+    )
+
+
+def practice_manual_pdf(request):
+    return _pdf(
+        _manual(
+            f"{settings.SITE_NAME}: Handbuch für Praxen",
+            "So führen Sie eine Videosprechstunde durch, vom Termin bis zum erfassten Videokontakt. Die Bilder "
+            "zeigen die Seiten, wie sie heute aussehen.",
+            PRACTICE_STEPS,
+            "Was Ihre KV für die Videosprechstunde verlangt, steht mit ausgefüllten Dokumenten unter "
+            "„KV-Genehmigung“. Ob alle Dienste erreichbar sind, zeigt die Statusseite.",
+            phone=False,
+        ),
+        "Handbuch-Praxis.pdf",
+    )

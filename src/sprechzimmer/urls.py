@@ -28,6 +28,7 @@ urlpatterns = [
     path("hilfe/", guide.practice_help, name="help"),
     path("hilfe/patienten/", guide.patient_help, name="patient_help"),
     path("hilfe/patienten.pdf", guide.patient_guide_pdf, name="patient_guide_pdf"),
+    path("hilfe/praxis.pdf", guide.practice_manual_pdf, name="practice_manual_pdf"),
     path("status/", status.page, name="status"),
     path("status.json", status.as_json, name="status_json"),
     path("konto/registrierung/pruefen/", accounts.signup_check, name="signup_check"),
