@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "huey.contrib.djhuey",
+    "ninja",  # the API's OpenAPI documentation page and its static files (api/endpoints.py)
     "sprechzimmer.core",
     "sprechzimmer.jobs",
     "sprechzimmer.accounts",
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "sprechzimmer.contracts",
     "sprechzimmer.approval",
     "sprechzimmer.status",
+    "sprechzimmer.api",
     "sprechzimmer.demo",
 ]
 

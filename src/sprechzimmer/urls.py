@@ -8,6 +8,8 @@ from sprechzimmer import (
 )
 from sprechzimmer.accounts import screenlock
 from sprechzimmer.accounts import views as accounts
+from sprechzimmer.api import views as api_views
+from sprechzimmer.api.endpoints import api as api_v1
 from sprechzimmer.approval import views as approval
 from sprechzimmer.billing import views as billing
 from sprechzimmer.contracts import views as contracts
@@ -69,6 +71,9 @@ urlpatterns = [
     path("praxis/kv-genehmigung/<slug:kind>/stand/", approval.progress, name="approval_progress"),
     path("praxis/termine/", video.calendar, name="calendar"),
     path("praxis/termine/<id:pk>/raum/", video.room, name="room"),
+    path("api/v1/", api_v1.urls),
+    path("praxis/api-zugaenge/", api_views.clients, name="api_clients"),
+    path("praxis/api-zugaenge/<id:pk>/sperren/", api_views.revoke, name="api_client_revoke"),
     path("api/termine/", video.api_appointments, name="api_appointments"),
     path("api/termine/<id:pk>/", video.api_appointment, name="api_appointment"),
     path("api/termine/<id:pk>/code/", video.api_reissue_code, name="api_reissue_code"),

@@ -259,10 +259,19 @@ def video_contacts(request):
         quarter = Quarter.parse(request.GET.get("quarter", ""))
     except BillingError as exc:
         return json_error(str(exc))
+    doc = video_contacts_document(request.user.organisation, quarter)
+    response = HttpResponse(json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="videokontakte-{quarter.year}-Q{quarter.number}.json"'
+    return response
+
+
+def video_contacts_document(organisation, quarter: Quarter) -> dict:
+    """The quarter's video contacts of ``organisation`` in the simple JSON format (also served by
+    the API, api/endpoints.py)."""
     start = dt.datetime.combine(quarter.first_day, dt.time(), BERLIN)
     end = dt.datetime.combine(quarter.shift(1).first_day, dt.time(), BERLIN)
     contacts = (
-        VideoContact.objects.filter(organisation=request.user.organisation, started_at__gte=start, started_at__lt=end)
+        VideoContact.objects.filter(organisation=organisation, started_at__gte=start, started_at__lt=end)
         .select_related("doctor")
         .order_by("started_at")
     )
@@ -277,12 +286,9 @@ def video_contacts(request):
         item["services"].append({"gop": "01450", "date": day, "time": time, "multiplier": 1, "lanr": lanr})
         if contact.egk_checked and not any(s["gop"] == "01444" for s in item["services"]):
             item["services"].append({"gop": "01444", "date": day, "time": time, "multiplier": 1, "lanr": lanr})
-    doc = {
+    return {
         "format": FORMAT,
         "quarter": str(quarter),
-        "bsnr": request.user.organisation.bsnr,
+        "bsnr": organisation.bsnr,
         "cases": list(cases.values()),
     }
-    response = HttpResponse(json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="videokontakte-{quarter.year}-Q{quarter.number}.json"'
-    return response

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs, proofofwork, ratelimit
@@ -17,15 +14,9 @@ from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
 from sprechzimmer.contracts import gate
 from sprechzimmer.contracts.domain import Feature
-from sprechzimmer.video import consent, services
-from sprechzimmer.video.domain import BERLIN, booking_problem, code_window
+from sprechzimmer.video import appointments, consent, services
+from sprechzimmer.video.domain import code_window
 from sprechzimmer.video.models import Appointment
-
-PATIENT_MAX_BYTES = 16 * 1024
-
-
-def _doctors(organisation):
-    return organisation.members.filter(role=User.Role.DOCTOR, is_active=True).order_by("full_name")
 
 
 def appointment_json(a: Appointment) -> dict:
@@ -50,7 +41,7 @@ def appointment_json(a: Appointment) -> dict:
 
 @member_required
 def calendar(request):
-    return render(request, "video/calendar.html", {"doctors": _doctors(request.user.organisation)})
+    return render(request, "video/calendar.html", {"doctors": appointments.doctors(request.user.organisation)})
 
 
 @member_required
@@ -60,72 +51,6 @@ def room(request, pk):
     # part is not to offer it; the same gate decides for the patient (api_patient_access).
     screen_sharing = gate.plan_allows(request.user.organisation, Feature.SCREEN_SHARING)
     return render(request, "video/room.html", {"appointment": appointment, "screen_sharing": screen_sharing})
-
-
-def _clean_fields(data: dict, organisation, *, current: Appointment | None = None) -> dict:
-    """Validates what the browser may set on a new appointment, or on ``current`` (only the fields
-    sent); German messages per field. Every value is checked for its type first: an id that is a
-    string or an object, a duration of 1e400 or a start with a +99:00 offset is a message on its
-    field, not an exception. A start that is set must lie between 30 minutes ago and two years
-    ahead (``domain.booking_problem``); an unchanged start is not checked, so a past appointment
-    can still be marked done or corrected."""
-    partial = current is not None
-    cleaned, errors = {}, {}
-    if "doctor_id" in data or not partial:
-        doctor_id = inputs.parse_id(data.get("doctor_id"))
-        doctor = _doctors(organisation).filter(pk=doctor_id).first() if doctor_id else None
-        if doctor is None:
-            errors["doctor_id"] = "Bitte wählen Sie eine Ärztin oder einen Arzt Ihrer Praxis."
-        cleaned["doctor"] = doctor
-    if "start" in data or not partial:
-        start = _parse_start(data.get("start"))
-        unchanged = current is not None and start == current.start
-        if start is None:
-            errors["start"] = "Bitte geben Sie Datum und Uhrzeit an."
-        elif not unchanged and (problem := booking_problem(start, timezone.now())):
-            errors["start"] = problem
-        else:
-            cleaned["start"] = start
-    if "duration_minutes" in data or not partial:
-        duration = inputs.parse_int(data.get("duration_minutes"), minimum=5, maximum=240)
-        if duration is None:
-            errors["duration_minutes"] = "Die Dauer liegt zwischen 5 und 240 Minuten."
-        cleaned["duration_minutes"] = duration
-    if "patient" in data or not partial:
-        patient = data.get("patient")
-        try:
-            cleaned["patient_ciphertext"] = keyblobs.check_record(
-                patient if isinstance(patient, str) else "", PATIENT_MAX_BYTES
-            )
-        except ValidationError:
-            errors["patient"] = "Die Patientendaten sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu."
-    if "status" in data:
-        allowed = {
-            Appointment.Status.PLANNED,
-            Appointment.Status.CANCELLED,
-            Appointment.Status.NO_SHOW,
-            Appointment.Status.DONE,
-        }
-        if not isinstance(data["status"], str) or data["status"] not in allowed:
-            errors["status"] = "Dieser Status kann hier nicht gesetzt werden."
-        cleaned["status"] = data.get("status")
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
-
-
-def _parse_start(value) -> datetime | None:
-    """An ISO date and time; without an offset it is Europe/Berlin. None for anything else,
-    including offsets beyond ±24 h and dates whose day or offset arithmetic would overflow."""
-    if not isinstance(value, str):
-        return None
-    try:
-        start = parse_datetime(value)
-    except ValueError:  # well-formed but impossible: 2026-02-30, +99:00
-        return None
-    if start is None or not inputs.EARLIEST_DATE <= start.date() <= inputs.LATEST_DATE:
-        return None
-    return start if timezone.is_aware(start) else start.replace(tzinfo=BERLIN)
 
 
 def _validation_response(exc: ValidationError) -> JsonResponse:
@@ -147,16 +72,12 @@ def api_appointments(request):
             return json_error(exc.message)
         if last < first or (last - first).days > 62:
             return json_error("Bitte wählen Sie einen Zeitraum von höchstens zwei Monaten.")
-        start = datetime.combine(first, datetime.min.time(), tzinfo=BERLIN)
-        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=BERLIN)
-        query = organisation.appointments.select_related("doctor").filter(start__gte=start, start__lt=end)
-        if doctor_id is not None:
-            query = query.filter(doctor_id=doctor_id)
+        query = appointments.in_period(organisation, first, last, doctor_id)
         return JsonResponse({"appointments": [appointment_json(a) for a in query]})
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     try:
-        fields = _clean_fields(inputs.json_body(request), organisation)
+        fields = appointments.clean_fields(inputs.json_body(request), organisation)
     except ValidationError as exc:
         return _validation_response(exc)
     with transaction.atomic():
@@ -175,41 +96,28 @@ def api_appointment(request, pk):
         return HttpResponseNotAllowed(["GET", "PATCH"])
     try:
         data = inputs.json_body(request)
-        fields = _clean_fields(data, organisation, current=appointment)
+        fields = appointments.clean_fields(data, organisation, current=appointment)
     except ValidationError as exc:
         return _validation_response(exc)
     base_version = inputs.parse_int(data.get("base_version") or 0, minimum=0, maximum=2**31 - 1)
     if base_version is None:
         return json_error("Die Anfrage war unvollständig.")
-    with transaction.atomic():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if locked.version != base_version:
-            return JsonResponse(
-                {
-                    "error": "Der Termin wurde inzwischen von jemand anderem geändert. Ihre Eingaben "
-                    "sind noch im Formular; bitte prüfen Sie und speichern Sie erneut.",
-                    "appointment": appointment_json(locked),
-                },
-                status=409,
-            )
-        if locked.status in (Appointment.Status.IN_CALL,) and "status" in fields:
-            return json_error("Der Termin läuft gerade als Videosprechstunde.", 409)
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.version += 1
-        locked.updated_at = timezone.now()
-        locked.save()
-    return JsonResponse({"appointment": appointment_json(locked)})
+    try:
+        changed = appointments.apply_change(appointment, fields, base_version)
+    except appointments.Conflict as exc:
+        body = {"error": exc.message}
+        if exc.current is not None:
+            body["appointment"] = appointment_json(exc.current)
+        return JsonResponse(body, status=409)
+    return JsonResponse({"appointment": appointment_json(changed)})
 
 
 @member_required
 @require_POST
 def api_reissue_code(request, pk):
     appointment = get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
-    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DONE):
-        return json_error("Für abgesagte oder abgeschlossene Termine gibt es keinen Zugangscode.", 409)
-    if code_window(appointment.start)[1] <= timezone.now():
-        return json_error("Dieser Termin ist vorbei; ein neuer Zugangscode würde nicht mehr gelten.", 409)
+    if problem := appointments.code_problem(appointment):
+        return json_error(problem, 409)
     return JsonResponse({"code": services.issue_code(appointment)})
 
 

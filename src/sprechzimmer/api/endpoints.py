@@ -1,0 +1,255 @@
+"""The versioned REST API (/api/v1/, docs/api.md) for practice software: appointments with patient
+data only as practice-key ciphertext, access codes, the waiting room, the quarter's video contacts.
+
+Made with django-ninja: the OpenAPI description (/api/v1/openapi.json) and its documentation page
+(/api/v1/docs, Swagger UI served by the instance itself) come from the same code as the endpoints.
+Every request carries a client's bearer token (models.ApiClient); every endpoint names the scope it
+needs and sees only the client's own practice. Errors are JSON ``{"error": …}`` in German."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from sprechzimmer import ratelimit
+from sprechzimmer.api.models import TOKEN_PREFIX, ApiClient, token_hash
+from sprechzimmer.billing.domain.model import BillingError, Quarter
+from sprechzimmer.billing.views import video_contacts_document
+from sprechzimmer.video import appointments, services
+from sprechzimmer.video.domain import code_window
+from sprechzimmer.video.models import Appointment
+
+#: Requests per client and minute; failed authentications per address and minute.
+PER_CLIENT = (120, 60)
+BAD_TOKENS_PER_ADDRESS = (20, 60)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
+        limit, period = BAD_TOKENS_PER_ADDRESS
+        if ratelimit.current("api-bad-token-count", ratelimit.request_key(request), period) >= limit:
+            raise HttpError(429, "Zu viele ungültige API-Schlüssel von dieser Adresse. Bitte warten Sie eine Minute.")
+        client = None
+        if token.startswith(TOKEN_PREFIX) and len(token) < 100:
+            client = (
+                ApiClient.objects.select_related("organisation")
+                .filter(token_hash=token_hash(token), revoked_at__isnull=True, organisation__kind="practice")
+                .first()
+            )
+        if client is None:
+            ratelimit.count("api-bad-token-count", ratelimit.request_key(request), period)
+            return None
+        if not ratelimit.hit("api-client", f"client:{client.pk}", *PER_CLIENT):
+            raise HttpError(429, "Zu viele Anfragen dieses API-Zugangs. Bitte warten Sie eine Minute.")
+        now = timezone.now()
+        if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=1):
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        request.api_client = client  # type: ignore[attr-defined]
+        return client
+
+
+api = NinjaAPI(
+    title="Sprechzimmer API",
+    version="1",
+    description="Termine, Zugangscodes, Wartezimmer und Videokontakte einer Praxis. Patientendaten nur als "
+    "Chiffrat unter dem Praxisschlüssel (docs/e2ee.md).",
+    auth=TokenAuth(),
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(request, {"error": "Kein gültiger API-Schlüssel (Authorization: Bearer …)."}, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc: NinjaValidationError):
+    fields = {".".join(str(p) for p in e.get("loc", ())[1:]) or "body": e.get("msg", "") for e in exc.errors}
+    return api.create_response(request, {"error": "Die Anfrage hat ungültige Angaben.", "errors": fields}, status=400)
+
+
+def _needs(request: HttpRequest, scope: str) -> ApiClient:
+    client: ApiClient = request.api_client  # type: ignore[attr-defined]
+    if scope not in client.scope_list:
+        raise HttpError(403, f"Dieser API-Zugang hat das Recht „{scope}“ nicht.")
+    return client
+
+
+class Error(Schema):
+    error: str
+
+
+class AppointmentOut(Schema):
+    id: int
+    doctor_id: int
+    start: dt.datetime
+    duration_minutes: int
+    status: str
+    patient: str
+    version: int
+    has_code: bool
+    code_opens: dt.datetime
+    code_closes: dt.datetime
+
+
+class AppointmentList(Schema):
+    appointments: list[AppointmentOut]
+
+
+class AppointmentCreate(Schema):
+    doctor_id: int
+    start: str
+    duration_minutes: int = 15
+    patient: str
+
+
+class AppointmentChange(Schema):
+    base_version: int
+    start: str | None = None
+    duration_minutes: int | None = None
+    status: str | None = None
+    patient: str | None = None
+
+
+class Created(Schema):
+    appointment: AppointmentOut
+    code: str
+
+
+class Code(Schema):
+    code: str
+
+
+class Waiting(Schema):
+    appointment_id: int
+    doctor_id: int
+    start: dt.datetime
+    status: str
+    patient_present: bool
+
+
+def _out(a: Appointment) -> dict:
+    opens, closes = code_window(a.start)
+    return {
+        "id": a.pk,
+        "doctor_id": a.doctor_id,
+        "start": a.start,
+        "duration_minutes": a.duration_minutes,
+        "status": a.status,
+        "patient": a.patient_ciphertext,
+        "version": a.version,
+        "has_code": a.access_code_digest is not None,
+        "code_opens": opens,
+        "code_closes": closes,
+    }
+
+
+def _fields(data: dict, organisation, current: Appointment | None = None) -> dict:
+    try:
+        return appointments.clean_fields(data, organisation, current=current)
+    except ValidationError as exc:
+        messages = "; ".join(f"{k}: {' '.join(m for e in v for m in e.messages)}" for k, v in exc.error_dict.items())
+        raise HttpError(400, messages) from None
+
+
+@api.get("/appointments", response={200: AppointmentList, 400: Error}, summary="Termine eines Zeitraums")
+def list_appointments(request, von: dt.date, bis: dt.date | None = None, doctor_id: int | None = None):
+    """Höchstens zwei Monate; ``von``/``bis`` als JJJJ-MM-TT (Europe/Berlin)."""
+    client = _needs(request, "appointments:read")
+    last = bis or von
+    if last < von or (last - von).days > 62:
+        raise HttpError(400, "Bitte wählen Sie einen Zeitraum von höchstens zwei Monaten.")
+    query = appointments.in_period(client.organisation, von, last, doctor_id)
+    return {"appointments": [_out(a) for a in query]}
+
+
+@api.post("/appointments", response={201: Created, 400: Error}, summary="Termin anlegen (mit Zugangscode)")
+def create_appointment(request, body: AppointmentCreate):
+    client = _needs(request, "appointments:write")
+    fields = _fields(body.dict(), client.organisation)
+    with transaction.atomic():
+        appointment = Appointment.objects.create(organisation=client.organisation, **fields)
+        code = services.issue_code(appointment)
+    return Status(201, {"appointment": _out(appointment), "code": code})
+
+
+@api.get("/appointments/{appointment_id}", response={200: AppointmentOut, 404: Error}, summary="Ein Termin")
+def get_appointment(request, appointment_id: int):
+    client = _needs(request, "appointments:read")
+    return _out(get_object_or_404(Appointment, pk=appointment_id, organisation=client.organisation))
+
+
+@api.patch(
+    "/appointments/{appointment_id}",
+    response={200: AppointmentOut, 400: Error, 404: Error, 409: Error},
+    summary="Termin verschieben, ändern oder absagen (status: cancelled)",
+)
+def change_appointment(request, appointment_id: int, body: AppointmentChange):
+    client = _needs(request, "appointments:write")
+    appointment = get_object_or_404(Appointment, pk=appointment_id, organisation=client.organisation)
+    data = body.dict(exclude_none=True)
+    base_version = data.pop("base_version")
+    fields = _fields(data, client.organisation, current=appointment)
+    try:
+        changed = appointments.apply_change(appointment, fields, base_version)
+    except appointments.Conflict as exc:
+        raise HttpError(409, exc.message) from None
+    return _out(changed)
+
+
+@api.post(
+    "/appointments/{appointment_id}/code",
+    response={200: Code, 404: Error, 409: Error},
+    summary="Neuen Zugangscode ausstellen (der alte gilt nicht mehr)",
+)
+def reissue_code(request, appointment_id: int):
+    client = _needs(request, "codes")
+    appointment = get_object_or_404(Appointment, pk=appointment_id, organisation=client.organisation)
+    problem = appointments.code_problem(appointment)
+    if problem:
+        raise HttpError(409, problem)
+    return {"code": services.issue_code(appointment)}
+
+
+@api.get("/waiting-room", response=list[Waiting], summary="Wer jetzt wartet oder im Gespräch ist")
+def waiting_room(request):
+    client = _needs(request, "waiting_room")
+    query = client.organisation.appointments.filter(
+        status__in=[Appointment.Status.WAITING, Appointment.Status.IN_CALL]
+    ).order_by("start")
+    return [
+        {
+            "appointment_id": a.pk,
+            "doctor_id": a.doctor_id,
+            "start": a.start,
+            "status": a.status,
+            "patient_present": bool(a.patient_channel),
+        }
+        for a in query
+    ]
+
+
+@api.get("/video-contacts", response={200: dict, 400: Error}, summary="Videokontakte eines Quartals")
+def video_contacts(request, quarter: str):
+    """``quarter`` als Q/JJJJ, z. B. 3/2026; Format wie der Export unter „Abrechnung“."""
+    client = _needs(request, "video_contacts")
+    try:
+        parsed = Quarter.parse(quarter)
+    except BillingError as exc:
+        raise HttpError(400, str(exc)) from None
+    return video_contacts_document(client.organisation, parsed)
