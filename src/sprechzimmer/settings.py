@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "sprechzimmer.billing",
     "sprechzimmer.duty",
     "sprechzimmer.contracts",
+    "sprechzimmer.invitations",
     "sprechzimmer.demo",
 ]
 
@@ -303,6 +304,27 @@ HUEY.update(
 # time, MAIL_RETRIES times (defaults: after 1, 2, 4 … 1024 minutes, about a day and a half in all).
 MAIL_RETRIES = envint("MAIL_RETRIES", 11, minimum=0, maximum=30)
 MAIL_RETRY_SECONDS = envint("MAIL_RETRY_SECONDS", 60, minimum=1)
+
+
+# --- integrated invitations (plus; docs/invitations.md) -------------------------------------------
+# Hours before the start at which reminders go, comma-separated (default 24 h and 1 h before).
+def _reminder_hours() -> tuple[int, ...]:
+    text = envstr("REMINDER_HOURS", "24,1")
+    try:
+        hours = tuple(sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ImproperlyConfiguredEnv("REMINDER_HOURS", "muss aus ganzen Stunden bestehen, z. B. 24,1") from None
+    if any(h < 1 or h > 24 * 14 for h in hours):
+        raise ImproperlyConfiguredEnv("REMINDER_HOURS", "jede Angabe liegt zwischen 1 und 336 Stunden")
+    return hours
+
+
+REMINDER_HOURS = _reminder_hours()
+# Keys that seal a patient's address while reminders wait (the first seals, all open). Unset: derived
+# from SECRET_KEY. Not in the database, so a stolen dump or backup holds no readable address.
+CONTACT_KEYS = envkeys("CONTACT_KEYS")
+# Invitations a practice may send per hour (each one is a mail the operator's relay carries).
+INVITATIONS_PER_PRACTICE_HOUR = envint("INVITATIONS_PER_PRACTICE_HOUR", 60, minimum=1)
 # The instance's address for links in mails that no request triggers (the monthly statements).
 SITE_URL = envstr(
     "SITE_URL",

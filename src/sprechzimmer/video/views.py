@@ -17,6 +17,7 @@ from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
 from sprechzimmer.contracts import gate
 from sprechzimmer.contracts.domain import Feature
+from sprechzimmer.invitations import actions as invitation_actions
 from sprechzimmer.video import consent, services
 from sprechzimmer.video.domain import BERLIN, booking_problem, code_window
 from sprechzimmer.video.models import Appointment
@@ -45,12 +46,19 @@ def appointment_json(a: Appointment) -> dict:
         "code_closes": closes.isoformat(),
         "consent_at": a.consent_at.isoformat() if a.consent_at else None,
         "egk_checked_at": a.egk_checked_at.isoformat() if a.egk_checked_at else None,
+        # Integrated invitations: kind, due time and status of each message, never address or text.
+        "messages": invitation_actions.messages_json(a),
     }
 
 
 @member_required
 def calendar(request):
-    return render(request, "video/calendar.html", {"doctors": _doctors(request.user.organisation)})
+    organisation = request.user.organisation
+    context = {
+        "doctors": _doctors(organisation),
+        "integrated_email": gate.plan_allows(organisation, Feature.INTEGRATED_EMAIL_INVITATION),
+    }
+    return render(request, "video/calendar.html", context)
 
 
 @member_required
@@ -149,7 +157,11 @@ def api_appointments(request):
             return json_error("Bitte wählen Sie einen Zeitraum von höchstens zwei Monaten.")
         start = datetime.combine(first, datetime.min.time(), tzinfo=BERLIN)
         end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=BERLIN)
-        query = organisation.appointments.select_related("doctor").filter(start__gte=start, start__lt=end)
+        query = (
+            organisation.appointments.select_related("doctor")
+            .prefetch_related("outgoing_messages")
+            .filter(start__gte=start, start__lt=end)
+        )
         if doctor_id is not None:
             query = query.filter(doctor_id=doctor_id)
         return JsonResponse({"appointments": [appointment_json(a) for a in query]})
@@ -194,11 +206,13 @@ def api_appointment(request, pk):
             )
         if locked.status in (Appointment.Status.IN_CALL,) and "status" in fields:
             return json_error("Der Termin läuft gerade als Videosprechstunde.", 409)
+        old_start, old_status = locked.start, locked.status
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        invitation_actions.appointment_changed(locked, old_start=old_start, old_status=old_status)
     return JsonResponse({"appointment": appointment_json(locked)})
 
 

@@ -23,6 +23,20 @@ import { showErrors, clearErrors, errorMessage } from "../ui/forms.js";
  * @property {string} patient envelope of PatientData under the practice key
  * @property {number} version for optimistic locking (base_version)
  * @property {import("../lib/patientdata.js").PatientData} patientData decrypted in load()
+ * @property {OutgoingMessage[]} messages integrated invitations and reminders (plus), without address
+ */
+
+/**
+ * A message of the integrated invitation (invitations/actions.py, messages_json): no address, no text.
+ * @typedef {object} OutgoingMessage
+ * @property {number} id
+ * @property {string} channel
+ * @property {string} channel_label German
+ * @property {"invitation" | "reminder" | "moved" | "cancelled"} kind
+ * @property {string} kind_label German
+ * @property {string} due_at ISO 8601
+ * @property {"scheduled" | "retrying" | "sent" | "failed" | "dropped"} status
+ * @property {string} status_label German
  */
 
 /** @param {string} selector */
@@ -161,7 +175,26 @@ function row(a) {
     actions.append(button);
   }
   item.append(when, who, actions);
+  const sent = messageSummary(a.messages ?? []);
+  if (sent) item.append(Object.assign(document.createElement("div"), { className: "small messages", textContent: sent }));
   return item;
+}
+
+/**
+ * One line on what became of the integrated invitation's messages ("E-Mail: Einladung gesendet,
+ * Erinnerung 30.11., 13:00 geplant"); dropped ones are left out. Empty when there are none.
+ * @param {OutgoingMessage[]} messages
+ */
+function messageSummary(messages) {
+  const shown = messages.filter((m) => m.status !== "dropped");
+  if (!shown.length) return "";
+  const parts = shown.map((m) => {
+    const when = m.status === "scheduled"
+      ? ` ${new Date(m.due_at).toLocaleString("de-DE", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" })}`
+      : "";
+    return `${m.kind_label}${when} ${m.status_label}`;
+  });
+  return `${shown[0].channel_label}: ${parts.join(", ")}`;
 }
 
 /** @param {Appointment | null} a null: a new appointment */
@@ -290,8 +323,43 @@ function showInvitation(a, code) {
   $("#invitation-text").textContent = text;
   $("#invitation-print .invitation-text").textContent = text;
   const subject = `Ihre Videosprechstunde am ${new Date(a.start).toLocaleDateString("de-DE")}`;
+  invitationShown = { appointment: a, code };
+  if (sendForm instanceof HTMLFormElement) {
+    clearErrors(sendForm);
+    valueControl(sendForm, "to").value = a.patientData.email || "";
+    find(sendForm, "#invitation-send-status", HTMLElement).textContent = "";
+  }
   find(document, "#invitation-mail", HTMLAnchorElement).href = `mailto:${encodeURIComponent(a.patientData.email || "")}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(text)}`;
   inv.showModal();
+}
+
+/** @type {{appointment: Appointment, code: string} | null} what the invitation dialog shows */
+let invitationShown = null;
+const sendForm = document.querySelector("#invitation-send");
+
+// Integrated invitation (plus): the address goes to the server only for sending
+// (docs/invitations.md); it is typed or taken from the decrypted patient data here.
+if (sendForm instanceof HTMLFormElement) {
+  const sendStatus = find(sendForm, "#invitation-send-status", HTMLElement);
+  sendForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!invitationShown) return;
+    clearErrors(sendForm);
+    sendStatus.textContent = "";
+    const to = valueControl(sendForm, "to").value.trim();
+    if (!to) return showErrors(sendForm, { to: ["Bitte geben Sie die E-Mail-Adresse des Patienten an."] });
+    const { appointment, code } = invitationShown;
+    try {
+      await request("POST", `/api/termine/${appointment.id}/einladung/`, { channel: "email", to, code });
+      sendStatus.textContent = "Die Einladung wird versendet; Erinnerungen folgen vor dem Termin.";
+      await load();
+    } catch (error) {
+      /** @type {Record<string, string[]>} */
+      const errors = (error instanceof ApiError && error.body?.errors) || { __all__: [errorMessage(error)] };
+      const { code: codeErrors, ...rest } = errors;
+      showErrors(sendForm, { ...rest, ...(codeErrors ? { __all__: codeErrors } : {}) });
+    }
+  });
 }
 
 $("#invitation-copy").addEventListener("click", async () => {
