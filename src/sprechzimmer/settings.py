@@ -325,6 +325,21 @@ REMINDER_HOURS = _reminder_hours()
 CONTACT_KEYS = envkeys("CONTACT_KEYS")
 # Invitations a practice may send per hour (each one is a mail the operator's relay carries).
 INVITATIONS_PER_PRACTICE_HOUR = envint("INVITATIONS_PER_PRACTICE_HOUR", 60, minimum=1)
+# SMS: "console" (development: printed) or "smpp" (SMPP 3.4 to the provider's SMSC).
+SMS_BACKEND = envstr("SMS_BACKEND", "console")
+if SMS_BACKEND not in ("console", "smpp"):
+    raise ImproperlyConfiguredEnv("SMS_BACKEND", "ist console oder smpp")
+SMPP_HOST = envstr("SMPP_HOST")
+if SMS_BACKEND == "smpp" and not SMPP_HOST:
+    raise ImproperlyConfiguredEnv("SMPP_HOST", "fehlt (SMS_BACKEND=smpp)")
+SMPP_PORT = envint("SMPP_PORT", 2775, minimum=1, maximum=65535)
+SMPP_SYSTEM_ID = envstr("SMPP_SYSTEM_ID")
+SMPP_PASSWORD = envstr("SMPP_PASSWORD")
+SMPP_TIMEOUT = envint("SMPP_TIMEOUT", 15, minimum=1, maximum=120)
+# The sender patients see: up to 11 letters or digits (alphanumeric sender ID).
+SMS_SENDER = envstr("SMS_SENDER", "Videotermin")
+if not (1 <= len(SMS_SENDER) <= 11 and SMS_SENDER.isascii() and SMS_SENDER.replace(" ", "").isalnum()):
+    raise ImproperlyConfiguredEnv("SMS_SENDER", "besteht aus 1 bis 11 Buchstaben oder Ziffern")
 # The instance's address for links in mails that no request triggers (the monthly statements).
 SITE_URL = envstr(
     "SITE_URL",

@@ -45,6 +45,15 @@ def clean_email(value: object) -> str:
     return text
 
 
+def clean_number(value: object) -> str:
+    from sprechzimmer.invitations import sms
+
+    try:
+        return sms.normalise_number(value)
+    except sms.NumberRefused as refused:
+        raise InvitationRefused(str(refused), "to") from None
+
+
 def check_code(appointment: Appointment, value: object) -> str:
     """The code must be the appointment's current one: the mail carries no other text than ours."""
     code = normalise_code(value) if isinstance(value, str) else None

@@ -12,6 +12,7 @@ from sprechzimmer.video.models import Appointment
 
 class Channel(models.TextChoices):
     EMAIL = "email", "E-Mail"
+    SMS = "sms", "SMS"
 
 
 class ContactHold(models.Model):
@@ -57,6 +58,9 @@ class OutgoingMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    #: SMS: the segments sent (billed each) and the SMSC's message id (no number, no text).
+    segments = models.PositiveSmallIntegerField(default=0)
+    provider_id = models.CharField(max_length=65, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

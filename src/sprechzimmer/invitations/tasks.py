@@ -13,9 +13,10 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from sprechzimmer.contracts import metering
 from sprechzimmer.core import formats
-from sprechzimmer.invitations import actions, contacts
-from sprechzimmer.invitations.models import ContactHold, OutgoingMessage
+from sprechzimmer.invitations import actions, contacts, sms
+from sprechzimmer.invitations.models import Channel, ContactHold, OutgoingMessage
 
 log = logging.getLogger("sprechzimmer.invitations")
 Status = OutgoingMessage.Status
@@ -48,14 +49,32 @@ def render(message: OutgoingMessage, code: str) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def _settle(message_id: int, status: str) -> None:
+def render_sms(message: OutgoingMessage, code: str) -> str:
+    """The SMS text (``templates/sms/patient_<kind>.txt``): short enough for one GSM segment with
+    a practice name of up to about 30 characters; no patient name."""
+    appointment = message.appointment
+    start = timezone.localtime(appointment.start)
+    context = {
+        "practice": appointment.organisation.name,
+        "date": f"{start:%d.%m.}",
+        "time": f"{start:%H:%M}",
+        "link": f"{settings.SITE_URL}/sprechstunde/#code={code}",
+    }
+    return " ".join(render_to_string(f"sms/patient_{message.kind}.txt", context).split())
+
+
+def _settle(message_id: int, status: str, sent: sms.Sent | None = None) -> None:
     with transaction.atomic():
-        message = OutgoingMessage.objects.select_for_update().get(pk=message_id)
-        if message.status not in OutgoingMessage.WAITING:
+        message = OutgoingMessage.objects.select_for_update().select_related("organisation").get(pk=message_id)
+        if sent is not None:
+            # Sent is sent, even if the appointment changed meanwhile: the SMSC has it and bills it.
+            message.segments, message.provider_id = sent.segments, sent.message_id[:65]
+            metering.count_sms(message.organisation, timezone.localdate(), sent.segments)
+        elif message.status not in OutgoingMessage.WAITING:
             return  # dropped meanwhile
         message.status = status
         message.sent_at = timezone.now() if status == Status.SENT else None
-        message.save(update_fields=["status", "sent_at", "attempts"])
+        message.save(update_fields=["status", "sent_at", "segments", "provider_id"])
         actions.release_if_done(message.appointment_id, message.channel)
 
 
@@ -74,14 +93,18 @@ def send_message(message_id: int, task=None) -> None:
         OutgoingMessage.objects.filter(pk=message_id).update(status=Status.DROPPED)
         return
     contact = contacts.open_sealed(hold.sealed, message.appointment_id, message.channel)
-    subject, text, html = render(message, contact.code)
     OutgoingMessage.objects.filter(pk=message_id).update(attempts=message.attempts + 1)
     try:
-        mail = EmailMultiAlternatives(
-            f"[{settings.SITE_NAME}] {subject}", text, settings.DEFAULT_FROM_EMAIL, [contact.to]
-        )
-        mail.attach_alternative(html, "text/html")
-        mail.send()
+        if message.channel == Channel.SMS:
+            sent = sms.send(contact.to, render_sms(message, contact.code))
+        else:
+            subject, text, html = render(message, contact.code)
+            mail = EmailMultiAlternatives(
+                f"[{settings.SITE_NAME}] {subject}", text, settings.DEFAULT_FROM_EMAIL, [contact.to]
+            )
+            mail.attach_alternative(html, "text/html")
+            mail.send()
+            sent = None
     except Exception as error:
         last = task is None or not task.retries
         _settle(message_id, Status.FAILED if last else Status.RETRYING)
@@ -89,7 +112,7 @@ def send_message(message_id: int, task=None) -> None:
             "message %s not sent (%s)%s", message_id, type(error).__name__, "" if last else "; tried again later"
         )
         raise MessageNotSent(f"message {message_id}: {type(error).__name__}") from None
-    _settle(message_id, Status.SENT)
+    _settle(message_id, Status.SENT, sent)
     log.info("message %s sent", message_id)
 
 

@@ -18,6 +18,9 @@ from sprechzimmer.invitations import actions
 from sprechzimmer.invitations.models import Channel
 from sprechzimmer.video.models import Appointment
 
+#: Which plan feature each channel needs.
+FEATURES = {Channel.EMAIL.value: Feature.INTEGRATED_EMAIL_INVITATION, Channel.SMS.value: Feature.SMS_INVITATION}
+
 
 @member_required
 @require_POST
@@ -25,26 +28,27 @@ def api_send_invitation(request: HttpRequest, pk: int) -> JsonResponse:
     organisation = request.user.organisation
     appointment = get_object_or_404(Appointment, pk=pk, organisation=organisation)
     try:
-        gate.require(organisation, Feature.INTEGRATED_EMAIL_INVITATION)
-    except gate.PlanLimit as limit:
-        return json_error(limit.message, 403)
-    try:
         data = inputs.json_body(request)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
-    if data.get("channel", Channel.EMAIL) != Channel.EMAIL:
+    channel = data.get("channel", Channel.EMAIL)
+    if not isinstance(channel, str) or channel not in FEATURES:
         return json_error("Diese Versandart gibt es nicht. Bitte laden Sie die Seite neu.")
+    try:
+        gate.require(organisation, FEATURES[channel])
+    except gate.PlanLimit as limit:
+        return json_error(limit.message, 403)
     if not ratelimit.hit("invitation", f"practice:{organisation.pk}", settings.INVITATIONS_PER_PRACTICE_HOUR, 3600):
         return json_error(
             "Ihre Praxis hat in dieser Stunde schon sehr viele Einladungen versendet. Bitte versuchen Sie es später erneut.",
             429,
         )
     try:
-        to = actions.clean_email(data.get("to"))
+        to = actions.clean_email(data.get("to")) if channel == Channel.EMAIL else actions.clean_number(data.get("to"))
         with transaction.atomic():
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
             code = actions.check_code(locked, data.get("code"))
-            actions.invite(locked, Channel.EMAIL, to, code)
+            actions.invite(locked, channel, to, code)
     except actions.InvitationRefused as refused:
         response = json_error(refused.message, refused.status)
         if refused.field:

@@ -16,7 +16,8 @@ from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
 from sprechzimmer.contracts import gate
-from sprechzimmer.contracts.domain import Feature
+from sprechzimmer.contracts.domain import PRICE_PER_SMS, Feature
+from sprechzimmer.core import formats
 from sprechzimmer.invitations import actions as invitation_actions
 from sprechzimmer.video import consent, services
 from sprechzimmer.video.domain import BERLIN, booking_problem, code_window
@@ -57,6 +58,8 @@ def calendar(request):
     context = {
         "doctors": _doctors(organisation),
         "integrated_email": gate.plan_allows(organisation, Feature.INTEGRATED_EMAIL_INVITATION),
+        "sms_invitation": gate.plan_allows(organisation, Feature.SMS_INVITATION),
+        "sms_price": formats.euro(PRICE_PER_SMS),
     }
     return render(request, "video/calendar.html", context)
 

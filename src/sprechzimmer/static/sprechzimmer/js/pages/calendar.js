@@ -324,43 +324,58 @@ function showInvitation(a, code) {
   $("#invitation-print .invitation-text").textContent = text;
   const subject = `Ihre Videosprechstunde am ${new Date(a.start).toLocaleDateString("de-DE")}`;
   invitationShown = { appointment: a, code };
-  if (sendForm instanceof HTMLFormElement) {
-    clearErrors(sendForm);
-    valueControl(sendForm, "to").value = a.patientData.email || "";
-    find(sendForm, "#invitation-send-status", HTMLElement).textContent = "";
-  }
+  for (const prepare of sendingForms) prepare?.(a);
   find(document, "#invitation-mail", HTMLAnchorElement).href = `mailto:${encodeURIComponent(a.patientData.email || "")}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(text)}`;
   inv.showModal();
 }
 
 /** @type {{appointment: Appointment, code: string} | null} what the invitation dialog shows */
 let invitationShown = null;
-const sendForm = document.querySelector("#invitation-send");
 
-// Integrated invitation (plus): the address goes to the server only for sending
-// (docs/invitations.md); it is typed or taken from the decrypted patient data here.
-if (sendForm instanceof HTMLFormElement) {
-  const sendStatus = find(sendForm, "#invitation-send-status", HTMLElement);
-  sendForm.addEventListener("submit", async (event) => {
+/**
+ * The integrated invitation (plus): the address or number goes to the server only for sending
+ * (docs/invitations.md); it is typed here or taken from the decrypted patient data.
+ * @param {string} selector the form
+ * @param {"email" | "sms"} channel
+ * @param {"email" | "phone"} field the patient data that prefills it
+ * @param {string} missing the German message for an empty field
+ */
+function sendingForm(selector, channel, field, missing) {
+  const form = document.querySelector(selector);
+  if (!(form instanceof HTMLFormElement)) return null;
+  const status = find(form, ".small[aria-live]", HTMLElement);
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!invitationShown) return;
-    clearErrors(sendForm);
-    sendStatus.textContent = "";
-    const to = valueControl(sendForm, "to").value.trim();
-    if (!to) return showErrors(sendForm, { to: ["Bitte geben Sie die E-Mail-Adresse des Patienten an."] });
+    clearErrors(form);
+    status.textContent = "";
+    const to = valueControl(form, "to").value.trim();
+    if (!to) return showErrors(form, { to: [missing] });
     const { appointment, code } = invitationShown;
     try {
-      await request("POST", `/api/termine/${appointment.id}/einladung/`, { channel: "email", to, code });
-      sendStatus.textContent = "Die Einladung wird versendet; Erinnerungen folgen vor dem Termin.";
+      await request("POST", `/api/termine/${appointment.id}/einladung/`, { channel, to, code });
+      status.textContent = "Die Einladung wird versendet; Erinnerungen folgen vor dem Termin.";
       await load();
     } catch (error) {
       /** @type {Record<string, string[]>} */
       const errors = (error instanceof ApiError && error.body?.errors) || { __all__: [errorMessage(error)] };
       const { code: codeErrors, ...rest } = errors;
-      showErrors(sendForm, { ...rest, ...(codeErrors ? { __all__: codeErrors } : {}) });
+      showErrors(form, { ...rest, ...(codeErrors ? { __all__: codeErrors } : {}) });
     }
   });
+  /** @param {Appointment} a */
+  const prepare = (a) => {
+    clearErrors(form);
+    valueControl(form, "to").value = a.patientData[field] || "";
+    status.textContent = "";
+  };
+  return prepare;
 }
+
+const sendingForms = [
+  sendingForm("#invitation-send", "email", "email", "Bitte geben Sie die E-Mail-Adresse des Patienten an."),
+  sendingForm("#invitation-sms", "sms", "phone", "Bitte geben Sie die Mobilfunknummer des Patienten an."),
+];
 
 $("#invitation-copy").addEventListener("click", async () => {
   await navigator.clipboard.writeText($("#invitation-text").textContent ?? "");
