@@ -4,6 +4,7 @@ clock under test control, and no address left behind."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from datetime import timedelta
 
 import pytest
@@ -270,3 +271,23 @@ def test_reminder_times_skip_what_is_already_past(settings):
     now = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
     assert reminder_times(now + timedelta(hours=5), now) == [now + timedelta(hours=4)]
     assert reminder_times(now + timedelta(minutes=70), now) == []
+
+
+def test_the_sending_records_go_with_the_call_metadata_after_three_months(clinic, settings):
+    from django.core.management import call_command
+
+    from sprechzimmer.invitations.models import Channel
+
+    old = timezone.now() - timedelta(days=settings.METADATA_RETENTION_DAYS + 1)
+    for due_at in (old, timezone.now()):
+        OutgoingMessage.objects.create(
+            organisation=clinic.practice,
+            appointment=clinic.appointment,
+            channel=Channel.EMAIL,
+            kind="invitation",
+            due_at=due_at,
+        )
+    out = io.StringIO()
+    call_command("purge_metadata", stdout=out)
+    assert "1 Versanddatensätze" in out.getvalue()
+    assert OutgoingMessage.objects.get().due_at > old

@@ -186,15 +186,16 @@ function row(a) {
  * @param {OutgoingMessage[]} messages
  */
 function messageSummary(messages) {
-  const shown = messages.filter((m) => m.status !== "dropped");
-  if (!shown.length) return "";
-  const parts = shown.map((m) => {
+  /** @type {Map<string, string[]>} channel label → its messages */
+  const byChannel = new Map();
+  for (const m of messages) {
+    if (m.status === "dropped") continue;
     const when = m.status === "scheduled"
       ? ` ${new Date(m.due_at).toLocaleString("de-DE", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" })}`
       : "";
-    return `${m.kind_label}${when} ${m.status_label}`;
-  });
-  return `${shown[0].channel_label}: ${parts.join(", ")}`;
+    byChannel.set(m.channel_label, [...(byChannel.get(m.channel_label) ?? []), `${m.kind_label}${when} ${m.status_label}`]);
+  }
+  return [...byChannel].map(([channel, parts]) => `${channel}: ${parts.join(", ")}`).join(" · ");
 }
 
 /** @param {Appointment | null} a null: a new appointment */
