@@ -336,6 +336,8 @@ SMPP_PORT = envint("SMPP_PORT", 2775, minimum=1, maximum=65535)
 SMPP_SYSTEM_ID = envstr("SMPP_SYSTEM_ID")
 SMPP_PASSWORD = envstr("SMPP_PASSWORD")
 SMPP_TIMEOUT = envint("SMPP_TIMEOUT", 15, minimum=1, maximum=120)
+# Seconds the worker listens for delivery receipts each minute.
+SMPP_RECEIPT_SECONDS = envint("SMPP_RECEIPT_SECONDS", 5, minimum=1, maximum=50)
 # The sender patients see: up to 11 letters or digits (alphanumeric sender ID).
 SMS_SENDER = envstr("SMS_SENDER", "Videotermin")
 if not (1 <= len(SMS_SENDER) <= 11 and SMS_SENDER.isascii() and SMS_SENDER.replace(" ", "").isalnum()):

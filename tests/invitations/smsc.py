@@ -33,6 +33,9 @@ class Smsc:
         probe.close()
         self.received: list[Submitted] = []
         self.refuse = False
+        #: The state of the delivery receipt each accepted message gets (None: no receipt).
+        self.receipt_state: str | None = "DELIVRD"
+        self.pending_receipts: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
         self.ready = threading.Event()
         self.loop = asyncio.new_event_loop()
@@ -56,7 +59,11 @@ class Smsc:
                 event = await self.server.next()
             except Exception:
                 return
-            if isinstance(event, smpp34.SubmitSmEvent):
+            if isinstance(event, smpp34.Esme) and event.can_receive:
+                # Like an SMSC, it keeps receipts for the system id until a receiver binds.
+                receipts, self.pending_receipts = self.pending_receipts, []
+                self.loop.create_task(self._push(event, receipts))
+            elif isinstance(event, smpp34.SubmitSmEvent):
                 if self.refuse:
                     event.reject(smpp34.ESME_RSYSERR)
                     continue
@@ -73,6 +80,18 @@ class Smsc:
                     )
                     number = len(self.received)
                 event.accept(message_id=f"smsc-{number}")
+                if self.receipt_state and event.registered_delivery & 1:
+                    self.pending_receipts.append((f"smsc-{number}", event.destination_addr, self.receipt_state))
+
+    async def _push(self, esme, receipts: list[tuple[str, str, str]]) -> None:
+        for message_id, destination, state in receipts:
+            text = f"id:{message_id} sub:001 dlvrd:001 submit date:2611291200 done date:2611291201 stat:{state} err:000 text:"
+            # smpp34 takes smpplib's deliver_sm_resp for a failure (generic_nack); the receipt is
+            # delivered all the same, which is what the tests look at.
+            with contextlib.suppress(self.smpp34.SmppError):
+                await esme.deliver_sm(
+                    destination_addr="Videotermin", source_addr=destination, esm_class=0x04, short_message=text.encode()
+                )
 
     def wait(self, count: int, timeout: float = 10.0) -> list[Submitted]:
         deadline = time.monotonic() + timeout

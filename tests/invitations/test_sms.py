@@ -148,3 +148,21 @@ def test_numbers_are_normalised_and_segments_counted():
     assert sms.segment_count("a" * 161) == 2
     assert sms.segment_count("Grüße aus Köln") == 1  # ü and ö are in GSM 03.38
     assert sms.segment_count("ł" * 71) == 2  # UCS-2: 70 per segment
+
+
+@pytest.mark.parametrize(("state", "label"), [("DELIVRD", "zugestellt"), ("UNDELIV", "fehlgeschlagen")])
+def test_delivery_receipts_are_shown_on_the_appointment(
+    clinic, smsc, queue, settings, state, label, django_capture_on_commit_callbacks
+):
+    from sprechzimmer.invitations import tasks
+
+    settings.SMPP_RECEIPT_SECONDS = 2
+    smsc.receipt_state = state
+    with django_capture_on_commit_callbacks(execute=True):
+        send_sms(clinic)
+    queue.run_now()
+    smsc.wait(1)
+    tasks.collect_sms_receipts.call_local()
+    shown = clinic.client.get(reverse("api_appointment", args=[clinic.appointment.pk])).json()["appointment"]
+    assert [(m["kind"], m["status_label"]) for m in shown["messages"]][0] == ("invitation", label)
+    assert "15123456789" not in str(shown)

@@ -45,6 +45,7 @@ class OutgoingMessage(models.Model):
         SCHEDULED = "scheduled", "geplant"
         RETRYING = "retrying", "wird wiederholt"
         SENT = "sent", "gesendet"
+        DELIVERED = "delivered", "zugestellt"
         FAILED = "failed", "fehlgeschlagen"
         DROPPED = "dropped", "entfallen"
 

@@ -12,7 +12,9 @@ apart; SMSCs accept this for the volumes of a practice.
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import time
 from dataclasses import dataclass
 
 import phonenumbers
@@ -122,7 +124,7 @@ def _send_smpp(number: str, text: str) -> Sent:
                 short_message=segment,
                 data_coding=coding,
                 esm_class=esm_class,
-                registered_delivery=False,
+                registered_delivery=True,  # a delivery receipt, collected by collect_receipts
             )
             client.read_once()  # the submit_sm_resp; an error status raises
     except (OSError, smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError) as error:
@@ -137,6 +139,64 @@ def _send_smpp(number: str, text: str) -> Sent:
     if len(ids) != len(segments):
         raise SmsNotSent("incomplete")
     return Sent(message_id=ids[0], segments=len(segments))
+
+
+#: Final states of a delivery receipt (SMPP 3.4 Appendix B "stat:" and the message_state TLV).
+DELIVERED = "DELIVRD"
+RECEIPT_STATES = {1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 6: "ACCEPTD", 8: "REJECTD"}
+RECEIPT_TEXT = re.compile(rb"id:(?P<id>\S+).*?stat:(?P<stat>[A-Z]+)", re.DOTALL)
+
+
+def collect_receipts(seconds: float) -> list[tuple[str, str]]:
+    """Binds as receiver for ``seconds`` and returns the delivery receipts the SMSC hands over
+    (message id, state such as DELIVRD or UNDELIV). SMSCs keep receipts for a system id until a
+    receiver binds, so a short session every minute collects them (``tasks.collect_sms_receipts``)."""
+    import smpplib.client
+    import smpplib.consts
+    import smpplib.exceptions
+
+    receipts: list[tuple[str, str]] = []
+
+    def received(pdu) -> None:  # type: ignore[no-untyped-def]
+        if not (getattr(pdu, "esm_class", 0) or 0) & 0x04:
+            return  # a message from a patient, not a receipt: nothing we read
+        match = RECEIPT_TEXT.search(pdu.short_message or b"")
+        message_id = _text(getattr(pdu, "receipted_message_id", None)) or (
+            match.group("id").decode("ascii", "replace") if match else ""
+        )
+        state = RECEIPT_STATES.get(getattr(pdu, "message_state", None) or 0) or (
+            match.group("stat").decode("ascii", "replace") if match else ""
+        )
+        if message_id and state:
+            receipts.append((message_id, state))
+
+    client = smpplib.client.Client(
+        settings.SMPP_HOST, settings.SMPP_PORT, timeout=1, logger_name=SMPP_LOGGER, allow_unknown_opt_params=True
+    )
+    client.set_message_received_handler(received)
+    try:
+        client.connect()
+        client.bind_receiver(system_id=settings.SMPP_SYSTEM_ID, password=settings.SMPP_PASSWORD)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                client.read_once(auto_send_enquire_link=False)
+            except TimeoutError:
+                continue
+            except smpplib.exceptions.PDUError:
+                # A generic_nack for our deliver_sm_resp (smpp34's SMSC answers smpplib's so): the
+                # receipt is read already, and a receipt sent again changes nothing (record_receipts).
+                continue
+    except (OSError, smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError) as error:
+        raise SmsNotSent(type(error).__name__) from None
+    finally:
+        try:
+            if client.state == smpplib.consts.SMPP_CLIENT_STATE_BOUND_RX:
+                client.unbind()
+        except Exception:
+            pass
+        client.disconnect()
+    return receipts
 
 
 def _text(value: object) -> str:
