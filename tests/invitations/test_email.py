@@ -291,3 +291,37 @@ def test_the_sending_records_go_with_the_call_metadata_after_three_months(clinic
     call_command("purge_metadata", stdout=out)
     assert "1 Versanddatensätze" in out.getvalue()
     assert OutgoingMessage.objects.get().due_at > old
+
+
+def test_a_patient_not_in_the_waiting_room_gets_a_nudge_with_one_click(
+    clinic, smtp, queue, server_log, django_capture_on_commit_callbacks
+):
+    url = reverse("api_send_late_reminder", args=[clinic.appointment.pk])
+    body = {"channel": "email", "to": ADDRESS}
+    # Before the start (and before three minutes past it) there is nothing to nudge.
+    response = post_json(clinic.client, url, body)
+    assert response.status_code == 409 and "drei Minuten nach Beginn" in response.json()["error"]
+    Appointment.objects.filter(pk=clinic.appointment.pk).update(start=timezone.now() - timedelta(minutes=4))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(clinic.client, url, body)
+    assert response.status_code == 201, response.content
+    queue.run_now()
+    mail = smtp.mailbox.wait_for(ADDRESS, "hat um")
+    text = mail.get_body(("plain",)).get_content()
+    assert "noch nicht im Wartezimmer" in text and "Link aus Ihrer Einladung" in text
+    assert statuses(clinic.appointment) == [("late", "sent")]
+    assert_nothing_left(clinic, queue, server_log)
+    # The access code was not replaced: the invitation's link still opens the appointment.
+    clinic.appointment.refresh_from_db()
+    assert clinic.appointment.code_is_open()
+
+
+def test_no_nudge_for_a_patient_who_is_waiting_or_for_another_practice(clinic, client):
+    Appointment.objects.filter(pk=clinic.appointment.pk).update(
+        start=timezone.now() - timedelta(minutes=4), status=Appointment.Status.WAITING
+    )
+    url = reverse("api_send_late_reminder", args=[clinic.appointment.pk])
+    assert post_json(clinic.client, url, {"channel": "email", "to": ADDRESS}).status_code == 409
+    client.force_login(clinic.outsider)
+    assert post_json(client, url, {"channel": "email", "to": ADDRESS}).status_code == 404
+    assert not ContactHold.objects.exists() and not OutgoingMessage.objects.exists()

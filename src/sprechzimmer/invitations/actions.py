@@ -89,6 +89,33 @@ def invite(appointment: Appointment, channel: str, to: str, code: str) -> list[O
     return messages
 
 
+#: When the doctor may nudge a patient who is not in the waiting room (issue 16).
+LATE_AFTER = timedelta(minutes=3)
+
+
+def nudge(appointment: Appointment, channel: str, to: str) -> OutgoingMessage:
+    """The one-click reminder for a patient not in the waiting room three minutes after the start:
+    the browser hands the contact over again (the hold of the reminders is gone by then); it is
+    sealed for the one message and deleted once that has gone. The text points to the invitation's
+    link: no code is needed, and none is issued (the patient's link keeps working)."""
+    now = timezone.now()
+    if appointment.status != Appointment.Status.PLANNED or not (
+        appointment.start + LATE_AFTER <= now < appointment.end
+    ):
+        raise InvitationRefused(
+            "Eine Nachfrage ist möglich, solange der Termin läuft und der Patient noch nicht im Wartezimmer ist "
+            "(ab drei Minuten nach Beginn).",
+            status=409,
+        )
+    ContactHold.objects.update_or_create(
+        appointment=appointment,
+        channel=channel,
+        defaults={"sealed": contacts.seal(contacts.Contact(to, ""), appointment.pk, channel), "created_at": now},
+    )
+    _drop(appointment, channel)
+    return _message(appointment, channel, Kind.LATE, now)
+
+
 def _message(appointment: Appointment, channel: str, kind: str, due_at: datetime) -> OutgoingMessage:
     message = OutgoingMessage.objects.create(
         organisation_id=appointment.organisation_id, appointment=appointment, channel=channel, kind=kind, due_at=due_at

@@ -40,6 +40,7 @@ class OutgoingMessage(models.Model):
         REMINDER = "reminder", "Erinnerung"
         MOVED = "moved", "Terminänderung"
         CANCELLED = "cancelled", "Absage"
+        LATE = "late", "Nachfrage"
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "geplant"

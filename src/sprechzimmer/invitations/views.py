@@ -25,6 +25,17 @@ FEATURES = {Channel.EMAIL.value: Feature.INTEGRATED_EMAIL_INVITATION, Channel.SM
 @member_required
 @require_POST
 def api_send_invitation(request: HttpRequest, pk: int) -> JsonResponse:
+    return _send(request, pk, late=False)
+
+
+@member_required
+@require_POST
+def api_send_late_reminder(request: HttpRequest, pk: int) -> JsonResponse:
+    """The one click for a patient not in the waiting room three minutes after the start."""
+    return _send(request, pk, late=True)
+
+
+def _send(request: HttpRequest, pk: int, *, late: bool) -> JsonResponse:
     organisation = request.user.organisation
     appointment = get_object_or_404(Appointment, pk=pk, organisation=organisation)
     try:
@@ -47,8 +58,10 @@ def api_send_invitation(request: HttpRequest, pk: int) -> JsonResponse:
         to = actions.clean_email(data.get("to")) if channel == Channel.EMAIL else actions.clean_number(data.get("to"))
         with transaction.atomic():
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-            code = actions.check_code(locked, data.get("code"))
-            actions.invite(locked, channel, to, code)
+            if late:
+                actions.nudge(locked, channel, to)
+            else:
+                actions.invite(locked, channel, to, actions.check_code(locked, data.get("code")))
     except actions.InvitationRefused as refused:
         response = json_error(refused.message, refused.status)
         if refused.field:

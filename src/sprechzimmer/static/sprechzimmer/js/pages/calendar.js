@@ -175,9 +175,52 @@ function row(a) {
     actions.append(button);
   }
   item.append(when, who, actions);
+  if (notArrived(a)) item.append(lateNotice(a));
   const sent = messageSummary(a.messages ?? []);
   if (sent) item.append(Object.assign(document.createElement("div"), { className: "small messages", textContent: sent }));
   return item;
+}
+
+/** Minutes after the start from which a patient not in the waiting room is pointed out. */
+const LATE_MINUTES = 3;
+const calendarData = $("#calendar").dataset;
+
+/** @param {Appointment} a */
+function notArrived(a) {
+  const start = new Date(a.start).getTime();
+  const now = Date.now();
+  return a.status === "planned" && now >= start + LATE_MINUTES * 60_000 && now < start + a.duration_minutes * 60_000;
+}
+
+/**
+ * "Noch nicht im Wartezimmer", and on plus one click to remind the patient by e-mail or SMS (the
+ * address or number from the decrypted patient data goes to the server only for this message).
+ * @param {Appointment} a
+ */
+function lateNotice(a) {
+  const box = Object.assign(document.createElement("div"), { className: "late-notice" });
+  box.append(Object.assign(document.createElement("span"), { className: "badge warn", textContent: "Noch nicht im Wartezimmer" }));
+  /** @type {[string, "email" | "sms", string | undefined][]} */
+  const ways = [];
+  if (calendarData.integratedEmail !== undefined) ways.push(["Per E-Mail erinnern", "email", a.patientData.email]);
+  if (calendarData.sms !== undefined) ways.push(["Per SMS erinnern", "sms", a.patientData.phone]);
+  for (const [text, channel, to] of ways) {
+    if (!to) continue;
+    const button = Object.assign(document.createElement("button"), { type: "button", className: "secondary small", textContent: text });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await request("POST", `/api/termine/${a.id}/nachfrage/`, { channel, to });
+        status.textContent = "Die Erinnerung wird versendet.";
+        await load();
+      } catch (error) {
+        status.textContent = errorMessage(error);
+        button.disabled = false;
+      }
+    });
+    box.append(" ", button);
+  }
+  return box;
 }
 
 /**
@@ -420,6 +463,8 @@ async function start() {
   }
   await load();
   live();
+  // A patient who has not arrived three minutes after the start shows without reloading.
+  setInterval(() => { if (!document.hidden && !document.querySelector("dialog[open]")) load(); }, 60_000);
 }
 
 start();
