@@ -102,3 +102,37 @@ def test_invitation_by_mail_and_cancellation_leave_no_address(new_page, server):
     for text in (server.db.dump(), server.log()):
         assert PATIENT not in text and code not in text
     assert PATIENT.encode() not in queue_bytes(server)
+
+
+def test_a_late_patient_is_pointed_out_and_reminded_with_one_click(new_page, server):
+    """Runs after the test above, in its practice (plus)."""
+    page = new_page()
+    login(page, EMAIL, PASSWORD, TOTP)
+    page.goto("/praxis/termine/")
+    page.wait_for_selector("#days > *")
+    late = "spaet.kommer@example.org"
+    # Four minutes ago, in the browser's own time zone.
+    date, clock = page.evaluate(
+        "() => { const d = new Date(Date.now() - 4 * 60000); const p = (n) => String(n).padStart(2, '0');"
+        " return [`${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`, `${p(d.getHours())}:${p(d.getMinutes())}`]; }"
+    )
+    page.click("#new-appointment")
+    page.fill("#f-name", "Paul Spät")
+    page.fill("#f-email", late)
+    page.fill("#f-date", date)
+    page.fill("#f-time", clock)
+    page.click("#appointment-dialog button[type=submit]")
+    page.wait_for_selector("#invitation-dialog[open]")
+    page.click("#invitation-dialog .close-dialog")
+    page.fill("#day", date)
+    row = page.locator(".appointment", has_text="Paul Spät")
+    row.locator(".late-notice:has-text('Noch nicht im Wartezimmer')").wait_for()
+    row.locator("button:text('Per E-Mail erinnern')").click()
+    page.wait_for_selector("#calendar .status:has-text('Die Erinnerung wird versendet')")
+    mail = server.mailbox.wait_for(late, "hat um")
+    assert "noch nicht im Wartezimmer" in mail.get_body(("plain",)).get_content()
+    deadline = time.monotonic() + 20
+    while holds(server):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert late not in server.db.dump() and late not in server.log()

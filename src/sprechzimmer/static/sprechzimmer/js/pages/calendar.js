@@ -211,8 +211,8 @@ function lateNotice(a) {
       button.disabled = true;
       try {
         await request("POST", `/api/termine/${a.id}/nachfrage/`, { channel, to });
+        await load(); // clears the status line, so the notice comes after it
         status.textContent = "Die Erinnerung wird versendet.";
-        await load();
       } catch (error) {
         status.textContent = errorMessage(error);
         button.disabled = false;
