@@ -327,8 +327,8 @@ CONTACT_KEYS = envkeys("CONTACT_KEYS")
 INVITATIONS_PER_PRACTICE_HOUR = envint("INVITATIONS_PER_PRACTICE_HOUR", 60, minimum=1)
 # SMS: "console" (development: printed) or "smpp" (SMPP 3.4 to the provider's SMSC).
 SMS_BACKEND = envstr("SMS_BACKEND", "console")
-if SMS_BACKEND not in ("console", "smpp"):
-    raise ImproperlyConfiguredEnv("SMS_BACKEND", "ist console oder smpp")
+if SMS_BACKEND not in ("console", "smpp", "http"):
+    raise ImproperlyConfiguredEnv("SMS_BACKEND", "ist console, smpp oder http")
 SMPP_HOST = envstr("SMPP_HOST")
 if SMS_BACKEND == "smpp" and not SMPP_HOST:
     raise ImproperlyConfiguredEnv("SMPP_HOST", "fehlt (SMS_BACKEND=smpp)")
@@ -336,6 +336,18 @@ SMPP_PORT = envint("SMPP_PORT", 2775, minimum=1, maximum=65535)
 SMPP_SYSTEM_ID = envstr("SMPP_SYSTEM_ID")
 SMPP_PASSWORD = envstr("SMPP_PASSWORD")
 SMPP_TIMEOUT = envint("SMPP_TIMEOUT", 15, minimum=1, maximum=120)
+# SMS_BACKEND=http: the provider's JSON API (POST, bearer token); the names of its fields for
+# number, text and sender, and of the message id in its answer.
+SMS_HTTP_URL = envstr("SMS_HTTP_URL")
+if SMS_BACKEND == "http" and not SMS_HTTP_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfiguredEnv("SMS_HTTP_URL", "fehlt oder ist keine http(s)-Adresse (SMS_BACKEND=http)")
+SMS_HTTP_TOKEN = envstr("SMS_HTTP_TOKEN")
+SMS_HTTP_FIELDS = tuple(part.strip() for part in envstr("SMS_HTTP_FIELDS", "to,text,from").split(","))
+if len(SMS_HTTP_FIELDS) != 3 or not all(SMS_HTTP_FIELDS):
+    raise ImproperlyConfiguredEnv(
+        "SMS_HTTP_FIELDS", "nennt drei Feldnamen: Nummer, Text, Absender (z. B. to,text,from)"
+    )
+SMS_HTTP_ID_FIELD = envstr("SMS_HTTP_ID_FIELD", "id")
 # Seconds the worker listens for delivery receipts each minute.
 SMPP_RECEIPT_SECONDS = envint("SMPP_RECEIPT_SECONDS", 5, minimum=1, maximum=50)
 # The sender patients see: up to 11 letters or digits (alphanumeric sender ID).

@@ -166,3 +166,64 @@ def test_delivery_receipts_are_shown_on_the_appointment(
     shown = clinic.client.get(reverse("api_appointment", args=[clinic.appointment.pk])).json()["appointment"]
     assert [(m["kind"], m["status_label"]) for m in shown["messages"]][0] == ("invitation", label)
     assert "15123456789" not in str(shown)
+
+
+class Gateway:
+    """A provider's HTTP API on a local port: records each JSON request, answers 503 while
+    ``down``, else 200 with a message id."""
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        gateway = self
+        self.requests, self.down = [], False
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                gateway.requests.append((self.headers.get("Authorization"), body))
+                status, answer = (503, b"{}") if gateway.down else (200, json.dumps({"messageId": "gw-1"}).encode())
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_http_gateway_gets_the_sms_and_is_retried_while_down(
+    clinic, queue, settings, django_capture_on_commit_callbacks
+):
+    gateway = Gateway()
+    settings.SMS_BACKEND, settings.SMS_HTTP_URL, settings.SMS_HTTP_TOKEN = "http", gateway.url, "geheim-123"
+    settings.SMS_HTTP_FIELDS, settings.SMS_HTTP_ID_FIELD = ("recipient", "message", "sender"), "messageId"
+    settings.MAIL_RETRIES, settings.MAIL_RETRY_SECONDS = 2, 1
+    try:
+        gateway.down = True
+        with django_capture_on_commit_callbacks(execute=True):
+            send_sms(clinic)
+        queue.run_now()
+        assert OutgoingMessage.objects.get(kind="invitation").status == "retrying"
+        gateway.down = False
+        queue.run_until(timezone.now() + timedelta(seconds=30))
+    finally:
+        gateway.stop()
+    invitation = OutgoingMessage.objects.get(kind="invitation")
+    assert (invitation.status, invitation.provider_id, invitation.segments) == ("sent", "gw-1", 1)
+    authorization, body = gateway.requests[-1]
+    assert authorization == "Bearer geheim-123"
+    assert body["recipient"] == E164 and body["sender"] == "Videotermin"
+    assert f"#code={clinic.code}" in body["message"]
+    assert UsageDay.objects.get(organisation=clinic.practice).sms == 1

@@ -2,8 +2,8 @@
 normalised with ``phonenumbers`` (Google's libphonenumber data, kept current), segments counted
 with smpplib's GSM 03.38 splitter, and the backends behind one interface (``send``).
 
-Backends (``SMS_BACKEND``): ``console`` for development (prints the text and a masked number) and
-``smpp``: one short SMPP 3.4 transmitter session per message with smpplib (python-smpplib, the
+Backends (``SMS_BACKEND``): ``console`` for development (prints the text and a masked number),
+``http`` (a provider's JSON API, below) and ``smpp``: one short SMPP 3.4 transmitter session per message with smpplib (python-smpplib, the
 widely used synchronous client, which suits the worker's threads), submit_sm for each segment,
 unbind. A session per message keeps no connection open in the worker between reminders hours
 apart; SMSCs accept this for the volumes of a practice.
@@ -90,9 +90,37 @@ def send(number: str, text: str) -> Sent:
     backend = settings.SMS_BACKEND
     if backend == "smpp":
         return _send_smpp(number, text)
+    if backend == "http":
+        return _send_http(number, text)
     segments = segment_count(text)
     sys.stdout.write(f"SMS an {masked(number)} ({segments} Teil(e)):\n{text}\n")
     return Sent(message_id="console", segments=segments)
+
+
+def _send_http(number: str, text: str) -> Sent:
+    """A provider's HTTP API: POST of JSON ``{"to": "+49…", "text": …, "from": SMS_SENDER}`` (the
+    field names configurable, ``SMS_HTTP_FIELDS``) with ``Authorization: Bearer SMS_HTTP_TOKEN``;
+    any 2xx is sent, the message id read from ``SMS_HTTP_ID_FIELD`` of a JSON answer."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    to_field, text_field, from_field = settings.SMS_HTTP_FIELDS
+    body = json.dumps({to_field: number, text_field: text, from_field: settings.SMS_SENDER}).encode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if settings.SMS_HTTP_TOKEN:
+        headers["Authorization"] = f"Bearer {settings.SMS_HTTP_TOKEN}"
+    request = urllib.request.Request(settings.SMS_HTTP_URL, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=settings.SMPP_TIMEOUT) as response:
+            answer = response.read(64 * 1024)
+    except (OSError, urllib.error.URLError) as error:
+        raise SmsNotSent(type(error).__name__) from None
+    try:
+        message_id = str(json.loads(answer).get(settings.SMS_HTTP_ID_FIELD) or "")
+    except (ValueError, AttributeError):
+        message_id = ""
+    return Sent(message_id=message_id or "http", segments=segment_count(text))
 
 
 def _send_smpp(number: str, text: str) -> Sent:
