@@ -277,6 +277,7 @@ def test_every_url_with_malformed_input_for_every_role(world, role_name):
         assert "POST praxis/einstellungen/" in walk.forms and "POST praxis/mitglieder/" in walk.forms
     if role_name == "andere-praxis":  # on plus: the invitation's body is read past the plan gate
         assert walk.models["api/termine/<pk>/einladung/"] == {"pk": Appointment}
+        assert walk.models["api/termine/<pk>/nachfrage/"] == {"pk": Appointment}
     slowest = sorted(walk.seconds_by_pattern.items(), key=lambda item: -item[1])[:5]
     print(f"\n{role_name}: {walk.requests} requests, {len(walk.forms)} forms; slowest: {slowest}")
     assert not walk.failures, f"{len(walk.failures)} failures:\n" + "\n".join(walk.failures[:60])
