@@ -18,6 +18,7 @@ from django.utils import timezone
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.models import Device, Invitation, Organisation, User, token_digest
 from sprechzimmer.billing.models import QuarterReport
+from sprechzimmer.contracts.models import Contract
 from sprechzimmer.duty import applications, documents
 from sprechzimmer.duty.domain.calendar import BERLIN, WEEKDAY
 from sprechzimmer.duty.models import (
@@ -191,6 +192,9 @@ def _fast_password_hashing(settings):
 def world():
     practice_a, main_a, staff_a = _practice(PRACTICE_A)
     practice_b, main_b, _ = _practice(PRACTICE_B)
+    # Practice B is on plus, so that views gated to plus (the integrated invitation) are walked past
+    # the gate, with practice A's ids as well as its own.
+    Contract.objects.update_or_create(organisation=practice_b, defaults={"plan": "plus"})
     # The obliged duty doctor is a doctor of practice A (as the demo doctor is) with a plain name:
     # KV staff and practice colleagues both see it.
     obliged_user = _named(factories.member(practice_a), "Dr. Pflichtig")
@@ -271,6 +275,9 @@ def test_every_url_with_malformed_input_for_every_role(world, role_name):
     if role_name == "hauptnutzer":
         assert walk.models["api/termine/<pk>/"] == {"pk": Appointment}
         assert "POST praxis/einstellungen/" in walk.forms and "POST praxis/mitglieder/" in walk.forms
+    if role_name == "andere-praxis":  # on plus: the invitation's body is read past the plan gate
+        assert walk.models["api/termine/<pk>/einladung/"] == {"pk": Appointment}
+        assert walk.models["api/termine/<pk>/nachfrage/"] == {"pk": Appointment}
     slowest = sorted(walk.seconds_by_pattern.items(), key=lambda item: -item[1])[:5]
     print(f"\n{role_name}: {walk.requests} requests, {len(walk.forms)} forms; slowest: {slowest}")
     assert not walk.failures, f"{len(walk.failures)} failures:\n" + "\n".join(walk.failures[:60])

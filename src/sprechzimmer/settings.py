@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "sprechzimmer.approval",
     "sprechzimmer.status",
     "sprechzimmer.api",
+    "sprechzimmer.invitations",
     "sprechzimmer.demo",
 ]
 
@@ -316,6 +317,56 @@ HUEY.update(
 # time, MAIL_RETRIES times (defaults: after 1, 2, 4 … 1024 minutes, about a day and a half in all).
 MAIL_RETRIES = envint("MAIL_RETRIES", 11, minimum=0, maximum=30)
 MAIL_RETRY_SECONDS = envint("MAIL_RETRY_SECONDS", 60, minimum=1)
+
+
+# --- integrated invitations (plus; docs/invitations.md) -------------------------------------------
+# Hours before the start at which reminders go, comma-separated (default 24 h and 1 h before).
+def _reminder_hours() -> tuple[int, ...]:
+    text = envstr("REMINDER_HOURS", "24,1")
+    try:
+        hours = tuple(sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ImproperlyConfiguredEnv("REMINDER_HOURS", "muss aus ganzen Stunden bestehen, z. B. 24,1") from None
+    if any(h < 1 or h > 24 * 14 for h in hours):
+        raise ImproperlyConfiguredEnv("REMINDER_HOURS", "jede Angabe liegt zwischen 1 und 336 Stunden")
+    return hours
+
+
+REMINDER_HOURS = _reminder_hours()
+# Keys that seal a patient's address while reminders wait (the first seals, all open). Unset: derived
+# from SECRET_KEY. Not in the database, so a stolen dump or backup holds no readable address.
+CONTACT_KEYS = envkeys("CONTACT_KEYS")
+# Invitations a practice may send per hour (each one is a mail the operator's relay carries).
+INVITATIONS_PER_PRACTICE_HOUR = envint("INVITATIONS_PER_PRACTICE_HOUR", 60, minimum=1)
+# SMS: "console" (development: printed) or "smpp" (SMPP 3.4 to the provider's SMSC).
+SMS_BACKEND = envstr("SMS_BACKEND", "console")
+if SMS_BACKEND not in ("console", "smpp", "http"):
+    raise ImproperlyConfiguredEnv("SMS_BACKEND", "ist console, smpp oder http")
+SMPP_HOST = envstr("SMPP_HOST")
+if SMS_BACKEND == "smpp" and not SMPP_HOST:
+    raise ImproperlyConfiguredEnv("SMPP_HOST", "fehlt (SMS_BACKEND=smpp)")
+SMPP_PORT = envint("SMPP_PORT", 2775, minimum=1, maximum=65535)
+SMPP_SYSTEM_ID = envstr("SMPP_SYSTEM_ID")
+SMPP_PASSWORD = envstr("SMPP_PASSWORD")
+SMPP_TIMEOUT = envint("SMPP_TIMEOUT", 15, minimum=1, maximum=120)
+# SMS_BACKEND=http: the provider's JSON API (POST, bearer token); the names of its fields for
+# number, text and sender, and of the message id in its answer.
+SMS_HTTP_URL = envstr("SMS_HTTP_URL")
+if SMS_BACKEND == "http" and not SMS_HTTP_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfiguredEnv("SMS_HTTP_URL", "fehlt oder ist keine http(s)-Adresse (SMS_BACKEND=http)")
+SMS_HTTP_TOKEN = envstr("SMS_HTTP_TOKEN")
+SMS_HTTP_FIELDS = tuple(part.strip() for part in envstr("SMS_HTTP_FIELDS", "to,text,from").split(","))
+if len(SMS_HTTP_FIELDS) != 3 or not all(SMS_HTTP_FIELDS):
+    raise ImproperlyConfiguredEnv(
+        "SMS_HTTP_FIELDS", "nennt drei Feldnamen: Nummer, Text, Absender (z. B. to,text,from)"
+    )
+SMS_HTTP_ID_FIELD = envstr("SMS_HTTP_ID_FIELD", "id")
+# Seconds the worker listens for delivery receipts each minute.
+SMPP_RECEIPT_SECONDS = envint("SMPP_RECEIPT_SECONDS", 5, minimum=1, maximum=50)
+# The sender patients see: up to 11 letters or digits (alphanumeric sender ID).
+SMS_SENDER = envstr("SMS_SENDER", "Videotermin")
+if not (1 <= len(SMS_SENDER) <= 11 and SMS_SENDER.isascii() and SMS_SENDER.replace(" ", "").isalnum()):
+    raise ImproperlyConfiguredEnv("SMS_SENDER", "besteht aus 1 bis 11 Buchstaben oder Ziffern")
 # The instance's address for links in mails that no request triggers (the monthly statements).
 SITE_URL = envstr(
     "SITE_URL",

@@ -17,6 +17,7 @@ from sprechzimmer.duty.views import applications as coop
 from sprechzimmer.duty.views import doctor as duty_doctor
 from sprechzimmer.duty.views import pay
 from sprechzimmer.duty.views import staff as duty_staff
+from sprechzimmer.invitations import views as invitations
 from sprechzimmer.records import views as records
 from sprechzimmer.status import views as status
 from sprechzimmer.video import views as video
@@ -78,6 +79,8 @@ urlpatterns = [
     path("api/termine/<id:pk>/", video.api_appointment, name="api_appointment"),
     path("api/termine/<id:pk>/code/", video.api_reissue_code, name="api_reissue_code"),
     path("api/termine/<id:pk>/egk/", video.api_egk_checked, name="api_egk_checked"),
+    path("api/termine/<id:pk>/einladung/", invitations.api_send_invitation, name="api_send_invitation"),
+    path("api/termine/<id:pk>/nachfrage/", invitations.api_send_late_reminder, name="api_send_late_reminder"),
     path("api/praxis/schluesselpaar/", video.api_practice_keypair, name="api_practice_keypair"),
     path("sprechstunde/", video.join, name="join"),
     path("api/sprechstunde/zugang/", video.api_patient_access, name="api_patient_access"),

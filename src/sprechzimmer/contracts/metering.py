@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from sprechzimmer.accounts.models import Organisation
 from sprechzimmer.contracts.domain import Plan
@@ -29,3 +29,23 @@ def meter_day(day: dt.date) -> int:
         update_fields=["plan", "users"],
     )
     return len(rows)
+
+
+def count_sms(organisation: Organisation, day: dt.date, segments: int) -> None:
+    """Adds sent SMS (segments, each billed at PRICE_PER_SMS) to the practice's day. The day's row
+    is made if the meter has not run yet; the meter later sets plan and users and keeps the count."""
+    updated = UsageDay.objects.filter(organisation=organisation, day=day).update(sms=F("sms") + segments)
+    if updated:
+        return
+    contract = Contract.objects.filter(organisation=organisation).first()
+    _, created = UsageDay.objects.get_or_create(
+        organisation=organisation,
+        day=day,
+        defaults={
+            "plan": contract.plan if contract else Plan.BASIS,
+            "users": organisation.members.filter(is_active=True).count(),
+            "sms": segments,
+        },
+    )
+    if not created:  # made by the meter or another sender meanwhile
+        UsageDay.objects.filter(organisation=organisation, day=day).update(sms=F("sms") + segments)

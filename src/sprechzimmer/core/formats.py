@@ -89,3 +89,12 @@ def date(day: object) -> str:
     """ "31.03.2027" (a date or datetime; anything else comes back as text)."""
     strftime = getattr(day, "strftime", None)
     return strftime("%d.%m.%Y") if strftime else ("" if day is None else str(day))
+
+
+WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+
+
+def long_date(day: object) -> str:
+    """ "Montag, 30.11.2026" (a date or datetime; anything else comes back as text)."""
+    weekday = getattr(day, "weekday", None)
+    return f"{WEEKDAYS[weekday()]}, {date(day)}" if weekday else date(day)

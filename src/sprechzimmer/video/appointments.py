@@ -119,11 +119,17 @@ def apply_change(appointment: Appointment, fields: dict, base_version: int) -> A
             )
         if locked.status in (Appointment.Status.IN_CALL,) and "status" in fields:
             raise Conflict("Der Termin läuft gerade als Videosprechstunde.")
+        old_start, old_status = locked.start, locked.status
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        # Invitations and reminders follow the change (a notice, new reminders, or none after a
+        # cancellation), whichever way it came in: the practice's page or the API.
+        from sprechzimmer.invitations import actions as invitation_actions
+
+        invitation_actions.appointment_changed(locked, old_start=old_start, old_status=old_status)
     return locked
 
 

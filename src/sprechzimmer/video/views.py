@@ -13,7 +13,9 @@ from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
 from sprechzimmer.contracts import gate
-from sprechzimmer.contracts.domain import Feature
+from sprechzimmer.contracts.domain import PRICE_PER_SMS, Feature
+from sprechzimmer.core import formats
+from sprechzimmer.invitations import actions as invitation_actions
 from sprechzimmer.video import appointments, consent, services
 from sprechzimmer.video.domain import code_window
 from sprechzimmer.video.models import Appointment
@@ -36,12 +38,21 @@ def appointment_json(a: Appointment) -> dict:
         "code_closes": closes.isoformat(),
         "consent_at": a.consent_at.isoformat() if a.consent_at else None,
         "egk_checked_at": a.egk_checked_at.isoformat() if a.egk_checked_at else None,
+        # Integrated invitations: kind, due time and status of each message, never address or text.
+        "messages": invitation_actions.messages_json(a),
     }
 
 
 @member_required
 def calendar(request):
-    return render(request, "video/calendar.html", {"doctors": appointments.doctors(request.user.organisation)})
+    organisation = request.user.organisation
+    context = {
+        "doctors": appointments.doctors(organisation),
+        "integrated_email": gate.plan_allows(organisation, Feature.INTEGRATED_EMAIL_INVITATION),
+        "sms_invitation": gate.plan_allows(organisation, Feature.SMS_INVITATION),
+        "sms_price": formats.euro(PRICE_PER_SMS),
+    }
+    return render(request, "video/calendar.html", context)
 
 
 @member_required
@@ -72,7 +83,7 @@ def api_appointments(request):
             return json_error(exc.message)
         if last < first or (last - first).days > 62:
             return json_error("Bitte wählen Sie einen Zeitraum von höchstens zwei Monaten.")
-        query = appointments.in_period(organisation, first, last, doctor_id)
+        query = appointments.in_period(organisation, first, last, doctor_id).prefetch_related("outgoing_messages")
         return JsonResponse({"appointments": [appointment_json(a) for a in query]})
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])

@@ -6,19 +6,23 @@ from django.utils import timezone
 
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.models import ApplicationDocument
+from sprechzimmer.invitations.models import OutgoingMessage
 from sprechzimmer.video import services
 
 
 class Command(BaseCommand):
     help = (
         "Löscht Verbindungsdaten, die älter als METADATA_RETENTION_DAYS sind (Anlage 31b A8: höchstens drei "
-        "Monate), und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md)."
+        "Monate), Versanddaten von Einladungen und Erinnerungen ebenso alt, und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md)."
     )
 
     def handle(self, *args, **options):
         cut_off = timezone.now() - timedelta(days=settings.METADATA_RETENTION_DAYS)
         deleted = services.delete_old_metadata(cut_off)
         self.stdout.write(f"{deleted} Verbindungsdatensätze vor {cut_off:%d.%m.%Y} gelöscht.")
+        messages, _ = OutgoingMessage.objects.filter(due_at__lt=cut_off).delete()
+        if messages:
+            self.stdout.write(f"{messages} Versanddatensätze von Einladungen und Erinnerungen gelöscht.")
         referenced = set(ApplicationDocument.objects.values_list("stored_name", flat=True))
         orphans = documents.delete_orphans(referenced)
         if orphans:

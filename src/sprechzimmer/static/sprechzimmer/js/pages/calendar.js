@@ -23,6 +23,20 @@ import { showErrors, clearErrors, errorMessage } from "../ui/forms.js";
  * @property {string} patient envelope of PatientData under the practice key
  * @property {number} version for optimistic locking (base_version)
  * @property {import("../lib/patientdata.js").PatientData} patientData decrypted in load()
+ * @property {OutgoingMessage[]} messages integrated invitations and reminders (plus), without address
+ */
+
+/**
+ * A message of the integrated invitation (invitations/actions.py, messages_json): no address, no text.
+ * @typedef {object} OutgoingMessage
+ * @property {number} id
+ * @property {string} channel
+ * @property {string} channel_label German
+ * @property {"invitation" | "reminder" | "moved" | "cancelled"} kind
+ * @property {string} kind_label German
+ * @property {string} due_at ISO 8601
+ * @property {"scheduled" | "retrying" | "sent" | "failed" | "dropped"} status
+ * @property {string} status_label German
  */
 
 /** @param {string} selector */
@@ -161,7 +175,70 @@ function row(a) {
     actions.append(button);
   }
   item.append(when, who, actions);
+  if (notArrived(a)) item.append(lateNotice(a));
+  const sent = messageSummary(a.messages ?? []);
+  if (sent) item.append(Object.assign(document.createElement("div"), { className: "small messages", textContent: sent }));
   return item;
+}
+
+/** Minutes after the start from which a patient not in the waiting room is pointed out. */
+const LATE_MINUTES = 3;
+const calendarData = $("#calendar").dataset;
+
+/** @param {Appointment} a */
+function notArrived(a) {
+  const start = new Date(a.start).getTime();
+  const now = Date.now();
+  return a.status === "planned" && now >= start + LATE_MINUTES * 60_000 && now < start + a.duration_minutes * 60_000;
+}
+
+/**
+ * "Noch nicht im Wartezimmer", and on plus one click to remind the patient by e-mail or SMS (the
+ * address or number from the decrypted patient data goes to the server only for this message).
+ * @param {Appointment} a
+ */
+function lateNotice(a) {
+  const box = Object.assign(document.createElement("div"), { className: "late-notice" });
+  box.append(Object.assign(document.createElement("span"), { className: "badge warn", textContent: "Noch nicht im Wartezimmer" }));
+  /** @type {[string, "email" | "sms", string | undefined][]} */
+  const ways = [];
+  if (calendarData.integratedEmail !== undefined) ways.push(["Per E-Mail erinnern", "email", a.patientData.email]);
+  if (calendarData.sms !== undefined) ways.push(["Per SMS erinnern", "sms", a.patientData.phone]);
+  for (const [text, channel, to] of ways) {
+    if (!to) continue;
+    const button = Object.assign(document.createElement("button"), { type: "button", className: "secondary small", textContent: text });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await request("POST", `/api/termine/${a.id}/nachfrage/`, { channel, to });
+        await load(); // clears the status line, so the notice comes after it
+        status.textContent = "Die Erinnerung wird versendet.";
+      } catch (error) {
+        status.textContent = errorMessage(error);
+        button.disabled = false;
+      }
+    });
+    box.append(" ", button);
+  }
+  return box;
+}
+
+/**
+ * One line on what became of the integrated invitation's messages ("E-Mail: Einladung gesendet,
+ * Erinnerung 30.11., 13:00 geplant"); dropped ones are left out. Empty when there are none.
+ * @param {OutgoingMessage[]} messages
+ */
+function messageSummary(messages) {
+  /** @type {Map<string, string[]>} channel label → its messages */
+  const byChannel = new Map();
+  for (const m of messages) {
+    if (m.status === "dropped") continue;
+    const when = m.status === "scheduled"
+      ? ` ${new Date(m.due_at).toLocaleString("de-DE", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" })}`
+      : "";
+    byChannel.set(m.channel_label, [...(byChannel.get(m.channel_label) ?? []), `${m.kind_label}${when} ${m.status_label}`]);
+  }
+  return [...byChannel].map(([channel, parts]) => `${channel}: ${parts.join(", ")}`).join(" · ");
 }
 
 /** @param {Appointment | null} a null: a new appointment */
@@ -291,9 +368,59 @@ function showInvitation(a, code) {
   $("#invitation-text").textContent = text;
   $("#invitation-print .invitation-text").textContent = text;
   const subject = `Ihre Videosprechstunde am ${new Date(a.start).toLocaleDateString("de-DE")}`;
+  invitationShown = { appointment: a, code };
+  for (const prepare of sendingForms) prepare?.(a);
   find(document, "#invitation-mail", HTMLAnchorElement).href = `mailto:${encodeURIComponent(a.patientData.email || "")}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(text)}`;
   inv.showModal();
 }
+
+/** @type {{appointment: Appointment, code: string} | null} what the invitation dialog shows */
+let invitationShown = null;
+
+/**
+ * The integrated invitation (plus): the address or number goes to the server only for sending
+ * (docs/invitations.md); it is typed here or taken from the decrypted patient data.
+ * @param {string} selector the form
+ * @param {"email" | "sms"} channel
+ * @param {"email" | "phone"} field the patient data that prefills it
+ * @param {string} missing the German message for an empty field
+ */
+function sendingForm(selector, channel, field, missing) {
+  const form = document.querySelector(selector);
+  if (!(form instanceof HTMLFormElement)) return null;
+  const status = find(form, ".small[aria-live]", HTMLElement);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!invitationShown) return;
+    clearErrors(form);
+    status.textContent = "";
+    const to = valueControl(form, "to").value.trim();
+    if (!to) return showErrors(form, { to: [missing] });
+    const { appointment, code } = invitationShown;
+    try {
+      await request("POST", `/api/termine/${appointment.id}/einladung/`, { channel, to, code });
+      status.textContent = "Die Einladung wird versendet; Erinnerungen folgen vor dem Termin.";
+      await load();
+    } catch (error) {
+      /** @type {Record<string, string[]>} */
+      const errors = (error instanceof ApiError && error.body?.errors) || { __all__: [errorMessage(error)] };
+      const { code: codeErrors, ...rest } = errors;
+      showErrors(form, { ...rest, ...(codeErrors ? { __all__: codeErrors } : {}) });
+    }
+  });
+  /** @param {Appointment} a */
+  const prepare = (a) => {
+    clearErrors(form);
+    valueControl(form, "to").value = a.patientData[field] || "";
+    status.textContent = "";
+  };
+  return prepare;
+}
+
+const sendingForms = [
+  sendingForm("#invitation-send", "email", "email", "Bitte geben Sie die E-Mail-Adresse des Patienten an."),
+  sendingForm("#invitation-sms", "sms", "phone", "Bitte geben Sie die Mobilfunknummer des Patienten an."),
+];
 
 $("#invitation-copy").addEventListener("click", async () => {
   await navigator.clipboard.writeText($("#invitation-text").textContent ?? "");
@@ -337,6 +464,8 @@ async function start() {
   }
   await load();
   live();
+  // A patient who has not arrived three minutes after the start shows without reloading.
+  setInterval(() => { if (!document.hidden && !document.querySelector("dialog[open]")) load(); }, 60_000);
 }
 
 start();
