@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from sprechzimmer.approval.models import OperatorCertificate
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.models import ApplicationDocument
 from sprechzimmer.video import services
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         deleted = services.delete_old_metadata(cut_off)
         self.stdout.write(f"{deleted} Verbindungsdatensätze vor {cut_off:%d.%m.%Y} gelöscht.")
         referenced = set(ApplicationDocument.objects.values_list("stored_name", flat=True))
+        referenced |= set(OperatorCertificate.objects.values_list("stored_name", flat=True))
         orphans = documents.delete_orphans(referenced)
         if orphans:
             self.stdout.write(f"{orphans} verwaiste Dokumentdatei(en) gelöscht.")
