@@ -30,7 +30,8 @@ def _page(request, status: int = 200, errors: dict | None = None):
     """``errors``: kind → German message; the form of that kind shows what was typed again."""
     practice = request.user.organisation
     kv = kv_of(practice)
-    progress = {doc.kind: doc for doc in practice.approval_documents.all()}
+    progress = {doc.kind: doc for doc in practice.approval_documents.prefetch_related("certificates")}
+    current = certificates.current()
     kinds = kv.document_kinds if kv else list(DOCUMENT_TITLES)
     steps = []
     for kind in kinds:
@@ -43,6 +44,12 @@ def _page(request, status: int = 200, errors: dict | None = None):
                 "title": DOCUMENT_TITLES[kind],
                 "progress": done,
                 "error": error,
+                # A sent copy names a certificate that has since been renewed (certificates.py).
+                "renewed": [
+                    c
+                    for c in (done.certificates.all() if done.pk and done.sent_on else [])
+                    if c.kind in {n.kind for n in current} and c not in current
+                ],
                 "sent_value": typed.get("sent_on", done.sent_on.isoformat() if done.sent_on else ""),
                 "approved_value": typed.get("approved_on", done.approved_on.isoformat() if done.approved_on else ""),
             }
@@ -52,7 +59,7 @@ def _page(request, status: int = 200, errors: dict | None = None):
         "steps": steps,
         "doctors": documents.doctors(practice),
         "today": timezone.localdate(),
-        "certificates": certificates.current(),
+        "certificates": current,
     }
     return render(request, "approval/page.html", context, status=status)
 
