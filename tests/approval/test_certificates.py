@@ -178,6 +178,13 @@ def test_expiry_warning_fires_60_days_before_and_only_once(
         for day in range(59, -1, -1):
             assert certificates.warn_expiring(until - dt.timedelta(days=day)) == 0
     assert len(mailoutbox) == 1
+    # Once the renewal is uploaded, an expiring certificate of that kind is no news.
+    other = make_certificate(IT, "IT-1", dt.date(2025, 6, 1), until)
+    make_certificate(IT, "IT-2", until - dt.timedelta(days=10), until + dt.timedelta(days=730))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert certificates.warn_expiring(until - dt.timedelta(days=30)) == 0
+    other.refresh_from_db()
+    assert len(mailoutbox) == 1 and other.expiry_warned_on is None
     # The worker runs the check every day.
     assert certificate_expiry_daily.s().validate_datetime(dt.datetime(2027, 4, 1, 6, 30))
     assert not certificate_expiry_daily.s().validate_datetime(dt.datetime(2027, 4, 1, 7, 30))
@@ -224,7 +231,13 @@ def test_renewal_mail_goes_only_to_practices_that_sent_a_document_naming_the_old
     page = logged_in(Client(), downloaded_main).get(reverse("approval")).content.decode()
     assert "inzwischen erneuert" not in page
 
-    # A data-protection certificate is no renewal of the IT-security one.
+    # An older certificate added for the record renews nothing; nor is a data-protection
+    # certificate a renewal of the IT-security one.
+    with django_capture_on_commit_callbacks(execute=True):
+        form = upload_form(number="IT-URALT-1", pdf=certificate_pdf())
+        form["valid_from"], form["valid_until"] = "01.01.2020", "31.12.2021"
+        assert client.post(reverse("admin:approval_operatorcertificate_add"), form).status_code == 302
+    assert len(mailoutbox) == 1
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("admin:approval_operatorcertificate_add"),

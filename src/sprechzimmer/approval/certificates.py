@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,14 +91,16 @@ def current(today: date | None = None) -> list[OperatorCertificate]:
 
 
 def warn_expiring(today: date | None = None) -> int:
-    """Mails the operator once per certificate from WARN_DAYS days before it expires; returns how many."""
+    """Mails the operator once per certificate from WARN_DAYS days before it expires, unless a
+    certificate of the same kind valid for longer is uploaded already; returns how many."""
     today = today or timezone.localdate()
     if not settings.OPERATOR_EMAIL:
         log.warning("OPERATOR_EMAIL is not set; no warning about expiring certificates")
         return 0
+    successor = OperatorCertificate.objects.filter(kind=OuterRef("kind"), valid_until__gt=OuterRef("valid_until"))
     due = OperatorCertificate.objects.filter(
         expiry_warned_on__isnull=True, valid_until__gte=today, valid_until__lte=today + timedelta(days=WARN_DAYS)
-    )
+    ).exclude(Exists(successor))  # the renewal is uploaded already
     sent = 0
     for certificate in due:
         with transaction.atomic():
@@ -123,7 +126,8 @@ def warn_expiring(today: date | None = None) -> int:
 def notify_renewal(new: OperatorCertificate) -> int:
     """Mails the main users of each practice whose sent document named an older certificate of
     ``new``'s kind; returns the number of practices mailed."""
-    older = OperatorCertificate.objects.filter(kind=new.kind).exclude(pk=new.pk)
+    # A certificate added for the record that ends before one already there renews nothing.
+    older = OperatorCertificate.objects.filter(kind=new.kind, valid_until__lt=new.valid_until).exclude(pk=new.pk)
     sent_documents = (
         ApprovalDocument.objects.filter(sent_on__isnull=False, certificates__in=older)
         .select_related("organisation")
