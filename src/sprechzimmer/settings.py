@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sprechzimmer.accounts.context.practice",
                 "sprechzimmer.contracts.context.contract",
+                "sprechzimmer.approval.context.news",
             ],
             # {% icon "name" %} on every page without a {% load %}.
             "builtins": ["sprechzimmer.core.templatetags.icons"],

@@ -69,6 +69,7 @@ urlpatterns = [
     path("praxis/rechnungsdaten/vertrag/widerrufen/", contracts.revoke, name="contract_revoke"),
     path("praxis/kv-genehmigung/", approval.page, name="approval"),
     path("praxis/kv-genehmigung/<slug:kind>.pdf", approval.document, name="approval_document"),
+    path("praxis/kv-genehmigung/zertifikat/<slug:kind>.pdf", approval.certificate, name="approval_certificate"),
     path("praxis/kv-genehmigung/<slug:kind>/stand/", approval.progress, name="approval_progress"),
     path("praxis/termine/", video.calendar, name="calendar"),
     path("praxis/termine/<id:pk>/raum/", video.room, name="room"),

@@ -24,3 +24,20 @@ def logged_in(client, user):
     client.force_login(user)
     client.get("/praxis/")  # registers this client as the user's (approved) device
     return client
+
+
+@pytest.fixture
+def staff(db, monkeypatch):
+    """A member of the operator's staff as `operator_staff` creates one, second factor set up."""
+    import io
+
+    from django.core.management import call_command
+
+    from sprechzimmer.accounts.models import User
+    from sprechzimmer.demo import provisioning
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Betrieb-Passwort-2026\n"))
+    call_command("operator_staff", "betrieb@example.org", password_stdin=True, stdout=io.StringIO())
+    user = User.objects.get(email="betrieb@example.org")
+    provisioning.enable_totp(user, factories.TOTP_SECRET)
+    return user

@@ -123,9 +123,18 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "A11",
         "Nachweise: IT-Sicherheitszertifikat (nach ISO/IEC 17065 akkreditierte Stelle) und "
         "Datenschutzzertifikat (Art. 42 DSGVO).",
-        "Jedes Dokument für die KV nennt den Betreiber als Videodienstanbieter; die Zertifikate stellt der "
-        "Anbieter auf Anforderung bereit.",
-        ("tests/approval/test_documents.py::test_every_document_of_every_kv_names_the_practice_and_its_doctors",),
+        "Jedes Dokument für die KV nennt den Betreiber als Videodienstanbieter und seine gültigen Zertifikate "
+        "mit Aussteller, Nummer und Gültigkeit; Mitglieder der Praxis laden die Zertifikate als PDF herunter. "
+        "Der Betreiber wird 60 Tage vor Ablauf gewarnt; Praxen, die ein Dokument mit einem inzwischen "
+        "erneuerten Zertifikat gesendet haben, werden benachrichtigt.",
+        (
+            "tests/approval/test_documents.py::test_every_document_of_every_kv_names_the_practice_and_its_doctors",
+            "tests/approval/test_certificates.py::test_documents_name_the_current_certificates",
+            "tests/approval/test_certificates.py::test_certificate_pdfs_for_members_only_and_only_valid_ones",
+            "tests/approval/test_certificates.py::test_expiry_warning_fires_60_days_before_and_only_once",
+            "tests/approval/test_certificates.py::"
+            "test_renewal_mail_goes_only_to_practices_that_sent_a_document_naming_the_old_certificate",
+        ),
     ),
     Requirement(
         "A12",

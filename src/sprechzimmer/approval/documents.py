@@ -15,8 +15,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer
 
 from sprechzimmer.accounts.models import User
+from sprechzimmer.approval import certificates
 from sprechzimmer.approval import directory as d
 from sprechzimmer.approval.compliance import REQUIREMENTS
+from sprechzimmer.approval.models import OperatorCertificate
 from sprechzimmer.core import formats
 from sprechzimmer.pdf import bold, grid_table, para
 
@@ -53,17 +55,40 @@ def _doctor_table(practice):
     return grid_table(rows, [110 * mm, 50 * mm], font_size=9)
 
 
+_ON_REQUEST = (
+    "Die Nachweise nach Anlage 31b BMV-Ä (IT-Sicherheitszertifikat einer nach ISO/IEC 17065 "
+    "akkreditierten Stelle und Datenschutzzertifikat nach Art. 42 DSGVO) stellt der Anbieter auf "
+    "Anforderung bereit."
+)
+
+
 def _provider_block(styles) -> list:
+    """The operator as provider, with its current certificates (certificates.current) where there are."""
     body = styles["BodyText"]
-    return [
-        para(body, bold("Videodienstanbieter: "), _provider(), " – Produkt ", settings.SITE_NAME, "."),
-        para(
-            body,
-            "Die Nachweise nach Anlage 31b BMV-Ä (IT-Sicherheitszertifikat einer nach ISO/IEC 17065 "
-            "akkreditierten Stelle und Datenschutzzertifikat nach Art. 42 DSGVO) stellt der Anbieter auf "
-            "Anforderung bereit.",
-        ),
-    ]
+    block = [para(body, bold("Videodienstanbieter: "), _provider(), " – Produkt ", settings.SITE_NAME, ".")]
+    named = certificates.current()
+    if not named:
+        return [*block, para(body, _ON_REQUEST)]
+    block.append(para(body, "Nachweise nach Anlage 31b BMV-Ä:"))
+    for certificate in named:
+        block.append(
+            para(
+                body,
+                "– ",
+                bold(certificate.get_kind_display()),
+                ": ausgestellt von ",
+                certificate.issuer,
+                ", Nr. ",
+                certificate.number,
+                ", gültig bis ",
+                formats.date(certificate.valid_until),
+                ".",
+            )
+        )
+    missing = [label for kind, label in OperatorCertificate.Kind.choices if kind not in {c.kind for c in named}]
+    if missing:
+        block.append(para(body, "Das ", " und das ".join(missing), " stellt der Anbieter auf Anforderung bereit."))
+    return block
 
 
 def _signature(styles, who: str) -> list:
@@ -126,12 +151,13 @@ def _provider_report(practice, kv, styles) -> list:
             ", dass die oben genannte Praxis für Videosprechstunden das Produkt ",
             settings.SITE_NAME,
             " nutzt und dass dieser Videodienst die Anforderungen der Anlage 31b BMV-Ä erfüllt (Selbstauskunft "
-            "und Nachweise auf Anforderung).",
+            "und Nachweise unten).",
         ),
         Spacer(1, 3 * mm),
         para(body, bold("Ärztinnen und Ärzte der Praxis:")),
         _doctor_table(practice),
         Spacer(1, 3 * mm),
+        *_provider_block(styles),
         para(body, "Erstellt vom Anbieter für die Praxis; die Praxis reicht die Erklärung bei ihrer KV ein."),
         *_signature(styles, "der Praxis (Kenntnisnahme)"),
     ]

@@ -55,6 +55,9 @@ class ApprovalDocument(models.Model):
     prepared_at = models.DateTimeField(null=True, blank=True)
     sent_on = models.DateField(null=True, blank=True)
     approved_on = models.DateField(null=True, blank=True)
+    # The operator's certificates the document named when it was last downloaded before it was
+    # sent (certificates.py): whose KV holds a renewed certificate's predecessor.
+    certificates = models.ManyToManyField("OperatorCertificate", blank=True, related_name="documents")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "kind"], name="one_approval_document_per_kind")]
@@ -69,3 +72,57 @@ class ApprovalDocument(models.Model):
         if self.sent_on:
             return "gesendet"
         return "vorbereitet" if self.prepared_at else "offen"
+
+
+class OperatorCertificate(models.Model):
+    """One of the operator's certificates under Anlage 31b (A11), with its PDF. A renewal is a new
+    row of the same kind; the old row stays, so the practices that sent a document naming it can
+    be told (certificates.py)."""
+
+    class Kind(models.TextChoices):
+        IT_SECURITY = "it-sicherheit", "IT-Sicherheitszertifikat (nach ISO/IEC 17065 akkreditierte Stelle)"
+        DATA_PROTECTION = "datenschutz", "Datenschutzzertifikat (Art. 42 DSGVO)"
+
+    kind = models.CharField("Art", max_length=20, choices=Kind.choices)
+    issuer = models.CharField("Aussteller", max_length=200)
+    number = models.CharField("Zertifikatsnummer", max_length=100)
+    valid_from = models.DateField("Gültig ab")
+    valid_until = models.DateField("Gültig bis")
+    stored_name = models.CharField(max_length=200, editable=False)
+    size = models.PositiveIntegerField(default=0, editable=False)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    expiry_warned_on = models.DateField("Ablaufwarnung gesendet am", null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["kind", "-valid_from"]
+        verbose_name = "Zertifikat des Betreibers"
+        verbose_name_plural = "Zertifikate des Betreibers"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": "„Gültig bis“ liegt vor „Gültig ab“."})
+
+
+class NewsBanner(models.Model):
+    """A note of the operator shown on every practice page from ``shown_from`` to ``shown_until``
+    (like the suspension of the caps on video consultations in Q2/2020). Plain text: markup is
+    shown as typed."""
+
+    text = models.TextField("Text", max_length=1000)
+    shown_from = models.DateField("Anzeigen ab")
+    shown_until = models.DateField("Anzeigen bis")
+
+    class Meta:
+        ordering = ["-shown_from"]
+        verbose_name = "Hinweis für Praxen"
+        verbose_name_plural = "Hinweise für Praxen"
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def clean(self) -> None:
+        if self.shown_from and self.shown_until and self.shown_until < self.shown_from:
+            raise ValidationError({"shown_until": "„Anzeigen bis“ liegt vor „Anzeigen ab“."})

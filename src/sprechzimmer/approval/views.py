@@ -6,15 +6,15 @@ own practice (no object id in any URL), and the checklist is keyed by document k
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer.accounts.access import member_required
-from sprechzimmer.approval import documents
+from sprechzimmer.approval import certificates, documents
 from sprechzimmer.approval.directory import DOCUMENT_TITLES
-from sprechzimmer.approval.models import ApprovalDocument
+from sprechzimmer.approval.models import ApprovalDocument, OperatorCertificate
 from sprechzimmer.approval.progress import kv_of
 from sprechzimmer.core import formats
 from sprechzimmer.inputs import parse_date
@@ -30,7 +30,8 @@ def _page(request, status: int = 200, errors: dict | None = None):
     """``errors``: kind → German message; the form of that kind shows what was typed again."""
     practice = request.user.organisation
     kv = kv_of(practice)
-    progress = {doc.kind: doc for doc in practice.approval_documents.all()}
+    progress = {doc.kind: doc for doc in practice.approval_documents.prefetch_related("certificates")}
+    current = certificates.current()
     kinds = kv.document_kinds if kv else list(DOCUMENT_TITLES)
     steps = []
     for kind in kinds:
@@ -43,11 +44,23 @@ def _page(request, status: int = 200, errors: dict | None = None):
                 "title": DOCUMENT_TITLES[kind],
                 "progress": done,
                 "error": error,
+                # A sent copy names a certificate that has since been renewed (certificates.py).
+                "renewed": [
+                    c
+                    for c in (done.certificates.all() if done.pk and done.sent_on else [])
+                    if c.kind in {n.kind for n in current} and c not in current
+                ],
                 "sent_value": typed.get("sent_on", done.sent_on.isoformat() if done.sent_on else ""),
                 "approved_value": typed.get("approved_on", done.approved_on.isoformat() if done.approved_on else ""),
             }
         )
-    context = {"kv": kv, "steps": steps, "doctors": documents.doctors(practice), "today": timezone.localdate()}
+    context = {
+        "kv": kv,
+        "steps": steps,
+        "doctors": documents.doctors(practice),
+        "today": timezone.localdate(),
+        "certificates": current,
+    }
     return render(request, "approval/page.html", context, status=status)
 
 
@@ -61,10 +74,13 @@ def document(request, kind: str):
     kind = _kind(kind)
     practice = request.user.organisation
     filename, mimetype, content = documents.render(kind, practice, kv_of(practice))
-    ApprovalDocument.objects.get_or_create(organisation=practice, kind=kind, defaults={"prepared_at": timezone.now()})
-    ApprovalDocument.objects.filter(organisation=practice, kind=kind, prepared_at__isnull=True).update(
-        prepared_at=timezone.now()
+    record, _ = ApprovalDocument.objects.get_or_create(
+        organisation=practice, kind=kind, defaults={"prepared_at": timezone.now()}
     )
+    ApprovalDocument.objects.filter(pk=record.pk, prepared_at__isnull=True).update(prepared_at=timezone.now())
+    if record.sent_on is None:
+        # The certificates this copy names; once sent, it is the sent copy's (certificates.py).
+        record.certificates.set(certificates.current())
     response = HttpResponse(content, content_type=mimetype)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -92,3 +108,16 @@ def progress(request, kind: str):
     ApprovalDocument.objects.update_or_create(organisation=request.user.organisation, kind=kind, defaults=dates)
     messages.success(request, f"{DOCUMENT_TITLES[kind]}: gespeichert.")
     return redirect("approval")
+
+
+@member_required
+def certificate(request, kind: str):
+    """The operator's current certificate of ``kind`` as PDF; an expired or missing one is 404."""
+    if kind not in OperatorCertificate.Kind.values:
+        raise Http404
+    found = next((c for c in certificates.current() if c.kind == kind), None)
+    if found is None:
+        raise Http404
+    response = StreamingHttpResponse(certificates.read(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-zertifikat.pdf"'
+    return response

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from sprechzimmer.approval.models import OperatorCertificate
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.models import ApplicationDocument
 from sprechzimmer.invitations.models import OutgoingMessage
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         if messages:
             self.stdout.write(f"{messages} Versanddatensätze von Einladungen und Erinnerungen gelöscht.")
         referenced = set(ApplicationDocument.objects.values_list("stored_name", flat=True))
+        referenced |= set(OperatorCertificate.objects.values_list("stored_name", flat=True))
         orphans = documents.delete_orphans(referenced)
         if orphans:
             self.stdout.write(f"{orphans} verwaiste Dokumentdatei(en) gelöscht.")
