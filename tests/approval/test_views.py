@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -86,3 +87,31 @@ def test_a_bsnr_of_no_known_district_gets_general_documents(client, db):
     page = client.get(reverse("approval")).content.decode()
     assert "kennen wir keine KV" in page
     assert client.get(reverse("approval_document", args=["antrag"])).status_code == 200
+
+
+def test_the_operators_districts_decide_the_kv(client, db):
+    from django.core.exceptions import ValidationError
+
+    from sprechzimmer.approval.models import KvProcedure
+    from sprechzimmer.approval.progress import kv_of
+
+    practice = practice_in("27")  # Köln: KV Nordrhein by the KBV's table
+    assert kv_of(practice).code == "38" and "27" in KvProcedure.objects.get(code="38").district_codes
+    nordrhein, westfalen = KvProcedure.objects.get(code="38"), KvProcedure.objects.get(code="20")
+    nordrhein.districts = ",".join(sorted(nordrhein.district_codes - {"27"}))
+    nordrhein.save()
+    westfalen.districts += ",27"
+    westfalen.save()
+    assert kv_of(practice).code == "20"
+    westfalen.districts = "27,2a"
+    with pytest.raises(ValidationError, match="zweistellige"):
+        westfalen.full_clean()
+
+
+def test_an_outsider_records_progress_only_for_the_own_practice(client, db):
+    mine = practice_in("52", "Praxis A")
+    other = practice_in("52", "Praxis B")
+    logged_in(client, factories.member(other, main=True))
+    client.post(reverse("approval_progress", args=["bestaetigung"]), {"sent_on": "2026-01-05"})
+    assert not ApprovalDocument.objects.filter(organisation=mine).exists()
+    assert ApprovalDocument.objects.get(organisation=other, kind="bestaetigung").sent_on == dt.date(2026, 1, 5)

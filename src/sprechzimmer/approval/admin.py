@@ -15,7 +15,7 @@ from sprechzimmer.contracts.admin import _operator_staff
 
 @admin.register(KvProcedure)
 class KvProcedureAdmin(admin.ModelAdmin):
-    list_display = ["code", "short_name", "name", "procedure", "documents"]
+    list_display = ["code", "short_name", "name", "procedure", "districts", "documents"]
     readonly_fields = ["code"]
 
     def has_module_permission(self, request):

@@ -17,10 +17,24 @@ def _known_documents(value: str) -> None:
         )
 
 
+def _district_codes(value: str) -> None:
+    wrong = [d for d in value.split(",") if d.strip() and not (len(d.strip()) == 2 and d.strip().isdigit())]
+    if wrong:
+        raise ValidationError(f"KV-Bezirke sind zweistellige Zahlen, z. B. 27, 52. Nicht möglich: {', '.join(wrong)}.")
+
+
 class KvProcedure(models.Model):
     """One of the 17 KVs and what it wants from a practice before its first video consultation."""
 
     code = models.CharField("Landesstelle", max_length=2, unique=True)
+    districts = models.CharField(
+        "KV-Bezirke",
+        max_length=300,
+        blank=True,
+        validators=[_district_codes],
+        help_text="Die ersten beiden Ziffern der BSNR, die zu dieser KV führen, kommagetrennt "
+        "(Schlüsseltabelle KV-Bezirk der KBV).",
+    )
     name = models.CharField("Name", max_length=200)
     short_name = models.CharField("Kurzname", max_length=40)
     procedure = models.CharField("Verfahren", max_length=30, choices=Procedure.CHOICES)
@@ -41,6 +55,10 @@ class KvProcedure(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def district_codes(self) -> set[str]:
+        return {d.strip() for d in self.districts.split(",") if d.strip()}
 
     @property
     def document_kinds(self) -> list[str]:

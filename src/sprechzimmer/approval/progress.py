@@ -8,7 +8,12 @@ from sprechzimmer.approval.models import ApprovalDocument, KvProcedure
 
 
 def kv_of(practice) -> KvProcedure | None:
-    """The practice's KV, found from the KV-Bezirk in its BSNR (accounts/domain.py)."""
+    """The practice's KV, found from the KV-Bezirk in its BSNR: the operator's directory first (its
+    "KV-Bezirke"), else the KBV's key table as shipped (accounts/domain.py)."""
+    district = (practice.bsnr or "")[:2]
+    for kv in KvProcedure.objects.exclude(districts=""):
+        if district in kv.district_codes:
+            return kv
     code = kv_code_of_bsnr(practice.bsnr)
     return KvProcedure.objects.filter(code=code).first() if code else None
 
