@@ -17,7 +17,12 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-# Tests run with the production static-file setup (WhiteNoise manifest), so collect once.
-call_command("collectstatic", "--noinput", verbosity=0)
+# Tests run with the production static-file setup (WhiteNoise manifest), so collect once. Under
+# pytest-xdist the controller has collected before it started the workers, and the workers share its
+# DATA_DIR (inherited through the environment): two workers collecting into it at the same time
+# delete each other's files ("No such file or directory: .../account.<hash>.js").
+if not (os.environ.get("PYTEST_XDIST_WORKER") and (settings.STATIC_ROOT / "staticfiles.json").exists()):
+    call_command("collectstatic", "--noinput", verbosity=0)
