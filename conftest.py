@@ -17,7 +17,35 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-# Tests run with the production static-file setup (WhiteNoise manifest), so collect once.
-call_command("collectstatic", "--noinput", verbosity=0)
+# Tests run with the production static-file setup (WhiteNoise manifest), so collect once. Under
+# pytest-xdist the controller has collected before it started the workers, and the workers share its
+# DATA_DIR (inherited through the environment): two workers collecting into it at the same time
+# delete each other's files ("No such file or directory: .../account.<hash>.js").
+if not (os.environ.get("PYTEST_XDIST_WORKER") and (settings.STATIC_ROOT / "staticfiles.json").exists()):
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
+#: Modules whose later tests continue with what their first test made (a module-scoped fixture on
+#: the worker's live server): under pytest-xdist they must run on one worker, in file order.
+ONE_WORKER = ("tests/browser/test_onboarding.py",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Spreads tests one by one over the workers (like xdist's default "load"), except the modules
+    in ONE_WORKER, which go to one worker whole and first (they are long). xdist's "loadgroup"
+    would do this by marker, but under pytest 9 its renaming of the node ids has no effect and the
+    module was split (test_onboarding failed with "runs after the module's other tests"). An
+    explicit --dist other than "load" is left to xdist."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneByOneExceptModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER else nodeid
+
+    return OneByOneExceptModules(config, log)

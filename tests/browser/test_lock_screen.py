@@ -1,6 +1,10 @@
 """The lock screen in a real browser: after locking no patient name is in the page and no key
 material in IndexedDB, in every tab; a wrong password gets a German message; the right one brings
-back both. The idle lock locks on its own after the practice's lock time, but not during a call."""
+back both. The idle lock locks on its own after the practice's lock time, but not during a call.
+
+The idle tests move the page's clock with Playwright's clock (Date and timers of the page), as a
+laptop whose lid was closed for that long would: the page's own check fires with the time it
+reads, so nothing here waits out a real minute."""
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -30,6 +34,11 @@ STORED_KEYS = """() => new Promise((resolve, reject) => {
     all.onsuccess = () => { db.close(); resolve(all.result.map(String).sort()); };
   };
 })"""
+
+
+# The page's own test for a running call (ui/lockscreen.js, callRunning), negated.
+NO_LIVE_MEDIA = """() => ![...document.querySelectorAll("video")].some((video) =>
+  video.srcObject instanceof MediaStream && video.srcObject.getTracks().some((t) => t.readyState === "live"))"""
 
 
 def show_calendar(page) -> None:
@@ -90,11 +99,13 @@ def test_the_screen_locks_itself_after_the_idle_time(new_page):
     login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
     set_lock_minutes(doctor, 1)
     try:
+        doctor.context.clock.install()
         doctor.goto("/praxis/")
         doctor.wait_for_selector("#today[data-state=ready]")
         assert doctor.get_attribute("meta[name=sz-lock-minutes]", "content") == "1"
-        # Nobody touches the page: within the minute (checked every 5 s) it locks.
-        doctor.wait_for_url("**/gesperrt/**", timeout=90_000)
+        # Nobody touches the page for 65 s (checked every 5 s): it locks.
+        doctor.clock.fast_forward("01:05")
+        doctor.wait_for_url("**/gesperrt/**")
         assert doctor.evaluate(STORED_KEYS) == []
         doctor.fill("#unlock-password", DEMO_PASSWORD)
         doctor.click("#unlock-form button[type=submit]")
@@ -115,18 +126,23 @@ def test_a_running_call_is_not_idle_and_the_lock_comes_after_it(new_page):
     set_lock_minutes(doctor, 1)
     try:
         code, _ = book_appointment(doctor, "Ida Im-Gespräch")
+        doctor.context.clock.install()
         doctor.click(".appointment:has-text('Ida Im-Gespräch') .room-link")
         patient_enters_waiting_room(patient, code)
         doctor.wait_for_selector("#room .admit:not([hidden])")
         doctor.click("#room .admit")
         wait_connected_with_video(doctor)
-        # Nobody touches the doctor's page for longer than the lock time: the call goes on.
+        # Nobody touches the doctor's page for longer than the lock time (80 s on the page's clock,
+        # its idle check fires on them): the call goes on. A lock would follow that check at once.
+        doctor.clock.fast_forward("01:20")
         with pytest.raises(PlaywrightTimeout):
-            doctor.wait_for_url("**/gesperrt/**", timeout=80_000)
+            doctor.wait_for_url("**/gesperrt/**", timeout=10_000)
         assert doctor.locator("#call[data-connection-state=connected]").count() == 1
-        # After the call the screen locks as usual.
+        # After the call the screen locks as usual once the lock time has passed without input.
         hang_up(doctor)
-        doctor.wait_for_url("**/gesperrt/**", timeout=90_000)
+        doctor.wait_for_function(NO_LIVE_MEDIA)  # what the page counts as a running call is over
+        doctor.clock.fast_forward("01:05")
+        doctor.wait_for_url("**/gesperrt/**")
         assert doctor.evaluate(STORED_KEYS) == []
     finally:
         if "/gesperrt/" in doctor.url:

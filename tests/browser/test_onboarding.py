@@ -9,6 +9,7 @@ import pytest
 
 from tests.browser.helpers import enrol_totp, login, logout, read_note
 
+# Its tests run in file order on one worker (ONE_WORKER in the root conftest.py).
 pytestmark = pytest.mark.browser
 
 MAIN_EMAIL = "praxis.nord@example.org"
