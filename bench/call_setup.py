@@ -17,16 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import BIN, CHROMIUM, free_port, start_daphne  # noqa: E402
+from tests.browser.conftest import CHROMIUM, start_demo_instance  # noqa: E402
 from tests.browser.helpers import login  # noqa: E402
 
 # Arms a hook that records (epoch ms) when the first remote frame is drawn; the promise is parked on
@@ -182,25 +180,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
-    env = {
-        **os.environ,
-        "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl",
-        "DATA_DIR": str(data_dir),
-        "DEBUG": "false",
-        "SECURE_HTTPS": "false",
-        "LOG_LEVEL": "WARNING",
-        # every patient of the bench comes from 127.0.0.1
-        "ACCESS_CODE_LIMIT_PER_ADDRESS": "10000",
-        "ACCESS_CODE_LIMIT_GLOBAL": "10000",
-    }
-    for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
-        env.pop(name, None)
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
-        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
-    port = free_port()
-    process = start_daphne(env, port, data_dir / "server.log")
-    base_url = f"http://127.0.0.1:{port}"
+    process, base_url = start_demo_instance(
+        "sz-bench-",
+        {
+            # every patient of the bench comes from 127.0.0.1
+            "ACCESS_CODE_LIMIT_PER_ADDRESS": "10000",
+            "ACCESS_CODE_LIMIT_GLOBAL": "10000",
+        },
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sprechzimmer.settings")
     try:
         from playwright.sync_api import sync_playwright

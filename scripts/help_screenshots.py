@@ -11,16 +11,14 @@ Run it after changing one of these pages and commit the pictures with the change
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import BIN, CHROMIUM, free_port, start_daphne  # noqa: E402
+from tests.browser.conftest import CHROMIUM, start_demo_instance  # noqa: E402
 from tests.browser.helpers import login  # noqa: E402
 
 TARGET = ROOT / "src" / "sprechzimmer" / "static" / "sprechzimmer" / "help"
@@ -29,22 +27,7 @@ DESKTOP = {"width": 1366, "height": 768}
 
 
 def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="sz-help-"))
-    env = {
-        **os.environ,
-        "SECRET_KEY": "help-screenshots-secret-key-0123456789ab",
-        "DATA_DIR": str(data_dir),
-        "DEBUG": "false",
-        "SECURE_HTTPS": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
-        env.pop(name, None)
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
-        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
-    port = free_port()
-    process = start_daphne(env, port, data_dir / "server.log")
-    base_url = f"http://127.0.0.1:{port}"
+    process, base_url = start_demo_instance("sz-help-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sprechzimmer.settings")
     TARGET.mkdir(parents=True, exist_ok=True)
     try:

@@ -13,12 +13,11 @@ from pathlib import Path
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, KeepTogether, Spacer, Table, TableStyle
 
-from sprechzimmer.pdf import para
+from sprechzimmer.pdf import document, para
 
 PICTURES = Path(__file__).resolve().parent / "static" / "sprechzimmer" / "help"
 
@@ -113,16 +112,7 @@ def _manual(title: str, intro: str, steps: tuple[Step, ...], closing: str, *, ph
             picture = Image(str(PICTURES / step.picture), width=160 * mm, height=160 * mm * 768 / 1366)
             story.append(KeepTogether([*text, Spacer(1, 2 * mm), picture, Spacer(1, 6 * mm)]))
     story.append(para(large, closing))
-    SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author=settings.SITE_NAME,
-    ).build(story)
+    document(buffer, title=title, author=settings.SITE_NAME).build(story)
     return buffer.getvalue()
 
 

@@ -16,7 +16,9 @@ from xml.sax.saxutils import escape
 
 from reportlab import rl_config
 from reportlab.lib import colors
-from reportlab.platypus import Paragraph, Table, TableStyle
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 # No scheme and no host is trusted: any URL in markup fails instead of being fetched.
 rl_config.trustedSchemes = []
@@ -56,3 +58,19 @@ def grid_table(rows, widths, font_size: int = 8) -> Table:
         )
     )
     return table
+
+
+def document(buffer, *, title: str, author: str, pagesize=A4, side: float = 20 * mm, vertical: float = 18 * mm, **info):
+    """The page every PDF of ours is drawn on: A4 (or ``pagesize``), our margins, title and author
+    in the document information; ``info`` passes further metadata (subject, keywords, lang …)."""
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=side,
+        rightMargin=side,
+        topMargin=vertical,
+        bottomMargin=vertical,
+        title=title,
+        author=author,
+        **info,
+    )

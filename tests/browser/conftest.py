@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -190,6 +191,27 @@ def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") 
                 process.kill()
                 raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
             time.sleep(0.2)
+
+
+def start_demo_instance(prefix: str, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """The product on a fresh SQLite database with demo data, served by Daphne on a free port, for
+    scripts outside the suite (bench/call_setup.py, scripts/help_screenshots.py): (process, URL)."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {
+        **os.environ,
+        "SECRET_KEY": "demo-instance-secret-key-0123456789abcdef",
+        "DATA_DIR": str(data_dir),
+        "DEBUG": "false",
+        "SECURE_HTTPS": "false",
+        "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
+        env.pop(name, None)
+    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
+        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+    port = free_port()
+    return start_daphne(env, port, data_dir / "server.log"), f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

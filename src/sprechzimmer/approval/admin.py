@@ -13,10 +13,8 @@ from sprechzimmer.approval.models import KvProcedure, NewsBanner, OperatorCertif
 from sprechzimmer.contracts.admin import _operator_staff
 
 
-@admin.register(KvProcedure)
-class KvProcedureAdmin(admin.ModelAdmin):
-    list_display = ["code", "short_name", "name", "procedure", "districts", "documents"]
-    readonly_fields = ["code"]
+class OperatorStaffOnly(admin.ModelAdmin):
+    """Only staff of the operator see and edit these models."""
 
     def has_module_permission(self, request):
         return _operator_staff(request)
@@ -26,26 +24,23 @@ class KvProcedureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return _operator_staff(request)
+
+    def has_add_permission(self, request, obj=None):
+        return _operator_staff(request)
+
+
+@admin.register(KvProcedure)
+class KvProcedureAdmin(OperatorStaffOnly):
+    """The 17 KVs are edited, never added or removed."""
+
+    list_display = ["code", "short_name", "name", "procedure", "districts", "documents"]
+    readonly_fields = ["code"]
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class OperatorStaffOnly(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return _operator_staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _operator_staff(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _operator_staff(request)
-
-    def has_add_permission(self, request, obj=None):
-        return _operator_staff(request)
 
 
 class CertificateForm(forms.ModelForm):

@@ -9,10 +9,9 @@ import io
 
 from django.conf import settings
 from django.utils import timezone
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import Spacer
 
 from sprechzimmer.accounts.models import User
 from sprechzimmer.approval import certificates
@@ -20,7 +19,7 @@ from sprechzimmer.approval import directory as d
 from sprechzimmer.approval.compliance import REQUIREMENTS
 from sprechzimmer.approval.models import OperatorCertificate
 from sprechzimmer.core import formats
-from sprechzimmer.pdf import bold, grid_table, para
+from sprechzimmer.pdf import bold, document, grid_table, para
 
 
 def doctors(practice) -> list[tuple[str, str]]:
@@ -240,14 +239,5 @@ def render(kind: str, practice, kv) -> tuple[str, str, bytes]:
         title = "Konformitätsbescheinigung Videosprechstunde"
     buffer = io.BytesIO()
     story = [para(styles["Title"], title), *_head(practice, kv, styles), *_BODIES[kind](practice, kv, styles)]
-    SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author=settings.OPERATOR_NAME or settings.SITE_NAME,
-    ).build(story)
+    document(buffer, title=title, author=settings.OPERATOR_NAME or settings.SITE_NAME).build(story)
     return f"{kind}-{practice.bsnr}.pdf", "application/pdf", buffer.getvalue()

@@ -7,9 +7,9 @@ import io
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import Spacer
 
-from sprechzimmer.pdf import bold, grid_table, para
+from sprechzimmer.pdf import bold, document, grid_table, para
 
 from .domain.numbers import count_text, decimal_text, euro_text, percent_text, points_text
 from .domain.report import SEVERITY_LABELS, findings_line, notices
@@ -21,15 +21,13 @@ def render(report: QuarterReport) -> tuple[str, str, bytes]:
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = document(
         buffer,
-        pagesize=landscape(A4),
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
         title=f"EBM 4.3.1 – Quartal {report.quarter_label}",
         author="Sprechzimmer",
+        pagesize=landscape(A4),
+        side=15 * mm,
+        vertical=15 * mm,
     )
     story = [
         para(styles["Title"], f"Prüfung der Video- und Telefonkontakte (EBM 4.3.1) – Quartal {report.quarter_label}"),

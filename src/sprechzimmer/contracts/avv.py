@@ -8,13 +8,12 @@ from __future__ import annotations
 import io
 
 from django.conf import settings
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer
 
 from sprechzimmer.core import formats
-from sprechzimmer.pdf import bold, para
+from sprechzimmer.pdf import bold, document, para
 
 #: Changes to the text below get a new version; a confirmation names the version it confirmed.
 VERSION = "2026-11"
@@ -80,16 +79,7 @@ def measures() -> list[tuple[str, str]]:
 
 
 def _doc(buffer, title: str) -> SimpleDocTemplate:
-    return SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author=settings.OPERATOR_NAME or settings.SITE_NAME,
-    )
+    return document(buffer, title=title, author=settings.OPERATOR_NAME or settings.SITE_NAME)
 
 
 def _parties(practice, styles) -> list:

@@ -26,17 +26,16 @@ from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xmp, FACTURX_LEVEL2x
 from facturx.generate_xml import generate_xml
 from lxml import etree, objectify
 from PIL import ImageCms
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from sprechzimmer.contracts.models import Invoice, InvoiceLine
 from sprechzimmer.core import formats
-from sprechzimmer.pdf import bold, para
+from sprechzimmer.pdf import bold, document, para
 
 FONT, FONT_BOLD = "SZVera", "SZVera-Bold"
 _fonts_registered = False
@@ -180,13 +179,8 @@ def _draw(invoice: Invoice, lines: list[InvoiceLine], operator, xml: bytes) -> b
     small = ParagraphStyle("s", parent=normal, fontSize=8, leading=10)
     title = ParagraphStyle("t", parent=normal, fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=8)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = document(
         buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
         title=f"Rechnung {invoice.number}",
         author=invoice.supplier_name,
         subject=f"Rechnung {invoice.number} von {invoice.supplier_name}",

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import io
 
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import Spacer
 
 from sprechzimmer.core import formats
 from sprechzimmer.duty.domain.pay import MonthlyStatement
-from sprechzimmer.pdf import bold, grid_table, para
+from sprechzimmer.pdf import bold, document, grid_table, para
 
 
 def render(doctor, kv_name: str, statement: MonthlyStatement) -> tuple[str, str, bytes]:
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     label = formats.month(statement.year, statement.month)
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=f"Vergütungsabrechnung {label}",
-        author=kv_name,
-    )
+    doc = document(buffer, title=f"Vergütungsabrechnung {label}", author=kv_name, side=18 * mm)
     body = styles["BodyText"]
     story = [
         para(styles["Title"], f"Vergütungsabrechnung Bereitschaftsdienst – {label}"),
