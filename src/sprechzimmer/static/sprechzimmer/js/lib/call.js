@@ -69,10 +69,11 @@ export class Call {
       this.senders.set(track.kind, this.pc.addTrack(track, localStream));
       this.outgoing.set(track.kind, track);
     }
-    /** Resolves once the senders are detached (sending: false), before any description is made. */
-    this.detached = sending
-      ? Promise.resolve()
-      : Promise.all([...this.senders.values()].map((sender) => sender.replaceTrack(null))).then(() => {});
+    /** Whether the video sender holds its track with its encoding switched off until admission
+     * (false: the track is detached instead, where the browser cannot switch an encoding off). */
+    this.videoPaused = false;
+    /** Resolves once no sender can send (sending: false), before any description is made. */
+    this.detached = sending ? Promise.resolve() : this.holdMedia();
     /** @type {() => void} the other side started its media (admission, told browser to browser) */
     this.onPeerStarted = () => {};
     /** A small channel of our own beside the media (SCTP in the same DTLS connection, no RTP): the
@@ -149,14 +150,47 @@ export class Call {
     }
   }
 
+  /**
+   * Until admission nothing may be sent (docs/signalling.md). The video sender keeps its track and
+   * its encoder with the encoding switched off (`active: false`, already at the quick-start size):
+   * switching it on at admission shows the first frame in about half the time that attaching the
+   * track again takes (46 ms against 102 ms, median of 8 each, two bare connections in Chromium),
+   * because the encoder does not have to be set up then. The microphone is detached.
+   */
+  async holdMedia() {
+    const video = this.senders.get("video");
+    const audio = this.senders.get("audio");
+    if (video) {
+      const params = video.getParameters();
+      if (params.encodings?.length) {
+        params.encodings[0].active = false;
+        params.encodings[0].scaleResolutionDownBy = QUICK_START_SCALE;
+        this.videoPaused = await video.setParameters(params).then(() => true, () => false);
+        this.quickStarted = this.videoPaused;
+      }
+      if (!this.videoPaused) await video.replaceTrack(null);
+    }
+    if (audio) await audio.replaceTrack(null);
+  }
+
   /** Admission: the senders start carrying our tracks; no renegotiation needed. */
   async startSending() {
     await this.detached;
     this.sending = true;
     if (!this.polite && this.control.readyState === "open") this.control.send("start");
+    const video = this.senders.get("video");
+    if (video && this.videoPaused) {
+      const params = video.getParameters();
+      params.encodings[0].active = true;
+      await video.setParameters(params);
+    }
     if (this.quickStarted) this.fullResolutionSoon();
     else await this.quickStartResolution();
-    await Promise.all([...this.senders].map(([kind, sender]) => sender.replaceTrack(this.outgoing.get(kind) ?? null)));
+    await Promise.all(
+      [...this.senders]
+        .filter(([kind]) => !(kind === "video" && this.videoPaused))
+        .map(([kind, sender]) => sender.replaceTrack(this.outgoing.get(kind) ?? null)),
+    );
   }
 
   /**
@@ -195,7 +229,8 @@ export class Call {
   async setOutgoing(track) {
     this.outgoing.set(track.kind, track);
     await this.detached;
-    if (this.sending) await this.senders.get(track.kind)?.replaceTrack(track);
+    // A paused video sender holds its track (switched off): it takes the new one at once.
+    if (this.sending || (track.kind === "video" && this.videoPaused)) await this.senders.get(track.kind)?.replaceTrack(track);
   }
 
   /**
