@@ -30,7 +30,7 @@ if not (os.environ.get("PYTEST_XDIST_WORKER") and (settings.STATIC_ROOT / "stati
 
 #: Modules whose later tests continue with what their first test made (a module-scoped fixture on
 #: the worker's live server): under pytest-xdist they must run on one worker, in file order.
-ONE_WORKER = ("tests/browser/test_onboarding.py",)
+ONE_WORKER = ("tests/browser/test_onboarding.py", "tests/browser/test_invitation_mail.py")
 
 
 def pytest_xdist_make_scheduler(config, log):
