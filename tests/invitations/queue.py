@@ -13,6 +13,7 @@ class TestQueue:
     __test__ = False
 
     def __init__(self, path: Path):
+        from huey.contrib import djhuey
         from huey.contrib.djhuey import HUEY
         from huey.storage import SqliteStorage
 
@@ -20,10 +21,16 @@ class TestQueue:
         self.original = HUEY.storage
         HUEY.immediate = False
         HUEY.storage = SqliteStorage(name="invitations-test", filename=str(path))
+        # The worker closes its database connection around each task; here the tasks run in the
+        # test's process, on the test's own connection (on PostgreSQL, closing it ends the test's
+        # transaction: "the connection is closed").
+        self.djhuey, self.close_connections = djhuey, djhuey.close_old_connections
+        djhuey.close_old_connections = lambda: None
 
     def close(self) -> None:
         self.huey.storage = self.original
         self.huey.immediate = True
+        self.djhuey.close_old_connections = self.close_connections
 
     def run_until(self, when: dt.datetime) -> int:
         """Runs every task that is due at ``when``: queued ones and scheduled ones whose time has come
