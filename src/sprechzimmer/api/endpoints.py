@@ -25,7 +25,6 @@ from sprechzimmer.api.models import TOKEN_PREFIX, ApiClient, token_hash
 from sprechzimmer.billing.domain.model import BillingError, Quarter
 from sprechzimmer.billing.views import video_contacts_document
 from sprechzimmer.video import appointments, services
-from sprechzimmer.video.domain import code_window
 from sprechzimmer.video.models import Appointment
 
 #: Requests per client and minute; failed authentications per address and minute.
@@ -143,22 +142,6 @@ class Waiting(Schema):
     patient_present: bool
 
 
-def _out(a: Appointment) -> dict:
-    opens, closes = code_window(a.start)
-    return {
-        "id": a.pk,
-        "doctor_id": a.doctor_id,
-        "start": a.start,
-        "duration_minutes": a.duration_minutes,
-        "status": a.status,
-        "patient": a.patient_ciphertext,
-        "version": a.version,
-        "has_code": a.access_code_digest is not None,
-        "code_opens": opens,
-        "code_closes": closes,
-    }
-
-
 def _fields(data: dict, organisation, current: Appointment | None = None) -> dict:
     try:
         return appointments.clean_fields(data, organisation, current=current)
@@ -175,7 +158,7 @@ def list_appointments(request, von: dt.date, bis: dt.date | None = None, doctor_
     if last < von or (last - von).days > 62:
         raise HttpError(400, "Bitte wählen Sie einen Zeitraum von höchstens zwei Monaten.")
     query = appointments.in_period(client.organisation, von, last, doctor_id)
-    return {"appointments": [_out(a) for a in query]}
+    return {"appointments": [appointments.summary(a) for a in query]}
 
 
 @api.post("/appointments", response={201: Created, 400: Error}, summary="Termin anlegen (mit Zugangscode)")
@@ -185,13 +168,13 @@ def create_appointment(request, body: AppointmentCreate):
     with transaction.atomic():
         appointment = Appointment.objects.create(organisation=client.organisation, **fields)
         code = services.issue_code(appointment)
-    return Status(201, {"appointment": _out(appointment), "code": code})
+    return Status(201, {"appointment": appointments.summary(appointment), "code": code})
 
 
 @api.get("/appointments/{appointment_id}", response={200: AppointmentOut, 404: Error}, summary="Ein Termin")
 def get_appointment(request, appointment_id: int):
     client = _needs(request, "appointments:read")
-    return _out(get_object_or_404(Appointment, pk=appointment_id, organisation=client.organisation))
+    return appointments.summary(get_object_or_404(Appointment, pk=appointment_id, organisation=client.organisation))
 
 
 @api.patch(
@@ -209,7 +192,7 @@ def change_appointment(request, appointment_id: int, body: AppointmentChange):
         changed = appointments.apply_change(appointment, fields, base_version)
     except appointments.Conflict as exc:
         raise HttpError(409, exc.message) from None
-    return _out(changed)
+    return appointments.summary(changed)
 
 
 @api.post(

@@ -91,6 +91,24 @@ def parse_start(value) -> datetime | None:
     return start if timezone.is_aware(start) else start.replace(tzinfo=BERLIN)
 
 
+def summary(a: Appointment) -> dict:
+    """What every way out shows of an appointment (the API as it is; the practice's pages add the
+    doctor's name, consent, eGK check and messages): patient data only as ciphertext."""
+    opens, closes = code_window(a.start)
+    return {
+        "id": a.pk,
+        "doctor_id": a.doctor_id,
+        "start": a.start,
+        "duration_minutes": a.duration_minutes,
+        "status": a.status,
+        "patient": a.patient_ciphertext,
+        "version": a.version,
+        "has_code": a.access_code_digest is not None,
+        "code_opens": opens,
+        "code_closes": closes,
+    }
+
+
 def in_period(organisation, first: date, last: date, doctor_id: int | None = None):
     """The practice's appointments from ``first`` to ``last`` (Berlin days), with their doctors."""
     start = datetime.combine(first, datetime.min.time(), tzinfo=BERLIN)

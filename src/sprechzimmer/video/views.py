@@ -17,25 +17,16 @@ from sprechzimmer.contracts.domain import PRICE_PER_SMS, Feature
 from sprechzimmer.core import formats
 from sprechzimmer.invitations import actions as invitation_actions
 from sprechzimmer.video import appointments, consent, services
-from sprechzimmer.video.domain import code_window
 from sprechzimmer.video.models import Appointment
 
 
 def appointment_json(a: Appointment) -> dict:
-    opens, closes = code_window(a.start)
-    return {
-        "id": a.pk,
-        "doctor_id": a.doctor_id,
+    data = appointments.summary(a)
+    for moment in ("start", "code_opens", "code_closes"):
+        data[moment] = data[moment].isoformat()
+    return data | {
         "doctor": a.doctor.full_name,
-        "start": a.start.isoformat(),
-        "duration_minutes": a.duration_minutes,
-        "status": a.status,
         "status_label": a.get_status_display(),
-        "patient": a.patient_ciphertext,
-        "version": a.version,
-        "has_code": a.access_code_digest is not None,
-        "code_opens": opens.isoformat(),
-        "code_closes": closes.isoformat(),
         "consent_at": a.consent_at.isoformat() if a.consent_at else None,
         "egk_checked_at": a.egk_checked_at.isoformat() if a.egk_checked_at else None,
         # Integrated invitations: kind, due time and status of each message, never address or text.
