@@ -108,7 +108,7 @@ def test_every_endpoint_needs_a_valid_token_and_its_scope(client, world, method,
 def test_another_practices_appointment_is_not_found(client, world, method, path, body):
     before = Appointment.objects.get(pk=world.theirs.pk)
     response = call(client, method, path.format(theirs=world.theirs.pk), world.token, body)
-    assert response.status_code == 404
+    assert response.status_code == 404 and "Nicht gefunden" in response.json()["error"]
     after = Appointment.objects.get(pk=world.theirs.pk)
     assert (after.status, after.version, after.access_code_digest) == (
         before.status,

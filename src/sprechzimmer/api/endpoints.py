@@ -9,21 +9,27 @@ needs and sees only the client's own practice. Errors are JSON ``{"error": …}`
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Schema, Status
+from ninja import File, Form, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator
 
 from sprechzimmer import ratelimit
 from sprechzimmer.api.models import TOKEN_PREFIX, ApiClient, token_hash
 from sprechzimmer.billing.domain.model import BillingError, Quarter
+from sprechzimmer.billing.models import QuarterReport
+from sprechzimmer.billing.uploads import UploadRefused, check_upload
 from sprechzimmer.billing.views import video_contacts_document
+from sprechzimmer.inputs import EARLIEST_DATE, LATEST_DATE, parse_date
 from sprechzimmer.video import appointments, services
 from sprechzimmer.video.models import Appointment
 
@@ -71,6 +77,11 @@ def _unauthenticated(request, exc):
     return api.create_response(request, {"error": "Kein gültiger API-Schlüssel (Authorization: Bearer …)."}, status=401)
 
 
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"error": "Nicht gefunden (oder nicht in Ihrer Praxis)."}, status=404)
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
@@ -82,11 +93,30 @@ def _invalid(request, exc: NinjaValidationError):
     return api.create_response(request, {"error": "Die Anfrage hat ungültige Angaben.", "errors": fields}, status=400)
 
 
+def answers(documented: dict) -> dict:
+    """An operation's documented answers: its own, and those every operation may give (400 invalid
+    input, 401 no valid token, 403 scope missing, 429 limit), all as ``Error``."""
+    return {400: Error, 401: Error, 403: Error, 429: Error, **documented}
+
+
 def _needs(request: HttpRequest, scope: str) -> ApiClient:
     client: ApiClient = request.api_client  # type: ignore[attr-defined]
     if scope not in client.scope_list:
         raise HttpError(403, f"Dieser API-Zugang hat das Recht „{scope}“ nicht.")
     return client
+
+
+def _day(value: object) -> dt.date:
+    """Only JJJJ-MM-TT within the years the product deals with (inputs.parse_date): pydantic alone
+    would take a number as a Unix time (``von=0``) and year 1, which overflows in Berlin time."""
+    day = parse_date(value)
+    if day is None:
+        raise ValueError(f"Datum bitte als JJJJ-MM-TT zwischen {EARLIEST_DATE.year} und {LATEST_DATE.year} angeben.")
+    return day
+
+
+#: A day in the query as JJJJ-MM-TT and nothing else.
+IsoDate = Annotated[dt.date, BeforeValidator(_day)]
 
 
 class Error(Schema):
@@ -150,8 +180,8 @@ def _fields(data: dict, organisation, current: Appointment | None = None) -> dic
         raise HttpError(400, messages) from None
 
 
-@api.get("/appointments", response={200: AppointmentList, 400: Error}, summary="Termine eines Zeitraums")
-def list_appointments(request, von: dt.date, bis: dt.date | None = None, doctor_id: int | None = None):
+@api.get("/appointments", response=answers({200: AppointmentList, 400: Error}), summary="Termine eines Zeitraums")
+def list_appointments(request, von: IsoDate, bis: IsoDate | None = None, doctor_id: int | None = None):
     """Höchstens zwei Monate; ``von``/``bis`` als JJJJ-MM-TT (Europe/Berlin)."""
     client = _needs(request, "appointments:read")
     last = bis or von
@@ -161,7 +191,7 @@ def list_appointments(request, von: dt.date, bis: dt.date | None = None, doctor_
     return {"appointments": [appointments.summary(a) for a in query]}
 
 
-@api.post("/appointments", response={201: Created, 400: Error}, summary="Termin anlegen (mit Zugangscode)")
+@api.post("/appointments", response=answers({201: Created, 400: Error}), summary="Termin anlegen (mit Zugangscode)")
 def create_appointment(request, body: AppointmentCreate):
     client = _needs(request, "appointments:write")
     fields = _fields(body.dict(), client.organisation)
@@ -171,7 +201,7 @@ def create_appointment(request, body: AppointmentCreate):
     return Status(201, {"appointment": appointments.summary(appointment), "code": code})
 
 
-@api.get("/appointments/{appointment_id}", response={200: AppointmentOut, 404: Error}, summary="Ein Termin")
+@api.get("/appointments/{appointment_id}", response=answers({200: AppointmentOut, 404: Error}), summary="Ein Termin")
 def get_appointment(request, appointment_id: int):
     client = _needs(request, "appointments:read")
     return appointments.summary(get_object_or_404(Appointment, pk=appointment_id, organisation=client.organisation))
@@ -179,7 +209,7 @@ def get_appointment(request, appointment_id: int):
 
 @api.patch(
     "/appointments/{appointment_id}",
-    response={200: AppointmentOut, 400: Error, 404: Error, 409: Error},
+    response=answers({200: AppointmentOut, 400: Error, 404: Error, 409: Error}),
     summary="Termin verschieben, ändern oder absagen (status: cancelled)",
 )
 def change_appointment(request, appointment_id: int, body: AppointmentChange):
@@ -197,7 +227,7 @@ def change_appointment(request, appointment_id: int, body: AppointmentChange):
 
 @api.post(
     "/appointments/{appointment_id}/code",
-    response={200: Code, 404: Error, 409: Error},
+    response=answers({200: Code, 404: Error, 409: Error}),
     summary="Neuen Zugangscode ausstellen (der alte gilt nicht mehr)",
 )
 def reissue_code(request, appointment_id: int):
@@ -209,7 +239,7 @@ def reissue_code(request, appointment_id: int):
     return {"code": services.issue_code(appointment)}
 
 
-@api.get("/waiting-room", response=list[Waiting], summary="Wer jetzt wartet oder im Gespräch ist")
+@api.get("/waiting-room", response=answers({200: list[Waiting]}), summary="Wer jetzt wartet oder im Gespräch ist")
 def waiting_room(request):
     client = _needs(request, "waiting_room")
     query = client.organisation.appointments.filter(
@@ -227,7 +257,7 @@ def waiting_room(request):
     ]
 
 
-@api.get("/video-contacts", response={200: dict, 400: Error}, summary="Videokontakte eines Quartals")
+@api.get("/video-contacts", response=answers({200: dict, 400: Error}), summary="Videokontakte eines Quartals")
 def video_contacts(request, quarter: str):
     """``quarter`` als Q/JJJJ, z. B. 3/2026; Format wie der Export unter „Abrechnung“."""
     client = _needs(request, "video_contacts")
@@ -236,3 +266,58 @@ def video_contacts(request, quarter: str):
     except BillingError as exc:
         raise HttpError(400, str(exc)) from None
     return video_contacts_document(client.organisation, parsed)
+
+
+class BillingCheck(Schema):
+    id: int
+    quarter: str
+    ruleset: str
+    filename: str
+    uploaded_at: dt.datetime
+    cases: int
+    counted_cases: int
+    video_only_cases: int
+    errors: int
+    report: dict
+
+
+def _billing_check(saved: QuarterReport) -> dict:
+    return {
+        "id": saved.pk,
+        "quarter": saved.quarter_label,
+        "ruleset": saved.ruleset,
+        "filename": saved.filename,
+        "uploaded_at": saved.uploaded_at,
+        "cases": saved.cases,
+        "counted_cases": saved.counted_cases,
+        "video_only_cases": saved.video_only_cases,
+        "errors": saved.errors,
+        "report": saved.report,
+    }
+
+
+@api.post(
+    "/billing-checks",
+    response=answers({201: BillingCheck, 400: Error}),
+    summary="Quartalsdatei prüfen (KVDT ohne Patientendaten oder JSON-Fallformat)",
+)
+def upload_billing_check(request, file: File[UploadedFile], quarter: Form[str] = ""):
+    """Wie „Abrechnung → Quartalsdatei prüfen“: die Datei darf keine Patientendaten enthalten
+    (Namen als Pseudonym, Geburtsdatum als Alter, wie der Browser sie vorbereitet, docs/ebm.md);
+    ein früherer Bericht desselben Quartals wird ersetzt. ``quarter`` (Q/JJJJ) ist optional."""
+    client = _needs(request, "billing_check")
+    try:
+        saved = check_upload(client.organisation, file, quarter, None)
+    except UploadRefused as exc:
+        raise HttpError(400, exc.message) from None
+    return Status(201, _billing_check(saved))
+
+
+@api.get(
+    "/billing-checks/{check_id}",
+    response=answers({200: BillingCheck, 404: Error}),
+    summary="Ein gespeicherter Prüfbericht",
+)
+def get_billing_check(request, check_id: int):
+    client = _needs(request, "billing_check")
+    return _billing_check(get_object_or_404(QuarterReport, pk=check_id, organisation=client.organisation))

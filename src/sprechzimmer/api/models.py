@@ -18,6 +18,7 @@ SCOPES: dict[str, str] = {
     "codes": "Zugangscodes ausstellen",
     "waiting_room": "Wartezimmer sehen",
     "video_contacts": "Videokontakte des Quartals (Abrechnung)",
+    "billing_check": "Quartalsdatei prüfen (EBM-Prüfung)",
 }
 TOKEN_PREFIX = "sz_"
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,10 +18,10 @@ from sprechzimmer.video.models import VideoContact
 from . import pdf
 from .domain.model import BillingError, Quarter
 from .domain.numbers import count_text, decimal_text, euro_text, percent_text, points_text
-from .domain.report import findings_csv, findings_line, notices, report_dict
-from .domain.run import CheckRun
+from .domain.report import findings_csv, findings_line, notices
 from .domain.simple import FORMAT
 from .models import QuarterReport
+from .uploads import UploadRefused, check_upload
 
 CHART_QUARTERS = 8
 
@@ -127,40 +125,12 @@ def index(request):
 @member_required
 @require_POST
 def upload(request):
-    upload = request.FILES.get("file")
-    if upload is None:
-        return json_error("Bitte wählen Sie eine Quartalsdatei (KVDT .con oder JSON-Fallformat).")
-    if upload.size == 0:
-        return json_error("Die Datei ist leer.")
-    if upload.size > settings.EBM_UPLOAD_MAX_BYTES:
-        return json_error(f"Die Datei ist größer als {settings.EBM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
-    raw_quarter = request.POST.get("quarter", "").strip()
     try:
-        quarter = Quarter.parse(raw_quarter) if raw_quarter else None
-        with upload.open("rb") as stream:
-            run = CheckRun(stream, quarter=quarter, privacy=True, window=None)
-            report = report_dict(run, only_findings=True)
-    except BillingError as exc:
-        return json_error(f"Die Datei wurde nicht übernommen. {exc}")
-    totals = report["totals"]
-    limit = report["caps"][0]["limit"] if report["caps"] else None
-    with transaction.atomic():
-        saved, _ = QuarterReport.objects.update_or_create(
-            organisation=request.user.organisation,
-            year=run.quarter.year,
-            number=run.quarter.number,
-            defaults={
-                "ruleset": report["ruleset"],
-                "filename": upload.name[:200],
-                "uploaded_by": request.user,
-                "cases": totals["cases"],
-                "counted_cases": totals["counted_cases"],
-                "video_only_cases": totals["counted_video_only_cases"],
-                "limit": Decimal(limit) if limit is not None else None,
-                "errors": totals["findings"]["error"],
-                "report": report,
-            },
+        saved = check_upload(
+            request.user.organisation, request.FILES.get("file"), request.POST.get("quarter", ""), request.user
         )
+    except UploadRefused as exc:
+        return json_error(exc.message)
     return JsonResponse({"redirect": reverse("billing_report", args=[saved.pk])})
 
 
