@@ -14,6 +14,7 @@ from sprechzimmer.env import (
     ImproperlyConfiguredEnv,
     database_from_url,
     envbool,
+    envchoice,
     envint,
     envkeys,
     envlist,
@@ -362,6 +363,38 @@ if len(SMS_HTTP_FIELDS) != 3 or not all(SMS_HTTP_FIELDS):
         "SMS_HTTP_FIELDS", "nennt drei Feldnamen: Nummer, Text, Absender (z. B. to,text,from)"
     )
 SMS_HTTP_ID_FIELD = envstr("SMS_HTTP_ID_FIELD", "id")
+# Delivery reports of the HTTP API: the provider POSTs them to /sms/zustellberichte/ (JSON or a
+# form). Without a secret the address answers 404. The secret authenticates each report in a
+# header, never in the URL (request logs carry paths): "hmac" = hex HMAC-SHA256 of the body in
+# SMS_HTTP_REPORT_HEADER (a "sha256=" prefix is allowed), "token" = the secret itself there.
+SMS_HTTP_REPORT_SECRET = envstr("SMS_HTTP_REPORT_SECRET")
+SMS_HTTP_REPORT_AUTH = envchoice("SMS_HTTP_REPORT_AUTH", "hmac", ("hmac", "token"))
+SMS_HTTP_REPORT_HEADER = envstr("SMS_HTTP_REPORT_HEADER", "X-Signature")
+SMS_HTTP_REPORT_FIELDS = tuple(part.strip() for part in envstr("SMS_HTTP_REPORT_FIELDS", "id,status").split(","))
+if len(SMS_HTTP_REPORT_FIELDS) != 2 or not all(SMS_HTTP_REPORT_FIELDS):
+    raise ImproperlyConfiguredEnv(
+        "SMS_HTTP_REPORT_FIELDS", "nennt zwei Feldnamen: Nachrichten-ID, Status (z. B. id,status)"
+    )
+
+
+def _report_states() -> dict[str, str]:
+    """The provider's status words (lower case) and what they mean here: sent, delivered or failed."""
+    text = envstr("SMS_HTTP_REPORT_STATES") or (
+        "sent=sent,accepted=sent,buffered=sent,enroute=sent,queued=sent,delivered=delivered,delivrd=delivered,"
+        "failed=failed,undelivered=failed,undeliv=failed,expired=failed,rejected=failed,rejectd=failed,deleted=failed"
+    )
+    states = {}
+    for pair in text.split(","):
+        word, _, meaning = pair.partition("=")
+        if not word.strip() or meaning.strip() not in ("sent", "delivered", "failed"):
+            raise ImproperlyConfiguredEnv(
+                "SMS_HTTP_REPORT_STATES", "besteht aus Paaren Status=sent|delivered|failed (z. B. DELIVRD=delivered)"
+            )
+        states[word.strip().lower()] = meaning.strip()
+    return states
+
+
+SMS_HTTP_REPORT_STATES = _report_states()
 # Seconds the worker listens for delivery receipts each minute.
 SMPP_RECEIPT_SECONDS = envint("SMPP_RECEIPT_SECONDS", 5, minimum=1, maximum=50)
 # The sender patients see: up to 11 letters or digits (alphanumeric sender ID).

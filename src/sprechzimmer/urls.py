@@ -82,6 +82,7 @@ urlpatterns = [
     path("api/termine/<id:pk>/egk/", video.api_egk_checked, name="api_egk_checked"),
     path("api/termine/<id:pk>/einladung/", invitations.api_send_invitation, name="api_send_invitation"),
     path("api/termine/<id:pk>/nachfrage/", invitations.api_send_late_reminder, name="api_send_late_reminder"),
+    path("sms/zustellberichte/", invitations.sms_delivery_report, name="sms_delivery_report"),
     path("api/praxis/schluesselpaar/", video.api_practice_keypair, name="api_practice_keypair"),
     path("sprechstunde/", video.join, name="join"),
     path("api/sprechstunde/zugang/", video.api_patient_access, name="api_patient_access"),
