@@ -85,6 +85,7 @@ urlpatterns = [
     path("sms/zustellberichte/", invitations.sms_delivery_report, name="sms_delivery_report"),
     path("api/praxis/schluesselpaar/", video.api_practice_keypair, name="api_practice_keypair"),
     path("sprechstunde/", video.join, name="join"),
+    path("sprechstunde/technik/", video.device_check, name="device_check"),
     path("api/sprechstunde/zugang/", video.api_patient_access, name="api_patient_access"),
     path("api/sprechstunde/einwilligung/", video.api_patient_consent, name="api_patient_consent"),
     path("praxis/abrechnung/", billing.index, name="billing"),

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -39,6 +40,7 @@ def render(message: OutgoingMessage, code: str) -> tuple[str, str, str]:
         "time": f"{start:%H:%M}",
         "link": f"{settings.SITE_URL}/sprechstunde/#code={code}",
         "join_url": f"{settings.SITE_URL}/sprechstunde/",
+        "device_check_link": f"{settings.SITE_URL}{reverse('device_check')}#code={code}",
         "code": code,
         "kind": message.kind,
     }
