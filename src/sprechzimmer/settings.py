@@ -397,6 +397,16 @@ def _report_states() -> dict[str, str]:
 SMS_HTTP_REPORT_STATES = _report_states()
 # Seconds the worker listens for delivery receipts each minute.
 SMPP_RECEIPT_SECONDS = envint("SMPP_RECEIPT_SECONDS", 5, minimum=1, maximum=50)
+# Webhooks of the API (docs/api.md): tries after the first (each wait twice the one before), the
+# first wait, the seconds per attempt. A webhook URL must name a public address (no loopback or
+# private network: the server would otherwise probe its own network for whoever registers one) and
+# use https, unless WEBHOOK_ALLOW_PRIVATE allows both (a practice software in the same network;
+# tests). WEBHOOK_KEYS seals the signing secrets at rest (unset: derived from SECRET_KEY).
+WEBHOOK_RETRIES = envint("WEBHOOK_RETRIES", 8, minimum=0, maximum=20)
+WEBHOOK_RETRY_SECONDS = envint("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+WEBHOOK_ALLOW_PRIVATE = envbool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_KEYS = envkeys("WEBHOOK_KEYS")
 # The sender patients see: up to 11 letters or digits (alphanumeric sender ID).
 SMS_SENDER = envstr("SMS_SENDER", "Videotermin")
 if not (1 <= len(SMS_SENDER) <= 11 and SMS_SENDER.isascii() and SMS_SENDER.replace(" ", "").isalnum()):
