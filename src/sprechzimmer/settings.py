@@ -14,6 +14,7 @@ from sprechzimmer.env import (
     ImproperlyConfiguredEnv,
     database_from_url,
     envbool,
+    envchoice,
     envint,
     envkeys,
     envlist,
@@ -362,8 +363,50 @@ if len(SMS_HTTP_FIELDS) != 3 or not all(SMS_HTTP_FIELDS):
         "SMS_HTTP_FIELDS", "nennt drei Feldnamen: Nummer, Text, Absender (z. B. to,text,from)"
     )
 SMS_HTTP_ID_FIELD = envstr("SMS_HTTP_ID_FIELD", "id")
+# Delivery reports of the HTTP API: the provider POSTs them to /sms/zustellberichte/ (JSON or a
+# form). Without a secret the address answers 404. The secret authenticates each report in a
+# header, never in the URL (request logs carry paths): "hmac" = hex HMAC-SHA256 of the body in
+# SMS_HTTP_REPORT_HEADER (a "sha256=" prefix is allowed), "token" = the secret itself there.
+SMS_HTTP_REPORT_SECRET = envstr("SMS_HTTP_REPORT_SECRET")
+SMS_HTTP_REPORT_AUTH = envchoice("SMS_HTTP_REPORT_AUTH", "hmac", ("hmac", "token"))
+SMS_HTTP_REPORT_HEADER = envstr("SMS_HTTP_REPORT_HEADER", "X-Signature")
+SMS_HTTP_REPORT_FIELDS = tuple(part.strip() for part in envstr("SMS_HTTP_REPORT_FIELDS", "id,status").split(","))
+if len(SMS_HTTP_REPORT_FIELDS) != 2 or not all(SMS_HTTP_REPORT_FIELDS):
+    raise ImproperlyConfiguredEnv(
+        "SMS_HTTP_REPORT_FIELDS", "nennt zwei Feldnamen: Nachrichten-ID, Status (z. B. id,status)"
+    )
+
+
+def _report_states() -> dict[str, str]:
+    """The provider's status words (lower case) and what they mean here: sent, delivered or failed."""
+    text = envstr("SMS_HTTP_REPORT_STATES") or (
+        "sent=sent,accepted=sent,buffered=sent,enroute=sent,queued=sent,delivered=delivered,delivrd=delivered,"
+        "failed=failed,undelivered=failed,undeliv=failed,expired=failed,rejected=failed,rejectd=failed,deleted=failed"
+    )
+    states = {}
+    for pair in text.split(","):
+        word, _, meaning = pair.partition("=")
+        if not word.strip() or meaning.strip() not in ("sent", "delivered", "failed"):
+            raise ImproperlyConfiguredEnv(
+                "SMS_HTTP_REPORT_STATES", "besteht aus Paaren Status=sent|delivered|failed (z. B. DELIVRD=delivered)"
+            )
+        states[word.strip().lower()] = meaning.strip()
+    return states
+
+
+SMS_HTTP_REPORT_STATES = _report_states()
 # Seconds the worker listens for delivery receipts each minute.
 SMPP_RECEIPT_SECONDS = envint("SMPP_RECEIPT_SECONDS", 5, minimum=1, maximum=50)
+# Webhooks of the API (docs/api.md): tries after the first (each wait twice the one before), the
+# first wait, the seconds per attempt. A webhook URL must name a public address (no loopback or
+# private network: the server would otherwise probe its own network for whoever registers one) and
+# use https, unless WEBHOOK_ALLOW_PRIVATE allows both (a practice software in the same network;
+# tests). WEBHOOK_KEYS seals the signing secrets at rest (unset: derived from SECRET_KEY).
+WEBHOOK_RETRIES = envint("WEBHOOK_RETRIES", 8, minimum=0, maximum=20)
+WEBHOOK_RETRY_SECONDS = envint("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+WEBHOOK_ALLOW_PRIVATE = envbool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_KEYS = envkeys("WEBHOOK_KEYS")
 # The sender patients see: up to 11 letters or digits (alphanumeric sender ID).
 SMS_SENDER = envstr("SMS_SENDER", "Videotermin")
 if not (1 <= len(SMS_SENDER) <= 11 and SMS_SENDER.isascii() and SMS_SENDER.replace(" ", "").isalnum()):

@@ -78,3 +78,45 @@ def test_denied_camera_has_a_way_out_and_the_check_then_works(new_page, server):
     patient.set_viewport_size({"width": 390, "height": 844})
     patient.screenshot(path="test-artifacts/waiting-room-portrait.png", full_page=True)
     assert not [e for e in patient.errors if "favicon" not in e and "Permission" not in e]
+
+
+def test_the_standalone_check_works_without_a_code_and_leads_on_with_the_invitations(new_page, server, sent_requests):
+    """The invitation mail links to /sprechstunde/technik/#code=…: the patient tests days before the
+    appointment, nothing goes to the server, and the code (fragment only) leads on to the patient page."""
+    patient = new_page()
+    sent_requests.clear()
+    patient.goto("/sprechstunde/technik/#code=ACDEF-34679")
+    # Refused by the browser: the same way out as on the patient page.
+    patient.wait_for_selector("#device-problem:not([hidden])")
+    assert "nicht erlaubt" in patient.text_content("#device-problem .problem-text")
+    assert patient.is_disabled("#check-continue")
+
+    patient.context.grant_permissions(["camera", "microphone"])
+    patient.click("#check-retry")
+    patient.wait_for_selector("#check-continue:not([disabled])")
+    patient.wait_for_function("() => document.querySelector('#preview').videoWidth > 0")
+    patient.wait_for_function("() => Number(document.querySelector('#mic-level').dataset.peak || 0) > 0.05")
+    patient.set_viewport_size({"width": 390, "height": 844})
+    patient.screenshot(path="test-artifacts/device-check-standalone.png", full_page=True)
+    patient.click("#check-continue")
+    patient.wait_for_selector("#check-done:not([hidden])")
+    assert "funktionieren" in patient.text_content("#check-done")
+    # Camera and microphone are off again once the check is done.
+    assert patient.evaluate("() => document.querySelector('#preview').srcObject") is None
+    link = patient.get_attribute("#join-link", "href")
+    assert link == "/sprechstunde/#code=ACDEF-34679" and patient.is_hidden("#join-without-code")
+    # The page asked the server for nothing but itself and its static files; the code went nowhere.
+    assert not [r for r in sent_requests if "/static/" not in r.url and not r.url.endswith("/sprechstunde/technik/")]
+    assert not [r for r in sent_requests if "ACDEF" in r.url or b"ACDEF" in r.body]
+
+    # Without a code: the way to the patient page and its code field.
+    plain = new_page()
+    plain.context.grant_permissions(["camera", "microphone"])
+    plain.goto("/sprechstunde/technik/")
+    plain.wait_for_selector("#check-continue:not([disabled])")
+    plain.click("#check-continue")
+    plain.wait_for_selector("#join-without-code:not([hidden])")
+    assert plain.is_hidden("#join-with-code")
+    plain.click("#check-again")
+    plain.wait_for_selector("#check-continue:not([disabled])")
+    assert not [e for e in patient.errors + plain.errors if "favicon" not in e and "Permission" not in e]

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,6 +81,13 @@ def test_the_invitation_arrives_in_german_with_the_link_and_code(
     assert "Gerätetest" in text and "Mit freundlichen Grüßen" in text
     html = message.get_body(("html",)).get_content()
     assert f'href="https://sprechzimmer.example.org/sprechstunde/#code={clinic.code}"' in html
+    # The device check before the appointment, on its own page that needs no code.
+    check_link = f"https://sprechzimmer.example.org/sprechstunde/technik/#code={clinic.code}"
+    assert check_link in text and f'href="{check_link}"' in html and "Gerätetest öffnen" in html
+    check_page = Client().get(smtp.mailbox.link_in(message, "technik").split("sprechzimmer.example.org")[1])
+    assert check_page.status_code == 200
+    page = check_page.content.decode()
+    assert 'id="check-continue"' in page and "/js/pages/devicecheck." in page and 'id="code"' not in page
     # The code of the link opens this appointment on the patient page (before its window: the
     # page names the appointment's date instead of calling the code unknown).
     code = smtp.mailbox.link_in(message, "sprechstunde").split("#code=")[1]

@@ -202,6 +202,28 @@ class Gateway:
         self.server.shutdown()
         self.server.server_close()
 
+    def report(self, url, message_id, status, secret):
+        """What a provider does once the handset answered: POSTs a report to our endpoint, signed
+        with the shared secret (hex HMAC-SHA256 of the body), with the number and text it knows."""
+        import hashlib
+        import hmac
+        import json
+        import urllib.error
+        import urllib.request
+
+        _, body = self.requests[-1]
+        report = {"id": message_id, "status": status, "to": body["recipient"], "text": body["message"]}
+        data = json.dumps(report).encode()
+        signature = hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(
+            url, data=data, method="POST", headers={"Content-Type": "application/json", "X-Signature": signature}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
 
 def test_the_http_gateway_gets_the_sms_and_is_retried_while_down(
     clinic, queue, settings, django_capture_on_commit_callbacks
@@ -227,3 +249,126 @@ def test_the_http_gateway_gets_the_sms_and_is_retried_while_down(
     assert body["recipient"] == E164 and body["sender"] == "Videotermin"
     assert f"#code={clinic.code}" in body["message"]
     assert UsageDay.objects.get(organisation=clinic.practice).sms == 1
+
+
+REPORT_SECRET = "zustell-geheim-42"
+
+
+@pytest.fixture
+def http_gateway(settings):
+    gateway = Gateway()
+    settings.SMS_BACKEND, settings.SMS_HTTP_URL, settings.SMS_HTTP_TOKEN = "http", gateway.url, "geheim-123"
+    settings.SMS_HTTP_FIELDS, settings.SMS_HTTP_ID_FIELD = ("recipient", "message", "sender"), "messageId"
+    settings.SMS_HTTP_REPORT_SECRET, settings.SMS_HTTP_REPORT_AUTH = REPORT_SECRET, "hmac"
+    settings.SMS_HTTP_REPORT_HEADER, settings.SMS_HTTP_REPORT_FIELDS = "X-Signature", ("id", "status")
+    yield gateway
+    gateway.stop()
+
+
+@pytest.mark.parametrize(("status", "label"), [("DELIVERED", "zugestellt"), ("undelivered", "fehlgeschlagen")])
+def test_the_http_gateway_reports_delivery_to_our_endpoint(
+    clinic, http_gateway, queue, live_server, server_log, status, label, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        send_sms(clinic)
+    queue.run_now()
+    assert OutgoingMessage.objects.get(kind="invitation").status == "sent"
+    url = live_server.url + reverse("sms_delivery_report")
+
+    # An intermediate status and a report on someone else's message change nothing.
+    assert http_gateway.report(url, "gw-1", "buffered", REPORT_SECRET) == (200, {"changed": 0})
+    assert http_gateway.report(url, "gw-999", status, REPORT_SECRET) == (200, {"changed": 0})
+    assert http_gateway.report(url, "gw-1", status, REPORT_SECRET) == (200, {"changed": 1})
+    assert http_gateway.report(url, "gw-1", status, REPORT_SECRET) == (200, {"changed": 0})  # twice: once
+    shown = clinic.client.get(reverse("api_appointment", args=[clinic.appointment.pk])).json()["appointment"]
+    assert [(m["kind"], m["status_label"]) for m in shown["messages"]][0] == ("invitation", label)
+    # The report named the number and held the text: neither is kept nor logged.
+    for secret in (E164, "15123456789", clinic.code):
+        assert secret not in database_text()
+        assert not [line for line in server_log if secret in line]
+
+
+def signed(data: bytes, secret: str = REPORT_SECRET) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+def sent_by_http(clinic, http_gateway, queue, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        send_sms(clinic)
+    queue.run_now()
+    return OutgoingMessage.objects.get(kind="invitation")
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "status", "part"),
+    [
+        (b'{"id": "gw-1", "status": "delivered"}', None, 403, "Signatur"),
+        (b'{"id": "gw-1", "status": "delivered"}', "sha256=" + "0" * 64, 403, "Signatur"),
+        (b'{"id": "gw-1", "status": "delivered"}', signed(b'{"id": "gw-1", "status": "failed"}'), 403, "Signatur"),
+        (
+            b'{"id": "gw-1", "status": "delivered"}',
+            signed(b'{"id": "gw-1", "status": "delivered"}', "falsch"),
+            403,
+            "Signatur",
+        ),
+        (b'{"id": "gw-1", "status": "delivered"', "sign", 400, "kein gültiges JSON"),
+        (b'["gw-1", "delivered"]', "sign", 400, "kein gültiges JSON"),
+        (b'{"id": "gw-1", "status": 1e400}', "sign", 400, "kein gültiges JSON"),
+        (b'{"id": "gw-1\\u0000", "status": "delivered"}', "sign", 400, "kein gültiges JSON"),
+        (b'{"status": "delivered"}', "sign", 400, "Nachrichten-ID"),
+        (b'{"id": ["gw-1"], "status": "delivered"}', "sign", 400, "Nachrichten-ID"),
+        (b'{"id": "gw-1", "status": null}', "sign", 400, "Status"),
+        (b"\xff\xfe", "sign", 400, "kein gültiges JSON"),
+    ],
+)
+def test_reports_that_are_not_authentic_or_malformed_change_nothing(
+    client, sent_by_http, server_log, body, header, status, part
+):
+    headers = {}
+    if header is not None:
+        headers["HTTP_X_SIGNATURE"] = signed(body) if header == "sign" else header
+    response = client.post(reverse("sms_delivery_report"), body, content_type="application/json", **headers)
+    assert response.status_code == status
+    assert part in response.json()["error"]
+    sent_by_http.refresh_from_db()
+    assert sent_by_http.status == "sent"
+
+
+def test_an_outsider_with_a_session_is_no_provider(clinic, sent_by_http):
+    client = clinic.client
+    client.force_login(clinic.outsider)
+    body = b'{"id": "gw-1", "status": "failed"}'
+    response = client.post(reverse("sms_delivery_report"), body, content_type="application/json")
+    assert response.status_code == 403 and "Signatur" in response.json()["error"]
+    assert client.get(reverse("sms_delivery_report")).status_code == 405
+    sent_by_http.refresh_from_db()
+    assert sent_by_http.status == "sent"
+
+
+def test_a_form_report_with_a_token_header(clinic, sent_by_http, settings):
+    settings.SMS_HTTP_REPORT_AUTH, settings.SMS_HTTP_REPORT_HEADER = "token", "X-Report-Token"
+    settings.SMS_HTTP_REPORT_FIELDS = ("msg_id", "dlr")
+    url = reverse("sms_delivery_report")
+    form = "application/x-www-form-urlencoded"
+    body = "msg_id=gw-1&dlr=DELIVRD&to=%2B4915123456789"
+    wrong = clinic.client.post(url, body, content_type=form, HTTP_X_REPORT_TOKEN="geheim")
+    assert wrong.status_code == 403
+    right = clinic.client.post(url, body, content_type=form, HTTP_X_REPORT_TOKEN=REPORT_SECRET)
+    assert right.status_code == 200 and right.json() == {"changed": 1}
+    sent_by_http.refresh_from_db()
+    assert sent_by_http.get_status_display() == "zugestellt"
+
+
+def test_without_a_report_secret_the_address_takes_no_reports(clinic, sent_by_http, settings):
+    settings.SMS_HTTP_REPORT_SECRET = ""
+    body = b'{"id": "gw-1", "status": "failed"}'
+    response = clinic.client.post(
+        reverse("sms_delivery_report"), body, content_type="application/json", HTTP_X_SIGNATURE=signed(body, "")
+    )
+    assert response.status_code == 404 and "keine Zustellberichte" in response.json()["error"]
+    sent_by_http.refresh_from_db()
+    assert sent_by_http.status == "sent"

@@ -62,3 +62,60 @@ class ApiClient(models.Model):
             created_by=created_by,
         )
         return client, token
+
+
+#: What a webhook can be told; the main user picks when registering it (docs/api.md, "Webhooks").
+EVENTS: dict[str, str] = {
+    "patient.waiting": "Patient wartet",
+    "call.ended": "Gespräch beendet",
+    "appointment.cancelled": "Termin abgesagt",
+}
+
+
+class Webhook(models.Model):
+    """An address of the practice's software that is told of events (ids and times, never patient
+    data). The signing secret is sealed at rest (``api.webhooks.keyring``) and shown once."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField("Adresse", max_length=500)
+    events = models.CharField("Ereignisse", max_length=200)
+    secret_sealed = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def event_list(self) -> list[str]:
+        return [e for e in self.events.split(",") if e in EVENTS]
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one webhook: the body as sent, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "wird gesendet"
+        RETRYING = "retrying", "wird wiederholt"
+        DELIVERED = "delivered", "zugestellt"
+        FAILED = "failed", "fehlgeschlagen"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    #: The JSON body, the same for each attempt (only the signature's time changes): ids and times.
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    #: "HTTP 503", "keine Verbindung" …: what the last failed attempt met (German, shown as it is).
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id}"

@@ -1,5 +1,6 @@
 """API-Zugänge: the main user creates clients with scopes (the token is shown once), sees their
-last use and revokes them. Members other than the main user get 404, like the other settings."""
+last use and revokes them; registers webhooks (the secret is shown once) and sees their
+deliveries. Members other than the main user get 404, like the other settings."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer.accounts.access import main_user_required
-from sprechzimmer.api.models import SCOPES, ApiClient
+from sprechzimmer.api import webhooks
+from sprechzimmer.api.models import EVENTS, SCOPES, ApiClient, Webhook
 
 MAX_CLIENTS = 20
 
@@ -60,3 +62,53 @@ def revoke(request, pk):
         client.save(update_fields=["revoked_at"])
     messages.success(request, f"Der API-Zugang „{client.name}“ ist gesperrt.")
     return redirect("api_clients")
+
+
+def _webhooks_page(request, *, status=200, error="", typed=None, secret=""):
+    organisation = request.user.organisation
+    hooks = list(organisation.webhooks.all())
+    for hook in hooks:
+        hook.recent = list(hook.deliveries.all()[:RECENT_DELIVERIES])
+    return render(
+        request,
+        "api/webhooks.html",
+        {
+            "hooks": hooks,
+            "events": EVENTS,
+            "error": error,
+            "typed": typed or {"url": "", "events": []},
+            "secret": secret,
+            "signature_header": webhooks.SIGNATURE_HEADER,
+        },
+        status=status,
+    )
+
+
+RECENT_DELIVERIES = 10
+
+
+@main_user_required
+def webhook_list(request):
+    """Webhooks: address and events; the secret is shown once; recent deliveries with their status."""
+    if request.method != "POST":
+        return _webhooks_page(request)
+    url = request.POST.get("url", "").strip()
+    events = [e for e in request.POST.getlist("events") if e in EVENTS]
+    typed = {"url": url, "events": events}
+    if not events:
+        return _webhooks_page(request, status=400, error="Bitte wählen Sie mindestens ein Ereignis.", typed=typed)
+    try:
+        _, secret = webhooks.register(request.user.organisation, url, events, request.user)
+    except webhooks.UrlRefused as refused:
+        return _webhooks_page(request, status=400, error=str(refused), typed=typed)
+    # Shown once, in this response only (as the API tokens).
+    return _webhooks_page(request, status=201, secret=secret)
+
+
+@main_user_required
+@require_POST
+def webhook_delete(request, pk):
+    hook = get_object_or_404(Webhook, pk=pk, organisation=request.user.organisation)
+    hook.delete()
+    messages.success(request, f"Der Webhook an {hook.url} ist gelöscht.")
+    return redirect("api_webhooks")

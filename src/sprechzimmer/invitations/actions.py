@@ -5,6 +5,7 @@ here puts an address anywhere but into the sealed hold."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -212,3 +213,21 @@ def messages_json(appointment: Appointment) -> list[dict]:
 
 
 __all__ = ["Channel", "InvitationRefused", "appointment_changed", "invite", "messages_json", "purge_over"]
+
+
+#: Provider ids that name no message: the console backend's, and an HTTP API's that answered none.
+NO_PROVIDER_ID = ("", "console", "http")
+
+
+def record_delivery(reports: Iterable[tuple[str, str]]) -> int:
+    """Sets each sent SMS that a delivery report names (by the provider's message id: an SMPP
+    receipt or an HTTP API's report) to delivered or failed. "sent", a report that comes twice or one
+    naming no message of ours change nothing. Returns how many messages changed."""
+    changed = 0
+    for provider_id, meaning in reports:
+        if provider_id in NO_PROVIDER_ID or meaning not in (Status.DELIVERED, Status.FAILED):
+            continue
+        changed += OutgoingMessage.objects.filter(
+            channel=Channel.SMS, provider_id=provider_id, status=Status.SENT
+        ).update(status=meaning)
+    return changed

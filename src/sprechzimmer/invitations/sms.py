@@ -169,10 +169,18 @@ def _send_smpp(number: str, text: str) -> Sent:
     return Sent(message_id=ids[0], segments=len(segments))
 
 
-#: Final states of a delivery receipt (SMPP 3.4 Appendix B "stat:" and the message_state TLV).
+#: States of a delivery receipt (SMPP 3.4 Appendix B "stat:" and the message_state TLV).
 DELIVERED = "DELIVRD"
 RECEIPT_STATES = {1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 6: "ACCEPTD", 8: "REJECTD"}
 RECEIPT_TEXT = re.compile(rb"id:(?P<id>\S+).*?stat:(?P<stat>[A-Z]+)", re.DOTALL)
+
+
+def receipt_meaning(state: str) -> str:
+    """What an SMPP receipt's state means for the message: delivered, failed or (on its way, or a
+    state we do not know) still sent."""
+    if state in ("ENROUTE", "ACCEPTD", "UNKNOWN"):
+        return "sent"
+    return "delivered" if state == DELIVERED else "failed"
 
 
 def collect_receipts(seconds: float) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -39,6 +40,7 @@ def render(message: OutgoingMessage, code: str) -> tuple[str, str, str]:
         "time": f"{start:%H:%M}",
         "link": f"{settings.SITE_URL}/sprechstunde/#code={code}",
         "join_url": f"{settings.SITE_URL}/sprechstunde/",
+        "device_check_link": f"{settings.SITE_URL}{reverse('device_check')}#code={code}",
         "code": code,
         "kind": message.kind,
     }
@@ -127,17 +129,5 @@ def purge_contact_holds() -> None:
 def collect_sms_receipts() -> None:
     """Delivery receipts from the SMSC: "zugestellt" or "fehlgeschlagen" on the message."""
     if settings.SMS_BACKEND == "smpp":
-        record_receipts(sms.collect_receipts(settings.SMPP_RECEIPT_SECONDS))
-
-
-def record_receipts(receipts: list[tuple[str, str]]) -> int:
-    """Sets each sent SMS that a receipt names to delivered or failed; returns how many changed."""
-    changed = 0
-    for message_id, state in receipts:
-        if state in ("ENROUTE", "ACCEPTD", "UNKNOWN"):
-            continue
-        status = Status.DELIVERED if state == sms.DELIVERED else Status.FAILED
-        changed += OutgoingMessage.objects.filter(
-            channel=Channel.SMS, provider_id=message_id, status=Status.SENT
-        ).update(status=status)
-    return changed
+        receipts = sms.collect_receipts(settings.SMPP_RECEIPT_SECONDS)
+        actions.record_delivery((message_id, sms.receipt_meaning(state)) for message_id, state in receipts)

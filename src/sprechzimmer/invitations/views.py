@@ -1,22 +1,28 @@
-"""The one endpoint of integrated invitations (docs/invitations.md). The address arrives in the
-body of this request only; it is sealed at once and never logged (request logs carry paths)."""
+"""The endpoints of integrated invitations (docs/invitations.md). The address arrives in the body of
+the practice's request only; it is sealed at once and never logged (request logs carry paths). An
+HTTP SMS API's delivery reports arrive at ``sms_delivery_report``."""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs, ratelimit
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.contracts import gate
 from sprechzimmer.contracts.domain import Feature
-from sprechzimmer.invitations import actions
+from sprechzimmer.invitations import actions, reports
 from sprechzimmer.invitations.models import Channel
 from sprechzimmer.video.models import Appointment
+
+log = logging.getLogger("sprechzimmer.invitations")
 
 #: Which plan feature each channel needs.
 FEATURES = {Channel.EMAIL.value: Feature.INTEGRATED_EMAIL_INVITATION, Channel.SMS.value: Feature.SMS_INVITATION}
@@ -70,3 +76,19 @@ def _send(request: HttpRequest, pk: int, *, late: bool) -> JsonResponse:
             )
         return response
     return JsonResponse({"messages": actions.messages_json(locked)}, status=201)
+
+
+@csrf_exempt  # the provider has no session; the report is authenticated by its signature header
+@require_POST
+def sms_delivery_report(request: HttpRequest) -> JsonResponse:
+    """A delivery report of the HTTP SMS API: "zugestellt" or "fehlgeschlagen" on the message. 404
+    unless the HTTP backend with a report secret is configured."""
+    if not reports.enabled():
+        return json_error("Diese Adresse nimmt keine Zustellberichte an.", 404)
+    try:
+        provider_id, meaning = reports.read(request)
+    except reports.ReportRefused as refused:
+        return json_error(refused.message, refused.status)
+    changed = actions.record_delivery([(provider_id, meaning)])
+    log.info("SMS delivery report read (%s, %d message(s) changed)", meaning, changed)
+    return JsonResponse({"changed": changed})

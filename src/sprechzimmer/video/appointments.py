@@ -148,6 +148,11 @@ def apply_change(appointment: Appointment, fields: dict, base_version: int) -> A
         from sprechzimmer.invitations import actions as invitation_actions
 
         invitation_actions.appointment_changed(locked, old_start=old_start, old_status=old_status)
+        if locked.status == Appointment.Status.CANCELLED and old_status != Appointment.Status.CANCELLED:
+            from sprechzimmer.api import webhooks
+
+            data = {"appointment_id": locked.pk, "doctor_id": locked.doctor_id, "start": locked.start}
+            webhooks.emit(locked.organisation_id, "appointment.cancelled", data | {"cancelled_at": locked.updated_at})
     return locked
 
 

@@ -144,9 +144,7 @@ class PatientConsumer(SignallingConsumer):
             # Back after a network interruption or a reload: the call goes on.
             await self.send_json({"type": "in-call", "ice_servers": ice_servers()})
         else:
-            await database_sync_to_async(services.set_status)(
-                appointment.pk, Appointment.Status.WAITING, only_from=(Appointment.Status.PLANNED,)
-            )
+            await database_sync_to_async(services.patient_waiting)(appointment)
             # ICE servers now, so the browser can prepare its connection while it waits.
             await self.send_json({"type": "waiting", "ice_servers": ice_servers()})
         await self.tell_practice()

@@ -64,6 +64,24 @@ def set_status(appointment_id: int, status: str, *, only_from: tuple[str, ...] =
 
 
 @transaction.atomic
+def patient_waiting(appointment: Appointment) -> bool:
+    """The patient entered the waiting room (planned → waiting); the practice's webhooks hear of it
+    (ids and times only). False when the appointment was not planned (waiting already, in a call)."""
+    from sprechzimmer.api import webhooks
+
+    if not set_status(appointment.pk, Appointment.Status.WAITING, only_from=(Appointment.Status.PLANNED,)):
+        return False
+    data = {
+        "appointment_id": appointment.pk,
+        "doctor_id": appointment.doctor_id,
+        "start": appointment.start,
+        "waiting_since": timezone.now(),
+    }
+    webhooks.emit(appointment.organisation_id, "patient.waiting", data)
+    return True
+
+
+@transaction.atomic
 def start_call(appointment: Appointment) -> CallSession:
     """Admits the patient; a call still open (the doctor reloaded) goes on as the same session, so
     one conversation is one video contact."""
@@ -97,6 +115,20 @@ def end_call(appointment_id: int, *, completed: bool) -> VideoContact | None:
                 duration_seconds=int((now - session.connected_at).total_seconds()),
                 egk_checked=appointment.egk_checked_at is not None,
             )
+    if session is not None:
+        from sprechzimmer.api import webhooks
+
+        appointment = Appointment.objects.get(pk=appointment_id)
+        data = {
+            "appointment_id": appointment_id,
+            "doctor_id": appointment.doctor_id,
+            "admitted_at": session.admitted_at,
+            "connected_at": session.connected_at,
+            "ended_at": now,
+            "duration_seconds": contact.duration_seconds if contact else 0,
+            "completed": completed,
+        }
+        webhooks.emit(appointment.organisation_id, "call.ended", data)
     if completed:
         status = Appointment.Status.DONE
     else:

@@ -177,6 +177,12 @@ def join(request):
     )
 
 
+def device_check(request):
+    """The device check on its own (camera, microphone, speaker), before the appointment and without
+    a code: the invitation links here. It sends nothing to the server."""
+    return render(request, "video/device_check.html")
+
+
 # Wrong codes per client address (docs/signalling.md): after ACCESS_CODE_LIMIT_PER_ADDRESS in a
 # minute the address waits a minute, each repeat within a day twice as long.
 def _code_failures() -> ratelimit.Backoff:

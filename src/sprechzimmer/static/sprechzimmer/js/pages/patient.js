@@ -4,7 +4,7 @@ import * as e2ee from "../lib/e2ee.js";
 import * as media from "../lib/media.js";
 import { ApiError, request } from "../lib/api.js";
 import { CallView } from "../ui/callview.js";
-import { fillDeviceSelects, playTestTone, showLevel } from "../ui/devices.js";
+import { DeviceCheck } from "../ui/devicecheck.js";
 import { clock } from "../lib/formats.js";
 import { SignallingClient } from "../lib/signalling.js";
 import { control, find } from "../ui/dom.js";
@@ -47,8 +47,6 @@ const steps = ["enter", "check", "consent", "waiting", "call", "done"];
 const $ = (selector) => find(document, selector, HTMLElement);
 /** @type {Access | null} */
 let access = null;
-/** @type {MediaStream | null} camera and microphone, once allowed */
-let stream = null;
 /** @type {CallView | null} */
 let view = null;
 /** @type {import("../lib/call.js").Call | null} */
@@ -59,8 +57,6 @@ let signalling = null;
 let iceServers = [];
 /** Whether the practice let us in: only then does our connection carry camera and microphone. */
 let admitted = false;
-/** @type {() => void} stops the microphone level of the device check */
-let stopLevel = () => {};
 
 const VISIT_KEY = "sz-visit";
 
@@ -140,7 +136,7 @@ enterForm.addEventListener("submit", async (event) => {
     access = granted;
     showVisit(granted);
     show("check");
-    startDeviceCheck();
+    check.start();
   } catch (error) {
     showErrors(enterForm, { code: [errorMessage(error)] });
   } finally {
@@ -149,62 +145,10 @@ enterForm.addEventListener("submit", async (event) => {
 });
 
 // 2. Device check: preview, choice of devices, microphone level, speaker tone, clear messages.
-const preview = find(document, "#preview", HTMLVideoElement);
-const cameraSelect = find(document, "#check-camera", HTMLSelectElement);
-const microphoneSelect = find(document, "#check-microphone", HTMLSelectElement);
-const continueButton = find(document, "#check-continue", HTMLButtonElement);
-const levelMeter = find(document, "#mic-level", HTMLMeterElement);
-
-/** @param {string | null} text the problem, or null when there is none */
-function deviceProblem(text) {
-  const problem = $("#device-problem");
-  problem.hidden = text === null;
-  find(problem, ".problem-text", HTMLElement).textContent = text ?? "";
-  document.body.dataset.devices = text === null ? "ok" : "problem";
-}
-
-/** @param {MediaStream} fresh */
-function useStream(fresh) {
-  stream = fresh;
-  preview.srcObject = fresh;
-  stopLevel();
-  stopLevel = showLevel(fresh, levelMeter);
-}
-
-async function startDeviceCheck() {
-  deviceProblem(null);
-  if (!media.webrtcSupported()) {
-    return deviceProblem("Ihr Browser unterstützt keine Videosprechstunde. Bitte verwenden Sie einen aktuellen Browser wie Firefox, Chrome, Edge oder Safari.");
-  }
-  try {
-    media.stopAll(stream);
-    useStream(await media.open());
-    await fillDeviceSelects(cameraSelect, microphoneSelect, stream);
-    continueButton.disabled = false;
-  } catch (error) {
-    continueButton.disabled = true;
-    deviceProblem(media.explain(error));
-  }
-}
-
-for (const select of [cameraSelect, microphoneSelect]) {
-  select.addEventListener("change", async () => {
-    media.stopAll(stream);
-    try {
-      useStream(await media.open({ cameraId: cameraSelect.value, microphoneId: microphoneSelect.value }));
-    } catch (error) {
-      deviceProblem(media.explain(error));
-    }
-  });
-}
-$("#check-retry").addEventListener("click", startDeviceCheck);
-$("#speaker-test").addEventListener("click", async () => {
-  $("#speaker-hint").textContent = "Sie sollten jetzt zwei Töne hören.";
-  await playTestTone();
-  $("#speaker-hint").textContent = "Nichts gehört? Stellen Sie die Lautstärke höher oder schließen Sie Kopfhörer an.";
-});
+const check = new DeviceCheck($("#step-check"));
+const continueButton = check.continueButton;
 continueButton.addEventListener("click", () => {
-  stopLevel();
+  check.stopLevel();
   show("consent");
 });
 
@@ -278,10 +222,10 @@ async function enterWaitingRoom(visit) {
   show("waiting");
   startWaitedClock();
   // The device check (or the resume) let the patient go on only with a running camera and microphone.
-  if (!stream) throw new Error("no media stream after the device check");
-  find(document, "#waiting-self", HTMLVideoElement).srcObject = stream;
+  if (!check.stream) throw new Error("no media stream after the device check");
+  find(document, "#waiting-self", HTMLVideoElement).srcObject = check.stream;
   if (visit.screenSharing === false) $("#call").dataset.screenSharing = "off";
-  view = new CallView($("#call"), stream);
+  view = new CallView($("#call"), check.stream);
   view.onHangup = () => {
     signalling?.send({ type: "leave" });
     finish("Sie haben die Videosprechstunde verlassen.");
@@ -362,12 +306,12 @@ function ensureCall() {
 function finish(message) {
   saveVisit(null);
   clearInterval(waitedTimer);
-  stopLevel();
+  check.stopLevel();
   const startedAt = view?.startedAt ?? null;
   view?.end(message);
   call = null;
   signalling?.close();
-  media.stopAll(stream);
+  media.stopAll(check.stream);
   if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
   $(".done-duration").textContent = startedAt === null ? "" : `Gesprächsdauer: ${clock((Date.now() - startedAt) / 1000)} (Minuten:Sekunden)`;
   show("done", message);
@@ -381,13 +325,13 @@ async function resume() {
   showVisit(visit);
   show("waiting", "Sie werden wieder verbunden …");
   try {
-    useStream(await media.open());
-    stopLevel();
+    check.use(await media.open());
+    check.stopLevel();
   } catch (error) {
     // The camera is gone or no longer allowed: the device check says why and how to go on.
     access = null;
     show("check");
-    deviceProblem(media.explain(error));
+    check.problem(media.explain(error));
     continueButton.addEventListener("click", () => enterWaitingRoom(visit), { once: true });
     return;
   }
