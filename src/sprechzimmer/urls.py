@@ -76,6 +76,7 @@ urlpatterns = [
     path("api/v1/", api_v1.urls),
     path("praxis/api-zugaenge/", api_views.clients, name="api_clients"),
     path("praxis/api-zugaenge/<id:pk>/sperren/", api_views.revoke, name="api_client_revoke"),
+    path("praxis/api-zugaenge/<id:pk>/schluessel/", api_views.grant_key, name="api_client_grant_key"),
     path("praxis/api-zugaenge/webhooks/", api_views.webhook_list, name="api_webhooks"),
     path("praxis/api-zugaenge/webhooks/<id:pk>/loeschen/", api_views.webhook_delete, name="api_webhook_delete"),
     path("api/termine/", video.api_appointments, name="api_appointments"),

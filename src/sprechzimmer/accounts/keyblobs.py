@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 
 from django.core.exceptions import ValidationError
@@ -38,6 +39,13 @@ def check_public_key(text: str) -> str:
     except ValueError:
         raise ValidationError(_INVALID, code="key") from None
     return text
+
+
+def fingerprint(public_key: str) -> str:
+    """A short SHA-256 fingerprint of a public key (first 80 bits, groups of four), shown to people
+    who compare keys; sprechzimmer_client.crypto.fingerprint prints the same for a client's key."""
+    digest = hashlib.sha256(b64url_decode(public_key)).hexdigest()[:20].upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 20, 4))
 
 
 def check_blob(text: str, alg: str, *, extra: tuple[str, ...] = (), max_bytes: int = MAX_BLOB) -> str:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -64,7 +63,7 @@ def practice_dashboard(request, extra: dict | None = None):
         if request.user.has_practice_key
         else 0
     )
-    context = {"pending_grants": pending_grants, "fingerprint": fingerprint(request.user.public_key)}
+    context = {"pending_grants": pending_grants, "fingerprint": keyblobs.fingerprint(request.user.public_key)}
     return render(request, "accounts/dashboard.html", {**context, **(extra or {})})
 
 
@@ -332,12 +331,6 @@ def practice_settings(request):
 # --- key material (docs/e2ee.md) ----------------------------------------------------------------
 
 
-def fingerprint(public_key: str) -> str:
-    """A short SHA-256 fingerprint of a public key, shown to people who compare keys."""
-    digest = hashlib.sha256(keyblobs.b64url_decode(public_key)).hexdigest()[:20].upper()
-    return " ".join(digest[i : i + 4] for i in range(0, 20, 4))
-
-
 @member_required
 def api_keys(request):
     user = request.user
@@ -367,7 +360,7 @@ def api_key_grants(request):
                         "email": m.email,
                         "role": m.get_role_display(),
                         "public_key": m.public_key,
-                        "fingerprint": fingerprint(m.public_key),
+                        "fingerprint": keyblobs.fingerprint(m.public_key),
                     }
                     for m in waiting
                 ]

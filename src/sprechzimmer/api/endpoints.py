@@ -24,6 +24,7 @@ from ninja.security import HttpBearer
 from pydantic import BeforeValidator
 
 from sprechzimmer import ratelimit
+from sprechzimmer.accounts import keyblobs
 from sprechzimmer.api.models import TOKEN_PREFIX, ApiClient, token_hash
 from sprechzimmer.billing.domain.model import BillingError, Quarter
 from sprechzimmer.billing.models import QuarterReport
@@ -321,3 +322,47 @@ def upload_billing_check(request, file: File[UploadedFile], quarter: Form[str] =
 def get_billing_check(request, check_id: int):
     client = _needs(request, "billing_check")
     return _billing_check(get_object_or_404(QuarterReport, pk=check_id, organisation=client.organisation))
+
+
+class ClientKey(Schema):
+    organisation_id: int
+    public_key: str | None
+    fingerprint: str | None
+    wrapped_practice_key: str | None
+
+
+class ClientKeyIn(Schema):
+    public_key: str
+
+
+def _client_key(client: ApiClient) -> dict:
+    return {
+        "organisation_id": client.organisation_id,
+        "public_key": client.public_key or None,
+        "fingerprint": client.fingerprint or None,
+        "wrapped_practice_key": client.wrapped_practice_key or None,
+    }
+
+
+@api.get("/key", response=answers({200: ClientKey}), summary="Schlüssel dieses API-Zugangs")
+def get_client_key(request):
+    """Der angemeldete öffentliche Schlüssel und, sobald die Praxis ihn im Browser freigegeben hat,
+    der Praxisschlüssel verschlüsselt für diesen Schlüssel (ECIES, docs/e2ee.md). Jeder Zugang."""
+    return _client_key(request.api_client)
+
+
+@api.put("/key", response=answers({200: ClientKey}), summary="Öffentlichen Schlüssel anmelden")
+def put_client_key(request, body: ClientKeyIn):
+    """Meldet den öffentlichen Schlüssel (P-256, SPKI, base64url) eines verschlüsselnden Programms an.
+    Ein neuer Schlüssel hebt eine frühere Freigabe auf: die Praxis muss ihn erneut freigeben."""
+    client: ApiClient = request.api_client
+    try:
+        public_key = keyblobs.check_public_key(body.public_key)
+    except ValidationError:
+        raise HttpError(400, "Der öffentliche Schlüssel muss ein P-256-Schlüssel (SPKI, base64url) sein.") from None
+    with transaction.atomic():
+        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+        if locked.public_key != public_key:
+            locked.public_key, locked.wrapped_practice_key, locked.key_granted_by = public_key, "", None
+            locked.save(update_fields=["public_key", "wrapped_practice_key", "key_granted_by"])
+    return _client_key(locked)

@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.models import Organisation
 
 #: What a client may do; the main user picks when creating it.
@@ -38,12 +39,24 @@ class ApiClient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # An encrypting client (sprechzimmer_client, docs/api.md) holds its own key pair: its public key
+    # (SPKI, base64url) is registered through the API; a member grants it the practice key in the
+    # browser, by fingerprint, exactly like a colleague's (ECIES envelope, docs/e2ee.md).
+    public_key = models.TextField(blank=True)
+    wrapped_practice_key = models.TextField(blank=True)
+    key_granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def fingerprint(self) -> str:
+        return keyblobs.fingerprint(self.public_key) if self.public_key else ""
 
     @property
     def scope_list(self) -> list[str]:

@@ -5,11 +5,16 @@ deliveries. Members other than the main user get 404, like the other settings.""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sprechzimmer.accounts.access import main_user_required
+from sprechzimmer import inputs
+from sprechzimmer.accounts import keyblobs
+from sprechzimmer.accounts.access import json_error, main_user_required
 from sprechzimmer.api import webhooks
 from sprechzimmer.api.models import EVENTS, SCOPES, ApiClient, Webhook
 
@@ -112,3 +117,36 @@ def webhook_delete(request, pk):
     hook.delete()
     messages.success(request, f"Der Webhook an {hook.url} ist gelöscht.")
     return redirect("api_webhooks")
+
+
+@main_user_required
+@require_POST
+def grant_key(request, pk):
+    """The practice key for an encrypting client, wrapped in the main user's browser to the public
+    key the page showed (docs/api.md); refused when the client's key changed in between."""
+    if not request.user.has_practice_key:
+        return json_error("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.", 403)
+    incomplete = "Die Freigabe war unvollständig. Bitte laden Sie die Seite neu."
+    try:
+        body = inputs.json_body(request)
+        expected = body.get("public_key")
+        wrapped = keyblobs.check_practice_key_wrap(body.get("wrapped_practice_key"))  # type: ignore[arg-type]
+    except (inputs.InputError, ValueError, TypeError):
+        return json_error(incomplete)
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    if not isinstance(expected, str):
+        return json_error(incomplete)
+    with transaction.atomic():
+        client = get_object_or_404(
+            ApiClient.objects.select_for_update(),
+            pk=pk,
+            organisation=request.user.organisation,
+            revoked_at__isnull=True,
+        )
+        if not client.public_key or client.public_key != expected:
+            return json_error("Der Schlüssel dieses API-Zugangs hat sich geändert. Bitte laden Sie die Seite neu.", 409)
+        client.wrapped_practice_key = wrapped
+        client.key_granted_by = request.user
+        client.save(update_fields=["wrapped_practice_key", "key_granted_by"])
+    return JsonResponse({"ok": True})

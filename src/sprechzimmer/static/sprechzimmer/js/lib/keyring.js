@@ -118,17 +118,38 @@ export async function pendingGrants() {
  * @param {PendingMember} member
  */
 export async function grant(member) {
+  await request("POST", "/api/schluessel/freigaben/", {
+    member_id: member.id,
+    public_key: member.public_key,
+    wrapped_practice_key: await wrapPracticeKeyFor(member.public_key),
+  });
+}
+
+/**
+ * Wraps the practice key to an encrypting API client's public key (docs/api.md) and stores it:
+ * the same ECIES wrap as for a colleague, granted by the main user after comparing fingerprints.
+ * @param {string} url the client's grant address (from the page)
+ * @param {string} publicKey the client's public key as the page showed it
+ */
+export async function grantClient(url, publicKey) {
+  await request("POST", url, { public_key: publicKey, wrapped_practice_key: await wrapPracticeKeyFor(publicKey) });
+}
+
+/**
+ * The practice key wrapped to someone else's public key (ECIES), opened with this member's keys.
+ * @param {string} publicKey SPKI, base64url
+ * @returns {Promise<string>} envelope
+ */
+async function wrapPracticeKeyFor(publicKey) {
   /** @type {MemberKeys} */
   const keys = await getJson("/api/schluessel/");
   if (!keys.wrapped_practice_key) throw new KeyringError("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.");
   const raw = await e2ee.unwrapFromPublicKey(keys.wrapped_practice_key, await privateKey(keys), keys.public_key);
-  const wrapped = await e2ee.wrapToPublicKey(raw, member.public_key);
-  raw.fill(0);
-  await request("POST", "/api/schluessel/freigaben/", {
-    member_id: member.id,
-    public_key: member.public_key,
-    wrapped_practice_key: wrapped,
-  });
+  try {
+    return await e2ee.wrapToPublicKey(raw, publicKey);
+  } finally {
+    raw.fill(0);
+  }
 }
 
 export const forget = () => keystore.clear();
