@@ -3,6 +3,7 @@ product (its CSP, its static files), each end with the frame worker of lib/frame
 encrypts camera and microphone frames, the receiver decrypts them. With the key the doctor's browser
 granted, the receiver decodes video; with another key for the same key id it decodes nothing and
 counts every refused frame; after a new epoch granted to both it decodes again under the new key id.
+A shared screen replacing the camera goes through the same worker.
 The keys travel as the page code will send them: sealed to the receiver's call key (confkeys.js)."""
 
 import time
@@ -54,6 +55,8 @@ STATS = """async () => {
   const video = [...report.values()].find((r) => r.type === "inbound-rtp" && r.kind === "video");
   return {
     framesDecoded: video?.framesDecoded ?? 0,
+    width: video?.frameWidth,
+    height: video?.frameHeight,
     codec: video ? report.get(video.codecId)?.mimeType : undefined,
     send: await t.sendCrypto.stats(),
     receive: await t.receiveCrypto.stats(),
@@ -114,7 +117,7 @@ def test_receiver_decodes_with_the_granted_key_not_with_another_and_again_after_
 
 
 @pytest.mark.parametrize("api", ["RTCRtpScriptTransform", "createEncodedStreams"])
-def test_same_key_from_the_start_decodes_and_another_epoch_is_dropped(new_page, api):
+def test_same_key_from_the_start_decodes_camera_and_screen_and_another_epoch_is_dropped(new_page, api):
     """Also through the older createEncodedStreams, which browsers without RTCRtpScriptTransform
     have (here the page hides the newer API before the modules look for it)."""
     page = new_page()
@@ -130,6 +133,22 @@ def test_same_key_from_the_start_decodes_and_another_epoch_is_dropped(new_page, 
     }""")
     first = wait(page, lambda s: s["framesDecoded"] >= 30, "decoded")
     assert first["receive"]["authFailed"] == 0 and first["receive"]["unknownKid"] == 0, first
+
+    # Screen sharing replaces the camera on the same sender: its frames go through the same worker.
+    size = page.evaluate("""async () => {
+      const t = window.sframeTest;
+      const screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
+      const sender = t.sender.getSenders().find((s) => s.track?.kind === "video");
+      await sender.replaceTrack(screen.getVideoTracks()[0]);
+      const { width, height } = screen.getVideoTracks()[0].getSettings();
+      return [width, height];
+    }""")
+    shared = wait(
+        page,
+        lambda s: [s["width"], s["height"]] == size and s["framesDecoded"] >= first["framesDecoded"] + 30,
+        "screen",
+    )
+    assert shared["receive"]["authFailed"] == 0 and shared["receive"]["unknownKid"] == 0, shared
 
     # The sender moves to epoch 2 the receiver was never given: frames are dropped as unknown key id.
     page.evaluate("""async () => {

@@ -88,13 +88,20 @@ export class FrameCrypto {
     this.sendWith(grant.epoch, grant.sender);
   }
 
-  /** @param {RTCRtpSender} sender its frames leave encrypted (frames before a key are dropped) */
-  encrypt(sender) {
-    const kind = sender.track?.kind === "audio" ? "audio" : "video";
+  /**
+   * Call before the sender's first frame (right after addTrack/addTransceiver); the transform stays
+   * through replaceTrack (camera to screen and back).
+   * @param {RTCRtpSender} sender its frames leave encrypted (frames before a key are dropped)
+   * @param {"audio" | "video"} [kind] needed when the sender has no track yet
+   */
+  encrypt(sender, kind = sender.track?.kind === "audio" ? "audio" : "video") {
     this.attach(sender, { role: "encrypt", kind });
   }
 
-  /** @param {RTCRtpReceiver} receiver its frames are decrypted before the decoder sees them */
+  /**
+   * Call in the peer connection's `ontrack`, before its first frame.
+   * @param {RTCRtpReceiver} receiver its frames are decrypted before the decoder sees them
+   */
   decrypt(receiver) {
     const kind = receiver.track.kind === "audio" ? "audio" : "video";
     this.attach(receiver, { role: "decrypt", kind });
