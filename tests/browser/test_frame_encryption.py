@@ -113,6 +113,7 @@ def test_receiver_decodes_with_the_granted_key_not_with_another_and_again_after_
     after = wait(page, lambda s: s["receive"]["decrypted"] >= before["decrypted"] + 200, "more")
     assert after["receive"]["authFailed"] == before["authFailed"], after
     assert after["receive"]["unknownKid"] == before["unknownKid"], after
+    assert after["receive"]["errors"] == 0 and after["send"]["errors"] == 0, after
     assert not page.errors, page.errors
 
 

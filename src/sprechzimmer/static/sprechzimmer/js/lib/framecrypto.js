@@ -14,6 +14,7 @@
  * @property {number} unknownKid frames dropped: no key for their key id
  * @property {number} authFailed frames dropped: tag did not match (tampered, or another key)
  * @property {number} malformed frames dropped: too short or no SFrame header
+ * @property {number} errors frames dropped for an unforeseen error (a WebCrypto failure)
  * @property {number} encryptMicros summed over `encrypted`
  * @property {number} decryptMicros summed over `decrypted`
  * @property {number} encryptedBytes plaintext bytes encrypted

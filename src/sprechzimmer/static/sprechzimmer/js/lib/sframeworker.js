@@ -63,6 +63,8 @@ const stats = {
   unknownKid: 0,
   authFailed: 0,
   malformed: 0,
+  /** frames dropped for an error nobody foresaw (a WebCrypto failure) */
+  errors: 0,
   encryptMicros: 0,
   decryptMicros: 0,
   encryptedBytes: 0,
@@ -79,48 +81,57 @@ function pipe(readable, writable, options, transformer) {
   const decrypting = options.role === "decrypt";
   let failing = false;
   if (!decrypting && transformer) senders.add(transformer);
+  /** @param {EncodedFrame} frame @param {TransformStreamDefaultController<EncodedFrame>} controller */
+  async function handle(frame, controller) {
+    const data = new Uint8Array(frame.data);
+    if (data.length === 0) {
+      // Chromium hands on empty frames now and then (audio too): nothing to seal or open
+      controller.enqueue(frame);
+      return;
+    }
+    const clear = clearBytes(options.kind, frame.type, frame.getMetadata().mimeType);
+    const started = performance.now();
+    if (!decrypting) {
+      const sealed = await ring.encrypt(data, clear);
+      if (!sealed) {
+        stats.noKey++;
+        return;
+      }
+      stats.encryptMicros += (performance.now() - started) * 1000;
+      stats.encrypted++;
+      stats.encryptedBytes += data.length;
+      frame.data = sealed.buffer;
+      controller.enqueue(frame);
+      return;
+    }
+    const opened = await ring.decrypt(data, clear);
+    if (!opened.ok) {
+      if (opened.reason === "unknown-kid") stats.unknownKid++;
+      else if (opened.reason === "auth") stats.authFailed++;
+      else stats.malformed++;
+      failing = true;
+      return;
+    }
+    stats.decryptMicros += (performance.now() - started) * 1000;
+    stats.decrypted++;
+    stats.lastKid = opened.kid;
+    frame.data = opened.payload.buffer;
+    controller.enqueue(frame);
+    if (failing && frame.type === "delta") {
+      // the decoder lost frames it depends on: ask the sender for a fresh key frame at once
+      transformer?.sendKeyFrameRequest?.().catch(() => {});
+    }
+    failing = false;
+  }
   const transform = new TransformStream({
     /** @param {EncodedFrame} frame @param {TransformStreamDefaultController<EncodedFrame>} controller */
     async transform(frame, controller) {
-      const data = new Uint8Array(frame.data);
-      if (data.length === 0) {
-        // Chromium hands on empty frames now and then (audio too): nothing to seal or open
-        controller.enqueue(frame);
-        return;
+      try {
+        await handle(frame, controller);
+      } catch {
+        // anything unforeseen costs this one frame, never the stream
+        stats.errors++;
       }
-      const clear = clearBytes(options.kind, frame.type, frame.getMetadata().mimeType);
-      const started = performance.now();
-      if (!decrypting) {
-        const sealed = await ring.encrypt(data, clear);
-        if (!sealed) {
-          stats.noKey++;
-          return;
-        }
-        stats.encryptMicros += (performance.now() - started) * 1000;
-        stats.encrypted++;
-        stats.encryptedBytes += data.length;
-        frame.data = sealed.buffer;
-        controller.enqueue(frame);
-        return;
-      }
-      const opened = await ring.decrypt(data, clear);
-      if (!opened.ok) {
-        if (opened.reason === "unknown-kid") stats.unknownKid++;
-        else if (opened.reason === "auth") stats.authFailed++;
-        else stats.malformed++;
-        failing = true;
-        return;
-      }
-      stats.decryptMicros += (performance.now() - started) * 1000;
-      stats.decrypted++;
-      stats.lastKid = opened.kid;
-      frame.data = opened.payload.buffer;
-      controller.enqueue(frame);
-      if (failing && frame.type === "delta") {
-        // the decoder lost frames it depends on: ask the sender for a fresh key frame at once
-        transformer?.sendKeyFrameRequest?.().catch(() => {});
-      }
-      failing = false;
     },
   });
   readable
