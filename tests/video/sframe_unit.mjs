@@ -1,9 +1,16 @@
 // Unit tests of the conference frame encryption (lib/sframe.js) and its key distribution
-// (lib/confkeys.js) in Node's test runner, on Node's WebCrypto. tests/video/test_sframe.py runs it.
+// (lib/confkeys.js) in Node's test runner, on Node's WebCrypto. tests/video/test_sframe.py runs it
+// on a copy of lib/ marked as ES modules (SFRAME_LIB), which any Node from 18 on loads.
 import assert from "node:assert/strict";
+import { webcrypto } from "node:crypto";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 
-const LIB = new URL("../../src/sprechzimmer/static/sprechzimmer/js/lib/", import.meta.url);
+// Node 18 has WebCrypto only as a module, not yet as the global the browser modules use
+if (!globalThis.crypto) Object.defineProperty(globalThis, "crypto", { value: webcrypto });
+const LIB = process.env.SFRAME_LIB
+  ? pathToFileURL(process.env.SFRAME_LIB + "/")
+  : new URL("../../src/sprechzimmer/static/sprechzimmer/js/lib/", import.meta.url);
 const sf = await import(new URL("sframe.js", LIB).href);
 const ck = await import(new URL("confkeys.js", LIB).href);
 

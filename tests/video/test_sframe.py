@@ -2,6 +2,7 @@
 Node's test runner on Node's WebCrypto (tests/video/sframe_unit.mjs), and the same frame computed a
 second way, with Python's `cryptography`, from RFC 9605's key schedule and AEAD as written."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -13,18 +14,24 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 UNIT = Path(__file__).with_name("sframe_unit.mjs")
+LIB = Path(__file__).resolve().parents[2] / "src" / "sprechzimmer" / "static" / "sprechzimmer" / "js" / "lib"
 
 
 @pytest.fixture(scope="module")
-def node_run() -> str:
+def node_run(tmp_path_factory) -> str:
     if not shutil.which("node"):
         pytest.fail("Node.js wird für die Tests benötigt (Debian: apt-get install nodejs)")
-    # the browser's modules are plain .js files without a package "type": load them as ES modules
+    # The browser's modules are plain .js files, which Node reads as CommonJS unless a package.json
+    # says "module": a copy of lib/ beside one (no flag for it exists in Debian's Node 18).
+    lib = tmp_path_factory.mktemp("sframe") / "lib"
+    shutil.copytree(LIB, lib)
+    (lib / "package.json").write_text('{"type": "module"}')
     result = subprocess.run(
-        ["node", "--experimental-default-type=module", "--test", "--test-reporter=tap", str(UNIT)],
+        ["node", "--test", "--test-reporter=tap", str(UNIT)],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "SFRAME_LIB": str(lib)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
