@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "sprechzimmer.status",
     "sprechzimmer.api",
     "sprechzimmer.invitations",
+    "sprechzimmer.conference",
     "sprechzimmer.demo",
 ]
 
@@ -230,6 +231,14 @@ STUN_URLS = envlist("STUN_URLS", [])
 TURN_URLS = envlist("TURN_URLS", [])
 TURN_SECRET = envstr("TURN_SECRET")
 TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
+# Conferences of three or more through Janus (docs/operations.md): Django's server-side address of
+# Janus's HTTP API (loopback), the browsers' WebSocket address (through the proxy), the one secret
+# Janus's generated configuration derives its secrets from (sprechzimmer.conference.janusconf), and
+# how long a participant's Janus token lasts before the browser asks for a new one.
+JANUS_URL = envstr("JANUS_URL")
+JANUS_WS_URL = envstr("JANUS_WS_URL")
+JANUS_SECRET = envstr("JANUS_SECRET")
+JANUS_TOKEN_TTL = envint("JANUS_TOKEN_TTL", 900, minimum=60, maximum=24 * 3600)
 # Largest request body (bytes): refused with 413 before anything reads it (sprechzimmer/bodylimit.py);
 # set the proxy's limit (nginx client_max_body_size) to the same. Must exceed EBM_UPLOAD_MAX_BYTES.
 REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
