@@ -293,3 +293,44 @@ def test_an_admitted_participant_publishes_media_and_only_joined_participants_su
     finally:
         loop.run_until_complete(peer.close())
         loop.close()
+
+
+def test_after_a_janus_restart_the_room_comes_back_with_only_whom_django_let_in(clinic, janus, browsers, client):
+    """Janus keeps rooms in memory; the next access request makes the room again from Django's
+    rows: the admitted guest gets in, the removed one does not."""
+    open_conference(clinic)
+    staying, staying_code = invite(clinic, role="interpreter")
+    leaving, leaving_code = invite(clinic, role="relative")
+    for participant in (staying, leaving):
+        admit(clinic, participant["id"])
+    _, left = guest_access(client, leaving_code)
+    left = left.json()
+    post_json(clinic.client, reverse("api_conference_remove", args=[clinic.appointment.pk, leaving["id"]]))
+    with janus_room(janus) as room:
+        room.destroy(left["room"])  # what a restart of Janus leaves: no room
+        assert not room.exists(left["room"])
+
+    _, response = guest_access(client, staying_code)
+    access = response.json()
+    joined = browsers(access["token"]).attach().join(access["room"], id=access["id"], room_token=access["room_token"])
+    assert joined["videoroom"] == "joined"
+    with pytest.raises(Refused) as refused:
+        browsers(access["token"]).attach().join(left["room"], id=left["id"], room_token=left["room_token"])
+    assert refused.value.code == ROOM_UNAUTHORIZED
+
+
+def test_a_guest_code_opens_only_in_the_appointments_window(clinic, janus, client):
+    from datetime import timedelta
+
+    from sprechzimmer.video.models import Appointment
+
+    open_conference(clinic)
+    _, code = invite(clinic)
+    Appointment.objects.filter(pk=clinic.appointment.pk).update(start=clinic.appointment.start + timedelta(hours=3))
+    early = post_json(client, reverse("api_conference_guest_code"), {"code": code})
+    assert early.status_code == 403 and "30 Minuten vorher" in early.json()["error"]
+    Appointment.objects.filter(pk=clinic.appointment.pk).update(
+        start=clinic.appointment.start, status=Appointment.Status.CANCELLED
+    )
+    late = post_json(client, reverse("api_conference_guest_code"), {"code": code})
+    assert late.status_code == 403 and "abgelaufen" in late.json()["error"]

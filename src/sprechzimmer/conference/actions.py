@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.conference import janusconf
-from sprechzimmer.conference.janus import Janus, JanusError
+from sprechzimmer.conference.janus import ROOM_EXISTS, Janus, JanusError
 from sprechzimmer.conference.models import Conference, Participant
 from sprechzimmer.video.domain import code_digest, code_window, new_access_code, normalise_code
 from sprechzimmer.video.ice import ice_servers
@@ -124,6 +124,23 @@ def invite(conference: Conference, role: str, name_ciphertext: str) -> tuple[Par
     return participant, code
 
 
+def ensure_room(conference: Conference, room) -> None:
+    """Makes sure Janus has the conference's room. Janus keeps rooms in memory only: after a restart
+    the room is made again from Django's rows (the room tokens of the admitted participants who
+    were not removed), so nobody Django let out comes back in with it."""
+    if room.exists(conference.room):
+        return
+    tokens = list(
+        conference.participants.filter(admitted_at__isnull=False, removed_at=None).values_list("room_token", flat=True)
+    )
+    log.info("conference %s: room missing on Janus, made again", conference.pk)
+    try:
+        room.create(conference.room, publishers=MAX_PARTICIPANTS, tokens=tokens)
+    except JanusError as exc:
+        if exc.code != ROOM_EXISTS:  # another request made it a moment ago
+            raise
+
+
 def admit(participant: Participant) -> Participant:
     """The doctor lets the participant in: their room token goes into the room's list on Janus."""
     with transaction.atomic():
@@ -137,6 +154,7 @@ def admit(participant: Participant) -> Participant:
         if locked.admitted_at is None:
             try:
                 with janus().videoroom() as room:
+                    ensure_room(locked.conference, room)
                     room.allow(locked.conference.room, [locked.room_token])
             except JanusError as exc:
                 raise ConferenceRefused(UNREACHABLE, 503) from exc
@@ -167,16 +185,18 @@ def remove(participant: Participant) -> Participant:
 def end(conference: Conference) -> bool:
     """The appointment is over: the room is destroyed on Janus (everyone in it is out, every room
     token gone). True once done; False if Janus could not be reached (the job tries again)."""
-    if conference.ended_at is not None:
-        return True
-    try:
-        with janus().videoroom() as room:
-            room.destroy(conference.room)
-    except (JanusError, ConferenceRefused) as exc:
-        log.warning("conference %s: room not destroyed yet: %s", conference.pk, exc)
-        return False
-    Conference.objects.filter(pk=conference.pk).update(ended_at=timezone.now())
-    conference.ended_at = timezone.now()
+    with transaction.atomic():
+        locked = Conference.objects.select_for_update().get(pk=conference.pk)
+        if locked.ended_at is None:
+            try:
+                with janus().videoroom() as room:
+                    room.destroy(locked.room)
+            except (JanusError, ConferenceRefused) as exc:
+                log.warning("conference %s: room not destroyed yet: %s", locked.pk, exc)
+                return False
+            locked.ended_at = timezone.now()
+            locked.save(update_fields=["ended_at"])
+    conference.ended_at = locked.ended_at
     return True
 
 
@@ -201,8 +221,18 @@ def access(participant: Participant) -> dict:
         raise ConferenceRefused(OVER_TEXT, 403)
     if participant.admitted_at is None:
         raise ConferenceRefused("Bitte warten Sie, bis die Praxis Sie hereinbittet.", 409)
-    if not (settings.JANUS_SECRET and settings.JANUS_WS_URL):
+    if not settings.JANUS_WS_URL:
         raise ConferenceRefused(NOT_SET_UP, 503)
+    with transaction.atomic():
+        # Under the conference's lock, so a room being destroyed by ``end`` is not made again.
+        locked = Conference.objects.select_for_update().get(pk=conference.pk)
+        if locked.ended_at is not None:
+            raise ConferenceRefused(OVER_TEXT, 403)
+        try:
+            with janus().videoroom() as room:
+                ensure_room(locked, room)
+        except JanusError as exc:
+            raise ConferenceRefused(UNREACHABLE, 503) from exc
     expiry = min(int(time.time()) + settings.JANUS_TOKEN_TTL, int(code_window(appointment.start)[1].timestamp()))
     return {
         "server": settings.JANUS_WS_URL,
@@ -240,6 +270,22 @@ def conference_json(conference: Conference) -> dict:
 
 TOKEN_SALT = "sprechzimmer.conference.guest"
 TOKEN_MAX_AGE = 12 * 3600
+
+
+def guest_problem(participant: Participant, now: datetime | None = None) -> str | None:
+    """Why a guest's code does not open the conference now (German), or None: the same window as
+    the patient's code (30 minutes before the start to the end of that day)."""
+    now = now or timezone.now()
+    appointment = participant.conference.appointment
+    if participant.conference.ended_at is not None or _appointment_over(appointment, now):
+        return "Dieser Zugangscode ist abgelaufen. Der Termin ist beendet."
+    opens, _ = code_window(appointment.start)
+    if now < opens:
+        return (
+            f"Der Termin beginnt am {timezone.localtime(appointment.start):%d.%m.%Y um %H:%M} Uhr. "
+            "Sie können das Wartezimmer 30 Minuten vorher betreten."
+        )
+    return None
 
 
 def guest_for_code(text: str) -> Participant | None:

@@ -31,6 +31,7 @@ class JanusError(Exception):
 
 #: VideoRoom error codes (janus_videoroom.c) the callers tell apart.
 NO_SUCH_ROOM = 426
+ROOM_EXISTS = 427
 NO_SUCH_FEED = 428
 UNAUTHORIZED = 433
 

@@ -150,6 +150,8 @@ def api_guest_code(request: HttpRequest) -> JsonResponse:
         _code_failures().failed(address)
         proofofwork.count_failure()
         return json_error(video_services.CODE_UNKNOWN, 403)
+    if problem := actions.guest_problem(participant):
+        return json_error(problem, 403)
     appointment = participant.conference.appointment
     return JsonResponse(
         {
