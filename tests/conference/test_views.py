@@ -62,7 +62,7 @@ def test_basis_has_no_conferences(clinic, janus, client):
 def test_without_janus_configured_the_practice_is_told_and_nothing_is_stored(clinic, settings):
     settings.JANUS_URL = ""
     response = post_json(clinic.client, reverse("api_conference", args=[clinic.appointment.pk]))
-    assert response.status_code == 503 and "nicht eingerichtet" in response.json()["error"]
+    assert response.status_code == 409 and "nicht eingerichtet" in response.json()["error"]
     assert not Conference.objects.exists()
 
 

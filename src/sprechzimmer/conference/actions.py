@@ -49,7 +49,8 @@ class ConferenceRefused(Exception):
 
 def janus() -> Janus:
     if not (settings.JANUS_URL and settings.JANUS_SECRET):
-        raise ConferenceRefused(NOT_SET_UP, 503)
+        # 409, not 503: nothing is down, this instance does not offer conferences.
+        raise ConferenceRefused(NOT_SET_UP, 409)
     return Janus(settings.JANUS_URL, settings.JANUS_SECRET)
 
 
@@ -222,7 +223,7 @@ def access(participant: Participant) -> dict:
     if participant.admitted_at is None:
         raise ConferenceRefused("Bitte warten Sie, bis die Praxis Sie hereinbittet.", 409)
     if not settings.JANUS_WS_URL:
-        raise ConferenceRefused(NOT_SET_UP, 503)
+        raise ConferenceRefused(NOT_SET_UP, 409)
     with transaction.atomic():
         # Under the conference's lock, so a room being destroyed by ``end`` is not made again.
         locked = Conference.objects.select_for_update().get(pk=conference.pk)
