@@ -27,6 +27,8 @@ def start(**env):
         ({"SECRET_KEY": "x" * 40, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL: erwartet"),
         ({"SECRET_KEY": "x" * 40, "MFA_KEYS": "zu-kurz"}, "MFA_KEYS: ein Schlüssel muss 32 Bytes lang sein"),
         ({"SECRET_KEY": "x" * 40, "SECRET_KEY_FILE": "/nicht/da"}, "SECRET_KEY_FILE: die Datei /nicht/da ist nicht"),
+        ({"SECRET_KEY": "x" * 40, "JANUS_SECRET": "kurz"}, "JANUS_SECRET: muss mindestens 32 Zeichen"),
+        ({"SECRET_KEY": "x" * 40, "JANUS_WS_URL": "https://janus"}, "JANUS_WS_URL: muss mit wss://"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_german_message(env, message, tmp_path):
@@ -40,6 +42,14 @@ def test_bad_values_stop_start_up_with_a_german_message(env, message, tmp_path):
 
 def test_good_environment_starts():
     assert start(SECRET_KEY="x" * 40).returncode == 0
+
+
+def test_a_janus_on_another_origin_is_the_one_extra_place_browsers_may_connect_to():
+    code = "from sprechzimmer import settings; print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['connect-src'])"
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env.update(SECRET_KEY="x" * 40, JANUS_WS_URL="wss://janus.example.org:8989/janus/")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.stdout.strip() == "[\"'self'\", 'wss://janus.example.org:8989']"
 
 
 def test_every_variable_read_is_in_env_example():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlparse
 
 from sprechzimmer.env import (
     ImproperlyConfiguredEnv,
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "sprechzimmer.status",
     "sprechzimmer.api",
     "sprechzimmer.invitations",
+    "sprechzimmer.conference",
     "sprechzimmer.demo",
 ]
 
@@ -231,6 +233,18 @@ STUN_URLS = envlist("STUN_URLS", [])
 TURN_URLS = envlist("TURN_URLS", [])
 TURN_SECRET = envstr("TURN_SECRET")
 TURN_TTL = envint("TURN_TTL", 6 * 3600, minimum=60)
+# Conferences of three or more through Janus (docs/operations.md): Django's server-side address of
+# Janus's HTTP API (loopback), the browsers' WebSocket address (through the proxy), the one secret
+# Janus's generated configuration derives its secrets from (sprechzimmer.conference.janusconf), and
+# how long a participant's Janus token lasts before the browser asks for a new one.
+JANUS_URL = envstr("JANUS_URL")
+JANUS_WS_URL = envstr("JANUS_WS_URL")
+JANUS_SECRET = envstr("JANUS_SECRET")
+if JANUS_SECRET and len(JANUS_SECRET) < 32:
+    raise ImproperlyConfiguredEnv("JANUS_SECRET", "muss mindestens 32 Zeichen lang sein")
+if JANUS_WS_URL and not JANUS_WS_URL.startswith(("ws://", "wss://")):
+    raise ImproperlyConfiguredEnv("JANUS_WS_URL", "muss mit wss:// (oder ws:// ohne TLS) beginnen")
+JANUS_TOKEN_TTL = envint("JANUS_TOKEN_TTL", 900, minimum=60, maximum=24 * 3600)
 # Largest request body (bytes): refused with 413 before anything reads it (sprechzimmer/bodylimit.py);
 # set the proxy's limit (nginx client_max_body_size) to the same. Must exceed EBM_UPLOAD_MAX_BYTES.
 REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
@@ -492,6 +506,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# Janus's WebSocket on another host or port than the site (the proxy usually makes it the same
+# origin, which 'self' covers): the browsers may connect there too, and nowhere else.
+if JANUS_WS_URL.startswith(("ws://", "wss://")):
+    _janus = urlparse(JANUS_WS_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(f"{_janus.scheme}://{_janus.netloc}")
 
 # --- logging: to stderr, never request bodies ---------------------------------------------------
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO").upper()

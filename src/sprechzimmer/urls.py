@@ -12,6 +12,7 @@ from sprechzimmer.api import views as api_views
 from sprechzimmer.api.endpoints import api as api_v1
 from sprechzimmer.approval import views as approval
 from sprechzimmer.billing import views as billing
+from sprechzimmer.conference import views as conference
 from sprechzimmer.contracts import views as contracts
 from sprechzimmer.duty.views import applications as coop
 from sprechzimmer.duty.views import doctor as duty_doctor
@@ -87,10 +88,25 @@ urlpatterns = [
     path("api/termine/<id:pk>/nachfrage/", invitations.api_send_late_reminder, name="api_send_late_reminder"),
     path("sms/zustellberichte/", invitations.sms_delivery_report, name="sms_delivery_report"),
     path("api/praxis/schluesselpaar/", video.api_practice_keypair, name="api_practice_keypair"),
+    path("api/termine/<id:pk>/konferenz/", conference.api_conference, name="api_conference"),
+    path("api/termine/<id:pk>/konferenz/teilnehmende/", conference.api_invite, name="api_conference_invite"),
+    path(
+        "api/termine/<id:pk>/konferenz/teilnehmende/<id:participant>/hereinbitten/",
+        conference.api_admit,
+        name="api_conference_admit",
+    ),
+    path(
+        "api/termine/<id:pk>/konferenz/teilnehmende/<id:participant>/entfernen/",
+        conference.api_remove,
+        name="api_conference_remove",
+    ),
+    path("api/termine/<id:pk>/konferenz/zugang/", conference.api_doctor_access, name="api_conference_doctor_access"),
     path("sprechstunde/", video.join, name="join"),
     path("sprechstunde/technik/", video.device_check, name="device_check"),
     path("api/sprechstunde/zugang/", video.api_patient_access, name="api_patient_access"),
     path("api/sprechstunde/einwilligung/", video.api_patient_consent, name="api_patient_consent"),
+    path("api/konferenz/code/", conference.api_guest_code, name="api_conference_guest_code"),
+    path("api/konferenz/zugang/", conference.api_participant_access, name="api_conference_access"),
     path("praxis/abrechnung/", billing.index, name="billing"),
     path("praxis/abrechnung/pruefen/", billing.upload, name="billing_upload"),
     path("praxis/abrechnung/videokontakte/", billing.video_contacts, name="billing_video_contacts"),

@@ -52,6 +52,15 @@ def end_abandoned_calls() -> None:
     services.end_abandoned_calls()
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def end_finished_conferences() -> None:
+    """Janus rooms of appointments that are over (cancelled, no-show, their day past, or a room
+    Janus could not destroy when the call ended): destroyed, every token in them gone."""
+    from sprechzimmer.conference import actions
+
+    actions.end_finished()
+
+
 @db_periodic_task(crontab(day="15", hour="6", minute="0"))
 def duty_statements_monthly() -> None:
     """On the 15th: each K-Arzt is told that last month's pay statement is ready."""

@@ -131,12 +131,24 @@ def end_call(appointment_id: int, *, completed: bool) -> VideoContact | None:
         webhooks.emit(appointment.organisation_id, "call.ended", data)
     if completed:
         status = Appointment.Status.DONE
+        # The conference (if any) ends with the call: its Janus room goes, and every token with it.
+        # After commit, so a rolled-back end leaves the room; the periodic job retries a failure.
+        transaction.on_commit(lambda: _end_conference(appointment_id))
     else:
         # Interrupted: back to the waiting room if the patient is still there.
         present = Appointment.objects.filter(pk=appointment_id).exclude(patient_channel="").exists()
         status = Appointment.Status.WAITING if present else Appointment.Status.PLANNED
     set_status(appointment_id, status, only_from=(Appointment.Status.IN_CALL, Appointment.Status.WAITING))
     return contact
+
+
+def _end_conference(appointment_id: int) -> None:
+    from sprechzimmer.conference import actions
+    from sprechzimmer.conference.models import Conference
+
+    conference = Conference.objects.filter(appointment_id=appointment_id, ended_at=None).first()
+    if conference is not None:
+        actions.end(conference)
 
 
 ABANDONED_AFTER = timedelta(minutes=15)

@@ -1,0 +1,57 @@
+"""Conferences of three or more (issue 18): one per appointment, its participants and their access.
+
+The server keeps what it needs to let people into a Janus room and out again: roles, times, access
+code digests, room tokens. Names are ciphertext made in the doctor's browser under the practice key
+(like the appointment's patient record); Janus sees participant ids only (docs/e2ee.md).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from sprechzimmer.video.models import Appointment
+
+
+class Conference(models.Model):
+    appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="conference")
+    #: The Janus VideoRoom id: random, so knowing one room says nothing about another.
+    room = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    #: When Django destroyed the room on Janus (the appointment ended); nobody is let in after.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Konferenz zu Termin {self.appointment_id}"
+
+
+class Participant(models.Model):
+    class Role(models.TextChoices):
+        DOCTOR = "doctor", "Ärztin/Arzt"
+        PATIENT = "patient", "Patientin/Patient"
+        INTERPRETER = "interpreter", "Dolmetscherin/Dolmetscher"
+        RELATIVE = "relative", "Angehörige/Angehöriger"
+        COLLEAGUE = "colleague", "Kollegin/Kollege"
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    #: The display name, encrypted in the doctor's browser under the practice key (A256GCM record);
+    #: empty for the doctor and the patient, whose names the practice has already.
+    name_ciphertext = models.TextField(blank=True)
+    #: The member who takes part (the doctor); guests have an access code instead.
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    #: HMAC of the guest's own access code (video/domain.py); the patient uses the appointment's.
+    access_code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    #: The participant's id in the Janus room (never a name).
+    public_id = models.CharField(max_length=24, unique=True)
+    #: This participant's entry in the room's ``allowed`` list; removed from Janus on revocation.
+    room_token = models.CharField(max_length=64, unique=True)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} in Konferenz {self.conference_id}"

@@ -1,0 +1,188 @@
+"""JSON endpoints of conferences (issue 18). The practice's side checks that the appointment is
+the member's practice's (404 otherwise) and the plus plan; guests and the patient reach only their
+own participant through a signed token. No media and no Janus traffic of browsers pass here."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
+
+from sprechzimmer import inputs, proofofwork, ratelimit
+from sprechzimmer.accounts.access import json_error, member_required
+from sprechzimmer.conference import actions
+from sprechzimmer.conference.models import Conference, Participant
+from sprechzimmer.contracts import gate
+from sprechzimmer.contracts.domain import Feature
+from sprechzimmer.video import services as video_services
+from sprechzimmer.video.models import Appointment
+from sprechzimmer.video.views import _code_failures
+
+
+def _refused(refused: actions.ConferenceRefused) -> JsonResponse:
+    return json_error(refused.message, refused.status)
+
+
+def _appointment(request: HttpRequest, pk: int) -> Appointment:
+    return get_object_or_404(Appointment, pk=pk, organisation=request.user.organisation)
+
+
+def _plan(request: HttpRequest) -> JsonResponse | None:
+    try:
+        gate.require(request.user.organisation, Feature.CONFERENCES)
+    except gate.PlanLimit as limit:
+        return json_error(limit.message, 403)
+    return None
+
+
+@member_required
+def api_conference(request: HttpRequest, pk: int) -> JsonResponse:
+    """GET: the conference of the appointment (404 before there is one); POST: open it."""
+    appointment = _appointment(request, pk)
+    if request.method == "GET":
+        conference = get_object_or_404(Conference, appointment=appointment)
+        return JsonResponse({"conference": actions.conference_json(conference)})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if limited := _plan(request):
+        return limited
+    try:
+        conference = actions.open_conference(appointment)
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
+    return JsonResponse({"conference": actions.conference_json(conference)}, status=201)
+
+
+@member_required
+@require_POST
+def api_invite(request: HttpRequest, pk: int) -> JsonResponse:
+    """A further participant: role and encrypted name in, their access code out (shown once)."""
+    conference = get_object_or_404(Conference, appointment=_appointment(request, pk))
+    if limited := _plan(request):
+        return limited
+    try:
+        data = inputs.json_body(request)
+        name = actions.clean_name(data.get("name"))
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    try:
+        participant, code = actions.invite(conference, str(data.get("role") or ""), name)
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
+    return JsonResponse({"participant": actions.participant_json(participant), "code": code}, status=201)
+
+
+def _participant(request: HttpRequest, pk: int, participant: int) -> Participant:
+    return get_object_or_404(
+        Participant.objects.select_related("conference__appointment"),
+        pk=participant,
+        conference__appointment=_appointment(request, pk),
+    )
+
+
+@member_required
+@require_POST
+def api_admit(request: HttpRequest, pk: int, participant: int) -> JsonResponse:
+    found = _participant(request, pk, participant)
+    if limited := _plan(request):
+        return limited
+    try:
+        admitted = actions.admit(found)
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
+    return JsonResponse({"participant": actions.participant_json(admitted)})
+
+
+@member_required
+@require_POST
+def api_remove(request: HttpRequest, pk: int, participant: int) -> JsonResponse:
+    """Out of the conference (also without plus: taking someone out is never refused for the plan)."""
+    try:
+        removed = actions.remove(_participant(request, pk, participant))
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
+    return JsonResponse({"participant": actions.participant_json(removed)})
+
+
+@member_required
+@require_POST
+def api_doctor_access(request: HttpRequest, pk: int) -> JsonResponse:
+    """The doctor's Janus access (the appointment's doctor only, not every member)."""
+    conference = get_object_or_404(Conference, appointment=_appointment(request, pk))
+    if limited := _plan(request):
+        return limited
+    doctor = conference.participants.filter(role=Participant.Role.DOCTOR, user=request.user).first()
+    if doctor is None:
+        return json_error("Nur die Ärztin oder der Arzt des Termins nimmt an dieser Konferenz teil.", 403)
+    try:
+        return JsonResponse(actions.access(doctor))
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
+
+
+# --- guests and the patient (no account) ---------------------------------------------------------
+
+
+@require_POST
+def api_guest_code(request: HttpRequest) -> JsonResponse:
+    """A guest's access code for a signed token; wrong codes count against the address exactly
+    like the patient's (video.views.api_patient_access)."""
+    address = ratelimit.request_key(request)
+    wait = _code_failures().blocked_for(address)
+    if wait:
+        return json_error(
+            "Zu viele falsche Zugangscodes von diesem Internetanschluss. Bitte versuchen Sie es "
+            f"{ratelimit.wait_text(wait)} erneut.",
+            429,
+        )
+    try:
+        data = inputs.json_body(request)
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    bits = proofofwork.required_bits()
+    if bits and not proofofwork.verify(data.get("proof")):
+        return JsonResponse(
+            {"error": "Bitte einen Moment Geduld, Ihr Zugang wird geprüft.", **proofofwork.challenge(bits)}, status=429
+        )
+    participant = actions.guest_for_code(str(data.get("code") or ""))
+    if participant is None:
+        _code_failures().failed(address)
+        proofofwork.count_failure()
+        return json_error(video_services.CODE_UNKNOWN, 403)
+    if problem := actions.guest_problem(participant):
+        return json_error(problem, 403)
+    appointment = participant.conference.appointment
+    return JsonResponse(
+        {
+            "token": actions.guest_token(participant),
+            "role": participant.role,
+            "practice": appointment.organisation.name,
+            "doctor": appointment.doctor.full_name,
+            "start": appointment.start.isoformat(),
+        }
+    )
+
+
+@require_POST
+def api_participant_access(request: HttpRequest) -> JsonResponse:
+    """Janus access for a guest (guest token) or the appointment's patient (patient token), once
+    the doctor admitted them; 409 while they wait, 403 when removed or over."""
+    try:
+        data = inputs.json_body(request)
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    token = str(data.get("token") or "")
+    participant = actions.guest_for_token(token)
+    if participant is None:
+        appointment = video_services.appointment_for_token(token)
+        if appointment is not None:
+            participant = Participant.objects.filter(
+                conference__appointment=appointment, role=Participant.Role.PATIENT
+            ).first()
+    if participant is None:
+        return json_error("Ihr Zugang ist abgelaufen. Bitte geben Sie den Zugangscode erneut ein.", 403)
+    try:
+        return JsonResponse(actions.access(participant))
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
