@@ -8,6 +8,7 @@ import { CallView } from "../ui/callview.js";
 import { SignallingClient } from "../lib/signalling.js";
 import { find, findOptional } from "../ui/dom.js";
 import { errorMessage } from "../ui/forms.js";
+import { ConferenceHost } from "../ui/conferencehost.js";
 
 const root = find(document, "#room", HTMLElement);
 const appointmentId = root.dataset.appointment;
@@ -161,6 +162,7 @@ admitButton.addEventListener("click", async () => {
 /** The call is over: end state on the page; camera and microphone are released. */
 function endCall() {
   call = null;
+  host?.stop();
   root.classList.remove("in-call");
   root.classList.add("ended");
   admitButton.hidden = true;
@@ -180,6 +182,30 @@ egkButton?.addEventListener("click", async () => {
   }
 });
 
+/** @type {ConferenceHost | null} further participants (plus, with Janus): the panel is there then */
+let host = null;
+
+function startConference() {
+  const panel = findOptional(root, ".conference-panel", HTMLElement);
+  if (!panel || !appointmentId) return;
+  host = new ConferenceHost({
+    panel,
+    appointment: appointmentId,
+    practiceKey,
+    screen: () => (view && stream ? { stream, root: view.root } : null),
+    onconference: () => {
+      // From the third person on the call runs through the room; the direct one ends here and,
+      // by the message, on the patient's page (docs/signalling.md, "Conferences").
+      signalling.send({ type: "signal", payload: { conference: true } });
+      call?.close();
+      call = null;
+      root.classList.add("in-call");
+      view?.enterCall();
+    },
+  });
+  host.start();
+}
+
 async function start() {
   try {
     await showPatient();
@@ -198,6 +224,7 @@ async function start() {
     return say(media.explain(error));
   }
   view = new CallView($("#call"), stream);
+  startConference();
   view.onHangup = () => {
     signalling.send({ type: "hangup" });
     endCall();
