@@ -8,6 +8,7 @@ server in plaintext."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -27,6 +28,15 @@ from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, s
 pytestmark = pytest.mark.browser
 
 INTERPRETER = "Ayşe Dolmetsch-Yılmaz"
+RELATIVE = "Bernd Angehörig"
+
+
+def guest_waits(page, code: str):
+    """A guest opens the link with their code and waits to be admitted."""
+    page.goto(f"/konferenz/#code={code}")
+    page.click("#step-enter button[type=submit]")
+    page.wait_for_selector("#step-waiting:not([hidden])")
+    return page
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +108,7 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
     doctor.click(".appointment:has-text('Konrad Konferenz') .room-link")
     doctor.wait_for_selector(".patient-name:has-text('Konrad')")
     patient = new_page(site)
+    patient.set_viewport_size({"width": 390, "height": 844})  # on a phone
     patient_enters_waiting_room(patient, code)
     doctor.wait_for_selector("#room .admit:not([hidden])")
     doctor.click("#room .admit")
@@ -113,10 +124,7 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
     guest_code = doctor.text_content(".conference-panel .guest-code .code").strip()
     assert guest_code and guest_code != code
 
-    interpreter = new_page(site)
-    interpreter.goto(f"/konferenz/#code={guest_code}")
-    interpreter.click("#step-enter button[type=submit]")
-    interpreter.wait_for_selector("#step-waiting:not([hidden])")
+    interpreter = guest_waits(new_page(site), guest_code)
 
     # The doctor sees them waiting, by name, and admits them.
     waiting = f".conference-panel .guests li[data-state=waiting]:has-text('{INTERPRETER}')"
@@ -132,6 +140,19 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
     assert sorted(t["role"] for t in tiles["doctor"]) == ["interpreter", "patient"]
     assert sorted(t["role"] for t in tiles["patient"]) == ["doctor", "interpreter"]
     assert sorted(t["role"] for t in tiles["interpreter"]) == ["doctor", "patient"]
+
+    # A fourth, a relative, joins the running conference under the same key.
+    doctor.select_option("#guest-role", "relative")
+    doctor.fill("#guest-name", RELATIVE)
+    doctor.click(".conference-panel form button[type=submit]")
+    doctor.wait_for_selector(f".conference-panel .guest-code:has-text('{RELATIVE}')")
+    relative = guest_waits(new_page(site), doctor.text_content(".conference-panel .guest-code .code").strip())
+    doctor.click(f".conference-panel .guests li[data-state=waiting]:has-text('{RELATIVE}') button[data-action=admit]")
+    pages["relative"] = relative
+    tiles = {name: wait_tiles_decoding(page, 3) for name, page in pages.items()}
+    assert sorted(t["role"] for t in tiles["relative"]) == ["doctor", "interpreter", "patient"]
+    if os.environ.get("CONFERENCE_SCREENSHOT"):
+        patient.screenshot(path=os.environ["CONFERENCE_SCREENSHOT"])
     # The doctor's page names the interpreter (decrypted there); the others show the role.
     assert any(INTERPRETER in t["caption"] for t in tiles["doctor"])
     for name, page in pages.items():
@@ -139,18 +160,18 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
         assert page.get_attribute("#call", "data-send-epoch") == "1", name
     assert not interpreter.is_visible("#call .remote-video")
 
-    # The doctor removes the interpreter: their page ends, the two others go on under epoch 2.
+    # The doctor removes the interpreter: their page ends, the three others go on under epoch 2.
     doctor.click(f".conference-panel .guests li:has-text('{INTERPRETER}') button[data-action=remove]")
     interpreter.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
-    for page in (doctor, patient):
+    for page in (doctor, patient, relative):
         page.wait_for_function(
             "() => document.querySelector('#call').dataset.sendEpoch === '2'"
             " && document.querySelector('#call').dataset.receiveEpoch === '2'",
             timeout=30_000,
         )
-        wait_rising(page, wait_tiles_decoding(page, 1))
+        wait_rising(page, wait_tiles_decoding(page, 2))
 
     assert not [e for p in pages.values() for e in p.errors if "favicon" not in e]
     dump, log = server.db.dump(), server.log()
-    for secret in (INTERPRETER, "Dolmetsch", guest_code):
+    for secret in (INTERPRETER, "Dolmetsch", RELATIVE, guest_code):
         assert secret not in dump and secret not in log, secret
