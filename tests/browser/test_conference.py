@@ -171,6 +171,14 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
         )
         wait_rising(page, wait_tiles_decoding(page, 2))
 
+    # The patient reloads inside the conference: back into the room (no direct call), with a new
+    # call key, so everyone moves to epoch 3.
+    patient.reload()
+    patient.wait_for_selector("#call[data-mode=conference]", timeout=30_000)
+    for page in (doctor, patient, relative):
+        page.wait_for_function("() => document.querySelector('#call').dataset.sendEpoch === '3'", timeout=30_000)
+        wait_rising(page, wait_tiles_decoding(page, 2))
+
     assert not [e for p in pages.values() for e in p.errors if "favicon" not in e]
     dump, log = server.db.dump(), server.log()
     for secret in (INTERPRETER, "Dolmetsch", RELATIVE, guest_code):

@@ -124,7 +124,10 @@ signalling
     view?.enterCall();
   })
   .on("signal", async ({ payload }) => {
-    if (payload.ready) {
+    if (payload.ready && host?.view) {
+      // The patient's page was reloaded inside the conference: back into the room, not a direct call.
+      signalling.send({ type: "signal", payload: { conference: true } });
+    } else if (payload.ready) {
       // The patient's page lost its connection (a reload in the call): a fresh one, we offer.
       await newCall(root.dataset.status === "in_call").offer();
     } else {
@@ -132,6 +135,8 @@ signalling
     }
   })
   .on("peer-left", () => {
+    // In a conference the others go on; the patient's tile leaves with them and comes back with them.
+    if (host?.view) return say("Die Verbindung des Patienten ist unterbrochen; er kommt über seinen Link zurück.");
     call?.close();
     call = null;
     root.classList.remove("in-call");
