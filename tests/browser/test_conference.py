@@ -15,7 +15,7 @@ import pytest
 
 from sprechzimmer.demo.data import DEMO_PASSWORD
 from tests.browser.conftest import free_port, start_daphne
-from tests.browser.helpers import login
+from tests.browser.helpers import hang_up, login
 from tests.browser.test_video_call import (
     DOCTOR,
     DOCTOR_TOTP,
@@ -31,11 +31,16 @@ INTERPRETER = "Ayşe Dolmetsch-Yılmaz"
 RELATIVE = "Bernd Angehörig"
 
 
-def guest_waits(page, code: str):
-    """A guest opens the link with their code and waits to be admitted."""
+def guest_page_with_code(page, code: str):
+    """A guest opens the link with their code and sends it."""
     page.goto(f"/konferenz/#code={code}")
     page.click("#step-enter button[type=submit]")
-    page.wait_for_selector("#step-waiting:not([hidden])")
+    return page
+
+
+def guest_waits(page, code: str):
+    """A guest opens the link with their code and waits to be admitted."""
+    guest_page_with_code(page, code).wait_for_selector("#step-waiting:not([hidden])")
     return page
 
 
@@ -146,7 +151,8 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
     doctor.fill("#guest-name", RELATIVE)
     doctor.click(".conference-panel form button[type=submit]")
     doctor.wait_for_selector(f".conference-panel .guest-code:has-text('{RELATIVE}')")
-    relative = guest_waits(new_page(site), doctor.text_content(".conference-panel .guest-code .code").strip())
+    relative_code = doctor.text_content(".conference-panel .guest-code .code").strip()
+    relative = guest_waits(new_page(site), relative_code)
     doctor.click(f".conference-panel .guests li[data-state=waiting]:has-text('{RELATIVE}') button[data-action=admit]")
     pages["relative"] = relative
     tiles = {name: wait_tiles_decoding(page, 3) for name, page in pages.items()}
@@ -178,6 +184,16 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
     for page in (doctor, patient, relative):
         page.wait_for_function("() => document.querySelector('#call').dataset.sendEpoch === '3'", timeout=30_000)
         wait_rising(page, wait_tiles_decoding(page, 2))
+
+    # The doctor hangs up: the appointment is over, the room destroyed; the relative's page ends,
+    # and their code no longer opens anything.
+    hang_up(doctor)
+    relative.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    patient.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    late = guest_page_with_code(new_page(site), relative_code)
+    late.wait_for_selector("#step-enter .js-error", timeout=20_000)
+    assert "abgelaufen" in late.text_content("#step-enter")
+    assert late.is_visible("#step-enter") and not late.is_visible("#step-waiting")
 
     assert not [e for p in pages.values() for e in p.errors if "favicon" not in e]
     dump, log = server.db.dump(), server.log()
