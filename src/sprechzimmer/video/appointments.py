@@ -106,6 +106,8 @@ def summary(a: Appointment) -> dict:
         "has_code": a.access_code_digest is not None,
         "code_opens": opens,
         "code_closes": closes,
+        "booked_online": a.booked_online,
+        "confirmed": not a.booked_online or a.booking_confirmed_at is not None,
     }
 
 
