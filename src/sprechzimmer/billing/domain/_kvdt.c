@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <datetime.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -872,8 +873,12 @@ enum { K_OTHER, K_PAUSCHALE, K_TELEPHONE, K_MARKER };
 static struct {
     int ready;
     Py_ssize_t s_gop, s_date, s_visit, s_lanr, s_multiplier, c_services;
+    Py_ssize_t c_contacts, c_record_type, c_tss_acute, c_birth; /* read by check_plain */
+    Py_ssize_t c_name, c_first_name, c_payer, c_quarter;         /* read by group_key */
+    PyTypeObject *case_type, *service_type;                     /* check_plain takes only these */
     PyObject *video, *telephone, *personal, *volume_key; /* contact kinds, "35*" */
     PyObject *fast_name, *points_name, *base_name;       /* Gop attributes */
+    PyObject *age_min_name, *age_max_name, *year_name, *number_name;
 } rules;
 
 static Py_ssize_t
@@ -903,15 +908,29 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if ((rules.c_services = slot_offset(args[0], "services")) < 0 || (rules.s_gop = slot_offset(args[1], "gop")) < 0
         || (rules.s_date = slot_offset(args[1], "date")) < 0 || (rules.s_visit = slot_offset(args[1], "visit")) < 0
         || (rules.s_lanr = slot_offset(args[1], "lanr")) < 0
-        || (rules.s_multiplier = slot_offset(args[1], "multiplier")) < 0)
+        || (rules.s_multiplier = slot_offset(args[1], "multiplier")) < 0
+        || (rules.c_contacts = slot_offset(args[0], "contacts")) < 0
+        || (rules.c_record_type = slot_offset(args[0], "record_type")) < 0
+        || (rules.c_tss_acute = slot_offset(args[0], "tss_acute")) < 0
+        || (rules.c_birth = slot_offset(args[0], "birth")) < 0
+        || (rules.c_name = slot_offset(args[0], "name")) < 0
+        || (rules.c_first_name = slot_offset(args[0], "first_name")) < 0
+        || (rules.c_payer = slot_offset(args[0], "payer")) < 0
+        || (rules.c_quarter = slot_offset(args[0], "quarter")) < 0)
         return NULL;
+    Py_XSETREF(rules.case_type, (PyTypeObject *)Py_NewRef(args[0]));
+    Py_XSETREF(rules.service_type, (PyTypeObject *)Py_NewRef(args[1]));
     Py_XSETREF(rules.video, Py_NewRef(args[2]));
     Py_XSETREF(rules.telephone, Py_NewRef(args[3]));
     Py_XSETREF(rules.personal, Py_NewRef(args[4]));
     if ((!rules.volume_key && !(rules.volume_key = PyUnicode_InternFromString("35*")))
         || (!rules.fast_name && !(rules.fast_name = PyUnicode_InternFromString("fast")))
         || (!rules.points_name && !(rules.points_name = PyUnicode_InternFromString("points")))
-        || (!rules.base_name && !(rules.base_name = PyUnicode_InternFromString("base"))))
+        || (!rules.base_name && !(rules.base_name = PyUnicode_InternFromString("base")))
+        || (!rules.age_min_name && !(rules.age_min_name = PyUnicode_InternFromString("age_min")))
+        || (!rules.age_max_name && !(rules.age_max_name = PyUnicode_InternFromString("age_max")))
+        || (!rules.year_name && !(rules.year_name = PyUnicode_InternFromString("year")))
+        || (!rules.number_name && !(rules.number_name = PyUnicode_InternFromString("number"))))
         return NULL;
     rules.ready = 1;
     Py_RETURN_NONE;
@@ -1314,6 +1333,482 @@ count_caps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ---- The plain Behandlungsfall ------------------------------------------------------------------
+ *
+ * check_plain(scheine, infos, info, unknown_gops, lanr_checked, age, caps) -> None or
+ *     (total, count, unknown, unpriced, video_only, tss_acute, lanrs)
+ *
+ * Most Behandlungsfälle of a quarter have no finding: a Pauschale of the right age tier and services
+ * on separate days, in person or all by video with 88220. This walk recognises that common shape and,
+ * only then, counts it (unknown GOPs, R8's counters); QuarterCheck.add counts the rest and makes the
+ * result. Everything else answers None before anything is changed, and QuarterCheck takes the full
+ * path (rules.py, the reference; tests/billing/test_accelerated.py compares both): 01435, 88220
+ * without an all-video case or an all-video case without it (R6), a GOP of the slower checks (R10,
+ * dates, R13), an excluded surcharge in a video-only case (R4), a GOP not deliverable by video on a
+ * video visit (R1/R11), a Pauschale beside a video visit (R3, R12), a limit per case exceeded (R5), a
+ * wrong age tier (R14), two visits on one day (R9), a LANR not yet validated or faulty, an emergency
+ * Schein (0104), stated contacts, more visits, LANRs or services of a kind than the fixed arrays
+ * below hold, and any value of a type the reader does not make.
+ *
+ * caps: None (no R8 in this quarter) or (totals, by_video, volume) as for count_caps.
+ * age: the case's stated age (Case.age, TreatmentCase.age) or None; otherwise the age comes from
+ * field 3103 of the first Schein as in model.age_of. */
+
+#define PLAIN_VISITS 64
+#define PLAIN_SMALL 16
+#define PLAIN_SERVICES 256
+enum { F_MIN_CONTACTS = 4, F_SLOW = 8, F_EXCLUDED = 16 };
+
+typedef struct {
+    long key;   /* Schein number << 16 | visit */
+    int flags;  /* 1 video, 4 in person */
+} PlainVisit;
+
+typedef struct {
+    PyObject *group; /* borrowed from the catalogue's info tuple */
+    long long limit, times;
+} PlainLimit;
+
+typedef struct {
+    PyObject *service, *gop; /* borrowed: the Scheine and the catalogue hold them */
+    long fast;
+    long long points, multiplier;
+    int visit; /* index into the visits */
+} PlainCap;
+
+/* An int that fits comfortably (|value| < 2^40) or -1 with *ok = 0. */
+static long long
+small_int(PyObject *value, int *ok)
+{
+    if (!PyLong_CheckExact(value)) {
+        *ok = 0;
+        return -1;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || v >= (1LL << 40) || v <= -(1LL << 40)) {
+        *ok = 0;
+        return -1;
+    }
+    return v;
+}
+
+/* The age as model.age_of computes it: 1 known (*age set), 0 unknown, -1 not plain. ``first``: the
+ * first service day as JJJJMMTT, 0 when the case has no services. */
+static int
+plain_age(PyObject *stated, PyObject *birth, long first, long long *age)
+{
+    int ok = 1;
+    if (stated != Py_None) {
+        *age = small_int(stated, &ok);
+        return ok ? 1 : -1;
+    }
+    if (birth == Py_None)
+        return 0;
+    if (!PyBytes_CheckExact(birth))
+        return -1;
+    const char *text = PyBytes_AS_STRING(birth);
+    Py_ssize_t len = PyBytes_GET_SIZE(birth);
+    if (len == 0)
+        return 0;
+    const char *digits = text;
+    Py_ssize_t ndigits = len;
+    int stated_age = len >= 6 && memcmp(text, "alter:", 6) == 0;
+    if (stated_age) {
+        digits = text + 6;
+        ndigits = len - 6;
+    } else if (len != 8 || !first) {
+        return 0;
+    }
+    if (ndigits == 0)
+        return 0;
+    if (ndigits > 9)
+        return -1; /* a number Python reads without limit: leave it to Python */
+    long long value = 0;
+    for (Py_ssize_t i = 0; i < ndigits; i++) {
+        if (digits[i] < '0' || digits[i] > '9')
+            return 0;
+        value = value * 10 + (digits[i] - '0');
+    }
+    if (stated_age) {
+        *age = value;
+        return 1;
+    }
+    long long month = value / 100 % 100, day = value % 100;
+    if (month < 1 || month > 12 || day < 1 || day > 31)
+        return 0; /* the placeholder 00000000, or an unknown day or month */
+    long long years = (long long)first - value;
+    if (years < 0)
+        return 0;
+    *age = years / 10000;
+    return 1;
+}
+
+/* Whether the GOP's age tier (age_min, age_max) admits ``age``: 1 yes, 0 no, -1 error. */
+static int
+in_tier(PyObject *gop, long long age)
+{
+    PyObject *names[2] = {rules.age_min_name, rules.age_max_name};
+    for (int i = 0; i < 2; i++) {
+        PyObject *bound = PyObject_GetAttr(gop, names[i]);
+        if (!bound)
+            return -1;
+        int ok = 1;
+        long long b = bound == Py_None ? 0 : small_int(bound, &ok);
+        int none = bound == Py_None;
+        Py_DECREF(bound);
+        if (!ok)
+            return 0; /* not a plain bound: the full path decides */
+        if (!none && (i == 0 ? age < b : age > b))
+            return 0;
+    }
+    return 1;
+}
+
+/* R8's counter of one service, as count_caps. */
+static int
+plain_count_cap(const PlainCap *cap, int video, PyObject *totals, PyObject *by_video, int volume)
+{
+    PyObject *lanr = slot(cap->service, rules.s_lanr), *key;
+    long long amount;
+    if (volume && cap->fast & F_VOLUME) {
+        amount = cap->points * cap->multiplier * 100;
+        key = PyTuple_Pack(2, lanr, rules.volume_key);
+    } else {
+        PyObject *base = PyObject_GetAttr(cap->gop, rules.base_name);
+        if (!base)
+            return -1;
+        amount = cap->multiplier;
+        key = PyTuple_Pack(2, lanr, base);
+        Py_DECREF(base);
+    }
+    if (!key)
+        return -1;
+    int r = add_to(totals, key, amount) || (video && add_to(by_video, key, amount)) ? -1 : 0;
+    Py_DECREF(key);
+    return r;
+}
+
+static PyObject *
+check_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!rules.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    if (nargs != 7 || !PyDict_Check(args[1]) || !PyDict_Check(args[3]) || !PyDict_Check(args[4])
+        || (args[6] != Py_None && (!PyTuple_Check(args[6]) || PyTuple_GET_SIZE(args[6]) != 3))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "check_plain(scheine, infos, info, unknown_gops, lanr_checked, age, caps)");
+        return NULL;
+    }
+    PyObject *infos = args[1], *info_of = args[2], *unknown_gops = args[3], *lanr_checked = args[4];
+    PyObject *caps_state = args[6];
+    if (!PyList_CheckExact(args[0]) && !PyTuple_CheckExact(args[0]))
+        Py_RETURN_NONE;
+    PyObject *scheine = args[0];
+    Py_ssize_t nscheine = PySequence_Fast_GET_SIZE(scheine);
+    PyObject **items = PySequence_Fast_ITEMS(scheine);
+
+    PlainVisit visits[PLAIN_VISITS];
+    long days[PLAIN_VISITS]; /* JJJJMMTT of each visit's first service */
+    PyObject *lanrs[PLAIN_SMALL], *tiered[PLAIN_SMALL], *unknown_codes[PLAIN_SERVICES];
+    PlainLimit limits[PLAIN_SMALL];
+    PlainCap caps[PLAIN_SERVICES];
+    Py_ssize_t nvisits = 0, nlanrs = 0, ntiered = 0, nunknown = 0, nlimits = 0, ncaps = 0;
+    long long total = 0;
+    Py_ssize_t count = 0, unpriced = 0, marker = 0;
+    long special = 0, first_day = 0;
+    int has_pauschale = 0, tss_acute = 0, ok = 1;
+
+    if (nscheine == 0)
+        Py_RETURN_NONE;
+    /* The Scheine waited in the grouping window and are out of the CPU caches by now: ask for all their
+     * services at once, so that the memory loads overlap instead of coming one after the other. Only
+     * addresses are computed here; nothing is read before the type checks below. */
+    for (Py_ssize_t number = 0; number < nscheine; number++)
+        if (Py_TYPE(items[number]) == rules.case_type) {
+            PyObject *services = slot(items[number], rules.c_services);
+            if (PyList_CheckExact(services))
+                __builtin_prefetch(((PyListObject *)services)->ob_item);
+        }
+    for (Py_ssize_t number = 0; number < nscheine; number++)
+        if (Py_TYPE(items[number]) == rules.case_type) {
+            PyObject *services = slot(items[number], rules.c_services);
+            if (PyList_CheckExact(services))
+                for (Py_ssize_t i = 0; i < PyList_GET_SIZE(services); i++) {
+                    char *service = (char *)PyList_GET_ITEM(services, i);
+                    __builtin_prefetch(service);
+                    __builtin_prefetch(service + 64);
+                }
+        }
+    for (Py_ssize_t number = 0; number < nscheine; number++) {
+        PyObject *schein = items[number];
+        if (Py_TYPE(schein) != rules.case_type)
+            Py_RETURN_NONE;
+        PyObject *record = slot(schein, rules.c_record_type), *tss = slot(schein, rules.c_tss_acute);
+        if (slot(schein, rules.c_contacts) != Py_None || !PyUnicode_Check(record)
+            || PyUnicode_CompareWithASCIIString(record, "0104") == 0 || !PyBool_Check(tss))
+            Py_RETURN_NONE; /* stated contacts, an emergency Schein: the full path */
+        tss_acute |= tss == Py_True;
+        PyObject *services = slot(schein, rules.c_services);
+        if (!PyList_CheckExact(services))
+            Py_RETURN_NONE;
+        long offset = (long)number << 16;
+        PyObject *last_number = NULL;
+        PlainVisit *current = NULL;
+        Py_ssize_t n = PyList_GET_SIZE(services);
+        count += n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *service = PyList_GET_ITEM(services, i);
+            if (Py_TYPE(service) != rules.service_type)
+                Py_RETURN_NONE;
+            PyObject *code = slot(service, rules.s_gop);
+            PyObject *visit_number = slot(service, rules.s_visit);
+            PyObject *lanr = slot(service, rules.s_lanr);
+            if (!PyUnicode_CheckExact(code) || (lanr != Py_None && !PyUnicode_CheckExact(lanr)))
+                Py_RETURN_NONE;
+            if (visit_number != last_number) {
+                long key = (long)small_int(visit_number, &ok);
+                if (!ok || key < 0 || key >= (1L << 16))
+                    Py_RETURN_NONE;
+                last_number = visit_number;
+                key |= offset;
+                current = NULL;
+                for (Py_ssize_t v = 0; v < nvisits; v++)
+                    if (visits[v].key == key) {
+                        current = &visits[v];
+                        break;
+                    }
+                if (!current) {
+                    PyObject *day = slot(service, rules.s_date);
+                    if (nvisits == PLAIN_VISITS || !PyDate_CheckExact(day))
+                        Py_RETURN_NONE;
+                    long ymd = PyDateTime_GET_YEAR(day) * 10000L + PyDateTime_GET_MONTH(day) * 100L
+                               + PyDateTime_GET_DAY(day);
+                    for (Py_ssize_t d = 0; d < nvisits; d++)
+                        if (days[d] == ymd)
+                            Py_RETURN_NONE; /* two visits on one day: R9 */
+                    if (!first_day || ymd < first_day)
+                        first_day = ymd;
+                    days[nvisits] = ymd;
+                    current = &visits[nvisits++];
+                    current->key = key;
+                    current->flags = 0;
+                }
+            }
+            if (lanr != Py_None && PyUnicode_GET_LENGTH(lanr) > 0) {
+                int seen = 0;
+                for (Py_ssize_t l = 0; l < nlanrs && !seen; l++)
+                    seen = lanrs[l] == lanr || PyUnicode_Compare(lanrs[l], lanr) == 0;
+                if (!seen) {
+                    if (nlanrs == PLAIN_SMALL)
+                        Py_RETURN_NONE;
+                    lanrs[nlanrs++] = lanr;
+                }
+            }
+            PyObject *info = PyDict_GetItemWithError(infos, code);
+            if (!info) {
+                if (PyErr_Occurred())
+                    return NULL;
+                PyObject *made = PyObject_CallOneArg(info_of, code); /* CatalogueView.info stores it */
+                if (!made)
+                    return NULL;
+                Py_DECREF(made);
+                info = PyDict_GetItemWithError(infos, code);
+                if (!info) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetString(PyExc_RuntimeError, "info(code) must store its answer in infos");
+                    return NULL;
+                }
+            }
+            if (info == Py_None) {
+                if (nunknown == PLAIN_SERVICES)
+                    Py_RETURN_NONE;
+                unknown_codes[nunknown++] = code;
+                continue;
+            }
+            if (!PyTuple_CheckExact(info) || PyTuple_GET_SIZE(info) != 6)
+                Py_RETURN_NONE;
+            PyObject *points = PyTuple_GET_ITEM(info, 2);
+            long long p = 0, m = small_int(slot(service, rules.s_multiplier), &ok);
+            if (points == Py_None)
+                unpriced++;
+            else
+                p = small_int(points, &ok);
+            long fast = (long)small_int(PyTuple_GET_ITEM(info, 1), &ok);
+            if (!ok || m < 0 || m > 1000000 || p < 0 || p > 100000000)
+                Py_RETURN_NONE;
+            total += p * m;
+            if (!fast)
+                continue;
+            special |= fast;
+            if (fast & (F_MIN_CONTACTS | F_SLOW))
+                Py_RETURN_NONE; /* R10, dates, R13: the slow pass */
+            if (fast & F_CAP && caps_state != Py_None) {
+                if (ncaps == PLAIN_SERVICES)
+                    Py_RETURN_NONE;
+                caps[ncaps++] = (PlainCap){service, PyTuple_GET_ITEM(info, 0), fast, p, m, (int)(current - visits)};
+            }
+            if (fast & F_PERSONAL)
+                current->flags |= 4;
+            if (fast & F_KIND) {
+                long kind = (long)small_int(PyTuple_GET_ITEM(info, 3), &ok);
+                if (!ok || kind == K_TELEPHONE)
+                    Py_RETURN_NONE; /* 01435: R1/R2 per Arztfall */
+                if (kind == K_PAUSCHALE)
+                    has_pauschale = 1;
+                else if (kind == K_MARKER)
+                    marker++;
+            }
+            if (fast & F_VIDEO_VISIT)
+                current->flags |= 1;
+            if (fast & F_LIMITED) {
+                PyObject *group = PyTuple_GET_ITEM(info, 4);
+                long long limit = small_int(PyTuple_GET_ITEM(info, 5), &ok);
+                if (!ok || !PyUnicode_CheckExact(group))
+                    Py_RETURN_NONE;
+                PlainLimit *entry = NULL;
+                for (Py_ssize_t g = 0; g < nlimits && !entry; g++)
+                    if (limits[g].group == group || PyUnicode_Compare(limits[g].group, group) == 0)
+                        entry = &limits[g];
+                if (!entry) {
+                    if (nlimits == PLAIN_SMALL)
+                        Py_RETURN_NONE;
+                    entry = &limits[nlimits++];
+                    *entry = (PlainLimit){group, limit, 0}; /* the first service's limit, as rules.py */
+                }
+                entry->times++;
+            }
+            if (fast & F_TIERED) {
+                if (ntiered == PLAIN_SMALL)
+                    Py_RETURN_NONE;
+                tiered[ntiered++] = PyTuple_GET_ITEM(info, 0);
+            }
+        }
+    }
+    /* Contact inference without 01435 (rules._first_pass): a video visit, an in-person one, else the
+     * case's 88220 makes it video, and otherwise it is in person. */
+    int video_only = nvisits > 0, any_video = 0;
+    for (Py_ssize_t v = 0; v < nvisits; v++) {
+        int video = visits[v].flags & 1 || (!(visits[v].flags & 4) && marker);
+        any_video |= video;
+        video_only &= video;
+    }
+    if (video_only != (marker > 0))
+        Py_RETURN_NONE; /* R6 */
+    for (Py_ssize_t g = 0; g < nlimits; g++)
+        if (limits[g].times > limits[g].limit)
+            Py_RETURN_NONE; /* R5 */
+    if (any_video && (has_pauschale || special & F_PERSONAL))
+        Py_RETURN_NONE; /* R3 deduction, R12, R1/R11 */
+    if (video_only && special & F_EXCLUDED)
+        Py_RETURN_NONE; /* R4 */
+    if (ntiered) { /* R14 */
+        long long age = 0;
+        int known = plain_age(args[5], slot(items[0], rules.c_birth), count ? first_day : 0, &age);
+        if (known < 0)
+            Py_RETURN_NONE;
+        for (Py_ssize_t t = 0; known && t < ntiered; t++) {
+            int fits = in_tier(tiered[t], age);
+            if (fits < 0)
+                return NULL;
+            if (!fits)
+                Py_RETURN_NONE;
+        }
+    }
+    for (Py_ssize_t l = 0; l < nlanrs; l++) {
+        PyObject *problem = PyDict_GetItemWithError(lanr_checked, lanrs[l]);
+        if (!problem && PyErr_Occurred())
+            return NULL;
+        if (problem != Py_None)
+            Py_RETURN_NONE; /* not validated yet, or faulty: the full path says so */
+    }
+
+    /* Plain: count it. */
+    for (Py_ssize_t u = 0; u < nunknown; u++)
+        if (add_to(unknown_gops, unknown_codes[u], 1))
+            return NULL;
+    if (caps_state != Py_None) {
+        PyObject *totals = PyTuple_GET_ITEM(caps_state, 0), *by_video = PyTuple_GET_ITEM(caps_state, 1);
+        int volume = PyObject_IsTrue(PyTuple_GET_ITEM(caps_state, 2));
+        if (volume < 0 || !PyDict_Check(totals) || !PyDict_Check(by_video)) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "caps: (totals, by_video, volume)");
+            return NULL;
+        }
+        for (Py_ssize_t c = 0; c < ncaps; c++) {
+            const PlainVisit *visit = &visits[caps[c].visit];
+            int video = visit->flags & 1 || (!(visit->flags & 4) && marker);
+            if (plain_count_cap(&caps[c], video, totals, by_video, volume))
+                return NULL;
+        }
+    }
+    PyObject *lanr_tuple = PyTuple_New(nlanrs);
+    if (!lanr_tuple)
+        return NULL;
+    for (Py_ssize_t l = 0; l < nlanrs; l++)
+        PyTuple_SET_ITEM(lanr_tuple, l, Py_NewRef(lanrs[l]));
+    return Py_BuildValue("(LnnnNNN)", total, count, nunknown, unpriced, PyBool_FromLong(video_only),
+                         PyBool_FromLong(tss_acute), lanr_tuple);
+}
+
+/* group_key(schein) -> the Behandlungsfall key grouping._key makes of the Schein's patient (3101,
+ * 3102, 3103), payer (4111) and quarter (4101), the same bytes; None when the Schein is no Case or
+ * has no surname or quarter (grouping.group_key decides then). One bytes object caches its hash,
+ * which a tuple computes again at every lookup. */
+static PyObject *
+group_key(PyObject *module, PyObject *schein)
+{
+    if (!rules.ready || Py_TYPE(schein) != rules.case_type)
+        Py_RETURN_NONE;
+    PyObject *parts[4] = {slot(schein, rules.c_name), slot(schein, rules.c_first_name), slot(schein, rules.c_birth),
+                          slot(schein, rules.c_payer)};
+    PyObject *quarter = slot(schein, rules.c_quarter);
+    if (parts[0] == Py_None || quarter == Py_None)
+        Py_RETURN_NONE;
+    Py_ssize_t size = 48; /* the quarter: two numbers and a slash */
+    for (int i = 0; i < 4; i++) {
+        if (parts[i] == Py_None)
+            size += 1;
+        else if (PyBytes_CheckExact(parts[i]))
+            size += 24 + PyBytes_GET_SIZE(parts[i]); /* its length, a colon and itself */
+        else
+            Py_RETURN_NONE;
+    }
+    long long numbers[2];
+    PyObject *names[2] = {rules.year_name, rules.number_name};
+    for (int i = 0; i < 2; i++) {
+        PyObject *value = PyObject_GetAttr(quarter, names[i]);
+        if (!value)
+            return NULL;
+        int ok = 1;
+        numbers[i] = small_int(value, &ok);
+        Py_DECREF(value);
+        if (!ok)
+            Py_RETURN_NONE;
+    }
+    PyObject *key = PyBytes_FromStringAndSize(NULL, size);
+    if (!key)
+        return NULL;
+    char *out = PyBytes_AS_STRING(key);
+    Py_ssize_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        if (parts[i] == Py_None) {
+            out[at++] = '-';
+            continue;
+        }
+        Py_ssize_t len = PyBytes_GET_SIZE(parts[i]);
+        at += snprintf(out + at, (size_t)(size - at), "%zd:", len);
+        memcpy(out + at, PyBytes_AS_STRING(parts[i]), (size_t)len);
+        at += len;
+    }
+    at += snprintf(out + at, (size_t)(size - at), "%lld/%lld", numbers[0], numbers[1]);
+    if (_PyBytes_Resize(&key, at))
+        return NULL;
+    return key;
+}
+
 /* bloom(filter, h, add) -> whether the four bits of the key hash h were all set (before adding them
  * when add): grouping.Grouper's Bloom filter (positions h1 + i·h2 of the 64-bit hash, Kirsch and
  * Mitzenmacher 2006), the same bits as its Python reference there. ``filter``: a writable buffer of
@@ -1362,6 +1857,8 @@ bloom(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef module_methods[] = {
     {"bloom", (PyCFunction)(void (*)(void))bloom, METH_FASTCALL, "the Grouper's Bloom filter: test (and add) a key hash"},
+    {"check_plain", (PyCFunction)(void (*)(void))check_plain, METH_FASTCALL, "a Behandlungsfall without findings, counted; else None"},
+    {"group_key", (PyCFunction)group_key, METH_O, "the grouping key of a Schein (grouping._key)"},
     {"count_caps", (PyCFunction)(void (*)(void))count_caps, METH_FASTCALL, "R8's counters of one Behandlungsfall"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(Case, Service, VIDEO, TELEPHONE, PERSONAL)"},
     {"first_pass", (PyCFunction)(void (*)(void))first_pass, METH_FASTCALL, "the first pass of QuarterCheck._check"},
@@ -1395,6 +1892,9 @@ PyInit__kvdt(void)
     INTERN(s_case_id_m, "_case_id");
     INTERN(s_subgroup_m, "_subgroup");
     INTERN(s_multiplier_m, "_multiplier");
+    PyDateTime_IMPORT;
+    if (!PyDateTimeAPI)
+        return NULL;
     if (PyType_Ready(&ScannerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);

@@ -37,3 +37,14 @@ def count_caps(
     /,
 ) -> None: ...
 def bloom(filter: bytearray, hash: int, add: bool, /) -> bool: ...
+def check_plain(
+    scheine: Sequence[Case],
+    infos: dict[str, GopInfo | None],
+    info: Callable[[str], GopInfo | None],
+    unknown_gops: dict[str, int],
+    lanr_checked: dict[str, str | None],
+    age: int | None,
+    caps: tuple[dict[tuple[str | None, str], int], dict[tuple[str | None, str], int], bool] | None,
+    /,
+) -> tuple[int, int, int, int, bool, bool, tuple[str, ...]] | None: ...
+def group_key(schein: Case, /) -> bytes | None: ...

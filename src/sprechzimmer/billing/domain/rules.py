@@ -212,7 +212,11 @@ class CaseResult:
     @property
     def contacts(self) -> list[Contact]:
         if self._contacts is None:
-            assert self._visits is not None and self._kinds is not None  # inferred: made on first use
+            if self._visits is None:  # a plain case (QuarterCheck._add_plain): its visits are found again
+                assert self._view is not None
+                walk = _first_pass(self.case.scheine, self._view.infos, self._view.info, {}, False)
+                self._visits, self._kinds = walk[6], walk[7]
+            assert self._kinds is not None  # inferred: made on first use
             self._contacts = _inferred_contacts(self._visits, self._kinds)
         return self._contacts
 
@@ -495,6 +499,7 @@ class QuarterCheck:
         ruleset: RuleSet | None = None,
         *,
         accelerated: bool | None = None,
+        plain: bool | None = None,
     ):
         self.quarter = quarter
         #: The quarter the file itself bills; its Scheine are checked as ``quarter`` (which may be
@@ -536,6 +541,14 @@ class QuarterCheck:
         self.accelerated = kvdt.ACCELERATED if accelerated is None else accelerated
         if self.accelerated and _kvdt is None:
             raise RuntimeError("the C scanner (_kvdt) is not built")
+        #: Behandlungsfälle without findings counted in C (``_kvdt.check_plain``, see ``_add_plain``);
+        #: with the C paths by default. ``plain=False`` sends every case the full way (the tests
+        #: compare both).
+        self.plain = self.accelerated if plain is None else plain
+        if self.plain and _kvdt is None:
+            raise RuntimeError("the C scanner (_kvdt) is not built")
+        self._cap_state = (self._gop_totals, self._gop_video, self._chapter35_volume) if self._gop_cap else None
+        self.plain_cases = 0  # Behandlungsfälle the plain path counted (the bench reports the share)
 
     def _context(self, quarter: Quarter) -> tuple[CatalogueView, RuleSet]:
         context = self._contexts.get(quarter)
@@ -550,6 +563,10 @@ class QuarterCheck:
 
     def add(self, case: AnyCase) -> CaseResult:
         """Checks one Behandlungsfall and counts it for the caps and totals."""
+        if self.plain:
+            plain = self._add_plain(case)
+            if plain is not None:
+                return plain
         result, lanrs, cap_parts, kind_of_visit = self._check(case)
         self.cases += 1
         self.scheine += len(case.scheine)
@@ -590,6 +607,48 @@ class QuarterCheck:
         if cap_parts:
             self._count_caps(cap_parts, kind_of_visit)
         return result
+
+    def _add_plain(self, case: AnyCase) -> CaseResult | None:
+        """``add`` for a Behandlungsfall of this quarter without findings: ``_kvdt.check_plain`` walks its
+        services once, decides that no rule can find anything (else it answers None, changes nothing,
+        and ``add`` takes the full path) and counts the unknown GOPs and R8; this counts the rest as
+        ``add`` does. The result makes its contacts and lines only when asked."""
+        quarter = case.quarter
+        file_quarter = self.file_quarter
+        if not (quarter is None or quarter is file_quarter or quarter is self.quarter or quarter == file_quarter):
+            return None  # another quarter's rules and catalogue: the full path
+        if case.contacts is not None:
+            return None
+        view = self._own[0]
+        walk = _kvdt.check_plain(
+            case.scheine, view.infos, view.info, self.unknown_gops, self._lanr_checked, case.age, self._cap_state
+        )
+        if walk is None:
+            return None
+        total, count, unknown, unpriced, video_only, tss_acute, lanrs = walk
+        total *= 100
+        self.plain_cases += 1
+        self.cases += 1
+        self.scheine += len(case.scheine)
+        self.points_x100 += total
+        self.services += count
+        self.unchecked_services += unknown
+        if unpriced:
+            self.unpriced_services += unpriced
+        if video_only:
+            self.video_only += 1
+        if not tss_acute:  # no emergency Schein (check_plain leaves those to the full path)
+            self.counted += 1
+            if video_only:
+                self.counted_video_only += 1
+            units = (case.bsnr or _NO_LANR,) if self._unit_is_practice else lanrs or (_NO_LANR,)
+            for unit in units:
+                counter = self._units[unit]
+                counter[0] += 1
+                if video_only:
+                    counter[1] += 1
+                    counter[2] += total
+        return CaseResult(case, video_only, False, None, [], None, total, None, None, False, unknown, view, count)
 
     def _count_caps(self, cap_services: list[CapService], kind_of_visit: dict[int, str]) -> None:
         """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
