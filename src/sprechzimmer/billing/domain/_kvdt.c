@@ -874,7 +874,7 @@ static struct {
     int ready;
     Py_ssize_t s_gop, s_date, s_visit, s_lanr, s_multiplier, c_services;
     Py_ssize_t c_contacts, c_record_type, c_tss_acute, c_birth; /* read by check_plain */
-    Py_ssize_t c_name, c_first_name, c_payer, c_quarter;         /* read by group_key */
+    Py_ssize_t c_name, c_first_name, c_payer, c_quarter, c_bsnr; /* read by group_key, check_plain */
     PyTypeObject *case_type, *service_type;                     /* check_plain takes only these */
     PyObject *video, *telephone, *personal, *volume_key; /* contact kinds, "35*" */
     PyObject *fast_name, *points_name, *base_name;       /* Gop attributes */
@@ -916,7 +916,8 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         || (rules.c_name = slot_offset(args[0], "name")) < 0
         || (rules.c_first_name = slot_offset(args[0], "first_name")) < 0
         || (rules.c_payer = slot_offset(args[0], "payer")) < 0
-        || (rules.c_quarter = slot_offset(args[0], "quarter")) < 0)
+        || (rules.c_quarter = slot_offset(args[0], "quarter")) < 0
+        || (rules.c_bsnr = slot_offset(args[0], "bsnr")) < 0)
         return NULL;
     Py_XSETREF(rules.case_type, (PyTypeObject *)Py_NewRef(args[0]));
     Py_XSETREF(rules.service_type, (PyTypeObject *)Py_NewRef(args[1]));
@@ -1335,13 +1336,14 @@ count_caps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---- The plain Behandlungsfall ------------------------------------------------------------------
  *
- * check_plain(scheine, infos, info, unknown_gops, lanr_checked, age, caps) -> None or
- *     (total, count, unknown, unpriced, video_only, tss_acute, lanrs)
+ * check_plain(scheine, age, state) -> None or (total points x 100, services, unknown, video_only)
+ * state: (infos, info, unknown_gops, lanr_checked, caps, tally, units, practice, no_unit)
  *
  * Most Behandlungsfälle of a quarter have no finding: a Pauschale of the right age tier and services
  * on separate days, in person or all by video with 88220. This walk recognises that common shape and,
- * only then, counts it (unknown GOPs, R8's counters); QuarterCheck.add counts the rest and makes the
- * result. Everything else answers None before anything is changed, and QuarterCheck takes the full
+ * only then, counts it as QuarterCheck.add would: the unknown GOPs, R8's counters, the case cap's
+ * units and the totals (``tally``, folded into QuarterCheck's attributes by its summary()).
+ * QuarterCheck._add_plain then makes the result. Everything else answers None before anything is changed, and QuarterCheck takes the full
  * path (rules.py, the reference; tests/billing/test_accelerated.py compares both): 01435, 88220
  * without an all-video case or an all-video case without it (R6), a GOP of the slower checks (R10,
  * dates, R13), an excluded surcharge in a video-only case (R4), a GOP not deliverable by video on a
@@ -1351,12 +1353,18 @@ count_caps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * below hold, and any value of a type the reader does not make.
  *
  * caps: None (no R8 in this quarter) or (totals, by_video, volume) as for count_caps.
+ * tally: [cases, scheine, points x 100, services, unknown, unpriced, video-only, counted, counted
+ * video-only, plain cases] (a list of TALLY ints). units: R7's counters, unit -> [counted, video-only,
+ * points x 100] (a defaultdict); practice: whether the unit is the practice (BSNR) rather than each
+ * LANR; no_unit: the unit of a case without one.
  * age: the case's stated age (Case.age, TreatmentCase.age) or None; otherwise the age comes from
  * field 3103 of the first Schein as in model.age_of. */
 
 #define PLAIN_VISITS 64
 #define PLAIN_SMALL 16
 #define PLAIN_SERVICES 256
+#define TALLY 10
+enum { T_CASES, T_SCHEINE, T_POINTS, T_SERVICES, T_UNKNOWN, T_UNPRICED, T_VIDEO_ONLY, T_COUNTED, T_COUNTED_VIDEO, T_PLAIN };
 enum { F_MIN_CONTACTS = 4, F_SLOW = 8, F_EXCLUDED = 16 };
 
 typedef struct {
@@ -1489,6 +1497,35 @@ plain_count_cap(const PlainCap *cap, int video, PyObject *totals, PyObject *by_v
     return r;
 }
 
+/* list[index] += amount, for a list of ints */
+static int
+list_add(PyObject *list, Py_ssize_t index, long long amount)
+{
+    long long value = PyLong_AsLongLong(PyList_GET_ITEM(list, index));
+    if (value == -1 && PyErr_Occurred())
+        return -1;
+    PyObject *sum = PyLong_FromLongLong(value + amount);
+    return sum ? PyList_SetItem(list, index, sum) : -1;
+}
+
+/* R7: one more counted case for the unit (and a video-only one with its points). */
+static int
+count_unit(PyObject *units, PyObject *unit, int video_only, long long points)
+{
+    PyObject *counter = PyObject_GetItem(units, unit); /* a defaultdict makes it */
+    if (!counter)
+        return -1;
+    int r = -1;
+    if (!PyList_CheckExact(counter) || PyList_GET_SIZE(counter) != 3)
+        PyErr_SetString(PyExc_TypeError, "units: [counted, video-only, points]");
+    else
+        r = list_add(counter, 0, 1) || (video_only && (list_add(counter, 1, 1) || list_add(counter, 2, points)))
+                ? -1
+                : 0;
+    Py_DECREF(counter);
+    return r;
+}
+
 static PyObject *
 check_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1496,14 +1533,25 @@ check_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
         return NULL;
     }
-    if (nargs != 7 || !PyDict_Check(args[1]) || !PyDict_Check(args[3]) || !PyDict_Check(args[4])
-        || (args[6] != Py_None && (!PyTuple_Check(args[6]) || PyTuple_GET_SIZE(args[6]) != 3))) {
-        PyErr_SetString(PyExc_TypeError,
-                        "check_plain(scheine, infos, info, unknown_gops, lanr_checked, age, caps)");
+    PyObject *state = nargs == 3 ? args[2] : NULL;
+    if (!state || !PyTuple_Check(state) || PyTuple_GET_SIZE(state) != 9) {
+        PyErr_SetString(PyExc_TypeError, "check_plain(scheine, age, state)");
         return NULL;
     }
-    PyObject *infos = args[1], *info_of = args[2], *unknown_gops = args[3], *lanr_checked = args[4];
-    PyObject *caps_state = args[6];
+    PyObject *infos = PyTuple_GET_ITEM(state, 0), *info_of = PyTuple_GET_ITEM(state, 1);
+    PyObject *unknown_gops = PyTuple_GET_ITEM(state, 2), *lanr_checked = PyTuple_GET_ITEM(state, 3);
+    PyObject *caps_state = PyTuple_GET_ITEM(state, 4), *tally = PyTuple_GET_ITEM(state, 5);
+    PyObject *units = PyTuple_GET_ITEM(state, 6), *no_unit = PyTuple_GET_ITEM(state, 8);
+    int practice = PyObject_IsTrue(PyTuple_GET_ITEM(state, 7));
+    if (practice < 0)
+        return NULL;
+    if (!PyDict_Check(infos) || !PyDict_Check(unknown_gops) || !PyDict_Check(lanr_checked) || !PyDict_Check(units)
+        || !PyList_CheckExact(tally) || PyList_GET_SIZE(tally) != TALLY
+        || (caps_state != Py_None && (!PyTuple_Check(caps_state) || PyTuple_GET_SIZE(caps_state) != 3))) {
+        PyErr_SetString(PyExc_TypeError, "check_plain: state (infos, info, unknown_gops, lanr_checked, caps, tally, "
+                                         "units, practice, no_unit)");
+        return NULL;
+    }
     if (!PyList_CheckExact(args[0]) && !PyTuple_CheckExact(args[0]))
         Py_RETURN_NONE;
     PyObject *scheine = args[0];
@@ -1706,7 +1754,7 @@ check_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_RETURN_NONE; /* R4 */
     if (ntiered) { /* R14 */
         long long age = 0;
-        int known = plain_age(args[5], slot(items[0], rules.c_birth), count ? first_day : 0, &age);
+        int known = plain_age(args[1], slot(items[0], rules.c_birth), count ? first_day : 0, &age);
         if (known < 0)
             Py_RETURN_NONE;
         for (Py_ssize_t t = 0; known && t < ntiered; t++) {
@@ -1744,13 +1792,30 @@ check_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 return NULL;
         }
     }
-    PyObject *lanr_tuple = PyTuple_New(nlanrs);
-    if (!lanr_tuple)
+    total *= 100;
+    if (list_add(tally, T_CASES, 1) || list_add(tally, T_SCHEINE, nscheine) || list_add(tally, T_POINTS, total)
+        || list_add(tally, T_SERVICES, count) || list_add(tally, T_UNKNOWN, nunknown)
+        || list_add(tally, T_UNPRICED, unpriced) || list_add(tally, T_VIDEO_ONLY, video_only)
+        || list_add(tally, T_PLAIN, 1))
         return NULL;
-    for (Py_ssize_t l = 0; l < nlanrs; l++)
-        PyTuple_SET_ITEM(lanr_tuple, l, Py_NewRef(lanrs[l]));
-    return Py_BuildValue("(LnnnNNN)", total, count, nunknown, unpriced, PyBool_FromLong(video_only),
-                         PyBool_FromLong(tss_acute), lanr_tuple);
+    if (!tss_acute) { /* R7 (no emergency Schein here: those take the full path) */
+        if (list_add(tally, T_COUNTED, 1) || list_add(tally, T_COUNTED_VIDEO, video_only))
+            return NULL;
+        if (practice) {
+            PyObject *bsnr = slot(items[0], rules.c_bsnr);
+            int has = PyObject_IsTrue(bsnr);
+            if (has < 0 || count_unit(units, has ? bsnr : no_unit, video_only, total))
+                return NULL;
+        } else if (!nlanrs) {
+            if (count_unit(units, no_unit, video_only, total))
+                return NULL;
+        } else {
+            for (Py_ssize_t l = 0; l < nlanrs; l++)
+                if (count_unit(units, lanrs[l], video_only, total))
+                    return NULL;
+        }
+    }
+    return Py_BuildValue("(LnnN)", total, count, nunknown, PyBool_FromLong(video_only));
 }
 
 /* group_key(schein) -> the Behandlungsfall key grouping._key makes of the Schein's patient (3101,

@@ -39,12 +39,18 @@ def count_caps(
 def bloom(filter: bytearray, hash: int, add: bool, /) -> bool: ...
 def check_plain(
     scheine: Sequence[Case],
-    infos: dict[str, GopInfo | None],
-    info: Callable[[str], GopInfo | None],
-    unknown_gops: dict[str, int],
-    lanr_checked: dict[str, str | None],
     age: int | None,
-    caps: tuple[dict[tuple[str | None, str], int], dict[tuple[str | None, str], int], bool] | None,
+    state: tuple[
+        dict[str, GopInfo | None],
+        Callable[[str], GopInfo | None],
+        dict[str, int],
+        dict[str, str | None],
+        tuple[dict[tuple[str | None, str], int], dict[tuple[str | None, str], int], bool] | None,
+        list[int],
+        dict[str, list[int]],
+        bool,
+        str,
+    ],
     /,
-) -> tuple[int, int, int, int, bool, bool, tuple[str, ...]] | None: ...
+) -> tuple[int, int, int, bool] | None: ...
 def group_key(schein: Case, /) -> bytes | None: ...

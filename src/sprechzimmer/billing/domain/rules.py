@@ -123,6 +123,20 @@ def _first(item: tuple[int, Service]) -> int:
 
 _PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
 _NO_LANR = "unbekannt"
+#: The counters of the plain path (``_kvdt.check_plain``), in its order: cases, Scheine, points × 100,
+#: services, unknown, unpriced, video-only, counted (R7), counted video-only, plain cases.
+_TALLY = (
+    "cases",
+    "scheine",
+    "points_x100",
+    "services",
+    "unchecked_services",
+    "unpriced_services",
+    "video_only",
+    "counted",
+    "counted_video_only",
+    "plain_cases",
+)
 
 
 class Finding:
@@ -547,8 +561,26 @@ class QuarterCheck:
         self.plain = self.accelerated if plain is None else plain
         if self.plain and _kvdt is None:
             raise RuntimeError("the C scanner (_kvdt) is not built")
-        self._cap_state = (self._gop_totals, self._gop_video, self._chapter35_volume) if self._gop_cap else None
-        self.plain_cases = 0  # Behandlungsfälle the plain path counted (the bench reports the share)
+        #: What the plain path counts, in the order of ``_TALLY``; ``summary`` adds it to the attributes.
+        self._tally = [0] * len(_TALLY)
+        self._plain_cases = 0
+        view = self._own[0]
+        self._plain_state = (
+            view.infos,
+            view.info,
+            self.unknown_gops,
+            self._lanr_checked,
+            (self._gop_totals, self._gop_video, self._chapter35_volume) if self._gop_cap else None,
+            self._tally,
+            self._units,
+            self._unit_is_practice,
+            _NO_LANR,
+        )
+
+    @property
+    def plain_cases(self) -> int:
+        """Behandlungsfälle the plain path counted (the bench reports the share)."""
+        return self._plain_cases + self._tally[-1]
 
     def _context(self, quarter: Quarter) -> tuple[CatalogueView, RuleSet]:
         context = self._contexts.get(quarter)
@@ -619,36 +651,40 @@ class QuarterCheck:
             return None  # another quarter's rules and catalogue: the full path
         if case.contacts is not None:
             return None
-        view = self._own[0]
-        walk = _kvdt.check_plain(
-            case.scheine, view.infos, view.info, self.unknown_gops, self._lanr_checked, case.age, self._cap_state
-        )
+        walk = _kvdt.check_plain(case.scheine, case.age, self._plain_state)
         if walk is None:
             return None
-        total, count, unknown, unpriced, video_only, tss_acute, lanrs = walk
-        total *= 100
-        self.plain_cases += 1
-        self.cases += 1
-        self.scheine += len(case.scheine)
-        self.points_x100 += total
-        self.services += count
+        total, count, unknown, video_only = walk
+        return CaseResult(
+            case, video_only, False, None, [], None, total, None, None, False, unknown, self._own[0], count
+        )
+
+    def _fold_plain(self) -> None:
+        """Adds what the plain path counted (``_tally``) to the attributes ``add`` counts in."""
+        tally = self._tally
+        (
+            cases,
+            scheine,
+            points,
+            services,
+            unknown,
+            unpriced,
+            video_only,
+            counted,
+            counted_video_only,
+            plain,
+        ) = tally
+        self.cases += cases
+        self.scheine += scheine
+        self.points_x100 += points
+        self.services += services
         self.unchecked_services += unknown
-        if unpriced:
-            self.unpriced_services += unpriced
-        if video_only:
-            self.video_only += 1
-        if not tss_acute:  # no emergency Schein (check_plain leaves those to the full path)
-            self.counted += 1
-            if video_only:
-                self.counted_video_only += 1
-            units = (case.bsnr or _NO_LANR,) if self._unit_is_practice else lanrs or (_NO_LANR,)
-            for unit in units:
-                counter = self._units[unit]
-                counter[0] += 1
-                if video_only:
-                    counter[1] += 1
-                    counter[2] += total
-        return CaseResult(case, video_only, False, None, [], None, total, None, None, False, unknown, view, count)
+        self.unpriced_services += unpriced
+        self.video_only += video_only
+        self.counted += counted
+        self.counted_video_only += counted_video_only
+        self._plain_cases += plain
+        tally[:] = [0] * len(tally)
 
     def _count_caps(self, cap_services: list[CapService], kind_of_visit: dict[int, str]) -> None:
         """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
@@ -1120,6 +1156,7 @@ class QuarterCheck:
         return problem
 
     def summary(self) -> Summary:
+        self._fold_plain()
         ruleset = self.ruleset
         value = self.orientation_value_ct
         caps = []
