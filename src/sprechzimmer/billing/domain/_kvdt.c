@@ -1880,6 +1880,29 @@ group_key(PyObject *module, PyObject *schein)
  * 2^27 bits. */
 #define BLOOM_SHIFT 27
 #define BLOOM_MASK ((UINT64_C(1) << BLOOM_SHIFT) - 1)
+/* The four bits of key hash h in bits[2^27 / 8]: whether all were set (before adding them when add). */
+static int
+bloom_bits(unsigned char *bits, long long h, int add)
+{
+    uint64_t u = (uint64_t)h;
+    /* Python's h >> 27 floors: for a negative h that is ~(~h >> 27) on the two's complement bits */
+    uint64_t shifted = h < 0 ? ~(~u >> BLOOM_SHIFT) : u >> BLOOM_SHIFT;
+    uint64_t a = u & BLOOM_MASK, step = (shifted & BLOOM_MASK) | 1;
+    int all = 1;
+    for (int i = 0; i < 4; i++) {
+        unsigned char bit = (unsigned char)(1u << (a & 7));
+        if (!(bits[a >> 3] & bit)) {
+            all = 0;
+            if (!add)
+                break;
+        }
+        if (add)
+            bits[a >> 3] |= bit;
+        a = (a + step) & BLOOM_MASK;
+    }
+    return all;
+}
+
 static PyObject *
 bloom(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1899,26 +1922,226 @@ bloom(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "the filter has 2**27 bits");
         return NULL;
     }
-    unsigned char *bits = view.buf;
-    uint64_t u = (uint64_t)h;
-    /* Python's h >> 27 floors: for a negative h that is ~(~h >> 27) on the two's complement bits */
-    uint64_t shifted = h < 0 ? ~(~u >> BLOOM_SHIFT) : u >> BLOOM_SHIFT;
-    uint64_t a = u & BLOOM_MASK, step = (shifted & BLOOM_MASK) | 1;
-    int all = 1;
-    for (int i = 0; i < 4; i++) {
-        unsigned char bit = (unsigned char)(1u << (a & 7));
-        if (!(bits[a >> 3] & bit)) {
-            all = 0;
-            if (!add)
-                break;
-        }
-        if (add)
-            bits[a >> 3] |= bit;
-        a = (a + step) & BLOOM_MASK;
-    }
+    int all = bloom_bits(view.buf, h, add);
     PyBuffer_Release(&view);
     return PyBool_FromLong(all);
 }
+
+/* -- the grouping window (grouping.Grouper with a window, C paths) --------------------------------
+ *
+ * Window(window, fallback): push(schein) files a Schein under its Behandlungsfall key (group_key, or
+ * fallback(schein) = grouping.group_key when that gives None) and returns what is to be checked now:
+ * the Schein itself when it has no key, the group opened earliest (a Case, or a list of Cases) when
+ * more than ``window`` Scheine are held, else None. flush() returns the groups still open, earliest
+ * first. A new key already in the Bloom filter (made at the first eviction, filled with the keys of
+ * evicted groups) counts as ``scattered``. grouping.Grouper's Python loop is the reference: the same
+ * groups in the same order, the same bits in ``bloom``. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *groups;   /* key -> Case or list of Cases */
+    PyObject **ring;    /* the keys of the open groups, earliest at ``head`` (owned references) */
+    Py_ssize_t capacity, head, open;
+    Py_ssize_t window, held, scattered, pushed;
+    PyObject *bloom;    /* bytearray of 2^27 bits, or NULL before the first eviction */
+    PyObject *fallback;
+} Window;
+
+static int
+Window_init(Window *self, PyObject *args, PyObject *kwds)
+{
+    Py_ssize_t window;
+    PyObject *fallback;
+    if (!PyArg_ParseTuple(args, "nO:Window", &window, &fallback))
+        return -1;
+    if (window < 0 || window > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(PyObject *) - 2) {
+        PyErr_SetString(PyExc_ValueError, "window out of range");
+        return -1;
+    }
+    if (self->groups) {
+        PyErr_SetString(PyExc_RuntimeError, "Window is made once");
+        return -1;
+    }
+    self->capacity = window + 2; /* open groups <= held <= window + 1 */
+    self->ring = PyMem_Calloc((size_t)self->capacity, sizeof(PyObject *));
+    self->groups = PyDict_New();
+    if (!self->ring || !self->groups) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->window = window;
+    self->fallback = Py_NewRef(fallback);
+    return 0;
+}
+
+static void
+Window_dealloc(Window *self)
+{
+    if (self->ring) {
+        for (Py_ssize_t i = 0; i < self->open; i++)
+            Py_XDECREF(self->ring[(self->head + i) % self->capacity]);
+        PyMem_Free(self->ring);
+    }
+    Py_XDECREF(self->groups);
+    Py_XDECREF(self->bloom);
+    Py_XDECREF(self->fallback);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+window_bloom(Window *self, PyObject *key, int add)
+{
+    Py_hash_t h = PyObject_Hash(key);
+    if (h == -1)
+        return -1;
+    return bloom_bits((unsigned char *)PyByteArray_AS_STRING(self->bloom), (long long)h, add);
+}
+
+static PyObject *
+Window_push(Window *self, PyObject *schein)
+{
+    if (!self->groups) {
+        PyErr_SetString(PyExc_RuntimeError, "Window not initialised");
+        return NULL;
+    }
+    PyObject *key = group_key(NULL, schein);
+    if (key == Py_None) {
+        Py_DECREF(key);
+        key = PyObject_CallOneArg(self->fallback, schein);
+    }
+    if (!key)
+        return NULL;
+    self->pushed++;
+    if (key == Py_None) { /* no patient known: checked alone, now */
+        Py_DECREF(key);
+        return Py_NewRef(schein);
+    }
+    PyObject *group = PyDict_GetItemWithError(self->groups, key);
+    if (group) {
+        int r;
+        if (PyList_CheckExact(group)) {
+            r = PyList_Append(group, schein);
+        } else {
+            PyObject *both = PyList_New(2);
+            if (!both) {
+                Py_DECREF(key);
+                return NULL;
+            }
+            PyList_SET_ITEM(both, 0, Py_NewRef(group));
+            PyList_SET_ITEM(both, 1, Py_NewRef(schein));
+            r = PyDict_SetItem(self->groups, key, both);
+            Py_DECREF(both);
+        }
+        Py_DECREF(key);
+        if (r)
+            return NULL;
+    } else {
+        if (PyErr_Occurred() || self->open == self->capacity) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_RuntimeError, "window ring full");
+            Py_DECREF(key);
+            return NULL;
+        }
+        int seen = self->bloom ? window_bloom(self, key, 0) : 0;
+        if (seen < 0 || PyDict_SetItem(self->groups, key, schein)) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        self->scattered += seen;
+        self->ring[(self->head + self->open++) % self->capacity] = key; /* the ring owns it */
+    }
+    if (++self->held <= self->window)
+        Py_RETURN_NONE;
+    /* Too many held: the group opened earliest is checked now. */
+    PyObject *oldest = self->ring[self->head];
+    self->ring[self->head] = NULL;
+    self->head = (self->head + 1) % self->capacity;
+    self->open--;
+    PyObject *evicted = PyDict_GetItemWithError(self->groups, oldest);
+    if (!evicted) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "window: an open group is missing");
+        Py_DECREF(oldest);
+        return NULL;
+    }
+    Py_INCREF(evicted);
+    self->held -= PyList_CheckExact(evicted) ? PyList_GET_SIZE(evicted) : 1;
+    if (!self->bloom) {
+        self->bloom = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)((BLOOM_MASK + 1) / 8));
+        if (self->bloom)
+            memset(PyByteArray_AS_STRING(self->bloom), 0, (size_t)((BLOOM_MASK + 1) / 8));
+    }
+    if (!self->bloom || PyDict_DelItem(self->groups, oldest) || window_bloom(self, oldest, 1) < 0) {
+        Py_DECREF(oldest);
+        Py_DECREF(evicted);
+        return NULL;
+    }
+    Py_DECREF(oldest);
+    return evicted;
+}
+
+static PyObject *
+Window_flush(Window *self, PyObject *unused)
+{
+    PyObject *out = PyList_New(0);
+    if (!out || !self->groups)
+        return out;
+    while (self->open) {
+        PyObject *key = self->ring[self->head];
+        self->ring[self->head] = NULL;
+        self->head = (self->head + 1) % self->capacity;
+        self->open--;
+        PyObject *group = PyDict_GetItemWithError(self->groups, key);
+        int r = group ? PyList_Append(out, group) : -1;
+        if (!group && !PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "window: an open group is missing");
+        if (r == 0)
+            r = PyDict_DelItem(self->groups, key);
+        Py_DECREF(key);
+        if (r) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    self->held = 0;
+    return out;
+}
+
+static PyObject *
+Window_get_bloom(Window *self, void *closure)
+{
+    return Py_NewRef(self->bloom ? self->bloom : Py_None);
+}
+
+static PyMethodDef Window_methods[] = {
+    {"push", (PyCFunction)Window_push, METH_O, "file a Schein; what is to be checked now, or None"},
+    {"flush", (PyCFunction)Window_flush, METH_NOARGS, "the groups still open, earliest first"},
+    {NULL},
+};
+
+static PyMemberDef Window_members[] = {
+    {"scattered", T_PYSSIZET, offsetof(Window, scattered), READONLY, "new keys the Bloom filter had seen"},
+    {"pushed", T_PYSSIZET, offsetof(Window, pushed), READONLY, "Scheine pushed"},
+    {NULL},
+};
+
+static PyGetSetDef Window_getset[] = {
+    {"bloom", (getter)Window_get_bloom, NULL, "the Bloom filter's bits (None before the first eviction)", NULL},
+    {NULL},
+};
+
+static PyTypeObject WindowType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "sprechzimmer.billing.domain._kvdt.Window",
+    .tp_doc = "The grouping window of grouping.Grouper.",
+    .tp_basicsize = sizeof(Window),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Window_init,
+    .tp_dealloc = (destructor)Window_dealloc,
+    .tp_methods = Window_methods,
+    .tp_members = Window_members,
+    .tp_getset = Window_getset,
+};
 
 static PyMethodDef module_methods[] = {
     {"bloom", (PyCFunction)(void (*)(void))bloom, METH_FASTCALL, "the Grouper's Bloom filter: test (and add) a key hash"},
@@ -1965,7 +2188,8 @@ PyInit__kvdt(void)
     PyObject *m = PyModule_Create(&module);
     if (!m)
         return NULL;
-    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+    if (PyType_Ready(&WindowType) < 0 || PyModule_AddObjectRef(m, "Window", (PyObject *)&WindowType) < 0
+        || PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

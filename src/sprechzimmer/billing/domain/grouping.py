@@ -67,7 +67,9 @@ def group_key(schein: Case) -> GroupKey | None:
 
 
 class Grouper:
-    """Groups a stream of Scheine into Behandlungsfälle (``Case`` or ``TreatmentCase``)."""
+    """Groups a stream of Scheine into Behandlungsfälle (``Case`` or ``TreatmentCase``). With a window
+    and the C paths the window is ``_kvdt.Window`` (``_group_in_c``); the Python loop of ``group`` is
+    its reference and runs for uploads (no window) and with SPRECHZIMMER_PURE_PYTHON=1."""
 
     def __init__(self, window: int | None = DEFAULT_WINDOW, *, accelerated: bool | None = None):
         self.window = window
@@ -79,6 +81,9 @@ class Grouper:
         self._bloom: bytearray | None = None
 
     def group(self, scheine: Iterable[Case]) -> Iterator[Case | TreatmentCase]:
+        if self.accelerated and self.window is not None:
+            yield from self._group_in_c(scheine, self.window)
+            return
         # A patient's only Schein so far is held as itself, several as a list: most groups have one
         # Schein, and a list per group, tracked by the cyclic garbage collector and living as long as
         # the window, made it collect again and again (a twentieth of the check's time).
@@ -153,3 +158,20 @@ class Grouper:
         for key in order:
             group = open_groups[key]
             yield TreatmentCase(group) if isinstance(group, list) else group
+
+    def _group_in_c(self, scheine: Iterable[Case], window: int) -> Iterator[Case | TreatmentCase]:
+        """``group`` with the window in C (``_kvdt.Window``): the same groups in the same order, the
+        same Bloom filter bits; the loop above is its reference."""
+        held = _kvdt.Window(window, group_key)
+        push = held.push
+        try:
+            for schein in scheine:
+                out = push(schein)
+                if out is not None:
+                    yield TreatmentCase(out) if isinstance(out, list) else out
+            for group in held.flush():
+                yield TreatmentCase(group) if isinstance(group, list) else group
+        finally:
+            self.scheine = held.pushed
+            self.scattered = held.scattered
+            self._bloom = held.bloom
