@@ -223,3 +223,23 @@ def test_stated_contacts_and_malformed_values_go_the_full_path():
         checker.add(odd_visit)
     assert checker.plain_cases == 0
     assert _summary(checker.summary()) == _summary(reference.summary())
+
+
+def test_the_c_window_refuses_misuse_instead_of_crashing():
+    """``_kvdt.Window`` writes into its Bloom filter's bytes: a filter resized from Python, or a
+    window used without ``__init__``, gives an exception, never a write out of bounds."""
+    from sprechzimmer.billing.domain import _kvdt
+    from sprechzimmer.billing.domain.grouping import group_key
+
+    window = _kvdt.Window(1, group_key)
+    scheine = [case((2, ["03003"]), case_id=str(n), patient=f"P{n}") for n in range(3)]
+    assert window.push(scheine[0]) is None
+    assert window.push(scheine[1]) is scheine[0]  # two held, one allowed: the earliest is checked
+    bloom = window.bloom
+    assert bloom is not None and len(bloom) == 2**24
+    del bloom[:]
+    with pytest.raises(ValueError):
+        window.push(scheine[2])
+    assert window.flush() == [scheine[1]]
+    with pytest.raises(RuntimeError):
+        _kvdt.Window.__new__(_kvdt.Window).push(scheine[0])

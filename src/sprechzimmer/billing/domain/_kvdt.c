@@ -1990,6 +1990,10 @@ Window_dealloc(Window *self)
 static int
 window_bloom(Window *self, PyObject *key, int add)
 {
+    if (PyByteArray_GET_SIZE(self->bloom) != (Py_ssize_t)((BLOOM_MASK + 1) / 8)) { /* resized from Python */
+        PyErr_SetString(PyExc_ValueError, "the filter has 2**27 bits");
+        return -1;
+    }
     Py_hash_t h = PyObject_Hash(key);
     if (h == -1)
         return -1;
