@@ -323,3 +323,22 @@ def test_two_patients_racing_for_one_slot_exactly_one_gets_it(live_server, clini
     allowed = (409,) if connection.vendor == "postgresql" else (409, 503)
     assert sorted(results)[0] == 201 and sorted(results)[1] in allowed, results
     assert Appointment.objects.filter(booked_online=True).exclude(status="cancelled").count() == 1
+
+
+def test_on_plus_the_patient_may_have_code_and_link_sent_too(client, clinic):
+    from sprechzimmer.contracts.models import Contract, Plan
+    from sprechzimmer.invitations.models import ContactHold, OutgoingMessage
+
+    basis = book(client, clinic, clinic.slot, send_to=[{"channel": "email", "to": "paula@example.org"}])
+    assert basis.status_code == 403 and "nicht auf diesem Weg" in basis.json()["error"]
+    Contract.objects.update_or_create(organisation=clinic.practice, defaults={"plan": Plan.PLUS})
+    bad = book(client, clinic, clinic.slot, send_to=[{"channel": "email", "to": "kein-at-zeichen"}])
+    assert bad.status_code == 400 and "ungültig" in bad.json()["error"]
+    assert not Appointment.objects.exists()  # nothing half: no appointment without its message
+    answer = book(client, clinic, clinic.slot, send_to=[{"channel": "email", "to": "paula@example.org"}])
+    assert answer.status_code == 201
+    appointment = Appointment.objects.get()
+    kinds = sorted(OutgoingMessage.objects.filter(appointment=appointment).values_list("kind", flat=True))
+    assert "invitation" in kinds
+    hold = ContactHold.objects.get(appointment=appointment)
+    assert "paula@example.org" not in hold.sealed  # sealed at once (docs/invitations.md)

@@ -23,6 +23,9 @@ from django.views.decorators.http import require_POST
 from sprechzimmer import inputs, proofofwork, ratelimit
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, main_user_required, member_required
+from sprechzimmer.contracts import gate
+from sprechzimmer.invitations import actions as invitation_actions
+from sprechzimmer.invitations.views import FEATURES as INVITATION_FEATURES
 from sprechzimmer.video import appointments, services
 from sprechzimmer.video.models import Appointment
 
@@ -184,7 +187,13 @@ def public_page(request, slug):
     return render(
         request,
         "booking/public.html",
-        {"page": page, "practice": page.organisation, "days": sorted(days.items()), "weekday": _WEEKDAYS},
+        {
+            "page": page,
+            "practice": page.organisation,
+            "days": sorted(days.items()),
+            "send_email": gate.plan_allows(page.organisation, INVITATION_FEATURES["email"]),
+            "send_sms": gate.plan_allows(page.organisation, INVITATION_FEATURES["sms"]),
+        },
     )
 
 
@@ -222,6 +231,10 @@ def api_book(request, slug):
         envelope = keyblobs.check_practice_key_wrap(data.get("patient"))  # type: ignore[arg-type]
     except (ValidationError, ValueError, TypeError):
         return json_error("Ihre Angaben sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu.")
+    try:
+        send_to = _send_to(organisation, data.get("send_to"))
+    except invitation_actions.InvitationRefused as refused:
+        return json_error(refused.message, refused.status)
     slot = slotlib.offered(free_slots(page), doctor_id, start)
     if slot is None:
         return json_error("Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie einen anderen.", 409)
@@ -243,6 +256,8 @@ def api_book(request, slug):
                 booking_confirmed_at=now if page.auto_confirm else None,
             )
             code = services.issue_code(appointment)
+            for channel, to in send_to:  # plus: code and link by e-mail/SMS too (docs/invitations.md)
+                invitation_actions.invite(appointment, channel, to, code)
     except IntegrityError:
         return json_error("Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie einen anderen.", 409)
     except OperationalError:
@@ -259,6 +274,29 @@ def api_book(request, slug):
         },
         status=201,
     )
+
+
+def _send_to(organisation, value: object) -> list[tuple[str, str]]:
+    """Where the patient asked for the code and link to be sent as well: [(channel, address)], at
+    most one per channel, each only when the practice's plan sends that way. The address reaches
+    the server for this alone and is sealed like every invitation's (docs/invitations.md)."""
+    if value is None:
+        return []
+    refused = invitation_actions.InvitationRefused
+    if not isinstance(value, list) or len(value) > 2:
+        raise refused("Die Versandangaben sind unvollständig. Bitte laden Sie die Seite neu.")
+    chosen: dict[str, str] = {}
+    for item in value:
+        channel = item.get("channel") if isinstance(item, dict) else None
+        if not isinstance(channel, str) or channel not in INVITATION_FEATURES or channel in chosen:
+            raise refused("Die Versandangaben sind unvollständig. Bitte laden Sie die Seite neu.")
+        if not gate.plan_allows(organisation, INVITATION_FEATURES[channel]):
+            raise refused("Diese Praxis versendet Termine nicht auf diesem Weg.", status=403)
+        to = item.get("to")
+        chosen[channel] = (
+            invitation_actions.clean_email(to) if channel == "email" else invitation_actions.clean_number(to)
+        )
+    return list(chosen.items())
 
 
 @member_required

@@ -60,10 +60,15 @@ if (form) {
       phone: /** @type {HTMLInputElement} */ (input("#b-phone")).value.trim(),
       note: /** @type {HTMLTextAreaElement} */ (input("#b-note")).value.trim(),
     };
+    /** @type {{channel: string, to: string}[]} */
+    const sendTo = [];
+    if (findOptional(section, "#b-send-email", HTMLInputElement)?.checked) sendTo.push({ channel: "email", to: patient.email });
+    if (findOptional(section, "#b-send-sms", HTMLInputElement)?.checked) sendTo.push({ channel: "sms", to: patient.phone });
     setBusy(form, true, "Ihr Termin wird gebucht …");
     try {
       const envelope = await wrapToPublicKey(new TextEncoder().encode(JSON.stringify(patient)), practiceKey);
-      const booked = await book({ doctor_id: Number(doctorId), start, patient: envelope, known });
+      // The address goes in clear only when the patient asks for a message (sealed at once, docs/invitations.md).
+      const booked = await book({ doctor_id: Number(doctorId), start, patient: envelope, known, ...(sendTo.length ? { send_to: sendTo } : {}) });
       find(section, "#booked-when", HTMLElement).textContent = `${booked.when} bei ${booked.doctor}`;
       find(section, "#booked-code", HTMLElement).textContent = booked.code;
       const link = find(section, "#booked-link", HTMLAnchorElement);
