@@ -295,3 +295,18 @@ def test_no_call_no_event(world, receiver, queue, django_capture_on_commit_callb
     assert not CallSession.objects.exists()
     assert WebhookDelivery.objects.filter(event="call.ended").count() == 0
     assert WebhookDelivery.objects.filter(event="patient.waiting").count() == 1
+
+
+def test_deliveries_go_with_the_call_metadata_after_three_months(world, receiver, settings):
+    """A delivery names an appointment and when the patient waited or talked: call metadata (A8)."""
+    from django.core.management import call_command
+
+    register(world.client, receiver.url)
+    hook = Webhook.objects.get()
+    old = WebhookDelivery.objects.create(webhook=hook, event="call.ended", body="{}")
+    new = WebhookDelivery.objects.create(webhook=hook, event="call.ended", body="{}")
+    WebhookDelivery.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=settings.METADATA_RETENTION_DAYS + 1)
+    )
+    call_command("purge_metadata")
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [new.pk]
