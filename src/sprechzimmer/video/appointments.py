@@ -153,8 +153,13 @@ def apply_change(appointment: Appointment, fields: dict, base_version: int) -> A
         if locked.status == Appointment.Status.CANCELLED and old_status != Appointment.Status.CANCELLED:
             from sprechzimmer.api import webhooks
 
-            data = {"appointment_id": locked.pk, "doctor_id": locked.doctor_id, "start": locked.start}
-            webhooks.emit(locked.organisation_id, "appointment.cancelled", data | {"cancelled_at": locked.updated_at})
+            data = {
+                "appointment_id": locked.pk,
+                "doctor_id": locked.doctor_id,
+                "start": locked.start,
+                "cancelled_at": locked.updated_at,
+            }
+            webhooks.emit(locked.organisation_id, "appointment.cancelled", data)
     return locked
 
 
