@@ -11,11 +11,13 @@ Grundpauschalen families), 10 % services with GOPs the catalogue does not know, 
 Then measures, each run in a fresh process so peak memory is its own:
   1. merely reading the file's lines (``for line in file``), the I/O floor;
   2. parse + group + check (KvdtReader → Behandlungsfälle → QuarterCheck.add → summary) with the C
-     scanner and the default grouping window;
-  3. the same with the Python line loop (SPRECHZIMMER_PURE_PYTHON=1), the reference.
+     scanner, the C rules paths (the plain path for cases without findings) and the default grouping
+     window;
+  3. the same with the Python line loop and the Python rules (SPRECHZIMMER_PURE_PYTHON=1), the reference.
 Each is run ``--repeat`` times (the machine's other load makes single runs vary by ±10 %); prints the
 best and the median: Scheine/s, Behandlungsfälle/s, lines/s, peak RSS and the ratio of check to read,
-and the figures by the process's own CPU time (what one core does when the machine is shared).
+and the figures by the process's own CPU time (what one core does when the machine is shared), with
+the ratio of check to read by CPU time and the share of Behandlungsfälle the plain path took.
 """
 
 from __future__ import annotations
@@ -190,6 +192,7 @@ def measure(mode: str, path: str) -> dict:
             "unchecked": totals["unchecked_services"]["count"],
             "video_only": totals["video_only_cases"],
             "scattered": totals["scattered_scheine"],
+            "plain": run.check.plain_cases if run.check is not None else 0,
             "c_scanner": kvdt.ACCELERATED,
         }
     result["seconds"] = time.perf_counter() - started
@@ -242,9 +245,10 @@ def main() -> None:
             figures[name] = results
         read = figures["read"]
         best_read = min(r["seconds"] for r in read)
+        cpu_read = min(r["cpu_seconds"] for r in read)
         print(
             f"read lines only    : best {best_read:.2f} s, {read[0]['lines'] / best_read / 1e6:.2f} M lines/s, "
-            f"peak RSS {max(r['peak_rss_mb'] for r in read):.0f} MB"
+            f"CPU {cpu_read:.2f} s, peak RSS {max(r['peak_rss_mb'] for r in read):.0f} MB"
         )
         for name in runs:
             if name == "read":
@@ -262,11 +266,13 @@ def main() -> None:
                 f"({lines / best / 1e6:.2f} M lines/s), median {first['scheine'] / median:,.0f} Scheine/s, "
                 f"peak RSS {max(r['peak_rss_mb'] for r in results):.0f} MB; check/read {best / best_read:.1f}×\n"
                 f"{'':21}by CPU time (this process only, less the machine's other load): best {cpu:.2f} s = "
-                f"{first['scheine'] / cpu:,.0f} Scheine/s, {first['cases'] / cpu:,.0f} Behandlungsfälle/s\n"
+                f"{first['scheine'] / cpu:,.0f} Scheine/s, {first['cases'] / cpu:,.0f} Behandlungsfälle/s; "
+                f"check/read {cpu / cpu_read:.1f}× by CPU time\n"
                 f"{'':21}{first['scheine']:,} Scheine in {first['cases']:,} Behandlungsfällen, "
                 f"{first['services']:,} services ({first['services'] / first['scheine']:.1f} per Schein, "
                 f"{first['unchecked'] / first['services']:.0%} unknown), {first['video_only']:,} video-only, "
-                f"{first['findings']:,} findings, {first['scattered']:,} Scheine checked apart"
+                f"{first['findings']:,} findings, {first['scattered']:,} Scheine checked apart; "
+                f"{first['plain']:,} Behandlungsfälle ({first['plain'] / first['cases']:.0%}) took the plain path"
             )
     finally:
         if not args.keep:

@@ -189,7 +189,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         server = start_janus(Path(folder))
         try:
-            print("participants  streams  Janus CPU  CPU ms/s per stream  µs per packet  packets/s  RSS MB  KB per stream")
+            print(
+                "participants  streams  Janus CPU  CPU ms/s per stream  µs per packet  packets/s  RSS MB  KB per stream"
+            )
             for size in (int(s) for s in args.sizes.split(",")):
                 r = asyncio.run(conference(server, size, args.seconds))
                 print(

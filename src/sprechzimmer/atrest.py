@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -92,3 +93,10 @@ class Keyring:
 
     def sealed_with_current(self, sealed: str) -> bool:
         return sealed.startswith(f"{PREFIX}.{self.current_id}.")
+
+
+@lru_cache(maxsize=16)
+def keyring_for(keys: tuple[bytes, ...], secret_key: str, purpose: str) -> Keyring:
+    """The keyring of a setting's keys or, where none are set, of one key derived from SECRET_KEY
+    for ``purpose`` (cached: settings change only in tests, and then the arguments differ)."""
+    return Keyring(keys or (derive_key(secret_key, purpose),))

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "sprechzimmer.api",
     "sprechzimmer.invitations",
     "sprechzimmer.conference",
+    "sprechzimmer.booking",
     "sprechzimmer.demo",
 ]
 

@@ -12,6 +12,7 @@ from sprechzimmer.api import views as api_views
 from sprechzimmer.api.endpoints import api as api_v1
 from sprechzimmer.approval import views as approval
 from sprechzimmer.billing import views as billing
+from sprechzimmer.booking import views as booking
 from sprechzimmer.conference import views as conference
 from sprechzimmer.contracts import views as contracts
 from sprechzimmer.duty.views import applications as coop
@@ -76,6 +77,11 @@ urlpatterns = [
     path("praxis/termine/<id:pk>/raum/", video.room, name="room"),
     path("api/v1/", api_v1.urls),
     path("praxis/api-zugaenge/", api_views.clients, name="api_clients"),
+    path("praxis/online-buchung/", booking.settings_page, name="booking_settings"),
+    path("praxis/online-buchung/<id:pk>/entfernen/", booking.delete_hours, name="booking_hours_delete"),
+    path("buchen/<slug:slug>/", booking.public_page, name="booking_public"),
+    path("api/buchen/<slug:slug>/", booking.api_book, name="api_book"),
+    path("api/termine/<id:pk>/bestaetigen/", booking.api_confirm, name="api_booking_confirm"),
     path("praxis/api-zugaenge/<id:pk>/sperren/", api_views.revoke, name="api_client_revoke"),
     path("praxis/api-zugaenge/<id:pk>/schluessel/", api_views.grant_key, name="api_client_grant_key"),
     path("praxis/api-zugaenge/webhooks/", api_views.webhook_list, name="api_webhooks"),

@@ -140,8 +140,18 @@ class Client:
             duration_minutes=data["duration_minutes"],
             status=data["status"],
             version=data["version"],
-            patient=self.decrypt_patient(data["patient"]),
+            patient=self._patient_or_empty(data["patient"]),
         )
+
+    def _patient_or_empty(self, envelope: str) -> dict[str, Any]:
+        """The patient data; {} for an online booking, which is encrypted to the practice's key pair
+        until a member's browser opens and re-encrypts it (docs/booking.md)."""
+        try:
+            if json.loads(envelope).get("alg") == crypto.ALG_ECIES:
+                return {}
+        except (ValueError, AttributeError):
+            pass
+        return self.decrypt_patient(envelope)
 
     def create_appointment(
         self, doctor_id: int, start: dt.datetime, patient: dict[str, Any], duration_minutes: int = 15

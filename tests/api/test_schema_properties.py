@@ -9,7 +9,9 @@ import datetime as dt
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
@@ -24,6 +26,18 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 @pytest.fixture
 def token(db, monkeypatch):
     monkeypatch.setattr(endpoints, "PER_CLIENT", (100_000, 60))  # the generator sends hundreds a minute
+    # The raw WSGI app ends each request by closing "old" connections, which on PostgreSQL closes the
+    # test's own (its transaction holds the data); Django's test client skips this the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield _make_token()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _make_token() -> str:
     practice = factories.practice("Praxis Schema")
     doctor = factories.member(practice, main=True)
     for days in (1, 2):

@@ -295,3 +295,39 @@ def test_no_call_no_event(world, receiver, queue, django_capture_on_commit_callb
     assert not CallSession.objects.exists()
     assert WebhookDelivery.objects.filter(event="call.ended").count() == 0
     assert WebhookDelivery.objects.filter(event="patient.waiting").count() == 1
+
+
+def test_deliveries_go_with_the_call_metadata_after_three_months(world, receiver, settings):
+    """A delivery names an appointment and when the patient waited or talked: call metadata (A8)."""
+    from django.core.management import call_command
+
+    register(world.client, receiver.url)
+    hook = Webhook.objects.get()
+    old = WebhookDelivery.objects.create(webhook=hook, event="call.ended", body="{}")
+    new = WebhookDelivery.objects.create(webhook=hook, event="call.ended", body="{}")
+    WebhookDelivery.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=settings.METADATA_RETENTION_DAYS + 1)
+    )
+    call_command("purge_metadata")
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [new.pk]
+
+
+def test_rotate_keys_re_seals_the_secrets(world, receiver, settings, queue, django_capture_on_commit_callbacks):
+    import io
+
+    from django.core.management import call_command
+
+    from sprechzimmer import atrest
+
+    old, new = atrest.parse_key(atrest.new_key_text()), atrest.parse_key(atrest.new_key_text())
+    settings.WEBHOOK_KEYS = [old]
+    _, secret = register(world.client, receiver.url, ["patient.waiting"])
+    settings.WEBHOOK_KEYS = [new, old]
+    call_command("rotate_keys", stdout=io.StringIO())
+    assert Webhook.objects.get().secret_sealed.startswith(f"sz1.{atrest.key_id(new)}.")
+    settings.WEBHOOK_KEYS = [new]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.patient_waiting(world.appointment)
+    queue.run_now()
+    ((headers, body),) = receiver.requests
+    assert documented_verify()(secret, headers["Sprechzimmer-Signature"], body)

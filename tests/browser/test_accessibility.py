@@ -50,6 +50,7 @@ def test_public_pages_and_the_patients_pages_at_phone_size(browser, audit):
         page.set_viewport_size(viewport)
         visit(audit, page, f"Anmelden {viewport['width']}", "/konto/login/")
         visit(audit, page, f"Sprechstunde {viewport['width']}", "/sprechstunde/")
+        visit(audit, page, f"Geraetetest {viewport['width']}", "/sprechstunde/technik/")
         visit(audit, page, f"Patientenanleitung {viewport['width']}", "/hilfe/patienten/")
     audit.assert_clean()
 
@@ -122,6 +123,8 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
         ("Rechnungsdaten", "/praxis/rechnungsdaten/"),
         ("Kuendigen Dialog", "/praxis/rechnungsdaten/vertrag/kuendigen/"),
         ("KV-Genehmigung", "/praxis/kv-genehmigung/"),
+        ("API-Zugaenge", "/praxis/api-zugaenge/"),
+        ("Webhooks", "/praxis/api-zugaenge/webhooks/"),
         ("Abrechnung", "/praxis/abrechnung/"),
         ("Sicherheit", "/konto/2fa/"),
         ("Passwort aendern", "/konto/password/change/"),

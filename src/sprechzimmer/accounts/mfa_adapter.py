@@ -8,23 +8,16 @@ so a copy of the database or a backup alone does not give anyone a doctor's seco
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 
-from sprechzimmer.atrest import Keyring, derive_key
+from sprechzimmer.atrest import Keyring, keyring_for
 
 AAD = b"sprechzimmer/v1/mfa"
 
 
-@lru_cache(maxsize=4)
-def _keyring(keys: tuple[bytes, ...], secret_key: str) -> Keyring:
-    return Keyring(keys or (derive_key(secret_key, "sprechzimmer/v1/mfa-key"),))
-
-
 def keyring() -> Keyring:
-    return _keyring(tuple(settings.MFA_KEYS), settings.SECRET_KEY)
+    return keyring_for(tuple(settings.MFA_KEYS), settings.SECRET_KEY, "sprechzimmer/v1/mfa-key")
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -135,6 +135,8 @@ class AppointmentOut(Schema):
     has_code: bool
     code_opens: dt.datetime
     code_closes: dt.datetime
+    booked_online: bool
+    confirmed: bool
 
 
 class AppointmentList(Schema):

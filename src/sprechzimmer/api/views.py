@@ -19,6 +19,8 @@ from sprechzimmer.api import webhooks
 from sprechzimmer.api.models import EVENTS, SCOPES, ApiClient, Webhook
 
 MAX_CLIENTS = 20
+#: Deliveries listed under each webhook (the page shows what happened lately, not an archive).
+RECENT_DELIVERIES = 10
 
 
 def _page(request, *, status=200, error="", typed=None, token=""):
@@ -87,9 +89,6 @@ def _webhooks_page(request, *, status=200, error="", typed=None, secret=""):
         },
         status=status,
     )
-
-
-RECENT_DELIVERIES = 10
 
 
 @main_user_required

@@ -27,7 +27,6 @@ import ssl
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -35,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sprechzimmer.api.models import EVENTS, Webhook, WebhookDelivery
-from sprechzimmer.atrest import Keyring, derive_key
+from sprechzimmer.atrest import Keyring, keyring_for
 
 SIGNATURE_HEADER = "Sprechzimmer-Signature"
 SECRET_PREFIX = "whsec_"
@@ -46,13 +45,8 @@ class UrlRefused(ValueError):
     """An address we do not send to; the message is German."""
 
 
-@lru_cache(maxsize=4)
-def _keyring(keys: tuple[bytes, ...], secret_key: str) -> Keyring:
-    return Keyring(keys or (derive_key(secret_key, "sprechzimmer/v1/webhook-secret"),))
-
-
 def keyring() -> Keyring:
-    return _keyring(tuple(settings.WEBHOOK_KEYS), settings.SECRET_KEY)
+    return keyring_for(tuple(settings.WEBHOOK_KEYS), settings.SECRET_KEY, "sprechzimmer/v1/webhook-secret")
 
 
 def _aad(organisation_id: int) -> bytes:
@@ -61,6 +55,18 @@ def _aad(organisation_id: int) -> bytes:
 
 def secret_of(webhook: Webhook) -> str:
     return keyring().open_text(webhook.secret_sealed, _aad(webhook.organisation_id))
+
+
+def rotate() -> int:
+    """Re-seals every webhook secret not sealed with the first of ``WEBHOOK_KEYS`` (``rotate_keys``).
+    Returns how many changed."""
+    ring, changed = keyring(), 0
+    for hook in Webhook.objects.select_for_update().order_by("pk"):
+        if not ring.sealed_with_current(hook.secret_sealed):
+            hook.secret_sealed = ring.seal_text(secret_of(hook), _aad(hook.organisation_id))
+            hook.save(update_fields=["secret_sealed"])
+            changed += 1
+    return changed
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

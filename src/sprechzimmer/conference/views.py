@@ -9,16 +9,16 @@ from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from sprechzimmer import inputs, proofofwork, ratelimit
+from sprechzimmer import inputs
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.conference import actions
 from sprechzimmer.conference.models import Conference, Participant
 from sprechzimmer.contracts import gate
 from sprechzimmer.contracts.domain import Feature
+from sprechzimmer.video import codeentry
 from sprechzimmer.video import services as video_services
 from sprechzimmer.video.models import Appointment
-from sprechzimmer.video.views import _code_failures
 
 
 def _refused(refused: actions.ConferenceRefused) -> JsonResponse:
@@ -154,27 +154,12 @@ def api_doctor_access(request: HttpRequest, pk: int) -> JsonResponse:
 def api_guest_code(request: HttpRequest) -> JsonResponse:
     """A guest's access code for a signed token; wrong codes count against the address exactly
     like the patient's (video.views.api_patient_access)."""
-    address = ratelimit.request_key(request)
-    wait = _code_failures().blocked_for(address)
-    if wait:
-        return json_error(
-            "Zu viele falsche Zugangscodes von diesem Internetanschluss. Bitte versuchen Sie es "
-            f"{ratelimit.wait_text(wait)} erneut.",
-            429,
-        )
-    try:
-        data = inputs.json_body(request)
-    except ValidationError as exc:
-        return json_error(" ".join(exc.messages))
-    bits = proofofwork.required_bits()
-    if bits and not proofofwork.verify(data.get("proof")):
-        return JsonResponse(
-            {"error": "Bitte einen Moment Geduld, Ihr Zugang wird geprüft.", **proofofwork.challenge(bits)}, status=429
-        )
+    data, refusal = codeentry.attempt(request)
+    if data is None:
+        return refusal
     participant = actions.guest_for_code(str(data.get("code") or ""))
     if participant is None:
-        _code_failures().failed(address)
-        proofofwork.count_failure()
+        codeentry.wrong_code(request)
         return json_error(video_services.CODE_UNKNOWN, 403)
     if problem := actions.guest_problem(participant):
         return json_error(problem, 403)

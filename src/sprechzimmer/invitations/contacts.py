@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 
-from sprechzimmer.atrest import Keyring, derive_key
+from sprechzimmer.atrest import Keyring, keyring_for
 
 
 @dataclass(frozen=True)
@@ -22,13 +21,8 @@ class Contact:
     code: str
 
 
-@lru_cache(maxsize=4)
-def _keyring(keys: tuple[bytes, ...], secret_key: str) -> Keyring:
-    return Keyring(keys or (derive_key(secret_key, "sprechzimmer/v1/contact-key"),))
-
-
 def keyring() -> Keyring:
-    return _keyring(tuple(settings.CONTACT_KEYS), settings.SECRET_KEY)
+    return keyring_for(tuple(settings.CONTACT_KEYS), settings.SECRET_KEY, "sprechzimmer/v1/contact-key")
 
 
 def _aad(appointment_id: int, channel: str) -> bytes:

@@ -106,6 +106,8 @@ def summary(a: Appointment) -> dict:
         "has_code": a.access_code_digest is not None,
         "code_opens": opens,
         "code_closes": closes,
+        "booked_online": a.booked_online,
+        "confirmed": not a.booked_online or a.booking_confirmed_at is not None,
     }
 
 
@@ -151,8 +153,13 @@ def apply_change(appointment: Appointment, fields: dict, base_version: int) -> A
         if locked.status == Appointment.Status.CANCELLED and old_status != Appointment.Status.CANCELLED:
             from sprechzimmer.api import webhooks
 
-            data = {"appointment_id": locked.pk, "doctor_id": locked.doctor_id, "start": locked.start}
-            webhooks.emit(locked.organisation_id, "appointment.cancelled", data | {"cancelled_at": locked.updated_at})
+            data = {
+                "appointment_id": locked.pk,
+                "doctor_id": locked.doctor_id,
+                "start": locked.start,
+                "cancelled_at": locked.updated_at,
+            }
+            webhooks.emit(locked.organisation_id, "appointment.cancelled", data)
     return locked
 
 

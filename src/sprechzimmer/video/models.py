@@ -48,9 +48,23 @@ class Appointment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Booked by the patient on the practice's public booking page (sprechzimmer.booking): the
+    # patient data is then an envelope to the practice's public key until a member's browser
+    # re-encrypts it; unconfirmed bookings (confirmed_at None) do not open the waiting room.
+    booked_online = models.BooleanField(default=False)
+    booking_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["start"]
+        constraints = [
+            # A slot of the booking page can be booked once (a database guarantee against two
+            # patients pressing at the same moment); cancelling frees it.
+            models.UniqueConstraint(
+                fields=["doctor", "start"],
+                condition=models.Q(booked_online=True) & ~models.Q(status="cancelled"),
+                name="one_online_booking_per_slot",
+            )
+        ]
 
     def __str__(self) -> str:
         # The patient is ciphertext; the server names the appointment by time and doctor only.

@@ -46,6 +46,11 @@ def appointment_for_code(text: str) -> tuple[Appointment | None, str]:
         return None, CODE_UNKNOWN
     if appointment.status == Appointment.Status.CANCELLED:
         return None, "Dieser Termin wurde abgesagt. Bitte wenden Sie sich an Ihre Praxis."
+    if appointment.booked_online and appointment.booking_confirmed_at is None:
+        return (
+            None,
+            "Die Praxis hat Ihren online gebuchten Termin noch nicht bestätigt. Bitte versuchen Sie es später erneut.",
+        )
     if not appointment.code_is_open():
         if timezone.now() < appointment.start:
             return None, (

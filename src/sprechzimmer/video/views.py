@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sprechzimmer import inputs, proofofwork, ratelimit
+from sprechzimmer import inputs
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
@@ -16,7 +16,7 @@ from sprechzimmer.contracts import gate
 from sprechzimmer.contracts.domain import PRICE_PER_SMS, Feature
 from sprechzimmer.core import formats
 from sprechzimmer.invitations import actions as invitation_actions
-from sprechzimmer.video import appointments, consent, services
+from sprechzimmer.video import appointments, codeentry, consent, services
 from sprechzimmer.video.models import Appointment
 
 
@@ -200,36 +200,15 @@ def device_check(request):
 
 # Wrong codes per client address (docs/signalling.md): after ACCESS_CODE_LIMIT_PER_ADDRESS in a
 # minute the address waits a minute, each repeat within a day twice as long.
-def _code_failures() -> ratelimit.Backoff:
-    return ratelimit.Backoff("access-code", settings.ACCESS_CODE_LIMIT_PER_ADDRESS, 60)
-
-
 @require_POST
 def api_patient_access(request):
-    address = ratelimit.request_key(request)
-    wait = _code_failures().blocked_for(address)
-    if wait:
-        return json_error(
-            "Zu viele falsche Zugangscodes von diesem Internetanschluss. Bitte versuchen Sie es "
-            f"{ratelimit.wait_text(wait)} erneut.",
-            429,
-        )
-    try:
-        data = inputs.json_body(request)
-    except ValidationError as exc:
-        return json_error(" ".join(exc.messages))
-    bits = proofofwork.required_bits()
-    if bits and not proofofwork.verify(data.get("proof")):
-        # Under a guessing attack every attempt pays a little work in the browser; the right
-        # code is never refused for it.
-        return JsonResponse(
-            {"error": "Bitte einen Moment Geduld, Ihr Zugang wird geprüft.", **proofofwork.challenge(bits)}, status=429
-        )
+    data, refusal = codeentry.attempt(request)
+    if data is None:
+        return refusal
     appointment, reason = services.appointment_for_code(str(data.get("code") or ""))
     if appointment is None:
         if reason in (services.CODE_UNKNOWN, services.CODE_MALFORMED):
-            _code_failures().failed(address)
-            proofofwork.count_failure()
+            codeentry.wrong_code(request)
         return json_error(reason, 403)
     if not appointment.organisation.public_key:
         return json_error("Die Praxis hat die Videosprechstunde noch nicht eingerichtet.", 409)

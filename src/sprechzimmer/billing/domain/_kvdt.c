@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <datetime.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -872,8 +873,12 @@ enum { K_OTHER, K_PAUSCHALE, K_TELEPHONE, K_MARKER };
 static struct {
     int ready;
     Py_ssize_t s_gop, s_date, s_visit, s_lanr, s_multiplier, c_services;
+    Py_ssize_t c_contacts, c_record_type, c_tss_acute, c_birth; /* read by check_plain */
+    Py_ssize_t c_name, c_first_name, c_payer, c_quarter, c_bsnr; /* read by group_key, check_plain */
+    PyTypeObject *case_type, *service_type;                     /* check_plain takes only these */
     PyObject *video, *telephone, *personal, *volume_key; /* contact kinds, "35*" */
     PyObject *fast_name, *points_name, *base_name;       /* Gop attributes */
+    PyObject *age_min_name, *age_max_name, *year_name, *number_name;
 } rules;
 
 static Py_ssize_t
@@ -903,15 +908,30 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if ((rules.c_services = slot_offset(args[0], "services")) < 0 || (rules.s_gop = slot_offset(args[1], "gop")) < 0
         || (rules.s_date = slot_offset(args[1], "date")) < 0 || (rules.s_visit = slot_offset(args[1], "visit")) < 0
         || (rules.s_lanr = slot_offset(args[1], "lanr")) < 0
-        || (rules.s_multiplier = slot_offset(args[1], "multiplier")) < 0)
+        || (rules.s_multiplier = slot_offset(args[1], "multiplier")) < 0
+        || (rules.c_contacts = slot_offset(args[0], "contacts")) < 0
+        || (rules.c_record_type = slot_offset(args[0], "record_type")) < 0
+        || (rules.c_tss_acute = slot_offset(args[0], "tss_acute")) < 0
+        || (rules.c_birth = slot_offset(args[0], "birth")) < 0
+        || (rules.c_name = slot_offset(args[0], "name")) < 0
+        || (rules.c_first_name = slot_offset(args[0], "first_name")) < 0
+        || (rules.c_payer = slot_offset(args[0], "payer")) < 0
+        || (rules.c_quarter = slot_offset(args[0], "quarter")) < 0
+        || (rules.c_bsnr = slot_offset(args[0], "bsnr")) < 0)
         return NULL;
+    Py_XSETREF(rules.case_type, (PyTypeObject *)Py_NewRef(args[0]));
+    Py_XSETREF(rules.service_type, (PyTypeObject *)Py_NewRef(args[1]));
     Py_XSETREF(rules.video, Py_NewRef(args[2]));
     Py_XSETREF(rules.telephone, Py_NewRef(args[3]));
     Py_XSETREF(rules.personal, Py_NewRef(args[4]));
     if ((!rules.volume_key && !(rules.volume_key = PyUnicode_InternFromString("35*")))
         || (!rules.fast_name && !(rules.fast_name = PyUnicode_InternFromString("fast")))
         || (!rules.points_name && !(rules.points_name = PyUnicode_InternFromString("points")))
-        || (!rules.base_name && !(rules.base_name = PyUnicode_InternFromString("base"))))
+        || (!rules.base_name && !(rules.base_name = PyUnicode_InternFromString("base")))
+        || (!rules.age_min_name && !(rules.age_min_name = PyUnicode_InternFromString("age_min")))
+        || (!rules.age_max_name && !(rules.age_max_name = PyUnicode_InternFromString("age_max")))
+        || (!rules.year_name && !(rules.year_name = PyUnicode_InternFromString("year")))
+        || (!rules.number_name && !(rules.number_name = PyUnicode_InternFromString("number"))))
         return NULL;
     rules.ready = 1;
     Py_RETURN_NONE;
@@ -1314,12 +1334,575 @@ count_caps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ---- The plain Behandlungsfall ------------------------------------------------------------------
+ *
+ * check_plain(scheine, age, state) -> None or (total points x 100, services, unknown, video_only)
+ * state: (infos, info, unknown_gops, lanr_checked, caps, tally, units, practice, no_unit)
+ *
+ * Most Behandlungsfälle of a quarter have no finding: a Pauschale of the right age tier and services
+ * on separate days, in person or all by video with 88220. This walk recognises that common shape and,
+ * only then, counts it as QuarterCheck.add would: the unknown GOPs, R8's counters, the case cap's
+ * units and the totals (``tally``, folded into QuarterCheck's attributes by its summary()).
+ * QuarterCheck._add_plain then makes the result. Everything else answers None before anything is changed, and QuarterCheck takes the full
+ * path (rules.py, the reference; tests/billing/test_accelerated.py compares both): 01435, 88220
+ * without an all-video case or an all-video case without it (R6), a GOP of the slower checks (R10,
+ * dates, R13), an excluded surcharge in a video-only case (R4), a GOP not deliverable by video on a
+ * video visit (R1/R11), a Pauschale beside a video visit (R3, R12), a limit per case exceeded (R5), a
+ * wrong age tier (R14), two visits on one day (R9), a LANR not yet validated or faulty, an emergency
+ * Schein (0104), stated contacts, more visits, LANRs or services of a kind than the fixed arrays
+ * below hold, and any value of a type the reader does not make.
+ *
+ * caps: None (no R8 in this quarter) or (totals, by_video, volume) as for count_caps.
+ * tally: [cases, scheine, points x 100, services, unknown, unpriced, video-only, counted, counted
+ * video-only, plain cases] (a list of TALLY ints). units: R7's counters, unit -> [counted, video-only,
+ * points x 100] (a defaultdict); practice: whether the unit is the practice (BSNR) rather than each
+ * LANR; no_unit: the unit of a case without one.
+ * age: the case's stated age (Case.age, TreatmentCase.age) or None; otherwise the age comes from
+ * field 3103 of the first Schein as in model.age_of. */
+
+#define PLAIN_VISITS 64
+#define PLAIN_SMALL 16
+#define PLAIN_SERVICES 256
+#define TALLY 10
+enum { T_CASES, T_SCHEINE, T_POINTS, T_SERVICES, T_UNKNOWN, T_UNPRICED, T_VIDEO_ONLY, T_COUNTED, T_COUNTED_VIDEO, T_PLAIN };
+enum { F_MIN_CONTACTS = 4, F_SLOW = 8, F_EXCLUDED = 16 };
+
+typedef struct {
+    long key;   /* Schein number << 16 | visit */
+    int flags;  /* 1 video, 4 in person */
+} PlainVisit;
+
+typedef struct {
+    PyObject *group; /* borrowed from the catalogue's info tuple */
+    long long limit, times;
+} PlainLimit;
+
+typedef struct {
+    PyObject *service, *gop; /* borrowed: the Scheine and the catalogue hold them */
+    long fast;
+    long long points, multiplier;
+    int visit; /* index into the visits */
+} PlainCap;
+
+/* An int that fits comfortably (|value| < 2^40) or -1 with *ok = 0. */
+static long long
+small_int(PyObject *value, int *ok)
+{
+    if (!PyLong_CheckExact(value)) {
+        *ok = 0;
+        return -1;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || v >= (1LL << 40) || v <= -(1LL << 40)) {
+        *ok = 0;
+        return -1;
+    }
+    return v;
+}
+
+/* The age as model.age_of computes it: 1 known (*age set), 0 unknown, -1 not plain. ``first``: the
+ * first service day as JJJJMMTT, 0 when the case has no services. */
+static int
+plain_age(PyObject *stated, PyObject *birth, long first, long long *age)
+{
+    int ok = 1;
+    if (stated != Py_None) {
+        *age = small_int(stated, &ok);
+        return ok ? 1 : -1;
+    }
+    if (birth == Py_None)
+        return 0;
+    if (!PyBytes_CheckExact(birth))
+        return -1;
+    const char *text = PyBytes_AS_STRING(birth);
+    Py_ssize_t len = PyBytes_GET_SIZE(birth);
+    if (len == 0)
+        return 0;
+    const char *digits = text;
+    Py_ssize_t ndigits = len;
+    int stated_age = len >= 6 && memcmp(text, "alter:", 6) == 0;
+    if (stated_age) {
+        digits = text + 6;
+        ndigits = len - 6;
+    } else if (len != 8 || !first) {
+        return 0;
+    }
+    if (ndigits == 0)
+        return 0;
+    if (ndigits > 9)
+        return -1; /* a number Python reads without limit: leave it to Python */
+    long long value = 0;
+    for (Py_ssize_t i = 0; i < ndigits; i++) {
+        if (digits[i] < '0' || digits[i] > '9')
+            return 0;
+        value = value * 10 + (digits[i] - '0');
+    }
+    if (stated_age) {
+        *age = value;
+        return 1;
+    }
+    long long month = value / 100 % 100, day = value % 100;
+    if (month < 1 || month > 12 || day < 1 || day > 31)
+        return 0; /* the placeholder 00000000, or an unknown day or month */
+    long long years = (long long)first - value;
+    if (years < 0)
+        return 0;
+    *age = years / 10000;
+    return 1;
+}
+
+/* Whether the GOP's age tier (age_min, age_max) admits ``age``: 1 yes, 0 no, -1 error. */
+static int
+in_tier(PyObject *gop, long long age)
+{
+    PyObject *names[2] = {rules.age_min_name, rules.age_max_name};
+    for (int i = 0; i < 2; i++) {
+        PyObject *bound = PyObject_GetAttr(gop, names[i]);
+        if (!bound)
+            return -1;
+        int ok = 1;
+        long long b = bound == Py_None ? 0 : small_int(bound, &ok);
+        int none = bound == Py_None;
+        Py_DECREF(bound);
+        if (!ok)
+            return 0; /* not a plain bound: the full path decides */
+        if (!none && (i == 0 ? age < b : age > b))
+            return 0;
+    }
+    return 1;
+}
+
+/* R8's counter of one service, as count_caps. */
+static int
+plain_count_cap(const PlainCap *cap, int video, PyObject *totals, PyObject *by_video, int volume)
+{
+    PyObject *lanr = slot(cap->service, rules.s_lanr), *key;
+    long long amount;
+    if (volume && cap->fast & F_VOLUME) {
+        amount = cap->points * cap->multiplier * 100;
+        key = PyTuple_Pack(2, lanr, rules.volume_key);
+    } else {
+        PyObject *base = PyObject_GetAttr(cap->gop, rules.base_name);
+        if (!base)
+            return -1;
+        amount = cap->multiplier;
+        key = PyTuple_Pack(2, lanr, base);
+        Py_DECREF(base);
+    }
+    if (!key)
+        return -1;
+    int r = add_to(totals, key, amount) || (video && add_to(by_video, key, amount)) ? -1 : 0;
+    Py_DECREF(key);
+    return r;
+}
+
+/* list[index] += amount, for a list of ints */
+static int
+list_add(PyObject *list, Py_ssize_t index, long long amount)
+{
+    long long value = PyLong_AsLongLong(PyList_GET_ITEM(list, index));
+    if (value == -1 && PyErr_Occurred())
+        return -1;
+    PyObject *sum = PyLong_FromLongLong(value + amount);
+    return sum ? PyList_SetItem(list, index, sum) : -1;
+}
+
+/* R7: one more counted case for the unit (and a video-only one with its points). */
+static int
+count_unit(PyObject *units, PyObject *unit, int video_only, long long points)
+{
+    PyObject *counter = PyObject_GetItem(units, unit); /* a defaultdict makes it */
+    if (!counter)
+        return -1;
+    int r = -1;
+    if (!PyList_CheckExact(counter) || PyList_GET_SIZE(counter) != 3)
+        PyErr_SetString(PyExc_TypeError, "units: [counted, video-only, points]");
+    else
+        r = list_add(counter, 0, 1) || (video_only && (list_add(counter, 1, 1) || list_add(counter, 2, points)))
+                ? -1
+                : 0;
+    Py_DECREF(counter);
+    return r;
+}
+
+static PyObject *
+check_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!rules.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    PyObject *state = nargs == 3 ? args[2] : NULL;
+    if (!state || !PyTuple_Check(state) || PyTuple_GET_SIZE(state) != 9) {
+        PyErr_SetString(PyExc_TypeError, "check_plain(scheine, age, state)");
+        return NULL;
+    }
+    PyObject *infos = PyTuple_GET_ITEM(state, 0), *info_of = PyTuple_GET_ITEM(state, 1);
+    PyObject *unknown_gops = PyTuple_GET_ITEM(state, 2), *lanr_checked = PyTuple_GET_ITEM(state, 3);
+    PyObject *caps_state = PyTuple_GET_ITEM(state, 4), *tally = PyTuple_GET_ITEM(state, 5);
+    PyObject *units = PyTuple_GET_ITEM(state, 6), *no_unit = PyTuple_GET_ITEM(state, 8);
+    int practice = PyObject_IsTrue(PyTuple_GET_ITEM(state, 7));
+    if (practice < 0)
+        return NULL;
+    if (!PyDict_Check(infos) || !PyDict_Check(unknown_gops) || !PyDict_Check(lanr_checked) || !PyDict_Check(units)
+        || !PyList_CheckExact(tally) || PyList_GET_SIZE(tally) != TALLY
+        || (caps_state != Py_None && (!PyTuple_Check(caps_state) || PyTuple_GET_SIZE(caps_state) != 3))) {
+        PyErr_SetString(PyExc_TypeError, "check_plain: state (infos, info, unknown_gops, lanr_checked, caps, tally, "
+                                         "units, practice, no_unit)");
+        return NULL;
+    }
+    if (!PyList_CheckExact(args[0]) && !PyTuple_CheckExact(args[0]))
+        Py_RETURN_NONE;
+    PyObject *scheine = args[0];
+    Py_ssize_t nscheine = PySequence_Fast_GET_SIZE(scheine);
+    PyObject **items = PySequence_Fast_ITEMS(scheine);
+
+    PlainVisit visits[PLAIN_VISITS];
+    long days[PLAIN_VISITS]; /* JJJJMMTT of each visit's first service */
+    PyObject *lanrs[PLAIN_SMALL], *tiered[PLAIN_SMALL], *unknown_codes[PLAIN_SERVICES];
+    PlainLimit limits[PLAIN_SMALL];
+    PlainCap caps[PLAIN_SERVICES];
+    Py_ssize_t nvisits = 0, nlanrs = 0, ntiered = 0, nunknown = 0, nlimits = 0, ncaps = 0;
+    long long total = 0;
+    Py_ssize_t count = 0, unpriced = 0, marker = 0;
+    long special = 0, first_day = 0;
+    int has_pauschale = 0, tss_acute = 0, ok = 1;
+
+    if (nscheine == 0)
+        Py_RETURN_NONE;
+    /* The Scheine waited in the grouping window and are out of the CPU caches by now: ask for all their
+     * services at once, so that the memory loads overlap instead of coming one after the other. Only
+     * addresses are computed here; nothing is read before the type checks below. */
+    for (Py_ssize_t number = 0; number < nscheine; number++)
+        if (Py_TYPE(items[number]) == rules.case_type) {
+            PyObject *services = slot(items[number], rules.c_services);
+            if (PyList_CheckExact(services))
+                __builtin_prefetch(((PyListObject *)services)->ob_item);
+        }
+    for (Py_ssize_t number = 0; number < nscheine; number++)
+        if (Py_TYPE(items[number]) == rules.case_type) {
+            PyObject *services = slot(items[number], rules.c_services);
+            if (PyList_CheckExact(services))
+                for (Py_ssize_t i = 0; i < PyList_GET_SIZE(services); i++) {
+                    char *service = (char *)PyList_GET_ITEM(services, i);
+                    __builtin_prefetch(service);
+                    __builtin_prefetch(service + 64);
+                }
+        }
+    for (Py_ssize_t number = 0; number < nscheine; number++) {
+        PyObject *schein = items[number];
+        if (Py_TYPE(schein) != rules.case_type)
+            Py_RETURN_NONE;
+        PyObject *record = slot(schein, rules.c_record_type), *tss = slot(schein, rules.c_tss_acute);
+        if (slot(schein, rules.c_contacts) != Py_None || !PyUnicode_Check(record)
+            || PyUnicode_CompareWithASCIIString(record, "0104") == 0 || !PyBool_Check(tss))
+            Py_RETURN_NONE; /* stated contacts, an emergency Schein: the full path */
+        tss_acute |= tss == Py_True;
+        PyObject *services = slot(schein, rules.c_services);
+        if (!PyList_CheckExact(services))
+            Py_RETURN_NONE;
+        long offset = (long)number << 16;
+        PyObject *last_number = NULL;
+        PlainVisit *current = NULL;
+        Py_ssize_t n = PyList_GET_SIZE(services);
+        count += n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *service = PyList_GET_ITEM(services, i);
+            if (Py_TYPE(service) != rules.service_type)
+                Py_RETURN_NONE;
+            PyObject *code = slot(service, rules.s_gop);
+            PyObject *visit_number = slot(service, rules.s_visit);
+            PyObject *lanr = slot(service, rules.s_lanr);
+            if (!PyUnicode_CheckExact(code) || (lanr != Py_None && !PyUnicode_CheckExact(lanr)))
+                Py_RETURN_NONE;
+            if (visit_number != last_number) {
+                long key = (long)small_int(visit_number, &ok);
+                if (!ok || key < 0 || key >= (1L << 16))
+                    Py_RETURN_NONE;
+                last_number = visit_number;
+                key |= offset;
+                current = NULL;
+                for (Py_ssize_t v = 0; v < nvisits; v++)
+                    if (visits[v].key == key) {
+                        current = &visits[v];
+                        break;
+                    }
+                if (!current) {
+                    PyObject *day = slot(service, rules.s_date);
+                    if (nvisits == PLAIN_VISITS || !PyDate_CheckExact(day))
+                        Py_RETURN_NONE;
+                    long ymd = PyDateTime_GET_YEAR(day) * 10000L + PyDateTime_GET_MONTH(day) * 100L
+                               + PyDateTime_GET_DAY(day);
+                    for (Py_ssize_t d = 0; d < nvisits; d++)
+                        if (days[d] == ymd)
+                            Py_RETURN_NONE; /* two visits on one day: R9 */
+                    if (!first_day || ymd < first_day)
+                        first_day = ymd;
+                    days[nvisits] = ymd;
+                    current = &visits[nvisits++];
+                    current->key = key;
+                    current->flags = 0;
+                }
+            }
+            if (lanr != Py_None && PyUnicode_GET_LENGTH(lanr) > 0) {
+                int seen = 0;
+                for (Py_ssize_t l = 0; l < nlanrs && !seen; l++)
+                    seen = lanrs[l] == lanr || PyUnicode_Compare(lanrs[l], lanr) == 0;
+                if (!seen) {
+                    if (nlanrs == PLAIN_SMALL)
+                        Py_RETURN_NONE;
+                    lanrs[nlanrs++] = lanr;
+                }
+            }
+            PyObject *info = PyDict_GetItemWithError(infos, code);
+            if (!info) {
+                if (PyErr_Occurred())
+                    return NULL;
+                PyObject *made = PyObject_CallOneArg(info_of, code); /* CatalogueView.info stores it */
+                if (!made)
+                    return NULL;
+                Py_DECREF(made);
+                info = PyDict_GetItemWithError(infos, code);
+                if (!info) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetString(PyExc_RuntimeError, "info(code) must store its answer in infos");
+                    return NULL;
+                }
+            }
+            if (info == Py_None) {
+                if (nunknown == PLAIN_SERVICES)
+                    Py_RETURN_NONE;
+                unknown_codes[nunknown++] = code;
+                continue;
+            }
+            if (!PyTuple_CheckExact(info) || PyTuple_GET_SIZE(info) != 6)
+                Py_RETURN_NONE;
+            PyObject *points = PyTuple_GET_ITEM(info, 2);
+            long long p = 0, m = small_int(slot(service, rules.s_multiplier), &ok);
+            if (points == Py_None)
+                unpriced++;
+            else
+                p = small_int(points, &ok);
+            long fast = (long)small_int(PyTuple_GET_ITEM(info, 1), &ok);
+            if (!ok || m < 0 || m > 1000000 || p < 0 || p > 100000000)
+                Py_RETURN_NONE;
+            total += p * m;
+            if (!fast)
+                continue;
+            special |= fast;
+            if (fast & (F_MIN_CONTACTS | F_SLOW))
+                Py_RETURN_NONE; /* R10, dates, R13: the slow pass */
+            if (fast & F_CAP && caps_state != Py_None) {
+                if (ncaps == PLAIN_SERVICES)
+                    Py_RETURN_NONE;
+                caps[ncaps++] = (PlainCap){service, PyTuple_GET_ITEM(info, 0), fast, p, m, (int)(current - visits)};
+            }
+            if (fast & F_PERSONAL)
+                current->flags |= 4;
+            if (fast & F_KIND) {
+                long kind = (long)small_int(PyTuple_GET_ITEM(info, 3), &ok);
+                if (!ok || kind == K_TELEPHONE)
+                    Py_RETURN_NONE; /* 01435: R1/R2 per Arztfall */
+                if (kind == K_PAUSCHALE)
+                    has_pauschale = 1;
+                else if (kind == K_MARKER)
+                    marker++;
+            }
+            if (fast & F_VIDEO_VISIT)
+                current->flags |= 1;
+            if (fast & F_LIMITED) {
+                PyObject *group = PyTuple_GET_ITEM(info, 4);
+                long long limit = small_int(PyTuple_GET_ITEM(info, 5), &ok);
+                if (!ok || !PyUnicode_CheckExact(group))
+                    Py_RETURN_NONE;
+                PlainLimit *entry = NULL;
+                for (Py_ssize_t g = 0; g < nlimits && !entry; g++)
+                    if (limits[g].group == group || PyUnicode_Compare(limits[g].group, group) == 0)
+                        entry = &limits[g];
+                if (!entry) {
+                    if (nlimits == PLAIN_SMALL)
+                        Py_RETURN_NONE;
+                    entry = &limits[nlimits++];
+                    *entry = (PlainLimit){group, limit, 0}; /* the first service's limit, as rules.py */
+                }
+                entry->times++;
+            }
+            if (fast & F_TIERED) {
+                if (ntiered == PLAIN_SMALL)
+                    Py_RETURN_NONE;
+                tiered[ntiered++] = PyTuple_GET_ITEM(info, 0);
+            }
+        }
+    }
+    /* Contact inference without 01435 (rules._first_pass): a video visit, an in-person one, else the
+     * case's 88220 makes it video, and otherwise it is in person. */
+    int video_only = nvisits > 0, any_video = 0;
+    for (Py_ssize_t v = 0; v < nvisits; v++) {
+        int video = visits[v].flags & 1 || (!(visits[v].flags & 4) && marker);
+        any_video |= video;
+        video_only &= video;
+    }
+    if (video_only != (marker > 0))
+        Py_RETURN_NONE; /* R6 */
+    for (Py_ssize_t g = 0; g < nlimits; g++)
+        if (limits[g].times > limits[g].limit)
+            Py_RETURN_NONE; /* R5 */
+    if (any_video && (has_pauschale || special & F_PERSONAL))
+        Py_RETURN_NONE; /* R3 deduction, R12, R1/R11 */
+    if (video_only && special & F_EXCLUDED)
+        Py_RETURN_NONE; /* R4 */
+    if (ntiered) { /* R14 */
+        long long age = 0;
+        int known = plain_age(args[1], slot(items[0], rules.c_birth), count ? first_day : 0, &age);
+        if (known < 0)
+            Py_RETURN_NONE;
+        for (Py_ssize_t t = 0; known && t < ntiered; t++) {
+            int fits = in_tier(tiered[t], age);
+            if (fits < 0)
+                return NULL;
+            if (!fits)
+                Py_RETURN_NONE;
+        }
+    }
+    for (Py_ssize_t l = 0; l < nlanrs; l++) {
+        PyObject *problem = PyDict_GetItemWithError(lanr_checked, lanrs[l]);
+        if (!problem && PyErr_Occurred())
+            return NULL;
+        if (problem != Py_None)
+            Py_RETURN_NONE; /* not validated yet, or faulty: the full path says so */
+    }
+
+    /* Plain: count it. */
+    for (Py_ssize_t u = 0; u < nunknown; u++)
+        if (add_to(unknown_gops, unknown_codes[u], 1))
+            return NULL;
+    if (caps_state != Py_None) {
+        PyObject *totals = PyTuple_GET_ITEM(caps_state, 0), *by_video = PyTuple_GET_ITEM(caps_state, 1);
+        int volume = PyObject_IsTrue(PyTuple_GET_ITEM(caps_state, 2));
+        if (volume < 0 || !PyDict_Check(totals) || !PyDict_Check(by_video)) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "caps: (totals, by_video, volume)");
+            return NULL;
+        }
+        for (Py_ssize_t c = 0; c < ncaps; c++) {
+            const PlainVisit *visit = &visits[caps[c].visit];
+            int video = visit->flags & 1 || (!(visit->flags & 4) && marker);
+            if (plain_count_cap(&caps[c], video, totals, by_video, volume))
+                return NULL;
+        }
+    }
+    total *= 100;
+    if (list_add(tally, T_CASES, 1) || list_add(tally, T_SCHEINE, nscheine) || list_add(tally, T_POINTS, total)
+        || list_add(tally, T_SERVICES, count) || list_add(tally, T_UNKNOWN, nunknown)
+        || list_add(tally, T_UNPRICED, unpriced) || list_add(tally, T_VIDEO_ONLY, video_only)
+        || list_add(tally, T_PLAIN, 1))
+        return NULL;
+    if (!tss_acute) { /* R7 (no emergency Schein here: those take the full path) */
+        if (list_add(tally, T_COUNTED, 1) || list_add(tally, T_COUNTED_VIDEO, video_only))
+            return NULL;
+        if (practice) {
+            PyObject *bsnr = slot(items[0], rules.c_bsnr);
+            int has = PyObject_IsTrue(bsnr);
+            if (has < 0 || count_unit(units, has ? bsnr : no_unit, video_only, total))
+                return NULL;
+        } else if (!nlanrs) {
+            if (count_unit(units, no_unit, video_only, total))
+                return NULL;
+        } else {
+            for (Py_ssize_t l = 0; l < nlanrs; l++)
+                if (count_unit(units, lanrs[l], video_only, total))
+                    return NULL;
+        }
+    }
+    return Py_BuildValue("(LnnN)", total, count, nunknown, PyBool_FromLong(video_only));
+}
+
+/* group_key(schein) -> the Behandlungsfall key grouping._key makes of the Schein's patient (3101,
+ * 3102, 3103), payer (4111) and quarter (4101), the same bytes; None when the Schein is no Case or
+ * has no surname or quarter (grouping.group_key decides then). One bytes object caches its hash,
+ * which a tuple computes again at every lookup. */
+static PyObject *
+group_key(PyObject *module, PyObject *schein)
+{
+    if (!rules.ready || Py_TYPE(schein) != rules.case_type)
+        Py_RETURN_NONE;
+    PyObject *parts[4] = {slot(schein, rules.c_name), slot(schein, rules.c_first_name), slot(schein, rules.c_birth),
+                          slot(schein, rules.c_payer)};
+    PyObject *quarter = slot(schein, rules.c_quarter);
+    if (parts[0] == Py_None || quarter == Py_None)
+        Py_RETURN_NONE;
+    Py_ssize_t size = 48; /* the quarter: two numbers and a slash */
+    for (int i = 0; i < 4; i++) {
+        if (parts[i] == Py_None)
+            size += 1;
+        else if (PyBytes_CheckExact(parts[i]))
+            size += 24 + PyBytes_GET_SIZE(parts[i]); /* its length, a colon and itself */
+        else
+            Py_RETURN_NONE;
+    }
+    long long numbers[2];
+    PyObject *names[2] = {rules.year_name, rules.number_name};
+    for (int i = 0; i < 2; i++) {
+        PyObject *value = PyObject_GetAttr(quarter, names[i]);
+        if (!value)
+            return NULL;
+        int ok = 1;
+        numbers[i] = small_int(value, &ok);
+        Py_DECREF(value);
+        if (!ok)
+            Py_RETURN_NONE;
+    }
+    PyObject *key = PyBytes_FromStringAndSize(NULL, size);
+    if (!key)
+        return NULL;
+    char *out = PyBytes_AS_STRING(key);
+    Py_ssize_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        if (parts[i] == Py_None) {
+            out[at++] = '-';
+            continue;
+        }
+        Py_ssize_t len = PyBytes_GET_SIZE(parts[i]);
+        at += snprintf(out + at, (size_t)(size - at), "%zd:", len);
+        memcpy(out + at, PyBytes_AS_STRING(parts[i]), (size_t)len);
+        at += len;
+    }
+    at += snprintf(out + at, (size_t)(size - at), "%lld/%lld", numbers[0], numbers[1]);
+    if (_PyBytes_Resize(&key, at))
+        return NULL;
+    return key;
+}
+
 /* bloom(filter, h, add) -> whether the four bits of the key hash h were all set (before adding them
  * when add): grouping.Grouper's Bloom filter (positions h1 + i·h2 of the 64-bit hash, Kirsch and
  * Mitzenmacher 2006), the same bits as its Python reference there. ``filter``: a writable buffer of
  * 2^27 bits. */
 #define BLOOM_SHIFT 27
 #define BLOOM_MASK ((UINT64_C(1) << BLOOM_SHIFT) - 1)
+/* The four bits of key hash h in bits[2^27 / 8]: whether all were set (before adding them when add). */
+static int
+bloom_bits(unsigned char *bits, long long h, int add)
+{
+    uint64_t u = (uint64_t)h;
+    /* Python's h >> 27 floors: for a negative h that is ~(~h >> 27) on the two's complement bits */
+    uint64_t shifted = h < 0 ? ~(~u >> BLOOM_SHIFT) : u >> BLOOM_SHIFT;
+    uint64_t a = u & BLOOM_MASK, step = (shifted & BLOOM_MASK) | 1;
+    int all = 1;
+    for (int i = 0; i < 4; i++) {
+        unsigned char bit = (unsigned char)(1u << (a & 7));
+        if (!(bits[a >> 3] & bit)) {
+            all = 0;
+            if (!add)
+                break;
+        }
+        if (add)
+            bits[a >> 3] |= bit;
+        a = (a + step) & BLOOM_MASK;
+    }
+    return all;
+}
+
 static PyObject *
 bloom(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1339,29 +1922,235 @@ bloom(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "the filter has 2**27 bits");
         return NULL;
     }
-    unsigned char *bits = view.buf;
-    uint64_t u = (uint64_t)h;
-    /* Python's h >> 27 floors: for a negative h that is ~(~h >> 27) on the two's complement bits */
-    uint64_t shifted = h < 0 ? ~(~u >> BLOOM_SHIFT) : u >> BLOOM_SHIFT;
-    uint64_t a = u & BLOOM_MASK, step = (shifted & BLOOM_MASK) | 1;
-    int all = 1;
-    for (int i = 0; i < 4; i++) {
-        unsigned char bit = (unsigned char)(1u << (a & 7));
-        if (!(bits[a >> 3] & bit)) {
-            all = 0;
-            if (!add)
-                break;
-        }
-        if (add)
-            bits[a >> 3] |= bit;
-        a = (a + step) & BLOOM_MASK;
-    }
+    int all = bloom_bits(view.buf, h, add);
     PyBuffer_Release(&view);
     return PyBool_FromLong(all);
 }
 
+/* -- the grouping window (grouping.Grouper with a window, C paths) --------------------------------
+ *
+ * Window(window, fallback): push(schein) files a Schein under its Behandlungsfall key (group_key, or
+ * fallback(schein) = grouping.group_key when that gives None) and returns what is to be checked now:
+ * the Schein itself when it has no key, the group opened earliest (a Case, or a list of Cases) when
+ * more than ``window`` Scheine are held, else None. flush() returns the groups still open, earliest
+ * first. A new key already in the Bloom filter (made at the first eviction, filled with the keys of
+ * evicted groups) counts as ``scattered``. grouping.Grouper's Python loop is the reference: the same
+ * groups in the same order, the same bits in ``bloom``. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *groups;   /* key -> Case or list of Cases */
+    PyObject **ring;    /* the keys of the open groups, earliest at ``head`` (owned references) */
+    Py_ssize_t capacity, head, open;
+    Py_ssize_t window, held, scattered, pushed;
+    PyObject *bloom;    /* bytearray of 2^27 bits, or NULL before the first eviction */
+    PyObject *fallback;
+} Window;
+
+static int
+Window_init(Window *self, PyObject *args, PyObject *kwds)
+{
+    Py_ssize_t window;
+    PyObject *fallback;
+    if (!PyArg_ParseTuple(args, "nO:Window", &window, &fallback))
+        return -1;
+    if (window < 0 || window > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(PyObject *) - 2) {
+        PyErr_SetString(PyExc_ValueError, "window out of range");
+        return -1;
+    }
+    if (self->groups) {
+        PyErr_SetString(PyExc_RuntimeError, "Window is made once");
+        return -1;
+    }
+    self->capacity = window + 2; /* open groups <= held <= window + 1 */
+    self->ring = PyMem_Calloc((size_t)self->capacity, sizeof(PyObject *));
+    self->groups = PyDict_New();
+    if (!self->ring || !self->groups) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->window = window;
+    self->fallback = Py_NewRef(fallback);
+    return 0;
+}
+
+static void
+Window_dealloc(Window *self)
+{
+    if (self->ring) {
+        for (Py_ssize_t i = 0; i < self->open; i++)
+            Py_XDECREF(self->ring[(self->head + i) % self->capacity]);
+        PyMem_Free(self->ring);
+    }
+    Py_XDECREF(self->groups);
+    Py_XDECREF(self->bloom);
+    Py_XDECREF(self->fallback);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+window_bloom(Window *self, PyObject *key, int add)
+{
+    if (PyByteArray_GET_SIZE(self->bloom) != (Py_ssize_t)((BLOOM_MASK + 1) / 8)) { /* resized from Python */
+        PyErr_SetString(PyExc_ValueError, "the filter has 2**27 bits");
+        return -1;
+    }
+    Py_hash_t h = PyObject_Hash(key);
+    if (h == -1)
+        return -1;
+    return bloom_bits((unsigned char *)PyByteArray_AS_STRING(self->bloom), (long long)h, add);
+}
+
+static PyObject *
+Window_push(Window *self, PyObject *schein)
+{
+    if (!self->groups) {
+        PyErr_SetString(PyExc_RuntimeError, "Window not initialised");
+        return NULL;
+    }
+    PyObject *key = group_key(NULL, schein);
+    if (key == Py_None) {
+        Py_DECREF(key);
+        key = PyObject_CallOneArg(self->fallback, schein);
+    }
+    if (!key)
+        return NULL;
+    self->pushed++;
+    if (key == Py_None) { /* no patient known: checked alone, now */
+        Py_DECREF(key);
+        return Py_NewRef(schein);
+    }
+    PyObject *group = PyDict_GetItemWithError(self->groups, key);
+    if (group) {
+        int r;
+        if (PyList_CheckExact(group)) {
+            r = PyList_Append(group, schein);
+        } else {
+            PyObject *both = PyList_New(2);
+            if (!both) {
+                Py_DECREF(key);
+                return NULL;
+            }
+            PyList_SET_ITEM(both, 0, Py_NewRef(group));
+            PyList_SET_ITEM(both, 1, Py_NewRef(schein));
+            r = PyDict_SetItem(self->groups, key, both);
+            Py_DECREF(both);
+        }
+        Py_DECREF(key);
+        if (r)
+            return NULL;
+    } else {
+        if (PyErr_Occurred() || self->open == self->capacity) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_RuntimeError, "window ring full");
+            Py_DECREF(key);
+            return NULL;
+        }
+        int seen = self->bloom ? window_bloom(self, key, 0) : 0;
+        if (seen < 0 || PyDict_SetItem(self->groups, key, schein)) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        self->scattered += seen;
+        self->ring[(self->head + self->open++) % self->capacity] = key; /* the ring owns it */
+    }
+    if (++self->held <= self->window)
+        Py_RETURN_NONE;
+    /* Too many held: the group opened earliest is checked now. */
+    PyObject *oldest = self->ring[self->head];
+    self->ring[self->head] = NULL;
+    self->head = (self->head + 1) % self->capacity;
+    self->open--;
+    PyObject *evicted = PyDict_GetItemWithError(self->groups, oldest);
+    if (!evicted) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "window: an open group is missing");
+        Py_DECREF(oldest);
+        return NULL;
+    }
+    Py_INCREF(evicted);
+    self->held -= PyList_CheckExact(evicted) ? PyList_GET_SIZE(evicted) : 1;
+    if (!self->bloom) {
+        self->bloom = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)((BLOOM_MASK + 1) / 8));
+        if (self->bloom)
+            memset(PyByteArray_AS_STRING(self->bloom), 0, (size_t)((BLOOM_MASK + 1) / 8));
+    }
+    if (!self->bloom || PyDict_DelItem(self->groups, oldest) || window_bloom(self, oldest, 1) < 0) {
+        Py_DECREF(oldest);
+        Py_DECREF(evicted);
+        return NULL;
+    }
+    Py_DECREF(oldest);
+    return evicted;
+}
+
+static PyObject *
+Window_flush(Window *self, PyObject *unused)
+{
+    PyObject *out = PyList_New(0);
+    if (!out || !self->groups)
+        return out;
+    while (self->open) {
+        PyObject *key = self->ring[self->head];
+        self->ring[self->head] = NULL;
+        self->head = (self->head + 1) % self->capacity;
+        self->open--;
+        PyObject *group = PyDict_GetItemWithError(self->groups, key);
+        int r = group ? PyList_Append(out, group) : -1;
+        if (!group && !PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "window: an open group is missing");
+        if (r == 0)
+            r = PyDict_DelItem(self->groups, key);
+        Py_DECREF(key);
+        if (r) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    self->held = 0;
+    return out;
+}
+
+static PyObject *
+Window_get_bloom(Window *self, void *closure)
+{
+    return Py_NewRef(self->bloom ? self->bloom : Py_None);
+}
+
+static PyMethodDef Window_methods[] = {
+    {"push", (PyCFunction)Window_push, METH_O, "file a Schein; what is to be checked now, or None"},
+    {"flush", (PyCFunction)Window_flush, METH_NOARGS, "the groups still open, earliest first"},
+    {NULL},
+};
+
+static PyMemberDef Window_members[] = {
+    {"scattered", T_PYSSIZET, offsetof(Window, scattered), READONLY, "new keys the Bloom filter had seen"},
+    {"pushed", T_PYSSIZET, offsetof(Window, pushed), READONLY, "Scheine pushed"},
+    {NULL},
+};
+
+static PyGetSetDef Window_getset[] = {
+    {"bloom", (getter)Window_get_bloom, NULL, "the Bloom filter's bits (None before the first eviction)", NULL},
+    {NULL},
+};
+
+static PyTypeObject WindowType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "sprechzimmer.billing.domain._kvdt.Window",
+    .tp_doc = "The grouping window of grouping.Grouper.",
+    .tp_basicsize = sizeof(Window),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Window_init,
+    .tp_dealloc = (destructor)Window_dealloc,
+    .tp_methods = Window_methods,
+    .tp_members = Window_members,
+    .tp_getset = Window_getset,
+};
+
 static PyMethodDef module_methods[] = {
     {"bloom", (PyCFunction)(void (*)(void))bloom, METH_FASTCALL, "the Grouper's Bloom filter: test (and add) a key hash"},
+    {"check_plain", (PyCFunction)(void (*)(void))check_plain, METH_FASTCALL, "a Behandlungsfall without findings, counted; else None"},
+    {"group_key", (PyCFunction)group_key, METH_O, "the grouping key of a Schein (grouping._key)"},
     {"count_caps", (PyCFunction)(void (*)(void))count_caps, METH_FASTCALL, "R8's counters of one Behandlungsfall"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(Case, Service, VIDEO, TELEPHONE, PERSONAL)"},
     {"first_pass", (PyCFunction)(void (*)(void))first_pass, METH_FASTCALL, "the first pass of QuarterCheck._check"},
@@ -1395,12 +2184,16 @@ PyInit__kvdt(void)
     INTERN(s_case_id_m, "_case_id");
     INTERN(s_subgroup_m, "_subgroup");
     INTERN(s_multiplier_m, "_multiplier");
+    PyDateTime_IMPORT;
+    if (!PyDateTimeAPI)
+        return NULL;
     if (PyType_Ready(&ScannerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m)
         return NULL;
-    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+    if (PyType_Ready(&WindowType) < 0 || PyModule_AddObjectRef(m, "Window", (PyObject *)&WindowType) < 0
+        || PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -34,8 +34,22 @@ _MASK = _BLOOM_BITS - 1
 _SHIFT = 27
 
 
-#: Patient (3101, 3102, 3103), payer (4111), quarter year and number: one Behandlungsfall.
-GroupKey = tuple[bytes, bytes | None, bytes | None, bytes | None, int, int]
+#: Patient (3101, 3102, 3103), payer (4111), quarter year and number: one Behandlungsfall (``_key``).
+GroupKey = bytes
+
+
+def _part(value: bytes | None) -> bytes:
+    return b"-" if value is None else b"%d:%b" % (len(value), value)
+
+
+def _key(
+    name: bytes, first_name: bytes | None, birth: bytes | None, payer: bytes | None, year: int, number: int
+) -> GroupKey:
+    """The parts in one bytes object: each as its length, a colon and itself, or ``-`` when missing,
+    then year/number; no two different sets of parts give the same bytes. A bytes object caches its
+    hash, which a tuple computes again at every lookup (the grouping looks a key up four times).
+    ``_kvdt.group_key`` makes the same bytes in C."""
+    return b"%b%b%b%b%d/%d" % (_part(name), _part(first_name), _part(birth), _part(payer), year, number)
 
 
 def group_key(schein: Case) -> GroupKey | None:
@@ -45,15 +59,17 @@ def group_key(schein: Case) -> GroupKey | None:
     year, number = (quarter.year, quarter.number) if quarter is not None else (0, 0)
     name = schein.name
     if name is not None:
-        return name, schein.first_name, schein.birth, schein.payer, year, number
+        return _key(name, schein.first_name, schein.birth, schein.payer, year, number)
     case_id = schein.case_id
     if case_id and not case_id.startswith("Zeile "):
-        return b"3000:" + case_id.encode("utf-8"), None, None, schein.payer, year, number
+        return _key(b"3000:" + case_id.encode("utf-8"), None, None, schein.payer, year, number)
     return None
 
 
 class Grouper:
-    """Groups a stream of Scheine into Behandlungsfälle (``Case`` or ``TreatmentCase``)."""
+    """Groups a stream of Scheine into Behandlungsfälle (``Case`` or ``TreatmentCase``). With a window
+    and the C paths the window is ``_kvdt.Window`` (``_group_in_c``); the Python loop of ``group`` is
+    its reference and runs for uploads (no window) and with SPRECHZIMMER_PURE_PYTHON=1."""
 
     def __init__(self, window: int | None = DEFAULT_WINDOW, *, accelerated: bool | None = None):
         self.window = window
@@ -65,28 +81,34 @@ class Grouper:
         self._bloom: bytearray | None = None
 
     def group(self, scheine: Iterable[Case]) -> Iterator[Case | TreatmentCase]:
-        open_groups: dict[GroupKey, list[Case]] = {}
+        if self.accelerated and self.window is not None:
+            yield from self._group_in_c(scheine, self.window)
+            return
+        # A patient's only Schein so far is held as itself, several as a list: most groups have one
+        # Schein, and a list per group, tracked by the cyclic garbage collector and living as long as
+        # the window, made it collect again and again (a twentieth of the check's time).
+        open_groups: dict[GroupKey, Case | list[Case]] = {}
         order: deque[GroupKey] = deque()
         held = 0
         window = self.window
         bloom = None  # made at the first eviction; four bits per evicted key (inlined: hot loop)
         in_c = _kvdt.bloom if self.accelerated else None
+        key_in_c = _kvdt.group_key if self.accelerated else None
         count = 0
         for schein in scheine:
             count += 1
-            quarter = schein.quarter
-            name = schein.name
-            key: GroupKey | None
-            if name is not None and quarter is not None:  # the usual case, inline
-                key = (name, schein.first_name, schein.birth, schein.payer, quarter.year, quarter.number)
-            else:
+            key = key_in_c(schein) if key_in_c is not None else None  # the usual case, in C
+            if key is None:
                 key = group_key(schein)
                 if key is None:
                     yield schein
                     continue
             group = open_groups.get(key)
             if group is not None:
-                group.append(schein)
+                if type(group) is list:
+                    group.append(schein)
+                else:
+                    open_groups[key] = [group, schein]  # type: ignore[list-item]  # a Case
             else:
                 if bloom is not None and in_c is not None:
                     if in_c(bloom, hash(key), False):
@@ -107,18 +129,19 @@ class Grouper:
                         and bloom[d >> 3] & (1 << (d & 7))
                     ):
                         self.scattered += 1
-                open_groups[key] = [schein]
+                open_groups[key] = schein
                 order.append(key)
             held += 1
             if window is not None and held > window:
                 oldest = order.popleft()
                 group = open_groups.pop(oldest)
-                held -= len(group)
+                one = type(group) is not list
+                held -= 1 if one else len(group)  # type: ignore[arg-type]
                 if bloom is None:
                     bloom = self._bloom = bytearray(_BLOOM_BITS // 8)
                 if in_c is not None:
                     in_c(bloom, hash(oldest), True)
-                    yield group[0] if len(group) == 1 else TreatmentCase(group)
+                    yield group if one else TreatmentCase(group)  # type: ignore[misc,arg-type]
                     continue
                 h = hash(oldest)
                 a = h & _MASK
@@ -130,8 +153,25 @@ class Grouper:
                 bloom[a >> 3] |= 1 << (a & 7)
                 a = (a + step) & _MASK
                 bloom[a >> 3] |= 1 << (a & 7)
-                yield group[0] if len(group) == 1 else TreatmentCase(group)
+                yield group if one else TreatmentCase(group)  # type: ignore[misc,arg-type]
         self.scheine = count
         for key in order:
             group = open_groups[key]
-            yield group[0] if len(group) == 1 else TreatmentCase(group)
+            yield TreatmentCase(group) if isinstance(group, list) else group
+
+    def _group_in_c(self, scheine: Iterable[Case], window: int) -> Iterator[Case | TreatmentCase]:
+        """``group`` with the window in C (``_kvdt.Window``): the same groups in the same order, the
+        same Bloom filter bits; the loop above is its reference."""
+        held = _kvdt.Window(window, group_key)
+        push = held.push
+        try:
+            for schein in scheine:
+                out = push(schein)
+                if out is not None:
+                    yield TreatmentCase(out) if isinstance(out, list) else out
+            for group in held.flush():
+                yield TreatmentCase(group) if isinstance(group, list) else group
+        finally:
+            self.scheine = held.pushed
+            self.scattered = held.scattered
+            self._bloom = held.bloom

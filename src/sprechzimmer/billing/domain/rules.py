@@ -123,6 +123,20 @@ def _first(item: tuple[int, Service]) -> int:
 
 _PHONE_KINDS = frozenset({TELEPHONE, INDIRECT})
 _NO_LANR = "unbekannt"
+#: The counters of the plain path (``_kvdt.check_plain``), in its order: cases, Scheine, points × 100,
+#: services, unknown, unpriced, video-only, counted (R7), counted video-only, plain cases.
+_TALLY = (
+    "cases",
+    "scheine",
+    "points_x100",
+    "services",
+    "unchecked_services",
+    "unpriced_services",
+    "video_only",
+    "counted",
+    "counted_video_only",
+    "plain_cases",
+)
 
 
 class Finding:
@@ -212,7 +226,11 @@ class CaseResult:
     @property
     def contacts(self) -> list[Contact]:
         if self._contacts is None:
-            assert self._visits is not None and self._kinds is not None  # inferred: made on first use
+            if self._visits is None:  # a plain case (QuarterCheck._add_plain): its visits are found again
+                assert self._view is not None
+                walk = _first_pass(self.case.scheine, self._view.infos, self._view.info, {}, False)
+                self._visits, self._kinds = walk[6], walk[7]
+            assert self._kinds is not None  # inferred: made on first use
             self._contacts = _inferred_contacts(self._visits, self._kinds)
         return self._contacts
 
@@ -495,6 +513,7 @@ class QuarterCheck:
         ruleset: RuleSet | None = None,
         *,
         accelerated: bool | None = None,
+        plain: bool | None = None,
     ):
         self.quarter = quarter
         #: The quarter the file itself bills; its Scheine are checked as ``quarter`` (which may be
@@ -536,6 +555,32 @@ class QuarterCheck:
         self.accelerated = kvdt.ACCELERATED if accelerated is None else accelerated
         if self.accelerated and _kvdt is None:
             raise RuntimeError("the C scanner (_kvdt) is not built")
+        #: Behandlungsfälle without findings counted in C (``_kvdt.check_plain``, see ``_add_plain``);
+        #: with the C paths by default. ``plain=False`` sends every case the full way (the tests
+        #: compare both).
+        self.plain = self.accelerated if plain is None else plain
+        if self.plain and _kvdt is None:
+            raise RuntimeError("the C scanner (_kvdt) is not built")
+        #: What the plain path counts, in the order of ``_TALLY``; ``summary`` adds it to the attributes.
+        self._tally = [0] * len(_TALLY)
+        self._plain_cases = 0
+        view = self._own[0]
+        self._plain_state = (
+            view.infos,
+            view.info,
+            self.unknown_gops,
+            self._lanr_checked,
+            (self._gop_totals, self._gop_video, self._chapter35_volume) if self._gop_cap else None,
+            self._tally,
+            self._units,
+            self._unit_is_practice,
+            _NO_LANR,
+        )
+
+    @property
+    def plain_cases(self) -> int:
+        """Behandlungsfälle the plain path counted (the bench reports the share)."""
+        return self._plain_cases + self._tally[-1]
 
     def _context(self, quarter: Quarter) -> tuple[CatalogueView, RuleSet]:
         context = self._contexts.get(quarter)
@@ -550,6 +595,10 @@ class QuarterCheck:
 
     def add(self, case: AnyCase) -> CaseResult:
         """Checks one Behandlungsfall and counts it for the caps and totals."""
+        if self.plain:
+            plain = self._add_plain(case)
+            if plain is not None:
+                return plain
         result, lanrs, cap_parts, kind_of_visit = self._check(case)
         self.cases += 1
         self.scheine += len(case.scheine)
@@ -590,6 +639,52 @@ class QuarterCheck:
         if cap_parts:
             self._count_caps(cap_parts, kind_of_visit)
         return result
+
+    def _add_plain(self, case: AnyCase) -> CaseResult | None:
+        """``add`` for a Behandlungsfall of this quarter without findings: ``_kvdt.check_plain`` walks its
+        services once, decides that no rule can find anything (else it answers None, changes nothing,
+        and ``add`` takes the full path) and counts the unknown GOPs and R8; this counts the rest as
+        ``add`` does. The result makes its contacts and lines only when asked."""
+        quarter = case.quarter
+        file_quarter = self.file_quarter
+        if not (quarter is None or quarter is file_quarter or quarter is self.quarter or quarter == file_quarter):
+            return None  # another quarter's rules and catalogue: the full path
+        if case.contacts is not None:
+            return None
+        walk = _kvdt.check_plain(case.scheine, case.age, self._plain_state)
+        if walk is None:
+            return None
+        total, count, unknown, video_only = walk
+        return CaseResult(
+            case, video_only, False, None, [], None, total, None, None, False, unknown, self._own[0], count
+        )
+
+    def _fold_plain(self) -> None:
+        """Adds what the plain path counted (``_tally``) to the attributes ``add`` counts in."""
+        tally = self._tally
+        (
+            cases,
+            scheine,
+            points,
+            services,
+            unknown,
+            unpriced,
+            video_only,
+            counted,
+            counted_video_only,
+            plain,
+        ) = tally
+        self.cases += cases
+        self.scheine += scheine
+        self.points_x100 += points
+        self.services += services
+        self.unchecked_services += unknown
+        self.unpriced_services += unpriced
+        self.video_only += video_only
+        self.counted += counted
+        self.counted_video_only += counted_video_only
+        self._plain_cases += plain
+        tally[:] = [0] * len(tally)
 
     def _count_caps(self, cap_services: list[CapService], kind_of_visit: dict[int, str]) -> None:
         """R8: counts a Behandlungsfall's services of GOPs deliverable by video per LANR and GOP, all
@@ -1061,6 +1156,7 @@ class QuarterCheck:
         return problem
 
     def summary(self) -> Summary:
+        self._fold_plain()
         ruleset = self.ruleset
         value = self.orientation_value_ct
         caps = []

@@ -55,10 +55,12 @@ class CheckRun:
         ruleset: RuleSet | None = None,
         privacy: bool = False,
         window: int | None = DEFAULT_WINDOW,
+        plain: bool | None = None,
     ):
         self.rulebook = rulebook or RuleBook.load()
         self.catalogue = catalogue or Catalogue.load()
         self.forced_ruleset = ruleset
+        self.plain = plain  # QuarterCheck's plain path (None: with the C paths); the tests compare both
         self.quarter = quarter
         self.check: QuarterCheck | None = None
         self.grouper = Grouper(window)
@@ -87,7 +89,7 @@ class CheckRun:
             self.quarter = self._reader.quarter
         if self.quarter is None:
             raise BillingError("Die Datei nennt kein Quartal (Feld 9204 oder 4101); bitte das Quartal angeben.")
-        self.check = QuarterCheck(self.quarter, self.rulebook, self.catalogue, self.forced_ruleset)
+        self.check = QuarterCheck(self.quarter, self.rulebook, self.catalogue, self.forced_ruleset, plain=self.plain)
         self.check.file_quarter = self._reader.file_quarter if self._reader is not None else self.file_quarter
         return self.check
 

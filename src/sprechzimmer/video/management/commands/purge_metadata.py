@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from sprechzimmer.api.models import WebhookDelivery
 from sprechzimmer.approval.models import OperatorCertificate
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.models import ApplicationDocument
@@ -14,7 +15,7 @@ from sprechzimmer.video import services
 class Command(BaseCommand):
     help = (
         "Löscht Verbindungsdaten, die älter als METADATA_RETENTION_DAYS sind (Anlage 31b A8: höchstens drei "
-        "Monate), Versanddaten von Einladungen und Erinnerungen ebenso alt, und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md)."
+        "Monate), Versanddaten von Einladungen und Erinnerungen und Webhook-Zustellungen ebenso alt, und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md)."
     )
 
     def handle(self, *args, **options):
@@ -24,6 +25,9 @@ class Command(BaseCommand):
         messages, _ = OutgoingMessage.objects.filter(due_at__lt=cut_off).delete()
         if messages:
             self.stdout.write(f"{messages} Versanddatensätze von Einladungen und Erinnerungen gelöscht.")
+        deliveries, _ = WebhookDelivery.objects.filter(created_at__lt=cut_off).delete()
+        if deliveries:
+            self.stdout.write(f"{deliveries} Webhook-Zustellungen gelöscht.")
         referenced = set(ApplicationDocument.objects.values_list("stored_name", flat=True))
         referenced |= set(OperatorCertificate.objects.values_list("stored_name", flat=True))
         orphans = documents.delete_orphans(referenced)

@@ -1,8 +1,13 @@
 // @ts-check
 // Patient data of an appointment: one record encrypted with the practice key in the browser.
 import * as e2ee from "./e2ee.js";
+import { openFromPatient, practiceKeyPair } from "./keyring.js";
 
 const KIND = "appointment-patient";
+/** The envelope of an online booking: ECIES to the practice's public key, made in the patient's browser. */
+const BOOKED_ALG = "ECDH-P256-HKDF-A256GCM";
+/** @type {PatientData} */
+const EMPTY = { name: "", birth_date: "", email: "", phone: "", note: "" };
 
 /**
  * What the practice knows of the patient of an appointment; the server sees only its ciphertext.
@@ -31,6 +36,10 @@ export function encryptPatient(keyEntry, data) {
 export async function decryptPatient(keyEntry, envelope) {
   try {
     if (!keyEntry) throw new Error("practice key not unlocked");
+    if (JSON.parse(envelope).alg === BOOKED_ALG) {
+      // booked by the patient on the public page: encrypted to the practice's key pair (docs/booking.md)
+      return { ...EMPTY, ...JSON.parse(await openFromPatient(envelope, await practiceKeyPair())) };
+    }
     return await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), envelope);
   } catch {
     return { name: "(nicht lesbar)", birth_date: "", email: "", phone: "", note: "" };

@@ -24,6 +24,8 @@ import { showErrors, clearErrors, errorMessage } from "../ui/forms.js";
  * @property {number} version for optimistic locking (base_version)
  * @property {import("../lib/patientdata.js").PatientData} patientData decrypted in load()
  * @property {OutgoingMessage[]} messages integrated invitations and reminders (plus), without address
+ * @property {boolean} booked_online booked by the patient on the practice's booking page
+ * @property {boolean} confirmed false for an online booking the practice has not confirmed yet
  */
 
 /**
@@ -175,10 +177,37 @@ function row(a) {
     actions.append(button);
   }
   item.append(when, who, actions);
+  if (a.booked_online) item.append(bookingNotice(a));
   if (notArrived(a)) item.append(lateNotice(a));
   const sent = messageSummary(a.messages ?? []);
   if (sent) item.append(Object.assign(document.createElement("div"), { className: "small messages", textContent: sent }));
   return item;
+}
+
+/**
+ * "Online gebucht", and while the practice confirms bookings by hand, the button that confirms it
+ * (until then the patient's code does not open the waiting room).
+ * @param {Appointment} a
+ */
+function bookingNotice(a) {
+  const box = Object.assign(document.createElement("div"), { className: "booking-notice" });
+  const text = a.confirmed ? "Online gebucht" : "Online gebucht – noch nicht bestätigt";
+  box.append(Object.assign(document.createElement("span"), { className: a.confirmed ? "badge" : "badge warn", textContent: text }));
+  if (!a.confirmed && a.status === "planned") {
+    const button = Object.assign(document.createElement("button"), { type: "button", className: "small", textContent: "Bestätigen" });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await request("POST", `/api/termine/${a.id}/bestaetigen/`, {});
+        await load();
+      } catch (error) {
+        status.textContent = errorMessage(error);
+        button.disabled = false;
+      }
+    });
+    box.append(" ", button);
+  }
+  return box;
 }
 
 /** Minutes after the start from which a patient not in the waiting room is pointed out. */
