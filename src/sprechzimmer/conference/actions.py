@@ -247,6 +247,47 @@ def access(participant: Participant) -> dict:
     }
 
 
+MAX_GRANT = 1024
+
+
+def key_state(participant: Participant, call_key: str | None) -> dict:
+    """The participant's side of the key relay: stores the call key they sent (a new one drops the
+    grant sealed to the old), and answers where they stand and the grant the doctor left for them."""
+    if call_key is not None and call_key != participant.call_key:
+        participant.call_key, participant.grant = call_key, ""
+        participant.save(update_fields=["call_key", "grant"])
+    conference = participant.conference
+    return {
+        "admitted": participant.admitted_at is not None,
+        "removed": participant.removed_at is not None,
+        "ended": conference.ended_at is not None or _appointment_over(conference.appointment),
+        "conference": str(conference.pk),
+        "grant": participant.grant or None,
+    }
+
+
+def leave_grant(participant: Participant, grant: str, call_key: str) -> Participant:
+    """The doctor's browser leaves a grant sealed to ``call_key``; refused when the participant has
+    another call key by now (they reloaded: the doctor seals again to the new one)."""
+    with transaction.atomic():
+        locked = (
+            Participant.objects.select_for_update().select_related("conference__appointment").get(pk=participant.pk)
+        )
+        if locked.removed_at is not None:
+            raise ConferenceRefused("Diese Person nimmt an der Konferenz nicht mehr teil.")
+        if locked.admitted_at is None:
+            raise ConferenceRefused("Bitte lassen Sie die Person zuerst herein.")
+        if locked.conference.ended_at is not None or _appointment_over(locked.conference.appointment):
+            raise ConferenceRefused(OVER_TEXT)
+        if not locked.call_key or locked.call_key != call_key:
+            raise ConferenceRefused(
+                "Der Browser dieser Person hat einen neuen Schlüssel. Bitte versuchen Sie es erneut."
+            )
+        locked.grant = grant
+        locked.save(update_fields=["grant"])
+    return locked
+
+
 def participant_json(p: Participant) -> dict:
     return {
         "id": p.pk,
@@ -254,6 +295,7 @@ def participant_json(p: Participant) -> dict:
         "role": p.role,
         "role_label": p.get_role_display(),
         "name": p.name_ciphertext or None,
+        "call_key": p.call_key or None,
         "admitted": p.admitted_at is not None,
         "removed": p.removed_at is not None,
     }
@@ -261,6 +303,7 @@ def participant_json(p: Participant) -> dict:
 
 def conference_json(conference: Conference) -> dict:
     return {
+        "id": conference.pk,
         "appointment": conference.appointment_id,
         "ended": conference.ended_at is not None,
         "participants": [participant_json(p) for p in conference.participants.all()],

@@ -46,6 +46,12 @@ class Participant(models.Model):
     public_id = models.CharField(max_length=24, unique=True)
     #: This participant's entry in the room's ``allowed`` list; removed from Janus on revocation.
     room_token = models.CharField(max_length=64, unique=True)
+    #: The participant's ephemeral public key for this call (P-256 SPKI, base64url), made in their
+    #: browser (lib/confkeys.js, newCallKey); the doctor's browser seals the conference key to it.
+    call_key = models.CharField(max_length=200, blank=True)
+    #: The latest conference key grant for ``call_key``: an ECIES envelope from the doctor's browser
+    #: that only the participant's browser opens (docs/e2ee.md). Cleared when the call key changes.
+    grant = models.TextField(blank=True)
     admitted_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
+from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.conference import actions
 from sprechzimmer.conference.models import Conference, Participant
@@ -107,6 +108,31 @@ def api_remove(request: HttpRequest, pk: int, participant: int) -> JsonResponse:
 
 @member_required
 @require_POST
+def api_grant(request: HttpRequest, pk: int, participant: int) -> JsonResponse:
+    """The key relay, doctor's side: a conference key grant sealed in the doctor's browser to the
+    participant's call key (which the request names, so a grant never lands on a newer key)."""
+    found = _participant(request, pk, participant)
+    if limited := _plan(request):
+        return limited
+    try:
+        data = inputs.json_body(request)
+        grant = keyblobs.check_blob(
+            data.get("grant") if isinstance(data.get("grant"), str) else "",
+            keyblobs.ALG_ECIES,
+            extra=("epk",),
+            max_bytes=actions.MAX_GRANT,
+        )
+        call_key = keyblobs.check_public_key(data.get("call_key") if isinstance(data.get("call_key"), str) else "")
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    try:
+        return JsonResponse({"participant": actions.participant_json(actions.leave_grant(found, grant, call_key))})
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
+
+
+@member_required
+@require_POST
 def api_doctor_access(request: HttpRequest, pk: int) -> JsonResponse:
     """The doctor's Janus access (the appointment's doctor only, not every member)."""
     conference = get_object_or_404(Conference, appointment=_appointment(request, pk))
@@ -149,6 +175,38 @@ def api_guest_code(request: HttpRequest) -> JsonResponse:
     )
 
 
+EXPIRED = "Ihr Zugang ist abgelaufen. Bitte geben Sie den Zugangscode erneut ein."
+
+
+def _own_participant(token: str) -> Participant | None:
+    """The participant a guest token or the appointment's patient token names (None: neither)."""
+    participant = actions.guest_for_token(token)
+    if participant is None:
+        appointment = video_services.appointment_for_token(token)
+        if appointment is not None:
+            participant = Participant.objects.filter(
+                conference__appointment=appointment, role=Participant.Role.PATIENT
+            ).first()
+    return participant
+
+
+@require_POST
+def api_participant_key(request: HttpRequest) -> JsonResponse:
+    """The key relay, participant's side (docs/signalling.md): sends this browser's call key and
+    answers admitted/removed/ended and the grant the doctor's browser sealed to it, if any yet."""
+    try:
+        data = inputs.json_body(request)
+        call_key = data.get("call_key")
+        if call_key is not None:
+            call_key = keyblobs.check_public_key(call_key if isinstance(call_key, str) else "")
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    participant = _own_participant(str(data.get("token") or ""))
+    if participant is None:
+        return json_error(EXPIRED, 403)
+    return JsonResponse(actions.key_state(participant, call_key))
+
+
 @require_POST
 def api_participant_access(request: HttpRequest) -> JsonResponse:
     """Janus access for a guest (guest token) or the appointment's patient (patient token), once
@@ -157,17 +215,16 @@ def api_participant_access(request: HttpRequest) -> JsonResponse:
         data = inputs.json_body(request)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
-    token = str(data.get("token") or "")
-    participant = actions.guest_for_token(token)
+    participant = _own_participant(str(data.get("token") or ""))
     if participant is None:
-        appointment = video_services.appointment_for_token(token)
-        if appointment is not None:
-            participant = Participant.objects.filter(
-                conference__appointment=appointment, role=Participant.Role.PATIENT
-            ).first()
-    if participant is None:
-        return json_error("Ihr Zugang ist abgelaufen. Bitte geben Sie den Zugangscode erneut ein.", 403)
+        return json_error(EXPIRED, 403)
     try:
         return JsonResponse(actions.access(participant))
     except actions.ConferenceRefused as refused:
         return _refused(refused)
+
+
+def guest_page(request: HttpRequest):
+    """A further participant's page (interpreter, relative, colleague): their own code, the waiting
+    room, then the conference. No account, nothing stored in the browser beyond the page."""
+    return render(request, "conference/guest.html")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
@@ -51,7 +52,22 @@ def room(request, pk):
     # Screen sharing is plus (docs/contracts.md): the media run browser to browser, so the server's
     # part is not to offer it; the same gate decides for the patient (api_patient_access).
     screen_sharing = gate.plan_allows(request.user.organisation, Feature.SCREEN_SHARING)
-    return render(request, "video/room.html", {"appointment": appointment, "screen_sharing": screen_sharing})
+    # Conferences (issue 18) are plus and need Janus; only the appointment's doctor takes part.
+    conferences = (
+        gate.plan_allows(request.user.organisation, Feature.CONFERENCES)
+        and bool(settings.JANUS_URL and settings.JANUS_WS_URL)
+        and appointment.doctor_id == request.user.pk
+    )
+    return render(
+        request,
+        "video/room.html",
+        {
+            "appointment": appointment,
+            "screen_sharing": screen_sharing,
+            "conferences": conferences,
+            "conference_open": conferences and hasattr(appointment, "conference"),
+        },
+    )
 
 
 def _validation_response(exc: ValidationError) -> JsonResponse:

@@ -199,8 +199,9 @@ export class JanusHandle {
  * "joined" event (its `private_id` is needed for subscriptions, `publishers` lists the others).
  * @param {JanusSession} session
  * @param {JanusAccess} access
+ * @param {string} [display] what the others see in the room's events (the role, never a name)
  */
-export async function joinRoom(session, access) {
+export async function joinRoom(session, access, display) {
   const handle = await session.attach();
   const { data } = await handle.message({
     request: "join",
@@ -208,6 +209,7 @@ export async function joinRoom(session, access) {
     room: access.room,
     id: access.id,
     token: access.room_token,
+    ...(display ? { display } : {}),
   });
   return { handle, joined: data };
 }

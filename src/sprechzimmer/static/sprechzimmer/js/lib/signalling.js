@@ -22,6 +22,7 @@
  * @property {RTCIceCandidateInit} [candidate] trickle ICE
  * @property {true} [restart] the patient's connection failed: please restart ICE
  * @property {MediaState} [media] the sender's microphone, camera and screen
+ * @property {true} [conference] the practice admitted a third person: the call moves to the conference room
  */
 
 /**

@@ -10,6 +10,8 @@ import { SignallingClient } from "../lib/signalling.js";
 import { control, find } from "../ui/dom.js";
 import { errorMessage, setBusy, showErrors } from "../ui/forms.js";
 import { solve } from "../lib/proofofwork.js";
+import { FrameCrypto } from "../lib/framecrypto.js";
+import { ConferenceSeat, ConferenceView } from "../ui/conference.js";
 
 /**
  * POST /api/sprechstunde/zugang/ (video/views.py, api_patient_access), and the name typed here.
@@ -260,7 +262,11 @@ async function enterWaitingRoom(visit) {
         client.send({ type: "signal", payload: { ready: true } });
       }
     })
-    .on("signal", ({ payload }) => (payload.fresh ? freshCall() : ensureCall()).handle(payload))
+    .on("signal", ({ payload }) => {
+      if (payload.conference) return joinConference(visit);
+      if (seat) return; // in the conference room: no direct call any more
+      (payload.fresh ? freshCall() : ensureCall()).handle(payload);
+    })
     .on("pong", () => connectionBack())
     .on("peer-left", () => {
       admitted = false;
@@ -276,6 +282,27 @@ async function enterWaitingRoom(visit) {
       if (document.body.dataset.step === "waiting") $("#step-waiting .message").textContent = RECONNECTING;
     });
   client.connect();
+}
+
+/** @type {ConferenceSeat | null} once the practice moved the call to a conference */
+let seat = null;
+
+/**
+ * The practice admitted a third person: the call moves to the conference room (issue 18). The
+ * direct connection ends; this page sends its call key and joins once it holds the conference key.
+ * @param {Visit} visit
+ */
+function joinConference(visit) {
+  if (seat || !view || !check.stream) return;
+  call?.close();
+  call = null;
+  const conference = new ConferenceView(view.root, check.stream, new FrameCrypto());
+  seat = new ConferenceSeat(visit.token, conference);
+  seat.onstate = (state, message) => {
+    if (state === "in") enterCall(visit);
+    if (state === "removed" || state === "ended") finish(message ?? "Die Konferenz ist beendet.");
+  };
+  seat.start().catch(() => {});
 }
 
 /** A new peer connection on the call screen; this side (the patient) answers. */
@@ -308,6 +335,7 @@ function finish(message) {
   clearInterval(waitedTimer);
   check.stopLevel();
   const startedAt = view?.startedAt ?? null;
+  seat?.stop("ended", message);
   view?.end(message);
   call = null;
   signalling?.close();

@@ -8,6 +8,7 @@ import { CallView } from "../ui/callview.js";
 import { SignallingClient } from "../lib/signalling.js";
 import { find, findOptional } from "../ui/dom.js";
 import { errorMessage } from "../ui/forms.js";
+import { ConferenceHost } from "../ui/conferencehost.js";
 
 const root = find(document, "#room", HTMLElement);
 const appointmentId = root.dataset.appointment;
@@ -123,7 +124,10 @@ signalling
     view?.enterCall();
   })
   .on("signal", async ({ payload }) => {
-    if (payload.ready) {
+    if (payload.ready && host?.view) {
+      // The patient's page was reloaded inside the conference: back into the room, not a direct call.
+      signalling.send({ type: "signal", payload: { conference: true } });
+    } else if (payload.ready) {
       // The patient's page lost its connection (a reload in the call): a fresh one, we offer.
       await newCall(root.dataset.status === "in_call").offer();
     } else {
@@ -131,6 +135,8 @@ signalling
     }
   })
   .on("peer-left", () => {
+    // In a conference the others go on; the patient's tile leaves with them and comes back with them.
+    if (host?.view) return say("Die Verbindung des Patienten ist unterbrochen; er kommt über seinen Link zurück.");
     call?.close();
     call = null;
     root.classList.remove("in-call");
@@ -161,6 +167,7 @@ admitButton.addEventListener("click", async () => {
 /** The call is over: end state on the page; camera and microphone are released. */
 function endCall() {
   call = null;
+  host?.stop();
   root.classList.remove("in-call");
   root.classList.add("ended");
   admitButton.hidden = true;
@@ -180,6 +187,30 @@ egkButton?.addEventListener("click", async () => {
   }
 });
 
+/** @type {ConferenceHost | null} further participants (plus, with Janus): the panel is there then */
+let host = null;
+
+function startConference() {
+  const panel = findOptional(root, ".conference-panel", HTMLElement);
+  if (!panel || !appointmentId) return;
+  host = new ConferenceHost({
+    panel,
+    appointment: appointmentId,
+    practiceKey,
+    screen: () => (view && stream ? { stream, root: view.root } : null),
+    onconference: () => {
+      // From the third person on the call runs through the room; the direct one ends here and,
+      // by the message, on the patient's page (docs/signalling.md, "Conferences").
+      signalling.send({ type: "signal", payload: { conference: true } });
+      call?.close();
+      call = null;
+      root.classList.add("in-call");
+      view?.enterCall();
+    },
+  });
+  host.start();
+}
+
 async function start() {
   try {
     await showPatient();
@@ -198,6 +229,7 @@ async function start() {
     return say(media.explain(error));
   }
   view = new CallView($("#call"), stream);
+  startConference();
   view.onHangup = () => {
     signalling.send({ type: "hangup" });
     endCall();

@@ -1,0 +1,316 @@
+// @ts-check
+// A conference on the call screen (issue 18): this browser publishes camera and microphone to the
+// Janus room with every frame encrypted (lib/framecrypto.js), subscribes to every other publisher
+// and decrypts, and shows them as a grid of tiles (up to eight others; the active speaker larger).
+// Janus sees participant ids and roles only: the doctor's page names the tiles from the names it
+// decrypts, the others show the role.
+import * as janus from "../lib/janus.js";
+import { peerConnectionConfig } from "../lib/framecrypto.js";
+import { ApiError, request } from "../lib/api.js";
+import { newCallKey, openGrant } from "../lib/confkeys.js";
+
+/** Role labels as the tiles show them (the server's Participant.Role). */
+export const ROLE_LABELS = /** @type {Record<string, string>} */ ({
+  doctor: "Ärztin/Arzt",
+  patient: "Patientin/Patient",
+  interpreter: "Dolmetschen",
+  relative: "Angehörige/r",
+  colleague: "Kollegin/Kollege",
+});
+
+/** The VideoRoom's `display` carries the role only (never a name: Janus is not to learn names). */
+const ROLES = new Set(Object.keys(ROLE_LABELS));
+
+/** How often the grid reads the receivers' statistics (speaker, decoded frames). */
+const STATS_MS = 1000;
+
+/**
+ * @typedef {object} Tile
+ * @property {string} feed the publisher's id in the room
+ * @property {string} role
+ * @property {HTMLElement} element
+ * @property {HTMLVideoElement} video
+ * @property {RTCPeerConnection} pc the subscription
+ * @property {janus.JanusHandle | null} handle
+ */
+
+export class ConferenceView {
+  /**
+   * @param {HTMLElement} root the call screen (#call): gets data-mode="conference"
+   * @param {MediaStream} stream own camera and microphone
+   * @param {import("../lib/framecrypto.js").FrameCrypto} frameCrypto this page's frame worker
+   */
+  constructor(root, stream, frameCrypto) {
+    this.root = root;
+    this.stream = stream;
+    this.crypto = frameCrypto;
+    const grid = root.querySelector(".conference-grid");
+    if (!(grid instanceof HTMLElement)) throw new Error("no .conference-grid on the call screen");
+    this.grid = grid;
+    /** @type {Map<string, Tile>} */
+    this.tiles = new Map();
+    /** @type {Map<string, string>} publisher id -> name (the doctor's page only) */
+    this.names = new Map();
+    /** @type {janus.JanusSession | null} */
+    this.session = null;
+    /** @type {janus.JanusAccess | null} */
+    this.access = null;
+    /** @type {RTCPeerConnection | null} */
+    this.publisher = null;
+    this.privateId = 0;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.statsTimer = undefined;
+    /** Called when Janus ends this page's part (kicked, room destroyed, connection lost). */
+    this.onclose = () => {};
+    this.closed = false;
+  }
+
+  /**
+   * Joins the room, publishes encrypted, subscribes to those already there.
+   * @param {janus.JanusAccess & {role: string}} access
+   */
+  async join(access) {
+    this.access = access;
+    this.root.dataset.mode = "conference";
+    this.grid.hidden = false;
+    const session = await janus.JanusSession.open(access);
+    this.session = session;
+    session.onclose = () => this.end();
+    const { handle, joined } = await janus.joinRoom(session, access, access.role);
+    this.privateId = joined.private_id;
+    handle.onmessage = (message) => this.roomEvent(message);
+    const pc = new RTCPeerConnection({ iceServers: access.ice_servers, ...peerConnectionConfig() });
+    this.publisher = pc;
+    for (const track of this.stream.getTracks()) {
+      const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
+      this.crypto.encrypt(transceiver.sender);
+      preferVp8(transceiver, track.kind);
+    }
+    await janus.publish(handle, pc);
+    for (const publisher of joined.publishers ?? []) this.add(publisher);
+    this.statsTimer = setInterval(() => this.readStats(), STATS_MS);
+  }
+
+  /** @param {janus.JanusMessage} message */
+  roomEvent(message) {
+    const data = message.plugindata?.data;
+    if (!data) return;
+    for (const publisher of data.publishers ?? []) this.add(publisher);
+    const gone = data.unpublished ?? data.leaving ?? data.kicked;
+    if (gone === "ok") this.end();
+    else if (gone !== undefined) this.drop(String(gone));
+    if (data.videoroom === "destroyed" || data.error_code) this.end();
+  }
+
+  /** @param {{id: string | number, display?: string}} publisher */
+  add(publisher) {
+    const feed = String(publisher.id);
+    if (this.tiles.has(feed) || !this.session || !this.access || this.closed) return;
+    const role = publisher.display && ROLES.has(publisher.display) ? publisher.display : "colleague";
+    const element = document.createElement("figure");
+    element.className = "tile";
+    element.dataset.feed = feed;
+    element.dataset.role = role;
+    element.dataset.framesDecoded = "0";
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    const caption = document.createElement("figcaption");
+    element.append(video, caption);
+    this.grid.append(element);
+    const pc = new RTCPeerConnection({ iceServers: this.access.ice_servers, ...peerConnectionConfig() });
+    const media = new MediaStream();
+    video.srcObject = media;
+    pc.ontrack = (event) => {
+      this.crypto.decrypt(event.receiver);
+      media.addTrack(event.track);
+    };
+    /** @type {Tile} */
+    const tile = { feed, role, element, video, pc, handle: null };
+    this.tiles.set(feed, tile);
+    this.label(tile);
+    this.layout();
+    janus
+      .subscribe(this.session, this.access, this.privateId, [feed], pc)
+      .then((handle) => {
+        if (this.tiles.get(feed) === tile) tile.handle = handle;
+        else handle.detach();
+      })
+      .catch(() => this.drop(feed));
+  }
+
+  /** @param {string} feed */
+  drop(feed) {
+    const tile = this.tiles.get(feed);
+    if (!tile) return;
+    this.tiles.delete(feed);
+    tile.pc.close();
+    tile.handle?.detach();
+    tile.element.remove();
+    this.layout();
+  }
+
+  /**
+   * Names for the tiles (the doctor's page, from the names it decrypted): publisher id -> name.
+   * @param {Map<string, string>} names
+   */
+  setNames(names) {
+    this.names = names;
+    for (const tile of this.tiles.values()) this.label(tile);
+  }
+
+  /** @param {Tile} tile */
+  label(tile) {
+    const caption = tile.element.querySelector("figcaption");
+    if (!caption) return;
+    const name = this.names.get(tile.feed);
+    const role = ROLE_LABELS[tile.role] ?? "";
+    caption.textContent = name ? `${name} · ${role}` : role;
+    tile.video.setAttribute("aria-label", `Bild: ${caption.textContent}`);
+  }
+
+  layout() {
+    this.grid.dataset.count = String(this.tiles.size);
+    this.root.dataset.participants = String(this.tiles.size + 1);
+  }
+
+  /** Decoded frames per tile, the loudest speaker larger, and the key ids in use. */
+  async readStats() {
+    let loudest = null;
+    let level = 0.02; // below this nobody is speaking
+    for (const tile of this.tiles.values()) {
+      const report = await tile.pc.getStats().catch(() => null);
+      if (!report) continue;
+      for (const stat of report.values()) {
+        if (stat.type !== "inbound-rtp") continue;
+        if (stat.kind === "video") tile.element.dataset.framesDecoded = String(stat.framesDecoded ?? 0);
+        if (stat.kind === "audio" && (stat.audioLevel ?? 0) > level) {
+          level = stat.audioLevel;
+          loudest = tile;
+        }
+      }
+    }
+    if (loudest) for (const tile of this.tiles.values()) tile.element.classList.toggle("speaker", tile === loudest);
+    const stats = await this.crypto.stats();
+    if (stats.sendKid !== null) this.root.dataset.sendEpoch = String(Math.floor(stats.sendKid / 16));
+    if (stats.lastKid >= 0) this.root.dataset.receiveEpoch = String(Math.floor(stats.lastKid / 16));
+  }
+
+  /** Leaves the room (the page hangs up or Janus ended it). */
+  end() {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.statsTimer);
+    for (const feed of [...this.tiles.keys()]) this.drop(feed);
+    this.publisher?.close();
+    this.session?.close();
+    this.grid.hidden = true;
+    this.onclose();
+  }
+}
+
+/**
+ * VP8 first: its frames keep a known clear prefix (docs/e2ee.md) and every browser decodes it.
+ * @param {RTCRtpTransceiver} transceiver
+ * @param {string} kind
+ */
+function preferVp8(transceiver, kind) {
+  if (kind !== "video" || !transceiver.setCodecPreferences) return;
+  const codecs = RTCRtpReceiver.getCapabilities("video")?.codecs ?? [];
+  const vp8 = codecs.filter((c) => c.mimeType === "video/VP8");
+  if (vp8.length) transceiver.setCodecPreferences([...vp8, ...codecs.filter((c) => c.mimeType !== "video/VP8")]);
+}
+
+/** How often a participant's page asks whether it is admitted and whether a new key came. */
+const SEAT_POLL_MS = 2000;
+
+/**
+ * A participant's side (patient or guest): its call key goes to the server, the doctor's browser
+ * seals the conference key to it, and this page opens the grants as they come (the key relay of
+ * docs/signalling.md). Joins the room once admitted and holding a key; asks Django for a fresh
+ * Janus token before the old one runs out.
+ */
+export class ConferenceSeat {
+  /**
+   * @param {string} token the patient's or guest's token
+   * @param {ConferenceView} view
+   */
+  constructor(token, view) {
+    this.token = token;
+    this.view = view;
+    /** @type {{keyPair: CryptoKeyPair, publicKey: string} | null} */
+    this.callKey = null;
+    this.lastGrant = "";
+    this.joined = false;
+    this.stopped = false;
+    /** @type {(state: "waiting" | "joining" | "in" | "removed" | "ended", message?: string) => void} */
+    this.onstate = () => {};
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.expires = 0;
+  }
+
+  async start() {
+    this.callKey = await newCallKey();
+    await this.poll();
+  }
+
+  async poll() {
+    if (this.stopped || !this.callKey) return;
+    try {
+      /** @type {{admitted: boolean, removed: boolean, ended: boolean, conference: string, grant: string | null}} */
+      const state = await request("POST", "/api/konferenz/schluessel/", { token: this.token, call_key: this.callKey.publicKey });
+      if (state.removed) return this.stop("removed", "Die Praxis hat Sie aus der Konferenz entlassen.");
+      if (state.ended) return this.stop("ended", "Der Termin ist beendet.");
+      if (state.grant && state.grant !== this.lastGrant) {
+        this.view.crypto.useGrant(await openGrant(state.grant, this.callKey, state.conference));
+        this.lastGrant = state.grant;
+      }
+      if (!state.admitted) this.onstate("waiting");
+      else if (!this.joined && this.lastGrant) await this.join();
+      else if (this.joined && Date.now() > this.expires - 120_000) await this.refresh();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) return this.stop("ended", error.message);
+    }
+    this.timer = setTimeout(() => this.poll(), SEAT_POLL_MS);
+  }
+
+  async access() {
+    /** @type {janus.JanusAccess & {role: string}} */
+    const access = await request("POST", "/api/konferenz/zugang/", { token: this.token });
+    this.expires = Date.parse(access.expires);
+    return access;
+  }
+
+  async join() {
+    this.onstate("joining");
+    this.joined = true;
+    this.view.onclose = () => this.stop("ended", "Die Konferenz ist für Sie beendet.");
+    try {
+      await this.view.join(await this.access());
+    } catch (error) {
+      this.joined = false;
+      this.view.end();
+      throw error;
+    }
+    this.onstate("in");
+  }
+
+  async refresh() {
+    const access = await this.access();
+    this.view.session?.setToken(access.token);
+  }
+
+  /**
+   * @param {"removed" | "ended"} state
+   * @param {string} message
+   */
+  stop(state, message) {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.view.onclose = () => {};
+    this.view.end();
+    this.onstate(state, message);
+  }
+}

@@ -1,0 +1,289 @@
+// @ts-check
+// The doctor's side of a conference (issue 18) on the room page: invite further participants
+// (role, a name encrypted here under the practice key, their own code shown once), see them wait
+// and admit them by name, make the conference key and seal it to every admitted participant's call
+// key (the key relay of docs/signalling.md), a new key when someone leaves, and move the call from
+// peer-to-peer to the Janus room when the third person is admitted.
+import * as e2ee from "../lib/e2ee.js";
+import { getJson, request } from "../lib/api.js";
+import { ConferenceKeys } from "../lib/confkeys.js";
+import { FrameCrypto } from "../lib/framecrypto.js";
+import { ConferenceView, ROLE_LABELS } from "./conference.js";
+import { find } from "./dom.js";
+import { errorMessage } from "./forms.js";
+
+const KIND = "conference-participant";
+const POLL_MS = 2000;
+/** The doctor sends with a new key this long after sealing it to the others (their polls). */
+const SWITCH_MS = 3000;
+
+/**
+ * @typedef {object} ParticipantJson
+ * @property {number} id
+ * @property {string} public_id
+ * @property {string} role
+ * @property {string} role_label
+ * @property {string | null} name
+ * @property {string | null} call_key
+ * @property {boolean} admitted
+ * @property {boolean} removed
+ */
+
+export class ConferenceHost {
+  /**
+   * @param {object} options
+   * @param {HTMLElement} options.panel the "Weitere Teilnehmende" panel
+   * @param {string} options.appointment
+   * @param {() => Promise<import("../lib/keyring.js").PracticeKey>} options.practiceKey
+   * @param {() => {stream: MediaStream, root: HTMLElement} | null} options.screen the call screen, once there
+   * @param {() => void} options.onconference the call moves to the room: the page ends its direct call
+   */
+  constructor({ panel, appointment, practiceKey, screen, onconference }) {
+    this.panel = panel;
+    this.base = `/api/termine/${appointment}/konferenz/`;
+    this.practiceKey = practiceKey;
+    this.screen = screen;
+    this.onconference = onconference;
+    this.form = find(panel, "form", HTMLFormElement);
+    this.list = find(panel, ".guests", HTMLElement);
+    this.codeBox = find(panel, ".guest-code", HTMLElement);
+    this.message = find(panel, ".guest-message", HTMLElement);
+    /** @type {Map<number, string>} participant id -> decrypted name */
+    this.names = new Map();
+    /** @type {ParticipantJson[]} */
+    this.participants = [];
+    this.conferenceId = "";
+    /** @type {ConferenceKeys | null} */
+    this.keys = null;
+    /** @type {Map<number, string>} participant id -> call key their grant was sealed to */
+    this.sealed = new Map();
+    /** @type {FrameCrypto | null} */
+    this.crypto = null;
+    /** @type {ConferenceView | null} */
+    this.view = null;
+    this.busy = false;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.invite().catch((error) => this.say(errorMessage(error)));
+    });
+    this.list.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest("button[data-action]") : null;
+      if (!(button instanceof HTMLButtonElement)) return;
+      button.disabled = true;
+      const id = Number(button.dataset.id);
+      this.act(id, String(button.dataset.action)).catch((error) => this.say(errorMessage(error)));
+    });
+  }
+
+  /** @param {string} text */
+  say(text) {
+    this.message.textContent = text;
+  }
+
+  /** Picks up a conference made earlier (a reload of the room page). */
+  async start() {
+    if (this.panel.dataset.open !== "true") return; // none yet: it starts with the first invitation
+    try {
+      /** @type {{conference: {id: number, participants: ParticipantJson[]}}} */
+      const { conference } = await getJson(this.base);
+      await this.show(conference);
+      this.schedule();
+    } catch {
+      // 404: no conference yet; it starts with the first invitation.
+    }
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh().finally(() => this.schedule()), POLL_MS);
+  }
+
+  async refresh() {
+    try {
+      const { conference } = await getJson(this.base);
+      await this.show(conference);
+    } catch (error) {
+      this.say(errorMessage(error));
+    }
+  }
+
+  async invite() {
+    const role = String(new FormData(this.form).get("role") || "");
+    const nameInput = find(this.form, "[name=name]", HTMLInputElement);
+    const name = nameInput.value.trim();
+    if (!name) return this.say("Bitte geben Sie den Namen der Person ein, damit alle sie erkennen.");
+    this.say("Wird eingeladen …");
+    const keyEntry = await this.practiceKey();
+    await request("POST", this.base, {});
+    const sealed = await e2ee.encryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), { name });
+    /** @type {{participant: ParticipantJson, code: string}} */
+    const { participant, code } = await request("POST", `${this.base}teilnehmende/`, { role, name: sealed });
+    this.names.set(participant.id, name);
+    nameInput.value = "";
+    this.codeBox.hidden = false;
+    find(this.codeBox, ".code", HTMLElement).textContent = code;
+    find(this.codeBox, ".who", HTMLElement).textContent = `${name} (${participant.role_label})`;
+    find(this.codeBox, ".link", HTMLElement).textContent = `${location.origin}/konferenz/#code=${code}`;
+    this.say("");
+    await this.refresh();
+    this.schedule();
+  }
+
+  /**
+   * @param {number} id
+   * @param {string} action "admit" or "remove"
+   */
+  async act(id, action) {
+    const path = action === "admit" ? "hereinbitten" : "entfernen";
+    await request("POST", `${this.base}teilnehmende/${id}/${path}/`, {});
+    await this.refresh();
+  }
+
+  /** @param {{id: number, participants: ParticipantJson[]}} conference */
+  async show(conference) {
+    this.conferenceId = String(conference.id);
+    this.participants = conference.participants;
+    const keyEntry = await this.practiceKey().catch(() => null);
+    for (const p of conference.participants) {
+      if (!p.name || this.names.has(p.id) || !keyEntry) continue;
+      try {
+        const record = await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), p.name);
+        this.names.set(p.id, String(record.name));
+      } catch {
+        this.names.set(p.id, "(nicht lesbar)");
+      }
+    }
+    this.render();
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.sync();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  render() {
+    this.list.replaceChildren();
+    for (const p of this.participants) {
+      if (p.role === "doctor" || p.role === "patient" || p.removed) continue;
+      const item = document.createElement("li");
+      item.dataset.role = p.role;
+      item.dataset.state = p.admitted ? "admitted" : p.call_key ? "waiting" : "invited";
+      const label = document.createElement("span");
+      const state = p.admitted ? "in der Konferenz" : p.call_key ? "wartet" : "eingeladen";
+      label.textContent = `${this.names.get(p.id) ?? "…"} · ${ROLE_LABELS[p.role] ?? p.role_label} · ${state}`;
+      item.append(label);
+      if (!p.admitted && p.call_key) item.append(this.button(p, "admit", "Hereinbitten"));
+      item.append(this.button(p, "remove", "Entfernen"));
+      this.list.append(item);
+    }
+  }
+
+  /**
+   * @param {ParticipantJson} p
+   * @param {string} action
+   * @param {string} text
+   */
+  button(p, action, text) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = action === "admit" ? "small" : "small secondary";
+    button.dataset.action = action;
+    button.dataset.id = String(p.id);
+    button.textContent = text;
+    button.setAttribute("aria-label", `${this.names.get(p.id) ?? p.role_label}: ${text}`);
+    return button;
+  }
+
+  /** Keys for those admitted, a new epoch for those gone; into the room from the third on. */
+  async sync() {
+    const admittedGuests = this.participants.filter((p) => p.role !== "doctor" && p.role !== "patient" && p.admitted && !p.removed);
+    if (!this.view && admittedGuests.length) await this.enterRoom();
+    if (!this.keys) return;
+    const keys = this.keys;
+    /** @type {Map<string, string>} participant id -> envelope */
+    const out = new Map();
+    let rotated = false;
+    for (const p of this.participants) {
+      if (p.role === "doctor") continue;
+      const id = String(p.id);
+      const member = keys.members.get(id);
+      const gone = p.removed || (member && p.call_key !== member.publicKey);
+      if (member && gone) {
+        keys.members.delete(id);
+        this.sealed.delete(p.id);
+        rotated = true;
+      }
+    }
+    if (rotated) for (const [id, envelope] of await keys.rotate()) out.set(id, envelope);
+    for (const p of this.participants) {
+      if (p.role === "doctor" || !p.admitted || p.removed || !p.call_key) continue;
+      const id = String(p.id);
+      if (!keys.members.has(id)) out.set(id, await keys.admit(id, p.call_key));
+    }
+    for (const [id, envelope] of out) {
+      const member = keys.members.get(id);
+      if (!member) continue;
+      await request("POST", `${this.base}teilnehmende/${id}/schluessel/`, { grant: envelope, call_key: member.publicKey }).catch(
+        () => keys.members.delete(id), // they changed key meanwhile: sealed again at the next look
+      );
+    }
+    if (rotated && this.crypto) {
+      const crypto = this.crypto;
+      const own = keys.own();
+      crypto.addEpoch(own.epoch, own.secret);
+      setTimeout(() => crypto.sendWith(own.epoch, own.sender), SWITCH_MS);
+    }
+    this.nameTiles();
+  }
+
+  /** A participant's tile leaves the room (hung up, lost): they are out of the key from now on. */
+  async left() {
+    await this.refresh();
+  }
+
+  nameTiles() {
+    if (!this.view) return;
+    /** @type {Map<string, string>} */
+    const names = new Map();
+    for (const p of this.participants) {
+      const name = this.names.get(p.id);
+      if (name) names.set(p.public_id, name);
+    }
+    this.view.setNames(names);
+  }
+
+  /** The third person is admitted: the patient in too, the key made, the doctor into the room. */
+  async enterRoom() {
+    const screen = this.screen();
+    if (!screen) return;
+    const patient = this.participants.find((p) => p.role === "patient");
+    if (patient && !patient.admitted && !patient.removed) {
+      await request("POST", `${this.base}teilnehmende/${patient.id}/hereinbitten/`, {});
+      patient.admitted = true;
+    }
+    this.crypto = new FrameCrypto();
+    this.keys = new ConferenceKeys(this.conferenceId);
+    await this.keys.rotate();
+    this.crypto.useGrant(this.keys.own());
+    this.view = new ConferenceView(screen.root, screen.stream, this.crypto);
+    this.onconference();
+    const access = await request("POST", `${this.base}zugang/`, {});
+    await this.view.join(access);
+    this.view.onclose = () => this.say("Die Konferenz ist beendet.");
+    this.tokenTimer = setInterval(async () => {
+      const fresh = await request("POST", `${this.base}zugang/`, {}).catch(() => null);
+      if (fresh) this.view?.session?.setToken(fresh.token);
+    }, 5 * 60_000);
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    clearInterval(this.tokenTimer);
+    this.view?.end();
+    this.crypto?.close();
+  }
+}

@@ -1,0 +1,201 @@
+"""A conference end to end (issue 18) in real Chromium through a real Janus: the doctor and the
+patient are in a direct call, the doctor invites an interpreter (name encrypted in the browser,
+their own code), the interpreter waits on the guest page, the doctor admits them by name, and all
+three move to the Janus room without a reload: every page publishes its camera encrypted and
+decodes the others' video (frames decoded on every remote tile). The doctor then removes the
+interpreter; the two others go on under a new key epoch. The interpreter's name never reaches the
+server in plaintext."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from sprechzimmer.demo.data import DEMO_PASSWORD
+from tests.browser.conftest import free_port, start_daphne
+from tests.browser.helpers import hang_up, login
+from tests.browser.test_video_call import (
+    DOCTOR,
+    DOCTOR_TOTP,
+    book_appointment,
+    patient_enters_waiting_room,
+    wait_connected_with_video,
+)
+from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
+
+pytestmark = pytest.mark.browser
+
+INTERPRETER = "Ayşe Dolmetsch-Yılmaz"
+RELATIVE = "Bernd Angehörig"
+
+
+def guest_page_with_code(page, code: str):
+    """A guest opens the link with their code and sends it."""
+    page.goto(f"/konferenz/#code={code}")
+    page.click("#step-enter button[type=submit]")
+    return page
+
+
+def guest_waits(page, code: str):
+    """A guest opens the link with their code and waits to be admitted."""
+    guest_page_with_code(page, code).wait_for_selector("#step-waiting:not([hidden])")
+    return page
+
+
+@pytest.fixture(scope="module")
+def site(server, janus_server):  # noqa: F811
+    """The instance with Janus configured: another Daphne on the same database."""
+    env = {
+        **server.env,
+        "JANUS_URL": janus_server.url,
+        "JANUS_WS_URL": janus_server.ws_url,
+        "JANUS_SECRET": janus_server.secret,
+    }
+    port = free_port()
+    process = start_daphne(env, port, server.log_path)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+TILES = """() => [...document.querySelectorAll('#call .conference-grid .tile')]
+  .map((t) => ({role: t.dataset.role, frames: Number(t.dataset.framesDecoded || 0),
+                caption: t.querySelector('figcaption').textContent}))"""
+
+
+def wait_tiles_decoding(page, count: int) -> list[dict]:
+    """Waits until the page shows `count` remote tiles, each with decoded frames."""
+    try:
+        _wait_tiles(page, count)
+    except Exception:
+        print(
+            "STATE",
+            page.url,
+            page.evaluate(TILES),
+            page.errors,
+            page.evaluate("() => ({...document.querySelector('#call').dataset})"),
+        )
+        raise
+    return page.evaluate(TILES)
+
+
+def _wait_tiles(page, count: int) -> None:
+    page.wait_for_function(
+        f"""() => {{
+          const tiles = [...document.querySelectorAll('#call .conference-grid .tile')];
+          return tiles.length === {count} && tiles.every((t) => Number(t.dataset.framesDecoded || 0) > 0);
+        }}""",
+        timeout=60_000,
+    )
+
+
+def wait_rising(page, before: list[dict]) -> None:
+    """Every tile decodes further frames after `before` (the media keep flowing)."""
+    page.wait_for_function(
+        """(before) => {
+          const tiles = [...document.querySelectorAll('#call .conference-grid .tile')];
+          return tiles.length === before.length && tiles.every((t, i) =>
+            Number(t.dataset.framesDecoded || 0) > before[i].frames + 10);
+        }""",
+        arg=before,
+        timeout=30_000,
+    )
+
+
+def test_three_participants_through_janus_with_encrypted_frames(new_page, site, server):
+    doctor = new_page(site)
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    code, _ = book_appointment(doctor, "Konrad Konferenz")
+    doctor.click(".appointment:has-text('Konrad Konferenz') .room-link")
+    doctor.wait_for_selector(".patient-name:has-text('Konrad')")
+    patient = new_page(site)
+    patient.set_viewport_size({"width": 390, "height": 844})  # on a phone
+    patient_enters_waiting_room(patient, code)
+    doctor.wait_for_selector("#room .admit:not([hidden])")
+    doctor.click("#room .admit")
+    wait_connected_with_video(doctor)
+    wait_connected_with_video(patient)
+
+    # The doctor invites an interpreter: role, name (encrypted here), a code of their own.
+    doctor.click(".conference-panel summary")
+    doctor.select_option("#guest-role", "interpreter")
+    doctor.fill("#guest-name", INTERPRETER)
+    doctor.click(".conference-panel form button[type=submit]")
+    doctor.wait_for_selector(".conference-panel .guest-code:not([hidden])")
+    guest_code = doctor.text_content(".conference-panel .guest-code .code").strip()
+    assert guest_code and guest_code != code
+
+    interpreter = guest_waits(new_page(site), guest_code)
+
+    # The doctor sees them waiting, by name, and admits them.
+    waiting = f".conference-panel .guests li[data-state=waiting]:has-text('{INTERPRETER}')"
+    doctor.wait_for_selector(waiting)
+    admitted_at = time.monotonic()
+    doctor.click(f"{waiting} button[data-action=admit]")
+
+    pages = {"doctor": doctor, "patient": patient, "interpreter": interpreter}
+    for page in pages.values():
+        page.wait_for_selector("#call[data-mode=conference]", timeout=30_000)
+    tiles = {name: wait_tiles_decoding(page, 2) for name, page in pages.items()}
+    print(f"\nadmitting the third to decoded video on every tile of all three: {time.monotonic() - admitted_at:.1f} s")
+    assert sorted(t["role"] for t in tiles["doctor"]) == ["interpreter", "patient"]
+    assert sorted(t["role"] for t in tiles["patient"]) == ["doctor", "interpreter"]
+    assert sorted(t["role"] for t in tiles["interpreter"]) == ["doctor", "patient"]
+
+    # A fourth, a relative, joins the running conference under the same key.
+    doctor.select_option("#guest-role", "relative")
+    doctor.fill("#guest-name", RELATIVE)
+    doctor.click(".conference-panel form button[type=submit]")
+    doctor.wait_for_selector(f".conference-panel .guest-code:has-text('{RELATIVE}')")
+    relative_code = doctor.text_content(".conference-panel .guest-code .code").strip()
+    relative = guest_waits(new_page(site), relative_code)
+    doctor.click(f".conference-panel .guests li[data-state=waiting]:has-text('{RELATIVE}') button[data-action=admit]")
+    pages["relative"] = relative
+    tiles = {name: wait_tiles_decoding(page, 3) for name, page in pages.items()}
+    assert sorted(t["role"] for t in tiles["relative"]) == ["doctor", "interpreter", "patient"]
+    if os.environ.get("CONFERENCE_SCREENSHOT"):
+        patient.screenshot(path=os.environ["CONFERENCE_SCREENSHOT"])
+    # The doctor's page names the interpreter (decrypted there); the others show the role.
+    assert any(INTERPRETER in t["caption"] for t in tiles["doctor"])
+    for name, page in pages.items():
+        wait_rising(page, page.evaluate(TILES))
+        assert page.get_attribute("#call", "data-send-epoch") == "1", name
+    assert not interpreter.is_visible("#call .remote-video")
+
+    # The doctor removes the interpreter: their page ends, the three others go on under epoch 2.
+    doctor.click(f".conference-panel .guests li:has-text('{INTERPRETER}') button[data-action=remove]")
+    interpreter.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    for page in (doctor, patient, relative):
+        page.wait_for_function(
+            "() => document.querySelector('#call').dataset.sendEpoch === '2'"
+            " && document.querySelector('#call').dataset.receiveEpoch === '2'",
+            timeout=30_000,
+        )
+        wait_rising(page, wait_tiles_decoding(page, 2))
+
+    # The patient reloads inside the conference: back into the room (no direct call), with a new
+    # call key, so everyone moves to epoch 3.
+    patient.reload()
+    patient.wait_for_selector("#call[data-mode=conference]", timeout=30_000)
+    for page in (doctor, patient, relative):
+        page.wait_for_function("() => document.querySelector('#call').dataset.sendEpoch === '3'", timeout=30_000)
+        wait_rising(page, wait_tiles_decoding(page, 2))
+
+    # The doctor hangs up: the appointment is over, the room destroyed; the relative's page ends,
+    # and their code no longer opens anything.
+    hang_up(doctor)
+    relative.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    patient.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    late = guest_page_with_code(new_page(site), relative_code)
+    late.wait_for_selector("#step-enter .js-error", timeout=20_000)
+    assert "abgelaufen" in late.text_content("#step-enter")
+    assert late.is_visible("#step-enter") and not late.is_visible("#step-waiting")
+
+    assert not [e for p in pages.values() for e in p.errors if "favicon" not in e]
+    dump, log = server.db.dump(), server.log()
+    for secret in (INTERPRETER, "Dolmetsch", RELATIVE, guest_code):
+        assert secret not in dump and secret not in log, secret
