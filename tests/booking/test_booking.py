@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import os
 import threading
-import urllib.request
 
 import pytest
 from django.urls import reverse
@@ -280,10 +279,15 @@ def test_unconfirmed_bookings_open_the_waiting_room_only_once_confirmed(client, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_patients_racing_for_one_slot_exactly_one_gets_it(live_server, clinic):
-    """Real concurrency through the live server (on PostgreSQL in CI's second leg): both requests
-    pass the free-slot check before either writes; the database constraint lets one through."""
-    url = live_server.url + reverse("api_book", args=[clinic.page.slug])
+def test_two_patients_racing_for_one_slot_exactly_one_gets_it(clinic):
+    """Two requests in two threads, each with its own database connection, released together: both
+    pass the free-slot check before either writes; the database constraint lets one through. On
+    PostgreSQL (CI's second leg) the second waits for the first and gets 409; SQLite may refuse the
+    second writer at once ("table is locked"): 503, try again. Never two appointments."""
+    from django.db import connection, connections
+    from django.test import Client
+
+    url = reverse("api_book", args=[clinic.page.slug])
     bodies = [
         json.dumps(
             {
@@ -292,34 +296,24 @@ def test_two_patients_racing_for_one_slot_exactly_one_gets_it(live_server, clini
                 "patient": envelope(clinic, {}),
                 "proof": proof(),
             }
-        ).encode()
+        )
         for _ in range(2)
     ]
     barrier, results = threading.Barrier(2), []
 
-    def send(body: bytes) -> None:
-        # as a browser: the page first (CSRF cookie and token), then the booking
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        page = opener.open(live_server.url + reverse("booking_public", args=[clinic.page.slug])).read().decode()
-        token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-        headers = {"Content-Type": "application/json", "X-CSRFToken": token, "Referer": live_server.url + "/"}
-        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-        barrier.wait()
+    def send(body: str, address: str) -> None:
         try:
-            with opener.open(request, timeout=30) as response:
-                results.append(response.status)
-        except urllib.error.HTTPError as exc:
-            results.append(exc.code)
+            client = Client(REMOTE_ADDR=address)
+            barrier.wait()
+            results.append(client.post(url, body, content_type="application/json").status_code)
+        finally:
+            connections.close_all()
 
-    threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
+    threads = [threading.Thread(target=send, args=(b, f"192.0.2.{n}")) for n, b in enumerate(bodies)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    from django.db import connection
-
-    # PostgreSQL makes the second wait for the first and then refuses it by the constraint (409);
-    # the test's in-memory SQLite may refuse the second writer at once ("table is locked"): 503.
     allowed = (409,) if connection.vendor == "postgresql" else (409, 503)
     assert sorted(results)[0] == 201 and sorted(results)[1] in allowed, results
     assert Appointment.objects.filter(booked_online=True).exclude(status="cancelled").count() == 1
