@@ -36,6 +36,9 @@ from .models import BookableHours, BookingPage
 PER_ADDRESS = (5, 3600)
 PER_PRACTICE = (60, 3600)
 MAX_HOURS_ROWS = 100
+#: SQLite refuses a second writer at the same instant ("table is locked"), on the read of the free
+#: slots or on the write; PostgreSQL waits and answers by the constraint. Never a 500: try again.
+BUSY = "Gerade buchen viele gleichzeitig. Bitte versuchen Sie es in einem Moment erneut."
 
 
 class PageForm(forms.ModelForm):
@@ -235,7 +238,10 @@ def api_book(request, slug):
         send_to = _send_to(organisation, data.get("send_to"))
     except invitation_actions.InvitationRefused as refused:
         return json_error(refused.message, refused.status)
-    slot = slotlib.offered(free_slots(page), doctor_id, start)
+    try:
+        slot = slotlib.offered(free_slots(page), doctor_id, start)
+    except OperationalError:
+        return json_error(BUSY, 503)
     if slot is None:
         return json_error("Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie einen anderen.", 409)
     if slot.known_only and data.get("known") is not True:
@@ -261,8 +267,7 @@ def api_book(request, slug):
     except IntegrityError:
         return json_error("Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie einen anderen.", 409)
     except OperationalError:
-        # SQLite under two writers at once (PostgreSQL waits and answers with the constraint)
-        return json_error("Gerade buchen viele gleichzeitig. Bitte versuchen Sie es in einem Moment erneut.", 503)
+        return json_error(BUSY, 503)
     local = slot.start.astimezone(slotlib.BERLIN)
     return JsonResponse(
         {
