@@ -74,7 +74,8 @@ async def test_scripted_peers_call_through_the_signalling_server():
     assert (await expect(doctor, "state"))["appointment"]["patient_present"] is False
     assert (await expect(doctor, "config"))["ice_servers"] == []
 
-    patient = await connect(f"/ws/sprechstunde/{await patient_token(code)}/")
+    token = await patient_token(code)
+    patient = await connect(f"/ws/sprechstunde/{token}/")
     assert (await expect(patient, "waiting"))["ice_servers"] == []
     await patient.send_json_to({"type": "hello", "name": '{"v":1,"ciphertext":"only"}'})
     while not (state := await expect(doctor, "state"))["appointment"]["waiting_name"]:
@@ -142,6 +143,12 @@ async def test_scripted_peers_call_through_the_signalling_server():
     assert refreshed.status == Appointment.Status.DONE
     for communicator in (doctor, patient):
         await communicator.disconnect()
+    # A patient whose socket was away during the hang-up (network, server restart) comes back to
+    # "ended", not to "invalid access".
+    late = await connect(f"/ws/sprechstunde/{token}/")
+    refusal = await expect(late, "refused")
+    assert refusal["reason"] == "ended" and "beendet" in refusal["message"]
+    await late.disconnect()
 
 
 async def test_patient_leaving_the_waiting_room_frees_the_seat():

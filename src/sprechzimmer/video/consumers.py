@@ -24,6 +24,7 @@ CLOSE_NOT_FOUND = 4004
 
 REFUSALS = {
     "invalid": "Ihr Zugang ist ungültig oder abgelaufen. Bitte geben Sie den Zugangscode erneut ein.",
+    "ended": "Die Videosprechstunde ist beendet. Vielen Dank!",
     "consent": "Bitte bestätigen Sie zuerst die Einwilligung zur Videosprechstunde.",
     "room-full": "Diese Videosprechstunde ist bereits auf einem anderen Gerät geöffnet. Es können nur zwei "
     "Personen teilnehmen.",
@@ -127,7 +128,10 @@ class PatientConsumer(SignallingConsumer):
         data = services.read_token(token)
         appointment = await database_sync_to_async(services.appointment_for_token)(token)
         if data is None or appointment is None:
-            return await self.refuse("invalid", CLOSE_INVALID)
+            # A patient whose socket was away (network, server restart) while the doctor hung up
+            # comes back to an ended call, not to an "invalid access".
+            ended = data is not None and await database_sync_to_async(services.token_call_ended)(data)
+            return await self.refuse("ended" if ended else "invalid", CLOSE_INVALID)
         if appointment.consent_at is None:
             return await self.refuse("consent", CLOSE_REFUSED)
         ok, replaced = await database_sync_to_async(seats.take_patient_seat)(

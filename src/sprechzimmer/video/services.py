@@ -208,6 +208,14 @@ def read_token(token: str) -> dict | None:
         return None
 
 
+def token_call_ended(data: dict) -> bool:
+    """Whether a genuine patient token (already read) belongs to an appointment whose call the
+    practice has completed."""
+    return Appointment.objects.filter(
+        pk=data.get("a"), access_code_digest=data.get("d"), status=Appointment.Status.DONE
+    ).exists()
+
+
 def appointment_for_token(token: str) -> Appointment | None:
     """The appointment a patient token admits to, while its code is unchanged and open."""
     data = read_token(token)
