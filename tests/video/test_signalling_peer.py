@@ -201,3 +201,25 @@ async def test_refusals_keep_the_room_to_two_participants():
     assert refreshed.status == Appointment.Status.WAITING  # the waiting patient was not disturbed
     for communicator in (doctor, patient):
         await communicator.disconnect()
+
+
+async def test_a_reloaded_patient_page_taking_its_seat_over_is_a_new_arrival_for_the_doctor():
+    """A reload opens the new socket before the old one is gone: the new page takes the seat over,
+    so "present" stays true throughout. The doctor's page must still see a new arrival (and prepare a
+    new connection to the new page), so the state names the connection that holds the seat."""
+    appointment, code, cookie = await make_room()
+    doctor = await connect(f"/ws/raum/{appointment.pk}/", cookie)
+    await expect(doctor, "state")
+    token = await patient_token(code)
+    before = await connect(f"/ws/sprechstunde/{token}/")
+    await expect(before, "waiting")
+    while not (first := (await expect(doctor, "state"))["appointment"])["patient_present"]:
+        pass
+    after = await connect(f"/ws/sprechstunde/{token}/")
+    await expect(after, "waiting")
+    assert (await expect(before, "refused"))["reason"] == "replaced"
+    second = (await expect(doctor, "state"))["appointment"]
+    assert second["patient_present"] and second["status"] == "waiting"
+    assert first["patient_seat"] and second["patient_seat"] and second["patient_seat"] != first["patient_seat"]
+    for communicator in (before, after, doctor):
+        await communicator.disconnect()

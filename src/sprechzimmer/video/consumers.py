@@ -3,6 +3,8 @@ The server never sees media; it relays SDP and ICE candidates between the two se
 
 from __future__ import annotations
 
+import hashlib
+
 from allauth.mfa.utils import is_mfa_enabled
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -50,6 +52,10 @@ def _appointment_state(appointment_id: int) -> dict:
         "status": a.status,
         "waiting_name": a.waiting_name or None,
         "patient_present": bool(a.patient_channel),
+        # Which connection holds the seat (an opaque short digest of the channel): a reloaded page
+        # takes the seat over before the old socket is gone, so "present" alone never changes and
+        # the doctor's page would keep its connection to the page that is no longer there.
+        "patient_seat": hashlib.sha256(a.patient_channel.encode()).hexdigest()[:12] if a.patient_channel else None,
     }
 
 

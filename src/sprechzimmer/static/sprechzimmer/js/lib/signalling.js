@@ -10,6 +10,7 @@
  * @property {"planned" | "waiting" | "in_call" | "done" | "cancelled" | "no_show"} status
  * @property {string | null} waiting_name the name the patient typed, an envelope to the practice key pair
  * @property {boolean} patient_present whether the patient's seat is held
+ * @property {string | null} [patient_seat] which connection holds it (changes when a reloaded page takes it over)
  */
 
 /**

@@ -30,6 +30,8 @@ let keyPair = null;
 let configured = false;
 /** Whether the patient's seat was held at the last state: a new arrival gets a fresh connection. */
 let patientWasPresent = false;
+/** @type {string | null} */
+let patientSeat = null;
 /** @type {WeakSet<import("../lib/call.js").Call>} calls whose media start was reported */
 const announced = new WeakSet();
 
@@ -57,8 +59,11 @@ async function showState(appointment) {
     $(".typed-name").textContent = "";
   }
   const waiting = appointment.patient_present && appointment.status === "waiting";
-  const arrived = appointment.patient_present && !patientWasPresent;
+  // Arrived: present now and not before, or a new page of the patient took the seat over (a reload).
+  const arrived =
+    appointment.patient_present && (!patientWasPresent || (appointment.patient_seat ?? null) !== patientSeat);
   patientWasPresent = appointment.patient_present;
+  patientSeat = appointment.patient_seat ?? null;
   admitButton.hidden = !(waiting || (appointment.status === "in_call" && appointment.patient_present && !call));
   admitButton.disabled = false;
   if (waiting) {
