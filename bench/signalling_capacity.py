@@ -52,7 +52,7 @@ def prepare(n_rooms: int):
     from sprechzimmer.video import consent
     from sprechzimmer.video.domain import code_digest, new_access_code, normalise_code
     from sprechzimmer.video.models import Appointment
-    from sprechzimmer.video.views import TOKEN_SALT
+    from sprechzimmer.video.services import TOKEN_SALT
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
