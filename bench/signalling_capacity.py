@@ -34,6 +34,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far: a figure that stays meaningful when the
+    machine is busy with other work (wall-clock rates do not)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def prepare(n_rooms: int):
     """Creates a practice, n_rooms appointments with consent, and returns (tokens, room ids, cookie)."""
     import secrets
@@ -96,7 +103,7 @@ async def open_waiting(url: str, token: str):
     import websockets
 
     socket = await websockets.connect(
-        f"{url}/ws/sprechstunde/{token}/", origin="http://127.0.0.1", open_timeout=60, ping_interval=None
+        f"{url}/ws/sprechstunde/{token}/", origin=url.replace("ws://", "http://"), open_timeout=60, ping_interval=None
     )
     message = json.loads(await socket.recv())
     assert message["type"] == "waiting", message
@@ -109,6 +116,7 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
     baseline = rss_mb(pid)
     waiting_tokens = tokens[pairs:]
     sockets, failures = [], 0
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     for start in range(0, len(waiting_tokens), burst):
         results = await asyncio.gather(
@@ -120,6 +128,7 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
             else:
                 sockets.append(result)
     connect_seconds = time.perf_counter() - started
+    connect_cpu = cpu_seconds(pid) - cpu_before
     held_rss = rss_mb(pid)
 
     # Calls in progress while all those patients wait: doctor and patient per room.
@@ -127,7 +136,7 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
     for token, room in zip(tokens[:pairs], room_ids[:pairs], strict=True):
         doctor = await websockets.connect(
             f"{url}/ws/raum/{room}/",
-            origin="http://127.0.0.1",
+            origin=url.replace("ws://", "http://"),
             additional_headers={"Cookie": f"sessionid={cookie}"},
             ping_interval=None,
         )
@@ -161,6 +170,7 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
         failures=failures,
         alive=alive,
         connect_seconds=connect_seconds,
+        connect_cpu=connect_cpu,
         rss_base=baseline,
         rss_held=held_rss,
         latencies=latencies,
@@ -210,6 +220,11 @@ def main() -> None:
         f"  waiting-room websockets held: {result['connections']} (failed {result['failures']}, still open at end "
         f"{result['alive']}), opened in {result['connect_seconds']:.1f} s "
         f"({result['connections'] / result['connect_seconds']:.0f}/s)"
+    )
+    per_join = result["connect_cpu"] / max(result["connections"], 1)
+    print(
+        f"  server CPU per join: {per_join * 1000:.2f} ms ({1 / per_join if per_join else 0:.0f} joins per CPU-second "
+        f"of the server process; aim ≥ 1 000/s per process)"
     )
     print(
         f"  server memory: {result['rss_base']:.0f} MB idle → {result['rss_held']:.0f} MB holding them "

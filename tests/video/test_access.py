@@ -125,6 +125,7 @@ async def test_room_websocket_admits_the_practice(clinic):
             "status": "planned",
             "waiting_name": None,
             "patient_present": False,
+            "patient_seat": None,
         },
     }
     await communicator.disconnect()

@@ -3,8 +3,6 @@ The server never sees media; it relays SDP and ICE candidates between the two se
 
 from __future__ import annotations
 
-import hashlib
-
 from allauth.mfa.utils import is_mfa_enabled
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -46,17 +44,7 @@ def practice_group(organisation_id: int) -> str:
 
 @database_sync_to_async
 def _appointment_state(appointment_id: int) -> dict:
-    a = Appointment.objects.get(pk=appointment_id)
-    return {
-        "id": a.pk,
-        "status": a.status,
-        "waiting_name": a.waiting_name or None,
-        "patient_present": bool(a.patient_channel),
-        # Which connection holds the seat (an opaque short digest of the channel): a reloaded page
-        # takes the seat over before the old socket is gone, so "present" alone never changes and
-        # the doctor's page would keep its connection to the page that is no longer there.
-        "patient_seat": hashlib.sha256(a.patient_channel.encode()).hexdigest()[:12] if a.patient_channel else None,
-    }
+    return services.room_state(Appointment.objects.get(pk=appointment_id))
 
 
 class JsonConsumer(AsyncJsonWebsocketConsumer):
@@ -100,8 +88,9 @@ class SignallingConsumer(JsonConsumer):
     async def seat_replaced(self, event):
         await self.refuse("replaced", CLOSE_REFUSED)
 
-    async def tell_practice(self) -> None:
-        state = await _appointment_state(self.appointment_id)
+    async def tell_practice(self, state: dict | None = None) -> None:
+        """Tells the practice's live lists and the doctor's room the state (read now if not given)."""
+        state = state or await _appointment_state(self.appointment_id)
         await self.channel_layer.group_send(
             practice_group(self.organisation_id), {"type": "appointment.changed", "appointment": state}
         )
@@ -130,34 +119,24 @@ class PatientConsumer(SignallingConsumer):
 
     async def connect(self):
         await self.accept()
-        token = self.scope["url_route"]["kwargs"]["token"]
-        data = services.read_token(token)
-        appointment = await database_sync_to_async(services.appointment_for_token)(token)
-        if data is None or appointment is None:
-            # A patient whose socket was away (network, server restart) while the doctor hung up
-            # comes back to an ended call, not to an "invalid access".
-            ended = data is not None and await database_sync_to_async(services.token_call_ended)(data)
-            return await self.refuse("ended" if ended else "invalid", CLOSE_INVALID)
-        if appointment.consent_at is None:
-            return await self.refuse("consent", CLOSE_REFUSED)
-        ok, replaced = await database_sync_to_async(seats.take_patient_seat)(
-            appointment.pk, data["seat"], self.channel_name
+        join = await database_sync_to_async(services.patient_joins)(
+            self.scope["url_route"]["kwargs"]["token"], self.channel_name
         )
-        if not ok:
-            return await self.refuse("room-full", CLOSE_REFUSED)
-        if replaced:
-            await self.channel_layer.send(replaced, {"type": "seat.replaced"})
-        self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
-        await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
+        if join.refusal:
+            code = CLOSE_INVALID if join.refusal in ("invalid", "ended") else CLOSE_REFUSED
+            return await self.refuse(join.refusal, code)
+        if join.replaced:
+            await self.channel_layer.send(join.replaced, {"type": "seat.replaced"})
+        self.appointment_id, self.organisation_id = join.appointment_id, join.organisation_id
+        await self.channel_layer.group_add(room_group(join.appointment_id), self.channel_name)
         self.ready = True
-        if appointment.status == Appointment.Status.IN_CALL:
+        if join.in_call:
             # Back after a network interruption or a reload: the call goes on.
             await self.send_json({"type": "in-call", "ice_servers": ice_servers()})
         else:
-            await database_sync_to_async(services.patient_waiting)(appointment)
             # ICE servers now, so the browser can prepare its connection while it waits.
             await self.send_json({"type": "waiting", "ice_servers": ice_servers()})
-        await self.tell_practice()
+        await self.tell_practice(join.state)
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type")

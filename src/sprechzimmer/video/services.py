@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -208,6 +210,64 @@ def read_token(token: str) -> dict | None:
         return None
 
 
+def room_state(appointment: Appointment) -> dict:
+    """What the doctor's page and the practice's live lists see of a room (docs/signalling.md)."""
+    channel = appointment.patient_channel
+    return {
+        "id": appointment.pk,
+        "status": appointment.status,
+        "waiting_name": appointment.waiting_name or None,
+        "patient_present": bool(channel),
+        # Which connection holds the seat (an opaque short digest of the channel): a reloaded page
+        # takes the seat over before the old socket is gone, so "present" alone never changes and
+        # the doctor's page would keep its connection to the page that is no longer there.
+        "patient_seat": hashlib.sha256(channel.encode()).hexdigest()[:12] if channel else None,
+    }
+
+
+@dataclass(frozen=True)
+class PatientJoin:
+    """The outcome of a patient's websocket opening: a refusal (a key of the consumer's REFUSALS),
+    or the seat taken, with the channel it was taken over from and the room state after."""
+
+    refusal: str = ""
+    appointment_id: int = 0
+    organisation_id: int = 0
+    in_call: bool = False
+    replaced: str = ""
+    state: dict | None = None
+
+
+def patient_joins(token: str, channel: str) -> PatientJoin:
+    """Everything the database does when a patient's websocket opens, in one call: one trip to the
+    consumers' single database thread (and one connection) instead of four, which is what limited
+    joins per second (bench/signalling_capacity.py)."""
+    from sprechzimmer.video import seats
+
+    data = read_token(token)
+    appointment = _appointment_for_token_data(data) if data is not None else None
+    if data is None or appointment is None:
+        # A patient whose socket was away (network, server restart) while the doctor hung up comes
+        # back to an ended call, not to an "invalid access".
+        return PatientJoin(refusal="ended" if data is not None and token_call_ended(data) else "invalid")
+    if appointment.consent_at is None:
+        return PatientJoin(refusal="consent")
+    ok, replaced = seats.take_patient_seat(appointment.pk, data["seat"], channel)
+    if not ok:
+        return PatientJoin(refusal="room-full")
+    in_call = appointment.status == Appointment.Status.IN_CALL
+    if not in_call:
+        patient_waiting(appointment)
+    appointment.refresh_from_db(fields=["status", "waiting_name", "patient_channel"])
+    return PatientJoin(
+        appointment_id=appointment.pk,
+        organisation_id=appointment.organisation_id,
+        in_call=in_call,
+        replaced=replaced,
+        state=room_state(appointment),
+    )
+
+
 def token_call_ended(data: dict) -> bool:
     """Whether a genuine patient token (already read) belongs to an appointment whose call the
     practice has completed."""
@@ -219,8 +279,10 @@ def token_call_ended(data: dict) -> bool:
 def appointment_for_token(token: str) -> Appointment | None:
     """The appointment a patient token admits to, while its code is unchanged and open."""
     data = read_token(token)
-    if data is None:
-        return None
+    return _appointment_for_token_data(data) if data is not None else None
+
+
+def _appointment_for_token_data(data: dict) -> Appointment | None:
     appointment = (
         Appointment.objects.select_related("organisation", "doctor")
         .filter(pk=data.get("a"), access_code_digest=data.get("d"))
