@@ -2,9 +2,9 @@
 // The public booking page (docs/booking.md): the patient picks a free slot and types name and
 // contact; the browser encrypts them to the practice's public key before anything is sent, solves
 // the proof of work the server asks for, and shows the access code and link once.
-import { ApiError, request } from "../lib/api.js";
+import { ApiError } from "../lib/api.js";
 import { wrapToPublicKey } from "../lib/e2ee.js";
-import { solve } from "../lib/proofofwork.js";
+import { postWithProof } from "../lib/proofofwork.js";
 import { find, findOptional } from "../ui/dom.js";
 import { errorMessage, setBusy } from "../ui/forms.js";
 
@@ -22,13 +22,7 @@ const input = (selector) => find(section, selector, HTMLElement);
  * @returns {Promise<{code: string, link: string, when: string, doctor: string, confirmed: boolean}>}
  */
 async function book(body) {
-  try {
-    return await request("POST", url, body);
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 429 || !error.body?.challenge) throw error;
-    const nonce = await solve(error.body.challenge, error.body.bits);
-    return request("POST", url, { ...body, proof: { challenge: error.body.challenge, nonce } });
-  }
+  return postWithProof(url, body);
 }
 
 if (form) {

@@ -3,9 +3,9 @@
 // waiting room, then the conference with every frame encrypted. Nothing is stored in the browser;
 // a reload asks for the code again.
 import * as media from "../lib/media.js";
-import { ApiError, request } from "../lib/api.js";
+import { ApiError } from "../lib/api.js";
 import { FrameCrypto, frameEncryptionSupported } from "../lib/framecrypto.js";
-import { solve } from "../lib/proofofwork.js";
+import { postWithProof } from "../lib/proofofwork.js";
 import { CallView } from "../ui/callview.js";
 import { ConferenceSeat, ConferenceView } from "../ui/conference.js";
 import { control, find } from "../ui/dom.js";
@@ -36,15 +36,9 @@ function show(step, message) {
 
 /** @param {string} code */
 async function requestToken(code) {
-  const url = "/api/konferenz/code/";
-  try {
-    return await request("POST", url, { code });
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 429 || !error.body?.challenge) throw error;
-    setBusy(enterForm, true, "Einen Moment bitte, Ihr Zugang wird geprüft …");
-    const nonce = await solve(error.body.challenge, error.body.bits);
-    return request("POST", url, { code, proof: { challenge: error.body.challenge, nonce } });
-  }
+  return postWithProof("/api/konferenz/code/", { code }, () =>
+    setBusy(enterForm, true, "Einen Moment bitte, Ihr Zugang wird geprüft …"),
+  );
 }
 
 /** @param {string} message */

@@ -2,14 +2,14 @@
 // The patient's page (no account): code and name → device check → consent → waiting room → call.
 import * as e2ee from "../lib/e2ee.js";
 import * as media from "../lib/media.js";
-import { ApiError, request } from "../lib/api.js";
+import { request } from "../lib/api.js";
 import { CallView } from "../ui/callview.js";
 import { DeviceCheck } from "../ui/devicecheck.js";
 import { clock } from "../lib/formats.js";
 import { SignallingClient } from "../lib/signalling.js";
 import { control, find } from "../ui/dom.js";
 import { errorMessage, setBusy, showErrors } from "../ui/forms.js";
-import { solve } from "../lib/proofofwork.js";
+import { postWithProof } from "../lib/proofofwork.js";
 import { FrameCrypto } from "../lib/framecrypto.js";
 import { ConferenceSeat, ConferenceView } from "../ui/conference.js";
 
@@ -116,15 +116,9 @@ if (fragmentCode) codeInput.value = fragmentCode;
  * @returns {Promise<Access>}
  */
 async function requestAccess(code) {
-  const url = "/api/sprechstunde/zugang/";
-  try {
-    return await request("POST", url, { code });
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 429 || !error.body?.challenge) throw error;
-    setBusy(enterForm, true, "Einen Moment bitte, Ihr Zugang wird geprüft …");
-    const nonce = await solve(error.body.challenge, error.body.bits);
-    return request("POST", url, { code, proof: { challenge: error.body.challenge, nonce } });
-  }
+  return postWithProof("/api/sprechstunde/zugang/", { code }, () =>
+    setBusy(enterForm, true, "Einen Moment bitte, Ihr Zugang wird geprüft …"),
+  );
 }
 
 enterForm.addEventListener("submit", async (event) => {
