@@ -364,6 +364,8 @@ class Walk:
     forms: dict[str, Form] = field(default_factory=dict)
     #: route → which model each path parameter named (as discovered)
     models: dict[str, dict[str, type]] = field(default_factory=dict)
+    #: path → database queries of its page (a GET without query string that answered with HTML)
+    page_queries: dict[str, int] = field(default_factory=dict)
 
     def send(
         self,
@@ -410,6 +412,8 @@ class Walk:
             text = response_text(response)
             if method == "GET" and response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
                 self._collect_forms(path, text)
+                if not query:
+                    self.page_queries[path] = len(captured.captured_queries)
             for check in RESPONSE_CHECKS:
                 problem = check(probe, response, text)
                 if problem:
