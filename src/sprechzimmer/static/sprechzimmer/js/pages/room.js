@@ -207,6 +207,11 @@ function startConference() {
       root.classList.add("in-call");
       view?.enterCall();
     },
+    ondirect: () => {
+      // Two again: a fresh direct call over the same socket; its first offer says `fresh`, so the
+      // patient's page leaves the room and answers it. Absent patient: their page asks when back.
+      if (patientWasPresent && root.dataset.status === "in_call") newCall(true).offer().catch(() => {});
+    },
   });
   host.start();
 }
