@@ -1,5 +1,6 @@
 """A conference that changes (issue 18) in real Chromium through a real Janus: four people (doctor,
-patient, interpreter, relative) compare the same key code on every page; the interpreter hangs up
+patient, interpreter, relative) see each other's names (sealed into the key grants, never in
+clear on the server) and compare the same key code on every page; the interpreter hangs up
 by themselves, the server marks them left and the doctor's page moves the three others to a new
 epoch (a new code, again equal everywhere) that the interpreter's page never holds; the doctor then
 removes the relative, and with only the doctor and the patient left the call goes back to a direct
@@ -89,6 +90,21 @@ def test_hang_up_takes_a_guest_out_of_the_key_and_two_go_back_to_a_direct_call(
     for page in pages.values():
         wait_tiles_decoding(page, 3)
     first = same_key_everywhere(pages, 1)
+    # Every page names the others' tiles: the names travel inside the grants, sealed to each page.
+    expected = {
+        "doctor": [INTERPRETER, RELATIVE, PATIENT],
+        "patient": [INTERPRETER, RELATIVE],
+        "interpreter": [RELATIVE, PATIENT],
+        "relative": [INTERPRETER, PATIENT],
+    }
+    for name, page in pages.items():
+        page.wait_for_function(
+            """(names) => { const captions = [...document.querySelectorAll('#call .tile figcaption')]
+                 .map((c) => c.textContent).join(' | ');
+               return names.every((n) => captions.includes(n)); }""",
+            arg=expected[name],
+            timeout=30_000,
+        )
 
     # The interpreter hangs up: the server marks them left, the three others move to epoch 2,
     # sealed only to them; the interpreter's page holds no key any more, and no grant waits for it.

@@ -270,7 +270,7 @@ def access(participant: Participant) -> dict:
     }
 
 
-MAX_GRANT = 1024
+MAX_GRANT = 4096
 
 
 def key_state(participant: Participant, call_key: str | None) -> dict:

@@ -197,6 +197,7 @@ function startConference() {
     panel,
     appointment: appointmentId,
     practiceKey,
+    patientName: () => $(".patient-name").textContent ?? "",
     screen: () => (view && stream ? { stream, root: view.root } : null),
     onconference: () => {
       // From the third person on the call runs through the room; the direct one ends here and,

@@ -3,7 +3,7 @@
 // Janus room with every frame encrypted (lib/framecrypto.js), subscribes to every other publisher
 // and decrypts, and shows them as a grid of tiles (up to eight others; the active speaker larger).
 // Janus sees participant ids and roles only: the doctor's page names the tiles from the names it
-// decrypts, the others show the role.
+// decrypts and seals them into every grant, so the other pages name the tiles too.
 import * as janus from "../lib/janus.js";
 import { peerConnectionConfig } from "../lib/framecrypto.js";
 import { ApiError, request } from "../lib/api.js";
@@ -155,7 +155,8 @@ export class ConferenceView {
   }
 
   /**
-   * Names for the tiles (the doctor's page, from the names it decrypted): publisher id -> name.
+   * Names for the tiles: publisher id -> name (the doctor's page decrypts them; the others get
+   * them inside their grant).
    * @param {Map<string, string>} names
    */
   setNames(names) {
@@ -293,6 +294,7 @@ export class ConferenceSeat {
         const grant = await openGrant(state.grant, this.callKey, state.conference);
         this.view.crypto.useGrant(grant);
         this.lastGrant = state.grant;
+        if (grant.names) this.view.setNames(new Map(Object.entries(grant.names)));
         await this.view.showKey(grant.epoch, grant.secret);
       }
       if (!state.admitted) this.onstate("waiting");

@@ -6,13 +6,14 @@
 // peer-to-peer to the Janus room when the third person is admitted.
 import * as e2ee from "../lib/e2ee.js";
 import { getJson, request } from "../lib/api.js";
-import { ConferenceKeys } from "../lib/confkeys.js";
+import { ConferenceKeys, MAX_NAME } from "../lib/confkeys.js";
 import { FrameCrypto } from "../lib/framecrypto.js";
 import { ConferenceView, ROLE_LABELS } from "./conference.js";
 import { find } from "./dom.js";
 import { errorMessage } from "./forms.js";
 
 const KIND = "conference-participant";
+const UNREADABLE = "(nicht lesbar)";
 const POLL_MS = 2000;
 /** The doctor sends with a new key this long after sealing it to the others (their polls). */
 const SWITCH_MS = 3000;
@@ -38,16 +39,18 @@ export class ConferenceHost {
    * @param {() => Promise<import("../lib/keyring.js").PracticeKey>} options.practiceKey
    * @param {() => {stream: MediaStream, root: HTMLElement} | null} options.screen the call screen, once there
    * @param {() => void} options.onconference the call moves to the room: the page ends its direct call
+   * @param {() => string} options.patientName the patient's name as the room page decrypted it ("" before)
    * @param {() => void} options.ondirect only the doctor and the patient are left: the page, out of
    *   the room, offers a fresh direct call
    */
-  constructor({ panel, appointment, practiceKey, screen, onconference, ondirect }) {
+  constructor({ panel, appointment, practiceKey, screen, onconference, ondirect, patientName }) {
     this.panel = panel;
     this.base = `/api/termine/${appointment}/konferenz/`;
     this.practiceKey = practiceKey;
     this.screen = screen;
     this.onconference = onconference;
     this.ondirect = ondirect;
+    this.patientName = patientName;
     /** The last epoch of an earlier room (the call went back to a direct one): a new room goes on after it. */
     this.lastEpoch = 0;
     /** What the list showed last: it is drawn again only when that changes (a button stays put). */
@@ -160,7 +163,7 @@ export class ConferenceHost {
         const record = await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), p.name);
         this.names.set(p.id, String(record.name));
       } catch {
-        this.names.set(p.id, "(nicht lesbar)");
+        this.names.set(p.id, UNREADABLE);
       }
     }
     this.render();
@@ -215,6 +218,11 @@ export class ConferenceHost {
     if (!this.view && admittedGuests.length) await this.enterRoom();
     if (!this.keys) return;
     const keys = this.keys;
+    // Everyone's grant carries the names of all who are in (encrypted to each): a newcomer's
+    // name reaches the others by sealing the same epoch to them again.
+    const names = this.sealedNames();
+    const renamed = JSON.stringify(names) !== JSON.stringify(keys.names);
+    keys.names = names;
     /** @type {Map<string, string>} participant id -> envelope */
     const out = new Map();
     let rotated = false;
@@ -237,6 +245,7 @@ export class ConferenceHost {
       const id = String(p.id);
       if (!keys.members.has(id)) out.set(id, await keys.admit(id, p.call_key));
     }
+    if (renamed) for (const [id, member] of keys.members) if (!out.has(id)) out.set(id, await keys.sealFor(member));
     for (const [id, envelope] of out) {
       const member = keys.members.get(id);
       if (!member) continue;
@@ -276,15 +285,21 @@ export class ConferenceHost {
     await this.refresh();
   }
 
-  nameTiles() {
-    if (!this.view) return;
-    /** @type {Map<string, string>} */
-    const names = new Map();
+  /** @returns {Record<string, string>} Janus id -> name of everyone admitted whose name is known */
+  sealedNames() {
+    /** @type {Record<string, string>} */
+    const names = {};
+    const patient = this.patientName();
     for (const p of this.participants) {
-      const name = this.names.get(p.id);
-      if (name) names.set(p.public_id, name);
+      if (!p.admitted || p.removed) continue;
+      const name = p.role === "patient" ? patient : this.names.get(p.id);
+      if (name && name !== UNREADABLE) names[p.public_id] = name.slice(0, MAX_NAME);
     }
-    this.view.setNames(names);
+    return names;
+  }
+
+  nameTiles() {
+    this.view?.setNames(new Map(Object.entries(this.sealedNames())));
   }
 
   /** The third person is admitted: the patient in too, the key made, the doctor into the room. */
