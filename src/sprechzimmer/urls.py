@@ -119,6 +119,7 @@ urlpatterns = [
     path("api/konferenz/code/", conference.api_guest_code, name="api_conference_guest_code"),
     path("api/konferenz/zugang/", conference.api_participant_access, name="api_conference_access"),
     path("api/konferenz/schluessel/", conference.api_participant_key, name="api_conference_key"),
+    path("api/konferenz/verlassen/", conference.api_participant_leave, name="api_conference_leave"),
     path("konferenz/", conference.guest_page, name="conference_guest"),
     path("praxis/abrechnung/", billing.index, name="billing"),
     path("praxis/abrechnung/pruefen/", billing.upload, name="billing_upload"),

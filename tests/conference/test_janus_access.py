@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from sprechzimmer.accounts import keyblobs
-from sprechzimmer.conference import janusconf
+from sprechzimmer.conference import actions, janusconf
 from sprechzimmer.conference.models import Conference, Participant
 from sprechzimmer.video import services
 from tests import factories
@@ -171,6 +171,61 @@ def test_a_removed_guest_is_kicked_and_cannot_come_back(clinic, janus, browsers,
     # Django gives no new token, and the code no longer opens anything.
     assert post_json(client, reverse("api_conference_access"), {"token": token}).status_code == 403
     assert post_json(client, reverse("api_conference_guest_code"), {"code": code}).status_code == 403
+
+
+def test_a_guest_who_hangs_up_is_out_of_the_room_and_the_key_and_may_come_back_when_admitted(
+    clinic, janus, browsers, client
+):
+    open_conference(clinic)
+    participant, code = invite(clinic, role="interpreter")
+    admit(clinic, participant["id"])
+    token, response = guest_access(client, code)
+    access = response.json()
+    call_key = factories.fake_public_key()
+    post_json(client, reverse("api_conference_key"), {"token": token, "call_key": call_key})
+    grant_url = reverse("api_conference_grant", args=[clinic.appointment.pk, participant["id"]])
+    grant = factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key())
+    assert post_json(clinic.client, grant_url, {"grant": grant, "call_key": call_key}).status_code == 200
+    guest = browsers(access["token"]).attach()
+    guest.join(access["room"], id=access["id"], room_token=access["room_token"])
+
+    assert post_json(client, reverse("api_conference_leave"), {"token": token}).json() == {"left": True}
+    with janus_room(janus) as room:
+        assert access["id"] not in room.participants(access["room"])
+    with pytest.raises(Refused) as refused:
+        browsers(access["token"]).attach().join(access["room"], id=access["id"], room_token=access["room_token"])
+    assert refused.value.code == ROOM_UNAUTHORIZED
+    # The doctor's page reads them as gone (not admitted, no call key) and seals no key to them.
+    listed = post_json(clinic.client, reverse("api_conference", args=[clinic.appointment.pk]))
+    me = next(p for p in listed.json()["conference"]["participants"] if p["id"] == participant["id"])
+    assert (me["admitted"], me["left"], me["removed"], me["call_key"]) == (False, True, False, None)
+    assert post_json(clinic.client, grant_url, {"grant": grant, "call_key": call_key}).status_code == 409
+    state = post_json(client, reverse("api_conference_key"), {"token": token}).json()
+    assert state["grant"] is None and not state["admitted"]
+    assert post_json(client, reverse("api_conference_access"), {"token": token}).status_code == 409
+    # Leaving twice changes nothing; their code still opens the waiting room, the doctor admits again.
+    assert post_json(client, reverse("api_conference_leave"), {"token": token}).status_code == 200
+    token, response = guest_access(client, code)
+    assert response.status_code == 409
+    admit(clinic, participant["id"])
+    access = guest_access(client, code)[1].json()
+    browsers(access["token"]).attach().join(access["room"], id=access["id"], room_token=access["room_token"])
+
+
+def test_leaving_needs_ones_own_token_and_never_takes_out_the_doctor(clinic, janus, client):
+    open_conference(clinic)
+    participant, code = invite(clinic)
+    admit(clinic, participant["id"])
+    for bad in ("", "abc", None, ["x"]):
+        response = post_json(client, reverse("api_conference_leave"), {"token": bad})
+        assert response.status_code == 403 and "abgelaufen" in response.json()["error"]
+    assert post_json(client, reverse("api_conference_leave"), ["kein Objekt"]).status_code == 400
+    assert Participant.objects.get(pk=participant["id"]).admitted_at is not None
+    doctor = Participant.objects.get(conference__appointment=clinic.appointment, role=Participant.Role.DOCTOR)
+    with pytest.raises(actions.ConferenceRefused):
+        actions.leave(doctor)
+    doctor.refresh_from_db()
+    assert doctor.admitted_at is not None and doctor.left_at is None
 
 
 def test_the_end_of_the_appointment_destroys_the_room(

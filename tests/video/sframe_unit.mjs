@@ -186,3 +186,19 @@ test("grants: each admitted participant opens theirs, nobody else's; a leave giv
   const relative = await ck.newCallKey();
   assert.equal((await ck.openGrant(await doctor.admit("r", relative.publicKey), relative, "conf-42")).sender, 2);
 });
+
+test("grants carry the names of those in the conference, sealed: not readable in the envelope", async () => {
+  const doctor = new ck.ConferenceKeys("conf-42");
+  await doctor.rotate();
+  const patient = await ck.newCallKey();
+  doctor.names = { "pub-p": "Konrad Konferenz", "pub-i": "Ayşe Dolmetsch-Yılmaz", "pub-x": "x".repeat(200) };
+  const sealed = await doctor.admit("p", patient.publicKey);
+  assert.doesNotMatch(sealed, /Konrad|Ay/);
+  const grant = await ck.openGrant(sealed, patient, "conf-42");
+  assert.equal(grant.names["pub-i"], "Ayşe Dolmetsch-Yılmaz");
+  assert.equal(grant.names["pub-p"], "Konrad Konferenz");
+  assert.equal(grant.names["pub-x"].length, ck.MAX_NAME, "a long name is cut, not refused");
+  // a grant without names (an older page) opens with none
+  const bare = await ck.sealGrant({ ...doctor.own(), sender: 1 }, patient.publicKey);
+  assert.deepEqual((await ck.openGrant(bare, patient, "conf-42")).names, {});
+});

@@ -183,6 +183,29 @@ def remove(participant: Participant) -> Participant:
     return locked
 
 
+def leave(participant: Participant) -> Participant:
+    """The participant hung up (issue 18): their room token leaves Janus's list, they are kicked if
+    still there, and they are no longer admitted; their call key and grant are dropped, so the
+    doctor's browser takes them out of the key (a new epoch for those who stay) exactly as after a
+    removal. Unlike a removal their code still opens the waiting room; the doctor admits again."""
+    if participant.role == Participant.Role.DOCTOR:
+        raise ConferenceRefused("Die behandelnde Ärztin oder der behandelnde Arzt beendet den Termin im Raum.")
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().select_related("conference").get(pk=participant.pk)
+        if locked.removed_at is None and locked.admitted_at is not None and locked.conference.ended_at is None:
+            try:
+                with janus().videoroom() as room:
+                    room.disallow(locked.conference.room, [locked.room_token])
+                    room.kick(locked.conference.room, locked.public_id)
+            except JanusError as exc:
+                raise ConferenceRefused(UNREACHABLE, 503) from exc
+        if locked.removed_at is None:
+            locked.admitted_at, locked.call_key, locked.grant = None, "", ""
+            locked.left_at = timezone.now()
+            locked.save(update_fields=["admitted_at", "call_key", "grant", "left_at"])
+    return locked
+
+
 def end(conference: Conference) -> bool:
     """The appointment is over: the room is destroyed on Janus (everyone in it is out, every room
     token gone). True once done; False if Janus could not be reached (the job tries again)."""
@@ -247,7 +270,7 @@ def access(participant: Participant) -> dict:
     }
 
 
-MAX_GRANT = 1024
+MAX_GRANT = 4096
 
 
 def key_state(participant: Participant, call_key: str | None) -> dict:
@@ -298,6 +321,7 @@ def participant_json(p: Participant) -> dict:
         "call_key": p.call_key or None,
         "admitted": p.admitted_at is not None,
         "removed": p.removed_at is not None,
+        "left": p.left_at is not None and p.admitted_at is None,
     }
 
 

@@ -54,6 +54,9 @@ class Participant(models.Model):
     grant = models.TextField(blank=True)
     admitted_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    #: When the participant last hung up themselves: out of the room and the key like a removal,
+    #: but their code still opens the waiting room (the doctor admits them again).
+    left_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

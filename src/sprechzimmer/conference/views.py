@@ -224,6 +224,23 @@ def api_participant_access(request: HttpRequest) -> JsonResponse:
         return _refused(refused)
 
 
+@require_POST
+def api_participant_leave(request: HttpRequest) -> JsonResponse:
+    """A guest or the patient hangs up in the conference: out of the room and, through the doctor's
+    browser, out of the key (actions.leave). Only their own participant, named by their token."""
+    try:
+        data = inputs.json_body(request)
+    except ValidationError as exc:
+        return json_error(" ".join(exc.messages))
+    participant = _own_participant(str(data.get("token") or ""))
+    if participant is None:
+        return json_error(EXPIRED, 403)
+    try:
+        return JsonResponse({"left": actions.leave(participant).left_at is not None})
+    except actions.ConferenceRefused as refused:
+        return _refused(refused)
+
+
 def guest_page(request: HttpRequest):
     """A further participant's page (interpreter, relative, colleague): their own code, the waiting
     room, then the conference. No account, nothing stored in the browser beyond the page."""

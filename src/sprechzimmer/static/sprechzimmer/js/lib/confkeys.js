@@ -18,7 +18,12 @@ const dec = new TextDecoder();
  * @property {number} epoch
  * @property {number} sender
  * @property {Uint8Array<ArrayBuffer>} secret 32 bytes
+ * @property {Record<string, string>} [names] display names by Janus participant id, decrypted in the
+ *   doctor's browser: inside the envelope, so neither the server nor Janus learns them
  */
+
+/** At most this long a name travels in a grant (the envelope has to stay below the relay's limit). */
+export const MAX_NAME = 80;
 
 /**
  * A participant's ephemeral key pair for one call: the private key stays in this page's memory,
@@ -36,7 +41,9 @@ export async function newCallKey() {
  * @returns {Promise<string>} envelope (JSON text, e2ee.js format)
  */
 export function sealGrant(grant, recipientPublicKey) {
+  /** @type {Record<string, unknown>} */
   const body = { v: 1, conference: grant.conference, epoch: grant.epoch, sender: grant.sender, key: b64u(grant.secret) };
+  if (grant.names) body.names = grant.names;
   return wrapToPublicKey(enc.encode(JSON.stringify(body)), recipientPublicKey);
 }
 
@@ -55,7 +62,14 @@ export async function openGrant(envelope, callKey, conference) {
   }
   const secret = unb64u(body.key);
   if (secret.length !== 32) throw new Error("malformed grant");
-  return { conference, epoch, sender, secret };
+  /** @type {Record<string, string>} */
+  const names = {};
+  if (body.names && typeof body.names === "object") {
+    for (const [id, name] of Object.entries(body.names).slice(0, MAX_SENDERS)) {
+      if (typeof name === "string" && name) names[id] = name.slice(0, MAX_NAME);
+    }
+  }
+  return { conference, epoch, sender, secret, names };
 }
 
 /**
@@ -89,6 +103,8 @@ export class ConferenceKeys {
     this.secret = new Uint8Array(0);
     /** @type {Map<string, {sender: number, publicKey: string}>} participant id -> index, call key */
     this.members = new Map();
+    /** @type {Record<string, string>} names sealed into every grant (Janus id -> name) */
+    this.names = {};
   }
 
   /** @returns {Grant} the doctor's own (sender 0) */
@@ -141,6 +157,6 @@ export class ConferenceKeys {
 
   /** @param {{sender: number, publicKey: string}} member */
   sealFor(member) {
-    return sealGrant({ ...this.own(), sender: member.sender }, member.publicKey);
+    return sealGrant({ ...this.own(), sender: member.sender, names: this.names }, member.publicKey);
   }
 }

@@ -70,7 +70,12 @@ enterForm.addEventListener("submit", async (event) => {
   find(document, "#waiting-self", HTMLVideoElement).srcObject = stream;
   show("waiting");
   const view = new CallView($("#call"), stream);
-  view.onHangup = () => finish("Sie haben die Konferenz verlassen.");
+  // Hanging up takes this page out of the room and out of the key (a new epoch for the others).
+  view.onHangup = () => {
+    const message = "Sie haben die Konferenz verlassen.";
+    if (seat) seat.leave(message).finally(() => finish(message));
+    else finish(message);
+  };
   seat = new ConferenceSeat(granted.token, new ConferenceView(view.root, stream, new FrameCrypto()));
   seat.onstate = (state, message) => {
     if (state === "in") {

@@ -223,8 +223,11 @@ async function enterWaitingRoom(visit) {
   if (visit.screenSharing === false) $("#call").dataset.screenSharing = "off";
   view = new CallView($("#call"), check.stream);
   view.onHangup = () => {
+    const message = "Sie haben die Videosprechstunde verlassen.";
+    // In a conference the server takes this page out of the room and the key first.
+    seat?.leave(message);
     signalling?.send({ type: "leave" });
-    finish("Sie haben die Videosprechstunde verlassen.");
+    finish(message);
   };
   const name = visit.nameEnvelope;
   const client = new SignallingClient(`/ws/sprechstunde/${visit.token}/`);
@@ -258,6 +261,9 @@ async function enterWaitingRoom(visit) {
     })
     .on("signal", ({ payload }) => {
       if (payload.conference) return joinConference(visit);
+      // The doctor and this page are the only two left: the doctor's page offers a fresh direct
+      // call (docs/conferences.md, "Back to peer-to-peer"); out of the room, into it.
+      if (seat && payload.fresh) leaveConference();
       if (seat) return; // in the conference room: no direct call any more
       (payload.fresh ? freshCall() : ensureCall()).handle(payload);
     })
@@ -297,6 +303,12 @@ function joinConference(visit) {
     if (state === "removed" || state === "ended") finish(message ?? "Die Konferenz ist beendet.");
   };
   seat.start().catch(() => {});
+}
+
+/** Back to a direct call: out of the Janus room, keys dropped; the fresh offer follows. */
+function leaveConference() {
+  seat?.quit();
+  seat = null;
 }
 
 /** A new peer connection on the call screen; this side (the patient) answers. */

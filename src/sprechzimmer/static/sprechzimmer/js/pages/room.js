@@ -202,6 +202,7 @@ function startConference() {
     panel,
     appointment: appointmentId,
     practiceKey,
+    patientName: () => $(".patient-name").textContent ?? "",
     screen: () => (view && stream ? { stream, root: view.root } : null),
     onconference: () => {
       // From the third person on the call runs through the room; the direct one ends here and,
@@ -211,6 +212,11 @@ function startConference() {
       call = null;
       root.classList.add("in-call");
       view?.enterCall();
+    },
+    ondirect: () => {
+      // Two again: a fresh direct call over the same socket; its first offer says `fresh`, so the
+      // patient's page leaves the room and answers it. Absent patient: their page asks when back.
+      if (patientWasPresent && root.dataset.status === "in_call") newCall(true).offer().catch(() => {});
     },
   });
   host.start();

@@ -292,6 +292,10 @@ export class CallView {
    */
   attach(call) {
     this.call = call;
+    // What the screen says about the connection is this call's from now on (a call after a
+    // conference starts from nothing, not from the direct call before it).
+    this.root.dataset.connectionState = call.state;
+    delete this.root.dataset.framesDecoded;
     call.onRemoteStream = (remote) => {
       if (this.remote.srcObject !== remote) this.remote.srcObject = remote;
     };

@@ -3,11 +3,11 @@
 // Janus room with every frame encrypted (lib/framecrypto.js), subscribes to every other publisher
 // and decrypts, and shows them as a grid of tiles (up to eight others; the active speaker larger).
 // Janus sees participant ids and roles only: the doctor's page names the tiles from the names it
-// decrypts, the others show the role.
+// decrypts and seals them into every grant, so the other pages name the tiles too.
 import * as janus from "../lib/janus.js";
 import { peerConnectionConfig } from "../lib/framecrypto.js";
 import { ApiError, request } from "../lib/api.js";
-import { newCallKey, openGrant } from "../lib/confkeys.js";
+import { keyCode, newCallKey, openGrant } from "../lib/confkeys.js";
 
 /** Role labels as the tiles show them (the server's Participant.Role). */
 export const ROLE_LABELS = /** @type {Record<string, string>} */ ({
@@ -47,6 +47,10 @@ export class ConferenceView {
     const grid = root.querySelector(".conference-grid");
     if (!(grid instanceof HTMLElement)) throw new Error("no .conference-grid on the call screen");
     this.grid = grid;
+    /** The key code everyone compares aloud (confkeys.js, keyCode); absent on pages without it. */
+    this.keyBox = root.querySelector(".key-code");
+    /** The newest epoch this page holds, whose code is shown. */
+    this.keyEpoch = 0;
     /** @type {Map<string, Tile>} */
     this.tiles = new Map();
     /** @type {Map<string, string>} publisher id -> name (the doctor's page only) */
@@ -151,7 +155,8 @@ export class ConferenceView {
   }
 
   /**
-   * Names for the tiles (the doctor's page, from the names it decrypted): publisher id -> name.
+   * Names for the tiles: publisher id -> name (the doctor's page decrypts them; the others get
+   * them inside their grant).
    * @param {Map<string, string>} names
    */
   setNames(names) {
@@ -196,7 +201,28 @@ export class ConferenceView {
     if (stats.lastKid >= 0) this.root.dataset.receiveEpoch = String(Math.floor(stats.lastKid / 16));
   }
 
-  /** Leaves the room (the page hangs up or Janus ended it). */
+  /**
+   * Shows the code of the newest conference key this page holds: equal codes on every page mean
+   * everyone holds the same key (nobody, not even the server that relayed it, gave out another).
+   * @param {number} epoch
+   * @param {Uint8Array<ArrayBuffer>} secret
+   */
+  async showKey(epoch, secret) {
+    if (epoch < this.keyEpoch || this.closed) return;
+    this.keyEpoch = epoch;
+    const code = await keyCode(secret);
+    if (this.closed || epoch !== this.keyEpoch) return;
+    this.root.dataset.keyEpoch = String(epoch);
+    this.root.dataset.keyCode = code;
+    if (this.keyBox instanceof HTMLElement) {
+      this.keyBox.hidden = false;
+      const text = this.keyBox.querySelector(".key-code-value");
+      if (text) text.textContent = code;
+    }
+  }
+
+  /** Leaves the room (the page hangs up, Janus ended it, or the call goes back to a direct one):
+   * the call screen is a plain call screen again and shows no key any more. */
   end() {
     if (this.closed) return;
     this.closed = true;
@@ -205,6 +231,8 @@ export class ConferenceView {
     this.publisher?.close();
     this.session?.close();
     this.grid.hidden = true;
+    for (const key of ["mode", "participants", "keyEpoch", "keyCode", "sendEpoch", "receiveEpoch"]) delete this.root.dataset[key];
+    if (this.keyBox instanceof HTMLElement) this.keyBox.hidden = true;
     this.onclose();
   }
 }
@@ -263,8 +291,11 @@ export class ConferenceSeat {
       if (state.removed) return this.stop("removed", "Die Praxis hat Sie aus der Konferenz entlassen.");
       if (state.ended) return this.stop("ended", "Der Termin ist beendet.");
       if (state.grant && state.grant !== this.lastGrant) {
-        this.view.crypto.useGrant(await openGrant(state.grant, this.callKey, state.conference));
+        const grant = await openGrant(state.grant, this.callKey, state.conference);
+        this.view.crypto.useGrant(grant);
         this.lastGrant = state.grant;
+        if (grant.names) this.view.setNames(new Map(Object.entries(grant.names)));
+        await this.view.showKey(grant.epoch, grant.secret);
       }
       if (!state.admitted) this.onstate("waiting");
       else if (!this.joined && this.lastGrant) await this.join();
@@ -302,15 +333,35 @@ export class ConferenceSeat {
   }
 
   /**
-   * @param {"removed" | "ended"} state
+   * This participant hangs up: the server takes them out of the room and, through the doctor's
+   * browser, out of the key (a new epoch for those who stay); this page drops its keys.
    * @param {string} message
    */
-  stop(state, message) {
+  async leave(message) {
+    if (this.stopped) return;
+    const stopping = request("POST", "/api/konferenz/verlassen/", { token: this.token }).catch(() => {});
+    this.stop("ended", message);
+    await stopping;
+  }
+
+  /** Out of the room without a word to the page (the doctor's page moves the call back to a
+   * direct one): keys dropped, polling ended, the call screen a plain one again. */
+  quit() {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     this.view.onclose = () => {};
     this.view.end();
+    this.view.crypto.close();
+  }
+
+  /**
+   * @param {"removed" | "ended"} state
+   * @param {string} message
+   */
+  stop(state, message) {
+    if (this.stopped) return;
+    this.quit();
     this.onstate(state, message);
   }
 }

@@ -6,13 +6,14 @@
 // peer-to-peer to the Janus room when the third person is admitted.
 import * as e2ee from "../lib/e2ee.js";
 import { getJson, request } from "../lib/api.js";
-import { ConferenceKeys } from "../lib/confkeys.js";
+import { ConferenceKeys, MAX_NAME } from "../lib/confkeys.js";
 import { FrameCrypto } from "../lib/framecrypto.js";
 import { ConferenceView, ROLE_LABELS } from "./conference.js";
 import { find } from "./dom.js";
 import { errorMessage } from "./forms.js";
 
 const KIND = "conference-participant";
+const UNREADABLE = "(nicht lesbar)";
 const POLL_MS = 2000;
 /** The doctor sends with a new key this long after sealing it to the others (their polls). */
 const SWITCH_MS = 3000;
@@ -27,6 +28,7 @@ const SWITCH_MS = 3000;
  * @property {string | null} call_key
  * @property {boolean} admitted
  * @property {boolean} removed
+ * @property {boolean} left hung up themselves (out of the room and the key; may come back)
  */
 
 export class ConferenceHost {
@@ -37,13 +39,22 @@ export class ConferenceHost {
    * @param {() => Promise<import("../lib/keyring.js").PracticeKey>} options.practiceKey
    * @param {() => {stream: MediaStream, root: HTMLElement} | null} options.screen the call screen, once there
    * @param {() => void} options.onconference the call moves to the room: the page ends its direct call
+   * @param {() => string} options.patientName the patient's name as the room page decrypted it ("" before)
+   * @param {() => void} options.ondirect only the doctor and the patient are left: the page, out of
+   *   the room, offers a fresh direct call
    */
-  constructor({ panel, appointment, practiceKey, screen, onconference }) {
+  constructor({ panel, appointment, practiceKey, screen, onconference, ondirect, patientName }) {
     this.panel = panel;
     this.base = `/api/termine/${appointment}/konferenz/`;
     this.practiceKey = practiceKey;
     this.screen = screen;
     this.onconference = onconference;
+    this.ondirect = ondirect;
+    this.patientName = patientName;
+    /** The last epoch of an earlier room (the call went back to a direct one): a new room goes on after it. */
+    this.lastEpoch = 0;
+    /** What the list showed last: it is drawn again only when that changes (a button stays put). */
+    this.drawn = "";
     this.form = find(panel, "form", HTMLFormElement);
     this.list = find(panel, ".guests", HTMLElement);
     this.codeBox = find(panel, ".guest-code", HTMLElement);
@@ -152,7 +163,7 @@ export class ConferenceHost {
         const record = await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), p.name);
         this.names.set(p.id, String(record.name));
       } catch {
-        this.names.set(p.id, "(nicht lesbar)");
+        this.names.set(p.id, UNREADABLE);
       }
     }
     this.render();
@@ -166,14 +177,17 @@ export class ConferenceHost {
   }
 
   render() {
+    const drawn = JSON.stringify(this.participants.map((p) => [p.id, p.admitted, p.removed, p.call_key, this.names.get(p.id)]));
+    if (drawn === this.drawn) return;
+    this.drawn = drawn;
     this.list.replaceChildren();
     for (const p of this.participants) {
       if (p.role === "doctor" || p.role === "patient" || p.removed) continue;
       const item = document.createElement("li");
       item.dataset.role = p.role;
-      item.dataset.state = p.admitted ? "admitted" : p.call_key ? "waiting" : "invited";
+      item.dataset.state = p.admitted ? "admitted" : p.call_key ? "waiting" : p.left ? "left" : "invited";
       const label = document.createElement("span");
-      const state = p.admitted ? "in der Konferenz" : p.call_key ? "wartet" : "eingeladen";
+      const state = p.admitted ? "in der Konferenz" : p.call_key ? "wartet" : p.left ? "hat aufgelegt" : "eingeladen";
       label.textContent = `${this.names.get(p.id) ?? "…"} · ${ROLE_LABELS[p.role] ?? p.role_label} · ${state}`;
       item.append(label);
       if (!p.admitted && p.call_key) item.append(this.button(p, "admit", "Hereinbitten"));
@@ -204,6 +218,11 @@ export class ConferenceHost {
     if (!this.view && admittedGuests.length) await this.enterRoom();
     if (!this.keys) return;
     const keys = this.keys;
+    // Everyone's grant carries the names of all who are in (encrypted to each): a newcomer's
+    // name reaches the others by sealing the same epoch to them again.
+    const names = this.sealedNames();
+    const renamed = JSON.stringify(names) !== JSON.stringify(keys.names);
+    keys.names = names;
     /** @type {Map<string, string>} participant id -> envelope */
     const out = new Map();
     let rotated = false;
@@ -211,7 +230,9 @@ export class ConferenceHost {
       if (p.role === "doctor") continue;
       const id = String(p.id);
       const member = keys.members.get(id);
-      const gone = p.removed || (member && p.call_key !== member.publicKey);
+      // Removed by the doctor, hung up (the server took them out: not admitted, no call key), or
+      // reloaded (another call key): out of the key either way.
+      const gone = p.removed || !p.admitted || (member && p.call_key !== member.publicKey);
       if (member && gone) {
         keys.members.delete(id);
         this.sealed.delete(p.id);
@@ -224,6 +245,7 @@ export class ConferenceHost {
       const id = String(p.id);
       if (!keys.members.has(id)) out.set(id, await keys.admit(id, p.call_key));
     }
+    if (renamed) for (const [id, member] of keys.members) if (!out.has(id)) out.set(id, await keys.sealFor(member));
     for (const [id, envelope] of out) {
       const member = keys.members.get(id);
       if (!member) continue;
@@ -236,8 +258,26 @@ export class ConferenceHost {
       const own = keys.own();
       crypto.addEpoch(own.epoch, own.secret);
       setTimeout(() => crypto.sendWith(own.epoch, own.sender), SWITCH_MS);
+      await this.view?.showKey(own.epoch, own.secret);
     }
     this.nameTiles();
+    if (!admittedGuests.length) this.leaveRoom();
+  }
+
+  /** Nobody but the doctor and the patient is left: out of the Janus room, keys dropped, and the
+   * page negotiates a fresh direct call (peer-to-peer while two, issue 18). */
+  leaveRoom() {
+    if (!this.view) return;
+    clearInterval(this.tokenTimer);
+    this.view.onclose = () => {};
+    this.view.end();
+    this.crypto?.close();
+    this.lastEpoch = this.keys?.epoch ?? this.lastEpoch;
+    this.view = null;
+    this.crypto = null;
+    this.keys = null;
+    this.sealed.clear();
+    this.ondirect();
   }
 
   /** A participant's tile leaves the room (hung up, lost): they are out of the key from now on. */
@@ -245,15 +285,21 @@ export class ConferenceHost {
     await this.refresh();
   }
 
-  nameTiles() {
-    if (!this.view) return;
-    /** @type {Map<string, string>} */
-    const names = new Map();
+  /** @returns {Record<string, string>} Janus id -> name of everyone admitted whose name is known */
+  sealedNames() {
+    /** @type {Record<string, string>} */
+    const names = {};
+    const patient = this.patientName();
     for (const p of this.participants) {
-      const name = this.names.get(p.id);
-      if (name) names.set(p.public_id, name);
+      if (!p.admitted || p.removed) continue;
+      const name = p.role === "patient" ? patient : this.names.get(p.id);
+      if (name && name !== UNREADABLE) names[p.public_id] = name.slice(0, MAX_NAME);
     }
-    this.view.setNames(names);
+    return names;
+  }
+
+  nameTiles() {
+    this.view?.setNames(new Map(Object.entries(this.sealedNames())));
   }
 
   /** The third person is admitted: the patient in too, the key made, the doctor into the room. */
@@ -261,15 +307,18 @@ export class ConferenceHost {
     const screen = this.screen();
     if (!screen) return;
     const patient = this.participants.find((p) => p.role === "patient");
-    if (patient && !patient.admitted && !patient.removed) {
+    if (patient && !patient.admitted && !patient.removed && !patient.left) {
       await request("POST", `${this.base}teilnehmende/${patient.id}/hereinbitten/`, {});
       patient.admitted = true;
     }
     this.crypto = new FrameCrypto();
     this.keys = new ConferenceKeys(this.conferenceId);
+    this.keys.epoch = this.lastEpoch; // a room after an earlier one: its key ids are new too
     await this.keys.rotate();
-    this.crypto.useGrant(this.keys.own());
+    const own = this.keys.own();
+    this.crypto.useGrant(own);
     this.view = new ConferenceView(screen.root, screen.stream, this.crypto);
+    await this.view.showKey(own.epoch, own.secret);
     this.onconference();
     const access = await request("POST", `${this.base}zugang/`, {});
     await this.view.join(access);

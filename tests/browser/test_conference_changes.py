@@ -1,0 +1,156 @@
+"""A conference that changes (issue 18) in real Chromium through a real Janus: four people (doctor,
+patient, interpreter, relative) see each other's names (sealed into the key grants, never in
+clear on the server) and compare the same key code on every page; the interpreter hangs up
+by themselves, the server marks them left and the doctor's page moves the three others to a new
+epoch (a new code, again equal everywhere) that the interpreter's page never holds; the doctor then
+removes the relative, and with only the doctor and the patient left the call goes back to a direct
+one (peer-to-peer, out of the Janus room) without a reload."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sprechzimmer.demo.data import DEMO_PASSWORD
+from tests.browser.helpers import hang_up, login
+from tests.browser.test_conference import guest_waits, site, wait_rising, wait_tiles_decoding  # noqa: F401
+from tests.browser.test_video_call import (
+    DOCTOR,
+    DOCTOR_TOTP,
+    book_appointment,
+    patient_enters_waiting_room,
+    wait_connected_with_video,
+)
+from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
+
+pytestmark = pytest.mark.browser
+
+INTERPRETER = "Ayşe Dolmetsch-Yılmaz"
+RELATIVE = "Bernd Angehörig"
+PATIENT = "Wanda Wechsel"
+
+KEY = """() => { const call = document.querySelector('#call');
+  const box = call.querySelector('.key-code');
+  return {epoch: call.dataset.keyEpoch ?? null, code: call.dataset.keyCode ?? null,
+          shown: box && !box.hidden ? box.querySelector('.key-code-value').textContent : null}; }"""
+
+
+def invite_and_admit(doctor, new_page, site, role: str, name: str):  # noqa: F811
+    doctor.select_option("#guest-role", role)
+    doctor.fill("#guest-name", name)
+    doctor.click(".conference-panel form button[type=submit]")
+    doctor.wait_for_selector(f".conference-panel .guest-code:has-text('{name}')")
+    code = doctor.text_content(".conference-panel .guest-code .code").strip()
+    guest = guest_waits(new_page(site), code)
+    doctor.click(f".conference-panel .guests li[data-state=waiting]:has-text('{name}') button[data-action=admit]")
+    return guest
+
+
+def same_key_everywhere(pages: dict, epoch: int) -> str:
+    """Waits until every page holds `epoch` as its newest key and shows its code; returns the code,
+    which must be the same on all of them."""
+    for page in pages.values():
+        page.wait_for_function(f"() => document.querySelector('#call').dataset.keyEpoch === '{epoch}'", timeout=30_000)
+    keys = {name: page.evaluate(KEY) for name, page in pages.items()}
+    codes = {k["code"] for k in keys.values()} | {k["shown"] for k in keys.values()}
+    assert len(codes) == 1, keys
+    code = codes.pop()
+    assert code and len(code.replace(" ", "")) == 12, code
+    return code
+
+
+def test_hang_up_takes_a_guest_out_of_the_key_and_two_go_back_to_a_direct_call(
+    new_page,
+    site,  # noqa: F811
+    server,
+    janus_server,  # noqa: F811
+):
+    doctor = new_page(site)
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    code, _ = book_appointment(doctor, PATIENT)
+    doctor.click(f".appointment:has-text('{PATIENT}') .room-link")
+    doctor.wait_for_selector(".patient-name:has-text('Wanda')")
+    patient = new_page(site)
+    patient_enters_waiting_room(patient, code)
+    doctor.wait_for_selector("#room .admit:not([hidden])")
+    doctor.click("#room .admit")
+    wait_connected_with_video(doctor)
+    wait_connected_with_video(patient)
+    # A direct call shows no key code: DTLS-SRTP between two browsers needs none to compare.
+    assert doctor.evaluate(KEY)["shown"] is None
+
+    doctor.click(".conference-panel summary")
+    interpreter = invite_and_admit(doctor, new_page, site, "interpreter", INTERPRETER)
+    pages = {"doctor": doctor, "patient": patient, "interpreter": interpreter}
+    for page in pages.values():
+        wait_tiles_decoding(page, 2)
+    relative = invite_and_admit(doctor, new_page, site, "relative", RELATIVE)
+    pages["relative"] = relative
+    for page in pages.values():
+        wait_tiles_decoding(page, 3)
+    first = same_key_everywhere(pages, 1)
+    # Every page names the others' tiles: the names travel inside the grants, sealed to each page.
+    expected = {
+        "doctor": [INTERPRETER, RELATIVE, PATIENT],
+        "patient": [INTERPRETER, RELATIVE],
+        "interpreter": [RELATIVE, PATIENT],
+        "relative": [INTERPRETER, PATIENT],
+    }
+    for name, page in pages.items():
+        page.wait_for_function(
+            """(names) => { const captions = [...document.querySelectorAll('#call .tile figcaption')]
+                 .map((c) => c.textContent).join(' | ');
+               return names.every((n) => captions.includes(n)); }""",
+            arg=expected[name],
+            timeout=30_000,
+        )
+
+    # The interpreter hangs up: the server marks them left, the three others move to epoch 2,
+    # sealed only to them; the interpreter's page holds no key any more, and no grant waits for it.
+    hang_up(interpreter)
+    interpreter.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    del pages["interpreter"]
+    doctor.wait_for_selector(f".conference-panel .guests li[data-state=left]:has-text('{INTERPRETER}')")
+    for page in pages.values():
+        page.wait_for_function(
+            "() => document.querySelector('#call').dataset.sendEpoch === '2'"
+            " && document.querySelector('#call').dataset.receiveEpoch === '2'",
+            timeout=30_000,
+        )
+        wait_rising(page, wait_tiles_decoding(page, 2))
+    second = same_key_everywhere(pages, 2)
+    assert second != first
+    assert interpreter.evaluate(KEY) == {"epoch": None, "code": None, "shown": None}
+    row = "from conference_participant where role = 'interpreter'"
+    assert server.db.scalar(f"select count(*) {row} and left_at is not null and admitted_at is null") == 1
+    assert server.db.scalar(f'select "grant" {row}') == ""
+
+    # The doctor removes the relative: two again. The doctor's page leaves the Janus room and
+    # offers a fresh direct call over the signalling socket; the patient's page follows.
+    doctor.click(f".conference-panel .guests li:has-text('{RELATIVE}') button[data-action=remove]")
+    relative.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    back_at = time.monotonic()
+    for page in (doctor, patient):
+        page.wait_for_function("() => !document.querySelector('#call').dataset.mode", timeout=30_000)
+        wait_connected_with_video(page)
+        assert page.evaluate("() => document.querySelectorAll('#call .conference-grid .tile').length") == 0
+        assert page.is_visible("#call .remote-video") and not page.is_visible("#call .conference-grid")
+        assert page.evaluate(KEY) == {"epoch": None, "code": None, "shown": None}
+    print(f"\nremoving the third to decoded video in the direct call on both: {time.monotonic() - back_at:.1f} s")
+    from sprechzimmer.conference.janus import Janus
+
+    room = server.db.scalar("select room from conference_conference")
+    with Janus(janus_server.url, janus_server.secret).videoroom() as janus_room:
+        assert janus_room.participants(room) == []
+    # The direct call goes on: frames keep coming on both sides.
+    for page in (doctor, patient):
+        before = int(page.get_attribute("#call", "data-frames-decoded"))
+        page.wait_for_function(
+            f"() => Number(document.querySelector('#call').dataset.framesDecoded) > {before + 10}", timeout=30_000
+        )
+
+    assert not [e for p in (doctor, patient, interpreter, relative) for e in p.errors if "favicon" not in e]
+    dump, log = server.db.dump(), server.log()
+    for secret in (INTERPRETER, RELATIVE, PATIENT):
+        assert secret not in dump and secret not in log, secret
