@@ -1,6 +1,7 @@
 // @ts-check
 // End-to-end encryption primitives (docs/e2ee.md). Pure WebCrypto, no DOM, no network.
-// Every envelope is JSON {v: 1, alg, iv, ct, ...} with base64url values; the server checks only
+// Every envelope is JSON {v: 1, alg, iv, ct, ...} with base64url values (and, for what the practice
+// key seals, the key version as `kid`); the server checks only
 // its shape (accounts/keyblobs.py) and the demo data (accounts/demo_keys.py) writes the same.
 
 const subtle = globalThis.crypto.subtle;
@@ -34,6 +35,8 @@ const EC = { name: "ECDH", namedCurve: "P-256" };
  * @property {string} iv AES-GCM nonce, 12 bytes
  * @property {string} ct ciphertext with the 16-byte tag
  * @property {string} [epk] ECIES only: the sender's ephemeral public key (SPKI)
+ * @property {number} [kid] the practice key version that sealed it; absent in envelopes from before
+ *   key versions, which are version 1
  */
 
 /** @param {ArrayBuffer|Uint8Array} bytes */
@@ -79,7 +82,7 @@ async function hkdfKey(secret, info, salt = new Uint8Array(0)) {
  * @param {BufferSource} plaintext
  * @param {string} aad
  * @param {string} alg
- * @param {{epk?: string}} [extra]
+ * @param {{epk?: string, kid?: number}} [extra]
  * @returns {Promise<string>} the envelope as JSON text
  */
 async function seal(key, plaintext, aad, alg, extra = {}) {
@@ -287,10 +290,55 @@ export function recordContext(organisationId, kind) {
  * @param {CryptoKey} practiceKey
  * @param {string} context from recordContext
  * @param {unknown} value anything JSON can hold
+ * @param {number} [kid] the version of `practiceKey` (docs/e2ee.md, "Key versions")
  * @returns {Promise<string>} envelope
  */
-export async function encryptRecord(practiceKey, context, value) {
-  return seal(practiceKey, enc.encode(JSON.stringify(value)), context, ALG.record);
+export async function encryptRecord(practiceKey, context, value, kid = 1) {
+  return seal(practiceKey, enc.encode(JSON.stringify(value)), context, ALG.record, { kid });
+}
+
+/**
+ * The practice key version an envelope names; envelopes without one are version 1.
+ * @param {string | Envelope} envelope
+ * @returns {number}
+ */
+export function envelopeKid(envelope) {
+  /** @type {Envelope} */
+  const data = typeof envelope === "string" ? JSON.parse(envelope) : envelope;
+  return Number.isInteger(data.kid) && /** @type {number} */ (data.kid) >= 1 ? /** @type {number} */ (data.kid) : 1;
+}
+
+/**
+ * Associated data of a key version sealed with the next one: the server's keyring chain.
+ * @param {number} organisationId
+ * @param {number} version the version that is sealed
+ */
+export function keyringContext(organisationId, version) {
+  return `sprechzimmer/v1/keyring/${organisationId}/${version}`;
+}
+
+/**
+ * Rotation: the previous version's raw key sealed with the new version's key, so whoever holds
+ * the new version can still open records sealed before (and nobody who lacks it can).
+ * @param {CryptoKey} newKey
+ * @param {number} newVersion
+ * @param {BufferSource} previousRaw
+ * @param {number} organisationId
+ * @returns {Promise<string>} envelope
+ */
+export function wrapPreviousKey(newKey, newVersion, previousRaw, organisationId) {
+  return seal(newKey, previousRaw, keyringContext(organisationId, newVersion - 1), ALG.record, { kid: newVersion });
+}
+
+/**
+ * @param {CryptoKey} key the version that sealed it
+ * @param {string} envelope from wrapPreviousKey
+ * @param {number} organisationId
+ * @param {number} previousVersion
+ * @returns {Promise<Uint8Array<ArrayBuffer>>} the previous version's raw key
+ */
+export function openPreviousKey(key, envelope, organisationId, previousVersion) {
+  return open(key, envelope, keyringContext(organisationId, previousVersion), ALG.record);
 }
 
 /**
