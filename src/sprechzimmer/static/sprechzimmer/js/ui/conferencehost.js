@@ -7,7 +7,6 @@
 import * as e2ee from "../lib/e2ee.js";
 import { getJson, request } from "../lib/api.js";
 import { ConferenceKeys } from "../lib/confkeys.js";
-import { openRecord, sealRecord } from "../lib/keyring.js";
 import { FrameCrypto } from "../lib/framecrypto.js";
 import { ConferenceView, ROLE_LABELS } from "./conference.js";
 import { find } from "./dom.js";
@@ -118,7 +117,7 @@ export class ConferenceHost {
     this.say("Wird eingeladen …");
     const keyEntry = await this.practiceKey();
     await request("POST", this.base, {});
-    const sealed = await sealRecord(keyEntry, e2ee.recordContext(keyEntry.organisationId, KIND), { name });
+    const sealed = await e2ee.encryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), { name }, keyEntry.version);
     /** @type {{participant: ParticipantJson, code: string}} */
     const { participant, code } = await request("POST", `${this.base}teilnehmende/`, { role, name: sealed });
     this.names.set(participant.id, name);
@@ -150,7 +149,7 @@ export class ConferenceHost {
     for (const p of conference.participants) {
       if (!p.name || this.names.has(p.id) || !keyEntry) continue;
       try {
-        const record = await openRecord(keyEntry, e2ee.recordContext(keyEntry.organisationId, KIND), p.name);
+        const record = await e2ee.decryptRecord(keyEntry.keys[e2ee.envelopeKid(p.name)] ?? keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), p.name);
         this.names.set(p.id, String(record.name));
       } catch {
         this.names.set(p.id, "(nicht lesbar)");
