@@ -163,6 +163,18 @@ def open_keyring(
     return keys
 
 
+#: The order n of P-256's base point (SEC 2, § 2.4.2).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def recovery_private_key(recovery_bits: bytes) -> ec.EllipticCurvePrivateKey:
+    """The recovery key pair derived from the printed recovery key's 160 bits (docs/e2ee.md):
+    d = (HKDF-SHA256(bits, info ``sprechzimmer/v1/recovery-ecdh``, 48 bytes) mod (n - 1)) + 1,
+    as e2ee.js ``recoveryKeyPair`` does."""
+    okm = HKDF(hashes.SHA256(), 48, salt=None, info=b"sprechzimmer/v1/recovery-ecdh").derive(recovery_bits)
+    return ec.derive_private_key(int.from_bytes(okm, "big") % (P256_ORDER - 1) + 1, ec.SECP256R1())
+
+
 def load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
     """The client's private key from ``path`` (PKCS#8 PEM), made on first use with mode 0600.
     Whoever can read this file can read the practice's patient data once the key is granted: keep

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.models import PracticeKeyVersion, User
+from sprechzimmer.demo import keys
 from sprechzimmer.records.models import EncryptedRecord
 from sprechzimmer.video.models import Appointment
 from sprechzimmer_client import crypto
@@ -29,6 +30,13 @@ class Keyed:
     def __init__(self, name="Praxis Schlüssel"):
         self.organisation = factories.practice(name)
         self.keys = {1: os.urandom(32)}
+        self.recovery_text, self.recovery_bits = keys.new_recovery_key()
+        self.recovery = crypto.recovery_private_key(self.recovery_bits)
+        self.organisation.recovery_public_key = crypto.public_key_text(self.recovery)
+        self.organisation.recovery_wrapped_key = crypto.wrap_to_public_key(
+            self.keys[1], self.organisation.recovery_public_key
+        )
+        self.organisation.save()
         self.private: dict[int, ec.EllipticCurvePrivateKey] = {}
         self.main = self.member(main=True)
         self.colleague = self.member()
@@ -73,6 +81,11 @@ class Keyed:
                 for m in holders
             ],
             "clients": [],
+            **(
+                {"recovery_wrapped_key": crypto.wrap_to_public_key(new_key, self.organisation.recovery_public_key)}
+                if self.organisation.recovery_public_key
+                else {}
+            ),
         }
 
 
@@ -355,3 +368,89 @@ def test_reencryption_of_another_practice_record_is_refused(client):
     assert crypto.decrypt_record(outsider.keys, outsider.context(), foreign.ciphertext) == {"text": "fremd"}
     for bad in ({}, {"ref": 1, "base": None, "ciphertext": []}, []):
         assert post(client, "api_key_reencrypt", bad).status_code == 400
+
+
+# --- the recovery key pair ----------------------------------------------------------------------
+
+
+def test_the_recovery_sheet_restores_after_two_rotations(client):
+    """What a password reset with the printed recovery key does (accountforms.js): derive the pair
+    from the typed text, open the practice's recovery wrap, walk the keyring."""
+    practice = Keyed()
+    rotate(client, practice)
+    rotate(client, practice)
+    organisation = practice.organisation
+    organisation.refresh_from_db()
+    assert organisation.key_version == organisation.recovery_key_version == 3
+
+    typed = practice.recovery_text.lower().replace("-", " ")  # as someone types it off the sheet
+    bits = keys.parse_recovery_key(typed)
+    pair = crypto.recovery_private_key(bits)
+    assert crypto.public_key_text(pair) == organisation.recovery_public_key
+    raw = crypto.unwrap_from_public_key(organisation.recovery_wrapped_key, pair, organisation.recovery_public_key)
+    assert raw == practice.keys[3]
+    chain = [{"version": v.number, "wrapped_previous": v.wrapped_previous} for v in organisation.key_versions.all()]
+    assert crypto.open_keyring(raw, 3, practice.org_id, chain) == practice.keys
+
+    # another sheet derives another pair: nothing opens
+    other = crypto.recovery_private_key(keys.new_recovery_key()[1])
+    with pytest.raises(crypto.CryptoError):
+        crypto.unwrap_from_public_key(organisation.recovery_wrapped_key, other, organisation.recovery_public_key)
+
+
+def test_the_recovery_derivation_is_the_documented_one():
+    """docs/e2ee.md: d = (HKDF-SHA256(bits, info "sprechzimmer/v1/recovery-ecdh", 48 bytes) mod (n − 1)) + 1."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    bits = bytes(range(20))
+    okm = HKDF(hashes.SHA256(), 48, salt=b"", info=b"sprechzimmer/v1/recovery-ecdh").derive(bits)
+    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    assert crypto.recovery_private_key(bits).private_numbers().private_value == int.from_bytes(okm) % (n - 1) + 1
+    assert crypto.recovery_private_key(bits).private_numbers() == crypto.recovery_private_key(bits).private_numbers()
+
+
+def test_rotation_needs_the_recovery_key_pair_and_its_wrap(client):
+    practice = Keyed()
+    body = practice.rotation_body(os.urandom(32))
+    del body["recovery_wrapped_key"]
+    response = post(login(client, practice.main), "api_key_rotation", body)
+    assert response.status_code == 400
+    legacy = Keyed("Praxis Alt")
+    legacy.organisation.recovery_public_key = ""
+    legacy.organisation.recovery_wrapped_key = keys.wrap_with_recovery_key(legacy.keys[1], legacy.recovery_bits)
+    legacy.organisation.save()
+    body = legacy.rotation_body(os.urandom(32))
+    body["recovery_wrapped_key"] = crypto.wrap_to_public_key(os.urandom(32), practice.organisation.recovery_public_key)
+    response = post(login(client, legacy.main), "api_key_rotation", body)
+    assert response.status_code == 409 and "Wiederherstellungsschlüssel" in response.json()["error"]
+    legacy.organisation.refresh_from_db()
+    assert legacy.organisation.key_version == 1
+
+
+def test_an_old_practice_sets_up_its_recovery_key_pair_once(client):
+    practice = Keyed()
+    organisation = practice.organisation
+    organisation.recovery_public_key = ""
+    organisation.recovery_wrapped_key = keys.wrap_with_recovery_key(practice.keys[1], practice.recovery_bits)
+    organisation.save()
+    public = crypto.public_key_text(practice.recovery)
+    body = {
+        "recovery_public_key": public,
+        "recovery_wrapped_key": crypto.wrap_to_public_key(practice.keys[1], public),
+        "key_version": 1,
+    }
+    assert post(login(client, practice.colleague), "api_recovery_setup", body).status_code == 404  # main user only
+    state = login(client, practice.main).get(reverse("api_key_rotation")).json()
+    assert state["recovery_public_key"] is None and state["recovery_wrapped_key"] == organisation.recovery_wrapped_key
+    assert post(client, "api_recovery_setup", body).json() == {"ok": True}
+    organisation.refresh_from_db()
+    assert organisation.recovery_public_key == public and organisation.recovery_key_version == 1
+    replaced = {**body, "recovery_public_key": factories.fake_public_key()}
+    response = post(client, "api_recovery_setup", replaced)
+    assert response.status_code == 409  # never replaced by the server's say-so
+    for bad in ({}, {**body, "key_version": "1"}, {**body, "recovery_wrapped_key": "x"}, []):
+        assert post(client, "api_recovery_setup", bad).status_code in (400, 409)
+    organisation.refresh_from_db()
+    assert organisation.recovery_public_key == public
+    rotate(client, practice)  # now possible

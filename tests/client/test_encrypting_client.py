@@ -115,6 +115,9 @@ def test_after_a_rotation_the_client_reads_every_version_and_writes_the_new_one(
 
     from sprechzimmer_client import crypto
 
+    recovery = ec.generate_private_key(ec.SECP256R1())
+    practice.organisation.recovery_public_key = crypto.public_key_text(recovery)
+    practice.organisation.save()
     main_private = ec.generate_private_key(ec.SECP256R1())
     practice.main.public_key = crypto.public_key_text(main_private)
     practice.main.wrapped_practice_key = crypto.wrap_to_public_key(practice.key, practice.main.public_key)
@@ -137,6 +140,7 @@ def test_after_a_rotation_the_client_reads_every_version_and_writes_the_new_one(
                 "wrapped_practice_key": crypto.wrap_to_public_key(new_key, practice.main.public_key),
             }
         ],
+        "recovery_wrapped_key": crypto.wrap_to_public_key(new_key, practice.organisation.recovery_public_key),
         "clients": [
             {
                 "id": api_client.pk,

@@ -85,7 +85,12 @@ def check_practice_key_wrap(text: str) -> str:
 
 
 def check_recovery_wrap(text: str) -> str:
-    return check_blob(text, ALG_RECOVERY_WRAP)
+    """The practice key for the recovery sheet: ECIES to the recovery key pair (since issue 22) or
+    the symmetric wrap of older practices."""
+    try:
+        return check_practice_key_wrap(text)
+    except ValidationError:
+        return check_blob(text, ALG_RECOVERY_WRAP)
 
 
 STALE_KEY = (

@@ -24,6 +24,10 @@ ROTATED = (
     "Der Praxisschlüssel wurde inzwischen gewechselt. Bitte laden Sie die Seite neu; Ihr Browser lädt dann den neuen "
     "Schlüssel."
 )
+RECOVERY_FIRST = (
+    "Bevor Sie den Praxisschlüssel wechseln, geben Sie bitte einmal den Wiederherstellungsschlüssel Ihrer Praxis "
+    "ein, damit er auch die neue Version wiederherstellen kann."
+)
 MEMBERS_CHANGED = (
     "Die Mitglieder mit Zugriff auf den Praxisschlüssel haben sich inzwischen geändert. Bitte laden Sie die Seite neu "
     "und starten Sie den Schlüsselwechsel erneut."
@@ -90,6 +94,9 @@ def rotate(user: User, body: dict[str, Any]) -> int:
             raise ValueError("kid")
         members = _wraps(body.get("members"), "members")
         clients = _wraps(body.get("clients", []), "clients")
+        recovery = body.get("recovery_wrapped_key")
+        if recovery is not None:
+            recovery = keyblobs.check_practice_key_wrap(recovery)
     except (ValueError, ValidationError, TypeError):
         raise RotationRefused("Der Schlüsselwechsel war unvollständig. Bitte laden Sie die Seite neu.") from None
     with transaction.atomic():
@@ -97,6 +104,11 @@ def rotate(user: User, body: dict[str, Any]) -> int:
         me = User.objects.get(pk=user.pk)
         if from_version != organisation.key_version:
             raise RotationRefused(ROTATED, 409)
+        # Every version is wrapped to the recovery key pair, so the printed sheet restores the newest.
+        if not organisation.recovery_public_key:
+            raise RotationRefused(RECOVERY_FIRST, 409)
+        if recovery is None:
+            raise RotationRefused("Der Schlüsselwechsel war unvollständig. Bitte laden Sie die Seite neu.")
         if not me.has_practice_key or me.practice_key_version != organisation.key_version:
             raise RotationRefused("Sie haben selbst keinen Zugriff auf den aktuellen Praxisschlüssel.", 403)
         holders = {m.pk: m for m in key_holders(organisation).select_for_update()}
@@ -112,7 +124,8 @@ def rotate(user: User, body: dict[str, Any]) -> int:
             organisation=organisation, number=number, wrapped_previous=wrapped_previous, created_by=me
         )
         organisation.key_version = number
-        organisation.save(update_fields=["key_version"])
+        organisation.recovery_wrapped_key, organisation.recovery_key_version = recovery, number
+        organisation.save(update_fields=["key_version", "recovery_wrapped_key", "recovery_key_version"])
         for pk, member in holders.items():
             member.wrapped_practice_key, member.practice_key_version = members[pk][1], number
             member.save(update_fields=["wrapped_practice_key", "practice_key_version"])
@@ -120,6 +133,32 @@ def rotate(user: User, body: dict[str, Any]) -> int:
             client.wrapped_practice_key, client.practice_key_version = clients[pk][1], number
             client.save(update_fields=["wrapped_practice_key", "practice_key_version"])
     return number
+
+
+def set_up_recovery(user: User, body: dict[str, Any]) -> None:
+    """Migrates a practice from the symmetric recovery wrap to the recovery key pair: the main user's
+    browser derived the pair from the typed recovery key (after checking that it opens the old wrap)
+    and wraps the current version to it. Only once: a pair that exists is never replaced."""
+    try:
+        public_key = keyblobs.check_public_key(body.get("recovery_public_key"))  # type: ignore[arg-type]
+        wrapped = keyblobs.check_practice_key_wrap(body.get("recovery_wrapped_key"))  # type: ignore[arg-type]
+        key_version = body.get("key_version")
+        if type(key_version) is not int:
+            raise ValueError("key_version")
+    except (ValueError, ValidationError, TypeError):
+        raise RotationRefused("Die Angaben zum Wiederherstellungsschlüssel waren unvollständig.") from None
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=user.organisation_id)
+        if organisation.recovery_public_key:
+            raise RotationRefused("Der Wiederherstellungsschlüssel ist bereits eingerichtet.", 409)
+        if key_version != organisation.key_version:
+            raise RotationRefused(ROTATED, 409)
+        me = User.objects.get(pk=user.pk)
+        if not me.has_practice_key or me.practice_key_version != organisation.key_version:
+            raise RotationRefused("Sie haben selbst keinen Zugriff auf den aktuellen Praxisschlüssel.", 403)
+        organisation.recovery_public_key, organisation.recovery_wrapped_key = public_key, wrapped
+        organisation.recovery_key_version = key_version
+        organisation.save(update_fields=["recovery_public_key", "recovery_wrapped_key", "recovery_key_version"])
 
 
 # --- re-encryption of the records sealed with an older version ----------------------------------

@@ -44,8 +44,12 @@ class Organisation(models.Model):
     )
     # When the main user last saved the practice settings: the setup checklist's "Praxisdaten".
     details_checked_at = models.DateTimeField(null=True, blank=True)
-    # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself.
+    # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself:
+    # ECIES to recovery_public_key (the key pair derived from the recovery key), re-wrapped at every
+    # rotation; in practices from before that pair existed, the symmetric wrap of version 1.
     recovery_wrapped_key = models.TextField(blank=True)
+    recovery_public_key = models.TextField(blank=True)  # SPKI, base64url; "" = not yet set up
+    recovery_key_version = models.PositiveIntegerField(default=1)  # which version recovery_wrapped_key holds
     # The practice key's current version (docs/e2ee.md, "Key versions"): new records must be sealed
     # with it. Version 1 is the key made at sign-up; every rotation adds one (PracticeKeyVersion).
     key_version = models.PositiveIntegerField(default=1)

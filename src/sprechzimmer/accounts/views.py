@@ -450,6 +450,9 @@ def api_key_rotation(request):
                     for c in keyrotation.granted_clients(organisation).order_by("pk")
                 ],
                 "stale": len(keyrotation.stale(organisation)),
+                "recovery_public_key": organisation.recovery_public_key or None,
+                # the old symmetric wrap, which the typed recovery key must open before it is set up
+                "recovery_wrapped_key": None if organisation.recovery_public_key else organisation.recovery_wrapped_key,
             }
         )
     if request.method != "POST":
@@ -464,6 +467,20 @@ def api_key_rotation(request):
     except keyrotation.RotationRefused as refused:
         return json_error(refused.message, refused.status)
     return JsonResponse({"key_version": number})
+
+
+@main_user_required
+@require_POST
+def api_recovery_setup(request):
+    """Once per practice from before the recovery key pair: its public key and the current version
+    wrapped to it (keyrotation.set_up_recovery)."""
+    try:
+        keyrotation.set_up_recovery(request.user, inputs.json_body(request))
+    except inputs.InputError:
+        return json_error("Die Angaben zum Wiederherstellungsschlüssel waren unvollständig.")
+    except keyrotation.RotationRefused as refused:
+        return json_error(refused.message, refused.status)
+    return JsonResponse({"ok": True})
 
 
 @member_required

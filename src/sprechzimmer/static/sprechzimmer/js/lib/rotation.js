@@ -17,20 +17,51 @@ const REENCRYPT_URL = "/api/schluessel/umschluesseln/";
  * @property {{id: number, name: string, public_key: string}[]} members active members holding the key
  * @property {{id: number, name: string, public_key: string}[]} clients granted encrypting API clients
  * @property {number} stale records still sealed with an older version
+ * @property {string | null} recovery_public_key the recovery key pair's; null until it is set up
+ * @property {string | null} recovery_wrapped_key the old symmetric recovery wrap while there is no pair
  */
 
 /** @returns {Promise<RotationState>} */
 export const rotationState = () => getJson(ROTATION_URL);
 
 /**
- * Makes and installs the next key version. The server refuses it (ApiError 409) when the practice
- * rotated or its members changed since the state was read; nothing is changed then.
- * @param {(raw: Uint8Array<ArrayBuffer>, version: number) => Promise<Record<string, string>>} [extraWraps]
- *   further wraps of the new raw key sent with the rotation (the recovery key's, docs/e2ee.md)
+ * Sets up the recovery key pair of a practice from before it existed (docs/e2ee.md): the typed
+ * recovery key must open the practice's old symmetric wrap (so a typo cannot install a pair nobody
+ * holds); the pair derived from it gets the current version.
+ * @param {string} recoveryText as typed
+ */
+export async function setUpRecovery(recoveryText) {
+  const state = await rotationState();
+  if (state.recovery_public_key) return;
+  if (!e2ee.parseRecoveryKey(recoveryText)) {
+    throw new KeyringError("Das ist kein gültiger Wiederherstellungsschlüssel (32 Zeichen, z. B. ABCD-EFGH-…).");
+  }
+  try {
+    (await e2ee.unwrapWithRecoveryKey(state.recovery_wrapped_key ?? "", recoveryText)).fill(0);
+  } catch {
+    throw new KeyringError("Dieser Wiederherstellungsschlüssel passt nicht zu Ihrer Praxis.");
+  }
+  const pair = await e2ee.recoveryKeyPair(recoveryText);
+  const body = await withCurrentRaw(async (raw, keys) => ({
+    recovery_public_key: pair.publicKey,
+    recovery_wrapped_key: await e2ee.wrapToPublicKey(raw, pair.publicKey),
+    key_version: keys.key_version,
+  }));
+  await request("POST", "/api/schluessel/wiederherstellung/", body);
+}
+
+/**
+ * Makes and installs the next key version, wrapped to every holder and to the recovery key pair.
+ * The server refuses it (ApiError 409) when the practice rotated or its members changed since the
+ * state was read, or when the recovery key pair is not set up yet; nothing is changed then.
  * @returns {Promise<number>} the new version
  */
-export async function rotate(extraWraps) {
+export async function rotate() {
   const state = await rotationState();
+  const recoveryPublicKey = state.recovery_public_key;
+  if (!recoveryPublicKey) {
+    throw new KeyringError("Bitte geben Sie zuerst einmal den Wiederherstellungsschlüssel Ihrer Praxis ein.");
+  }
   const fresh = e2ee.newPracticeKeyBytes();
   try {
     const body = await withCurrentRaw(async (raw, keys) => {
@@ -49,7 +80,7 @@ export async function rotate(extraWraps) {
         wrapped_previous: await e2ee.wrapPreviousKey(await e2ee.importPracticeKey(fresh), next, raw, keys.organisation_id),
         members: await Promise.all(state.members.map(wrapFor)),
         clients: await Promise.all(state.clients.map(wrapFor)),
-        ...(extraWraps ? await extraWraps(fresh, next) : {}),
+        recovery_wrapped_key: await e2ee.wrapToPublicKey(fresh, recoveryPublicKey),
       };
     });
     const answer = await request("POST", ROTATION_URL, body);

@@ -1,7 +1,7 @@
 // @ts-check
 // Members and devices pages (main user): start a practice key rotation, and carry on with the
 // re-encryption of older records until none is left, also after a reload (docs/e2ee.md).
-import { reencrypt, rotate, rotationState } from "../lib/rotation.js";
+import { reencrypt, rotate, rotationState, setUpRecovery } from "../lib/rotation.js";
 import { find } from "../ui/dom.js";
 import { errorMessage } from "../ui/forms.js";
 import { number as formatNumber } from "../lib/formats.js";
@@ -40,8 +40,14 @@ async function runReencryption() {
 
 button.addEventListener("click", async () => {
   button.disabled = true;
+  section.dataset.state = "rotating";
   say("Neuer Praxisschlüssel wird erzeugt und an alle Mitglieder mit Zugriff verteilt …");
   try {
+    const recoveryInput = document.querySelector("#recovery-key-input");
+    if (recoveryInput instanceof HTMLInputElement) {
+      await setUpRecovery(recoveryInput.value.trim());
+      document.querySelector("#recovery-setup")?.remove();
+    }
     const version = await rotate();
     versionLabel.textContent = formatNumber(version);
     document.querySelector("#rotation-offer")?.remove();
