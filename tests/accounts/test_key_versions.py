@@ -454,3 +454,28 @@ def test_an_old_practice_sets_up_its_recovery_key_pair_once(client):
     organisation.refresh_from_db()
     assert organisation.recovery_public_key == public
     rotate(client, practice)  # now possible
+
+
+def test_deactivating_a_key_holder_or_revoking_their_device_offers_rotation_at_once(client):
+    from sprechzimmer.accounts.models import Device
+
+    practice = Keyed()
+    deactivate(client, practice, practice.leaving)
+    page = client.get(reverse("members")).content.decode()
+    assert 'id="rotation-offer"' in page and str(practice.leaving) in page
+    assert 'id="rotation-offer"' not in client.get(reverse("members")).content.decode()  # offered once
+
+    login(client, practice.colleague)
+    device = Device.objects.filter(user=practice.colleague).first()
+    login(client, practice.main)
+    response = client.post(reverse("device_revoke", args=[device.pk]))
+    assert response.status_code == 302
+    page = client.get(reverse("devices")).content.decode()
+    assert 'id="rotation-offer"' in page and "Endgerät" in page
+    assert 'id="rotate-key"' in page
+
+    waiting = practice.member()
+    waiting.wrapped_practice_key = ""
+    waiting.save()
+    deactivate(client, practice, waiting)  # held no key: nothing to rotate for
+    assert 'id="rotation-offer"' not in client.get(reverse("members")).content.decode()
