@@ -189,5 +189,8 @@ urlpatterns = [
     path("api/kv/", accounts.kv_codes, name="kv_codes"),
     path("api/schluessel/", accounts.api_keys, name="api_keys"),
     path("api/schluessel/freigaben/", accounts.api_key_grants, name="api_key_grants"),
+    path("api/schluessel/wechsel/", accounts.api_key_rotation, name="api_key_rotation"),
+    path("api/schluessel/umschluesseln/", accounts.api_key_reencrypt, name="api_key_reencrypt"),
+    path("api/schluessel/wiederherstellung/", accounts.api_recovery_setup, name="api_recovery_setup"),
     path("api/datensaetze/<slug:kind>/", records.api_record, name="api_record"),
 ]

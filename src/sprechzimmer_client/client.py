@@ -49,6 +49,9 @@ class Client:
         self.public_key = crypto.public_key_text(self.private_key)
         self.timeout = timeout
         self._practice: tuple[int, bytes] | None = None
+        #: {version: raw key} of every practice key version this client can open (docs/e2ee.md)
+        self._keyring: dict[int, bytes] = {}
+        self._key_version = 1
 
     # --- HTTP -----------------------------------------------------------------------------------
 
@@ -103,7 +106,8 @@ class Client:
         return answer
 
     def practice_key(self) -> tuple[int, bytes]:
-        """(practice id, practice key) once granted; ClientError 403-like message before that."""
+        """(practice id, current practice key) once granted; ClientError 403-like message before that.
+        Older key versions, for reading records sealed before a rotation, are kept beside it."""
         if self._practice is None:
             answer = self.object("GET", "/key")
             if answer.get("public_key") != self.public_key:
@@ -115,17 +119,36 @@ class Client:
                     403,
                 )
             raw = crypto.unwrap_from_public_key(answer["wrapped_practice_key"], self.private_key, self.public_key)
-            self._practice = (int(answer["organisation_id"]), raw)
+            organisation_id = int(answer["organisation_id"])
+            version = int(answer.get("practice_key_version") or 1)
+            if version < int(answer.get("key_version") or 1):
+                raise ClientError(
+                    "Die Praxis hat ihren Schlüssel gewechselt, ohne diesem Programm die neue Version zu geben: unter "
+                    f"„API-Zugänge“ den Fingerabdruck {self.fingerprint} vergleichen und erneut „Zugriff freigeben“.",
+                    403,
+                )
+            self._keyring = crypto.open_keyring(raw, version, organisation_id, answer.get("keyring") or [])
+            self._key_version = version
+            self._practice = (organisation_id, raw)
         return self._practice
+
+    def forget_keys(self) -> None:
+        """Drops the keys held in memory; the next call fetches them again (after a rotation)."""
+        self._practice, self._keyring = None, {}
 
     def encrypt_patient(self, patient: dict[str, Any]) -> str:
         organisation_id, key = self.practice_key()
         value = {name: str(patient.get(name) or "") for name in PATIENT_FIELDS}
-        return crypto.encrypt_record(key, crypto.record_context(organisation_id, crypto.PATIENT_KIND), value)
+        context = crypto.record_context(organisation_id, crypto.PATIENT_KIND)
+        return crypto.encrypt_record(key, context, value, kid=self._key_version)
 
     def decrypt_patient(self, envelope: str) -> dict[str, Any]:
-        organisation_id, key = self.practice_key()
-        value = crypto.decrypt_record(key, crypto.record_context(organisation_id, crypto.PATIENT_KIND), envelope)
+        organisation_id, _ = self.practice_key()
+        if crypto.envelope_kid(envelope) not in self._keyring:
+            self.forget_keys()  # sealed with a version newer than ours: the practice rotated since
+            organisation_id, _ = self.practice_key()
+        context = crypto.record_context(organisation_id, crypto.PATIENT_KIND)
+        value = crypto.decrypt_record(self._keyring, context, envelope)
         if not isinstance(value, dict):
             raise crypto.CryptoError("not a patient record")
         return value

@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,8 +43,9 @@ def hkdf(secret: bytes, info: str, salt: bytes | None = None) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=salt, info=info.encode()).derive(secret)
 
 
-def seal(key: bytes, plaintext: bytes, aad: str, alg: str, **extra: str) -> str:
-    """An envelope ``{"v":1,"alg":…,"iv":…,"ct":…}``: AES-256-GCM, random 96-bit IV, ``aad`` bound."""
+def seal(key: bytes, plaintext: bytes, aad: str, alg: str, **extra: str | int) -> str:
+    """An envelope ``{"v":1,"alg":…,"iv":…,"ct":…}``: AES-256-GCM, random 96-bit IV, ``aad`` bound;
+    ``extra`` adds fields such as ``epk`` or ``kid``."""
     iv = os.urandom(12)
     ct = AESGCM(key).encrypt(iv, plaintext, aad.encode())
     return json.dumps({"v": 1, "alg": alg, **extra, "iv": b64u(iv), "ct": b64u(ct)})
@@ -104,12 +106,73 @@ def record_context(organisation_id: int, kind: str) -> str:
     return f"sprechzimmer/v1/record/{organisation_id}/{kind}"
 
 
-def encrypt_record(practice_key: bytes, context: str, value: object) -> str:
-    return seal(practice_key, json.dumps(value).encode(), context, ALG_RECORD)
+def envelope_kid(envelope: str) -> int:
+    """The practice key version that sealed an envelope (its ``kid``); none written means version 1,
+    the only one before key versions existed (docs/e2ee.md, "Key versions")."""
+    try:
+        kid = json.loads(envelope).get("kid", 1)
+    except (ValueError, AttributeError) as exc:
+        raise CryptoError("not an envelope") from exc
+    if type(kid) is not int or kid < 1:
+        raise CryptoError("not a key version")
+    return kid
 
 
-def decrypt_record(practice_key: bytes, context: str, envelope: str) -> object:
-    return json.loads(open_envelope(practice_key, envelope, context))
+def encrypt_record(practice_key: bytes, context: str, value: object, kid: int = 1) -> str:
+    """A record sealed with version ``kid`` of the practice key (new records: the current version)."""
+    return seal(practice_key, json.dumps(value).encode(), context, ALG_RECORD, kid=kid)
+
+
+def decrypt_record(practice_key: bytes | Mapping[int, bytes], context: str, envelope: str) -> object:
+    """Opens a record with the key it names: ``practice_key`` is one key or a keyring {version: key}."""
+    if isinstance(practice_key, bytes):
+        key = practice_key
+    else:
+        kid = envelope_kid(envelope)
+        if kid not in practice_key:
+            raise CryptoError(f"key version {kid} is not in this keyring")
+        key = practice_key[kid]
+    return json.loads(open_envelope(key, envelope, context))
+
+
+def keyring_context(organisation_id: int, version: int) -> str:
+    """AAD of version ``version``'s key sealed with the next one (PracticeKeyVersion.wrapped_previous)."""
+    return f"sprechzimmer/v1/keyring/{organisation_id}/{version}"
+
+
+def wrap_previous(new_key: bytes, new_version: int, previous_key: bytes, organisation_id: int) -> str:
+    """The previous version's raw key sealed with the new one, as the rotating browser does."""
+    return seal(new_key, previous_key, keyring_context(organisation_id, new_version - 1), ALG_RECORD, kid=new_version)
+
+
+def open_keyring(
+    current_key: bytes, current_version: int, organisation_id: int, chain: list[dict[str, object]]
+) -> dict[int, bytes]:
+    """{version: raw key} for ``current_version`` and every older one, walking ``chain`` (the
+    server's ``keyring``: ``{version, wrapped_previous}`` entries) back to version 1."""
+    by_number = {entry["version"]: entry["wrapped_previous"] for entry in chain}
+    keys = {current_version: current_key}
+    version, key = current_version, current_key
+    while version > 1:
+        wrapped = by_number.get(version)
+        if not isinstance(wrapped, str):
+            raise CryptoError(f"the keyring lacks version {version}")
+        key = open_envelope(key, wrapped, keyring_context(organisation_id, version - 1))
+        version -= 1
+        keys[version] = key
+    return keys
+
+
+#: The order n of P-256's base point (SEC 2, § 2.4.2).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def recovery_private_key(recovery_bits: bytes) -> ec.EllipticCurvePrivateKey:
+    """The recovery key pair derived from the printed recovery key's 160 bits (docs/e2ee.md):
+    d = (HKDF-SHA256(bits, info ``sprechzimmer/v1/recovery-ecdh``, 48 bytes) mod (n - 1)) + 1,
+    as e2ee.js ``recoveryKeyPair`` does."""
+    okm = HKDF(hashes.SHA256(), 48, salt=None, info=b"sprechzimmer/v1/recovery-ecdh").derive(recovery_bits)
+    return ec.derive_private_key(int.from_bytes(okm, "big") % (P256_ORDER - 1) + 1, ec.SECP256R1())
 
 
 def load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:

@@ -34,7 +34,8 @@ def signup_data(**overrides):
         "public_key": factories.fake_public_key(),
         "wrapped_private_key": factories.envelope(keyblobs.ALG_PASSWORD_WRAP),
         "wrapped_practice_key": factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key()),
-        "recovery_wrapped_key": factories.envelope(keyblobs.ALG_RECOVERY_WRAP),
+        "recovery_public_key": factories.fake_public_key(),
+        "recovery_wrapped_key": factories.envelope(keyblobs.ALG_ECIES, epk=factories.fake_public_key()),
     }
     data.update(overrides)
     return data

@@ -105,3 +105,63 @@ def test_bad_public_keys_are_refused_in_german(client, practice, value):
     )
     assert response.status_code == 400 and response.json()["error"]
     assert ApiClient.objects.get(organisation=practice.organisation).public_key == ""
+
+
+def test_after_a_rotation_the_client_reads_every_version_and_writes_the_new_one(client, granted, practice):
+    """The main user's browser rotates (lib/rotation.js, done here with the same scheme in Python):
+    the client gets the new version, opens the old one through the keyring chain, and seals new
+    records with the new version; the server refuses what it would seal with the old one."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from sprechzimmer_client import crypto
+
+    recovery = ec.generate_private_key(ec.SECP256R1())
+    practice.organisation.recovery_public_key = crypto.public_key_text(recovery)
+    practice.organisation.save()
+    main_private = ec.generate_private_key(ec.SECP256R1())
+    practice.main.public_key = crypto.public_key_text(main_private)
+    practice.main.wrapped_practice_key = crypto.wrap_to_public_key(practice.key, practice.main.public_key)
+    practice.main.save()
+    start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    old, _ = granted.create_appointment(practice.main.pk, start, PATIENT)
+    assert crypto.envelope_kid(Appointment.objects.get(pk=old.id).patient_ciphertext) == 1
+
+    new_key = os.urandom(32)
+    api_client = ApiClient.objects.get(organisation=practice.organisation)
+    client.force_login(practice.main)
+    client.get(reverse("dashboard"))
+    rotation = {
+        "from_version": 1,
+        "wrapped_previous": crypto.wrap_previous(new_key, 2, practice.key, practice.organisation.pk),
+        "members": [
+            {
+                "id": practice.main.pk,
+                "public_key": practice.main.public_key,
+                "wrapped_practice_key": crypto.wrap_to_public_key(new_key, practice.main.public_key),
+            }
+        ],
+        "recovery_wrapped_key": crypto.wrap_to_public_key(new_key, practice.organisation.recovery_public_key),
+        "clients": [
+            {
+                "id": api_client.pk,
+                "public_key": granted.public_key,
+                "wrapped_practice_key": crypto.wrap_to_public_key(new_key, granted.public_key),
+            }
+        ],
+    }
+    response = client.post(reverse("api_key_rotation"), json.dumps(rotation), content_type="application/json")
+    assert response.status_code == 200 and response.json() == {"key_version": 2}
+
+    # a client that still holds version 1 in memory is refused, then reloads its keys
+    with pytest.raises(ClientError) as refused:
+        granted.create_appointment(practice.main.pk, start + dt.timedelta(minutes=30), PATIENT)
+    assert "älteren Praxisschlüssel" in refused.value.message
+    granted.forget_keys()
+    new, _ = granted.create_appointment(practice.main.pk, start + dt.timedelta(minutes=30), {**PATIENT, "name": "Neu"})
+    stored = Appointment.objects.get(pk=new.id).patient_ciphertext
+    context = keys.record_context(practice.organisation.pk, PATIENT_KIND)
+    assert crypto.envelope_kid(stored) == 2 and keys.decrypt_record(new_key, context, stored)["name"] == "Neu"
+    with pytest.raises(crypto.CryptoError):
+        keys.decrypt_record(practice.key, context, stored)
+    names = {a.patient["name"] for a in granted.appointments(start.date())}
+    assert names == {"Erika Mustermann", "Neu"}

@@ -68,6 +68,7 @@ class KeyFieldsMixin:
         "wrapped_private_key": keyblobs.check_private_key_wrap,
         "wrapped_practice_key": keyblobs.check_practice_key_wrap,
         "recovery_wrapped_key": keyblobs.check_recovery_wrap,
+        "recovery_public_key": keyblobs.check_public_key,
     }
 
     def add_key_fields(self, optional: tuple[str, ...] = ()):
@@ -92,7 +93,15 @@ class KeyFieldsMixin:
 class PracticeSignupForm(DerivedSecretFieldsMixin, KeyFieldsMixin, PracticeDetailsForm, SignupForm):
     """Sign-up of a practice and its main user (Hauptnutzer)."""
 
-    key_fields = ("public_key", "wrapped_private_key", "wrapped_practice_key", "recovery_wrapped_key")
+    key_fields = (
+        "public_key",
+        "wrapped_private_key",
+        "wrapped_practice_key",
+        "recovery_public_key",
+        "recovery_wrapped_key",
+    )
+    # A new practice's recovery wrap is ECIES to the recovery key pair (docs/e2ee.md).
+    _checks = {**KeyFieldsMixin._checks, "recovery_wrapped_key": keyblobs.check_practice_key_wrap}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,6 +124,7 @@ class PracticeSignupForm(DerivedSecretFieldsMixin, KeyFieldsMixin, PracticeDetai
             postcode=data["postcode"],
             city=data["city"],
             bsnr=data["bsnr"],
+            recovery_public_key=data["recovery_public_key"],
             recovery_wrapped_key=data["recovery_wrapped_key"],
         )
         user.organisation = organisation
@@ -162,9 +172,17 @@ class KeyedResetPasswordKeyForm(DerivedSecretFieldsMixin, KeyFieldsMixin, ResetP
             self.user.public_key = self.cleaned_data["public_key"]
             self.user.wrapped_private_key = self.cleaned_data["wrapped_private_key"]
             self.user.wrapped_practice_key = self.cleaned_data.get("wrapped_practice_key") or ""
+            # opened with the recovery sheet: the version the practice's recovery wrap holds
+            self.user.practice_key_version = self.user.organisation.recovery_key_version
             self.user.key_granted_by = None
             self.user.save(
-                update_fields=["public_key", "wrapped_private_key", "wrapped_practice_key", "key_granted_by"]
+                update_fields=[
+                    "public_key",
+                    "wrapped_private_key",
+                    "wrapped_practice_key",
+                    "practice_key_version",
+                    "key_granted_by",
+                ]
             )
             super().save()
 

@@ -49,12 +49,16 @@ def fingerprint(public_key: str) -> str:
 
 
 def check_blob(text: str, alg: str, *, extra: tuple[str, ...] = (), max_bytes: int = MAX_BLOB) -> str:
-    """A JSON envelope ``{"v":1,"alg":alg,"iv":…,"ct":…, …extra}`` with base64url values."""
-    if not text or len(text) > max_bytes:
+    """A JSON envelope ``{"v":1,"alg":alg,"iv":…,"ct":…, …extra}`` with base64url values and, where
+    it names the practice key version that sealed it, a ``kid`` of 1 or more."""
+    if not text or not isinstance(text, str) or len(text) > max_bytes:
         raise ValidationError(_INVALID, code="blob")
     try:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("v") != 1 or data.get("alg") != alg:
+            raise ValueError
+        kid = data.get("kid", 1)
+        if type(kid) is not int or kid < 1:
             raise ValueError
         if len(b64url_decode(data["iv"])) != IV_BYTES or len(b64url_decode(data["ct"])) < 16:
             raise ValueError
@@ -81,8 +85,40 @@ def check_practice_key_wrap(text: str) -> str:
 
 
 def check_recovery_wrap(text: str) -> str:
-    return check_blob(text, ALG_RECOVERY_WRAP)
+    """The practice key for the recovery sheet: ECIES to the recovery key pair (since issue 22) or
+    the symmetric wrap of older practices."""
+    try:
+        return check_practice_key_wrap(text)
+    except ValidationError:
+        return check_blob(text, ALG_RECOVERY_WRAP)
 
 
-def check_record(text: str, max_bytes: int) -> str:
-    return check_blob(text, ALG_RECORD, max_bytes=max_bytes)
+STALE_KEY = (
+    "Der Eintrag wurde mit einem älteren Praxisschlüssel verschlüsselt; die Praxis hat ihren Schlüssel "
+    "inzwischen gewechselt. Bitte laden Sie die Seite neu und speichern Sie erneut."
+)
+
+
+def envelope_kid(text: str) -> int:
+    """The practice key version an envelope names (docs/e2ee.md); envelopes from before key versions
+    name none and are version 1. Only for envelopes check_blob accepted."""
+    kid = json.loads(text).get("kid", 1)
+    return kid if type(kid) is int else 1
+
+
+def check_record(text: str, max_bytes: int, *, key_version: int) -> str:
+    """A record sealed with the practice key's current version ``key_version``: one sealed with an
+    older version (a browser that has not yet loaded the rotated key) is refused with code
+    ``stale_key``, one naming a version that does not exist yet as damaged."""
+    check_blob(text, ALG_RECORD, max_bytes=max_bytes)
+    kid = envelope_kid(text)
+    if kid < key_version:
+        raise ValidationError(STALE_KEY, code="stale_key")
+    if kid > key_version:
+        raise ValidationError(_INVALID, code="blob")
+    return text
+
+
+def check_keyring_wrap(text: str) -> str:
+    """The previous version's key sealed with the new one (PracticeKeyVersion.wrapped_previous)."""
+    return check_blob(text, ALG_RECORD)

@@ -44,8 +44,15 @@ class Organisation(models.Model):
     )
     # When the main user last saved the practice settings: the setup checklist's "Praxisdaten".
     details_checked_at = models.DateTimeField(null=True, blank=True)
-    # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself.
+    # Practice data key wrapped with the printable recovery key (docs/e2ee.md); never the key itself:
+    # ECIES to recovery_public_key (the key pair derived from the recovery key), re-wrapped at every
+    # rotation; in practices from before that pair existed, the symmetric wrap of version 1.
     recovery_wrapped_key = models.TextField(blank=True)
+    recovery_public_key = models.TextField(blank=True)  # SPKI, base64url; "" = not yet set up
+    recovery_key_version = models.PositiveIntegerField(default=1)  # which version recovery_wrapped_key holds
+    # The practice key's current version (docs/e2ee.md, "Key versions"): new records must be sealed
+    # with it. Version 1 is the key made at sign-up; every rotation adds one (PracticeKeyVersion).
+    key_version = models.PositiveIntegerField(default=1)
     # The practice's own ECDH key pair: patients encrypt to its public key (their typed name, for
     # the doctor only); the private key is sealed with the practice key. Made by a member's browser.
     public_key = models.TextField(blank=True)
@@ -105,6 +112,7 @@ class User(AbstractUser):
     public_key = models.TextField(blank=True)  # ECDH P-256, SPKI, base64url
     wrapped_private_key = models.TextField(blank=True)  # AES-GCM under the password-derived key
     wrapped_practice_key = models.TextField(blank=True)  # ECIES to public_key; empty = awaiting grant
+    practice_key_version = models.PositiveIntegerField(default=1)  # which version wrapped_practice_key holds
     key_granted_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
 
     USERNAME_FIELD = "email"
@@ -117,6 +125,37 @@ class User(AbstractUser):
     @property
     def has_practice_key(self) -> bool:
         return bool(self.wrapped_practice_key)
+
+    @property
+    def has_current_practice_key(self) -> bool:
+        """Holds the practice key's current version: may seal new records, grant and rotate."""
+        return self.has_practice_key and self.practice_key_version == self.organisation.key_version
+
+
+class PracticeKeyVersion(models.Model):
+    """One rotation of the practice key (Schlüsselwechsel, docs/e2ee.md "Key versions").
+
+    ``wrapped_previous`` is the previous version's raw key sealed with this version's key
+    (AES-256-GCM, AAD ``sprechzimmer/v1/keyring/<practice id>/<number - 1>``), made in the rotating
+    member's browser. Whoever holds the newest version can so walk back to every older one and read
+    records not yet re-encrypted, while a member who left holds at most the version of their time.
+    Version 1 (the sign-up key) has no row.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="key_versions")
+    number = models.PositiveIntegerField()
+    wrapped_previous = models.TextField()
+    created_by = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="key_version_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: Schlüsselversion {self.number}"
 
 
 class Device(models.Model):

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs, mail, ratelimit
-from sprechzimmer.accounts import devices, keyblobs
+from sprechzimmer.accounts import devices, keyblobs, keyrotation
 from sprechzimmer.accounts.access import json_error, main_user_required, member_required
 from sprechzimmer.accounts.domain import KV_BY_CODE, KV_CODE_BY_DISTRICT
 from sprechzimmer.accounts.forms import (
@@ -24,7 +25,8 @@ from sprechzimmer.accounts.forms import (
     PracticeDetailsForm,
     PracticeSettingsForm,
 )
-from sprechzimmer.accounts.models import Device, Invitation, User, token_digest
+from sprechzimmer.accounts.keyrotation import ROTATED, keyring_json
+from sprechzimmer.accounts.models import Device, Invitation, Organisation, User, token_digest
 from sprechzimmer.contracts import gate
 
 
@@ -58,11 +60,7 @@ def practice_dashboard(request, extra: dict | None = None):
     """The practice's start page ("Übersicht"); home.py adds what other apps know (the setup
     checklist's test call)."""
     organisation = request.user.organisation
-    pending_grants = (
-        organisation.members.filter(is_active=True, wrapped_practice_key="").exclude(public_key="").count()
-        if request.user.has_practice_key
-        else 0
-    )
+    pending_grants = _awaiting_key(organisation).count() if request.user.has_practice_key else 0
     context = {"pending_grants": pending_grants, "fingerprint": keyblobs.fingerprint(request.user.public_key)}
     return render(request, "accounts/dashboard.html", {**context, **(extra or {})})
 
@@ -101,6 +99,7 @@ def members(request):
         "members": organisation.members.order_by("-is_active", "full_name"),
         "invitations": organisation.invitations.filter(accepted_at=None),
         "form": form,
+        "offer_rotation": request.session.pop(OFFER_ROTATION, ""),
     }
     return render(request, "accounts/members.html", context)
 
@@ -161,10 +160,17 @@ def member_set_active(request, pk):
                 status=Device.Status.REVOKED, revoked_at=timezone.now()
             )
             devices.end_live_connections(user_ids=[member.pk])
+    if not activate and member.has_practice_key:
+        request.session[OFFER_ROTATION] = f"Sie haben {member} deaktiviert."
     messages.success(
         request, f"{member} wurde {'wieder aktiviert' if activate else 'deaktiviert; alle Sitzungen sind beendet'}."
     )
     return redirect("members")
+
+
+#: Session key: the members or devices page offers a key rotation at once (after deactivating a
+#: member or revoking a device of someone who held the practice key); the text says why.
+OFFER_ROTATION = "offer_key_rotation"
 
 
 def _invitation_for(token: str) -> Invitation | None:
@@ -236,7 +242,12 @@ def device_list(request):
     return render(
         request,
         "accounts/devices.html",
-        {"devices": queryset.select_related("user"), "current_device": request.device, "held_members": held},
+        {
+            "devices": queryset.select_related("user"),
+            "current_device": request.device,
+            "held_members": held,
+            "offer_rotation": request.session.pop(OFFER_ROTATION, ""),
+        },
     )
 
 
@@ -261,6 +272,8 @@ def device_revoke(request, pk):
             owner.new_devices_need_approval = True
             owner.save(update_fields=["new_devices_need_approval"])
         devices.end_live_connections(device_ids=[device.pk])
+    if owner.has_practice_key:
+        request.session[OFFER_ROTATION] = f"Sie haben ein Endgerät von {owner} gesperrt."
     text = f"Das Endgerät „{device.name}“ von {owner} ist gesperrt; seine Sitzung und Verbindungen sind beendet."
     if not owner.is_main_user:
         text += f" Neue Endgeräte von {owner} müssen Sie ab jetzt freigeben."
@@ -333,7 +346,11 @@ def practice_settings(request):
 
 @member_required
 def api_keys(request):
+    """The member's own key material; ``member_required`` means a deactivated member (or a revoked
+    device) gets none of it, old or new."""
     user = request.user
+    organisation = user.organisation
+    held = user.practice_key_version if user.has_practice_key else 0
     return JsonResponse(
         {
             "user_id": user.pk,
@@ -341,7 +358,20 @@ def api_keys(request):
             "public_key": user.public_key,
             "wrapped_private_key": user.wrapped_private_key,
             "wrapped_practice_key": user.wrapped_practice_key or None,
+            "practice_key_version": held or None,
+            "key_version": organisation.key_version,
+            "keyring": keyring_json(organisation, held),
         }
+    )
+
+
+def _awaiting_key(organisation):
+    """Active members with a key pair who lack the practice key's current version: new colleagues,
+    and anyone whose wrap is older (a password reset with a recovery sheet from before a rotation)."""
+    return (
+        organisation.members.filter(is_active=True)
+        .exclude(public_key="")
+        .filter(Q(wrapped_practice_key="") | Q(practice_key_version__lt=organisation.key_version))
     )
 
 
@@ -350,7 +380,7 @@ def api_key_grants(request):
     """Members who have a key pair but no practice key yet; a member with access may grant it."""
     organisation = request.user.organisation
     if request.method == "GET":
-        waiting = organisation.members.filter(is_active=True, wrapped_practice_key="").exclude(public_key="")
+        waiting = _awaiting_key(organisation)
         return JsonResponse(
             {
                 "members": [
@@ -368,14 +398,16 @@ def api_key_grants(request):
         )
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    if not request.user.has_practice_key:
-        return json_error("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.", 403)
+    if not request.user.has_current_practice_key:
+        return json_error("Sie haben selbst keinen Zugriff auf den aktuellen Praxisschlüssel.", 403)
     incomplete = "Die Freigabe war unvollständig. Bitte laden Sie die Seite neu."
     try:
         body = inputs.json_body(request)
         member_id = inputs.parse_id(body.get("member_id"))
         expected_public_key = body.get("public_key")
-        if member_id is None or not isinstance(expected_public_key, str):
+        # Browsers from before key versions send none: they can only have held version 1.
+        key_version = inputs.parse_int(body.get("key_version", 1), minimum=1, maximum=2**31 - 1)
+        if member_id is None or not isinstance(expected_public_key, str) or key_version is None:
             return json_error(incomplete)
         wrapped = keyblobs.check_practice_key_wrap(body.get("wrapped_practice_key"))
     except (inputs.InputError, ValueError, KeyError, TypeError):
@@ -383,6 +415,9 @@ def api_key_grants(request):
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
     with transaction.atomic():
+        locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if key_version != locked.key_version:
+            return json_error(ROTATED, 409)
         member = get_object_or_404(
             User.objects.select_for_update(), pk=member_id, organisation=organisation, is_active=True
         )
@@ -390,6 +425,95 @@ def api_key_grants(request):
         if member.public_key != expected_public_key:
             return json_error("Der Schlüssel dieses Mitglieds hat sich geändert. Bitte laden Sie die Seite neu.", 409)
         member.wrapped_practice_key = wrapped
+        member.practice_key_version = key_version
         member.key_granted_by = request.user
-        member.save(update_fields=["wrapped_practice_key", "key_granted_by"])
+        member.save(update_fields=["wrapped_practice_key", "practice_key_version", "key_granted_by"])
     return JsonResponse({"ok": True})
+
+
+@member_required
+def api_key_rotation(request):
+    """GET: who the next key version must be wrapped to (the browser wraps to exactly these), and how
+    many records still wait for re-encryption. POST (main user): install a new version made in the
+    browser (keyrotation.rotate)."""
+    organisation = request.user.organisation
+    if request.method == "GET":
+        return JsonResponse(
+            {
+                "key_version": organisation.key_version,
+                "members": [
+                    {"id": m.pk, "name": m.full_name, "public_key": m.public_key}
+                    for m in keyrotation.key_holders(organisation).order_by("pk")
+                ],
+                "clients": [
+                    {"id": c.pk, "name": c.name, "public_key": c.public_key}
+                    for c in keyrotation.granted_clients(organisation).order_by("pk")
+                ],
+                "stale": len(keyrotation.stale(organisation)),
+                "recovery_public_key": organisation.recovery_public_key or None,
+                # the old symmetric wrap, which the typed recovery key must open before it is set up
+                "recovery_wrapped_key": None if organisation.recovery_public_key else organisation.recovery_wrapped_key,
+            }
+        )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if not request.user.is_main_user:
+        return json_error("Nur der Hauptnutzer kann den Praxisschlüssel wechseln.", 403)
+    try:
+        body = inputs.json_body(request)
+        number = keyrotation.rotate(request.user, body)
+    except inputs.InputError:
+        return json_error("Der Schlüsselwechsel war unvollständig. Bitte laden Sie die Seite neu.")
+    except keyrotation.RotationRefused as refused:
+        return json_error(refused.message, refused.status)
+    return JsonResponse({"key_version": number})
+
+
+@main_user_required
+@require_POST
+def api_recovery_setup(request):
+    """Once per practice from before the recovery key pair: its public key and the current version
+    wrapped to it (keyrotation.set_up_recovery)."""
+    try:
+        keyrotation.set_up_recovery(request.user, inputs.json_body(request))
+    except inputs.InputError:
+        return json_error("Die Angaben zum Wiederherstellungsschlüssel waren unvollständig.")
+    except keyrotation.RotationRefused as refused:
+        return json_error(refused.message, refused.status)
+    return JsonResponse({"ok": True})
+
+
+@member_required
+def api_key_reencrypt(request):
+    """The re-encryption job of a member's browser after a rotation: GET the next records still
+    sealed with an older version, POST one back sealed with the current version. A record that
+    changed since it was fetched is left as it is (``replaced`` false): nothing a colleague saved is
+    overwritten."""
+    organisation = request.user.organisation
+    if request.method == "GET":
+        todo = keyrotation.stale(organisation)
+        return JsonResponse(
+            {
+                "key_version": organisation.key_version,
+                "remaining": len(todo),
+                "items": [
+                    {
+                        "ref": s.ref,
+                        "context": s.context,
+                        "base": keyrotation.base_of(s.ciphertext),
+                        "ciphertext": s.ciphertext,
+                    }
+                    for s in todo[: keyrotation.REENCRYPT_BATCH]
+                ],
+            }
+        )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        body = inputs.json_body(request)
+        replaced = keyrotation.replace(request.user, body.get("ref"), body.get("base"), body.get("ciphertext"))
+    except inputs.InputError:
+        return json_error("Die Umschlüsselung war unvollständig. Bitte laden Sie die Seite neu.")
+    except keyrotation.RotationRefused as refused:
+        return json_error(refused.message, refused.status)
+    return JsonResponse({"replaced": replaced})

@@ -25,6 +25,7 @@ from pydantic import BeforeValidator
 
 from sprechzimmer import ratelimit
 from sprechzimmer.accounts import keyblobs
+from sprechzimmer.accounts.keyrotation import keyring_json
 from sprechzimmer.api.models import TOKEN_PREFIX, ApiClient, token_hash
 from sprechzimmer.billing.domain.model import BillingError, Quarter
 from sprechzimmer.billing.models import QuarterReport
@@ -326,11 +327,19 @@ def get_billing_check(request, check_id: int):
     return _billing_check(get_object_or_404(QuarterReport, pk=check_id, organisation=client.organisation))
 
 
+class KeyringEntry(Schema):
+    version: int
+    wrapped_previous: str
+
+
 class ClientKey(Schema):
     organisation_id: int
     public_key: str | None
     fingerprint: str | None
     wrapped_practice_key: str | None
+    practice_key_version: int | None
+    key_version: int
+    keyring: list[KeyringEntry]
 
 
 class ClientKeyIn(Schema):
@@ -338,18 +347,24 @@ class ClientKeyIn(Schema):
 
 
 def _client_key(client: ApiClient) -> dict:
+    held = client.practice_key_version if client.wrapped_practice_key else 0
     return {
         "organisation_id": client.organisation_id,
         "public_key": client.public_key or None,
         "fingerprint": client.fingerprint or None,
         "wrapped_practice_key": client.wrapped_practice_key or None,
+        "practice_key_version": held or None,
+        "key_version": client.organisation.key_version,
+        "keyring": keyring_json(client.organisation, held),
     }
 
 
 @api.get("/key", response=answers({200: ClientKey}), summary="Schlüssel dieses API-Zugangs")
 def get_client_key(request):
     """Der angemeldete öffentliche Schlüssel und, sobald die Praxis ihn im Browser freigegeben hat,
-    der Praxisschlüssel verschlüsselt für diesen Schlüssel (ECIES, docs/e2ee.md). Jeder Zugang."""
+    der Praxisschlüssel verschlüsselt für diesen Schlüssel (ECIES, docs/e2ee.md), dazu seine Version
+    und die Kette älterer Versionen (``keyring``: jede Version enthält die vorige, verschlüsselt mit
+    ihr selbst). Jeder Zugang."""
     return _client_key(request.api_client)
 
 

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from sprechzimmer import inputs
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.access import json_error, main_user_required
+from sprechzimmer.accounts.keyrotation import ROTATED
+from sprechzimmer.accounts.models import Organisation
 from sprechzimmer.api import webhooks
 from sprechzimmer.api.models import EVENTS, SCOPES, ApiClient, Webhook
 
@@ -123,20 +125,23 @@ def webhook_delete(request, pk):
 def grant_key(request, pk):
     """The practice key for an encrypting client, wrapped in the main user's browser to the public
     key the page showed (docs/api.md); refused when the client's key changed in between."""
-    if not request.user.has_practice_key:
-        return json_error("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.", 403)
+    if not request.user.has_current_practice_key:
+        return json_error("Sie haben selbst keinen Zugriff auf den aktuellen Praxisschlüssel.", 403)
     incomplete = "Die Freigabe war unvollständig. Bitte laden Sie die Seite neu."
     try:
         body = inputs.json_body(request)
         expected = body.get("public_key")
+        key_version = inputs.parse_int(body.get("key_version", 1), minimum=1, maximum=2**31 - 1)
         wrapped = keyblobs.check_practice_key_wrap(body.get("wrapped_practice_key"))  # type: ignore[arg-type]
     except (inputs.InputError, ValueError, TypeError):
         return json_error(incomplete)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
-    if not isinstance(expected, str):
+    if not isinstance(expected, str) or key_version is None:
         return json_error(incomplete)
     with transaction.atomic():
+        if Organisation.objects.select_for_update().get(pk=request.user.organisation_id).key_version != key_version:
+            return json_error(ROTATED, 409)
         client = get_object_or_404(
             ApiClient.objects.select_for_update(),
             pk=pk,
@@ -146,6 +151,7 @@ def grant_key(request, pk):
         if not client.public_key or client.public_key != expected:
             return json_error("Der Schlüssel dieses API-Zugangs hat sich geändert. Bitte laden Sie die Seite neu.", 409)
         client.wrapped_practice_key = wrapped
+        client.practice_key_version = key_version
         client.key_granted_by = request.user
-        client.save(update_fields=["wrapped_practice_key", "key_granted_by"])
+        client.save(update_fields=["wrapped_practice_key", "practice_key_version", "key_granted_by"])
     return JsonResponse({"ok": True})

@@ -94,9 +94,10 @@ def open_conference(appointment: Appointment) -> Conference:
     return conference
 
 
-def clean_name(value: object) -> str:
-    """The encrypted display name: an A256GCM record under the practice key, made in the browser."""
-    return keyblobs.check_record(value if isinstance(value, str) else "", MAX_NAME_CIPHERTEXT)
+def clean_name(value: object, key_version: int) -> str:
+    """The encrypted display name: an A256GCM record under the practice key's current version
+    ``key_version``, made in the browser."""
+    return keyblobs.check_record(value if isinstance(value, str) else "", MAX_NAME_CIPHERTEXT, key_version=key_version)
 
 
 def _unused_code() -> tuple[str, str]:

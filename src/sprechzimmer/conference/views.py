@@ -64,7 +64,7 @@ def api_invite(request: HttpRequest, pk: int) -> JsonResponse:
         return limited
     try:
         data = inputs.json_body(request)
-        name = actions.clean_name(data.get("name"))
+        name = actions.clean_name(data.get("name"), request.user.organisation.key_version)
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
     try:

@@ -78,6 +78,15 @@ def new_recovery_key() -> tuple[str, bytes]:
     return "-".join(text[i : i + 4] for i in range(0, 32, 4)), raw
 
 
+def parse_recovery_key(text: str) -> bytes | None:
+    """The 20 bytes of a typed recovery key, as e2ee.js parseRecoveryKey reads it (case, spaces,
+    dashes and the look-alikes O, I, L do not matter); None when it is not one."""
+    clean = text.upper().replace(" ", "").replace("-", "").replace("O", "0").replace("I", "1").replace("L", "1")
+    if len(clean) != 32 or any(c not in _B32 for c in clean):
+        return None
+    return int("".join(f"{_B32.index(c):05b}" for c in clean), 2).to_bytes(20, "big")
+
+
 def wrap_with_recovery_key(raw: bytes, recovery_bytes: bytes) -> str:
     key = _hkdf(recovery_bytes, "sprechzimmer/v1/recovery")
     return seal(key, raw, "sprechzimmer/v1/recovery", keyblobs.ALG_RECOVERY_WRAP)

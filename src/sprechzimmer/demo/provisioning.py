@@ -10,6 +10,7 @@ from django.db import transaction
 
 from sprechzimmer.accounts.models import Organisation, User
 from sprechzimmer.demo import keys as demo_keys
+from sprechzimmer_client.crypto import public_key_text, recovery_private_key
 
 
 @transaction.atomic
@@ -35,7 +36,9 @@ def create_practice(
         street=street,
         postcode=postcode,
         city=city,
-        recovery_wrapped_key=demo_keys.wrap_with_recovery_key(practice_key, recovery_raw),
+        # the recovery key pair derived from the printed key, as signup.js makes it (docs/e2ee.md)
+        recovery_public_key=(recovery_public := public_key_text(recovery_private_key(recovery_raw))),
+        recovery_wrapped_key=demo_keys.wrap_to_public_key(practice_key, recovery_public),
     )
     user = add_member(
         organisation,

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from sprechzimmer import inputs
 from sprechzimmer.accounts.access import json_error, member_required
-from sprechzimmer.accounts.keyblobs import check_record
+from sprechzimmer.accounts.keyblobs import STALE_KEY, check_record
 from sprechzimmer.records.models import EncryptedRecord
 
 #: Kinds of practice records the browser may store, with their size limit in bytes of ciphertext.
@@ -36,8 +36,10 @@ def api_record(request, kind):
     if base_version is None or not isinstance(body.get("ciphertext"), str):
         return json_error(incomplete)
     try:
-        ciphertext = check_record(body["ciphertext"], RECORD_KINDS[kind])
-    except ValidationError:
+        ciphertext = check_record(body["ciphertext"], RECORD_KINDS[kind], key_version=organisation.key_version)
+    except ValidationError as exc:
+        if exc.code == "stale_key":
+            return json_error(STALE_KEY + " Ihre Eingabe ist noch im Browser.", 409)
         return json_error("Der Eintrag ist zu groß oder beschädigt. Ihre Eingabe ist noch im Browser.")
     with transaction.atomic():
         record = EncryptedRecord.objects.select_for_update().filter(organisation=organisation, kind=kind).first()

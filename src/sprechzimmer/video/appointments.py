@@ -58,10 +58,14 @@ def clean_fields(data: dict, organisation, *, current: Appointment | None = None
         patient = data.get("patient")
         try:
             cleaned["patient_ciphertext"] = keyblobs.check_record(
-                patient if isinstance(patient, str) else "", PATIENT_MAX_BYTES
+                patient if isinstance(patient, str) else "", PATIENT_MAX_BYTES, key_version=organisation.key_version
             )
-        except ValidationError:
-            errors["patient"] = "Die Patientendaten sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu."
+        except ValidationError as exc:
+            errors["patient"] = (
+                keyblobs.STALE_KEY
+                if exc.code == "stale_key"
+                else "Die Patientendaten sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu."
+            )
     if "status" in data:
         allowed = {
             Appointment.Status.PLANNED,

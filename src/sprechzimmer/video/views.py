@@ -165,7 +165,9 @@ def api_practice_keypair(request):
     try:
         data = inputs.json_body(request)
         public_key = keyblobs.check_public_key(str(data.get("public_key") or ""))
-        wrapped = keyblobs.check_record(str(data.get("wrapped_private_key") or ""), 8 * 1024)
+        wrapped = keyblobs.check_record(
+            str(data.get("wrapped_private_key") or ""), 8 * 1024, key_version=organisation.key_version
+        )
     except ValidationError as exc:
         return json_error(" ".join(exc.messages))
     with transaction.atomic():

@@ -1,6 +1,7 @@
 // @ts-check
 // End-to-end encryption primitives (docs/e2ee.md). Pure WebCrypto, no DOM, no network.
-// Every envelope is JSON {v: 1, alg, iv, ct, ...} with base64url values; the server checks only
+// Every envelope is JSON {v: 1, alg, iv, ct, ...} with base64url values (and, for what the practice
+// key seals, the key version as `kid`); the server checks only
 // its shape (accounts/keyblobs.py) and the demo data (accounts/demo_keys.py) writes the same.
 
 const subtle = globalThis.crypto.subtle;
@@ -16,6 +17,7 @@ const INFO = {
   privateKey: "sprechzimmer/v1/private-key",
   ecies: "sprechzimmer/v1/ecies",
   recovery: "sprechzimmer/v1/recovery",
+  recoveryEcdh: "sprechzimmer/v1/recovery-ecdh",
 };
 const ALG = {
   passwordWrap: "PBKDF2-HKDF-A256GCM",
@@ -34,6 +36,8 @@ const EC = { name: "ECDH", namedCurve: "P-256" };
  * @property {string} iv AES-GCM nonce, 12 bytes
  * @property {string} ct ciphertext with the 16-byte tag
  * @property {string} [epk] ECIES only: the sender's ephemeral public key (SPKI)
+ * @property {number} [kid] the practice key version that sealed it; absent in envelopes from before
+ *   key versions, which are version 1
  */
 
 /** @param {ArrayBuffer|Uint8Array} bytes */
@@ -79,7 +83,7 @@ async function hkdfKey(secret, info, salt = new Uint8Array(0)) {
  * @param {BufferSource} plaintext
  * @param {string} aad
  * @param {string} alg
- * @param {{epk?: string}} [extra]
+ * @param {{epk?: string, kid?: number}} [extra]
  * @returns {Promise<string>} the envelope as JSON text
  */
 async function seal(key, plaintext, aad, alg, extra = {}) {
@@ -274,6 +278,71 @@ export async function unwrapWithRecoveryKey(envelope, recoveryText) {
   return open(await hkdfKey(bytes, INFO.recovery), envelope, INFO.recovery, ALG.recovery);
 }
 
+/** The order n of P-256's base point (SEC 2, § 2.4.2). */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+/** PKCS#8 of a P-256 private key without the optional public key, up to the 32 bytes of the scalar. */
+const P256_PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x41, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+  0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x27, 0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20,
+]);
+
+/**
+ * The recovery key pair (docs/e2ee.md, "Key versions and rotation"): an ECDH P-256 pair derived from the
+ * printed recovery key, so that every new practice key version can be wrapped to its public key
+ * without anyone typing the recovery key. Private scalar d = (OS2IP(HKDF-SHA256(recovery bits,
+ * salt empty, info `sprechzimmer/v1/recovery-ecdh`, 48 bytes)) mod (n − 1)) + 1, as FIPS 186-5
+ * A.2.1 derives a key from 64 extra bits; the public key is d·G, computed by WebCrypto on import.
+ * @param {string} recoveryText as typed
+ * @returns {Promise<{privateKey: CryptoKey, publicKey: string}>} the private key not extractable;
+ *   the public key as SPKI, base64url
+ */
+export async function recoveryKeyPair(recoveryText) {
+  const bytes = parseRecoveryKey(recoveryText);
+  if (!bytes) throw new Error("not a recovery key");
+  const base = await subtle.importKey("raw", bytes, "HKDF", false, ["deriveBits"]);
+  const okm = new Uint8Array(
+    await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: enc.encode(INFO.recoveryEcdh) }, base, 384),
+  );
+  let value = 0n;
+  for (const b of okm) value = (value << 8n) | BigInt(b);
+  let d = (value % (P256_ORDER - 1n)) + 1n;
+  const pkcs8 = new Uint8Array(P256_PKCS8_PREFIX.length + 32);
+  pkcs8.set(P256_PKCS8_PREFIX);
+  for (let i = pkcs8.length - 1; i >= P256_PKCS8_PREFIX.length; i--) {
+    pkcs8[i] = Number(d & 0xffn);
+    d >>= 8n;
+  }
+  try {
+    const full = await subtle.exportKey("jwk", await subtle.importKey("pkcs8", pkcs8, EC, true, ["deriveBits"]));
+    if (!full.x || !full.y) throw new Error("no public point");
+    /** @type {JsonWebKey} */
+    const point = { kty: "EC", crv: "P-256", x: full.x, y: full.y };
+    const publicKey = await subtle.importKey("jwk", point, EC, true, []);
+    return {
+      privateKey: await subtle.importKey("pkcs8", pkcs8, EC, false, ["deriveBits"]),
+      publicKey: await exportPublicKey(publicKey),
+    };
+  } finally {
+    pkcs8.fill(0);
+    okm.fill(0);
+  }
+}
+
+/**
+ * Opens the practice key the recovery sheet protects: an ECIES wrap to the recovery key pair, or,
+ * in a practice from before the recovery key pair, the symmetric wrap of sign-up.
+ * @param {string} envelope Organisation.recovery_wrapped_key
+ * @param {string} recoveryText as typed
+ * @param {string} recoveryPublicKey Organisation.recovery_public_key, "" for the old kind
+ * @returns {Promise<Uint8Array<ArrayBuffer>>} the raw practice key of the version the wrap holds
+ */
+export async function openWithRecovery(envelope, recoveryText, recoveryPublicKey) {
+  if (!recoveryPublicKey) return unwrapWithRecoveryKey(envelope, recoveryText);
+  const pair = await recoveryKeyPair(recoveryText);
+  if (pair.publicKey !== recoveryPublicKey) throw new Error("another recovery key");
+  return unwrapFromPublicKey(envelope, pair.privateKey, pair.publicKey);
+}
+
 /**
  * Associated data binding a record's ciphertext to its practice and kind.
  * @param {number} organisationId
@@ -287,10 +356,55 @@ export function recordContext(organisationId, kind) {
  * @param {CryptoKey} practiceKey
  * @param {string} context from recordContext
  * @param {unknown} value anything JSON can hold
+ * @param {number} [kid] the version of `practiceKey` (docs/e2ee.md, "Key versions")
  * @returns {Promise<string>} envelope
  */
-export async function encryptRecord(practiceKey, context, value) {
-  return seal(practiceKey, enc.encode(JSON.stringify(value)), context, ALG.record);
+export async function encryptRecord(practiceKey, context, value, kid = 1) {
+  return seal(practiceKey, enc.encode(JSON.stringify(value)), context, ALG.record, { kid });
+}
+
+/**
+ * The practice key version an envelope names; envelopes without one are version 1.
+ * @param {string | Envelope} envelope
+ * @returns {number}
+ */
+export function envelopeKid(envelope) {
+  /** @type {Envelope} */
+  const data = typeof envelope === "string" ? JSON.parse(envelope) : envelope;
+  return Number.isInteger(data.kid) && /** @type {number} */ (data.kid) >= 1 ? /** @type {number} */ (data.kid) : 1;
+}
+
+/**
+ * Associated data of a key version sealed with the next one: the server's keyring chain.
+ * @param {number} organisationId
+ * @param {number} version the version that is sealed
+ */
+export function keyringContext(organisationId, version) {
+  return `sprechzimmer/v1/keyring/${organisationId}/${version}`;
+}
+
+/**
+ * Rotation: the previous version's raw key sealed with the new version's key, so whoever holds
+ * the new version can still open records sealed before (and nobody who lacks it can).
+ * @param {CryptoKey} newKey
+ * @param {number} newVersion
+ * @param {BufferSource} previousRaw
+ * @param {number} organisationId
+ * @returns {Promise<string>} envelope
+ */
+export function wrapPreviousKey(newKey, newVersion, previousRaw, organisationId) {
+  return seal(newKey, previousRaw, keyringContext(organisationId, newVersion - 1), ALG.record, { kid: newVersion });
+}
+
+/**
+ * @param {CryptoKey} key the version that sealed it
+ * @param {string} envelope from wrapPreviousKey
+ * @param {number} organisationId
+ * @param {number} previousVersion
+ * @returns {Promise<Uint8Array<ArrayBuffer>>} the previous version's raw key
+ */
+export function openPreviousKey(key, envelope, organisationId, previousVersion) {
+  return open(key, envelope, keyringContext(organisationId, previousVersion), ALG.record);
 }
 
 /**

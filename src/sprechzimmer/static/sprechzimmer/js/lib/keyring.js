@@ -16,12 +16,18 @@ export class KeyringError extends Error {}
  * @property {string} public_key SPKI, base64url
  * @property {string} wrapped_private_key envelope under the password-derived key
  * @property {string | null} wrapped_practice_key envelope to public_key; null until a colleague grants it
+ * @property {number | null} practice_key_version the version wrapped_practice_key holds
+ * @property {number} key_version the practice's current version: new records are sealed with it
+ * @property {{version: number, wrapped_previous: string}[]} keyring each version ≤ ours sealing the one before
  */
 
 /**
  * The unlocked practice key, as kept in the key store for the member who unlocked it.
  * @typedef {object} PracticeKey
- * @property {CryptoKey} key AES-256-GCM, not extractable
+ * @property {CryptoKey} key AES-256-GCM, not extractable: the newest version this member holds
+ * @property {number} version which version `key` is
+ * @property {number} current the practice's current version when the key was loaded
+ * @property {Record<number, CryptoKey>} keys every version this member can open, for reading
  * @property {number} organisationId the practice (record contexts name it)
  * @property {string} userId whose key it is: another member's login in this browser does not use it
  */
@@ -89,7 +95,11 @@ export function practiceKey() {
 async function loadPracticeKey() {
   /** @type {PracticeKey | undefined} */
   const cached = await keystore.get("practice");
-  if (cached && cached.userId === currentUserId()) return cached;
+  // The page names the practice's current key version: after a rotation the cached keys are reloaded.
+  const pageVersion = Number(pageMeta("sz-key-version") || 0);
+  if (cached && cached.userId === currentUserId() && cached.keys && (!pageVersion || cached.current >= pageVersion)) {
+    return cached;
+  }
   /** @type {MemberKeys} */
   const keys = await getJson("/api/schluessel/");
   if (!keys.wrapped_practice_key) {
@@ -99,10 +109,71 @@ async function loadPracticeKey() {
     );
   }
   const raw = await e2ee.unwrapFromPublicKey(keys.wrapped_practice_key, await privateKey(keys), keys.public_key);
-  /** @type {PracticeKey} */
-  const entry = { userId: String(keys.user_id), organisationId: keys.organisation_id, key: await e2ee.importPracticeKey(raw) };
+  const version = keys.practice_key_version ?? 1;
+  const entry = await openKeyring(raw, version, keys.key_version, keys.organisation_id, keys.keyring, String(keys.user_id));
   await keystore.put("practice", entry);
   return entry;
+}
+
+/**
+ * Walks the server's chain from the version this member holds back to version 1: each step's key
+ * opens the raw key of the version before it (docs/e2ee.md, "Key versions").
+ * @param {Uint8Array<ArrayBuffer>} raw the held version's raw key; zeroed here
+ * @param {number} version
+ * @param {number} current
+ * @param {number} organisationId
+ * @param {{version: number, wrapped_previous: string}[]} chain
+ * @param {string} userId
+ * @returns {Promise<PracticeKey>}
+ */
+async function openKeyring(raw, version, current, organisationId, chain, userId) {
+  /** @type {Record<number, CryptoKey>} */
+  const keys = {};
+  let step = raw;
+  try {
+    keys[version] = await e2ee.importPracticeKey(step);
+    for (let v = version; v > 1; v--) {
+      const link = chain.find((entry) => entry.version === v);
+      if (!link) throw new KeyringError("Die Schlüsselkette der Praxis ist unvollständig. Bitte laden Sie die Seite neu.");
+      const previous = await e2ee.openPreviousKey(keys[v], link.wrapped_previous, organisationId, v - 1);
+      step.fill(0);
+      step = previous;
+      keys[v - 1] = await e2ee.importPracticeKey(step);
+    }
+  } finally {
+    step.fill(0);
+  }
+  return { userId, organisationId, version, current, key: keys[version], keys };
+}
+
+/**
+ * Seals a record with the practice key's current version (the server refuses older ones).
+ * @param {PracticeKey} entry
+ * @param {string} context from e2ee.recordContext
+ * @param {unknown} value
+ * @returns {Promise<string>} envelope
+ */
+export function sealRecord(entry, context, value) {
+  if (entry.version < entry.current) {
+    throw new KeyringError(
+      "Die Praxis hat ihren Schlüssel gewechselt; Sie haben die neue Version noch nicht. Ein Kollege muss Ihnen " +
+        "den Zugriff erneut freigeben (Seite „Mitglieder“).",
+    );
+  }
+  return e2ee.encryptRecord(entry.key, context, value, entry.version);
+}
+
+/**
+ * Opens a record with whichever version sealed it.
+ * @param {PracticeKey} entry
+ * @param {string} context
+ * @param {string | import("./e2ee.js").Envelope} envelope
+ * @returns {Promise<any>}
+ */
+export function openRecord(entry, context, envelope) {
+  const key = entry.keys[e2ee.envelopeKid(envelope)];
+  if (!key) throw new KeyringError("Dieser Eintrag ist mit einer Version des Praxisschlüssels verschlüsselt, die Sie nicht haben.");
+  return e2ee.decryptRecord(key, context, envelope);
 }
 
 /**
@@ -118,10 +189,12 @@ export async function pendingGrants() {
  * @param {PendingMember} member
  */
 export async function grant(member) {
+  const { wrapped, version } = await wrapPracticeKeyFor(member.public_key);
   await request("POST", "/api/schluessel/freigaben/", {
     member_id: member.id,
     public_key: member.public_key,
-    wrapped_practice_key: await wrapPracticeKeyFor(member.public_key),
+    wrapped_practice_key: wrapped,
+    key_version: version,
   });
 }
 
@@ -132,25 +205,43 @@ export async function grant(member) {
  * @param {string} publicKey the client's public key as the page showed it
  */
 export async function grantClient(url, publicKey) {
-  await request("POST", url, { public_key: publicKey, wrapped_practice_key: await wrapPracticeKeyFor(publicKey) });
+  const { wrapped, version } = await wrapPracticeKeyFor(publicKey);
+  await request("POST", url, { public_key: publicKey, wrapped_practice_key: wrapped, key_version: version });
 }
 
 /**
- * The practice key wrapped to someone else's public key (ECIES), opened with this member's keys.
+ * The practice key's current version wrapped to someone else's public key (ECIES), opened with
+ * this member's keys.
  * @param {string} publicKey SPKI, base64url
- * @returns {Promise<string>} envelope
+ * @returns {Promise<{wrapped: string, version: number}>} envelope and the version it holds
  */
 async function wrapPracticeKeyFor(publicKey) {
+  return withCurrentRaw(async (raw, keys) => ({ wrapped: await e2ee.wrapToPublicKey(raw, publicKey), version: keys.key_version }));
+}
+
+/**
+ * Runs `use` with the raw bytes of the practice key's current version, zeroed afterwards; for
+ * wrapping it to someone (grant, rotation, recovery).
+ * @template T
+ * @param {(raw: Uint8Array<ArrayBuffer>, keys: MemberKeys) => Promise<T>} use
+ * @returns {Promise<T>}
+ */
+export async function withCurrentRaw(use) {
   /** @type {MemberKeys} */
   const keys = await getJson("/api/schluessel/");
-  if (!keys.wrapped_practice_key) throw new KeyringError("Sie haben selbst keinen Zugriff auf den Praxisschlüssel.");
+  if (!keys.wrapped_practice_key || (keys.practice_key_version ?? 1) !== keys.key_version) {
+    throw new KeyringError("Sie haben selbst keinen Zugriff auf den aktuellen Praxisschlüssel.");
+  }
   const raw = await e2ee.unwrapFromPublicKey(keys.wrapped_practice_key, await privateKey(keys), keys.public_key);
   try {
-    return await e2ee.wrapToPublicKey(raw, publicKey);
+    return await use(raw, keys);
   } finally {
     raw.fill(0);
   }
 }
+
+/** Drops the unlocked practice key from this browser's store: the next practiceKey() loads it anew. */
+export const reloadPracticeKey = () => keystore.remove("practice");
 
 export const forget = () => keystore.clear();
 
@@ -193,8 +284,8 @@ const PRACTICE_PAIR_CONTEXT = "sprechzimmer/v1/practice-private-key";
  * @returns {Promise<PracticeKeyPair>}
  */
 export async function practiceKeyPair() {
-  const { key, organisationId } = await practiceKey();
-  const context = `${PRACTICE_PAIR_CONTEXT}/${organisationId}`;
+  const entry = await practiceKey();
+  const context = `${PRACTICE_PAIR_CONTEXT}/${entry.organisationId}`;
   /** @type {{public_key: string | null, wrapped_private_key: string | null}} */
   let pair = await getJson("/api/praxis/schluesselpaar/");
   if (!pair.public_key) {
@@ -202,7 +293,7 @@ export async function practiceKeyPair() {
     const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", fresh.privateKey));
     const body = {
       public_key: await e2ee.exportPublicKey(fresh.publicKey),
-      wrapped_private_key: await e2ee.encryptRecord(key, context, { pkcs8: e2ee.b64u(pkcs8) }),
+      wrapped_private_key: await sealRecord(entry, context, { pkcs8: e2ee.b64u(pkcs8) }),
     };
     try {
       await request("POST", "/api/praxis/schluesselpaar/", body);
@@ -212,7 +303,7 @@ export async function practiceKeyPair() {
     pair = await getJson("/api/praxis/schluesselpaar/");
   }
   if (!pair.public_key || !pair.wrapped_private_key) throw new KeyringError("Das Schlüsselpaar der Praxis fehlt. Bitte laden Sie die Seite neu.");
-  const { pkcs8 } = await e2ee.decryptRecord(key, context, pair.wrapped_private_key);
+  const { pkcs8 } = await openRecord(entry, context, pair.wrapped_private_key);
   const privateKey = await crypto.subtle.importKey("pkcs8", e2ee.unb64u(pkcs8), { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
   return { publicKey: pair.public_key, privateKey };
 }

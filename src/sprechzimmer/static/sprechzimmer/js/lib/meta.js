@@ -4,7 +4,7 @@
 
 /**
  * The content of `<meta name="…">`, or "" when the page has none (e.g. no user before login).
- * @param {"csrf-token" | "sz-user" | "sz-email" | "sz-lock-minutes" | "sz-icons"} name
+ * @param {"csrf-token" | "sz-user" | "sz-email" | "sz-lock-minutes" | "sz-key-version" | "sz-icons"} name
  * @returns {string}
  */
 export function pageMeta(name) {

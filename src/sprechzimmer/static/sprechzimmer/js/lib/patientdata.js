@@ -1,7 +1,7 @@
 // @ts-check
 // Patient data of an appointment: one record encrypted with the practice key in the browser.
 import * as e2ee from "./e2ee.js";
-import { openFromPatient, practiceKeyPair } from "./keyring.js";
+import { openFromPatient, openRecord, practiceKeyPair, sealRecord } from "./keyring.js";
 
 const KIND = "appointment-patient";
 /** The envelope of an online booking: ECIES to the practice's public key, made in the patient's browser. */
@@ -25,7 +25,7 @@ const EMPTY = { name: "", birth_date: "", email: "", phone: "", note: "" };
  * @returns {Promise<string>} envelope
  */
 export function encryptPatient(keyEntry, data) {
-  return e2ee.encryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), data);
+  return sealRecord(keyEntry, e2ee.recordContext(keyEntry.organisationId, KIND), data);
 }
 
 /**
@@ -40,7 +40,7 @@ export async function decryptPatient(keyEntry, envelope) {
       // booked by the patient on the public page: encrypted to the practice's key pair (docs/booking.md)
       return { ...EMPTY, ...JSON.parse(await openFromPatient(envelope, await practiceKeyPair())) };
     }
-    return await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), envelope);
+    return await openRecord(keyEntry, e2ee.recordContext(keyEntry.organisationId, KIND), envelope);
   } catch {
     return { name: "(nicht lesbar)", birth_date: "", email: "", phone: "", note: "" };
   }

@@ -104,7 +104,7 @@ async function resetFromKey(form) {
     }
     let raw;
     try {
-      raw = await e2ee.unwrapWithRecoveryKey(form.dataset.recovery ?? "", recoveryText);
+      raw = await e2ee.openWithRecovery(form.dataset.recovery ?? "", recoveryText, form.dataset.recoveryPublicKey ?? "");
     } catch {
       showErrors(form, { "recovery-key": ["Dieser Wiederherstellungsschlüssel passt nicht zu Ihrer Praxis."] });
       return false;

@@ -1,7 +1,7 @@
 // @ts-check
 // The practice note: a small record encrypted with the practice key before it leaves the browser.
 import * as e2ee from "../lib/e2ee.js";
-import { practiceKey } from "../lib/keyring.js";
+import { openRecord, practiceKey, reloadPracticeKey, sealRecord } from "../lib/keyring.js";
 import { ApiError, request, getJson } from "../lib/api.js";
 import { find } from "../ui/dom.js";
 import { errorMessage } from "../ui/forms.js";
@@ -46,7 +46,7 @@ async function show(keyEntry, record) {
     text.value = "";
     return;
   }
-  const value = await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), record.ciphertext);
+  const value = await openRecord(keyEntry, e2ee.recordContext(keyEntry.organisationId, KIND), record.ciphertext);
   text.value = value.text;
   say(`Zuletzt gespeichert von ${record.updated_by} am ${new Date(record.updated_at ?? "").toLocaleString("de-DE")}.`);
 }
@@ -69,7 +69,7 @@ save.addEventListener("click", async () => {
   save.disabled = true;
   say("Wird verschlüsselt und gespeichert …");
   try {
-    const ciphertext = await e2ee.encryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), {
+    const ciphertext = await sealRecord(keyEntry, e2ee.recordContext(keyEntry.organisationId, KIND), {
       text: text.value,
     });
     const record = await request("PUT", URL_, { ciphertext, base_version: version });
@@ -79,7 +79,11 @@ save.addEventListener("click", async () => {
   } catch (error) {
     // The typed text stays in the field whatever went wrong.
     say(errorMessage(error), "error");
-    if (error instanceof ApiError && error.status === 409 && error.body) {
+    if (error instanceof ApiError && error.status === 409 && error.body && !("version" in error.body)) {
+      // The practice rotated its key since this page loaded it: load the new version, the text stays.
+      await reloadPracticeKey();
+      keyEntry = await practiceKey();
+    } else if (error instanceof ApiError && error.status === 409 && error.body) {
       const mine = text.value;
       await show(keyEntry, error.body);
       text.value = `${mine}\n\n--- Fassung des Kollegen ---\n${text.value}`;

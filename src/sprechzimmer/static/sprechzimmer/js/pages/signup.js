@@ -65,7 +65,9 @@ form.addEventListener("submit", async (event) => {
     control(form, "public_key", HTMLInputElement).value = publicKey;
     control(form, "wrapped_private_key", HTMLInputElement).value = await e2ee.wrapPrivateKey(pair.privateKey, kek);
     control(form, "wrapped_practice_key", HTMLInputElement).value = await e2ee.wrapToPublicKey(practiceKey, publicKey);
-    control(form, "recovery_wrapped_key", HTMLInputElement).value = await e2ee.wrapWithRecoveryKey(practiceKey, recovery);
+    const recoveryPair = await e2ee.recoveryKeyPair(recovery);
+    control(form, "recovery_public_key", HTMLInputElement).value = recoveryPair.publicKey;
+    control(form, "recovery_wrapped_key", HTMLInputElement).value = await e2ee.wrapToPublicKey(practiceKey, recoveryPair.publicKey);
     practiceKey.fill(0);
     setDerivedSecret(form, "password1", authSecret);
 

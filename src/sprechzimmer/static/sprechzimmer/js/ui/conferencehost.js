@@ -128,7 +128,7 @@ export class ConferenceHost {
     this.say("Wird eingeladen …");
     const keyEntry = await this.practiceKey();
     await request("POST", this.base, {});
-    const sealed = await e2ee.encryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), { name });
+    const sealed = await e2ee.encryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), { name }, keyEntry.version);
     /** @type {{participant: ParticipantJson, code: string}} */
     const { participant, code } = await request("POST", `${this.base}teilnehmende/`, { role, name: sealed });
     this.names.set(participant.id, name);
@@ -160,7 +160,7 @@ export class ConferenceHost {
     for (const p of conference.participants) {
       if (!p.name || this.names.has(p.id) || !keyEntry) continue;
       try {
-        const record = await e2ee.decryptRecord(keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), p.name);
+        const record = await e2ee.decryptRecord(keyEntry.keys[e2ee.envelopeKid(p.name)] ?? keyEntry.key, e2ee.recordContext(keyEntry.organisationId, KIND), p.name);
         this.names.set(p.id, String(record.name));
       } catch {
         this.names.set(p.id, UNREADABLE);
