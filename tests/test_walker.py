@@ -280,7 +280,9 @@ def test_every_url_with_malformed_input_for_every_role(world, role_name):
         assert walk.models["api/termine/<pk>/nachfrage/"] == {"pk": Appointment}
     slowest = sorted(walk.seconds_by_pattern.items(), key=lambda item: -item[1])[:5]
     heaviest = sorted(walk.page_queries.items(), key=lambda item: -item[1])[:8]
-    print(f"\n{role_name}: {walk.requests} requests, {len(walk.forms)} forms; slowest: {slowest}; most queries: {heaviest}")
+    print(
+        f"\n{role_name}: {walk.requests} requests, {len(walk.forms)} forms; slowest: {slowest}; most queries: {heaviest}"
+    )
     assert not walk.failures, f"{len(walk.failures)} failures:\n" + "\n".join(walk.failures[:60])
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from sprechzimmer.api.models import ApiClient
+from sprechzimmer.core.timezones import BERLIN
 from sprechzimmer.demo import keys
 from sprechzimmer.video.models import Appointment
 from sprechzimmer_client import Client, ClientError
@@ -34,7 +35,10 @@ def test_register_grant_create_and_read_back(client, practice, tmp_path):
     assert refused.value.status == 403 and bridge.fingerprint in refused.value.message
 
     assert grant(client, practice, bridge.public_key).json() == {"ok": True}
-    start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(microsecond=0)
+    # 10:00 in Berlin the day after tomorrow: both appointments on one Berlin day whatever the hour
+    # the test runs (now + 2 days + 1 h crossed midnight between 22:00 and 23:00 UTC).
+    day = dt.datetime.now(BERLIN).date() + dt.timedelta(days=2)
+    start = dt.datetime.combine(day, dt.time(10, 0), tzinfo=BERLIN)
     appointment, code = bridge.create_appointment(practice.main.pk, start, PATIENT)
     assert appointment.patient["name"] == "Erika Mustermann" and len(code) >= 8
 
@@ -50,7 +54,7 @@ def test_register_grant_create_and_read_back(client, practice, tmp_path):
         start=start + dt.timedelta(hours=1),
         patient_ciphertext=keys.encrypt_record(practice.key, context, {**PATIENT, "name": "Bruno Browser"}),
     )
-    names = {a.patient["name"] for a in bridge.appointments(start.date())}
+    names = {a.patient["name"] for a in bridge.appointments(day)}
     assert names == {"Erika Mustermann", "Bruno Browser"}
 
 
