@@ -29,3 +29,26 @@ def test_every_name_a_bench_imports_exists(module, name):
     assert hasattr(imported, name) or importlib.util.find_spec(f"{module}.{name}") is not None, (
         f"{module} has no {name}"
     )
+
+
+def readme_bench_commands():
+    readme = (BENCH.parent / "README.md").read_text()
+    for line in readme.splitlines():
+        if line.startswith(".venv/bin/python bench/"):
+            command = line.split("#")[0].split()
+            yield pytest.param(command[1], [word for word in command[2:] if word.startswith("--")], id=command[1])
+
+
+@pytest.mark.parametrize(("script", "options"), list(readme_bench_commands()))
+def test_every_bench_command_in_the_readme_names_a_script_and_options_it_has(script, options):
+    """The README's bench lines work as written: the script is there and takes every option shown."""
+    import subprocess
+    import sys
+
+    assert (BENCH.parent / script).is_file()
+    shown = subprocess.run(
+        [sys.executable, script, "--help"], cwd=BENCH.parent, capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    for option in options:
+        assert option in shown.stdout, f"{script} has no {option}"
