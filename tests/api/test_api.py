@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.api.models import SCOPES, ApiClient, token_hash
+from sprechzimmer.core.timezones import BERLIN
 from sprechzimmer.video.models import Appointment
 from tests import factories
 
@@ -76,7 +77,7 @@ def _mine(world) -> Appointment:
 
 def _request(client, world, method, template, token, body):
     mine = _mine(world)
-    path = template.format(day=world.start.date().isoformat(), mine=mine.pk)
+    path = template.format(day=world.start.astimezone(BERLIN).date().isoformat(), mine=mine.pk)
     path, _, query = path.partition("?")
     params = dict(p.split("=") for p in query.split("&")) if query else {}
     data = new_appointment(world) if body == "new" else body
@@ -119,7 +120,7 @@ def test_another_practices_appointment_is_not_found(client, world, method, path,
 
 def test_lists_show_only_the_own_practice(client, world):
     _mine(world)
-    day = world.start.date().isoformat()
+    day = world.start.astimezone(BERLIN).date().isoformat()
     listed = call(client, "get", "/appointments", world.token, von=day).json()["appointments"]
     assert listed and all(a["id"] != world.theirs.pk for a in listed)
     world.theirs.status = Appointment.Status.WAITING
