@@ -200,6 +200,11 @@ class Plan(models.Model):
     last = models.DateField("bis")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     report = models.JSONField(default=dict)  # the planner's explanation (targets, balances, spread)
+    # What re-creates the solver's last result (plans.recreate): its whole input (duties, doctors
+    # with weights, qualifications, blocked days, wishes and balances as they were, pinned duties,
+    # the previous draft, the rules with seed and deterministic budget), the planner and OR-Tools
+    # versions, and the assignment it returned.
+    planning_record = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
 
