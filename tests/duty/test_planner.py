@@ -174,6 +174,14 @@ def test_impossible_plans_say_why_in_german():
         plan(week, [Doctor("a"), Doctor("b")], Rules(rest_hours=72, work_limit=2))
 
 
+def test_the_wall_clock_cap_is_named_not_blamed_on_the_rules():
+    """The wall clock is only a safety cap: when it ends the search before any plan (here it is
+    over at once), the staff are told so, not that the rules admit no plan."""
+    week = duties(dt.date(2026, 11, 2), dt.date(2026, 11, 8), ("Sitzdienst", "Fahrdienst"))
+    with pytest.raises(PlanningError, match="Zeitgrenze des Servers"):
+        plan(week, [Doctor(n) for n in "abcde"], Rules(work_limit=2, time_limit=0))
+
+
 def test_mid_size_year_is_fair_and_beats_the_round_robin():
     """40 doctors, one year of one duty type: hours within a day's duty of the target, weekends
     within one of it, and at least 5× less spread than taking turns."""

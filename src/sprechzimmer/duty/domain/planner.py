@@ -191,7 +191,9 @@ class _Budget:
 
     def spent(self, solver: cp_model.CpSolver, status: cp_model.CpSolverStatus) -> None:
         self.left -= solver.deterministic_time
-        if status != cp_model.OPTIMAL and time.perf_counter() >= self.deadline:
+        # Capped: the wall clock, not the deterministic budget, ended an unfinished search.
+        budget = solver.parameters.max_deterministic_time
+        if status != cp_model.OPTIMAL and solver.deterministic_time < budget and time.perf_counter() >= self.deadline:
             self.capped = True
 
 
@@ -205,6 +207,13 @@ MIN_SHARE = 0.25
 
 class PlanningError(Exception):
     """No plan satisfies the hard rules (German message for the staff)."""
+
+
+#: The wall-clock safety cap ended the search before any plan was found (not a verdict on the rules).
+CAPPED = (
+    "Die Berechnung wurde durch die Zeitgrenze des Servers abgebrochen, bevor ein Plan gefunden war "
+    "(der Server ist ausgelastet). Bitte versuchen Sie es später erneut."
+)
 
 
 #: What ``encode_input`` stores: JSON, ids as the caller gives them (ints or strings).
@@ -424,7 +433,12 @@ def plan(
     # dates cannot meet the counts (rest periods in a short, tight plan), a small plan is solved in
     # one model (a boolean per doctor and duty, fairness as the objective); a large one keeps the
     # counts as a guide and the hours fair directly (docs/duty.md).
-    counts = _shares(duties, doctors, fixed, budget, work=min(rules.work_limit * 0.15, 3.0), previous=previous)
+    try:
+        counts = _shares(duties, doctors, fixed, budget, work=min(rules.work_limit * 0.15, 3.0), previous=previous)
+    except PlanningError:
+        if time.perf_counter() >= budget.deadline:
+            raise PlanningError(CAPPED) from None
+        raise
     attempts: list[tuple[Counts | None, bool, bool]] = [(counts, True, True), (counts, False, True)]
     pairs = sum(1 for duty in duties if duty.id not in fixed for d in doctors if d.may_serve(duty))
     if pairs <= DIRECT_LIMIT:
@@ -458,6 +472,8 @@ def plan(
                 round(rules.work_limit - budget.left, 3),
                 budget.capped,
             )
+    if budget.capped:
+        raise PlanningError(CAPPED)
     raise PlanningError(
         "Es wurde kein Plan gefunden, der alle festen Regeln einhält (Sperrtage, Ruhezeit, "
         "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste."
