@@ -1,13 +1,17 @@
 """Fair duty planning against a greedy round-robin baseline (issue 5).
 
-    .venv/bin/python bench/duty_planning.py [--doctors 250] [--areas 3] [--year 2026] [--limit 60]
+    .venv/bin/python bench/duty_planning.py [--doctors 250] [--areas 3] [--year 2026] [--work 20] [--limit 600]
 
 One year of duties in BW for N areas × 2 duty types (Sitzdienst, Fahrdienst) and the obliged
 doctors spread over the areas (weights 1.0 / 0.75 / 0.5; ~10 % blocked days; 70 % qualified for
 the Fahrdienst; a third with preferred weekdays). Each area is planned on its own, as the KV does.
 Prints per area and in total: time to the first feasible plan, time to the returned plan, and the
 fairness spread (max and mean deviation from the weighted target hours; weekend/holiday spread),
-next to the greedy baseline on the same input, and the ratio baseline / planner.
+next to the greedy baseline on the same input, and the ratio baseline / planner. The planner's
+budget is deterministic (``--work``, CP-SAT's deterministic time per area): the plans, their
+fairness and the work done are the same on every run and machine; only the seconds vary with the
+machine and its load. ``--limit`` is the wall-clock safety cap per area (a plan it cut short says
+"capped").
 """
 
 from __future__ import annotations
@@ -51,15 +55,17 @@ def main() -> None:
     parser.add_argument("--doctors", type=int, default=250)
     parser.add_argument("--areas", type=int, default=3)
     parser.add_argument("--year", type=int, default=2026)
-    parser.add_argument("--limit", type=float, default=60.0, help="seconds per area")
+    parser.add_argument("--work", type=float, default=20.0, help="deterministic time per area")
+    parser.add_argument("--limit", type=float, default=600.0, help="wall-clock safety cap per area (seconds)")
     args = parser.parse_args()
-    rules = Rules(time_limit=args.limit)
+    rules = Rules(work_limit=args.work, time_limit=args.limit)
     print(
         f"{args.areas} areas × {len(TYPES)} types, {args.doctors} doctors, year {args.year}, "
-        f"rest {rules.rest_hours} h, {rules.workers} workers, limit {args.limit:.0f} s per area"
+        f"rest {rules.rest_hours} h, {rules.workers} workers, budget {args.work:g} deterministic units per area "
+        f"(cap {args.limit:.0f} s)"
     )
     header = (
-        f"{'area':>4} {'duties':>6} {'docs':>4} | {'first s':>7} {'total s':>7} {'status':>8} "
+        f"{'area':>4} {'duties':>6} {'docs':>4} | {'first s':>7} {'total s':>7} {'work':>5} {'status':>8} "
         f"{'max h':>7} {'mean h':>7} {'max we':>6} | {'greedy max h':>12} {'mean h':>7} {'max we':>6}"
     )
     print(header)
@@ -77,7 +83,7 @@ def main() -> None:
         uncovered = len(duties) - len(baseline.assignment)
         print(
             f"{area:>4} {len(duties):>6} {len(doctors):>4} | {result.seconds_to_first or 0:>7.1f} {result.seconds:>7.1f} "
-            f"{result.status:>8} {s.max_deviation_hours:>7} {s.mean_deviation_hours:>7} {s.max_special_deviation:>6} | "
+            f"{result.work:>5.1f} {result.status + ('/capped' if result.capped else ''):>8} {s.max_deviation_hours:>7} {s.mean_deviation_hours:>7} {s.max_special_deviation:>6} | "
             f"{g.max_deviation_hours:>12} {g.mean_deviation_hours:>7} {g.max_special_deviation:>6}"
             + (f"  (greedy left {uncovered} uncovered)" if uncovered else "")
             + (f"  relaxed: {', '.join(result.relaxed)}" if result.relaxed else "")

@@ -257,8 +257,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
 EBM_UPLOAD_MAX_BYTES = envint("EBM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 if EBM_UPLOAD_MAX_BYTES + 64 * 1024 > REQUEST_MAX_BYTES:
     raise ImproperlyConfiguredEnv("REQUEST_MAX_BYTES", "muss größer sein als EBM_UPLOAD_MAX_BYTES (plus 64 KB)")
-# Seconds the duty planner may search per plan (one area); it returns earlier when it proves the optimum.
-DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 20, minimum=2)
+# The duty planner's budget per plan (one area) in CP-SAT's deterministic time: what decides the
+# plan, so that the same input gives the same plan on any machine (docs/duty.md). It returns earlier
+# when it proves the optimum.
+DUTY_PLAN_WORK = envint("DUTY_PLAN_WORK", 10, minimum=1)
+# Wall-clock safety cap per plan in seconds, an outer bound only: a plan it cuts short is marked as
+# not reproducible. Far above what DUTY_PLAN_WORK takes on a busy machine.
+DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 120, minimum=2)
 # Key for the K-Arzt application documents at rest (AES-256-GCM): 32 bytes, base64url. Without it
 # the key is derived from SECRET_KEY (HKDF), so changing SECRET_KEY would make stored documents
 # unreadable: set DOCUMENT_KEY in production and back it up.

@@ -170,6 +170,19 @@ urlpatterns = [
     path("dienste/", duty_doctor.my_duties, name="duty_mine"),
     path("dienste/wuensche/", duty_doctor.preferences, name="duty_preferences"),
     path("dienste/boerse/", duty_doctor.exchange_page, name="duty_exchange"),
+    path("dienste/tausch/", duty_doctor.swap_offer, name="duty_swap_offer"),
+    path("dienste/tausch/<id:pk>/annehmen/", duty_doctor.swap_accept, name="duty_swap_accept"),
+    path("dienste/tausch/<id:pk>/ablehnen/", duty_doctor.swap_decline, name="duty_swap_decline"),
+    path("dienste/tausch/<id:pk>/zurueckziehen/", duty_doctor.swap_withdraw, name="duty_swap_withdraw"),
+    path("dienste/tausch/<id:pk>/vorschlagen/", duty_doctor.swap_propose, name="duty_swap_propose"),
+    path(
+        "dienste/tausch/vorschlag/<id:pk>/annehmen/", duty_doctor.swap_proposal_accept, name="duty_swap_proposal_accept"
+    ),
+    path(
+        "dienste/tausch/vorschlag/<id:pk>/ablehnen/",
+        duty_doctor.swap_proposal_decline,
+        name="duty_swap_proposal_decline",
+    ),
     path("dienste/abrechnung/", pay.my_statements, name="duty_statements"),
     path("dienste/bonus/<int:year>/<int:month>/", pay.my_bonus, name="duty_bonus"),
     path("dienste/<id:pk>/ohne-gkv/", pay.without_gkv, name="duty_without_gkv"),

@@ -12,7 +12,7 @@ import pytest
 from sprechzimmer.duty.domain.calendar import duty_slots
 from sprechzimmer.duty.domain.planner import Doctor, Duty, PlanningError, Rules, greedy_round_robin, plan, targets
 
-FAST = Rules(time_limit=10)
+FAST = Rules(work_limit=2)
 
 
 def duties(first, last, types=("Sitzdienst",)):
@@ -51,7 +51,7 @@ def test_weights_give_hours_in_proportion():
     # Six weekday evenings of a fortnight, all 14 h (Mon/Tue/Thu): weight 1.0 vs 0.5 → 4 : 2.
     evenings = [d for d in duties(dt.date(2026, 11, 2), dt.date(2026, 11, 13)) if d.slot.day.weekday() in (0, 1, 3)]
     doctors = [Doctor("full", Decimal(1)), Doctor("half", Decimal("0.5"))]
-    result = plan(evenings, doctors, Rules(rest_hours=0, time_limit=10))
+    result = plan(evenings, doctors, Rules(rest_hours=0, work_limit=3))
     counts = Counter(result.assignment.values())
     assert counts == {"full": 4, "half": 2}
     assert result.spread.max_deviation_hours == 0
@@ -70,7 +70,7 @@ def test_blocked_days_qualification_and_rest_are_hard():
         )
         for i in range(14)
     ]
-    rules = Rules(rest_hours=48, time_limit=10)
+    rules = Rules(rest_hours=48, work_limit=3)
     result = plan(month, doctors, rules)
     assert_hard_rules(result, month, doctors, 48)
     assert result.spread.max_deviation_hours <= 24  # within one duty of the target
@@ -79,7 +79,7 @@ def test_blocked_days_qualification_and_rest_are_hard():
 def test_nobody_on_three_weekends_in_a_row():
     quarter = [d for d in duties(dt.date(2026, 1, 3), dt.date(2026, 3, 29)) if d.slot.special]
     doctors = [Doctor("a"), Doctor("b"), Doctor("c"), Doctor("d")]
-    result = plan(quarter, doctors, Rules(rest_hours=24, time_limit=10))
+    result = plan(quarter, doctors, Rules(rest_hours=24, work_limit=3))
     for doctor in doctors:
         weeks = sorted(
             {d.slot.day.isocalendar()[1] for d in served(result, doctor.id, quarter) if d.slot.kind == "weekend"}
@@ -171,7 +171,15 @@ def test_impossible_plans_say_why_in_german():
     with pytest.raises(PlanningError, match="kann niemand übernehmen"):
         plan(week, [Doctor("a", blocked=blocked)], FAST)
     with pytest.raises(PlanningError, match="kein Plan"):
-        plan(week, [Doctor("a"), Doctor("b")], Rules(rest_hours=72, time_limit=5))
+        plan(week, [Doctor("a"), Doctor("b")], Rules(rest_hours=72, work_limit=2))
+
+
+def test_the_wall_clock_cap_is_named_not_blamed_on_the_rules():
+    """The wall clock is only a safety cap: when it ends the search before any plan (here it is
+    over at once), the staff are told so, not that the rules admit no plan."""
+    week = duties(dt.date(2026, 11, 2), dt.date(2026, 11, 8), ("Sitzdienst", "Fahrdienst"))
+    with pytest.raises(PlanningError, match="Zeitgrenze des Servers"):
+        plan(week, [Doctor(n) for n in "abcde"], Rules(work_limit=2, time_limit=0))
 
 
 def test_mid_size_year_is_fair_and_beats_the_round_robin():
@@ -188,7 +196,7 @@ def test_mid_size_year_is_fair_and_beats_the_round_robin():
         )
         for i in range(40)
     ]
-    rules = Rules(rest_hours=48, time_limit=15)
+    rules = Rules(rest_hours=48, work_limit=5)
     result = plan(year, doctors, rules)
     assert_hard_rules(result, year, doctors, 48)
     assert result.spread.max_deviation_hours <= 25

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from sprechzimmer.duty.domain.calendar import BERLIN
-from sprechzimmer.duty.errors import DutyError
+from sprechzimmer.duty.errors import DutyError, busy_as_duty_error
 from sprechzimmer.duty.models import Duty, DutyDoctor, Plan
 from sprechzimmer.duty.notify import duties_link, notify
 from sprechzimmer.duty.serving import check_may_serve
+from sprechzimmer.duty.swaps import void_swaps
 
 
 def _in_future(duty: Duty) -> None:
@@ -20,6 +21,7 @@ def _in_future(duty: Duty) -> None:
         raise DutyError("Dieser Dienst hat bereits begonnen.")
 
 
+@busy_as_duty_error
 def take(duty_id: int, taker: DutyDoctor, *, base_url: str = "") -> Duty:
     """Take an open or offered duty. Two doctors at the same moment: exactly one gets it — the
     taker's row is locked (one take per doctor at a time, for the rest-period check), and the duty
@@ -44,6 +46,7 @@ def take(duty_id: int, taker: DutyDoctor, *, base_url: str = "") -> Duty:
         )
         if not won:
             raise DutyError("Diesen Dienst hat gerade jemand anderes übernommen.")
+        void_swaps([duty.pk])
         duty.refresh_from_db()
     if previous is not None:
         notify(
@@ -87,9 +90,11 @@ def give_back(duty: Duty, doctor: DutyDoctor) -> None:
             f"Die Rückgabe war nur bis {deadline.astimezone(BERLIN):%d.%m.%Y %H:%M} möglich "
             f"({duty.plan.area.giveback_days} Tage vor Dienstbeginn)."
         )
-    Duty.objects.filter(pk=duty.pk, doctor=doctor).update(
-        status=Duty.Status.OPEN, doctor=None, substitute=None, pending_substitute=None
-    )
+    with transaction.atomic():
+        Duty.objects.filter(pk=duty.pk, doctor=doctor).update(
+            status=Duty.Status.OPEN, doctor=None, substitute=None, pending_substitute=None
+        )
+        void_swaps([duty.pk])
 
 
 def request_handover(duty: Duty, doctor: DutyDoctor, substitute: DutyDoctor, *, base_url: str = "") -> None:

@@ -129,6 +129,59 @@ class HandoverForm(forms.Form):
     email = forms.EmailField(label="E-Mail-Adresse der Vertretung")
 
 
+class SwapOfferForm(forms.Form):
+    """A swap offer: one's own duty, and either a colleague (e-mail) and the day of their duty
+    wanted in return, or neither (any duty in return)."""
+
+    duty = forms.TypedChoiceField(
+        label="Mein Dienst",
+        coerce=int,
+        error_messages={
+            "required": "Bitte wählen Sie einen Ihrer Dienste.",
+            "invalid_choice": "Bitte wählen Sie einen Ihrer anstehenden Dienste.",
+        },
+    )
+    email = forms.EmailField(
+        label="E-Mail-Adresse der Kollegin / des Kollegen",
+        required=False,
+        error_messages={"invalid": "Bitte geben Sie eine gültige E-Mail-Adresse an."},
+    )
+    day = forms.DateField(
+        label="Tag ihres / seines Dienstes",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Bitte geben Sie den Tag als Datum an (TT.MM.JJJJ)."},
+    )
+
+    def __init__(self, *args, duties=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duty"].choices = [(d.pk, str(d)) for d in duties]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("email")) != bool(data.get("day")) and not self.errors:
+            raise forms.ValidationError(
+                "Für einen bestimmten Dienst im Tausch geben Sie E-Mail-Adresse und Tag an; "
+                "für einen beliebigen Dienst lassen Sie beide leer."
+            )
+        return data
+
+
+class SwapProposalForm(forms.Form):
+    duty = forms.TypedChoiceField(
+        label="Mein Dienst im Tausch",
+        coerce=int,
+        error_messages={
+            "required": "Bitte wählen Sie einen Ihrer Dienste.",
+            "invalid_choice": "Bitte wählen Sie einen Ihrer anstehenden Dienste.",
+        },
+    )
+
+    def __init__(self, *args, duties=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duty"].choices = [(d.pk, str(d)) for d in duties]
+
+
 class ApplicationStartForm(forms.Form):
     kv = forms.ModelChoiceField(
         label="Kassenärztliche Vereinigung",

@@ -200,6 +200,11 @@ class Plan(models.Model):
     last = models.DateField("bis")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     report = models.JSONField(default=dict)  # the planner's explanation (targets, balances, spread)
+    # What re-creates the solver's last result (plans.recreate): its whole input (duties, doctors
+    # with weights, qualifications, blocked days, wishes and balances as they were, pinned duties,
+    # the previous draft, the rules with seed and deterministic budget), the planner and OR-Tools
+    # versions, and the assignment it returned.
+    planning_record = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -278,6 +283,52 @@ class Duty(models.Model):
     @property
     def billing_lanr(self) -> str:
         return self.doctor.lanr if self.doctor else ""
+
+
+class SwapOffer(models.Model):
+    """Tauschangebot: ``doctor`` offers their duty ``offered`` for the duty ``wanted`` of ``partner``
+    (who accepts or declines), or, with neither, to the exchange for any duty in return (colleagues
+    answer with a ``SwapProposal``, ``doctor`` accepts one). Both duties change hands in one
+    transaction under the hard rules of taking a duty (duty/swaps.py)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "offen"
+        DONE = "done", "getauscht"
+        DECLINED = "declined", "abgelehnt"
+        WITHDRAWN = "withdrawn", "zurückgezogen"
+        VOID = "void", "hinfällig"  # one of its duties changed hands otherwise
+
+    doctor = models.ForeignKey(DutyDoctor, on_delete=models.CASCADE, related_name="swap_offers")
+    offered = models.ForeignKey(Duty, on_delete=models.CASCADE, related_name="swap_offers")
+    partner = models.ForeignKey(
+        DutyDoctor, null=True, blank=True, on_delete=models.CASCADE, related_name="swap_requests"
+    )
+    wanted = models.ForeignKey(Duty, null=True, blank=True, on_delete=models.CASCADE, related_name="swap_wanted")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Tausch {self.offered} gegen {self.wanted or 'beliebigen Dienst'}"
+
+
+class SwapProposal(models.Model):
+    """A colleague's answer to an open swap offer (``wanted`` empty): one of their duties in return."""
+
+    offer = models.ForeignKey(SwapOffer, on_delete=models.CASCADE, related_name="proposals")
+    doctor = models.ForeignKey(DutyDoctor, on_delete=models.CASCADE, related_name="swap_proposals")
+    duty = models.ForeignKey(Duty, on_delete=models.CASCADE, related_name="swap_proposals")
+    status = models.CharField(max_length=10, choices=SwapOffer.Status.choices, default=SwapOffer.Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Vorschlag {self.duty} für {self.offer}"
 
 
 # --- K-Ärzte: application, pay (issue 6) --------------------------------------------------------

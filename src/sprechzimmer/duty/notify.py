@@ -27,3 +27,8 @@ def duties_link(base_url: str) -> str:
     """The doctor's duties page ("Dienste") on this instance: under ``base_url`` (the address the
     request came to), or under SITE_URL when the caller has none (a task, a command)."""
     return (base_url or settings.SITE_URL).rstrip("/") + reverse("duty_mine")
+
+
+def exchange_link(base_url: str) -> str:
+    """The exchange page ("Dienstbörse"), where swap offers are answered."""
+    return (base_url or settings.SITE_URL).rstrip("/") + reverse("duty_exchange")

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+import ortools
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +21,8 @@ from sprechzimmer.duty.notify import duties_link, notify
 from sprechzimmer.duty.serving import check_may_serve
 
 MAX_PLAN_DAYS = 366
+#: The planner's random seed for every plan: fixed, so that the same input gives the same plan.
+PLAN_SEED = 0
 PLAN_AHEAD = dt.timedelta(days=731)  # a plan begins at most two years ahead
 
 
@@ -116,7 +119,12 @@ def solve(plan: Plan) -> Plan:
     pinned = {d.pk: d.doctor_id for d in duties if d.pinned and d.doctor_id}
     # Re-planning a draft keeps what it can: of equally fair plans, the one closest to this one.
     current = {d.pk: d.doctor_id for d in duties if not d.pinned and d.doctor_id}
-    rules = planner.Rules(rest_hours=plan.area.rest_hours, time_limit=settings.DUTY_PLAN_SECONDS)
+    rules = planner.Rules(
+        rest_hours=plan.area.rest_hours,
+        work_limit=float(settings.DUTY_PLAN_WORK),
+        time_limit=float(settings.DUTY_PLAN_SECONDS),
+        seed=PLAN_SEED,
+    )
     try:
         result = planner.plan(domain_duties, domain_doctors, rules, fixed=pinned, previous=current)
     except planner.PlanningError as error:
@@ -127,8 +135,50 @@ def solve(plan: Plan) -> Plan:
                 duty.doctor_id = result.assignment[duty.pk]
         Duty.objects.bulk_update(duties, ["doctor"])
         plan.report = _report(result, doctors)
-        plan.save(update_fields=["report"])
+        plan.planning_record = {
+            "ortools": ortools.__version__,
+            "input": planner.encode_input(domain_duties, domain_doctors, rules, fixed=pinned, previous=current),
+            "assignment": sorted([duty_id, doctor_id] for duty_id, doctor_id in result.assignment.items()),
+            "work": result.work,
+            "capped": result.capped,
+        }
+        plan.save(update_fields=["report", "planning_record"])
     return plan
+
+
+@dataclass
+class Recreated:
+    """A plan's last solve run again from its record: the assignment now, and the duties (ids) whose
+    doctor differs from the recorded one (none when the plan is reproduced)."""
+
+    assignment: dict[int, int]
+    differing: list[int]
+
+
+def recreate(plan: Plan) -> Recreated:
+    """Run the planner again on the input stored with ``plan`` (its last solve), with the recorded
+    rules, seed and deterministic budget: the same planner and OR-Tools versions give the same
+    assignment. Changes by hand after that solve are not part of it (they are marked on the plan)."""
+    record = plan.planning_record
+    if not record:
+        raise DutyError("Zu diesem Plan ist keine Berechnung gespeichert (vor der Umstellung berechnet).")
+    data = record["input"]
+    if data.get("planner") != planner.PLANNER_VERSION or record.get("ortools") != ortools.__version__:
+        raise DutyError(
+            f"Dieser Plan wurde mit Planer-Version {data.get('planner')} und OR-Tools {record.get('ortools')} "
+            f"berechnet; installiert sind {planner.PLANNER_VERSION} und {ortools.__version__}. Zum Nachrechnen "
+            "braucht es dieselben Versionen."
+        )
+    duties, doctors, rules, fixed, previous = planner.decode_input(data)
+    try:
+        result = planner.plan(duties, doctors, rules, fixed=fixed, previous=previous)
+    except planner.PlanningError as error:
+        raise DutyError(str(error)) from error
+    recorded = {duty_id: doctor_id for duty_id, doctor_id in record["assignment"]}
+    differing = sorted(
+        k for k in recorded.keys() | result.assignment.keys() if recorded.get(k) != result.assignment.get(k)
+    )
+    return Recreated(dict(result.assignment), differing)
 
 
 def _report(result: planner.Plan, doctors: list[DutyDoctor]) -> dict:

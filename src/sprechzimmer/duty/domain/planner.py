@@ -13,9 +13,16 @@ year, and solves in two steps:
    covered once, those counts met exactly, nobody on a blocked day or without the qualification,
    the rest period between any two duties, never three weekends in a row, and duties spread over
    the period (at most the doctor's fair share in any 14 days); preferred weekdays as objective.
-   The search stops at the time limit or when no better plan came for ``stall_seconds``.
    Should the spread or the exact counts make it infeasible (many blocked days, pinned duties),
    the step is repeated without the spread, then with counts as soft targets.
+
+**Reproducible:** the same input gives the same plan. Every search is bounded by CP-SAT's
+*deterministic* time (``Rules.work_limit``, a count of work done, not of seconds passed) with a fixed
+``seed``, and runs its workers interleaved in fixed batches (``interleave_search``), which makes the
+result independent of the machine, its load and even of the number of workers. The wall clock
+(``Rules.time_limit``) is only an outer safety cap: should it end a search (an overloaded machine),
+``Plan.capped`` says so and that plan cannot be re-created. ``encode_input`` / ``decode_input``
+turn the whole input into JSON that is stored with the plan (docs/duty.md, "Re-creating a plan").
 
 **Carry-over:** each doctor brings a balance from earlier plans — hours and weekend/holiday
 duties done beyond (+) or below (−) the fair share. This plan's target is the weighted share of
@@ -27,21 +34,24 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, NamedTuple, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 
 from ortools.sat.python import cp_model
 
 from sprechzimmer.core.money import round_to
+from sprechzimmer.core.timezones import BERLIN
 
 from .calendar import HOLIDAY, WEEKDAY, WEEKEND, DutySlot, SlotKind
 
 MINUTE = Decimal(60)
+#: Changes whenever a change of this module can give another plan for the same input: stored with
+#: each plan, so that a plan is re-created with the planner (and OR-Tools version) that made it.
+PLANNER_VERSION = 2
 
 #: Duty id -> doctor id (ids are whatever the caller uses: primary keys, names in tests).
 Assignment: TypeAlias = dict[Hashable, Hashable]
@@ -102,10 +112,14 @@ class Doctor:
 class Rules:
     rest_hours: int = 24  # free hours between the end of one duty and the start of the next
     spread_days: int = 14  # window in which a doctor gets at most their fair share of duties
-    time_limit: float = 20.0  # seconds for the whole plan of one area
+    #: The budget of the whole plan in CP-SAT's deterministic time (about a second of search on
+    #: an ordinary core): what decides the plan, the same on every machine.
+    work_limit: float = 20.0
+    #: Wall-clock safety cap in seconds, an outer bound only: a search it ends makes the plan
+    #: ``capped`` (not reproducible). Far above what ``work_limit`` takes on a loaded machine.
+    time_limit: float = 600.0
     workers: int = 2
     seed: int = 0
-    stall_seconds: float = 5.0  # step 2 stops when no better plan came for this long
 
 
 @dataclass(frozen=True)
@@ -147,16 +161,138 @@ class Plan:
     seconds_to_first: float | None = None  # first complete feasible plan
     seconds: float = 0.0
     relaxed: list[str] = field(default_factory=list)  # rules given up to find a plan, in German
+    work: float = 0.0  # deterministic time used
+    capped: bool = False  # the wall-clock cap ended a search: this plan may not be re-created
+
+
+class _Budget:
+    """What the searches of one plan may spend: deterministic time (which decides the plan) and
+    the wall-clock cap (which only guards the machine). Each solve is given its share of both."""
+
+    def __init__(self, rules: Rules):
+        self.left = rules.work_limit
+        self.least = min(0.5, rules.work_limit * MIN_SHARE)
+        self.deadline = time.perf_counter() + rules.time_limit
+        self.workers, self.seed = rules.workers, rules.seed
+        self.capped = False
+
+    def solver(self, work: float) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.max_deterministic_time = max(0.01, work)
+        solver.parameters.max_time_in_seconds = max(0.01, self.deadline - time.perf_counter())
+        solver.parameters.num_workers = self.workers
+        # Workers interleaved in fixed batches: deterministic, whatever the number of cores. A
+        # batch of one task keeps the search within its budget (larger batches overran a budget of
+        # 0.75 units by a factor of 2 to 4, which made small plans slow).
+        solver.parameters.interleave_search = True
+        solver.parameters.interleave_batch_size = 1
+        solver.parameters.random_seed = self.seed
+        return solver
+
+    def spent(self, solver: cp_model.CpSolver, status: cp_model.CpSolverStatus) -> None:
+        self.left -= solver.deterministic_time
+        # Capped: the wall clock, not the deterministic budget, ended an unfinished search.
+        budget = solver.parameters.max_deterministic_time
+        if status != cp_model.OPTIMAL and solver.deterministic_time < budget and time.perf_counter() >= self.deadline:
+            self.capped = True
 
 
 #: Plans with at most this many (doctor, duty) pairs may be solved in one model (a few weeks of an
 #: area) when the two steps do not fit together.
 DIRECT_LIMIT = 3000
-DIRECT_STALL_SECONDS = 1.0
+#: The least share of the budget a search step gets, even when earlier steps used it up (at most
+#: half a unit of deterministic time).
+MIN_SHARE = 0.25
 
 
 class PlanningError(Exception):
     """No plan satisfies the hard rules (German message for the staff)."""
+
+
+#: The wall-clock safety cap ended the search before any plan was found (not a verdict on the rules).
+CAPPED = (
+    "Die Berechnung wurde durch die Zeitgrenze des Servers abgebrochen, bevor ein Plan gefunden war "
+    "(der Server ist ausgelastet). Bitte versuchen Sie es später erneut."
+)
+
+
+#: What ``encode_input`` stores: JSON, ids as the caller gives them (ints or strings).
+Json: TypeAlias = dict[str, Any]
+
+
+def encode_input(
+    duties: Iterable[Duty],
+    doctors: Iterable[Doctor],
+    rules: Rules,
+    fixed: Assignment | None = None,
+    previous: Assignment | None = None,
+) -> Json:
+    """The whole input of ``plan`` as JSON, to be stored with the plan: ``decode_input`` of it and
+    the same planner version give the same plan again."""
+    return {
+        "planner": PLANNER_VERSION,
+        "rules": {
+            "rest_hours": rules.rest_hours,
+            "spread_days": rules.spread_days,
+            "work_limit": rules.work_limit,
+            "time_limit": rules.time_limit,
+            "workers": rules.workers,
+            "seed": rules.seed,
+        },
+        "duties": [
+            [d.id, d.duty_type, d.slot.day.isoformat(), d.slot.start.isoformat(), d.slot.end.isoformat(), d.slot.kind]
+            + [d.slot.holiday]
+            for d in duties
+        ],
+        "doctors": [
+            [
+                d.id,
+                str(d.weight),
+                sorted(d.qualified),
+                sorted(day.isoformat() for day in d.blocked),
+                sorted(d.preferred_weekdays),
+                sorted(d.preferred_types),
+                str(d.balance_hours),
+                str(d.balance_special),
+            ]
+            for d in doctors
+        ],
+        "fixed": [[duty, doctor] for duty, doctor in (fixed or {}).items()],
+        "previous": [[duty, doctor] for duty, doctor in (previous or {}).items()],
+    }
+
+
+def decode_input(data: Json) -> tuple[list[Duty], list[Doctor], Rules, Assignment, Assignment]:
+    """``encode_input`` undone: (duties, doctors, rules, fixed, previous) for ``plan``."""
+    duties = [
+        Duty(
+            duty_id,
+            duty_type,
+            DutySlot(
+                dt.date.fromisoformat(day),
+                dt.datetime.fromisoformat(start).astimezone(BERLIN),
+                dt.datetime.fromisoformat(end).astimezone(BERLIN),
+                kind,
+                holiday,
+            ),
+        )
+        for duty_id, duty_type, day, start, end, kind, holiday in data["duties"]
+    ]
+    doctors = [
+        Doctor(
+            doctor_id,
+            Decimal(weight),
+            frozenset(qualified),
+            frozenset(dt.date.fromisoformat(day) for day in blocked),
+            frozenset(weekdays),
+            frozenset(types),
+            Decimal(balance_hours),
+            Decimal(balance_special),
+        )
+        for doctor_id, weight, qualified, blocked, weekdays, types, balance_hours, balance_special in data["doctors"]
+    ]
+    rules = Rules(**data["rules"])
+    return duties, doctors, rules, dict(map(tuple, data["fixed"])), dict(map(tuple, data["previous"]))
 
 
 def _q(value: Decimal, places: str = "0.01") -> Decimal:
@@ -252,28 +388,6 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.last = now
 
 
-def _solve_until_stalled(
-    solver: cp_model.CpSolver, model: cp_model.CpModel, progress: _Progress, stall: float
-) -> cp_model.CpSolverStatus:
-    """Solve, but stop once a solution exists and none better came for ``stall`` seconds: step 2
-    only improves wishes by then, and staff should not wait the whole time limit for that."""
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.2):
-            if progress.last is not None and time.perf_counter() - progress.last > stall:
-                solver.stop_search()
-                return
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        return solver.solve(model, progress)
-    finally:
-        done.set()
-        watcher.join()
-
-
 def plan(
     duties: Iterable[Duty],
     doctors: Iterable[Doctor],
@@ -287,13 +401,16 @@ def plan(
     its duties wins, and the search starts from it."""
     rules = rules or Rules()
     started = time.perf_counter()
+    budget = _Budget(rules)
+    # A fixed order of everything that enters the model: the same input in another order (rows
+    # from the database) builds the same model, and so gives the same plan.
     duties = sorted(duties, key=lambda d: (d.slot.start, str(d.duty_type), str(d.id)))
-    doctors = list(doctors)
-    fixed = dict(fixed or {})
+    doctors = sorted(doctors, key=lambda d: str(d.id))
+    fixed = dict(sorted((fixed or {}).items(), key=lambda item: str(item[0])))
     known = {d.id for d in doctors}
     previous = {
         duty_id: doctor_id
-        for duty_id, doctor_id in (previous or {}).items()
+        for duty_id, doctor_id in sorted((previous or {}).items(), key=lambda item: str(item[0]))
         if doctor_id in known and duty_id not in fixed
     }
     for duty_id, doctor_id in fixed.items():
@@ -316,9 +433,12 @@ def plan(
     # dates cannot meet the counts (rest periods in a short, tight plan), a small plan is solved in
     # one model (a boolean per doctor and duty, fairness as the objective); a large one keeps the
     # counts as a guide and the hours fair directly (docs/duty.md).
-    counts = _shares(
-        duties, doctors, fixed, rules, deadline=started + min(rules.time_limit * 0.15, 3.0), previous=previous
-    )
+    try:
+        counts = _shares(duties, doctors, fixed, budget, work=min(rules.work_limit * 0.15, 3.0), previous=previous)
+    except PlanningError:
+        if time.perf_counter() >= budget.deadline:
+            raise PlanningError(CAPPED) from None
+        raise
     attempts: list[tuple[Counts | None, bool, bool]] = [(counts, True, True), (counts, False, True)]
     pairs = sum(1 for duty in duties if duty.id not in fixed for d in doctors if d.may_serve(duty))
     if pairs <= DIRECT_LIMIT:
@@ -326,16 +446,15 @@ def plan(
     else:
         attempts.append((counts, False, False))
     for guide, spread_rule, exact in attempts:
-        remaining = rules.time_limit - (time.perf_counter() - started)
-        if remaining <= 0.5:
+        if time.perf_counter() >= budget.deadline:
+            budget.capped = True
             break
         attempt_started = time.perf_counter()
         # With the spread rule the search gets half of what is left, so that a plan without it
-        # still has time when the spread cannot be had.
-        deadline = started + rules.time_limit
-        if spread_rule:
-            deadline -= remaining / 2
-        solved = _dates(duties, doctors, fixed, guide, rules, spread_rule, exact, deadline, previous)
+        # still has time when the spread cannot be had. Every variant gets at least a little: a
+        # search may overrun its share (CP-SAT stops between tasks), and a plan is still due.
+        work = max(budget.least, budget.left / 2 if spread_rule else budget.left)
+        solved = _dates(duties, doctors, fixed, guide, rules, spread_rule, exact, budget, work, previous)
         if solved is not None:
             assignment, status, first = solved
             lines, spread = explain(duties, doctors, assignment)
@@ -350,7 +469,11 @@ def plan(
                 (attempt_started - started) + first if first is not None else None,
                 time.perf_counter() - started,
                 relaxed,
+                round(rules.work_limit - budget.left, 3),
+                budget.capped,
             )
+    if budget.capped:
+        raise PlanningError(CAPPED)
     raise PlanningError(
         "Es wurde kein Plan gefunden, der alle festen Regeln einhält (Sperrtage, Ruhezeit, "
         "Qualifikation). Bitte prüfen Sie Sperrtage und fest eingetragene Dienste."
@@ -361,8 +484,8 @@ def _shares(
     duties: list[Duty],
     doctors: list[Doctor],
     fixed: Assignment,
-    rules: Rules,
-    deadline: float,
+    budget: _Budget,
+    work: float,
     previous: Assignment | None = None,
 ) -> Counts:
     """Step 1: duties per doctor and category. The search starts from the previous plan's counts
@@ -425,12 +548,11 @@ def _shares(
     best_value: float | None = None
     best: Counts | None = None
     for fix_to_hint in (True, False):
-        solver = cp_model.CpSolver()
+        solver = budget.solver(work)
         solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
-        solver.parameters.max_time_in_seconds = max(1.0, deadline - time.perf_counter())
-        solver.parameters.num_workers = rules.workers
-        solver.parameters.random_seed = rules.seed
         status = solver.solve(model)
+        budget.spent(solver, status)
+        work = max(budget.least, work - solver.deterministic_time)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
             best_value is None or solver.objective_value < best_value
         ):
@@ -510,7 +632,8 @@ def _dates(
     rules: Rules,
     spread_rule: bool,
     exact: bool,
-    deadline: float,
+    budget: _Budget,
+    work: float,
     previous: Assignment | None = None,
 ) -> tuple[Assignment, PlanStatus, float | None] | None:
     """Step 2: which duty each doctor serves. None when this variant is infeasible or unsolved.
@@ -638,16 +761,10 @@ def _dates(
         model.minimize(scale * _unfairness(model, duties, doctors, goal, per_doctor) - sum(kept))
     else:
         model.maximize(scale * (sum(objective) - sum(penalties)) + sum(kept))
-    solver = cp_model.CpSolver()
-    # Building the model takes a moment on large plans: the search gets what is left of the limit.
-    solver.parameters.max_time_in_seconds = max(0.5, deadline - time.perf_counter())
-    solver.parameters.num_workers = rules.workers
-    solver.parameters.random_seed = rules.seed
+    solver = budget.solver(work)
     callback = _Progress(time.perf_counter())
-    # The one-model variant is small: its search finds good plans at once and then mostly tries to
-    # prove the last minute optimal, so it stops sooner without improvement.
-    stall = rules.stall_seconds if counts is not None else min(rules.stall_seconds, DIRECT_STALL_SECONDS)
-    status = _solve_until_stalled(solver, model, callback, stall)
+    status = solver.solve(model, callback)
+    budget.spent(solver, status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     assignment: Assignment = {}
@@ -714,12 +831,15 @@ __all__ = [
     "DoctorLine",
     "Duty",
     "HOLIDAY",
+    "PLANNER_VERSION",
     "Plan",
     "PlanningError",
     "Rules",
     "Spread",
     "WEEKDAY",
     "WEEKEND",
+    "decode_input",
+    "encode_input",
     "explain",
     "greedy_round_robin",
     "plan",

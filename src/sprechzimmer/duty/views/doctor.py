@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
-from sprechzimmer.duty import calendar_feed, enrolment, exchange, wishes
+from sprechzimmer.duty import calendar_feed, enrolment, exchange, swaps, wishes
 from sprechzimmer.duty.access import duty_doctor_required
-from sprechzimmer.duty.errors import DutyError
-from sprechzimmer.duty.forms import HandoverForm, PreferencesForm
-from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan
+from sprechzimmer.duty.errors import DutyError, busy_as_duty_error
+from sprechzimmer.duty.forms import HandoverForm, PreferencesForm, SwapOfferForm, SwapProposalForm
+from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan, SwapOffer, SwapProposal
 from sprechzimmer.duty.views import fail
 from sprechzimmer.ratelimit import allow
 
@@ -126,6 +126,8 @@ def exchange_page(request):
             duties = duties.filter(**{lookup: value}) if value is not None else duties
     if kind in DutyType.Kind.values:
         duties = duties.filter(duty_type__kind=kind)
+    offers = list(swaps.visible_offers(me).prefetch_related("proposals__doctor__user", "proposals__duty__duty_type"))
+    mine = _swappable_duties(me)
     return render(
         request,
         "duty/exchange.html",
@@ -135,8 +137,108 @@ def exchange_page(request):
             "areas": areas,
             "kinds": DutyType.Kind.choices,
             "filters": {"area": area, "kind": kind, "first": first, "last": last},
+            "my_offers": [o for o in offers if o.doctor_id == me.pk],
+            "for_me": [o for o in offers if o.partner_id == me.pk],
+            "open_offers": [o for o in offers if o.doctor_id != me.pk and o.partner_id is None],
+            "swap_form": SwapOfferForm(duties=mine),
+            "my_duties": mine,
         },
     )
+
+
+def _swappable_duties(me: DutyDoctor) -> list[Duty]:
+    """The doctor's own duties ahead in published plans, without a substitute: what they can swap."""
+    return list(
+        Duty.objects.filter(
+            doctor=me,
+            plan__status=Plan.Status.PUBLISHED,
+            start__gt=timezone.now(),
+            substitute__isnull=True,
+            pending_substitute__isnull=True,
+        ).select_related("duty_type")
+    )
+
+
+def _swap_fail(request, error: Exception):
+    return fail(request, error, "duty_exchange")
+
+
+@duty_doctor_required
+@require_POST
+def swap_offer(request):
+    me = request.duty_doctor
+    form = SwapOfferForm(request.POST, duties=_swappable_duties(me))
+    if not form.is_valid():
+        return _swap_fail(request, DutyError(" ".join(e for errors in form.errors.values() for e in errors)))
+    data = form.cleaned_data
+    partner, wanted = None, None
+    if data["email"]:
+        partner = DutyDoctor.objects.filter(user__email__iexact=data["email"], kv=me.kv, user__is_active=True).first()
+        if partner is None:
+            return _swap_fail(
+                request,
+                DutyError("Unter dieser E-Mail-Adresse ist niemand für den Bereitschaftsdienst Ihrer KV eingetragen."),
+            )
+        wanted = swaps.wanted_duty(partner, data["day"])
+        if wanted is None:
+            return _swap_fail(request, DutyError(f"{partner} hat am {data['day']:%d.%m.%Y} keinen Dienst."))
+    try:
+        swaps.offer_swap(
+            me, data["duty"], partner, wanted.pk if wanted else None, base_url=request.build_absolute_uri("/")
+        )
+    except DutyError as error:
+        return _swap_fail(request, error)
+    messages.success(
+        request,
+        f"Ihr Tauschangebot ist an {partner} geschickt. Bis zur Annahme bleiben Sie eingeteilt."
+        if partner
+        else "Ihr Tauschangebot steht in der Dienstbörse. Bis Sie einen Vorschlag annehmen, bleiben Sie eingeteilt.",
+    )
+    return redirect("duty_exchange")
+
+
+def _swap_action(action, success: str):
+    """A POST on a swap offer or proposal; one that is not the doctor's to act on is a 404."""
+
+    @duty_doctor_required
+    @require_POST
+    def view(request, pk):
+        try:
+            busy_as_duty_error(action)(request, pk)
+        except (SwapOffer.DoesNotExist, SwapProposal.DoesNotExist):
+            raise Http404 from None
+        except DutyError as error:
+            return _swap_fail(request, error)
+        messages.success(request, success)
+        return redirect("duty_exchange")
+
+    return view
+
+
+def _propose(request, pk):
+    me = request.duty_doctor
+    form = SwapProposalForm(request.POST, duties=_swappable_duties(me))
+    if not swaps.visible_offers(me).filter(pk=pk).exists():
+        raise SwapOffer.DoesNotExist
+    if not form.is_valid():
+        raise DutyError(" ".join(e for errors in form.errors.values() for e in errors))
+    swaps.propose(pk, me, form.cleaned_data["duty"], base_url=request.build_absolute_uri("/"))
+
+
+swap_accept = _swap_action(
+    lambda r, pk: swaps.accept(pk, r.duty_doctor, base_url=r.build_absolute_uri("/")),
+    "Der Tausch ist vollzogen. Beide sind per E-Mail benachrichtigt.",
+)
+swap_decline = _swap_action(lambda r, pk: swaps.decline(pk, r.duty_doctor), "Sie haben den Tausch abgelehnt.")
+swap_withdraw = _swap_action(lambda r, pk: swaps.withdraw(pk, r.duty_doctor), "Das Tauschangebot ist zurückgezogen.")
+swap_propose = _swap_action(_propose, "Ihr Vorschlag ist gesendet. Geändert wird erst, wenn er angenommen ist.")
+swap_proposal_accept = _swap_action(
+    lambda r, pk: swaps.accept_proposal(pk, r.duty_doctor, base_url=r.build_absolute_uri("/")),
+    "Der Tausch ist vollzogen. Beide sind per E-Mail benachrichtigt.",
+)
+swap_proposal_decline = _swap_action(
+    lambda r, pk: swaps.decline_proposal(pk, r.duty_doctor), "Sie haben den Vorschlag abgelehnt."
+)
 
 
 def _my_duty(request, pk) -> Duty:
