@@ -172,8 +172,10 @@ class KeyedResetPasswordKeyForm(DerivedSecretFieldsMixin, KeyFieldsMixin, ResetP
             self.user.public_key = self.cleaned_data["public_key"]
             self.user.wrapped_private_key = self.cleaned_data["wrapped_private_key"]
             self.user.wrapped_practice_key = self.cleaned_data.get("wrapped_practice_key") or ""
-            # opened with the recovery sheet: the version the practice's recovery wrap holds
-            self.user.practice_key_version = self.user.organisation.recovery_key_version
+            # opened with the recovery sheet: the version the practice's recovery wrap holds (K-Ärzte
+            # and applicants have no practice, hence no practice key: version 1 as at sign-up)
+            organisation = self.user.organisation
+            self.user.practice_key_version = organisation.recovery_key_version if organisation else 1
             self.user.key_granted_by = None
             self.user.save(
                 update_fields=[
