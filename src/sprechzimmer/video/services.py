@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sprechzimmer.video import seats
 from sprechzimmer.video.domain import code_digest, new_access_code, normalise_code
 from sprechzimmer.video.models import Appointment, CallSession, VideoContact
 
@@ -242,8 +243,6 @@ def patient_joins(token: str, channel: str) -> PatientJoin:
     """Everything the database does when a patient's websocket opens, in one call: one trip to the
     consumers' single database thread (and one connection) instead of four, which is what limited
     joins per second (bench/signalling_capacity.py)."""
-    from sprechzimmer.video import seats
-
     data = read_token(token)
     appointment = _appointment_for_token_data(data) if data is not None else None
     if data is None or appointment is None:
