@@ -1,3 +1,7 @@
+import logging
+import os
+import sys
+
 from django.core.management.base import BaseCommand
 
 
@@ -16,3 +20,12 @@ class Command(BaseCommand):
 
         # -v 0: Daphne writes no access log of its own; its log lines would hold paths unredacted.
         CommandLineInterface().run(["-v", "0", "-b", bind, "-p", str(port), "sprechzimmer.asgi:application"])
+        # Daphne has stopped its event loop (SIGTERM, SIGINT). A request that was inside a sync
+        # middleware at that moment waits in a worker thread for that loop forever, and the
+        # interpreter would join that thread at exit: the process then never ended and a restart
+        # hung until SIGKILL. Nothing can complete on a stopped loop, so end here; the database
+        # rolls back whatever such a request had open.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
