@@ -23,6 +23,10 @@ const ROLES = new Set(Object.keys(ROLE_LABELS));
 
 /** How often the grid reads the receivers' statistics (speaker, decoded frames). */
 const STATS_MS = 1000;
+/** A subscription that has shown no picture this long is made again (a lost answer, ICE that
+ * never came up, a first key frame that never arrived), at most RESUBSCRIBE_TRIES times. */
+const NO_PICTURE_MS = 12_000;
+const RESUBSCRIBE_TRIES = 3;
 
 /**
  * @typedef {object} Tile
@@ -32,6 +36,9 @@ const STATS_MS = 1000;
  * @property {HTMLVideoElement} video
  * @property {RTCPeerConnection} pc the subscription
  * @property {janus.JanusHandle | null} handle
+ * @property {{id: string | number, display?: string}} publisher as the room announced it
+ * @property {number} since when this subscription began (performance.now())
+ * @property {number} tries how often it has been made again
  */
 
 export class ConferenceView {
@@ -106,8 +113,11 @@ export class ConferenceView {
     if (data.videoroom === "destroyed" || data.error_code) this.end();
   }
 
-  /** @param {{id: string | number, display?: string}} publisher */
-  add(publisher) {
+  /**
+   * @param {{id: string | number, display?: string}} publisher
+   * @param {number} [tries] how often this publisher's subscription has been made again
+   */
+  add(publisher, tries = 0) {
     const feed = String(publisher.id);
     if (this.tiles.has(feed) || !this.session || !this.access || this.closed) return;
     const role = publisher.display && ROLES.has(publisher.display) ? publisher.display : "colleague";
@@ -130,7 +140,7 @@ export class ConferenceView {
       media.addTrack(event.track);
     };
     /** @type {Tile} */
-    const tile = { feed, role, element, video, pc, handle: null };
+    const tile = { feed, role, element, video, pc, handle: null, publisher, since: performance.now(), tries };
     this.tiles.set(feed, tile);
     this.label(tile);
     this.layout();
@@ -196,9 +206,22 @@ export class ConferenceView {
       }
     }
     if (loudest) for (const tile of this.tiles.values()) tile.element.classList.toggle("speaker", tile === loudest);
+    this.resubscribeSilent();
     const stats = await this.crypto.stats();
     if (stats.sendKid !== null) this.root.dataset.sendEpoch = String(Math.floor(stats.sendKid / 16));
     if (stats.lastKid >= 0) this.root.dataset.receiveEpoch = String(Math.floor(stats.lastKid / 16));
+  }
+
+  /** Makes again a subscription that has shown no picture for NO_PICTURE_MS (a camera that is
+   * off still sends frames, so a tile without any is broken, not dark). */
+  resubscribeSilent() {
+    const now = performance.now();
+    for (const tile of [...this.tiles.values()]) {
+      if (this.closed || tile.element.dataset.framesDecoded !== "0") continue;
+      if (now - tile.since < NO_PICTURE_MS || tile.tries >= RESUBSCRIBE_TRIES) continue;
+      this.drop(tile.feed);
+      this.add(tile.publisher, tile.tries + 1);
+    }
   }
 
   /**
