@@ -4,6 +4,9 @@ own participant through a signed token. No media and no Janus traffic of browser
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -190,55 +193,53 @@ def _own_participant(token: str) -> Participant | None:
     return participant
 
 
-@require_POST
-def api_participant_key(request: HttpRequest) -> JsonResponse:
+def participant_api(view: Callable[[Participant, dict], dict]) -> Callable[[HttpRequest], JsonResponse]:
+    """A POST of a guest or the patient, named by the token in its JSON body: a body that is not
+    JSON gets 400, a token of nobody's 403, a refusal of the conference its own answer; the view
+    returns the answer's data."""
+
+    @require_POST
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> JsonResponse:
+        try:
+            data = inputs.json_body(request)
+        except ValidationError as exc:
+            return json_error(" ".join(exc.messages))
+        participant = _own_participant(str(data.get("token") or ""))
+        if participant is None:
+            return json_error(EXPIRED, 403)
+        try:
+            return JsonResponse(view(participant, data))
+        except ValidationError as exc:
+            return json_error(" ".join(exc.messages))
+        except actions.ConferenceRefused as refused:
+            return _refused(refused)
+
+    return wrapped
+
+
+@participant_api
+def api_participant_key(participant: Participant, data: dict) -> dict:
     """The key relay, participant's side (docs/signalling.md): sends this browser's call key and
     answers admitted/removed/ended and the grant the doctor's browser sealed to it, if any yet."""
-    try:
-        data = inputs.json_body(request)
-        call_key = data.get("call_key")
-        if call_key is not None:
-            call_key = keyblobs.check_public_key(call_key if isinstance(call_key, str) else "")
-    except ValidationError as exc:
-        return json_error(" ".join(exc.messages))
-    participant = _own_participant(str(data.get("token") or ""))
-    if participant is None:
-        return json_error(EXPIRED, 403)
-    return JsonResponse(actions.key_state(participant, call_key))
+    call_key = data.get("call_key")
+    if call_key is not None:
+        call_key = keyblobs.check_public_key(call_key if isinstance(call_key, str) else "")
+    return actions.key_state(participant, call_key)
 
 
-@require_POST
-def api_participant_access(request: HttpRequest) -> JsonResponse:
+@participant_api
+def api_participant_access(participant: Participant, data: dict) -> dict:
     """Janus access for a guest (guest token) or the appointment's patient (patient token), once
     the doctor admitted them; 409 while they wait, 403 when removed or over."""
-    try:
-        data = inputs.json_body(request)
-    except ValidationError as exc:
-        return json_error(" ".join(exc.messages))
-    participant = _own_participant(str(data.get("token") or ""))
-    if participant is None:
-        return json_error(EXPIRED, 403)
-    try:
-        return JsonResponse(actions.access(participant))
-    except actions.ConferenceRefused as refused:
-        return _refused(refused)
+    return actions.access(participant)
 
 
-@require_POST
-def api_participant_leave(request: HttpRequest) -> JsonResponse:
+@participant_api
+def api_participant_leave(participant: Participant, data: dict) -> dict:
     """A guest or the patient hangs up in the conference: out of the room and, through the doctor's
     browser, out of the key (actions.leave). Only their own participant, named by their token."""
-    try:
-        data = inputs.json_body(request)
-    except ValidationError as exc:
-        return json_error(" ".join(exc.messages))
-    participant = _own_participant(str(data.get("token") or ""))
-    if participant is None:
-        return json_error(EXPIRED, 403)
-    try:
-        return JsonResponse({"left": actions.leave(participant).left_at is not None})
-    except actions.ConferenceRefused as refused:
-        return _refused(refused)
+    return {"left": actions.leave(participant).left_at is not None}
 
 
 def guest_page(request: HttpRequest):
