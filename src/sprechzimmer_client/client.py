@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ PATIENT_FIELDS = ("name", "birth_date", "email", "phone", "note")
 
 
 class ClientError(Exception):
-    """The server refused (``status`` and its German message) or could not be reached (status 0)."""
+    """The server refused (``status``, its German message and, where it gives one, a machine
+    ``code`` such as ``stale_key``) or could not be reached (status 0)."""
 
-    def __init__(self, message: str, status: int = 0):
+    def __init__(self, message: str, status: int = 0, code: str = ""):
         super().__init__(message)
-        self.message, self.status = message, status
+        self.message, self.status, self.code = message, status, code
 
 
 @dataclass
@@ -72,10 +74,11 @@ class Client:
                 parsed: Any = json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             try:
-                message = json.loads(exc.read()).get("error") or exc.reason
+                refusal = json.loads(exc.read())
+                message, code = refusal.get("error") or exc.reason, str(refusal.get("code") or "")
             except (ValueError, AttributeError):
-                message = str(exc.reason)
-            raise ClientError(str(message), exc.code) from None
+                message, code = str(exc.reason), ""
+            raise ClientError(str(message), exc.code, code) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise ClientError(f"Der Server ist nicht erreichbar ({exc}).") from None
         except ValueError:
@@ -180,17 +183,30 @@ class Client:
         self, doctor_id: int, start: dt.datetime, patient: dict[str, Any], duration_minutes: int = 15
     ) -> tuple[Appointment, str]:
         """The new appointment and its access code (shown to the patient once; not stored here)."""
-        answer = self.object(
-            "POST",
-            "/appointments",
-            {
-                "doctor_id": doctor_id,
-                "start": start.isoformat(),
-                "duration_minutes": duration_minutes,
-                "patient": self.encrypt_patient(patient),
-            },
+        answer = self._sealing(
+            lambda: self.object(
+                "POST",
+                "/appointments",
+                {
+                    "doctor_id": doctor_id,
+                    "start": start.isoformat(),
+                    "duration_minutes": duration_minutes,
+                    "patient": self.encrypt_patient(patient),
+                },
+            )
         )
         return self._appointment(answer["appointment"]), answer["code"]
+
+    def _sealing(self, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Sends what ``send`` seals with the practice key; if the practice rotated its key since
+        this client fetched it (409 ``stale_key``), fetches the new version and seals once more."""
+        try:
+            return send()
+        except ClientError as refused:
+            if refused.code != "stale_key":
+                raise
+        self.forget_keys()
+        return send()
 
     def appointments(self, first: dt.date, last: dt.date | None = None) -> list[Appointment]:
         answer = self.object(

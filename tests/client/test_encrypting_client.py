@@ -156,12 +156,27 @@ def test_after_a_rotation_the_client_reads_every_version_and_writes_the_new_one(
     response = client.post(reverse("api_key_rotation"), json.dumps(rotation), content_type="application/json")
     assert response.status_code == 200 and response.json() == {"key_version": 2}
 
-    # a client that still holds version 1 in memory is refused, then reloads its keys
-    with pytest.raises(ClientError) as refused:
-        granted.create_appointment(practice.main.pk, start + dt.timedelta(minutes=30), PATIENT)
-    assert "älteren Praxisschlüssel" in refused.value.message
-    granted.forget_keys()
+    # the server refuses a record sealed with version 1, with a code a client can act on
+    refused = client.post(
+        "/api/v1/appointments",
+        json.dumps(
+            {
+                "doctor_id": practice.main.pk,
+                "start": (start + dt.timedelta(hours=1)).isoformat(),
+                "patient": keys.encrypt_record(
+                    practice.key, keys.record_context(practice.organisation.pk, PATIENT_KIND), PATIENT
+                ),
+            }
+        ),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {practice.token}",
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "stale_key"
+    assert "älteren Praxisschlüssel" in refused.json()["error"]
+    # a client that still holds version 1 in memory is refused once, reloads its keys and seals again
+    assert granted._key_version == 1
     new, _ = granted.create_appointment(practice.main.pk, start + dt.timedelta(minutes=30), {**PATIENT, "name": "Neu"})
+    assert granted._key_version == 2
     stored = Appointment.objects.get(pk=new.id).patient_ciphertext
     context = keys.record_context(practice.organisation.pk, PATIENT_KIND)
     assert crypto.envelope_kid(stored) == 2 and keys.decrypt_record(new_key, context, stored)["name"] == "Neu"

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import File, Form, NinjaAPI, Schema, Status
+from ninja import Field, File, Form, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -123,6 +123,7 @@ IsoDate = Annotated[dt.date, BeforeValidator(_day)]
 
 class Error(Schema):
     error: str
+    code: str | None = Field(None, description="stale_key: mit einer älteren Schlüsselversion verschlüsselt")
 
 
 class AppointmentOut(Schema):
@@ -176,10 +177,22 @@ class Waiting(Schema):
     patient_present: bool
 
 
+class StaleKey(Exception):
+    """Patient data sealed with a practice key version older than the practice's current one."""
+
+
+@api.exception_handler(StaleKey)
+def _stale_key(request, exc: StaleKey):
+    # 409 with a code a client can act on: reload its keys and seal again (sprechzimmer_client does).
+    return api.create_response(request, {"error": keyblobs.STALE_KEY, "code": "stale_key"}, status=409)
+
+
 def _fields(data: dict, organisation, current: Appointment | None = None) -> dict:
     try:
         return appointments.clean_fields(data, organisation, current=current)
     except ValidationError as exc:
+        if any(e.code == "stale_key" for e in exc.error_dict.get("patient", ())):
+            raise StaleKey from None
         messages = "; ".join(f"{k}: {' '.join(m for e in v for m in e.messages)}" for k, v in exc.error_dict.items())
         raise HttpError(400, messages) from None
 
@@ -195,7 +208,11 @@ def list_appointments(request, von: IsoDate, bis: IsoDate | None = None, doctor_
     return {"appointments": [appointments.summary(a) for a in query]}
 
 
-@api.post("/appointments", response=answers({201: Created, 400: Error}), summary="Termin anlegen (mit Zugangscode)")
+@api.post(
+    "/appointments",
+    response=answers({201: Created, 400: Error, 409: Error}),
+    summary="Termin anlegen (mit Zugangscode)",
+)
 def create_appointment(request, body: AppointmentCreate):
     client = _needs(request, "appointments:write")
     fields = _fields(body.dict(), client.organisation)

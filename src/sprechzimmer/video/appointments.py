@@ -62,7 +62,7 @@ def clean_fields(data: dict, organisation, *, current: Appointment | None = None
             )
         except ValidationError as exc:
             errors["patient"] = (
-                keyblobs.STALE_KEY
+                ValidationError(keyblobs.STALE_KEY, code="stale_key")  # the code tells API clients to reload keys
                 if exc.code == "stale_key"
                 else "Die Patientendaten sind nicht verschlüsselt angekommen. Bitte laden Sie die Seite neu."
             )
