@@ -2,9 +2,11 @@
 patient, interpreter, relative) see each other's names (sealed into the key grants, never in
 clear on the server) and compare the same key code on every page; the interpreter hangs up
 by themselves, the server marks them left and the doctor's page moves the three others to a new
-epoch (a new code, again equal everywhere) that the interpreter's page never holds; the doctor then
-removes the relative, and with only the doctor and the patient left the call goes back to a direct
-one (peer-to-peer, out of the Janus room) without a reload."""
+epoch (a new code, again equal everywhere) that the interpreter's page never holds; the relative
+then closes the tab without hanging up, and the two who remain move to a third epoch once the
+closed page has stopped asking for its key; the doctor removes the relative, and with only the
+doctor and the patient left the call goes back to a direct one (peer-to-peer, out of the Janus room)
+without a reload."""
 
 from __future__ import annotations
 
@@ -129,10 +131,24 @@ def test_hang_up_takes_a_guest_out_of_the_key_and_two_go_back_to_a_direct_call(
     assert server.db.scalar(f"select count(*) {row} and left_at is not null and admitted_at is null") == 1
     assert server.db.scalar(f'select "grant" {row}') == ""
 
+    # The relative closes the tab without hanging up: their page stops asking for its key, and
+    # within PRESENCE_SECONDS (15 s) the doctor's page shows them as gone and moves the two who
+    # remain to epoch 3, so a copy of the old key in that browser opens nothing said after it.
+    closed_at = time.monotonic()
+    relative.close()
+    doctor.wait_for_selector(f".conference-panel .guests li[data-state=away]:has-text('{RELATIVE}')", timeout=40_000)
+    for page in (doctor, patient):
+        page.wait_for_function(
+            "() => document.querySelector('#call').dataset.sendEpoch === '3'"
+            " && document.querySelector('#call').dataset.receiveEpoch === '3'",
+            timeout=30_000,
+        )
+    print(f"\na closed tab out of the key after {time.monotonic() - closed_at:.1f} s")
+    assert same_key_everywhere({"doctor": doctor, "patient": patient}, 3) not in (first, second)
+
     # The doctor removes the relative: two again. The doctor's page leaves the Janus room and
     # offers a fresh direct call over the signalling socket; the patient's page follows.
     doctor.click(f".conference-panel .guests li:has-text('{RELATIVE}') button[data-action=remove]")
-    relative.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
     back_at = time.monotonic()
     for page in (doctor, patient):
         page.wait_for_function("() => !document.querySelector('#call').dataset.mode", timeout=30_000)

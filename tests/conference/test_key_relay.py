@@ -127,3 +127,24 @@ def test_after_the_appointment_ends_no_grant_is_relayed_and_the_guest_is_refused
     assert post_json(client, reverse("api_conference_key"), {"token": token}).json()["ended"] is True
     response = post_json(client, reverse("api_conference_access"), {"token": token})
     assert response.status_code == 403 and "beendet" in response.json()["error"]
+
+
+def test_a_page_that_stops_asking_for_its_key_is_shown_as_gone(clinic, janus, client, monkeypatch):
+    """A closed tab says nothing: the participant's page asks for its key every 2 s, and one that
+    has not asked for PRESENCE_SECONDS is listed as not present, so the doctor's page takes it out of
+    the key (ui/conferencehost.js); asking again brings it back."""
+    participant, token = invited(clinic)
+    pk = clinic.appointment.pk
+
+    def present() -> bool:
+        listed = clinic.client.get(reverse("api_conference", args=[pk])).json()["conference"]["participants"]
+        return next(p["present"] for p in listed if p["id"] == participant.pk)
+
+    assert present() is False  # invited, their page never asked
+    post_json(client, reverse("api_conference_key"), {"token": token, "call_key": factories.fake_public_key()})
+    assert present() is True
+    now = actions.time.time()
+    monkeypatch.setattr(actions.time, "time", lambda: now + actions.PRESENCE_SECONDS + 1)
+    assert present() is False
+    post_json(client, reverse("api_conference_key"), {"token": token})
+    assert present() is True

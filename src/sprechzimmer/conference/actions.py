@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -274,9 +275,31 @@ def access(participant: Participant) -> dict:
 MAX_GRANT = 4096
 
 
+# --- presence: a participant's page asks for its key every 2 s (ConferenceSeat, pages/guest.js and
+# pages/patient.js). One that has not asked for PRESENCE_SECONDS is gone (tab closed, device off,
+# network lost): the doctor's page takes them out of the key until they ask again (docs/e2ee.md).
+PRESENCE_SECONDS = 15
+
+
+def _seen_key(pk: int) -> str:
+    return f"conference:seen:{pk}"
+
+
+def mark_present(participant: Participant) -> None:
+    cache.set(_seen_key(participant.pk), time.time(), PRESENCE_SECONDS * 4)
+
+
+def present_ids(pks: list[int]) -> set[int]:
+    """Which of these participants' pages asked for their key in the last PRESENCE_SECONDS (one
+    trip to the cache for all)."""
+    now, seen = time.time(), cache.get_many([_seen_key(pk) for pk in pks])
+    return {pk for pk in pks if now - seen.get(_seen_key(pk), 0.0) <= PRESENCE_SECONDS}
+
+
 def key_state(participant: Participant, call_key: str | None) -> dict:
     """The participant's side of the key relay: stores the call key they sent (a new one drops the
     grant sealed to the old), and answers where they stand and the grant the doctor left for them."""
+    mark_present(participant)
     if call_key is not None and call_key != participant.call_key:
         participant.call_key, participant.grant = call_key, ""
         participant.save(update_fields=["call_key", "grant"])
@@ -312,7 +335,11 @@ def leave_grant(participant: Participant, grant: str, call_key: str) -> Particip
     return locked
 
 
-def participant_json(p: Participant) -> dict:
+def participant_json(p: Participant, present: bool | None = None) -> dict:
+    """``present``: the participant's page asked for its key lately (present_ids); looked up when
+    not given."""
+    if present is None:
+        present = p.pk in present_ids([p.pk])
     return {
         "id": p.pk,
         "public_id": p.public_id,
@@ -323,15 +350,18 @@ def participant_json(p: Participant) -> dict:
         "admitted": p.admitted_at is not None,
         "removed": p.removed_at is not None,
         "left": p.left_at is not None and p.admitted_at is None,
+        "present": present,
     }
 
 
 def conference_json(conference: Conference) -> dict:
+    participants = list(conference.participants.all())
+    present = present_ids([p.pk for p in participants])
     return {
         "id": conference.pk,
         "appointment": conference.appointment_id,
         "ended": conference.ended_at is not None,
-        "participants": [participant_json(p) for p in conference.participants.all()],
+        "participants": [participant_json(p, p.pk in present) for p in participants],
     }
 
 

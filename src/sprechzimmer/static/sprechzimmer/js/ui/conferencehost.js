@@ -29,6 +29,7 @@ const SWITCH_MS = 3000;
  * @property {boolean} admitted
  * @property {boolean} removed
  * @property {boolean} left hung up themselves (out of the room and the key; may come back)
+ * @property {boolean} present their page asked for its key lately (a closed tab stops asking)
  */
 
 export class ConferenceHost {
@@ -177,7 +178,7 @@ export class ConferenceHost {
   }
 
   render() {
-    const drawn = JSON.stringify(this.participants.map((p) => [p.id, p.admitted, p.removed, p.call_key, this.names.get(p.id)]));
+    const drawn = JSON.stringify(this.participants.map((p) => [p.id, p.admitted, p.removed, p.present, p.call_key, this.names.get(p.id)]));
     if (drawn === this.drawn) return;
     this.drawn = drawn;
     this.list.replaceChildren();
@@ -185,9 +186,18 @@ export class ConferenceHost {
       if (p.role === "doctor" || p.role === "patient" || p.removed) continue;
       const item = document.createElement("li");
       item.dataset.role = p.role;
-      item.dataset.state = p.admitted ? "admitted" : p.call_key ? "waiting" : p.left ? "left" : "invited";
+      const away = p.admitted && !p.present;
+      item.dataset.state = away ? "away" : p.admitted ? "admitted" : p.call_key ? "waiting" : p.left ? "left" : "invited";
       const label = document.createElement("span");
-      const state = p.admitted ? "in der Konferenz" : p.call_key ? "wartet" : p.left ? "hat aufgelegt" : "eingeladen";
+      const state = away
+        ? "Verbindung getrennt"
+        : p.admitted
+          ? "in der Konferenz"
+          : p.call_key
+            ? "wartet"
+            : p.left
+              ? "hat aufgelegt"
+              : "eingeladen";
       label.textContent = `${this.names.get(p.id) ?? "…"} · ${ROLE_LABELS[p.role] ?? p.role_label} · ${state}`;
       item.append(label);
       if (!p.admitted && p.call_key) item.append(this.button(p, "admit", "Hereinbitten"));
@@ -230,9 +240,10 @@ export class ConferenceHost {
       if (p.role === "doctor") continue;
       const id = String(p.id);
       const member = keys.members.get(id);
-      // Removed by the doctor, hung up (the server took them out: not admitted, no call key), or
-      // reloaded (another call key): out of the key either way.
-      const gone = p.removed || !p.admitted || (member && p.call_key !== member.publicKey);
+      // Removed by the doctor, hung up (the server took them out: not admitted, no call key),
+      // reloaded (another call key) or gone without a word (tab closed, device off: their page
+      // stopped asking): out of the key either way. Back again, they get the newest key.
+      const gone = p.removed || !p.admitted || !p.present || (member && p.call_key !== member.publicKey);
       if (member && gone) {
         keys.members.delete(id);
         this.sealed.delete(p.id);
@@ -241,7 +252,7 @@ export class ConferenceHost {
     }
     if (rotated) for (const [id, envelope] of await keys.rotate()) out.set(id, envelope);
     for (const p of this.participants) {
-      if (p.role === "doctor" || !p.admitted || p.removed || !p.call_key) continue;
+      if (p.role === "doctor" || !p.admitted || p.removed || !p.call_key || !p.present) continue;
       const id = String(p.id);
       if (!keys.members.has(id)) out.set(id, await keys.admit(id, p.call_key));
     }
