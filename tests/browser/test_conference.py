@@ -64,7 +64,7 @@ def site(server, janus_server):  # noqa: F811
 
 TILES = """() => [...document.querySelectorAll('#call .conference-grid .tile')]
   .map((t) => ({role: t.dataset.role, frames: Number(t.dataset.framesDecoded || 0),
-                caption: t.querySelector('figcaption').textContent}))"""
+                packets: Number(t.dataset.packets || 0), caption: t.querySelector('figcaption').textContent}))"""
 
 
 def wait_tiles_decoding(page, count: int) -> list[dict]:

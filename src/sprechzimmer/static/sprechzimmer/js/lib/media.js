@@ -89,10 +89,16 @@ export async function listDevices(stream) {
 }
 
 /**
+ * Where this page's microphone and picture go: a direct call (lib/call.js) or a conference room
+ * (ui/conference.js); `closed` once a room has ended.
+ * @typedef {{setOutgoing(track: MediaStreamTrack): Promise<void>, closed?: boolean}} Outgoing
+ */
+
+/**
  * Replaces the tracks a call sends when the user picks another device.
  * @param {MediaStream} stream the local stream; its tracks are replaced in place
- * @param {{call: import("./call.js").Call, sharing: boolean} | null} call the running call, and
- *   whether it sends a shared screen instead of the camera
+ * @param {{call: Outgoing, sharing: boolean} | null} call where the picture goes (the running call
+ *   or a conference room), and whether it sends a shared screen instead of the camera
  * @param {DeviceIds} choice
  * @returns {Promise<MediaStream>} the same stream
  */

@@ -76,7 +76,9 @@ enterForm.addEventListener("submit", async (event) => {
     if (seat) seat.leave(message).finally(() => finish(message));
     else finish(message);
   };
-  seat = new ConferenceSeat(granted.token, new ConferenceView(view.root, stream, new FrameCrypto()));
+  const room = new ConferenceView(view.root, stream, new FrameCrypto());
+  view.useRoom(room); // camera and a shared screen go to the room
+  seat = new ConferenceSeat(granted.token, room);
   seat.onstate = (state, message) => {
     if (state === "in") {
       show("call");

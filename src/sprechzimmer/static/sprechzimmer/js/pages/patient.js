@@ -297,6 +297,7 @@ function joinConference(visit) {
   call?.close();
   call = null;
   const conference = new ConferenceView(view.root, check.stream, new FrameCrypto());
+  view.useRoom(conference); // camera and a shared screen go to the room until it ends
   seat = new ConferenceSeat(visit.token, conference);
   seat.onstate = (state, message) => {
     if (state === "in") enterCall(visit);

@@ -211,6 +211,7 @@ function startConference() {
       call?.close();
       call = null;
       root.classList.add("in-call");
+      if (host?.view) view?.useRoom(host.view); // camera and a shared screen go to the room
       view?.enterCall();
     },
     ondirect: () => {

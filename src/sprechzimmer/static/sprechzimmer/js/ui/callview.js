@@ -30,6 +30,8 @@ export class CallView {
     this.signalling = null;
     /** @type {MediaStreamTrack | null} the shared screen, while sharing */
     this.screen = null;
+    /** @type {media.Outgoing | null} a conference room this screen is in (it sends instead of the call) */
+    this.room = null;
     /** @type {number | null} when the call first connected (epoch ms) */
     this.startedAt = null;
     /** @type {number | undefined} */
@@ -98,7 +100,8 @@ export class CallView {
     fillDeviceSelects(cameras, microphones, stream).catch(() => {});
     const change = async () => {
       try {
-        const call = this.call ? { call: this.call, sharing: Boolean(this.screen) } : null;
+        const target = this.outgoing();
+        const call = target ? { call: target, sharing: Boolean(this.screen) } : null;
         await media.switchDevices(this.stream, call, { cameraId: cameras.value, microphoneId: microphones.value });
         if (!this.screen) this.local.srcObject = this.stream;
         this.applyEnabled();
@@ -175,8 +178,25 @@ export class CallView {
     if (this.call?.state === "connected") this.call.sendMedia(this.mediaState());
   }
 
+  /**
+   * The call moved into a conference room (issue 18): what this screen sends (camera or shared
+   * screen) goes to the room from now on, until the room ends.
+   * @param {media.Outgoing} room
+   */
+  useRoom(room) {
+    this.room = room;
+    if (this.screen) room.setOutgoing(this.screen).catch(() => {});
+  }
+
+  /** @returns {media.Outgoing | null} where our picture goes now: the room while in one, else the call */
+  outgoing() {
+    if (this.room && !this.room.closed) return this.room;
+    return this.call;
+  }
+
   async startSharing() {
-    if (!this.call) return this.say("Sie können Ihren Bildschirm teilen, sobald das Gespräch läuft.");
+    const target = this.outgoing();
+    if (!target) return this.say("Sie können Ihren Bildschirm teilen, sobald das Gespräch läuft.");
     /** @type {MediaStreamTrack} */
     let track;
     try {
@@ -189,7 +209,7 @@ export class CallView {
     this.screen = track;
     // The browser's own "Freigabe beenden" ends the track: back to the camera.
     track.addEventListener("ended", () => this.stopSharing());
-    await this.call.setOutgoing(track);
+    await target.setOutgoing(track);
     this.local.srcObject = new MediaStream([track]);
     this.root.dataset.sharing = "true";
     find(this.root, ".toggle-share", HTMLElement).setAttribute("aria-pressed", "true");
@@ -202,7 +222,8 @@ export class CallView {
     this.screen = null;
     track.stop();
     const camera = this.stream.getVideoTracks()[0];
-    if (camera && this.call) await this.call.setOutgoing(camera);
+    const target = this.outgoing();
+    if (camera && target) await target.setOutgoing(camera);
     this.local.srcObject = this.stream;
     this.root.dataset.sharing = "false";
     find(this.root, ".toggle-share", HTMLElement).setAttribute("aria-pressed", "false");

@@ -71,6 +71,8 @@ export class ConferenceView {
     this.privateId = 0;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.statsTimer = undefined;
+    /** @type {Map<string, MediaStreamTrack>} kind -> what is sent instead of the camera's track (a shared screen) */
+    this.outgoing = new Map();
     /** Called when Janus ends this page's part (kicked, room destroyed, connection lost). */
     this.onclose = () => {};
     this.closed = false;
@@ -92,7 +94,8 @@ export class ConferenceView {
     handle.onmessage = (message) => this.roomEvent(message);
     const pc = new RTCPeerConnection({ iceServers: access.ice_servers, ...peerConnectionConfig() });
     this.publisher = pc;
-    for (const track of this.stream.getTracks()) {
+    for (const camera of this.stream.getTracks()) {
+      const track = this.outgoing.get(camera.kind) ?? camera;
       const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
       this.crypto.encrypt(transceiver.sender);
       preferVp8(transceiver, track.kind);
@@ -100,6 +103,19 @@ export class ConferenceView {
     await janus.publish(handle, pc);
     for (const publisher of joined.publishers ?? []) this.add(publisher);
     this.statsTimer = setInterval(() => this.readStats(), STATS_MS);
+  }
+
+  /**
+   * Sends `track` for its kind from now on (a shared screen instead of the camera, a new camera,
+   * and back): the sender keeps its frame encryption, so the screen leaves encrypted too.
+   * @param {MediaStreamTrack} track
+   */
+  async setOutgoing(track) {
+    const camera = this.stream.getTracks().find((t) => t.kind === track.kind);
+    if (track === camera) this.outgoing.delete(track.kind);
+    else this.outgoing.set(track.kind, track);
+    const transceiver = this.publisher?.getTransceivers().find((t) => t.sender.track?.kind === track.kind || t.receiver.track.kind === track.kind);
+    await transceiver?.sender.replaceTrack(track);
   }
 
   /** @param {janus.JanusMessage} message */
@@ -198,7 +214,10 @@ export class ConferenceView {
       if (!report) continue;
       for (const stat of report.values()) {
         if (stat.type !== "inbound-rtp") continue;
-        if (stat.kind === "video") tile.element.dataset.framesDecoded = String(stat.framesDecoded ?? 0);
+        if (stat.kind === "video") {
+          tile.element.dataset.framesDecoded = String(stat.framesDecoded ?? 0);
+          tile.element.dataset.packets = String(stat.packetsReceived ?? 0); // tells no media from no key
+        }
         if (stat.kind === "audio" && (stat.audioLevel ?? 0) > level) {
           level = stat.audioLevel;
           loudest = tile;
@@ -210,6 +229,9 @@ export class ConferenceView {
     const stats = await this.crypto.stats();
     if (stats.sendKid !== null) this.root.dataset.sendEpoch = String(Math.floor(stats.sendKid / 16));
     if (stats.lastKid >= 0) this.root.dataset.receiveEpoch = String(Math.floor(stats.lastKid / 16));
+    // Frames this page's worker dropped (no key yet, unknown key id, failed tag, malformed): counts
+    // only, for whoever looks at a tile without a picture.
+    this.root.dataset.dropped = [stats.noKey, stats.unknownKid, stats.authFailed, stats.malformed].join(" ");
   }
 
   /** Makes again a subscription that has shown no picture for NO_PICTURE_MS (a camera that is
@@ -254,7 +276,7 @@ export class ConferenceView {
     this.publisher?.close();
     this.session?.close();
     this.grid.hidden = true;
-    for (const key of ["mode", "participants", "keyEpoch", "keyCode", "sendEpoch", "receiveEpoch"]) delete this.root.dataset[key];
+    for (const key of ["mode", "participants", "keyEpoch", "keyCode", "sendEpoch", "receiveEpoch", "dropped"]) delete this.root.dataset[key];
     if (this.keyBox instanceof HTMLElement) this.keyBox.hidden = true;
     this.onclose();
   }
