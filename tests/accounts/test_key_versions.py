@@ -212,6 +212,58 @@ def test_rotation_is_refused_when_based_on_an_old_version_or_the_wrong_members(c
     assert practice.organisation.key_version == 2 and PracticeKeyVersion.objects.count() == 1
 
 
+PAIR_CONTEXT = "sprechzimmer/v1/practice-private-key"
+
+
+def _pair(practice: Keyed, version: int) -> dict:
+    """A key pair for patients' text as lib/keyring.js newPracticePair makes it."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    return {
+        "public_key": crypto.public_key_text(private_key),
+        "wrapped_private_key": crypto.encrypt_record(
+            practice.keys[version], f"{PAIR_CONTEXT}/{practice.org_id}", {"pkcs8": "..."}, kid=version
+        ),
+    }
+
+
+def test_rotation_replaces_the_key_pair_for_patients_text_and_keeps_the_old_one(client):
+    """Whoever kept an old practice key can open the old pair's private key, so a rotation brings a
+    new pair (sealed with the new version) for what patients type from then on; the old pair stays
+    listed for what patients sealed to it before (docs/e2ee.md)."""
+    practice = Keyed()
+    old = _pair(practice, 1)
+    practice.organisation.public_key, practice.organisation.wrapped_private_key = (
+        old["public_key"],
+        old["wrapped_private_key"],
+    )
+    practice.organisation.save()
+    login(client, practice.main)
+
+    new_key = os.urandom(32)
+    practice.keys[2] = new_key
+    without = practice.rotation_body(new_key)
+    assert post(client, "api_key_rotation", without).status_code == 400  # a pair must come with it
+    sealed_with_the_old_version = {**practice.rotation_body(new_key), "key_pair": _pair(practice, 1)}
+    assert post(client, "api_key_rotation", sealed_with_the_old_version).status_code == 400
+    practice.organisation.refresh_from_db()
+    assert practice.organisation.key_version == 1 and practice.organisation.public_key == old["public_key"]
+
+    fresh = _pair(practice, 2)
+    response = post(client, "api_key_rotation", {**practice.rotation_body(new_key), "key_pair": fresh})
+    assert response.status_code == 200, response.content
+    practice.organisation.refresh_from_db()
+    assert practice.organisation.public_key == fresh["public_key"] != old["public_key"]
+    answer = client.get(reverse("api_practice_keypair")).json()
+    assert answer["public_key"] == fresh["public_key"]
+    assert answer["wrapped_private_key"] == fresh["wrapped_private_key"]
+    assert answer["previous"] == [old]
+    # the new private key opens only with the new version: an old copy of the practice key reads nothing
+    with pytest.raises(crypto.CryptoError):
+        keys.decrypt_record(practice.keys[1], f"{PAIR_CONTEXT}/{practice.org_id}", answer["wrapped_private_key"])
+    assert keys.decrypt_record(new_key, f"{PAIR_CONTEXT}/{practice.org_id}", answer["wrapped_private_key"])
+    assert client.get(reverse("api_key_rotation")).json()["key_pair"] is True
+
+
 @pytest.mark.parametrize(
     "body",
     [{}, {"from_version": "1"}, {"from_version": 1, "wrapped_previous": "x", "members": []}, [], "x"],

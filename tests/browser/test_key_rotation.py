@@ -58,8 +58,28 @@ start = timezone.now().replace(hour=8, minute=0, second=0, microsecond=0) + dt.t
 for i in range(APPOINTMENTS):
     Appointment.objects.create(organisation=org, doctor=main, start=start + dt.timedelta(minutes=15 * (i % 40), days=i // 40),
         patient_ciphertext=crypto.encrypt_record(key, patient, {"name": f"Patient {i}", "birth_date": "", "email": "", "phone": "", "note": ""}))
-print(json.dumps({"org": org.pk, "key": crypto.b64u(key), "start": start.date().isoformat(), "recovery": recovery}))
+# the practice's key pair for what patients type, and a name a patient typed before the rotation
+from cryptography.hazmat.primitives.asymmetric import ec
+pair = ec.generate_private_key(ec.SECP256R1())
+pkcs8 = pair.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+org.public_key = crypto.public_key_text(pair)
+org.wrapped_private_key = crypto.encrypt_record(key, f"sprechzimmer/v1/practice-private-key/{org.pk}", {"pkcs8": crypto.b64u(pkcs8)})
+org.save()
+typed = crypto.wrap_to_public_key("Vor dem Wechsel getippt".encode(), org.public_key)
+print(json.dumps({"org": org.pk, "key": crypto.b64u(key), "start": start.date().isoformat(), "recovery": recovery,
+                  "pair_public": org.public_key, "typed": typed}))
 """
+
+PATIENT_TEXT = """async (typedBefore) => {
+    const e2ee = await import("/static/sprechzimmer/js/lib/e2ee.js");
+    const keyring = await import("/static/sprechzimmer/js/lib/keyring.js");
+    const pair = await keyring.practiceKeyPair();
+    const typedAfter = await e2ee.wrapToPublicKey(new TextEncoder().encode("Nach dem Wechsel getippt"), pair.publicKey);
+    const pairs = await (await fetch("/api/praxis/schluesselpaar/")).json();
+    return {publicKey: pair.publicKey, previous: pair.previous.map((p) => p.public_key),
+            before: await keyring.openFromPatient(typedBefore, pair), after: await keyring.openFromPatient(typedAfter, pair),
+            wrapped: pairs.wrapped_private_key};
+}"""
 
 COPY_KEY = """async () => {
     const e2ee = await import("/static/sprechzimmer/js/lib/e2ee.js");
@@ -185,6 +205,17 @@ def test_a_copied_key_reads_nothing_after_rotation_and_the_rest_read_everything(
     first = dt.date.fromisoformat(practice["start"])
     names = staying.evaluate(READ_ALL, [first.isoformat(), (first + dt.timedelta(days=3)).isoformat()])
     assert sorted(names) == sorted(f"Patient {i}" for i in range(APPOINTMENTS))
+
+    # A new key pair for what patients type came with the version: a name typed before still opens
+    # (through the old pair), one typed after goes to the new pair, whose private key the copied
+    # old practice key cannot open.
+    texts = staying.evaluate(PATIENT_TEXT, practice["typed"])
+    assert texts["publicKey"] != practice["pair_public"] and texts["previous"] == [practice["pair_public"]]
+    assert texts["before"] == "Vor dem Wechsel getippt" and texts["after"] == "Nach dem Wechsel getippt"
+    pair_context = f"sprechzimmer/v1/practice-private-key/{practice['org']}"
+    assert crypto.envelope_kid(texts["wrapped"]) == 2
+    with pytest.raises(crypto.CryptoError):
+        crypto.decrypt_record(copied, pair_context, texts["wrapped"])
 
     # A second rotation; then the printed recovery key still opens the newest version.
     main.goto("/praxis/mitglieder/")

@@ -78,6 +78,31 @@ def _wraps(value: object, what: str) -> dict[int, tuple[str, str]]:
     return wraps
 
 
+def _key_pair(value: object, number: int) -> tuple[str, str] | None:
+    """The new key pair for patients' text from the rotating browser: (public key, private key sealed
+    with the new version ``number``); None when the browser sent none."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("key_pair")
+    public_key = keyblobs.check_public_key(value.get("public_key") if isinstance(value.get("public_key"), str) else "")
+    wrapped = keyblobs.check_record(
+        value.get("wrapped_private_key") if isinstance(value.get("wrapped_private_key"), str) else "",
+        8 * 1024,
+        key_version=number,
+    )
+    return public_key, wrapped
+
+
+def retired_key_pairs(organisation: Organisation) -> list[dict[str, str]]:
+    """The practice's earlier key pairs for patients' text, newest first (for what patients sealed
+    to them before a rotation)."""
+    return [
+        {"public_key": v.retired_public_key, "wrapped_private_key": v.retired_wrapped_private_key}
+        for v in organisation.key_versions.exclude(retired_public_key="")
+    ]
+
+
 def rotate(user: User, body: dict[str, Any]) -> int:
     """Installs a new key version made in ``user``'s browser; returns its number.
 
@@ -97,6 +122,7 @@ def rotate(user: User, body: dict[str, Any]) -> int:
         recovery = body.get("recovery_wrapped_key")
         if recovery is not None:
             recovery = keyblobs.check_practice_key_wrap(recovery)
+        key_pair = _key_pair(body.get("key_pair"), from_version + 1)
     except (ValueError, ValidationError, TypeError):
         raise RotationRefused("Der Schlüsselwechsel war unvollständig. Bitte laden Sie die Seite neu.") from None
     with transaction.atomic():
@@ -119,13 +145,27 @@ def rotate(user: User, body: dict[str, Any]) -> int:
             holding_clients[pk].public_key != clients[pk][0] for pk in clients
         ):
             raise RotationRefused(MEMBERS_CHANGED, 409)
+        # A new key pair for what patients type: whoever kept an old practice key can open the old
+        # pair's private key, so names patients type from now on go to a pair they cannot open.
+        if organisation.public_key and key_pair is None:
+            raise RotationRefused("Der Schlüsselwechsel war unvollständig. Bitte laden Sie die Seite neu.")
         number = organisation.key_version + 1
+        retired = (organisation.public_key, organisation.wrapped_private_key) if key_pair else ("", "")
         PracticeKeyVersion.objects.create(
-            organisation=organisation, number=number, wrapped_previous=wrapped_previous, created_by=me
+            organisation=organisation,
+            number=number,
+            wrapped_previous=wrapped_previous,
+            retired_public_key=retired[0],
+            retired_wrapped_private_key=retired[1],
+            created_by=me,
         )
         organisation.key_version = number
         organisation.recovery_wrapped_key, organisation.recovery_key_version = recovery, number
-        organisation.save(update_fields=["key_version", "recovery_wrapped_key", "recovery_key_version"])
+        fields = ["key_version", "recovery_wrapped_key", "recovery_key_version"]
+        if key_pair and organisation.public_key:
+            organisation.public_key, organisation.wrapped_private_key = key_pair
+            fields += ["public_key", "wrapped_private_key"]
+        organisation.save(update_fields=fields)
         for pk, member in holders.items():
             member.wrapped_practice_key, member.practice_key_version = members[pk][1], number
             member.save(update_fields=["wrapped_practice_key", "practice_key_version"])

@@ -145,6 +145,11 @@ class PracticeKeyVersion(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="key_versions")
     number = models.PositiveIntegerField()
     wrapped_previous = models.TextField()
+    # The practice's key pair for what patients type (Organisation.public_key) that this rotation
+    # replaced, kept so that members can still open what patients sealed to it before; its private
+    # key stays sealed with the older version it was sealed with (docs/e2ee.md).
+    retired_public_key = models.TextField(blank=True, default="")
+    retired_wrapped_private_key = models.TextField(blank=True, default="")
     created_by = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -451,6 +451,8 @@ def api_key_rotation(request):
                 ],
                 "stale": len(keyrotation.stale(organisation)),
                 "recovery_public_key": organisation.recovery_public_key or None,
+                # a practice with a key pair for patients' text gets a new one with every version
+                "key_pair": bool(organisation.public_key),
                 # the old symmetric wrap, which the typed recovery key must open before it is set up
                 "recovery_wrapped_key": None if organisation.recovery_public_key else organisation.recovery_wrapped_key,
             }

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
-from sprechzimmer.accounts import keyblobs
+from sprechzimmer.accounts import keyblobs, keyrotation
 from sprechzimmer.accounts.access import json_error, member_required
 from sprechzimmer.accounts.models import User
 from sprechzimmer.contracts import gate
@@ -158,6 +158,8 @@ def api_practice_keypair(request):
             {
                 "public_key": organisation.public_key or None,
                 "wrapped_private_key": organisation.wrapped_private_key or None,
+                # pairs replaced by key rotations: what patients sealed to them before still opens
+                "previous": keyrotation.retired_key_pairs(organisation),
             }
         )
     if request.method != "POST":

@@ -48,6 +48,9 @@ export class KeyringError extends Error {}
  * @typedef {object} PracticeKeyPair
  * @property {string} publicKey SPKI, base64url: what patients' browsers encrypt to
  * @property {CryptoKey} privateKey
+ * @property {{public_key: string, wrapped_private_key: string}[]} previous pairs replaced by key
+ *   rotations, newest first (their private keys sealed with the version of their time)
+ * @property {() => Promise<PracticeKey>} entry the practice key that opens them
  */
 
 function currentUserId() {
@@ -287,14 +290,11 @@ export async function practiceKeyPair() {
   const entry = await practiceKey();
   const context = `${PRACTICE_PAIR_CONTEXT}/${entry.organisationId}`;
   /** @type {{public_key: string | null, wrapped_private_key: string | null}} */
+  /** @type {{public_key: string | null, wrapped_private_key: string | null, previous?: {public_key: string, wrapped_private_key: string}[]}} */
   let pair = await getJson("/api/praxis/schluesselpaar/");
   if (!pair.public_key) {
-    const fresh = await e2ee.generateKeyPair();
-    const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", fresh.privateKey));
-    const body = {
-      public_key: await e2ee.exportPublicKey(fresh.publicKey),
-      wrapped_private_key: await sealRecord(entry, context, { pkcs8: e2ee.b64u(pkcs8) }),
-    };
+    if (entry.version < entry.current) sealRecord(entry, context, {}); // throws the German message
+    const body = await newPracticePair(entry.key, entry.version, entry.organisationId);
     try {
       await request("POST", "/api/praxis/schluesselpaar/", body);
     } catch (error) {
@@ -303,18 +303,68 @@ export async function practiceKeyPair() {
     pair = await getJson("/api/praxis/schluesselpaar/");
   }
   if (!pair.public_key || !pair.wrapped_private_key) throw new KeyringError("Das Schlüsselpaar der Praxis fehlt. Bitte laden Sie die Seite neu.");
-  const { pkcs8 } = await openRecord(entry, context, pair.wrapped_private_key);
-  const privateKey = await crypto.subtle.importKey("pkcs8", e2ee.unb64u(pkcs8), { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
-  return { publicKey: pair.public_key, privateKey };
+  return {
+    publicKey: pair.public_key,
+    privateKey: await openPairKey(entry, pair.wrapped_private_key),
+    previous: pair.previous ?? [],
+    entry: practiceKey,
+  };
 }
 
 /**
- * Reads a text a patient encrypted to the practice key pair (e.g. the typed name).
+ * The private key of a practice key pair, opened with whichever version sealed it.
+ * @param {PracticeKey} entry
+ * @param {string} wrapped
+ * @returns {Promise<CryptoKey>}
+ */
+async function openPairKey(entry, wrapped) {
+  const { pkcs8 } = await openRecord(entry, `${PRACTICE_PAIR_CONTEXT}/${entry.organisationId}`, wrapped);
+  return crypto.subtle.importKey("pkcs8", e2ee.unb64u(pkcs8), { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+}
+
+/**
+ * A fresh key pair for what patients type, its private key sealed with `key` as version `kid`: at
+ * the practice's first need, and with every key rotation (lib/rotation.js), so that someone who
+ * kept an old practice key cannot open what patients type afterwards.
+ * @param {CryptoKey} key the practice key version that seals the private key
+ * @param {number} kid its number
+ * @param {number} organisationId
+ * @returns {Promise<{public_key: string, wrapped_private_key: string}>}
+ */
+export async function newPracticePair(key, kid, organisationId) {
+  const fresh = await e2ee.generateKeyPair();
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", fresh.privateKey));
+  try {
+    return {
+      public_key: await e2ee.exportPublicKey(fresh.publicKey),
+      wrapped_private_key: await e2ee.encryptRecord(key, `${PRACTICE_PAIR_CONTEXT}/${organisationId}`, { pkcs8: e2ee.b64u(pkcs8) }, kid),
+    };
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+/**
+ * Reads a text a patient encrypted to the practice key pair (e.g. the typed name); one sealed
+ * to a pair a key rotation has since replaced opens with that pair.
  * @param {string} envelope from e2ee.wrapToPublicKey in the patient's browser
  * @param {PracticeKeyPair} pair
  * @returns {Promise<string>}
  */
 export async function openFromPatient(envelope, pair) {
-  const bytes = await e2ee.unwrapFromPublicKey(envelope, pair.privateKey, pair.publicKey);
-  return new TextDecoder().decode(bytes);
+  try {
+    return new TextDecoder().decode(await e2ee.unwrapFromPublicKey(envelope, pair.privateKey, pair.publicKey));
+  } catch (error) {
+    if (!pair.previous.length) throw error;
+    const entry = await pair.entry();
+    for (const old of pair.previous) {
+      try {
+        const privateKey = await openPairKey(entry, old.wrapped_private_key);
+        return new TextDecoder().decode(await e2ee.unwrapFromPublicKey(envelope, privateKey, old.public_key));
+      } catch {
+        // sealed to another pair: try the next
+      }
+    }
+    throw error;
+  }
 }

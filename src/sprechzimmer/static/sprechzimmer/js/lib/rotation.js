@@ -5,7 +5,7 @@
 // through the onprogress callback.
 import * as e2ee from "./e2ee.js";
 import { ApiError, getJson, request } from "./api.js";
-import { KeyringError, openRecord, practiceKey, reloadPracticeKey, sealRecord, withCurrentRaw } from "./keyring.js";
+import { KeyringError, newPracticePair, openRecord, practiceKey, reloadPracticeKey, sealRecord, withCurrentRaw } from "./keyring.js";
 
 const ROTATION_URL = "/api/schluessel/wechsel/";
 const REENCRYPT_URL = "/api/schluessel/umschluesseln/";
@@ -19,6 +19,7 @@ const REENCRYPT_URL = "/api/schluessel/umschluesseln/";
  * @property {number} stale records still sealed with an older version
  * @property {string | null} recovery_public_key the recovery key pair's; null until it is set up
  * @property {string | null} recovery_wrapped_key the old symmetric recovery wrap while there is no pair
+ * @property {boolean} key_pair the practice has a key pair for patients' text (a new one comes with the version)
  */
 
 /** @returns {Promise<RotationState>} */
@@ -75,9 +76,12 @@ export async function rotate() {
         public_key: holder.public_key,
         wrapped_practice_key: await e2ee.wrapToPublicKey(fresh, holder.public_key),
       });
+      const nextKey = await e2ee.importPracticeKey(fresh);
       return {
         from_version: keys.key_version,
-        wrapped_previous: await e2ee.wrapPreviousKey(await e2ee.importPracticeKey(fresh), next, raw, keys.organisation_id),
+        wrapped_previous: await e2ee.wrapPreviousKey(nextKey, next, raw, keys.organisation_id),
+        // names patients type from now on go to a pair that an old practice key cannot open
+        ...(state.key_pair ? { key_pair: await newPracticePair(nextKey, next, keys.organisation_id) } : {}),
         members: await Promise.all(state.members.map(wrapFor)),
         clients: await Promise.all(state.clients.map(wrapFor)),
         recovery_wrapped_key: await e2ee.wrapToPublicKey(fresh, recoveryPublicKey),
