@@ -106,19 +106,28 @@ def wait_rising(page, before: list[dict]) -> None:
     )
 
 
-def test_three_participants_through_janus_with_encrypted_frames(new_page, site, server):
+def direct_call(new_page, site: str, patient_name: str, phone: bool = False):
+    """The doctor books an appointment for `patient_name`, opens its room, the patient enters with the
+    code and is admitted: (doctor, patient, code) in a running direct call, the patient's page at
+    phone size if asked."""
     doctor = new_page(site)
     login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-    code, _ = book_appointment(doctor, "Konrad Konferenz")
-    doctor.click(".appointment:has-text('Konrad Konferenz') .room-link")
-    doctor.wait_for_selector(".patient-name:has-text('Konrad')")
+    code, _ = book_appointment(doctor, patient_name)
+    doctor.click(f".appointment:has-text('{patient_name}') .room-link")
+    doctor.wait_for_selector(f".patient-name:has-text('{patient_name.split()[0]}')")
     patient = new_page(site)
-    patient.set_viewport_size({"width": 390, "height": 844})  # on a phone
+    if phone:
+        patient.set_viewport_size({"width": 390, "height": 844})
     patient_enters_waiting_room(patient, code)
     doctor.wait_for_selector("#room .admit:not([hidden])")
     doctor.click("#room .admit")
     wait_connected_with_video(doctor)
     wait_connected_with_video(patient)
+    return doctor, patient, code
+
+
+def test_three_participants_through_janus_with_encrypted_frames(new_page, site, server):
+    doctor, patient, code = direct_call(new_page, site, "Konrad Konferenz", phone=True)
 
     # The doctor invites an interpreter: role, name (encrypted here), a code of their own.
     doctor.click(".conference-panel summary")

@@ -14,14 +14,15 @@ import time
 
 import pytest
 
-from sprechzimmer.demo.data import DEMO_PASSWORD
-from tests.browser.helpers import hang_up, login
-from tests.browser.test_conference import guest_waits, site, wait_rising, wait_tiles_decoding  # noqa: F401
+from tests.browser.helpers import hang_up
+from tests.browser.test_conference import (  # noqa: F401
+    direct_call,
+    guest_waits,
+    site,
+    wait_rising,
+    wait_tiles_decoding,
+)
 from tests.browser.test_video_call import (
-    DOCTOR,
-    DOCTOR_TOTP,
-    book_appointment,
-    patient_enters_waiting_room,
     wait_connected_with_video,
 )
 from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
@@ -68,17 +69,7 @@ def test_hang_up_takes_a_guest_out_of_the_key_and_two_go_back_to_a_direct_call(
     server,
     janus_server,  # noqa: F811
 ):
-    doctor = new_page(site)
-    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-    code, _ = book_appointment(doctor, PATIENT)
-    doctor.click(f".appointment:has-text('{PATIENT}') .room-link")
-    doctor.wait_for_selector(".patient-name:has-text('Wanda')")
-    patient = new_page(site)
-    patient_enters_waiting_room(patient, code)
-    doctor.wait_for_selector("#room .admit:not([hidden])")
-    doctor.click("#room .admit")
-    wait_connected_with_video(doctor)
-    wait_connected_with_video(patient)
+    doctor, patient, _ = direct_call(new_page, site, PATIENT)
     # A direct call shows no key code: DTLS-SRTP between two browsers needs none to compare.
     assert doctor.evaluate(KEY)["shown"] is None
 

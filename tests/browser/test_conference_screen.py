@@ -11,18 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from sprechzimmer.demo.data import DEMO_PASSWORD
-from tests.browser.helpers import login
-from tests.browser.test_conference import site, wait_tiles_decoding  # noqa: F401 (the fixture, shared)
+from tests.browser.test_conference import direct_call, site, wait_tiles_decoding  # noqa: F401 (the fixture, shared)
 from tests.browser.test_conference_changes import invite_and_admit
-from tests.browser.test_screen_sharing import browser  # noqa: F401 (blue camera, green screen)
-from tests.browser.test_video_call import (
-    DOCTOR,
-    DOCTOR_TOTP,
-    book_appointment,
-    patient_enters_waiting_room,
-    wait_connected_with_video,
-)
+from tests.browser.test_screen_sharing import browser, green_share  # noqa: F401 (blue camera, green screen)
 from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
 
 pytestmark = pytest.mark.browser
@@ -30,24 +21,12 @@ pytestmark = pytest.mark.browser
 PATIENT = "Gerda Geteilt"
 INTERPRETER = "Ilse Übersetzerin"
 
-# Share of green in what a participant's tile shows now (the screen is green, the camera blue).
-TILE_GREEN = """(role) => {
-  const video = document.querySelector(`#call .conference-grid .tile[data-role=${role}] video`);
-  if (!video || !video.videoWidth) return -1;
-  const canvas = document.createElement('canvas');
-  canvas.width = 64; canvas.height = 36;
-  const context = canvas.getContext('2d');
-  context.drawImage(video, 0, 0, 64, 36);
-  const data = context.getImageData(0, 0, 64, 36).data;
-  let r = 0, g = 0, b = 0;
-  for (let i = 0; i < data.length; i += 4) { r += data[i]; g += data[i + 1]; b += data[i + 2]; }
-  return g / (r + g + b + 1);
-}"""
-
 
 def wait_colour(page, role: str, green: bool) -> None:
+    """Waits until the participant's tile shows the (green) screen or the (blue) camera."""
+    share = green_share(f"#call .conference-grid .tile[data-role={role}] video")
     test = "> 0.6" if green else "< 0.2 && share >= 0"
-    page.wait_for_function(f"() => {{ const share = ({TILE_GREEN})('{role}'); return share {test}; }}", timeout=30_000)
+    page.wait_for_function(f"() => {{ const share = ({share})(); return share {test}; }}", timeout=30_000)
 
 
 def test_doctor_and_guest_share_their_screen_in_a_conference(
@@ -55,17 +34,7 @@ def test_doctor_and_guest_share_their_screen_in_a_conference(
     site,  # noqa: F811
     janus_server,  # noqa: F811
 ):
-    doctor = new_page(site)
-    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
-    code, _ = book_appointment(doctor, PATIENT)
-    doctor.click(f".appointment:has-text('{PATIENT}') .room-link")
-    doctor.wait_for_selector(".patient-name:has-text('Gerda')")
-    patient = new_page(site)
-    patient_enters_waiting_room(patient, code)
-    doctor.wait_for_selector("#room .admit:not([hidden])")
-    doctor.click("#room .admit")
-    wait_connected_with_video(doctor)
-    wait_connected_with_video(patient)
+    doctor, patient, _ = direct_call(new_page, site, PATIENT)
     doctor.click(".conference-panel summary")
     interpreter = invite_and_admit(doctor, new_page, site, "interpreter", INTERPRETER)
     for page in (doctor, patient, interpreter):

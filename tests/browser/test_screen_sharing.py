@@ -40,9 +40,15 @@ def browser(tmp_path_factory):
         instance.close()
 
 
-# Share of green in what the remote video shows now: the screen is green, the camera blue.
-REMOTE_GREEN_SHARE = """() => {
-  const video = document.querySelector('#call .remote-video');
+def green_share(selector: str) -> str:
+    """A page function: the share of green in what the video at `selector` shows now (-1 before it
+    shows anything). The screen is green, the camera blue."""
+    return (
+        """() => {
+  const video = document.querySelector('"""
+        + selector
+        + """');
+  if (!video || !video.videoWidth) return -1;
   const canvas = document.createElement('canvas');
   canvas.width = 64; canvas.height = 36;
   const context = canvas.getContext('2d');
@@ -52,6 +58,10 @@ REMOTE_GREEN_SHARE = """() => {
   for (let i = 0; i < data.length; i += 4) { r += data[i]; g += data[i + 1]; b += data[i + 2]; }
   return g / (r + g + b + 1);
 }"""
+    )
+
+
+REMOTE_GREEN_SHARE = green_share("#call .remote-video")
 
 
 def frames(page) -> int:
