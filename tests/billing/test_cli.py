@@ -264,3 +264,25 @@ def test_a_file_that_is_no_stammdatei_is_refused(tmp_path, content, message):
     xml.write_bytes(content)
     result = sprechzimmer("catalogue", "import", str(xml), data_dir=tmp_path)
     assert result.returncode == 2 and message in result.stderr and not (tmp_path / "ebm" / "gop.csv").exists()
+
+
+def test_a_year_without_its_orientierungswert_is_checked_and_its_euros_called_provisional(tmp_path):
+    """A file of a year whose Orientierungswert this version does not know yet (the Bewertungsausschuss
+    sets it in the autumn before) is still checked; the euros use the newest value known and the
+    report says so first."""
+    q1_2027 = Quarter(2027, 1)
+    path = tmp_path / "q.con"
+    path.write_bytes(kvdt_bytes([case((2, ["03003"]), quarter=q1_2027)], quarter=q1_2027))
+    report = json.loads(run(str(path), "--format", "json").stdout)
+    assert report["totals"]["orientation_value_provisional"] == {"for": 2027, "from": 2026}
+    assert report["totals"]["orientation_value_ct"] == "12.7404"
+    assert report["notices"][0] == (
+        "Der Orientierungswert für 2027 ist in dieser Version noch nicht hinterlegt: die Euro-Beträge sind "
+        "vorläufig mit dem Wert für 2026 (12,7404 ct) gerechnet."
+    )
+    text = run(str(path)).stdout
+    assert "vorläufig mit dem Wert für 2026" in text.splitlines()[1]
+    known = tmp_path / "q2026.con"
+    q4_2026 = Quarter(2026, 4)
+    known.write_bytes(kvdt_bytes([case((2, ["03003"]), quarter=q4_2026)], quarter=q4_2026))
+    assert "orientation_value_provisional" not in json.loads(run(str(known), "--format", "json").stdout)["totals"]

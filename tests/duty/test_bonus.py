@@ -1,6 +1,7 @@
 """Half-year bonus from the Notfallpraxen's quarter files, and pseudo cases for duties without GKV
 patients, through the web (issue 6)."""
 
+import dataclasses
 import io
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,7 +42,19 @@ def upload(client, practice, content: bytes):
     )
 
 
-def test_revenue_per_lanr_from_the_quarter_file_and_the_bonus(client, world):
+@pytest.fixture
+def year_known(world, monkeypatch):
+    """The world's quarter is the previous one: in a year this version has no Orientierungswert for
+    yet (set in the autumn before), the test runs as on an instance updated in time, with the newest
+    value standing in for the year's."""
+    book = RuleBook.load()
+    values = book.orientation_values_ct
+    if world.quarter.year not in values:
+        updated = dataclasses.replace(book, orientation_values_ct={**values, world.quarter.year: values[max(values)]})
+        monkeypatch.setattr(RuleBook, "load", classmethod(lambda cls, path=None: updated))
+
+
+def test_revenue_per_lanr_from_the_quarter_file_and_the_bonus(client, world, year_known):
     logged_in(client, world.staff)
     # A file that still carries patient names is refused: the browser must strip it first.
     response = upload(
@@ -135,3 +148,14 @@ def test_pseudo_cases_for_duties_without_gkv_patients(client, world):
     client.logout()
     logged_in(client, staff(kv("KV Drei")))
     assert client.get(reverse("duty_pseudo_cases", args=[world.area.pk, q.year, q.number])).status_code == 404
+
+
+def test_a_quarter_without_its_orientierungswert_is_refused_and_stores_nothing(client, world):
+    """Pay is never computed with a provisional Orientierungswert: a quarter file of a year this
+    version does not know yet is refused with a German message (the EBM check shows it as provisional)."""
+    logged_in(client, world.staff)
+    year = max(RuleBook.load().orientation_values_ct) + 1
+    response = upload(client, world.practice, quarter_file(Quarter(year, 1), world.k_arzt.lanr))
+    assert response.status_code == 400
+    assert f"Für {year} ist noch kein Orientierungswert hinterlegt" in response.json()["error"]
+    assert not QuarterRevenue.objects.exists()

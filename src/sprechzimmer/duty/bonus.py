@@ -27,6 +27,12 @@ def record_revenue(practice, stream, quarter=None, filename: str = "") -> tuple:
         raise DutyError("Bitte laden Sie die KVDT-Quartalsdatei der Notfallpraxis hoch.")
     results = run.results()
     check = run.check
+    if check.orientation_value_year != check.quarter.year:
+        # Pay is not computed with a provisional value (the EBM check only shows it as such).
+        raise DutyError(
+            f"Für {check.quarter.year} ist noch kein Orientierungswert hinterlegt; ein Update von Sprechzimmer "
+            "trägt ihn nach. Bis dahin lässt sich der Umsatz nicht berechnen."
+        )
     totals = pay.revenue_by_lanr(results, check.orientation_value_ct)
     with transaction.atomic():
         QuarterRevenue.objects.filter(practice=practice, year=check.quarter.year, number=check.quarter.number).delete()

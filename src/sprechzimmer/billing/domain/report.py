@@ -86,6 +86,13 @@ def notices(totals: Json) -> list[str]:
     """What the check could not check, as German sentences, most important first. A report shows
     these before any count of findings, so "0 Fehler" never stands alone over unknown GOPs."""
     out = []
+    provisional = totals.get("orientation_value_provisional")
+    if provisional:
+        out.append(
+            f"Der Orientierungswert für {provisional['for']} ist in dieser Version noch nicht hinterlegt: die "
+            f"Euro-Beträge sind vorläufig mit dem Wert für {provisional['from']} "
+            f"({decimal_text(totals['orientation_value_ct'], 4)} ct) gerechnet."
+        )
     unchecked = totals.get("unchecked_services") or {}
     if unchecked.get("count"):
         out.append(

@@ -484,6 +484,8 @@ class Summary:
     caps: list[CapResult]
     gop_caps: list[GopCapResult]
     totals: dict[str, Any] = field(default_factory=dict)
+    #: the year whose Orientierungswert priced the euros (an earlier one: provisional)
+    orientation_value_year: int | None = None
 
 
 def euros(points_x100: int | Decimal, orientation_value_ct: Decimal) -> Decimal:
@@ -522,7 +524,7 @@ class QuarterCheck:
         self.rulebook = rulebook
         self.ruleset = ruleset or rulebook.for_quarter(quarter)
         self.catalogue = catalogue
-        self.orientation_value_ct = rulebook.orientation_value(quarter.year)
+        self.orientation_value_ct, self.orientation_value_year = rulebook.orientation_value_or_latest(quarter.year)
         self._own = (catalogue.view(quarter), self.ruleset)
         self._contexts: dict[Quarter, tuple[CatalogueView, RuleSet]] = {quarter: self._own}
         # R7: unit id → [counted, video-only, points_x100 of the video-only cases]
@@ -1243,7 +1245,9 @@ class QuarterCheck:
             ),
             "unknown_gops": sorted(self.unknown_gops),
         }
-        return Summary(self.quarter, ruleset, value, caps, gop_caps, totals)
+        if self.orientation_value_year != self.quarter.year:
+            totals["orientation_value_provisional"] = {"for": self.quarter.year, "from": self.orientation_value_year}
+        return Summary(self.quarter, ruleset, value, caps, gop_caps, totals, self.orientation_value_year)
 
 
 def _age_range(gop: Gop) -> str:

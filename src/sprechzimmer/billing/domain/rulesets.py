@@ -52,7 +52,21 @@ class RuleBook:
         try:
             return self.orientation_values_ct[year]
         except KeyError:
-            raise BillingError(f"Für {year} ist kein Orientierungswert hinterlegt.") from None
+            raise BillingError(
+                f"Für {year} ist kein Orientierungswert hinterlegt; ein Update von Sprechzimmer trägt ihn nach."
+            ) from None
+
+    def orientation_value_or_latest(self, year: int) -> tuple[Decimal, int]:
+        """(Orientierungswert in cent per point, the year it is of): the year's own or, for a year
+        after the newest one known, the newest one. The Bewertungsausschuss sets each year's value
+        in the autumn before (§ 87 Abs. 2e SGB V); an instance not yet updated still checks a new
+        year's files, and the report says its euros are provisional (report.notices)."""
+        if year in self.orientation_values_ct:
+            return self.orientation_values_ct[year], year
+        latest = max(self.orientation_values_ct)
+        if year > latest:
+            return self.orientation_values_ct[latest], latest
+        return self.orientation_value(year), year  # raises: a year before the first one known
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RuleBook:
