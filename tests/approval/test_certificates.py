@@ -116,16 +116,18 @@ def test_documents_name_the_current_certificates(db, operator, tmp_path):
     assert "stellt der Anbieter auf Anforderung bereit" in text
 
     make_certificate(IT, "IT-ALT-1", today - dt.timedelta(days=800), today - dt.timedelta(days=1))
-    make_certificate(IT, "IT-2026-7", today - dt.timedelta(days=10), dt.date(2028, 3, 31), issuer="TÜViT")
+    # Validity relative to today: fixed dates would expire under the test one day.
+    it_until, dp_until = today + dt.timedelta(days=500), today + dt.timedelta(days=365)
+    make_certificate(IT, "IT-2026-7", today - dt.timedelta(days=10), it_until, issuer="TÜViT")
     text = pdf_text(documents.render("bestaetigung", practice, kv_of(practice))[2], tmp_path)
-    assert "TÜViT" in text and "IT-2026-7" in text and "gültig bis 31.03.2028" in text
+    assert "TÜViT" in text and "IT-2026-7" in text and f"gültig bis {it_until:%d.%m.%Y}" in text
     assert "IT-ALT-1" not in text  # expired
     assert "Datenschutzzertifikat (Art. 42 DSGVO) stellt der Anbieter auf Anforderung bereit" in text
 
-    make_certificate(DP, "DS-99", today, dt.date(2027, 12, 1), issuer="EuroPriSe")
+    make_certificate(DP, "DS-99", today, dp_until, issuer="EuroPriSe")
     for kind in ("bestaetigung", "selbstauskunft", "antrag", "anzeige"):
         text = pdf_text(documents.render(kind, practice, kv_of(practice))[2], tmp_path)
-        assert "IT-2026-7" in text and "DS-99" in text and "gültig bis 01.12.2027" in text, kind
+        assert "IT-2026-7" in text and "DS-99" in text and f"gültig bis {dp_until:%d.%m.%Y}" in text, kind
         assert "stellt der Anbieter auf Anforderung bereit" not in text, kind
 
 
