@@ -4,8 +4,11 @@ p50/p99 latency of relaying a signalling message between two peers in a call whi
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/signalling_capacity.py [--connections 5000] [--pairs 50] [--messages 2000]
 
-Starts its own Daphne process (SQLite, in-memory channel layer; --redis uses REDIS_URL). Each
-waiting patient is a real appointment with its own code, token and consent, as in production.
+Starts its own server process (SQLite, in-memory channel layer; --redis uses REDIS_URL): Daphne
+as `sprechzimmer serve` runs it, or with --server uvicorn the same ASGI application under uvicorn
+(uvloop, httptools, websockets; `pip install 'uvicorn[standard]'`), to choose by measurement
+(issue 20). Each waiting patient is a real appointment with its own code, token and consent, as in
+production.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +43,28 @@ def cpu_seconds(pid: int) -> float:
     machine is busy with other work (wall-clock rates do not)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_uvicorn(env: dict, port: int, log_path: Path):
+    """The project's ASGI application under uvicorn on 127.0.0.1:port; waits until it listens."""
+    import socket
+
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "sprechzimmer.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning", "--no-access-log", "--ws-max-size", "65536"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"uvicorn did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.2)
 
 
 def prepare(n_rooms: int):
@@ -184,6 +210,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--burst", type=int, default=50, help="websockets opened at the same moment")
     parser.add_argument("--redis", action="store_true", help="use REDIS_URL for the channel layer")
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne", help="the ASGI server measured")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -204,18 +231,24 @@ def main() -> None:
         os.environ.pop(name, None)
     tokens, room_ids, cookie = prepare(args.connections + args.pairs)
     port = free_port()
-    process = start_daphne(dict(os.environ), port, data_dir / "server.log")
+    if args.server == "uvicorn":
+        process = start_uvicorn(dict(os.environ), port, data_dir / "server.log")
+    else:
+        process = start_daphne(dict(os.environ), port, data_dir / "server.log")
     try:
         result = asyncio.run(
             run(f"ws://127.0.0.1:{port}", process.pid, tokens, room_ids, cookie, args.pairs, args.messages, args.burst)
         )
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:  # uvicorn waits for connections it still counts as open
+            process.kill()
     lat = sorted(result["latencies"])
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
     layer = "Redis" if args.redis else "in-memory"
-    print(f"signalling capacity, one Daphne process, {layer} channel layer")
+    print(f"signalling capacity, one {args.server} process, {layer} channel layer")
     print(
         f"  waiting-room websockets held: {result['connections']} (failed {result['failures']}, still open at end "
         f"{result['alive']}), opened in {result['connect_seconds']:.1f} s "
