@@ -59,7 +59,9 @@ class Audit:
     foreign: list[str] = field(default_factory=list)
 
     def context(self, browser, viewport=DESKTOP, **options):
-        context = browser.new_context(base_url=self.origin, locale="de-DE", viewport=viewport, **options)
+        context = browser.new_context(
+            base_url=self.origin, locale="de-DE", timezone_id="Europe/Berlin", viewport=viewport, **options
+        )
         context.set_default_timeout(20_000)
         context.add_init_script(path=str(axe_core()))
         context.on("request", self._request)

@@ -324,7 +324,7 @@ def new_page(browser, server, sent_requests):
     contexts = []
 
     def make(base_url=None):
-        context = browser.new_context(base_url=base_url or server.url, locale="de-DE")
+        context = browser.new_context(base_url=base_url or server.url, locale="de-DE", timezone_id="Europe/Berlin")
         context.set_default_timeout(20_000)
         context.on("request", lambda r: sent_requests.append(SentRequest(r.method, r.url, r.post_data_buffer or b"")))
         contexts.append(context)

@@ -34,7 +34,9 @@ RECORD_NOTIFICATIONS = """
 
 @pytest.fixture
 def doctor(browser, server):
-    context = browser.new_context(base_url=server.url, locale="de-DE", permissions=["notifications"])
+    context = browser.new_context(
+        base_url=server.url, locale="de-DE", timezone_id="Europe/Berlin", permissions=["notifications"]
+    )
     context.set_default_timeout(20_000)
     context.add_init_script(RECORD_NOTIFICATIONS)
     page = context.new_page()
