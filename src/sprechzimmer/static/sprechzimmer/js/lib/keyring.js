@@ -150,6 +150,20 @@ async function openKeyring(raw, version, current, organisationId, chain, userId)
 }
 
 /**
+ * Refuses to seal anything with a version older than the practice's current one (the server would
+ * refuse it too), with the German message that says what to do.
+ * @param {PracticeKey} entry
+ */
+function mustHoldCurrent(entry) {
+  if (entry.version < entry.current) {
+    throw new KeyringError(
+      "Die Praxis hat ihren Schlüssel gewechselt; Sie haben die neue Version noch nicht. Ein Kollege muss Ihnen " +
+        "den Zugriff erneut freigeben (Seite „Mitglieder“).",
+    );
+  }
+}
+
+/**
  * Seals a record with the practice key's current version (the server refuses older ones).
  * @param {PracticeKey} entry
  * @param {string} context from e2ee.recordContext
@@ -157,12 +171,7 @@ async function openKeyring(raw, version, current, organisationId, chain, userId)
  * @returns {Promise<string>} envelope
  */
 export function sealRecord(entry, context, value) {
-  if (entry.version < entry.current) {
-    throw new KeyringError(
-      "Die Praxis hat ihren Schlüssel gewechselt; Sie haben die neue Version noch nicht. Ein Kollege muss Ihnen " +
-        "den Zugriff erneut freigeben (Seite „Mitglieder“).",
-    );
-  }
+  mustHoldCurrent(entry);
   return e2ee.encryptRecord(entry.key, context, value, entry.version);
 }
 
@@ -288,12 +297,11 @@ const PRACTICE_PAIR_CONTEXT = "sprechzimmer/v1/practice-private-key";
  */
 export async function practiceKeyPair() {
   const entry = await practiceKey();
-  const context = `${PRACTICE_PAIR_CONTEXT}/${entry.organisationId}`;
   /** @type {{public_key: string | null, wrapped_private_key: string | null}} */
   /** @type {{public_key: string | null, wrapped_private_key: string | null, previous?: {public_key: string, wrapped_private_key: string}[]}} */
   let pair = await getJson("/api/praxis/schluesselpaar/");
   if (!pair.public_key) {
-    if (entry.version < entry.current) sealRecord(entry, context, {}); // throws the German message
+    mustHoldCurrent(entry);
     const body = await newPracticePair(entry.key, entry.version, entry.organisationId);
     try {
       await request("POST", "/api/praxis/schluesselpaar/", body);
