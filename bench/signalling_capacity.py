@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import free_port, start_daphne  # noqa: E402
+from tests.browser.conftest import free_port, start_daphne, wait_listening  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -47,24 +47,13 @@ def cpu_seconds(pid: int) -> float:
 
 def start_uvicorn(env: dict, port: int, log_path: Path):
     """The project's ASGI application under uvicorn on 127.0.0.1:port; waits until it listens."""
-    import socket
-
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "sprechzimmer.asgi:application", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning", "--no-access-log", "--ws-max-size", "65536"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"uvicorn did not start:\n{log_path.read_text()}") from None
-            time.sleep(0.2)
+    return wait_listening(process, port, log_path)
 
 
 def prepare(n_rooms: int):

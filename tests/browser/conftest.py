@@ -181,6 +181,12 @@ def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") 
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    return wait_listening(process, port, log_path)
+
+
+def wait_listening(process: subprocess.Popen, port: int, log_path: Path) -> subprocess.Popen:
+    """Waits (at most 30 s) until the server `process` listens on 127.0.0.1:port; kills it and
+    raises with its log when it ends or does not listen in time."""
     deadline = time.monotonic() + 30
     while True:
         try:
