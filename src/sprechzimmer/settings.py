@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ninja",  # the API's OpenAPI documentation page and its static files (api/endpoints.py)
     "sprechzimmer.core",
     "sprechzimmer.jobs",
+    "sprechzimmer.operations",
     "sprechzimmer.accounts",
     "sprechzimmer.records",
     "sprechzimmer.video",
