@@ -177,3 +177,47 @@ def test_a_restore_that_cannot_work_says_why_and_changes_nothing(instances, tmp_
         refused = target.manage("restore", str(broken), check=False)
         assert refused.returncode == 1
         assert message in refused.stderr.decode()
+
+
+UPGRADE = Path(__file__).parent.parent / "data" / "upgrade"
+DEMO_NOTE = (
+    "Willkommen in der Demo-Praxis. Diese Notiz ist Ende-zu-Ende-verschlüsselt: der Server speichert nur Geheimtext."
+)
+
+
+def test_a_database_of_the_previous_release_migrates_forward_with_its_data_intact(browser, instances):
+    """tests/data/upgrade holds the demo data as an earlier release made it (its commit in RELEASE;
+    renewed by scripts/upgrade-fixture at each release): restored and migrated by today's code, every
+    row is still there and the practice still decrypts its note with the keys it had."""
+    upgraded = instances("upgraded")
+    engine = "postgresql" if upgraded.db_url else "sqlite"
+    source = UPGRADE / engine
+    manifest = json.loads((source / "manifest.json").read_text())
+    upgraded.env["SECRET_KEY"] = "upgrade-fixture-secret-key-0123456789abcdef"  # the release's keys
+    done = upgraded.manage("restore", str(source))
+    assert "auf diese Version migriert" in done.stdout.decode()
+    pending = upgraded.manage("migrate", "--check", check=False)
+    assert pending.returncode == 0, pending.stdout.decode()
+
+    counted = json.loads(
+        upgraded.manage("shell", "-v", "0", "-c", COUNT, arg=json.dumps(sorted(manifest["rows"]))).stdout
+    )
+    # Every row of the release is still there; only Django's own bookkeeping grows with new models.
+    bookkeeping = {"django_migrations", "django_content_type", "auth_permission"}
+    assert {t: n for t, n in counted.items() if t not in bookkeeping} == {
+        t: n for t, n in manifest["rows"].items() if t not in bookkeeping
+    }
+    assert sum(manifest["rows"][t] for t in manifest["rows"] if t not in bookkeeping) > 100
+
+    upgraded.manage("collectstatic", "--noinput", "-v0")
+    context, page = device(browser, upgraded.start())
+    login(page, DOCTOR_EMAIL, DEMO_PASSWORD, DOCTOR_TOTP)
+    assert read_note(page) == DEMO_NOTE
+    context.close()
+
+
+COUNT = (
+    "import json, os; from django.db import connection; c = connection.cursor(); "
+    "print(json.dumps({t: c.execute(f'SELECT count(*) FROM {connection.ops.quote_name(t)}').fetchone()[0] "
+    "for t in json.loads(os.environ['SZ_ARG'])}))"
+)

@@ -48,11 +48,13 @@ class Organisation(models.Model):
     # ECIES to recovery_public_key (the key pair derived from the recovery key), re-wrapped at every
     # rotation; in practices from before that pair existed, the symmetric wrap of version 1.
     recovery_wrapped_key = models.TextField(blank=True)
-    recovery_public_key = models.TextField(blank=True)  # SPKI, base64url; "" = not yet set up
-    recovery_key_version = models.PositiveIntegerField(default=1)  # which version recovery_wrapped_key holds
+    recovery_public_key = models.TextField(blank=True, db_default="")  # SPKI, base64url; "" = not yet set up
+    recovery_key_version = models.PositiveIntegerField(
+        default=1, db_default=1
+    )  # which version recovery_wrapped_key holds
     # The practice key's current version (docs/e2ee.md, "Key versions"): new records must be sealed
     # with it. Version 1 is the key made at sign-up; every rotation adds one (PracticeKeyVersion).
-    key_version = models.PositiveIntegerField(default=1)
+    key_version = models.PositiveIntegerField(default=1, db_default=1)
     # The practice's own ECDH key pair: patients encrypt to its public key (their typed name, for
     # the doctor only); the private key is sealed with the practice key. Made by a member's browser.
     public_key = models.TextField(blank=True)
@@ -112,7 +114,9 @@ class User(AbstractUser):
     public_key = models.TextField(blank=True)  # ECDH P-256, SPKI, base64url
     wrapped_private_key = models.TextField(blank=True)  # AES-GCM under the password-derived key
     wrapped_practice_key = models.TextField(blank=True)  # ECIES to public_key; empty = awaiting grant
-    practice_key_version = models.PositiveIntegerField(default=1)  # which version wrapped_practice_key holds
+    practice_key_version = models.PositiveIntegerField(
+        default=1, db_default=1
+    )  # which version wrapped_practice_key holds
     key_granted_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
 
     USERNAME_FIELD = "email"
@@ -148,8 +152,8 @@ class PracticeKeyVersion(models.Model):
     # The practice's key pair for what patients type (Organisation.public_key) that this rotation
     # replaced, kept so that members can still open what patients sealed to it before; its private
     # key stays sealed with the older version it was sealed with (docs/e2ee.md).
-    retired_public_key = models.TextField(blank=True, default="")
-    retired_wrapped_private_key = models.TextField(blank=True, default="")
+    retired_public_key = models.TextField(blank=True, default="", db_default="")
+    retired_wrapped_private_key = models.TextField(blank=True, default="", db_default="")
     created_by = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -44,7 +44,9 @@ class ApiClient(models.Model):
     # browser, by fingerprint, exactly like a colleague's (ECIES envelope, docs/e2ee.md).
     public_key = models.TextField(blank=True)
     wrapped_practice_key = models.TextField(blank=True)
-    practice_key_version = models.PositiveIntegerField(default=1)  # which version wrapped_practice_key holds
+    practice_key_version = models.PositiveIntegerField(
+        default=1, db_default=1
+    )  # which version wrapped_practice_key holds
     key_granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -204,7 +204,9 @@ class Plan(models.Model):
     # with weights, qualifications, blocked days, wishes and balances as they were, pinned duties,
     # the previous draft, the rules with seed and deterministic budget), the planner and OR-Tools
     # versions, and the assignment it returned.
-    planning_record = models.JSONField(default=dict, blank=True)
+    planning_record = models.JSONField(
+        default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
+    )
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
@@ -87,6 +87,46 @@ def _applied_migrations() -> list[list[str]]:
         return [[app, name] for app, name in cursor.fetchall()]
 
 
+def _counts(cursor, tables: list[str]) -> dict[str, int]:
+    counts = {}
+    for table in sorted(tables):
+        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+        counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def _sqlite_snapshot(path: Path) -> tuple[list[list[str]], dict[str, int]]:
+    """Copies the live SQLite database with the online backup API; migrations and row counts are
+    read from the copy, so they describe exactly what the backup holds."""
+    source = sqlite3.connect(f"file:{settings.DATABASES['default']['NAME']}?mode=ro", uri=True)
+    copy = sqlite3.connect(path)
+    try:
+        with copy:
+            source.backup(copy)
+        tables = [row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        migrations = [list(row) for row in copy.execute("SELECT app, name FROM django_migrations ORDER BY id")]
+        return migrations, _counts(copy.cursor(), [t for t in tables if not t.startswith("sqlite_")])
+    finally:
+        copy.close()
+        source.close()
+
+
+def _pg_snapshot(path: Path) -> tuple[list[list[str]], dict[str, int]]:
+    """pg_dump of the snapshot this transaction exports (REPEATABLE READ): the migrations and row
+    counts in the manifest are those of exactly the dumped data, whatever the server writes
+    meanwhile."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        migrations = _applied_migrations()
+        rows = _counts(cursor, connection.introspection.table_names(cursor))
+        _run_pg(
+            "pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}", f"--file={path}"
+        )
+    return migrations, rows
+
+
 def _copy_tree(source: Path, target: Path) -> int:
     """Copies the files below source into target (created); returns their number. Files being
     written (``*.tmp``, ``.*``) are left out."""
@@ -115,18 +155,10 @@ def create(target: Path) -> Result:
     partial.mkdir(parents=True, mode=0o700)
     try:
         kind = engine()
-        migrations = _applied_migrations()
         if kind == "sqlite":
-            source = sqlite3.connect(f"file:{settings.DATABASES['default']['NAME']}?mode=ro", uri=True)
-            copy = sqlite3.connect(partial / SQLITE_FILE)
-            try:
-                with copy:
-                    source.backup(copy)
-            finally:
-                copy.close()
-                source.close()
+            migrations, rows = _sqlite_snapshot(partial / SQLITE_FILE)
         else:
-            _run_pg("pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={partial / PG_FILE}")
+            migrations, rows = _pg_snapshot(partial / PG_FILE)
         files = {
             name: _copy_tree(Path(getattr(settings, setting)), partial / name) for name, setting in FILE_DIRS.items()
         }
@@ -135,6 +167,7 @@ def create(target: Path) -> Result:
             "created": timezone.now().isoformat(),
             "engine": kind,
             "migrations": migrations,
+            "rows": rows,
             "files": files,
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
@@ -235,6 +268,18 @@ def restore(source: Path) -> Result:
             "--exit-on-error",
             f"--dbname={settings.DATABASES['default']['NAME']}",
             str(source / PG_FILE),
+        )
+    try:
+        with connection.cursor() as cursor:
+            restored = _counts(cursor, list(manifest.get("rows", {})))
+    except DatabaseError:
+        raise BackupError(f"{source / MANIFEST} nennt Tabellen, die die Sicherung nicht enthält.") from None
+    if restored != manifest.get("rows", {}):
+        differing = [table for table in restored if restored[table] != manifest["rows"][table]]
+        raise BackupError(
+            "Die wiederhergestellte Datenbank stimmt nicht mit der Sicherung überein (Tabellen "
+            f"{', '.join(differing[:5])}). Leeren Sie die Datenbank und stellen Sie erneut wieder her; "
+            "bleibt es so, ist die Sicherung beschädigt."
         )
     files = {name: _copy_tree(source / name, Path(getattr(settings, setting))) for name, setting in FILE_DIRS.items()}
     before = {tuple(m) for m in manifest.get("migrations", [])}
