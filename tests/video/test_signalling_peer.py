@@ -223,3 +223,32 @@ async def test_a_reloaded_patient_page_taking_its_seat_over_is_a_new_arrival_for
     assert first["patient_seat"] and second["patient_seat"] and second["patient_seat"] != first["patient_seat"]
     for communicator in (before, after, doctor):
         await communicator.disconnect()
+
+
+async def test_a_late_disconnect_of_an_old_connection_leaves_a_patient_who_is_back_waiting():
+    """A restarted server process handles the disconnect of its patients late: by then a patient
+    may be back on another process. The old connection frees its seat, the new one takes it, then
+    the old one's "left the waiting room" arrives: the patient must stay waiting (found with a
+    thousand patients through a rolling restart, tests/browser/test_production_shape.py)."""
+    from sprechzimmer.video import seats, services
+
+    appointment, code, _ = await make_room()
+    token = await patient_token(code)
+    old = await connect(f"/ws/sprechstunde/{token}/")
+    await expect(old, "waiting")
+    old_channel = (await database_sync_to_async(Appointment.objects.get)(pk=appointment.pk)).patient_channel
+    # The old process's disconnect, first half: the seat is freed.
+    assert await database_sync_to_async(seats.release)(appointment.pk, "patient", old_channel)
+    # Meanwhile the patient is back through another process.
+    new = await connect(f"/ws/sprechstunde/{token}/")
+    await expect(new, "waiting")
+    # Second half of the old disconnect: the patient is not taken out of the waiting room.
+    assert not await database_sync_to_async(services.patient_left_waiting_room)(appointment.pk)
+    refreshed = await database_sync_to_async(Appointment.objects.get)(pk=appointment.pk)
+    assert refreshed.status == Appointment.Status.WAITING and refreshed.patient_channel
+    # When the patient really goes, the waiting room is left.
+    await new.send_json_to({"type": "leave"})
+    await new.wait()
+    refreshed = await database_sync_to_async(Appointment.objects.get)(pk=appointment.pk)
+    assert refreshed.status == Appointment.Status.PLANNED
+    await old.disconnect()

@@ -179,11 +179,13 @@ class PatientConsumer(SignallingConsumer):
         self.departed = True
         status = (await _appointment_state(self.appointment_id))["status"]
         # A lost websocket during a call is not the end of it (media flows browser to browser and
-        # the client reconnects); leaving on purpose, or leaving the waiting room, is.
-        if self.left or status != Appointment.Status.IN_CALL:
-            await database_sync_to_async(services.set_status)(
-                self.appointment_id, Appointment.Status.PLANNED, only_from=(Appointment.Status.WAITING,)
-            )
+        # the client reconnects); leaving on purpose, or leaving the waiting room, is, unless the
+        # patient is already back on another connection (then nobody left).
+        if status == Appointment.Status.WAITING:
+            gone = await database_sync_to_async(services.patient_left_waiting_room)(self.appointment_id)
+        else:
+            gone = status != Appointment.Status.IN_CALL
+        if self.left or gone:
             await self.channel_layer.group_send(
                 room_group(self.appointment_id), {"type": "room.peer_left", "sender": self.channel_name}
             )

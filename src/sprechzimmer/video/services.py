@@ -71,6 +71,18 @@ def set_status(appointment_id: int, status: str, *, only_from: tuple[str, ...] =
     return bool(query.update(status=status, updated_at=timezone.now()))
 
 
+def patient_left_waiting_room(appointment_id: int) -> bool:
+    """Waiting → planned when the patient's websocket went, but only while no websocket holds the
+    patient's seat: the disconnect of an old connection (its server process restarted, its network
+    gone) is often handled after the patient is back on a new one, and must not take them out of
+    the waiting room then. One conditional UPDATE, so no join can slip in between."""
+    return bool(
+        Appointment.objects.filter(pk=appointment_id, status=Appointment.Status.WAITING, patient_channel="").update(
+            status=Appointment.Status.PLANNED, updated_at=timezone.now()
+        )
+    )
+
+
 @transaction.atomic
 def patient_waiting(appointment: Appointment) -> bool:
     """The patient entered the waiting room (planned → waiting); the practice's webhooks hear of it

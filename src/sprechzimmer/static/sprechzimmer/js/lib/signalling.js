@@ -137,7 +137,9 @@ export class SignallingClient {
       clearInterval(this.heartbeat);
       this.emit("close", event);
       if (this.closedByUs || this.refused || event.code >= 4000) return;
-      const delay = Math.min(5000, 500 * 2 ** this.attempt++);
+      // Jitter (±50 %): the patients a restarted server process drops all at once do not come back
+      // all at once (docs/signalling.md, "Several server processes").
+      const delay = Math.min(5000, 500 * 2 ** this.attempt++) * (0.5 + Math.random());
       this.retry = setTimeout(() => this.connect(), delay);
     };
   }
