@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import free_port, start_daphne, wait_listening  # noqa: E402
+from tests.browser.waiting_patients import open_waiting, waiting_appointments  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -58,23 +59,15 @@ def start_uvicorn(env: dict, port: int, log_path: Path):
 
 def prepare(n_rooms: int):
     """Creates a practice, n_rooms appointments with consent, and returns (tokens, room ids, cookie)."""
-    import secrets
-    from datetime import timedelta
 
     import django
 
     django.setup()
-    from django.core import signing
     from django.core.management import call_command
     from django.test import Client
-    from django.utils import timezone
 
     from sprechzimmer.demo import provisioning
     from sprechzimmer.demo.keys import b64u
-    from sprechzimmer.video import consent
-    from sprechzimmer.video.domain import code_digest, new_access_code, normalise_code
-    from sprechzimmer.video.models import Appointment
-    from sprechzimmer.video.services import TOKEN_SALT
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
@@ -88,41 +81,12 @@ def prepare(n_rooms: int):
     provisioning.enable_totp(doctor, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     organisation.public_key = b64u(os.urandom(91))
     organisation.save()
-    now = timezone.now()
-    from django.conf import settings
-
-    appointments = [
-        Appointment(
-            organisation=organisation,
-            doctor=doctor,
-            start=now + timedelta(minutes=10),
-            patient_ciphertext="{}",
-            consent_at=now,
-            consent_version=consent.CURRENT_VERSION,
-            access_code_digest=code_digest(normalise_code(new_access_code()) + f"{i}", settings.SECRET_KEY),
-        )
-        for i in range(n_rooms)
-    ]
-    Appointment.objects.bulk_create(appointments, batch_size=1000)
-    rooms = list(Appointment.objects.filter(organisation=organisation).values_list("pk", "access_code_digest"))
-    tokens = [
-        signing.dumps({"a": pk, "d": digest, "seat": secrets.token_urlsafe(9)}, salt=TOKEN_SALT) for pk, digest in rooms
-    ]
+    rooms = waiting_appointments(organisation, doctor, n_rooms)
+    tokens = [token for _, token in rooms]
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(doctor)
     assert client.get("/praxis/").status_code == 200  # binds the session to a device
     return tokens, [pk for pk, _ in rooms], client.cookies["sessionid"].value
-
-
-async def open_waiting(url: str, token: str):
-    import websockets
-
-    socket = await websockets.connect(
-        f"{url}/ws/sprechstunde/{token}/", origin=url.replace("ws://", "http://"), open_timeout=60, ping_interval=None
-    )
-    message = json.loads(await socket.recv())
-    assert message["type"] == "waiting", message
-    return socket
 
 
 async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages: int, burst: int):

@@ -1,0 +1,163 @@
+"""The production shape (tests/browser/shape.py: HAProxy, three Daphne processes, the worker,
+PostgreSQL, Redis) under the failures a release or a crash brings (issue 20)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import hang_up
+from tests.browser.shape import ProductionShape
+from tests.browser.test_video_call import call_in_progress, frames
+from tests.browser.waiting_patients import Patient
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+@pytest.fixture
+def shape(server, tmp_path):
+    running = ProductionShape(server.env, tmp_path / "shape").start(worker=False)
+    yield running
+    running.stop()
+
+
+def test_a_call_goes_on_when_the_server_process_under_it_is_killed(new_page, shape):
+    """Doctor and patient in a call through the load balancer, both websockets on one process, which
+    is killed (SIGKILL, a crash). Media goes on browser to browser, both websockets come back through
+    HAProxy on the other processes, and the hang-up still arrives."""
+    first, *others = shape.ports
+    for name in others:  # while the call is set up, only the first process takes connections
+        shape.set_state(name, "maint")
+    doctor, patient = new_page(shape.url), new_page(shape.url)
+    call_in_progress(doctor, patient, "Kurt Absturz")
+    assert shape.holding_connections() == [first]
+    for name in others:
+        shape.set_state(name, "ready")
+    shape.kill(first)
+
+    before = frames(patient)
+    doctor.wait_for_selector(".lobby-status:has-text('unterbrochen')")
+    time.sleep(3)
+    assert frames(patient) > before  # the call does not depend on the server
+    assert patient.get_attribute("#call", "data-connection-state") == "connected"
+    doctor.wait_for_selector(".lobby-status:has-text('Im Gespräch')", timeout=20_000)
+    assert shape.holding_connections() and first not in shape.holding_connections()
+
+    hang_up(doctor)
+    patient.wait_for_selector("#step-done:not([hidden])")
+    assert "beendet" in patient.text_content("#step-done .message")
+
+
+PATIENTS = 1000
+MAKE_PATIENTS = """
+import json, os, secrets
+from sprechzimmer.demo import provisioning
+from tests.browser.waiting_patients import waiting_appointments
+suffix = secrets.token_hex(4)
+organisation, doctor, _, _ = provisioning.create_practice(
+    name=f"Praxis Neustart {suffix}", bsnr="98" + str(secrets.randbelow(10**7)).zfill(7),
+    main_email=f"neustart-{suffix}@example.org", main_name="Dr. Neustart", password="Neustart-Passwort-1")
+print(json.dumps(waiting_appointments(organisation, doctor, int(os.environ["SZ_PATIENTS"]))))
+"""
+COUNT_WAITING = """
+import json, os
+from sprechzimmer.video.models import Appointment
+ids = json.loads(open(os.environ["SZ_IDS"]).read())
+rows = Appointment.objects.filter(pk__in=ids)
+print(json.dumps({"waiting": rows.filter(status="waiting").exclude(patient_channel="").count(),
+                  "channels": len(set(rows.exclude(patient_channel="").values_list("patient_channel", flat=True)))}))
+"""
+
+
+def shell(env: dict, code: str, **extra: str) -> str:
+    from tests.browser.conftest import BIN
+
+    root = str(Path(__file__).resolve().parents[2])
+    return subprocess.run(
+        [str(BIN / "sprechzimmer"), "shell", "-v", "0", "-c", code],
+        env={**env, "PYTHONPATH": root, **extra},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+class Crowd:
+    """PATIENTS websocket clients waiting through the load balancer, on an event loop of their own."""
+
+    def __init__(self, url: str, tokens: list[str]):
+        self.patients = [Patient(url.replace("http://", "ws://"), token) for token in tokens]
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        for patient in self.patients:
+            asyncio.run_coroutine_threadsafe(patient.run(), self.loop)
+
+    def waiting(self) -> int:
+        return sum(p.waiting for p in self.patients)
+
+    def wait_all(self, timeout: float) -> float:
+        started = time.monotonic()
+        while self.waiting() < len(self.patients):
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"only {self.waiting()} of {len(self.patients)} patients waiting")
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        """Closes every websocket and ends the loop, so nothing of it is left for later tests."""
+
+        async def shutdown():
+            for patient in self.patients:
+                patient.stopped = True
+            running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def test_a_rolling_restart_loses_no_waiting_patient(server, shape, tmp_path):
+    """A release restarts the three processes one after the other while a thousand patients wait.
+    Each patient whose process goes reconnects through HAProxy to another; afterwards every one is
+    in the waiting room again, and the practice's data (what its lists show) says so: each
+    appointment waiting, with one live seat."""
+    rooms = json.loads(shell(shape.env, MAKE_PATIENTS, SZ_PATIENTS=str(PATIENTS)))
+    ids = tmp_path / "ids.json"
+    ids.write_text(json.dumps([pk for pk, _ in rooms]))
+    crowd = Crowd(shape.url, [token for _, token in rooms])
+    try:
+        crowd.wait_all(120)
+        assert json.loads(shell(shape.env, COUNT_WAITING, SZ_IDS=str(ids))) == {
+            "waiting": PATIENTS,
+            "channels": PATIENTS,
+        }
+        spread = {name: int(row["scur"]) for name, row in shape.stats().items()}
+        assert all(count > PATIENTS / 10 for count in spread.values()), spread  # every process holds some
+
+        for name in shape.ports:
+            shape.restart(name)
+            crowd.wait_all(60)
+
+        moved = sum(1 for p in crowd.patients if p.connections > 1)
+        assert moved >= PATIENTS / 2, moved  # the restarts really moved them
+        deadline = time.monotonic() + 30
+        while (counts := json.loads(shell(shape.env, COUNT_WAITING, SZ_IDS=str(ids)))) != {
+            "waiting": PATIENTS,
+            "channels": PATIENTS,
+        }:
+            assert time.monotonic() < deadline, counts
+            time.sleep(1)
+        assert crowd.waiting() == PATIENTS
+    finally:
+        crowd.stop()
