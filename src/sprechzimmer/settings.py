@@ -527,12 +527,18 @@ if JANUS_WS_URL.startswith(("ws://", "wss://")):
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
     raise ImproperlyConfiguredEnv("LOG_LEVEL", f"erwartet DEBUG, INFO, WARNING oder ERROR, nicht {LOG_LEVEL!r}")
+# "json": every line one JSON object (time, level, logger, message, exception) for a log collector;
+# secrets in paths are redacted before either format sees the line.
+LOG_FORMAT = envchoice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_paths": {"()": "sprechzimmer.logsafety.RedactPaths"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_paths"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "sprechzimmer.logformat.JsonFormatter"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact_paths"]}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
         # The development server's request lines repeat what sprechzimmer.access writes (redacted).
