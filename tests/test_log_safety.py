@@ -3,8 +3,12 @@ key — found from the URL configuration, so new ones are covered — is logged 
 log and by the loggers we do not write."""
 
 import asyncio
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -86,3 +90,32 @@ def test_the_access_log_writes_redacted_paths_and_the_client(caplog, settings):
         asyncio.run(AccessLog(app)(scope, receive, send))
     line = caplog.records[-1].getMessage()
     assert "203.0.113.5 GET /dienste/kalender/….ics 404" in line and MARKER not in line
+
+
+# LOG_FORMAT=json (issue 20): the same filter runs before the JSON formatter.
+LOGGING_PROCESS = f"""
+import logging
+import django
+django.setup()
+logging.getLogger("django.request").warning("Not Found: %s", "/einladung/{MARKER}/")
+logging.getLogger("sprechzimmer.access").info("%s %s %s", "127.0.0.1", "GET", "/praxis/termine/")
+try:
+    1 / 0
+except ZeroDivisionError:
+    logging.getLogger("sprechzimmer.jobs").exception("Auftrag fehlgeschlagen: %s", "/dienste/kalender/{MARKER}.ics")
+"""
+
+
+def test_json_logs_are_one_object_a_line_and_stay_redacted(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL", "REDIS_URL")}
+    env.update(LOG_FORMAT="json", DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="sprechzimmer.settings")
+    result = subprocess.run([sys.executable, "-c", LOGGING_PROCESS], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert len(lines) == 3
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert lines[0]["level"] == "WARNING" and lines[0]["message"] == "Not Found: /einladung/…/"
+    assert lines[1]["logger"] == "sprechzimmer.access" and lines[1]["message"] == "127.0.0.1 GET /praxis/termine/"
+    assert lines[2]["message"] == "Auftrag fehlgeschlagen: /dienste/kalender/….ics"
+    assert "ZeroDivisionError" in lines[2]["exception"] and "Traceback" in lines[2]["exception"]
+    assert MARKER not in result.stderr

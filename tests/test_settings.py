@@ -29,6 +29,9 @@ def start(**env):
         ({"SECRET_KEY": "x" * 40, "SECRET_KEY_FILE": "/nicht/da"}, "SECRET_KEY_FILE: die Datei /nicht/da ist nicht"),
         ({"SECRET_KEY": "x" * 40, "JANUS_SECRET": "kurz"}, "JANUS_SECRET: muss mindestens 32 Zeichen"),
         ({"SECRET_KEY": "x" * 40, "JANUS_WS_URL": "https://janus"}, "JANUS_WS_URL: muss mit wss://"),
+        ({"SECRET_KEY": "x" * 40, "LOG_FORMAT": "xml"}, "LOG_FORMAT: erwartet einen der Werte plain, json"),
+        ({"SECRET_KEY": "x" * 40, "METRICS_TOKEN": "kurz"}, "METRICS_TOKEN: muss mindestens 32 Zeichen"),
+        ({"SECRET_KEY": "x" * 40, "PROMETHEUS_MULTIPROC_DIR": "/nicht/da"}, "PROMETHEUS_MULTIPROC_DIR: /nicht/da ist"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_german_message(env, message, tmp_path):

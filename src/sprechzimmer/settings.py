@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first, so that its time and status include every other middleware's
+    "sprechzimmer.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -524,16 +526,39 @@ if JANUS_WS_URL.startswith(("ws://", "wss://")):
     _janus = urlparse(JANUS_WS_URL)
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(f"{_janus.scheme}://{_janus.netloc}")
 
+# --- metrics for Prometheus (sprechzimmer/metrics.py, docs/operations.md "Metrics") ---------------
+# The bearer token the scraper sends (Authorization header, never in the URL). Unset: /metrics answers
+# 404. At least 32 characters, so that guessing it is hopeless without a rate limit: a limit on
+# wrong tokens would let anyone lock the operator's scraper out.
+METRICS_TOKEN = envstr("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfiguredEnv("METRICS_TOKEN", "muss mindestens 32 Zeichen lang sein")
+# Several processes on one machine (server processes, the task worker's): prometheus_client keeps
+# each process's counts in files in this directory and /metrics sums them. prometheus_client reads
+# the variable itself; it is read here only to stop start-up when it names no directory.
+PROMETHEUS_MULTIPROC_DIR = envstr("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfiguredEnv("PROMETHEUS_MULTIPROC_DIR", f"{PROMETHEUS_MULTIPROC_DIR} ist kein Verzeichnis")
+# Scraping a server process directly (each process or machine, not through the load balancer) is
+# plain HTTP on a private network: no redirect to https for this one path.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+
 # --- logging: to stderr, never request bodies ---------------------------------------------------
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
     raise ImproperlyConfiguredEnv("LOG_LEVEL", f"erwartet DEBUG, INFO, WARNING oder ERROR, nicht {LOG_LEVEL!r}")
+# "json": every line one JSON object (time, level, logger, message, exception) for a log collector;
+# secrets in paths are redacted before either format sees the line.
+LOG_FORMAT = envchoice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_paths": {"()": "sprechzimmer.logsafety.RedactPaths"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_paths"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "sprechzimmer.logformat.JsonFormatter"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact_paths"]}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
         # The development server's request lines repeat what sprechzimmer.access writes (redacted).

@@ -5,6 +5,7 @@ from sprechzimmer import (
     guide,
     home,
     inputs,  # noqa: F401  (registers the <id:…> path converter)
+    metrics,
 )
 from sprechzimmer.accounts import screenlock
 from sprechzimmer.accounts import views as accounts
@@ -36,6 +37,7 @@ urlpatterns = [
     path("hilfe/praxis.pdf", guide.practice_manual_pdf, name="practice_manual_pdf"),
     path("status/", status.page, name="status"),
     path("status.json", status.as_json, name="status_json"),
+    path("metrics", metrics.metrics_view, name="metrics"),  # the operator's Prometheus (docs/operations.md)
     path("konto/registrierung/pruefen/", accounts.signup_check, name="signup_check"),
     path("konto/", include("allauth.urls")),
     path("einladung/<str:token>/", accounts.accept_invitation, name="accept_invitation"),

@@ -7,7 +7,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from sprechzimmer import inputs
+from sprechzimmer import inputs, metrics
 from sprechzimmer.accounts import devices, screenlock
 from sprechzimmer.accounts.access import device_approved, is_practice_member
 from sprechzimmer.accounts.models import Device, User
@@ -301,6 +301,7 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
             return await self.send_json({"type": "error", "message": "Im Wartezimmer ist niemand."})
         await self.send_json({"type": "admitted"})
         await database_sync_to_async(services.start_call)(appointment)
+        metrics.CALL_SETUPS.inc()
         await self.tell_practice()
 
     async def room_admitted(self, event):
