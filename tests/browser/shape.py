@@ -14,11 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +81,17 @@ class ProductionShape:
     def start(self, worker: bool = True) -> ProductionShape:
         self.directory.mkdir(parents=True, exist_ok=True)
         # Behind the load balancer: the client address is the one HAProxy appends (rate limits).
-        self.env = {**self.env, "BEHIND_PROXY": "true", "PROXY_COUNT": "1"}
+        # Metrics of all processes summed (docs/operations.md, "Metrics"), from an empty directory.
+        metrics_dir = self.directory / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir()
+        self.env = {
+            **self.env,
+            "BEHIND_PROXY": "true",
+            "PROXY_COUNT": "1",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "METRICS_TOKEN": self.env.get("METRICS_TOKEN") or secrets.token_urlsafe(32),
+        }
         self.port = free_port()
         self.ports = {f"daphne{i + 1}": free_port() for i in range(self.processes)}
         try:
@@ -133,6 +145,23 @@ class ProductionShape:
         """The processes HAProxy has open connections to (the websockets: page loads are short)."""
         return [name for name, row in self.stats().items() if int(row["scur"] or 0) > 0]
 
+    def metrics(self) -> dict[str, float]:
+        """/metrics through the load balancer (any process answers for all): each sample's value by
+        its name and labels, e.g. ``sprechzimmer_websockets_open{kind="patient"}``."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        request = urllib.request.Request(
+            f"{self.url}/metrics", headers={"Authorization": f"Bearer {self.env['METRICS_TOKEN']}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        values = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()) if k != "pid")
+                values[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+        return values
+
     def kill(self, name: str) -> None:
         """A crash: SIGKILL, no chance to close anything."""
         self.daphnes[name].send_signal(signal.SIGKILL)
@@ -157,7 +186,6 @@ class ProductionShape:
 
 def main() -> None:
     """scripts/production-shape: the shape on this machine's PostgreSQL and Redis, with demo data."""
-    import secrets
     import tempfile
 
     from tests.browser.conftest import BIN, _create_pg_database, _drop_pg_database
@@ -180,6 +208,7 @@ def main() -> None:
     shape = ProductionShape(env, directory).start()
     print(f"HAProxy: {shape.url}  (Daphne: {', '.join(f'{n} :{p}' for n, p in shape.ports.items())})")
     print(f"Datenbank: {env['DATABASE_URL']}  Redis: {redis_url}  Protokolle: {directory}")
+    print(f"Metriken: curl -H 'Authorization: Bearer {shape.env['METRICS_TOKEN']}' {shape.url}/metrics")
     print("Anmeldung mit den Demo-Zugängen aus der README; Ende mit Strg+C.")
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:

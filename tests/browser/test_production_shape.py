@@ -159,5 +159,12 @@ def test_a_rolling_restart_loses_no_waiting_patient(server, shape, tmp_path):
             assert time.monotonic() < deadline, counts
             time.sleep(1)
         assert crowd.waiting() == PATIENTS
+        # The operator sees the same through /metrics, summed over the three new processes: the
+        # killed ones' open sockets are gone from the sum.
+        deadline = time.monotonic() + 30
+        while (metrics := shape.metrics()).get('sprechzimmer_websockets_open{kind="patient"}') != PATIENTS:
+            assert time.monotonic() < deadline, {k: v for k, v in metrics.items() if "websockets" in k}
+            time.sleep(1)
+        assert metrics["sprechzimmer_patients_waiting"] >= PATIENTS
     finally:
         crowd.stop()

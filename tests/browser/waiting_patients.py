@@ -56,7 +56,7 @@ async def open_waiting(url: str, token: str):
 
 
 class Patient:
-    """Waits like the patient's page: when the websocket closes it connects again, after 0.5 s
+    """Waits like the patient's page: a ping every 15 s; when the websocket closes it connects again, after 0.5 s
     doubling up to 5 s, ±50 % jitter (static/sprechzimmer/js/lib/signalling.js), until stopped."""
 
     def __init__(self, url: str, token: str):
@@ -64,6 +64,16 @@ class Patient:
         self.waiting = False
         self.connections = 0
         self.stopped = False
+
+    @staticmethod
+    async def heartbeat(socket) -> None:
+        """A ping every 15 s, as the page sends: the seat stays fresh (video/seats.py)."""
+        try:
+            while True:
+                await asyncio.sleep(15)
+                await socket.send(json.dumps({"type": "ping"}))
+        except Exception:
+            return
 
     async def run(self) -> None:
         delay = 0.5
@@ -75,6 +85,7 @@ class Patient:
             if socket is not None:
                 self.waiting, delay = True, 0.5
                 self.connections += 1
+                heartbeat = asyncio.create_task(self.heartbeat(socket))
                 try:
                     async for _ in socket:
                         if self.stopped:
@@ -83,6 +94,7 @@ class Patient:
                     pass
                 finally:
                     self.waiting = False
+                    heartbeat.cancel()
                     await socket.close()
             if not self.stopped:
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
