@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 
@@ -19,6 +20,18 @@ def is_practice_member(user) -> bool:
         and user.organisation_id is not None
         and not user.organisation.is_kv
     )
+
+
+def second_factor(request) -> bool:
+    """Whether the request's user has a second factor, asked once per request: the device middleware
+    and the template context both need it (allauth's is_mfa_enabled is a query each time). Set-up and
+    removal of a factor happen under /konto/, where the middleware does not ask, so the context sees
+    the state after the view."""
+    cached = getattr(request, "_second_factor", None)
+    if cached is None:
+        user = getattr(request, "user", None)
+        cached = request._second_factor = bool(user is not None and user.is_authenticated and is_mfa_enabled(user))
+    return cached
 
 
 def device_approved(user, device) -> bool:

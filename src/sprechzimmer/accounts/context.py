@@ -1,4 +1,4 @@
-from allauth.mfa.utils import is_mfa_enabled
+from sprechzimmer.accounts.access import second_factor
 
 
 def practice(request):
@@ -14,5 +14,5 @@ def practice(request):
         # Until the second factor is set up every page but allauth's redirects to its set-up: the
         # navigation and the practice's background script (its API polls would land on the TOTP
         # page and give it a new secret while the user scans the old one) wait for it.
-        "second_factor": bool(user and user.is_authenticated and is_mfa_enabled(user)),
+        "second_factor": second_factor(request),
     }

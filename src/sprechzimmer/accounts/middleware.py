@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -8,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from sprechzimmer.accounts import devices
+from sprechzimmer.accounts.access import second_factor
 from sprechzimmer.accounts.models import Device
 
 # Paths a member may reach before the device is approved or a second factor is set up.
@@ -55,7 +55,7 @@ class DeviceMiddleware:
             if device.status == Device.Status.PENDING and path != reverse("device_pending"):
                 response = redirect("device_pending")
             elif (
-                device.status == Device.Status.APPROVED and not path.startswith("/konto/") and not is_mfa_enabled(user)
+                device.status == Device.Status.APPROVED and not path.startswith("/konto/") and not second_factor(request)
             ):
                 messages.info(request, "Bitte richten Sie zuerst die Zwei-Faktor-Anmeldung ein.")
                 response = redirect("mfa_activate_totp")
