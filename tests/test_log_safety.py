@@ -66,6 +66,25 @@ def test_django_own_warnings_are_redacted(caplog):
     assert MARKER not in record.getMessage() and "/einladung/…/" in record.getMessage()
 
 
+def test_a_path_inside_an_object_in_a_log_line_is_redacted():
+    """Daphne logs the protocol object of a websocket it kills at shutdown; its repr holds the path
+    with the patient's token (seen in a server log during a reconnect storm)."""
+
+    class Protocol:
+        def __repr__(self):
+            return f"<WebSocketProtocol client=['127.0.0.1', 4991] path=b'/ws/sprechstunde/{MARKER}/'>"
+
+    record = logging.LogRecord(
+        "daphne.server", logging.WARNING, __file__, 1, "Application instance %r for connection %s was killed.",
+        ("<Task pending>", Protocol()), None,
+    )  # fmt: skip
+    assert RedactPaths().filter(record)
+    assert MARKER not in record.getMessage()
+    assert "path=b'/ws/sprechstunde/…/'" in record.getMessage()
+    plain = logging.LogRecord("x", logging.INFO, __file__, 1, "read /work/main/src/a.py and /praxis/", (), None)
+    assert RedactPaths().filter(plain) and plain.getMessage() == "read /work/main/src/a.py and /praxis/"
+
+
 def test_the_access_log_writes_redacted_paths_and_the_client(caplog, settings):
     settings.BEHIND_PROXY = True
 

@@ -12,6 +12,7 @@ query strings are not logged at all.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from functools import lru_cache
 
@@ -44,15 +45,31 @@ def redact(path: str, *, websocket: bool = False) -> str:
     return path
 
 
+#: Anything in a log line that may be a path: up to white space, quotes and brackets.
+_PATH_LIKE = re.compile(r"/[^\s'\"<>()\[\]{},]+")
+
+
+def _redact_any(match: re.Match) -> str:
+    path = match.group(0)
+    redacted = redact(path)
+    return redacted if redacted != path else redact(path, websocket=True)
+
+
+def redact_text(text: str) -> str:
+    """Every path in free text redacted, HTTP or websocket route alike."""
+    return _PATH_LIKE.sub(_redact_any, text) if "/" in text else text
+
+
 class RedactPaths(logging.Filter):
     """For loggers we do not write ourselves (Django's "Not Found: /einladung/…", a dev server's
-    request lines): every argument that looks like a path is redacted."""
+    request lines, Daphne's "Application instance … for connection <WebSocketProtocol … path=…>"):
+    the formatted message is searched for paths, whatever object's repr they came in."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.args:
-            record.args = tuple(redact(a) if isinstance(a, str) and a.startswith("/") else a for a in record.args)
-        elif isinstance(record.msg, str) and record.msg.startswith("/") and not record.args:
-            record.msg = redact(record.msg)
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return True
 
 
