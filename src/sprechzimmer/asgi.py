@@ -4,7 +4,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sprechzimmer.settings")
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 
@@ -23,7 +22,8 @@ application = AccessLog(
     ProtocolTypeRouter(
         {
             "http": BodyLimit(django_asgi_app),
-            "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            # the members' routes add the session and the user themselves (video/routing.py)
+            "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
         }
     )
 )

@@ -4,7 +4,7 @@ and Redis. Used by tests/browser/test_production_shape.py and, in the foreground
 scripts/production-shape.
 
 HAProxy balances by least connections (websockets are long-lived, so round robin would pile them up
-unevenly after a restart), checks every process twice a second and, when a connection to a process
+unevenly after a restart), checks every process each second (three misses take it out) and, when a connection to a process
 fails, retries it on another one (``option redispatch``): a killed or restarting process costs a
 reconnecting client one failed attempt at most, not a wait for the health check.
 """
@@ -48,12 +48,15 @@ def haproxy_config(port: int, servers: dict[str, int], stats_socket: Path) -> st
         # A websocket is a tunnel once upgraded: its idle limit must exceed the clients' heartbeats.
         "    timeout tunnel 1h",
         "    timeout http-request 10s",
+        # A process busy with a reconnect storm may be slow to accept the check: three missed checks,
+        # not one, take it out, or an overloaded process would be marked down and everyone get 503.
+        "    timeout check 2s",
         "frontend web",
         f"    bind 127.0.0.1:{port}",
         "    default_backend daphne",
         "backend daphne",
         "    balance leastconn",
-        "    default-server check inter 500ms fall 1 rise 1",
+        "    default-server check inter 1s fall 3 rise 2",
         *(f"    server {name} 127.0.0.1:{server_port}" for name, server_port in servers.items()),
     ]
     return "\n".join(lines) + "\n"

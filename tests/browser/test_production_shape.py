@@ -3,19 +3,15 @@ PostgreSQL, Redis) under the failures a release or a crash brings (issue 20)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.browser.helpers import hang_up
 from tests.browser.shape import ProductionShape
 from tests.browser.test_video_call import call_in_progress, frames
-from tests.browser.waiting_patients import Patient
+from tests.browser.waiting_patients import Crowd, shell, waiting_room
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -55,16 +51,6 @@ def test_a_call_goes_on_when_the_server_process_under_it_is_killed(new_page, sha
 
 
 PATIENTS = 1000
-MAKE_PATIENTS = """
-import json, os, secrets
-from sprechzimmer.demo import provisioning
-from tests.browser.waiting_patients import waiting_appointments
-suffix = secrets.token_hex(4)
-organisation, doctor, _, _ = provisioning.create_practice(
-    name=f"Praxis Neustart {suffix}", bsnr="98" + str(secrets.randbelow(10**7)).zfill(7),
-    main_email=f"neustart-{suffix}@example.org", main_name="Dr. Neustart", password="Neustart-Passwort-1")
-print(json.dumps(waiting_appointments(organisation, doctor, int(os.environ["SZ_PATIENTS"]))))
-"""
 COUNT_WAITING = """
 import json, os
 from sprechzimmer.video.models import Appointment
@@ -75,64 +61,12 @@ print(json.dumps({"waiting": rows.filter(status="waiting").exclude(patient_chann
 """
 
 
-def shell(env: dict, code: str, **extra: str) -> str:
-    from tests.browser.conftest import BIN
-
-    root = str(Path(__file__).resolve().parents[2])
-    return subprocess.run(
-        [str(BIN / "sprechzimmer"), "shell", "-v", "0", "-c", code],
-        env={**env, "PYTHONPATH": root, **extra},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-class Crowd:
-    """PATIENTS websocket clients waiting through the load balancer, on an event loop of their own."""
-
-    def __init__(self, url: str, tokens: list[str]):
-        self.patients = [Patient(url.replace("http://", "ws://"), token) for token in tokens]
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        for patient in self.patients:
-            asyncio.run_coroutine_threadsafe(patient.run(), self.loop)
-
-    def waiting(self) -> int:
-        return sum(p.waiting for p in self.patients)
-
-    def wait_all(self, timeout: float) -> float:
-        started = time.monotonic()
-        while self.waiting() < len(self.patients):
-            if time.monotonic() - started > timeout:
-                raise AssertionError(f"only {self.waiting()} of {len(self.patients)} patients waiting")
-            time.sleep(0.2)
-        return time.monotonic() - started
-
-    def stop(self) -> None:
-        """Closes every websocket and ends the loop, so nothing of it is left for later tests."""
-
-        async def shutdown():
-            for patient in self.patients:
-                patient.stopped = True
-            running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-            for task in running:
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(60)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 def test_a_rolling_restart_loses_no_waiting_patient(server, shape, tmp_path):
     """A release restarts the three processes one after the other while a thousand patients wait.
     Each patient whose process goes reconnects through HAProxy to another; afterwards every one is
     in the waiting room again, and the practice's data (what its lists show) says so: each
     appointment waiting, with one live seat."""
-    rooms = json.loads(shell(shape.env, MAKE_PATIENTS, SZ_PATIENTS=str(PATIENTS)))
+    rooms = waiting_room(shape.env, PATIENTS)
     ids = tmp_path / "ids.json"
     ids.write_text(json.dumps([pk for pk, _ in rooms]))
     crowd = Crowd(shape.url, [token for _, token in rooms])

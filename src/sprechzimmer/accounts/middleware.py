@@ -55,7 +55,9 @@ class DeviceMiddleware:
             if device.status == Device.Status.PENDING and path != reverse("device_pending"):
                 response = redirect("device_pending")
             elif (
-                device.status == Device.Status.APPROVED and not path.startswith("/konto/") and not second_factor(request)
+                device.status == Device.Status.APPROVED
+                and not path.startswith("/konto/")
+                and not second_factor(request)
             ):
                 messages.info(request, "Bitte richten Sie zuerst die Zwei-Faktor-Anmeldung ein.")
                 response = redirect("mfa_activate_totp")

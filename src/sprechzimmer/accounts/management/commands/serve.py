@@ -4,6 +4,9 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+#: Connections the kernel holds for the server before it accepts them (capped by net.core.somaxconn).
+BACKLOG = 2048
+
 
 class Command(BaseCommand):
     help = (
@@ -19,7 +22,12 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         # -v 0: Daphne writes no access log of its own; its log lines would hold paths unredacted.
-        CommandLineInterface().run(["-v", "0", "-b", bind, "-p", str(port), "sprechzimmer.asgi:application"])
+        # The endpoint instead of -b/-p for its backlog: Twisted's default of 50 pending connections
+        # overflows when the patients of a restarted process all come back at once (a reconnect
+        # storm through the load balancer answered them 502; bench/reconnect_storm.py).
+        interface = bind.replace(":", r"\:")
+        endpoint = f"tcp:port={port}:interface={interface}:backlog={BACKLOG}"
+        CommandLineInterface().run(["-v", "0", "-e", endpoint, "sprechzimmer.asgi:application"])
         # Daphne has stopped its event loop (SIGTERM, SIGINT). A request that was inside a sync
         # middleware at that moment waits in a worker thread for that loop forever, and the
         # interpreter would join that thread at exit: the process then never ended and a restart
