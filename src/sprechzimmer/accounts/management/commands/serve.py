@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand
 
 #: Connections the kernel holds for the server before it accepts them (capped by net.core.somaxconn).
 BACKLOG = 2048
+#: How long a websocket's opening handshake may wait for the application to accept it.
+HANDSHAKE_SECONDS = 30
 
 
 class Command(BaseCommand):
@@ -27,7 +29,19 @@ class Command(BaseCommand):
         # storm through the load balancer answered them 502; bench/reconnect_storm.py).
         interface = bind.replace(":", r"\:")
         endpoint = f"tcp:port={port}:interface={interface}:backlog={BACKLOG}"
-        CommandLineInterface().run(["-v", "0", "-e", endpoint, "sprechzimmer.asgi:application"])
+        # A handshake may wait its turn for longer than Daphne's 5 s in a storm; closing it then only
+        # makes the browser come back and queue again.
+        CommandLineInterface().run(
+            [
+                "-v",
+                "0",
+                "-e",
+                endpoint,
+                "--websocket_connect_timeout",
+                str(HANDSHAKE_SECONDS),
+                "sprechzimmer.asgi:application",
+            ]
+        )
         # Daphne has stopped its event loop (SIGTERM, SIGINT). A request that was inside a sync
         # middleware at that moment waits in a worker thread for that loop forever, and the
         # interpreter would join that thread at exit: the process then never ended and a restart
