@@ -111,6 +111,7 @@ def main() -> None:
             f"  server CPU per join: {number(1000 * joins_cpu / n, 2)} ms (first), "
             f"{number(1000 * storm_cpu / n, 2)} ms (storm); spread over the processes: {per_process}"
         )
+        print(f"  failed attempts by reason (all retried): {crowd.failures() or 'none'}")
         print(f"  memory per held websocket: {', '.join(f'{k} {number(v)} KB' for k, v in held.items())}")
         print(f"  load (1 min): {number(os.getloadavg()[0], 2)} on {os.cpu_count()} cores")
     finally:
