@@ -194,8 +194,10 @@ def test_a_database_of_the_previous_release_migrates_forward_with_its_data_intac
     source = UPGRADE / engine
     manifest = json.loads((source / "manifest.json").read_text())
     upgraded.env["SECRET_KEY"] = "upgrade-fixture-secret-key-0123456789abcdef"  # the release's keys
+    files = sorted(source.rglob("*"))
     done = upgraded.manage("restore", str(source))
     assert "auf diese Version migriert" in done.stdout.decode()
+    assert sorted(source.rglob("*")) == files  # a restore only reads the backup (no -wal, no -shm)
     pending = upgraded.manage("migrate", "--check", check=False)
     assert pending.returncode == 0, pending.stdout.decode()
 

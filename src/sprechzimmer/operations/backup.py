@@ -81,10 +81,10 @@ def _run_pg(tool: str, *args: str) -> None:
         raise BackupError(f"{tool} ist fehlgeschlagen: {done.stderr.strip()[-500:]}")
 
 
-def _applied_migrations() -> list[list[str]]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
-        return [[app, name] for app, name in cursor.fetchall()]
+def _migrations(cursor) -> list[list[str]]:
+    """The applied migrations, in order, from a DB-API cursor (Django's or sqlite3's)."""
+    cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
+    return [[app, name] for app, name in cursor.fetchall()]
 
 
 def _counts(cursor, tables: list[str]) -> dict[str, int]:
@@ -96,16 +96,16 @@ def _counts(cursor, tables: list[str]) -> dict[str, int]:
 
 
 def _sqlite_snapshot(path: Path) -> tuple[list[list[str]], dict[str, int]]:
-    """Copies the live SQLite database with the online backup API; migrations and row counts are
+    """Copies the live SQLite database with the online backup API into one self-contained file (no
+    write-ahead log beside it, which a reader would otherwise create); migrations and row counts are
     read from the copy, so they describe exactly what the backup holds."""
     source = sqlite3.connect(f"file:{settings.DATABASES['default']['NAME']}?mode=ro", uri=True)
     copy = sqlite3.connect(path)
     try:
         with copy:
             source.backup(copy)
-        tables = [row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        migrations = [list(row) for row in copy.execute("SELECT app, name FROM django_migrations ORDER BY id")]
-        return migrations, _counts(copy.cursor(), [t for t in tables if not t.startswith("sqlite_")])
+        copy.execute("PRAGMA journal_mode=DELETE")
+        return _migrations(copy.cursor()), _counts(copy.cursor(), _sqlite_tables(copy))
     finally:
         copy.close()
         source.close()
@@ -119,7 +119,7 @@ def _pg_snapshot(path: Path) -> tuple[list[list[str]], dict[str, int]]:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
-        migrations = _applied_migrations()
+        migrations = _migrations(cursor)
         rows = _counts(cursor, connection.introspection.table_names(cursor))
         _run_pg(
             "pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}", f"--file={path}"
@@ -210,7 +210,7 @@ def _check_restorable(source: Path, manifest: dict, kind: str) -> None:
         )
     if kind == "sqlite":
         path = Path(settings.DATABASES["default"]["NAME"])
-        if path.exists() and _sqlite_tables(path):
+        if path.exists() and _has_tables(path):
             raise BackupError(f"Die Datenbank {path} ist nicht leer; wiederhergestellt wird nur in eine leere.")
     elif connection.introspection.table_names():
         raise BackupError(
@@ -225,12 +225,19 @@ def _check_restorable(source: Path, manifest: dict, kind: str) -> None:
             )
 
 
-def _sqlite_tables(path: Path) -> list[str]:
+def _has_tables(path: Path) -> bool:
+    """Whether the SQLite file holds any table at all (SQLite's own included)."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone() is not None
     finally:
         db.close()
+
+
+def _sqlite_tables(db: sqlite3.Connection) -> list[str]:
+    """The tables of a SQLite database, without SQLite's own (sqlite_sequence …)."""
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [name for name in names if not name.startswith("sqlite_")]
 
 
 def restore(source: Path) -> Result:
@@ -248,7 +255,8 @@ def restore(source: Path) -> Result:
         path.parent.mkdir(parents=True, exist_ok=True)
         incoming = path.with_name(path.name + ".restoring")
         incoming.unlink(missing_ok=True)
-        backup = sqlite3.connect(f"file:{source / SQLITE_FILE}?mode=ro", uri=True)
+        # immutable: the backup is only read, and nothing (no -shm, no -wal) is written beside it
+        backup = sqlite3.connect(f"file:{source / SQLITE_FILE}?mode=ro&immutable=1", uri=True)
         fresh = sqlite3.connect(incoming)
         try:
             with fresh:
@@ -284,5 +292,6 @@ def restore(source: Path) -> Result:
     files = {name: _copy_tree(source / name, Path(getattr(settings, setting))) for name, setting in FILE_DIRS.items()}
     before = {tuple(m) for m in manifest.get("migrations", [])}
     call_command("migrate", interactive=False, verbosity=0)
-    migrated = {tuple(m) for m in _applied_migrations()} != before
+    with connection.cursor() as cursor:
+        migrated = {tuple(m) for m in _migrations(cursor)} != before
     return Result(source, kind, files, migrated)
