@@ -199,23 +199,30 @@ def wait_listening(process: subprocess.Popen, port: int, log_path: Path) -> subp
             time.sleep(0.2)
 
 
+def instance_env(data_dir: Path, secret_key: str, **variables: str) -> dict:
+    """The environment of a server process of the product started by a test, bench or script: its
+    own DATA_DIR and SECRET_KEY, production mode over plain http, and the embedded defaults (SQLite,
+    in-memory channel layer, mail on the console) unless variables name DATABASE_URL, REDIS_URL or
+    EMAIL_HOST; variables add to or override the rest."""
+    env = {**os.environ, "SECRET_KEY": secret_key, "DATA_DIR": str(data_dir), "DEBUG": "false", "SECURE_HTTPS": "false"}
+    for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
+        env.pop(name, None)
+    return {**env, **variables}
+
+
+def set_up_instance(env: dict, demo: bool = True) -> None:
+    """What a new installation runs before it serves: migrate, collectstatic and the demo data."""
+    commands = [["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], *([["demo"]] if demo else [])]
+    for command in commands:
+        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+
+
 def start_demo_instance(prefix: str, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """The product on a fresh SQLite database with demo data, served by Daphne on a free port, for
     scripts outside the suite (bench/call_setup.py, scripts/help_screenshots.py): (process, URL)."""
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    env = {
-        **os.environ,
-        "SECRET_KEY": "demo-instance-secret-key-0123456789abcdef",
-        "DATA_DIR": str(data_dir),
-        "DEBUG": "false",
-        "SECURE_HTTPS": "false",
-        "LOG_LEVEL": "WARNING",
-        **(extra_env or {}),
-    }
-    for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
-        env.pop(name, None)
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
-        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+    env = instance_env(data_dir, "demo-instance-secret-key-0123456789abcdef", LOG_LEVEL="WARNING", **(extra_env or {}))
+    set_up_instance(env)
     port = free_port()
     return start_daphne(env, port, data_dir / "server.log"), f"http://127.0.0.1:{port}"
 
@@ -260,8 +267,7 @@ def server(tmp_path_factory, smtp_server):
     env.pop("DATABASE_URL", None)
     if db_url:
         env["DATABASE_URL"] = db_url
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
-        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+    set_up_instance(env)
     log_path = data_dir / "server.log"
     process = start_daphne(env, port, log_path)
     worker = start_worker(env, log_path)

@@ -191,23 +191,19 @@ def main() -> None:
     """scripts/production-shape: the shape on this machine's PostgreSQL and Redis, with demo data."""
     import tempfile
 
-    from tests.browser.conftest import BIN, _create_pg_database, _drop_pg_database
+    from tests.browser.conftest import _create_pg_database, _drop_pg_database, instance_env, set_up_instance
 
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     directory = Path(tempfile.mkdtemp(prefix="sz-shape-"))
-    env = {
-        **os.environ,
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
-        "DATA_DIR": str(directory),
-        "DATABASE_URL": _create_pg_database(base),
-        "REDIS_URL": redis_url,
-        "TASKS_QUEUE": f"sz-shape-{secrets.token_hex(4)}",
-        "DEBUG": "false",
-        "SECURE_HTTPS": "false",
-    }
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
-        subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+    env = instance_env(
+        directory,
+        os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+        DATABASE_URL=_create_pg_database(base),
+        REDIS_URL=redis_url,
+        TASKS_QUEUE=f"sz-shape-{secrets.token_hex(4)}",
+    )
+    set_up_instance(env)
     shape = ProductionShape(env, directory).start()
     print(f"HAProxy: {shape.url}  (Daphne: {', '.join(f'{n} :{p}' for n, p in shape.ports.items())})")
     print(f"Datenbank: {env['DATABASE_URL']}  Redis: {redis_url}  Protokolle: {directory}")

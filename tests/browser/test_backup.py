@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 from sprechzimmer.demo.data import DEMO_PASSWORD, DEMO_USERS
-from tests.browser.conftest import BIN, _create_pg_database, _drop_pg_database, free_port, start_daphne
+from tests.browser.conftest import (
+    BIN,
+    _create_pg_database,
+    _drop_pg_database,
+    free_port,
+    instance_env,
+    set_up_instance,
+    start_daphne,
+)
 from tests.browser.helpers import login, read_note
 
 DOCTOR_EMAIL, _, _, _, DOCTOR_TOTP = DEMO_USERS[0]
@@ -34,18 +42,8 @@ class Instance:
         self.base_url = os.environ.get("DATABASE_URL")
         self.db_url = _create_pg_database(self.base_url) if self.base_url else None
         self.data_dir = data_dir
-        self.env = {
-            **os.environ,
-            "SECRET_KEY": "backup-test-secret-key-0123456789abcdef",
-            "DATA_DIR": str(data_dir),
-            "DEBUG": "false",
-            "SECURE_HTTPS": "false",
-            "LOG_LEVEL": "WARNING",
-        }
-        for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST"):
-            self.env.pop(name, None)
-        if self.db_url:
-            self.env["DATABASE_URL"] = self.db_url
+        database = {"DATABASE_URL": self.db_url} if self.db_url else {}
+        self.env = instance_env(data_dir, "backup-test-secret-key-0123456789abcdef", LOG_LEVEL="WARNING", **database)
         self.process = None
 
     def manage(self, *args: str, check: bool = True, arg: str = "") -> subprocess.CompletedProcess:
@@ -102,8 +100,7 @@ def device(browser, url: str):
 
 def test_a_backup_of_a_running_server_restores_and_the_practice_decrypts_its_note(browser, instances, tmp_path):
     original = instances("original")
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
-        original.manage(*command)
+    set_up_instance(original.env)
     original_url = original.start()
     context, page = device(browser, original_url)
     login(page, DOCTOR_EMAIL, DEMO_PASSWORD, DOCTOR_TOTP)
