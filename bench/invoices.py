@@ -28,6 +28,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from procstat import cpu_seconds, memory_kb
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -52,30 +54,6 @@ def environment(data_dir: str) -> dict[str, str]:
         }
     )
     return env
-
-
-def rss_of(pids: list[int], field: str = "VmRSS") -> int:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total += int(line.split()[1]) * 1024
-        except FileNotFoundError:
-            pass
-    return total
-
-
-def cpu_seconds_of(pids: list[int]) -> float:
-    """User + system CPU time of the processes (fields 14 and 15 of /proc/PID/stat)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def minutes(seconds: float) -> str:
@@ -158,7 +136,7 @@ def main() -> None:
             time.sleep(0.5)
             pids = worker_pids(worker.pid)
         time.sleep(1)
-        cpu_before = cpu_seconds_of(pids)
+        cpu_before = cpu_seconds(*pids)
         started = time.monotonic()
         queued = tasks.invoice_month_for(2026, 11, dt.date(2026, 12, 1))
         samples, marks, done = [], [0.25, 0.5, 0.75, 1.0], 0
@@ -166,13 +144,13 @@ def main() -> None:
             time.sleep(1)
             done = Invoice.objects.count()
             if marks and done >= marks[0] * queued:
-                samples.append((marks.pop(0), done, rss_of(worker_pids(worker.pid))))
+                samples.append((marks.pop(0), done, 1024 * memory_kb(*worker_pids(worker.pid))))
             if worker.poll() is not None:
                 raise SystemExit(f"worker ended; see {data_dir}/worker.log")
         elapsed = time.monotonic() - started
-        cpu = cpu_seconds_of(pids) - cpu_before
+        cpu = cpu_seconds(*pids) - cpu_before
         load = os.getloadavg()[0]
-        peak = rss_of(worker_pids(worker.pid), "VmHWM")
+        peak = 1024 * memory_kb(*worker_pids(worker.pid), field="VmHWM")
     finally:
         worker.terminate()
         worker.wait(30)

@@ -36,24 +36,12 @@ import django  # noqa: E402
 
 django.setup()
 
+from procstat import cpu_seconds, memory_kb  # noqa: E402
+
 from sprechzimmer.conference import janusconf  # noqa: E402
 from sprechzimmer.conference.janus import Janus  # noqa: E402
 from tests.browser.conftest import free_port  # noqa: E402
 from tests.conference.conftest import Browser, JanusServer, post  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def small_track():
@@ -112,7 +100,7 @@ async def conference(server: JanusServer, size: int, seconds: float) -> dict:
     token = janusconf.signed_token(server.secret, int(time.time()) + 3600)
     with Janus(server.url, server.secret).videoroom() as videoroom:
         videoroom.create(room, publishers=max(size, 9), tokens=[room_token])
-    base_rss = rss_mb(server.process.pid)
+    base_rss = memory_kb(server.process.pid) / 1024
     peers, publishers, browsers = [], [], []
     joined = {}
     for i in range(size):
@@ -158,7 +146,7 @@ async def conference(server: JanusServer, size: int, seconds: float) -> dict:
     cpu0, sent0, wall0 = cpu_seconds(pid), await packets_sent(), time.monotonic()
     await asyncio.sleep(seconds)
     cpu1, sent1, wall1 = cpu_seconds(pid), await packets_sent(), time.monotonic()
-    rss = rss_mb(pid)
+    rss = memory_kb(pid) / 1024
     for peer in peers:
         await peer.close()
     for browser in browsers:

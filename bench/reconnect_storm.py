@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,25 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import BIN, _create_pg_database, _drop_pg_database  # noqa: E402
+from procstat import cpu_seconds, memory_kb  # noqa: E402
+
+from sprechzimmer.core.formats import number  # noqa: E402
+from tests.browser.conftest import _create_pg_database, _drop_pg_database, instance_env, set_up_instance  # noqa: E402
 from tests.browser.shape import ProductionShape  # noqa: E402
 from tests.browser.waiting_patients import Crowd, waiting_room  # noqa: E402
-
-
-def number(value: float, decimals: int = 1) -> str:
-    return f"{value:,.{decimals}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def main() -> None:
@@ -54,30 +40,26 @@ def main() -> None:
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     directory = Path(tempfile.mkdtemp(prefix="sz-storm-"))
-    env = {
-        **os.environ,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATA_DIR": str(directory),
-        "DATABASE_URL": _create_pg_database(base),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "TASKS_QUEUE": f"sz-storm-{secrets.token_hex(4)}",
-        "DEBUG": "false",
-        "SECURE_HTTPS": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = instance_env(
+        directory,
+        secrets.token_urlsafe(48),
+        DATABASE_URL=_create_pg_database(base),
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        TASKS_QUEUE=f"sz-storm-{secrets.token_hex(4)}",
+        LOG_LEVEL="WARNING",
+    )
     shape = crowd = None
     try:
-        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-            subprocess.run([str(BIN / "sprechzimmer"), *command], env=env, check=True, capture_output=True)
+        set_up_instance(env, demo=False)
         shape = ProductionShape(env, directory).start(worker=False)
         rooms = waiting_room(shape.env, args.patients)
-        idle = {name: rss_kb(p.pid) for name, p in shape.daphnes.items()}
+        idle = {name: memory_kb(p.pid) for name, p in shape.daphnes.items()}
         cpu = {name: cpu_seconds(p.pid) for name, p in shape.daphnes.items()}
         crowd = Crowd(shape.url, [token for _, token in rooms])
         first = crowd.wait_all(600)
         per_process = {name: int(row["scur"]) for name, row in shape.stats().items()}
         joins_cpu = sum(cpu_seconds(p.pid) - cpu[name] for name, p in shape.daphnes.items())
-        held = {name: (rss_kb(p.pid) - idle[name]) / max(1, per_process[name]) for name, p in shape.daphnes.items()}
+        held = {name: (memory_kb(p.pid) - idle[name]) / max(1, per_process[name]) for name, p in shape.daphnes.items()}
 
         # The storm: every process stops at once and starts again.
         stopped = time.monotonic()
@@ -101,18 +83,18 @@ def main() -> None:
         print(
             f"reconnect storm, {n} waiting patients, HAProxy + {len(shape.ports)} Daphne processes (PostgreSQL, Redis)"
         )
-        print(f"  first full waiting room: {number(first)} s ({number(n / first, 0)} joins/s)")
+        print(f"  first full waiting room: {number(first, 1)} s ({number(n / first, 0)} joins/s)")
         print(
-            f"  after all processes restart at once: all back {number(back - stopped)} s after the stop, "
-            f"{number(back - listening)} s after the processes listened again (aim ≤ 5 s); "
+            f"  after all processes restart at once: all back {number(back - stopped, 1)} s after the stop, "
+            f"{number(back - listening, 1)} s after the processes listened again (aim ≤ 5 s); "
             f"{number(n / (back - listening), 0)} joins/s"
         )
         print(
             f"  server CPU per join: {number(1000 * joins_cpu / n, 2)} ms (first), "
             f"{number(1000 * storm_cpu / n, 2)} ms (storm); spread over the processes: {per_process}"
         )
-        print(f"  failed attempts by reason (all retried): {crowd.failures() or 'none'}")
-        print(f"  memory per held websocket: {', '.join(f'{k} {number(v)} KB' for k, v in held.items())}")
+        print(f"  failed attempts by reason (all retried): {dict(crowd.failures()) or 'none'}")
+        print(f"  memory per held websocket: {', '.join(f'{k} {number(v, 1)} KB' for k, v in held.items())}")
         print(f"  load (1 min): {number(os.getloadavg()[0], 2)} on {os.cpu_count()} cores")
     finally:
         if crowd is not None:

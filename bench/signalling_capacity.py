@@ -28,22 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from procstat import cpu_seconds, memory_kb  # noqa: E402
+
 from tests.browser.conftest import free_port, start_daphne, wait_listening  # noqa: E402
 from tests.browser.waiting_patients import open_waiting, waiting_appointments  # noqa: E402
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time the process has used so far: a figure that stays meaningful when the
-    machine is busy with other work (wall-clock rates do not)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_uvicorn(env: dict, port: int, log_path: Path):
@@ -92,7 +80,7 @@ def prepare(n_rooms: int):
 async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages: int, burst: int):
     import websockets
 
-    baseline = rss_mb(pid)
+    baseline = memory_kb(pid) / 1024
     waiting_tokens = tokens[pairs:]
     sockets, failures = [], 0
     cpu_before = cpu_seconds(pid)
@@ -108,7 +96,7 @@ async def run(url: str, pid: int, tokens, room_ids, cookie, pairs: int, messages
                 sockets.append(result)
     connect_seconds = time.perf_counter() - started
     connect_cpu = cpu_seconds(pid) - cpu_before
-    held_rss = rss_mb(pid)
+    held_rss = memory_kb(pid) / 1024
 
     # Calls in progress while all those patients wait: doctor and patient per room.
     calls = []
