@@ -61,7 +61,16 @@ print(json.dumps({"waiting": rows.filter(status="waiting").exclude(patient_chann
 """
 
 
-def test_a_rolling_restart_loses_no_waiting_patient(server, shape, tmp_path):
+def until(read, done, seconds: float = 30):
+    """read() again each second until done(value) holds; fails with the last value after seconds."""
+    deadline = time.monotonic() + seconds
+    while not done(value := read()):
+        assert time.monotonic() < deadline, value
+        time.sleep(1)
+    return value
+
+
+def test_a_rolling_restart_loses_no_waiting_patient(shape, tmp_path):
     """A release restarts the three processes one after the other while a thousand patients wait.
     Each patient whose process goes reconnects through HAProxy to another; afterwards every one is
     in the waiting room again, and the practice's data (what its lists show) says so: each
@@ -70,12 +79,14 @@ def test_a_rolling_restart_loses_no_waiting_patient(server, shape, tmp_path):
     ids = tmp_path / "ids.json"
     ids.write_text(json.dumps([pk for pk, _ in rooms]))
     crowd = Crowd(shape.url, [token for _, token in rooms])
+
+    def counts() -> dict[str, int]:
+        return json.loads(shell(shape.env, COUNT_WAITING, SZ_IDS=str(ids)))
+
+    everyone = {"waiting": PATIENTS, "channels": PATIENTS}
     try:
         crowd.wait_all(120)
-        assert json.loads(shell(shape.env, COUNT_WAITING, SZ_IDS=str(ids))) == {
-            "waiting": PATIENTS,
-            "channels": PATIENTS,
-        }
+        assert counts() == everyone
         spread = {name: int(row["scur"]) for name, row in shape.stats().items()}
         assert all(count > PATIENTS / 10 for count in spread.values()), spread  # every process holds some
 
@@ -85,20 +96,13 @@ def test_a_rolling_restart_loses_no_waiting_patient(server, shape, tmp_path):
 
         moved = sum(1 for p in crowd.patients if p.connections > 1)
         assert moved >= PATIENTS / 2, moved  # the restarts really moved them
-        deadline = time.monotonic() + 30
-        while (counts := json.loads(shell(shape.env, COUNT_WAITING, SZ_IDS=str(ids)))) != {
-            "waiting": PATIENTS,
-            "channels": PATIENTS,
-        }:
-            assert time.monotonic() < deadline, counts
-            time.sleep(1)
+        until(counts, lambda found: found == everyone)
         assert crowd.waiting() == PATIENTS
         # The operator sees the same through /metrics, summed over the three new processes: the
         # killed ones' open sockets are gone from the sum.
-        deadline = time.monotonic() + 30
-        while (metrics := shape.metrics()).get('sprechzimmer_websockets_open{kind="patient"}') != PATIENTS:
-            assert time.monotonic() < deadline, {k: v for k, v in metrics.items() if "websockets" in k}
-            time.sleep(1)
+        metrics = until(
+            shape.metrics, lambda found: found.get('sprechzimmer_websockets_open{kind="patient"}') == PATIENTS
+        )
         assert metrics["sprechzimmer_patients_waiting"] >= PATIENTS
     finally:
         crowd.stop()

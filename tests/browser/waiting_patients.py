@@ -9,6 +9,7 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 
 
 def waiting_appointments(organisation, doctor, n: int) -> list[tuple[int, str]]:
@@ -39,8 +40,6 @@ def waiting_appointments(organisation, doctor, n: int) -> list[tuple[int, str]]:
         ],
         batch_size=1000,
     )
-    if created and created[0].pk is None:  # backends that return no keys from a bulk insert
-        created = list(Appointment.objects.filter(organisation=organisation).order_by("-pk")[:n])
     return [(appointment.pk, services.patient_token(appointment)) for appointment in created]
 
 
@@ -101,7 +100,7 @@ class Patient:
         self.connections = 0
         self.stopped = False
         #: why attempts failed, e.g. {"TimeoutError": 3, "refused: room-full": 1}
-        self.failures: dict[str, int] = {}
+        self.failures: Counter[str] = Counter()
 
     @staticmethod
     async def heartbeat(socket) -> None:
@@ -121,12 +120,12 @@ class Patient:
             except AssertionError as refused:  # the server answered, but not "waiting"
                 socket = None
                 reason = f"refused: {refused.args[0].get('reason') if refused.args and isinstance(refused.args[0], dict) else refused}"
-                self.failures[reason] = self.failures.get(reason, 0) + 1
+                self.failures[reason] += 1
             except Exception as error:
                 socket = None
                 response = getattr(error, "response", None)  # websockets' InvalidStatus: the HTTP answer
                 reason = type(error).__name__ + (f" {response.status_code}" if response is not None else "")
-                self.failures[reason] = self.failures.get(reason, 0) + 1
+                self.failures[reason] += 1
             if socket is not None:
                 self.waiting, delay = True, 0.5
                 self.connections += 1
@@ -160,13 +159,9 @@ class Crowd:
     def waiting(self) -> int:
         return sum(p.waiting for p in self.patients)
 
-    def failures(self) -> dict[str, int]:
+    def failures(self) -> Counter[str]:
         """Failed attempts of all patients by reason."""
-        total: dict[str, int] = {}
-        for patient in self.patients:
-            for reason, count in patient.failures.items():
-                total[reason] = total.get(reason, 0) + count
-        return total
+        return sum((patient.failures for patient in self.patients), Counter())
 
     def wait_all(self, timeout: float) -> float:
         started = time.monotonic()
