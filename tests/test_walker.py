@@ -29,6 +29,7 @@ from sprechzimmer.duty.models import (
     DutyDoctor,
     DutyType,
     EmergencyPractice,
+    KvPlanningRun,
     Plan,
     QuarterRevenue,
 )
@@ -154,6 +155,11 @@ def _kv(marker: str, obliged_user: User | None = None):
     draft = Plan.objects.create(area=area, first=later, last=later)
     _duty(draft, sitting, later, obliged)
     _duty(draft, driving, later, colleague)
+    # A finished KV-wide planning run: its page names the areas of its drafts.
+    run = KvPlanningRun.objects.create(
+        kv=kv, first=later, last=later, status=KvPlanningRun.Status.DONE, areas_done=1, areas_total=1
+    )
+    run.plans.add(draft)
     application, token = applications.start(
         kv,
         full_name=f"Antrag {marker}",
@@ -228,6 +234,7 @@ def world():
         DutyDoctor,
         Plan,
         Duty,
+        KvPlanningRun,
         CooperationApplication,
         ApplicationDocument,
     ]
@@ -272,6 +279,8 @@ def test_every_url_with_malformed_input_for_every_role(world, role_name):
     if role_name == "kv":
         assert walk.models["kv/plaene/<pk>/dienste/<duty_pk>/"] == {"pk": Plan, "duty_pk": Duty}
         assert "POST kv/plaene/neu/" in walk.forms and "POST kv/bereiche/neu/" in walk.forms
+        assert walk.models["kv/planung/<pk>/"] == {"pk": KvPlanningRun}
+        assert "POST kv/planung/neu/" in walk.forms
     if role_name == "hauptnutzer":
         assert walk.models["api/termine/<pk>/"] == {"pk": Appointment}
         assert "POST praxis/einstellungen/" in walk.forms and "POST praxis/mitglieder/" in walk.forms

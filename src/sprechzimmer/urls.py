@@ -20,6 +20,7 @@ from sprechzimmer.duty.views import applications as coop
 from sprechzimmer.duty.views import doctor as duty_doctor
 from sprechzimmer.duty.views import pay
 from sprechzimmer.duty.views import staff as duty_staff
+from sprechzimmer.duty.views import video as duty_video
 from sprechzimmer.invitations import views as invitations
 from sprechzimmer.records import views as records
 from sprechzimmer.status import views as status
@@ -161,15 +162,27 @@ urlpatterns = [
     path("kv/umsaetze/hochladen/", pay.revenue_upload, name="duty_revenue_upload"),
     path("kv/bereiche/<id:pk>/pseudofaelle/<int:year>/<int:number>/", pay.pseudo_cases, name="duty_pseudo_cases"),
     path("kv/bereiche/neu/", duty_staff.area_create, name="duty_area_create"),
+    path("kv/bereiche/<id:pk>/video/", duty_video.dispatch, name="duty_video_dispatch"),
+    path("kv/bereiche/<id:pk>/video/einrichten/", duty_video.set_up, name="duty_video_setup"),
+    path("kv/bereiche/<id:pk>/video/<int:year>/<int:number>.con", duty_video.contacts_kvdt, name="duty_video_kvdt"),
+    path(
+        "kv/bereiche/<id:pk>/video/<int:year>/<int:number>/bonus/",
+        duty_video.contacts_to_bonus,
+        name="duty_video_bonus",
+    ),
     path("kv/bereiche/<id:pk>/", duty_staff.area_detail, name="duty_area"),
     path("kv/einladungen/<id:pk>/zurueckziehen/", duty_staff.invitation_withdraw, name="duty_invitation_withdraw"),
     path("kv/dienstarten/<id:pk>/zeiten/", duty_staff.duty_type_times, name="duty_type_times"),
     path("kv/plaene/neu/", duty_staff.plan_create, name="duty_plan_create"),
+    path("kv/planung/neu/", duty_staff.kv_run_create, name="duty_kv_run_create"),
+    path("kv/planung/<id:pk>/", duty_staff.kv_run_detail, name="duty_kv_run"),
     path("kv/plaene/<id:pk>/", duty_staff.plan_detail, name="duty_plan"),
     path("kv/plaene/<id:pk>/dienste/<id:duty_pk>/", duty_staff.plan_assign, name="duty_plan_assign"),
     path("kv/plaene/<id:pk>/neu-berechnen/", duty_staff.plan_solve, name="duty_plan_solve"),
     path("kv/plaene/<id:pk>/veroeffentlichen/", duty_staff.plan_publish, name="duty_plan_publish"),
     path("dienste/", duty_doctor.my_duties, name="duty_mine"),
+    path("dienste/video/", duty_video.queue, name="duty_video_queue"),
+    path("dienste/video/<id:pk>/", duty_video.room, name="duty_video_room"),
     path("dienste/wuensche/", duty_doctor.preferences, name="duty_preferences"),
     path("dienste/boerse/", duty_doctor.exchange_page, name="duty_exchange"),
     path("dienste/tausch/", duty_doctor.swap_offer, name="duty_swap_offer"),

@@ -344,6 +344,10 @@ def new_page(browser, server, sent_requests):
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
+        # Which request a "Failed to load resource: 403" console error was about (the console
+        # message does not say): tests print these when they fail on page.errors.
+        page.refused = []
+        page.on("response", lambda r: page.refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
         return page
 
     yield make

@@ -16,7 +16,9 @@ from tests.browser.test_conference_changes import invite_and_admit
 from tests.browser.test_screen_sharing import browser, green_share  # noqa: F401 (blue camera, green screen)
 from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
 
-pytestmark = pytest.mark.browser
+# Conferences with four browsers decoding video run one after another on one xdist worker
+# (scripts/test: --dist loadgroup): two at once on a 2-core machine starve each other.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("conference")]
 
 PATIENT = "Gerda Geteilt"
 INTERPRETER = "Ilse Übersetzerin"
@@ -57,4 +59,5 @@ def test_doctor_and_guest_share_their_screen_in_a_conference(
     interpreter.wait_for_selector("#call .toggle-share[aria-pressed=true]")
     for page in (doctor, patient):
         wait_colour(page, "interpreter", green=True)
-    assert not [e for p in (doctor, patient, interpreter) for e in p.errors if "favicon" not in e]
+    errors = [e for p in (doctor, patient, interpreter) for e in p.errors if "favicon" not in e]
+    assert not errors, (errors, [p.refused for p in (doctor, patient, interpreter)])

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -5,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.billing.domain.model import Quarter
+from sprechzimmer.billing.domain.rulesets import RuleBook
 from sprechzimmer.duty import plans
 from sprechzimmer.duty.domain.pay import quarter_range
 from sprechzimmer.duty.models import CooperationApplication, Duty, DutyDoctor
@@ -58,6 +60,17 @@ class DutyWorld:
         self.payout = (self.quarter.year + 1, 5) if self.quarter.number >= 3 else (self.quarter.year, 11)
         self.other_payout = (self.payout[0], 16 - self.payout[1])
         return self
+
+
+def orientation_value_known(year: int, monkeypatch) -> None:
+    """For a quarter of ``year``, which this version may have no Orientierungswert for yet (it is set
+    in the autumn before): the test runs as on an instance updated in time, with the newest value
+    standing in for the year's."""
+    book = RuleBook.load()
+    values = book.orientation_values_ct
+    if year not in values:
+        updated = dataclasses.replace(book, orientation_values_ct={**values, year: values[max(values)]})
+        monkeypatch.setattr(RuleBook, "load", classmethod(lambda cls, path=None: updated))
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Half-year bonus from the Notfallpraxen's quarter files, and pseudo cases for duties without GKV
 patients, through the web (issue 6)."""
 
-import dataclasses
 import io
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -17,6 +16,7 @@ from sprechzimmer.duty import bonus
 from sprechzimmer.duty.domain.pay import quarter_range
 from sprechzimmer.duty.models import Duty, QuarterRevenue
 
+from .conftest import orientation_value_known
 from .helpers import kv, logged_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -44,14 +44,7 @@ def upload(client, practice, content: bytes):
 
 @pytest.fixture
 def year_known(world, monkeypatch):
-    """The world's quarter is the previous one: in a year this version has no Orientierungswert for
-    yet (set in the autumn before), the test runs as on an instance updated in time, with the newest
-    value standing in for the year's."""
-    book = RuleBook.load()
-    values = book.orientation_values_ct
-    if world.quarter.year not in values:
-        updated = dataclasses.replace(book, orientation_values_ct={**values, world.quarter.year: values[max(values)]})
-        monkeypatch.setattr(RuleBook, "load", classmethod(lambda cls, path=None: updated))
+    orientation_value_known(world.quarter.year, monkeypatch)
 
 
 def test_revenue_per_lanr_from_the_quarter_file_and_the_bonus(client, world, year_known):

@@ -14,7 +14,7 @@ from sprechzimmer.billing.domain.model import BillingError, Quarter
 from sprechzimmer.billing.domain.run import CheckRun
 from sprechzimmer.duty.domain import pay
 from sprechzimmer.duty.errors import DutyError
-from sprechzimmer.duty.models import Area, Duty, DutyDoctor, Plan, QuarterRevenue
+from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyType, Plan, QuarterRevenue
 from sprechzimmer.duty.payment import monthly_statement, terms_history
 
 
@@ -84,7 +84,8 @@ def pseudo_cases_file(area: Area, year: int, number: int) -> tuple[str, bytes]:
         quarter = Quarter(year, number)
     except BillingError as error:
         raise DutyError(str(error)) from error
-    practice = area.practices.first()
+    # The area's Notfallpraxis of the duties in person: a video duty bills under a BSNR of its own.
+    practice = area.practices.exclude(dutytype__kind=DutyType.Kind.VIDEO).order_by("pk").first()
     if practice is None:
         raise DutyError("Der Bereich hat keine Notfallpraxis.")
     first, last = pay.quarter_range(quarter)

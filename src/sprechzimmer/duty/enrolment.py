@@ -32,7 +32,10 @@ def enter(kv, area: Area, data: dict, invited_by: User, base_url: str) -> tuple[
     if doctor is not None:
         doctor.kind, doctor.weight, doctor.area = data["kind"], data["weight"], area
         doctor.qualifications = data["qualifications"]
-        doctor.save(update_fields=["kind", "weight", "area", "qualifications"])
+        with transaction.atomic():
+            doctor.save(update_fields=["kind", "weight", "area", "qualifications"])
+            if "extra_areas" in data:
+                doctor.extra_areas.set([a for a in data["extra_areas"] if a.pk != area.pk])
         return "changed", doctor
     token = secrets.token_urlsafe(32)
     with transaction.atomic():

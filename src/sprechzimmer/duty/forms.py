@@ -62,6 +62,18 @@ class AreaForm(forms.Form):
     rest_hours = forms.IntegerField(label="Ruhezeit (Stunden)", min_value=0, max_value=168, initial=24)
 
 
+class VideoDutyForm(forms.Form):
+    """The Notfallpraxis of an area's video duty: its contacts are billed under this BSNR, in a
+    quarter file of their own (docs/duty.md, "Video duty")."""
+
+    practice_name = forms.CharField(label="Name (z. B. Video-Notfallpraxis Stuttgart)", max_length=200)
+    practice_bsnr = forms.RegexField(
+        label="BSNR des Video-Bereitschaftsdienstes",
+        regex=r"^\d{9}$",
+        error_messages={"invalid": "Die BSNR hat neun Ziffern."},
+    )
+
+
 class DutyTypeTimesForm(forms.Form):
     """Own evening starts of one duty type; empty fields take the area's times."""
 
@@ -87,6 +99,48 @@ class DoctorForm(forms.Form):
         required=False,
         help_text="Nichts angekreuzt: alle Dienstarten.",
     )
+    extra_areas = forms.ModelMultipleChoiceField(
+        label="Auch einsetzbar in",
+        queryset=Area.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=(
+            "NFD-Z: weitere Bereiche, in denen die Planung der ganzen KV diese Person einteilen darf; ihr "
+            "Gewicht wird auf ihre Bereiche verteilt. Gilt für Eingetragene („Ändern“), nicht für Einladungen."
+        ),
+        error_messages={"invalid_choice": "Bitte wählen Sie Bereiche Ihrer KV."},
+    )
+
+    def __init__(self, *args, kv=None, area=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        areas = Area.objects.filter(kv=kv) if kv is not None else Area.objects.none()
+        self.fields["extra_areas"].queryset = areas.exclude(pk=area.pk) if area is not None else areas
+
+
+class KvRunForm(forms.Form):
+    """A KV-wide planning run: every area of the KV for one period (duty/kvruns.py)."""
+
+    first = forms.DateField(label="von", widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label="bis", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, kv, **kwargs):
+        from django.utils import timezone
+
+        super().__init__(*args, **kwargs)
+        self.kv = kv
+        self.today = timezone.localdate()
+        for name in ("first", "last"):
+            self.fields[name].widget.attrs["min"] = self.today.isoformat()
+
+    def clean(self):
+        from sprechzimmer.duty.kvruns import start_problem
+
+        data = super().clean()
+        if data.get("first") and data.get("last"):
+            problem = start_problem(self.kv, data["first"], data["last"], today=self.today)
+            if problem:
+                self.add_error(None, problem)
+        return data
 
 
 class PreferencesForm(forms.Form):

@@ -53,11 +53,14 @@ class EmergencyPractice(models.Model):
 
 
 class DutyType(models.Model):
-    """Dienstart of an area: Sitzdienst (in a Notfallpraxis) or Fahrdienst (home visits)."""
+    """Dienstart of an area: Sitzdienst (in a Notfallpraxis), Fahrdienst (home visits) or
+    Video-Bereitschaftsdienst (the area's video waiting room, docs/duty.md "Video duty"; its
+    Notfallpraxis names the BSNR its contacts are billed under)."""
 
     class Kind(models.TextChoices):
         SITTING = "sitting", "Sitzdienst"
         DRIVING = "driving", "Fahrdienst"
+        VIDEO = "video", "Video-Bereitschaftsdienst"
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="duty_types")
     kind = models.CharField("Art", max_length=10, choices=Kind.choices)
@@ -89,7 +92,11 @@ class DutyType(models.Model):
 
     @property
     def place(self) -> str:
-        return str(self.practice) if self.practice else f"Fahrdienst {self.area}"
+        if self.practice:
+            return str(self.practice)
+        if self.kind == self.Kind.VIDEO:
+            return f"Video-Wartezimmer {self.area}"
+        return f"Fahrdienst {self.area}"
 
 
 class DutyDoctor(models.Model):
@@ -116,6 +123,14 @@ class DutyDoctor(models.Model):
         decimal_places=2,
         default=Decimal(1),
         help_text="1,0 voller Versorgungsauftrag, 0,75, 0,5 …",
+    )
+    # NFD-Z (seed 004): further areas an obliged doctor may be planned in by the KV-wide planning,
+    # which splits their weight among their areas (docs/duty.md, "A whole KV").
+    extra_areas = models.ManyToManyField(
+        Area,
+        blank=True,
+        related_name="extra_doctors",
+        verbose_name="Auch einsetzbar in",
     )
     qualifications = models.JSONField("Qualifiziert für", default=list)  # DutyType.Kind values; [] = all
     preferred_weekdays = models.JSONField("Wunsch-Wochentage", default=list)  # 0 = Monday
@@ -221,6 +236,39 @@ class Plan(models.Model):
         return self.status == self.Status.DRAFT
 
 
+class KvPlanningRun(models.Model):
+    """A KV-wide planning of a period, run by the task queue (duty/kvruns.py): a draft plan per area
+    of the KV, cross-area doctors planned over all their areas. Progress and outcome for the staff."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "wartet auf den Start"
+        RUNNING = "running", "läuft"
+        DONE = "done", "fertig"
+        FAILED = "failed", "fehlgeschlagen"
+
+    kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="duty_planning_runs")
+    first = models.DateField("von")
+    last = models.DateField("bis")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    areas_total = models.PositiveIntegerField(default=0)
+    areas_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)  # German, for the staff
+    plans = models.ManyToManyField(Plan, blank=True, related_name="planning_runs")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Planung {self.kv}: {self.first:%d.%m.%Y} – {self.last:%d.%m.%Y}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
 class Duty(models.Model):
     """One duty of a plan.
 
@@ -262,6 +310,20 @@ class Duty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_label()} {self.local_start:%d.%m.%Y %H:%M}"
+
+    @classmethod
+    def from_slot(cls, plan: Plan, duty_type: DutyType, slot, **fields) -> Duty:
+        """An unsaved duty of ``plan`` for a calendar slot (``domain.calendar.DutySlot``)."""
+        return cls(
+            plan=plan,
+            duty_type=duty_type,
+            day=slot.day,
+            start=slot.start,
+            end=slot.end,
+            kind=slot.kind,
+            holiday=slot.holiday,
+            **fields,
+        )
 
     def get_type_label(self) -> str:
         return self.duty_type.get_kind_display()
@@ -503,3 +565,25 @@ def _delete_document_file(sender, instance, **kwargs):
 
     stored = instance.stored_name
     transaction.on_commit(lambda: documents.delete(stored))
+
+
+class VideoReferral(models.Model):
+    """A patient the area's triage (the KV's dispatcher) sends to the video duty: an appointment of the
+    KV's video waiting room with its own access code. Nothing about the patient is stored, not even
+    encrypted (docs/e2ee.md, "Video duty"): the doctor on duty learns who it is in the call."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="video_referrals")
+    appointment = models.OneToOneField("video.Appointment", on_delete=models.CASCADE, related_name="duty_referral")
+    number = models.PositiveIntegerField()  # "Fall 3": counts per area and day, named on the pages
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The duty doctor who admitted the patient (their LANR goes on the Schein), set at admission.
+    served_by = models.ForeignKey(
+        DutyDoctor, null=True, blank=True, on_delete=models.SET_NULL, related_name="video_referrals"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Fall {self.number} im Video-Bereitschaftsdienst {self.area}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import ortools
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from sprechzimmer.duty.domain import kv as kv_domain
 from sprechzimmer.duty.domain import planner
 from sprechzimmer.duty.domain.calendar import BERLIN, DutySlot, duty_slots
 from sprechzimmer.duty.errors import DutyError
@@ -60,15 +61,7 @@ def generate_plan(area: Area, first: dt.date, last: dt.date, *, today: dt.date |
     with transaction.atomic():
         plan = Plan.objects.create(area=area, first=first, last=last)
         Duty.objects.bulk_create(
-            Duty(
-                plan=plan,
-                duty_type=duty_type,
-                day=slot.day,
-                start=slot.start,
-                end=slot.end,
-                kind=slot.kind,
-                holiday=slot.holiday,
-            )
+            Duty.from_slot(plan, duty_type, slot)
             for duty_type in types
             for slot in duty_slots(first, last, duty_type.times())
         )
@@ -102,13 +95,55 @@ def _domain_inputs(plan: Plan):
         )
         for d in duties
     ]
+    weights = kv_weights(plan)
+    if weights is None:
+        chosen = plan.area.doctors.all()
+    else:  # a plan of a KV-wide run: the doctors it was planned with, at their (split) weights
+        chosen = DutyDoctor.objects.filter(pk__in=weights)
     doctors = list(
-        plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED, user__is_active=True)
+        chosen.filter(kind=DutyDoctor.Kind.OBLIGED, user__is_active=True)
         .select_related("user")
         .prefetch_related("blocked_days")
+        .order_by("pk")
     )
     domain_doctors = [_domain_doctor(d, types, {b.day for b in d.blocked_days.all()}) for d in doctors]
+    if weights is not None:
+        domain_doctors = [replace(d, weight=weights[d.id]) for d in domain_doctors]
+        domain_doctors = _busy_elsewhere(plan, domain_duties, domain_doctors)
     return duties, domain_duties, doctors, domain_doctors
+
+
+def kv_weights(plan: Plan) -> dict[int, Decimal] | None:
+    """For a plan of a KV-wide run (duty/kvruns.py): doctor id -> the weight it was planned with
+    (a cross-area doctor's share of their weight in this area); None for a plan of one area."""
+    recorded = (plan.planning_record or {}).get("weights")
+    if recorded is None:
+        return None
+    return {doctor_id: Decimal(weight) for doctor_id, weight in recorded}
+
+
+def _busy_elsewhere(plan: Plan, duties: list[planner.Duty], doctors: list[planner.Doctor]) -> list[planner.Doctor]:
+    """Cross-area doctors re-planned in one area keep clear of their duties in other plans: every
+    day on which a duty here would overlap one there, or leave less than the rest period, is blocked."""
+    if not duties:
+        return doctors
+    near = dt.timedelta(days=3)
+    others: dict[int, list[tuple[planner.Duty, int]]] = {}
+    for duty in (
+        Duty.objects.filter(doctor_id__in=[d.id for d in doctors], start__lt=max(d.slot.end for d in duties) + near)
+        .filter(end__gt=min(d.slot.start for d in duties) - near)
+        .exclude(plan=plan)
+        .select_related("plan__area")
+        .order_by("start")
+    ):
+        slot = DutySlot(duty.day, duty.start.astimezone(BERLIN), duty.end.astimezone(BERLIN), duty.kind, duty.holiday)
+        others.setdefault(duty.doctor_id, []).append((planner.Duty(duty.pk, "", slot), duty.plan.area.rest_hours))
+    return [
+        replace(d, blocked=d.blocked | kv_domain.busy_days(duties, plan.area.rest_hours, others[d.id]))
+        if d.id in others
+        else d
+        for d in doctors
+    ]
 
 
 def solve(plan: Plan) -> Plan:
@@ -135,7 +170,8 @@ def solve(plan: Plan) -> Plan:
                 duty.doctor_id = result.assignment[duty.pk]
         Duty.objects.bulk_update(duties, ["doctor"])
         plan.report = _report(result, doctors)
-        plan.planning_record = {
+        kept = {key: plan.planning_record[key] for key in ("weights", "kv_run") if key in (plan.planning_record or {})}
+        plan.planning_record = kept | {
             "ortools": ortools.__version__,
             "input": planner.encode_input(domain_duties, domain_doctors, rules, fixed=pinned, previous=current),
             "assignment": sorted([duty_id, doctor_id] for duty_id, doctor_id in result.assignment.items()),
@@ -162,23 +198,25 @@ def recreate(plan: Plan) -> Recreated:
     record = plan.planning_record
     if not record:
         raise DutyError("Zu diesem Plan ist keine Berechnung gespeichert (vor der Umstellung berechnet).")
-    data = record["input"]
+    # A plan of a KV-wide run was planned in parts, each with its whole input (kvruns._record).
+    inputs = [part["input"] for part in record["parts"]] if "parts" in record else [record["input"]]
+    data = inputs[0]
     if data.get("planner") != planner.PLANNER_VERSION or record.get("ortools") != ortools.__version__:
         raise DutyError(
             f"Dieser Plan wurde mit Planer-Version {data.get('planner')} und OR-Tools {record.get('ortools')} "
             f"berechnet; installiert sind {planner.PLANNER_VERSION} und {ortools.__version__}. Zum Nachrechnen "
             "braucht es dieselben Versionen."
         )
-    duties, doctors, rules, fixed, previous = planner.decode_input(data)
-    try:
-        result = planner.plan(duties, doctors, rules, fixed=fixed, previous=previous)
-    except planner.PlanningError as error:
-        raise DutyError(str(error)) from error
+    assignment: dict = {}
+    for data in inputs:
+        duties, doctors, rules, fixed, previous = planner.decode_input(data)
+        try:
+            assignment |= planner.plan(duties, doctors, rules, fixed=fixed, previous=previous).assignment
+        except planner.PlanningError as error:
+            raise DutyError(str(error)) from error
     recorded = {duty_id: doctor_id for duty_id, doctor_id in record["assignment"]}
-    differing = sorted(
-        k for k in recorded.keys() | result.assignment.keys() if recorded.get(k) != result.assignment.get(k)
-    )
-    return Recreated(dict(result.assignment), differing)
+    differing = sorted(k for k in recorded.keys() | assignment.keys() if recorded.get(k) != assignment.get(k))
+    return Recreated(assignment, differing)
 
 
 def _report(result: planner.Plan, doctors: list[DutyDoctor]) -> dict:
@@ -232,7 +270,9 @@ def assign_by_hand(plan: Plan, duty: Duty, doctor: DutyDoctor | None) -> None:
         duty.pinned = False
         duty.save(update_fields=["pinned"])
         return
-    if doctor.area_id != plan.area_id or doctor.kind != DutyDoctor.Kind.OBLIGED:
+    weights = kv_weights(plan)
+    planned_here = doctor.area_id == plan.area_id if weights is None else doctor.pk in weights
+    if not planned_here or doctor.kind != DutyDoctor.Kind.OBLIGED:
         raise DutyError("Diese Person ist in diesem Bereich nicht zum Dienst verpflichtet.")
     check_may_serve(doctor, duty, ignore={duty.pk}, plan_draft=plan)
     duty.doctor, duty.pinned = doctor, True

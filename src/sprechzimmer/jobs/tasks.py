@@ -65,3 +65,12 @@ def end_finished_conferences() -> None:
 def duty_statements_monthly() -> None:
     """On the 15th: each K-Arzt is told that last month's pay statement is ready."""
     management.call_command("duty_statements", base_url=settings.SITE_URL)
+
+
+@db_task(retries=0)
+def plan_whole_kv(run_id: int) -> None:
+    """A KV-wide planning run (duty/kvruns.py): minutes of solving, progress in the run's row. Not
+    retried: a failed run says why, and the staff start it again."""
+    from sprechzimmer.duty import kvruns
+
+    kvruns.execute(run_id)

@@ -11,6 +11,7 @@ from sprechzimmer import inputs, metrics
 from sprechzimmer.accounts import devices, screenlock
 from sprechzimmer.accounts.access import device_approved, is_practice_member
 from sprechzimmer.accounts.models import Device, User
+from sprechzimmer.duty import videoduty
 from sprechzimmer.video import seats, services
 from sprechzimmer.video.ice import ice_servers
 from sprechzimmer.video.models import Appointment
@@ -31,6 +32,8 @@ REFUSALS = {
     "doctor-present": "Diese Videosprechstunde ist bereits bei einer Kollegin oder einem Kollegen geöffnet.",
     "replaced": "Die Videosprechstunde wurde in einem anderen Fenster geöffnet.",
     "revoked": "Dieses Endgerät oder Ihr Zugang wurde gesperrt. Bitte wenden Sie sich an den Hauptnutzer Ihrer Praxis.",
+    "duty-over": "Ihr Video-Bereitschaftsdienst ist zu Ende; vermittelte Patienten holt jetzt die Ärztin oder der Arzt "
+    "im Dienst herein.",
 }
 
 
@@ -143,8 +146,11 @@ class PatientConsumer(SignallingConsumer):
         if kind == "hello":
             name = content.get("name")
             if isinstance(name, str) and len(name) <= MAX_NAME:
+                # A referral to the video duty keeps nothing about the patient, not even sealed.
                 await database_sync_to_async(
-                    Appointment.objects.filter(pk=self.appointment_id, patient_channel=self.channel_name).update
+                    Appointment.objects.filter(
+                        pk=self.appointment_id, patient_channel=self.channel_name, duty_referral__isnull=True
+                    ).update
                 )(waiting_name=name)
                 await self.tell_practice()
         elif kind == "signal":
@@ -192,15 +198,16 @@ class PatientConsumer(SignallingConsumer):
         await self.tell_practice()
 
 
-def _approved_member(scope) -> tuple | None:
-    """(user, device) if the connecting user is an active practice member (not KV staff) on an
-    approved device with a second factor — the HTTP access rules (accounts/access.py) for
-    websockets; otherwise None. Read fresh from the database on every call."""
+def _approved_user(scope, *, practice_member: bool) -> tuple | None:
+    """(user, device) if the connecting user is active, on an approved device with a second factor
+    and an unlocked screen, and (``practice_member``) a member of a practice, not KV staff — the
+    HTTP access rules (accounts/access.py) for websockets; otherwise None. Read fresh from the
+    database on every call."""
     user = scope.get("user")
     if user is None or not user.is_authenticated:
         return None
-    user = User.objects.select_related("organisation").filter(pk=user.pk).first()
-    if not is_practice_member(user) or not is_mfa_enabled(user):
+    user = User.objects.select_related("organisation").filter(pk=user.pk, is_active=True).first()
+    if user is None or (practice_member and not is_practice_member(user)) or not is_mfa_enabled(user):
         return None
     if scope["session"].get(screenlock.LOCKED):
         return None  # a locked screen sees nothing live until the password unlocks it
@@ -208,15 +215,37 @@ def _approved_member(scope) -> tuple | None:
     return (user, device) if device_approved(user, device) else None
 
 
+def _approved_member(scope) -> tuple | None:
+    return _approved_user(scope, practice_member=True)
+
+
+def _duty_access(scope, appointment_id: int) -> tuple | str:
+    """(user, device) if the appointment is a referral to the video duty and the connecting user
+    serves a video duty of its area right now (duty/videoduty.py); otherwise why not, a key of
+    REFUSALS: "revoked" (the account or device) or "duty-over"."""
+    approved = _approved_user(scope, practice_member=False)
+    if approved is None:
+        return "revoked"
+    if videoduty.serving_doctor(approved[0], appointment_id) is None:
+        return "duty-over"
+    return approved
+
+
 @database_sync_to_async
-def _member_appointment(scope, appointment_id: int) -> tuple | None:
-    """(appointment, user, device), if the appointment belongs to the practice of an approved member."""
+def _room_access(scope, appointment_id: int) -> tuple | None:
+    """(appointment, user, device, duty) for the doctor's seat: an approved member of the practice
+    the appointment belongs to (duty False), or the doctor serving the video duty the appointment
+    is a referral to (duty True)."""
     member = _approved_member(scope)
-    if member is None:
+    if member is not None:
+        user, device = member
+        appointment = Appointment.objects.filter(pk=appointment_id, organisation_id=user.organisation_id).first()
+        if appointment is not None:
+            return appointment, user, device, False
+    on_duty = _duty_access(scope, appointment_id)
+    if isinstance(on_duty, str):
         return None
-    user, device = member
-    appointment = Appointment.objects.filter(pk=appointment_id, organisation_id=user.organisation_id).first()
-    return (appointment, user, device) if appointment else None
+    return Appointment.objects.get(pk=appointment_id), *on_duty, True
 
 
 class MemberConnection:
@@ -238,11 +267,15 @@ class MemberConnection:
     async def still_allowed(self) -> bool:
         return await database_sync_to_async(_approved_member)(self.scope) is not None
 
+    #: Why the connection is closed when ``still_allowed`` says no (a key of REFUSALS).
+    refusal_reason = "revoked"
+
     async def access_revoked(self, event):
         # Give up the seat now, not when the browser acknowledges the close; ignore what still comes.
         self.ready = False
         await self.disconnect(CLOSE_REFUSED)
-        await self.send_json({"type": "refused", "reason": "revoked", "message": REFUSALS["revoked"]})
+        reason = self.refusal_reason
+        await self.send_json({"type": "refused", "reason": reason, "message": REFUSALS[reason]})
         await self.close(CLOSE_REFUSED)
 
 
@@ -250,16 +283,18 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
     """The practice's seat in one appointment's room: sees the waiting patient, admits, calls."""
 
     role = "doctor"
+    #: Seated as the doctor serving the video duty (not as a member of the practice).
+    on_duty = False
 
     async def connect(self):
         await self.accept()
-        found = await _member_appointment(self.scope, self.scope["url_route"]["kwargs"]["appointment_id"])
+        found = await _room_access(self.scope, self.scope["url_route"]["kwargs"]["appointment_id"])
         if found is None:
             await self.send_json(
                 {"type": "refused", "reason": "not-found", "message": "Diesen Termin gibt es nicht in Ihrer Praxis."}
             )
             return await self.close(CLOSE_NOT_FOUND)
-        appointment, user, device = found
+        appointment, user, device, self.on_duty = found
         await self.join_member_groups(user, device)
         ok, replaced = await database_sync_to_async(seats.take_doctor_seat)(
             appointment.pk, self.channel_name, self.scope["user"].pk
@@ -292,6 +327,15 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
             await self.heartbeat()
             await self.send_json({"type": "pong"})
 
+    async def still_allowed(self) -> bool:
+        if self.on_duty:  # the duty may have ended, or been handed to a colleague, since
+            access = await database_sync_to_async(_duty_access)(self.scope, self.appointment_id)
+            if isinstance(access, str):
+                self.refusal_reason = access
+                return False
+            return True
+        return await super().still_allowed()
+
     async def admit(self):
         # The patient first (only a patient in the room's group hears it), the bookkeeping after:
         # call setup time is what the people wait for.
@@ -300,6 +344,8 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
         if not appointment.patient_channel:
             return await self.send_json({"type": "error", "message": "Im Wartezimmer ist niemand."})
         await self.send_json({"type": "admitted"})
+        if self.on_duty:
+            await database_sync_to_async(videoduty.take_over)(self.appointment_id, self.scope["user"].pk)
         await database_sync_to_async(services.start_call)(appointment)
         metrics.CALL_SETUPS.inc()
         await self.tell_practice()

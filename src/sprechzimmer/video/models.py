@@ -31,6 +31,9 @@ class Appointment(models.Model):
     version = models.PositiveIntegerField(default=1)
     access_code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     code_issued_at = models.DateTimeField(null=True, blank=True)
+    # When set, the code closes then instead of at the end of the appointment's day: a referral to
+    # the video duty (duty.VideoReferral) is valid for a few hours, across midnight.
+    code_closes_at = models.DateTimeField(null=True, blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)
     consent_version = models.CharField(max_length=20, blank=True)
     egk_checked_at = models.DateTimeField(null=True, blank=True)
@@ -77,6 +80,8 @@ class Appointment(models.Model):
     def code_is_open(self, now=None) -> bool:
         now = now or timezone.now()
         opens, closes = code_window(self.start)
+        if self.code_closes_at is not None:
+            closes = self.code_closes_at
         return (
             self.access_code_digest is not None
             and self.status not in (self.Status.CANCELLED, self.Status.DONE, self.Status.NO_SHOW)

@@ -214,7 +214,8 @@ def api_patient_access(request):
         if reason in (services.CODE_UNKNOWN, services.CODE_MALFORMED):
             codeentry.wrong_code(request)
         return json_error(reason, 403)
-    if not appointment.organisation.public_key:
+    referral = getattr(appointment, "duty_referral", None)
+    if referral is None and not appointment.organisation.public_key:
         return json_error("Die Praxis hat die Videosprechstunde noch nicht eingerichtet.", 409)
     # The seat names this browser: a reload keeps its place, a second device with the same code
     # gets another seat and is refused while the first is present (at most two participants).
@@ -222,10 +223,14 @@ def api_patient_access(request):
     return JsonResponse(
         {
             "token": token,
-            "practice": appointment.organisation.name,
-            "doctor": appointment.doctor.full_name,
+            # A referral to the video duty: the doctor on duty, whoever it is then; no key, because
+            # nothing the patient types is sent (docs/e2ee.md, "Video duty").
+            "practice": f"Ärztlicher Bereitschaftsdienst {referral.area.name}"
+            if referral
+            else appointment.organisation.name,
+            "doctor": "Ärztin/Arzt im Bereitschaftsdienst" if referral else appointment.doctor.full_name,
             "start": appointment.start.isoformat(),
-            "practice_public_key": appointment.organisation.public_key,
+            "practice_public_key": None if referral else appointment.organisation.public_key,
             "consent_version": consent.CURRENT_VERSION,
             "consent_given": appointment.consent_at is not None,
             "screen_sharing": gate.plan_allows(appointment.organisation, Feature.SCREEN_SHARING),

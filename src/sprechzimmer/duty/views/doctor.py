@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
-from sprechzimmer.duty import calendar_feed, enrolment, exchange, swaps, wishes
+from sprechzimmer.duty import calendar_feed, enrolment, exchange, swaps, videoduty, wishes
 from sprechzimmer.duty.access import duty_doctor_required
 from sprechzimmer.duty.errors import DutyError, busy_as_duty_error
 from sprechzimmer.duty.forms import HandoverForm, PreferencesForm, SwapOfferForm, SwapProposalForm
@@ -66,6 +66,7 @@ def _my_duties_page(request, form=None, status=200):
         {
             "me": me,
             "duties": duties,
+            "on_video_duty": videoduty.duties_served_now(me, now).exists(),
             "past": past,
             "requests": requests_for_me,
             "form": form,

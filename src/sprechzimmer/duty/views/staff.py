@@ -8,16 +8,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sprechzimmer import inputs
-from sprechzimmer.duty import areas, enrolment, plans, planview
+from sprechzimmer.duty import areas, enrolment, kvruns, plans, planview
 from sprechzimmer.duty.access import kv_staff_required
 from sprechzimmer.duty.errors import DutyError
-from sprechzimmer.duty.forms import AreaForm, DoctorForm, DutyTypeTimesForm, PlanForm
-from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyInvitation, DutyType, Plan
+from sprechzimmer.duty.forms import AreaForm, DoctorForm, DutyTypeTimesForm, KvRunForm, PlanForm, VideoDutyForm
+from sprechzimmer.duty.models import Area, Duty, DutyDoctor, DutyInvitation, DutyType, KvPlanningRun, Plan
 from sprechzimmer.duty.views import fail
 from sprechzimmer.ratelimit import allow
 
 
-def _kv_home(request, plan_form=None, area_form=None, status=200):
+def _kv_home(request, plan_form=None, area_form=None, run_form=None, status=200):
     """The planning page; after a refused form it shows that form with what was typed."""
     areas = Area.objects.filter(kv=request.kv).prefetch_related("practices", "duty_types", "doctors")
     plans = Plan.objects.filter(area__kv=request.kv).select_related("area")
@@ -29,6 +29,8 @@ def _kv_home(request, plan_form=None, area_form=None, status=200):
             "plans": plans,
             "plan_form": plan_form or PlanForm(kv=request.kv),
             "area_form": area_form or AreaForm(),
+            "run_form": run_form or KvRunForm(kv=request.kv),
+            "runs": KvPlanningRun.objects.filter(kv=request.kv)[:5],
         },
         status=status,
     )
@@ -53,7 +55,7 @@ def area_create(request):
 @kv_staff_required
 def area_detail(request, pk):
     area = get_object_or_404(Area, pk=pk, kv=request.kv)
-    form = DoctorForm(request.POST or None)
+    form = DoctorForm(request.POST or None, kv=request.kv, area=area)
     editing = None
     editing_pk = inputs.parse_id(request.GET.get("aendern", ""))
     if request.method != "POST" and editing_pk is not None:
@@ -65,7 +67,10 @@ def area_detail(request, pk):
                 "kind": editing.kind,
                 "weight": editing.weight,
                 "qualifications": editing.qualifications,
-            }
+                "extra_areas": list(editing.extra_areas.values_list("pk", flat=True)),
+            },
+            kv=request.kv,
+            area=area,
         )
     if request.method == "POST" and form.is_valid():
         if not allow(request, f"duty-invite-{request.kv.pk}", per_address=(60, 3600)):
@@ -114,6 +119,8 @@ def area_detail(request, pk):
             "quarters": [previous, current],
             "editing": editing,
             "invitations": invitations,
+            "has_video": any(t.kind == DutyType.Kind.VIDEO for t, _ in types),
+            "video_form": VideoDutyForm(),
         },
         status=400 if form.errors else 200,
     )
@@ -158,6 +165,29 @@ def plan_create(request):
     return _kv_home(request, plan_form=form, status=400)
 
 
+@kv_staff_required
+@require_POST
+def kv_run_create(request):
+    """Start planning the whole KV for a period; the task queue does it, the next page shows how far."""
+    form = KvRunForm(request.POST, kv=request.kv)
+    if form.is_valid():
+        try:
+            run = kvruns.start(request.kv, form.cleaned_data["first"], form.cleaned_data["last"], request.user)
+        except DutyError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("duty_kv_run", run.pk)
+    return _kv_home(request, run_form=form, status=400)
+
+
+@kv_staff_required
+def kv_run_detail(request, pk):
+    """How far a KV-wide run is; the page reloads itself while it runs (a meta refresh, no script)."""
+    run = get_object_or_404(KvPlanningRun, pk=pk, kv=request.kv)
+    plans = run.plans.select_related("area").order_by("area__name")
+    return render(request, "duty/kv_run.html", {"run": run, "plans": plans}, status=200)
+
+
 def _staff_plan(request, pk) -> Plan:
     return get_object_or_404(Plan.objects.select_related("area"), pk=pk, area__kv=request.kv)
 
@@ -168,7 +198,9 @@ def plan_detail(request, pk):
     duties = plan.duties.select_related(
         "duty_type__practice", "doctor__user", "substitute__user", "pending_substitute__user"
     )
-    doctors = plan.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).select_related("user")
+    weights = plans.kv_weights(plan)  # a draft of a KV-wide run: everyone it was planned with
+    planned = plan.area.doctors.all() if weights is None else DutyDoctor.objects.filter(kv=request.kv, pk__in=weights)
+    doctors = planned.filter(kind=DutyDoctor.Kind.OBLIGED).select_related("user")
     duty_list = list(duties.select_related("missed"))
     return render(
         request,

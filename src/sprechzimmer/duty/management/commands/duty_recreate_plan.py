@@ -30,8 +30,13 @@ class Command(BaseCommand):
                 f"(Dienste {', '.join(map(str, again.differing[:20]))}). "
                 + ("Die Berechnung war durch DUTY_PLAN_SECONDS abgebrochen." if record.get("capped") else "")
             )
+        # A plan of a KV-wide run was planned in parts (one input each); they share planner and seed.
+        inputs = [part["input"] for part in record["parts"]] if "parts" in record else [record["input"]]
+        budget = sum(data["rules"]["work_limit"] for data in inputs)
         self.stdout.write(
             f"{found}: nachgerechnet, alle {len(again.assignment)} Dienste wie gespeichert "
-            f"(Planer {record['input']['planner']}, OR-Tools {record['ortools']}, Seed "
-            f"{record['input']['rules']['seed']}, Budget {record['input']['rules']['work_limit']})."
+            f"(Planer {inputs[0]['planner']}, OR-Tools {record['ortools']}, Seed "
+            f"{inputs[0]['rules']['seed']}, Budget {budget:g}"
+            + (f" in {len(inputs)} Teilen, Planung der ganzen KV" if "parts" in record else "")
+            + ")."
         )

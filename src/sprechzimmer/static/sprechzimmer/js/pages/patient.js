@@ -20,7 +20,8 @@ import { ConferenceSeat, ConferenceView } from "../ui/conference.js";
  * @property {string} practice
  * @property {string} doctor
  * @property {string} start ISO 8601
- * @property {string} practice_public_key what the typed name is encrypted to
+ * @property {string | null} practice_public_key what the typed name is encrypted to (none: a referral
+ *   to the video duty, whose typed name is not sent)
  * @property {string} consent_version
  * @property {boolean} consent_given
  * @property {boolean} screen_sharing whether the practice's plan includes screen sharing (plus)
@@ -164,8 +165,11 @@ consentForm.addEventListener("submit", async (event) => {
       version: consentForm.dataset.version,
       accepted: true,
     });
-    // The typed name is encrypted to the practice's public key: only the practice can read it.
-    const nameEnvelope = await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name ?? ""), access.practice_public_key);
+    // The typed name is encrypted to the practice's public key: only the practice can read it. A
+    // referral to the video duty has no key: the name stays on this page (the doctor asks in the call).
+    const nameEnvelope = access.practice_public_key
+      ? await e2ee.wrapToPublicKey(new TextEncoder().encode(access.name ?? ""), access.practice_public_key)
+      : "";
     const visit = {
       token: access.token,
       practice: access.practice,

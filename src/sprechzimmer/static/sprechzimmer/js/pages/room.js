@@ -41,6 +41,8 @@ function say(text) {
 }
 
 async function showPatient() {
+  // A referral to the video duty stores nothing about the patient (docs/e2ee.md): no key, no name.
+  if (root.dataset.referral) return;
   const keyEntry = await practiceKey();
   /** @type {{appointment: {patient: string}}} */
   const { appointment } = await getJson(`/api/termine/${appointmentId}/`);
