@@ -347,7 +347,10 @@ def new_page(browser, server, sent_requests):
         # Which request a "Failed to load resource: 403" console error was about (the console
         # message does not say): tests print these when they fail on page.errors.
         page.refused = []
-        page.on("response", lambda r: page.refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+        page.on(
+            "response",
+            lambda r: page.refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
+        )
         return page
 
     yield make
