@@ -28,14 +28,22 @@ if not (os.environ.get("PYTEST_XDIST_WORKER") and (settings.STATIC_ROOT / "stati
     call_command("collectstatic", "--noinput", verbosity=0)
 
 
-#: Modules whose later tests continue with what their first test made (a module-scoped fixture on
-#: the worker's live server): under pytest-xdist they must run on one worker, in file order.
-ONE_WORKER = ("tests/browser/test_onboarding.py", "tests/browser/test_invitation_mail.py")
+#: Tests that must run on one worker, one after another, in file order, by the name of their group:
+#: modules whose later tests continue with what their first test made (a module-scoped fixture on
+#: the worker's live server), and the conferences (four browsers decoding video each: two of them
+#: at once starve a 2-core machine, and media timeouts fail).
+ONE_WORKER = {
+    "tests/browser/test_onboarding.py": "onboarding",
+    "tests/browser/test_invitation_mail.py": "invitation-mail",
+    "tests/browser/test_conference.py": "conference",
+    "tests/browser/test_conference_changes.py": "conference",
+    "tests/browser/test_conference_screen.py": "conference",
+}
 
 
 def pytest_xdist_make_scheduler(config, log):
     """Spreads tests one by one over the workers (like xdist's default "load"), except the modules
-    in ONE_WORKER, which go to one worker whole and first (they are long). xdist's "loadgroup"
+    in ONE_WORKER, each group of which goes to one worker whole and first (they are long). xdist's "loadgroup"
     would do this by marker, but under pytest 9 its renaming of the node ids has no effect and the
     module was split (test_onboarding failed with "runs after the module's other tests"). An
     explicit --dist other than "load" is left to xdist."""
@@ -45,7 +53,6 @@ def pytest_xdist_make_scheduler(config, log):
 
     class OneByOneExceptModules(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return module if module in ONE_WORKER else nodeid
+            return ONE_WORKER.get(nodeid.split("::", 1)[0], nodeid)
 
     return OneByOneExceptModules(config, log)

@@ -27,9 +27,9 @@ from tests.browser.test_video_call import (
 )
 from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
 
-# Conferences with four browsers decoding video run one after another on one xdist worker
-# (scripts/test: --dist loadgroup): two at once on a 2-core machine starve each other.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("conference")]
+# Conferences with four browsers decoding video run one after another on one xdist worker (the
+# scheduler in conftest.py, ONE_WORKER): two at once on a 2-core machine starve each other.
+pytestmark = pytest.mark.browser
 
 INTERPRETER = "Ayşe Dolmetsch-Yılmaz"
 RELATIVE = "Bernd Angehörig"

@@ -16,9 +16,9 @@ from tests.browser.test_conference_changes import invite_and_admit
 from tests.browser.test_screen_sharing import browser, green_share  # noqa: F401 (blue camera, green screen)
 from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
 
-# Conferences with four browsers decoding video run one after another on one xdist worker
-# (scripts/test: --dist loadgroup): two at once on a 2-core machine starve each other.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("conference")]
+# Conferences with four browsers decoding video run one after another on one xdist worker (the
+# scheduler in conftest.py, ONE_WORKER): two at once on a 2-core machine starve each other.
+pytestmark = pytest.mark.browser
 
 PATIENT = "Gerda Geteilt"
 INTERPRETER = "Ilse Übersetzerin"

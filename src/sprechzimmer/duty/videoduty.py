@@ -106,18 +106,25 @@ def issue_referral(area: Area, issued_by, now: dt.datetime | None = None) -> tup
 
 
 def referral_for_appointment(appointment_id: int) -> VideoReferral | None:
-    return VideoReferral.objects.select_related("area", "appointment").filter(appointment_id=appointment_id).first()
+    return (
+        VideoReferral.objects.select_related("area", "appointment__doctor")
+        .filter(appointment_id=appointment_id)
+        .first()
+    )
 
 
 def serving_doctor(user, appointment_id: int, now: dt.datetime | None = None) -> DutyDoctor | None:
     """The user's duty profile when the appointment is a referral of an area where they serve a video
     duty right now, or whose call they admitted and have not ended (a call outlasts the duty's end);
     else None. The one check of the doctor's page and websocket for referrals."""
-    doctor = DutyDoctor.objects.filter(user_id=user.pk, user__is_active=True).first()
-    if doctor is None:
-        return None
     referral = referral_for_appointment(appointment_id)
-    if referral is None or referral.area.kv_id != doctor.kv_id:
+    return serving_referral(user, referral, now) if referral is not None else None
+
+
+def serving_referral(user, referral: VideoReferral, now: dt.datetime | None = None) -> DutyDoctor | None:
+    """``serving_doctor`` for a referral already at hand."""
+    doctor = DutyDoctor.objects.filter(user_id=user.pk, user__is_active=True).first()
+    if doctor is None or referral.area.kv_id != doctor.kv_id:
         return None
     if referral.served_by_id == doctor.pk and referral.appointment.status == Appointment.Status.IN_CALL:
         return doctor

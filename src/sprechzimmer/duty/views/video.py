@@ -19,7 +19,6 @@ from sprechzimmer.duty.forms import VideoDutyForm
 from sprechzimmer.duty.models import Area, DutyType
 from sprechzimmer.duty.views import fail
 from sprechzimmer.ratelimit import allow
-from sprechzimmer.video.models import Appointment
 
 
 def _quarters():
@@ -132,15 +131,14 @@ def queue(request):
 @duty_doctor_required
 def room(request, pk):
     """The call with a referred patient: the video consultation's room, for the doctor on duty."""
-    if videoduty.serving_doctor(request.user, pk) is None:
+    referral = videoduty.referral_for_appointment(pk)
+    if referral is None or videoduty.serving_referral(request.user, referral) is None:
         raise Http404
-    appointment = get_object_or_404(Appointment.objects.select_related("doctor"), pk=pk)
-    referral = videoduty.referral_for_appointment(appointment.pk)
     return render(
         request,
         "video/room.html",
         {
-            "appointment": appointment,
+            "appointment": referral.appointment,
             "referral": referral,
             "screen_sharing": False,  # a triage call: camera and microphone, nothing to present
             "conferences": False,
