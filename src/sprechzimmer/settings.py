@@ -272,9 +272,10 @@ DUTY_PLAN_WORK = envint("DUTY_PLAN_WORK", 10, minimum=1)
 # Wall-clock safety cap per plan in seconds, an outer bound only: a plan it cuts short is marked as
 # not reproducible. Far above what DUTY_PLAN_WORK takes on a busy machine.
 DUTY_PLAN_SECONDS = envint("DUTY_PLAN_SECONDS", 120, minimum=2)
-# Processes the task worker uses for a KV-wide planning run: areas that share no doctor are solved
-# side by side (the same plans as one process, sooner). 1 plans in the worker itself.
-DUTY_KV_PROCESSES = envint("DUTY_KV_PROCESSES", 2, minimum=1)
+# Threads of a KV-wide planning run: areas that share no doctor are solved side by side (the same
+# plans as one after another, sooner). Threads because CP-SAT lets go of the GIL while it solves
+# and the task worker's processes are daemonic (they may not start processes). 1 = one at a time.
+DUTY_KV_THREADS = envint("DUTY_KV_THREADS", 2, minimum=1)
 # Key for the K-Arzt application documents at rest (AES-256-GCM): 32 bytes, base64url. Without it
 # the key is derived from SECRET_KEY (HKDF), so changing SECRET_KEY would make stored documents
 # unreadable: set DOCUMENT_KEY in production and back it up.

@@ -3,6 +3,7 @@ double-booked or short of rest across areas and parts, and a cross-area doctor's
 over all their areas. Pure domain, no database; a small KV (four areas, six weeks in parts of three)."""
 
 import datetime as dt
+import multiprocessing
 import random
 from collections import Counter
 from decimal import Decimal
@@ -91,18 +92,39 @@ def test_double_bookings_finds_two_duties_of_one_doctor_in_different_areas():
     assert double_bookings(result) == [("x", "A-1", "B-1")]
 
 
-def test_the_same_input_gives_the_same_kv_plan_in_any_order_and_with_two_processes(planned):
+def test_the_same_input_gives_the_same_kv_plan_in_any_order_and_with_two_threads(planned):
     kv, result = planned
     again = plan_kv(kv.areas, kv.home, chunk_days=21)
     shuffled = list(kv.areas)
     random.Random(1).shuffle(shuffled)
     reordered = [AreaInput(a.id, a.duties[::-1], a.doctors[::-1], a.rules) for a in shuffled]
     in_other_order = plan_kv(reordered, kv.home, chunk_days=21)
-    side_by_side = plan_kv(kv.areas, kv.home, chunk_days=21, processes=2)
+    side_by_side = plan_kv(kv.areas, kv.home, chunk_days=21, threads=2)
     assert again.assignment == result.assignment
     assert in_other_order.assignment == result.assignment
     assert side_by_side.assignment == result.assignment
     assert side_by_side.split == result.split
+
+
+def _plan_side_by_side_in(queue) -> None:
+    kv = small_kv()
+    queue.put(plan_kv(kv.areas, kv.home, chunk_days=21, threads=2).assignment)
+
+
+def test_side_by_side_works_inside_a_daemonic_process_like_the_task_worker(planned):
+    """Huey's process workers (settings: worker_type "process") run each task in a daemonic process,
+    which may not start processes of its own: a process pool there failed every KV run ("daemonic
+    processes are not allowed to have children"). The parts run side by side in threads instead."""
+    kv, result = planned
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_plan_side_by_side_in, args=(queue,), daemon=True)
+    child.start()
+    try:
+        assignment = queue.get(timeout=120)
+    finally:
+        child.join(10)
+    assert assignment == result.assignment
 
 
 def test_each_part_is_re_created_from_its_stored_input(planned):

@@ -22,8 +22,8 @@ from .helpers import area, doctor, kv, logged_in, next_monday, staff
 
 
 @pytest.fixture(autouse=True)
-def one_process(settings):
-    settings.DUTY_KV_PROCESSES = 1
+def one_thread(settings):
+    settings.DUTY_KV_THREADS = 1
 
 
 class KvWorld:

@@ -124,7 +124,7 @@ def execute(run_id: int) -> None:
             KvPlanningRun.objects.filter(pk=run.pk).update(areas_done=done, areas_total=total)
 
         try:
-            result = kv_domain.plan_kv(areas, home, processes=settings.DUTY_KV_PROCESSES, on_area=progress)
+            result = kv_domain.plan_kv(areas, home, threads=settings.DUTY_KV_THREADS, on_area=progress)
         except planner.PlanningError as error:
             raise DutyError(str(error)) from error
         plans = _write(run, result, made, people)

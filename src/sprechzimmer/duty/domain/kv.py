@@ -39,8 +39,10 @@ the optimum of one model over the KV and the year, which would not be solved in 
 **Reproducible**: the split and every part are solved with deterministic limits and fixed seeds
 (each part gets the area's ``work_limit`` in proportion to its duties), everything is sorted before
 it enters a model, and a part's input depends only on the results of the parts before it that share
-a doctor with it. Parts that share none are independent, so with ``processes`` > 1 they are solved
-side by side in separate processes: the same plans as in one process, sooner. Each part's derived
+a doctor with it. Parts that share none are independent, so with ``threads`` > 1 they are solved
+side by side: the same plans as one after another, sooner. Threads, not processes: CP-SAT lets go of
+the GIL while it solves (most of a part's time), and the task worker's processes are daemonic, which
+may not start processes of their own (a process pool failed every run there). Each part's derived
 input (blocked days, split weight, carried balance) is an ordinary ``planner.plan`` input and is
 re-created on its own (``encode_input``).
 """
@@ -49,11 +51,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -293,12 +294,12 @@ def plan_kv(
     home: Mapping[Hashable, Hashable] | None = None,
     *,
     chunk_days: int = CHUNK_DAYS,
-    processes: int = 1,
+    threads: int = 1,
     on_area: Progress | None = None,
 ) -> KvPlan:
     """Plan every area of a KV (see the module docstring). ``home`` names each cross-area doctor's
     own area (default: the first area they appear in). Each area's period is planned in parts of
-    ``chunk_days``, the balances carried from part to part. ``processes`` > 1 solves parts that
+    ``chunk_days``, the balances carried from part to part. ``threads`` > 1 solves parts that
     share no doctor side by side, with the same result. ``on_area`` is told when an area is complete."""
     started = time.perf_counter()
     given = _order(areas)
@@ -382,19 +383,17 @@ def plan_kv(
             if on_area:
                 on_area(len(areas_done), len(order), unit[1])
 
-    if processes <= 1:
+    if threads <= 1:
         for unit in units:
             duties, doctors, rules = prepare(unit)
             finish(unit, duties, doctors, rules, _plan_part(duties, doctors, rules))
     else:
-        # "spawn": a fresh interpreter, no copy of the caller's threads, locks or database connections.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kv-part") as pool:
             waiting = list(units)
             running: dict[Future[Plan], tuple[tuple[int, Hashable], list[Duty], list[Doctor], Rules]] = {}
             while waiting or running:
                 for unit in list(waiting):
-                    if len(running) >= processes:
+                    if len(running) >= threads:
                         break
                     if depends[unit] <= parts.keys():
                         waiting.remove(unit)
