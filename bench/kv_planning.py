@@ -195,19 +195,19 @@ def seed_database(kv, first: dt.date):
 
 
 def through_queue(args) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.browser.conftest import BIN, instance_env
+
     data_dir = tempfile.mkdtemp(prefix="sz-bench-kv-")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        {
-            "DATA_DIR": data_dir,
-            "SECRET_KEY": "bench-kv-planning-secret-key-0123456789abcdef",
-            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
-            "TASKS_QUEUE": "bench-kv",
-            "LOG_LEVEL": "WARNING",
-            "DUTY_PLAN_WORK": str(round(args.work)),
-            "DUTY_PLAN_SECONDS": str(round(args.limit)),
-            "DUTY_KV_THREADS": str(args.threads),
-        }
+    env = instance_env(
+        Path(data_dir),
+        "bench-kv-planning-secret-key-0123456789abcdef",
+        DJANGO_SETTINGS_MODULE="sprechzimmer.settings",
+        TASKS_QUEUE="bench-kv",
+        LOG_LEVEL="WARNING",
+        DUTY_PLAN_WORK=str(round(args.work)),
+        DUTY_PLAN_SECONDS=str(round(args.limit)),
+        DUTY_KV_THREADS=str(args.threads),
     )
     os.environ.update(env)
     import django
@@ -230,10 +230,9 @@ def through_queue(args) -> None:
     from sprechzimmer.duty import kvruns
     from sprechzimmer.duty.models import Duty, KvPlanningRun
 
-    bin_dir = Path(sys.executable).parent
     log = open(Path(data_dir) / "worker.log", "wb")  # noqa: SIM115 (the worker writes until the end)
     worker = subprocess.Popen(
-        [str(bin_dir / "sprechzimmer"), "run_huey", "-k", "process", "-w", "1", "--no-periodic"],
+        [str(BIN / "sprechzimmer"), "run_huey", "-k", "process", "-w", "1", "--no-periodic"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
