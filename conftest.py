@@ -38,6 +38,7 @@ ONE_WORKER = {
     "tests/browser/test_conference.py": "conference",
     "tests/browser/test_conference_changes.py": "conference",
     "tests/browser/test_conference_screen.py": "conference",
+    "tests/browser/test_conference_pair.py": "conference",
 }
 
 

@@ -55,7 +55,7 @@ def janus() -> Janus:
     return Janus(settings.JANUS_URL, settings.JANUS_SECRET)
 
 
-def _appointment_over(appointment: Appointment, now: datetime | None = None) -> bool:
+def appointment_over(appointment: Appointment, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     return appointment.status in OVER or now >= code_window(appointment.start)[1]
 
@@ -80,7 +80,7 @@ def open_conference(appointment: Appointment) -> Conference:
             if existing.ended_at is not None:
                 raise ConferenceRefused(OVER_TEXT)
             return existing
-        if _appointment_over(locked):
+        if appointment_over(locked):
             raise ConferenceRefused(OVER_TEXT)
         server = janus()
         conference = Conference.objects.create(appointment=locked, room=secrets.token_urlsafe(18))
@@ -118,7 +118,7 @@ def invite(conference: Conference, role: str, name_ciphertext: str) -> tuple[Par
         )
     with transaction.atomic():
         locked = Conference.objects.select_for_update().get(pk=conference.pk)
-        if locked.ended_at is not None or _appointment_over(locked.appointment):
+        if locked.ended_at is not None or appointment_over(locked.appointment):
             raise ConferenceRefused(OVER_TEXT)
         if locked.participants.filter(removed_at=None).count() >= MAX_PARTICIPANTS:
             raise ConferenceRefused(f"Eine Konferenz hat höchstens {MAX_PARTICIPANTS} Teilnehmende.")
@@ -152,7 +152,7 @@ def admit(participant: Participant) -> Participant:
         )
         if locked.removed_at is not None:
             raise ConferenceRefused("Diese Person wurde aus der Konferenz entfernt. Bitte laden Sie sie neu ein.")
-        if locked.conference.ended_at is not None or _appointment_over(locked.conference.appointment):
+        if locked.conference.ended_at is not None or appointment_over(locked.conference.appointment):
             raise ConferenceRefused(OVER_TEXT)
         if locked.admitted_at is None:
             try:
@@ -232,7 +232,7 @@ def end_finished(now: datetime | None = None) -> int:
     now = now or timezone.now()
     candidates = Conference.objects.filter(ended_at=None).select_related("appointment")
     candidates = candidates.filter(Q(appointment__status__in=OVER) | Q(appointment__start__lt=now - timedelta(hours=1)))
-    return sum(end(c) for c in candidates if _appointment_over(c.appointment, now))
+    return sum(end(c) for c in candidates if appointment_over(c.appointment, now))
 
 
 def access(participant: Participant) -> dict:
@@ -243,7 +243,7 @@ def access(participant: Participant) -> dict:
     appointment = conference.appointment
     if participant.removed_at is not None:
         raise ConferenceRefused("Sie nehmen an dieser Konferenz nicht mehr teil.", 403)
-    if conference.ended_at is not None or _appointment_over(appointment):
+    if conference.ended_at is not None or appointment_over(appointment):
         raise ConferenceRefused(OVER_TEXT, 403)
     if participant.admitted_at is None:
         raise ConferenceRefused("Bitte warten Sie, bis die Praxis Sie hereinbittet.", 409)
@@ -307,7 +307,7 @@ def key_state(participant: Participant, call_key: str | None) -> dict:
     return {
         "admitted": participant.admitted_at is not None,
         "removed": participant.removed_at is not None,
-        "ended": conference.ended_at is not None or _appointment_over(conference.appointment),
+        "ended": conference.ended_at is not None or appointment_over(conference.appointment),
         "conference": str(conference.pk),
         "grant": participant.grant or None,
     }
@@ -324,7 +324,7 @@ def leave_grant(participant: Participant, grant: str, call_key: str) -> Particip
             raise ConferenceRefused("Diese Person nimmt an der Konferenz nicht mehr teil.")
         if locked.admitted_at is None:
             raise ConferenceRefused("Bitte lassen Sie die Person zuerst herein.")
-        if locked.conference.ended_at is not None or _appointment_over(locked.conference.appointment):
+        if locked.conference.ended_at is not None or appointment_over(locked.conference.appointment):
             raise ConferenceRefused(OVER_TEXT)
         if not locked.call_key or locked.call_key != call_key:
             raise ConferenceRefused(
@@ -376,7 +376,7 @@ def guest_problem(participant: Participant, now: datetime | None = None) -> str 
     the patient's code (30 minutes before the start to the end of that day)."""
     now = now or timezone.now()
     appointment = participant.conference.appointment
-    if participant.conference.ended_at is not None or _appointment_over(appointment, now):
+    if participant.conference.ended_at is not None or appointment_over(appointment, now):
         return "Dieser Zugangscode ist abgelaufen. Der Termin ist beendet."
     opens, _ = code_window(appointment.start)
     if now < opens:

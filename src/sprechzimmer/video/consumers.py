@@ -231,8 +231,7 @@ def _duty_access(scope, appointment_id: int) -> tuple | str:
     return approved
 
 
-@database_sync_to_async
-def _room_access(scope, appointment_id: int) -> tuple | None:
+def room_access(scope, appointment_id: int) -> tuple | None:
     """(appointment, user, device, duty) for the doctor's seat: an approved member of the practice
     the appointment belongs to (duty False), or the doctor serving the video duty the appointment
     is a referral to (duty True)."""
@@ -288,7 +287,9 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
 
     async def connect(self):
         await self.accept()
-        found = await _room_access(self.scope, self.scope["url_route"]["kwargs"]["appointment_id"])
+        found = await database_sync_to_async(room_access)(
+            self.scope, self.scope["url_route"]["kwargs"]["appointment_id"]
+        )
         if found is None:
             await self.send_json(
                 {"type": "refused", "reason": "not-found", "message": "Diesen Termin gibt es nicht in Ihrer Praxis."}

@@ -3,6 +3,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import path, re_path
 
 from sprechzimmer import inputs  # noqa: F401  (registers the <id:…> path converter)
+from sprechzimmer.conference import consumers as conference
 from sprechzimmer.metrics import counted_websockets
 from sprechzimmer.status.consumers import StatusConsumer
 from sprechzimmer.video import consumers
@@ -25,6 +26,12 @@ websocket_urlpatterns = [
     path(
         "ws/raum/<id:appointment_id>/",
         counted_websockets("doctor", AuthMiddlewareStack(consumers.DoctorConsumer.as_asgi())),
+    ),
+    # the direct call of the doctor and one guest when two are left of a conference (issue 18)
+    path("ws/konferenz/<str:token>/", counted_websockets("guest", conference.GuestPairConsumer.as_asgi())),
+    path(
+        "ws/raum/<id:appointment_id>/konferenz/<id:participant_id>/",
+        counted_websockets("doctor", AuthMiddlewareStack(conference.DoctorPairConsumer.as_asgi())),
     ),
     path("ws/praxis/", counted_websockets("practice", AuthMiddlewareStack(consumers.PracticeConsumer.as_asgi()))),
     # the status check (status/checks.py)

@@ -6,6 +6,7 @@ import * as media from "../lib/media.js";
 import { ApiError } from "../lib/api.js";
 import { FrameCrypto, frameEncryptionSupported } from "../lib/framecrypto.js";
 import { postWithProof } from "../lib/proofofwork.js";
+import { SignallingClient } from "../lib/signalling.js";
 import { CallView } from "../ui/callview.js";
 import { ConferenceSeat, ConferenceView } from "../ui/conference.js";
 import { control, find } from "../ui/dom.js";
@@ -20,6 +21,10 @@ const codeInput = control(enterForm, "code", HTMLInputElement);
 let stream = null;
 /** @type {ConferenceSeat | null} */
 let seat = null;
+/** @type {SignallingClient | null} the pair socket to the doctor's page (a direct call when two are left) */
+let pair = null;
+/** @type {import("../lib/call.js").Call | null} the direct call with the doctor, while the two are alone */
+let direct = null;
 
 /**
  * @param {string} step
@@ -44,6 +49,8 @@ async function requestToken(code) {
 /** @param {string} message */
 function finish(message) {
   seat?.stop("ended", message);
+  direct?.close();
+  pair?.close();
   media.stopAll(stream);
   show("done", message);
 }
@@ -76,16 +83,70 @@ enterForm.addEventListener("submit", async (event) => {
     if (seat) seat.leave(message).finally(() => finish(message));
     else finish(message);
   };
-  const room = new ConferenceView(view.root, stream, new FrameCrypto());
-  view.useRoom(room); // camera and a shared screen go to the room
-  seat = new ConferenceSeat(granted.token, room);
-  seat.onstate = (state, message) => {
-    if (state === "in") {
-      show("call");
-      view.enterCall();
-    } else if (state === "removed" || state === "ended") finish(message ?? "Die Konferenz ist beendet.");
+  const camera = stream;
+  /** A seat in the conference: its own call key and frame worker; joins the room once admitted
+   * and holding the key. A new one after a direct call, so the room after it has a new key. */
+  const newSeat = () => {
+    const room = new ConferenceView(view.root, camera, new FrameCrypto());
+    const fresh = new ConferenceSeat(granted.token, room);
+    fresh.onstate = (state, message) => {
+      if (state === "joining") {
+        endDirect(); // into the room again: the direct call with the doctor ends
+        view.useRoom(room); // camera and a shared screen go to the room
+      } else if (state === "in") {
+        show("call");
+        view.enterCall();
+      } else if (state === "removed" || state === "ended") finish(message ?? "Die Konferenz ist beendet.");
+    };
+    fresh.onadmitted = openPair;
+    fresh.start().catch((error) => show("waiting", errorMessage(error)));
+    return fresh;
   };
-  seat.start().catch((error) => show("waiting", errorMessage(error)));
+  /** @type {RTCIceServer[]} */
+  let iceServers = [];
+  /** The doctor's page offers a direct call (the patient is gone, only the two are left): out of
+   * the room (keys dropped; a new seat keeps asking, for the room to come), into the call. */
+  const startDirect = () => {
+    if (!pair) return;
+    if (seat?.joined) {
+      seat.quit();
+      seat = newSeat();
+    }
+    direct?.close();
+    direct = view.newCall(pair, { polite: true, iceServers, sending: true });
+    show("call");
+    view.enterCall();
+  };
+  const endDirect = () => {
+    direct?.close();
+    direct = null;
+  };
+  /** Admitted: the pair socket is opened once and stays (it reconnects by itself). */
+  function openPair() {
+    if (pair) return;
+    const client = new SignallingClient(`/ws/konferenz/${granted.token}/`);
+    pair = client;
+    client
+      .on("config", ({ ice_servers }) => {
+        iceServers = ice_servers;
+        // Back (a reload, a lost connection) while the doctor and this page talk directly: ask for
+        // a fresh offer. In the room, or before anything, the doctor's page ignores it.
+        if (seat && !seat.joined && (!direct || direct.state === "failed" || direct.state === "closed")) {
+          client.send({ type: "signal", payload: { ready: true } });
+        }
+      })
+      .on("signal", ({ payload }) => {
+        if (payload.conference) return endDirect();
+        if (payload.fresh) startDirect();
+        direct?.handle(payload).catch(() => {});
+      })
+      .on("refused", () => {
+        if (pair === client) pair = null; // admitted again later: opened again
+        endDirect();
+      });
+    client.connect();
+  }
+  seat = newSeat();
 });
 
 const fromLink = new URLSearchParams(location.hash.slice(1)).get("code");

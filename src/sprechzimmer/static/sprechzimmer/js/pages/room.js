@@ -70,7 +70,9 @@ async function showState(appointment) {
   admitButton.disabled = false;
   if (waiting) {
     say("Der Patient wartet im Wartezimmer.");
-    if (!call || arrived) prepare();
+    // While the call runs through the conference (the room, or a direct call with a guest) the
+    // patient comes back into it when admitted, not into a direct call of their own.
+    if ((!call || arrived) && !host?.inCall()) prepare();
   }
   else if (appointment.status === "in_call") {
     if (!call) say("Das Gespräch läuft; holen Sie den Patienten erneut herein.");
@@ -143,7 +145,7 @@ signalling
   })
   .on("peer-left", () => {
     // In a conference the others go on; the patient's tile leaves with them and comes back with them.
-    if (host?.view) return say("Die Verbindung des Patienten ist unterbrochen; er kommt über seinen Link zurück.");
+    if (host?.inCall()) return say("Die Verbindung des Patienten ist unterbrochen; er kommt über seinen Link zurück.");
     call?.close();
     call = null;
     root.classList.remove("in-call");
@@ -164,7 +166,9 @@ admitButton.addEventListener("click", async () => {
   // The server lets the patient in first; then the media starts on the prepared connection, or
   // (none prepared) the offer follows the admission on the same socket.
   signalling.send({ type: "admit" });
-  if (call && !call.sending) {
+  if (host?.inCall()) {
+    await host.admitPatient().catch((error) => say(errorMessage(error)));
+  } else if (call && !call.sending) {
     const current = call;
     await current.startSending();
     announce(current);
@@ -220,6 +224,11 @@ function startConference() {
       // Two again: a fresh direct call over the same socket; its first offer says `fresh`, so the
       // patient's page leaves the room and answers it. Absent patient: their page asks when back.
       if (patientWasPresent && root.dataset.status === "in_call") newCall(true).offer().catch(() => {});
+    },
+    // The doctor and one guest are left: their direct call on the same call screen, this side offers.
+    directCall: (pair, servers) => {
+      if (!view) throw new Error("no call screen yet");
+      return view.newCall(pair, { polite: false, iceServers: servers, sending: true });
     },
   });
   host.start();

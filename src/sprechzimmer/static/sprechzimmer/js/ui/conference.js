@@ -318,6 +318,8 @@ export class ConferenceSeat {
     this.stopped = false;
     /** @type {(state: "waiting" | "joining" | "in" | "removed" | "ended", message?: string) => void} */
     this.onstate = () => {};
+    /** Called at every look while the doctor has this participant admitted (in the room or not). */
+    this.onadmitted = () => {};
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
     this.expires = 0;
@@ -342,6 +344,7 @@ export class ConferenceSeat {
         if (grant.names) this.view.setNames(new Map(Object.entries(grant.names)));
         await this.view.showKey(grant.epoch, grant.secret);
       }
+      if (state.admitted) this.onadmitted();
       if (!state.admitted) this.onstate("waiting");
       else if (!this.joined && this.lastGrant) await this.join();
       else if (this.joined && Date.now() > this.expires - 120_000) await this.refresh();

@@ -3,7 +3,8 @@
 // (role, a name encrypted here under the practice key, their own code shown once), see them wait
 // and admit them by name, make the conference key and seal it to every admitted participant's call
 // key (the key relay of docs/signalling.md), a new key when someone leaves, and move the call from
-// peer-to-peer to the Janus room when the third person is admitted.
+// peer-to-peer to the Janus room when the third person is admitted and back to peer-to-peer when
+// two are left: the patient (the page's own direct call) or one guest (a pair socket of its own).
 import * as e2ee from "../lib/e2ee.js";
 import { getJson, request } from "../lib/api.js";
 import { ConferenceKeys, MAX_NAME } from "../lib/confkeys.js";
@@ -11,6 +12,7 @@ import { FrameCrypto } from "../lib/framecrypto.js";
 import { ConferenceView, ROLE_LABELS } from "./conference.js";
 import { find } from "./dom.js";
 import { errorMessage } from "./forms.js";
+import { SignallingClient } from "../lib/signalling.js";
 
 const KIND = "conference-participant";
 const UNREADABLE = "(nicht lesbar)";
@@ -43,10 +45,17 @@ export class ConferenceHost {
    * @param {() => string} options.patientName the patient's name as the room page decrypted it ("" before)
    * @param {() => void} options.ondirect only the doctor and the patient are left: the page, out of
    *   the room, offers a fresh direct call
+   * @param {(signalling: SignallingClient, iceServers: RTCIceServer[]) => import("../lib/call.js").Call} options.directCall
+   *   a new direct call on the call screen whose signals go through `signalling` (this side offers)
    */
-  constructor({ panel, appointment, practiceKey, screen, onconference, ondirect, patientName }) {
+  constructor({ panel, appointment, practiceKey, screen, onconference, ondirect, directCall, patientName }) {
     this.panel = panel;
+    this.appointment = appointment;
     this.base = `/api/termine/${appointment}/konferenz/`;
+    this.directCall = directCall;
+    /** @type {{id: number, client: SignallingClient, call: import("../lib/call.js").Call | null} | null}
+     * the direct call with the one guest left when the patient is gone */
+    this.guest = null;
     this.practiceKey = practiceKey;
     this.screen = screen;
     this.onconference = onconference;
@@ -222,12 +231,43 @@ export class ConferenceHost {
     return button;
   }
 
-  /** Keys for those admitted, a new epoch for those gone; into the room from the third on. */
+  /**
+   * Where the call belongs now: the Janus room while the doctor has two others or more (the
+   * patient counts until they hung up or were removed), a direct call with the one guest left
+   * when the patient is gone, else none of the conference's (the page's own call with the patient).
+   * @returns {"room" | ParticipantJson | null}
+   */
+  place() {
+    const guests = this.participants.filter((p) => p.role !== "doctor" && p.role !== "patient" && p.admitted && !p.removed);
+    const patient = this.participants.find((p) => p.role === "patient");
+    const patientIn = Boolean(patient && !patient.removed && !patient.left);
+    if (guests.length && guests.length + (patientIn ? 1 : 0) >= 2) return "room";
+    return guests.length === 1 ? guests[0] : null;
+  }
+
+  /** Whether the call runs through this conference now (the room or a direct call with a guest),
+   * not the page's own direct call with the patient. */
+  inCall() {
+    return Boolean(this.view || this.guest);
+  }
+
+  /** Keys for those admitted, a new epoch for those gone; into the room from the third on, out of
+   * it when two are left. */
   async sync() {
-    const admittedGuests = this.participants.filter((p) => p.role !== "doctor" && p.role !== "patient" && p.admitted && !p.removed);
-    if (!this.view && admittedGuests.length) await this.enterRoom();
-    if (!this.keys) return;
-    const keys = this.keys;
+    const place = this.place();
+    if (place === "room" && !this.view) {
+      this.endGuestCall(true);
+      await this.enterRoom();
+    }
+    if (place === "room" && this.keys) await this.rekey(this.keys);
+    this.nameTiles();
+    if (place !== "room" && this.view) this.leaveRoom(place === null);
+    if (place !== "room" && place !== null) this.callGuest(place);
+    else if (place === null) this.endGuestCall(false);
+  }
+
+  /** @param {ConferenceKeys} keys */
+  async rekey(keys) {
     // Everyone's grant carries the names of all who are in (encrypted to each): a newcomer's
     // name reaches the others by sealing the same epoch to them again.
     const names = this.sealedNames();
@@ -271,13 +311,15 @@ export class ConferenceHost {
       setTimeout(() => crypto.sendWith(own.epoch, own.sender), SWITCH_MS);
       await this.view?.showKey(own.epoch, own.secret);
     }
-    this.nameTiles();
-    if (!admittedGuests.length) this.leaveRoom();
   }
 
-  /** Nobody but the doctor and the patient is left: out of the Janus room, keys dropped, and the
-   * page negotiates a fresh direct call (peer-to-peer while two, issue 18). */
-  leaveRoom() {
+  /**
+   * Two are left: out of the Janus room, keys dropped. With the patient (`patient`) the page
+   * negotiates a fresh direct call on its own socket; with a guest, callGuest does (peer-to-peer
+   * while two, issue 18).
+   * @param {boolean} patient
+   */
+  leaveRoom(patient) {
     if (!this.view) return;
     clearInterval(this.tokenTimer);
     this.view.onclose = () => {};
@@ -288,7 +330,65 @@ export class ConferenceHost {
     this.crypto = null;
     this.keys = null;
     this.sealed.clear();
-    this.ondirect();
+    if (patient) this.ondirect();
+  }
+
+  /**
+   * The doctor and one guest are left (the patient hung up or was removed): a direct call with
+   * them over a pair socket (conference/consumers.py). This side offers; the guest's page leaves
+   * the room on the first offer and answers, or asks for an offer (`ready`) when it comes back.
+   * @param {ParticipantJson} participant
+   */
+  callGuest(participant) {
+    if (this.guest?.id === participant.id) return;
+    this.endGuestCall(false);
+    const client = new SignallingClient(`/ws/raum/${this.appointment}/konferenz/${participant.id}/`);
+    const guest = { id: participant.id, client, call: /** @type {import("../lib/call.js").Call | null} */ (null) };
+    this.guest = guest;
+    /** @type {RTCIceServer[]} */
+    let iceServers = [];
+    const offer = () => {
+      guest.call = this.directCall(client, iceServers);
+      guest.call.offer().catch(() => {});
+    };
+    client
+      .on("config", ({ ice_servers }) => {
+        iceServers = ice_servers;
+        if (!guest.call) offer();
+      })
+      .on("signal", ({ payload }) => {
+        if (payload.ready) offer();
+        else guest.call?.handle(payload).catch(() => {});
+      })
+      .on("refused", () => {
+        if (this.guest === guest) this.endGuestCall(false);
+      });
+    client.connect();
+  }
+
+  /**
+   * The direct call with a guest ends: into the room (`toRoom`: their page is told, so it closes
+   * its side and joins once it holds the new key), or they are gone.
+   * @param {boolean} toRoom
+   */
+  endGuestCall(toRoom) {
+    const guest = this.guest;
+    if (!guest) return;
+    this.guest = null;
+    if (toRoom) guest.client.send({ type: "signal", payload: { conference: true } });
+    guest.call?.close();
+    guest.client.close();
+  }
+
+  /** The patient is back in the waiting room and the doctor lets them in while the call runs
+   * through the conference: admitted to it (the room takes them in; a direct call with a guest
+   * moves into the room), their page told to join. */
+  async admitPatient() {
+    const patient = this.participants.find((p) => p.role === "patient");
+    if (!patient) return;
+    await request("POST", `${this.base}teilnehmende/${patient.id}/hereinbitten/`, {});
+    if (this.view) this.onconference();
+    await this.refresh();
   }
 
   /** A participant's tile leaves the room (hung up, lost): they are out of the key from now on. */
@@ -343,6 +443,7 @@ export class ConferenceHost {
   stop() {
     clearTimeout(this.timer);
     clearInterval(this.tokenTimer);
+    this.endGuestCall(false);
     this.view?.end();
     this.crypto?.close();
   }
