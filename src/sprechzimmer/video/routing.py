@@ -28,10 +28,10 @@ websocket_urlpatterns = [
         counted_websockets("doctor", AuthMiddlewareStack(consumers.DoctorConsumer.as_asgi())),
     ),
     # the direct call of the doctor and one guest when two are left of a conference (issue 18)
-    path("ws/konferenz/<str:token>/", counted_websockets("guest", conference.GuestPairConsumer.as_asgi())),
+    path("ws/konferenz/<str:token>/", counted_websockets("pair", conference.GuestPairConsumer.as_asgi())),
     path(
         "ws/raum/<id:appointment_id>/konferenz/<id:participant_id>/",
-        counted_websockets("doctor", AuthMiddlewareStack(conference.DoctorPairConsumer.as_asgi())),
+        counted_websockets("pair", AuthMiddlewareStack(conference.DoctorPairConsumer.as_asgi())),
     ),
     path("ws/praxis/", counted_websockets("practice", AuthMiddlewareStack(consumers.PracticeConsumer.as_asgi()))),
     # the status check (status/checks.py)
