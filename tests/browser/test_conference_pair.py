@@ -19,7 +19,7 @@ from tests.browser.test_conference import (  # noqa: F401
     wait_tiles_decoding,
 )
 from tests.browser.test_conference_changes import KEY, invite_and_admit, same_key_everywhere
-from tests.browser.test_video_call import patient_enters_waiting_room, wait_connected_with_video
+from tests.browser.test_video_call import wait_connected_with_video
 from tests.conference.conftest import janus_server  # noqa: F401 (the fixture, shared)
 
 # One after another with the other conference modules on one xdist worker (conftest.py, ONE_WORKER).
@@ -104,16 +104,26 @@ def test_the_doctor_and_the_guest_left_talk_peer_to_peer_and_move_into_the_room_
 
     # The patient comes back with their code and the doctor lets them in: into the conference
     # (the room again, three of them), not into a direct call of their own beside the interpreter's.
+    # If their "Auflegen" never reached the server (the socket was reconnecting), their call is
+    # still on and the page resumes it; the doctor's page then takes them into the conference itself.
     returned = new_page(site)
     # Four pages decode video on two cores meanwhile: the device check can take longer than 20 s.
     returned.set_default_timeout(60_000)
     try:
-        patient_enters_waiting_room(returned, code)
+        returned.goto(f"/sprechstunde/#code={code}")
+        returned.fill("#name", "Paula")
+        returned.click("#step-enter button[type=submit]")
+        returned.wait_for_selector("#check-continue:not([disabled])")
+        returned.click("#check-continue")
+        returned.check("#step-consent input[name=accepted]")
+        returned.click("#step-consent button[type=submit]")
+        returned.wait_for_selector("#step-waiting:not([hidden]), body[data-step=call]")
     except Exception:
         print("RETURNED PATIENT", returned.inner_text("body")[:3000], returned.errors, returned.refused)
         raise
-    doctor.wait_for_selector("#room .admit:not([hidden])", timeout=30_000)
-    doctor.click("#room .admit")
+    if returned.is_visible("#step-waiting"):
+        doctor.wait_for_selector("#room .admit:not([hidden])", timeout=30_000)
+        doctor.click("#room .admit")
     for page in (doctor, interpreter, returned):
         wait_tiles_decoding(page, 2)
     same_key_everywhere({"doctor": doctor, "interpreter": interpreter, "patient": returned}, 3)

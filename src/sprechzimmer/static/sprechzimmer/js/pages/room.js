@@ -136,6 +136,10 @@ signalling
     if (payload.ready && host?.view) {
       // The patient's page was reloaded inside the conference: back into the room, not a direct call.
       signalling.send({ type: "signal", payload: { conference: true } });
+    } else if (payload.ready && host?.inCall()) {
+      // The patient's page comes back while the doctor talks directly with a guest (the patient's
+      // leaving never reached the server, so their call goes on): into the conference with both.
+      await host.admitPatient().catch((error) => say(errorMessage(error)));
     } else if (payload.ready) {
       // The patient's page lost its connection (a reload in the call): a fresh one, we offer.
       await newCall(root.dataset.status === "in_call").offer();
