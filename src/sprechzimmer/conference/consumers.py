@@ -72,7 +72,7 @@ class PairConsumer(JsonConsumer):
 
     participant_id: int | None = None
 
-    async def allowed(self) -> bool:
+    async def still_allowed(self) -> bool:
         raise NotImplementedError
 
     async def join_pair(self, participant_id: int) -> None:
@@ -94,7 +94,7 @@ class PairConsumer(JsonConsumer):
                 {"type": "pair.signal", "sender": self.channel_name, "payload": content.get("payload")},
             )
         elif kind == "ping":
-            if not await self.allowed():
+            if not await self.still_allowed():
                 return await self.refuse_pair()
             await self.send_json({"type": "pong"})
 
@@ -110,7 +110,7 @@ class PairConsumer(JsonConsumer):
 class GuestPairConsumer(PairConsumer):
     """The guest's side, opened with the guest token its code was exchanged for."""
 
-    async def allowed(self) -> bool:
+    async def still_allowed(self) -> bool:
         return await database_sync_to_async(guest_pair)(self.scope["url_route"]["kwargs"]["token"]) is not None
 
     async def connect(self):
@@ -124,15 +124,12 @@ class GuestPairConsumer(PairConsumer):
 class DoctorPairConsumer(MemberConnection, PairConsumer):
     """The doctor's side: revoking the device or the member closes it at once (MemberConnection)."""
 
-    async def allowed(self) -> bool:
+    async def still_allowed(self) -> bool:
         kwargs = self.scope["url_route"]["kwargs"]
         found = await database_sync_to_async(doctor_pair)(
             self.scope, kwargs["appointment_id"], kwargs["participant_id"]
         )
         return found is not None
-
-    async def still_allowed(self) -> bool:
-        return await self.allowed()
 
     async def connect(self):
         await self.accept()
