@@ -134,3 +134,47 @@ async def test_only_the_own_origin_may_open_a_websocket(team, origin, host, acce
     connected, _ = await communicator.connect()
     assert connected is accepted
     await communicator.disconnect()
+
+
+def revoked_right_after(read, user):
+    """``read`` (a consumer's access check), and then, before the consumer goes on, the user's
+    device is revoked the way the device page does it: committed, then announced to its groups."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from sprechzimmer.accounts import devices
+
+    def check(*args):
+        found = read(*args)
+        with transaction.atomic():
+            device = Device.objects.get(user=user)
+            Device.objects.filter(pk=device.pk).update(status=Device.Status.REVOKED, revoked_at=timezone.now())
+            devices.end_live_connections(device_ids=[device.pk])
+        return found
+
+    return check
+
+
+@pytest.mark.parametrize(("route", "check"), [("praxis", "_approved_member"), ("raum", "room_access")])
+async def test_a_revocation_between_the_access_check_and_the_groups_still_closes(team, monkeypatch, route, check):
+    """The socket reads its access, then the device is revoked before the socket could have
+    joined its groups in the old order: the announcement must still reach it."""
+    from sprechzimmer.video import consumers
+
+    _, cookie = await logged_in(team.colleague)
+    monkeypatch.setattr(consumers, check, revoked_right_after(getattr(consumers, check), team.colleague))
+    path = "/ws/praxis/" if route == "praxis" else f"/ws/raum/{team.appointment.pk}/"
+    communicator, _ = await connect(path, cookie)
+    assert await closed_as_revoked(communicator)
+
+
+async def test_the_practice_feed_heartbeat_checks_access_again(team):
+    _, cookie = await logged_in(team.colleague)
+    live, ok = await connect("/ws/praxis/", cookie)
+    assert ok
+    await live.send_json_to({"type": "ping"})
+    assert await live.receive_json_from() == {"type": "pong"}
+    # Revoked behind the consumer's back (no group message): the next ping finds out.
+    await database_sync_to_async(Device.objects.filter(user=team.colleague).update)(status=Device.Status.REVOKED)
+    await live.send_json_to({"type": "ping"})
+    assert await closed_as_revoked(live)

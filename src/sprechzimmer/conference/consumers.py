@@ -133,15 +133,14 @@ class DoctorPairConsumer(MemberConnection, PairConsumer):
 
     async def connect(self):
         await self.accept()
+        await self.join_member_groups()
         kwargs = self.scope["url_route"]["kwargs"]
         found = await database_sync_to_async(doctor_pair)(
             self.scope, kwargs["appointment_id"], kwargs["participant_id"]
         )
         if found is None:
             return await self.refuse_pair()
-        participant, user, device = found
-        await self.join_member_groups(user, device)
-        await self.join_pair(participant.pk)
+        await self.join_pair(found[0].pk)
 
     async def disconnect(self, code):
         await self.leave_member_groups()

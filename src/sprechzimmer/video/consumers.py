@@ -250,12 +250,26 @@ def room_access(scope, appointment_id: int) -> tuple | None:
 class MemberConnection:
     """What a member's websocket shares: it joins its device's and its member's group, so that
     revoking the device or deactivating the member closes it at once (accounts/devices.py), and it
-    checks again on every heartbeat in case such a message was lost."""
+    checks again on every heartbeat in case such a message was lost.
+
+    The groups are joined *before* access is read (``join_member_groups`` first, the database
+    after): a revocation committed after the read is then announced to a socket already listening,
+    and one committed before it is seen by the read. The other order loses a revocation that falls
+    between the two."""
 
     member_groups: list[str] = []
 
-    async def join_member_groups(self, user, device) -> None:
-        self.member_groups = [devices.device_group(device.pk), devices.member_group(user.pk)]
+    async def join_member_groups(self) -> None:
+        """Joins the groups of the member and device this socket claims to be (the user and session
+        Channels' AuthMiddleware already resolved, no database here); access is read afterwards."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return
+        # The session was loaded when AuthMiddleware resolved the user: this reads its cache.
+        device_id = self.scope["session"].get(devices.SESSION_KEY)
+        self.member_groups = [devices.member_group(user.pk)]
+        if isinstance(device_id, int):
+            self.member_groups.append(devices.device_group(device_id))
         for group in self.member_groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
@@ -287,6 +301,7 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
 
     async def connect(self):
         await self.accept()
+        await self.join_member_groups()
         found = await database_sync_to_async(room_access)(
             self.scope, self.scope["url_route"]["kwargs"]["appointment_id"]
         )
@@ -295,8 +310,7 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
                 {"type": "refused", "reason": "not-found", "message": "Diesen Termin gibt es nicht in Ihrer Praxis."}
             )
             return await self.close(CLOSE_NOT_FOUND)
-        appointment, user, device, self.on_duty = found
-        await self.join_member_groups(user, device)
+        appointment, _user, _device, self.on_duty = found
         ok, replaced = await database_sync_to_async(seats.take_doctor_seat)(
             appointment.pk, self.channel_name, self.scope["user"].pk
         )
@@ -373,14 +387,20 @@ class PracticeConsumer(MemberConnection, JsonConsumer):
     """Live changes of the practice's appointments (who is waiting) for the calendar."""
 
     async def connect(self):
-        await self.accept()
+        await self.join_member_groups()
         member = await database_sync_to_async(_approved_member)(self.scope)
+        await self.accept()
         if member is None:
             return await self.close(CLOSE_NOT_FOUND)
-        user, device = member
-        await self.join_member_groups(user, device)
-        self.group = practice_group(user.organisation_id)
+        self.group = practice_group(member[0].organisation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.ready = True
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":  # the feed's heartbeat (lib/practicefeed.js)
+            if not await self.still_allowed():
+                return await self.access_revoked({})
+            await self.send_json({"type": "pong"})
 
     async def appointment_changed(self, event):
         await self.send_json({"type": "appointment", "appointment": event["appointment"]})

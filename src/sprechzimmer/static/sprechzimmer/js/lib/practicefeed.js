@@ -1,8 +1,10 @@
 // @ts-check
 // Live changes of the practice's appointments (/ws/praxis/, docs/signalling.md), for the calendar.
-// Protocol only, no DOM: the page sets onAppointment. Reconnects after 3 s whenever the socket
-// closes.
-import { socketUrl } from "./signalling.js";
+// Protocol only, no DOM: the page sets onAppointment. The socket is a SignallingClient: it
+// reconnects with backoff and jitter (a restarted server process is not stormed by every open
+// calendar at once) and sends the heartbeat at which the server checks access again, so a revoked
+// device or member loses the feed even if the revocation's message was lost.
+import { SignallingClient } from "./signalling.js";
 
 export class PracticeFeed {
   constructor() {
@@ -14,12 +16,6 @@ export class PracticeFeed {
   }
 
   connect() {
-    const socket = new WebSocket(socketUrl("/ws/praxis/"));
-    socket.onmessage = (event) => {
-      /** @type {{type: "appointment", appointment: import("./signalling.js").AppointmentState}} */
-      const { appointment } = JSON.parse(event.data);
-      this.onAppointment(appointment);
-    };
-    socket.onclose = () => setTimeout(() => this.connect(), 3000);
+    new SignallingClient("/ws/praxis/").on("appointment", ({ appointment }) => this.onAppointment(appointment)).connect();
   }
 }

@@ -42,6 +42,7 @@
  *   config: {type: "config", ice_servers: RTCIceServer[]},
  *   "in-call": {type: "in-call", ice_servers: RTCIceServer[]},
  *   state: {type: "state", appointment: AppointmentState},
+ *   appointment: {type: "appointment", appointment: AppointmentState},
  *   admitted: {type: "admitted"},
  *   signal: {type: "signal", payload: SignalPayload},
  *   ended: {type: "ended"},
