@@ -85,3 +85,24 @@ def test_the_main_pages_ask_the_same_number_of_queries_with_ten_times_the_data(c
     many = counts(client)
     assert many == few, {url: (few[url], many[url]) for url in few if few[url] != many[url]}
     assert max(many.values()) <= MOST, many
+
+
+def test_a_request_reads_the_user_with_its_organisation_and_older_sessions_stay_valid(client):
+    """Every page needs the user's organisation (is it a practice?): the session's user comes with
+    it in one query (accounts/backends.py). A session made under allauth's backend, before ours was
+    listed, is still a valid login."""
+    practice = factories.practice("Praxis Sitzung")
+    main = factories.member(practice, main=True)
+    client.force_login(main)
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("calendar")).status_code == 200
+    organisation_reads = [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "accounts_organisation"')
+    ]
+    assert organisation_reads == [], organisation_reads
+
+    older = type(client)()
+    older.force_login(main, backend="allauth.account.auth_backends.AuthenticationBackend")
+    older.get(reverse("dashboard"))
+    assert older.get(reverse("calendar")).status_code == 200

@@ -169,7 +169,12 @@ else:
 
 # --- accounts ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# Ours first: logins record it in the session. allauth's stays listed so that sessions made before
+# ours existed stay valid until they expire (Django refuses a session whose backend is not listed).
+AUTHENTICATION_BACKENDS = [
+    "sprechzimmer.accounts.backends.AuthenticationBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 # The browser never sends the typed password: it sends a secret derived from it (docs/e2ee.md).
 # Strength is checked in the browser; the server can only check the derived secret's shape.
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "sprechzimmer.accounts.passwords.DerivedSecretValidator"}]
