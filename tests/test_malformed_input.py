@@ -153,3 +153,29 @@ async def test_an_unknown_websocket_path_is_refused(path):
     communicator, connected = await connect(path)
     assert not connected
     await communicator.disconnect()
+
+
+def test_an_api_that_finds_nothing_answers_in_german_json_and_pages_keep_their_page(practice):
+    """Another practice's appointment, a page that does not exist: the browser modules ask for JSON
+    (lib/api.js) and show the server's message, so the error answer is JSON for them and the
+    German error page for a person."""
+    other, *_ = video_practice("Praxis Fremd")
+    foreign = Appointment.objects.filter(organisation=other).first()
+    response = practice.client.get(reverse("api_appointment", args=[foreign.pk]))
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "Das gibt es nicht (mehr), oder es gehört nicht zu Ihrer Praxis."}
+
+    page = practice.client.get("/praxis/gibt-es-nicht/")
+    assert page.status_code == 404 and "Seite nicht gefunden" in page.content.decode()
+    asked = practice.client.get("/praxis/gibt-es-nicht/", headers={"Accept": "application/json"})
+    assert asked.status_code == 404 and "Ihrer Praxis" in asked.json()["error"]
+
+
+def test_a_server_error_answers_a_script_in_german_json():
+    from django.test import RequestFactory
+
+    from sprechzimmer import errors
+
+    response = errors.server_error(RequestFactory().get("/api/termine/"))
+    assert response.status_code == 500 and json.loads(response.content)["error"].startswith("Auf dem Server")
+    assert b"<html" in errors.server_error(RequestFactory().get("/praxis/")).content.lower()

@@ -222,3 +222,8 @@ urlpatterns = [
     path("api/schluessel/wiederherstellung/", accounts.api_recovery_setup, name="api_recovery_setup"),
     path("api/datensaetze/<slug:kind>/", records.api_record, name="api_record"),
 ]
+
+handler400 = "sprechzimmer.errors.bad_request"
+handler403 = "sprechzimmer.errors.permission_denied"
+handler404 = "sprechzimmer.errors.page_not_found"
+handler500 = "sprechzimmer.errors.server_error"
