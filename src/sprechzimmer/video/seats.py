@@ -18,17 +18,16 @@ def _fresh(seen_at, now) -> bool:
     return seen_at is not None and now - seen_at < STALE_AFTER
 
 
-@transaction.atomic
-def take_patient_seat(appointment_id: int, seat: str, channel: str) -> tuple[bool, str]:
-    """Takes the patient seat. The same seat (a reload) takes over; another device is refused while
-    the seat is held. Returns (ok, channel to close because it was taken over)."""
+def seat_patient(appointment: Appointment, seat: str, channel: str) -> tuple[bool, str]:
+    """Seats the patient on an appointment read under its row lock (``select_for_update`` in the
+    caller's transaction), without saving: the caller writes the seat's fields with its own. The
+    same seat (a reload) takes over; another device is refused while the seat is held. Returns (ok,
+    channel to close because it was taken over)."""
     now = timezone.now()
-    appointment = Appointment.objects.select_for_update().get(pk=appointment_id)
     previous = appointment.patient_channel
     if previous and appointment.patient_seat != seat and _fresh(appointment.patient_seen_at, now):
         return False, ""
     appointment.patient_seat, appointment.patient_channel, appointment.patient_seen_at = seat, channel, now
-    appointment.save(update_fields=["patient_seat", "patient_channel", "patient_seen_at"])
     return True, previous if previous and previous != channel else ""
 
 

@@ -87,10 +87,15 @@ def patient_left_waiting_room(appointment_id: int) -> bool:
 def patient_waiting(appointment: Appointment) -> bool:
     """The patient entered the waiting room (planned → waiting); the practice's webhooks hear of it
     (ids and times only). False when the appointment was not planned (waiting already, in a call)."""
-    from sprechzimmer.api import webhooks
-
     if not set_status(appointment.pk, Appointment.Status.WAITING, only_from=(Appointment.Status.PLANNED,)):
         return False
+    _announce_waiting(appointment)
+    return True
+
+
+def _announce_waiting(appointment: Appointment) -> None:
+    from sprechzimmer.api import webhooks
+
     data = {
         "appointment_id": appointment.pk,
         "doctor_id": appointment.doctor_id,
@@ -98,7 +103,6 @@ def patient_waiting(appointment: Appointment) -> bool:
         "waiting_since": timezone.now(),
     }
     webhooks.emit(appointment.organisation_id, "patient.waiting", data)
-    return True
 
 
 @transaction.atomic
@@ -252,28 +256,39 @@ class PatientJoin:
 
 
 def patient_joins(token: str, channel: str) -> PatientJoin:
-    """Everything the database does when a patient's websocket opens, in one call: one trip to the
-    consumers' single database thread (and one connection) instead of four, which is what limited
-    joins per second (bench/signalling_capacity.py)."""
-    data = read_token(token)
-    appointment = _appointment_for_token_data(data) if data is not None else None
-    if data is None or appointment is None:
-        # A patient whose socket was away (network, server restart) while the doctor hung up comes
-        # back to an ended call, not to an "invalid access".
-        return PatientJoin(refusal="ended" if data is not None and token_call_ended(data) else "invalid")
-    if appointment.consent_at is None:
-        return PatientJoin(refusal="consent")
-    ok, replaced = seats.take_patient_seat(appointment.pk, data["seat"], channel)
-    if not ok:
-        return PatientJoin(refusal="room-full")
-    in_call = appointment.status == Appointment.Status.IN_CALL
-    if not in_call:
-        patient_waiting(appointment)
-    appointment.refresh_from_db(fields=["status", "waiting_name", "patient_channel"])
+    """Everything the database does when a patient's websocket opens, in one call on the consumers'
+    single database thread: the appointment read once under the row lock, the seat and (planned →
+    waiting) the status written in one UPDATE, the webhooks asked only when the patient really
+    entered the waiting room. Three statements, one transaction; it was six in two (what a join
+    costs is what limits joins per second, bench/signalling_capacity.py)."""
+    data = read_token(token)  # the signature first: a forged token costs no transaction
+    if data is None:
+        return PatientJoin(refusal="invalid")
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update().filter(pk=data.get("a"), access_code_digest=data.get("d")).first()
+        )
+        if appointment is None or not appointment.code_is_open():
+            # A patient whose socket was away (network, server restart) while the doctor hung up
+            # comes back to an ended call, not to an "invalid access".
+            return PatientJoin(refusal="ended" if token_call_ended(data) else "invalid")
+        if appointment.consent_at is None:
+            return PatientJoin(refusal="consent")
+        ok, replaced = seats.seat_patient(appointment, data["seat"], channel)
+        if not ok:
+            return PatientJoin(refusal="room-full")
+        fields = ["patient_seat", "patient_channel", "patient_seen_at"]
+        entered = appointment.status == Appointment.Status.PLANNED
+        if entered:
+            appointment.status, appointment.updated_at = Appointment.Status.WAITING, timezone.now()
+            fields += ["status", "updated_at"]
+        appointment.save(update_fields=fields)
+        if entered:
+            _announce_waiting(appointment)
     return PatientJoin(
         appointment_id=appointment.pk,
         organisation_id=appointment.organisation_id,
-        in_call=in_call,
+        in_call=appointment.status == Appointment.Status.IN_CALL,
         replaced=replaced,
         state=room_state(appointment),
     )
