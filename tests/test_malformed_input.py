@@ -169,6 +169,7 @@ def test_an_api_that_finds_nothing_answers_in_german_json_and_pages_keep_their_p
     assert page.status_code == 404 and "Seite nicht gefunden" in page.content.decode()
     asked = practice.client.get("/praxis/gibt-es-nicht/", headers={"Accept": "application/json"})
     assert asked.status_code == 404 and "Ihrer Praxis" in asked.json()["error"]
+    assert all("Accept" in answer["Vary"] for answer in (response, page, asked))
 
 
 def test_a_server_error_answers_a_script_in_german_json():

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -106,3 +108,24 @@ def test_a_request_reads_the_user_with_its_organisation_and_older_sessions_stay_
     older.force_login(main, backend="allauth.account.auth_backends.AuthenticationBackend")
     older.get(reverse("dashboard"))
     assert older.get(reverse("calendar")).status_code == 200
+
+
+class CountingHasher(MD5PasswordHasher):
+    """MD5 (fast) that counts how often a password is checked."""
+
+    checks = 0
+
+    def verify(self, password, encoded):
+        CountingHasher.checks += 1
+        return super().verify(password, encoded)
+
+
+def test_a_wrong_password_is_checked_once_not_once_per_listed_backend(settings):
+    settings.PASSWORD_HASHERS = ["tests.test_query_bounds.CountingHasher"]
+    user = factories.member(factories.practice("Praxis Passwort"), main=True)
+    user.set_password("richtig-richtig-1")
+    user.save()
+    CountingHasher.checks = 0
+    assert authenticate(None, email=user.email, password="falsch-falsch-1") is None
+    assert CountingHasher.checks == 1
+    assert authenticate(None, email=user.email, password="richtig-richtig-1") == user

@@ -5,7 +5,8 @@ HTML page and could only say "Der Server meldet einen Fehler (404)"."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views import defaults
 
 MESSAGES = {
@@ -20,21 +21,23 @@ def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
-def _json(status: int) -> JsonResponse:
-    return JsonResponse({"error": MESSAGES[status]}, status=status)
+def _answer(request: HttpRequest, status: int, page) -> HttpResponse:
+    response = JsonResponse({"error": MESSAGES[status]}, status=status) if wants_json(request) else page()
+    patch_vary_headers(response, ["Accept"])  # no cache may hand the JSON to a person, or the page to a script
+    return response
 
 
 def bad_request(request, exception):
-    return _json(400) if wants_json(request) else defaults.bad_request(request, exception)
+    return _answer(request, 400, lambda: defaults.bad_request(request, exception))
 
 
 def permission_denied(request, exception):
-    return _json(403) if wants_json(request) else defaults.permission_denied(request, exception)
+    return _answer(request, 403, lambda: defaults.permission_denied(request, exception))
 
 
 def page_not_found(request, exception):
-    return _json(404) if wants_json(request) else defaults.page_not_found(request, exception)
+    return _answer(request, 404, lambda: defaults.page_not_found(request, exception))
 
 
 def server_error(request):
-    return _json(500) if wants_json(request) else defaults.server_error(request)
+    return _answer(request, 500, lambda: defaults.server_error(request))

@@ -178,3 +178,19 @@ async def test_the_practice_feed_heartbeat_checks_access_again(team):
     await database_sync_to_async(Device.objects.filter(user=team.colleague).update)(status=Device.Status.REVOKED)
     await live.send_json_to({"type": "ping"})
     assert await closed_as_revoked(live)
+
+
+@pytest.mark.parametrize("action", ["lock the screen", "log out"])
+async def test_a_heartbeat_sees_a_lock_or_logout_made_after_the_socket_opened(team, action):
+    """The socket's copy of the session is from when it opened; the heartbeat reads it as stored now."""
+    client, cookie = await logged_in(team.colleague)
+    live, ok = await connect("/ws/praxis/", cookie)
+    assert ok
+    await live.send_json_to({"type": "ping"})
+    assert await live.receive_json_from() == {"type": "pong"}
+    if action == "lock the screen":
+        assert await post(client, reverse("api_lock")) == 200
+    else:
+        assert await post(client, reverse("account_logout")) == 302
+    await live.send_json_to({"type": "ping"})
+    assert await closed_as_revoked(live)

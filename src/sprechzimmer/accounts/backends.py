@@ -5,11 +5,21 @@ reads the organisation: a second query per request before)."""
 from __future__ import annotations
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from django.core.exceptions import PermissionDenied
 
 from sprechzimmer.accounts.models import User
 
 
 class AuthenticationBackend(AllauthBackend):
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is None:
+            # allauth's backend is listed after ours only to keep older sessions valid; it would
+            # check the same credentials again, hashing a wrong password a second time (twice the
+            # CPU an attacker burns per guess). PermissionDenied stops Django at this backend.
+            raise PermissionDenied
+        return user
+
     def get_user(self, user_id):
         user = User._default_manager.select_related("organisation").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -3,9 +3,12 @@ The server never sees media; it relays SDP and ICE candidates between the two se
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from allauth.mfa.utils import is_mfa_enabled
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from sprechzimmer import inputs, metrics
 from sprechzimmer.accounts import devices, screenlock
@@ -57,6 +60,13 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
     only once ``connect`` admitted the client; frames can still be on their way after a refusal)."""
 
     ready = False
+    #: Set once the server closed (or refused) the socket: a revocation arriving after that only
+    #: leaves the groups, as there is nobody to tell.
+    closing = False
+
+    async def close(self, code=None, reason=None):
+        self.closing = True
+        await super().close(code, reason)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if not self.ready or text_data is None or len(text_data) > MAX_MESSAGE:
@@ -209,10 +219,21 @@ def _approved_user(scope, *, practice_member: bool) -> tuple | None:
     user = User.objects.select_related("organisation").filter(pk=user.pk, is_active=True).first()
     if user is None or (practice_member and not is_practice_member(user)) or not is_mfa_enabled(user):
         return None
-    if scope["session"].get(screenlock.LOCKED):
+    session = _session_now(scope)
+    if session.get(screenlock.LOCKED):
         return None  # a locked screen sees nothing live until the password unlocks it
-    device = Device.objects.filter(pk=scope["session"].get(devices.SESSION_KEY)).first()
+    device_id = session.get(devices.SESSION_KEY)
+    if not isinstance(device_id, int):  # the same id the socket's device group was named by
+        return None
+    device = Device.objects.filter(pk=device_id).first()
     return (user, device) if device_approved(user, device) else None
+
+
+def _session_now(scope):
+    """The session as stored now, not the copy Channels read when the socket opened: a screen
+    locked or a logout since then shows at the next heartbeat (a logout leaves an empty session)."""
+    key = scope["session"].session_key
+    return import_module(settings.SESSION_ENGINE).SessionStore(key) if key else {}
 
 
 def _approved_member(scope) -> tuple | None:
@@ -287,6 +308,8 @@ class MemberConnection:
         # Give up the seat now, not when the browser acknowledges the close; ignore what still comes.
         self.ready = False
         await self.disconnect(CLOSE_REFUSED)
+        if self.closing:
+            return
         reason = self.refusal_reason
         await self.send_json({"type": "refused", "reason": reason, "message": REFUSALS[reason]})
         await self.close(CLOSE_REFUSED)

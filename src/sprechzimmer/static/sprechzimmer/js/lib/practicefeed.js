@@ -3,7 +3,8 @@
 // Protocol only, no DOM: the page sets onAppointment. The socket is a SignallingClient: it
 // reconnects with backoff and jitter (a restarted server process is not stormed by every open
 // calendar at once) and sends the heartbeat at which the server checks access again, so a revoked
-// device or member loses the feed even if the revocation's message was lost.
+// device or member loses the feed even if the revocation's message was lost. Refused, it asks
+// again every 30 s.
 import { SignallingClient } from "./signalling.js";
 
 export class PracticeFeed {
@@ -16,6 +17,14 @@ export class PracticeFeed {
   }
 
   connect() {
-    new SignallingClient("/ws/praxis/").on("appointment", ({ appointment }) => this.onAppointment(appointment)).connect();
+    new SignallingClient("/ws/praxis/")
+      .on("appointment", ({ appointment }) => this.onAppointment(appointment))
+      .on("close", (event) => {
+        // Refused (the session ended or the screen is locked, perhaps only for now: a login in
+        // another tab brings the session back): ask again in 30 s, so the live list does not stay
+        // dead until a reload. The client itself reconnects after anything else.
+        if (event.code >= 4000) setTimeout(() => this.connect(), 30000);
+      })
+      .connect();
   }
 }
