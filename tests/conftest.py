@@ -63,6 +63,20 @@ def pytest_sessionfinish(session, exitstatus):
         print(f"\nCI: {len(_skipped)} Test(s) übersprungen – das zählt als Fehler: {_skipped[:5]}")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _close_database_thread_connections(django_db_setup, django_db_blocker):
+    """Async tests reach the database through asgiref's single database thread, whose connection
+    outlives the test (DATABASE_CONN_MAX_AGE): at the end of a run it would still be open when the
+    test database is dropped ("is being accessed by other users" on PostgreSQL). Closed here, in
+    that thread, before the drop."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets a channel layer of its own. The Redis layer keeps asyncio locks bound to the
