@@ -15,7 +15,9 @@ the walker sends:
   null …), malformed JSON, PATCH and PUT; DELETE;
 - every form the role's pages showed (harvested from the HTML of the walk), once as the page
   filled it (empty fields typed as a person would) and then with each field in turn malformed
-  while the others keep their values, so a view gets past the fields it checks first.
+  while the others keep their values, so a view gets past the fields it checks first;
+- except where the view refused the method (405) on that path already: the method is decided
+  before any input is read, so other input would get the same answer.
 
 Every request runs in a savepoint that is rolled back afterwards and with the cookies of the role's
 login, so no request changes what the next one sees (a POST to "abmelden" does not end the walk).
@@ -37,12 +39,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http.cookies import SimpleCookie
 
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
@@ -349,6 +351,27 @@ class Role:
     foreign_markers: tuple[str, ...]
     #: real values for string path parameters this role holds (an applicant's secret link)
     path_values: dict[str, list[str]] = field(default_factory=dict)
+    #: the login's cookies, put back after a response changed them
+    cookies: SimpleCookie = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cookies = copy.deepcopy(self.client.cookies)
+
+
+class _Recorder:
+    """A database execute wrapper: the SQL of each query (or only a placeholder, to count them)."""
+
+    def __init__(self, queries: list[str], keep_sql: bool):
+        self.queries, self.keep_sql = queries, keep_sql
+
+    def __call__(self, execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if self.keep_sql and not many:  # with its values, as the database ran it
+                self.queries.append(connection.ops.last_executed_query(context["cursor"], sql, params))
+            else:
+                self.queries.append(sql)
 
 
 @dataclass
@@ -380,7 +403,6 @@ class Walk:
     ) -> tuple[object | None, list[str]]:
         """One request in a savepoint with the role's login cookies; runs the response checks."""
         client = role.client
-        saved_cookies = copy.deepcopy(client.cookies)
         body_text = ""
         if isinstance(data, (str, bytes)):
             body_text = data if isinstance(data, str) else data.decode("latin-1")
@@ -390,14 +412,12 @@ class Walk:
         probe = Probe(role.name, method, shown, body_text, role.foreign_markers)
         cache.clear()  # rate limits: every request is the first of its kind
         savepoint = transaction.savepoint()
+        # The SQL text only where a view's models are being found out; elsewhere a count is enough
+        # (recording every query's text and time cost a tenth of the walk).
         queries: list[str] = []
         response = None
-        connection.queries_log.clear()  # it holds 9000 queries and then warns
         try:
-            with CaptureQueriesContext(connection) as captured:
-                kwargs = {"data": data} if data is not None else {}
-                if content_type:
-                    kwargs["content_type"] = content_type
+            with connection.execute_wrapper(_Recorder(queries, capture)):
                 if method == "GET":
                     response = client.get(path, query or {})
                 elif method == "POST" and content_type is None:
@@ -406,14 +426,12 @@ class Walk:
                     response = client.generic(
                         method, path, data=data or "", content_type=content_type or "application/octet-stream"
                     )
-            if capture:
-                queries = [q["sql"] for q in captured.captured_queries]
             self.requests += 1
             text = response_text(response)
             if method == "GET" and response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
                 self._collect_forms(path, text)
                 if not query:
-                    self.page_queries[path] = len(captured.captured_queries)
+                    self.page_queries[path] = len(queries)
             for check in RESPONSE_CHECKS:
                 problem = check(probe, response, text)
                 if problem:
@@ -423,8 +441,11 @@ class Walk:
             self.failures.append(f"{probe}: raised {type(error).__name__}: {first_line[:200]}")
         finally:
             transaction.savepoint_rollback(savepoint)
-            client.cookies = saved_cookies
-        return response, queries
+            # The role's login cookies for the next request: a response may have ended or changed
+            # the session ("abmelden"); copied only then, as copying on every request costs.
+            if response is None or response.cookies:
+                client.cookies = copy.deepcopy(role.cookies)
+        return response, (queries if capture else [])
 
     def _collect_forms(self, page_path: str, html: str) -> None:
         for form in page_forms(page_path, html):
@@ -535,44 +556,55 @@ class Walk:
             got, _ = self.send(role, "GET", path)
             posted, _ = self.send(role, "POST", path)
             if _reached(got) or _reached(posted):
-                reached_paths.append((path, got))
+                reached_paths.append(
+                    (path, got, {m for m, r in (("GET", got), ("POST", posted)) if _method_refused(r)})
+                )
         # The body and query matrix where the view is reached: the first real object of each model
         # the role may use (or the base values), since that is where input gets parsed.
-        for path, got in reached_paths[:2]:
-            self.walk_inputs(role, path, got, pattern)
+        for path, got, refused in reached_paths[:2]:
+            self.walk_inputs(role, path, got, pattern, refused)
         self.seconds_by_pattern[f"{role.name} {pattern.route}"] = time.monotonic() - started
 
-    def walk_inputs(self, role: Role, path: str, got, pattern: Pattern) -> None:
+    def walk_inputs(self, role: Role, path: str, got, pattern: Pattern, refused: set[str]) -> None:
+        """The query, form, file and JSON matrix on a path the role reached. A method the view
+        refused (405) is not sent again: every view here decides on the method before it reads
+        the query or body (Django's ``require_http_methods``, ``View.dispatch``, and the views'
+        own ``request.method`` checks, which come first), so other input gets the same answer.
+        That skips a sixth of the walk's requests (``PATCH``/``PUT`` to views that take neither)."""
+
+        def send(method: str, **kwargs) -> None:
+            if method not in refused:
+                response, _ = self.send(role, method, path, **kwargs)
+                if _method_refused(response):
+                    refused.add(method)
+
         source, module = pattern.view_source, pattern.module_source
         get_names = set(_GET_NAMES.findall(source)) | ({"next"} if '"next"' in module else set())
         for name in sorted(get_names):
             for value in BAD_SCALARS:
-                self.send(role, "GET", path, query={name: value})
+                send("GET", query={name: value})
         page = response_text(got) if got is not None and got.status_code == 200 else ""
         fields = set(_FORM_NAMES.findall(page)) | set(_POST_NAMES.findall(source)) | set(_JSON_NAMES.findall(source))
         fields -= {"csrfmiddlewaretoken"}
         for value in BAD_SCALARS:
-            self.send(role, "POST", path, data={name: value for name in sorted(fields)})
+            send("POST", data={name: value for name in sorted(fields)})
         files = {a or b for a, b in _FILE_INPUTS.findall(page)} | set(_FILE_NAMES.findall(source))
         if files:
             for value, content in (("abc", b"%PDF-1.4 walk"), ("\x00", b"\x00" * 64), ("ä" * 300, b"")):
                 data = {name: value for name in sorted(fields)}
                 data |= {name: SimpleUploadedFile("walk.pdf", content) for name in sorted(files)}
-                self.send(role, "POST", path, data=data)
+                send("POST", data=data)
         if not any(reader in module for reader in ("json_body", "request.body", "json.loads")):
-            self.send(role, "PUT", path, data="{}", content_type="application/json")
-            self.send(role, "DELETE", path)
+            send("PUT", data="{}", content_type="application/json")
+            send("DELETE")
             return
         keys = sorted(set(_JSON_NAMES.findall(source)) | set(_POST_NAMES.findall(source))) or ["id"]
+        bodies = ["{" + ", ".join(f'"{key}": {value}' for key in keys) + "}" for value in BAD_JSON]
+        bodies += [raw.encode("utf-8", "surrogatepass") for raw in RAW_BODIES]
         for method in ("POST", "PATCH", "PUT"):
-            for value in BAD_JSON:
-                body = "{" + ", ".join(f'"{key}": {value}' for key in keys) + "}"
-                self.send(role, method, path, data=body, content_type="application/json")
-            for raw in RAW_BODIES:
-                self.send(
-                    role, method, path, data=raw.encode("utf-8", "surrogatepass"), content_type="application/json"
-                )
-        self.send(role, "DELETE", path)
+            for body in bodies:
+                send(method, data=body, content_type="application/json")
+        send("DELETE")
 
 
 @contextlib.contextmanager
@@ -587,6 +619,10 @@ def quiet_request_log():
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+def _method_refused(response) -> bool:
+    return response is not None and response.status_code == 405
 
 
 def _reached(response) -> bool:
