@@ -48,25 +48,12 @@ def pytest_runtest_logreport(report):
 _NEEDS = {"redis": "REDIS_URL", "postgres": "DATABASE_URL"}
 
 
-#: Modules whose tests take minutes each (a walk of every URL for one role, a server restored from
-#: a backup, a 30-second network cut): started first, so that no worker begins one of them while the
-#: other has already finished everything else (the run's last minutes used one core of two).
-LONG_FIRST = (
-    "tests/test_walker.py",
-    "tests/browser/test_backup.py",
-    "tests/browser/test_key_rotation.py",
-    "tests/browser/test_network_interruption.py",
-    "tests/test_readme_commands.py",
-)
-
-
 def pytest_collection_modifyitems(config, items):
     missing = {marker for marker, variable in _NEEDS.items() if not os.environ.get(variable)}
     left_out = [item for item in items if missing & set(item.keywords)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = [item for item in items if item not in left_out]
-    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in LONG_FIRST)  # stable: file order otherwise
 
 
 def pytest_sessionfinish(session, exitstatus):
