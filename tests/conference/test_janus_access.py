@@ -304,14 +304,21 @@ def publish(browser, loop, *, e2ee=True):
     return peer
 
 
-def test_an_admitted_participant_publishes_media_and_only_joined_participants_subscribe(clinic, janus, browsers):
+def test_an_admitted_participant_publishes_media_and_only_joined_participants_subscribe(
+    clinic, janus, browsers, request
+):
     """Media through the real SFU with Django's tokens; require_pvtid: a valid Janus token alone
     (no joined publisher's private id, or a made-up one) does not subscribe to anyone."""
     import asyncio
 
     open_conference(clinic)
     doctor = doctor_access(clinic)
+    # aiortc's RTCRtpSender asks for the current event loop when a track is added, outside a running
+    # loop: this test's loop is made current, not left to whatever an earlier test left behind (the
+    # test failed when the run's order changed: "There is no current event loop").
     loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    request.addfinalizer(lambda: asyncio.set_event_loop(None))
     # The room takes only publishers that say their frames are end-to-end encrypted (require_e2ee).
     plain = browsers(doctor["token"]).attach()
     plain.join(doctor["room"], id="plain", room_token=doctor["room_token"])
