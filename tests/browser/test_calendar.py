@@ -36,3 +36,29 @@ def test_a_late_answer_for_a_day_already_left_is_not_drawn(new_page, server):
     page.wait_for_selector("#appointment-dialog[open]")
     assert page.input_value("#f-date") == "2031-03-12"  # the day asked for last
     assert page.text_content("#calendar .status") == ""
+
+
+def test_an_appointment_booked_late_in_the_evening_is_shown_on_its_day(new_page, server):
+    """At 23:50 the proposed next quarter hour is tomorrow's 00:00: after saving, the calendar moves
+    to that day instead of leaving the new appointment off screen (seen in CI as the keyboard test
+    failing when it ran shortly before midnight)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    page = new_page()
+    login(page, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    day = dt.date.today() + dt.timedelta(days=10)
+    page.clock.set_system_time(dt.datetime.combine(day, dt.time(23, 50), ZoneInfo("Europe/Berlin")))
+    page.goto("/praxis/termine/")
+    page.wait_for_selector("#calendar .status:empty", state="attached")
+    assert page.input_value("#day") == day.isoformat()
+    page.click("#new-appointment")
+    page.wait_for_selector("#appointment-dialog[open]")
+    tomorrow = (day + dt.timedelta(days=1)).isoformat()
+    assert page.input_value("#f-date") == tomorrow and page.input_value("#f-time") == "00:00"
+    page.fill("#f-name", "Nora Nachtbuchung")
+    page.click("#appointment-dialog button[type=submit]")
+    page.wait_for_selector("#invitation-dialog[open]")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".appointment:has-text('Nora Nachtbuchung')")
+    assert page.input_value("#day") == tomorrow

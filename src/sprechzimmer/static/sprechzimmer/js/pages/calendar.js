@@ -322,6 +322,10 @@ form.addEventListener("submit", async (event) => {
       created.appointment.patientData = patient;
       showInvitation(created.appointment, created.code);
     }
+    // What was just saved is shown: an appointment outside the days on screen (the proposed next
+    // quarter hour at 23:50 is tomorrow) moves the calendar to its day.
+    const [first, last] = range();
+    if (data.date < isoDate(first) || data.date > isoDate(last)) dayInput.value = data.date;
     await load();
   } catch (error) {
     // Everything typed stays in the form.
