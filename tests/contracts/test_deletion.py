@@ -132,7 +132,9 @@ def ended(db, client, settings, tmp_path, operator):
     Contract.objects.filter(organisation=practice).update(plan="plus")
     last_month = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     metering.meter_day(last_month)
-    metering.meter_day(timezone.localdate() - dt.timedelta(days=2))
+    # and a day of this month, not invoiced yet (on the 1st that is today: two days back would be
+    # last month again, and its invoice would count four user-days)
+    metering.meter_day(max(timezone.localdate() - dt.timedelta(days=2), timezone.localdate().replace(day=1)))
     # a logged-in session, failure counters in the cache, and a file of the practice
     client.force_login(colleague)
     loginguard.ACCOUNT.failed(loginguard.password_account(colleague.email), amount=60)
