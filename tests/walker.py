@@ -15,9 +15,10 @@ the walker sends:
   null …), malformed JSON, PATCH and PUT; DELETE;
 - every form the role's pages showed (harvested from the HTML of the walk), once as the page
   filled it (empty fields typed as a person would) and then with each field in turn malformed
-  while the others keep their values, so a view gets past the fields it checks first;
-- except where the view refused the method (405) on that path already: the method is decided
-  before any input is read, so other input would get the same answer.
+  while the others keep their values, so a view gets past the fields it checks first.
+
+The query and body matrix leaves out a method the view already refused (405) on that path: the
+method is decided before any input is read, so other input would get the same answer.
 
 Every request runs in a savepoint that is rolled back afterwards and with the cookies of the role's
 login, so no request changes what the next one sees (a POST to "abmelden" does not end the walk).
@@ -359,7 +360,8 @@ class Role:
 
 
 class _Recorder:
-    """A database execute wrapper: the SQL of each query (or only a placeholder, to count them)."""
+    """A database execute wrapper: one entry per query, the SQL with its values where ``keep_sql``
+    (to find out which model a path parameter names), else the bare SQL (only counted)."""
 
     def __init__(self, queries: list[str], keep_sql: bool):
         self.queries, self.keep_sql = queries, keep_sql
@@ -570,7 +572,8 @@ class Walk:
         refused (405) is not sent again: every view here decides on the method before it reads
         the query or body (Django's ``require_http_methods``, ``View.dispatch``, and the views'
         own ``request.method`` checks, which come first), so other input gets the same answer.
-        That skips a sixth of the walk's requests (``PATCH``/``PUT`` to views that take neither)."""
+        Most of what this skips is ``PATCH``/``PUT`` to views that take neither (measured on the main
+        user's walk before GET and POST were included: 10 550 -> 9 074 requests)."""
 
         def send(method: str, **kwargs) -> None:
             if method not in refused:
