@@ -49,7 +49,9 @@ def book_appointment(doctor, name: str = PATIENT_NAME) -> tuple[str, str]:
 
 def patient_enters_waiting_room(patient, code: str) -> None:
     patient.goto(f"/sprechstunde/#code={code}")
-    assert patient.input_value("#code") == code
+    # The page's module fills the field from the link's fragment; under load that has been seen to
+    # come after "load" (once, 30.11.2026), so wait for it rather than read it once.
+    patient.wait_for_function("code => document.querySelector('#code').value === code", arg=code, timeout=10_000)
     patient.fill("#name", TYPED_NAME)
     patient.click("#step-enter button[type=submit]")
     patient.wait_for_selector("#check-continue:not([disabled])")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.conference import actions
 from sprechzimmer.conference.models import Participant
+from sprechzimmer.video import services as video_services
 from sprechzimmer.video.models import Appointment
 from tests import factories
 
@@ -148,3 +149,25 @@ def test_a_page_that_stops_asking_for_its_key_is_shown_as_gone(clinic, janus, cl
     assert present() is False
     post_json(client, reverse("api_conference_key"), {"token": token})
     assert present() is True
+
+
+def test_the_patients_page_learns_that_the_appointment_ended_not_a_refusal(clinic, janus, client):
+    """The patient's page asks for its key every two seconds; the question after the doctor hung up
+    (before the page heard so on its websocket) is answered "ended", as a guest's is, and not with
+    the 403 of a stranger's token. Access stays refused; another appointment's token still is."""
+    pk = clinic.appointment.pk
+    post_json(clinic.client, reverse("api_conference", args=[pk]))
+    token = video_services.patient_token(clinic.appointment)
+    state = post_json(client, reverse("api_conference_key"), {"token": token}).json()
+    assert state["ended"] is False and state["admitted"] is False
+
+    Appointment.objects.filter(pk=pk).update(status=Appointment.Status.DONE)
+    response = post_json(client, reverse("api_conference_key"), {"token": token})
+    assert response.status_code == 200 and response.json()["ended"] is True
+    response = post_json(client, reverse("api_conference_access"), {"token": token})
+    assert response.status_code == 403 and "beendet" in response.json()["error"]
+    assert post_json(client, reverse("api_conference_leave"), {"token": token}).status_code == 200
+
+    # A new code (the practice sent a new invitation) makes the old token nobody's.
+    Appointment.objects.filter(pk=pk).update(access_code_digest="0" * 64)
+    assert post_json(client, reverse("api_conference_key"), {"token": token}).status_code == 403

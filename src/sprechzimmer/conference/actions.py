@@ -56,8 +56,7 @@ def janus() -> Janus:
 
 
 def appointment_over(appointment: Appointment, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return appointment.status in OVER or now >= code_window(appointment.start)[1]
+    return appointment.is_over(now)
 
 
 def _new_participant(conference: Conference, role: str, **fields) -> Participant:
@@ -193,8 +192,11 @@ def leave(participant: Participant) -> Participant:
     if participant.role == Participant.Role.DOCTOR:
         raise ConferenceRefused("Die behandelnde Ärztin oder der behandelnde Arzt beendet den Termin im Raum.")
     with transaction.atomic():
-        locked = Participant.objects.select_for_update().select_related("conference").get(pk=participant.pk)
-        if locked.removed_at is None and locked.admitted_at is not None and locked.conference.ended_at is None:
+        locked = (
+            Participant.objects.select_for_update().select_related("conference__appointment").get(pk=participant.pk)
+        )
+        running = locked.conference.ended_at is None and not appointment_over(locked.conference.appointment)
+        if locked.removed_at is None and locked.admitted_at is not None and running:
             try:
                 with janus().videoroom() as room:
                     room.disallow(locked.conference.room, [locked.room_token])

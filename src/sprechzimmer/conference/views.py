@@ -185,7 +185,10 @@ def _own_participant(token: str) -> Participant | None:
     """The participant a guest token or the appointment's patient token names (None: neither)."""
     participant = actions.guest_for_token(token)
     if participant is None:
-        appointment = video_services.appointment_for_token(token)
+        # A patient's page polls its key every two seconds: one poll may arrive after the doctor
+        # hung up and before the page heard so on its websocket. It learns "ended" (as a guest's
+        # does), not a 403 that reads as a stranger's token; access is refused by ``actions.access``.
+        appointment = video_services.appointment_for_token(token) or video_services.appointment_over_for_token(token)
         if appointment is not None:
             participant = Participant.objects.filter(
                 conference__appointment=appointment, role=Participant.Role.PATIENT

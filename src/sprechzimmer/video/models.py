@@ -77,6 +77,12 @@ class Appointment(models.Model):
     def end(self):
         return self.start + timedelta(minutes=self.duration_minutes)
 
+    def is_over(self, now=None) -> bool:
+        """Done, cancelled, a no-show, or its day is past: nothing of it runs any more."""
+        now = now or timezone.now()
+        ended = (self.Status.CANCELLED, self.Status.DONE, self.Status.NO_SHOW)
+        return self.status in ended or now >= code_window(self.start)[1]
+
     def code_is_open(self, now=None) -> bool:
         now = now or timezone.now()
         opens, closes = code_window(self.start)

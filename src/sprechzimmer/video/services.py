@@ -308,6 +308,22 @@ def appointment_for_token(token: str) -> Appointment | None:
     return _appointment_for_token_data(data) if data is not None else None
 
 
+def appointment_over_for_token(token: str) -> Appointment | None:
+    """The appointment a genuine patient token names (its code unchanged) once it is over: done,
+    cancelled, no-show or its day past. For answers that only tell a page still open that it ended,
+    instead of refusing it as a stranger."""
+    data = read_token(token)
+    if data is None:
+        return None
+    appointment = (
+        Appointment.objects.select_related("organisation", "doctor")
+        .filter(pk=data.get("a"), access_code_digest=data.get("d"))
+        .exclude(access_code_digest=None)
+        .first()
+    )
+    return appointment if appointment is not None and appointment.is_over() else None
+
+
 def _appointment_for_token_data(data: dict) -> Appointment | None:
     appointment = (
         Appointment.objects.select_related("organisation", "doctor")
