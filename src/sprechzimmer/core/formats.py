@@ -6,6 +6,7 @@ unit. Machine formats (CSV for software, JSON, SVG attributes, KVDT) never go th
 
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 NBSP = "\u00a0"  # keeps a number and its unit on one line
@@ -86,9 +87,11 @@ def month(year: int, month_number: int) -> str:
 
 
 def date(day: object) -> str:
-    """ "31.03.2027" (a date or datetime; anything else comes back as text)."""
-    strftime = getattr(day, "strftime", None)
-    return strftime("%d.%m.%Y") if strftime else ("" if day is None else str(day))
+    """ "31.03.2027" (a date or datetime; anything else comes back as text). Without strftime,
+    which builds a struct_time per call: the EBM check writes a date into most of its findings."""
+    if isinstance(day, _dt.date):
+        return f"{day.day:02d}.{day.month:02d}.{day.year}"
+    return "" if day is None else str(day)
 
 
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")

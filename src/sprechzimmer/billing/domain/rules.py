@@ -27,6 +27,7 @@ from operator import attrgetter
 from typing import Any
 
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
+from sprechzimmer.core.formats import date as german_date
 from sprechzimmer.core.money import cents, round_to
 
 from . import kvdt
@@ -491,10 +492,6 @@ class Summary:
 def euros(points_x100: int | Decimal, orientation_value_ct: Decimal) -> Decimal:
     """Points (in hundredths) × Orientierungswert (ct) → euros, rounded half up to the cent."""
     return cents(Decimal(points_x100) * orientation_value_ct / 10000)
-
-
-def _date(day: dt.date) -> str:
-    return day.strftime("%d.%m.%Y")
 
 
 def _share(part: int, whole: int) -> str:
@@ -999,7 +996,7 @@ class QuarterCheck:
                         Finding(
                             "R2",
                             WARNING,
-                            f"01435 am {_date(service.date)} neben "
+                            f"01435 am {german_date(service.date)} neben "
                             f"{', '.join(dict.fromkeys(beside))}: neben 01435 sind nur "
                             "01431 und 40128 berechnungsfähig (Anmerkung zur GOP 01435).",
                         )
@@ -1035,7 +1032,7 @@ class QuarterCheck:
                         Finding(
                             "R11",
                             ERROR,
-                            f"{code} am {_date(service.date)}: vor dem {_date(since)} "
+                            f"{code} am {german_date(service.date)}: vor dem {german_date(since)} "
                             "im reinen Videofall nicht berechnungsfähig.",
                         )
                     )
@@ -1048,13 +1045,15 @@ class QuarterCheck:
                 kind = gop.kind
                 if gop.dated and not gop.valid_on(service.date):
                     when = (
-                        f"ab {_date(gop.valid_from)}" if service.date < gop.valid_from else f"bis {_date(gop.valid_to)}"
+                        f"ab {german_date(gop.valid_from)}"
+                        if service.date < gop.valid_from
+                        else f"bis {german_date(gop.valid_to)}"
                     )
                     findings.append(
                         Finding(
                             "GOP",
                             ERROR,
-                            f"GOP {code} ist am {_date(service.date)} nicht berechnungsfähig (gilt {when}).",
+                            f"GOP {code} ist am {german_date(service.date)} nicht berechnungsfähig (gilt {when}).",
                         )
                     )
                     factor = 0
@@ -1075,7 +1074,7 @@ class QuarterCheck:
                             Finding(
                                 "R1",
                                 ERROR,
-                                f"GOP {code} am {_date(service.date)} kann nicht per "
+                                f"GOP {code} am {german_date(service.date)} kann nicht per "
                                 "Video erbracht werden: für einen persönlichen Kontakt "
                                 "eine eigene Inanspruchnahme mit Uhrzeit angeben.",
                             )
@@ -1143,7 +1142,7 @@ class QuarterCheck:
                 Finding(
                     "R9",
                     ERROR,
-                    f"Mehrere Inanspruchnahmen am {_date(day)}: Uhrzeit (Feld 5006) je "
+                    f"Mehrere Inanspruchnahmen am {german_date(day)}: Uhrzeit (Feld 5006) je "
                     f"Inanspruchnahme angeben; ohne Uhrzeit: {', '.join(codes)}.",
                 )
             )
