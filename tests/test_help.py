@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from sprechzimmer import guide
 from sprechzimmer.guide import PATIENT_STEPS, PICTURES, PRACTICE_STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,3 +50,17 @@ def test_the_invitation_and_the_patients_help_dialog_link_the_guide(client, db):
     calendar = (ROOT / "src/sprechzimmer/static/sprechzimmer/js/pages/calendar.js").read_text(encoding="utf-8")
     assert "/hilfe/patienten/" in calendar
     assert reverse("patient_help") in client.get(reverse("join")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "name, render", [("patient_guide_pdf", guide.patient_guide), ("practice_manual_pdf", guide.practice_manual)]
+)
+def test_a_manual_is_rendered_once_per_process_not_per_download(client, db, name, render):
+    """The patient's guide is public: rendering it with its pictures on every request (74–165 ms of
+    CPU) would let anyone keep a core busy. Every download after the first is the same bytes."""
+    first = client.get(reverse(name)).content
+    before = render.cache_info()
+    for _ in range(3):
+        assert client.get(reverse(name)).content == first
+    after = render.cache_info()
+    assert (after.misses, after.hits) == (before.misses, before.hits + 3)

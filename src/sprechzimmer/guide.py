@@ -6,6 +6,7 @@ The patient guide's steps are written once (PATIENT_STEPS) and drawn both as HTM
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,30 +123,37 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def patient_guide_pdf(request):
-    return _pdf(
-        _manual(
-            "Ihre Videosprechstunde – so geht es",
-            "Sie brauchen ein Smartphone, Tablet oder einen Computer mit Kamera, Mikrofon und Lautsprecher, einen "
-            "aktuellen Browser und eine Internetverbindung. Nehmen Sie aus einem ruhigen, geschlossenen Raum teil.",
-            PATIENT_STEPS,
-            "Es klappt nicht? Rufen Sie bitte Ihre Praxis an. Die Verbindung ist Ende-zu-Ende-verschlüsselt.",
-            phone=True,
-        ),
-        "Anleitung-Videosprechstunde.pdf",
+# The manuals change only with a release: rendered once per process (74 and 163 ms of CPU on the
+# development machine, with their pictures), not on every download. The patient's one is public, so
+# rendering it per request would let anyone keep a core busy with a dozen requests per second.
+@functools.cache
+def patient_guide() -> bytes:
+    return _manual(
+        "Ihre Videosprechstunde – so geht es",
+        "Sie brauchen ein Smartphone, Tablet oder einen Computer mit Kamera, Mikrofon und Lautsprecher, einen "
+        "aktuellen Browser und eine Internetverbindung. Nehmen Sie aus einem ruhigen, geschlossenen Raum teil.",
+        PATIENT_STEPS,
+        "Es klappt nicht? Rufen Sie bitte Ihre Praxis an. Die Verbindung ist Ende-zu-Ende-verschlüsselt.",
+        phone=True,
     )
+
+
+@functools.cache
+def practice_manual() -> bytes:
+    return _manual(
+        f"{settings.SITE_NAME}: Handbuch für Praxen",
+        "So führen Sie eine Videosprechstunde durch, vom Termin bis zum erfassten Videokontakt. Die Bilder "
+        "zeigen die Seiten, wie sie heute aussehen.",
+        PRACTICE_STEPS,
+        "Was Ihre KV für die Videosprechstunde verlangt, steht mit ausgefüllten Dokumenten unter "
+        "„KV-Genehmigung“. Ob alle Dienste erreichbar sind, zeigt die Statusseite.",
+        phone=False,
+    )
+
+
+def patient_guide_pdf(request):
+    return _pdf(patient_guide(), "Anleitung-Videosprechstunde.pdf")
 
 
 def practice_manual_pdf(request):
-    return _pdf(
-        _manual(
-            f"{settings.SITE_NAME}: Handbuch für Praxen",
-            "So führen Sie eine Videosprechstunde durch, vom Termin bis zum erfassten Videokontakt. Die Bilder "
-            "zeigen die Seiten, wie sie heute aussehen.",
-            PRACTICE_STEPS,
-            "Was Ihre KV für die Videosprechstunde verlangt, steht mit ausgefüllten Dokumenten unter "
-            "„KV-Genehmigung“. Ob alle Dienste erreichbar sind, zeigt die Statusseite.",
-            phone=False,
-        ),
-        "Handbuch-Praxis.pdf",
-    )
+    return _pdf(practice_manual(), "Handbuch-Praxis.pdf")
