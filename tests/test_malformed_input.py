@@ -180,3 +180,22 @@ def test_a_server_error_answers_a_script_in_german_json():
     response = errors.server_error(RequestFactory().get("/api/termine/"))
     assert response.status_code == 500 and json.loads(response.content)["error"].startswith("Auf dem Server")
     assert b"<html" in errors.server_error(RequestFactory().get("/praxis/")).content.lower()
+
+
+def test_a_post_without_a_valid_csrf_token_gets_a_german_answer(practice):
+    """After a login or logout in another window the page's CSRF token no longer matches: the
+    answer says so in German (JSON for the page's scripts), not Django's English page, and nothing
+    is written."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(practice.doctor)
+    client.get(reverse("calendar"))
+    before = Appointment.objects.count()
+    body = json.dumps({"doctor_id": practice.doctor.pk})
+    response = client.post("/api/termine/", body, content_type="application/json", HTTP_X_CSRFTOKEN="x" * 32)
+    assert response.status_code == 403 and "Seite neu" in response.json()["error"]
+    response = client.post(reverse("calendar"), {"csrfmiddlewaretoken": "x" * 32})
+    page = response.content.decode()
+    assert response.status_code == 403 and "Sicherheitsprüfung" in page and "CSRF" not in page
+    response = Client(enforce_csrf_checks=True).post(reverse("join"), {"code": "ABCDE-FGHIJ"})
+    assert response.status_code == 403 and "Seite neu" in response.content.decode()
+    assert Appointment.objects.count() == before

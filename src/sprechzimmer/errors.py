@@ -6,6 +6,7 @@ HTML page and could only say "Der Server meldet einen Fehler (404)"."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views import defaults
 
@@ -15,14 +16,22 @@ MESSAGES = {
     404: "Das gibt es nicht (mehr), oder es gehört nicht zu Ihrer Praxis.",
     500: "Auf dem Server ist ein Fehler aufgetreten. Bitte versuchen Sie es später erneut.",
 }
+#: A POST without a matching CSRF token: the page was open across a login or logout in another
+#: window, or the browser blocks cookies. Django's own answer is an English page.
+CSRF_MESSAGE = (
+    "Die Sicherheitsprüfung ist fehlgeschlagen, meist weil Sie sich inzwischen in einem anderen "
+    "Fenster an- oder abgemeldet haben. Bitte laden Sie die Seite neu und versuchen Sie es erneut. "
+    "Blockiert Ihr Browser Cookies, erlauben Sie sie bitte für diese Seite."
+)
 
 
 def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
-def _answer(request: HttpRequest, status: int, page) -> HttpResponse:
-    response = JsonResponse({"error": MESSAGES[status]}, status=status) if wants_json(request) else page()
+def _answer(request: HttpRequest, status: int, page, message: str | None = None) -> HttpResponse:
+    error = message or MESSAGES[status]
+    response = JsonResponse({"error": error}, status=status) if wants_json(request) else page()
     patch_vary_headers(response, ["Accept"])  # no cache may hand the JSON to a person, or the page to a script
     return response
 
@@ -41,3 +50,11 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return _answer(request, 500, lambda: defaults.server_error(request))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the German answer, as JSON for scripts. Django logs ``reason`` itself
+    (logger django.security.csrf); it is English and technical, so it is not shown."""
+    return _answer(
+        request, 403, lambda: render(request, "403_csrf.html", {"message": CSRF_MESSAGE}, status=403), CSRF_MESSAGE
+    )

@@ -55,6 +55,8 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+#: German answers (JSON for scripts) instead of Django's English "CSRF verification failed" page.
+CSRF_FAILURE_VIEW = "sprechzimmer.errors.csrf_failure"
 SITE_NAME = envstr("SITE_NAME", "Sprechzimmer")
 
 INSTALLED_APPS = [
