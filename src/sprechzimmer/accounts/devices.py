@@ -76,6 +76,13 @@ def touch(device: Device) -> None:
         device.last_seen_at = now
 
 
+def session_device(session) -> int | None:
+    """The id of the device a session was opened on (set by DeviceMiddleware), or None. Websockets
+    name their device group by it and check it again; one reading for all of them."""
+    device_id = session.get(SESSION_KEY)
+    return device_id if isinstance(device_id, int) and not isinstance(device_id, bool) else None
+
+
 def member_group(user_id: int) -> str:
     return f"member.{user_id}"
 

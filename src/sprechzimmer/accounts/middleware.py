@@ -31,8 +31,8 @@ class DeviceMiddleware:
 
         new_cookie = None
         device = None
-        device_id = request.session.get(devices.SESSION_KEY)
-        if device_id:
+        device_id = devices.session_device(request.session)
+        if device_id is not None:
             device = Device.objects.filter(pk=device_id, user=user).first()
         if device is None:
             token = request.COOKIES.get(devices.COOKIE_NAME)

@@ -222,8 +222,8 @@ def _approved_user(scope, *, practice_member: bool) -> tuple | None:
     session = _session_now(scope)
     if session.get(screenlock.LOCKED):
         return None  # a locked screen sees nothing live until the password unlocks it
-    device_id = session.get(devices.SESSION_KEY)
-    if not isinstance(device_id, int):  # the same id the socket's device group was named by
+    device_id = devices.session_device(session)  # the same id the socket's device group was named by
+    if device_id is None:
         return None
     device = Device.objects.filter(pk=device_id).first()
     return (user, device) if device_approved(user, device) else None
@@ -287,9 +287,9 @@ class MemberConnection:
         if user is None or not user.is_authenticated:
             return
         # The session was loaded when AuthMiddleware resolved the user: this reads its cache.
-        device_id = self.scope["session"].get(devices.SESSION_KEY)
+        device_id = devices.session_device(self.scope["session"])
         self.member_groups = [devices.member_group(user.pk)]
-        if isinstance(device_id, int):
+        if device_id is not None:
             self.member_groups.append(devices.device_group(device_id))
         for group in self.member_groups:
             await self.channel_layer.group_add(group, self.channel_name)
