@@ -5,7 +5,7 @@
 import { request } from "../lib/api.js";
 import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "../lib/kvdtstrip.js";
 import { control, find, findOptional } from "../ui/dom.js";
-import { errorMessage } from "../ui/forms.js";
+import { errorMessage, onSubmit } from "../ui/forms.js";
 
 /** @param {HTMLFormElement} form one with data-kvdt-upload */
 function wire(form) {
@@ -24,8 +24,7 @@ function wire(form) {
     status.className = `status ${kind}`;
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(form, async () => {
     const file = fileInput.files?.[0];
     if (!file) return show(form.dataset.missingFile ?? "", "error");
     if (file.size === 0) return show("Die Datei ist leer.", "error");

@@ -7,7 +7,7 @@ import { practiceKey, practiceKeyPair } from "../lib/keyring.js";
 import { decryptPatient, encryptPatient } from "../lib/patientdata.js";
 import { find, valueControl } from "../ui/dom.js";
 import { icon, setIconLabel } from "../ui/icon.js";
-import { showErrors, clearErrors, errorMessage } from "../ui/forms.js";
+import { showErrors, clearErrors, errorMessage, onSubmit } from "../ui/forms.js";
 
 /**
  * An appointment as GET /api/termine/ lists it (video/views.py, appointment_json), with its
@@ -295,8 +295,7 @@ function nextQuarterHour() {
 /** @param {Appointment} a */
 const edit = (a) => openForm(a);
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
+onSubmit(form, async () => {
   /** @type {Record<string, string>} the form's text fields (it has no file input) */
   const data = {};
   for (const [name, value] of new FormData(form)) if (typeof value === "string") data[name] = value;
@@ -422,8 +421,7 @@ function sendingForm(selector, channel, field, missing) {
   const form = document.querySelector(selector);
   if (!(form instanceof HTMLFormElement)) return null;
   const status = find(form, ".small[aria-live]", HTMLElement);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(form, async () => {
     if (!invitationShown) return;
     clearErrors(form);
     status.textContent = "";

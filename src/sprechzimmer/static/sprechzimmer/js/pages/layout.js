@@ -28,3 +28,23 @@ mark();
 addEventListener("resize", mark);
 // Content a page's script adds later (tables filled from the server).
 new MutationObserver(mark).observe(document.body, { childList: true, subtree: true });
+
+// Every page: a form the browser sends itself (method post, no script of the page handling it) is
+// sent once. A second submit while the first answer is loading (a double click) would do the same
+// thing twice: two plans computed, two mails sent. Forms a page's script handles prevent the
+// default themselves (ui/forms.js onSubmit). Coming back with the browser's back button (the page
+// from the back/forward cache) makes the forms sendable again, and so do ten seconds.
+/** @type {WeakSet<HTMLFormElement>} */
+let sent = new WeakSet();
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || event.defaultPrevented || form.method !== "post") return;
+  if (sent.has(form)) return event.preventDefault();
+  sent.add(form);
+  // An answer that does not leave the page (a download) must not block the form for good.
+  const sentWith = sent;
+  setTimeout(() => sentWith.delete(form), 10_000);
+});
+addEventListener("pageshow", () => {
+  sent = new WeakSet();
+});

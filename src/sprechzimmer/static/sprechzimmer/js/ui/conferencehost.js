@@ -11,7 +11,7 @@ import { ConferenceKeys, MAX_NAME } from "../lib/confkeys.js";
 import { FrameCrypto } from "../lib/framecrypto.js";
 import { ConferenceView, ROLE_LABELS } from "./conference.js";
 import { find } from "./dom.js";
-import { errorMessage } from "./forms.js";
+import { errorMessage, onSubmit } from "./forms.js";
 import { SignallingClient } from "../lib/signalling.js";
 
 const KIND = "conference-participant";
@@ -85,10 +85,7 @@ export class ConferenceHost {
     this.busy = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
-    this.form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.invite().catch((error) => this.say(errorMessage(error)));
-    });
+    onSubmit(this.form, () => this.invite().catch((error) => this.say(errorMessage(error))));
     this.list.addEventListener("click", (event) => {
       const button = event.target instanceof Element ? event.target.closest("button[data-action]") : null;
       if (!(button instanceof HTMLButtonElement)) return;

@@ -19,6 +19,31 @@ export function setBusy(form, busy, text) {
   }
 }
 
+/**
+ * Handles a form's submit in the page, one submission at a time: a second submit while the first
+ * still runs (a double click on the button, Enter pressed twice) is ignored, and the submit button
+ * is disabled until the handler is done. Without this a double click booked two appointments.
+ * @param {HTMLFormElement} form
+ * @param {(event: SubmitEvent) => unknown} handler
+ */
+export function onSubmit(form, handler) {
+  let running = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (running) return;
+    running = true;
+    const button = form.querySelector('button[type="submit"], button:not([type])');
+    const wasDisabled = button instanceof HTMLButtonElement && button.disabled;
+    if (button instanceof HTMLButtonElement) button.disabled = true;
+    try {
+      await handler(/** @type {SubmitEvent} */ (event));
+    } finally {
+      running = false;
+      if (button instanceof HTMLButtonElement && !wasDisabled) button.disabled = false;
+    }
+  });
+}
+
 /** @param {HTMLFormElement} form */
 export function clearErrors(form) {
   form.querySelectorAll(".js-error").forEach((el) => el.remove());
