@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sprechzimmer.core import formats
-from sprechzimmer.duty import payment, plans
+from sprechzimmer.duty import exchange, payment, plans
+from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.models import Duty, DutyDoctor, MissedDuty, Notice
 
 from .helpers import doctor, kv, logged_in, pdf_lines, published_plan, staff
@@ -79,6 +80,14 @@ def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(
     logged_in(client, world.k_arzt.user)
     response = client.post(reverse("duty_take", args=[later[0].pk]), follow=True)
     assert "endet am" in response.content.decode()
+    # Nor as a substitute: a colleague's request to stand in after the end is refused on accepting
+    # (found by a new user's walk: the exchange refused, the handover did not).
+    owner = world.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).first()
+    Duty.objects.filter(pk=later[1].pk).update(doctor=owner, status=Duty.Status.ASSIGNED)
+    exchange.request_handover(Duty.objects.get(pk=later[1].pk), owner, world.k_arzt)
+    with pytest.raises(DutyError, match="Ihre Kooperationsvereinbarung endet am"):
+        exchange.answer_handover(Duty.objects.get(pk=later[1].pk), world.k_arzt, True)
+    assert Duty.objects.get(pk=later[1].pk).substitute is None
     # A date in the future or no date changes nothing.
     client.logout()
     logged_in(client, world.staff)
@@ -88,6 +97,14 @@ def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(
     )
     client.post(reverse("duty_record_notice", args=[other.pk]), {"received": ""})
     assert not Notice.objects.filter(doctor=other).exists()
+    # A date whose notice period is over already (a typo like 1999, found by a new user's walk)
+    # would end the agreement in the past, take served duties away and mail the doctor: refused.
+    mails = len(mailoutbox)
+    response = client.post(reverse("duty_record_notice", args=[other.pk]), {"received": "1999-01-01"}, follow=True)
+    assert "wäre die Kooperation schon am 28.02.1999 beendet" in response.content.decode()
+    long_ago = received - dt.timedelta(weeks=6) - dt.timedelta(days=received.day + 1)
+    client.post(reverse("duty_record_notice", args=[other.pk]), {"received": long_ago.isoformat()})
+    assert not Notice.objects.filter(doctor=other).exists() and len(mailoutbox) == mails
 
 
 def test_statements_are_private(client, world):

@@ -566,3 +566,15 @@ def test_staff_create_an_area_and_enter_doctors(client, world, mailoutbox, djang
     # Another KV's doctor cannot be opened for editing.
     assert client.get(url, {"aendern": stranger.pk}).status_code == 404
     assert client.get(url, {"aendern": "x"}).status_code == 200
+
+
+def test_the_kvs_hand_planning_names_the_doctor_not_ihr(world):
+    """In the draft the KV's staff act: a refusal names the doctor ("der Dienst von Dr. …"), it does
+    not speak to the staff member as if it were their duty (found by a new user's walk)."""
+    draft = plans.generate_plan(world.area, next_monday(6), next_monday(6) + dt.timedelta(days=2))
+    duties = list(draft.duties.order_by("start"))
+    busy = next(d for d in duties if d.doctor_id)
+    clash = next(d for d in duties if d.pk != busy.pk and d.doctor_id != busy.doctor_id and d.day == busy.day)
+    with pytest.raises(errors.DutyError) as refused:
+        plans.assign_by_hand(draft, clash, busy.doctor)
+    assert f"der Dienst von {busy.doctor} am" in str(refused.value) and "Ihr" not in str(refused.value)

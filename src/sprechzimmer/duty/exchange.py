@@ -36,9 +36,6 @@ def take(duty_id: int, taker: DutyDoctor, *, base_url: str = "") -> Duty:
         if duty.doctor_id == taker.pk:
             raise DutyError("Das ist Ihr eigener Dienst. Ziehen Sie das Angebot zurück, um ihn zu behalten.")
         _in_future(duty)
-        notice = getattr(taker, "notice", None) if taker.is_cooperating else None
-        if notice is not None and duty.day > notice.ends:
-            raise DutyError(f"Ihre Kooperationsvereinbarung endet am {notice.ends:%d.%m.%Y}.")
         check_may_serve(taker, duty)
         previous = duty.doctor
         won = Duty.objects.filter(pk=duty.pk, status=duty.status, doctor=duty.doctor_id).update(

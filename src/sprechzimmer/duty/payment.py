@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from sprechzimmer.core import formats
 from sprechzimmer.duty.domain import pay
 from sprechzimmer.duty.domain.calendar import BERLIN
 from sprechzimmer.duty.domain.cooperation import notice_end
@@ -85,6 +86,13 @@ def record_notice(doctor: DutyDoctor, received: dt.date) -> dt.date:
         raise DutyError("Eine Kündigung der Kooperationsvereinbarung gibt es nur für Kooperationsärzte.")
     weeks = pay.terms_on(received, terms_history(doctor.kv)).notice_weeks
     ends = notice_end(received, weeks)
+    if ends < timezone.localdate():
+        # A typo like 1999 would end the agreement in the past: duties served since then would lose
+        # their doctor and the doctor would get a mail about a notice they never gave.
+        raise DutyError(
+            f"Mit dem Eingangsdatum {formats.date(received)} wäre die Kooperation schon am {formats.date(ends)} "
+            "beendet. Bitte prüfen Sie das Datum; eine Kündigung wird mit dem Tag ihres Eingangs erfasst."
+        )
     after = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time(0), BERLIN)
     with transaction.atomic():
         Notice.objects.update_or_create(doctor=doctor, defaults={"received": received, "ends": ends})

@@ -1,22 +1,34 @@
 """Who may serve which duty: the hard rules that planning by hand, the exchange and handovers share
-(qualification, no overlap, the rest period), and which duties a doctor serves."""
+(a K-Arzt's agreement, qualification, no overlap, the rest period), and which duties a doctor serves."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db.models import Q
+from django.utils import timezone
 
+from sprechzimmer.core import formats
 from sprechzimmer.duty.errors import DutyError
 from sprechzimmer.duty.models import Duty, DutyDoctor, Plan
 
 
 def check_may_serve(doctor: DutyDoctor, duty: Duty, ignore: set[int] = frozenset(), plan_draft: Plan | None = None):
-    """Hard rules for one more duty: qualification, no overlap, rest period."""
+    """Hard rules for one more duty: a K-Arzt's agreement still runs on its day, qualification, no
+    overlap, rest period. Every way to a duty asks here (the exchange, swaps, a handover to a
+    substitute, the KV's hand planning). The doctor acts and is addressed ("Ihr Dienst"), except in
+    the KV's draft (``plan_draft``), where the KV's staff act and the doctor is named."""
+    staff = plan_draft is not None
+    notice = getattr(doctor, "notice", None) if doctor.is_cooperating else None
+    if notice is not None and duty.day > notice.ends:
+        ends = "endete" if notice.ends < timezone.localdate() else "endet"
+        whose = f"Die Kooperationsvereinbarung von {doctor}" if staff else "Ihre Kooperationsvereinbarung"
+        raise DutyError(f"{whose} {ends} am {formats.date(notice.ends)}.")
     if doctor.qualifications and duty.duty_type.kind not in doctor.qualifications:
-        raise DutyError(f"Sie sind für den {duty.duty_type.get_kind_display()} nicht qualifiziert.")
-    if doctor.blocked_days.filter(day=duty.day).exists() and plan_draft is not None:
-        raise DutyError(f"{doctor} hat den {duty.day:%d.%m.%Y} gesperrt.")
+        who = f"{doctor} ist" if staff else "Sie sind"
+        raise DutyError(f"{who} für den {duty.duty_type.get_kind_display()} nicht qualifiziert.")
+    if doctor.blocked_days.filter(day=duty.day).exists() and staff:
+        raise DutyError(f"{doctor} hat den {formats.date(duty.day)} gesperrt.")
     rest = dt.timedelta(hours=duty.plan.area.rest_hours)
     mine = Duty.objects.filter(start__lt=duty.end + rest, end__gt=duty.start - rest).exclude(pk__in=ignore)
     if plan_draft is not None:
@@ -25,8 +37,9 @@ def check_may_serve(doctor: DutyDoctor, duty: Duty, ignore: set[int] = frozenset
         mine = mine.filter(plan__status=Plan.Status.PUBLISHED).filter(serving_q(doctor))
     clash = mine.select_related("duty_type").first()
     if clash:
+        whose = f"der Dienst von {doctor}" if staff else "Ihr Dienst"
         raise DutyError(
-            f"Das geht nicht: Ihr Dienst am {clash.local_start:%d.%m.%Y %H:%M} liegt zu nah "
+            f"Das geht nicht: {whose} am {clash.local_start:%d.%m.%Y %H:%M} liegt zu nah "
             f"(Ruhezeit {duty.plan.area.rest_hours} Stunden)."
         )
 

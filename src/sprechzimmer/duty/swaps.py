@@ -48,9 +48,6 @@ def _may_take(doctor: DutyDoctor, duty: Duty, gives: Duty, *, me: DutyDoctor) ->
     """``doctor`` may serve ``duty`` once ``gives`` is no longer theirs. For the other party the
     reason is not spelled out: their other duties are not the asking doctor's business."""
     try:
-        notice = getattr(doctor, "notice", None) if doctor.is_cooperating else None
-        if notice is not None and duty.day > notice.ends:
-            raise DutyError(f"Ihre Kooperationsvereinbarung endet am {notice.ends:%d.%m.%Y}.")
         check_may_serve(doctor, duty, ignore={gives.pk})
     except DutyError as error:
         if doctor.pk == me.pk:
