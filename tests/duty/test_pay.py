@@ -3,6 +3,7 @@ the pseudo billing case through the KVDT reader and the billing engine."""
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from sprechzimmer.billing.domain.kvdt import KvdtReader, write_kvdt
 from sprechzimmer.billing.domain.model import Case, Quarter, Service
 from sprechzimmer.billing.domain.rulesets import RuleBook
 from sprechzimmer.billing.domain.run import CheckRun
+from sprechzimmer.core import formats
 from sprechzimmer.duty.domain.calendar import BERLIN
 from sprechzimmer.duty.domain.pay import (
     TERMS,
@@ -78,6 +80,11 @@ def test_half_year_bonus(revenue, hourly, bonus):
     assert statement.bonus == Decimal(bonus)
     assert statement.quarters == (Quarter(2026, 3), Quarter(2026, 4))
     assert ("kein Bonus" in statement.explanation) == (Decimal(bonus) == 0)
+    # The explanation is shown to people: German figures (it read "10000.00 €" before).
+    assert formats.euro(Decimal(revenue)) in statement.explanation
+    assert formats.euro(Decimal(hourly)) in statement.explanation and not re.search(
+        r"\d\.\d\d\b", statement.explanation
+    )
 
 
 def test_bonus_months():

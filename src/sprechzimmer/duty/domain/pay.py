@@ -20,6 +20,7 @@ from typing import BinaryIO, Protocol
 
 from sprechzimmer.billing.domain.kvdt import write_kvdt
 from sprechzimmer.billing.domain.model import Case, Quarter, Service
+from sprechzimmer.core.formats import euro, share
 from sprechzimmer.core.money import cents
 
 PAY_DAY = 15
@@ -149,13 +150,13 @@ class BonusStatement:
 
     @property
     def explanation(self) -> str:
+        """The calculation in words, figures in German (it is shown on the page and in the PDF)."""
+        revenue, hourly, difference = euro(self.revenue), euro(self.hourly_pay), euro(self.difference)
         if self.difference <= 0:
-            return (
-                f"EBM-Umsatz {self.revenue} € − Stundenvergütung {self.hourly_pay} € = {self.difference} €: kein Bonus."
-            )
+            return f"EBM-Umsatz {revenue} − Stundenvergütung {hourly} = {difference}: kein Bonus."
+        rate = share(self.share)
         return (
-            f"{self.share * 100:.0f} % × (EBM-Umsatz {self.revenue} € − Stundenvergütung {self.hourly_pay} €) "
-            f"= {self.share * 100:.0f} % × {self.difference} € = {self.bonus} €"
+            f"{rate} × (EBM-Umsatz {revenue} − Stundenvergütung {hourly}) = {rate} × {difference} = {euro(self.bonus)}"
         )
 
 
