@@ -471,7 +471,17 @@ def test_a_duty_type_with_its_own_times(client, world):
     assert "Bitte eine Uhrzeit wie 16:00 angeben." in response.content.decode()
     driving.refresh_from_db()
     assert driving.weekday_start is None  # nothing saved half-way
+    # 07:00 would make a 25-hour duty overlapping the night's one before (a new user's walk).
+    response = client.post(
+        reverse("duty_type_times", args=[driving.pk]), {f"type{driving.pk}-weekday_start": "07:00"}, follow=True
+    )
+    assert "Ein Beginn vor 08:00 Uhr" in response.content.decode()
+    driving.refresh_from_db()
+    assert driving.weekday_start is None
     client.post(reverse("duty_type_times", args=[driving.pk]), {f"type{driving.pk}-weekday_start": "19:30"})
+    # The form shows it as typed, without seconds.
+    page = client.get(reverse("duty_area", args=[world.area.pk])).content.decode()
+    assert f'name="type{driving.pk}-weekday_start" value="19:30"' in page
     monday = next_monday()
     plan = plans.generate_plan(world.area, monday, monday)
     starts = {d.duty_type.kind: d.local_start.time() for d in plan.duties.select_related("duty_type")}

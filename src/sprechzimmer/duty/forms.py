@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 
+from sprechzimmer.duty.domain.calendar import DAY_START
 from sprechzimmer.duty.models import Area, DutyDoctor, DutyType
 from sprechzimmer.inputs import ModelIdsField
 
@@ -18,6 +19,21 @@ WEEKDAYS = [
     (5, "Samstag"),
     (6, "Sonntag"),
 ]
+
+
+def _not_before_day_start(value: dt.time | None) -> None:
+    if value is not None and value < DAY_START:
+        raise forms.ValidationError(
+            f"Ein Dienst endet um {DAY_START:%H:%M} Uhr des Folgetags. Ein Beginn vor {DAY_START:%H:%M} Uhr "
+            "überschnitte sich mit dem Dienst der Nacht davor."
+        )
+
+
+def time_field(**kwargs) -> forms.TimeField:
+    """An evening start of duties: shown as 18:00, not Django's default 18:00:00 (the hints say "wie
+    18:00"), and not before the morning end of the night's duty (07:00 made 25-hour duties that
+    overlapped the one before)."""
+    return forms.TimeField(widget=forms.TimeInput(format="%H:%M"), validators=[_not_before_day_start], **kwargs)
 
 
 class PlanForm(forms.Form):
@@ -57,8 +73,8 @@ class AreaForm(forms.Form):
         label="BSNR der Notfallpraxis", regex=r"^\d{9}$", error_messages={"invalid": "Die BSNR hat neun Ziffern."}
     )
     with_driving = forms.BooleanField(label="mit Fahrdienst", required=False, initial=True)
-    wednesday_start = forms.TimeField(label="Beginn Mittwoch", initial=dt.time(13))
-    friday_start = forms.TimeField(label="Beginn Freitag", initial=dt.time(16))
+    wednesday_start = time_field(label="Beginn Mittwoch", initial=dt.time(13))
+    friday_start = time_field(label="Beginn Freitag", initial=dt.time(16))
     rest_hours = forms.IntegerField(label="Ruhezeit (Stunden)", min_value=0, max_value=168, initial=24)
 
 
@@ -77,13 +93,13 @@ class VideoDutyForm(forms.Form):
 class DutyTypeTimesForm(forms.Form):
     """Own evening starts of one duty type; empty fields take the area's times."""
 
-    weekday_start = forms.TimeField(
+    weekday_start = time_field(
         label="Beginn Mo/Di/Do", required=False, error_messages={"invalid": "Bitte eine Uhrzeit wie 18:00 angeben."}
     )
-    wednesday_start = forms.TimeField(
+    wednesday_start = time_field(
         label="Beginn Mittwoch", required=False, error_messages={"invalid": "Bitte eine Uhrzeit wie 13:00 angeben."}
     )
-    friday_start = forms.TimeField(
+    friday_start = time_field(
         label="Beginn Freitag", required=False, error_messages={"invalid": "Bitte eine Uhrzeit wie 16:00 angeben."}
     )
 
