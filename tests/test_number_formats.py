@@ -102,6 +102,8 @@ def test_duty_pages_speak_german_numbers(client, world):
         reverse("duty_cooperating"),
         reverse("duty_revenues"),
         reverse("duty_doctor_statement", args=[world.k_arzt.pk, world.first.year, world.first.month]),
+        # The bonus's explanation line (it read "0.00 €" under a table of "0,00 €").
+        reverse("duty_doctor_bonus", args=[world.k_arzt.pk, 2027, 5]),
     ):
         html = assert_german(client, url)
     assert "1.234,50" in assert_german(client, reverse("duty_cooperating"))  # thousands grouped too
@@ -111,6 +113,7 @@ def test_duty_pages_speak_german_numbers(client, world):
         reverse("duty_mine"),
         reverse("duty_exchange"),
         reverse("duty_statements"),
+        reverse("duty_bonus", args=[2027, 5]),
         reverse("duty_statement", args=[world.first.year, world.first.month]),
     ):
         html = assert_german(client, url)
