@@ -15,6 +15,9 @@ from tests import factories
 
 from .helpers import doctor, first_duty_of, logged_in, next_monday, published_plan
 
+#: A year whose March is ahead whenever the suite runs (blocked days in the past are refused).
+YEAR = timezone.localdate().year + 1
+
 pytestmark = pytest.mark.django_db
 
 
@@ -400,21 +403,34 @@ def test_blocked_days_limit_and_wishes(client, world):
     world.area.save()
     me = world.obliged[0]
     logged_in(client, me.user)
+    today = timezone.localdate()
+    year = today.year + 1  # a year ahead: the days below stay in the future whenever this runs
     response = client.post(
-        reverse("duty_preferences"), {"blocked": "01.03.2027\n02.03.2027\n03.03.2027", "preferred_weekdays": ["2"]}
+        reverse("duty_preferences"),
+        {"blocked": f"01.03.{year}\n02.03.{year}\n03.03.{year}", "preferred_weekdays": ["2"]},
     )
     assert response.status_code == 400 and "Höchstens 2 Sperrtage je Jahr" in response.content.decode()
-    assert "03.03.2027" in response.content.decode()  # what was typed is still there
-    response = client.post(reverse("duty_preferences"), {"blocked": "31.02.2027"})
+    assert f"03.03.{year}" in response.content.decode()  # what was typed is still there
+    response = client.post(reverse("duty_preferences"), {"blocked": f"31.02.{year}"})
     assert response.status_code == 400 and "Kein gültiges Datum" in response.content.decode()
+    # Days in the past or decades ahead were saved without a word (a new user's walk).
+    for typed, message in (("01.01.1999", "in der Vergangenheit: 01.01.1999"), ("24.12.2099", "zwei Jahre im Voraus")):
+        response = client.post(reverse("duty_preferences"), {"blocked": f"01.03.{year}, {typed}"})
+        assert response.status_code == 400 and message in response.content.decode()
     assert not BlockedDay.objects.exists()
+    soon = today + dt.timedelta(days=20)
     client.post(
         reverse("duty_preferences"),
-        {"blocked": "01.03.2027, 24.12.2026", "preferred_weekdays": ["2", "5"], "preferred_kinds": ["sitting"]},
+        {"blocked": f"01.03.{year}, {soon:%d.%m.%Y}", "preferred_weekdays": ["2", "5"], "preferred_kinds": ["sitting"]},
     )
     me.refresh_from_db()
-    assert [b.day for b in me.blocked_days.all()] == [dt.date(2026, 12, 24), dt.date(2027, 3, 1)]
+    assert [b.day for b in me.blocked_days.all()] == [soon, dt.date(year, 3, 1)]
     assert me.preferred_weekdays == [2, 5] and me.preferred_kinds == ["sitting"]
+    # A saved day that has passed since stays in the list the page sends back.
+    BlockedDay.objects.filter(doctor=me, day=soon).update(day=today - dt.timedelta(days=3))
+    past = today - dt.timedelta(days=3)
+    response = client.post(reverse("duty_preferences"), {"blocked": f"01.03.{year}, {past:%d.%m.%Y}"})
+    assert response.status_code == 302
 
 
 def test_a_refused_blocked_days_entry_shows_the_same_page_with_the_error_once(client, world):
@@ -425,13 +441,13 @@ def test_a_refused_blocked_days_entry_shows_the_same_page_with_the_error_once(cl
     duty = first_duty_of(plan, me)
     logged_in(client, me.user)
     response = client.post(
-        reverse("duty_preferences"), {"blocked": "01.03.2027\n31.02.2027", "preferred_weekdays": ["4"]}
+        reverse("duty_preferences"), {"blocked": f"01.03.{YEAR}\n31.02.{YEAR}", "preferred_weekdays": ["4"]}
     )
     page = response.content.decode()
     assert response.status_code == 400
     assert f'data-duty="{duty.pk}"' in page and "Keine anstehenden Dienste" not in page
-    assert page.count("Kein gültiges Datum (TT.MM.JJJJ): 31.02.2027") == 1
-    assert "01.03.2027\n31.02.2027" in page  # what was typed
+    assert page.count(f"Kein gültiges Datum (TT.MM.JJJJ): 31.02.{YEAR}") == 1
+    assert f"01.03.{YEAR}\n31.02.{YEAR}" in page  # what was typed
     assert re.search(r'value="4"[^>]*checked', page)
     assert not BlockedDay.objects.filter(doctor=me).exists()
     # The same page as a GET: no message left over for the next page either.

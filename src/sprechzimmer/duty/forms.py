@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 
+from sprechzimmer.core import formats
 from sprechzimmer.duty.domain.calendar import DAY_START
 from sprechzimmer.duty.models import Area, DutyDoctor, DutyType
 from sprechzimmer.inputs import ModelIdsField
@@ -173,9 +174,15 @@ class PreferencesForm(forms.Form):
         label="Wunsch-Dienstarten", choices=DutyType.Kind.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
 
-    def __init__(self, *args, limit: int, **kwargs):
+    #: How far ahead a blocked day may lie: the plans of the next two years at most.
+    AHEAD = dt.timedelta(days=2 * 366)
+
+    def __init__(self, *args, limit: int, today: dt.date | None = None, saved: frozenset = frozenset(), **kwargs):
+        """``saved``: the doctor's blocked days as stored; past ones among them stay in the list."""
         super().__init__(*args, **kwargs)
         self.limit = limit
+        self.today = today or dt.date.today()
+        self.saved = saved
 
     def clean_blocked(self) -> list[dt.date]:
         days, wrong = set(), []
@@ -186,6 +193,17 @@ class PreferencesForm(forms.Form):
                 wrong.append(part)
         if wrong:
             raise forms.ValidationError(f"Kein gültiges Datum (TT.MM.JJJJ): {', '.join(wrong[:5])}")
+        past = sorted(day for day in days if day < self.today and day not in self.saved)
+        if past:
+            raise forms.ValidationError(
+                f"Diese Tage liegen in der Vergangenheit: {', '.join(formats.date(day) for day in past[:5])}"
+            )
+        far = sorted(day for day in days if day > self.today + self.AHEAD)
+        if far:
+            raise forms.ValidationError(
+                "Sperrtage lassen sich höchstens zwei Jahre im Voraus eintragen: "
+                + ", ".join(formats.date(day) for day in far[:5])
+            )
         per_year: dict[int, int] = {}
         for day in days:
             per_year[day.year] = per_year.get(day.year, 0) + 1

@@ -92,7 +92,8 @@ def my_duties(request):
 @require_POST
 def preferences(request):
     me = request.duty_doctor
-    form = PreferencesForm(request.POST, limit=me.blocked_days_limit)
+    saved = frozenset(me.blocked_days.values_list("day", flat=True))
+    form = PreferencesForm(request.POST, limit=me.blocked_days_limit, today=timezone.localdate(), saved=saved)
     if not form.is_valid():
         return _my_duties_page(request, form, status=400)
     data = form.cleaned_data
