@@ -5,7 +5,8 @@
 - every element with the `hidden` attribute is not displayed (computed style and boxes): a
   component's `display` must never show what the page has hidden;
 - every request goes to the instance itself (no CDN, no font or icon host);
-- number columns (`td.num`) are right-aligned in tabular figures.
+- number columns (`td.num`) are right-aligned in tabular figures;
+- the page is no wider than the screen, and no button's label is cut off (at phone size too).
 
 axe is added as an init script (the DevTools protocol evaluates it in the page before the page's
 own scripts), so the product's CSP stays in force during the audit and nothing is served to users.
@@ -45,8 +46,35 @@ HIDDEN_SHOWN = """() => [...document.querySelectorAll("[hidden]")]
 # Number columns (class "num", German numbers from core/formats.py) line up on the right in
 # tabular figures, so 1.234,56 € and 98,00 € can be compared at a glance.
 NUMBERS_MISALIGNED = """() => [...document.querySelectorAll("td.num, th.num")]
+  .filter((e) => getComputedStyle(e).display === "table-cell")  // not a table stacked into cards on a phone
   .filter((e) => getComputedStyle(e).textAlign !== "right" || getComputedStyle(e).fontVariantNumeric !== "tabular-nums")
   .map((e) => e.outerHTML.slice(0, 140))"""
+
+
+# The page fits the screen: nothing makes it wider than the viewport (a long word someone typed, a
+# table outside its scrolling box), so a phone never scrolls the whole page sideways.
+PAGE_WIDER = """() => document.documentElement.scrollWidth > innerWidth + 1
+  ? [`${document.documentElement.scrollWidth} px wide on ${innerWidth} px: ` + [...document.querySelectorAll("main *")]
+      .filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest(".table-wrap, .card[data-scroll-focus]"))
+      .slice(0, 3).map((e) => e.outerHTML.slice(0, 100)).join(" | ")]
+  : []"""
+# A button is whole on screen: its label not cut off ("Videor…"), and it does not stick out of a
+# box that clips or scrolls it (a row of actions too wide for a phone). Buttons in tables are left
+# out: a wide table scrolls sideways in its own box by design.
+CLIPPED = """() => [...document.querySelectorAll("button, a.button, .button, [role=button]")]
+  .filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
+  .filter((e) => !e.closest("table:not(.cards-on-phone), .topbar, dialog:not([open])"))
+  .filter((e) => {
+    if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) return true;
+    const r = e.getBoundingClientRect();
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX === "visible") continue;
+      const box = p.getBoundingClientRect();
+      return r.right > box.right + 1 || r.left < box.left - 1;
+    }
+    return r.right > innerWidth + 1;
+  })
+  .map((e) => e.outerHTML.slice(0, 120))"""
 
 
 @dataclass
@@ -84,6 +112,10 @@ class Audit:
         self.pages.append(name)
         for html in page.evaluate(HIDDEN_SHOWN):
             self.problems.append(f"{name}: hidden element displayed: {html}")
+        for wide in page.evaluate(PAGE_WIDER):
+            self.problems.append(f"{name}: page wider than the screen: {wide}")
+        for html in page.evaluate(CLIPPED):
+            self.problems.append(f"{name}: button cut off: {html}")
         for html in page.evaluate(NUMBERS_MISALIGNED):
             self.problems.append(f"{name}: number column not right-aligned in tabular figures: {html}")
         for violation in page.evaluate(AXE_RUN):

@@ -155,7 +155,13 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
     page.set_viewport_size(PHONE)
     audit.check(page, "Abrechnungsbericht Telefon")
     visit(audit, page, "Termine Telefon", "/praxis/termine/")
+    # A row with a long name and all its actions (they were cut off: "Videor…", "Bearbeite…").
+    book_appointment(page, "Paula Mustermann-Langenscheidt")
+    page.wait_for_selector(".appointment:has-text('Paula Mustermann-Langenscheidt')")
+    audit.check(page, "Termine Telefon mit Terminen")
     visit(audit, page, "Uebersicht Telefon", "/praxis/")
+    visit(audit, page, "Meine Dienste Telefon", "/dienste/")
+    visit(audit, page, "Dienstboerse Telefon", "/dienste/boerse/")
     audit.assert_clean()
 
 
@@ -197,6 +203,9 @@ def test_kv_staff_pages_and_the_duty_plan(browser, audit):
         visit(audit, page, name, path)
     page.set_viewport_size(PHONE)
     visit(audit, page, "KV Dienstplan Telefon", plan)
+    visit(audit, page, "KV Dienstplanung Telefon", "/kv/")
+    visit(audit, page, "KV Bereich Telefon", area)
+    visit(audit, page, "KV Kooperationsaerzte Telefon", "/kv/kooperationsaerzte/")
     audit.assert_clean()
 
 
@@ -210,4 +219,7 @@ def test_k_arzt_pages(browser, audit):
         ("K-Arzt Sicherheit", "/konto/2fa/"),
     ]:
         visit(audit, page, name, path)
+    page.set_viewport_size(PHONE)
+    visit(audit, page, "K-Arzt Dienste Telefon", "/dienste/")
+    visit(audit, page, "K-Arzt Dienstboerse Telefon", "/dienste/boerse/")
     audit.assert_clean()

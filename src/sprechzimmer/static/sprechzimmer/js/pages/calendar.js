@@ -143,6 +143,8 @@ function emptyState(first) {
   return box;
 }
 
+const OVER = ["cancelled", "no_show", "done"];
+
 /** @param {Appointment} a */
 function row(a) {
   cache.set(a.id, a);
@@ -165,12 +167,16 @@ function row(a) {
   setIconLabel(link, "video", "Videoraum");
   actions.append(link);
   /** @type {[string, () => void][]} */
-  const buttons = [
-    ["Bearbeiten", () => edit(a)],
-    ["Neuer Code", () => reissue(a)],
-    ["Absagen", () => setStatus(a, "cancelled", "Termin wirklich absagen? Der Zugangscode wird ungültig.")],
-    ["Nicht erschienen", () => setStatus(a, "no_show")],
-  ];
+  const buttons = [["Bearbeiten", () => edit(a)]];
+  // An appointment that is over (cancelled, no-show, done) has no code to renew and nothing to
+  // cancel; its room still shows how it ended.
+  if (!OVER.includes(a.status)) {
+    buttons.push(
+      ["Neuer Code", () => reissue(a)],
+      ["Absagen", () => setStatus(a, "cancelled", "Termin wirklich absagen? Der Zugangscode wird ungültig.")],
+      ["Nicht erschienen", () => setStatus(a, "no_show")],
+    );
+  }
   for (const [text, handler] of buttons) {
     const button = Object.assign(document.createElement("button"), { type: "button", className: "secondary small", textContent: text });
     button.addEventListener("click", handler);
