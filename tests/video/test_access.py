@@ -150,7 +150,9 @@ def test_right_code_gives_a_token(client, clinic):
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("ACDEF-3467", "besteht aus 10 Zeichen"),
+        ("ACDEF-3467", "hat 10 Zeichen, z. B. ACDEF-34679; Sie haben 9 eingegeben"),
+        # Ten characters, but letters no code has (a new user's walk got "besteht aus 10 Zeichen").
+        ("ABCDE-FGHIJ", "enthalten diese Zeichen nicht: B, I"),
         ("ACDEF-34679", "nicht bekannt"),
     ],
 )

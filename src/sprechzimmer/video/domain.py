@@ -42,6 +42,27 @@ def normalise_code(text: str) -> str | None:
     return clean
 
 
+def code_problem(text: str) -> str:
+    """Why what a patient typed cannot be a code (German), for ``normalise_code`` returning None:
+    the wrong number of characters, or characters no code has (ABCDE-FGHIJ has ten characters, so
+    "besteht aus 10 Zeichen" did not help)."""
+    clean = "".join(ch for ch in (text or "").upper() if ch.isalnum()).translate(_LOOKALIKES)
+    foreign = sorted({ch for ch in clean if ch not in CODE_ALPHABET})
+    if foreign and len(foreign) <= 6 and all(ch.isascii() for ch in foreign):
+        letters = ", ".join(foreign)
+        return (
+            f"Zugangscodes enthalten diese Zeichen nicht: {letters}. Ein Code besteht aus 10 Zeichen aus den "
+            f"Buchstaben {' '.join(ch for ch in CODE_ALPHABET if ch.isalpha())} und den Ziffern "
+            f"{' '.join(ch for ch in CODE_ALPHABET if ch.isdigit())}, z. B. ACDEF-34679. Bitte prüfen Sie Ihre Eingabe."
+        )
+    if not foreign and len(clean) != CODE_LENGTH:
+        return (
+            f"Der Zugangscode hat 10 Zeichen, z. B. ACDEF-34679; Sie haben {len(clean)} eingegeben. "
+            "Bitte prüfen Sie Ihre Eingabe."
+        )
+    return "Der Zugangscode besteht aus 10 Zeichen, z. B. ACDEF-34679. Bitte prüfen Sie Ihre Eingabe."
+
+
 def code_digest(code: str, secret: str) -> str:
     """HMAC-SHA256 under the server secret: a stolen database alone does not allow an offline search
     of the 2^45 codes."""

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sprechzimmer.video import seats
-from sprechzimmer.video.domain import code_digest, new_access_code, normalise_code
+from sprechzimmer.video.domain import code_digest, code_problem, new_access_code, normalise_code
 from sprechzimmer.video.models import Appointment, CallSession, VideoContact
 
 
@@ -31,7 +31,6 @@ def issue_code(appointment: Appointment) -> str:
     return code
 
 
-CODE_MALFORMED = "Der Zugangscode besteht aus 10 Zeichen, z. B. ACDEF-34679. Bitte prüfen Sie Ihre Eingabe."
 CODE_UNKNOWN = "Dieser Zugangscode ist nicht bekannt. Bitte prüfen Sie ihn oder fragen Sie Ihre Praxis."
 
 
@@ -39,7 +38,7 @@ def appointment_for_code(text: str) -> tuple[Appointment | None, str]:
     """The appointment a typed code opens, or None with the German reason."""
     code = normalise_code(text)
     if code is None:
-        return None, CODE_MALFORMED
+        return None, code_problem(text)
     appointment = (
         Appointment.objects.select_related("organisation", "doctor")
         .filter(access_code_digest=code_digest(code, settings.SECRET_KEY))

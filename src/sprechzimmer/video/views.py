@@ -17,6 +17,7 @@ from sprechzimmer.contracts.domain import PRICE_PER_SMS, Feature
 from sprechzimmer.core import formats
 from sprechzimmer.invitations import actions as invitation_actions
 from sprechzimmer.video import appointments, codeentry, consent, services
+from sprechzimmer.video.domain import normalise_code
 from sprechzimmer.video.models import Appointment
 
 
@@ -211,7 +212,7 @@ def api_patient_access(request):
         return refusal
     appointment, reason = services.appointment_for_code(str(data.get("code") or ""))
     if appointment is None:
-        if reason in (services.CODE_UNKNOWN, services.CODE_MALFORMED):
+        if reason == services.CODE_UNKNOWN or normalise_code(str(data.get("code") or "")) is None:
             codeentry.wrong_code(request)
         return json_error(reason, 403)
     referral = getattr(appointment, "duty_referral", None)
