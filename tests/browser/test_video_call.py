@@ -262,3 +262,22 @@ def test_the_calendar_names_a_past_start_at_the_date(new_page, server):
     assert "Vergangenheit" in error.text_content()
     assert doctor.input_value("#f-name") == "Paul Vergangen" and doctor.is_visible("#appointment-dialog")
     assert not [e for e in doctor.errors if "favicon" not in e and "400" not in e]
+
+
+def test_the_invitation_link_opened_in_the_same_tab_takes_its_code(new_page, server):
+    """A patient who mistyped a code and then taps the invitation's link in a tab that already
+    shows the page: only the fragment changes, no page load. The page takes the link's code and
+    drops the old message (it kept the typed code and "nicht bekannt", a new user's walk)."""
+    doctor, patient = new_page(), new_page()
+    login(doctor, DOCTOR, DEMO_PASSWORD, DOCTOR_TOTP)
+    code, _ = book_appointment(doctor, "Hanna Hashwechsel")
+    patient.goto("/sprechstunde/")
+    patient.fill("#code", "ACDEF-34679")
+    patient.fill("#name", TYPED_NAME)
+    patient.click("#step-enter button[type=submit]")
+    patient.wait_for_selector("#step-enter .js-error")
+    patient.goto(f"/sprechstunde/#code={code}")
+    patient.wait_for_function("code => document.querySelector('#code').value === code", arg=code)
+    assert patient.locator("#step-enter .js-error").count() == 0
+    patient.click("#step-enter button[type=submit]")
+    patient.wait_for_selector("#check-continue:not([disabled])")

@@ -394,7 +394,7 @@ def publish(plan: Plan, *, fingerprint: str | None = None, today: dt.date | None
             notify(
                 doctor,
                 f"Dienstplan veröffentlicht: {locked}",
-                f"der Dienstplan {locked} ist veröffentlicht. Sie sind für {count} Dienst(e) eingeteilt.\n\n"
+                f"der Dienstplan {locked} ist veröffentlicht. Sie sind für {count} {'Dienst' if count == 1 else 'Dienste'} eingeteilt.\n\n"
                 "Ihre Dienste, die Dienstbörse und Ihren Kalender-Link finden Sie unter „Dienste“:",
                 link=duties_link(base_url),
             )

@@ -8,7 +8,7 @@ import { DeviceCheck } from "../ui/devicecheck.js";
 import { clock } from "../lib/formats.js";
 import { SignallingClient } from "../lib/signalling.js";
 import { control, find } from "../ui/dom.js";
-import { errorMessage, setBusy, showErrors } from "../ui/forms.js";
+import { clearErrors, errorMessage, setBusy, showErrors } from "../ui/forms.js";
 import { postWithProof } from "../lib/proofofwork.js";
 import { FrameCrypto } from "../lib/framecrypto.js";
 import { ConferenceSeat, ConferenceView } from "../ui/conference.js";
@@ -110,6 +110,14 @@ const enterForm = find(document, "#step-enter form", HTMLFormElement);
 const codeInput = control(enterForm, "code", HTMLInputElement);
 const fragmentCode = new URLSearchParams(location.hash.slice(1)).get("code");
 if (fragmentCode) codeInput.value = fragmentCode;
+// The invitation's link opened in a tab that already shows this page changes only the fragment:
+// take its code, and drop the message about the code typed before.
+addEventListener("hashchange", () => {
+  const code = new URLSearchParams(location.hash.slice(1)).get("code");
+  if (!code || $("#step-enter").hidden) return;
+  codeInput.value = code;
+  clearErrors(enterForm);
+});
 
 /**
  * Exchanges the code for a token; solves a proof of work first if the server asks for one.
