@@ -262,3 +262,18 @@ def test_the_browsers_upload_field_list_matches_the_servers():
     listed = set(re.findall(r'"(\d{4})"', js[js.index("UPLOAD_FIELDS = new Set([") : js.index("]);")]))
     replaced = set(re.findall(r'(?:PSEUDONYM|AGE)_FIELD = "(\d{4})"', js))
     assert listed | replaced == set(UPLOAD_FIELDS) and replaced == {"3101", "3103"}
+
+
+def test_a_quarter_typed_against_the_files_own_or_in_the_future_is_refused(client, practices):
+    """A Q3/2024 file uploaded as 2/2099 was checked and stored as "Prüfbericht Quartal 2/2099",
+    under the wrong rule set and for good (a new user's walk). The file's 9204 wins; a quarter that
+    has not begun is refused; typing the file's own quarter is fine."""
+    logged_in(client, practices.doctor)
+    response = upload(client, quarter_file(), quarter="4/2024")
+    assert response.status_code == 400
+    assert "Abrechnung des Quartals 3/2024 (Feld 9204), eingetragen ist 4/2024" in response.json()["error"]
+    response = upload(client, quarter_file(), quarter="2/2099")
+    assert response.status_code == 400 and "2/2099 hat noch nicht begonnen" in response.json()["error"]
+    assert not QuarterReport.objects.exists()
+    assert upload(client, quarter_file(), quarter="3/2024").status_code == 200
+    assert [r.quarter_label for r in QuarterReport.objects.all()] == ["3/2024"]

@@ -10,6 +10,7 @@ from typing import IO
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from .domain.model import BillingError, Quarter
 from .domain.report import report_dict
@@ -43,10 +44,20 @@ def check_stream(organisation, stream: IO[bytes], filename: str, raw_quarter: st
     raw_quarter = (raw_quarter or "").strip()
     try:
         quarter = Quarter.parse(raw_quarter) if raw_quarter else None
+        if quarter is not None and quarter.first_day > timezone.localdate():
+            raise BillingError(f"Das Quartal {quarter} hat noch nicht begonnen.")
         run = CheckRun(stream, quarter=quarter, privacy=True, window=None)
         report = report_dict(run, only_findings=True)
     except BillingError as exc:
         raise UploadRefused(f"Die Datei wurde nicht übernommen. {exc}") from None
+    stated = run.stated_quarter
+    if quarter is not None and stated is not None and stated != quarter:
+        # A report titled 2/2099 over a file of 3/2026 would be checked under the wrong rule set and
+        # stay in the list of checked quarters. A file without 9204 takes the quarter given.
+        raise UploadRefused(
+            f"Die Datei wurde nicht übernommen. Sie ist die Abrechnung des Quartals {stated} (Feld 9204), "
+            f"eingetragen ist {quarter}. Bitte lassen Sie das Feld „Quartal“ leer oder tragen Sie {stated} ein."
+        )
     totals = report["totals"]
     limit = report["caps"][0]["limit"] if report["caps"] else None
     with transaction.atomic():

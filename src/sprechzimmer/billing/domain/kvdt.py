@@ -230,6 +230,7 @@ class KvdtReader:
         self._field_action = _FIELD_ACTION_PRIVATE if privacy else _FIELD_ACTION
         self.quarter = quarter  # billing quarter: given, else 9204 of adt0, else the first Schein's 4101
         self.file_quarter: Quarter | None = None  # 9204 of adt0, else the first Schein's 4101, as in the file
+        self.stated_quarter: Quarter | None = None  # 9204 of adt0 only: the quarter the file says it bills
         self._given_quarter = quarter is not None
         self.bsnr: str | None = None
         self.lines = 0
@@ -682,7 +683,7 @@ class KvdtReader:
         """Field 9204 (Abrechnungsquartal) of adt0: the quarter the file bills."""
         quarter = self._parse_quarter(value, number, "9204")
         if self._package == "adt":
-            self.file_quarter = quarter
+            self.file_quarter = self.stated_quarter = quarter
             if not self._given_quarter:
                 self.quarter = quarter
 

@@ -93,6 +93,12 @@ class CheckRun:
         self.check.file_quarter = self._reader.file_quarter if self._reader is not None else self.file_quarter
         return self.check
 
+    @property
+    def stated_quarter(self) -> Quarter | None:
+        """The quarter the file itself says it bills (KVDT: field 9204 of adt0; the JSON format's
+        quarter), None for a KVDT file without 9204. Known once the first case is read."""
+        return self._reader.stated_quarter if self._reader is not None else self.file_quarter
+
     def results(self) -> Iterator[CaseResult]:
         """The checked Behandlungsfälle. The first is read before this returns, so ``quarter`` and
         ``ruleset`` are known (KVDT names its quarter in field 9204 of adt0) and a report can write
