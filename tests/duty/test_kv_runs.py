@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sprechzimmer.duty import plans
+from sprechzimmer.duty import kvruns, plans
 from sprechzimmer.duty.models import Duty, DutyDoctor, KvPlanningRun, Plan
 
 from .helpers import area, doctor, kv, logged_in, next_monday, staff
@@ -153,17 +153,47 @@ def test_the_progress_page_refreshes_itself_while_the_run_goes_on(client, world)
     assert '<meta http-equiv="refresh" content="5">' in page and "<script>" not in page
 
 
-def test_a_run_that_cannot_plan_says_why_in_german_and_leaves_no_plans(
+def test_an_area_nobody_serves_yet_is_left_out_and_named_the_others_are_planned(
     client, world, django_capture_on_commit_callbacks
 ):
+    """A new area without doctors made the whole KV's run fail, and areas cannot be deleted, so
+    the KV could not plan at all (a new user's walk). It is left out and named; the rest is
+    planned. A KV where nobody serves anywhere is refused on the form."""
     area(world.kv, "Leer")  # duty types, nobody to serve them
     start_run(client, world, django_capture_on_commit_callbacks)
     run = KvPlanningRun.objects.get(kv=world.kv)
-    assert run.status == KvPlanningRun.Status.FAILED
-    assert run.error == "Im Bereich Leer ist niemand zum Dienst eingeteilt."
-    assert not Plan.objects.filter(area__kv=world.kv).exists()
+    assert run.status == KvPlanningRun.Status.DONE
+    assert run.error == "Nicht geplant, weil dort noch niemand zum Dienst eingeteilt ist: Leer."
+    assert sorted(str(p.area) for p in run.plans.all()) == ["Mitte", "Nord", "Süd"]
     page = client.get(reverse("duty_kv_run", args=[run.pk])).content.decode()
-    assert "Die Planung ist fehlgeschlagen: Im Bereich Leer ist niemand zum Dienst eingeteilt." in page
+    assert "Nicht geplant, weil dort noch niemand zum Dienst eingeteilt ist: Leer." in page
+
+    lonely = kv("KV Drei")
+    area(lonely, "Leer auch")
+    client.logout()
+    logged_in(client, staff(lonely))
+    response = client.post(
+        reverse("duty_kv_run_create"), {"first": world.first.isoformat(), "last": world.last.isoformat()}
+    )
+    assert "In keinem Bereich ist bisher jemand zum Dienst eingeteilt" in response.content.decode()
+    assert not KvPlanningRun.objects.filter(kv=lonely).exists()
+
+
+def test_a_run_that_cannot_plan_says_why_in_german_and_leaves_no_plans(
+    client, world, django_capture_on_commit_callbacks
+):
+    """A plan made by hand for the period while the run waited: the run writes nothing and says why."""
+    logged_in(client, world.staff)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = kvruns.start(world.kv, world.first, world.last, world.staff)
+    Plan.objects.create(area=world.nord, first=world.first, last=world.first)
+    kvruns.execute(run.pk)
+    run.refresh_from_db()
+    assert run.status == KvPlanningRun.Status.FAILED
+    assert run.error == "Für diesen Zeitraum gibt es schon Pläne in: Nord"
+    assert list(Plan.objects.filter(area__kv=world.kv)) == list(Plan.objects.filter(area=world.nord))
+    page = client.get(reverse("duty_kv_run", args=[run.pk])).content.decode()
+    assert "Die Planung ist fehlgeschlagen: Für diesen Zeitraum gibt es schon Pläne in: Nord" in page
 
 
 def test_a_period_with_plans_already_is_refused_on_the_form(client, world, django_capture_on_commit_callbacks):

@@ -44,12 +44,21 @@ def start_problem(kv, first: dt.date, last: dt.date, *, today: dt.date | None = 
     plannable = [area for area in _areas(kv) if area.duty_types.all()]
     if not plannable:
         return "Ihre KV hat noch keinen Bereich mit Dienstarten."
+    if not any(area.pk in _staffed(kv) for area in plannable):
+        return "In keinem Bereich ist bisher jemand zum Dienst eingeteilt. Tragen Sie zuerst Ärztinnen und Ärzte ein."
     overlap = _overlap_problem(plannable, first, last)
     if overlap:
         return overlap
     if KvPlanningRun.objects.filter(kv=kv, status__in=[KvPlanningRun.Status.QUEUED, KvPlanningRun.Status.RUNNING]):
         return "Eine Planung der ganzen KV läuft bereits; bitte warten Sie, bis sie fertig ist."
     return None
+
+
+def _staffed(kv) -> set[int]:
+    """The areas of the KV where at least one active obliged doctor serves (home or extra area)."""
+    doctors = DutyDoctor.objects.filter(kv=kv, kind=DutyDoctor.Kind.OBLIGED, user__is_active=True)
+    home = set(doctors.exclude(area=None).values_list("area_id", flat=True))
+    return home | set(doctors.values_list("extra_areas", flat=True).exclude(extra_areas=None))
 
 
 def _overlap_problem(areas: list[Area], first: dt.date, last: dt.date) -> str | None:
@@ -75,9 +84,10 @@ def start(kv, first: dt.date, last: dt.date, user) -> KvPlanningRun:
 
 def _inputs(
     run: KvPlanningRun,
-) -> tuple[list[kv_domain.AreaInput], dict[Hashable, Hashable], dict[Hashable, tuple[Area, list]], dict]:
+) -> tuple[list[kv_domain.AreaInput], dict[Hashable, Hashable], dict[Hashable, tuple[Area, list]], dict, list[str]]:
     """The planner's view of the KV: per area its duties (ids ``area:type:day`` until the rows
-    exist), its own obliged doctors and those who may also serve there, in that area's terms."""
+    exist), its own obliged doctors and those who may also serve there, in that area's terms; and
+    the names of the areas left out because nobody serves there yet."""
     rules_base = planner.Rules(
         work_limit=float(settings.DUTY_PLAN_WORK), time_limit=float(settings.DUTY_PLAN_SECONDS), seed=PLAN_SEED
     )
@@ -88,6 +98,7 @@ def _inputs(
         .order_by("pk")
     )
     areas = []
+    skipped: list[str] = []
     slots_by_area: dict[Hashable, tuple[Area, list]] = {}
     home = {d.pk: d.area_id for d in doctors if d.area_id}
     people = {d.pk: d for d in doctors}
@@ -100,13 +111,19 @@ def _inputs(
         serving = [d for d in doctors if d.area_id == area.pk or any(a.pk == area.pk for a in d.extra_areas.all())]
         domain_doctors = [_domain_doctor(d, types, {b.day for b in d.blocked_days.all()}) for d in serving]
         if not domain_doctors:
-            raise DutyError(f"Im Bereich {area} ist niemand zum Dienst eingeteilt.")
+            # Not ready yet (a new area, nobody entered): the others are planned, the run says so.
+            skipped.append(str(area))
+            continue
         rules = replace(rules_base, rest_hours=area.rest_hours)
         areas.append(kv_domain.AreaInput(area.pk, tuple(duties), tuple(domain_doctors), rules))
         slots_by_area[area.pk] = (area, made)
     if not areas:
-        raise DutyError("Ihre KV hat noch keinen Bereich mit Dienstarten.")
-    return areas, home, slots_by_area, people
+        raise DutyError(
+            "In keinem Bereich ist jemand zum Dienst eingeteilt."
+            if skipped
+            else "Ihre KV hat noch keinen Bereich mit Dienstarten."
+        )
+    return areas, home, slots_by_area, people, skipped
 
 
 def execute(run_id: int) -> None:
@@ -117,7 +134,7 @@ def execute(run_id: int) -> None:
     run.status = KvPlanningRun.Status.RUNNING
     run.save(update_fields=["status"])
     try:
-        areas, home, made, people = _inputs(run)
+        areas, home, made, people, skipped = _inputs(run)
         KvPlanningRun.objects.filter(pk=run.pk).update(areas_total=len(areas))
 
         def progress(done: int, total: int, area_id: Hashable) -> None:
@@ -136,7 +153,10 @@ def execute(run_id: int) -> None:
         _finish(run, KvPlanningRun.Status.FAILED, FAILED_UNEXPECTEDLY)
         return
     run.plans.set(plans)
-    _finish(run, KvPlanningRun.Status.DONE, "")
+    note = ""
+    if skipped:
+        note = "Nicht geplant, weil dort noch niemand zum Dienst eingeteilt ist: " + ", ".join(skipped) + "."
+    _finish(run, KvPlanningRun.Status.DONE, note)
 
 
 def _finish(run: KvPlanningRun, status: str, error: str) -> None:

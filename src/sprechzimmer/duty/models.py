@@ -252,7 +252,7 @@ class KvPlanningRun(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     areas_total = models.PositiveIntegerField(default=0)
     areas_done = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)  # German, for the staff
+    error = models.TextField(blank=True)  # German, for the staff: why it failed, or what a finished run left out
     plans = models.ManyToManyField(Plan, blank=True, related_name="planning_runs")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
