@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.conf import settings
@@ -80,6 +81,12 @@ def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(
     logged_in(client, world.k_arzt.user)
     response = client.post(reverse("duty_take", args=[later[0].pk]), follow=True)
     assert "endet am" in response.content.decode()
+    # The pages say so before a click: no "Übernehmen" for a duty after the end (a new user's walk).
+    page = client.get(reverse("duty_exchange")).content.decode()
+    row = re.search(rf'data-duty="{later[0].pk}".*?</tr>', page, re.S).group(0)
+    assert "nach dem Ende Ihrer Kooperation" in row and "Übernehmen" not in row
+    assert f"Ihre Kooperationsvereinbarung endet am {notice.ends:%d.%m.%Y}" in page
+    assert 'id="agreement-ends"' in client.get(reverse("duty_mine")).content.decode()
     # Nor as a substitute: a colleague's request to stand in after the end is refused on accepting
     # (found by a new user's walk: the exchange refused, the handover did not).
     owner = world.area.doctors.filter(kind=DutyDoctor.Kind.OBLIGED).first()
