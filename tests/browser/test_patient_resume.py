@@ -45,6 +45,10 @@ def test_a_reloading_patient_comes_back_to_the_waiting_room_and_to_the_call(new_
     patient.reload()
     patient.wait_for_selector("#step-waiting:not([hidden])")
     patient.wait_for_selector("body[data-alive=true]")
+    # Connected again, and nothing says otherwise ("Sie werden wieder verbunden …" stayed beside
+    # "Verbunden mit der Praxis", a new user's walk).
+    assert patient.text_content("#step-waiting .message") == ""
+    assert patient.text_content("#alive-text") == "Verbunden mit der Praxis"
     assert patient.is_hidden("#step-enter") and patient.is_hidden("#step-check") and patient.is_hidden("#step-consent")
     doctor.wait_for_selector(f"#room .typed-name:has-text('{TYPED_NAME}')")
     doctor.wait_for_selector("#room .admit:not([hidden])")

@@ -228,6 +228,10 @@ function enterCall(visit) {
  */
 async function enterWaitingRoom(visit) {
   show("waiting");
+  // Until the server greets this page, it is not connected: the sign of life says so (after a
+  // reload it said "Verbunden" beside "wird wiederhergestellt").
+  document.body.dataset.alive = "false";
+  $("#alive-text").textContent = "Verbindung wird aufgebaut …";
   startWaitedClock();
   // The device check (or the resume) let the patient go on only with a running camera and microphone.
   if (!check.stream) throw new Error("no media stream after the device check");
@@ -370,7 +374,7 @@ async function resume() {
   const visit = loadVisit();
   if (!visit) return;
   showVisit(visit);
-  show("waiting", "Sie werden wieder verbunden …");
+  show("waiting", RECONNECTING); // cleared by the server's greeting (connectionBack)
   try {
     check.use(await media.open());
     check.stopLevel();
