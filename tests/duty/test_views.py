@@ -604,3 +604,13 @@ def test_the_kvs_hand_planning_names_the_doctor_not_ihr(world):
     with pytest.raises(errors.DutyError) as refused:
         plans.assign_by_hand(draft, clash, busy.doctor)
     assert f"der Dienst von {busy.doctor} am" in str(refused.value) and "Ihr" not in str(refused.value)
+
+
+def test_the_navigation_marks_one_page_as_current(client, world):
+    """On the exchange (/dienste/boerse/) both "Dienste" and "Dienstbörse" were marked current
+    (a new user's walk): the exchange's own link only; statements under /dienste/ stay "Dienste"."""
+    logged_in(client, world.k_arzt.user)
+    for url, current in (("duty_exchange", "Dienstbörse"), ("duty_mine", "Dienste"), ("duty_statements", "Dienste")):
+        page = client.get(reverse(url)).content.decode()
+        marked = re.findall(r'aria-current="page">.*?<span>([^<]+)</span>', page)
+        assert marked == [current], (url, marked)

@@ -30,15 +30,20 @@ def icon(name: str, extra_class: str = "") -> str:
 
 
 @register.simple_tag(takes_context=True)
-def navlink(context: template.Context, url_name: str, label: str, icon_name: str, exact: bool = False) -> str:
+def navlink(
+    context: template.Context, url_name: str, label: str, icon_name: str, exact: bool = False, besides: str = ""
+) -> str:
     """A link of the main navigation with its icon; aria-current="page" on the page one is on
-    (or below it, e.g. a duty plan under "Dienstplanung", unless `exact`)."""
+    (or below it, e.g. a duty plan under "Dienstplanung", unless `exact`). `besides` names the
+    link of a subtree of this one ("Dienstbörse" under "Dienste"), which is then not this link's."""
     from django.urls import reverse
 
     url = reverse(url_name)
     request = context.get("request")
     path = request.path if request is not None else ""
     current = path == url or (not exact and path.startswith(url))
+    if current and besides and path.startswith(reverse(besides)):
+        current = False
     return format_html(
         '<a href="{}"{}>{}<span>{}</span></a>',
         url,
