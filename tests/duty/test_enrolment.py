@@ -87,3 +87,17 @@ def test_invitations_are_the_kvs_own(client, invite):
     assert "jemand@example.org" in page
     client.post(reverse("duty_invitation_withdraw", args=[invitation.pk]))
     assert not DutyInvitation.objects.exists()
+
+
+def test_the_kvs_own_staff_address_is_not_invited_as_a_doctor(client, invite, mailoutbox):
+    """KV staff entered their own address as a doctor and the invitation went out (a new user's
+    walk). It is refused at the field, with the form kept; nothing is sent or stored."""
+    logged_in(client, invite.clerk)
+    response = client.post(
+        reverse("duty_area", args=[invite.area.pk]),
+        {"email": invite.clerk.email.upper(), "kind": "obliged", "weight": "1"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "Konto der KV-Verwaltung" in page
+    assert invite.clerk.email.upper() in page  # what was typed
+    assert not mailoutbox and not DutyInvitation.objects.exists()

@@ -26,8 +26,14 @@ VALID_DAYS = 14
 
 
 def enter(kv, area: Area, data: dict, invited_by: User, base_url: str) -> tuple[str, object]:
-    """("changed", doctor) for a doctor of this KV, else ("invited", invitation) after mailing."""
+    """("changed", doctor) for a doctor of this KV, else ("invited", invitation) after mailing.
+    The KV's own staff accounts are not doctors (DutyError): an invitation to one was accepted."""
     email = data["email"].strip().lower()
+    if User.objects.filter(email__iexact=email, organisation=kv).exists():
+        raise DutyError(
+            "Diese Adresse gehört zu einem Konto der KV-Verwaltung. Tragen Sie Ärztinnen und Ärzte mit ihrer "
+            "eigenen Adresse ein."
+        )
     doctor = DutyDoctor.objects.filter(kv=kv, user__email__iexact=email).select_related("user").first()
     if doctor is not None:
         doctor.kind, doctor.weight, doctor.area = data["kind"], data["weight"], area

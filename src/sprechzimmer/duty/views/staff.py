@@ -76,19 +76,23 @@ def area_detail(request, pk):
         if not allow(request, f"duty-invite-{request.kv.pk}", per_address=(60, 3600)):
             form.add_error(None, "Zu viele Einladungen in kurzer Zeit. Bitte versuchen Sie es später erneut.")
         else:
-            outcome, entry = enrolment.enter(
-                request.kv, area, form.cleaned_data, request.user, request.build_absolute_uri("/")
-            )
-            if outcome == "changed":
-                messages.success(request, f"Der Eintrag von {entry} im Bereich {area} ist gespeichert.")
-            else:
-                # The same words whether or not the address has an account (nothing is revealed).
-                messages.success(
-                    request,
-                    f"Eine Einladung an {entry.email} ist verschickt. Sobald die Person "
-                    "zustimmt, steht sie in der Liste.",
+            try:
+                outcome, entry = enrolment.enter(
+                    request.kv, area, form.cleaned_data, request.user, request.build_absolute_uri("/")
                 )
-            return redirect("duty_area", area.pk)
+            except DutyError as error:
+                form.add_error("email", str(error))  # the page again, with what was typed
+            else:
+                if outcome == "changed":
+                    messages.success(request, f"Der Eintrag von {entry} im Bereich {area} ist gespeichert.")
+                else:
+                    # The same words whether or not the address has an account (nothing is revealed).
+                    messages.success(
+                        request,
+                        f"Eine Einladung an {entry.email} ist verschickt. Sobald die Person "
+                        "zustimmt, steht sie in der Liste.",
+                    )
+                return redirect("duty_area", area.pk)
     doctors = area.doctors.select_related("user").prefetch_related("blocked_days")
     types = [
         (
