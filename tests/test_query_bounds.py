@@ -90,8 +90,8 @@ def test_the_main_pages_ask_the_same_number_of_queries_with_ten_times_the_data(c
 
 
 def test_a_request_reads_the_user_with_its_organisation_and_older_sessions_stay_valid(client):
-    """Every page needs the user's organisation (is it a practice?): the session's user comes with
-    it in one query (accounts/backends.py). A session made under allauth's backend, before ours was
+    """Every page needs the user's organisation (is it a practice?) and whether they serve duties:
+    the session's user comes with both in one query (accounts/backends.py). A session made under allauth's backend, before ours was
     listed, is still a valid login."""
     practice = factories.practice("Praxis Sitzung")
     main = factories.member(practice, main=True)
@@ -103,6 +103,9 @@ def test_a_request_reads_the_user_with_its_organisation_and_older_sessions_stay_
         q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "accounts_organisation"')
     ]
     assert organisation_reads == [], organisation_reads
+    # Nor the duty profile the navigation asks about: in the same query (it was one per page).
+    profile_reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "duty_dutydoctor"')]
+    assert profile_reads == [], profile_reads
 
     older = type(client)()
     older.force_login(main, backend="allauth.account.auth_backends.AuthenticationBackend")

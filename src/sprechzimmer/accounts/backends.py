@@ -21,5 +21,7 @@ class AuthenticationBackend(AllauthBackend):
         return user
 
     def get_user(self, user_id):
-        user = User._default_manager.select_related("organisation").filter(pk=user_id).first()
+        # The duty profile in the same query: every page's navigation asks whether there is one
+        # (accounts/context.py), which was a query of its own on every request of every member.
+        user = User._default_manager.select_related("organisation", "duty_profile").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
