@@ -128,6 +128,7 @@ urlpatterns = [
     path("praxis/abrechnung/pruefen/", billing.upload, name="billing_upload"),
     path("praxis/abrechnung/videokontakte/", billing.video_contacts, name="billing_video_contacts"),
     path("praxis/abrechnung/<id:pk>/", billing.report, name="billing_report"),
+    path("praxis/abrechnung/<id:pk>/loeschen/", billing.report_delete, name="billing_report_delete"),
     path("praxis/abrechnung/<id:pk>/befunde.csv", billing.report_csv, name="billing_report_csv"),
     path("praxis/abrechnung/<id:pk>/bericht.pdf", billing.report_pdf, name="billing_report_pdf"),
     path("kooperationsarzt/", coop.start, name="coop_start"),

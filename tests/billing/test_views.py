@@ -152,6 +152,23 @@ def test_report_views_validate_ownership(client, practices):
     logged_in(client, practices.outsider)
     for name in ("billing_report", "billing_report_csv", "billing_report_pdf"):
         assert client.get(reverse(name, args=[saved.pk])).status_code == 404
+    assert client.post(reverse("billing_report_delete", args=[saved.pk])).status_code == 404
+    assert QuarterReport.objects.filter(pk=saved.pk).exists()
+    assert reverse("billing_report", args=[saved.pk]) not in client.get(reverse("billing")).content.decode()
+
+
+def test_a_practice_deletes_a_report_it_no_longer_wants(client, practices):
+    """A file checked by mistake stayed in "Geprüfte Quartale" for good (a new user's walk). The
+    report page deletes it after a confirmation (a POST; a GET changes nothing)."""
+    logged_in(client, practices.doctor)
+    upload(client, quarter_file())
+    saved = QuarterReport.objects.get()
+    page = client.get(reverse("billing_report", args=[saved.pk])).content.decode()
+    assert reverse("billing_report_delete", args=[saved.pk]) in page and "Ja, Bericht löschen" in page
+    assert client.get(reverse("billing_report_delete", args=[saved.pk])).status_code == 405
+    response = client.post(reverse("billing_report_delete", args=[saved.pk]), follow=True)
+    assert "Der Prüfbericht für Quartal 3/2024 ist gelöscht." in response.content.decode()
+    assert not QuarterReport.objects.exists()
     assert reverse("billing_report", args=[saved.pk]) not in client.get(reverse("billing")).content.decode()
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -132,6 +133,18 @@ def upload(request):
     except UploadRefused as exc:
         return json_error(exc.message)
     return JsonResponse({"redirect": reverse("billing_report", args=[saved.pk])})
+
+
+@member_required
+@require_POST
+def report_delete(request, pk):
+    """Deletes one of the practice's reports (a file checked by mistake); the quarter can be
+    checked again any time."""
+    saved = _own_report(request, pk)
+    label = saved.quarter_label
+    saved.delete()
+    messages.success(request, f"Der Prüfbericht für Quartal {label} ist gelöscht.")
+    return redirect("billing")
 
 
 def _own_report(request, pk) -> QuarterReport:
