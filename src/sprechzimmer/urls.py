@@ -172,6 +172,7 @@ urlpatterns = [
         name="duty_video_bonus",
     ),
     path("kv/bereiche/<id:pk>/", duty_staff.area_detail, name="duty_area"),
+    path("kv/bereiche/<id:pk>/loeschen/", duty_staff.area_delete, name="duty_area_delete"),
     path("kv/einladungen/<id:pk>/zurueckziehen/", duty_staff.invitation_withdraw, name="duty_invitation_withdraw"),
     path("kv/dienstarten/<id:pk>/zeiten/", duty_staff.duty_type_times, name="duty_type_times"),
     path("kv/plaene/neu/", duty_staff.plan_create, name="duty_plan_create"),

@@ -614,3 +614,49 @@ def test_the_navigation_marks_one_page_as_current(client, world):
         page = client.get(reverse(url)).content.decode()
         marked = re.findall(r'aria-current="page">.*?<span>([^<]+)</span>', page)
         assert marked == [current], (url, marked)
+
+
+def test_an_area_created_by_mistake_is_deleted_one_in_use_is_not(client, world):
+    """A new user's walk created an area named "<script>…" with no way to remove it. An unused
+    area goes (with its Notfallpraxis and duty types); one with doctors or plans stays, and the
+    page says why; another KV's staff get 404."""
+    from sprechzimmer.duty import areas
+    from sprechzimmer.duty.models import Area
+
+    logged_in(client, world.staff)
+    mistake = areas.create_area(
+        world.kv,
+        {
+            "name": "Versehen",
+            "practice_name": "NFP",
+            "practice_address": "Weg 1",
+            "practice_bsnr": "521234599",
+            "with_driving": True,
+            "wednesday_start": dt.time(13),
+            "friday_start": dt.time(16),
+            "rest_hours": 24,
+        },
+    )
+    page = client.get(reverse("duty_area", args=[mistake.pk])).content.decode()
+    assert reverse("duty_area_delete", args=[mistake.pk]) in page
+    response = client.post(reverse("duty_area_delete", args=[world.area.pk]), follow=True)
+    assert "lässt sich nicht löschen; an ihm hängen noch: eingetragene Ärztinnen und Ärzte" in response.content.decode()
+    assert Area.objects.filter(pk=world.area.pk).exists()
+    client.logout()
+    logged_in(client, world.other_staff)
+    assert client.post(reverse("duty_area_delete", args=[mistake.pk])).status_code == 404
+    client.logout()
+    logged_in(client, world.staff)
+    assert client.get(reverse("duty_area_delete", args=[mistake.pk])).status_code == 405
+    response = client.post(reverse("duty_area_delete", args=[mistake.pk]), follow=True)
+    assert "Der Bereich „Versehen“ ist gelöscht." in response.content.decode()
+    assert not Area.objects.filter(pk=mistake.pk).exists()
+
+
+def test_every_relation_to_an_area_is_named_for_the_staff_or_goes_with_it():
+    """A relation to Area added later keeps an area from deletion and must have German words."""
+    from sprechzimmer.duty.areas import GOES_WITH_THE_AREA, KEEPS_THE_AREA
+    from sprechzimmer.duty.models import Area
+
+    names = {relation.get_accessor_name() for relation in Area._meta.related_objects}
+    assert names == GOES_WITH_THE_AREA | set(KEEPS_THE_AREA), names

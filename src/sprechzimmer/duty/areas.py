@@ -27,6 +27,40 @@ def create_area(kv, data: dict) -> Area:
     return area
 
 
+#: What an area is made with and goes with it; anything else that points at it keeps it.
+GOES_WITH_THE_AREA = {"practices", "duty_types"}
+#: What keeps an area, as the staff read it (a test wants every relation to Area named here).
+KEEPS_THE_AREA = {
+    "doctors": "eingetragene Ärztinnen und Ärzte",
+    "extra_doctors": "eingetragene Ärztinnen und Ärzte",
+    "invitations": "Einladungen",
+    "plans": "Dienstpläne",
+    "cooperationapplication_set": "Anträge auf Kooperation",
+    "video_referrals": "Video-Vermittlungen",
+}
+
+
+def delete_area(area: Area) -> None:
+    """Deletes an area created by mistake, with its Notfallpraxen and duty types, only while
+    nothing else points at it (a plan, a doctor entered or invited, an application, a referral:
+    every relation to Area, so one added later is covered too); otherwise DutyError names what."""
+    with transaction.atomic():
+        locked = Area.objects.select_for_update().get(pk=area.pk)
+        left = sorted(
+            {
+                KEEPS_THE_AREA[name]
+                for name in (relation.get_accessor_name() for relation in Area._meta.related_objects)
+                if name not in GOES_WITH_THE_AREA and getattr(locked, name).exists()
+            }
+        )
+        if left:
+            raise DutyError(
+                f"Der Bereich „{locked}“ lässt sich nicht löschen; an ihm hängen noch: {', '.join(left)}. "
+                "Löschen lässt sich nur ein Bereich, der noch nicht verwendet wird."
+            )
+        locked.delete()
+
+
 def add_video_duty(area: Area, data: dict) -> DutyType:
     """The area's Video-Bereitschaftsdienst with its own Notfallpraxis (BSNR): planned like the other
     duty types from the next plan on. Its BSNR must differ from the area's other Notfallpraxen, since

@@ -132,6 +132,21 @@ def area_detail(request, pk):
 
 @kv_staff_required
 @require_POST
+def area_delete(request, pk):
+    """An area created by mistake goes again, while nothing uses it (duty/areas.delete_area)."""
+    area = get_object_or_404(Area, pk=pk, kv=request.kv)
+    name = str(area)
+    try:
+        areas.delete_area(area)
+    except DutyError as error:
+        messages.error(request, str(error))
+        return redirect("duty_area", area.pk)
+    messages.success(request, f"Der Bereich „{name}“ ist gelöscht.")
+    return redirect("duty_kv")
+
+
+@kv_staff_required
+@require_POST
 def invitation_withdraw(request, pk):
     invitation = get_object_or_404(DutyInvitation, pk=pk, kv=request.kv)
     enrolment.decline(invitation)
