@@ -130,6 +130,35 @@ def direct_call(new_page, site: str, patient_name: str, phone: bool = False):
     return doctor, patient, code
 
 
+def watch_step_done(page) -> list[bool]:
+    """Reports to the test the moment the page shows its end (#step-done), so that a renderer
+    crash right after it does not hide that it got there (see wait_step_done)."""
+    shown: list[bool] = []
+    page.expose_function("szStepDone", lambda: shown.append(True))
+    page.evaluate(
+        """() => {
+          const done = document.querySelector('#step-done');
+          new MutationObserver(() => { if (!done.hidden) window.szStepDone(); }).observe(done, {attributes: true});
+        }"""
+    )
+    return shown
+
+
+def wait_step_done(page, shown: list[bool]) -> None:
+    """Waits for the page's end. Under CI's load Chromium's renderer of the removed participant's
+    page has crashed once (1.12.2026) while tearing down its media after the page had shown its
+    end ("locator resolved to visible", then "Page crashed"): the product did its part, so a crash
+    after the end was shown is tolerated; any other failure is not."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        page.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    except PlaywrightError as error:
+        if "crashed" not in str(error) or not shown:
+            raise
+        print(f"\nthe removed page crashed after showing its end: {error}")
+
+
 def test_three_participants_through_janus_with_encrypted_frames(new_page, site, server):
     doctor, patient, code = direct_call(new_page, site, "Konrad Konferenz", phone=True)
 
@@ -180,8 +209,9 @@ def test_three_participants_through_janus_with_encrypted_frames(new_page, site, 
     assert not interpreter.is_visible("#call .remote-video")
 
     # The doctor removes the interpreter: their page ends, the three others go on under epoch 2.
+    ended = watch_step_done(interpreter)
     doctor.click(f".conference-panel .guests li:has-text('{INTERPRETER}') button[data-action=remove]")
-    interpreter.wait_for_selector("#step-done:not([hidden])", timeout=30_000)
+    wait_step_done(interpreter, ended)
     for page in (doctor, patient, relative):
         page.wait_for_function(
             "() => document.querySelector('#call').dataset.sendEpoch === '2'"
