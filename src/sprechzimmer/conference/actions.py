@@ -35,7 +35,7 @@ MAX_PARTICIPANTS = 9
 #: Roles the doctor invites; the doctor and the patient belong to every conference.
 GUEST_ROLES = (Participant.Role.INTERPRETER, Participant.Role.RELATIVE, Participant.Role.COLLEAGUE)
 MAX_NAME_CIPHERTEXT = 2048
-OVER = (Appointment.Status.CANCELLED, Appointment.Status.DONE, Appointment.Status.NO_SHOW)
+OVER = Appointment.OVER
 
 NOT_SET_UP = "Konferenzen sind auf diesem Server nicht eingerichtet. Bitte wenden Sie sich an den Betreiber."
 UNREACHABLE = "Der Konferenzserver ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute erneut."

@@ -188,7 +188,7 @@ def _own_participant(token: str) -> Participant | None:
         # A patient's page polls its key every two seconds: one poll may arrive after the doctor
         # hung up and before the page heard so on its websocket. It learns "ended" (as a guest's
         # does), not a 403 that reads as a stranger's token; access is refused by ``actions.access``.
-        appointment = video_services.appointment_for_token(token) or video_services.appointment_over_for_token(token)
+        appointment = video_services.appointment_for_token(token, over_too=True)
         if appointment is not None:
             participant = Participant.objects.filter(
                 conference__appointment=appointment, role=Participant.Role.PATIENT

@@ -156,6 +156,12 @@ class DutyDoctor(models.Model):
         return self.kind == self.Kind.COOPERATING
 
     @property
+    def agreement_ends(self):
+        """A K-Arzt's last day once their notice is recorded (Notice.ends), else None."""
+        notice = getattr(self, "notice", None) if self.is_cooperating else None
+        return notice.ends if notice is not None else None
+
+    @property
     def blocked_days_limit(self) -> int:
         """Blocked days a year: the home area's limit (K-Ärzte have none: the field's default)."""
         if self.area is not None:

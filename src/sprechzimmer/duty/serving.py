@@ -19,11 +19,11 @@ def check_may_serve(doctor: DutyDoctor, duty: Duty, ignore: set[int] = frozenset
     substitute, the KV's hand planning). The doctor acts and is addressed ("Ihr Dienst"), except in
     the KV's draft (``plan_draft``), where the KV's staff act and the doctor is named."""
     staff = plan_draft is not None
-    notice = getattr(doctor, "notice", None) if doctor.is_cooperating else None
-    if notice is not None and duty.day > notice.ends:
-        ends = "endete" if notice.ends < timezone.localdate() else "endet"
+    last_day = doctor.agreement_ends
+    if last_day is not None and duty.day > last_day:
+        ends = "endete" if last_day < timezone.localdate() else "endet"
         whose = f"Die Kooperationsvereinbarung von {doctor}" if staff else "Ihre Kooperationsvereinbarung"
-        raise DutyError(f"{whose} {ends} am {formats.date(notice.ends)}.")
+        raise DutyError(f"{whose} {ends} am {formats.date(last_day)}.")
     if doctor.qualifications and duty.duty_type.kind not in doctor.qualifications:
         who = f"{doctor} ist" if staff else "Sie sind"
         raise DutyError(f"{who} für den {duty.duty_type.get_kind_display()} nicht qualifiziert.")

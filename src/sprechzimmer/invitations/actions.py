@@ -22,7 +22,7 @@ from sprechzimmer.video.models import Appointment
 log = logging.getLogger("sprechzimmer.invitations")
 
 Kind, Status = OutgoingMessage.Kind, OutgoingMessage.Status
-OVER = (Appointment.Status.DONE, Appointment.Status.NO_SHOW, Appointment.Status.CANCELLED)
+OVER = Appointment.OVER
 #: A reminder due sooner than this after the invitation would only repeat it.
 REMINDER_MIN_GAP = timedelta(minutes=15)
 

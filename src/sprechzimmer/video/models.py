@@ -22,6 +22,9 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", "abgesagt"
         NO_SHOW = "no_show", "nicht erschienen"
 
+    #: Statuses after which nothing of the appointment runs any more.
+    OVER = (Status.CANCELLED, Status.DONE, Status.NO_SHOW)
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="appointments")
     doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     start = models.DateTimeField("Beginn", db_index=True)
@@ -80,19 +83,14 @@ class Appointment(models.Model):
     def is_over(self, now=None) -> bool:
         """Done, cancelled, a no-show, or its day is past: nothing of it runs any more."""
         now = now or timezone.now()
-        ended = (self.Status.CANCELLED, self.Status.DONE, self.Status.NO_SHOW)
-        return self.status in ended or now >= code_window(self.start)[1]
+        return self.status in self.OVER or now >= code_window(self.start)[1]
 
     def code_is_open(self, now=None) -> bool:
         now = now or timezone.now()
         opens, closes = code_window(self.start)
         if self.code_closes_at is not None:
             closes = self.code_closes_at
-        return (
-            self.access_code_digest is not None
-            and self.status not in (self.Status.CANCELLED, self.Status.DONE, self.Status.NO_SHOW)
-            and opens <= now < closes
-        )
+        return self.access_code_digest is not None and self.status not in self.OVER and opens <= now < closes
 
 
 class CallSession(models.Model):

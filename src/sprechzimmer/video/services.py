@@ -301,34 +301,21 @@ def token_call_ended(data: dict) -> bool:
     ).exists()
 
 
-def appointment_for_token(token: str) -> Appointment | None:
-    """The appointment a patient token admits to, while its code is unchanged and open."""
+def appointment_for_token(token: str, *, over_too: bool = False) -> Appointment | None:
+    """The appointment a patient token admits to, while its code is unchanged and open. With
+    ``over_too`` also one that is over (done, cancelled, no-show, its day past): for answers that
+    only tell a page still open that it ended, instead of refusing it as a stranger."""
     data = read_token(token)
-    return _appointment_for_token_data(data) if data is not None else None
+    return _appointment_for_token_data(data, over_too=over_too) if data is not None else None
 
 
-def appointment_over_for_token(token: str) -> Appointment | None:
-    """The appointment a genuine patient token names (its code unchanged) once it is over: done,
-    cancelled, no-show or its day past. For answers that only tell a page still open that it ended,
-    instead of refusing it as a stranger."""
-    data = read_token(token)
-    if data is None:
-        return None
+def _appointment_for_token_data(data: dict, *, over_too: bool = False) -> Appointment | None:
     appointment = (
         Appointment.objects.select_related("organisation", "doctor")
         .filter(pk=data.get("a"), access_code_digest=data.get("d"))
         .exclude(access_code_digest=None)
         .first()
     )
-    return appointment if appointment is not None and appointment.is_over() else None
-
-
-def _appointment_for_token_data(data: dict) -> Appointment | None:
-    appointment = (
-        Appointment.objects.select_related("organisation", "doctor")
-        .filter(pk=data.get("a"), access_code_digest=data.get("d"))
-        .first()
-    )
-    if appointment is None or not appointment.code_is_open():
+    if appointment is None or not (appointment.code_is_open() or (over_too and appointment.is_over())):
         return None
     return appointment

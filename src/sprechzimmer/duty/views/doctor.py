@@ -24,13 +24,6 @@ from sprechzimmer.ratelimit import allow
 PAST_SHOWN = dt.timedelta(days=183)  # the past two quarters: pseudo cases are billed per quarter
 
 
-def _agreement_ends(me):
-    """The last day of a K-Arzt's agreement once notice is recorded, else None: the pages say so,
-    and the exchange offers no duty after it (taking one would be refused)."""
-    notice = getattr(me, "notice", None) if me.is_cooperating else None
-    return notice.ends if notice is not None else None
-
-
 def _my_duties_page(request, form=None, status=200):
     """The doctor's page: duties ahead, handover requests, past duties, blocked days and wishes.
     After a refused preferences form it is the same page with that form (what was typed, each
@@ -72,7 +65,7 @@ def _my_duties_page(request, form=None, status=200):
         "duty/mine.html",
         {
             "me": me,
-            "agreement_ends": _agreement_ends(me),
+            "agreement_ends": me.agreement_ends,
             "duties": duties,
             "on_video_duty": videoduty.duties_served_now(me, now).exists(),
             "past": past,
@@ -143,7 +136,7 @@ def exchange_page(request):
         "duty/exchange.html",
         {
             "me": me,
-            "agreement_ends": _agreement_ends(me),
+            "agreement_ends": me.agreement_ends,
             "duties": duties,
             "areas": areas,
             "kinds": DutyType.Kind.choices,
