@@ -346,12 +346,26 @@ export class ConferenceSeat {
       }
       if (state.admitted) this.onadmitted();
       if (!state.admitted) this.onstate("waiting");
-      else if (!this.joined && this.lastGrant) await this.join();
+      // Joining (Janus session, publishing, ICE) can take longer than PRESENCE_SECONDS on a slow
+      // phone: the page goes on asking meanwhile, or the doctor's page would take it out of the key.
+      else if (!this.joined && this.lastGrant) this.join().catch((error) => this.failed(error));
       else if (this.joined && Date.now() > this.expires - 120_000) await this.refresh();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 403) return this.stop("ended", error.message);
+      if (this.failed(error)) return;
     }
     this.timer = setTimeout(() => this.poll(), SEAT_POLL_MS);
+  }
+
+  /**
+   * A 403 ends this page's part (the code expired, the appointment is over); anything else is
+   * tried again at the next look.
+   * @param {unknown} error
+   * @returns {boolean} whether it ended
+   */
+  failed(error) {
+    if (!(error instanceof ApiError && error.status === 403)) return false;
+    this.stop("ended", error.message);
+    return true;
   }
 
   async access() {
