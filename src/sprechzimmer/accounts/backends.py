@@ -23,5 +23,10 @@ class AuthenticationBackend(AllauthBackend):
     def get_user(self, user_id):
         # The duty profile in the same query: every page's navigation asks whether there is one
         # (accounts/context.py), which was a query of its own on every request of every member.
-        user = User._default_manager.select_related("organisation", "duty_profile").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        # get(), not filter().first(): the ORDER BY of first() cost a third of the query's time
+        # (building its SQL is most of it; 0,52 → 0,37 ms on a 2-core machine), on every request.
+        try:
+            user = User._default_manager.select_related("organisation", "duty_profile").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

@@ -33,7 +33,10 @@ class DeviceMiddleware:
         device = None
         device_id = devices.session_device(request.session)
         if device_id is not None:
-            device = Device.objects.filter(pk=device_id, user=user).first()
+            try:  # get(), not first(): no ORDER BY to build on every request of every member
+                device = Device.objects.get(pk=device_id, user=user)
+            except Device.DoesNotExist:
+                device = None
         if device is None:
             token = request.COOKIES.get(devices.COOKIE_NAME)
             if not devices.valid_token(token):

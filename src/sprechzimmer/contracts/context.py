@@ -5,5 +5,8 @@ def contract(request):
         return {}
     from sprechzimmer.contracts.models import Contract
 
-    ends_on = Contract.objects.filter(organisation_id=user.organisation_id).values_list("ends_on", flat=True).first()
+    # One row at most (one contract per organisation): a slice, not first(), which would order it.
+    ends_on = next(
+        iter(Contract.objects.filter(organisation_id=user.organisation_id).values_list("ends_on", flat=True)[:1]), None
+    )
     return {"contract_ends_on": ends_on}
