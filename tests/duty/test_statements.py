@@ -99,6 +99,12 @@ def test_notice_ends_six_weeks_to_a_month_end_and_returns_later_duties(
     client.logout()
     logged_in(client, world.staff)
     other = doctor(world.kv, kind=DutyDoctor.Kind.COOPERATING)
+    # The page asks first: recording a notice cannot be undone and hands later duties back.
+    page = client.get(reverse("duty_cooperating")).content.decode()
+    row = page[page.index(f'data-doctor="{other.pk}"') :]
+    confirm = row[row.index('<details class="record-notice">') : row.index("</details>")]
+    assert "lässt sich nicht zurücknehmen" in confirm and str(other) in confirm
+    assert reverse("duty_record_notice", args=[other.pk]) in confirm and "verbindlich erfassen" in confirm
     client.post(
         reverse("duty_record_notice", args=[other.pk]), {"received": (received + dt.timedelta(days=3)).isoformat()}
     )
