@@ -103,6 +103,24 @@ def no_named_password_input(probe: Probe, response, text: str) -> str | None:
     return f"password input with a name: {named[0]}" if named else None
 
 
+_NOT_TEXT = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S | re.I)
+_INFORMAL = re.compile(r"\b(?:[Dd]u|[Dd]ich|[Dd]ir|[Dd]ein(?:e[mnrs]?)?|kontaktiere)\b")
+
+
+@response_check
+def formal_german(probe: Probe, response, text: str) -> str | None:
+    """The UI says "Sie" (allauth's German translation says "du" in places: found on its password
+    reset page by a new user's walk) and offers "Bitte wählen", not Django's "---------". Visible
+    text of HTML pages only."""
+    if "text/html" not in response.get("Content-Type", ""):
+        return None
+    visible = _NOT_TEXT.sub(" ", text)
+    if "---------" in visible:  # Django's default empty choice of a select
+        return "a select offers '---------' (empty_label 'Bitte wählen')"
+    found = _INFORMAL.search(visible)
+    return f"informal German: {found.group(0)!r}" if found else None
+
+
 def response_text(response) -> str:
     """The body as text, PDFs by their text operators (a name in a PDF is compressed otherwise)."""
     if getattr(response, "streaming", False):

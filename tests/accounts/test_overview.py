@@ -102,3 +102,22 @@ def test_lock_minutes_out_of_range_are_refused_in_german(client, db):
         assert any(word in " ".join(errors) for word in ("Wert", "Zahl", "Feld")), errors
     practice.refresh_from_db()
     assert practice.name != "Neu" and practice.lock_minutes == 10 and practice.details_checked_at is None
+
+
+def test_a_postcode_other_than_five_digits_is_refused(client, db):
+    """Found by a new user's walk: "abc" and markup were saved as the PLZ printed on invoices."""
+    practice = factories.practice()
+    owner = factories.member(practice, main=True)
+    client.force_login(owner)
+    client.get(reverse("dashboard"))
+    data = {"name": "Neu", "street": practice.street, "city": practice.city, "lock_minutes": "10"}
+    for bad in ("abc", "1", "<b>x</b>", "123456", " 8033"):
+        response = client.post(reverse("practice_settings"), {**data, "postcode": bad})
+        assert response.status_code == 200
+        assert "Die PLZ besteht aus 5 Ziffern." in response.context["form"].errors["postcode"], bad
+        assert response.context["form"]["name"].value() == "Neu"  # what was typed stays
+    practice.refresh_from_db()
+    assert practice.name != "Neu"
+    client.post(reverse("practice_settings"), {**data, "postcode": "80331"})
+    practice.refresh_from_db()
+    assert (practice.name, practice.postcode) == ("Neu", "80331")

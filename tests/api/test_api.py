@@ -229,8 +229,10 @@ def test_the_main_user_creates_sees_and_revokes_clients(client, world):
     assert token not in client.get(reverse("api_clients")).content.decode()  # shown once
     client.post(reverse("api_client_revoke", args=[created.pk]))
     assert call(client, "get", "/appointments", token, von="2026-01-01").status_code == 401
-    bad = client.post(reverse("api_clients"), {"name": "", "scopes": ["codes"]})
-    assert bad.status_code == 400 and "Namen" in bad.content.decode()
+    bad = client.post(reverse("api_clients"), {"name": "  ", "scopes": ["codes"]})
+    assert bad.status_code == 400 and "Bitte geben Sie einen Namen an." in bad.content.decode()
+    long = client.post(reverse("api_clients"), {"name": "x" * 101, "scopes": ["codes"]})
+    assert long.status_code == 400 and "höchstens 100 Zeichen" in long.content.decode()
 
 
 def test_others_cannot_manage_a_practices_clients(client, world):

@@ -38,14 +38,17 @@ class MemberFieldsMixin:
         return cleaned
 
 
+def postcode_field() -> forms.RegexField:
+    """A German postcode: five digits (it is printed on invoices and KV documents)."""
+    return forms.RegexField(label="PLZ", regex=r"^\d{5}$", error_messages={"invalid": "Die PLZ besteht aus 5 Ziffern."})
+
+
 class PracticeDetailsForm(MemberFieldsMixin, forms.Form):
     """The visible fields of the practice sign-up; also used to check them before keys are made."""
 
     practice_name = forms.CharField(label="Name der Praxis", max_length=200)
     street = forms.CharField(label="Straße und Hausnummer", max_length=200)
-    postcode = forms.RegexField(
-        label="PLZ", regex=r"^\d{5}$", error_messages={"invalid": "Die PLZ besteht aus 5 Ziffern."}
-    )
+    postcode = postcode_field()
     city = forms.CharField(label="Ort", max_length=100)
     bsnr = forms.CharField(label="BSNR (Betriebsstättennummer)", max_length=20)
     full_name = forms.CharField(label="Ihr Name", max_length=200)
@@ -237,6 +240,8 @@ class DerivedSetPasswordForm(DerivedSecretFieldsMixin, SetPasswordForm):
 
 
 class PracticeSettingsForm(forms.ModelForm):
+    postcode = postcode_field()  # the model's max_length alone let "abc" through (a new user's walk)
+
     class Meta:
         model = Organisation
         fields = ["name", "street", "postcode", "city", "require_device_approval", "lock_minutes"]

@@ -320,7 +320,9 @@ def device_rename(request, pk):
     )
     name = (request.POST.get("name") or "").strip()
     if not name or len(name) > 100:
-        messages.error(request, "Bitte geben Sie einen Namen mit höchstens 100 Zeichen an.")
+        messages.error(
+            request, "Bitte geben Sie einen Namen an." if not name else "Der Name darf höchstens 100 Zeichen lang sein."
+        )
     else:
         device.name = name
         device.save(update_fields=["name"])

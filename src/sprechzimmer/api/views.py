@@ -49,9 +49,8 @@ def clients(request):
     scopes = [s for s in request.POST.getlist("scopes") if s in SCOPES]
     typed = {"name": name, "scopes": scopes}
     if not name or len(name) > 100:
-        return _page(
-            request, status=400, error="Bitte geben Sie einen Namen mit höchstens 100 Zeichen an.", typed=typed
-        )
+        error = "Bitte geben Sie einen Namen an." if not name else "Der Name darf höchstens 100 Zeichen lang sein."
+        return _page(request, status=400, error=error, typed=typed)
     if not scopes:
         return _page(request, status=400, error="Bitte wählen Sie mindestens ein Recht.", typed=typed)
     organisation = request.user.organisation

@@ -83,7 +83,7 @@ def accept(invitation: DutyInvitation, user: User) -> DutyDoctor:
     with transaction.atomic():
         invitation = DutyInvitation.objects.select_for_update().select_related("kv", "area").get(pk=invitation.pk)
         if invitation.is_expired:
-            raise DutyError("Diese Einladung ist abgelaufen. Bitte bitten Sie Ihre KV um eine neue.")
+            raise DutyError("Diese Einladung ist abgelaufen. Bitte fragen Sie Ihre KV nach einer neuen.")
         if user.email.lower() != invitation.email.lower():
             raise DutyError("Diese Einladung gilt für eine andere E-Mail-Adresse.")
         if user.organisation is not None and user.organisation.is_kv:

@@ -42,6 +42,7 @@ class PlanForm(forms.Form):
         label="Bereich",
         queryset=Area.objects.none(),
         error_messages={"invalid_choice": "Bitte wählen Sie einen Bereich Ihrer KV."},
+        empty_label="Bitte wählen",
     )
     first = forms.DateField(label="von", widget=forms.DateInput(attrs={"type": "date"}))
     last = forms.DateField(label="bis", widget=forms.DateInput(attrs={"type": "date"}))
@@ -275,6 +276,7 @@ class ApplicationStartForm(forms.Form):
         label="Kassenärztliche Vereinigung",
         queryset=None,
         error_messages={"invalid_choice": "Bitte wählen Sie eine KV aus der Liste."},
+        empty_label="Bitte wählen",
     )
     full_name = forms.CharField(label="Vor- und Nachname, Titel", max_length=200)
     email = forms.EmailField(label="E-Mail-Adresse")

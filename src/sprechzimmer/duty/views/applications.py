@@ -141,7 +141,7 @@ def _application_view(request, token):
     if request.POST.get("submit"):
         messages.success(request, "Ihr Antrag ist eingereicht. Fehlt noch etwas, steht es oben auf dieser Seite.")
     else:
-        messages.success(request, f"Gespeichert ({stored} Dokument(e) hochgeladen).")
+        messages.success(request, f"Gespeichert ({stored} {'Dokument' if stored == 1 else 'Dokumente'} hochgeladen).")
     return redirect("coop_application", token)
 
 
