@@ -135,6 +135,23 @@ def test_invitation_of_existing_user_changes_nothing(client, team):
     assert Invitation.objects.count() == before
 
 
+def test_a_second_invitation_to_the_same_address_or_lanr_is_refused(client, team):
+    """Found by a new user's walk: the same address invited twice got two open invitations and two
+    mails, and a new doctor could be invited under a LANR the practice's own doctor holds."""
+    client.force_login(team.owner)
+    first = {"full_name": "Dr. Neu", "email": "dr.neu@example.org", "role": "doctor", "lanr": "838382202"}
+    assert client.post(reverse("members"), first).status_code == 302
+    before = (Invitation.objects.count(), len(mail.outbox))
+    again = client.post(reverse("members"), {**first, "email": "DR.NEU@example.org", "lanr": ""})
+    assert "An diese Adresse ging bereits eine Einladung" in again.content.decode()
+    same_lanr = client.post(reverse("members"), {**first, "email": "andere@example.org"})
+    assert "Diese LANR hat bereits ein Mitglied Ihrer Praxis" in same_lanr.content.decode()
+    assert (Invitation.objects.count(), len(mail.outbox)) == before
+    # Withdrawn, the address and the LANR are free again.
+    Invitation.objects.filter(email="dr.neu@example.org").delete()
+    assert client.post(reverse("members"), first).status_code == 302
+
+
 def accept_data():
     return {
         "full_name": "Neu",

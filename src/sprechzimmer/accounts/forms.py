@@ -10,10 +10,11 @@ from allauth.account.forms import (
 )
 from django import forms
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from sprechzimmer.accounts import keyblobs
 from sprechzimmer.accounts.domain import IdentifierError, parse_bsnr, parse_lanr
-from sprechzimmer.accounts.models import Organisation, User
+from sprechzimmer.accounts.models import Invitation, Organisation, User
 from sprechzimmer.accounts.widgets import DerivedSecretFieldsMixin, DerivedSecretInput
 
 
@@ -198,11 +199,44 @@ class InvitationForm(MemberFieldsMixin, forms.Form):
     role = forms.ChoiceField(label="Rolle", choices=User.Role.choices)
     lanr = forms.CharField(label="LANR (bei Ärztinnen/Ärzten)", max_length=20, required=False)
 
+    def __init__(self, *args, organisation=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+
+    def _open_invitations(self):
+        return Invitation.objects.filter(
+            organisation=self.organisation, accepted_at=None, expires_at__gt=timezone.now()
+        )
+
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("Mit dieser E-Mail-Adresse besteht bereits ein Benutzerkonto.")
+        if self.organisation is not None:
+            open_one = self._open_invitations().filter(email__iexact=email).first()
+            if open_one is not None:
+                raise forms.ValidationError(
+                    f"An diese Adresse ging bereits eine Einladung, gültig bis {open_one.expires_at:%d.%m.%Y}. "
+                    "Ziehen Sie sie unten zurück, wenn Sie neu einladen möchten."
+                )
         return email
+
+    def clean_lanr(self):
+        # One doctor, one LANR, in any number of practices; but within one practice a LANR
+        # belongs to one member (or one open invitation).
+        lanr = super().clean_lanr()
+        if (
+            lanr
+            and self.organisation is not None
+            and (
+                self.organisation.members.filter(lanr=lanr, is_active=True).exists()
+                or self._open_invitations().filter(lanr=lanr).exists()
+            )
+        ):
+            raise forms.ValidationError(
+                "Diese LANR hat bereits ein Mitglied Ihrer Praxis (oder eine offene Einladung)."
+            )
+        return lanr
 
 
 class AcceptInvitationForm(KeyFieldsMixin, forms.Form):

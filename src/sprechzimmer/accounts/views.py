@@ -83,7 +83,7 @@ def members(request):
     if request.method == "POST":
         if not request.user.is_main_user:
             return render(request, "403.html", status=403)
-        form = InvitationForm(request.POST)
+        form = InvitationForm(request.POST, organisation=organisation)
         if form.is_valid():
             try:
                 invitation = _send_invitation(request, form.cleaned_data)
