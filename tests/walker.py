@@ -104,7 +104,6 @@ def no_named_password_input(probe: Probe, response, text: str) -> str | None:
 
 
 _NOT_TEXT = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S | re.I)
-_INFORMAL = re.compile(r"\b(?:[Dd]u|[Dd]ich|[Dd]ir|[Dd]ein(?:e[mnrs]?)?|kontaktiere)\b")
 
 
 @response_check
@@ -117,7 +116,9 @@ def formal_german(probe: Probe, response, text: str) -> str | None:
     visible = _NOT_TEXT.sub(" ", text)
     if "---------" in visible:  # Django's default empty choice of a select
         return "a select offers '---------' (empty_label 'Bitte wählen')"
-    found = _INFORMAL.search(visible)
+    from tests.test_language import INFORMAL
+
+    found = INFORMAL.search(visible)
     return f"informal German: {found.group(0)!r}" if found else None
 
 

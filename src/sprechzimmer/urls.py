@@ -40,6 +40,8 @@ urlpatterns = [
     path("status.json", status.as_json, name="status_json"),
     path("metrics", metrics.metrics_view, name="metrics"),  # the operator's Prometheus (docs/operations.md)
     path("konto/registrierung/pruefen/", accounts.signup_check, name="signup_check"),
+    # Before allauth's: the same path and name, "switch the app" instead of "deactivate".
+    path("konto/2fa/totp/deactivate/", accounts.SwitchTOTPView.as_view(), name="mfa_deactivate_totp"),
     path("konto/", include("allauth.urls")),
     path("einladung/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
     path("geraet/wartet/", accounts.device_pending, name="device_pending"),

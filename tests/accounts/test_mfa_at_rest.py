@@ -79,3 +79,24 @@ def test_migration_seals_secrets_stored_in_clear(db):
     assert verifies(authenticator)
     migration.seal(apps, None)  # twice changes nothing
     assert verifies(Authenticator.objects.get(pk=authenticator.pk))
+
+
+def test_the_authenticator_app_is_switched_not_deactivated(client, db):
+    """A second factor is required, so the overview offers "App wechseln" (not "Deaktivieren"), the
+    page says what follows, and removing the app leads straight to setting up the new one."""
+    from django.urls import reverse
+
+    secret = factories.derived_secret()
+    user = factories.member(factories.practice(), password=secret)
+    client.force_login(user)
+    # allauth asks for the password again before a factor is removed.
+    client.post(reverse("account_reauthenticate"), {"password": secret})
+    overview = client.get("/konto/2fa/").content.decode()
+    assert "App wechseln" in overview and "Deaktivieren" not in overview
+    page = client.get(reverse("mfa_deactivate_totp")).content.decode()
+    assert "Sie richten gleich danach die neue ein" in page
+    response = client.post(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
+    assert not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    # Until the new app is set up, practice pages lead to its setup.
+    assert client.get(reverse("dashboard"))["Location"] == reverse("mfa_activate_totp")

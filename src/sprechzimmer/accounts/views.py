@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.views import DeactivateTOTPView
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -521,3 +522,12 @@ def api_key_reencrypt(request):
     except keyrotation.RotationRefused as refused:
         return json_error(refused.message, refused.status)
     return JsonResponse({"replaced": replaced})
+
+
+class SwitchTOTPView(DeactivateTOTPView):
+    """allauth's "deactivate the authenticator app", which here means "switch it": a second factor
+    is required (DeviceMiddleware), so removing the app leads straight to setting up the new one
+    (a new phone), and the page says so (templates/mfa/totp/deactivate_form.html). A new user's walk
+    found "Deaktivieren" offered and then the forced setup confusing."""
+
+    success_url = reverse_lazy("mfa_activate_totp")
