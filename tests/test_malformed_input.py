@@ -199,3 +199,15 @@ def test_a_post_without_a_valid_csrf_token_gets_a_german_answer(practice):
     response = Client(enforce_csrf_checks=True).post(reverse("join"), {"code": "ABCDE-FGHIJ"})
     assert response.status_code == 403 and "Seite neu" in response.content.decode()
     assert Appointment.objects.count() == before
+
+
+def test_a_form_target_opened_by_address_says_why_in_german(practice):
+    """A GET of a URL that takes only POST (a bookmark of a form's target, /dienste/wuensche/ in a
+    new user's walk) was a blank 405. The page says why, the Allow header stays; scripts get JSON."""
+    client = practice.client
+    response = client.get(reverse("device_rename", args=[1]))
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "lässt sich so nicht aufrufen" in response.content.decode()
+    assert "<html" in response.content.decode()
+    api = client.get(reverse("device_rename", args=[1]), HTTP_ACCEPT="application/json")
+    assert api.status_code == 405 and "lässt sich so nicht aufrufen" in api.json()["error"]

@@ -88,6 +88,15 @@ def no_server_error(probe: Probe, response, text: str) -> str | None:
 
 
 @response_check
+def no_blank_refusal(probe: Probe, response, text: str) -> str | None:
+    """A refusal says why, in German (a page or JSON): Django's own 405 is blank, which a person
+    who opened a form's target from a bookmark saw as an empty page (a new user's walk)."""
+    if response.status_code >= 400 and not getattr(response, "streaming", False) and not response.content.strip():
+        return f"status {response.status_code} with an empty body"
+    return None
+
+
+@response_check
 def no_foreign_object(probe: Probe, response, text: str) -> str | None:
     seen = [marker for marker in probe.foreign_markers if marker in text]
     return f"shows objects of another practice/KV: {seen}" if seen else None

@@ -47,3 +47,32 @@ class RefuseNullCharactersMiddleware:
 
 def _has_null(params) -> bool:
     return any("\x00" in key or any("\x00" in value for value in params.getlist(key)) for key in params)
+
+
+METHOD_NOT_ALLOWED = (
+    "Diese Seite lässt sich so nicht aufrufen, etwa über ein Lesezeichen oder einen kopierten Link. "
+    "Bitte öffnen Sie sie über die Navigation und verwenden Sie die Schaltflächen der Seite."
+)
+
+
+class MethodNotAllowedMiddleware:
+    """Django's answer to a method a view does not take (``require_POST``: a bookmarked or typed
+    URL of a form's target) is a blank 405. A person gets the German page, a script JSON; the
+    Allow header stays. Found by a new user's walk at /dienste/wuensche/."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or getattr(response, "streaming", False) or response.content:
+            return response
+        from sprechzimmer.errors import wants_json
+
+        if wants_json(request):
+            answer = JsonResponse({"error": METHOD_NOT_ALLOWED}, status=405)
+        else:
+            answer = render(request, "405.html", {"message": METHOD_NOT_ALLOWED}, status=405)
+        if response.has_header("Allow"):
+            answer["Allow"] = response["Allow"]
+        return answer

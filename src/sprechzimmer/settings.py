@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "sprechzimmer.accounts.middleware.DeviceMiddleware",
     "sprechzimmer.accounts.screenlock.ScreenLockMiddleware",
+    # innermost: a view's blank 405 becomes the German page before the outer middleware see it
+    "sprechzimmer.middleware.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "sprechzimmer.urls"

@@ -160,6 +160,22 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
     page.wait_for_selector(".appointment:has-text('Paula Mustermann-Langenscheidt')")
     audit.check(page, "Termine Telefon mit Terminen")
     visit(audit, page, "Uebersicht Telefon", "/praxis/")
+    # Lists of members, devices and API clients: one card per row on a phone, the actions whole
+    # (a new user's walk found them off-screen in a table scrolled sideways).
+    visit(audit, page, "Mitglieder Telefon", "/praxis/mitglieder/")
+    assert page.get_attribute("table.cards-on-phone tbody td:nth-child(2)", "data-label") == "E-Mail"
+    visit(audit, page, "Endgeraete Telefon", "/praxis/geraete/")
+    visit(audit, page, "API-Zugaenge Telefon", "/praxis/api-zugaenge/")
+    page.fill("#client-name", "Praxisverwaltungssystem Mustermann-Langenscheidt")
+    page.check("input[name=scopes][value='appointments:read']")
+    page.click("form:has(#client-name) button[type=submit]")
+    page.wait_for_selector("#token-value")
+    audit.check(page, "API-Zugaenge Telefon mit Zugang")
+    page.click("details.revoke summary")
+    audit.check(page, "API-Zugaenge Telefon Sperren-Frage")
+    page.set_viewport_size(DESKTOP)
+    audit.check(page, "API-Zugaenge mit Zugang")
+    page.set_viewport_size(PHONE)
     visit(audit, page, "Meine Dienste Telefon", "/dienste/")
     visit(audit, page, "Dienstboerse Telefon", "/dienste/boerse/")
     audit.assert_clean()

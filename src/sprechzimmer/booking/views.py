@@ -70,6 +70,9 @@ class HoursForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["doctor"].queryset = appointments.doctors(organisation)  # type: ignore[attr-defined]
         self.fields["doctor"].label_from_instance = lambda user: user.full_name  # type: ignore[attr-defined]
+        self.fields["doctor"].empty_label = "Bitte wählen"  # type: ignore[attr-defined]
+        weekday = self.fields["weekday"]
+        weekday.choices = [("", "Bitte wählen"), *[c for c in weekday.choices if c[0] != ""]]  # type: ignore[attr-defined]
 
     def clean_slot_minutes(self):
         value = self.cleaned_data["slot_minutes"]

@@ -24,10 +24,31 @@ function mark() {
   }
 }
 
+/**
+ * A table shown as one card per row on a phone (table.cards-on-phone, app.css) names each value by
+ * its column: every cell without a data-label gets its column heading's text.
+ */
+function label() {
+  for (const table of document.querySelectorAll("table.cards-on-phone")) {
+    const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent?.trim() ?? "");
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => {
+        if (cell instanceof HTMLElement && !cell.hasAttribute("data-label") && headings[i] && !cell.hasAttribute("colspan")) {
+          cell.dataset.label = headings[i];
+        }
+      });
+    }
+  }
+}
+
+label();
 mark();
 addEventListener("resize", mark);
 // Content a page's script adds later (tables filled from the server).
-new MutationObserver(mark).observe(document.body, { childList: true, subtree: true });
+new MutationObserver(() => {
+  label();
+  mark();
+}).observe(document.body, { childList: true, subtree: true });
 
 // Every page: a form the browser sends itself (method post, no script of the page handling it) is
 // sent once. A second submit while the first answer is loading (a double click) would do the same
