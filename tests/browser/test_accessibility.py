@@ -164,6 +164,18 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
     # (a new user's walk found them off-screen in a table scrolled sideways).
     visit(audit, page, "Mitglieder Telefon", "/praxis/mitglieder/")
     assert page.get_attribute("table.cards-on-phone tbody td:nth-child(2)", "data-label") == "E-Mail"
+    # The navigation row scrolls sideways: the current entry is in view, the rest fades out at the
+    # edge, and "Menü" shows every entry on screen.
+    in_view = """(selector) => { const nav = document.getElementById('main-nav').getBoundingClientRect();
+      return [...document.querySelectorAll(selector)].every((e) => { const r = e.getBoundingClientRect();
+        return r.left >= nav.left - 1 && r.right <= nav.right + 1 && r.right <= innerWidth + 1; }); }"""
+    assert page.evaluate(in_view, "#main-nav [aria-current=page]")
+    assert page.is_visible(".menu-toggle") and "more-right" in page.get_attribute("#main-nav", "class")
+    assert not page.evaluate(in_view, "#main-nav a, #main-nav button")
+    page.click(".menu-toggle")
+    assert page.get_attribute(".menu-toggle", "aria-expanded") == "true"
+    assert page.evaluate(in_view, "#main-nav a, #main-nav button")
+    audit.check(page, "Mitglieder Telefon Menue offen")
     visit(audit, page, "Endgeraete Telefon", "/praxis/geraete/")
     visit(audit, page, "API-Zugaenge Telefon", "/praxis/api-zugaenge/")
     page.fill("#client-name", "Praxisverwaltungssystem Mustermann-Langenscheidt")

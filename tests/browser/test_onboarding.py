@@ -165,6 +165,14 @@ def test_password_change_reset_and_recovery_key(new_page, server, practice):
     login(page, MAIN_EMAIL, MAIN_PASSWORD, practice["main_totp"])
     page.goto("/konto/password/change/")
     page.fill("#id_oldpassword", MAIN_PASSWORD)
+    # A weak or unchanged password is refused in the browser (the server never sees it), with the
+    # reason next to the field and the form not sent.
+    for weak, reason in (("1234567890", "nur aus Ziffern"), (MAIN_PASSWORD, "vom bisherigen unterscheiden")):
+        page.fill("#id_password1", weak)
+        page.fill("#id_password2", weak)
+        page.click("main form button[type=submit]")
+        page.wait_for_selector(f"main form .error:has-text('{reason}')")
+        assert page.url.endswith("/konto/password/change/")
     page.fill("#id_password1", NEW_MAIN_PASSWORD)
     page.fill("#id_password2", NEW_MAIN_PASSWORD)
     page.click("main form button[type=submit]")

@@ -59,7 +59,7 @@ async function reauthenticate(form) {
 /** @type {Handler} */
 async function changePassword(form) {
   const [oldpassword, password1, password2] = ["oldpassword", "password1", "password2"].map((n) => typedPassword(form, n));
-  const problem = passwordProblem(password1.value, password2.value);
+  const problem = passwordProblem(password1.value, password2.value, { email: pageEmail(), previous: oldpassword.value });
   if (problem) {
     showErrors(form, { password1: [problem] });
     return false;
@@ -84,7 +84,7 @@ async function changePassword(form) {
 /** @type {Handler} */
 async function resetFromKey(form) {
   const [password1, password2] = ["password1", "password2"].map((n) => typedPassword(form, n));
-  const problem = passwordProblem(password1.value, password2.value);
+  const problem = passwordProblem(password1.value, password2.value, { email: form.dataset.email ?? "" });
   if (problem) {
     showErrors(form, { password1: [problem] });
     return false;

@@ -9,7 +9,7 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const password = typedPassword(form, "password");
   const password2 = typedPassword(form, "password2");
-  const problem = passwordProblem(password.value, password2.value);
+  const problem = passwordProblem(password.value, password2.value, { email: form.dataset.email ?? "" });
   if (problem) return showErrors(form, { password: [problem] });
   setBusy(form, true, "Schlüssel werden erzeugt …");
   try {

@@ -41,6 +41,37 @@ function label() {
   }
 }
 
+/**
+ * The navigation on a phone: one row that scrolls sideways. The current page's entry is scrolled
+ * into view, entries beyond the right edge fade out (.more-right), and "Menü" shows them all as
+ * rows (a new user's walk found "Mitglieder" and "Abmelden" cut off without a hint).
+ */
+function phoneNavigation() {
+  const nav = document.getElementById("main-nav");
+  const toggle = document.querySelector(".menu-toggle");
+  const bar = nav?.closest(".topbar");
+  if (!nav || !(toggle instanceof HTMLButtonElement) || !(bar instanceof HTMLElement)) return;
+  const update = () => {
+    const open = bar.classList.contains("menu-open");
+    const overflows = nav.scrollWidth > nav.clientWidth + 1;
+    toggle.hidden = !overflows && !open;
+    nav.classList.toggle("more-right", !open && nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1);
+  };
+  toggle.addEventListener("click", () => {
+    const open = bar.classList.toggle("menu-open");
+    toggle.setAttribute("aria-expanded", String(open));
+    update();
+  });
+  nav.addEventListener("scroll", update, { passive: true });
+  addEventListener("resize", update);
+  const current = nav.querySelector("[aria-current=page]");
+  if (current instanceof HTMLElement && nav.scrollWidth > nav.clientWidth + 1) {
+    nav.scrollLeft = Math.max(0, current.offsetLeft - nav.offsetLeft - 16);
+  }
+  update();
+}
+
+phoneNavigation();
 label();
 mark();
 addEventListener("resize", mark);

@@ -48,7 +48,9 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(form);
   const password = typedPassword(form, "password1").value;
-  const problem = passwordProblem(password, typedPassword(form, "password2").value);
+  const problem = passwordProblem(password, typedPassword(form, "password2").value, {
+    email: control(form, "email", HTMLInputElement).value,
+  });
   if (problem) return showErrors(form, { password1: [problem] });
 
   setBusy(form, true, "Angaben werden geprüft …");

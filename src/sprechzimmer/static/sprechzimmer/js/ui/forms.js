@@ -1,5 +1,6 @@
 // @ts-check
 // Small helpers for forms: show German errors next to fields, keep the button honest while busy.
+import { passwordWeakness } from "../lib/passwords.js";
 
 /**
  * @param {HTMLFormElement} form
@@ -111,15 +112,14 @@ export function showErrors(form, errors) {
 }
 
 /**
- * Checks a new password in the browser, since the server never sees it.
+ * Checks a new password in the browser, since the server never sees it (lib/passwords.js).
  * @param {string} password
  * @param {string} [repeat] the second input, when the form has one
+ * @param {{email?: string, previous?: string}} [context] the account's address, the old password
  * @returns {string | null} the German problem, or null
  */
-export function passwordProblem(password, repeat) {
-  if (password.length < 10) return "Das Passwort muss mindestens 10 Zeichen lang sein.";
-  if (repeat !== undefined && password !== repeat) return "Die beiden Passwörter stimmen nicht überein.";
-  return null;
+export function passwordProblem(password, repeat, context = {}) {
+  return passwordWeakness(password, { repeat, ...context });
 }
 
 /**
