@@ -140,6 +140,11 @@ urlpatterns = [
         coop.applicant_document,
         name="coop_applicant_document",
     ),
+    path(
+        "kooperationsarzt/antrag/<str:token>/dokumente/<id:pk>/entfernen/",
+        coop.applicant_document_delete,
+        name="coop_applicant_document_delete",
+    ),
     path("kv/antraege/", coop.staff_list, name="coop_staff_list"),
     path("kv/antraege/<id:pk>/", coop.staff_detail, name="coop_staff_detail"),
     path("kv/antraege/<id:pk>/dokumente/<id:doc_pk>/", coop.staff_document, name="coop_staff_document"),

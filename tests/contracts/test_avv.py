@@ -40,7 +40,13 @@ def test_plus_confirms_the_avv_and_gets_the_operators_confirmation(client, pract
     Contract.objects.create(organisation=practice.practice, plan=Plan.PLUS)
     client.force_login(practice.owner)
     assert client.get(reverse("contract_avv_confirmation")).status_code == 404  # nothing confirmed yet
-    client.post(reverse("contract_avv_confirm"))  # without the tick
+    # Without the tick: nothing confirmed, and the page says so beside the checkbox (at the foot of
+    # a long page; a message on top was out of sight).
+    refused = client.post(reverse("contract_avv_confirm"), follow=True)
+    assert refused.redirect_chain[-1][0].endswith("?avv=fehlt#avv")
+    page = refused.content.decode()
+    note = page.index('id="avv-error"')
+    assert page.index('name="accept"') < note and "gelesen haben und annehmen" in page[note : note + 200]
     assert not AvvConfirmation.objects.exists()
     client.post(reverse("contract_avv_confirm"), {"accept": "1"})
     confirmation = AvvConfirmation.objects.get(organisation=practice.practice)

@@ -32,6 +32,7 @@ def test_a_valid_iban_gives_a_mandate_with_reference_date_and_who(client, practi
     assert practice.owner.email in contract.mandate_confirmed_by
     body = client.get(reverse("contract")).content.decode()
     assert contract.mandate_reference in body and "SEPA-Lastschriftmandat" in body
+    assert "IBAN DE89 3704 0044 0532 0130 00" in body  # grouped for people (a new user's walk)
     # the same account again keeps its mandate; another account is a new mandate
     reference = contract.mandate_reference
     bank(client, account_holder="Dr. Neu")

@@ -72,11 +72,15 @@ def test_start_sends_the_personal_link_and_lists_everything_missing(client, appl
 
 
 def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, applicant, settings):
-    # A text file named .pdf: refused, nothing stored, the typed facts are still in the form.
-    response = client.post(applicant.url, facts(clinical_months="30") | files(approbation=b"just text"))
+    # A text file named .pdf: refused, nothing stored, the typed facts are still in the form, and
+    # so is the device typed beside Anlage 6's file.
+    response = client.post(
+        applicant.url, facts(clinical_months="30") | files(approbation=b"just text") | {"label-devices": "Sonograf <b>"}
+    )
     assert response.status_code == 400
     assert "kein PDF-, JPEG- oder PNG-Dokument" in response.content.decode()
     assert 'name="clinical_months" value="30"' in response.content.decode()
+    assert 'name="label-devices" value="Sonograf &lt;b&gt;"' in response.content.decode()
     assert not ApplicationDocument.objects.exists()
     applicant.app.refresh_from_db()
     assert applicant.app.clinical_months == 0  # the facts were not saved half-way either
@@ -95,7 +99,12 @@ def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, 
     assert stored.get(anlage="specialist").content_type == "image/jpeg"
     download = client.get(reverse("coop_applicant_document", args=[applicant.token, approbation.pk]))
     assert b"".join(download.streaming_content) == PDF and download["Content-Type"] == "application/pdf"
-    assert "attachment" in download["Content-Disposition"]
+    assert (
+        download["Content-Disposition"] == f'attachment; filename="anlage-2-approbationsurkunde-{approbation.pk}.pdf"'
+    )
+    police = stored.get(anlage="police")
+    police_download = client.get(reverse("coop_applicant_document", args=[applicant.token, police.pk]))
+    assert f'"anlage-4-polizeiliches-fuehrungszeugnis-{police.pk}.png"' in police_download["Content-Disposition"]
 
     # Another applicant's link does not open this document; nor does a doctor or another KV's staff.
     other, other_token = applications.start(
@@ -169,3 +178,80 @@ def test_an_old_certificate_and_too_little_insurance_are_named(client, applicant
     page = client.get(applicant.url).content.decode()
     assert re.findall(r'<li data-anlage="(\w+)">', page) == ["approbation", "liability", "agreement"]
     assert "älter als sechs Monate" in page and "mindestens 3 Millionen Euro" in page
+
+
+def test_dates_ahead_and_negative_cover_are_refused_and_an_upload_without_its_date_is_named(client, applicant):
+    """A new user's walk saved 01.01.2099 as a certificate's date and -1 € as cover, and read
+    "Die Approbationsurkunde fehlt" right after uploading it (its date was not given yet)."""
+    ahead = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    response = client.post(applicant.url, facts(police_issued=ahead, liability_personal="-1"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Das Datum liegt in der Zukunft." in page and "Bitte geben Sie einen Betrag ab 0 € an." in page
+    applicant.app.refresh_from_db()
+    assert applicant.app.police_issued is None and applicant.app.liability_personal is None
+
+    saved = client.post(applicant.url, facts(approbation_issued="") | files())
+    assert saved.status_code == 302
+    applicant.app.refresh_from_db()
+    missing = {m.anlage: m.message for m in applications.missing(applicant.app)}
+    assert (
+        missing["approbation"]
+        == "Das Dokument ist hochgeladen; bitte geben Sie oben noch das Datum der Beglaubigung an."
+    )
+    assert "police" not in missing
+
+
+def test_the_applicant_removes_a_wrong_upload_and_nobody_else_can(
+    client, applicant, django_capture_on_commit_callbacks
+):
+    client.post(applicant.url, facts() | files())
+    wrong = ApplicationDocument.objects.get(application=applicant.app, anlage="specialist")
+    stored = documents.path_of(wrong.stored_name)
+    assert stored.exists()
+    page = client.get(applicant.url).content.decode()
+    delete_url = reverse("coop_applicant_document_delete", args=[applicant.token, wrong.pk])
+    assert f'action="{delete_url}"' in page
+    # Another applicant's link does not reach it, and a GET changes nothing.
+    _, other_token = applications.start(
+        applicant.kv,
+        full_name="X",
+        email="x@example.org",
+        birth_date=dt.date(1980, 1, 1),
+        base_url="http://testserver/",
+    )
+    assert client.post(reverse("coop_applicant_document_delete", args=[other_token, wrong.pk])).status_code == 404
+    assert client.get(delete_url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(delete_url).status_code == 302
+    assert not ApplicationDocument.objects.filter(pk=wrong.pk).exists() and not stored.exists()
+    assert "specialist" in {m.anlage for m in applications.missing(applicant.app)}
+    # Once the KV decided, documents stay.
+    kept = ApplicationDocument.objects.get(application=applicant.app, anlage="approbation")
+    CooperationApplication.objects.filter(pk=applicant.app.pk).update(status=CooperationApplication.Status.REJECTED)
+    client.post(reverse("coop_applicant_document_delete", args=[applicant.token, kept.pk]))
+    assert ApplicationDocument.objects.filter(pk=kept.pk).exists()
+
+
+def test_starting_again_for_an_open_application_sends_a_new_link_instead_of_a_second_one(
+    client, applicant, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A new user's walk started the same application twice and got two."""
+    mails = len(mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("coop_start"),
+            {
+                "kv": applicant.kv.pk,
+                "full_name": "Dr. Nora Neu",
+                "email": "NORA@example.org ",
+                "birth_date": "1985-02-03",
+            },
+            follow=True,
+        )
+    assert "schon einen offenen Antrag" in response.content.decode()
+    assert CooperationApplication.objects.filter(email="nora@example.org").count() == 1
+    assert len(mailoutbox) == mails + 1 and mailoutbox[-1].to == ["nora@example.org"]
+    new_url = re.search(r"http://testserver(/kooperationsarzt/antrag/[^/\s]+/)", mailoutbox[-1].body).group(1)
+    assert "der bisherige gilt nicht mehr" in mailoutbox[-1].body
+    assert client.get(applicant.url).status_code == 404 and client.get(new_url).status_code == 200

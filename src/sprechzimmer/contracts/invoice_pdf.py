@@ -268,7 +268,7 @@ def _draw(invoice: Invoice, lines: list[InvoiceLine], operator, xml: bytes) -> b
             para(
                 normal,
                 f"Den Rechnungsbetrag ziehen wir am {formats.date(invoice.due_on)} per SEPA-Lastschrift von Ihrem Konto ",
-                invoice.debtor_iban,
+                formats.iban(invoice.debtor_iban),
                 " ein (Mandatsreferenz ",
                 invoice.mandate_reference,
                 ", Gläubiger-ID ",
@@ -281,7 +281,7 @@ def _draw(invoice: Invoice, lines: list[InvoiceLine], operator, xml: bytes) -> b
             para(
                 normal,
                 f"Bitte überweisen Sie den Rechnungsbetrag bis {formats.date(invoice.due_on)} auf das Konto ",
-                operator.iban,
+                formats.iban(operator.iban),
                 " unter Angabe der Rechnungsnummer.",
             )
         )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -171,8 +172,8 @@ def avv_confirm(request):
         messages.error(request, refusal.message)
         return redirect("contract")
     if request.POST.get("accept") != "1":
-        messages.error(request, "Bitte bestätigen Sie, dass Sie den Vertrag gelesen haben und annehmen.")
-        return redirect("contract")
+        # Said beside the checkbox, at the foot of a long page (a message on top was out of sight).
+        return redirect(reverse("contract") + "?avv=fehlt#avv")
     AvvConfirmation.objects.get_or_create(
         organisation=organisation,
         version=avv.VERSION,

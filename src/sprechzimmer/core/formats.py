@@ -101,3 +101,10 @@ def long_date(day: object) -> str:
     """ "Montag, 30.11.2026" (a date or datetime; anything else comes back as text)."""
     weekday = getattr(day, "weekday", None)
     return f"{WEEKDAYS[weekday()]}, {date(day)}" if weekday else date(day)
+
+
+def iban(value: object) -> str:
+    """DE89 3704 0044 0532 0130 00: an IBAN as people read and type it (groups of four, DIN 5008);
+    machine formats (SEPA XML, the e-invoice) keep the compact form."""
+    compact = "".join(str(value or "").split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

@@ -40,6 +40,29 @@ def start(kv, *, full_name: str, email: str, birth_date, base_url: str) -> tuple
     return application, token
 
 
+def open_application(kv, email: str) -> CooperationApplication | None:
+    """The applicant's application at this KV that is not decided yet, if any."""
+    return CooperationApplication.objects.filter(
+        kv=kv, email__iexact=email.strip(), status__in=(Status.DRAFT, Status.SUBMITTED)
+    ).first()
+
+
+def send_new_link(application: CooperationApplication, base_url: str) -> None:
+    """Someone starts an application again for an address with an open one: no second application;
+    a new link goes to that address (only the hash of a link is stored, so the old one cannot be
+    sent again, and it stops working). Whoever typed the address learns nothing more than the page
+    of a new application would tell them."""
+    token = secrets.token_urlsafe(32)
+    application.token_hash = token_digest(token)
+    application.save(update_fields=["token_hash"])
+    link = base_url.rstrip("/") + reverse("coop_application", args=[token])
+    mail.send(
+        "coop_started",
+        application.email,
+        {"full_name": application.full_name, "kv_name": application.kv.name, "link": link, "again": True},
+    )
+
+
 def for_token(token: str) -> CooperationApplication | None:
     if not token or len(token) > 100:
         return None
@@ -81,8 +104,31 @@ def as_domain(app: CooperationApplication) -> cooperation.Application:
     )
 
 
+#: Anlage -> the facts the page asks for beside its document, and how the page names them: a
+#: document counts only with them (as_domain), so an uploaded one without them is not "missing".
+FACTS_OF = {
+    "approbation": (("approbation_issued",), "das Datum der Beglaubigung"),
+    "specialist": (("specialist_issued",), "das Datum der Beglaubigung"),
+    "police": (("police_issued",), "das Ausstellungsdatum"),
+    "liability": (("liability_personal", "liability_property"), "beide Deckungssummen"),
+}
+
+
 def missing(app: CooperationApplication) -> list[cooperation.Missing]:
-    return cooperation.missing_documents(as_domain(app), timezone.localdate())
+    """What keeps the application from being complete; for a document that is uploaded but whose
+    facts are not given yet, says so (a new user's walk read "Die Approbationsurkunde fehlt" right
+    after uploading it)."""
+    found = cooperation.missing_documents(as_domain(app), timezone.localdate())
+    uploaded = {doc.anlage for doc in app.documents.all()}
+    result = []
+    for item in found:
+        facts = FACTS_OF.get(item.anlage)
+        if facts and item.anlage in uploaded and any(getattr(app, name) is None for name in facts[0]):
+            item = cooperation.Missing(
+                item.anlage, f"Das Dokument ist hochgeladen; bitte geben Sie oben noch {facts[1]} an."
+            )
+        result.append(item)
+    return result
 
 
 def add_documents(app: CooperationApplication, files: list[tuple[str, str, object]]) -> int:

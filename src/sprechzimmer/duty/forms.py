@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.utils import timezone
 
 from sprechzimmer.core import formats
 from sprechzimmer.duty.domain.calendar import DAY_START
@@ -337,6 +338,19 @@ class ApplicationFactsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["areas"].queryset = Area.objects.filter(kv=self.instance.kv)
         self.fields["changed_since_pool"].choices = [(k, v) for k, v in ANLAGEN.items() if k != "agreement"]
+
+    def clean(self):
+        # A document's date cannot lie ahead, an amount of cover cannot be negative (a new user's
+        # walk saved 01.01.2099 and -1 without a word).
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for name in ("approbation_issued", "specialist_issued", "police_issued"):
+            if (day := cleaned.get(name)) is not None and day > today:
+                self.add_error(name, "Das Datum liegt in der Zukunft.")
+        for name in ("liability_personal", "liability_property"):
+            if (amount := cleaned.get(name)) is not None and amount < 0:
+                self.add_error(name, "Bitte geben Sie einen Betrag ab 0 € an.")
+        return cleaned
 
     def clean_existing_lanr(self):
         from sprechzimmer.accounts.domain import IdentifierError, parse_lanr

@@ -44,3 +44,9 @@ def anteil(value: object, decimals: int | str = 0) -> str:
 def datum(value: object) -> str:
     """31.03.2027"""
     return formats.date(value)
+
+
+@register.filter(name="iban")
+def iban_filter(value: object) -> str:
+    """DE89 3704 0044 0532 0130 00"""
+    return formats.iban(value)

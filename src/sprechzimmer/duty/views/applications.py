@@ -27,6 +27,17 @@ def start(request):
     if request.method == "POST":
         if not ratelimit.allow(request, "coop-start", per_address=(10, 3600)):
             form.add_error(None, "Zu viele neue Anträge von dieser Adresse. Bitte versuchen Sie es später erneut.")
+        elif form.is_valid() and (
+            existing := applications.open_application(form.cleaned_data["kv"], form.cleaned_data["email"])
+        ):
+            with transaction.atomic():
+                applications.send_new_link(existing, request.build_absolute_uri("/"))
+            messages.success(
+                request,
+                "Für diese E-Mail-Adresse gibt es bei dieser KV schon einen offenen Antrag. Wir haben den persönlichen "
+                "Link neu an diese Adresse geschickt; der bisherige gilt nicht mehr.",
+            )
+            return redirect("coop_start")
         elif form.is_valid():
             data = form.cleaned_data
             with transaction.atomic():
@@ -83,6 +94,9 @@ def _page(request, application, form, status=200, template="duty/application.htm
             "missing": applications.missing(application),
             "anlagen": ANLAGEN.items(),
             "open": application.status in (Status.DRAFT, Status.SUBMITTED),
+            # What was typed beside a file (the device of Anlage 6) stays when the page comes back
+            # with an error; the files themselves have to be chosen again.
+            "typed_devices_label": request.POST.get("label-devices", "") if request.method == "POST" else "",
             **extra,
         },
         status=status,
@@ -145,12 +159,22 @@ def _application_view(request, token):
     return redirect("coop_application", token)
 
 
+def download_name(doc: ApplicationDocument) -> str:
+    """The file name a download gets, from the Anlage's German title: "anlage-2-approbationsurkunde-17.pdf"
+    (ASCII, so every browser and mail program keeps it)."""
+    title = ANLAGEN.get(doc.anlage, doc.anlage).lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        title = title.replace(umlaut, plain)
+    slug = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in title).split())
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(doc.content_type, "bin")
+    return f"{slug}-{doc.pk}.{extension}"
+
+
 def _download(doc: ApplicationDocument) -> StreamingHttpResponse:
     response = StreamingHttpResponse(applications.read_document(doc), content_type=doc.content_type)
     response["Content-Length"] = str(doc.size)
-    response["Content-Disposition"] = (
-        f'attachment; filename="anlage-{doc.anlage}-{doc.pk}.{doc.content_type.split("/")[1]}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{download_name(doc)}"'
+
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -158,6 +182,20 @@ def _download(doc: ApplicationDocument) -> StreamingHttpResponse:
 def applicant_document(request, token, pk):
     app = _application(token)
     return _download(get_object_or_404(ApplicationDocument, pk=pk, application=app))
+
+
+@require_POST
+def applicant_document_delete(request, token, pk):
+    """The applicant removes a wrong upload while the KV has not decided; its encrypted file goes
+    with the row (models._delete_document_file)."""
+    app = _application(token)
+    doc = get_object_or_404(ApplicationDocument, pk=pk, application=app)
+    if app.status not in (Status.DRAFT, Status.SUBMITTED):
+        messages.error(request, "Über diesen Antrag ist bereits entschieden; er lässt sich nicht mehr ändern.")
+    else:
+        doc.delete()
+        messages.success(request, f"„{doc.filename}“ ist entfernt.")
+    return redirect("coop_application", token)
 
 
 # --- staff ---------------------------------------------------------------------------------------
