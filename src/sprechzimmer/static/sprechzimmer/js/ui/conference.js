@@ -349,7 +349,7 @@ export class ConferenceSeat {
       // Joining (Janus session, publishing, ICE) can take longer than PRESENCE_SECONDS on a slow
       // phone: the page goes on asking meanwhile, or the doctor's page would take it out of the key.
       else if (!this.joined && this.lastGrant) this.join().catch((error) => this.failed(error));
-      else if (this.joined && Date.now() > this.expires - 120_000) await this.refresh();
+      else if (this.joined && this.expires && Date.now() > this.expires - 120_000) await this.refresh();
     } catch (error) {
       if (this.failed(error)) return;
     }
