@@ -54,6 +54,14 @@ def facts(recent=None, **changes):
     } | changes
 
 
+def other_applicants_token(applicant) -> str:
+    """The secret link token of a second application at the same KV."""
+    _, token = applications.start(
+        applicant.kv, full_name="X", email="x@example.org", birth_date=dt.date(1980, 1, 1), base_url="http://testserver/"
+    )
+    return token
+
+
 def test_start_sends_the_personal_link_and_lists_everything_missing(client, applicant):
     assert applicant.mail.to == ["nora@example.org"] and applicant.url in applicant.mail.body
     page = client.get(applicant.url).content.decode()
@@ -107,13 +115,7 @@ def test_uploads_are_checked_encrypted_and_only_readable_by_their_owner(client, 
     assert f'"anlage-4-polizeiliches-fuehrungszeugnis-{police.pk}.png"' in police_download["Content-Disposition"]
 
     # Another applicant's link does not open this document; nor does a doctor or another KV's staff.
-    other, other_token = applications.start(
-        applicant.kv,
-        full_name="X",
-        email="x@example.org",
-        birth_date=dt.date(1980, 1, 1),
-        base_url="http://testserver/",
-    )
+    other_token = other_applicants_token(applicant)
     assert client.get(reverse("coop_applicant_document", args=[other_token, approbation.pk])).status_code == 404
     staff_url = reverse("coop_staff_document", args=[applicant.app.pk, approbation.pk])
     for outsider in (staff(kv("KV Zwei")), doctor(applicant.kv).user):
@@ -213,13 +215,7 @@ def test_the_applicant_removes_a_wrong_upload_and_nobody_else_can(
     delete_url = reverse("coop_applicant_document_delete", args=[applicant.token, wrong.pk])
     assert f'action="{delete_url}"' in page
     # Another applicant's link does not reach it, and a GET changes nothing.
-    _, other_token = applications.start(
-        applicant.kv,
-        full_name="X",
-        email="x@example.org",
-        birth_date=dt.date(1980, 1, 1),
-        base_url="http://testserver/",
-    )
+    other_token = other_applicants_token(applicant)
     assert client.post(reverse("coop_applicant_document_delete", args=[other_token, wrong.pk])).status_code == 404
     assert client.get(delete_url).status_code == 405
     with django_capture_on_commit_callbacks(execute=True):
