@@ -135,3 +135,21 @@ def test_billing_pages_speak_german_numbers_and_draw_their_chart(client):
     html = assert_german(client, reverse("billing"))
     assert re.search(r'<rect x="\d+" y="[\d.]+" width="24" height="[\d.]+"', html)  # the bars are drawn
     assert_german(client, response.json()["redirect"])
+
+
+def test_finding_counts_of_a_big_report_are_grouped(client):
+    """A new user's walk read "1.399 Behandlungsfälle … 2.332 Fehler" above counters "Fehler 2332"."""
+    practice = factories.practice("Praxis Tausend")
+    user = factories.member(practice, main=True)
+    client.force_login(user)
+    client.get(reverse("dashboard"))
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cases = [case((2, ["03000", "01450"]), case_id=f"V{n}") for n in range(1100)]
+    response = client.post(
+        reverse("billing_upload"), {"file": SimpleUploadedFile("q.con", kvdt_bytes(cases)), "quarter": ""}
+    )
+    html = client.get(response.json()["redirect"]).content.decode()
+    counts = re.findall(r'class="count">([^<]+)<', html)
+    assert any(re.fullmatch(r"\d{1,3}(\.\d{3})+( Befunde)?", c) for c in counts), counts
+    assert not any(re.match(r"\d{4,}", c) for c in counts), counts

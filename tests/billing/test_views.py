@@ -103,9 +103,12 @@ def test_csv_and_pdf_exports(client, practices):
 def test_reupload_of_a_quarter_replaces_its_report(client, practices):
     logged_in(client, practices.doctor)
     upload(client, quarter_file())
+    first = QuarterReport.objects.get()
+    QuarterReport.objects.filter(pk=first.pk).update(uploaded_at=first.uploaded_at - dt.timedelta(hours=1))
     upload(client, kvdt_bytes([case((3, ["03003"]), case_id="P9")]))
     saved = QuarterReport.objects.get()
     assert saved.cases == 1 and saved.video_only_cases == 0
+    assert saved.uploaded_at > first.uploaded_at  # the time of the upload that replaced it
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,24 @@ def test_the_main_user_sets_up_hours_with_german_messages(client, clinic):
         },
     )
     assert ok.status_code == 302 and BookableHours.objects.count() == 3
+    # Hours of the same doctor on the same weekday that overlap would offer a time twice.
+    overlap = client.post(
+        url,
+        {
+            "hours-doctor": clinic.main.pk,
+            "hours-weekday": 2,
+            "hours-start": "08:30",
+            "hours-end": "10:00",
+            "hours-slot_minutes": 10,
+        },
+    )
+    assert (
+        overlap.status_code == 400
+        and "überschneidet sich mit der Sprechzeit Mittwoch 08:00–09:00" in overlap.content.decode()
+    )
+    before = {"hours-doctor": clinic.main.pk, "hours-weekday": 2, "hours-start": "07:00", "hours-end": "08:00"}
+    assert client.post(url, before | {"hours-slot_minutes": 10}).status_code == 302  # touching is fine
+    assert BookableHours.objects.count() == 4
     bad_page = client.post(url, {"page-enabled": "on", "page-days_ahead": "400", "page-lead_minutes": "60"})
     assert bad_page.status_code == 400 and "zwischen 1 und 90" in bad_page.content.decode()
 

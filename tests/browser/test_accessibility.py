@@ -124,6 +124,7 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
         ("Kuendigen Dialog", "/praxis/rechnungsdaten/vertrag/kuendigen/"),
         ("KV-Genehmigung", "/praxis/kv-genehmigung/"),
         ("API-Zugaenge", "/praxis/api-zugaenge/"),
+        ("Online-Buchung", "/praxis/online-buchung/"),
         ("Webhooks", "/praxis/api-zugaenge/webhooks/"),
         ("Abrechnung", "/praxis/abrechnung/"),
         ("Sicherheit", "/konto/2fa/"),
@@ -177,6 +178,7 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
     assert page.evaluate(in_view, "#main-nav a, #main-nav button")
     audit.check(page, "Mitglieder Telefon Menue offen")
     visit(audit, page, "Endgeraete Telefon", "/praxis/geraete/")
+    visit(audit, page, "Online-Buchung Telefon", "/praxis/online-buchung/")
     visit(audit, page, "API-Zugaenge Telefon", "/praxis/api-zugaenge/")
     page.fill("#client-name", "Praxisverwaltungssystem Mustermann-Langenscheidt")
     page.check("input[name=scopes][value='appointments:read']")

@@ -50,6 +50,16 @@ def test_a_patient_books_on_a_phone_and_the_practice_sees_the_name(new_page, ser
     patient.fill("#b-name", PATIENT)
     patient.fill("#b-email", "paula@example.org")
     patient.fill("#b-note", "<script>alert(1)</script> Rückenschmerzen")
+    # A birth date ahead or a phone number that is none: said here (only this page sees them).
+    for field, value, said in (
+        ("#b-birth", "2099-01-01", "Bitte prüfen Sie das Geburtsdatum"),
+        ("#b-phone", "<script>", "Telefonnummer nur mit Ziffern"),
+    ):
+        patient.fill(field, value)
+        patient.click("button:has-text('Termin verbindlich buchen')")
+        patient.wait_for_selector(f".message:has-text('{said}')")
+        assert patient.is_hidden("#booked")
+        patient.fill(field, "")
     patient.click("button:has-text('Termin verbindlich buchen')")
     patient.wait_for_selector("#booked:not([hidden])", timeout=60_000)
     code = patient.text_content("#booked-code")

@@ -57,7 +57,11 @@ def facts(recent=None, **changes):
 def other_applicants_token(applicant) -> str:
     """The secret link token of a second application at the same KV."""
     _, token = applications.start(
-        applicant.kv, full_name="X", email="x@example.org", birth_date=dt.date(1980, 1, 1), base_url="http://testserver/"
+        applicant.kv,
+        full_name="X",
+        email="x@example.org",
+        birth_date=dt.date(1980, 1, 1),
+        base_url="http://testserver/",
     )
     return token
 
@@ -186,10 +190,11 @@ def test_dates_ahead_and_negative_cover_are_refused_and_an_upload_without_its_da
     """A new user's walk saved 01.01.2099 as a certificate's date and -1 € as cover, and read
     "Die Approbationsurkunde fehlt" right after uploading it (its date was not given yet)."""
     ahead = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
-    response = client.post(applicant.url, facts(police_issued=ahead, liability_personal="-1"))
+    response = client.post(applicant.url, facts(police_issued=ahead, liability_personal="-1") | files())
     assert response.status_code == 400
     page = response.content.decode()
     assert "Das Datum liegt in der Zukunft." in page and "Bitte geben Sie einen Betrag ab 0 € an." in page
+    assert "auch keine Datei; bitte wählen Sie die Dateien erneut" in page and not ApplicationDocument.objects.exists()
     applicant.app.refresh_from_db()
     assert applicant.app.police_issued is None and applicant.app.liability_personal is None
 
@@ -251,3 +256,28 @@ def test_starting_again_for_an_open_application_sends_a_new_link_instead_of_a_se
     new_url = re.search(r"http://testserver(/kooperationsarzt/antrag/[^/\s]+/)", mailoutbox[-1].body).group(1)
     assert "der bisherige gilt nicht mehr" in mailoutbox[-1].body
     assert client.get(applicant.url).status_code == 404 and client.get(new_url).status_code == 200
+
+
+def test_a_rejection_asks_first_needs_a_reason_and_tells_the_applicant(
+    client, applicant, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A new user's walk rejected with one click, and the applicant heard nothing."""
+    logged_in(client, applicant.staff)
+    detail = reverse("coop_staff_detail", args=[applicant.app.pk])
+    page = client.get(detail).content.decode()
+    confirm = page[page.index('<details id="reject">') : page.index("</details>", page.index('<details id="reject">'))]
+    assert "lässt sich nicht zurücknehmen" in confirm and 'name="reason"' in confirm
+    decide = reverse("coop_staff_decide", args=[applicant.app.pk])
+    mails = len(mailoutbox)
+    refused = client.post(decide, {"decision": "reject", "reason": "   "}, follow=True)
+    assert "Bitte geben Sie den Grund der Ablehnung an" in refused.content.decode()
+    client.post(decide, {"decision": "unklar"})
+    applicant.app.refresh_from_db()
+    assert applicant.app.status == CooperationApplication.Status.DRAFT and len(mailoutbox) == mails
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(decide, {"decision": "reject", "reason": "Keine Approbation in Deutschland <b>"})
+    applicant.app.refresh_from_db()
+    assert applicant.app.status == CooperationApplication.Status.REJECTED
+    assert applicant.app.rejection_reason == "Keine Approbation in Deutschland <b>"
+    assert mailoutbox[-1].to == ["nora@example.org"] and "Keine Approbation in Deutschland <b>" in mailoutbox[-1].body
+    assert "Keine Approbation in Deutschland &lt;b&gt;" in client.get(detail).content.decode()

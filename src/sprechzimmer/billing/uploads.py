@@ -69,6 +69,7 @@ def check_stream(organisation, stream: IO[bytes], filename: str, raw_quarter: st
                 "ruleset": report["ruleset"],
                 "filename": filename,
                 "uploaded_by": user,
+                "uploaded_at": timezone.now(),  # a new upload for the quarter replaces the report, its time too
                 "cases": totals["cases"],
                 "counted_cases": totals["counted_cases"],
                 "video_only_cases": totals["counted_video_only_cases"],

@@ -84,6 +84,22 @@ class HoursForm(forms.ModelForm):
         data = super().clean()
         if data and data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", "Das Ende muss nach dem Beginn liegen.")
+        elif data and data.get("start") and data.get("end") and data.get("doctor") and data.get("weekday") is not None:
+            # One doctor's hours on a weekday must not overlap: the booking page would offer the
+            # same time twice, or slots that overlap (a new user's walk booked 10:00 twice).
+            overlapping = (
+                BookableHours.objects.filter(doctor=data["doctor"], weekday=data["weekday"])
+                .filter(start__lt=data["end"], end__gt=data["start"])
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if overlapping is not None:
+                self.add_error(
+                    "start",
+                    f"Diese Zeit überschneidet sich mit der Sprechzeit {overlapping.get_weekday_display()} "
+                    f"{overlapping.start:%H:%M}–{overlapping.end:%H:%M} Uhr. Bitte wählen Sie eine andere Zeit "
+                    "oder entfernen Sie die bestehende zuerst.",
+                )
         return data
 
 

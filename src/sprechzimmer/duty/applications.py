@@ -22,6 +22,7 @@ from django.utils import timezone
 from sprechzimmer import mail
 from sprechzimmer.accounts.domain import IdentifierError, parse_lanr
 from sprechzimmer.accounts.models import User, token_digest
+from sprechzimmer.core import formats
 from sprechzimmer.duty import documents
 from sprechzimmer.duty.domain import cooperation
 from sprechzimmer.duty.errors import DutyError
@@ -231,8 +232,19 @@ def approve(app: CooperationApplication, base_url: str) -> DutyDoctor:
     return doctor
 
 
-def reject(app: CooperationApplication) -> None:
+MAX_REASON = 2000
+
+
+def reject(app: CooperationApplication, reason: str) -> None:
+    """The KV rejects the application, with the reason the applicant is told by mail (approving
+    mails them too; a rejection without a word left them waiting, found by a new user's walk)."""
+    reason = reason.strip()
+    if not reason:
+        raise DutyError("Bitte geben Sie den Grund der Ablehnung an; er geht per E-Mail an die antragstellende Person.")
+    if len(reason) > MAX_REASON:
+        raise DutyError(f"Der Grund darf höchstens {formats.number(MAX_REASON)} Zeichen lang sein.")
     if app.status in (Status.APPROVED, Status.REJECTED):
         raise DutyError("Über diesen Antrag ist bereits entschieden.")
-    app.status, app.decided_at = Status.REJECTED, timezone.now()
-    app.save(update_fields=["status", "decided_at"])
+    app.status, app.decided_at, app.rejection_reason = Status.REJECTED, timezone.now(), reason
+    app.save(update_fields=["status", "decided_at", "rejection_reason"])
+    mail.send("coop_rejected", app.email, {"full_name": app.full_name, "kv_name": app.kv.name, "reason": reason})

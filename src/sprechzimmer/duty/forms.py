@@ -291,7 +291,10 @@ class ApplicationStartForm(forms.Form):
 
     def clean_birth_date(self):
         day = self.cleaned_data["birth_date"]
-        if not dt.date(1900, 1, 1) < day < dt.date.today():
+        # A K-Arzt holds an Approbation, which takes six years of study: nobody younger than 22
+        # (a new user's walk applied with a birth date in 2020).
+        today = dt.date.today()
+        if not dt.date(1900, 1, 1) < day <= today.replace(year=today.year - 22, day=min(today.day, 28)):
             raise forms.ValidationError("Bitte prüfen Sie das Geburtsdatum.")
         return day
 

@@ -120,10 +120,10 @@ def missing_documents(application: Application, on: dt.date) -> list[Missing]:
         if certificate is None:
             return f"{name} fehlt (amtlich beglaubigte Abschrift)."
         if not certificate.certified_copy:
-            return f"{name}: bitte als amtlich beglaubigte Abschrift oder per Einschreiben senden."
+            return "Bitte als amtlich beglaubigte Abschrift oder per Einschreiben senden."
         if not _recent(certificate, on):
             return (
-                f"{name}: die Beglaubigung vom {certificate.issued:%d.%m.%Y} ist älter als sechs Monate "
+                f"Die Beglaubigung vom {certificate.issued:%d.%m.%Y} ist älter als sechs Monate "
                 f"(frühestens {months_before(on, DOCUMENT_MAX_AGE_MONTHS):%d.%m.%Y})."
             )
         return None

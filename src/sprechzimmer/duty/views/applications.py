@@ -134,6 +134,9 @@ def _application_view(request, token):
         return redirect("coop_application", token)
     form = ApplicationFactsForm(request.POST, instance=app)
     if not form.is_valid():
+        if any(request.FILES.values()) or request.upload_refusals:
+            # The chosen files are not stored either, and a browser does not keep a file choice.
+            form.add_error(None, "Es wurde nichts gespeichert, auch keine Datei; bitte wählen Sie die Dateien erneut.")
         return _page(request, app, form, status=400, token=token)
     uploads = _uploads(request)
     received = sum(uploaded.size for _, _, uploaded in uploads)
@@ -243,9 +246,13 @@ def staff_decide(request, pk):
         if request.POST.get("decision") == "approve":
             doctor = applications.approve(app, request.build_absolute_uri("/"))
             messages.success(request, f"Angenommen. LANR {doctor.lanr}; der Zugang wurde per E-Mail verschickt.")
+        elif request.POST.get("decision") == "reject":
+            applications.reject(app, request.POST.get("reason", ""))
+            messages.success(
+                request, "Der Antrag ist abgelehnt; die antragstellende Person hat den Grund per E-Mail erhalten."
+            )
         else:
-            applications.reject(app)
-            messages.success(request, "Der Antrag ist abgelehnt.")
+            messages.error(request, "Bitte wählen Sie „Annehmen“ oder „Ablehnen“.")
     except DutyError as error:
         messages.error(request, str(error))
     return redirect("coop_staff_detail", app.pk)

@@ -3,6 +3,7 @@
 // the file in the browser, upload it with the form's other fields, follow to the answer's page.
 // On the report page: the findings filter (severity, rule, case or LANR).
 import { request } from "../lib/api.js";
+import { number } from "../lib/formats.js";
 import { looksLikeJson, notKvdtReason, pseudonymiseKvdt } from "../lib/kvdtstrip.js";
 import { control, find, findOptional } from "../ui/dom.js";
 import { errorMessage, onSubmit } from "../ui/forms.js";
@@ -86,7 +87,8 @@ function wireFilter(filter) {
       if (group instanceof HTMLDetailsElement && !group.hidden && (rule.value || text)) group.open = true;
     }
     none.hidden = shown > 0;
-    status.textContent = shown === rows.length ? `Alle ${rows.length} Befunde.` : `${shown} von ${rows.length} Befunden.`;
+    status.textContent =
+      shown === rows.length ? `Alle ${number(rows.length)} Befunde.` : `${number(shown)} von ${number(rows.length)} Befunden.`;
   };
   filter.addEventListener("input", apply);
   filter.addEventListener("submit", (event) => event.preventDefault());

@@ -46,6 +46,19 @@ if (form) {
       message.textContent = "Dieser Termin ist für Patientinnen und Patienten, die schon in der Praxis behandelt wurden. Bitte bestätigen Sie das oder wählen Sie einen anderen Termin.";
       return;
     }
+    // The birth date is sealed for the practice here, so only this page can check it.
+    const birth = /** @type {HTMLInputElement} */ (input("#b-birth")).value;
+    if (birth && (birth > new Date().toISOString().slice(0, 10) || birth < "1900-01-01")) {
+      message.textContent = "Bitte prüfen Sie das Geburtsdatum.";
+      input("#b-birth").focus();
+      return;
+    }
+    const phoneTyped = /** @type {HTMLInputElement} */ (input("#b-phone")).value.trim();
+    if (phoneTyped && !/^\+?[0-9 ()/-]{6,20}$/.test(phoneTyped)) {
+      message.textContent = "Bitte geben Sie die Telefonnummer nur mit Ziffern an, z. B. 0151 2345678.";
+      input("#b-phone").focus();
+      return;
+    }
     const [doctorId, start] = chosen.value.split("|");
     const patient = {
       name,
