@@ -275,8 +275,17 @@ def test_bookings_are_limited_per_address(client, clinic, monkeypatch):
 
     monkeypatch.setattr(views, "PER_ADDRESS", (2, 3600))
     starts = [clinic.slot.replace(minute=m) for m in (0, 15, 30)]
+    # Refused tries (a typo, a taken slot) do not count: a household keeps its bookings.
+    for _ in range(3):
+        assert book(client, clinic, starts[0], patient="kaputt").status_code == 400
+    assert book(client, clinic, clinic.slot.replace(minute=5)).status_code == 409
     assert [book(client, clinic, s).status_code for s in starts] == [201, 201, 429]
+    refused = book(client, clinic, clinic.slot.replace(minute=45))
+    assert "schon 2 Termine gebucht" in refused.json()["error"] and "telefonisch" in refused.json()["error"]
     assert Appointment.objects.count() == 2
+    # Tries have a limit of their own.
+    monkeypatch.setattr(views, "TRIES_PER_ADDRESS", (1, 3600))
+    assert "sehr viele Buchungsversuche" in book(client, clinic, starts[2]).json()["error"]
 
 
 def test_unconfirmed_bookings_open_the_waiting_room_only_once_confirmed(client, clinic):

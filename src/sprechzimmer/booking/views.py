@@ -33,8 +33,9 @@ from . import slots as slotlib
 from .models import BookableHours, BookingPage
 
 #: Bookings per address and hour; per practice and hour (a bulk booker hits these first).
-PER_ADDRESS = (5, 3600)
-PER_PRACTICE = (60, 3600)
+PER_ADDRESS = (5, 3600)  # bookings made
+PER_PRACTICE = (60, 3600)  # bookings made
+TRIES_PER_ADDRESS = (40, 3600)  # requests, the proof-of-work round and refused ones included
 MAX_HOURS_ROWS = 100
 #: SQLite refuses a second writer at the same instant ("table is locked"), on the read of the free
 #: slots or on the write; PostgreSQL waits and answers by the constraint. Never a 500: try again.
@@ -227,11 +228,24 @@ def api_book(request, slug):
     page = _published(slug)
     organisation = page.organisation
     address = ratelimit.request_key(request)
-    if not ratelimit.hit("booking-address", address, *PER_ADDRESS) or not ratelimit.hit(
-        "booking-practice", str(organisation.pk), *PER_PRACTICE
-    ):
+    # Bookings made count against the limits, not tries: a typo, a taken slot or the proof-of-work
+    # round locked a family or a care home's shared connection out after one booking (a new
+    # user's walk). Tries have a looser limit of their own.
+    if not ratelimit.hit("booking-tries", address, *TRIES_PER_ADDRESS):
         return json_error(
-            "Es wurden gerade sehr viele Termine gebucht. Bitte versuchen Sie es später erneut oder rufen Sie die Praxis an.",
+            "Von diesem Internetanschluss kamen gerade sehr viele Buchungsversuche. Bitte warten Sie eine Stunde oder rufen Sie die Praxis an.",
+            429,
+        )
+    if ratelimit.current("booking-address", address, PER_ADDRESS[1]) >= PER_ADDRESS[0]:
+        return json_error(
+            f"Von diesem Internetanschluss wurden in der letzten Stunde schon {PER_ADDRESS[0]} Termine gebucht. "
+            "Weitere Termine vereinbaren Sie bitte telefonisch mit der Praxis.",
+            429,
+        )
+    if ratelimit.current("booking-practice", str(organisation.pk), PER_PRACTICE[1]) >= PER_PRACTICE[0]:
+        return json_error(
+            "Bei dieser Praxis wurden gerade sehr viele Termine online gebucht. Bitte versuchen Sie es später erneut "
+            "oder rufen Sie die Praxis an.",
             429,
         )
     try:
@@ -287,6 +301,8 @@ def api_book(request, slug):
         return json_error("Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie einen anderen.", 409)
     except OperationalError:
         return json_error(BUSY, 503)
+    ratelimit.count("booking-address", address, PER_ADDRESS[1])
+    ratelimit.count("booking-practice", str(organisation.pk), PER_PRACTICE[1])
     local = slot.start.astimezone(slotlib.BERLIN)
     return JsonResponse(
         {
