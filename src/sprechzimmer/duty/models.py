@@ -422,7 +422,7 @@ class CooperationApplication(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     #: why the KV rejected it, as the applicant was told by mail
-    rejection_reason = models.TextField("Grund der Ablehnung", max_length=2000, blank=True)
+    rejection_reason = models.TextField("Grund der Ablehnung", max_length=2000, blank=True, default="", db_default="")
 
     full_name = models.CharField("Name", max_length=200)
     email = models.EmailField("E-Mail-Adresse")
