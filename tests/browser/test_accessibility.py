@@ -180,7 +180,7 @@ def test_doctor_practice_billing_security_and_duty_pages(browser, audit):
     visit(audit, page, "Endgeraete Telefon", "/praxis/geraete/")
     visit(audit, page, "Online-Buchung Telefon", "/praxis/online-buchung/")
     visit(audit, page, "API-Zugaenge Telefon", "/praxis/api-zugaenge/")
-    page.fill("#client-name", "Praxisverwaltungssystem Mustermann-Langenscheidt")
+    page.fill("#client-name", "Praxisverwaltungssystem Sonnenberg-Langenscheidt")
     page.check("input[name=scopes][value='appointments:read']")
     page.click("form:has(#client-name) button[type=submit]")
     page.wait_for_selector("#token-value")
