@@ -50,6 +50,8 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
 
+from tests.test_language import INFORMAL
+
 # --- what is checked on every response ------------------------------------------------------------
 
 
@@ -125,8 +127,6 @@ def formal_german(probe: Probe, response, text: str) -> str | None:
     visible = _NOT_TEXT.sub(" ", text)
     if "---------" in visible:  # Django's default empty choice of a select
         return "a select offers '---------' (empty_label 'Bitte wählen')"
-    from tests.test_language import INFORMAL
-
     found = INFORMAL.search(visible)
     return f"informal German: {found.group(0)!r}" if found else None
 

@@ -220,3 +220,13 @@ class ModelIdsField(_ModelMultipleChoiceField):
                 )
         checked: QuerySet[Model] = super()._check_values(value)  # type: ignore[misc]  # private, not in django-stubs
         return checked
+
+
+def name_problem(name: str, limit: int = 100) -> str | None:
+    """What is wrong with a name typed into a form (already stripped): none given, or too long;
+    None when it is fine. Used where a view reads a single name without a Django form."""
+    if not name:
+        return "Bitte geben Sie einen Namen an."
+    if len(name) > limit:
+        return f"Der Name darf höchstens {limit} Zeichen lang sein."
+    return None

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from sprechzimmer.errors import wants_json
+
 
 class PermissionsPolicyMiddleware:
     """Adds the Permissions-Policy header (Django has no setting for it)."""
@@ -67,8 +69,6 @@ class MethodNotAllowedMiddleware:
         response = self.get_response(request)
         if response.status_code != 405 or getattr(response, "streaming", False) or response.content:
             return response
-        from sprechzimmer.errors import wants_json
-
         if wants_json(request):
             answer = JsonResponse({"error": METHOD_NOT_ALLOWED}, status=405)
         else:

@@ -320,10 +320,8 @@ def device_rename(request, pk):
         else _device_of_practice(request, pk)
     )
     name = (request.POST.get("name") or "").strip()
-    if not name or len(name) > 100:
-        messages.error(
-            request, "Bitte geben Sie einen Namen an." if not name else "Der Name darf höchstens 100 Zeichen lang sein."
-        )
+    if problem := inputs.name_problem(name):
+        messages.error(request, problem)
     else:
         device.name = name
         device.save(update_fields=["name"])

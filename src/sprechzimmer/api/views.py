@@ -48,9 +48,8 @@ def clients(request):
     name = request.POST.get("name", "").strip()
     scopes = [s for s in request.POST.getlist("scopes") if s in SCOPES]
     typed = {"name": name, "scopes": scopes}
-    if not name or len(name) > 100:
-        error = "Bitte geben Sie einen Namen an." if not name else "Der Name darf höchstens 100 Zeichen lang sein."
-        return _page(request, status=400, error=error, typed=typed)
+    if problem := inputs.name_problem(name):
+        return _page(request, status=400, error=problem, typed=typed)
     if not scopes:
         return _page(request, status=400, error="Bitte wählen Sie mindestens ein Recht.", typed=typed)
     organisation = request.user.organisation

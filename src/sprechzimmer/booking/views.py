@@ -82,15 +82,16 @@ class HoursForm(forms.ModelForm):
         return value
 
     def clean(self):
-        data = super().clean()
-        if data and data.get("start") and data.get("end") and data["end"] <= data["start"]:
+        data = super().clean() or {}
+        start, end, doctor, weekday = (data.get(k) for k in ("start", "end", "doctor", "weekday"))
+        if start and end and end <= start:
             self.add_error("end", "Das Ende muss nach dem Beginn liegen.")
-        elif data and data.get("start") and data.get("end") and data.get("doctor") and data.get("weekday") is not None:
+        elif start and end and doctor and weekday is not None:
             # One doctor's hours on a weekday must not overlap: the booking page would offer the
             # same time twice, or slots that overlap (a new user's walk booked 10:00 twice).
             overlapping = (
-                BookableHours.objects.filter(doctor=data["doctor"], weekday=data["weekday"])
-                .filter(start__lt=data["end"], end__gt=data["start"])
+                BookableHours.objects.filter(doctor=doctor, weekday=weekday)
+                .filter(start__lt=end, end__gt=start)
                 .exclude(pk=self.instance.pk)
                 .first()
             )

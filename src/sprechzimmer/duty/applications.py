@@ -36,15 +36,14 @@ def start(kv, *, full_name: str, email: str, birth_date, base_url: str) -> tuple
     application = CooperationApplication.objects.create(
         kv=kv, token_hash=token_digest(token), full_name=full_name, email=email.lower(), birth_date=birth_date
     )
-    link = base_url.rstrip("/") + reverse("coop_application", args=[token])
-    mail.send("coop_started", application.email, {"full_name": full_name, "kv_name": kv.name, "link": link})
+    _mail_link(application, token, base_url)
     return application, token
 
 
 def open_application(kv, email: str) -> CooperationApplication | None:
     """The applicant's application at this KV that is not decided yet, if any."""
     return CooperationApplication.objects.filter(
-        kv=kv, email__iexact=email.strip(), status__in=(Status.DRAFT, Status.SUBMITTED)
+        kv=kv, email__iexact=email.strip(), status__in=CooperationApplication.OPEN
     ).first()
 
 
@@ -56,12 +55,14 @@ def send_new_link(application: CooperationApplication, base_url: str) -> None:
     token = secrets.token_urlsafe(32)
     application.token_hash = token_digest(token)
     application.save(update_fields=["token_hash"])
+    _mail_link(application, token, base_url, again=True)
+
+
+def _mail_link(application: CooperationApplication, token: str, base_url: str, again: bool = False) -> None:
+    """The applicant's personal link, by mail (the only place it is ever shown in full)."""
     link = base_url.rstrip("/") + reverse("coop_application", args=[token])
-    mail.send(
-        "coop_started",
-        application.email,
-        {"full_name": application.full_name, "kv_name": application.kv.name, "link": link, "again": True},
-    )
+    context = {"full_name": application.full_name, "kv_name": application.kv.name, "link": link, "again": again}
+    mail.send("coop_started", application.email, context)
 
 
 def for_token(token: str) -> CooperationApplication | None:
@@ -70,11 +71,12 @@ def for_token(token: str) -> CooperationApplication | None:
     return CooperationApplication.objects.filter(token_hash=token_digest(token)).select_related("kv").first()
 
 
-def as_domain(app: CooperationApplication) -> cooperation.Application:
+def as_domain(app: CooperationApplication, documents_of=None) -> cooperation.Application:
     """The application as the document rules see it: a document counts once it is uploaded and its
-    facts (dates, certified copy, amounts) are given."""
+    facts (dates, certified copy, amounts) are given. ``documents_of``: its documents, when the
+    caller has read them already."""
     uploaded = {}
-    for doc in app.documents.all():
+    for doc in app.documents.all() if documents_of is None else documents_of:
         uploaded.setdefault(doc.anlage, []).append(doc)
 
     def certificate(anlage, issued, certified):
@@ -119,8 +121,9 @@ def missing(app: CooperationApplication) -> list[cooperation.Missing]:
     """What keeps the application from being complete; for a document that is uploaded but whose
     facts are not given yet, says so (a new user's walk read "Die Approbationsurkunde fehlt" right
     after uploading it)."""
-    found = cooperation.missing_documents(as_domain(app), timezone.localdate())
-    uploaded = {doc.anlage for doc in app.documents.all()}
+    documents_of = list(app.documents.all())
+    found = cooperation.missing_documents(as_domain(app, documents_of), timezone.localdate())
+    uploaded = {doc.anlage for doc in documents_of}
     result = []
     for item in found:
         facts = FACTS_OF.get(item.anlage)
@@ -135,7 +138,7 @@ def missing(app: CooperationApplication) -> list[cooperation.Missing]:
 def add_documents(app: CooperationApplication, files: list[tuple[str, str, object]]) -> int:
     """Stores (anlage, label, uploaded file) after every file passed the checks; one bad file and
     none is stored (DocumentError names it). Files are encrypted to disk in chunks (documents.py)."""
-    if app.status not in (Status.DRAFT, Status.SUBMITTED):
+    if not app.is_open:
         raise DutyError("Über diesen Antrag ist bereits entschieden.")
     checked = []
     for anlage, label, uploaded in files:

@@ -415,6 +415,9 @@ class CooperationApplication(models.Model):
         APPROVED = "approved", "angenommen"
         REJECTED = "rejected", "abgelehnt"
 
+    #: not decided yet: the applicant may still change it
+    OPEN = (Status.DRAFT, Status.SUBMITTED)
+
     kv = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cooperation_applications")
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -457,6 +460,10 @@ class CooperationApplication(models.Model):
 
     def __str__(self) -> str:
         return f"Antrag {self.full_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
 
 
 class ApplicationDocument(models.Model):

@@ -93,7 +93,7 @@ def _page(request, application, form, status=200, template="duty/application.htm
             "limits": _limits(),
             "missing": applications.missing(application),
             "anlagen": ANLAGEN.items(),
-            "open": application.status in (Status.DRAFT, Status.SUBMITTED),
+            "open": application.is_open,
             # What was typed beside a file (the device of Anlage 6) stays when the page comes back
             # with an error; the files themselves have to be chosen again.
             "typed_devices_label": request.POST.get("label-devices", "") if request.method == "POST" else "",
@@ -129,7 +129,7 @@ def _application_view(request, token):
             "hochgeladen. Bitte versuchen Sie es später erneut.",
         )
         return redirect("coop_application", token)
-    if app.status not in (Status.DRAFT, Status.SUBMITTED):
+    if not app.is_open:
         messages.error(request, "Über diesen Antrag ist bereits entschieden; er lässt sich nicht mehr ändern.")
         return redirect("coop_application", token)
     form = ApplicationFactsForm(request.POST, instance=app)
@@ -193,7 +193,7 @@ def applicant_document_delete(request, token, pk):
     with the row (models._delete_document_file)."""
     app = _application(token)
     doc = get_object_or_404(ApplicationDocument, pk=pk, application=app)
-    if app.status not in (Status.DRAFT, Status.SUBMITTED):
+    if not app.is_open:
         messages.error(request, "Über diesen Antrag ist bereits entschieden; er lässt sich nicht mehr ändern.")
     else:
         doc.delete()
@@ -222,7 +222,7 @@ def staff_detail(request, pk):
     app = _staff_application(request, pk)
     form = ApplicationReviewForm(request.POST or None, instance=app)
     if request.method == "POST":
-        if app.status not in (Status.DRAFT, Status.SUBMITTED):
+        if not app.is_open:
             messages.error(request, "Über diesen Antrag ist bereits entschieden.")
             return redirect("coop_staff_detail", app.pk)
         if form.is_valid():
