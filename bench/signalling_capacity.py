@@ -34,12 +34,14 @@ from tests.browser.conftest import free_port, start_daphne, wait_listening  # no
 from tests.browser.waiting_patients import open_waiting, waiting_appointments  # noqa: E402
 
 
-def start_uvicorn(env: dict, port: int, log_path: Path):
-    """The project's ASGI application under uvicorn on 127.0.0.1:port; waits until it listens."""
+def start_uvicorn(env: dict, port: int, log_path: Path, ws: str = "websockets"):
+    """The project's ASGI application under uvicorn on 127.0.0.1:port with the websocket protocol
+    implementation ws; waits until it listens."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "sprechzimmer.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning", "--no-access-log", "--ws-max-size", "65536"],
+             "--port", str(port), "--log-level", "warning", "--no-access-log", "--ws-max-size", "65536",
+             "--ws", ws],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     return wait_listening(process, port, log_path)
@@ -152,6 +154,12 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=50, help="websockets opened at the same moment")
     parser.add_argument("--redis", action="store_true", help="use REDIS_URL for the channel layer")
     parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne", help="the ASGI server measured")
+    parser.add_argument(
+        "--ws",
+        choices=("websockets", "websockets-sansio", "wsproto"),
+        default="websockets",
+        help="uvicorn's websocket implementation",
+    )
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -173,7 +181,7 @@ def main() -> None:
     tokens, room_ids, cookie = prepare(args.connections + args.pairs)
     port = free_port()
     if args.server == "uvicorn":
-        process = start_uvicorn(dict(os.environ), port, data_dir / "server.log")
+        process = start_uvicorn(dict(os.environ), port, data_dir / "server.log", args.ws)
     else:
         process = start_daphne(dict(os.environ), port, data_dir / "server.log")
     try:
@@ -189,7 +197,8 @@ def main() -> None:
     lat = sorted(result["latencies"])
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
     layer = "Redis" if args.redis else "in-memory"
-    print(f"signalling capacity, one {args.server} process, {layer} channel layer")
+    server = f"uvicorn ({args.ws})" if args.server == "uvicorn" else args.server
+    print(f"signalling capacity, one {server} process, {layer} channel layer")
     print(
         f"  waiting-room websockets held: {result['connections']} (failed {result['failures']}, still open at end "
         f"{result['alive']}), opened in {result['connect_seconds']:.1f} s "

@@ -9,12 +9,14 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
+from sprechzimmer import autobahnlog  # noqa: E402
 from sprechzimmer.bodylimit import BodyLimit, install_daphne_limit  # noqa: E402
 from sprechzimmer.logsafety import AccessLog  # noqa: E402
 from sprechzimmer.video.routing import websocket_urlpatterns  # noqa: E402
 from sprechzimmer.wsorigin import SameOriginValidator  # noqa: E402
 
 install_daphne_limit()
+autobahnlog.install()
 
 # Run Daphne without --access-log: AccessLog writes one line per request with secrets in paths
 # redacted (sprechzimmer/logsafety.py).
