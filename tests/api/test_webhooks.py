@@ -109,6 +109,46 @@ def register(client, url, events=("patient.waiting", "call.ended", "appointment.
     return response, secret.group(1) if secret else None
 
 
+def _consented_token(appointment) -> str:
+    from sprechzimmer.video import consent
+
+    services.issue_code(appointment)
+    appointment.refresh_from_db()
+    appointment.consent_at, appointment.consent_version = timezone.now(), consent.CURRENT_VERSION
+    appointment.save(update_fields=["consent_at", "consent_version"])
+    return services.patient_token(appointment)
+
+
+def test_a_patient_entering_by_websocket_is_announced_to_the_own_practices_webhooks_once(
+    world, receiver, queue, django_capture_on_commit_callbacks
+):
+    """The websocket join (video/services.patient_joins) asks for webhooks in the appointment's own
+    query; a practice with a webhook hears of the patient entering once, a reload announces nothing
+    new, and another practice's webhook nothing at all."""
+    register(world.client, receiver.url)
+    outsider = Client()
+    outsider.force_login(world.outsider)
+    register(outsider, receiver.url)
+    assert Webhook.objects.count() == 2
+    token = _consented_token(world.appointment)
+    with django_capture_on_commit_callbacks(execute=True):
+        join = services.patient_joins(token, "specific.inmemory!a")
+    assert not join.refusal and join.state["status"] == Appointment.Status.WAITING
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not services.patient_joins(token, "specific.inmemory!b").refusal  # the same seat reloads
+    assert queue.run_now() == 1
+    [(_, body)] = receiver.requests
+    payload = json.loads(body)
+    assert payload["event"] == "patient.waiting" and payload["practice_id"] == world.practice.pk
+    assert payload["data"]["appointment_id"] == world.appointment.pk
+
+
+def test_a_practice_without_webhooks_records_no_delivery_when_a_patient_enters(world):
+    join = services.patient_joins(_consented_token(world.appointment), "specific.inmemory!a")
+    assert not join.refusal and join.state["status"] == Appointment.Status.WAITING
+    assert WebhookDelivery.objects.count() == 0
+
+
 def test_a_registered_webhook_receives_signed_events_without_patient_data(
     world, receiver, queue, django_capture_on_commit_callbacks
 ):

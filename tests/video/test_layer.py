@@ -63,3 +63,55 @@ async def test_the_sweep_runs_at_most_once_a_second_and_still_expires(monkeypatc
     layer._swept_at -= layers.SWEEP_EVERY
     await layer.group_send("practice.1", {"type": "appointment.changed"})
     assert gone not in layer.groups["practice.1"] and listener in layer.groups["practice.1"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_socket_reaches_the_database_only_through_the_database_thread(monkeypatch):
+    """Our consumers skip Channels' thread hop before every handler (video/consumers.py,
+    JsonConsumer.dispatch), and still close old database connections around every database call
+    (channels.db.DatabaseSyncToAsync, whose cleanup Channels' test communicator replaces by a
+    no-op, so what is checked here is that every call goes that way): a patient's join and heartbeat
+    work, each through the database thread, and the hop never runs."""
+    import json
+
+    from channels import consumer as channels_consumer
+    from channels import db as channels_db
+    from channels.db import database_sync_to_async
+
+    from sprechzimmer.video import consent, services
+    from sprechzimmer.video.models import Appointment
+    from tests.video.helpers import connect, video_practice
+
+    @database_sync_to_async
+    def prepare() -> tuple[int, str]:
+        _, _, appointment, _ = video_practice("Praxis Schicht")
+        appointment.consent_at, appointment.consent_version = appointment.start, consent.CURRENT_VERSION
+        appointment.save(update_fields=["consent_at", "consent_version"])
+        return appointment.pk, services.patient_token(Appointment.objects.get(pk=appointment.pk))
+
+    pk, token = await prepare()
+    hops, calls = [], []
+    handler = channels_db.DatabaseSyncToAsync.thread_handler
+
+    async def hop():
+        hops.append(1)
+
+    def counted(self, *args, **kwargs):  # where Channels closes old connections around a call
+        calls.append(self.func.__name__)
+        return handler(self, *args, **kwargs)
+
+    monkeypatch.setattr(channels_consumer, "aclose_old_connections", hop)
+    monkeypatch.setattr(channels_db.DatabaseSyncToAsync, "thread_handler", counted)
+    communicator, connected = await connect(f"/ws/sprechstunde/{token}/")
+    assert connected
+    assert json.loads((await communicator.receive_output(timeout=10))["text"])["type"] == "waiting"
+    assert "patient_joins" in calls
+    before = len(calls)
+    await communicator.send_to(text_data=json.dumps({"type": "ping"}))
+    assert json.loads((await communicator.receive_output(timeout=10))["text"])["type"] == "pong"
+    assert calls[before:] == ["heartbeat"]  # the heartbeat's write, in the database thread
+    seen = await database_sync_to_async(lambda: Appointment.objects.get(pk=pk).patient_seen_at)()
+    assert seen is not None
+    await communicator.disconnect()
+    assert hops == []

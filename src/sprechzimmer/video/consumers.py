@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from allauth.mfa.utils import is_mfa_enabled
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -67,6 +68,17 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
     async def close(self, code=None, reason=None):
         self.closing = True
         await super().close(code, reason)
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its ``aclose_old_connections()`` before every handler: a hop
+        to a worker thread for each message a socket receives (its opening, every ping and every
+        relayed signal), a tenth of a join's CPU (docs/capacity.md). Our consumers reach the
+        database only through ``database_sync_to_async``, which closes old connections in the
+        database thread before and after each call, so the hop did nothing ours needs."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if not self.ready or text_data is None or len(text_data) > MAX_MESSAGE:

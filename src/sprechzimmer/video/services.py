@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from sprechzimmer.video import seats
@@ -260,13 +260,22 @@ def patient_joins(token: str, channel: str) -> PatientJoin:
     waiting) the status written in one UPDATE, the webhooks asked only when the patient really
     entered the waiting room. Three statements, one transaction; it was six in two (what a join
     costs is what limits joins per second, bench/signalling_capacity.py)."""
+    from sprechzimmer.api.models import Webhook
+
     data = read_token(token)  # the signature first: a forged token costs no transaction
     if data is None:
         return PatientJoin(refusal="invalid")
     with transaction.atomic():
-        appointment = (
-            Appointment.objects.select_for_update().filter(pk=data.get("a"), access_code_digest=data.get("d")).first()
-        )
+        # get(), not first(): no ORDER BY to build. Whether the practice has webhooks at all comes
+        # with the row, so a practice without any (most) asks no second query when a patient enters.
+        try:
+            appointment = (
+                Appointment.objects.select_for_update()
+                .annotate(has_webhooks=Exists(Webhook.objects.filter(organisation_id=OuterRef("organisation_id"))))
+                .get(pk=data.get("a"), access_code_digest=data.get("d"))
+            )
+        except (Appointment.DoesNotExist, TypeError, ValueError):
+            appointment = None
         if appointment is None or not appointment.code_is_open():
             # A patient whose socket was away (network, server restart) while the doctor hung up
             # comes back to an ended call, not to an "invalid access".
@@ -282,7 +291,7 @@ def patient_joins(token: str, channel: str) -> PatientJoin:
             appointment.status, appointment.updated_at = Appointment.Status.WAITING, timezone.now()
             fields += ["status", "updated_at"]
         appointment.save(update_fields=fields)
-        if entered:
+        if entered and appointment.has_webhooks:
             _announce_waiting(appointment)
     return PatientJoin(
         appointment_id=appointment.pk,
