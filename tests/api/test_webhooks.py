@@ -371,3 +371,19 @@ def test_rotate_keys_re_seals_the_secrets(world, receiver, settings, queue, djan
     queue.run_now()
     ((headers, body),) = receiver.requests
     assert documented_verify()(secret, headers["Sprechzimmer-Signature"], body)
+
+
+def test_a_patients_join_is_one_read_and_one_write(world):
+    """What a join costs the database when the practice has no webhooks: the appointment read
+    under its lock (with whether webhooks exist) and one UPDATE of the seat and the status."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = _consented_token(world.appointment)
+    with CaptureQueriesContext(connection) as queries:
+        join = services.patient_joins(token, "specific.inmemory!a")
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+    assert not join.refusal and join.state["waiting_name"] is None and join.state["patient_present"]
+    assert len(statements) == 2, statements
+    assert statements[0].startswith("SELECT") and "webhook" in statements[0]
+    assert statements[1].startswith("UPDATE")
