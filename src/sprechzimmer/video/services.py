@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from sprechzimmer.video import seats
@@ -256,26 +256,19 @@ class PatientJoin:
 
 def patient_joins(token: str, channel: str) -> PatientJoin:
     """Everything the database does when a patient's websocket opens, in one call on the consumers'
-    single database thread: the appointment read once under the row lock, the seat and (planned →
-    waiting) the status written in one UPDATE, the webhooks asked only when the patient really
-    entered the waiting room. Three statements, one transaction; it was six in two (what a join
+    single database thread: the appointment read once under the row lock (with whether the practice
+    has webhooks at all), the seat and (planned → waiting) the status written in one UPDATE, the
+    webhooks told only when the patient really entered the waiting room. Two statements in one
+    transaction, written out once in ``seats`` rather than built by the ORM per join (what a join
     costs is what limits joins per second, bench/signalling_capacity.py)."""
-    from sprechzimmer.api.models import Webhook
-
     data = read_token(token)  # the signature first: a forged token costs no transaction
     if data is None:
         return PatientJoin(refusal="invalid")
+    pk, digest = data.get("a"), data.get("d")
+    if not isinstance(pk, int) or not isinstance(digest, str) or not isinstance(data.get("seat"), str):
+        return PatientJoin(refusal="invalid")
     with transaction.atomic():
-        # get(), not first(): no ORDER BY to build. Whether the practice has webhooks at all comes
-        # with the row, so a practice without any (most) asks no second query when a patient enters.
-        try:
-            appointment = (
-                Appointment.objects.select_for_update()
-                .annotate(has_webhooks=Exists(Webhook.objects.filter(organisation_id=OuterRef("organisation_id"))))
-                .get(pk=data.get("a"), access_code_digest=data.get("d"))
-            )
-        except (Appointment.DoesNotExist, TypeError, ValueError):
-            appointment = None
+        appointment = seats.read_for_join(pk, digest)
         if appointment is None or not appointment.code_is_open():
             # A patient whose socket was away (network, server restart) while the doctor hung up
             # comes back to an ended call, not to an "invalid access".
@@ -285,12 +278,10 @@ def patient_joins(token: str, channel: str) -> PatientJoin:
         ok, replaced = seats.seat_patient(appointment, data["seat"], channel)
         if not ok:
             return PatientJoin(refusal="room-full")
-        fields = ["patient_seat", "patient_channel", "patient_seen_at"]
         entered = appointment.status == Appointment.Status.PLANNED
         if entered:
             appointment.status, appointment.updated_at = Appointment.Status.WAITING, timezone.now()
-            fields += ["status", "updated_at"]
-        appointment.save(update_fields=fields)
+        seats.save_patient_seat(appointment, entered=entered)
         if entered and appointment.has_webhooks:
             _announce_waiting(appointment)
     return PatientJoin(

@@ -1,0 +1,113 @@
+"""The patient's seat as the join and the heartbeat write it: statements written out once in
+``video/seats.py`` instead of built by the ORM, so what is checked here is that they store and read
+times and statuses exactly as the ORM would (time zone, freshness), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import signing
+from django.utils import timezone
+
+from sprechzimmer.video import consent, seats, services
+from sprechzimmer.video.models import Appointment
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def appointment():
+    practice = factories.practice("Praxis Sitz")
+    doctor = factories.member(practice, main=True)
+    made = Appointment.objects.create(
+        organisation=practice,
+        doctor=doctor,
+        start=(timezone.now() + dt.timedelta(minutes=10)).replace(microsecond=0),
+        patient_ciphertext=factories.envelope("A256GCM"),
+    )
+    services.issue_code(made)
+    made.refresh_from_db()
+    made.consent_at, made.consent_version = timezone.now(), consent.CURRENT_VERSION
+    made.save(update_fields=["consent_at", "consent_version"])
+    return made
+
+
+def near_now(value) -> bool:
+    return value is not None and abs((timezone.now() - value).total_seconds()) < 5
+
+
+def test_a_join_stores_the_seat_and_the_waiting_status_with_the_right_time(appointment):
+    join = services.patient_joins(services.patient_token(appointment), "specific.inmemory!first")
+    assert not join.refusal and not join.in_call and join.replaced == ""
+    row = Appointment.objects.get(pk=appointment.pk)
+    assert row.status == Appointment.Status.WAITING
+    assert row.patient_channel == "specific.inmemory!first" and row.patient_seat
+    # Aware and in UTC as the ORM stores it: a time off by the zone's hours would make the seat look
+    # stale at once (another device could take it) or fresh for hours.
+    assert near_now(row.patient_seen_at) and near_now(row.updated_at)
+    assert join.state == services.room_state(row)
+
+
+def test_a_second_device_is_refused_while_the_seat_is_held_and_takes_it_when_stale(appointment):
+    first = services.patient_token(appointment)
+    assert not services.patient_joins(first, "specific.inmemory!first").refusal
+    second = services.patient_token(appointment)  # another browser: another seat
+    assert services.patient_joins(second, "specific.inmemory!second").refusal == "room-full"
+    assert Appointment.objects.get(pk=appointment.pk).patient_channel == "specific.inmemory!first"
+
+    stale = timezone.now() - seats.STALE_AFTER - dt.timedelta(seconds=1)
+    Appointment.objects.filter(pk=appointment.pk).update(patient_seen_at=stale)
+    join = services.patient_joins(second, "specific.inmemory!second")
+    assert not join.refusal and join.replaced == "specific.inmemory!first"
+    row = Appointment.objects.get(pk=appointment.pk)
+    assert row.patient_channel == "specific.inmemory!second" and near_now(row.patient_seen_at)
+    assert row.status == Appointment.Status.WAITING  # entered once; a take-over changes no status
+
+
+def test_a_reload_takes_its_own_seat_over_and_keeps_the_status(appointment):
+    token = services.patient_token(appointment)
+    services.patient_joins(token, "specific.inmemory!old")
+    Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.IN_CALL)
+    join = services.patient_joins(token, "specific.inmemory!new")
+    assert not join.refusal and join.in_call and join.replaced == "specific.inmemory!old"
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.IN_CALL
+
+
+def test_the_heartbeat_refreshes_only_the_seat_of_the_socket_holding_it(appointment):
+    services.patient_joins(services.patient_token(appointment), "specific.inmemory!held")
+    long_ago = timezone.now() - dt.timedelta(minutes=5)
+    Appointment.objects.filter(pk=appointment.pk).update(patient_seen_at=long_ago, doctor_seen_at=long_ago)
+
+    seats.heartbeat(appointment.pk, "patient", "specific.inmemory!taken-over")  # an old socket
+    assert Appointment.objects.get(pk=appointment.pk).patient_seen_at == long_ago
+    seats.heartbeat(appointment.pk, "patient", "specific.inmemory!held")
+    row = Appointment.objects.get(pk=appointment.pk)
+    assert near_now(row.patient_seen_at) and row.doctor_seen_at == long_ago
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"a": "1", "d": "x", "seat": "s"},
+        {"a": 1, "d": None, "seat": "s"},
+        {"a": 1, "d": "x"},
+        {"a": [1], "d": "x", "seat": "s"},
+        {},
+    ],
+)
+def test_a_signed_token_of_the_wrong_shape_is_refused_without_a_query(payload, django_assert_num_queries):
+    """Tokens are signed by the server, so a wrong shape means an old format or a bug, never input
+    to put into SQL: refused as invalid before the transaction."""
+    token = signing.dumps(payload, salt=services.TOKEN_SALT)
+    with django_assert_num_queries(0):
+        assert services.patient_joins(token, "specific.inmemory!x").refusal == "invalid"
+
+
+def test_an_unknown_appointment_or_a_replaced_code_is_invalid(appointment):
+    token = services.patient_token(appointment)
+    services.issue_code(appointment)  # the practice issued a new code: the old token is void
+    assert services.patient_joins(token, "specific.inmemory!x").refusal == "invalid"
+    Appointment.objects.filter(pk=appointment.pk).delete()
+    assert services.patient_joins(token, "specific.inmemory!x").refusal == "invalid"
