@@ -111,3 +111,91 @@ def test_an_unknown_appointment_or_a_replaced_code_is_invalid(appointment):
     assert services.patient_joins(token, "specific.inmemory!x").refusal == "invalid"
     Appointment.objects.filter(pk=appointment.pk).delete()
     assert services.patient_joins(token, "specific.inmemory!x").refusal == "invalid"
+
+
+# -- Over the websocket ----------------------------------------------------------------------------
+
+
+async def _waiting_patient(name: str):
+    """A consented appointment and its patient token (the database prepared in the test's thread)."""
+    from channels.db import database_sync_to_async
+
+    from tests.video.helpers import video_practice
+
+    @database_sync_to_async
+    def prepare() -> tuple[int, str]:
+        _, _, made, _ = video_practice(name)
+        made.consent_at, made.consent_version = made.start, consent.CURRENT_VERSION
+        made.save(update_fields=["consent_at", "consent_version"])
+        return made.pk, services.patient_token(Appointment.objects.get(pk=made.pk))
+
+    return await prepare()
+
+
+async def _message(communicator) -> dict:
+    import json
+
+    return json.loads((await communicator.receive_output(timeout=10))["text"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_join_succeeds_when_the_replaced_connections_inbox_is_full():
+    """After a restart every seat still names a connection of the process that is gone; its inbox
+    (on Redis: a list nobody reads) is full after 100 "close, you are replaced" messages. The join
+    that took the seat must not fail on that (in the reconnect storm every patient's first attempt
+    did, bench/reconnect_storm.py)."""
+    import secrets
+
+    from channels.db import database_sync_to_async
+    from channels.exceptions import ChannelFull
+    from channels.layers import get_channel_layer
+
+    from tests.video.helpers import connect
+
+    pk, token = await _waiting_patient("Praxis Neustart")
+    gone = f"specific.{secrets.token_hex(8)}!gone"  # a process that no longer runs
+    layer = get_channel_layer()
+    with pytest.raises(ChannelFull):
+        for _ in range(layer.capacity + 1):
+            await layer.send(gone, {"type": "seat.replaced"})
+    # The patient's page had the seat on that process (same token: same seat, a reload).
+    await database_sync_to_async(
+        lambda: Appointment.objects.filter(pk=pk).update(
+            patient_seat=services.read_token(token)["seat"], patient_channel=gone, patient_seen_at=timezone.now()
+        )
+    )()
+    communicator, connected = await connect(f"/ws/sprechstunde/{token}/")
+    assert connected
+    assert (await _message(communicator))["type"] == "waiting"
+    row = await database_sync_to_async(Appointment.objects.get)(pk=pk)
+    assert row.patient_channel not in ("", gone) and row.status == Appointment.Status.WAITING
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_connection_whose_seat_was_taken_is_closed_at_its_next_heartbeat():
+    """If the message asking it to close was lost, the heartbeat finds the seat held by another
+    connection and closes this one as replaced; an empty seat (the call was ended) is no reason."""
+    from channels.db import database_sync_to_async
+
+    from sprechzimmer.video.consumers import CLOSE_REFUSED
+    from tests.video.helpers import connect
+
+    pk, token = await _waiting_patient("Praxis Herzschlag")
+    communicator, connected = await connect(f"/ws/sprechstunde/{token}/")
+    assert connected and (await _message(communicator))["type"] == "waiting"
+
+    await database_sync_to_async(lambda: Appointment.objects.filter(pk=pk).update(patient_channel=""))()
+    await communicator.send_json_to({"type": "ping"})
+    assert (await _message(communicator))["type"] == "pong"
+
+    await database_sync_to_async(
+        lambda: Appointment.objects.filter(pk=pk).update(patient_channel="specific.elsewhere!other")
+    )()
+    await communicator.send_json_to({"type": "ping"})
+    refused = await _message(communicator)
+    assert refused["type"] == "refused" and refused["reason"] == "replaced"
+    assert (await communicator.receive_output(timeout=10)) == {"type": "websocket.close", "code": CLOSE_REFUSED}
+    await communicator.disconnect()

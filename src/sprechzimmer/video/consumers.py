@@ -8,6 +8,7 @@ from importlib import import_module
 from allauth.mfa.utils import is_mfa_enabled
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -113,6 +114,17 @@ class SignallingConsumer(JsonConsumer):
     async def seat_replaced(self, event):
         await self.refuse("replaced", CLOSE_REFUSED)
 
+    async def tell_replaced(self, channel: str) -> None:
+        """Asks the connection that held the seat before to close. Best effort: after a restart the
+        seat still names a connection of the process that is gone, whose inbox (Redis) nobody reads
+        and which fills up after 100 messages; that must not fail the join that took the seat (it
+        did, for every patient of a reconnect storm). A connection still open that misses the
+        message learns at its next heartbeat that the seat is no longer its own."""
+        try:
+            await self.channel_layer.send(channel, {"type": "seat.replaced"})
+        except ChannelFull:
+            pass
+
     async def tell_practice(self, state: dict | None = None) -> None:
         """Tells the practice's live lists and the doctor's room the state (read now if not given)."""
         state = state or await _appointment_state(self.appointment_id)
@@ -127,8 +139,13 @@ class SignallingConsumer(JsonConsumer):
         if self.role == "doctor":
             await self.send_json({"type": "state", "appointment": event["appointment"]})
 
-    async def heartbeat(self) -> None:
-        await database_sync_to_async(seats.heartbeat)(self.appointment_id, self.role, self.channel_name)
+    async def heartbeat(self) -> bool:
+        """Keeps the seat fresh; if another connection has taken it meanwhile, closes this one as
+        replaced and returns False."""
+        if await database_sync_to_async(seats.heartbeat)(self.appointment_id, self.role, self.channel_name):
+            return True
+        await self.refuse("replaced", CLOSE_REFUSED)
+        return False
 
     async def leave_room(self) -> bool:
         if self.appointment_id is None:
@@ -151,7 +168,7 @@ class PatientConsumer(SignallingConsumer):
             code = CLOSE_INVALID if join.refusal in ("invalid", "ended") else CLOSE_REFUSED
             return await self.refuse(join.refusal, code)
         if join.replaced:
-            await self.channel_layer.send(join.replaced, {"type": "seat.replaced"})
+            await self.tell_replaced(join.replaced)
         self.appointment_id, self.organisation_id = join.appointment_id, join.organisation_id
         await self.channel_layer.group_add(room_group(join.appointment_id), self.channel_name)
         self.ready = True
@@ -178,8 +195,8 @@ class PatientConsumer(SignallingConsumer):
         elif kind == "signal":
             await self.relay(content.get("payload"))
         elif kind == "ping":
-            await self.heartbeat()
-            await self.send_json({"type": "pong"})
+            if await self.heartbeat():
+                await self.send_json({"type": "pong"})
         elif kind == "leave":
             self.left = True
             await self.depart()
@@ -352,7 +369,7 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
         if not ok:
             return await self.refuse("doctor-present", CLOSE_REFUSED)
         if replaced:
-            await self.channel_layer.send(replaced, {"type": "seat.replaced"})
+            await self.tell_replaced(replaced)
         self.appointment_id, self.organisation_id = appointment.pk, appointment.organisation_id
         await self.channel_layer.group_add(room_group(appointment.pk), self.channel_name)
         self.ready = True
@@ -374,8 +391,8 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
         elif kind == "ping":
             if not await self.still_allowed():
                 return await self.access_revoked({})
-            await self.heartbeat()
-            await self.send_json({"type": "pong"})
+            if await self.heartbeat():
+                await self.send_json({"type": "pong"})
 
     async def still_allowed(self) -> bool:
         if self.on_duty:  # the duty may have ended, or been handed to a colleague, since

@@ -53,11 +53,16 @@ def take_doctor_seat(appointment_id: int, channel: str, user_id: int) -> tuple[b
     return True, previous if previous and previous != channel else ""
 
 
-def heartbeat(appointment_id: int, role: str, channel: str) -> None:
+def heartbeat(appointment_id: int, role: str, channel: str) -> bool:
     """The seat's holder is still there. Every open socket sends one every 15 s (5 000 waiting
-    patients are 333 a second), so it is one prepared UPDATE, not an ORM query built each time."""
+    patients are 333 a second), so it is one UPDATE written out once, not an ORM query built each
+    time. False if another connection holds the seat now (it was taken over while the message
+    asking this one to close was lost); an empty seat (the call ended, the patient left) is not."""
     with connection.cursor() as cursor:
         cursor.execute(_sql()[f"heartbeat_{role}"], [_db_time(timezone.now()), appointment_id, channel])
+        if cursor.rowcount:
+            return True
+    return not Appointment.objects.filter(pk=appointment_id).exclude(**{f"{role}_channel": ""}).exists()
 
 
 def release(appointment_id: int, role: str, channel: str) -> bool:
