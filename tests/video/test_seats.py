@@ -199,3 +199,49 @@ async def test_a_connection_whose_seat_was_taken_is_closed_at_its_next_heartbeat
     assert refused["type"] == "refused" and refused["reason"] == "replaced"
     assert (await communicator.receive_output(timeout=10)) == {"type": "websocket.close", "code": CLOSE_REFUSED}
     await communicator.disconnect()
+
+
+async def _joined(communicator):
+    """Returns once the consumer has finished its connect handler (which sends "waiting" before it
+    tells the groups): it handles one message at a time, so its answer to a ping comes after."""
+    await communicator.send_json_to({"type": "ping"})
+    assert (await _message(communicator))["type"] == "pong"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_join_tells_the_room_only_when_a_doctor_is_in_it(monkeypatch):
+    """The practice's live lists hear of every join; the room's group only when a doctor holds its
+    seat (otherwise the patient would be telling nobody but itself, a Redis round trip per join)."""
+    from channels.db import database_sync_to_async
+    from channels.layers import get_channel_layer
+
+    from tests.video.helpers import connect
+
+    layer = get_channel_layer()
+    sent = []
+    original = layer.group_send
+
+    async def recording(group, message):
+        sent.append((group.split(".")[0], message["type"]))
+        return await original(group, message)
+
+    monkeypatch.setattr(layer, "group_send", recording)
+    pk, token = await _waiting_patient("Praxis Raum")
+    communicator, connected = await connect(f"/ws/sprechstunde/{token}/")
+    assert connected and (await _message(communicator))["type"] == "waiting"
+    await _joined(communicator)
+    assert sent == [("practice", "appointment.changed")]
+    await communicator.disconnect()
+
+    sent.clear()
+    await database_sync_to_async(
+        lambda: Appointment.objects.filter(pk=pk).update(
+            doctor_channel="specific.doctor!x", doctor_seen_at=timezone.now()
+        )
+    )()
+    communicator, connected = await connect(f"/ws/sprechstunde/{token}/")
+    assert connected and (await _message(communicator))["type"] == "waiting"
+    await _joined(communicator)
+    assert sent == [("practice", "appointment.changed"), ("room", "room.state")]
+    await communicator.disconnect()

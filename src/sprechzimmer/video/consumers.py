@@ -3,6 +3,7 @@ The server never sees media; it relays SDP and ICE candidates between the two se
 
 from __future__ import annotations
 
+import contextlib
 from importlib import import_module
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -120,20 +121,20 @@ class SignallingConsumer(JsonConsumer):
         and which fills up after 100 messages; that must not fail the join that took the seat (it
         did, for every patient of a reconnect storm). A connection still open that misses the
         message learns at its next heartbeat that the seat is no longer its own."""
-        try:
+        with contextlib.suppress(ChannelFull):
             await self.channel_layer.send(channel, {"type": "seat.replaced"})
-        except ChannelFull:
-            pass
 
-    async def tell_practice(self, state: dict | None = None) -> None:
-        """Tells the practice's live lists and the doctor's room the state (read now if not given)."""
+    async def tell_practice(self, state: dict | None = None, *, room: bool = True) -> None:
+        """Tells the practice's live lists and (``room``) the doctor's room the state (read now if
+        not given)."""
         state = state or await _appointment_state(self.appointment_id)
         await self.channel_layer.group_send(
             practice_group(self.organisation_id), {"type": "appointment.changed", "appointment": state}
         )
-        await self.channel_layer.group_send(
-            room_group(self.appointment_id), {"type": "room.state", "appointment": state}
-        )
+        if room:
+            await self.channel_layer.group_send(
+                room_group(self.appointment_id), {"type": "room.state", "appointment": state}
+            )
 
     async def room_state(self, event):
         if self.role == "doctor":
@@ -178,7 +179,7 @@ class PatientConsumer(SignallingConsumer):
         else:
             # ICE servers now, so the browser can prepare its connection while it waits.
             await self.send_json({"type": "waiting", "ice_servers": ice_servers()})
-        await self.tell_practice(join.state)
+        await self.tell_practice(join.state, room=join.doctor_present)
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type")

@@ -93,6 +93,7 @@ JOIN_FIELDS = frozenset(
         "patient_channel",
         "patient_seen_at",
         "waiting_name",
+        "doctor_channel",
     )
 )
 

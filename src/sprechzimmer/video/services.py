@@ -252,6 +252,10 @@ class PatientJoin:
     in_call: bool = False
     replaced: str = ""
     state: dict | None = None
+    #: Whether a doctor's connection holds the room's seat: if not, nobody but the patient is in the
+    #: room's group, and the room need not be told (a doctor who connects later reads the state
+    #: after taking the seat, under the same row lock).
+    doctor_present: bool = False
 
 
 def patient_joins(token: str, channel: str) -> PatientJoin:
@@ -290,6 +294,7 @@ def patient_joins(token: str, channel: str) -> PatientJoin:
         in_call=appointment.status == Appointment.Status.IN_CALL,
         replaced=replaced,
         state=room_state(appointment),
+        doctor_present=bool(appointment.doctor_channel),
     )
 
 
