@@ -26,6 +26,7 @@ from decimal import Decimal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
+from sprechzimmer.core.formats import number
 from sprechzimmer.duty.domain.calendar import duty_slots
 from sprechzimmer.duty.domain.planner import Doctor, Duty, Rules, greedy_round_robin, plan
 
@@ -60,9 +61,9 @@ def main() -> None:
     args = parser.parse_args()
     rules = Rules(work_limit=args.work, time_limit=args.limit)
     print(
-        f"{args.areas} areas × {len(TYPES)} types, {args.doctors} doctors, year {args.year}, "
-        f"rest {rules.rest_hours} h, {rules.workers} workers, budget {args.work:g} deterministic units per area "
-        f"(cap {args.limit:.0f} s)"
+        f"{args.areas} areas × {len(TYPES)} types, {number(args.doctors)} doctors, year {args.year}, "
+        f"rest {number(rules.rest_hours)} h, {rules.workers} workers, budget {number(args.work)} deterministic units "
+        f"per area (cap {number(args.limit, 0)} s)"
     )
     header = (
         f"{'area':>4} {'duties':>6} {'docs':>4} | {'first s':>7} {'total s':>7} {'work':>5} {'status':>8} "
@@ -82,10 +83,13 @@ def main() -> None:
         s, g = result.spread, baseline.spread
         uncovered = len(duties) - len(baseline.assignment)
         print(
-            f"{area:>4} {len(duties):>6} {len(doctors):>4} | {result.seconds_to_first or 0:>7.1f} {result.seconds:>7.1f} "
-            f"{result.work:>5.1f} {result.status + ('/capped' if result.capped else ''):>8} {s.max_deviation_hours:>7} {s.mean_deviation_hours:>7} {s.max_special_deviation:>6} | "
-            f"{g.max_deviation_hours:>12} {g.mean_deviation_hours:>7} {g.max_special_deviation:>6}"
-            + (f"  (greedy left {uncovered} uncovered)" if uncovered else "")
+            f"{area:>4} {number(len(duties)):>6} {number(len(doctors)):>4} | "
+            f"{number(result.seconds_to_first or 0, 1):>7} {number(result.seconds, 1):>7} {number(result.work, 1):>5} "
+            f"{result.status + ('/capped' if result.capped else ''):>8} {number(s.max_deviation_hours, 2):>7} "
+            f"{number(s.mean_deviation_hours, 2):>7} {number(s.max_special_deviation, 2):>6} | "
+            f"{number(g.max_deviation_hours, 2):>12} {number(g.mean_deviation_hours, 2):>7} "
+            f"{number(g.max_special_deviation, 2):>6}"
+            + (f"  (greedy left {number(uncovered)} uncovered)" if uncovered else "")
             + (f"  relaxed: {', '.join(result.relaxed)}" if result.relaxed else "")
         )
     wall = time.perf_counter() - started
@@ -97,14 +101,19 @@ def main() -> None:
     g_max, g_mean = agg(worst["greedy"], "max_deviation_hours")[0], agg(worst["greedy"], "mean_deviation_hours")[1]
     pw, gw = agg(worst["plan"], "max_special_deviation")[0], agg(worst["greedy"], "max_special_deviation")[0]
     print(
-        f"all areas: first feasible after {totals['first']:.1f} s, returned after {totals['seconds']:.1f} s "
-        f"(wall incl. baseline {wall:.1f} s)"
+        f"all areas: first feasible after {number(totals['first'], 1)} s, "
+        f"returned after {number(totals['seconds'], 1)} s (wall incl. baseline {number(wall, 1)} s)"
     )
     print(
-        f"  hours deviation  planner max {p_max:.2f} h mean {p_mean:.2f} h | greedy max {g_max:.2f} h mean {g_mean:.2f} h"
-        f" | ratio max {g_max / max(p_max, Decimal('0.01')):.1f}× mean {g_mean / max(p_mean, Decimal('0.01')):.1f}×"
+        f"  hours deviation  planner max {number(p_max, 2)} h mean {number(p_mean, 2)} h | "
+        f"greedy max {number(g_max, 2)} h mean {number(g_mean, 2)} h | "
+        f"ratio max {number(g_max / max(p_max, Decimal('0.01')), 1)}× "
+        f"mean {number(g_mean / max(p_mean, Decimal('0.01')), 1)}×"
     )
-    print(f"  weekend/holiday  planner max {pw:.2f} | greedy max {gw:.2f} | ratio {gw / max(pw, Decimal('0.01')):.1f}×")
+    print(
+        f"  weekend/holiday  planner max {number(pw, 2)} | greedy max {number(gw, 2)} | "
+        f"ratio {number(gw / max(pw, Decimal('0.01')), 1)}×"
+    )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 from sprechzimmer.billing.domain.kvdt import kvdt_line
+from sprechzimmer.core.formats import number, share
 
 BSNR = "521234500"
 LANRS = ["838382202", "123456640", "123456641", "100001702"]
@@ -218,12 +219,12 @@ def main() -> None:
     if args.keep and os.path.exists(path):
         with open(path, "rb") as f:
             lines = sum(1 for _ in f)
-        print(f"reusing {path}: {lines:,} lines")
+        print(f"reusing {path}: {number(lines)} lines")
     else:
         lines, patients = generate(path, args.cases)
         print(
-            f"generated {args.cases:,} Scheine of {patients:,} patients, {lines:,} lines, "
-            f"{os.path.getsize(path) / 1e6:.0f} MB in {time.perf_counter() - started:.1f} s"
+            f"generated {number(args.cases)} Scheine of {number(patients)} patients, {number(lines)} lines, "
+            f"{number(os.path.getsize(path) / 1e6, 0)} MB in {number(time.perf_counter() - started, 1)} s"
         )
     try:
         runs = {"read": {}, "check": {}, "check, Python loop": {"SPRECHZIMMER_PURE_PYTHON": "1"}}
@@ -247,8 +248,8 @@ def main() -> None:
         best_read = min(r["seconds"] for r in read)
         cpu_read = min(r["cpu_seconds"] for r in read)
         print(
-            f"read lines only    : best {best_read:.2f} s, {read[0]['lines'] / best_read / 1e6:.2f} M lines/s, "
-            f"CPU {cpu_read:.2f} s, peak RSS {max(r['peak_rss_mb'] for r in read):.0f} MB"
+            f"read lines only    : best {number(best_read, 2)} s, {number(read[0]['lines'] / best_read / 1e6, 2)} M lines/s, "
+            f"CPU {number(cpu_read, 2)} s, peak RSS {number(max(r['peak_rss_mb'] for r in read), 0)} MB"
         )
         for name in runs:
             if name == "read":
@@ -261,18 +262,19 @@ def main() -> None:
             if name == "check":
                 assert first["c_scanner"], "the C scanner is not built: pip install -e . with a C compiler"
             print(
-                f"{'parse + check' if name == 'check' else name:<19}: best {best:.2f} s = "
-                f"{first['scheine'] / best:,.0f} Scheine/s, {first['cases'] / best:,.0f} Behandlungsfälle/s "
-                f"({lines / best / 1e6:.2f} M lines/s), median {first['scheine'] / median:,.0f} Scheine/s, "
-                f"peak RSS {max(r['peak_rss_mb'] for r in results):.0f} MB; check/read {best / best_read:.1f}×\n"
-                f"{'':21}by CPU time (this process only, less the machine's other load): best {cpu:.2f} s = "
-                f"{first['scheine'] / cpu:,.0f} Scheine/s, {first['cases'] / cpu:,.0f} Behandlungsfälle/s; "
-                f"check/read {cpu / cpu_read:.1f}× by CPU time\n"
-                f"{'':21}{first['scheine']:,} Scheine in {first['cases']:,} Behandlungsfällen, "
-                f"{first['services']:,} services ({first['services'] / first['scheine']:.1f} per Schein, "
-                f"{first['unchecked'] / first['services']:.0%} unknown), {first['video_only']:,} video-only, "
-                f"{first['findings']:,} findings, {first['scattered']:,} Scheine checked apart; "
-                f"{first['plain']:,} Behandlungsfälle ({first['plain'] / first['cases']:.0%}) took the plain path"
+                f"{'parse + check' if name == 'check' else name:<19}: best {number(best, 2)} s = "
+                f"{number(first['scheine'] / best, 0)} Scheine/s, {number(first['cases'] / best, 0)} Behandlungsfälle/s "
+                f"({number(lines / best / 1e6, 2)} M lines/s), median {number(first['scheine'] / median, 0)} Scheine/s, "
+                f"peak RSS {number(max(r['peak_rss_mb'] for r in results), 0)} MB; "
+                f"check/read {number(best / best_read, 1)}×\n"
+                f"{'':21}by CPU time (this process only, less the machine's other load): best {number(cpu, 2)} s = "
+                f"{number(first['scheine'] / cpu, 0)} Scheine/s, {number(first['cases'] / cpu, 0)} Behandlungsfälle/s; "
+                f"check/read {number(cpu / cpu_read, 1)}× by CPU time\n"
+                f"{'':21}{number(first['scheine'])} Scheine in {number(first['cases'])} Behandlungsfällen, "
+                f"{number(first['services'])} services ({number(first['services'] / first['scheine'], 1)} per Schein, "
+                f"{share(first['unchecked'] / first['services'])} unknown), {number(first['video_only'])} video-only, "
+                f"{number(first['findings'])} findings, {number(first['scattered'])} Scheine checked apart; "
+                f"{number(first['plain'])} Behandlungsfälle ({share(first['plain'] / first['cases'])}) took the plain path"
             )
     finally:
         if not args.keep:

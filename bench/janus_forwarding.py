@@ -40,6 +40,7 @@ from procstat import cpu_seconds, memory_kb  # noqa: E402
 
 from sprechzimmer.conference import janusconf  # noqa: E402
 from sprechzimmer.conference.janus import Janus  # noqa: E402
+from sprechzimmer.core.formats import number, share  # noqa: E402
 from tests.browser.conftest import free_port  # noqa: E402
 from tests.conference.conftest import Browser, JanusServer, post  # noqa: E402
 
@@ -183,8 +184,10 @@ def main() -> None:
             for size in (int(s) for s in args.sizes.split(",")):
                 r = asyncio.run(conference(server, size, args.seconds))
                 print(
-                    f"{r['size']:>12}  {r['streams']:>7}  {100 * r['cpu_share']:>8.1f}%  {r['cpu_ms_per_stream_second']:>19.2f}"
-                    f"  {r['cpu_us_per_packet']:>13.1f}  {r['packets_per_second']:>9.0f}  {r['rss_mb']:>6.1f}  {r['rss_kb_per_stream']:>13.0f}"
+                    f"{number(r['size']):>12}  {number(r['streams']):>7}  {share(r['cpu_share'], 1):>9}  "
+                    f"{number(r['cpu_ms_per_stream_second'], 2):>19}  {number(r['cpu_us_per_packet'], 1):>13}  "
+                    f"{number(r['packets_per_second'], 0):>9}  {number(r['rss_mb'], 1):>6}  "
+                    f"{number(r['rss_kb_per_stream'], 0):>13}"
                 )
         finally:
             server.process.terminate()

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sprechzimmer.core.formats import number  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_demo_instance  # noqa: E402
 
 LIB = "/static/sprechzimmer/js/lib/"
@@ -105,21 +106,21 @@ def main() -> None:
             send, receive = live["send"], live["receive"]
             mean_size = send["encryptedBytes"] / max(send["encrypted"], 1)
             print(
-                f"Live call {live['width']}×{live['height']} VP8, {time.monotonic() - started:.0f} s: "
-                f"{send['encrypted']} frames encrypted, {receive['decrypted']} decrypted, "
-                f"{live['framesDecoded']} decoded, mean frame {mean_size / 1000:.1f} kB"
+                f"Live call {live['width']}×{live['height']} VP8, {number(time.monotonic() - started, 0)} s: "
+                f"{number(send['encrypted'])} frames encrypted, {number(receive['decrypted'])} decrypted, "
+                f"{number(live['framesDecoded'])} decoded, mean frame {number(mean_size / 1000, 1)} kB"
             )
             print(
-                f"  worker, per frame: encrypt {send['encryptMicros'] / max(send['encrypted'], 1):.0f} µs, "
-                f"decrypt {receive['decryptMicros'] / max(receive['decrypted'], 1):.0f} µs "
-                f"(refused: {receive['authFailed'] + receive['unknownKid'] + receive['malformed']})"
+                f"  worker, per frame: encrypt {number(send['encryptMicros'] / max(send['encrypted'], 1), 0)} µs, "
+                f"decrypt {number(receive['decryptMicros'] / max(receive['decrypted'], 1), 0)} µs "
+                f"(refused: {number(receive['authFailed'] + receive['unknownKid'] + receive['malformed'])})"
             )
-            print(f"Loop, page thread, median of {args.batches} batches of {args.frames} frames:")
+            print(f"Loop, page thread, median of {number(args.batches)} batches of {number(args.frames)} frames:")
             for label, size in (("live mean", round(mean_size)), ("20 kB", 20_000), ("100 kB key frame", 100_000)):
                 loop = page.evaluate(LOOP, [LIB, size, args.frames, args.batches])
                 print(
-                    f"  {label:>17} ({size} B): encrypt {statistics.median(loop['enc']):.0f} µs, "
-                    f"decrypt {statistics.median(loop['dec']):.0f} µs per frame"
+                    f"  {label:>17} ({number(size)} B): encrypt {number(statistics.median(loop['enc']), 0)} µs, "
+                    f"decrypt {number(statistics.median(loop['dec']), 0)} µs per frame"
                 )
             browser.close()
     finally:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from procstat import cpu_seconds, memory_kb  # noqa: E402
 
+from sprechzimmer.core.formats import number  # noqa: E402
 from tests.browser.conftest import free_port, start_daphne, wait_listening  # noqa: E402
 from tests.browser.waiting_patients import open_waiting, waiting_appointments  # noqa: E402
 
@@ -200,22 +201,23 @@ def main() -> None:
     server = f"uvicorn ({args.ws})" if args.server == "uvicorn" else args.server
     print(f"signalling capacity, one {server} process, {layer} channel layer")
     print(
-        f"  waiting-room websockets held: {result['connections']} (failed {result['failures']}, still open at end "
-        f"{result['alive']}), opened in {result['connect_seconds']:.1f} s "
-        f"({result['connections'] / result['connect_seconds']:.0f}/s)"
+        f"  waiting-room websockets held: {number(result['connections'])} (failed {number(result['failures'])}, "
+        f"still open at end {number(result['alive'])}), opened in {number(result['connect_seconds'], 1)} s "
+        f"({number(result['connections'] / result['connect_seconds'], 0)}/s)"
     )
     per_join = result["connect_cpu"] / max(result["connections"], 1)
     print(
-        f"  server CPU per join: {per_join * 1000:.2f} ms ({1 / per_join if per_join else 0:.0f} joins per CPU-second "
-        f"of the server process; aim ≥ 1 000/s per process)"
+        f"  server CPU per join: {number(per_join * 1000, 2)} ms ({number(1 / per_join if per_join else 0, 0)} joins "
+        f"per CPU-second of the server process; aim ≥ {number(1000)}/s per process)"
     )
     print(
-        f"  server memory: {result['rss_base']:.0f} MB idle → {result['rss_held']:.0f} MB holding them "
-        f"({(result['rss_held'] - result['rss_base']) * 1024 / max(result['connections'], 1):.0f} KB each)"
+        f"  server memory: {number(result['rss_base'], 0)} MB idle → {number(result['rss_held'], 0)} MB holding them "
+        f"({number((result['rss_held'] - result['rss_base']) * 1024 / max(result['connections'], 1), 0)} KB each)"
     )
     print(
-        f"  relay latency patient → doctor, {len(lat)} messages over {args.pairs} calls: "
-        f"p50 {statistics.median(lat):.2f} ms, p99 {p(0.99):.2f} ms, max {lat[-1]:.2f} ms (aim p99 < 100 ms)"
+        f"  relay latency patient → doctor, {number(len(lat))} messages over {number(args.pairs)} calls: "
+        f"p50 {number(statistics.median(lat), 2)} ms, p99 {number(p(0.99), 2)} ms, max {number(lat[-1], 2)} ms "
+        f"(aim p99 < 100 ms)"
     )
 
 
