@@ -70,15 +70,15 @@ async def test_the_sweep_runs_at_most_once_a_second_and_still_expires(monkeypatc
 async def test_a_socket_reaches_the_database_only_through_the_database_thread(monkeypatch):
     """Our consumers skip Channels' thread hop before every handler (video/consumers.py,
     JsonConsumer.dispatch), and still close old database connections around every database call
-    (channels.db.DatabaseSyncToAsync, whose cleanup Channels' test communicator replaces by a
+    (sprechzimmer.dbthread.DatabaseSyncToAsync, whose cleanup Channels' test communicator replaces by a
     no-op, so what is checked here is that every call goes that way): a patient's join and heartbeat
     work, each through the database thread, and the hop never runs."""
     import json
 
     from channels import consumer as channels_consumer
-    from channels import db as channels_db
-    from channels.db import database_sync_to_async
 
+    from sprechzimmer import dbthread as consumers_db
+    from sprechzimmer.dbthread import database_sync_to_async
     from sprechzimmer.video import consent, services
     from sprechzimmer.video.models import Appointment
     from tests.video.helpers import connect, video_practice
@@ -92,7 +92,7 @@ async def test_a_socket_reaches_the_database_only_through_the_database_thread(mo
 
     pk, token = await prepare()
     hops, calls = [], []
-    handler = channels_db.DatabaseSyncToAsync.thread_handler
+    handler = consumers_db.DatabaseSyncToAsync.thread_handler
 
     async def hop():
         hops.append(1)
@@ -102,7 +102,7 @@ async def test_a_socket_reaches_the_database_only_through_the_database_thread(mo
         return handler(self, *args, **kwargs)
 
     monkeypatch.setattr(channels_consumer, "aclose_old_connections", hop)
-    monkeypatch.setattr(channels_db.DatabaseSyncToAsync, "thread_handler", counted)
+    monkeypatch.setattr(consumers_db.DatabaseSyncToAsync, "thread_handler", counted)
     communicator, connected = await connect(f"/ws/sprechstunde/{token}/")
     assert connected
     assert json.loads((await communicator.receive_output(timeout=10))["text"])["type"] == "waiting"

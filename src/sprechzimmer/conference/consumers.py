@@ -16,10 +16,9 @@ own doctor. A refused socket is closed with 4003 and is not reopened by the page
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
 from sprechzimmer.conference import actions
 from sprechzimmer.conference.models import Participant
+from sprechzimmer.dbthread import database_sync_to_async
 from sprechzimmer.video.consumers import CLOSE_REFUSED, JsonConsumer, MemberConnection, room_access
 from sprechzimmer.video.ice import ice_servers
 

@@ -8,7 +8,6 @@ from importlib import import_module
 
 from allauth.mfa.utils import is_mfa_enabled
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -17,6 +16,7 @@ from sprechzimmer import inputs, metrics
 from sprechzimmer.accounts import devices, screenlock
 from sprechzimmer.accounts.access import device_approved, is_practice_member
 from sprechzimmer.accounts.models import Device, User
+from sprechzimmer.dbthread import database_sync_to_async
 from sprechzimmer.duty import videoduty
 from sprechzimmer.video import seats, services
 from sprechzimmer.video.ice import ice_servers
