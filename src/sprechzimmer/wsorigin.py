@@ -46,7 +46,19 @@ class SameOriginValidator:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
-        headers = {name: value.decode("latin-1") for name, value in scope.get("headers") or ()}
-        if not same_origin(headers.get(b"origin", ""), headers.get(b"host", "")):
+        if not _same_origin_scope(scope):
             return await WebsocketDenier()(scope, receive, send)
         return await self.app(scope, receive, send)
+
+
+def _same_origin_scope(scope) -> bool:
+    """``same_origin`` for a websocket's scope. A function of its own, so that the decoded headers
+    are freed once checked: as a local of ``__call__`` they lived in its frame, which stays alive as
+    long as the socket is open (1,2 KB of each held socket's 37 KB, docs/capacity.md)."""
+    origin = host = ""
+    for name, value in scope.get("headers") or ():
+        if name == b"origin":
+            origin = value.decode("latin-1")
+        elif name == b"host":
+            host = value.decode("latin-1")
+    return same_origin(origin, host)
