@@ -48,6 +48,29 @@ def start_uvicorn(env: dict, port: int, log_path: Path, ws: str = "websockets"):
     return wait_listening(process, port, log_path)
 
 
+def one_process_environment(*, redis: bool) -> Path:
+    """Sets up this process's environment for one server process of the product, inherited by it: a
+    data directory of its own (returned), production mode over plain http, SQLite, the in-memory
+    layer unless ``redis`` (then REDIS_URL), no mail; and as many open files as the system allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the server process
+    data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
+    (data_dir / "static").mkdir()
+    os.environ.update(
+        {
+            "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl",
+            "DATA_DIR": str(data_dir),
+            "DEBUG": "false",
+            "SECURE_HTTPS": "false",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
+        }
+    )
+    for name in ("DATABASE_URL", "EMAIL_HOST") + (() if redis else ("REDIS_URL",)):
+        os.environ.pop(name, None)
+    return data_dir
+
+
 def prepare(n_rooms: int):
     """Creates a practice, n_rooms appointments with consent, and returns (tokens, room ids, cookie)."""
 
@@ -163,22 +186,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the server process
-    data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
-    (data_dir / "static").mkdir()
-    os.environ.update(
-        {
-            "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl",
-            "DATA_DIR": str(data_dir),
-            "DEBUG": "false",
-            "SECURE_HTTPS": "false",
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
-        }
-    )
-    for name in ("DATABASE_URL", "EMAIL_HOST") + (() if args.redis else ("REDIS_URL",)):
-        os.environ.pop(name, None)
+    data_dir = one_process_environment(redis=args.redis)
     tokens, room_ids, cookie = prepare(args.connections + args.pairs)
     port = free_port()
     if args.server == "uvicorn":

@@ -17,11 +17,9 @@ import argparse
 import asyncio
 import collections
 import os
-import resource
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -31,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from procstat import memory_kb  # noqa: E402
-from signalling_capacity import prepare  # noqa: E402
+from signalling_capacity import one_process_environment, prepare  # noqa: E402
 
 from sprechzimmer.core.formats import number  # noqa: E402
 from tests.browser.conftest import free_port, wait_listening  # noqa: E402
@@ -92,24 +90,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=12, help="lines of the project shown")
     args = parser.parse_args()
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    data_dir = Path(tempfile.mkdtemp(prefix="sz-bench-"))
-    (data_dir / "static").mkdir()
+    data_dir = one_process_environment(redis=args.redis)
     snapshots = data_dir / "snapshots"
     snapshots.mkdir()
-    os.environ.update(
-        {
-            "SECRET_KEY": "bench-secret-key-0123456789abcdefghijkl",
-            "DATA_DIR": str(data_dir),
-            "DEBUG": "false",
-            "SECURE_HTTPS": "false",
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
-        }
-    )
-    for name in ("DATABASE_URL", "EMAIL_HOST") + (() if args.redis else ("REDIS_URL",)):
-        os.environ.pop(name, None)
     tokens, _, _ = prepare(args.warm_up + args.connections)
     port = free_port()
     log_path = data_dir / "server.log"
