@@ -54,7 +54,7 @@ class SameOriginValidator:
 def _same_origin_scope(scope) -> bool:
     """``same_origin`` for a websocket's scope. A function of its own, so that the decoded headers
     are freed once checked: as a local of ``__call__`` they lived in its frame, which stays alive as
-    long as the socket is open (1,2 KB of each held socket's 37 KB, docs/capacity.md)."""
+    long as the socket is open (0,9 KB of each held socket's 37 KB, measured; docs/capacity.md)."""
     origin = host = ""
     for name, value in scope.get("headers") or ():
         if name == b"origin":
