@@ -304,6 +304,8 @@ DUTY_UPLOAD_BYTES_PER_HOUR = envint("DUTY_UPLOAD_BYTES_PER_HOUR", 100 * 1024 * 1
 DOCUMENTS_DIR = Path(envstr("DOCUMENTS_DIR", str(DATA_DIR / "documents"))).resolve()
 METADATA_RETENTION_DAYS = envint("METADATA_RETENTION_DAYS", 90, minimum=1, maximum=92)
 
+# Django's database sessions, read with SQL built once per database (sprechzimmer/sessions.py).
+SESSION_ENGINE = "sprechzimmer.sessions"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

@@ -9,6 +9,9 @@ from django.urls import reverse
 from sprechzimmer.accounts import devices
 from sprechzimmer.accounts.access import second_factor
 from sprechzimmer.accounts.models import Device
+from sprechzimmer.prepared import ByKey
+
+_DEVICE = ByKey(lambda: Device.objects.all())
 
 # Paths a member may reach before the device is approved or a second factor is set up.
 _ALWAYS_ALLOWED = ("/static/", "/konto/logout/", "/impressum/", "/datenschutz/", "/nutzungsbedingungen/")
@@ -33,9 +36,8 @@ class DeviceMiddleware:
         device = None
         device_id = devices.session_device(request.session)
         if device_id is not None:
-            try:  # get(), not first(): no ORDER BY to build on every request of every member
-                device = Device.objects.get(pk=device_id, user=user)
-            except Device.DoesNotExist:
+            device = _DEVICE.get(device_id)  # SQL built once: this runs on every request of every member
+            if device is not None and device.user_id != user.pk:
                 device = None
         if device is None:
             token = request.COOKIES.get(devices.COOKIE_NAME)
