@@ -4,6 +4,7 @@ database the suite runs on (CI runs it on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -75,9 +76,20 @@ def test_the_backend_and_the_device_lookup_refuse_what_is_not_theirs():
     assert found.last_seen_at == Device.objects.get(pk=device.pk).last_seen_at
 
 
-def test_a_queryset_with_parameters_of_its_own_is_refused():
-    with pytest.raises(ValueError, match="without parameters"):
-        ByKey(lambda: User.objects.filter(email="a@example.org")).get(1)
+def test_a_queryset_that_filters_on_the_same_value_is_refused():
+    from sprechzimmer.prepared import _SENTINEL
+
+    with pytest.raises(ValueError, match="without a filter on the same value"):
+        ByKey(lambda: User.objects.filter(pk__gte=_SENTINEL)).get(1)
+
+
+def test_a_queryset_with_a_filter_of_its_own_keeps_it():
+    practice = factories.practice("Praxis Filter")
+    user = factories.member(practice, main=True)
+    active = ByKey(lambda: User.objects.filter(is_active=True, email__contains="@"))
+    assert active.get(user.pk).pk == user.pk
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert active.get(user.pk) is None
 
 
 def test_sessions_read_with_built_sql_answer_as_djangos_do():
@@ -97,3 +109,37 @@ def test_sessions_read_with_built_sql_answer_as_djangos_do():
     expired = SessionStore(store.session_key)
     assert expired.load() == {} and expired.session_key is None  # as Django's: a new one on save
     assert SessionStore("nichtvorhanden1").load() == {} and SessionStore(None).load() == {}
+
+
+def test_whether_a_member_has_a_second_factor_answers_as_allauth_does():
+    from allauth.mfa.adapter import DefaultMFAAdapter
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    practice = factories.practice("Praxis Faktor")
+    with_totp, without = factories.member(practice, main=True), factories.member(practice, totp=False)
+    for user in (with_totp, without):
+        assert is_mfa_enabled(user) == DefaultMFAAdapter().is_mfa_enabled(user)
+    assert is_mfa_enabled(with_totp) and not is_mfa_enabled(without)
+    assert is_mfa_enabled(with_totp, [Authenticator.Type.TOTP])  # with types: allauth's own query
+    assert not is_mfa_enabled(with_totp, [Authenticator.Type.WEBAUTHN])
+    Authenticator.objects.filter(user=with_totp).delete()
+    assert not is_mfa_enabled(with_totp)  # removed: the next question sees it
+
+
+def test_the_request_user_brings_its_contract_for_the_banner():
+    from sprechzimmer.contracts.context import contract
+    from sprechzimmer.contracts.models import Contract
+
+    practice = factories.practice("Praxis Vertrag")
+    user = factories.member(practice, main=True)
+    Contract.objects.update_or_create(organisation=practice, defaults={"ends_on": dt.date(2027, 3, 31)})
+    found = AuthenticationBackend().get_user(user.pk)
+    request = type("Request", (), {"user": found})()
+    with CaptureQueriesContext(connection) as queries:
+        assert contract(request) == {"contract_ends_on": dt.date(2027, 3, 31)}
+    assert len(queries) == 0
+    Contract.objects.filter(organisation=practice).delete()
+    assert contract(type("Request", (), {"user": AuthenticationBackend().get_user(user.pk)})()) == {
+        "contract_ends_on": None
+    }

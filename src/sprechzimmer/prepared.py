@@ -1,4 +1,5 @@
-"""Lookups by primary key that run on every request, their SQL built once per database.
+"""Lookups that run on every request, their SQL built once per database: a row by primary key
+(``ByKey``) and whether a row with a value exists (``Exists``).
 
 Django's ORM builds a query's SQL again on every execution. For the user of every request (with
 its organisation and duty profile in the same query: 48 columns, two joins) building took 0,62 of
@@ -8,7 +9,8 @@ build the query once per database, from the queryset as written, and afterwards 
 the same SQL, the same conversions of the values (Django's converters of each column) and the same
 instances (``Model.from_db`` and Django's ``RelatedPopulator`` for ``select_related``), so a field
 added to a model is in the next lookup without a change here. ``tests/test_prepared.py`` compares
-every field with the ORM's result on both databases.
+every field with the ORM's result on both databases. Only the one value changes between calls;
+what the queryset filters on besides is part of the built query (and of its parameters).
 
 This reaches into Django's compiler (``select``, ``klass_info``, ``get_converters``), which is not
 public API: it is pinned to Django 5.2 LTS, and the test fails on an upgrade that changes it.
@@ -28,9 +30,21 @@ from django.db.models.query import get_related_populators
 _SENTINEL = 7_654_321_987
 
 
+def _built(compiler) -> tuple[str, list, int]:
+    """The compiler's SQL, its parameters, and where among them the sentinel key went (a constant
+    of the query, like the 1 of ``SELECT %s AS "a"`` in an ``exists()``, stays a parameter)."""
+    sql, params = compiler.as_sql()
+    where = [index for index, param in enumerate(params) if str(param) == str(_SENTINEL)]
+    if len(where) != 1:
+        raise ValueError("prepared lookups take a queryset without a filter on the same value")
+    return sql, list(params), where[0]
+
+
 @dataclass(frozen=True)
 class _Plan:
     sql: str
+    params: list
+    slot: int
     init_list: list[str]
     start: int
     end: int
@@ -53,14 +67,16 @@ class ByKey:
         plan = self._plans.get(key)
         if plan is None:
             compiler = self._queryset().filter(pk=_SENTINEL).query.get_compiler(alias)
-            sql, params = compiler.as_sql()
-            if [str(value) for value in params] != [str(_SENTINEL)] or compiler.annotation_col_map:
-                raise ValueError("ByKey takes a queryset without parameters of its own or annotations")
+            sql, params, slot = _built(compiler)
+            if compiler.annotation_col_map:
+                raise ValueError("ByKey takes a queryset without annotations")
             klass_info, select = compiler.klass_info, compiler.select
             fields = klass_info["select_fields"]
             converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
             plan = _Plan(
                 sql=sql,
+                params=params,
+                slot=slot,
                 init_list=[column[0].target.attname for column in select[fields[0] : fields[-1] + 1]],
                 start=fields[0],
                 end=fields[-1] + 1,
@@ -87,8 +103,10 @@ class ByKey:
             low, high = connection.ops.integer_field_range(key.get_internal_type())
             if (low is not None and value < low) or (high is not None and value > high):
                 return None
+        params = list(plan.params)
+        params[plan.slot] = value
         with connection.cursor() as cursor:
-            cursor.execute(plan.sql, [value])
+            cursor.execute(plan.sql, params)
             found = cursor.fetchone()
         if found is None:
             return None
@@ -102,3 +120,31 @@ class ByKey:
         for populator in plan.populators:
             populator.populate(row, instance)
         return instance
+
+
+class Exists:
+    """``Exists(lambda: Authenticator.objects.all(), "user_id")(user.pk)``: whether a row of the
+    queryset has that value in that field, with the ``exists()`` query built once per database."""
+
+    def __init__(self, queryset: Callable[[], QuerySet], field: str):
+        self._queryset, self._field = queryset, field
+        self._sql: dict[tuple[str, str], tuple[str, list, int]] = {}
+        self._model: type[Model] | None = None
+
+    def __call__(self, value) -> bool:
+        model = self._model
+        if model is None:
+            model = self._model = self._queryset().model
+        alias = router.db_for_read(model)
+        connection = connections[alias]
+        key = (alias, connection.vendor)
+        built = self._sql.get(key)
+        if built is None:
+            query = self._queryset().filter(**{self._field: _SENTINEL}).query.exists()
+            built = self._sql[key] = _built(query.get_compiler(alias))
+        sql, params, slot = built
+        params = list(params)
+        params[slot] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() is not None

@@ -10,10 +10,11 @@ from django.core.exceptions import PermissionDenied
 from sprechzimmer.accounts.models import User
 from sprechzimmer.prepared import ByKey
 
-# The duty profile in the same query: every page's navigation asks whether there is one
-# (accounts/context.py), which was a query of its own on every request of every member. Its SQL is
+# The duty profile and the practice's contract in the same query: every page's navigation asks
+# whether there is a duty profile (accounts/context.py) and whether the contract ends (the banner,
+# contracts/context.py), each a query of its own on every page of every member before. Its SQL is
 # built once (sprechzimmer/prepared.py): building it was more than half of the query's time.
-_USER = ByKey(lambda: User._default_manager.select_related("organisation", "duty_profile"))
+_USER = ByKey(lambda: User._default_manager.select_related("organisation__contract", "duty_profile"))
 
 
 class AuthenticationBackend(AllauthBackend):

@@ -9,9 +9,14 @@ so a copy of the database or a backup alone does not give anyone a doctor's seco
 from __future__ import annotations
 
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 
 from sprechzimmer.atrest import Keyring, keyring_for
+from sprechzimmer.prepared import Exists
+
+# Asked on every request of every member (accounts/access.py, second_factor): the query built once.
+_HAS_AUTHENTICATOR = Exists(lambda: Authenticator.objects.all(), "user_id")
 
 AAD = b"sprechzimmer/v1/mfa"
 
@@ -26,6 +31,11 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         return keyring().open_text(encrypted_text, AAD)
+
+    def is_mfa_enabled(self, user, types=None) -> bool:
+        if types is not None or user.is_anonymous:
+            return super().is_mfa_enabled(user, types=types)
+        return _HAS_AUTHENTICATOR(user.pk)
 
 
 SEALED_FIELDS = ("secret", "seed")  # TOTP secret, recovery-code seed
