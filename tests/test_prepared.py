@@ -143,3 +143,19 @@ def test_the_request_user_brings_its_contract_for_the_banner():
     assert contract(type("Request", (), {"user": AuthenticationBackend().get_user(user.pk)})()) == {
         "contract_ends_on": None
     }
+
+
+def test_rows_from_a_date_on_are_the_orms_in_its_order():
+    from sprechzimmer.approval.models import NewsBanner
+    from sprechzimmer.prepared import RowsFrom
+
+    today = dt.date(2026, 12, 2)
+    for start, end in [(-30, -1), (-5, 0), (-1, 3), (2, 9), (-400, 400)]:
+        NewsBanner.objects.create(
+            text=f"{start}", shown_from=today + dt.timedelta(start), shown_until=today + dt.timedelta(end)
+        )
+    rows = RowsFrom(lambda: NewsBanner.objects.all(), "shown_until__gte").all(today)
+    expected = list(NewsBanner.objects.filter(shown_until__gte=today))  # Meta.ordering: newest first
+    assert [_fields(row) for row in rows] == [_fields(row) for row in expected]
+    assert [row.text for row in rows] == ["2", "-1", "-5", "-400"]
+    assert RowsFrom(lambda: NewsBanner.objects.all(), "shown_until__gte").all(None) == []

@@ -1,5 +1,6 @@
 """Lookups that run on every request, their SQL built once per database: a row by primary key
-(``ByKey``) and whether a row with a value exists (``Exists``).
+(``ByKey``), the rows from a value of one field on (``RowsFrom``), whether a row with a value
+exists (``Exists``).
 
 Django's ORM builds a query's SQL again on every execution. For the user of every request (with
 its organisation and duty profile in the same query: 48 columns, two joins) building took 0,62 of
@@ -18,33 +19,25 @@ public API: it is pinned to Django 5.2 LTS, and the test fails on an upgrade tha
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import DateField, Model, QuerySet
 from django.db.models.query import get_related_populators
 
-#: The primary key the SQL is built with; found again among the query's parameters.
+#: The values the SQL is built with; found again among the query's parameters.
 _SENTINEL = 7_654_321_987
-
-
-def _built(compiler) -> tuple[str, list, int]:
-    """The compiler's SQL, its parameters, and where among them the sentinel key went (a constant
-    of the query, like the 1 of ``SELECT %s AS "a"`` in an ``exists()``, stays a parameter)."""
-    sql, params = compiler.as_sql()
-    where = [index for index, param in enumerate(params) if str(param) == str(_SENTINEL)]
-    if len(where) != 1:
-        raise ValueError("prepared lookups take a queryset without a filter on the same value")
-    return sql, list(params), where[0]
+_DATE_SENTINEL = dt.date(9999, 12, 28)
 
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
     params: list
-    slot: int
+    slot: int  # where among the parameters the value goes
     init_list: list[str]
     start: int
     end: int
@@ -52,64 +45,83 @@ class _Plan:
     populators: list
 
 
-class ByKey:
-    """``ByKey(lambda: User.objects.select_related("organisation")).get(pk)``: the one row with
-    that primary key as the queryset would return it, or None."""
+class _Prepared:
+    """A queryset filtered by ``lookup`` on one value, built once per database (alias and vendor)."""
 
-    def __init__(self, queryset: Callable[[], QuerySet]):
-        self._queryset = queryset
+    def __init__(self, queryset: Callable[[], QuerySet], lookup: str):
+        self._queryset, self._lookup = queryset, lookup
         self._plans: dict[tuple[str, str], _Plan] = {}
+        self._field_name = lookup.split("__")[0]
         self._model: type[Model] | None = None
 
-    def _plan(self, alias: str) -> _Plan:
+    def _model_and_field(self):
+        model = self._model
+        if model is None:
+            model = self._model = self._queryset().model
+        field = model._meta.pk if self._field_name == "pk" else model._meta.get_field(self._field_name)
+        return model, field
+
+    def _build(self, compiler) -> _Plan:
+        """Runs the compiler once; only the parameter at ``slot`` changes between calls (a constant
+        of the query, like the 1 of ``SELECT %s AS "a"`` in an ``exists()``, stays as built)."""
+        sql, params = compiler.as_sql()
+        sentinel = str(self._sentinel())
+        where = [index for index, param in enumerate(params) if str(param) == sentinel]
+        if len(where) != 1:
+            raise ValueError("prepared lookups take a queryset without a filter on the same value")
+        klass_info, select = compiler.klass_info, compiler.select
+        if klass_info is None:  # exists(): no model to build
+            return _Plan(sql, list(params), where[0], [], 0, 0, [], [])
+        if compiler.annotation_col_map:
+            raise ValueError("prepared lookups take a queryset without annotations")
+        fields = klass_info["select_fields"]
+        converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+        return _Plan(
+            sql=sql,
+            params=list(params),
+            slot=where[0],
+            init_list=[column[0].target.attname for column in select[fields[0] : fields[-1] + 1]],
+            start=fields[0],
+            end=fields[-1] + 1,
+            converters=list(converters.items()),
+            populators=get_related_populators(klass_info, select, compiler.using),
+        )
+
+    def _sentinel(self):
+        _, field = self._model_and_field()
+        return _DATE_SENTINEL if isinstance(field, DateField) else _SENTINEL
+
+    def _query(self, queryset: QuerySet):
+        return queryset.query
+
+    def _execute(self, value, *, many: bool):
+        """The rows for ``value`` as the queryset returns them, or None where ``value`` cannot match
+        (None, or an integer beyond the column's range: the ORM answers "no row" there since Django
+        5.0, instead of the driver's overflow error)."""
+        model, field = self._model_and_field()
+        alias = router.db_for_read(model)
         connection = connections[alias]
         key = (alias, connection.vendor)
         plan = self._plans.get(key)
         if plan is None:
-            compiler = self._queryset().filter(pk=_SENTINEL).query.get_compiler(alias)
-            sql, params, slot = _built(compiler)
-            if compiler.annotation_col_map:
-                raise ValueError("ByKey takes a queryset without annotations")
-            klass_info, select = compiler.klass_info, compiler.select
-            fields = klass_info["select_fields"]
-            converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
-            plan = _Plan(
-                sql=sql,
-                params=params,
-                slot=slot,
-                init_list=[column[0].target.attname for column in select[fields[0] : fields[-1] + 1]],
-                start=fields[0],
-                end=fields[-1] + 1,
-                converters=list(converters.items()),
-                populators=get_related_populators(klass_info, select, alias),
-            )
-            self._plans[key] = plan
-        return plan
-
-    def get(self, pk) -> Any:
-        """The instance, or None where no row has that key (also for a key beyond the column's
-        range, as the ORM answers since Django 5.0, instead of the driver's overflow error)."""
-        model = self._model
-        if model is None:
-            model = self._model = self._queryset().model
-        alias = router.db_for_read(model)
-        plan = self._plan(alias)
-        connection = connections[alias]
-        key = model._meta.pk
-        value = key.get_db_prep_value(pk, connection)  # int() of an id, as the ORM's lookup does
+            query = self._query(self._queryset().filter(**{self._lookup: self._sentinel()}))
+            plan = self._plans[key] = self._build(query.get_compiler(alias))
+        value = field.get_db_prep_value(value, connection)  # int() of an id, as the ORM's lookup does
         if value is None:
             return None
         if isinstance(value, int):
-            low, high = connection.ops.integer_field_range(key.get_internal_type())
+            low, high = connection.ops.integer_field_range(getattr(field, "target_field", field).get_internal_type())
             if (low is not None and value < low) or (high is not None and value > high):
                 return None
         params = list(plan.params)
         params[plan.slot] = value
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
-            found = cursor.fetchone()
-        if found is None:
-            return None
+            rows = cursor.fetchall() if many else [row for row in [cursor.fetchone()] if row is not None]
+        return [self._instance(model, alias, connection, plan, row) for row in rows] if plan.init_list else rows
+
+    @staticmethod
+    def _instance(model, alias, connection, plan: _Plan, found) -> Model:
         row = list(found)
         for position, (converters, expression) in plan.converters:  # as SQLCompiler.apply_converters
             value = row[position]
@@ -122,29 +134,32 @@ class ByKey:
         return instance
 
 
-class Exists:
+class ByKey(_Prepared):
+    """``ByKey(lambda: User.objects.select_related("organisation")).get(pk)``: the one row with
+    that primary key as the queryset would return it, or None."""
+
+    def __init__(self, queryset: Callable[[], QuerySet]):
+        super().__init__(queryset, "pk")
+
+    def get(self, pk) -> Any:
+        found = self._execute(pk, many=False)
+        return found[0] if found else None
+
+
+class RowsFrom(_Prepared):
+    """``RowsFrom(lambda: NewsBanner.objects.all(), "shown_until__gte").all(today)``: every row of
+    the queryset (in its order) with the lookup true for the value."""
+
+    def all(self, value) -> list:
+        return self._execute(value, many=True) or []
+
+
+class Exists(_Prepared):
     """``Exists(lambda: Authenticator.objects.all(), "user_id")(user.pk)``: whether a row of the
     queryset has that value in that field, with the ``exists()`` query built once per database."""
 
-    def __init__(self, queryset: Callable[[], QuerySet], field: str):
-        self._queryset, self._field = queryset, field
-        self._sql: dict[tuple[str, str], tuple[str, list, int]] = {}
-        self._model: type[Model] | None = None
+    def _query(self, queryset: QuerySet):
+        return queryset.query.exists()
 
     def __call__(self, value) -> bool:
-        model = self._model
-        if model is None:
-            model = self._model = self._queryset().model
-        alias = router.db_for_read(model)
-        connection = connections[alias]
-        key = (alias, connection.vendor)
-        built = self._sql.get(key)
-        if built is None:
-            query = self._queryset().filter(**{self._field: _SENTINEL}).query.exists()
-            built = self._sql[key] = _built(query.get_compiler(alias))
-        sql, params, slot = built
-        params = list(params)
-        params[slot] = value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone() is not None
+        return bool(self._execute(value, many=False))

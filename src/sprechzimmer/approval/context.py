@@ -1,5 +1,17 @@
 from django.utils import timezone
 
+from sprechzimmer.prepared import RowsFrom
+
+# Asked on every page of every practice member: the query built once (sprechzimmer/prepared.py).
+# Notes still to come or still shown, newest first; those not yet begun are left out below.
+_SHOWN_UNTIL = RowsFrom(lambda: _banners(), "shown_until__gte")
+
+
+def _banners():
+    from sprechzimmer.approval.models import NewsBanner
+
+    return NewsBanner.objects.all()
+
 
 def news(request):
     """The operator's current notes (NewsBanner) for every page of a practice's members."""
@@ -7,7 +19,5 @@ def news(request):
     organisation = getattr(user, "organisation", None) if user and user.is_authenticated else None
     if organisation is None or organisation.is_kv:
         return {}
-    from sprechzimmer.approval.models import NewsBanner
-
     today = timezone.localdate()
-    return {"news_banners": list(NewsBanner.objects.filter(shown_from__lte=today, shown_until__gte=today))}
+    return {"news_banners": [banner for banner in _SHOWN_UNTIL.all(today) if banner.shown_from <= today]}
