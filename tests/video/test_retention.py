@@ -56,3 +56,19 @@ def test_a_call_both_sides_abandoned_is_ended_by_the_job(db):
     )
     assert VideoContact.objects.filter(appointment=connected).count() == 1
     assert not VideoContact.objects.filter(appointment=unconnected).exists()
+
+
+def test_purge_metadata_deletes_expired_sessions_and_keeps_live_ones(db):
+    from django.contrib.sessions.models import Session
+
+    from sprechzimmer.sessions import SessionStore
+
+    live, expired = SessionStore(), SessionStore()
+    for store in (live, expired):
+        store["device"] = 1
+        store.create()
+    Session.objects.filter(pk=expired.session_key).update(expire_date=timezone.now() - timedelta(minutes=1))
+    out = StringIO()
+    call_command("purge_metadata", stdout=out)
+    assert "1 abgelaufene Sitzung(en) gelöscht." in out.getvalue()
+    assert list(Session.objects.values_list("pk", flat=True)) == [live.session_key]

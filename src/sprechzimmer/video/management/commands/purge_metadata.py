@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from sprechzimmer.video import services
 class Command(BaseCommand):
     help = (
         "Löscht Verbindungsdaten, die älter als METADATA_RETENTION_DAYS sind (Anlage 31b A8: höchstens drei "
-        "Monate), Versanddaten von Einladungen und Erinnerungen und Webhook-Zustellungen ebenso alt, und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md)."
+        "Monate), Versanddaten von Einladungen und Erinnerungen und Webhook-Zustellungen ebenso alt, abgelaufene Sitzungen und verwaiste verschlüsselte Dokumentdateien. Täglich ausführen (docs/operations.md)."
     )
 
     def handle(self, *args, **options):
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         deliveries, _ = WebhookDelivery.objects.filter(created_at__lt=cut_off).delete()
         if deliveries:
             self.stdout.write(f"{deliveries} Webhook-Zustellungen gelöscht.")
+        # Django keeps an expired session's row (the user, the device, when the second factor was
+        # last given) until someone deletes it; nothing else does.
+        sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+        if sessions:
+            self.stdout.write(f"{sessions} abgelaufene Sitzung(en) gelöscht.")
         referenced = set(ApplicationDocument.objects.values_list("stored_name", flat=True))
         referenced |= set(OperatorCertificate.objects.values_list("stored_name", flat=True))
         orphans = documents.delete_orphans(referenced)
