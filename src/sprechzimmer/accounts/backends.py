@@ -30,6 +30,6 @@ class AuthenticationBackend(AllauthBackend):
     def get_user(self, user_id):
         try:
             user = _USER.get(user_id)
-        except (TypeError, ValueError):  # not an id (the ORM's get() answered DoesNotExist too)
+        except (TypeError, ValueError):  # not an id: no user (the ORM's get() raised ValueError here)
             return None
         return user if user is not None and self.user_can_authenticate(user) else None

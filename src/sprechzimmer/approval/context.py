@@ -2,15 +2,16 @@ from django.utils import timezone
 
 from sprechzimmer.prepared import RowsFrom
 
-# Asked on every page of every practice member: the query built once (sprechzimmer/prepared.py).
-# Notes still to come or still shown, newest first; those not yet begun are left out below.
-_SHOWN_UNTIL = RowsFrom(lambda: _banners(), "shown_until__gte")
-
 
 def _banners():
     from sprechzimmer.approval.models import NewsBanner
 
     return NewsBanner.objects.all()
+
+
+# Asked on every page of every practice member: the query built once (sprechzimmer/prepared.py).
+# Notes still to come or still shown, newest first; those not yet begun are left out below.
+_SHOWN_UNTIL = RowsFrom(_banners, "shown_until__gte")
 
 
 def news(request):
