@@ -8,9 +8,10 @@ again? (Issue 20 aims at 5 000 absorbed by three processes in at most 5 s.)
 Needs Debian's haproxy, DATABASE_URL (a PostgreSQL server; the bench makes and drops a database of
 its own beside the named one) and REDIS_URL; defaults are the CI machine's 127.0.0.1 services. The
 patients are websocket clients that reconnect as the page does (0,5 s … 5 s, ±50 % jitter; a ping
-every 15 s). Prints the time to the first full waiting room, the storm's time from the restart and
-from the processes listening again, the joins per second, and each process's CPU per join and
-memory per held websocket.
+every 15 s). Prints the time to the first full waiting room, what holding them costs while they
+only wait (--hold seconds of pings: the server's and PostgreSQL's CPU), the storm's time from the
+restart and from the processes listening again, the joins per second, and each process's CPU per
+join and memory per held websocket.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from procstat import cpu_seconds, memory_kb  # noqa: E402
+from procstat import cpu_seconds, memory_kb, pids_named  # noqa: E402
 
 from sprechzimmer.core.formats import number  # noqa: E402
 from tests.browser.conftest import _create_pg_database, _drop_pg_database, instance_env, set_up_instance  # noqa: E402
@@ -37,6 +38,7 @@ from tests.browser.waiting_patients import Crowd, waiting_room  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=5000)
+    parser.add_argument("--hold", type=float, default=60.0, help="seconds of waiting measured before the storm")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     directory = Path(tempfile.mkdtemp(prefix="sz-storm-"))
@@ -60,6 +62,17 @@ def main() -> None:
         per_process = {name: int(row["scur"]) for name, row in shape.stats().items()}
         joins_cpu = sum(cpu_seconds(p.pid) - cpu[name] for name, p in shape.daphnes.items())
         held = {name: (memory_kb(p.pid) - idle[name]) / max(1, per_process[name]) for name, p in shape.daphnes.items()}
+
+        # Holding them: nothing happens but the pages' pings (every 15 s, each keeps its seat).
+        time.sleep(5)  # the last joins' bookkeeping is done
+        daphnes = [p.pid for p in shape.daphnes.values()]
+        before = cpu_seconds(*daphnes), cpu_seconds(*pids_named("postgres"), children=True), time.monotonic()
+        time.sleep(args.hold)
+        hold = (
+            cpu_seconds(*daphnes) - before[0],
+            cpu_seconds(*pids_named("postgres"), children=True) - before[1],
+            time.monotonic() - before[2],
+        )
 
         # The storm: every process stops at once and starts again.
         stopped = time.monotonic()
@@ -92,6 +105,12 @@ def main() -> None:
         print(
             f"  server CPU per join: {number(1000 * joins_cpu / n, 2)} ms (first), "
             f"{number(1000 * storm_cpu / n, 2)} ms (storm); spread over the processes: {per_process}"
+        )
+        per_minute = 60 / hold[2] / n * 1000
+        print(
+            f"  holding them ({number(hold[2], 0)} s of waiting, pings only): server CPU "
+            f"{number(hold[0] * per_minute, 2)} ms, PostgreSQL CPU {number(hold[1] * per_minute, 2)} ms "
+            f"per waiting patient and minute ({number(100 * (hold[0] + hold[1]) / hold[2], 1)} % of a core together)"
         )
         print(f"  failed attempts by reason (all retried): {dict(crowd.failures()) or 'none'}")
         print(f"  memory per held websocket: {', '.join(f'{k} {number(v, 1)} KB' for k, v in held.items())}")
