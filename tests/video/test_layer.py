@@ -67,7 +67,7 @@ async def test_the_sweep_runs_at_most_once_a_second_and_still_expires(monkeypatc
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_a_socket_reaches_the_database_only_through_the_database_thread(monkeypatch):
+async def test_a_socket_reaches_the_database_only_through_the_database_thread(monkeypatch, later):
     """Our consumers skip Channels' thread hop before every handler (video/consumers.py,
     JsonConsumer.dispatch), and still close old database connections around every database call
     (sprechzimmer.dbthread.DatabaseSyncToAsync, whose cleanup Channels' test communicator replaces by a
@@ -108,6 +108,7 @@ async def test_a_socket_reaches_the_database_only_through_the_database_thread(mo
     assert json.loads((await communicator.receive_output(timeout=10))["text"])["type"] == "waiting"
     assert "patient_joins" in calls
     before = len(calls)
+    later(30)  # a ping that writes the seat (the join wrote it just now)
     await communicator.send_to(text_data=json.dumps({"type": "ping"}))
     assert json.loads((await communicator.receive_output(timeout=10))["text"])["type"] == "pong"
     assert calls[before:] == ["heartbeat"]  # the heartbeat's write, in the database thread

@@ -175,7 +175,7 @@ async def test_a_join_succeeds_when_the_replaced_connections_inbox_is_full():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_a_connection_whose_seat_was_taken_is_closed_at_its_next_heartbeat():
+async def test_a_connection_whose_seat_was_taken_is_closed_at_its_next_heartbeat(later):
     """If the message asking it to close was lost, the heartbeat finds the seat held by another
     connection and closes this one as replaced; an empty seat (the call was ended) is no reason."""
     from channels.db import database_sync_to_async
@@ -188,16 +188,54 @@ async def test_a_connection_whose_seat_was_taken_is_closed_at_its_next_heartbeat
     assert connected and (await _message(communicator))["type"] == "waiting"
 
     await database_sync_to_async(lambda: Appointment.objects.filter(pk=pk).update(patient_channel=""))()
+    later(30)  # the seat's last write is old enough for the ping to write it
     await communicator.send_json_to({"type": "ping"})
     assert (await _message(communicator))["type"] == "pong"
 
     await database_sync_to_async(
         lambda: Appointment.objects.filter(pk=pk).update(patient_channel="specific.elsewhere!other")
     )()
+    later(60)
     await communicator.send_json_to({"type": "ping"})
     refused = await _message(communicator)
     assert refused["type"] == "refused" and refused["reason"] == "replaced"
     assert (await communicator.receive_output(timeout=10)) == {"type": "websocket.close", "code": CLOSE_REFUSED}
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_patients_ping_writes_the_seat_only_every_other_time(later):
+    """The page pings every 15 s; the seat's time is written when the last write is 25 s old or
+    more (a held seat stays under ``seats.STALE_AFTER``, 45 s), so half the pings of the waiting
+    room reach the database (docs/capacity.md). Each ping is answered."""
+    from channels.db import database_sync_to_async
+
+    from sprechzimmer.video.consumers import PatientConsumer
+    from tests.video.helpers import connect
+
+    assert seats.STALE_AFTER.total_seconds() > 2 * 15 and 15 < PatientConsumer.seat_write_every <= 30
+    pk, token = await _waiting_patient("Praxis Takt")
+    communicator, connected = await connect(f"/ws/sprechstunde/{token}/")
+    assert connected and (await _message(communicator))["type"] == "waiting"
+
+    def seen_at():
+        return Appointment.objects.get(pk=pk).patient_seen_at
+
+    joined = await database_sync_to_async(seen_at)()
+    later(15)
+    await communicator.send_json_to({"type": "ping"})
+    assert (await _message(communicator))["type"] == "pong"
+    assert await database_sync_to_async(seen_at)() == joined  # 15 s after the join's write: none
+    later(30)
+    await communicator.send_json_to({"type": "ping"})
+    assert (await _message(communicator))["type"] == "pong"
+    written = await database_sync_to_async(seen_at)()
+    assert written > joined
+    later(45)
+    await communicator.send_json_to({"type": "ping"})
+    assert (await _message(communicator))["type"] == "pong"
+    assert await database_sync_to_async(seen_at)() == written
     await communicator.disconnect()
 
 

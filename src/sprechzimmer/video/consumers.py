@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from importlib import import_module
+from time import monotonic as _clock
 
 from allauth.mfa.utils import is_mfa_enabled
 from channels.consumer import get_handler_name
@@ -98,6 +99,15 @@ class SignallingConsumer(JsonConsumer):
     role = ""
     appointment_id: int | None = None
     organisation_id: int | None = None
+    #: A heartbeat writes the seat's time only if the last write is at least this old (seconds). The
+    #: page pings every 15 s and a seat counts as free after ``seats.STALE_AFTER`` (45 s) without a
+    #: write: at 25 s every other ping writes, and a held seat is at most about 30 s old. Patients
+    #: (``PatientConsumer``) are the bulk of all sockets: 5 000 waiting were 333 writes a second, one
+    #: per ping (docs/capacity.md). A connection whose seat was taken while the message telling it
+    #: was lost learns it at the next write, ≤ 30 s later rather than ≤ 15 s. The doctor's seat
+    #: writes at every ping (0).
+    seat_write_every = 0.0
+    seat_written = 0.0
 
     async def refuse(self, reason: str, code: int) -> None:
         await self.send_json({"type": "refused", "reason": reason, "message": REFUSALS[reason]})
@@ -141,9 +151,12 @@ class SignallingConsumer(JsonConsumer):
             await self.send_json({"type": "state", "appointment": event["appointment"]})
 
     async def heartbeat(self) -> bool:
-        """Keeps the seat fresh; if another connection has taken it meanwhile, closes this one as
-        replaced and returns False."""
+        """Keeps the seat fresh (written when the last write is ``seat_write_every`` old); if
+        another connection has taken it meanwhile, closes this one as replaced and returns False."""
+        if _clock() - self.seat_written < self.seat_write_every:
+            return True
         if await database_sync_to_async(seats.heartbeat)(self.appointment_id, self.role, self.channel_name):
+            self.seat_written = _clock()
             return True
         await self.refuse("replaced", CLOSE_REFUSED)
         return False
@@ -159,6 +172,7 @@ class PatientConsumer(SignallingConsumer):
     """The patient's seat, opened with the token the access code was exchanged for."""
 
     role = "patient"
+    seat_write_every = 25.0
 
     async def connect(self):
         await self.accept()
@@ -170,6 +184,7 @@ class PatientConsumer(SignallingConsumer):
             return await self.refuse(join.refusal, code)
         if join.replaced:
             await self.tell_replaced(join.replaced)
+        self.seat_written = _clock()
         self.appointment_id, self.organisation_id = join.appointment_id, join.organisation_id
         await self.channel_layer.group_add(room_group(join.appointment_id), self.channel_name)
         self.ready = True
