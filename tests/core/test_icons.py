@@ -79,3 +79,23 @@ def test_test_only_npm_packages_are_never_among_the_static_files():
     static = PACKAGE / "static"
     assert not [p for p in static.rglob("*") if "axe" in p.name or "lucide" in p.name.lower()]
     assert not (static / "node_modules").exists()
+
+
+def test_a_navigation_link_follows_the_script_prefix_and_the_static_url(settings):
+    """The sprite's URL and the navigation's paths are looked up once per process (a dozen of each
+    per page); a different script prefix (a proxy that serves the instance below a path) or static
+    URL still gets its own."""
+    from django.test import RequestFactory
+    from django.urls import set_script_prefix
+
+    page = Template('{% navlink "members" "Mitglieder" "users" %}')
+    request = RequestFactory().get("/praxis/mitglieder/")
+    assert 'href="/praxis/mitglieder/" aria-current="page"' in page.render(Context({"request": request}))
+    try:
+        set_script_prefix("/sz/")
+        assert 'href="/sz/praxis/mitglieder/"' in page.render(Context({"request": request}))
+    finally:
+        set_script_prefix("/")
+    assert 'href="/praxis/mitglieder/"' in page.render(Context({"request": request}))
+    settings.STATIC_URL = "/anders/"
+    assert '<use href="/anders/' in Template('{% icon "video" %}').render(Context())

@@ -4,10 +4,14 @@ built by scripts/icons). Icons are decoration: aria-hidden, so the visible label
 
 from __future__ import annotations
 
+import functools
 import re
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -16,15 +20,45 @@ register = template.Library()
 _NAME = re.compile(r"^[a-z0-9-]+$")
 
 
+@functools.cache
+def _sprite() -> str:
+    """The sprite's URL, looked up in the static files' manifest once per process: a page shows a
+    dozen icons or more, and each lookup (manifest, quoting, joining) was a few per cent of a
+    member's page (py-spy, 2.12.2026)."""
+    return static("sprechzimmer/icons/sprite.svg")
+
+
+@functools.lru_cache(maxsize=256)
+def _nav_path(url_name: str, script_prefix: str) -> str:
+    """A navigation link's path, reversed once per process and script prefix (the prefix is part
+    of the key because ``reverse`` adds the request's): a page has up to a dozen of them."""
+    return reverse(url_name)
+
+
+@receiver(setting_changed)
+def _settings_changed(setting: str, **kwargs) -> None:
+    if setting in ("STATIC_URL", "STORAGES"):
+        _sprite.cache_clear()
+        _icon.cache_clear()
+    elif setting == "ROOT_URLCONF":
+        _nav_path.cache_clear()
+
+
 @register.simple_tag
 def icon(name: str, extra_class: str = "") -> str:
     if not _NAME.match(name):
         raise template.TemplateSyntaxError(f"icon name {name!r}")
+    return _icon(name, extra_class)
+
+
+@functools.lru_cache(maxsize=512)
+def _icon(name: str, extra_class: str) -> str:
+    """An icon's markup, made once per process (names and classes come from our templates only)."""
     classes = f"icon icon-{name}" + (f" {extra_class}" if extra_class else "")
     return format_html(
         '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
         classes,
-        static("sprechzimmer/icons/sprite.svg"),
+        _sprite(),
         name,
     )
 
@@ -36,13 +70,12 @@ def navlink(
     """A link of the main navigation with its icon; aria-current="page" on the page one is on
     (or below it, e.g. a duty plan under "Dienstplanung", unless `exact`). `besides` names the
     link of a subtree of this one ("Dienstbörse" under "Dienste"), which is then not this link's."""
-    from django.urls import reverse
-
-    url = reverse(url_name)
+    prefix = get_script_prefix()
+    url = _nav_path(url_name, prefix)
     request = context.get("request")
     path = request.path if request is not None else ""
     current = path == url or (not exact and path.startswith(url))
-    if current and besides and path.startswith(reverse(besides)):
+    if current and besides and path.startswith(_nav_path(besides, prefix)):
         current = False
     return format_html(
         '<a href="{}"{}>{}<span>{}</span></a>',
