@@ -21,12 +21,9 @@ import json
 import os
 import random
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import inprocess
 
 
 def b64u(data: bytes) -> str:
@@ -48,31 +45,11 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    os.environ.update(
-        {
-            "DATA_DIR": tempfile.mkdtemp(prefix="sz-bench-api-"),
-            "SECRET_KEY": "bench-api-secret-key-0123456789abcdef0123",
-            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
-            "LOG_LEVEL": "ERROR",
-            "ALLOWED_HOSTS": "testserver",
-        }
-    )
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
+    with inprocess.product("sz-bench-api-") as connection:
+        from django.test.utils import CaptureQueriesContext, setup_test_environment
 
-    django.setup()
-    from django.db import connection
-    from django.test.runner import DiscoverRunner
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
-
-    setup_test_environment()
-    runner = DiscoverRunner(verbosity=0, interactive=False)
-    old = runner.setup_databases()  # a fresh database of its own, on SQLite or PostgreSQL
-    try:
+        setup_test_environment()
         run(args, connection, CaptureQueriesContext)
-    finally:
-        runner.teardown_databases(old)
 
 
 def run(args, connection, CaptureQueriesContext) -> None:

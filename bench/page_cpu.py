@@ -18,12 +18,9 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import inprocess
 
 
 def main() -> None:
@@ -31,34 +28,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    os.environ.update(
-        {
-            "DATA_DIR": tempfile.mkdtemp(prefix="sz-bench-pages-"),
-            "SECRET_KEY": "bench-pages-secret-key-0123456789abcdef012",
-            "DJANGO_SETTINGS_MODULE": "sprechzimmer.settings",
-            "LOG_LEVEL": "ERROR",
-            "ALLOWED_HOSTS": "testserver",
-        }
-    )
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT / "src"))
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.runner import DiscoverRunner
-
-    # The static files' manifest production reads; and no setup_test_environment(), whose signal
-    # for every rendered template is not what production pays.
-    call_command("collectstatic", interactive=False, verbosity=0)
-    runner = DiscoverRunner(verbosity=0, interactive=False)
-    old = runner.setup_databases()  # a fresh database of its own, on SQLite or PostgreSQL
-    try:
+    # The static files' manifest as production reads it; and no setup_test_environment(), whose
+    # signal for every rendered template is not what production pays.
+    with inprocess.product("sz-bench-pages-", static_files=True) as connection:
         run(args, connection)
-    finally:
-        runner.teardown_databases(old)
 
 
 def run(args, connection) -> None:
