@@ -185,9 +185,11 @@ def start_daphne(env: dict, port: int, log_path: Path, bind: str = "127.0.0.1") 
 
 
 def wait_listening(process: subprocess.Popen, port: int, log_path: Path) -> subprocess.Popen:
-    """Waits (at most 30 s) until the server `process` listens on 127.0.0.1:port; kills it and
-    raises with its log when it ends or does not listen in time."""
-    deadline = time.monotonic() + 30
+    """Waits (at most 60 s) until the server `process` listens on 127.0.0.1:port; kills it and
+    raises with its log when it ends or does not listen in time. A server imports the whole
+    project before it listens: on a 2-core machine with a load of 40 (both workers' browsers, a
+    conference) that took more than 30 s once (test_call_survives_a_server_restart, 2.12.2026)."""
+    deadline = time.monotonic() + 60
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -304,17 +306,31 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def browser():
+    yield from chromium()
+
+
+def chromium(camera: Path | None = None):
+    """Headless Chromium for a module's pages (a generator for a fixture); ``camera`` a Y4M file
+    its fake camera plays instead of Chromium's own moving picture."""
     if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    args = CHROMIUM_ARGS + ([f"--use-file-for-fake-video-capture={camera}"] if camera else [])
     with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-        )
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=args)
         yield instance
         instance.close()
+
+
+def plain_video(path: Path, *, width: int, height: int, fps: int, yuv: tuple[int, int, int]) -> Path:
+    """A second of one plain colour (BT.601 Y, U, V) as a Y4M file, for Chromium's fake camera: it
+    plays the file in a loop at the file's size and rate, whatever the page asks for."""
+    y, u, v = yuv
+    frame = b"FRAME\n" + bytes([y]) * (width * height) + bytes([u]) * (width * height // 4)
+    frame += bytes([v]) * (width * height // 4)
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode() + frame * fps)
+    return path
 
 
 @dataclass

@@ -6,12 +6,11 @@ stops cleanly, by our button and by the browser's own "stop sharing" (the track 
 Chromium's fake camera and fake screen draw the same green picture; here the camera plays a plain
 blue video file instead, so the other side can tell by colour which of the two it decodes."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import chromium, plain_video
 from tests.browser.helpers import hang_up
 from tests.browser.test_video_call import call_in_progress
 
@@ -23,21 +22,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Chromium whose fake camera shows plain blue (a Y4M file), its fake screen the green default."""
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    width, height = 640, 480
-    video = tmp_path_factory.mktemp("camera") / "blue.y4m"
-    frame = b"FRAME\n" + bytes([41]) * (width * height) + bytes([240]) * (width * height // 4)
-    frame += bytes([110]) * (width * height // 4)  # BT.601 blue: Y 41, U 240, V 110
-    video.write_bytes(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode() + frame * 30)
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"]
-        )
-        yield instance
-        instance.close()
+    blue = (41, 240, 110)  # BT.601
+    video = plain_video(tmp_path_factory.mktemp("camera") / "blue.y4m", width=640, height=480, fps=30, yuv=blue)
+    yield from chromium(video)
 
 
 def green_share(selector: str) -> str:
