@@ -36,7 +36,7 @@ def _nav_path(url_name: str, script_prefix: str) -> str:
 
 
 @receiver(setting_changed)
-def _settings_changed(setting: str, **kwargs) -> None:
+def _settings_changed(setting: str, **kwargs: object) -> None:
     if setting in ("STATIC_URL", "STORAGES"):
         _sprite.cache_clear()
         _icon.cache_clear()
