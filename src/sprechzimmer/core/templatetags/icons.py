@@ -20,14 +20,6 @@ register = template.Library()
 _NAME = re.compile(r"^[a-z0-9-]+$")
 
 
-@functools.cache
-def _sprite() -> str:
-    """The sprite's URL, looked up in the static files' manifest once per process: a page shows a
-    dozen icons or more, and each lookup (manifest, quoting, joining) was a few per cent of a
-    member's page (py-spy, 2.12.2026)."""
-    return static("sprechzimmer/icons/sprite.svg")
-
-
 @functools.lru_cache(maxsize=256)
 def _nav_path(url_name: str, script_prefix: str) -> str:
     """A navigation link's path, reversed once per process and script prefix (the prefix is part
@@ -38,7 +30,6 @@ def _nav_path(url_name: str, script_prefix: str) -> str:
 @receiver(setting_changed)
 def _settings_changed(setting: str, **kwargs: object) -> None:
     if setting in ("STATIC_URL", "STORAGES"):
-        _sprite.cache_clear()
         _icon.cache_clear()
     elif setting == "ROOT_URLCONF":
         _nav_path.cache_clear()
@@ -53,12 +44,14 @@ def icon(name: str, extra_class: str = "") -> str:
 
 @functools.lru_cache(maxsize=512)
 def _icon(name: str, extra_class: str) -> str:
-    """An icon's markup, made once per process (names and classes come from our templates only)."""
+    """An icon's markup, made once per process (names and classes come from our templates only):
+    a page shows a dozen icons or more, and looking the sprite up in the static files' manifest
+    each time (30–40 µs) was a few per cent of a member's page (py-spy, 2.12.2026)."""
     classes = f"icon icon-{name}" + (f" {extra_class}" if extra_class else "")
     return format_html(
         '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
         classes,
-        _sprite(),
+        static("sprechzimmer/icons/sprite.svg"),
         name,
     )
 
