@@ -305,8 +305,10 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
+def browser(tmp_path_factory):
+    grey = (128, 128, 128)
+    video = plain_video(tmp_path_factory.mktemp("camera") / "grey.y4m", width=320, height=180, fps=15, yuv=grey)
+    yield from chromium(video)
 
 
 def chromium(camera: Path | None = None):
