@@ -16,7 +16,6 @@ import pytest
 from sprechzimmer.demo.data import DEMO_PASSWORD
 from tests.browser.conftest import free_port, start_daphne
 from tests.browser.helpers import hang_up, login
-from tests.browser.small_camera import browser  # noqa: F401 (the fixture: a small camera)
 from tests.browser.test_video_call import (
     DOCTOR,
     DOCTOR_TOTP,

@@ -15,7 +15,6 @@ import time
 import pytest
 
 from tests.browser.helpers import hang_up
-from tests.browser.small_camera import browser  # noqa: F401 (the fixture: a small camera)
 from tests.browser.test_conference import (  # noqa: F401
     direct_call,
     guest_waits,
