@@ -149,6 +149,23 @@ def test_video_call_across_two_server_processes(new_page, server, second_server)
     patient.wait_for_selector("#step-done:not([hidden])")
 
 
+def test_the_doctors_room_says_that_the_patient_hung_up(new_page, server):
+    """The patient hangs up: the server ends the call (connected, so a video contact) and her code
+    opens the waiting room again. The doctor's room said "Das Gespräch läuft; holen Sie den Patienten
+    erneut herein" with no patient to admit and the last quality still shown (a new user's walk at
+    phone size, 2.12.2026); now it says that she left and how she comes back."""
+    doctor, patient = new_page(), new_page()
+    call_in_progress(doctor, patient, "Hanna Hangup")
+    hang_up(patient)
+    doctor.wait_for_selector("#room .lobby-status:has-text('hat das Gespräch verlassen')")
+    doctor.wait_for_selector("#room[data-status=planned]")
+    time.sleep(1)  # a later state message must not put "Das Gespräch läuft" back
+    assert "verlassen" in doctor.text_content("#room .lobby-status")
+    assert doctor.is_hidden("#room .admit") and doctor.is_hidden("#call .quality")
+    assert doctor.is_hidden("#call .hangup")
+    assert not [e for e in doctor.errors + patient.errors if "favicon" not in e]
+
+
 def frames(page) -> int:
     return int(page.get_attribute("#call", "data-frames-decoded") or 0)
 

@@ -167,6 +167,17 @@ def test_code_opens_30_minutes_before(client, clinic):
     assert response.status_code == 403 and "30 Minuten vorher" in response.json()["error"]
 
 
+def test_the_code_of_an_ended_consultation_says_so(client, clinic):
+    """Ended before its start time: the code said "Ihr Termin beginnt … 30 Minuten vorher", as if the
+    waiting room would open (a new user's walk, 2.12.2026)."""
+    Appointment.objects.filter(pk=clinic.appointment.pk).update(
+        start=timezone.now() + timedelta(minutes=45), status=Appointment.Status.DONE
+    )
+    response = post_json(client, reverse("api_patient_access"), {"code": clinic.code})
+    assert response.status_code == 403
+    assert "bereits beendet" in response.json()["error"] and "vorher" not in response.json()["error"]
+
+
 def test_expired_code_is_refused(client, clinic):
     Appointment.objects.filter(pk=clinic.appointment.pk).update(start=timezone.now() - timedelta(days=1))
     response = post_json(client, reverse("api_patient_access"), {"code": clinic.code})

@@ -444,6 +444,9 @@ class DoctorConsumer(MemberConnection, SignallingConsumer):
             # The patient left or lost the connection; an open call ends without a contact.
             await database_sync_to_async(services.end_call)(self.appointment_id, completed=False)
             await self.send_json({"type": "peer-left"})
+            # The call's end changed the appointment (back to planned, or waiting): the room and the
+            # practice's lists showed it "in call" until the next change otherwise.
+            await self.tell_practice()
 
     async def disconnect(self, code):
         await self.leave_member_groups()

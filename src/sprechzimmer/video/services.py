@@ -53,6 +53,8 @@ def appointment_for_code(text: str) -> tuple[Appointment | None, str]:
             None,
             "Die Praxis hat Ihren online gebuchten Termin noch nicht bestätigt. Bitte versuchen Sie es später erneut.",
         )
+    if appointment.status == Appointment.Status.DONE:
+        return None, "Diese Videosprechstunde ist bereits beendet. Bei Fragen wenden Sie sich bitte an Ihre Praxis."
     if not appointment.code_is_open():
         if timezone.now() < appointment.start:
             return None, (

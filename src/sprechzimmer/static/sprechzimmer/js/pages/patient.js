@@ -287,7 +287,7 @@ async function enterWaitingRoom(visit) {
     .on("peer-left", () => {
       admitted = false;
       freshCall(); // the practice may admit again with a new connection
-      if (view) view.root.dataset.phase = "idle";
+      view?.idle();
       show("waiting", "Die Praxis hat das Gespräch verlassen. Bitte bleiben Sie im Wartezimmer.");
     })
     .on("ended", () => finish("Die Videosprechstunde ist beendet. Vielen Dank!"))

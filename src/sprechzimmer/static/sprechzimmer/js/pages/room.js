@@ -15,6 +15,8 @@ const appointmentId = root.dataset.appointment;
 /** @param {string} selector */
 const $ = (selector) => find(root, selector, HTMLElement);
 const admitButton = find(root, ".admit", HTMLButtonElement);
+/** Whether the patient hung up (or lost the call) on this page: the server ended that call. */
+let patientLeft = false;
 const lobby = $(".lobby-status");
 /** @type {MediaStream | null} camera and microphone, once allowed */
 let stream = null;
@@ -34,6 +36,13 @@ let patientWasPresent = false;
 let patientSeat = null;
 /** @type {WeakSet<import("../lib/call.js").Call>} calls whose media start was reported */
 const announced = new WeakSet();
+
+/** The patient hung up or lost the call: the server ended it (a connected call is a video contact)
+ * and the code opens the waiting room again. */
+const LEFT = "Der Patient hat das Gespräch verlassen. Kommt er über seinen Link zurück, können Sie ihn erneut hereinholen.";
+
+/** In a conference the others go on without the patient. */
+const INTERRUPTED = "Die Verbindung des Patienten ist unterbrochen; er kommt über seinen Link zurück.";
 
 /** @param {string} text */
 function say(text) {
@@ -80,6 +89,8 @@ async function showState(appointment) {
     else say("Im Gespräch.");
   }
   else if (appointment.status === "done") say("Das Gespräch ist beendet und als Videokontakt erfasst.");
+  else if (host?.inCall()) say(INTERRUPTED);
+  else if (patientLeft) say(LEFT);
   else say("Noch niemand im Wartezimmer.");
 }
 
@@ -149,12 +160,13 @@ signalling
   })
   .on("peer-left", () => {
     // In a conference the others go on; the patient's tile leaves with them and comes back with them.
-    if (host?.inCall()) return say("Die Verbindung des Patienten ist unterbrochen; er kommt über seinen Link zurück.");
+    if (host?.inCall()) return say(INTERRUPTED);
     call?.close();
     call = null;
     root.classList.remove("in-call");
-    if (view) view.root.dataset.phase = "idle";
-    if (root.dataset.status !== "done") say("Der Patient hat das Gespräch verlassen.");
+    view?.idle();
+    patientLeft = true;
+    if (root.dataset.status !== "done") say(LEFT);
   })
   .on("ended", () => endCall())
   .on("refused", ({ message }) => say(message))

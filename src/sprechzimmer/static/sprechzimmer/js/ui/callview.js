@@ -358,6 +358,14 @@ export class CallView {
     } else this.say("Verbindung wird aufgebaut …");
   }
 
+  /** The other side left, the consultation is not over: no hang-up, no quality of a connection
+   * that is gone (the timer goes on: it counts the consultation). */
+  idle() {
+    this.root.dataset.phase = "idle";
+    this.quality.hidden = true;
+    this.closePanels();
+  }
+
   /** @param {number} [from] epoch ms */
   startTimer(from = Date.now()) {
     if (this.startedAt !== null) return;
