@@ -301,12 +301,42 @@ function nextQuarterHour() {
 /** @param {Appointment} a */
 const edit = (a) => openForm(a);
 
+/** Longest name, and the characters of a phone number (digits, +, spaces, brackets, / and -). */
+const NAME_MAX = 200;
+const PHONE = /^[0-9+()/\s-]{3,30}$/;
+
+/**
+ * What is wrong with the patient's data as typed, by field (empty when nothing is).
+ * @param {HTMLFormElement} form
+ * @param {Record<string, string>} data
+ * @returns {Record<string, string[]>}
+ */
+function patientProblems(form, data) {
+  /** @type {Record<string, string[]>} */
+  const problems = {};
+  if (data.name.trim().length > NAME_MAX) problems.name = [`Der Name ist zu lang (höchstens ${NAME_MAX} Zeichen).`];
+  if (data.birth_date && (data.birth_date > isoDate(new Date()) || data.birth_date < "1900-01-01")) {
+    problems.birth_date = ["Das Geburtsdatum liegt in der Zukunft oder vor 1900."];
+  }
+  const email = form.elements.namedItem("email");
+  if (data.email.trim() && email instanceof HTMLInputElement && email.validity.typeMismatch) {
+    problems.email = ["Bitte geben Sie eine gültige E-Mail-Adresse an (z. B. name@beispiel.de)."];
+  }
+  if (data.phone.trim() && !PHONE.test(data.phone.trim())) {
+    problems.phone = ["Eine Telefonnummer besteht aus Ziffern, Leerzeichen und + ( ) / -."];
+  }
+  return problems;
+}
+
 onSubmit(form, async () => {
   /** @type {Record<string, string>} the form's text fields (it has no file input) */
   const data = {};
   for (const [name, value] of new FormData(form)) if (typeof value === "string") data[name] = value;
   if (!data.name.trim()) return showErrors(form, { name: ["Bitte geben Sie den Namen des Patienten an."] });
   if (!data.date || !data.time) return showErrors(form, { date: ["Bitte geben Sie Datum und Uhrzeit an."] });
+  // The server never sees these fields (encrypted here), so this page is the only place to check them.
+  const problems = patientProblems(form, data);
+  if (Object.keys(problems).length) return showErrors(form, problems);
   // Without the practice key the patient data cannot be encrypted: say why instead of failing silently.
   if (!keyEntry) return showErrors(form, { __all__: [keyProblem] });
   /** @type {import("../lib/patientdata.js").PatientData} */

@@ -48,6 +48,8 @@ export function onSubmit(form, handler) {
 /** @param {HTMLFormElement} form */
 export function clearErrors(form) {
   form.querySelectorAll(".js-error").forEach((el) => el.remove());
+  // The marks of the last errors go with their notes (a field filled in since kept its red border).
+  form.querySelectorAll("[aria-invalid='true']").forEach((el) => el.removeAttribute("aria-invalid"));
 }
 
 /**
