@@ -58,6 +58,19 @@ PAGE_WIDER = """() => document.documentElement.scrollWidth > innerWidth + 1
       .filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest(".table-wrap, .card[data-scroll-focus]"))
       .slice(0, 3).map((e) => e.outerHTML.slice(0, 100)).join(" | ")]
   : []"""
+# No word of a heading is longer than its line: the heading would break it anywhere
+# ("Vergütungsabrechnu" / "ng" on a phone, a new user's walk 2.12.2026). Measured with the word
+# breaking switched off for a moment; a browser that hyphenates (hyphens: auto) passes too.
+HEADING_WORD_BROKEN = """() => [...document.querySelectorAll("main h1, main h2")]
+  .filter((e) => e.getClientRects().length > 0)
+  .filter((e) => {
+    const wrap = e.style.overflowWrap;
+    e.style.overflowWrap = "normal";
+    const wider = e.scrollWidth > e.clientWidth + 1;
+    e.style.overflowWrap = wrap;
+    return wider;
+  })
+  .map((e) => `${e.clientWidth} px: ${e.textContent.trim().replace(/\\s+/g, " ").slice(0, 80)}`)"""
 # A button is whole on screen: its label not cut off ("Videor…"), and it does not stick out of a
 # box that clips or scrolls it (a row of actions too wide for a phone). Buttons in tables are left
 # out: a wide table scrolls sideways in its own box by design.
@@ -114,6 +127,8 @@ class Audit:
             self.problems.append(f"{name}: hidden element displayed: {html}")
         for wide in page.evaluate(PAGE_WIDER):
             self.problems.append(f"{name}: page wider than the screen: {wide}")
+        for heading in page.evaluate(HEADING_WORD_BROKEN):
+            self.problems.append(f"{name}: a word of the heading is broken: {heading}")
         for html in page.evaluate(CLIPPED):
             self.problems.append(f"{name}: button cut off: {html}")
         for html in page.evaluate(NUMBERS_MISALIGNED):

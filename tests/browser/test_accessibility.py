@@ -252,4 +252,7 @@ def test_k_arzt_pages(browser, audit):
     page.set_viewport_size(PHONE)
     visit(audit, page, "K-Arzt Dienste Telefon", "/dienste/")
     visit(audit, page, "K-Arzt Dienstboerse Telefon", "/dienste/boerse/")
+    visit(audit, page, "K-Arzt Abrechnung Telefon", "/dienste/abrechnung/")
+    page.click("main a[href^='/dienste/abrechnung/20']")
+    audit.check(page, "K-Arzt Monatsabrechnung Telefon")
     audit.assert_clean()
