@@ -107,6 +107,11 @@ def test_duty_pages_speak_german_numbers(client, world):
     ):
         html = assert_german(client, url)
     assert "1.234,50" in assert_german(client, reverse("duty_cooperating"))  # thousands grouped too
+    # Hours in the plan's table with two decimals, as "Soll 169,50 h" above it (the table said "169,5").
+    table = assert_german(client, reverse("duty_plan", args=[world.draft.pk])).split('id="explanation"')[1]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in table.split("</table>")[0].split("<tr>")[2:]]
+    hours = [re.sub(r"<.*", "", row[i], flags=re.S).strip() for row in rows for i in (2, 3, 8, 9)]
+    assert hours and all(re.fullmatch(r"-?[\d.]+,\d\d", h) for h in hours), hours
     client.logout()
     logged_in(client, world.k_arzt.user)
     for url in (
