@@ -1,6 +1,7 @@
 """Bad input gets a clear German message and changes nothing."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -198,6 +199,8 @@ def test_wrong_totp_is_refused_and_does_not_log_in(client, db):
     wrong = f"{(int(code_now(factories.TOTP_SECRET)) + 1) % 1_000_000:06d}"
     response = client.post(reverse("mfa_authenticate"), {"code": wrong})
     assert "Falscher Code" in response.content.decode()
+    # The button says what it does (allauth's translation offered the noun "Anmeldung").
+    assert re.search(r"<button[^>]*>\s*Anmelden\s*</button>", response.content.decode())
     assert client.get(reverse("dashboard")).status_code == 302
 
 
