@@ -1,6 +1,7 @@
 """The practice's start page in a real browser: today's appointments with names decrypted in the
 browser, and who is waiting, live from the practice feed."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ def test_overview_lists_today_and_who_waits_live(new_page, server):
     code, _ = book_appointment(doctor, NAME)
     doctor.goto("/praxis/")
     doctor.wait_for_selector("#today[data-state=ready]")
+    # "Mittwoch, 2. Dezember": the day and its month stay on one line (a phone broke after "2.").
+    assert re.fullmatch(r"\w+, \d{1,2}\.\u00a0\w+", doctor.text_content("#today-date")), doctor.text_content(
+        "#today-date"
+    )
     row = doctor.locator("#today .day-item", has_text=NAME)
     assert row.count() == 1
     assert row.locator(".status-pill").text_content() == "geplant"

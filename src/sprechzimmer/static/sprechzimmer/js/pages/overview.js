@@ -149,7 +149,10 @@ function live() {
 }
 
 async function start() {
-  find(today, "#today-date", HTMLElement).textContent = new Date().toLocaleDateString("de-DE", { weekday: "long", day: "numeric", month: "long" });
+  // "Mittwoch, 2. Dezember" with the day and month kept together (a phone broke it after "2.").
+  find(today, "#today-date", HTMLElement).textContent = new Date()
+    .toLocaleDateString("de-DE", { weekday: "long", day: "numeric", month: "long" })
+    .replace(/(\d\.) /, "$1\u00a0");
   try {
     keyEntry = await practiceKey();
   } catch (error) {

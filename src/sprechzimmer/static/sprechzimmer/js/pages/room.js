@@ -84,7 +84,8 @@ async function showState(appointment) {
     if ((!call || arrived) && !host?.inCall()) prepare();
   }
   else if (appointment.status === "in_call") {
-    if (!call) say("Das Gespräch läuft; holen Sie den Patienten erneut herein.");
+    // No call on this page (reloaded): the patient is back and can be admitted, or is away.
+    if (!call) say(appointment.patient_present ? "Das Gespräch läuft; holen Sie den Patienten erneut herein." : INTERRUPTED);
     else if (!appointment.patient_present) say("Die Verbindung zum Patienten ist unterbrochen; er kommt über seinen Link zurück.");
     else say("Im Gespräch.");
   }
