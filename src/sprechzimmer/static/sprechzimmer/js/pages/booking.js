@@ -4,6 +4,7 @@
 // the proof of work the server asks for, and shows the access code and link once.
 import { ApiError } from "../lib/api.js";
 import { wrapToPublicKey } from "../lib/e2ee.js";
+import { birthDateValid, phoneValid } from "../lib/patientrules.js";
 import { postWithProof } from "../lib/proofofwork.js";
 import { find, findOptional } from "../ui/dom.js";
 import { errorMessage, setBusy } from "../ui/forms.js";
@@ -48,13 +49,13 @@ if (form) {
     }
     // The birth date is sealed for the practice here, so only this page can check it.
     const birth = /** @type {HTMLInputElement} */ (input("#b-birth")).value;
-    if (birth && (birth > new Date().toISOString().slice(0, 10) || birth < "1900-01-01")) {
+    if (birth && !birthDateValid(birth)) {
       message.textContent = "Bitte prüfen Sie das Geburtsdatum.";
       input("#b-birth").focus();
       return;
     }
     const phoneTyped = /** @type {HTMLInputElement} */ (input("#b-phone")).value.trim();
-    if (phoneTyped && !/^\+?[0-9 ()/-]{6,20}$/.test(phoneTyped)) {
+    if (phoneTyped && !phoneValid(phoneTyped)) {
       message.textContent = "Bitte geben Sie die Telefonnummer nur mit Ziffern an, z. B. 0151 2345678.";
       input("#b-phone").focus();
       return;

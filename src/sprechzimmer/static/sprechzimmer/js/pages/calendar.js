@@ -5,6 +5,7 @@ import { ApiError, getJson, request } from "../lib/api.js";
 import { PracticeFeed } from "../lib/practicefeed.js";
 import { practiceKey, practiceKeyPair } from "../lib/keyring.js";
 import { decryptPatient, encryptPatient } from "../lib/patientdata.js";
+import { birthDateValid, phoneValid } from "../lib/patientrules.js";
 import { find, valueControl } from "../ui/dom.js";
 import { icon, setIconLabel } from "../ui/icon.js";
 import { showErrors, clearErrors, errorMessage, onSubmit } from "../ui/forms.js";
@@ -301,9 +302,8 @@ function nextQuarterHour() {
 /** @param {Appointment} a */
 const edit = (a) => openForm(a);
 
-/** Longest name, and the characters of a phone number (digits, +, spaces, brackets, / and -). */
+/** Longest name (the patients' booking page allows as many). */
 const NAME_MAX = 200;
-const PHONE = /^[0-9+()/\s-]{3,30}$/;
 
 /**
  * What is wrong with the patient's data as typed, by field (empty when nothing is).
@@ -315,15 +315,15 @@ function patientProblems(form, data) {
   /** @type {Record<string, string[]>} */
   const problems = {};
   if (data.name.trim().length > NAME_MAX) problems.name = [`Der Name ist zu lang (höchstens ${NAME_MAX} Zeichen).`];
-  if (data.birth_date && (data.birth_date > isoDate(new Date()) || data.birth_date < "1900-01-01")) {
+  if (data.birth_date && !birthDateValid(data.birth_date)) {
     problems.birth_date = ["Das Geburtsdatum liegt in der Zukunft oder vor 1900."];
   }
   const email = form.elements.namedItem("email");
   if (data.email.trim() && email instanceof HTMLInputElement && email.validity.typeMismatch) {
     problems.email = ["Bitte geben Sie eine gültige E-Mail-Adresse an (z. B. name@beispiel.de)."];
   }
-  if (data.phone.trim() && !PHONE.test(data.phone.trim())) {
-    problems.phone = ["Eine Telefonnummer besteht aus Ziffern, Leerzeichen und + ( ) / -."];
+  if (data.phone.trim() && !phoneValid(data.phone.trim())) {
+    problems.phone = ["Eine Telefonnummer hat 6 bis 20 Zeichen: Ziffern, Leerzeichen und ( ) / -, vorne auch +."];
   }
   return problems;
 }
