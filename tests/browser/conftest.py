@@ -304,16 +304,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def grey_camera(tmp_path_factory) -> Path:
+    """The browsers' camera file, written once per worker (1,3 MB)."""
+    path = tmp_path_factory.mktemp("camera") / "grey.y4m"
+    return plain_video(path, width=320, height=180, fps=15, yuv=(128, 128, 128))
+
+
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(grey_camera):
     """A module's Chromium whose fake camera plays 320 × 180 of plain grey at 15 frames a second,
     where Chromium's own fake camera draws a moving picture at the 1280 × 720 the call asks for, at
     30 frames a second, which every call encodes, encrypts frame by frame (SFrame in conferences)
     and decodes, on a 2-core machine beside the other workers' tests. What the tests check (frames
     decoded under the right key, the layout, who is in the key) does not depend on the picture."""
-    grey = (128, 128, 128)
-    video = plain_video(tmp_path_factory.mktemp("camera") / "grey.y4m", width=320, height=180, fps=15, yuv=grey)
-    yield from chromium(video)
+    yield from chromium(grey_camera)
 
 
 def chromium(camera: Path | None = None):

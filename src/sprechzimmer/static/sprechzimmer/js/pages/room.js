@@ -41,7 +41,7 @@ const announced = new WeakSet();
  * and the code opens the waiting room again. */
 const LEFT = "Der Patient hat das Gespräch verlassen. Kommt er über seinen Link zurück, können Sie ihn erneut hereinholen.";
 
-/** In a conference the others go on without the patient. */
+/** The patient's connection is gone while the call runs (in a conference the others go on). */
 const INTERRUPTED = "Die Verbindung des Patienten ist unterbrochen; er kommt über seinen Link zurück.";
 
 /** @param {string} text */
@@ -84,9 +84,9 @@ async function showState(appointment) {
     if ((!call || arrived) && !host?.inCall()) prepare();
   }
   else if (appointment.status === "in_call") {
-    // No call on this page (reloaded): the patient is back and can be admitted, or is away.
-    if (!call) say(appointment.patient_present ? "Das Gespräch läuft; holen Sie den Patienten erneut herein." : INTERRUPTED);
-    else if (!appointment.patient_present) say("Die Verbindung zum Patienten ist unterbrochen; er kommt über seinen Link zurück.");
+    if (!appointment.patient_present) say(INTERRUPTED);
+    // No call on this page (reloaded) while the patient is there: admit again.
+    else if (!call) say("Das Gespräch läuft; holen Sie den Patienten erneut herein.");
     else say("Im Gespräch.");
   }
   else if (appointment.status === "done") say("Das Gespräch ist beendet und als Videokontakt erfasst.");
